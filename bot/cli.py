@@ -1,0 +1,123 @@
+"""The ``wxops`` command line. Errors print one line and exit non-zero."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from bot.cli_items import item
+from bot.cli_staff import staff
+from bot.config import ConfigError
+from bot.wiring import App
+from storage import migrate
+from workflow.errors import WorkflowError
+
+
+class CliError(click.ClickException):
+    """A user error: printed as one line, exit status 1."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """wxops: 公众号内容运营助手 (operations assistant for a WeChat Official Account)."""
+    ctx.obj = App()  # settings load on first use, so --help works with a broken config
+
+
+@cli.group()
+def db() -> None:
+    """数据库迁移 (database migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="目标版本")
+@click.pass_obj
+def db_upgrade(app: App, revision: str) -> None:
+    """把数据库升级到最新结构 (apply migrations)."""
+    migrate.upgrade(app.engine, revision)
+    click.echo(f"数据库已是版本 {migrate.current_revision(app.engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(app: App, revision: str) -> None:
+    """回退到指定版本，例如 base (revert migrations)."""
+    migrate.downgrade(app.engine, revision)
+    click.echo(f"数据库已是版本 {migrate.current_revision(app.engine) or 'base'}")
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(app: App) -> None:
+    """显示当前版本与最新版本 (show the schema revision)."""
+    current, head = migrate.current_revision(app.engine), migrate.head_revision(app.engine)
+    click.echo(f"当前 {current or '(空库)'}，最新 {head}")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """配置 (settings)."""
+
+
+@config_group.command("check")
+@click.pass_obj
+def config_check(app: App) -> None:
+    """检查并打印生效的配置，密钥已遮蔽 (print effective settings, secrets masked)."""
+    for name, value in app.settings.masked().items():
+        click.echo(f"{name}={value}")
+    mode = "演示模式（本地模拟器）" if app.settings.demo else "正式公众号"
+    click.echo(f"# 配置有效；运行方式：{mode}")
+
+
+cli.add_command(staff)
+cli.add_command(item)
+
+
+def _commands() -> None:
+    # Later commands register here, in one place, so `wxops --help` lists them all.
+    from bot.cli_run import register
+
+    register(cli)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning known errors into one line and exit 1."""
+    _commands()
+    try:
+        cli.main(args=argv, prog_name="wxops", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("已取消", 130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        _fail(f"配置错误：{exc}", 2)
+    except WorkflowError as exc:
+        _fail(exc.message, 1)
+    except (OperationalError, ProgrammingError) as exc:
+        _fail(_database_error(exc), 1)
+
+
+def _fail(message: str, status: int) -> None:
+    click.echo(f"wxops: {message}", err=True)
+    sys.exit(status)
+
+
+def _database_error(exc: Exception) -> str:
+    detail = _first_line(exc)
+    if "no such table" in detail or "does not exist" in detail:
+        return f"数据库还没有初始化：{detail}（请先运行 `wxops db upgrade`）"
+    if "connect" in detail.lower() or "unable to open" in detail:
+        return f"无法连接数据库：{detail}"
+    return f"数据库错误：{detail}"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+

@@ -1,0 +1,95 @@
+"""``wxops item``: plan, list, show and trace content items."""
+
+from __future__ import annotations
+
+import click
+
+from bot.timefmt import local
+from bot.wiring import App
+from storage import staff as staff_store
+from storage.uow import utcnow
+from workflow import usecases
+from workflow.errors import InvalidInput, ItemNotFound
+from workflow.model import Context
+from workflow.states import State
+
+STATE_CHOICES = [s.value for s in State]
+
+
+@click.group()
+def item() -> None:
+    """稿件 (content items)."""
+
+
+@item.command("plan")
+@click.argument("title")
+@click.option("--as", "as_", required=True, help="以哪位成员的身份（编号、名字或 openid）")
+@click.option("--topic", default="", help="选题说明")
+@click.pass_obj
+def item_plan(app: App, title: str, as_: str, topic: str) -> None:
+    """新建选题 (plan a new item)."""
+    actor_id = _staff_id(app, as_)
+    created = usecases.plan(app.uow(), actor_id, title, Context(now=utcnow(), command="cli"),
+                            topic=topic)
+    click.echo(f"已创建选题 {created.id}：{created.title}")
+
+
+@item.command("list")
+@click.option("--state", type=click.Choice(STATE_CHOICES), default=None, help="只看某个状态")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.pass_obj
+def item_list(app: App, state: str | None, limit: int) -> None:
+    """列出稿件 (list items, newest first)."""
+    with app.uow() as uow:
+        items = uow.items.list(State(state) if state else None, limit)
+    if not items:
+        click.echo("没有稿件")
+    for it in items:
+        flag = " [敏感]" if it.sensitive else ""
+        click.echo(f"{it.id:>5}  {it.state.label:<6} r{it.revision}  {it.title}{flag}")
+
+
+@item.command("show")
+@click.argument("item_id", type=int)
+@click.pass_obj
+def item_show(app: App, item_id: int) -> None:
+    """查看稿件详情 (show one item)."""
+    tz = app.settings.tz
+    with app.uow() as uow:
+        it = uow.items.get(item_id)
+        if it is None:
+            raise ItemNotFound(item_id)
+        author = uow.staff.actor(it.author_id)
+    click.echo(f"稿件 {it.id}：{it.title}")
+    click.echo(f"状态：{it.state.label}（{it.state.value}）  版本 r{it.revision}  "
+               f"{'敏感稿件，需两位终审' if it.sensitive else ''}")
+    click.echo(f"作者：{author.name if author else it.author_id}")
+    for label, moment in (("选题于", it.planned_at), ("排期", it.scheduled_at),
+                          ("发布于", it.published_at)):
+        if moment:
+            click.echo(f"{label}：{local(moment, tz)}")
+    if it.url:
+        click.echo(f"链接：{it.url}")
+
+
+@item.command("history")
+@click.argument("item_id", type=int)
+@click.pass_obj
+def item_history(app: App, item_id: int) -> None:
+    """稿件的操作记录 (audit trail of one item)."""
+    with app.uow() as uow:
+        if uow.items.get(item_id) is None:
+            raise ItemNotFound(item_id)
+        entries = uow.audit.history(item_id)
+    for e in entries:
+        note = f"：{e.comment}" if e.comment else ""
+        click.echo(f"{local(e.at, app.settings.tz)}  {e.actor_name}  {e.event.label}  "
+                   f"{e.from_state.label}→{e.to_state.label}  r{e.revision}{note}")
+
+
+def _staff_id(app: App, ref: str) -> int:
+    with app.uow() as uow:
+        member = staff_store.find_staff(uow.session, ref)
+    if member is None:
+        raise InvalidInput(f"找不到成员 {ref}")
+    return member.id

@@ -1,0 +1,83 @@
+"""``wxops staff``: members, roles and invite codes."""
+
+from __future__ import annotations
+
+import click
+
+from bot.timefmt import local
+from bot.wiring import App
+from storage import staff as staff_store
+from storage.uow import utcnow
+from workflow.errors import InvalidInput
+
+ROLE_HELP = "角色：creator(创作) reviewer(审核) analyst(分析) admin(管理)，可重复"
+
+
+@click.group()
+def staff() -> None:
+    """成员管理 (staff members and invites)."""
+
+
+@staff.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help=ROLE_HELP)
+@click.option("--openid", default=None, help="已知的微信 openid（通常用邀请码绑定）")
+@click.pass_obj
+def staff_add(app: App, name: str, roles: tuple[str, ...], openid: str | None) -> None:
+    """添加成员 (add a staff member)."""
+    with app.uow() as uow:
+        member = staff_store.add_staff(uow.session, name, staff_store.parse_role_names(roles),
+                                       utcnow(), openid)
+        uow.commit()
+    click.echo(f"已添加成员 {member.id} {member.name}（{_roles(member)}）")
+
+
+@staff.command("list")
+@click.option("--all", "include_inactive", is_flag=True, help="包括已移除的成员")
+@click.pass_obj
+def staff_list(app: App, include_inactive: bool) -> None:
+    """列出成员 (list staff)."""
+    with app.uow() as uow:
+        members = staff_store.list_staff(uow.session, include_inactive)
+    if not members:
+        click.echo("还没有成员。用 `wxops staff invite --role admin` 生成邀请码。")
+    for m in members:
+        state = "" if m.active else "  [已移除]"
+        click.echo(f"{m.id:>4}  {m.name:<12} {_roles(m):<20} {m.openid or '(未绑定微信)'}{state}")
+
+
+@staff.command("remove")
+@click.argument("ref")
+@click.pass_obj
+def staff_remove(app: App, ref: str) -> None:
+    """移除成员（按编号、名字或 openid）(deactivate a member)."""
+    with app.uow() as uow:
+        member = staff_store.find_staff(uow.session, ref)
+        if member is None:
+            raise InvalidInput(f"找不到成员 {ref}")
+        staff_store.deactivate_staff(uow.session, member.id)
+        uow.commit()
+    click.echo(f"已移除成员 {member.id} {member.name}")
+
+
+@staff.command("invite")
+@click.option("--role", "roles", multiple=True, required=True, help=ROLE_HELP)
+@click.option("--name", default=None, help="成员名字（不填则用微信昵称或 openid）")
+@click.option("--hours", default=72, show_default=True, type=click.IntRange(1, 24 * 30),
+              help="邀请码有效小时数")
+@click.pass_obj
+def staff_invite(app: App, roles: tuple[str, ...], name: str | None, hours: int) -> None:
+    """生成一次性邀请码；对方向公众号发送「绑定 邀请码」即可加入 (one-time invite code)."""
+    from datetime import timedelta
+
+    with app.uow() as uow:
+        invite = staff_store.create_invite(uow.session, staff_store.parse_role_names(roles),
+                                           utcnow(), name=name, ttl=timedelta(hours=hours))
+        uow.commit()
+    expires = local(invite.expires_at, app.settings.tz)
+    click.echo(invite.code)
+    click.echo(f"请让对方向公众号发送：绑定 {invite.code}（{expires} 前有效，仅限一次）", err=True)
+
+
+def _roles(member: staff_store.StaffView) -> str:
+    return ",".join(sorted(r.value for r in member.roles))

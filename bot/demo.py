@@ -1,0 +1,54 @@
+"""Demo data: the people and items a newcomer chats with on `make run`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bot.wiring import App
+from storage import staff as staff_store
+from storage.models import Staff
+from storage.uow import utcnow
+from workflow import usecases
+from workflow.model import Context
+from workflow.roles import Role
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    name: str
+    openid: str
+    roles: frozenset[Role]
+
+
+DEMO_STAFF = (
+    DemoPerson("admin", "o_demo_admin", frozenset({Role.ADMIN})),
+    DemoPerson("reviewer", "o_demo_reviewer", frozenset({Role.REVIEWER})),
+    DemoPerson("reviewer2", "o_demo_reviewer2", frozenset({Role.REVIEWER})),
+    DemoPerson("creator", "o_demo_creator", frozenset({Role.CREATOR})),
+)
+DEMO_FOLLOWER = "o_demo_follower"
+
+DEMO_ITEMS = (
+    ("社区义诊活动回顾", "11 月社区义诊的照片与志愿者故事"),
+    ("冬季助学计划招募志愿者", "招募 20 名周末辅导志愿者"),
+)
+
+
+def seed(app: App) -> bool:
+    """Create the demo people and items once; False if the database has staff already."""
+    now = utcnow()
+    with app.uow() as uow:
+        if uow.session.scalar(select(func.count()).select_from(Staff)):
+            return False
+        ids = {
+            p.name: staff_store.add_staff(uow.session, p.name, p.roles, now, p.openid).id
+            for p in DEMO_STAFF
+        }
+        uow.commit()
+    creator = ids["creator"]
+    for title, topic in DEMO_ITEMS:
+        item = usecases.plan(app.uow(), creator, title, Context(now=now, command="demo"), topic)
+        usecases.start(app.uow(), creator, item.id, Context(now=now, command="demo"))
+    return True

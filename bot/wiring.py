@@ -1,0 +1,34 @@
+"""Wiring: settings -> engine -> unit of work. The only place bot meets storage."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from bot.config import Settings, load_settings
+from storage import migrate
+from storage.db import make_engine
+from storage.uow import SqlUnitOfWork
+
+
+class App:
+    """Settings, engine and units of work for one process; each built on first use."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        if settings is not None:
+            self.settings = settings
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+    def upgrade_database(self) -> None:
+        migrate.upgrade(self.engine)

@@ -1,0 +1,279 @@
+"""SQLAlchemy 2.0 models: the schema of record. Change it only with a migration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import UTCDateTime
+
+# Stable constraint names, so migrations can refer to them on every engine.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[str] = mapped_column(String(128))  # comma-separated Role values
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+
+
+class StaffInvite(Base):
+    __tablename__ = "staff_invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    roles: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class Follower(Base):
+    __tablename__ = "followers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    source_scene: Mapped[str | None] = mapped_column(String(128))
+    subscribed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    last_interaction_at: Mapped[datetime | None]
+    last_interaction_kind: Mapped[str | None] = mapped_column(String(16))  # message | event
+    # Customer-service budget: 5 sends in 48 h after a message, 3 in 1 min after an event.
+    message_window_start: Mapped[datetime | None]
+    message_window_sent: Mapped[int] = mapped_column(Integer, default=0)
+    event_window_start: Mapped[datetime | None]
+    event_window_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ContentItemRow(Base):
+    __tablename__ = "content_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    digest: Mapped[str] = mapped_column(String(256), default="")
+    cover: Mapped[str] = mapped_column(String(512), default="")
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    review_round: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    planned_at: Mapped[datetime | None]
+    scheduled_at: Mapped[datetime | None] = mapped_column(index=True)
+    published_at: Mapped[datetime | None]
+    draft_media_id: Mapped[str | None] = mapped_column(String(128))
+    publish_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    article_id: Mapped[str | None] = mapped_column(String(128))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Revision(Base):
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("item_id", "revision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text, default="")
+    digest: Mapped[str] = mapped_column(String(256), default="")
+    cover: Mapped[str] = mapped_column(String(512), default="")
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+
+
+class ReviewRow(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    stage: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(Integer)
+    review_round: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_item_id_id", "item_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"))
+    subject: Mapped[str] = mapped_column(String(64), default="")  # e.g. "ticket:5", "rule:3"
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # None = the system
+    actor_name: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(32), default="")
+    to_state: Mapped[str] = mapped_column(String(32), default="")
+    revision: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    command: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class InboundMessage(Base):
+    """Every message WeChat pushed. ``dedupe_key`` makes a retry a no-op."""
+
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    from_openid: Mapped[str] = mapped_column(String(64), index=True)
+    to_user: Mapped[str] = mapped_column(String(64), default="")
+    msg_type: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str | None] = mapped_column(String(64))
+    msg_id: Mapped[int | None] = mapped_column(BigInteger)
+    create_time: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]]
+    authenticated: Mapped[bool] = mapped_column(Boolean, default=False)
+    mode: Mapped[str] = mapped_column(String(16), default="plain")
+    reply: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+
+
+class ReplyTicket(Base):
+    __tablename__ = "reply_tickets"
+    __table_args__ = (Index("ix_reply_tickets_status_waiting", "status", "waiting_since"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # open | pending | snoozed | resolved
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # higher first
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    summary: Mapped[str] = mapped_column(String(256), default="")
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime]
+    waiting_since: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TicketMessage(Base):
+    __tablename__ = "ticket_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("reply_tickets.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in | out
+    kind: Mapped[str] = mapped_column(String(16))  # text, image, voice, video, location, link
+    content: Mapped[str] = mapped_column(Text, default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    delivery: Mapped[str] = mapped_column(String(32), default="")  # queued, sent, refused: why
+    created_at: Mapped[datetime]
+
+
+class TicketNote(Base):
+    __tablename__ = "ticket_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("reply_tickets.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AutoReplyRule(Base):
+    __tablename__ = "auto_reply_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_type: Mapped[str] = mapped_column(String(16))  # exact | contains | regex | click
+    pattern: Mapped[str] = mapped_column(String(256))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active_from: Mapped[time | None] = mapped_column(Time)
+    active_until: Mapped[time | None] = mapped_column(Time)
+    reply_type: Mapped[str] = mapped_column(String(16), default="text")  # text | news
+    reply_text: Mapped[str] = mapped_column(Text, default="")
+    reply_articles: Mapped[dict[str, Any] | None]
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """An outbound effect waiting to be sent, written with the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class ArticleMetric(Base):
+    __tablename__ = "article_metrics"
+    __table_args__ = (UniqueConstraint("msgid", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    msgid: Mapped[str] = mapped_column(String(64))  # WeChat's "msgid_index" article key
+    day: Mapped[date] = mapped_column(Date)
+    reads: Mapped[int] = mapped_column(Integer, default=0)
+    read_users: Mapped[int] = mapped_column(Integer, default=0)
+    shares: Mapped[int] = mapped_column(Integer, default=0)
+    share_users: Mapped[int] = mapped_column(Integer, default=0)
+    favorites: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FollowerMetric(Base):
+    __tablename__ = "follower_metrics"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    new_users: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_users: Mapped[int] = mapped_column(Integer, default=0)
+    cumulate_users: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessFeedback(Base):
+    __tablename__ = "process_feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    content: Mapped[str] = mapped_column(Text)
+    quarter: Mapped[str] = mapped_column(String(8), index=True)  # e.g. 2026Q4
+    created_at: Mapped[datetime]

@@ -1,0 +1,186 @@
+"""Repositories: the workflow's ports, implemented on SQLAlchemy sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import AuditRow, ContentItemRow, OutboxMessage, ReviewRow, Revision, Staff
+from workflow.errors import StaleVersion
+from workflow.model import AuditEntry, ContentItem, Review, ReviewDecision, ReviewStage
+from workflow.roles import Actor, Role
+from workflow.states import Event, State
+
+_ITEM_FIELDS = (
+    "title", "topic", "body", "digest", "cover", "author_id", "sensitive", "revision",
+    "review_round", "planned_at", "scheduled_at", "published_at", "draft_media_id",
+    "publish_id", "article_id", "url",
+)
+
+
+def item_from_row(row: ContentItemRow) -> ContentItem:
+    fields = {name: getattr(row, name) for name in _ITEM_FIELDS}
+    return ContentItem(id=row.id, state=State(row.state), version=row.version, **fields)
+
+
+def _item_values(item: ContentItem) -> dict[str, Any]:
+    values = {name: getattr(item, name) for name in _ITEM_FIELDS}
+    values.update(state=item.state.value, version=item.version)
+    return values
+
+
+class SqlItemRepository:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+
+    def get(self, item_id: int) -> ContentItem | None:
+        row = self.session.get(ContentItemRow, item_id, populate_existing=True)
+        return item_from_row(row) if row else None
+
+    def add(self, item: ContentItem) -> ContentItem:
+        row = ContentItemRow(**_item_values(item), created_at=self.now, updated_at=self.now)
+        self.session.add(row)
+        self.session.flush()
+        self._snapshot(row)
+        return item_from_row(row)
+
+    def save(self, item: ContentItem, expected_version: int) -> None:
+        stmt = (
+            update(ContentItemRow)
+            .where(ContentItemRow.id == item.id, ContentItemRow.version == expected_version)
+            .values(**_item_values(item), updated_at=self.now)
+            .execution_options(synchronize_session=False)
+        )
+        if self.session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleVersion(item.id)
+        row = self.session.get(ContentItemRow, item.id, populate_existing=True)
+        assert row is not None
+        if not self._has_revision(item.id, item.revision):
+            self._snapshot(row)
+
+    def list(self, state: State | None = None, limit: int = 50) -> Sequence[ContentItem]:
+        stmt = select(ContentItemRow).order_by(ContentItemRow.id.desc()).limit(limit)
+        if state is not None:
+            stmt = stmt.where(ContentItemRow.state == state.value)
+        return [item_from_row(r) for r in self.session.scalars(stmt)]
+
+    def by_publish_id(self, publish_id: str) -> ContentItem | None:
+        stmt = select(ContentItemRow).where(ContentItemRow.publish_id == publish_id)
+        row = self.session.scalars(stmt).first()
+        return item_from_row(row) if row else None
+
+    def revisions(self, item_id: int) -> Sequence[Revision]:
+        stmt = select(Revision).where(Revision.item_id == item_id).order_by(Revision.revision)
+        return list(self.session.scalars(stmt))
+
+    def _has_revision(self, item_id: int, revision: int) -> bool:
+        stmt = select(Revision.id).where(Revision.item_id == item_id,
+                                         Revision.revision == revision)
+        return self.session.scalar(stmt) is not None
+
+    def _snapshot(self, row: ContentItemRow) -> None:
+        """Keep every revision's content, so reviews can be traced to what was read."""
+        self.session.add(Revision(
+            item_id=row.id, revision=row.revision, title=row.title, body=row.body,
+            digest=row.digest, cover=row.cover, editor_id=row.author_id, created_at=self.now,
+        ))
+
+
+class SqlReviewRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_item(self, item_id: int) -> Sequence[Review]:
+        stmt = select(ReviewRow).where(ReviewRow.item_id == item_id).order_by(ReviewRow.id)
+        return [
+            Review(r.item_id, r.reviewer_id, ReviewStage(r.stage), ReviewDecision(r.decision),
+                   r.revision, r.review_round, r.comment, r.at)
+            for r in self.session.scalars(stmt)
+        ]
+
+    def add(self, review: Review) -> None:
+        self.session.add(ReviewRow(
+            item_id=review.item_id, reviewer_id=review.reviewer_id, stage=review.stage.value,
+            decision=review.decision.value, revision=review.revision,
+            review_round=review.review_round, comment=review.comment, at=review.at,
+        ))
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: AuditEntry) -> None:
+        self.session.add(AuditRow(
+            item_id=entry.item_id, subject=f"item:{entry.item_id}",
+            actor_id=entry.actor_id or None, actor_name=entry.actor_name,
+            event=entry.event.value, from_state=entry.from_state.value,
+            to_state=entry.to_state.value, revision=entry.revision, comment=entry.comment,
+            command=entry.command, at=entry.at,
+        ))
+
+    def latest(self, item_id: int) -> AuditEntry | None:
+        stmt = (select(AuditRow).where(AuditRow.item_id == item_id)
+                .order_by(AuditRow.id.desc()).limit(1))
+        row = self.session.scalars(stmt).first()
+        return _audit_entry(row) if row else None
+
+    def history(self, item_id: int) -> Sequence[AuditEntry]:
+        stmt = select(AuditRow).where(AuditRow.item_id == item_id).order_by(AuditRow.id)
+        return [_audit_entry(r) for r in self.session.scalars(stmt)]
+
+
+def _audit_entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        item_id=row.item_id or 0, actor_id=row.actor_id or 0, actor_name=row.actor_name,
+        event=Event(row.event), from_state=State(row.from_state), to_state=State(row.to_state),
+        revision=row.revision or 0, at=row.at, comment=row.comment, command=row.command,
+    )
+
+
+class SqlOutbox:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, kind: str, payload: dict[str, Any], idempotency_key: str,
+            now: datetime) -> bool:
+        """Insert unless the key exists. A savepoint keeps the outer transaction usable."""
+        stmt = insert(OutboxMessage).values(
+            kind=kind, payload=payload, idempotency_key=idempotency_key, status="pending",
+            attempts=0, next_attempt_at=now, last_error="", created_at=now,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.execute(stmt)
+        except IntegrityError:
+            return False
+        return True
+
+
+def parse_roles(text: str) -> frozenset[Role]:
+    return frozenset(Role(part) for part in text.split(",") if part)
+
+
+def format_roles(roles: frozenset[Role] | set[Role]) -> str:
+    return ",".join(sorted(r.value for r in roles))
+
+
+class SqlStaffDirectory:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def actor(self, staff_id: int) -> Actor | None:
+        row = self.session.get(Staff, staff_id)
+        if row is None or not row.active:
+            return None
+        return Actor(id=row.id, name=row.name, roles=parse_roles(row.roles))
+
+    def with_role(self, role: Role) -> Sequence[Actor]:
+        stmt = select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)
+        actors = [Actor(r.id, r.name, parse_roles(r.roles)) for r in self.session.scalars(stmt)]
+        return [a for a in actors if role in a.roles]

@@ -1,0 +1,118 @@
+"""Staff records and invite codes (joining by ``绑定 CODE``)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Staff, StaffInvite
+from storage.repositories import format_roles, parse_roles
+from workflow.errors import InvalidInput
+from workflow.roles import STAFF_ROLES, Role
+
+# No 0/O, 1/I/L: codes are read off one screen and typed on a phone.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+DEFAULT_INVITE_TTL = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: int
+    name: str
+    openid: str | None
+    roles: frozenset[Role]
+    active: bool
+
+
+def _view(row: Staff) -> StaffView:
+    return StaffView(row.id, row.name, row.openid, parse_roles(row.roles), row.active)
+
+
+def parse_role_names(names: Sequence[str]) -> frozenset[Role]:
+    """Roles from English values or Chinese labels; InvalidInput names a bad one."""
+    by_name = {r.value: r for r in STAFF_ROLES} | {r.label: r for r in STAFF_ROLES}
+    by_name |= {"审核": Role.REVIEWER, "创作": Role.CREATOR, "分析": Role.ANALYST,
+                "管理": Role.ADMIN}
+    roles = set()
+    for name in names:
+        if name.strip().lower() not in by_name:
+            valid = "、".join(r.value for r in STAFF_ROLES)
+            raise InvalidInput(f"未知角色 {name!r}，可选：{valid}")
+        roles.add(by_name[name.strip().lower()])
+    if not roles:
+        raise InvalidInput("至少需要一个角色")
+    return frozenset(roles)
+
+
+def add_staff(session: Session, name: str, roles: frozenset[Role], now: datetime,
+              openid: str | None = None) -> StaffView:
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise InvalidInput("成员名字不能为空，且不超过 64 个字符")
+    if openid and session.scalar(select(Staff).where(Staff.openid == openid)):
+        raise InvalidInput(f"openid {openid} 已经绑定了成员")
+    row = Staff(name=name, roles=format_roles(roles), openid=openid or None,
+                active=True, created_at=now)
+    session.add(row)
+    session.flush()
+    return _view(row)
+
+
+def list_staff(session: Session, include_inactive: bool = False) -> list[StaffView]:
+    stmt = select(Staff).order_by(Staff.id)
+    if not include_inactive:
+        stmt = stmt.where(Staff.active.is_(True))
+    return [_view(r) for r in session.scalars(stmt)]
+
+
+def find_staff(session: Session, ref: str) -> StaffView | None:
+    """By id, openid or exact name (active members only)."""
+    stmt = select(Staff).where(Staff.active.is_(True))
+    if ref.isdigit():
+        row = session.scalar(stmt.where(Staff.id == int(ref)))
+        if row:
+            return _view(row)
+    row = session.scalar(stmt.where((Staff.openid == ref) | (Staff.name == ref)))
+    return _view(row) if row else None
+
+
+def deactivate_staff(session: Session, staff_id: int) -> StaffView:
+    """Remove a member. Their history stays (audit rows point at them)."""
+    row = session.get(Staff, staff_id)
+    if row is None or not row.active:
+        raise InvalidInput(f"找不到成员 {staff_id}")
+    row.active = False
+    row.openid = None  # frees the WeChat account: they are a follower again
+    return _view(row)
+
+
+def create_invite(session: Session, roles: frozenset[Role], now: datetime,
+                  name: str | None = None, created_by: int | None = None,
+                  ttl: timedelta = DEFAULT_INVITE_TTL) -> StaffInvite:
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    invite = StaffInvite(code=code, roles=format_roles(roles), name=name,
+                         created_by=created_by, created_at=now, expires_at=now + ttl)
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def redeem_invite(session: Session, code: str, openid: str, now: datetime,
+                  fallback_name: str) -> StaffView:
+    """Turn a WeChat user into staff with the invite's roles. One use only."""
+    invite = session.scalar(select(StaffInvite).where(StaffInvite.code == code.strip().upper())
+                            .with_for_update())
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        raise InvalidInput("邀请码无效或已过期，请向管理员重新索取")
+    if session.scalar(select(Staff).where(Staff.openid == openid)):
+        raise InvalidInput("你已经是成员了，无需再次绑定")
+    member = add_staff(session, invite.name or fallback_name, parse_roles(invite.roles), now,
+                       openid=openid)
+    invite.used_at, invite.used_by = now, member.id
+    return member

@@ -1,0 +1,66 @@
+"""The unit of work: one SQLAlchemy session, one transaction, all repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.repositories import (
+    SqlAuditLog,
+    SqlItemRepository,
+    SqlOutbox,
+    SqlReviewRepository,
+    SqlStaffDirectory,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlUnitOfWork:
+    """Implements ``workflow.ports.UnitOfWork``. Re-enterable one block at a time."""
+
+    items: SqlItemRepository
+    reviews: SqlReviewRepository
+    audit: SqlAuditLog
+    outbox: SqlOutbox
+    staff: SqlStaffDirectory
+    session: Session
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+        self._clock = clock
+        self._active = False
+
+    def __enter__(self) -> Self:
+        if self._active:
+            raise RuntimeError("unit of work is already open")
+        self._active = True
+        self.session = self._factory()
+        now = self._clock()
+        self.items = SqlItemRepository(self.session, now)
+        self.reviews = SqlReviewRepository(self.session)
+        self.audit = SqlAuditLog(self.session)
+        self.outbox = SqlOutbox(self.session)
+        self.staff = SqlStaffDirectory(self.session)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self.session.rollback()  # a no-op after commit; undoes anything uncommitted
+        finally:
+            self.session.close()
+            self._active = False
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

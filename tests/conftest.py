@@ -1,0 +1,176 @@
+"""Database fixtures: every ``engine`` test runs on SQLite *and* PostgreSQL.
+
+PostgreSQL comes from ``WXOPS_TEST_DATABASE_URL`` (default: the local server's
+``test`` database). Each run creates its own database there and drops it at
+the end, so runs never collide. Without a reachable server the PostgreSQL half
+is skipped with a loud notice, unless ``WXOPS_TEST_REQUIRE_POSTGRES=1`` (CI),
+which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from storage import migrate
+from storage.db import make_engine
+from storage.models import Base
+
+PG_URL = os.environ.get("WXOPS_TEST_DATABASE_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("WXOPS_TEST_REQUIRE_POSTGRES") == "1"
+ENGINES = ("sqlite", "postgresql")
+_outcomes: Counter[tuple[str, str]] = Counter()
+
+
+@cache
+def postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+    except Exception as exc:  # any failure to connect means "not available"
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+    return None
+
+
+def _need_postgres() -> None:
+    reason = postgres_unavailable()
+    if reason is None:
+        return
+    if REQUIRE_PG:
+        pytest.fail(f"PostgreSQL is required (WXOPS_TEST_REQUIRE_POSTGRES=1) but {reason}")
+    pytest.skip(f"PostgreSQL unavailable: {reason}")
+
+
+class PgServer:
+    """Creates and drops throwaway databases on the test server."""
+
+    def __init__(self) -> None:
+        self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"wxops_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    _need_postgres()
+    server = PgServer()
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(pg_server: PgServer) -> Iterator[Engine]:
+    engine = make_engine(pg_server.create())
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "wxops.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names}, alembic_version RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO alembic_version VALUES (:v)"),
+                     {"v": migrate.head_revision(engine)})
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database on each engine."""
+    if request.param == "sqlite":
+        path = tmp_path / "wxops.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    eng = request.getfixturevalue("pg_migrated")
+    yield eng
+    _truncate(eng)
+
+
+@pytest.fixture(params=ENGINES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no tables at all, for migration tests."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.create()
+
+
+def _engine_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    for name in ("engine", "empty_database_url", "engine_url"):
+        if name in callspec.params:
+            return str(callspec.params[name])
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _engine_of(item):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    report = outcome.get_result()
+    engine_name = _engine_of(item)
+    if engine_name and (report.when == "call" or report.outcome != "passed"):
+        _outcomes[(engine_name, report.outcome)] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    tr = terminalreporter
+    tr.section("tests per database engine")
+    for name in ENGINES:
+        counts = {o: _outcomes[(name, o)] for o in ("passed", "failed", "skipped")}
+        tr.write_line(f"{name}: {counts['passed']} passed, {counts['failed']} failed, "
+                      f"{counts['skipped']} skipped")
+    reason = postgres_unavailable() if _outcomes[("postgresql", "skipped")] else None
+    if reason:
+        tr.write_line("")
+        tr.write_line("!" * 78, red=True, bold=True)
+        tr.write_line("!! THE POSTGRESQL HALF OF THE SUITE WAS SKIPPED: only SQLite was tested.",
+                      red=True, bold=True)
+        tr.write_line(f"!! {reason}", red=True, bold=True)
+        tr.write_line("!! Start PostgreSQL or set WXOPS_TEST_DATABASE_URL; CI requires it.",
+                      red=True, bold=True)
+        tr.write_line("!" * 78, red=True, bold=True)

@@ -1,0 +1,83 @@
+"""The `wxops` command line, run as a user runs it: a process, exit codes, output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WXOPS = [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
+    full_env.update(env)
+    full_env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return subprocess.run([*WXOPS, *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cli.db'}"
+    return str(request.getfixturevalue("pg_server").create())
+
+
+def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
+    env = {"WXOPS_DATABASE_URL": engine_url}
+    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
+    added = run(["staff", "add", "李雷", "--role", "creator"], tmp_path, **env)
+    assert "已添加成员" in added.stdout
+    invite = run(["staff", "invite", "--role", "reviewer", "--name", "王芳"], tmp_path, **env)
+    assert invite.returncode == 0 and len(invite.stdout.strip()) == 8
+    assert "绑定" in invite.stderr
+    planned = run(["item", "plan", "冬季助学", "--as", "李雷"], tmp_path, **env)
+    assert planned.returncode == 0 and "已创建选题 1" in planned.stdout
+    assert "冬季助学" in run(["item", "list", "--state", "planned"], tmp_path, **env).stdout
+    assert "选题" in run(["item", "show", "1"], tmp_path, **env).stdout
+    assert "李雷  新建选题" in run(["item", "history", "1"], tmp_path, **env).stdout
+    listed = run(["staff", "list"], tmp_path, **env).stdout
+    assert "李雷" in listed and "creator" in listed
+    assert run(["staff", "remove", "李雷"], tmp_path, **env).returncode == 0
+    assert "李雷" not in run(["staff", "list"], tmp_path, **env).stdout
+
+
+@pytest.mark.parametrize(("args", "env", "fragment"), [
+    (["item", "show", "99"], {}, "找不到稿件 99"),
+    (["staff", "add", "x", "--role", "boss"], {}, "未知角色"),
+    (["item", "plan", "标题", "--as", "nobody"], {}, "找不到成员"),
+    (["config", "check"], {"WXOPS_TIMEZONE": "Mars/Base"}, "WXOPS_TIMEZONE"),
+    (["config", "check"], {"WXOPS_ENCODING_AES_KEY": "x" * 42}, "43"),
+])
+def test_errors_are_one_line_and_non_zero(tmp_path: Path, args: list[str],
+                                          env: dict[str, str], fragment: str) -> None:
+    db = {"WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"}
+    run(["db", "upgrade"], tmp_path, **db)
+    result = run(args, tmp_path, **(db | env))
+    assert result.returncode != 0
+    assert fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = run(["item", "list"], tmp_path,
+                 WXOPS_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    assert result.returncode == 1 and "无法连接数据库" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_help_works_even_with_a_broken_config(tmp_path: Path) -> None:
+    for args in (["--help"], ["db", "upgrade", "--help"], ["staff", "invite", "--help"]):
+        result = run(args, tmp_path, WXOPS_TIMEZONE="Nowhere")
+        assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_config_check_masks_secrets(tmp_path: Path) -> None:
+    result = run(["config", "check"], tmp_path, WXOPS_APP_SECRET="topsecret123456",
+                 WXOPS_APP_ID="wxabc")
+    assert result.returncode == 0
+    assert "topsecret123456" not in result.stdout and "WXOPS_APP_ID=wxabc" in result.stdout

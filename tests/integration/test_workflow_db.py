@@ -1,0 +1,168 @@
+"""Use cases through the real unit of work: atomic writes and real races."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from storage import staff as staff_store
+from storage.models import AuditRow, ContentItemRow, OutboxMessage
+from storage.repositories import SqlItemRepository
+from storage.uow import SqlUnitOfWork
+from workflow import usecases
+from workflow.errors import WorkflowError
+from workflow.model import Context
+from workflow.roles import Role
+from workflow.states import State
+
+NOW = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
+
+
+def ctx(comment: str = "") -> Context:
+    return Context(now=NOW, comment=comment, command="test")
+
+
+@pytest.fixture
+def people(engine: Engine) -> dict[str, int]:
+    with SqlUnitOfWork(engine) as uow:
+        ids = {
+            name: staff_store.add_staff(uow.session, name, frozenset(roles), NOW, f"o_{name}").id
+            for name, roles in (("creator", {Role.CREATOR}), ("王芳", {Role.REVIEWER}),
+                                ("陈静", {Role.REVIEWER}), ("admin", {Role.ADMIN}))
+        }
+        uow.commit()
+    return ids
+
+
+def in_review(engine: Engine, people: dict[str, int]) -> int:
+    item = usecases.plan(SqlUnitOfWork(engine), people["creator"], "义诊回顾", ctx())
+    usecases.start(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    usecases.submit(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    return item.id
+
+
+def count(engine: Engine, model: type) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_full_flow_to_publishing_writes_audit_and_outbox(engine: Engine,
+                                                         people: dict[str, int]) -> None:
+    item_id = in_review(engine, people)
+    usecases.approve(SqlUnitOfWork(engine), people["王芳"], item_id, ctx())
+    usecases.final_approve(SqlUnitOfWork(engine), people["陈静"], item_id, ctx())
+    when = Context(now=NOW, when=NOW + timedelta(hours=2))
+    usecases.schedule(SqlUnitOfWork(engine), people["admin"], item_id, when)
+    with SqlUnitOfWork(engine) as uow:
+        item = uow.items.get(item_id)
+        history = [e.event.value for e in uow.audit.history(item_id)]
+        kinds = uow.session.scalars(select(OutboxMessage.kind)).all()
+    assert item is not None and item.state is State.SCHEDULED
+    assert item.scheduled_at == NOW + timedelta(hours=2)
+    assert history == ["plan", "start", "submit", "approve", "final_approve", "schedule"]
+    assert "sync_draft" in kinds and kinds.count("notify") >= 4
+
+
+def test_a_failed_outbox_write_rolls_back_the_state_change(
+        engine: Engine, people: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    item_id = in_review(engine, people)
+    audit_before, outbox_before = count(engine, AuditRow), count(engine, OutboxMessage)
+
+    def broken_add(*_args: object, **_kwargs: object) -> bool:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("storage.repositories.SqlOutbox.add", broken_add)
+    with pytest.raises(RuntimeError):
+        usecases.approve(SqlUnitOfWork(engine), people["王芳"], item_id, ctx())
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.items.get(item_id).state is State.IN_REVIEW  # type: ignore[union-attr]
+    assert (count(engine, AuditRow), count(engine, OutboxMessage)) == (audit_before,
+                                                                       outbox_before)
+
+
+def race(engine: Engine, item_id: int, reviewers: list[int]) -> tuple[list[int], list[str]]:
+    """Both reviewers approve at once; returns winners and the losers' messages."""
+    start = threading.Barrier(len(reviewers))
+    winners: list[int] = []
+    losers: list[str] = []
+
+    def attempt(reviewer: int) -> None:
+        start.wait()
+        try:
+            usecases.approve(SqlUnitOfWork(engine), reviewer, item_id, ctx())
+            winners.append(reviewer)
+        except WorkflowError as exc:
+            losers.append(exc.message)
+
+    threads = [threading.Thread(target=attempt, args=(r,)) for r in reviewers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return winners, losers
+
+
+def test_concurrent_approvals_one_wins_the_other_is_told_who(engine: Engine,
+                                                             people: dict[str, int]) -> None:
+    item_id = in_review(engine, people)
+    winners, losers = race(engine, item_id, [people["王芳"], people["陈静"]])
+    assert len(winners) == 1 and len(losers) == 1
+    winner = "王芳" if winners[0] == people["王芳"] else "陈静"
+    assert winner in losers[0] and "抢先" in losers[0]
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.items.get(item_id).state is State.FINAL_REVIEW  # type: ignore[union-attr]
+        assert len([r for r in uow.reviews.for_item(item_id)]) == 1
+
+
+def test_interleaved_writes_hit_the_version_check(engine: Engine, people: dict[str, int],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both transactions read before either writes: only PostgreSQL lets that happen.
+
+    SQLite takes the write lock at BEGIN IMMEDIATE, so a second writer cannot
+    even read until the first commits (covered by the test above).
+    """
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers at BEGIN IMMEDIATE")
+    item_id = in_review(engine, people)
+    both_read = threading.Barrier(2)
+    original = SqlItemRepository.save
+
+    def save_after_both_read(self: SqlItemRepository, item, expected_version):
+        both_read.wait(timeout=10)
+        original(self, item, expected_version)
+
+    monkeypatch.setattr(SqlItemRepository, "save", save_after_both_read)
+    winners, losers = race(engine, item_id, [people["王芳"], people["陈静"]])
+    assert len(winners) == 1 and len(losers) == 1
+    assert ("王芳" in losers[0]) != ("陈静" in losers[0])
+
+
+def test_concurrent_delivery_of_one_publish_result(engine: Engine,
+                                                   people: dict[str, int]) -> None:
+    item_id = in_review(engine, people)
+    usecases.approve(SqlUnitOfWork(engine), people["王芳"], item_id, ctx())
+    usecases.final_approve(SqlUnitOfWork(engine), people["陈静"], item_id, ctx())
+    usecases.publish(SqlUnitOfWork(engine), people["admin"], item_id, ctx())
+    with SqlUnitOfWork(engine) as uow:  # the worker records this when it submits
+        uow.session.execute(update(ContentItemRow).values(publish_id="P-1"))
+        uow.commit()
+    results: list[object] = []
+    done = Context(now=NOW, extra={"article_id": "A", "url": "https://mp.weixin.qq.com/s/a"})
+
+    def deliver() -> None:
+        results.append(usecases.record_publish_result(SqlUnitOfWork(engine), "P-1", True, done))
+
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sum(r is not None for r in results) == 1
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.items.get(item_id).state is State.PUBLISHED  # type: ignore[union-attr]
+        events = [e.event.value for e in uow.audit.history(item_id)]
+    assert events.count("publish_succeeded") == 1
+

@@ -1,0 +1,118 @@
+"""In-memory fakes of the workflow ports, for pure unit tests."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from workflow.errors import StaleVersion
+from workflow.model import AuditEntry, ContentItem, Review
+from workflow.roles import Actor, Role
+from workflow.states import State
+
+
+class FakeItems:
+    def __init__(self) -> None:
+        self.rows: dict[int, ContentItem] = {}
+
+    def get(self, item_id: int) -> ContentItem | None:
+        return self.rows.get(item_id)
+
+    def add(self, item: ContentItem) -> ContentItem:
+        item = replace(item, id=max(self.rows, default=0) + 1)
+        self.rows[item.id] = item
+        return item
+
+    def save(self, item: ContentItem, expected_version: int) -> None:
+        if self.rows[item.id].version != expected_version:
+            raise StaleVersion(item.id)
+        self.rows[item.id] = item
+
+    def list(self, state: State | None = None, limit: int = 50) -> list[ContentItem]:
+        return [i for i in self.rows.values() if state is None or i.state is state][:limit]
+
+    def by_publish_id(self, publish_id: str) -> ContentItem | None:
+        return next((i for i in self.rows.values() if i.publish_id == publish_id), None)
+
+
+class FakeReviews:
+    def __init__(self) -> None:
+        self.rows: list[Review] = []
+
+    def for_item(self, item_id: int) -> list[Review]:
+        return [r for r in self.rows if r.item_id == item_id]
+
+    def add(self, review: Review) -> None:
+        self.rows.append(review)
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.rows: list[AuditEntry] = []
+
+    def add(self, entry: AuditEntry) -> None:
+        self.rows.append(entry)
+
+    def latest(self, item_id: int) -> AuditEntry | None:
+        return next((e for e in reversed(self.rows) if e.item_id == item_id), None)
+
+    def history(self, item_id: int) -> list[AuditEntry]:
+        return [e for e in self.rows if e.item_id == item_id]
+
+
+class FakeOutbox:
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def add(self, kind: str, payload: dict[str, Any], idempotency_key: str,
+            now: datetime) -> bool:
+        if idempotency_key in self.rows:
+            return False
+        self.rows[idempotency_key] = (kind, payload)
+        return True
+
+
+class FakeStaff:
+    def __init__(self, people: list[Actor]) -> None:
+        self.people = {p.id: p for p in people}
+
+    def actor(self, staff_id: int) -> Actor | None:
+        return self.people.get(staff_id)
+
+    def with_role(self, role: Role) -> list[Actor]:
+        return [p for p in self.people.values() if role in p.roles]
+
+
+class FakeUnitOfWork:
+    """Commits by keeping the state; rolls back by restoring a snapshot."""
+
+    def __init__(self, people: list[Actor]) -> None:
+        self.items, self.reviews, self.audit = FakeItems(), FakeReviews(), FakeAudit()
+        self.outbox, self.staff = FakeOutbox(), FakeStaff(people)
+        self.commits = 0
+        self._snapshot: tuple[Any, ...] | None = None
+
+    def _state(self) -> tuple[Any, ...]:
+        return (dict(self.items.rows), list(self.reviews.rows), list(self.audit.rows),
+                dict(self.outbox.rows))
+
+    def __enter__(self) -> Self:
+        self._snapshot = copy.copy(self._state())
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        self.commits += 1
+        self._snapshot = self._state()
+
+    def rollback(self) -> None:
+        if self._snapshot is not None:
+            items, reviews, audit, outbox = self._snapshot
+            self.items.rows, self.reviews.rows = dict(items), list(reviews)
+            self.audit.rows, self.outbox.rows = list(audit), dict(outbox)

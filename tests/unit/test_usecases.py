@@ -1,0 +1,153 @@
+"""Use cases over in-memory fakes: what gets written, and how conflicts read."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.unit.fakes import FakeUnitOfWork
+from workflow import usecases
+from workflow.errors import (
+    ActorNotFound,
+    ConcurrentUpdate,
+    InvalidInput,
+    ItemNotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+)
+from workflow.model import Context, ItemChanges
+from workflow.roles import Actor, Role
+from workflow.states import State
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+AUTHOR = Actor(1, "小李", frozenset({Role.CREATOR}))
+R1 = Actor(2, "王芳", frozenset({Role.REVIEWER}))
+R2 = Actor(3, "陈静", frozenset({Role.REVIEWER}))
+ADMIN = Actor(5, "管理员", frozenset({Role.ADMIN}))
+ANALYST = Actor(6, "数据", frozenset({Role.ANALYST}))
+
+
+def ctx(comment: str = "", minutes: int = 0) -> Context:
+    return Context(now=NOW + timedelta(minutes=minutes), comment=comment, command="测试")
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork([AUTHOR, R1, R2, ADMIN, ANALYST])
+
+
+def planned(uow: FakeUnitOfWork) -> int:
+    item = usecases.plan(uow, AUTHOR.id, "义诊回顾", ctx(), topic="照片")
+    usecases.start(uow, AUTHOR.id, item.id, ctx())
+    return item.id
+
+
+def test_plan_creates_an_item_and_an_audit_row(uow: FakeUnitOfWork) -> None:
+    item = usecases.plan(uow, AUTHOR.id, "  义诊回顾 ", ctx())
+    assert (item.title, item.state, item.author_id) == ("义诊回顾", State.PLANNED, AUTHOR.id)
+    assert [e.event.value for e in uow.audit.history(item.id)] == ["plan"]
+
+
+@pytest.mark.parametrize("title", ["", "   ", "长" * 65])
+def test_plan_refuses_bad_titles(uow: FakeUnitOfWork, title: str) -> None:
+    with pytest.raises(InvalidInput):
+        usecases.plan(uow, AUTHOR.id, title, ctx())
+    assert not uow.items.rows
+
+
+def test_plan_needs_a_creator(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(PermissionDenied):
+        usecases.plan(uow, ANALYST.id, "数据周报", ctx())
+
+
+def test_unknown_actor_and_item(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(ActorNotFound):
+        usecases.plan(uow, 99, "x", ctx())
+    with pytest.raises(ItemNotFound):
+        usecases.submit(uow, AUTHOR.id, 42, ctx())
+
+
+def test_submit_writes_state_audit_and_one_notification_per_reviewer(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    assert uow.items.rows[item_id].state is State.IN_REVIEW
+    notified = sorted(p["staff_id"] for k, p in uow.outbox.rows.values() if k == "notify")
+    assert notified == [R1.id, R2.id]
+    assert uow.audit.latest(item_id).command == "测试"  # type: ignore[union-attr]
+
+
+def test_a_refused_use_case_writes_nothing(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    before = (dict(uow.items.rows), len(uow.audit.rows), dict(uow.outbox.rows))
+    with pytest.raises(TransitionNotAllowed):
+        usecases.approve(uow, R1.id, item_id, ctx())
+    assert (dict(uow.items.rows), len(uow.audit.rows), dict(uow.outbox.rows)) == before
+
+
+def test_role_notification_falls_back_to_admins(uow: FakeUnitOfWork) -> None:
+    uow.staff.people = {p.id: p for p in (AUTHOR, ADMIN)}
+    item_id = planned(uow)
+    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    assert [p["staff_id"] for _, p in uow.outbox.rows.values()] == [ADMIN.id]
+
+
+def test_losing_a_race_names_the_winner(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.approve(uow, R1.id, item_id, ctx())
+    with pytest.raises(ConcurrentUpdate) as lost:
+        usecases.approve(uow, R2.id, item_id, ctx(minutes=1))
+    assert "王芳" in lost.value.message and "初审通过" in lost.value.message
+
+
+def test_an_old_move_is_not_reported_as_a_race(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.approve(uow, R1.id, item_id, ctx())
+    with pytest.raises(TransitionNotAllowed):
+        usecases.approve(uow, R2.id, item_id, ctx(minutes=60 * 24))
+
+
+def test_stale_version_at_write_time_names_the_winner(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    original_save = uow.items.save
+
+    def racing_save(item, expected_version):
+        # Somebody else's approval lands between our read and our write.
+        uow.items.save = original_save  # type: ignore[method-assign]
+        usecases.approve(uow, R1.id, item_id, ctx())
+        original_save(item, expected_version)
+
+    uow.items.save = racing_save  # type: ignore[method-assign]
+    with pytest.raises(ConcurrentUpdate) as lost:
+        usecases.request_changes(uow, R2.id, item_id, ctx("不行"))
+    assert "王芳" in lost.value.message
+
+
+def test_edit_needs_changes_and_bumps_revision(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    with pytest.raises(InvalidInput):
+        usecases.edit(uow, AUTHOR.id, item_id, ItemChanges(), ctx())
+    decision = usecases.edit(uow, AUTHOR.id, item_id, ItemChanges(body="正文"), ctx())
+    assert (decision.item.revision, decision.item.body) == (2, "正文")
+
+
+def test_publish_result_is_idempotent(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.approve(uow, R1.id, item_id, ctx())
+    usecases.final_approve(uow, R2.id, item_id, ctx())
+    usecases.publish(uow, ADMIN.id, item_id, ctx())
+    uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id="P1")
+    done = Context(now=NOW, extra={"article_id": "A1", "url": "https://mp.weixin.qq.com/s/a"})
+    assert usecases.record_publish_result(uow, "P1", True, done) is not None
+    assert usecases.record_publish_result(uow, "P1", True, done) is None
+    assert usecases.record_publish_result(uow, "unknown", True, done) is None
+    assert uow.items.rows[item_id].state is State.PUBLISHED
+    published = [p for k, p in uow.outbox.rows.values() if p.get("template") == "item_published"]
+    assert sorted(p["staff_id"] for p in published) == [AUTHOR.id, ADMIN.id]
+    submits = [k for k in uow.outbox.rows if k.startswith("submit_publish:")]
+    assert len(submits) == 1

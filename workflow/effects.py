@@ -1,0 +1,87 @@
+"""Effects: what must happen outside the database after a decision.
+
+The domain records them; the unit of work turns each into an outbox row in the
+same transaction; the worker performs them. Every effect has a stable
+idempotency key, so recording it twice never sends it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow.roles import Role
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind = "effect"
+
+    def payload(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def idempotency_key(self, item_id: int, version: int) -> str:
+        """Unique per item version: one decision never emits the same effect twice."""
+        return f"{self.kind}:{item_id}:v{version}"
+
+
+@dataclass(frozen=True)
+class NotifyRole:
+    """Tell everyone holding ``role`` (expanded to NotifyStaff by the use case)."""
+
+    role: Role
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotifyStaff(Effect):
+    kind = "notify"
+    staff_id: int = 0
+    template: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {"staff_id": self.staff_id, "template": self.template, "context": self.context}
+
+    def idempotency_key(self, item_id: int, version: int) -> str:
+        return f"notify:{item_id}:v{version}:{self.template}:{self.staff_id}"
+
+
+@dataclass(frozen=True)
+class SyncDraft(Effect):
+    """Create or update the item's article in the WeChat draft box."""
+
+    kind = "sync_draft"
+    item_id: int = 0
+    revision: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "revision": self.revision}
+
+
+@dataclass(frozen=True)
+class SubmitPublish(Effect):
+    """Submit the item's draft to freepublish."""
+
+    kind = "submit_publish"
+    item_id: int = 0
+    revision: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "revision": self.revision}
+
+
+@dataclass(frozen=True)
+class DeletePublished(Effect):
+    """Delete the published article (freepublish/delete)."""
+
+    kind = "delete_published"
+    item_id: int = 0
+    article_id: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "article_id": self.article_id}
+
+
+AnyEffect = Effect | NotifyRole

@@ -1,0 +1,129 @@
+"""Typed workflow errors. Each carries the Chinese message a person is shown.
+
+The messages live here, in one catalogue, because the domain decides *why* a
+move is refused; handlers only choose where to show it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from workflow.roles import Role
+from workflow.states import Event, State
+
+
+class WorkflowError(Exception):
+    """Base of every refusal the workflow can give."""
+
+    code = "workflow_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ItemNotFound(WorkflowError):
+    code = "item_not_found"
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"找不到稿件 {item_id}")
+        self.item_id = item_id
+
+
+class ActorNotFound(WorkflowError):
+    code = "actor_not_found"
+
+    def __init__(self, actor_id: int) -> None:
+        super().__init__(f"找不到成员 {actor_id}，或该成员已停用")
+        self.actor_id = actor_id
+
+
+class TransitionNotAllowed(WorkflowError):
+    code = "transition_not_allowed"
+
+    def __init__(self, item_id: int, state: State, event: Event) -> None:
+        super().__init__(
+            f"稿件 {item_id} 当前状态为 {state.label}，不能{event.label}"
+        )
+        self.item_id, self.state, self.event = item_id, state, event
+
+
+class PermissionDenied(WorkflowError):
+    code = "permission_denied"
+
+    def __init__(self, event: Event, roles: frozenset[Role]) -> None:
+        needed = "、".join(sorted(r.label for r in roles)) or "系统"
+        super().__init__(f"{event.label}需要{needed}权限")
+        self.event, self.roles = event, roles
+
+
+class NotOwner(WorkflowError):
+    code = "not_owner"
+
+    def __init__(self, item_id: int, event: Event) -> None:
+        super().__init__(f"稿件 {item_id} 不是你的稿件，不能{event.label}")
+        self.item_id, self.event = item_id, event
+
+
+class SelfReview(WorkflowError):
+    code = "self_review"
+
+    def __init__(self) -> None:
+        super().__init__("你不能审核自己的稿件")
+
+
+class SameReviewer(WorkflowError):
+    code = "same_reviewer"
+
+    def __init__(self) -> None:
+        super().__init__("终审人不能与初审人相同，请由另一位审核员终审")
+
+
+class AlreadyApproved(WorkflowError):
+    code = "already_approved"
+
+    def __init__(self) -> None:
+        super().__init__("你已经终审通过过这一版本，敏感稿件需要另一位审核员终审")
+
+
+class ReasonRequired(WorkflowError):
+    code = "reason_required"
+
+    def __init__(self) -> None:
+        super().__init__("退回修改必须写明理由，例如：退回 12 标题太长")
+
+
+class InvalidSchedule(WorkflowError):
+    code = "invalid_schedule"
+
+    def __init__(self, when: datetime, now: datetime) -> None:
+        super().__init__("发布时间不能早于现在，请选择将来的时间")
+        self.when, self.now = when, now
+
+
+class InvalidInput(WorkflowError):
+    code = "invalid_input"
+
+
+class ConcurrentUpdate(WorkflowError):
+    """Somebody else changed the item between our read and our write."""
+
+    code = "concurrent_update"
+
+    def __init__(self, item_id: int, winner: str | None, what: str | None) -> None:
+        who = winner or "其他人"
+        done = f"（{what}）" if what else ""
+        super().__init__(f"稿件 {item_id} 刚刚已被 {who} 抢先操作{done}，请查看最新状态后再试")
+        self.item_id, self.winner = item_id, winner
+
+
+class StaleVersion(Exception):
+    """Raised by a repository when an optimistic version check fails.
+
+    Not a WorkflowError: use cases translate it into ConcurrentUpdate with the
+    name of whoever got there first.
+    """
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"content item {item_id} changed concurrently")
+        self.item_id = item_id

@@ -1,0 +1,250 @@
+"""The pure state machine: (item, reviews, actor, event, context) -> Decision.
+
+No clock, no storage, no network: the caller passes ``now`` in the context and
+performs nothing; the decision lists the new item, the review and audit rows to
+write, and the effects to hand to the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from workflow import policy
+from workflow.effects import (
+    AnyEffect,
+    DeletePublished,
+    NotifyRole,
+    NotifyStaff,
+    SubmitPublish,
+    SyncDraft,
+)
+from workflow.errors import InvalidSchedule, ReasonRequired
+from workflow.model import (
+    AuditEntry,
+    ContentItem,
+    Context,
+    ItemChanges,
+    Review,
+    ReviewDecision,
+    ReviewStage,
+)
+from workflow.roles import Actor, Role
+from workflow.states import Event, State, transitions_from
+
+
+@dataclass(frozen=True)
+class Decision:
+    before: ContentItem
+    item: ContentItem
+    audit: AuditEntry
+    review: Review | None = None
+    effects: tuple[AnyEffect, ...] = ()
+
+    @property
+    def changed_state(self) -> bool:
+        return self.before.state is not self.item.state
+
+
+def decide(
+    item: ContentItem,
+    reviews: Sequence[Review],
+    actor: Actor,
+    event: Event,
+    ctx: Context,
+    changes: ItemChanges | None = None,
+) -> Decision:
+    """Decide what ``event`` does to ``item``; raise a WorkflowError if it may not."""
+    policy.can(actor, event, item, reviews)
+    step = _STEPS[event]
+    new_item, review, effects = step(item, reviews, actor, ctx, changes)
+    new_item = replace(new_item, version=item.version + 1)
+    audit = AuditEntry(
+        item_id=item.id, actor_id=actor.id, actor_name=actor.name, event=event,
+        from_state=item.state, to_state=new_item.state, revision=new_item.revision,
+        at=ctx.now, comment=ctx.comment, command=ctx.command,
+    )
+    return Decision(item, new_item, audit, review, tuple(effects))
+
+
+_Step = Callable[
+    [ContentItem, Sequence[Review], Actor, Context, ItemChanges | None],
+    tuple[ContentItem, Review | None, list[AnyEffect]],
+]
+_Result = tuple[ContentItem, Review | None, list[AnyEffect]]
+
+
+def _target(item: ContentItem, event: Event) -> State:
+    """The table's target; guarded rows are resolved by the step functions."""
+    return transitions_from(item.state, event)[0].target
+
+
+def _ctx(item: ContentItem, **extra: object) -> dict[str, object]:
+    return {"item_id": item.id, "title": item.title, **extra}
+
+
+def _notify_author(
+    item: ContentItem, actor: Actor, template: str, **extra: object
+) -> list[AnyEffect]:
+    if item.author_id == actor.id:
+        return []
+    return [NotifyStaff(staff_id=item.author_id, template=template, context=_ctx(item, **extra))]
+
+
+def _simple(event: Event) -> _Step:
+    """A step that only moves the state, as the table says."""
+    def step(item: ContentItem, _r: Sequence[Review], _a: Actor, _c: Context,
+             _ch: ItemChanges | None) -> _Result:
+        return replace(item, state=_target(item, event)), None, []
+    return step
+
+
+def _submit(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
+            _ch: ItemChanges | None) -> _Result:
+    new = replace(item, state=State.IN_REVIEW, review_round=item.review_round + 1)
+    return new, None, [NotifyRole(Role.REVIEWER, "item_submitted", _ctx(item, by=actor.name))]
+
+
+def _review(item: ContentItem, actor: Actor, ctx: Context, stage: ReviewStage,
+            decision: ReviewDecision) -> Review:
+    return Review(item.id, actor.id, stage, decision, item.revision, item.review_round,
+                  ctx.comment, ctx.now)
+
+
+def _approve(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
+             _ch: ItemChanges | None) -> _Result:
+    review = _review(item, actor, ctx, ReviewStage.FIRST, ReviewDecision.APPROVED)
+    notify = NotifyRole(Role.REVIEWER, "item_needs_final", _ctx(item, by=actor.name))
+    return replace(item, state=State.FINAL_REVIEW), review, [notify]
+
+
+def _request_changes(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
+                     _ch: ItemChanges | None) -> _Result:
+    if not ctx.comment.strip():
+        raise ReasonRequired()
+    stage = ReviewStage.FINAL if item.state is not State.IN_REVIEW else ReviewStage.FIRST
+    review = _review(item, actor, ctx, stage, ReviewDecision.CHANGES_REQUESTED)
+    effects = _notify_author(item, actor, "changes_requested", by=actor.name, reason=ctx.comment)
+    return replace(item, state=State.CHANGES_REQUESTED), review, effects
+
+
+def _final_approve(item: ContentItem, reviews: Sequence[Review], actor: Actor, ctx: Context,
+                   _ch: ItemChanges | None) -> _Result:
+    review = _review(item, actor, ctx, ReviewStage.FINAL, ReviewDecision.APPROVED)
+    approvers = policy.final_approvers(item, reviews) | {actor.id}
+    if len(approvers) < item.required_final_approvals:
+        notify = NotifyRole(Role.REVIEWER, "item_needs_second_final", _ctx(item, by=actor.name))
+        return item, review, [notify]
+    effects: list[AnyEffect] = [
+        NotifyRole(Role.ADMIN, "item_approved", _ctx(item, by=actor.name)),
+        SyncDraft(item_id=item.id, revision=item.revision),
+        *_notify_author(item, actor, "item_approved_author", by=actor.name),
+    ]
+    return replace(item, state=State.APPROVED), review, effects
+
+
+def _schedule(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
+              _ch: ItemChanges | None) -> _Result:
+    if ctx.when is None or ctx.when <= ctx.now:
+        raise InvalidSchedule(ctx.when or ctx.now, ctx.now)
+    new = replace(item, state=State.SCHEDULED, scheduled_at=ctx.when)
+    when = ctx.when.isoformat()
+    return new, None, _notify_author(item, actor, "item_scheduled", by=actor.name, when=when)
+
+
+def _unschedule(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
+                _ch: ItemChanges | None) -> _Result:
+    new = replace(item, state=State.APPROVED, scheduled_at=None)
+    return new, None, _notify_author(item, actor, "item_unscheduled", by=actor.name)
+
+
+def _publish(item: ContentItem, _r: Sequence[Review], _a: Actor, _c: Context,
+             _ch: ItemChanges | None) -> _Result:
+    new = replace(item, state=State.PUBLISHING, publish_id=None)
+    return new, None, [SubmitPublish(item_id=item.id, revision=item.revision)]
+
+
+def _published(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
+               _ch: ItemChanges | None) -> _Result:
+    new = replace(item, state=State.PUBLISHED, published_at=ctx.now, scheduled_at=None,
+                  article_id=ctx.extra.get("article_id") or item.article_id,
+                  url=ctx.extra.get("url") or item.url)
+    effects: list[AnyEffect] = [NotifyRole(Role.ADMIN, "item_published", _ctx(item, url=new.url))]
+    effects += _notify_author(item, actor, "item_published", url=new.url)
+    return new, None, effects
+
+
+def _publish_failed(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
+                    _ch: ItemChanges | None) -> _Result:
+    reason = ctx.comment or "未知原因"
+    notify = NotifyRole(Role.ADMIN, "item_publish_failed", _ctx(item, reason=reason))
+    effects: list[AnyEffect] = [notify]
+    effects += _notify_author(item, actor, "item_publish_failed", reason=reason)
+    return replace(item, state=State.PUBLISH_FAILED), None, effects
+
+
+def _flag_outdated(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
+                   _ch: ItemChanges | None) -> _Result:
+    effects = _notify_author(item, actor, "item_outdated", by=actor.name, reason=ctx.comment)
+    return replace(item, state=State.NEEDS_UPDATE), None, effects
+
+
+def _withdraw(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
+              _ch: ItemChanges | None) -> _Result:
+    effects: list[AnyEffect] = []
+    if item.article_id:
+        effects.append(DeletePublished(item_id=item.id, article_id=item.article_id))
+    effects += _notify_author(item, actor, "item_withdrawn", by=actor.name)
+    return replace(item, state=State.WITHDRAWN), None, effects
+
+
+def _edit(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
+          changes: ItemChanges | None) -> _Result:
+    ch = changes or ItemChanges()
+    new = replace(
+        item,
+        title=ch.title if ch.title is not None else item.title,
+        topic=ch.topic if ch.topic is not None else item.topic,
+        body=ch.body if ch.body is not None else item.body,
+        digest=ch.digest if ch.digest is not None else item.digest,
+        cover=ch.cover if ch.cover is not None else item.cover,
+        revision=item.revision + 1,
+        state=_target(item, Event.EDIT),
+    )
+    if new.state is State.IN_REVIEW and item.state is not State.IN_REVIEW:
+        new = replace(new, review_round=item.review_round + 1, scheduled_at=None)
+        return new, None, [NotifyRole(Role.REVIEWER, "item_resubmitted", _ctx(item, by=actor.name))]
+    return new, None, []
+
+
+def _mark_sensitive(item: ContentItem, reviews: Sequence[Review], actor: Actor, _c: Context,
+                    _ch: ItemChanges | None) -> _Result:
+    new = replace(item, sensitive=True)
+    if item.state not in (State.APPROVED, State.SCHEDULED):
+        return new, None, []
+    if len(policy.final_approvers(item, reviews)) >= new.required_final_approvals:
+        return new, None, []
+    new = replace(new, state=State.FINAL_REVIEW, scheduled_at=None)
+    notify = NotifyRole(Role.REVIEWER, "item_needs_second_final", _ctx(item, by=actor.name))
+    return new, None, [notify]
+
+
+_STEPS: dict[Event, _Step] = {
+    Event.SUBMIT: _submit,
+    Event.APPROVE: _approve,
+    Event.REQUEST_CHANGES: _request_changes,
+    Event.FINAL_APPROVE: _final_approve,
+    Event.SCHEDULE: _schedule,
+    Event.UNSCHEDULE: _unschedule,
+    Event.PUBLISH: _publish,
+    Event.DUE: _publish,
+    Event.RETRY: _publish,
+    Event.PUBLISH_SUCCEEDED: _published,
+    Event.PUBLISH_FAILED: _publish_failed,
+    Event.FLAG_OUTDATED: _flag_outdated,
+    Event.WITHDRAW: _withdraw,
+    Event.EDIT: _edit,
+    Event.MARK_SENSITIVE: _mark_sensitive,
+    **{e: _simple(e) for e in (Event.START, Event.CANCEL, Event.RECHECK_OK,
+                               Event.ARCHIVE, Event.REVISE)},
+}

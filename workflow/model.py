@@ -1,0 +1,104 @@
+"""The content item, its reviews, and the records a decision produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from workflow.states import Event, State
+
+
+class ReviewStage(StrEnum):
+    FIRST = "first"
+    FINAL = "final"
+
+
+class ReviewDecision(StrEnum):
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+@dataclass
+class ContentItem:
+    """One article on its way through the process.
+
+    ``revision`` counts content edits; ``review_round`` counts submissions, so
+    approvals from an earlier round or revision never count; ``version`` is the
+    optimistic-lock counter every write bumps.
+    """
+
+    id: int
+    title: str
+    author_id: int
+    state: State = State.PLANNED
+    topic: str = ""
+    body: str = ""
+    digest: str = ""
+    cover: str = ""
+    sensitive: bool = False
+    revision: int = 1
+    review_round: int = 0
+    version: int = 1
+    planned_at: datetime | None = None
+    scheduled_at: datetime | None = None
+    published_at: datetime | None = None
+    draft_media_id: str | None = None
+    publish_id: str | None = None
+    article_id: str | None = None
+    url: str | None = None
+
+    @property
+    def required_final_approvals(self) -> int:
+        return 2 if self.sensitive else 1
+
+
+@dataclass(frozen=True)
+class Review:
+    item_id: int
+    reviewer_id: int
+    stage: ReviewStage
+    decision: ReviewDecision
+    revision: int
+    review_round: int
+    comment: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ItemChanges:
+    """An edit of an item's content; ``None`` leaves a field as it is."""
+
+    title: str | None = None
+    topic: str | None = None
+    body: str | None = None
+    digest: str | None = None
+    cover: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.title, self.topic, self.body, self.digest, self.cover))
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    item_id: int
+    actor_id: int
+    actor_name: str
+    event: Event
+    from_state: State
+    to_state: State
+    revision: int
+    at: datetime
+    comment: str = ""
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything about the request that is not the item: who, when, why."""
+
+    now: datetime
+    comment: str = ""
+    command: str = ""
+    when: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)

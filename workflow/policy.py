@@ -1,0 +1,85 @@
+"""Who may do what to which item. Pure: answers or raises, never acts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from workflow.errors import (
+    AlreadyApproved,
+    NotOwner,
+    PermissionDenied,
+    SameReviewer,
+    SelfReview,
+    TransitionNotAllowed,
+    WorkflowError,
+)
+from workflow.model import ContentItem, Review, ReviewDecision, ReviewStage
+from workflow.roles import OWNER_EVENTS, REVIEW_EVENTS, Actor, Role, roles_for
+from workflow.states import Event, events_from, transitions_from
+
+
+def can(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review] = ()) -> None:
+    """Raise the WorkflowError that explains why ``actor`` may not fire ``event``.
+
+    Checks, in order: the role, the state, ownership, and the review rules
+    (no self-review, a different final reviewer, one final approval each).
+    """
+    allowed = roles_for(event)
+    if not any(actor.has(role) for role in allowed):
+        raise PermissionDenied(event, allowed)
+    if not transitions_from(item.state, event):
+        raise TransitionNotAllowed(item.id, item.state, event)
+    if event in OWNER_EVENTS and not actor.is_admin and item.author_id != actor.id:
+        raise NotOwner(item.id, event)
+    if event in REVIEW_EVENTS and item.author_id == actor.id:
+        raise SelfReview()
+    if event is Event.FINAL_APPROVE:
+        _check_final_reviewer(actor, item, list(reviews))
+
+
+def allowed_events(
+    actor: Actor, item: ContentItem, reviews: Iterable[Review] = ()
+) -> tuple[Event, ...]:
+    """Events ``actor`` could fire on ``item`` right now (for "what next" hints)."""
+    review_list = list(reviews)
+    result = []
+    for event in events_from(item.state):
+        try:
+            can(actor, event, item, review_list)
+        except WorkflowError:
+            continue
+        result.append(event)
+    return tuple(result)
+
+
+def current_reviews(item: ContentItem, reviews: Iterable[Review]) -> list[Review]:
+    """Reviews that still count: same review round and same revision as the item."""
+    return [
+        r for r in reviews
+        if r.review_round == item.review_round and r.revision == item.revision
+    ]
+
+
+def final_approvers(item: ContentItem, reviews: Iterable[Review]) -> set[int]:
+    return {
+        r.reviewer_id for r in current_reviews(item, reviews)
+        if r.stage is ReviewStage.FINAL and r.decision is ReviewDecision.APPROVED
+    }
+
+
+def first_approvers(item: ContentItem, reviews: Iterable[Review]) -> set[int]:
+    return {
+        r.reviewer_id for r in current_reviews(item, reviews)
+        if r.stage is ReviewStage.FIRST and r.decision is ReviewDecision.APPROVED
+    }
+
+
+def _check_final_reviewer(actor: Actor, item: ContentItem, reviews: list[Review]) -> None:
+    if actor.id in first_approvers(item, reviews):
+        raise SameReviewer()
+    if actor.id in final_approvers(item, reviews):
+        raise AlreadyApproved()
+
+
+def has_role(actor: Actor, role: Role) -> bool:
+    return actor.has(role)

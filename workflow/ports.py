@@ -1,0 +1,90 @@
+"""The contracts storage implements. Unit tests use in-memory fakes of these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from workflow.model import AuditEntry, ContentItem, Review
+from workflow.roles import Actor, Role
+from workflow.states import State
+
+
+class ItemRepository(Protocol):
+    def get(self, item_id: int) -> ContentItem | None: ...
+
+    def add(self, item: ContentItem) -> ContentItem:
+        """Insert a new item and return it with its id assigned."""
+        ...
+
+    def save(self, item: ContentItem, expected_version: int) -> None:
+        """Write ``item`` if the stored version is still ``expected_version``.
+
+        Raises ``workflow.errors.StaleVersion`` otherwise: never a silent overwrite.
+        """
+        ...
+
+    def list(self, state: State | None = None, limit: int = 50) -> Sequence[ContentItem]: ...
+
+    def by_publish_id(self, publish_id: str) -> ContentItem | None: ...
+
+
+class ReviewRepository(Protocol):
+    def for_item(self, item_id: int) -> Sequence[Review]: ...
+
+    def add(self, review: Review) -> None: ...
+
+
+class AuditLog(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+
+    def latest(self, item_id: int) -> AuditEntry | None: ...
+
+    def history(self, item_id: int) -> Sequence[AuditEntry]: ...
+
+
+class Outbox(Protocol):
+    def add(self, kind: str, payload: dict[str, Any], idempotency_key: str,
+            now: datetime) -> bool:
+        """Queue an outbound effect; False if that key was queued before."""
+        ...
+
+
+class StaffDirectory(Protocol):
+    def actor(self, staff_id: int) -> Actor | None:
+        """The active staff member as an Actor, or None."""
+        ...
+
+    def with_role(self, role: Role) -> Sequence[Actor]:
+        """Active staff holding ``role`` (admins do not count as every role here)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without ``commit()`` rolls back."""
+
+    @property
+    def items(self) -> ItemRepository: ...
+
+    @property
+    def reviews(self) -> ReviewRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def staff(self) -> StaffDirectory: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...

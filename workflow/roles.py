@@ -1,0 +1,94 @@
+"""Roles, actors, and which role may fire which event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from workflow.states import Event
+
+
+class Role(StrEnum):
+    CREATOR = "creator"
+    REVIEWER = "reviewer"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+    # The scheduler and the WeChat platform act as SYSTEM: timed publishes and
+    # publish results. No person holds this role.
+    SYSTEM = "system"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.CREATOR: "内容创作者",
+    Role.REVIEWER: "审核员",
+    Role.ANALYST: "数据分析员",
+    Role.ADMIN: "管理员",
+    Role.SYSTEM: "系统",
+}
+
+STAFF_ROLES = (Role.CREATOR, Role.REVIEWER, Role.ANALYST, Role.ADMIN)
+
+_R, _E = Role, Event
+
+#: Who may fire each event. Admins may do everything a person may do.
+EVENT_ROLES: dict[Event, frozenset[Role]] = {
+    _E.PLAN: frozenset({_R.CREATOR}),
+    _E.START: frozenset({_R.CREATOR}),
+    _E.CANCEL: frozenset({_R.CREATOR}),
+    _E.SUBMIT: frozenset({_R.CREATOR}),
+    _E.EDIT: frozenset({_R.CREATOR}),
+    _E.REVISE: frozenset({_R.CREATOR}),
+    _E.APPROVE: frozenset({_R.REVIEWER}),
+    _E.REQUEST_CHANGES: frozenset({_R.REVIEWER}),
+    _E.FINAL_APPROVE: frozenset({_R.REVIEWER}),
+    _E.MARK_SENSITIVE: frozenset({_R.REVIEWER}),
+    _E.RECHECK_OK: frozenset({_R.REVIEWER, _R.ANALYST}),
+    _E.FLAG_OUTDATED: frozenset({_R.REVIEWER, _R.ANALYST}),
+    _E.SCHEDULE: frozenset(),
+    _E.UNSCHEDULE: frozenset(),
+    _E.PUBLISH: frozenset(),
+    _E.RETRY: frozenset(),
+    _E.WITHDRAW: frozenset(),
+    _E.ARCHIVE: frozenset(),
+    _E.DUE: frozenset({_R.SYSTEM}),
+    _E.PUBLISH_SUCCEEDED: frozenset({_R.SYSTEM}),
+    _E.PUBLISH_FAILED: frozenset({_R.SYSTEM}),
+}
+
+#: Events only the system fires; not even an admin may fake a publish result.
+SYSTEM_EVENTS = frozenset({_E.DUE, _E.PUBLISH_SUCCEEDED, _E.PUBLISH_FAILED})
+
+#: Events on which a creator is limited to their own items.
+OWNER_EVENTS = frozenset({_E.START, _E.CANCEL, _E.SUBMIT, _E.EDIT, _E.REVISE})
+
+#: Review decisions: the author of an item may never make them.
+REVIEW_EVENTS = frozenset({_E.APPROVE, _E.REQUEST_CHANGES, _E.FINAL_APPROVE})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Somebody acting on the workflow: a staff member, or the system."""
+
+    id: int
+    name: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles or (Role.ADMIN in self.roles and role is not Role.SYSTEM)
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+
+SYSTEM_ACTOR = Actor(id=0, name="系统", roles=frozenset({Role.SYSTEM}))
+
+
+def roles_for(event: Event) -> frozenset[Role]:
+    """Roles that may fire ``event``; admin is implied for every non-system event."""
+    allowed = EVENT_ROLES[event]
+    return allowed if event in SYSTEM_EVENTS else allowed | {Role.ADMIN}

@@ -1,0 +1,209 @@
+"""Use cases: load through the unit of work, decide, write everything at once.
+
+Each use case is one transaction: the new item state, the review (if any), an
+audit row and one outbox row per effect commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from workflow.effects import Effect, NotifyRole, NotifyStaff
+from workflow.errors import (
+    ActorNotFound,
+    ConcurrentUpdate,
+    InvalidInput,
+    ItemNotFound,
+    PermissionDenied,
+    StaleVersion,
+    TransitionNotAllowed,
+)
+from workflow.machine import Decision, decide
+from workflow.model import AuditEntry, ContentItem, Context, ItemChanges
+from workflow.ports import UnitOfWork
+from workflow.roles import SYSTEM_ACTOR, Actor, Role, roles_for
+from workflow.states import Event, State, transitions_from
+
+#: A refusal this soon after somebody else's move on the same item is a lost race.
+RACE_WINDOW = timedelta(minutes=10)
+
+MAX_TITLE = 64
+
+
+def plan(uow: UnitOfWork, actor_id: int, title: str, ctx: Context, topic: str = "") -> ContentItem:
+    """Create a topic (选题) authored by ``actor_id``."""
+    title = title.strip()
+    if not title:
+        raise InvalidInput("选题需要标题，例如：选题 社区义诊活动回顾")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"标题太长（{len(title)} 字），请控制在 {MAX_TITLE} 字以内")
+    with uow:
+        actor = _actor(uow, actor_id)
+        if not actor.has(Role.CREATOR):
+            raise PermissionDenied(Event.PLAN, roles_for(Event.PLAN))
+        draft = ContentItem(id=0, title=title, topic=topic, author_id=actor.id, planned_at=ctx.now)
+        item = uow.items.add(draft)
+        _audit_creation(uow, item, actor, ctx)
+        uow.commit()
+        return item
+
+
+def act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Context,
+        changes: ItemChanges | None = None) -> Decision:
+    """Fire ``event`` on an item as ``actor_id`` (0 = the system).
+
+    Two people acting on one item at once: the optimistic version check lets
+    exactly one commit; the other gets ConcurrentUpdate naming the winner.
+    """
+    try:
+        return _act(uow, actor_id, item_id, event, ctx, changes)
+    except StaleVersion:
+        raise _conflict(uow, item_id) from None
+
+
+def _act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Context,
+         changes: ItemChanges | None) -> Decision:
+    with uow:
+        actor = SYSTEM_ACTOR if actor_id == SYSTEM_ACTOR.id else _actor(uow, actor_id)
+        item = uow.items.get(item_id)
+        if item is None:
+            raise ItemNotFound(item_id)
+        try:
+            decision = decide(item, uow.reviews.for_item(item_id), actor, event, ctx, changes)
+        except TransitionNotAllowed as refusal:
+            raise _lost_race(uow, item, actor, event, ctx) or refusal from None
+        _record(uow, decision, actor)
+        uow.commit()
+        return decision
+
+
+def _named(event: Event) -> Callable[[UnitOfWork, int, int, Context], Decision]:
+    def use_case(uow: UnitOfWork, actor_id: int, item_id: int, ctx: Context) -> Decision:
+        return act(uow, actor_id, item_id, event, ctx)
+    use_case.__name__ = event.value
+    use_case.__doc__ = f"{event.label}: fire ``{event.value}`` through :func:`act`."
+    return use_case
+
+
+start = _named(Event.START)
+submit = _named(Event.SUBMIT)
+approve = _named(Event.APPROVE)
+request_changes = _named(Event.REQUEST_CHANGES)
+final_approve = _named(Event.FINAL_APPROVE)
+mark_sensitive = _named(Event.MARK_SENSITIVE)
+schedule = _named(Event.SCHEDULE)
+unschedule = _named(Event.UNSCHEDULE)
+publish = _named(Event.PUBLISH)
+retry_publish = _named(Event.RETRY)
+recheck_ok = _named(Event.RECHECK_OK)
+flag_outdated = _named(Event.FLAG_OUTDATED)
+withdraw = _named(Event.WITHDRAW)
+archive = _named(Event.ARCHIVE)
+cancel = _named(Event.CANCEL)
+revise = _named(Event.REVISE)
+
+
+def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
+         ctx: Context) -> Decision:
+    """Change an item's content; bumps the revision and voids approvals."""
+    if changes.is_empty():
+        raise InvalidInput("没有要修改的内容")
+    return act(uow, actor_id, item_id, Event.EDIT, ctx, changes)
+
+
+def record_publish_result(uow: UnitOfWork, publish_id: str, succeeded: bool, ctx: Context) -> (
+        Decision | None):
+    """Apply a PUBLISHJOBFINISH result. Idempotent: a repeat finds the item moved on."""
+    with uow:
+        item = uow.items.by_publish_id(publish_id)
+    if item is None or item.state is not State.PUBLISHING:
+        return None
+    event = Event.PUBLISH_SUCCEEDED if succeeded else Event.PUBLISH_FAILED
+    try:
+        return act(uow, SYSTEM_ACTOR.id, item.id, event, ctx)
+    except (TransitionNotAllowed, ConcurrentUpdate):
+        return None  # a concurrent delivery of the same result got there first
+
+
+def _actor(uow: UnitOfWork, actor_id: int) -> Actor:
+    actor = uow.staff.actor(actor_id)
+    if actor is None:
+        raise ActorNotFound(actor_id)
+    return actor
+
+
+def _audit_creation(uow: UnitOfWork, item: ContentItem, actor: Actor, ctx: Context) -> None:
+    uow.audit.add(AuditEntry(
+        item_id=item.id, actor_id=actor.id, actor_name=actor.name, event=Event.PLAN,
+        from_state=State.PLANNED, to_state=State.PLANNED, revision=item.revision,
+        at=ctx.now, comment=ctx.comment, command=ctx.command,
+    ))
+
+
+def _record(uow: UnitOfWork, decision: Decision, actor: Actor) -> None:
+    uow.items.save(decision.item, expected_version=decision.before.version)
+    if decision.review is not None:
+        uow.reviews.add(decision.review)
+    uow.audit.add(decision.audit)
+    for effect in _expand(uow, decision, actor):
+        key = effect.idempotency_key(decision.item.id, decision.item.version)
+        uow.outbox.add(effect.kind, effect.payload(), key, decision.audit.at)
+
+
+def _expand(uow: UnitOfWork, decision: Decision, actor: Actor) -> list[Effect]:
+    """Turn role notifications into one notification per person (not the actor)."""
+    effects: list[Effect] = []
+    for effect in decision.effects:
+        if isinstance(effect, NotifyRole):
+            effects += [
+                NotifyStaff(staff_id=person.id, template=effect.template, context=effect.context)
+                for person in _holders(uow, effect.role) if person.id != actor.id
+            ]
+        else:
+            effects.append(effect)
+    return _unique(effects)
+
+
+def _holders(uow: UnitOfWork, role: Role) -> list[Actor]:
+    people = list(uow.staff.with_role(role))
+    if role is Role.ADMIN or people:
+        return people
+    return list(uow.staff.with_role(Role.ADMIN))  # nobody holds the role: admins stand in
+
+
+def _unique(effects: list[Effect]) -> list[Effect]:
+    seen: set[str] = set()
+    out = []
+    for e in effects:
+        key = e.idempotency_key(0, 0)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def _lost_race(uow: UnitOfWork, item: ContentItem, actor: Actor, event: Event,
+               ctx: Context) -> ConcurrentUpdate | None:
+    """A refusal that only happened because somebody else moved first, just now."""
+    last = uow.audit.latest(item.id)
+    if last is None or last.actor_id == actor.id or ctx.now - last.at > RACE_WINDOW:
+        return None
+    if not transitions_from(last.from_state, event):
+        return None
+    return ConcurrentUpdate(item.id, last.actor_name, last.event.label)
+
+
+def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
+    with uow:
+        last = uow.audit.latest(item_id)
+    return ConcurrentUpdate(item_id, last.actor_name if last else None,
+                            last.event.label if last else None)
+
+
+__all__ = [
+    "act", "approve", "archive", "cancel", "edit", "final_approve", "flag_outdated",
+    "mark_sensitive", "plan", "publish", "recheck_ok", "record_publish_result",
+    "request_changes", "retry_publish", "revise", "schedule", "start", "submit",
+    "unschedule", "withdraw",
+]

@@ -81,9 +81,10 @@ cli.add_command(item)
 
 def _commands() -> None:
     # Later commands register here, in one place, so `wxops --help` lists them all.
-    from bot.cli_run import register
+    from bot import cli_queue, cli_rules, cli_run
 
-    register(cli)
+    for module in (cli_run, cli_rules, cli_queue):
+        module.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,9 +94,11 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="wxops", standalone_mode=False)
     except click.exceptions.Abort:
         _fail("已取消", 130)
+    except click.UsageError as exc:
+        hint = f"（用 `{exc.ctx.command_path} --help` 查看用法）" if exc.ctx else ""
+        _fail(f"{exc.format_message()}{hint}", exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message(), exc.exit_code)
     except ConfigError as exc:
         _fail(f"配置错误：{exc}", 2)
     except WorkflowError as exc:

@@ -59,5 +59,6 @@ def run(app: App, host: str, port: int) -> None:
 
 
 def register(cli: click.Group) -> None:
-    cli.add_command(serve)
-    cli.add_command(run)
+    for command in (serve, run):
+        if command.name not in cli.commands:
+            cli.add_command(command)

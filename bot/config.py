@@ -19,10 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from handlers.hours import OfficeHours
+
 PREFIX = "WXOPS_"
 DEFAULT_DATABASE_URL = "sqlite:///var/wxops.db"
 SECRET_FIELDS = frozenset({"app_secret", "encoding_aes_key", "encoding_aes_key_previous",
                            "token", "database_url", "redis_url"})
+
+
+DEFAULT_COMPLAINT_WORDS = "投诉,举报,差评,骗,退款,曝光,维权,不满,太差"
 
 
 class ConfigError(Exception):
@@ -44,6 +49,12 @@ class Settings(BaseModel):
                                  description="base URL of the WeChat API (or the emulator)")
     timezone: str = Field("Asia/Shanghai", description="time zone for showing and parsing times")
     redis_url: str = Field("", description="optional Redis for the shared access token")
+    wechat_path: str = Field("/wechat", description="URL path WeChat pushes to")
+    max_clock_skew: int = Field(300, ge=0, le=86400,
+                                description="refuse pushes older than this many seconds; 0: off")
+    office_hours: str = Field("", description='e.g. "mon-fri 09:00-18:00"; empty: always')
+    complaint_words: str = Field(DEFAULT_COMPLAINT_WORDS,
+                                 description="comma-separated words that raise a ticket's priority")
 
     @field_validator("database_url")
     @classmethod
@@ -85,6 +96,27 @@ class Settings(BaseModel):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("必须是 redis://、rediss:// 或 unix:// 开头的 URL")
         return value
+
+    @field_validator("wechat_path")
+    @classmethod
+    def _wechat_path(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) > 200 or any(c in value for c in "?# "):
+            raise ValueError("必须是以 / 开头的路径，例如 /wechat")
+        return value
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours(cls, value: str) -> str:
+        OfficeHours.parse(value)
+        return value
+
+    @property
+    def hours(self) -> OfficeHours:
+        return OfficeHours.parse(self.office_hours)
+
+    @property
+    def complaint_word_list(self) -> tuple[str, ...]:
+        return tuple(w.strip() for w in self.complaint_words.split(",") if w.strip())
 
     @property
     def tz(self) -> ZoneInfo:
@@ -156,8 +188,20 @@ def _read_toml(path: str) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in data.items()}
 
 
+_PYDANTIC_MESSAGES = {
+    "int_parsing": "必须是整数",
+    "int_from_float": "必须是整数",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "string_type": "必须是字符串",
+    "int_type": "必须是整数",
+}
+
+
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     name = str(err["loc"][0]) if err["loc"] else "?"
-    message = str(err.get("ctx", {}).get("error") or err["msg"])
+    ctx = err.get("ctx", {})
+    template = _PYDANTIC_MESSAGES.get(err["type"])
+    message = template.format(**ctx) if template else str(ctx.get("error") or err["msg"])
     return f"{PREFIX}{name.upper()}：{message}"

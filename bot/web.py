@@ -1,4 +1,4 @@
-"""The WSGI application: ``/healthz`` now; the WeChat endpoint joins it next."""
+"""The WSGI application: the WeChat endpoint and ``/healthz``."""
 
 from __future__ import annotations
 
@@ -19,8 +19,15 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def create_app(app: App) -> WsgiApp:
+    from bot.endpoint import WeChatEndpoint
+
+    endpoint = WeChatEndpoint(app)
+    wechat_path = app.settings.wechat_path
+
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path == wechat_path:
+            return endpoint(environ, start_response)
         if path == "/healthz":
             return _healthz(app, start_response)
         return _respond(start_response, "404 Not Found", b"not found\n")

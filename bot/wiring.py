@@ -15,9 +15,11 @@ from storage.uow import SqlUnitOfWork
 class App:
     """Settings, engine and units of work for one process; each built on first use."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, engine: Engine | None = None) -> None:
         if settings is not None:
             self.settings = settings
+        if engine is not None:
+            self.engine = engine
 
     @cached_property
     def settings(self) -> Settings:

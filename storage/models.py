@@ -72,6 +72,8 @@ class Follower(Base):
     unsubscribed_at: Mapped[datetime | None]
     last_interaction_at: Mapped[datetime | None]
     last_interaction_kind: Mapped[str | None] = mapped_column(String(16))  # message | event
+    last_message_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
     # Customer-service budget: 5 sends in 48 h after a message, 3 in 1 min after an event.
     message_window_start: Mapped[datetime | None]
     message_window_sent: Mapped[int] = mapped_column(Integer, default=0)
@@ -165,9 +167,36 @@ class InboundMessage(Base):
     payload: Mapped[dict[str, Any]]
     authenticated: Mapped[bool] = mapped_column(Boolean, default=False)
     mode: Mapped[str] = mapped_column(String(16), default="plain")
-    reply: Mapped[str | None] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Text)  # the passive reply; "" means "success"
+    error: Mapped[str] = mapped_column(Text, default="")  # why handling failed, if it did
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]
+
+
+class InboundNonce(Base):
+    """Replay guard: a (timestamp, nonce) pair may only come back with the same body.
+
+    The plain-mode signature does not cover the body, so a captured query
+    string could otherwise carry any forged body (see WECHAT.md).
+    """
+
+    __tablename__ = "inbound_nonces"
+    __table_args__ = (UniqueConstraint("timestamp", "nonce"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    nonce: Mapped[str] = mapped_column(String(64))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AccountText(Base):
+    """Admin-editable texts (the welcome message...) overriding the shipped templates."""
+
+    __tablename__ = "account_texts"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime]
 
 
 class ReplyTicket(Base):

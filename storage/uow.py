@@ -64,3 +64,45 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+class JoinedUnitOfWork(SqlUnitOfWork):
+    """A unit of work inside a transaction someone else owns (one inbound push).
+
+    Each block is a SAVEPOINT: ``commit()`` releases it, leaving the block
+    without commit rolls back to it. The owner commits the whole transaction.
+    """
+
+    def __init__(self, session: Session, clock: Callable[[], datetime] = utcnow) -> None:
+        self._outer = session
+        self._clock = clock
+        self._active = False
+
+    def __enter__(self) -> Self:
+        if self._active:
+            raise RuntimeError("unit of work is already open")
+        self._active = True
+        self.session = self._outer
+        self._savepoint = self._outer.begin_nested()
+        now = self._clock()
+        self.items = SqlItemRepository(self.session, now)
+        self.reviews = SqlReviewRepository(self.session)
+        self.audit = SqlAuditLog(self.session)
+        self.outbox = SqlOutbox(self.session)
+        self.staff = SqlStaffDirectory(self.session)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._savepoint.is_active:
+                self._savepoint.rollback()
+        finally:
+            self._active = False
+
+    def commit(self) -> None:
+        self._savepoint.commit()
+
+    def rollback(self) -> None:
+        if self._savepoint.is_active:
+            self._savepoint.rollback()

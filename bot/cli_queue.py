@@ -1,0 +1,122 @@
+"""``wxops queue``: the follower reply queue. ``wxops texts``: the editable replies."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import delete
+
+from bot.timefmt import local
+from bot.wiring import App
+from handlers import texts
+from storage import tickets
+from storage.models import AccountText
+from storage.uow import utcnow
+from workflow.errors import InvalidInput
+
+STATUS_LABELS = {"open": "待回复", "pending": "待对方回复", "snoozed": "已暂缓",
+                 "resolved": "已解决"}
+
+
+@click.group()
+def queue() -> None:
+    """留言队列 (the follower reply queue)."""
+
+
+@queue.command("list")
+@click.option("--all", "include_resolved", is_flag=True, help="包括已解决的工单")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.pass_obj
+def queue_list(app: App, include_resolved: bool, limit: int) -> None:
+    """列出工单：优先级高的在前，其次等待最久的在前 (oldest waiting first)."""
+    with app.uow() as uow:
+        rows = tickets.queue(uow.session, include_resolved, limit)
+    if not rows:
+        click.echo("队列是空的")
+    for r in rows:
+        flag = "！" if r.priority else " "
+        holder = r.assignee or "未认领"
+        since = local(r.waiting_since, app.settings.tz)
+        click.echo(f"{flag}T{r.id:<5} {STATUS_LABELS.get(r.status, r.status):<6} {since}  "
+                   f"{holder:<8} {r.summary}")
+
+
+@queue.command("show")
+@click.argument("ticket", metavar="TICKET")
+@click.pass_obj
+def queue_show(app: App, ticket: str) -> None:
+    """查看一个工单的全部消息和备注，例如 T5 或 5 (one ticket's history)."""
+    ticket_id = _ticket_id(ticket)
+    with app.uow() as uow:
+        detail = tickets.ticket_detail(uow.session, ticket_id)
+    if detail is None:
+        raise InvalidInput(f"找不到工单 T{ticket_id}")
+    tz, r = app.settings.tz, detail.row
+    click.echo(f"工单 T{r.id}  {STATUS_LABELS.get(r.status, r.status)}  优先级 {r.priority}  "
+               f"负责人 {r.assignee or '未认领'}  粉丝 {r.openid}")
+    for at, direction, kind, content in detail.messages:
+        arrow = "粉丝 →" if direction == "in" else "← 回复"
+        click.echo(f"  {local(at, tz)}  {arrow} [{kind}] {content}")
+    for at, name, content in detail.notes:
+        click.echo(f"  {local(at, tz)}  备注（{name}）：{content}")
+
+
+def _ticket_id(ref: str) -> int:
+    digits = ref.strip().upper().removeprefix("T")
+    if not digits.isdigit():
+        raise InvalidInput(f"工单编号应为 T5 或 5 这样的形式，而不是 {ref!r}")
+    return int(digits)
+
+
+@click.group("texts")
+def texts_group() -> None:
+    """可编辑的回复文字：欢迎语、留言确认 (editable reply texts)."""
+
+
+@texts_group.command("list")
+@click.pass_obj
+def texts_list(app: App) -> None:
+    """列出可编辑的文字及其当前内容."""
+    with app.uow() as uow:
+        for key, purpose in texts.EDITABLE.items():
+            custom = uow.session.get(AccountText, key)
+            source = "已自定义" if custom else "默认"
+            body = custom.body if custom else texts.shipped_source(key)
+            click.echo(f"[{key}] {purpose}（{source}）\n{body}\n")
+
+
+@texts_group.command("set")
+@click.argument("key", type=click.Choice(sorted(texts.EDITABLE)))
+@click.argument("body")
+@click.pass_obj
+def texts_set(app: App, key: str, body: str) -> None:
+    """替换一段文字（可用 Jinja2 变量，如 {{ ticket_id }}）."""
+    if not body.strip() or len(body) > 600:
+        raise InvalidInput("内容不能为空，且不超过 600 字")
+    try:
+        texts.check_template(body)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    with app.uow() as uow:
+        uow.session.merge(AccountText(key=key, body=body.strip(), updated_at=utcnow()))
+        uow.commit()
+    click.echo(f"已更新 {key}")
+
+
+@texts_group.command("reset")
+@click.argument("key", type=click.Choice(sorted(texts.EDITABLE)))
+@click.pass_obj
+def texts_reset(app: App, key: str) -> None:
+    """恢复默认文字."""
+    with app.uow() as uow:
+        uow.session.execute(delete(AccountText).where(AccountText.key == key))
+        uow.commit()
+    click.echo(f"{key} 已恢复默认")
+
+
+def register(cli: click.Group) -> None:
+    for group in (queue, texts_group):
+        if group.name not in cli.commands:
+            cli.add_command(group)
+
+
+

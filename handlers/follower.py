@@ -1,0 +1,105 @@
+"""Follower routes: welcome, keyword rules, menu clicks, and the reply queue."""
+
+from __future__ import annotations
+
+from handlers import texts
+from handlers.inbound import HandlerContext, Inbound
+from handlers.replies import NewsReply, Reply, TextReply
+from storage import followers, rules, tickets
+from workflow.autoreply import ReplyKind, Rule
+
+SCENE_PREFIX = "qrscene_"
+HIGH_PRIORITY = 1
+
+
+def on_subscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
+    key = msg.text("EventKey")
+    scene = key[len(SCENE_PREFIX):] if key.startswith(SCENE_PREFIX) else None
+    followers.touch(ctx.session, msg.openid, ctx.now, "event", subscribed=True, scene=scene)
+    return TextReply(texts.render("welcome", ctx.session))
+
+
+def on_unsubscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
+    follower_id = followers.touch(ctx.session, msg.openid, ctx.now, "none", subscribed=False)
+    tickets.close_unreachable(ctx.session, follower_id, ctx.now)
+    return None
+
+
+def on_event(ctx: HandlerContext, msg: Inbound) -> Reply:
+    """SCAN, VIEW, location reports and other follower events: note the interaction."""
+    followers.touch(ctx.session, msg.openid, ctx.now, "event")
+    return None
+
+
+def on_click(ctx: HandlerContext, msg: Inbound) -> Reply:
+    followers.touch(ctx.session, msg.openid, ctx.now, "event")
+    rule = rules.find_reply(ctx.session, click_key=msg.text("EventKey"),
+                            local_time=ctx.local_now.time())
+    return _rule_reply(rule)
+
+
+def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
+    return _answer_or_queue(ctx, msg, "text", msg.text("Content"))
+
+
+def on_voice(ctx: HandlerContext, msg: Inbound) -> Reply:
+    """Voice with WeChat's speech recognition is routed like the recognised text."""
+    recognition = msg.text("Recognition")
+    return _answer_or_queue(ctx, msg, "voice", recognition, shown=describe(msg))
+
+
+def on_media(ctx: HandlerContext, msg: Inbound) -> Reply:
+    follower_id = followers.touch(ctx.session, msg.openid, ctx.now, "message")
+    return _queue(ctx, follower_id, msg.msg_type, describe(msg))
+
+
+def _answer_or_queue(ctx: HandlerContext, msg: Inbound, kind: str, text: str,
+                     shown: str | None = None) -> Reply:
+    follower_id = followers.touch(ctx.session, msg.openid, ctx.now, "message")
+    if text:
+        rule = rules.find_reply(ctx.session, text=text, local_time=ctx.local_now.time())
+        if rule is not None:
+            return _rule_reply(rule)
+    return _queue(ctx, follower_id, kind, shown or text or describe(msg))
+
+
+def _queue(ctx: HandlerContext, follower_id: int, kind: str, content: str) -> Reply:
+    priority = HIGH_PRIORITY if _is_complaint(content, ctx.complaint_words) else 0
+    touched = tickets.record_inbound(ctx.session, follower_id, kind, content, ctx.inbound_id,
+                                     ctx.now, priority)
+    if not touched.needs_ack:
+        return None
+    if ctx.hours.is_open(ctx.local_now):
+        return TextReply(texts.render("ack", ctx.session, ticket_id=touched.ticket_id))
+    return TextReply(texts.render("ack_away", ctx.session, ticket_id=touched.ticket_id,
+                                  hours=ctx.hours.describe()))
+
+
+def _is_complaint(content: str, words: tuple[str, ...]) -> bool:
+    return any(word in content for word in words)
+
+
+def _rule_reply(rule: Rule | None) -> Reply:
+    if rule is None:
+        return None
+    if rule.reply_kind is ReplyKind.NEWS:
+        return NewsReply(rule.articles)
+    return TextReply(rule.reply_text)
+
+
+def describe(msg: Inbound) -> str:
+    """A one-line rendering of a non-text message for the staff queue."""
+    t = msg.text
+    match msg.msg_type:
+        case "image":
+            return f"[图片] {t('PicUrl')}"
+        case "voice":
+            return f"[语音] {t('Recognition')}".strip()
+        case "video" | "shortvideo":
+            return f"[视频] media_id={t('MediaId')}"
+        case "location":
+            return f"[位置] {t('Label')} ({t('Location_X')}, {t('Location_Y')})"
+        case "link":
+            return f"[链接] {t('Title')} {t('Url')}"
+        case _:
+            return f"[{msg.msg_type or '未知消息'}]"

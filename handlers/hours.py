@@ -1,0 +1,69 @@
+"""Office hours: when the team answers, so followers know when to expect a reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """``"mon-fri 09:00-18:00"``, ``"09:00-18:00"`` (every day) or ``""`` (always)."""
+
+    days: frozenset[int]
+    start: time
+    end: time
+    always: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> OfficeHours:
+        spec = spec.strip().lower()
+        if not spec:
+            return cls(frozenset(range(7)), time(0), time(0), always=True)
+        parts = spec.split()
+        if len(parts) > 2:
+            raise ValueError("格式应为 “mon-fri 09:00-18:00” 或 “09:00-18:00”")
+        days = _parse_days(parts[0]) if len(parts) == 2 else frozenset(range(7))
+        start, end = _parse_span(parts[-1])
+        return cls(days, start, end)
+
+    def describe(self) -> str:
+        if self.always:
+            return "全天"
+        names = "一二三四五六日"
+        days = "、".join(f"周{names[d]}" for d in sorted(self.days))
+        return f"{days} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def is_open(self, local: datetime) -> bool:
+        if self.always:
+            return True
+        now = local.time()
+        if self.start <= self.end:
+            return local.weekday() in self.days and self.start <= now < self.end
+        # A span across midnight belongs to the day it starts on.
+        if now >= self.start:
+            return local.weekday() in self.days
+        return (local.weekday() - 1) % 7 in self.days and now < self.end
+
+
+def _parse_days(text: str) -> frozenset[int]:
+    days: set[int] = set()
+    for chunk in text.split(","):
+        first, _, last = chunk.partition("-")
+        if first not in _DAYS or (last and last not in _DAYS):
+            raise ValueError(f"无法识别的星期 {chunk!r}（用 mon tue wed thu fri sat sun）")
+        a, b = _DAYS[first], _DAYS[last or first]
+        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+    return frozenset(days)
+
+
+def _parse_span(text: str) -> tuple[time, time]:
+    start, sep, end = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        return time.fromisoformat(start), time.fromisoformat(end)
+    except ValueError:
+        raise ValueError(f"无法识别的时间段 {text!r}（例如 09:00-18:00）") from None

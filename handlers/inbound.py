@@ -1,0 +1,65 @@
+"""What handlers see of a push: the fields they need, typed, and the context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from handlers.hours import OfficeHours
+from workflow.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Inbound:
+    openid: str
+    account: str
+    msg_type: str  # text, image, voice, video, shortvideo, location, link, event
+    event: str  # lower case; "" for messages
+    create_time: int
+    authenticated: bool
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any], authenticated: bool) -> Inbound:
+        return cls(
+            openid=str(fields.get("FromUserName", "")),
+            account=str(fields.get("ToUserName", "")),
+            msg_type=str(fields.get("MsgType", "")).lower(),
+            event=str(fields.get("Event", "")).lower(),
+            create_time=_int(fields.get("CreateTime")),
+            authenticated=authenticated,
+            fields=fields,
+        )
+
+    def text(self, name: str) -> str:
+        value = self.fields.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+
+@dataclass
+class HandlerContext:
+    """One push's transaction and the account's settings."""
+
+    session: Session
+    now: datetime
+    tz: ZoneInfo
+    hours: OfficeHours
+    complaint_words: tuple[str, ...]
+    inbound_id: int
+    joined_uow: Callable[[], UnitOfWork]
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.tz)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

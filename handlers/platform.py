@@ -1,0 +1,70 @@
+"""Platform events: publish results go to the workflow; job reports are logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from handlers.inbound import HandlerContext, Inbound
+from handlers.replies import Reply
+from workflow import usecases
+from workflow.model import Context
+
+log = logging.getLogger("wxops.platform")
+
+STATUS_OK, STATUS_PUBLISHING = 0, 1
+#: freepublish/get publish_status codes (WECHAT.md).
+FAILURES = {
+    2: "原创声明失败",
+    3: "发布失败（平台未说明原因）",
+    4: "平台审核不通过",
+    5: "发布成功后被删除",
+    6: "发布成功后被封禁",
+}
+
+
+def on_publish_finish(ctx: HandlerContext, msg: Inbound) -> Reply:
+    """PUBLISHJOBFINISH (documented also as FREEPUBLISHJOBFINISH): record the result."""
+    info = msg.fields.get("PublishEventInfo")
+    if not isinstance(info, Mapping) or not info.get("publish_id"):
+        log.warning("publish event without PublishEventInfo from %s", msg.openid)
+        return None
+    status = _int(info.get("publish_status"))
+    if status == STATUS_PUBLISHING:
+        return None
+    article_id, url = str(info.get("article_id") or ""), first_article_url(info)
+    wf_ctx = Context(now=ctx.now, comment=FAILURES.get(status, f"发布失败（状态 {status}）"),
+                     extra={"article_id": article_id, "url": url, "status": str(status)})
+    if status == STATUS_OK:
+        wf_ctx = Context(now=ctx.now, extra=wf_ctx.extra)
+    decision = usecases.record_publish_result(ctx.joined_uow(), str(info["publish_id"]),
+                                              status == STATUS_OK, wf_ctx)
+    if decision is None:
+        log.info("publish result %s for %s: no item waiting for it", status, info["publish_id"])
+    return None
+
+
+def on_job_report(ctx: HandlerContext, msg: Inbound) -> Reply:
+    """MASSSENDJOBFINISH and TEMPLATESENDJOBFINISH: the inbound log is the record."""
+    return None
+
+
+def first_article_url(info: Mapping[str, Any]) -> str:
+    """``article_detail.item`` is a dict for one article and a list for several."""
+    detail = info.get("article_detail")
+    items = detail.get("item") if isinstance(detail, Mapping) else None
+    if isinstance(items, Mapping):
+        items = [items]
+    if not isinstance(items, list):
+        return ""
+    ordered = sorted((i for i in items if isinstance(i, Mapping)),
+                     key=lambda i: _int(i.get("idx")))
+    return str(ordered[0].get("article_url") or "") if ordered else ""
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1

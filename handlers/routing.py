@@ -1,0 +1,46 @@
+"""The routing table: one place maps every message and event type to its handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers import follower, platform
+from handlers.inbound import HandlerContext, Inbound
+from handlers.replies import Reply
+
+Handler = Callable[[HandlerContext, Inbound], Reply]
+
+MESSAGE_ROUTES: dict[str, Handler] = {
+    "text": follower.on_text,
+    "voice": follower.on_voice,
+    "image": follower.on_media,
+    "video": follower.on_media,
+    "shortvideo": follower.on_media,
+    "location": follower.on_media,
+    "link": follower.on_media,
+}
+
+EVENT_ROUTES: dict[str, Handler] = {
+    "subscribe": follower.on_subscribe,
+    "unsubscribe": follower.on_unsubscribe,
+    "click": follower.on_click,
+    "scan": follower.on_event,
+    "view": follower.on_event,
+    "location": follower.on_event,
+    "publishjobfinish": platform.on_publish_finish,
+    "freepublishjobfinish": platform.on_publish_finish,
+    "masssendjobfinish": platform.on_job_report,
+    "templatesendjobfinish": platform.on_job_report,
+}
+
+
+def route(msg: Inbound) -> Handler:
+    """The handler for a push. Unknown kinds are logged by the inbound log and answered
+    with success, so a new WeChat event never breaks the account."""
+    if msg.msg_type == "event":
+        return EVENT_ROUTES.get(msg.event, _ignore)
+    return MESSAGE_ROUTES.get(msg.msg_type, follower.on_media)
+
+
+def _ignore(ctx: HandlerContext, msg: Inbound) -> Reply:
+    return None

@@ -1,0 +1,196 @@
+"""The WeChat endpoint: every mode, every message type, retries, refusals."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import xmltodict
+from sqlalchemy import Engine, func, select
+
+from handlers import routing
+from storage.models import Follower, InboundMessage, ReplyTicket, TicketMessage
+from tests.harness import wechat as wx
+from tests.integration.conftest import OLD_AES_KEY, Account, make_account
+
+MODES = ("plain", "compatible", "safe")
+
+
+def count(engine: Engine, model: type, *where: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def reply_fields(text: str) -> dict[str, Any]:
+    return dict(xmltodict.parse(text)["xml"])
+
+
+def test_get_verification(account: Account) -> None:
+    query = account.client.signer.verification_query("echo-12345")
+    ok = account.client.request("GET", query)
+    assert (ok.status, ok.text) == (200, "echo-12345")
+    assert account.client.request("GET", {**query, "signature": "0" * 40}).status == 403
+    assert account.client.request("GET", {"echostr": "x"}).status == 403
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_text_opens_a_ticket_and_is_acknowledged(account: Account, mode: str) -> None:
+    reply = account.client.push(wx.text("你好，请问周末活动几点开始？"), mode)  # type: ignore[arg-type]
+    assert reply.status == 200
+    fields = reply_fields(reply.text)
+    assert fields["MsgType"] == "text" and "T1" in fields["Content"]
+    assert (fields["ToUserName"], fields["FromUserName"]) == (wx.FOLLOWER, wx.ACCOUNT)
+    with account.engine.connect() as conn:
+        row = conn.execute(select(InboundMessage.authenticated, InboundMessage.mode)).one()
+    assert tuple(row) == (mode != "plain", mode)
+    assert count(account.engine, ReplyTicket) == 1
+
+
+def test_safe_mode_reply_is_encrypted_and_signed(account: Account) -> None:
+    query, body = account.client.signer.build(wx.text("在吗"), "safe")
+    raw = account.client.request("POST", query, body)
+    assert raw.body.startswith(b"<xml><Encrypt>") and b"MsgSignature" in raw.body
+    assert "在吗" not in raw.text
+    assert "T1" in account.client.signer.decrypt_reply(raw.body)
+
+
+def test_message_encrypted_with_the_previous_key_is_accepted(account: Account) -> None:
+    reply = account.client.push(wx.text("旧密钥"), "safe", aes_key=OLD_AES_KEY)
+    assert reply.status == 200 and count(account.engine, ReplyTicket) == 1
+
+
+def test_sequential_retries_run_nothing_twice(account: Account) -> None:
+    message = wx.text("请问怎么报名志愿者")
+    first = account.client.push(message)
+    again = [account.client.push(message) for _ in range(2)]
+    assert all(r.body == first.body for r in again)
+    assert count(account.engine, InboundMessage) == 1
+    assert count(account.engine, TicketMessage) == 1
+
+
+def test_concurrent_retries_get_the_same_reply(account: Account) -> None:
+    message = wx.text("并发重试")
+    requests = [account.client.signer.build(message, "safe") for _ in range(3)]
+    replies: list[str] = []
+    barrier = threading.Barrier(len(requests))
+
+    def send(query: dict[str, str], body: bytes) -> None:
+        barrier.wait()
+        raw = account.client.request("POST", query, body)
+        replies.append(account.client.signer.decrypt_reply(raw.body))
+
+    threads = [threading.Thread(target=send, args=r) for r in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    contents = {reply_fields(r)["Content"] for r in replies}
+    assert len(replies) == 3 and len(contents) == 1
+    assert count(account.engine, TicketMessage) == 1
+
+
+@pytest.mark.parametrize(("message", "shown"), [
+    (wx.image(), "[图片] http://mmbiz.qpic.cn/example.jpg"),
+    (wx.voice(""), "[语音]"),
+    (wx.voice("我想捐款"), "[语音] 我想捐款"),
+    (wx.video(), "[视频] media_id=media_video_1"),
+    (wx.video(short=True), "[视频] media_id=media_video_1"),
+    (wx.location(), "[位置] 广州市天河区 (23.134521, 113.358803)"),
+    (wx.link(), "[链接] 标题 https://example.org/a"),
+])
+def test_other_messages_go_to_the_queue(account: Account, message: str, shown: str) -> None:
+    reply = account.client.push(message, "safe")
+    assert "T1" in reply_fields(reply.text)["Content"]
+    with account.engine.connect() as conn:
+        kind, content = conn.execute(select(TicketMessage.kind, TicketMessage.content)).one()
+    assert content == shown and kind in message
+
+
+def test_one_acknowledgement_per_ticket(account: Account) -> None:
+    first = account.client.push(wx.text("第一条", msg_id=1))
+    second = account.client.push(wx.image(msg_id=2))
+    assert "T1" in first.text and second.text == "success"
+    assert count(account.engine, ReplyTicket) == 1
+    assert count(account.engine, TicketMessage) == 2
+
+
+def test_complaints_raise_priority(account: Account) -> None:
+    account.client.push(wx.text("我要投诉你们的志愿者", msg_id=10))
+    account.client.push(wx.text("普通问题", sender="o_other", msg_id=11))
+    with account.engine.connect() as conn:
+        rows = {s: p for s, p in conn.execute(select(ReplyTicket.summary, ReplyTicket.priority))}
+    assert rows == {"我要投诉你们的志愿者": 1, "普通问题": 0}
+
+
+def test_out_of_hours_acknowledgement(engine: Engine) -> None:
+    away = make_account(engine, WXOPS_OFFICE_HOURS="sun 03:00-03:01")
+    text = away.client.push(wx.text("晚上好")).text
+    assert "非工作时间" in text and "周日 03:00-03:01" in text
+
+
+def test_subscribe_records_the_scene_and_welcomes(account: Account) -> None:
+    reply = account.client.push(wx.subscribe("poster_2026"), "safe")
+    assert "感谢关注" in reply_fields(reply.text)["Content"]
+    with account.engine.connect() as conn:
+        row = conn.execute(select(Follower.subscribed, Follower.source_scene,
+                                  Follower.last_interaction_kind)).one()
+    assert tuple(row) == (True, "poster_2026", "event")
+
+
+def test_unsubscribe_closes_open_tickets(account: Account) -> None:
+    account.client.push(wx.text("有问题"))
+    assert account.client.push(wx.unsubscribe(create_time=wx.CREATE_TIME + 5)).text == "success"
+    with account.engine.connect() as conn:
+        assert conn.execute(select(Follower.subscribed)).scalar() is False
+        status, resolution = conn.execute(select(ReplyTicket.status,
+                                                 ReplyTicket.resolution)).one()
+    assert (status, resolution) == ("resolved", "unreachable")
+
+
+@pytest.mark.parametrize("message", [wx.scan("booth"), wx.view("https://example.org"),
+                                     wx.event("LOCATION", Latitude="23.1", Longitude="113.3",
+                                              Precision="30.0"),
+                                     wx.event("SOME_NEW_EVENT")])
+def test_other_events_answer_success(account: Account, message: str) -> None:
+    assert account.client.push(message).text == "success"
+    assert count(account.engine, InboundMessage) == 1
+    assert count(account.engine, ReplyTicket) == 0
+
+
+def test_events_and_messages_record_the_interaction_kind(account: Account) -> None:
+    account.client.push(wx.click("MENU_NONE"))
+    with account.engine.connect() as conn:
+        assert conn.execute(select(Follower.last_interaction_kind)).scalar() == "event"
+    account.client.push(wx.text("hi"))
+    with account.engine.connect() as conn:
+        kind, msg_at, evt_at = conn.execute(select(
+            Follower.last_interaction_kind, Follower.last_message_at,
+            Follower.last_event_at)).one()
+    assert kind == "message" and msg_at is not None and evt_at is not None
+
+
+def test_a_failing_handler_still_answers_success_and_keeps_the_push(
+        account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: object, msg: object) -> None:
+        raise RuntimeError("bug in a handler")
+
+    monkeypatch.setitem(routing.MESSAGE_ROUTES, "text", broken)
+    reply = account.client.push(wx.text("触发错误"))
+    assert (reply.status, reply.text) == (200, "success")
+    with account.engine.connect() as conn:
+        error = conn.execute(select(InboundMessage.error)).scalar()
+    assert error == "RuntimeError: bug in a handler"
+    assert count(account.engine, ReplyTicket) == 0
+
+
+def test_cdata_terminator_in_a_reply_is_escaped(account: Account) -> None:
+    from storage import rules
+    from storage.uow import utcnow
+    from workflow.autoreply import MatchType
+
+    with account.app.uow() as uow:
+        rules.add_rule(uow.session, match_type=MatchType.EXACT, pattern="坏",
+                       reply_text="a]]>b<x/>", now=utcnow())
+        uow.commit()
+    assert reply_fields(account.client.push(wx.text("坏")).text)["Content"] == "a]]>b<x/>"

@@ -1,0 +1,105 @@
+"""Publish results and job reports pushed by the platform, and admin-edited texts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from storage import staff as staff_store
+from storage.models import AccountText, ContentItemRow, InboundMessage, OutboxMessage
+from storage.uow import SqlUnitOfWork
+from tests.harness import wechat as wx
+from tests.integration.conftest import Account
+from workflow import usecases
+from workflow.model import Context
+from workflow.roles import Role
+from workflow.states import State
+
+NOW = datetime.now(UTC)
+
+
+def publishing_item(account: Account, publish_id: str) -> int:
+    """An item that went through review and was submitted for publishing."""
+    engine = account.engine
+    with SqlUnitOfWork(engine) as uow:
+        ids = {n: staff_store.add_staff(uow.session, n, frozenset(r), NOW, f"o_{n}").id
+               for n, r in (("creator", {Role.CREATOR}), ("r1", {Role.REVIEWER}),
+                            ("r2", {Role.REVIEWER}), ("admin", {Role.ADMIN}))}
+        uow.commit()
+    ctx = Context(now=NOW)
+    item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], "义诊回顾", ctx)
+    for actor, step in ((ids["creator"], usecases.start), (ids["creator"], usecases.submit),
+                        (ids["r1"], usecases.approve), (ids["r2"], usecases.final_approve),
+                        (ids["admin"], usecases.publish)):
+        step(SqlUnitOfWork(engine), actor, item.id, ctx)
+    with SqlUnitOfWork(engine) as uow:  # what the sender records after freepublish/submit
+        uow.session.execute(update(ContentItemRow).values(publish_id=publish_id))
+        uow.commit()
+    return item.id
+
+
+def item_row(account: Account, item_id: int) -> ContentItemRow:
+    with SqlUnitOfWork(account.engine) as uow:
+        row = uow.session.get(ContentItemRow, item_id)
+        assert row is not None
+        uow.session.expunge(row)
+        return row
+
+
+@pytest.mark.parametrize("name", ["PUBLISHJOBFINISH", "FREEPUBLISHJOBFINISH"])
+def test_publish_success_marks_the_item_published(account: Account, name: str) -> None:
+    item_id = publishing_item(account, "2247483657")
+    urls = ("https://mp.weixin.qq.com/s/first", "https://mp.weixin.qq.com/s/second")
+    reply = account.client.push(wx.publish_job_finish(2247483657, urls, name=name), "safe")
+    assert reply.text == "success"
+    row = item_row(account, item_id)
+    assert (row.state, row.url) == (State.PUBLISHED.value, urls[0])
+    assert row.article_id == "b5O2OUs25HBxRceL7hfReg-U9QGeq9zQjiDvyWP4Hq4"
+    with SqlUnitOfWork(account.engine) as uow:
+        templates = [p.get("template") for p in uow.session.scalars(select(OutboxMessage.payload))]
+    assert templates.count("item_published") == 2  # the author and the admin
+
+
+def test_a_repeated_publish_result_changes_nothing(account: Account) -> None:
+    item_id = publishing_item(account, "77")
+    account.client.push(wx.publish_job_finish(77))
+    account.client.push(wx.publish_job_finish(77, create_time=wx.CREATE_TIME + 60))
+    with SqlUnitOfWork(account.engine) as uow:
+        events = [e.event.value for e in uow.audit.history(item_id)]
+    assert events.count("publish_succeeded") == 1
+
+
+@pytest.mark.parametrize(("status", "reason"), [(3, "未说明原因"), (4, "审核不通过")])
+def test_publish_failure_is_recorded_with_the_reason(account: Account, status: int,
+                                                     reason: str) -> None:
+    item_id = publishing_item(account, "88")
+    account.client.push(wx.publish_job_finish(88, status=status, fail_idx=[1]))
+    assert item_row(account, item_id).state == State.PUBLISH_FAILED.value
+    with SqlUnitOfWork(account.engine) as uow:
+        last = uow.audit.latest(item_id)
+    assert last is not None and reason in last.comment
+
+
+def test_still_publishing_and_unknown_ids_change_nothing(account: Account) -> None:
+    item_id = publishing_item(account, "99")
+    assert account.client.push(wx.publish_job_finish(99, status=1)).text == "success"
+    assert account.client.push(wx.publish_job_finish(12345)).text == "success"
+    assert item_row(account, item_id).state == State.PUBLISHING.value
+
+
+@pytest.mark.parametrize("message", [wx.mass_send_job_finish(1000001),
+                                     wx.template_send_job_finish(2000001)])
+def test_job_reports_are_recorded(account: Account, message: str) -> None:
+    assert account.client.push(message).text == "success"
+    with SqlUnitOfWork(account.engine) as uow:
+        event = uow.session.scalar(select(InboundMessage.event))
+    assert event in ("MASSSENDJOBFINISH", "TEMPLATESENDJOBFINISH")
+
+
+def test_an_admin_edited_welcome_is_used(account: Account) -> None:
+    with SqlUnitOfWork(account.engine) as uow:
+        uow.session.add(AccountText(key="welcome", body="欢迎来到{{ '公益' }}小站", updated_at=NOW))
+        uow.commit()
+    assert "欢迎来到公益小站" in account.client.push(wx.subscribe()).text

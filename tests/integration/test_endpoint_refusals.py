@@ -1,0 +1,108 @@
+"""Bad and hostile input: always a 4xx with a reason logged, never a 5xx."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from storage.models import InboundMessage
+from tests.harness import wechat as wx
+from tests.integration.conftest import Account, make_account
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+                  b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+                  b"<xml><Content>&lol3;</Content></xml>")
+XXE = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+       b"<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName>"
+       b"<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&e;</Content>"
+       b"<MsgId>1</MsgId></xml>")
+
+
+def stored(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(InboundMessage)) or 0)
+
+
+def post(account: Account, body: bytes, **query: str) -> int:
+    signed, _ = account.client.signer.build(wx.text("x"))
+    return account.client.request("POST", {**signed, **query}, body).status
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"not xml at all", "garbage"),
+    (b"<xml><Content>unclosed</xml>", "malformed"),
+    (BILLION_LAUGHS, "entity expansion"),
+    (XXE, "external entity"),
+    (b"<html><body/></html>", "wrong root"),
+    (b"", "empty body"),
+])
+def test_bad_xml_is_400(account: Account, body: bytes, reason: str) -> None:
+    assert post(account, body) == 400, reason
+    assert stored(account.engine) == 0
+
+
+def test_signature_refusals(account: Account, caplog: pytest.LogCaptureFixture) -> None:
+    query, body = account.client.signer.build(wx.text("伪造"))
+    for bad in ({**query, "signature": "f" * 40}, {k: v for k, v in query.items()
+                                                   if k != "signature"}):
+        with caplog.at_level(logging.WARNING, logger="wxops.endpoint"):
+            assert account.client.request("POST", bad, body).status == 403
+    assert "127.0.0.1" in caplog.text and "refused 403" in caplog.text
+
+
+def test_bad_msg_signature_is_403_not_500(account: Account) -> None:
+    query, body = account.client.signer.build(wx.text("x"), "safe")
+    assert account.client.request("POST", {**query, "msg_signature": "0" * 40}, body).status == 403
+
+
+def test_ciphertext_for_another_app_is_403(account: Account) -> None:
+    query, body = account.client.signer.build(wx.text("x"), "safe", app_id="wx_someone_else")
+    assert account.client.request("POST", query, body).status == 403
+
+
+def test_ciphertext_with_an_unknown_key_is_403(account: Account) -> None:
+    unknown = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
+    query, body = account.client.signer.build(wx.text("x"), "safe", aes_key=unknown)
+    assert account.client.request("POST", query, body).status == 403
+
+
+def test_body_over_64_kib_is_413(account: Account) -> None:
+    big = wx.text("长" * 30_000).encode()
+    assert len(big) > 65536
+    query, body = account.client.signer.build(big)
+    assert account.client.request("POST", query, body).status == 413
+    assert account.client.request("POST", query, b"<xml/>", content_length=10**9).status == 413
+
+
+def test_stale_timestamp_is_403_unless_disabled(engine: Engine) -> None:
+    old = str(int(time.time()) - 301)
+    strict = make_account(engine)
+    query, body = strict.client.signer.build(wx.text("旧消息"), timestamp=old)
+    assert strict.client.request("POST", query, body).status == 403
+    relaxed = make_account(engine, WXOPS_MAX_CLOCK_SKEW="0")
+    assert relaxed.client.request("POST", query, body).status == 200
+
+
+def test_reused_nonce_with_another_body_is_403(account: Account) -> None:
+    query, body = account.client.signer.build(wx.text("原始消息", msg_id=1))
+    assert account.client.request("POST", query, body).status == 200
+    forged = wx.text("发布 12", sender="o_staff_openid", msg_id=2).encode()
+    assert account.client.request("POST", query, forged).status == 403
+    again = account.client.request("POST", query, body)  # a genuine retry: same body
+    assert again.status == 200 and "T1" in again.text
+    assert stored(account.engine) == 1
+
+
+def test_other_methods_and_paths(account: Account) -> None:
+    query, body = account.client.signer.build(wx.text("x"))
+    assert account.client.request("PUT", query, body).status == 405
+    assert account.client.request("POST", query, body, path="/other").status == 404
+
+
+def test_non_numeric_timestamp_is_refused(account: Account) -> None:
+    query, body = account.client.signer.build(wx.text("x"), timestamp="12ab")
+    assert account.client.request("POST", query, body).status == 403

@@ -1,0 +1,207 @@
+"""Keyword auto-reply rules: what a follower's text or menu click is answered with.
+
+Pure: the rules come in as data, the caller supplies the local time of day.
+A regex rule is matched with a timeout, so one pathological pattern costs a
+request a few milliseconds instead of stalling a web worker past WeChat's 5 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import time
+from enum import StrEnum
+
+import regex  # typeshed's types-regex is not a dependency
+
+from workflow.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+MAX_PATTERN_CHARS = 200
+MAX_CLICK_KEY_BYTES = 128  # WeChat's limit for a menu button's key
+MAX_TEXT_REPLY_CHARS = 2000
+MAX_ARTICLES = 8  # a passive news reply carries at most 8 articles
+REGEX_TIMEOUT_SECONDS = 0.05
+
+
+class MatchType(StrEnum):
+    EXACT = "exact"
+    CONTAINS = "contains"
+    REGEX = "regex"
+    CLICK = "click"
+
+    @property
+    def label(self) -> str:
+        return MATCH_LABELS[self]
+
+
+MATCH_LABELS: dict[MatchType, str] = {
+    MatchType.EXACT: "完全匹配",
+    MatchType.CONTAINS: "包含",
+    MatchType.REGEX: "正则",
+    MatchType.CLICK: "菜单点击",
+}
+
+
+class ReplyKind(StrEnum):
+    TEXT = "text"
+    NEWS = "news"
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    description: str
+    url: str
+    picurl: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    match_type: MatchType
+    pattern: str
+    priority: int
+    active: bool
+    active_from: time | None
+    active_until: time | None
+    reply_kind: ReplyKind
+    reply_text: str
+    articles: tuple[Article, ...]
+    hits: int = 0
+
+
+def validate_rule(*, match_type: MatchType, pattern: str, reply_kind: ReplyKind,
+                  reply_text: str = "", articles: Sequence[Article] = (),
+                  active_from: time | None = None, active_until: time | None = None) -> None:
+    """Refuse a rule that could never answer, or could answer badly, with a reason."""
+    _validate_pattern(match_type, pattern)
+    if reply_kind is ReplyKind.TEXT:
+        _validate_text_reply(reply_text, articles)
+    else:
+        _validate_news_reply(reply_text, articles)
+    if (active_from is None) != (active_until is None):
+        raise InvalidInput("生效时段需要同时给出开始和结束时间，例如 09:00-18:00")
+    if active_from is not None and active_from == active_until:
+        raise InvalidInput("生效时段的开始和结束时间不能相同")
+
+
+def _validate_pattern(match_type: MatchType, pattern: str) -> None:
+    if not pattern.strip():
+        raise InvalidInput("规则的关键词不能为空")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise InvalidInput(f"关键词不能超过 {MAX_PATTERN_CHARS} 个字符")
+    if match_type is MatchType.CLICK and len(pattern.encode()) > MAX_CLICK_KEY_BYTES:
+        raise InvalidInput(f"菜单 key 不能超过 {MAX_CLICK_KEY_BYTES} 字节")
+    if match_type is MatchType.REGEX:
+        try:
+            regex.compile(pattern)
+        except regex.error as exc:
+            raise InvalidInput(f"正则表达式无效：{exc}") from exc
+
+
+def _validate_text_reply(reply_text: str, articles: Sequence[Article]) -> None:
+    if articles:
+        raise InvalidInput("文字回复和图文回复只能二选一")
+    if not reply_text.strip():
+        raise InvalidInput("回复内容不能为空")
+    if len(reply_text) > MAX_TEXT_REPLY_CHARS:
+        raise InvalidInput(f"回复内容不能超过 {MAX_TEXT_REPLY_CHARS} 个字符")
+
+
+def _validate_news_reply(reply_text: str, articles: Sequence[Article]) -> None:
+    if reply_text.strip():
+        raise InvalidInput("文字回复和图文回复只能二选一")
+    if not 1 <= len(articles) <= MAX_ARTICLES:
+        raise InvalidInput(f"图文回复需要 1 到 {MAX_ARTICLES} 篇文章")
+    for number, article in enumerate(articles, start=1):
+        if not article.title.strip():
+            raise InvalidInput(f"第 {number} 篇文章缺少标题")
+        if not _is_http_url(article.url):
+            raise InvalidInput(f"第 {number} 篇文章的链接必须以 http:// 或 https:// 开头")
+        if article.picurl and not _is_http_url(article.picurl):
+            raise InvalidInput(f"第 {number} 篇文章的图片地址必须以 http:// 或 https:// 开头")
+
+
+def _is_http_url(url: str) -> bool:
+    head, sep, rest = url.strip().partition("://")
+    return bool(sep) and head.lower() in ("http", "https") and bool(rest)
+
+
+def parse_hours(text: str) -> tuple[time, time]:
+    """``09:00-18:00`` (or ``22:00-06:00``, crossing midnight) into its two ends."""
+    start, sep, end = unicodedata.normalize("NFKC", text).replace("~", "-").partition("-")
+    if not sep:
+        raise InvalidInput(f"时段格式应为 09:00-18:00，而不是 {text!r}")
+    return parse_clock(start), parse_clock(end)
+
+
+def parse_clock(text: str) -> time:
+    """``9:00`` / ``09:30`` into a time of day."""
+    hours, sep, minutes = unicodedata.normalize("NFKC", text).strip().partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise InvalidInput(f"时间格式应为 HH:MM，而不是 {text.strip()!r}")
+    if int(hours) > 23 or int(minutes) > 59:
+        raise InvalidInput(f"时间 {text.strip()} 超出范围")
+    return time(int(hours), int(minutes))
+
+
+def parse_article(text: str) -> Article:
+    """``标题|描述|https://url[|https://pic]`` into an Article (validated with the rule)."""
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) not in (3, 4):
+        raise InvalidInput("文章格式应为 标题|描述|https://链接[|https://图片]")
+    return Article(parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else "")
+
+
+def match(rules: Iterable[Rule], *, text: str | None = None, click_key: str | None = None,
+          local_time: time) -> Rule | None:
+    """The rule that answers: highest priority first, then the older rule (lower id)."""
+    for rule in sorted(rules, key=lambda r: (-r.priority, r.id)):
+        if not rule.active or not in_window(rule, local_time):
+            continue
+        if rule.match_type is MatchType.CLICK:
+            if click_key is not None and rule.pattern == click_key:
+                return rule
+        elif text is not None and _matches_text(rule, text):
+            return rule
+    return None
+
+
+def in_window(rule: Rule, local_time: time) -> bool:
+    """Half-open window [from, until); a window with from > until crosses midnight."""
+    start, end = rule.active_from, rule.active_until
+    if start is None or end is None or start == end:
+        return True
+    if start < end:
+        return start <= local_time < end
+    return local_time >= start or local_time < end
+
+
+def _fold(value: str) -> str:
+    # NFKC first so full-width letters and digits (ＶＩＰ, １２) compare as their ASCII forms.
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def _matches_text(rule: Rule, text: str) -> bool:
+    if rule.match_type is MatchType.EXACT:
+        return _fold(text) == _fold(rule.pattern)
+    if rule.match_type is MatchType.CONTAINS:
+        return _fold(rule.pattern) in _fold(text)
+    return _regex_matches(rule, text)
+
+
+def _regex_matches(rule: Rule, text: str) -> bool:
+    # The raw text, not a folded one: folding could change what the author's
+    # pattern means (NFKC turns a full-width （ into a regex metacharacter).
+    try:
+        return regex.search(rule.pattern, text, timeout=REGEX_TIMEOUT_SECONDS) is not None
+    except TimeoutError:
+        log.warning("auto-reply rule %s: regex timed out after %.0f ms; treated as no match",
+                    rule.id, REGEX_TIMEOUT_SECONDS * 1000)
+    except regex.error as exc:  # a row edited outside validate_rule
+        log.warning("auto-reply rule %s: invalid regex (%s); treated as no match", rule.id, exc)
+    return False

@@ -136,7 +136,7 @@ def _engine_of(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return None
-    for name in ("engine", "empty_database_url", "engine_url"):
+    for name in ("engine", "empty_database_url", "engine_url", "database_url"):
         if name in callspec.params:
             return str(callspec.params[name])
     return None

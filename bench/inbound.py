@@ -1,0 +1,194 @@
+"""Inbound throughput and latency: the full wxops pipeline against a bare WeRoBot echo.
+
+Both run under the same gunicorn settings (2 sync workers) and receive the same
+kind of load from wrk: unique MsgIds from a few hundred followers, each push
+signed (and, in safe mode, encrypted) as WeChat does. Figures are quoted as a
+ratio against the echo measured in the same run.
+
+    .venv/bin/python bench/inbound.py [--duration 10] [--connections 8]
+
+Needs wrk (`apt-get install wrk`) and, for the PostgreSQL row, the local server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from storage.models import InboundMessage  # noqa: E402
+from tests.harness import wechat as wx  # noqa: E402
+from tests.harness.wechat import WeChatSigner  # noqa: E402
+
+TOKEN, APP_ID = "wxops-bench-token", "wx5823bf96d3bd56c7"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+PG_ADMIN = os.environ.get("WXOPS_TEST_DATABASE_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    stored: int | None = None
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+def write_requests(path: Path, count: int, followers: int, mode: str, salt: int) -> None:
+    signer = WeChatSigner(TOKEN, APP_ID, AES_KEY)
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(count):
+            sender = f"o_bench_follower_{i % followers:04d}"
+            message = wx.text(f"第 {i} 条留言：请问活动时间？", sender=sender,
+                              msg_id=salt * 10_000_000 + i)
+            query, body = signer.build(message, mode)  # type: ignore[arg-type]
+            out.write(f"/wechat?{urlencode(query)}\t{body.decode('utf-8')}\n")
+
+
+def serve(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b",
+           f"127.0.0.1:{port}", "--log-level", "warning", app]
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"),
+                               stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # it answered: up
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app} did not start; see {log}")
+
+
+def run_wrk(port: int, requests_file: Path, duration: int, connections: int) -> str:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s",
+           "-s", str(ROOT / "bench" / "requests.lua"), f"http://127.0.0.1:{port}",
+           "--", str(requests_file)]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def parse_wrk(name: str, output: str) -> Result:
+    total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output)
+    assert total, output
+    seconds = float(total.group(2)) * {"s": 1, "ms": 0.001, "m": 60}[total.group(3)]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: .*?timeout (\d+)", output)
+    return Result(name, int(total.group(1)), seconds, _pct(output, "50%"), _pct(output, "99%"),
+                  int(non_2xx.group(1)) if non_2xx else 0 + (int(errors.group(1)) if errors else 0))
+
+
+def _pct(output: str, label: str) -> float:
+    found = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output)
+    assert found, output
+    return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+
+
+def database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}"
+    name = f"wxops_bench_{os.getpid()}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def stored_messages(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = int(conn.scalar(select(func.count()).select_from(InboundMessage)) or 0)
+    engine.dispose()
+    return count
+
+
+def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.Namespace,
+            workdir: Path, salt: int) -> Result:
+    requests_file = workdir / f"{name}.txt"
+    write_requests(requests_file, args.requests, args.followers, mode, salt)
+    port = 18000 + salt
+    process = serve(app, port, env, workdir / f"{name}.log")
+    try:
+        result = parse_wrk(name, run_wrk(port, requests_file, args.duration, args.connections))
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    if "WXOPS_DATABASE_URL" in env:
+        result.stored = stored_messages(env["WXOPS_DATABASE_URL"])
+    return result
+
+
+def wxops_env(url: str, mode: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
+    env.update(WXOPS_DATABASE_URL=url, WXOPS_TOKEN=TOKEN, WXOPS_APP_ID=APP_ID,
+               WXOPS_APP_SECRET="bench", PYTHONPATH=str(ROOT))
+    if mode == "safe":
+        env["WXOPS_ENCODING_AES_KEY"] = AES_KEY
+    subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"],
+                   env=env, check=True, capture_output=True, cwd=ROOT)
+    return env
+
+
+def report(results: list[Result], baseline: Result) -> None:
+    print(f"\n{'target':<28}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'non-2xx':>9}{'lost':>6}")
+    for r in results:
+        lost = "" if r.stored is None else str(max(0, r.requests - r.stored))
+        print(f"{r.name:<28}{r.rps:>9.0f}{r.rps / baseline.rps:>8.2f}{r.p50_ms:>9.2f}"
+              f"{r.p99_ms:>9.2f}{r.non_2xx:>9}{lost:>6}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--followers", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=80_000)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/inbound.py needs wrk: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+        baseline = measure("werobot echo (plain)", "bench.echo_app:app", env, "plain", args,
+                           workdir, 1)
+        results = [baseline]
+        for i, engine in enumerate(args.engines.split(",")):
+            for j, mode in enumerate(("plain", "safe")):
+                url = database(engine, workdir / f"{engine}-{mode}") if engine == "sqlite" \
+                    else database(engine, workdir)
+                (workdir / f"{engine}-{mode}").mkdir(exist_ok=True)
+                results.append(measure(f"wxops {engine} ({mode})", "bot.wsgi:app",
+                                       wxops_env(url, mode), mode, args, workdir,
+                                       10 + i * 2 + j))
+        report(results, baseline)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot import replies
 from bot.protocol import (
@@ -34,12 +34,21 @@ from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
 from storage import inbound
+from storage.db import write_lock
 from storage.uow import JoinedUnitOfWork
 
 log = logging.getLogger("wxops.endpoint")
 
 StartResponse = Any
 PRUNE_ONE_IN = 256  # prune the replay guard on about one push in this many
+
+
+class HandlerFailed(Exception):
+    """A handler raised: its writes are undone, the push is recorded with the error."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 class Refused(Exception):
@@ -55,7 +64,9 @@ class WeChatEndpoint:
         self.crypto = (MessageCrypto(s.token, s.encoding_aes_key, s.app_id,
                                      s.encoding_aes_key_previous or None)
                        if s.encoding_aes_key else None)
-        self.sessions = sessionmaker(app.engine, expire_on_commit=False)
+        self.engine = app.engine
+        self.hours = s.hours
+        self.complaint_words = s.complaint_word_list
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
@@ -96,8 +107,15 @@ class WeChatEndpoint:
     def process(self, envelope: InboundEnvelope) -> str:
         now = datetime.now(UTC)
         try:
-            with self.sessions() as session, session.begin():
-                return self._in_transaction(session, envelope, now)
+            # The connection is checked out before the write lock is taken, so
+            # the lock is held only for the transaction itself.
+            with self.engine.connect() as conn:
+                try:
+                    with write_lock(self.engine), conn.begin():
+                        return self._in_transaction(conn, envelope, now)
+                except HandlerFailed as failed:
+                    with write_lock(self.engine), conn.begin():
+                        return self._record_failure(conn, envelope, now, failed.error)
         except ReplayedNonce as exc:
             raise Refused(exc.status, exc.reason) from None
         except SQLAlchemyError:
@@ -106,40 +124,49 @@ class WeChatEndpoint:
             log.exception("database unavailable; push not recorded")
             raise Refused(503, "database unavailable") from None
 
-    def _in_transaction(self, session: Session, envelope: InboundEnvelope, now: datetime) -> str:
-        if not inbound.nonce_is_fresh(session, envelope.timestamp, envelope.nonce,
+    def _claim(self, conn: Connection, envelope: InboundEnvelope,
+               now: datetime) -> inbound.Claim:
+        if not inbound.nonce_is_fresh(conn, envelope.timestamp, envelope.nonce,
                                       envelope.body_hash, now):
             raise ReplayedNonce("timestamp and nonce reused with a different body")
         if random.randrange(PRUNE_ONE_IN) == 0:
             retention = inbound.nonce_retention(self.settings.max_clock_skew)
-            inbound.prune_nonces(session, now - retention)
-        fields = dict(envelope.message)
-        claim = inbound.claim(session, fields, authenticated=envelope.authenticated,
-                              mode=envelope.mode, now=now)
-        if not claim.is_new:
+            inbound.prune_nonces(conn, now - retention)
+        return inbound.claim(conn, dict(envelope.message),
+                             authenticated=envelope.authenticated, mode=envelope.mode, now=now)
+
+    def _in_transaction(self, conn: Connection, envelope: InboundEnvelope,
+                        now: datetime) -> str:
+        claim = self._claim(conn, envelope, now)
+        if claim.inbound_id is None:
             return claim.previous_reply or ""
-        assert claim.inbound_id is not None
-        msg = Inbound.from_fields(fields, envelope.authenticated)
-        reply_xml, error = self._handle(session, msg, claim.inbound_id, now)
-        inbound.store_reply(session, claim.inbound_id, reply_xml, now, error)
+        msg = Inbound.from_fields(envelope.message, envelope.authenticated)
+        reply_xml = self._handle(conn, msg, claim.inbound_id, now)
+        inbound.store_reply(conn, claim.inbound_id, reply_xml, now)
         return reply_xml
 
-    def _handle(self, session: Session, msg: Inbound, inbound_id: int,
-                now: datetime) -> tuple[str, str]:
-        """Run the handler in a savepoint: if it fails, its writes go, the push stays."""
+    def _record_failure(self, conn: Connection, envelope: InboundEnvelope, now: datetime,
+                        error: str) -> str:
+        """Second transaction after a handler failed: keep the push, answer success."""
+        claim = self._claim(conn, envelope, now)
+        if claim.inbound_id is None:  # a concurrent retry was handled meanwhile
+            return claim.previous_reply or ""
+        inbound.store_reply(conn, claim.inbound_id, "", now, error)
+        return ""
+
+    def _handle(self, conn: Connection, msg: Inbound, inbound_id: int, now: datetime) -> str:
         ctx = HandlerContext(
-            session=session, now=now, tz=self.settings.tz, hours=self.settings.hours,
-            complaint_words=self.settings.complaint_word_list, inbound_id=inbound_id,
-            joined_uow=lambda: JoinedUnitOfWork(session, clock=lambda: now),
+            conn=conn, now=now, tz=self.settings.tz, hours=self.hours,
+            complaint_words=self.complaint_words, inbound_id=inbound_id,
+            joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
         )
         try:
-            with session.begin_nested():
-                reply: Reply = route(msg)(ctx, msg)
-                return replies.render(reply, msg), ""
+            reply: Reply = route(msg)(ctx, msg)
+            return replies.render(reply, msg)
         except Exception as exc:  # one place for the unexpected: log, still answer in time
             log.exception("handler failed for %s %s from %s (inbound %s)",
                           msg.msg_type, msg.event, msg.openid, inbound_id)
-            return "", f"{type(exc).__name__}: {exc}"
+            raise HandlerFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

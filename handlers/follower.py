@@ -15,25 +15,25 @@ HIGH_PRIORITY = 1
 def on_subscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
     key = msg.text("EventKey")
     scene = key[len(SCENE_PREFIX):] if key.startswith(SCENE_PREFIX) else None
-    followers.touch(ctx.session, msg.openid, ctx.now, "event", subscribed=True, scene=scene)
-    return TextReply(texts.render("welcome", ctx.session))
+    followers.touch(ctx.conn, msg.openid, ctx.now, "event", subscribed=True, scene=scene)
+    return TextReply(texts.render("welcome", ctx.conn))
 
 
 def on_unsubscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
-    follower_id = followers.touch(ctx.session, msg.openid, ctx.now, "none", subscribed=False)
-    tickets.close_unreachable(ctx.session, follower_id, ctx.now)
+    follower_id = followers.touch(ctx.conn, msg.openid, ctx.now, "none", subscribed=False)
+    tickets.close_unreachable(ctx.conn, follower_id, ctx.now)
     return None
 
 
 def on_event(ctx: HandlerContext, msg: Inbound) -> Reply:
     """SCAN, VIEW, location reports and other follower events: note the interaction."""
-    followers.touch(ctx.session, msg.openid, ctx.now, "event")
+    followers.touch(ctx.conn, msg.openid, ctx.now, "event")
     return None
 
 
 def on_click(ctx: HandlerContext, msg: Inbound) -> Reply:
-    followers.touch(ctx.session, msg.openid, ctx.now, "event")
-    rule = rules.find_reply(ctx.session, click_key=msg.text("EventKey"),
+    followers.touch(ctx.conn, msg.openid, ctx.now, "event")
+    rule = rules.find_reply(ctx.conn, click_key=msg.text("EventKey"),
                             local_time=ctx.local_now.time())
     return _rule_reply(rule)
 
@@ -49,15 +49,15 @@ def on_voice(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 
 def on_media(ctx: HandlerContext, msg: Inbound) -> Reply:
-    follower_id = followers.touch(ctx.session, msg.openid, ctx.now, "message")
+    follower_id = followers.touch(ctx.conn, msg.openid, ctx.now, "message")
     return _queue(ctx, follower_id, msg.msg_type, describe(msg))
 
 
 def _answer_or_queue(ctx: HandlerContext, msg: Inbound, kind: str, text: str,
                      shown: str | None = None) -> Reply:
-    follower_id = followers.touch(ctx.session, msg.openid, ctx.now, "message")
+    follower_id = followers.touch(ctx.conn, msg.openid, ctx.now, "message")
     if text:
-        rule = rules.find_reply(ctx.session, text=text, local_time=ctx.local_now.time())
+        rule = rules.find_reply(ctx.conn, text=text, local_time=ctx.local_now.time())
         if rule is not None:
             return _rule_reply(rule)
     return _queue(ctx, follower_id, kind, shown or text or describe(msg))
@@ -65,13 +65,13 @@ def _answer_or_queue(ctx: HandlerContext, msg: Inbound, kind: str, text: str,
 
 def _queue(ctx: HandlerContext, follower_id: int, kind: str, content: str) -> Reply:
     priority = HIGH_PRIORITY if _is_complaint(content, ctx.complaint_words) else 0
-    touched = tickets.record_inbound(ctx.session, follower_id, kind, content, ctx.inbound_id,
+    touched = tickets.record_inbound(ctx.conn, follower_id, kind, content, ctx.inbound_id,
                                      ctx.now, priority)
     if not touched.needs_ack:
         return None
     if ctx.hours.is_open(ctx.local_now):
-        return TextReply(texts.render("ack", ctx.session, ticket_id=touched.ticket_id))
-    return TextReply(texts.render("ack_away", ctx.session, ticket_id=touched.ticket_id,
+        return TextReply(texts.render("ack", ctx.conn, ticket_id=touched.ticket_id))
+    return TextReply(texts.render("ack_away", ctx.conn, ticket_id=touched.ticket_id,
                                   hours=ctx.hours.describe()))
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from handlers.hours import OfficeHours
 from workflow.ports import UnitOfWork
@@ -45,7 +45,7 @@ class Inbound:
 class HandlerContext:
     """One push's transaction and the account's settings."""
 
-    session: Session
+    conn: Connection
     now: datetime
     tz: ZoneInfo
     hours: OfficeHours

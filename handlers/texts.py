@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import AccountText
@@ -28,9 +28,9 @@ _shipped = Environment(loader=PackageLoader("handlers", "templates"), autoescape
 _sandbox = SandboxedEnvironment(autoescape=False)
 
 
-def render(name: str, session: Session | None = None, **context: Any) -> str:
+def render(name: str, conn: Connection | Session | None = None, **context: Any) -> str:
     """Render a shipped template, or the admin's version of it when there is one."""
-    override = _override(session, name) if session is not None and name in EDITABLE else None
+    override = _override(conn, name) if conn is not None and name in EDITABLE else None
     template = _compiled(override) if override else _shipped.get_template(f"{name}.j2")
     return template.render(**context).strip()
 
@@ -54,5 +54,8 @@ def _compiled(body: str) -> Template:
     return _sandbox.from_string(body)
 
 
-def _override(session: Session, name: str) -> str | None:
-    return session.execute(select(AccountText.body).where(AccountText.key == name)).scalar()
+_OVERRIDE = select(AccountText.body).where(AccountText.key == bindparam("p_key"))
+
+
+def _override(conn: Connection | Session, name: str) -> str | None:
+    return conn.execute(_OVERRIDE, {"p_key": name}).scalar()

@@ -3,43 +3,50 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, cast
+from functools import cache
+from typing import Any, Literal
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
-from storage.models import Follower
+from storage.raw import Raw
 
-FOLLOWERS = cast(Table, Follower.__table__)
 Interaction = Literal["message", "event", "none"]
 
+_INTERACTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    # A message opens a fresh 48-hour customer-service window (5 sends); an
+    # event such as a menu click or a subscription a 1-minute window (3 sends).
+    "message": ("last_interaction_at", "last_interaction_kind", "last_message_at",
+                "message_window_start", "message_window_sent"),
+    "event": ("last_interaction_at", "last_interaction_kind", "last_event_at",
+              "event_window_start", "event_window_sent"),
+    "none": (),
+}
 
-def touch(session: Session, openid: str, now: datetime, kind: Interaction,
+
+def touch(conn: Connection, openid: str, now: datetime, kind: Interaction,
           subscribed: bool | None = None, scene: str | None = None) -> int:
-    """Create or update a follower in one statement; returns the follower id.
-
-    A message opens a fresh 48-hour customer-service window (5 sends); an
-    event such as a menu click or a subscription a 1-minute window (3 sends).
-    """
+    """Create or update a follower in one statement; returns the follower id."""
     changes = _interaction(kind, now) | _subscription(subscribed, scene, now)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert_values = {"openid": openid[:64], "subscribed": subscribed is not False,
-                     "message_window_sent": 0, "event_window_sent": 0, **changes}
-    stmt = dialect.insert(FOLLOWERS).values(**insert_values)
-    stmt = stmt.on_conflict_do_update(index_elements=["openid"],
-                                      set_=changes or {"openid": stmt.excluded.openid})
-    return int(session.execute(stmt.returning(FOLLOWERS.c.id)).scalar_one())
+    params = {"openid": openid[:64], "subscribed": subscribed is not False,
+              "message_window_sent": 0, "event_window_sent": 0, **changes}
+    row = Raw.of(conn).one(_upsert(tuple(params), tuple(changes)), params)
+    assert row is not None
+    return int(row[0])
+
+
+@cache
+def _upsert(columns: tuple[str, ...], changed: tuple[str, ...]) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in changed) or "openid = excluded.openid"
+    return (f"INSERT INTO followers ({', '.join(columns)}) "
+            f"VALUES ({', '.join(':' + c for c in columns)}) "
+            f"ON CONFLICT (openid) DO UPDATE SET {updates} RETURNING id")
 
 
 def _interaction(kind: Interaction, now: datetime) -> dict[str, Any]:
-    if kind == "message":
-        return {"last_interaction_at": now, "last_interaction_kind": "message",
-                "last_message_at": now, "message_window_start": now, "message_window_sent": 0}
-    if kind == "event":
-        return {"last_interaction_at": now, "last_interaction_kind": "event",
-                "last_event_at": now, "event_window_start": now, "event_window_sent": 0}
-    return {}
+    values = {"last_interaction_at": now, "last_interaction_kind": kind,
+              "last_message_at": now, "message_window_start": now, "message_window_sent": 0,
+              "last_event_at": now, "event_window_start": now, "event_window_sent": 0}
+    return {c: values[c] for c in _INTERACTION_COLUMNS[kind]}
 
 
 def _subscription(subscribed: bool | None, scene: str | None, now: datetime) -> dict[str, Any]:

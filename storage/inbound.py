@@ -1,23 +1,33 @@
-"""The inbound log: replay guard, dedupe claim and stored replies (Core statements).
+"""The inbound log: replay guard, dedupe claim and stored replies.
 
-This is the hot path of every push from WeChat, so it uses single statements
-rather than ORM objects: a claim is one INSERT ... ON CONFLICT DO NOTHING.
+Every push from WeChat runs these, so they are driver-level statements
+(``storage.raw``): a claim is one ``INSERT ... ON CONFLICT DO NOTHING``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete
 
-from storage.models import InboundMessage, InboundNonce
-from storage.sql import insert_or_ignore
+from storage.models import InboundNonce
+from storage.raw import Raw
 
-NONCES = cast(Table, InboundNonce.__table__)
-MESSAGES = cast(Table, InboundMessage.__table__)
+_NONCE = ("INSERT INTO inbound_nonces (timestamp, nonce, body_hash, seen_at) "
+          "VALUES (:ts, :nonce, :body_hash, :now) ON CONFLICT DO NOTHING RETURNING id")
+_SEEN_BODY = "SELECT body_hash FROM inbound_nonces WHERE timestamp = :ts AND nonce = :nonce"
+_CLAIM = (
+    "INSERT INTO inbound_messages (dedupe_key, from_openid, to_user, msg_type, event, msg_id,"
+    " create_time, payload, authenticated, mode, reply, error, received_at, handled_at)"
+    " VALUES (:dedupe_key, :from_openid, :to_user, :msg_type, :event, :msg_id, :create_time,"
+    " :payload, :authenticated, :mode, NULL, '', :now, NULL)"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+_STORED_REPLY = "SELECT reply FROM inbound_messages WHERE dedupe_key = :key"
+_STORE_REPLY = ("UPDATE inbound_messages SET reply = :reply, handled_at = :handled_at,"
+                " error = :error WHERE id = :id")
 
 
 @dataclass(frozen=True)
@@ -32,23 +42,19 @@ class Claim:
         return self.inbound_id is not None
 
 
-def nonce_is_fresh(session: Session, timestamp: int, nonce: str, body_hash: str,
+def nonce_is_fresh(conn: Connection, timestamp: int, nonce: str, body_hash: str,
                    now: datetime) -> bool:
     """False when this (timestamp, nonce) came before with a different body."""
-    values = {"timestamp": timestamp, "nonce": nonce[:64], "body_hash": body_hash,
-              "seen_at": now}
-    if insert_or_ignore(session, NONCES, values) is not None:
+    raw, params = Raw.of(conn), {"ts": timestamp, "nonce": nonce[:64]}
+    if raw.one(_NONCE, {**params, "body_hash": body_hash, "now": now}) is not None:
         return True
-    seen = session.execute(
-        select(InboundNonce.body_hash).where(InboundNonce.timestamp == timestamp,
-                                             InboundNonce.nonce == nonce[:64])
-    ).scalar()
-    return seen == body_hash
+    seen = raw.one(_SEEN_BODY, params)
+    return seen is not None and seen[0] == body_hash
 
 
-def prune_nonces(session: Session, older_than: datetime) -> int:
-    result = session.execute(delete(InboundNonce).where(InboundNonce.seen_at < older_than))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+def prune_nonces(conn: Connection, older_than: datetime) -> int:
+    result = conn.execute(delete(InboundNonce).where(InboundNonce.seen_at < older_than))
+    return int(result.rowcount or 0)
 
 
 def dedupe_key(fields: dict[str, Any]) -> str:
@@ -60,45 +66,43 @@ def dedupe_key(fields: dict[str, Any]) -> str:
             f"{str(fields.get('Event', '')).lower()}")[:160]
 
 
-def claim(session: Session, fields: dict[str, Any], *, authenticated: bool, mode: str,
+def claim(conn: Connection, fields: dict[str, Any], *, authenticated: bool, mode: str,
           now: datetime) -> Claim:
-    """Record the push once. A retry gets the reply stored the first time."""
+    """Record the push once. A retry gets the reply stored the first time.
+
+    On PostgreSQL a retry racing its original waits on the unique key until
+    the original commits, then finds its reply.
+    """
     key = dedupe_key(fields)
-    row = _row(fields, key, authenticated, mode, now)
-    new_id = insert_or_ignore(session, MESSAGES, row)
-    if new_id is not None:
-        return Claim(int(new_id), None)
-    reply = session.execute(
-        select(InboundMessage.reply).where(InboundMessage.dedupe_key == key)).scalar()
-    return Claim(None, reply or "")
+    raw = Raw.of(conn)
+    new = raw.one(_CLAIM, _row(fields, key, authenticated, mode, now))
+    if new is not None:
+        return Claim(int(new[0]), None)
+    stored = raw.one(_STORED_REPLY, {"key": key})
+    return Claim(None, (stored[0] if stored else None) or "")
 
 
-def store_reply(session: Session, inbound_id: int, reply: str, now: datetime,
+def store_reply(conn: Connection, inbound_id: int, reply: str, now: datetime,
                 error: str = "") -> None:
-    session.execute(
-        update(InboundMessage).where(InboundMessage.id == inbound_id)
-        .values(reply=reply, handled_at=None if error else now, error=error[:2000])
-    )
+    Raw.of(conn).run(_STORE_REPLY, {"id": inbound_id, "reply": reply,
+                                    "handled_at": None if error else now,
+                                    "error": error[:2000]})
 
 
 def _row(fields: dict[str, Any], key: str, authenticated: bool, mode: str,
          now: datetime) -> dict[str, Any]:
-    msg_id = fields.get("MsgId") or fields.get("MsgID")
     return {
         "dedupe_key": key,
         "from_openid": str(fields.get("FromUserName", ""))[:64],
         "to_user": str(fields.get("ToUserName", ""))[:64],
         "msg_type": str(fields.get("MsgType", "")).lower()[:32],
         "event": str(fields["Event"])[:64] if fields.get("Event") else None,
-        "msg_id": _msg_id(msg_id),
+        "msg_id": _msg_id(fields.get("MsgId") or fields.get("MsgID")),
         "create_time": _int(fields.get("CreateTime")),
         "payload": fields,
         "authenticated": authenticated,
         "mode": mode,
-        "reply": None,
-        "error": "",
-        "received_at": now,
-        "handled_at": None,
+        "now": now,
     }
 
 
@@ -109,7 +113,7 @@ def _msg_id(value: Any) -> int | None:
 
 def _int(value: Any) -> int:
     try:
-        return int(value)
+        return min(int(value), 2**63 - 1)
     except (TypeError, ValueError):
         return 0
 

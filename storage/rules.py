@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time
-from typing import Any
+from time import monotonic
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AutoReplyRule
 from workflow.autoreply import Article, MatchType, ReplyKind, Rule, match, validate_rule
 from workflow.errors import InvalidInput
+
+RULES = cast(Table, AutoReplyRule.__table__)
 
 
 def add_rule(session: Session, *, match_type: MatchType, pattern: str, reply_text: str = "",
@@ -33,6 +36,7 @@ def add_rule(session: Session, *, match_type: MatchType, pattern: str, reply_tex
         hits=0, created_by=created_by, created_at=now)
     session.add(row)
     session.flush()
+    forget_cached_rules()
     return _rule(row)
 
 
@@ -58,6 +62,7 @@ def remove_rule(session: Session, rule_id: int) -> Rule:
     removed = _rule(row)
     session.delete(row)
     session.flush()
+    forget_cached_rules()
     return removed
 
 
@@ -65,19 +70,44 @@ def set_active(session: Session, rule_id: int, active: bool) -> Rule:
     row = _row(session, rule_id)
     row.active = active
     session.flush()
+    forget_cached_rules()
     return _rule(row)
 
 
-def find_reply(session: Session, *, text: str | None = None, click_key: str | None = None,
-               local_time: time) -> Rule | None:
+_ACTIVE = (select(RULES).where(RULES.c.active.is_(True))
+           .order_by(RULES.c.priority.desc(), RULES.c.id))
+# One atomic statement: concurrent hits from many web workers must all count.
+_HIT = update(RULES).where(RULES.c.id == bindparam("p_id")).values(hits=RULES.c.hits + 1)
+
+
+#: Every follower message consults the rules, so each process keeps the active
+#: ones this long. A change made in this process applies at once; one made by
+#: another process (the CLI, another web worker) within this many seconds.
+RULES_CACHE_SECONDS = 2.0
+_cached: dict[str, tuple[float, list[Rule]]] = {}
+
+
+def active_rules(conn: Connection | Session) -> list[Rule]:
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    key = str(bind.engine.url)
+    hit, now = _cached.get(key), monotonic()
+    if hit is not None and now - hit[0] < RULES_CACHE_SECONDS:
+        return hit[1]
+    rules = [_rule(row) for row in conn.execute(_ACTIVE)]
+    _cached[key] = (now, rules)
+    return rules
+
+
+def forget_cached_rules() -> None:
+    _cached.clear()
+
+
+def find_reply(conn: Connection | Session, *, text: str | None = None,
+               click_key: str | None = None, local_time: time) -> Rule | None:
     """The rule that answers this message, counting the hit (the caller commits)."""
-    rule = match(load_active_rules(session), text=text, click_key=click_key,
-                 local_time=local_time)
-    if rule is None:
-        return None
-    # One atomic statement: concurrent hits from many web workers must all count.
-    session.execute(update(AutoReplyRule).where(AutoReplyRule.id == rule.id)
-                    .values(hits=AutoReplyRule.hits + 1))
+    rule = match(active_rules(conn), text=text, click_key=click_key, local_time=local_time)
+    if rule is not None:
+        conn.execute(_HIT, {"p_id": rule.id})
     return rule
 
 
@@ -88,7 +118,7 @@ def _row(session: Session, rule_id: int) -> AutoReplyRule:
     return row
 
 
-def _rule(row: AutoReplyRule) -> Rule:
+def _rule(row: AutoReplyRule | Row[Any]) -> Rule:
     return Rule(
         id=row.id, match_type=MatchType(row.match_type), pattern=row.pattern,
         priority=row.priority, active=row.active, active_from=row.active_from,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Follower, ReplyTicket, Staff, TicketMessage, TicketNote
+from storage.raw import Raw
 
 OPEN_STATUSES = ("open", "pending", "snoozed")
 SUMMARY_LENGTH = 60
@@ -19,71 +19,63 @@ SUMMARY_LENGTH = 60
 class TicketTouch:
     ticket_id: int
     created: bool
-    needs_ack: bool  # the follower has not been acknowledged on this ticket yet
+
+    @property
+    def needs_ack(self) -> bool:
+        """The follower is acknowledged once per ticket: when it opens."""
+        return self.created
 
 
-def record_inbound(session: Session, follower_id: int, kind: str, content: str,
+# A new follower message puts the ticket back in the queue, waiting since now
+# unless it was already waiting, at the higher of the two priorities.
+_REOPEN = (
+    "UPDATE reply_tickets SET status = 'open', snoozed_until = NULL,"
+    " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
+    " waiting_since = COALESCE(waiting_since, :now), version = version + 1"
+    " WHERE follower_id = :follower AND status IN ('open', 'pending', 'snoozed')"
+    " RETURNING id"
+)
+_OPEN = (
+    "INSERT INTO reply_tickets (follower_id, status, priority, summary, acknowledged,"
+    " opened_at, waiting_since, resolution, version)"
+    " VALUES (:follower, 'open', :priority, :summary, :ack, :now, :now, '', 1) RETURNING id"
+)
+_LOG = (
+    "INSERT INTO ticket_messages (ticket_id, direction, kind, content, inbound_id, delivery,"
+    " created_at) VALUES (:ticket, 'in', :kind, :content, :inbound, '', :now)"
+)
+
+
+def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
                    inbound_id: int | None, now: datetime, priority: int = 0) -> TicketTouch:
-    """Open a ticket, or append to the follower's open one, and log the message.
+    """Append to the follower's open ticket (back in the queue) or open one; log it.
 
     Concurrent messages from one follower cannot open two tickets: the
     follower row was upserted earlier in this transaction and stays locked.
     """
-    ticket = session.execute(
-        select(ReplyTicket.id, ReplyTicket.acknowledged, ReplyTicket.priority)
-        .where(ReplyTicket.follower_id == follower_id, ReplyTicket.status.in_(OPEN_STATUSES))
-        .order_by(ReplyTicket.id.desc()).limit(1)
-    ).first()
-    if ticket is None:
-        ticket_id = _open(session, follower_id, content, now, priority)
-        created, acknowledged = True, False
+    raw = Raw.of(conn)
+    params = {"follower": follower_id, "priority": priority, "now": now}
+    reopened = [row[0] for row in raw.all(_REOPEN, params)]
+    if reopened:
+        ticket_id = max(reopened)
     else:
-        ticket_id, acknowledged, created = ticket.id, ticket.acknowledged, False
-        _reopen(session, ticket_id, now, max(priority, ticket.priority))
-    session.execute(insert(TicketMessage).values(
-        ticket_id=ticket_id, direction="in", kind=kind, content=content,
-        inbound_id=inbound_id, delivery="", created_at=now))
-    if not acknowledged:
-        session.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id)
-                        .values(acknowledged=True))
-    return TicketTouch(ticket_id, created, needs_ack=not acknowledged)
+        row = raw.one(_OPEN, {**params, "summary": content[:SUMMARY_LENGTH], "ack": True})
+        assert row is not None
+        ticket_id = int(row[0])
+    raw.run(_LOG, {"ticket": ticket_id, "kind": kind, "content": content,
+                   "inbound": inbound_id, "now": now})
+    return TicketTouch(ticket_id, created=not reopened)
 
 
-def _open(session: Session, follower_id: int, content: str, now: datetime,
-          priority: int) -> int:
-    stmt = insert(ReplyTicket).values(
-        follower_id=follower_id, status="open", priority=priority,
-        summary=content[:SUMMARY_LENGTH], acknowledged=False, opened_at=now,
-        waiting_since=now, resolution="", version=1,
-    ).returning(ReplyTicket.id)
-    return int(session.execute(stmt).scalar_one())
-
-
-def _reopen(session: Session, ticket_id: int, now: datetime, priority: int) -> None:
-    """A new follower message puts the ticket back in the queue, waiting since now
-    unless it was already waiting."""
-    session.execute(
-        update(ReplyTicket).where(ReplyTicket.id == ticket_id).values(
-            status="open", priority=priority, snoozed_until=None,
-            waiting_since=_coalesce(ReplyTicket.waiting_since, now),
-            version=ReplyTicket.version + 1,
-        )
-    )
-
-
-def _coalesce(column: Any, value: datetime) -> Any:
-    return func.coalesce(column, literal(value, ReplyTicket.waiting_since.type))
-
-
-def close_unreachable(session: Session, follower_id: int, now: datetime) -> int:
+def close_unreachable(conn: Connection, follower_id: int, now: datetime) -> int:
     """An unsubscribed follower cannot be answered: close their open tickets."""
-    result = session.execute(
+    result = conn.execute(
         update(ReplyTicket)
         .where(ReplyTicket.follower_id == follower_id, ReplyTicket.status.in_(OPEN_STATUSES))
         .values(status="resolved", resolved_at=now, resolution="unreachable",
                 waiting_since=None, version=ReplyTicket.version + 1)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories import (
@@ -43,13 +43,15 @@ class SqlUnitOfWork:
             raise RuntimeError("unit of work is already open")
         self._active = True
         self.session = self._factory()
-        now = self._clock()
+        self._bind_repositories(self._clock())
+        return self
+
+    def _bind_repositories(self, now: datetime) -> None:
         self.items = SqlItemRepository(self.session, now)
         self.reviews = SqlReviewRepository(self.session)
         self.audit = SqlAuditLog(self.session)
         self.outbox = SqlOutbox(self.session)
         self.staff = SqlStaffDirectory(self.session)
-        return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -66,15 +68,17 @@ class SqlUnitOfWork:
         self.session.rollback()
 
 
+
 class JoinedUnitOfWork(SqlUnitOfWork):
     """A unit of work inside a transaction someone else owns (one inbound push).
 
-    Each block is a SAVEPOINT: ``commit()`` releases it, leaving the block
-    without commit rolls back to it. The owner commits the whole transaction.
+    Each block gets a Session on the owner's connection that works in a
+    SAVEPOINT: ``commit()`` releases it, leaving the block without commit rolls
+    back to it, and the owner commits or rolls back the whole push.
     """
 
-    def __init__(self, session: Session, clock: Callable[[], datetime] = utcnow) -> None:
-        self._outer = session
+    def __init__(self, conn: Connection, clock: Callable[[], datetime] = utcnow) -> None:
+        self._conn = conn
         self._clock = clock
         self._active = False
 
@@ -82,27 +86,14 @@ class JoinedUnitOfWork(SqlUnitOfWork):
         if self._active:
             raise RuntimeError("unit of work is already open")
         self._active = True
-        self.session = self._outer
-        self._savepoint = self._outer.begin_nested()
-        now = self._clock()
-        self.items = SqlItemRepository(self.session, now)
-        self.reviews = SqlReviewRepository(self.session)
-        self.audit = SqlAuditLog(self.session)
-        self.outbox = SqlOutbox(self.session)
-        self.staff = SqlStaffDirectory(self.session)
+        self.session = Session(bind=self._conn, join_transaction_mode="create_savepoint",
+                               expire_on_commit=False)
+        self._bind_repositories(self._clock())
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            if self._savepoint.is_active:
-                self._savepoint.rollback()
+            self.session.close()  # rolls back to the savepoint unless committed
         finally:
             self._active = False
-
-    def commit(self) -> None:
-        self._savepoint.commit()
-
-    def rollback(self) -> None:
-        if self._savepoint.is_active:
-            self._savepoint.rollback()

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from storage import migrate
+from storage import migrate, rules
 from storage.db import make_engine
 from storage.models import Base
 
@@ -121,6 +121,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     eng = request.getfixturevalue("pg_migrated")
     yield eng
     _truncate(eng)
+    rules.forget_cached_rules()  # the PostgreSQL database is reused by the next test
 
 
 @pytest.fixture(params=ENGINES)

@@ -194,3 +194,23 @@ def test_cdata_terminator_in_a_reply_is_escaped(account: Account) -> None:
                        reply_text="a]]>b<x/>", now=utcnow())
         uow.commit()
     assert reply_fields(account.client.push(wx.text("坏")).text)["Content"] == "a]]>b<x/>"
+
+
+def test_rows_written_on_the_hot_path_read_back_through_the_orm(account: Account) -> None:
+    """storage.raw writes with the driver; the models must read the same values."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    before = datetime.now(UTC)
+    account.client.push(wx.text("检查类型", msg_id=555))
+    with Session(account.engine) as session:
+        message = session.scalars(select(InboundMessage)).one()
+        follower = session.scalars(select(Follower)).one()
+        ticket = session.scalars(select(ReplyTicket)).one()
+    assert message.payload["Content"] == "检查类型" and message.msg_id == 555
+    assert message.authenticated is False and message.handled_at is not None
+    for moment in (message.received_at, follower.last_message_at, ticket.waiting_since):
+        assert moment is not None and moment.tzinfo is not None
+        assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)
+    assert follower.subscribed is True and follower.message_window_sent == 0

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import click
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from bot.timefmt import local
 from bot.wiring import App
 from handlers import texts
+from storage import staff as staff_store
 from storage import tickets
+from storage.db import write_lock
 from storage.models import AccountText
 from storage.uow import utcnow
 from workflow.errors import InvalidInput
@@ -58,6 +61,22 @@ def queue_show(app: App, ticket: str) -> None:
         click.echo(f"  {local(at, tz)}  {arrow} [{kind}] {content}")
     for at, name, content in detail.notes:
         click.echo(f"  {local(at, tz)}  备注（{name}）：{content}")
+
+
+@queue.command("reply")
+@click.argument("ticket", metavar="TICKET")
+@click.argument("text")
+@click.option("--as", "as_", required=True, help="以哪位成员的身份回复（编号、名字或 openid）")
+@click.pass_obj
+def queue_reply(app: App, ticket: str, text: str, as_: str) -> None:
+    """回复粉丝：作为客服消息发出，窗口已过则告知原因."""
+    ticket_id = _ticket_id(ticket)
+    with write_lock(app.engine), app.engine.begin() as conn, Session(bind=conn) as session:
+        member = staff_store.find_staff(session, as_)
+        if member is None:
+            raise InvalidInput(f"找不到成员 {as_}")
+        row_id = tickets.reply(conn, ticket_id, member.id, text, utcnow())
+    click.echo(f"已排队回复工单 T{ticket_id}（消息 {row_id}），由 worker 发送")
 
 
 def _ticket_id(ref: str) -> int:

@@ -53,6 +53,14 @@ class Settings(BaseModel):
     max_clock_skew: int = Field(300, ge=0, le=86400,
                                 description="refuse pushes older than this many seconds; 0: off")
     office_hours: str = Field("", description='e.g. "mon-fri 09:00-18:00"; empty: always')
+    template_id_notify: str = Field("", description="template message id for staff notices "
+                                    "outside the 48-hour window (empty: hold them)")
+    reply_sla: int = Field(30, ge=1, le=10080,
+                           description="minutes a ticket may wait before staff are told")
+    outbox_backoff_seconds: float = Field(5.0, gt=0, le=3600,
+                                          description="first retry delay; doubles each time")
+    outbox_lease_seconds: int = Field(120, ge=5, le=86400,
+                                      description="a claim older than this is a dead worker's")
     complaint_words: str = Field(DEFAULT_COMPLAINT_WORDS,
                                  description="comma-separated words that raise a ticket's priority")
 

@@ -30,6 +30,7 @@ from bot.protocol import (
     open_envelope,
 )
 from bot.wiring import App
+from handlers.digest import with_held_notices
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
@@ -162,7 +163,7 @@ class WeChatEndpoint:
         )
         try:
             reply: Reply = route(msg)(ctx, msg)
-            return replies.render(reply, msg)
+            return replies.render(with_held_notices(ctx, msg, reply), msg)
         except Exception as exc:  # one place for the unexpected: log, still answer in time
             log.exception("handler failed for %s %s from %s (inbound %s)",
                           msg.msg_type, msg.event, msg.openid, inbound_id)

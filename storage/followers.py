@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select, update
 
+from storage.models import Follower
 from storage.raw import Raw
 
 Interaction = Literal["message", "event", "none"]
@@ -59,3 +61,42 @@ def _subscription(subscribed: bool | None, scene: str | None, now: datetime) -> 
     if subscribed is False:
         return {"subscribed": False, "unsubscribed_at": now}
     return {}
+
+
+MESSAGE_WINDOW, MESSAGE_SENDS = timedelta(hours=48), 5
+EVENT_WINDOW, EVENT_SENDS = timedelta(minutes=1), 3
+
+
+@dataclass(frozen=True)
+class ServiceWindow:
+    """What the customer-service rules allow for one person right now."""
+
+    open: bool
+    counter: str | None  # the column to count the send against
+    reason: str  # why not, in Chinese, when closed
+
+
+def service_window(conn: Connection, openid: str, now: datetime) -> ServiceWindow:
+    """5 sends within 48 h of the person's last message, or 3 within a minute of an
+    event; unsubscribed people get nothing."""
+    row = conn.execute(select(
+        Follower.subscribed, Follower.last_message_at, Follower.message_window_sent,
+        Follower.last_event_at, Follower.event_window_sent,
+    ).where(Follower.openid == openid)).first()
+    if row is None or not row.subscribed:
+        return ServiceWindow(False, None, "对方未关注公众号或已取消关注")
+    recent_message = row.last_message_at is not None and \
+        now - row.last_message_at < MESSAGE_WINDOW
+    recent_event = row.last_event_at is not None and now - row.last_event_at < EVENT_WINDOW
+    if recent_message and row.message_window_sent < MESSAGE_SENDS:
+        return ServiceWindow(True, "message_window_sent", "")
+    if recent_event and row.event_window_sent < EVENT_SENDS:
+        return ServiceWindow(True, "event_window_sent", "")
+    if recent_message or recent_event:
+        return ServiceWindow(False, None, "对方上次互动后的客服消息条数已用完，需等对方再次发消息")
+    return ServiceWindow(False, None, "对方超过 48 小时没有发消息，客服消息无法送达")
+
+
+def count_send(conn: Connection, openid: str, counter: str) -> None:
+    column = getattr(Follower, counter)
+    conn.execute(update(Follower).where(Follower.openid == openid).values({column: column + 1}))

@@ -260,7 +260,12 @@ class AutoReplyRule(Base):
 
 
 class OutboxMessage(Base):
-    """An outbound effect waiting to be sent, written with the change that caused it."""
+    """An outbound effect waiting to be sent, written with the change that caused it.
+
+    status: pending (due at next_attempt_at), sending (claimed by a worker),
+    sent, held (a staff notice waiting for the person's next message),
+    refused (the platform or the window says it cannot be delivered), dead.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
@@ -268,13 +273,38 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|dead
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    recipient: Mapped[str | None] = mapped_column(String(64), index=True)  # openid, if any
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    claimed_at: Mapped[datetime | None]
+    # Written the moment the platform accepted the call, in its own commit: a
+    # worker that dies before recording the rest never sends the row again.
+    delivered_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class AccessToken(Base):
+    """The shared access token (when Redis is not configured)."""
+
+    __tablename__ = "access_tokens"
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PlatformAsset(Base):
+    """Things uploaded to WeChat once and reused: the default cover's media_id..."""
+
+    __tablename__ = "platform_assets"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
 
 
 class ArticleMetric(Base):

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage import outbox
 from storage.models import Follower, ReplyTicket, Staff, TicketMessage, TicketNote
 from storage.raw import Raw
+from workflow.errors import InvalidInput
 
 OPEN_STATUSES = ("open", "pending", "snoozed")
 SUMMARY_LENGTH = 60
@@ -140,3 +142,36 @@ def ticket_detail(session: Session, ticket_id: int) -> TicketDetail | None:
     return TicketDetail(row, t.first_response_at,
                         [(m[0], m[1], m[2], m[3]) for m in messages],
                         [(n[0], n[1], n[2]) for n in notes])
+
+
+REPLY_LIMIT = 600  # WeChat's text message limit is about 2048 bytes; keep replies readable
+
+
+def reply(conn: Connection, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
+    """A staff answer: logged on the ticket and queued for delivery in one transaction.
+
+    The ticket then waits for the follower (pending); the first answer sets the
+    first-response time. Returns the outbox row id.
+    """
+    text = text.strip()
+    if not text or len(text) > REPLY_LIMIT:
+        raise InvalidInput(f"回复内容不能为空，且不超过 {REPLY_LIMIT} 字")
+    found = conn.execute(
+        select(ReplyTicket.status, ReplyTicket.assignee_id, Follower.openid)
+        .join(Follower, Follower.id == ReplyTicket.follower_id)
+        .where(ReplyTicket.id == ticket_id)).first()
+    if found is None:
+        raise InvalidInput(f"找不到工单 T{ticket_id}")
+    message_id = conn.execute(insert(TicketMessage).values(
+        ticket_id=ticket_id, direction="out", kind="text", content=text, staff_id=staff_id,
+        delivery="queued", created_at=now)).inserted_primary_key[0]  # type: ignore[index]
+    conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id).values(
+        status="pending", waiting_since=None, assignee_id=found.assignee_id or staff_id,
+        first_response_at=func.coalesce(ReplyTicket.first_response_at, now),
+        version=ReplyTicket.version + 1))
+    payload = {"ticket_id": ticket_id, "message_id": int(message_id), "openid": found.openid,
+               "text": text, "staff_id": staff_id}
+    row_id = outbox.add(conn, "cs_reply", payload, f"cs_reply:{message_id}", now,
+                        recipient=found.openid)
+    assert row_id is not None
+    return row_id

@@ -103,3 +103,24 @@ def test_an_admin_edited_welcome_is_used(account: Account) -> None:
         uow.session.add(AccountText(key="welcome", body="欢迎来到{{ '公益' }}小站", updated_at=NOW))
         uow.commit()
     assert "欢迎来到公益小站" in account.client.push(wx.subscribe()).text
+
+
+def test_held_notices_ride_along_with_the_next_passive_reply(account: Account) -> None:
+    from storage import outbox
+
+    with SqlUnitOfWork(account.engine) as uow:
+        member = staff_store.add_staff(uow.session, "王芳", frozenset({Role.REVIEWER}), NOW,
+                                       wx.FOLLOWER)
+        uow.commit()
+    with account.engine.begin() as conn:
+        row_id = outbox.add(conn, "notify", {"staff_id": member.id, "template": "item_submitted",
+                                             "context": {"item_id": 3, "title": "义诊",
+                                                         "by": "小李"}}, "n-held", NOW)
+        outbox.finish(conn, row_id or 0, "held", NOW, "窗口已关闭", recipient=wx.FOLLOWER)
+    message = wx.text("在吗", msg_id=901)
+    first = account.client.push(message, "safe").text
+    assert "1 条未读通知" in first and "稿件 3《义诊》" in first
+    assert account.client.push(message, "safe").text == first  # a retry: same reply
+    with account.engine.connect() as conn:
+        assert outbox.get(conn, row_id or 0).status == "sent"  # type: ignore[union-attr]
+    assert "未读通知" not in account.client.push(wx.text("再问", msg_id=902), "safe").text

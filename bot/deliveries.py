@@ -1,0 +1,157 @@
+"""One handler per outbox kind: what "deliver this row" means on the platform."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import Connection
+
+from bot.sender import Delivery, Handler, Outcome
+from bot.wechat_errors import OutsideReplyWindow, SendLimitExceeded
+from handlers import texts
+from storage import followers, outbox, platform
+from storage.models import TicketNote
+
+log = logging.getLogger("wxops.deliveries")
+
+TITLE_LIMIT = 32
+COVER_ASSET = "default_cover_thumb"
+
+
+def notify(d: Delivery, template_id: str = "") -> Outcome:
+    """A staff notice: customer-service message inside the window, otherwise a
+    template message when one is configured, otherwise held for the person's next
+    message (delivered as a digest with the passive reply)."""
+    payload = d.row.payload
+    openid = d.read(lambda c: platform.staff_openid(c, int(payload["staff_id"])))
+    if openid is None:
+        return Outcome("dead", "成员不存在、已移除或未绑定微信")
+    text = texts.render(f"notify/{payload['template']}", **payload.get("context", {}))
+    window = d.read(lambda c: followers.service_window(c, openid, d.now))
+    if window.open and window.counter:
+        try:
+            d.call_once(lambda: d.gateway.send_text(openid, text))
+            counter = window.counter
+            return Outcome("sent", follow_up=[lambda c: followers.count_send(c, openid, counter)])
+        except (OutsideReplyWindow, SendLimitExceeded) as exc:
+            log.info("platform closed the window for %s: %s", openid, exc)
+    if template_id:
+        d.call_once(lambda: d.gateway.send_template(
+            openid, template_id, {"first": {"value": "wxops 通知"},
+                                  "keyword1": {"value": text[:200]}}))
+        return Outcome("sent")
+    return Outcome("held", window.reason or "窗口已关闭", recipient=openid)
+
+
+def cs_reply(d: Delivery) -> Outcome:
+    """A staff member's answer to a follower's ticket."""
+    p = d.row.payload
+    openid, message_id = str(p["openid"]), int(p["message_id"])
+    window = d.read(lambda c: followers.service_window(c, openid, d.now))
+    if not (window.open and window.counter):
+        return _refused(d, window.reason)
+    try:
+        d.call_once(lambda: d.gateway.send_text(openid, str(p["text"])))
+    except (OutsideReplyWindow, SendLimitExceeded) as exc:
+        return _refused(d, exc.reason)
+    counter = window.counter
+    return Outcome("sent", follow_up=[
+        lambda c: followers.count_send(c, openid, counter),
+        lambda c: platform.set_delivery(c, message_id, "sent"),
+    ])
+
+
+def _refused(d: Delivery, reason: str) -> Outcome:
+    p = d.row.payload
+    ticket_id, staff_id = int(p["ticket_id"]), int(p["staff_id"])
+
+    def mark(conn: Connection) -> None:
+        platform.set_delivery(conn, int(p["message_id"]), "refused")
+        conn.execute(TicketNote.__table__.insert().values(  # type: ignore[attr-defined]
+            ticket_id=ticket_id, staff_id=staff_id, content=f"回复未送达：{reason}",
+            created_at=d.now))
+        outbox.add(conn, "notify", {"staff_id": staff_id, "template": "reply_refused",
+                                    "context": {"ticket_id": ticket_id, "reason": reason}},
+                   f"reply_refused:{d.row.id}", d.now)
+
+    return Outcome("refused", reason, follow_up=[mark])
+
+
+def sync_draft(d: Delivery) -> Outcome:
+    media_id = _sync(d)
+    return Outcome("sent", follow_up=[_store_ids(d, draft_media_id=media_id)])
+
+
+def submit_publish(d: Delivery) -> Outcome:
+    media_id = _sync(d)
+    result = d.call_once(lambda: d.gateway.publish_submit(media_id))
+    publish_id = str(result.get("publish_id", ""))
+    return Outcome("sent", follow_up=[_store_ids(d, draft_media_id=media_id,
+                                                 publish_id=publish_id)])
+
+
+def delete_published(d: Delivery) -> Outcome:
+    d.call_once(lambda: d.gateway.publish_delete(str(d.row.payload["article_id"]), 0))
+    return Outcome("sent")
+
+
+def preview(d: Delivery) -> Outcome:
+    media_id = _sync(d)
+    d.call_once(lambda: d.gateway.preview(media_id, openid=str(d.row.payload["openid"])))
+    return Outcome("sent")
+
+
+def _store_ids(d: Delivery, **ids: Any) -> Any:
+    item_id = int(d.row.payload["item_id"])
+    return lambda conn: platform.set_item_ids(conn, item_id, **ids)
+
+
+def _sync(d: Delivery) -> str:
+    """Put the item's current content into the draft box; returns the draft's media_id.
+
+    The id is stored at once (its own commit), so a retry updates the same draft
+    instead of adding another.
+    """
+    item = d.read(lambda c: platform.item_row(c, int(d.row.payload["item_id"])))
+    if item is None:
+        raise LookupError(f"item {d.row.payload['item_id']} is gone")
+    article = _article(item, _cover(d))
+    if item.draft_media_id:
+        d.gateway.draft_update(item.draft_media_id, 0, article)
+        return str(item.draft_media_id)
+    media_id = str(d.gateway.draft_add([article])["media_id"])
+    with d.sender.engine.begin() as conn:
+        platform.set_item_ids(conn, item.id, draft_media_id=media_id)
+    return media_id
+
+
+def _article(item: Any, thumb_media_id: str) -> dict[str, Any]:
+    body = item.body or f"<p>{item.title}</p>"
+    return {"title": item.title[:TITLE_LIMIT], "author": "", "digest": item.digest[:120],
+            "content": body, "content_source_url": "", "thumb_media_id": thumb_media_id,
+            "need_open_comment": 1, "only_fans_can_comment": 0}
+
+
+def _cover(d: Delivery) -> str:
+    """The item's cover, or the account's default cover uploaded once."""
+    cached = d.read(lambda c: platform.asset(c, COVER_ASSET))
+    if cached is not None:
+        return cached
+    image = resources.files("bot").joinpath("assets/cover.jpg").read_bytes()
+    media_id = str(d.gateway.add_material("thumb", "cover.jpg", image)["media_id"])
+    with d.sender.engine.begin() as conn:
+        platform.set_asset(conn, COVER_ASSET, media_id, d.now)
+    return media_id
+
+
+def handlers(template_id: str = "") -> dict[str, Handler]:
+    return {
+        "notify": lambda d: notify(d, template_id),
+        "cs_reply": cs_reply,
+        "sync_draft": sync_draft,
+        "submit_publish": submit_publish,
+        "delete_published": delete_published,
+        "preview": preview,
+    }

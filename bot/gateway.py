@@ -1,0 +1,213 @@
+"""The WeChat API gateway: one thin method per API the product uses.
+
+wechatpy's methods where it has them, its generic ``post``/``get`` where it
+does not. Every URL follows ``WXOPS_WECHAT_API_BASE`` (wechatpy hard-codes the
+token URL and the datacube base; both are redirected here). The access token
+comes from a shared ``TokenSource``; on 40001/40014/42001 the gateway
+refreshes once and retries once, then raises (wechatpy's own retry is
+unbounded, so it is off).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from bot.tokens import TokenSource
+from bot.wechat_errors import InvalidAccessToken, TransportError, WeChatError, error_for
+
+log = logging.getLogger("wxops.gateway")
+Json = dict[str, Any]
+
+
+class _TokenSession:
+    """wechatpy's session storage, answering only with the shared token.
+
+    No expiry is reported, so wechatpy treats the token as given and never
+    fetches one itself.
+    """
+
+    def __init__(self, app_id: str) -> None:
+        self.key, self.token = f"{app_id}_access_token", ""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.token if key == self.key and self.token else default
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        if key == self.key:
+            self.token = str(value)
+
+    def delete(self, key: str) -> None:
+        if key == self.key:
+            self.token = ""
+
+
+class _Client(WeChatClient):  # type: ignore[misc]
+    def __init__(self, app_id: str, secret: str, base: str, timeout: float) -> None:
+        self.token_session = _TokenSession(app_id)
+        super().__init__(app_id, secret, session=self.token_session, timeout=timeout,
+                         auto_retry=False)
+        self.API_BASE_URL = f"{base}/cgi-bin/"
+        self.datacube.API_BASE_URL = f"{base}/datacube/"
+
+    def fetch_access_token(self) -> None:
+        raise InvalidAccessToken(40001, "token is managed by wxops")
+
+
+class Gateway:
+    def __init__(self, app_id: str, secret: str, base: str, tokens: TokenSource,
+                 timeout: float = 5.0) -> None:
+        self.client = _Client(app_id, secret, base, timeout)
+        self.tokens = tokens
+
+    def _call(self, operation: Callable[[], Any]) -> Json:
+        """Run one API call with the shared token; refresh and retry once if stale."""
+        token = self.tokens.get()
+        try:
+            return self._attempt(token, operation)
+        except InvalidAccessToken:
+            log.info("access token rejected; refreshing once")
+            return self._attempt(self.tokens.refresh(failed=token), operation)
+
+    def _attempt(self, token: str, operation: Callable[[], Any]) -> Json:
+        self.client.token_session.token = token
+        try:
+            result = operation()
+        except WeChatClientException as exc:
+            raise _translate(exc) from None
+        except requests.RequestException as exc:
+            raise TransportError(None, f"{type(exc).__name__}: {exc}") from None
+        if not isinstance(result, dict):
+            raise TransportError(None, "response is not a JSON object")
+        return result
+
+    def _post(self, path: str, data: Json, **kwargs: Any) -> Json:
+        return self._call(lambda: self.client.post(path, data=data, **kwargs))
+
+    # Customer-service messages
+    def send_text(self, openid: str, content: str) -> Json:
+        return self._call(lambda: self.client.message.send_text(openid, content))
+
+    def send_image(self, openid: str, media_id: str) -> Json:
+        return self._call(lambda: self.client.message.send_image(openid, media_id))
+
+    def send_news(self, openid: str, articles: list[Json]) -> Json:
+        return self._call(lambda: self.client.message.send_articles(openid, articles))
+
+    def send_template(self, openid: str, template_id: str, data: Json,
+                      url: str | None = None) -> Json:
+        return self._call(lambda: self.client.message.send_template(
+            openid, template_id, data, url=url))
+
+    # Mass messages
+    def preview(self, media_id: str, openid: str | None = None,
+                wxname: str | None = None) -> Json:
+        target = {"touser": openid} if openid else {"towxname": wxname}
+        return self._post("message/mass/preview",
+                          {**target, "mpnews": {"media_id": media_id}, "msgtype": "mpnews"})
+
+    def sendall(self, media_id: str, clientmsgid: str) -> Json:
+        """Mass send to every follower; WeChat dedupes ``clientmsgid`` within 24 h."""
+        return self._post("message/mass/sendall", {
+            "filter": {"is_to_all": True}, "mpnews": {"media_id": media_id},
+            "msgtype": "mpnews", "send_ignore_reprint": 0, "clientmsgid": clientmsgid})
+
+    # Draft box
+    def draft_add(self, articles: list[Json]) -> Json:
+        return self._post("draft/add", {"articles": articles})
+
+    def draft_get(self, media_id: str) -> Json:
+        return self._call(lambda: self.client.draft.get(media_id))
+
+    def draft_update(self, media_id: str, index: int, article: Json) -> Json:
+        return self._post("draft/update",
+                          {"media_id": media_id, "index": index, "articles": article})
+
+    def draft_delete(self, media_id: str) -> Json:
+        return self._call(lambda: self.client.draft.delete(media_id))
+
+    def draft_batchget(self, offset: int = 0, count: int = 20, no_content: bool = False) -> Json:
+        return self._call(lambda: self.client.draft.batchget(
+            offset, count, int(no_content)))
+
+    def draft_count(self) -> Json:
+        return self._call(lambda: self.client.get("draft/count"))
+
+    # Publishing
+    def publish_submit(self, media_id: str) -> Json:
+        return self._call(lambda: self.client.freepublish.submit(media_id))
+
+    def publish_get(self, publish_id: str) -> Json:
+        return self._call(lambda: self.client.freepublish.get(publish_id))
+
+    def publish_delete(self, article_id: str, index: int = 0) -> Json:
+        return self._call(lambda: self.client.freepublish.delete(article_id, index))
+
+    def published_article(self, article_id: str) -> Json:
+        return self._call(lambda: self.client.freepublish.getarticle(article_id))
+
+    def published_batchget(self, offset: int = 0, count: int = 20,
+                           no_content: bool = False) -> Json:
+        return self._call(lambda: self.client.freepublish.batchget(
+            offset, count, int(no_content)))
+
+    # Images
+    def upload_image(self, filename: str, content: bytes) -> Json:
+        """media/uploadimg: a URL usable inside article HTML."""
+        return self._call(lambda: self.client.media.upload_image((filename, content)))
+
+    def add_material(self, kind: str, filename: str, content: bytes) -> Json:
+        """material/add_material: a permanent media_id (kind image or thumb)."""
+        return self._call(lambda: self.client.material.add(kind, (filename, content)))
+
+    # Comments (wechatpy's list_comment defaults are wrong: always pass index and count)
+    def comment_open(self, msg_data_id: str, index: int) -> Json:
+        return self._post("comment/open", {"msg_data_id": msg_data_id, "index": index})
+
+    def comment_close(self, msg_data_id: str, index: int) -> Json:
+        return self._post("comment/close", {"msg_data_id": msg_data_id, "index": index})
+
+    def comment_list(self, msg_data_id: str, index: int, begin: int = 0, count: int = 49,
+                     kind: int = 0) -> Json:
+        return self._post("comment/list", {"msg_data_id": msg_data_id, "index": index,
+                                           "begin": begin, "count": count, "type": kind})
+
+    def comment_action(self, action: str, msg_data_id: str, index: int,
+                       user_comment_id: int) -> Json:
+        """markelect, unmarkelect or delete one comment."""
+        if action not in ("markelect", "unmarkelect", "delete"):
+            raise ValueError(f"unknown comment action {action}")
+        return self._post(f"comment/{action}", {"msg_data_id": msg_data_id, "index": index,
+                                                "user_comment_id": user_comment_id})
+
+    def comment_reply(self, msg_data_id: str, index: int, user_comment_id: int,
+                      content: str) -> Json:
+        return self._post("comment/reply/add", {
+            "msg_data_id": msg_data_id, "index": index, "user_comment_id": user_comment_id,
+            "content": content})
+
+    # Analytics (dates as yyyy-MM-dd)
+    def datacube(self, name: str, begin_date: str, end_date: str) -> list[Json]:
+        if name not in DATACUBE_SPANS:
+            raise ValueError(f"unsupported datacube {name}")
+        data = self._call(lambda: self.client.datacube._post(
+            name, data={"begin_date": begin_date, "end_date": end_date}))
+        return list(data.get("list", []))
+
+
+#: Longest span in days each datacube accepts (WECHAT.md).
+DATACUBE_SPANS = {"getusersummary": 7, "getusercumulate": 7, "getarticlesummary": 1,
+                  "getarticletotal": 1}
+
+
+def _translate(exc: WeChatClientException) -> WeChatError:
+    errcode = exc.errcode if isinstance(exc.errcode, int) else None
+    if errcode is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        return TransportError(None, f"HTTP {status}" if status else "no usable response")
+    return error_for(errcode, str(exc.errmsg or ""))

@@ -1,0 +1,128 @@
+"""The outbox sender: claims due rows, delivers each through the gateway, records
+the outcome, retries transient failures with exponential backoff and jitter."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from bot.gateway import Gateway
+from bot.wechat_errors import WeChatError
+from storage import outbox
+from storage.db import write_lock
+from storage.outbox import OutboxRow
+
+log = logging.getLogger("wxops.sender")
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_CAP = timedelta(minutes=15)
+#: Test hook: die right after the platform accepted a call of this kind, before
+#: anything else is recorded (proves a restart does not send it again).
+CRASH_HOOK = "WXOPS_TEST_CRASH_AFTER_SEND"
+
+FollowUp = Callable[[Connection], None]
+T = TypeVar("T")
+
+
+@dataclass
+class Outcome:
+    status: str  # sent, held, refused, dead, or pending (retry)
+    error: str = ""
+    recipient: str | None = None
+    follow_up: list[FollowUp] = field(default_factory=list)
+
+
+class Delivery:
+    """What a kind handler gets: the row, the gateway, and a way to record the
+    platform's acceptance the moment it happens."""
+
+    def __init__(self, sender: Sender, row: OutboxRow) -> None:
+        self.sender, self.row = sender, row
+        self.gateway, self.now = sender.gateway, sender.clock()
+
+    def call_once(self, call: Callable[[], dict[str, object]]) -> dict[str, object]:
+        """Call the platform unless an earlier attempt already got through."""
+        if self.row.delivered_at is not None:
+            return dict(self.row.result or {})
+        result = call()
+        outbox.mark_delivered(self.sender.engine, self.row.id, result, self.now)
+        if os.environ.get(CRASH_HOOK) == self.row.kind:
+            os._exit(17)
+        return result
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        with self.sender.engine.connect() as conn:
+            return query(conn)
+
+
+Handler = Callable[[Delivery], Outcome]
+
+
+class Sender:
+    def __init__(self, engine: Engine, gateway: Gateway, handlers: dict[str, Handler],
+                 worker: str = "", clock: Callable[[], datetime] | None = None,
+                 backoff_base: timedelta = BACKOFF_BASE) -> None:
+        self.engine, self.gateway, self.handlers = engine, gateway, handlers
+        self.backoff_base = backoff_base
+        self.worker = worker or f"{os.uname().nodename}:{os.getpid()}"
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def run_once(self, limit: int = 20) -> int:
+        """Claim and process one batch; returns how many rows were handled."""
+        rows = outbox.claim_due(self.engine, self.worker, self.clock(), limit)
+        for row in rows:
+            self.process(row)
+        return len(rows)
+
+    def drain(self, limit: int = 20, max_batches: int = 50) -> int:
+        total = 0
+        for _ in range(max_batches):
+            handled = self.run_once(limit)
+            total += handled
+            if handled < limit:
+                break
+        return total
+
+    def process(self, row: OutboxRow) -> None:
+        handler = self.handlers.get(row.kind)
+        try:
+            outcome = handler(Delivery(self, row)) if handler else \
+                Outcome("dead", f"unknown outbox kind {row.kind!r}")
+        except WeChatError as exc:
+            outcome = self._failed(row, exc.transient, f"{exc.reason}：{exc}")
+        except Exception as exc:  # a bug or an outage: retried, then dead, never silent
+            log.exception("outbox %s (%s) failed", row.id, row.kind)
+            outcome = self._failed(row, True, f"{type(exc).__name__}: {exc}")
+        self._record(row, outcome)
+
+    def _failed(self, row: OutboxRow, transient: bool, error: str) -> Outcome:
+        if transient and row.attempts < MAX_ATTEMPTS:
+            return Outcome("pending", error)
+        return Outcome("dead", error if not transient else f"重试 {row.attempts} 次后放弃：{error}")
+
+    def _record(self, row: OutboxRow, outcome: Outcome) -> None:
+        now = self.clock()
+        retry_at = now + backoff(row.attempts, self.backoff_base) \
+            if outcome.status == "pending" else None
+        with write_lock(self.engine), self.engine.begin() as conn:
+            for step in outcome.follow_up:
+                step(conn)
+            outbox.finish(conn, row.id, outcome.status, now, outcome.error, retry_at,
+                          outcome.recipient)
+        level = logging.WARNING if outcome.status in ("dead", "refused") else logging.INFO
+        log.log(level, "outbox %s %s -> %s %s", row.id, row.kind, outcome.status, outcome.error)
+
+
+def backoff(attempts: int, base: timedelta = BACKOFF_BASE,
+            rng: Callable[[], float] = random.random) -> timedelta:
+    """Exponential in the number of attempts, capped, with jitter (0.5x to 1.5x)."""
+    delay = min(base * (2 ** min(max(attempts - 1, 0), 20)), BACKOFF_CAP)
+    return timedelta(seconds=delay.total_seconds() * (0.5 + rng()))

@@ -1,0 +1,90 @@
+"""WeChat error codes as typed exceptions, each with the code and message kept."""
+
+from __future__ import annotations
+
+
+class WeChatError(Exception):
+    """The platform refused a call. ``transient`` errors are worth retrying later."""
+
+    transient = False
+    summary = "微信接口返回错误"
+
+    def __init__(self, errcode: int | None, errmsg: str = "", **extra: object) -> None:
+        super().__init__(f"{errcode} {errmsg}".strip())
+        self.errcode, self.errmsg, self.extra = errcode, errmsg, extra
+
+    @property
+    def reason(self) -> str:
+        """Chinese, for the person whose action failed."""
+        code = f"（{self.errcode}）" if self.errcode is not None else ""
+        return f"{self.summary}{code}"
+
+
+class InvalidAccessToken(WeChatError):
+    summary = "access_token 无效或已过期"
+
+
+class BadCredentials(WeChatError):
+    summary = "公众号 AppID、AppSecret 或服务器 IP 白名单配置有误"
+
+
+class OutsideReplyWindow(WeChatError):
+    summary = "对方超过 48 小时未互动或已取消关注，无法发送客服消息"
+
+
+class SendLimitExceeded(WeChatError):
+    summary = "客服消息条数已达上限，需等对方再次互动"
+
+
+class NotSubscribed(WeChatError):
+    summary = "对方未关注公众号"
+
+
+class RateLimited(WeChatError):
+    transient = True
+    summary = "接口调用频率或每日额度已达上限"
+
+
+class PlatformBusy(WeChatError):
+    transient = True
+    summary = "微信系统繁忙"
+
+
+class NotAuthorised(WeChatError):
+    summary = "公众号没有该接口的权限"
+
+
+class DuplicateClientMsgId(WeChatError):
+    """The mass send with this clientmsgid already happened: not an error for us."""
+
+    summary = "相同 clientmsgid 的群发已存在"
+
+
+class TransportError(WeChatError):
+    """No usable answer: connection dropped, timeout, not JSON, HTTP error."""
+
+    transient = True
+    summary = "无法连接微信服务器"
+
+
+class InvalidRequest(WeChatError):
+    summary = "微信拒绝了请求内容"
+
+
+ERRORS: dict[int, type[WeChatError]] = {
+    -1: PlatformBusy,
+    40001: InvalidAccessToken, 40014: InvalidAccessToken, 42001: InvalidAccessToken,
+    41001: InvalidAccessToken,
+    40013: BadCredentials, 40125: BadCredentials, 40164: BadCredentials,
+    45015: OutsideReplyWindow,
+    45047: SendLimitExceeded,
+    43004: NotSubscribed,
+    45009: RateLimited, 45011: RateLimited,
+    48001: NotAuthorised,
+    45065: DuplicateClientMsgId,
+}
+
+
+def error_for(errcode: int | None, errmsg: str = "", **extra: object) -> WeChatError:
+    cls = ERRORS.get(errcode, InvalidRequest) if errcode is not None else TransportError
+    return cls(errcode, errmsg, **extra)

@@ -1,0 +1,140 @@
+"""The worker: sends the outbox and runs every scheduled job (APScheduler).
+
+Every worker drains the outbox (rows are claimed, never shared); the business
+jobs (timed publishes, publish-result polling, pruning) run only on the one
+worker that holds the leader lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+
+from bot import deliveries, sender
+from bot.gateway import Gateway
+from bot.leader import LeaderLock
+from bot.tokens import DatabaseTokens, RedisTokens, TokenSource, fetch_stable_token
+from bot.wiring import App
+from storage import inbound, outbox
+from storage.db import write_lock
+from storage.models import ContentItemRow
+from workflow import usecases
+from workflow.errors import WorkflowError
+from workflow.model import Context
+from workflow.roles import SYSTEM_ACTOR
+from workflow.states import Event, State
+
+log = logging.getLogger("wxops.worker")
+
+POLL_AFTER = timedelta(minutes=2)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def token_source(app: App) -> TokenSource:
+    s = app.settings
+
+    def fetch(force: bool) -> tuple[str, int]:
+        return fetch_stable_token(s.wechat_api_base, s.app_id, s.app_secret, force)
+
+    if s.redis_url:
+        return RedisTokens(s.redis_url, s.app_id, fetch)
+    return DatabaseTokens(app.engine, s.app_id, fetch)
+
+
+def make_gateway(app: App) -> Gateway:
+    s = app.settings
+    return Gateway(s.app_id, s.app_secret, s.wechat_api_base, token_source(app))
+
+
+def make_sender(app: App, worker: str = "") -> sender.Sender:
+    return sender.Sender(app.engine, make_gateway(app),
+                         deliveries.handlers(app.settings.template_id_notify), worker,
+                         backoff_base=timedelta(seconds=app.settings.outbox_backoff_seconds))
+
+
+class Jobs:
+    def __init__(self, app: App, worker: str = "") -> None:
+        self.app, self.sender = app, make_sender(app, worker)
+        self.leader = LeaderLock(app.engine)
+
+    def send(self) -> None:
+        self.sender.drain()
+
+    def recover(self) -> None:
+        lease = timedelta(seconds=self.app.settings.outbox_lease_seconds)
+        resumed, dead = outbox.recover_stale(self.app.engine, utcnow(), lease)
+        if resumed or dead:
+            log.warning("recovered stale outbox rows: %s resumed, %s dead", resumed, dead)
+
+    def due_publishes(self) -> None:
+        if not self.leader.try_acquire():
+            return
+        now = utcnow()
+        with self.app.engine.connect() as conn:
+            due = conn.execute(select(ContentItemRow.id).where(
+                ContentItemRow.state == State.SCHEDULED.value,
+                ContentItemRow.scheduled_at <= now)).scalars().all()
+        for item_id in due:
+            try:
+                usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE,
+                             Context(now=now, command="定时发布"))
+            except WorkflowError as exc:
+                log.info("timed publish of %s skipped: %s", item_id, exc.message)
+
+    def poll_publishing(self) -> None:
+        """A safety net for a lost PUBLISHJOBFINISH push: ask freepublish/get."""
+        if not self.leader.try_acquire():
+            return
+        now = utcnow()
+        with self.app.engine.connect() as conn:
+            waiting = conn.execute(select(ContentItemRow.publish_id).where(
+                ContentItemRow.state == State.PUBLISHING.value,
+                ContentItemRow.publish_id.is_not(None),
+                ContentItemRow.updated_at < now - POLL_AFTER)).scalars().all()
+        for publish_id in waiting:
+            self._poll_one(str(publish_id), now)
+
+    def _poll_one(self, publish_id: str, now: datetime) -> None:
+        from handlers.platform import FAILURES, first_article_url
+
+        result = self.sender.gateway.publish_get(publish_id)
+        status = int(result.get("publish_status", 1))
+        if status == 1:
+            return
+        extra = {"article_id": str(result.get("article_id") or ""),
+                 "url": first_article_url(result)}
+        ctx = Context(now=now, comment="" if status == 0 else FAILURES.get(status, str(status)),
+                      extra=extra)
+        usecases.record_publish_result(self.app.uow(), publish_id, status == 0, ctx)
+
+    def prune(self) -> None:
+        if not self.leader.try_acquire():
+            return
+        retention = inbound.nonce_retention(self.app.settings.max_clock_skew)
+        with write_lock(self.app.engine), self.app.engine.begin() as conn:
+            inbound.prune_nonces(conn, utcnow() - retention)
+
+
+def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
+    jobs = Jobs(app, worker)
+    scheduler = BlockingScheduler(timezone=app.settings.timezone)
+    scheduler.add_job(jobs.send, "interval", seconds=poll_seconds, id="outbox",
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(jobs.recover, "interval", seconds=60, id="recover", coalesce=True)
+    scheduler.add_job(jobs.due_publishes, "interval", seconds=15, id="due", coalesce=True)
+    scheduler.add_job(jobs.poll_publishing, "interval", seconds=60, id="poll", coalesce=True)
+    scheduler.add_job(jobs.prune, "interval", hours=1, id="prune", coalesce=True)
+    log.info("worker %s started", jobs.sender.worker)
+    jobs.recover()
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("worker stopping")
+    finally:
+        jobs.leader.release()

@@ -1,0 +1,165 @@
+"""The outbox: claim due rows, record delivery, finish, recover, inspect."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, func, select, update
+
+from storage.db import write_lock
+from storage.models import OutboxMessage
+from storage.raw import Raw
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
+
+#: Kinds whose resend the platform itself dedupes (clientmsgid) or that only read:
+#: after a crash mid-send they are simply retried.
+SAFE_TO_RESEND = frozenset({"sendall"})
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    status: str
+    attempts: int
+    recipient: str | None
+    delivered_at: datetime | None
+    result: dict[str, Any] | None
+    last_error: str
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _row(r: Any) -> OutboxRow:
+    return OutboxRow(r.id, r.kind, r.payload, r.idempotency_key, r.status, r.attempts,
+                     r.recipient, r.delivered_at, r.result, r.last_error, r.next_attempt_at,
+                     r.created_at, r.sent_at)
+
+
+def add(conn: Connection, kind: str, payload: dict[str, Any], key: str, now: datetime,
+        recipient: str | None = None) -> int | None:
+    """Queue a row in the caller's transaction; None if the key was queued before."""
+    existing = conn.execute(select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == key)).first()
+    if existing is not None:
+        return None
+    result = conn.execute(OUTBOX.insert().values(
+        kind=kind, payload=payload, idempotency_key=key, status="pending", recipient=recipient,
+        attempts=0, next_attempt_at=now, claimed_by="", last_error="", created_at=now))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def claim_due(engine: Engine, worker: str, now: datetime, limit: int = 20) -> list[OutboxRow]:
+    """Take due rows for this worker. On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets
+    several workers claim side by side without ever taking the same row."""
+    with write_lock(engine), engine.begin() as conn:
+        due = (select(OUTBOX.c.id)
+               .where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now)
+               .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(limit))
+        if conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list(conn.execute(due).scalars())
+        if not ids:
+            return []
+        conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids)).values(
+            status="sending", claimed_by=worker, claimed_at=now,
+            attempts=OUTBOX.c.attempts + 1))
+        rows = conn.execute(select(OUTBOX).where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.id))
+        return [_row(r) for r in rows]
+
+
+def mark_delivered(engine: Engine, row_id: int, result: dict[str, Any], now: datetime) -> None:
+    """The platform accepted the call: record it at once, in its own commit."""
+    with write_lock(engine), engine.begin() as conn:
+        conn.execute(update(OUTBOX).where(OUTBOX.c.id == row_id)
+                     .values(delivered_at=now, result=result))
+
+
+def finish(conn: Connection, row_id: int, status: str, now: datetime, error: str = "",
+           next_attempt: datetime | None = None, recipient: str | None = None) -> None:
+    values: dict[str, Any] = {"status": status, "last_error": error[:2000]}
+    if status == "sent":
+        values["sent_at"] = now
+    if next_attempt is not None:
+        values["next_attempt_at"] = next_attempt
+    if recipient is not None:
+        values["recipient"] = recipient
+    conn.execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(**values))
+
+
+def recover_stale(engine: Engine, now: datetime, lease: timedelta) -> tuple[int, int]:
+    """Rows a dead worker left in 'sending'. Delivered ones, and kinds the platform
+    dedupes, go back to pending (the sender will not call the API again for a
+    delivered row). The rest cannot be known to have arrived or not: rather than
+    risk a double send they go to dead, with the reason, for a person to decide.
+    """
+    stale = (OUTBOX.c.status == "sending") & (OUTBOX.c.claimed_at < now - lease)
+    resumable = OUTBOX.c.delivered_at.is_not(None) | OUTBOX.c.kind.in_(SAFE_TO_RESEND)
+    with write_lock(engine), engine.begin() as conn:
+        resumed = conn.execute(update(OUTBOX).where(stale & resumable).values(
+            status="pending", next_attempt_at=now)).rowcount
+        dead = conn.execute(update(OUTBOX).where(stale & ~resumable).values(
+            status="dead", last_error="发送过程中断，无法确认是否已送达；"
+                                       "请确认后用 wxops outbox retry 重发")).rowcount
+    return int(resumed or 0), int(dead or 0)
+
+
+def held_for(conn: Connection, openid: str) -> list[OutboxRow]:
+    rows = conn.execute(select(OUTBOX).where(OUTBOX.c.recipient == openid,
+                                             OUTBOX.c.status == "held").order_by(OUTBOX.c.id))
+    return [_row(r) for r in rows]
+
+
+def listing(conn: Connection, status: str | None = None, limit: int = 50) -> list[OutboxRow]:
+    stmt = select(OUTBOX).order_by(OUTBOX.c.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(OUTBOX.c.status == status)
+    return [_row(r) for r in conn.execute(stmt)]
+
+
+def get(conn: Connection, row_id: int) -> OutboxRow | None:
+    row = conn.execute(select(OUTBOX).where(OUTBOX.c.id == row_id)).first()
+    return _row(row) if row else None
+
+
+def retry(conn: Connection, row_id: int, now: datetime) -> bool:
+    """Re-drive a dead, refused or held row: pending now, as if new."""
+    result = conn.execute(update(OUTBOX).where(
+        OUTBOX.c.id == row_id, OUTBOX.c.status.in_(("dead", "refused", "held"))
+    ).values(status="pending", next_attempt_at=now, attempts=0, delivered_at=None,
+             last_error=""))
+    return bool(result.rowcount)
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status))
+    return {status: int(n) for status, n in rows}
+
+
+def ids_of(rows: Sequence[OutboxRow]) -> list[int]:
+    return [r.id for r in rows]
+
+
+_HELD = "SELECT id, payload FROM outbox WHERE recipient = :openid AND status = 'held' ORDER BY id"
+_HANDED_OVER = ("UPDATE outbox SET status = 'sent', sent_at = :now,"
+                " last_error = '随被动回复送达' WHERE id = :id")
+
+
+def take_held(conn: Connection, openid: str, now: datetime) -> list[dict[str, Any]]:
+    """Held notices for this person, marked sent: the caller puts them in the reply.
+
+    Runs on every push (a driver-level query on an indexed column), inside the
+    push's transaction, so a retried push gets the same digest, not a second one.
+    """
+    raw = Raw.of(conn)
+    rows = raw.all(_HELD, {"openid": openid})
+    for row_id, _payload in rows:
+        raw.run(_HANDED_OVER, {"now": now, "id": row_id})
+    return [p if isinstance(p, dict) else json.loads(p) for _id, p in rows]

@@ -1,0 +1,48 @@
+"""What the worker learns from WeChat about items and assets, written back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from storage.models import ContentItemRow, PlatformAsset, Staff, TicketMessage
+
+
+def set_item_ids(conn: Connection, item_id: int, **ids: Any) -> None:
+    """Store draft_media_id / publish_id / ... on an item.
+
+    The version is bumped too: a workflow decision made on the older copy must
+    fail its optimistic check rather than write the old ids back.
+    """
+    allowed = {"draft_media_id", "publish_id", "article_id", "url"}
+    if not set(ids) <= allowed:
+        raise ValueError(f"not platform ids: {set(ids) - allowed}")
+    conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                 .values(version=ContentItemRow.version + 1, **ids))
+
+
+def item_row(conn: Connection, item_id: int) -> Any:
+    return conn.execute(select(ContentItemRow).where(ContentItemRow.id == item_id)).first()
+
+
+def asset(conn: Connection, key: str) -> str | None:
+    return conn.execute(select(PlatformAsset.value).where(PlatformAsset.key == key)).scalar()
+
+
+def set_asset(conn: Connection, key: str, value: str, now: datetime) -> None:
+    table = PlatformAsset.__table__
+    if conn.execute(update(PlatformAsset).where(PlatformAsset.key == key)
+                    .values(value=value, updated_at=now)).rowcount == 0:
+        conn.execute(table.insert().values(key=key, value=value, updated_at=now))  # type: ignore[attr-defined]
+
+
+def staff_openid(conn: Connection, staff_id: int) -> str | None:
+    return conn.execute(select(Staff.openid).where(Staff.id == staff_id,
+                                                   Staff.active.is_(True))).scalar()
+
+
+def set_delivery(conn: Connection, message_id: int, delivery: str) -> None:
+    conn.execute(update(TicketMessage).where(TicketMessage.id == message_id)
+                 .values(delivery=delivery[:32]))

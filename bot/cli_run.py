@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
 
 from bot import demo
+from bot.config import load_settings
+from bot.supervisor import Child, supervise, wxops_command
 from bot.web import WsgiApp, create_app
 from bot.wiring import App
 
@@ -48,14 +52,27 @@ def serve(app: App, host: str, port: int, workers: int) -> None:
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--emulator-port", default=9090, show_default=True,
+              type=click.IntRange(1, 65535), help="演示模式下微信模拟器的端口")
 @click.pass_obj
-def run(app: App, host: str, port: int) -> None:
-    """迁移数据库、准备演示数据并启动 (what `make run` does)."""
+def run(app: App, host: str, port: int, emulator_port: int) -> None:
+    """迁移数据库并启动：演示模式下连同模拟器与 worker 一起 (what `make run` does)."""
     app.upgrade_database()
-    if app.settings.demo and demo.seed(app):
-        click.echo("已创建演示成员：admin、reviewer、reviewer2、creator 和演示稿件")
-    click.echo(f"服务地址 http://{host}:{port}/healthz ；Ctrl-C 停止")
-    _serve(app, host, port, workers=1)
+    env = dict(os.environ)
+    children = [Child("server", wxops_command("serve", "--host", host, "--port", str(port))),
+                Child("worker", wxops_command("worker"))]
+    if app.settings.demo:
+        env |= demo.environment(f"http://{host}:{emulator_port}")
+        demo_app = App(settings=load_settings(env))
+        if demo.seed(demo_app):
+            click.echo("已创建演示成员 admin、reviewer、reviewer2、creator 和粉丝 follower")
+        push_to = f"http://{host}:{port}{app.settings.wechat_path}"
+        children.insert(0, Child("emulator", wxops_command(
+            "emulator", "--host", host, "--port", str(emulator_port), "--push-to", push_to)))
+        click.echo(demo.how_to_chat(host, port, emulator_port))
+    else:
+        click.echo(f"正式公众号模式：服务器 http://{host}:{port}{app.settings.wechat_path}")
+    sys.exit(supervise(children, env))
 
 
 def register(cli: click.Group) -> None:

@@ -26,6 +26,7 @@ def worker(app: App, once: bool, name: str) -> None:
     """发送待发消息并运行定时任务 (the outbox sender and the scheduler)."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a second otherwise
     from bot import worker as worker_module
 
     if once:

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.wiring import App
+from handlers import texts
 from storage import staff as staff_store
-from storage.models import Staff
+from storage.models import Follower, Staff
 from storage.uow import utcnow
 from workflow import usecases
 from workflow.model import Context
@@ -29,6 +31,19 @@ DEMO_STAFF = (
     DemoPerson("creator", "o_demo_creator", frozenset({Role.CREATOR})),
 )
 DEMO_FOLLOWER = "o_demo_follower"
+#: The demo runs in safe mode, like a production account should.
+DEMO_AES_KEY = "wxopsDemoEncodingAESKey0123456789abcdefghij"
+
+
+def environment(emulator_url: str) -> dict[str, str]:
+    """Settings every demo process shares: the emulator is their WeChat."""
+    return {"WXOPS_APP_ID": DEMO_APP_ID, "WXOPS_APP_SECRET": DEMO_APP_SECRET,
+            "WXOPS_WECHAT_API_BASE": emulator_url, "WXOPS_ENCODING_AES_KEY": DEMO_AES_KEY}
+
+
+def how_to_chat(host: str, port: int, emulator_port: int) -> str:
+    return texts.render("demo_intro", host=host, port=port, emulator_port=emulator_port,
+                        people=[p.name for p in DEMO_STAFF])
 
 DEMO_ITEMS = (
     ("社区义诊活动回顾", "11 月社区义诊的照片与志愿者故事"),
@@ -46,6 +61,8 @@ def seed(app: App) -> bool:
             p.name: staff_store.add_staff(uow.session, p.name, p.roles, now, p.openid).id
             for p in DEMO_STAFF
         }
+        uow.session.add(Follower(openid=DEMO_FOLLOWER, subscribed=True, subscribed_at=now,
+                                 message_window_sent=0, event_window_sent=0))
         uow.commit()
     creator = ids["creator"]
     for title, topic in DEMO_ITEMS:

@@ -126,7 +126,9 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler = BlockingScheduler(timezone=app.settings.timezone)
     scheduler.add_job(jobs.send, "interval", seconds=poll_seconds, id="outbox",
                       max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.recover, "interval", seconds=60, id="recover", coalesce=True)
+    recover_every = max(1, min(60, app.settings.outbox_lease_seconds // 2))
+    scheduler.add_job(jobs.recover, "interval", seconds=recover_every, id="recover",
+                      coalesce=True)
     scheduler.add_job(jobs.due_publishes, "interval", seconds=15, id="due", coalesce=True)
     scheduler.add_job(jobs.poll_publishing, "interval", seconds=60, id="poll", coalesce=True)
     scheduler.add_job(jobs.prune, "interval", hours=1, id="prune", coalesce=True)

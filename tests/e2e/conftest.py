@@ -83,3 +83,77 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
         process.terminate()
         process.wait(timeout=15)
         log.close()
+
+
+@dataclass
+class Stack:
+    """Emulator, server and workers as processes, as `make run` starts them."""
+
+    emulator: str
+    server: str
+    database_url: str
+    env: dict[str, str]
+    workdir: Path
+    processes: list[subprocess.Popen[bytes]]
+
+    def start_worker(self, name: str, **extra: str) -> subprocess.Popen[bytes]:
+        log = (self.workdir / f"worker-{name}.log").open("ab")
+        process = subprocess.Popen(wxops("worker", "--name", name), env={**self.env, **extra},
+                                   cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def wxops(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(wxops(*args), env=self.env, cwd=self.workdir, text=True,
+                              capture_output=True, timeout=60, check=False)
+
+
+def _start(args: list[str], env: dict[str, str], workdir: Path,
+           name: str) -> subprocess.Popen[bytes]:
+    log = (workdir / f"{name}.log").open("wb")
+    return subprocess.Popen(args, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture
+def stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
+    from bot.demo import environment
+
+    emulator_port, server_port = free_port(), free_port()
+    emulator_url = f"http://127.0.0.1:{emulator_port}"
+    env = process_env(database_url, WXOPS_OUTBOX_BACKOFF_SECONDS="0.3",
+                      WXOPS_OUTBOX_LEASE_SECONDS="5")
+    env |= environment(emulator_url)
+    env["WXOPS_TOKEN"] = TOKEN
+    subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
+    server_url = f"http://127.0.0.1:{server_port}"
+    processes = [
+        _start(wxops("emulator", "--port", str(emulator_port), "--push-to",
+                     f"{server_url}/wechat", "--push-delay", "0.2"), env, tmp_path, "emulator"),
+        _start(wxops("serve", "--port", str(server_port), "--workers", "2"), env, tmp_path,
+               "server"),
+    ]
+    stack = Stack(emulator_url, server_url, database_url, env, tmp_path, processes)
+    try:
+        wait_healthy(server_url, processes[1])
+        _wait_emulator(emulator_url)
+        yield stack
+    finally:
+        for process in stack.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in stack.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_emulator(url: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_emulator/health", timeout=1):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    raise RuntimeError("emulator did not start")

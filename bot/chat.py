@@ -1,0 +1,159 @@
+"""``wxops chat``: talk to the account as a follower or a staff member would.
+
+Messages go through the emulator, which relays them exactly as WeChat does
+(signed, encrypted in safe mode) and so knows each person's reply window.
+What the account sends later (customer-service, template and preview
+messages) is read from the emulator's inbox for that person and printed as
+it arrives.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import click
+import requests
+from defusedxml import ElementTree
+
+from bot.demo import DEMO_FOLLOWER
+from bot.wiring import App
+from storage import staff as staff_store
+
+SLASH_EVENTS = {"/subscribe": "subscribe", "/unsubscribe": "unsubscribe", "/click": "CLICK",
+                "/scan": "SCAN"}
+
+
+class ChatError(click.ClickException):
+    def format_message(self) -> str:
+        return self.message
+
+
+class Chat:
+    def __init__(self, emulator: str, openid: str, timeout: float = 10.0) -> None:
+        self.base, self.openid, self.timeout = emulator.rstrip("/"), openid, timeout
+        self.seen = len(self._inbox())
+
+    def say(self, line: str) -> str:
+        """Send one line (text, or /subscribe, /click KEY ...); returns the reply shown."""
+        word, _, rest = line.strip().partition(" ")
+        body: dict[str, Any] = {"openid": self.openid}
+        if word in SLASH_EVENTS:
+            body |= {"event": SLASH_EVENTS[word], "key": rest.strip()}
+        else:
+            body["text"] = line
+        answer = self._post("/_emulator/send", body)
+        if answer.get("status") != 200:
+            return f"（服务器没有正常回复：状态 {answer.get('status')} {answer.get('error', '')}）"
+        return show_reply(str(answer.get("reply") or ""))
+
+    def arrivals(self) -> list[str]:
+        entries = self._inbox()
+        new, self.seen = entries[self.seen:], len(entries)
+        return [show_inbox_entry(e) for e in new]
+
+    def _inbox(self) -> list[dict[str, Any]]:
+        data = self._get(f"/_emulator/inbox/{self.openid}")
+        return data if isinstance(data, list) else []
+
+    def _get(self, path: str) -> Any:
+        try:
+            return requests.get(self.base + path, timeout=self.timeout).json()
+        except (requests.RequestException, ValueError) as exc:
+            raise ChatError(f"连不上微信模拟器 {self.base}：{exc}（先运行 make run）") from None
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            data = requests.post(self.base + path, json=body, timeout=self.timeout).json()
+        except (requests.RequestException, ValueError) as exc:
+            raise ChatError(f"连不上微信模拟器 {self.base}：{exc}（先运行 make run）") from None
+        return data if isinstance(data, dict) else {}
+
+
+def show_reply(xml: str) -> str:
+    """The passive reply as a person would see it."""
+    if not xml or xml == "success":
+        return "（没有回复）"
+    root = ElementTree.fromstring(xml.encode("utf-8"))
+    if root.findtext("MsgType") == "news":
+        items = root.findall("./Articles/item")
+        return "\n".join(f"[图文] {i.findtext('Title')} {i.findtext('Url')}" for i in items)
+    return root.findtext("Content") or "（空回复）"
+
+
+def show_inbox_entry(entry: dict[str, Any]) -> str:
+    kind, payload = entry.get("kind", ""), entry.get("payload") or {}
+    if not isinstance(payload, dict):
+        return f"[{kind}] {payload}"
+    if "text" in payload and isinstance(payload["text"], dict):
+        return f"[客服消息] {payload['text'].get('content', '')}"
+    if "news" in payload:
+        articles = payload["news"].get("articles", [])
+        return "\n".join(f"[客服图文] {a.get('title')} {a.get('url')}" for a in articles)
+    if "template_id" in payload:
+        values = [v.get("value", "") for v in (payload.get("data") or {}).values()
+                  if isinstance(v, dict)]
+        return f"[模板消息] {' '.join(values)}"
+    if "mpnews" in payload:
+        label = "预览" if kind == "preview" else "群发"
+        return f"[{label}] 图文 media_id={payload['mpnews'].get('media_id')}"
+    return f"[{kind}] {payload}"
+
+
+def resolve(app: App, who: str) -> str:
+    """A demo name, a staff name or id, or an openid."""
+    if who == "follower":
+        return DEMO_FOLLOWER
+    with app.uow() as uow:
+        member = staff_store.find_staff(uow.session, who)
+    return member.openid if member and member.openid else who
+
+
+def interactive(chat: Chat, prompt: str, echo: Callable[[str], None] = click.echo) -> None:
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            for line in chat.arrivals():
+                echo(f"\n{line}")
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        while True:
+            line = input(prompt)
+            if line.strip() in ("/quit", "/exit"):
+                break
+            if line.strip():
+                echo(chat.say(line))
+    except (EOFError, KeyboardInterrupt):
+        echo("")
+    finally:
+        stop.set()
+
+
+@click.command("chat")
+@click.option("--as", "who", required=True,
+              help="follower、演示成员名（admin、reviewer…）、成员编号或 openid")
+@click.option("--send", "one", default=None, help="只发送这一条并打印回复（用于脚本）")
+@click.option("--wait", default=0.0, type=click.FloatRange(0, 60),
+              help="配合 --send：再等这么多秒，打印期间收到的消息")
+@click.option("--emulator", default="http://127.0.0.1:9090", show_default=True)
+@click.pass_obj
+def chat(app: App, who: str, one: str | None, wait: float, emulator: str) -> None:
+    """像在微信里一样和公众号聊天：/subscribe /click KEY /quit (chat with the account)."""
+    session = Chat(emulator, resolve(app, who))
+    if one is not None:
+        click.echo(session.say(one))
+        if wait:
+            threading.Event().wait(wait)
+            for line in session.arrivals():
+                click.echo(line)
+        return
+    click.echo(f"以 {who}（{session.openid}）的身份聊天；/subscribe、/click KEY、/quit")
+    interactive(session, f"{who}> ")
+
+
+def register(cli: click.Group) -> None:
+    if "chat" not in cli.commands:
+        cli.add_command(chat)

@@ -1,0 +1,131 @@
+"""The WeChat endpoints: one small handler each, and the routing table.
+
+`dispatch` applies what every endpoint shares, in WeChat's order: method,
+access_token, quota; the server logs the call and injects failures before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.emulator import api_content as content
+from bot.emulator.errors import WeChatError, ok
+from bot.emulator.limits import MASS_PREVIEW, MASS_SENDALL
+from bot.emulator.request import Call
+from bot.emulator.state import EmulatorState
+from bot.emulator.tokens import TOKEN_TTL
+
+Body = dict[str, object]
+Handler = Callable[[EmulatorState, Call], Body]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    handler: Handler
+    auth: bool = True
+
+
+def token(state: EmulatorState, call: Call) -> Body:
+    q = call.query
+    state.check_credentials(q.get("grant_type"), q.get("appid"), q.get("secret"))
+    return {"access_token": state.issue_token().value, "expires_in": TOKEN_TTL}
+
+
+def stable_token(state: EmulatorState, call: Call) -> Body:
+    b = call.body
+    state.check_credentials(b.get("grant_type"), b.get("appid"), b.get("secret"))
+    issued = state.stable_token(call.flag("force_refresh"))
+    return {"access_token": issued.value, "expires_in": issued.remaining(state.now())}
+
+
+def custom_send(state: EmulatorState, call: Call) -> Body:
+    state.send_custom(call.text("touser", 40003), call.body.get("msgtype"), call.body)
+    return ok()
+
+
+def template_send(state: EmulatorState, call: Call) -> Body:
+    return ok(msgid=state.send_template(call.text("touser", 40003), call.body))
+
+
+def _mpnews_media_id(call: Call) -> object:
+    if call.body.get("msgtype") != "mpnews":
+        raise WeChatError(40097, "only msgtype mpnews is emulated")
+    return call.mapping("mpnews").get("media_id")
+
+
+def mass_preview(state: EmulatorState, call: Call) -> Body:
+    media_id = _mpnews_media_id(call)
+    touser, towxname = call.body.get("touser"), call.body.get("towxname")
+    if isinstance(touser, str) and touser:
+        return ok(msg_id=state.preview(touser, media_id))
+    if isinstance(towxname, str) and towxname:
+        # A WeChat ID is not an openid: no subscription check, the inbox is the ID's.
+        return ok(msg_id=state.preview(towxname, media_id, is_openid=False))
+    raise WeChatError(40003)
+
+
+def mass_sendall(state: EmulatorState, call: Call) -> Body:
+    media_id = _mpnews_media_id(call)
+    if call.mapping("filter").get("is_to_all") is not True:
+        raise WeChatError(40097, "only filter.is_to_all=true is emulated")
+    clientmsgid = call.body.get("clientmsgid")
+    sent = state.sendall(media_id, clientmsgid if isinstance(clientmsgid, str) else "",
+                         lambda: state.quotas.check(MASS_SENDALL, state.now()))
+    return ok(msg_id=sent.msg_id, msg_data_id=sent.msg_data_id)
+
+
+def _post(handler: Handler) -> Route:
+    return Route("POST", handler)
+
+
+_DATACUBE = ("getusersummary", "getusercumulate", "getarticlesummary", "getarticletotal")
+
+ROUTES: dict[str, Route] = {
+    "/cgi-bin/token": Route("GET", token, auth=False),
+    "/cgi-bin/stable_token": Route("POST", stable_token, auth=False),
+    "/cgi-bin/message/custom/send": _post(custom_send),
+    "/cgi-bin/message/template/send": _post(template_send),
+    MASS_PREVIEW: _post(mass_preview),
+    MASS_SENDALL: _post(mass_sendall),
+    "/cgi-bin/draft/add": _post(content.draft_add),
+    "/cgi-bin/draft/get": _post(content.draft_get),
+    "/cgi-bin/draft/update": _post(content.draft_update),
+    "/cgi-bin/draft/delete": _post(content.draft_delete),
+    "/cgi-bin/draft/batchget": _post(content.draft_batchget),
+    "/cgi-bin/draft/count": Route("GET", content.draft_count),
+    "/cgi-bin/freepublish/submit": _post(content.publish_submit),
+    "/cgi-bin/freepublish/get": _post(content.publish_get),
+    "/cgi-bin/freepublish/delete": _post(content.publish_delete),
+    "/cgi-bin/freepublish/getarticle": _post(content.publish_getarticle),
+    "/cgi-bin/freepublish/batchget": _post(content.publish_batchget),
+    "/cgi-bin/media/uploadimg": _post(content.upload_image),
+    "/cgi-bin/material/add_material": _post(content.add_material),
+    "/cgi-bin/comment/open": _post(content.comment_open),
+    "/cgi-bin/comment/close": _post(content.comment_close),
+    "/cgi-bin/comment/list": _post(content.comment_list),
+    "/cgi-bin/comment/markelect": _post(content.comment_markelect),
+    "/cgi-bin/comment/unmarkelect": _post(content.comment_unmarkelect),
+    "/cgi-bin/comment/delete": _post(content.comment_delete),
+    "/cgi-bin/comment/reply/add": _post(content.comment_reply),
+    **{f"/datacube/{name}": _post(content.datacube_query) for name in _DATACUBE},
+}
+# Endpoints that check their quota themselves, after their own earlier checks.
+_OWN_QUOTA = frozenset({MASS_SENDALL})
+
+
+def dispatch(state: EmulatorState, method: str, call: Call) -> Body:
+    """Run one WeChat call against `state` (the caller holds `state.lock`)."""
+    route = ROUTES.get(call.path)
+    if route is None:
+        raise WeChatError(40066)
+    if method != route.method:
+        raise WeChatError(43002 if route.method == "POST" else 43001)
+    if route.auth:
+        state.authorize(call.query.get("access_token"))
+    if call.path not in _OWN_QUOTA:
+        state.quotas.check(call.path, state.now())
+    result = route.handler(state, call)
+    state.quotas.record(call.path, state.now())
+    return result

@@ -1,0 +1,182 @@
+"""The control API under ``/_emulator/``: not WeChat's; for tests and the demo.
+
+JSON in and out, no access token. Errors answer 400 with ``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.routing import Map, Rule
+
+from bot.emulator.limits import Injection
+from bot.emulator.messages import RELAYED_EVENTS
+from bot.emulator.runtime import Emulator
+
+Args = dict[str, str]
+ControlHandler = Callable[[Emulator, dict[str, Any], Args], object]
+
+
+class ControlError(Exception):
+    """A control request that makes no sense; answered with 400."""
+
+
+def _int(body: dict[str, Any], key: str, default: int | None = None,
+         minimum: int = 0) -> int:
+    value = body.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ControlError(f"{key} must be an integer ≥ {minimum}")
+    return value
+
+
+def _str(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise ControlError(f"{key} is required")
+    return value
+
+
+def health(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    return {"ok": True, "app_id": emu.config.app_id, "account_id": emu.config.account_id,
+            "push_to": emu.config.push_to}
+
+
+def calls(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    with emu.state.lock:
+        return list(emu.state.calls)
+
+
+def clear_calls(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    with emu.state.lock:
+        emu.state.calls.clear()
+    return {"ok": True}
+
+
+def pushes(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    with emu.state.lock:
+        return list(emu.state.pushes)
+
+
+def inbox(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    with emu.state.lock:
+        return list(emu.state.audience.inboxes.get(args["openid"], []))
+
+
+def follower(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    with emu.state.lock:
+        return emu.state.audience.describe(args["openid"], emu.state.now())
+
+
+def send(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    """Relay a follower's text or event to the wxops server; answers its reply."""
+    openid = _str(body, "openid")
+    if "text" in body:
+        if not isinstance(body["text"], str):
+            raise ControlError("text must be a string")
+        return emu.relay_text(openid, body["text"])
+    event = body.get("event")
+    if event not in RELAYED_EVENTS:
+        raise ControlError(f"give text, or event one of {sorted(RELAYED_EVENTS)}")
+    key = body.get("key") or ""
+    if event in ("CLICK", "VIEW", "SCAN") and not key:
+        raise ControlError(f"{event} needs a key")
+    return emu.relay_event(openid, str(event), str(key))
+
+
+def fail(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    times = _int(body, "times", 1, minimum=1)
+    with emu.state.lock:
+        if "publish_status" in body:
+            try:
+                emu.state.failures.add_publish_status(_int(body, "publish_status"), times)
+            except ValueError as exc:
+                raise ControlError(str(exc)) from None
+            return {"ok": True}
+        path = _str(body, "path")
+        if body.get("drop") is True:
+            emu.state.failures.add(path, Injection(drop=True), times)
+        else:
+            errcode = body.get("errcode")
+            if not isinstance(errcode, int) or errcode == 0:
+                raise ControlError("give errcode (non-zero) or drop: true")
+            emu.state.failures.add(path, Injection(errcode=errcode), times)
+    return {"ok": True}
+
+
+def _limit(body: dict[str, Any], key: str) -> int | None:
+    return None if body.get(key) is None else _int(body, key)
+
+
+def quota(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    path = _str(body, "path")
+    per_minute, per_day = _limit(body, "per_minute"), _limit(body, "per_day")
+    with emu.state.lock:
+        emu.state.quotas.set(path, per_minute, per_day)
+    return {"ok": True}
+
+
+def clock(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    seconds = body.get("advance_seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+        raise ControlError("advance_seconds must be a number")
+    with emu.state.lock:
+        emu.state.clock.advance(float(seconds))
+        return {"now": emu.state.now(), "offset": emu.state.clock.offset}
+
+
+def expire_tokens(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    with emu.state.lock:
+        emu.state.tokens.expire_all(emu.state.now())
+    return {"ok": True}
+
+
+def add_comment(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    msg_data_id, index = _int(body, "msg_data_id"), _int(body, "index", 0)
+    openid, content = _str(body, "openid"), _str(body, "content")
+    with emu.state.lock:
+        if (msg_data_id, index) not in emu.state.comments.threads:
+            raise ControlError("no article with this msg_data_id and index")
+        comment = emu.state.comments.add(msg_data_id, index, openid, content, emu.state.now())
+    return {"user_comment_id": comment.user_comment_id}
+
+
+def seed_datacube(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    """Rows that replace the generated ones of their ref_date for one endpoint."""
+    endpoint, rows = _str(body, "endpoint"), body.get("rows")
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("ref_date"), str) for r in rows):
+        raise ControlError("rows must be a list of objects with ref_date")
+    with emu.state.lock:
+        for ref_date in {r["ref_date"] for r in rows}:
+            emu.state.datacube_seeds[(endpoint, ref_date)] = [
+                r for r in rows if r["ref_date"] == ref_date]
+    return {"ok": True}
+
+
+def reset(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    with emu.state.lock:
+        emu.state.reset()
+    return {"ok": True}
+
+
+def _rule(path: str, handler: ControlHandler, method: str = "POST") -> Rule:
+    return Rule(f"/_emulator/{path}", endpoint=handler, methods=[method])
+
+
+URLS = Map([
+    _rule("health", health, "GET"),
+    _rule("calls", calls, "GET"),
+    _rule("calls", clear_calls, "DELETE"),
+    _rule("pushes", pushes, "GET"),
+    _rule("inbox/<path:openid>", inbox, "GET"),
+    _rule("followers/<path:openid>", follower, "GET"),
+    _rule("send", send),
+    _rule("fail", fail),
+    _rule("quota", quota),
+    _rule("clock", clock),
+    _rule("expire_tokens", expire_tokens),
+    _rule("comments", add_comment),
+    _rule("datacube", seed_datacube),
+    _rule("reset", reset),
+])

@@ -1,0 +1,108 @@
+"""Analytics (``/datacube/*``): date-range rules and deterministic numbers.
+
+Numbers are derived from a hash of the endpoint, the date and the article, so
+the same query always gives the same answer; rows seeded through the control
+API replace the generated rows of their date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.emulator.errors import WeChatError
+
+MAX_SPAN_DAYS = {"getusersummary": 7, "getusercumulate": 7,
+                 "getarticlesummary": 1, "getarticletotal": 1}
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EPOCH = date(2020, 1, 1)
+Row = dict[str, object]
+
+
+@dataclass(frozen=True)
+class SentArticle:
+    """An article sent or published on `sent_on`, as analytics sees it."""
+
+    msgid: str
+    title: str
+    sent_on: date
+
+
+def parse_range(name: str, begin: object, end: object, today: date) -> list[date]:
+    """The dates of a query, or 61500 (format) / 61501 (range) as WeChat answers."""
+    first, last = _parse_date(begin), _parse_date(end)
+    if last >= today or first > last or (last - first).days + 1 > MAX_SPAN_DAYS[name]:
+        raise WeChatError(61501)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _parse_date(value: object) -> date:
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+        raise WeChatError(61500)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise WeChatError(61500) from None
+
+
+def _number(low: int, spread: int, *parts: object) -> int:
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    return low + int(digest[:8], 16) % spread
+
+
+def user_summary(day: date, _: Sequence[SentArticle]) -> list[Row]:
+    ref = day.isoformat()
+    return [{"ref_date": ref, "user_source": 0, "new_user": _number(3, 40, "new", ref),
+             "cancel_user": _number(0, 6, "cancel", ref)}]
+
+
+def user_cumulate(day: date, _: Sequence[SentArticle]) -> list[Row]:
+    ref = day.isoformat()
+    return [{"ref_date": ref,
+             "cumulate_user": 1000 + 9 * (day - _EPOCH).days + _number(0, 9, "cum", ref)}]
+
+
+def _reads(ref: str, msgid: str) -> Row:
+    read_user = _number(50, 900, "read", ref, msgid)
+    share_user = _number(0, 60, "share", ref, msgid)
+    fav_user = _number(0, 30, "fav", ref, msgid)
+    return {"int_page_read_user": read_user, "int_page_read_count": read_user + read_user // 4,
+            "ori_page_read_user": read_user // 10, "ori_page_read_count": read_user // 8,
+            "share_user": share_user, "share_count": share_user + share_user // 3,
+            "add_to_fav_user": fav_user, "add_to_fav_count": fav_user}
+
+
+def article_summary(day: date, articles: Sequence[SentArticle]) -> list[Row]:
+    ref = day.isoformat()
+    return [{"ref_date": ref, "msgid": a.msgid, "title": a.title, "user_source": 0,
+             **_reads(ref, a.msgid)} for a in articles if a.sent_on <= day]
+
+
+def article_total(day: date, articles: Sequence[SentArticle]) -> list[Row]:
+    ref = day.isoformat()
+    rows: list[Row] = []
+    for a in articles:
+        if a.sent_on != day:
+            continue
+        stat = {"stat_date": ref, "target_user": _number(1000, 500, "target", a.msgid),
+                **_reads(ref, a.msgid)}
+        rows.append({"ref_date": ref, "msgid": a.msgid, "title": a.title, "details": [stat]})
+    return rows
+
+
+GENERATORS: dict[str, Callable[[date, Sequence[SentArticle]], list[Row]]] = {
+    "getusersummary": user_summary, "getusercumulate": user_cumulate,
+    "getarticlesummary": article_summary, "getarticletotal": article_total,
+}
+
+
+def query(name: str, days: list[date], articles: Sequence[SentArticle],
+          seeded: dict[tuple[str, str], list[Row]]) -> list[Row]:
+    rows: list[Row] = []
+    for day in days:
+        seed = seeded.get((name, day.isoformat()))
+        rows.extend(seed if seed is not None else GENERATORS[name](day, articles))
+    return rows

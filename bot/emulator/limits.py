@@ -1,0 +1,79 @@
+"""Per-endpoint quotas and failure injection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.emulator.clock import RateCounter
+from bot.emulator.errors import WeChatError
+
+MASS_PREVIEW = "/cgi-bin/message/mass/preview"
+MASS_SENDALL = "/cgi-bin/message/mass/sendall"
+
+
+@dataclass(frozen=True)
+class Quota:
+    per_minute: int | None = None
+    per_day: int | None = None
+
+
+def default_quotas() -> dict[str, Quota]:
+    # Subscription accounts: one mass send a day; previews: 100 a day.
+    return {MASS_PREVIEW: Quota(per_day=100), MASS_SENDALL: Quota(per_day=1)}
+
+
+def normalize_path(path: str) -> str:
+    return "/" + path.strip().lstrip("/")
+
+
+class QuotaBook:
+    """Limits by endpoint path. Only successful calls count against them."""
+
+    def __init__(self) -> None:
+        self.limits = default_quotas()
+        self._uses: dict[str, RateCounter] = {}
+
+    def set(self, path: str, per_minute: int | None, per_day: int | None) -> None:
+        self.limits[normalize_path(path)] = Quota(per_minute, per_day)
+
+    def check(self, path: str, now: float) -> None:
+        quota = self.limits.get(path)
+        if quota is None:
+            return
+        uses = self._uses.get(path, RateCounter())
+        if quota.per_minute is not None and uses.in_last(60, now) >= quota.per_minute:
+            raise WeChatError(45011)
+        if quota.per_day is not None and uses.today(now) >= quota.per_day:
+            raise WeChatError(45009)
+
+    def record(self, path: str, now: float) -> None:
+        self._uses.setdefault(path, RateCounter()).record(now)
+
+
+@dataclass(frozen=True)
+class Injection:
+    """One injected failure: an errcode, or a dropped connection when `drop`."""
+
+    errcode: int | None = None
+    drop: bool = False
+
+
+@dataclass
+class FailureBook:
+    by_path: dict[str, list[Injection]] = field(default_factory=dict)
+    publish_statuses: list[int] = field(default_factory=list)
+
+    def add(self, path: str, injection: Injection, times: int) -> None:
+        self.by_path.setdefault(normalize_path(path), []).extend([injection] * times)
+
+    def add_publish_status(self, status: int, times: int) -> None:
+        if status not in range(2, 7):
+            raise ValueError("publish_status must be 2-6")
+        self.publish_statuses.extend([status] * times)
+
+    def take(self, path: str) -> Injection | None:
+        queue = self.by_path.get(path)
+        return queue.pop(0) if queue else None
+
+    def next_publish_status(self) -> int:
+        return self.publish_statuses.pop(0) if self.publish_statuses else 0

@@ -1,0 +1,137 @@
+"""The outbound path end to end: emulator, server and workers as real processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import select, update
+
+from storage import tickets
+from storage.db import make_engine
+from storage.models import Follower, OutboxMessage
+from tests.e2e.conftest import Stack
+
+
+def control(stack: Stack, path: str, body: dict[str, Any] | None = None) -> Any:
+    url = f"{stack.emulator}/_emulator/{path}"
+    if body is None:
+        return requests.get(url, timeout=10).json()
+    return requests.post(url, json=body, timeout=10).json()
+
+
+def says(stack: Stack, openid: str, text: str) -> str:
+    answer = control(stack, "send", {"openid": openid, "text": text})
+    assert answer["status"] == 200, answer
+    return str(answer["reply"] or "")
+
+
+def inbox_texts(stack: Stack, openid: str) -> list[str]:
+    return [m["payload"]["text"]["content"] for m in control(stack, f"inbox/{openid}")
+            if m["kind"] == "custom"]
+
+
+def eventually(check: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError("condition not met in time")
+
+
+def outbox_rows(stack: Stack) -> list[Any]:
+    engine = make_engine(stack.database_url)
+    with engine.connect() as conn:
+        rows = list(conn.execute(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+    engine.dispose()
+    return rows
+
+
+def reply(stack: Stack, ticket_id: int, text: str) -> None:
+    """What `wxops queue reply` does (tested as a command above), without a process each."""
+    engine = make_engine(stack.database_url)
+    with engine.begin() as conn:
+        tickets.reply(conn, ticket_id, 1, text, datetime.now(UTC))
+    engine.dispose()
+
+
+def add_admin(stack: Stack) -> None:
+    assert stack.wxops("staff", "add", "admin", "--role", "admin",
+                       "--openid", "o_admin").returncode == 0
+
+
+def test_a_follower_message_becomes_a_ticket_and_the_reply_arrives_once(stack: Stack) -> None:
+    add_admin(stack)
+    assert "T1" in says(stack, "o_fan", "请问周末的活动几点开始？")
+    assert "T1" in stack.wxops("queue", "list").stdout
+    replied = stack.wxops("queue", "reply", "T1", "周六上午九点。", "--as", "admin")
+    assert replied.returncode == 0, replied.stderr
+    stack.start_worker("w1")
+    eventually(lambda: inbox_texts(stack, "o_fan") == ["周六上午九点。"])
+    time.sleep(2)  # a second pass of the worker must not send it again
+    assert inbox_texts(stack, "o_fan") == ["周六上午九点。"]
+    assert [r.status for r in outbox_rows(stack)] == ["sent"]
+
+
+def test_a_reply_after_48_hours_is_refused_with_the_reason(stack: Stack) -> None:
+    add_admin(stack)
+    says(stack, "o_late", "有人吗")
+    engine = make_engine(stack.database_url)
+    with engine.begin() as conn:  # the follower wrote 49 hours ago
+        conn.execute(update(Follower).where(Follower.openid == "o_late").values(
+            last_message_at=datetime.now(UTC) - timedelta(hours=49)))
+    engine.dispose()
+    stack.wxops("queue", "reply", "T1", "抱歉回复晚了", "--as", "admin")
+    stack.start_worker("w1")
+    eventually(lambda: outbox_rows(stack)[0].status == "refused")
+    assert "48 小时" in outbox_rows(stack)[0].last_error
+    assert inbox_texts(stack, "o_late") == []
+    shown = stack.wxops("queue", "show", "T1").stdout
+    assert "回复未送达" in shown
+
+
+def test_a_45009_storm_is_retried_with_backoff_and_nothing_is_lost(stack: Stack) -> None:
+    add_admin(stack)
+    for n in range(3):
+        says(stack, f"o_fan{n}", "你好")
+        reply(stack, n + 1, f"回复 {n}")
+    control(stack, "fail", {"path": "/cgi-bin/message/custom/send", "errcode": 45009,
+                            "times": 6})
+    stack.start_worker("w1")
+    eventually(lambda: all(r.status == "sent" for r in outbox_rows(stack)), seconds=60)
+    for n in range(3):
+        assert inbox_texts(stack, f"o_fan{n}") == [f"回复 {n}"]
+    assert sum(r.attempts for r in outbox_rows(stack)) == 3 + 6
+
+
+def test_a_worker_killed_after_the_api_call_does_not_double_send(stack: Stack) -> None:
+    add_admin(stack)
+    says(stack, "o_fan", "在吗")
+    stack.wxops("queue", "reply", "T1", "在的", "--as", "admin")
+    doomed = stack.start_worker("doomed", WXOPS_TEST_CRASH_AFTER_SEND="cs_reply")
+    assert doomed.wait(timeout=30) == 17  # died between the API call and the commit
+    assert inbox_texts(stack, "o_fan") == ["在的"]
+    assert outbox_rows(stack)[0].status == "sending"
+    stack.start_worker("rescuer")
+    eventually(lambda: outbox_rows(stack)[0].status == "sent", seconds=40)
+    assert inbox_texts(stack, "o_fan") == ["在的"]
+
+
+def test_two_workers_never_send_one_row_twice(stack: Stack) -> None:
+    add_admin(stack)
+    people = [f"o_crowd{n:02d}" for n in range(24)]
+    for n, openid in enumerate(people):
+        says(stack, openid, "你好")
+        reply(stack, n + 1, f"回复 {openid}")
+    stack.start_worker("a")
+    stack.start_worker("b")
+    eventually(lambda: all(r.status == "sent" for r in outbox_rows(stack)), seconds=60)
+    for openid in people:
+        assert inbox_texts(stack, openid) == [f"回复 {openid}"]
+    sends = [c for c in control(stack, "calls") if c["path"] == "/cgi-bin/message/custom/send"]
+    assert len(sends) == len(people)
+    assert {r.attempts for r in outbox_rows(stack)} == {1}

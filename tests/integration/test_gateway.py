@@ -1,0 +1,166 @@
+"""The gateway against the emulator over real sockets, with the token in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import Engine
+
+from bot.emulator.server import start_in_thread
+from bot.emulator.state import EmulatorConfig
+from bot.gateway import Gateway
+from bot.tokens import DatabaseTokens, fetch_stable_token
+from bot.wechat_errors import (
+    BadCredentials,
+    DuplicateClientMsgId,
+    InvalidAccessToken,
+    OutsideReplyWindow,
+    RateLimited,
+    SendLimitExceeded,
+    TransportError,
+    WeChatError,
+)
+
+APP_ID, SECRET = "wx1234567890test", "gateway-secret"
+COVER = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+
+
+@pytest.fixture
+def emulator() -> Iterator[str]:
+    url, stop = start_in_thread(EmulatorConfig(app_id=APP_ID, app_secret=SECRET))
+    yield url
+    stop()
+
+
+def gateway(engine: Engine, base: str, secret: str = SECRET) -> Gateway:
+    tokens = DatabaseTokens(engine, APP_ID,
+                            lambda force: fetch_stable_token(base, APP_ID, secret, force))
+    return Gateway(APP_ID, secret, base, tokens)
+
+
+def control(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    if body is None:
+        return requests.get(f"{base}/_emulator/{path}", timeout=5).json()
+    return requests.post(f"{base}/_emulator/{path}", json=body, timeout=5).json()
+
+
+def calls_to(base: str, path: str) -> int:
+    return sum(1 for c in control(base, "calls") if c["path"] == path)
+
+
+def follower_writes(base: str, openid: str = "o_fan") -> None:
+    control(base, "send", {"openid": openid, "text": "你好"})  # relayed: opens the window
+
+
+def test_every_call_follows_the_configured_base(engine: Engine, emulator: str) -> None:
+    gw = gateway(engine, emulator)
+    gw.datacube("getusersummary", "2026-11-20", "2026-11-21")
+    paths = {c["path"] for c in control(emulator, "calls")}
+    assert {"/cgi-bin/stable_token", "/datacube/getusersummary"} <= paths
+
+
+def test_processes_share_one_token(engine: Engine, emulator: str) -> None:
+    first, second = gateway(engine, emulator), gateway(engine, emulator)
+    follower_writes(emulator)
+    first.send_text("o_fan", "一")
+    second.send_text("o_fan", "二")
+    assert calls_to(emulator, "/cgi-bin/stable_token") == 1
+    assert [m["payload"]["text"]["content"] for m in control(emulator, "inbox/o_fan")] == \
+        ["一", "二"]
+
+
+def test_a_stale_token_is_refreshed_once(engine: Engine, emulator: str) -> None:
+    gw = gateway(engine, emulator)
+    follower_writes(emulator)
+    gw.send_text("o_fan", "先拿到 token")
+    control(emulator, "expire_tokens", {})
+    gw.send_text("o_fan", "过期后")
+    assert calls_to(emulator, "/cgi-bin/stable_token") >= 2
+    assert len(control(emulator, "inbox/o_fan")) == 2
+
+
+def test_a_token_rejected_twice_raises_after_one_refresh(engine: Engine, emulator: str) -> None:
+    gw = gateway(engine, emulator)
+    follower_writes(emulator)
+    control(emulator, "fail", {"path": "/cgi-bin/message/custom/send", "errcode": 40001,
+                               "times": 5})
+    with pytest.raises(InvalidAccessToken) as failed:
+        gw.send_text("o_fan", "x")
+    assert failed.value.errcode == 40001
+    assert calls_to(emulator, "/cgi-bin/message/custom/send") == 2  # one retry, no storm
+
+
+@pytest.mark.parametrize(("errcode", "error"), [
+    (45009, RateLimited), (45011, RateLimited), (45047, SendLimitExceeded),
+])
+def test_errors_are_typed(engine: Engine, emulator: str, errcode: int,
+                          error: type[WeChatError]) -> None:
+    gw = gateway(engine, emulator)
+    follower_writes(emulator)
+    control(emulator, "fail", {"path": "/cgi-bin/message/custom/send", "errcode": errcode})
+    with pytest.raises(error) as raised:
+        gw.send_text("o_fan", "x")
+    assert raised.value.errcode == errcode and raised.value.reason
+
+
+def test_the_window_is_the_platforms_too(engine: Engine, emulator: str) -> None:
+    gw = gateway(engine, emulator)
+    with pytest.raises(OutsideReplyWindow):
+        gw.send_text("o_stranger", "没有互动过")
+    follower_writes(emulator)
+    control(emulator, "clock", {"advance_seconds": 49 * 3600})
+    with pytest.raises(OutsideReplyWindow):
+        gw.send_text("o_fan", "48 小时后")
+
+
+def test_bad_credentials_and_dropped_connections(engine: Engine, emulator: str) -> None:
+    with pytest.raises(BadCredentials):
+        gateway(engine, emulator, secret="wrong").send_text("o_fan", "x")
+    gw = gateway(engine, emulator)
+    follower_writes(emulator)
+    control(emulator, "fail", {"path": "/cgi-bin/message/custom/send", "drop": True})
+    with pytest.raises(TransportError):
+        gw.send_text("o_fan", "x")
+
+
+def test_drafts_publishing_and_previews(engine: Engine, emulator: str) -> None:
+    gw = gateway(engine, emulator)
+    thumb = gw.add_material("thumb", "cover.jpg", COVER)["media_id"]
+    article = {"title": "社区义诊回顾", "author": "小李", "digest": "照片与故事",
+               "content": "<p>正文</p>", "content_source_url": "", "thumb_media_id": thumb,
+               "need_open_comment": 1, "only_fans_can_comment": 0}
+    media_id = gw.draft_add([article])["media_id"]
+    gw.draft_update(media_id, 0, {**article, "title": "社区义诊回顾（更新）"})
+    assert gw.draft_get(media_id)["news_item"][0]["title"] == "社区义诊回顾（更新）"
+    assert gw.draft_count()["total_count"] == 1
+    assert gw.draft_batchget(0, 20, no_content=True)["item_count"] == 1
+    follower_writes(emulator)
+    gw.preview(media_id, openid="o_fan")
+    assert control(emulator, "inbox/o_fan")[-1]["kind"] == "preview"
+    publish_id = gw.publish_submit(media_id)["publish_id"]
+    assert gw.publish_get(str(publish_id))["publish_status"] in (0, 1)
+
+
+def test_mass_send_is_deduplicated_by_clientmsgid(engine: Engine, emulator: str) -> None:
+    gw = gateway(engine, emulator)
+    thumb = gw.add_material("thumb", "cover.jpg", COVER)["media_id"]
+    media_id = gw.draft_add([{"title": "群发", "content": "<p>x</p>",
+                              "thumb_media_id": thumb}])["media_id"]
+    follower_writes(emulator)
+    first = gw.sendall(media_id, "outbox-42")
+    with pytest.raises(DuplicateClientMsgId) as again:
+        gw.sendall(media_id, "outbox-42")
+    assert again.value.errcode == 45065
+    assert len([m for m in control(emulator, "inbox/o_fan") if m["kind"] == "mass"]) == 1
+    assert first["msg_id"]
+
+
+def test_comments_always_pass_index_and_count(engine: Engine, emulator: str) -> None:
+    gw = gateway(engine, emulator)
+    with pytest.raises(WeChatError):  # no such article yet
+        gw.comment_list("1", 0, 0, 49)
+    listed = [c for c in control(emulator, "calls") if c["path"] == "/cgi-bin/comment/list"]
+    assert listed and listed[0]["body"]["index"] == 0 and listed[0]["body"]["count"] == 49

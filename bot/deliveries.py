@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from bot.sender import Delivery, Handler, Outcome
-from bot.wechat_errors import OutsideReplyWindow, SendLimitExceeded
+from bot.wechat_errors import DuplicateClientMsgId, OutsideReplyWindow, SendLimitExceeded
 from handlers import texts
 from storage import followers, outbox, platform
 from storage.models import TicketNote
@@ -103,6 +103,17 @@ def preview(d: Delivery) -> Outcome:
     return Outcome("sent")
 
 
+def sendall(d: Delivery) -> Outcome:
+    """Mass send to every follower. The row's idempotency key is the clientmsgid, so
+    WeChat itself refuses a second send of the same row (45065), even after a crash."""
+    media_id = _sync(d)
+    try:
+        d.call_once(lambda: d.gateway.sendall(media_id, d.row.idempotency_key[:64]))
+    except DuplicateClientMsgId:
+        log.info("outbox %s: mass send already done (clientmsgid)", d.row.id)
+    return Outcome("sent")
+
+
 def _store_ids(d: Delivery, **ids: Any) -> Any:
     item_id = int(d.row.payload["item_id"])
     return lambda conn: platform.set_item_ids(conn, item_id, **ids)
@@ -154,4 +165,5 @@ def handlers(template_id: str = "") -> dict[str, Handler]:
         "submit_publish": submit_publish,
         "delete_published": delete_published,
         "preview": preview,
+        "sendall": sendall,
     }

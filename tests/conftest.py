@@ -133,6 +133,15 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.create()
 
 
+@pytest.fixture(params=ENGINES)
+def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh, empty database, for tests that run `wxops` as a process."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cli.db'}"
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.create()
+
+
 def _engine_of(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     if callspec is None:

@@ -20,13 +20,6 @@ def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[s
                           text=True, timeout=60, check=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cli.db'}"
-    return str(request.getfixturevalue("pg_server").create())
-
-
 def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
     env = {"WXOPS_DATABASE_URL": engine_url}
     assert run(["db", "upgrade"], tmp_path, **env).returncode == 0

@@ -164,3 +164,36 @@ def test_comments_always_pass_index_and_count(engine: Engine, emulator: str) -> 
         gw.comment_list("1", 0, 0, 49)
     listed = [c for c in control(emulator, "calls") if c["path"] == "/cgi-bin/comment/list"]
     assert listed and listed[0]["body"]["index"] == 0 and listed[0]["body"]["count"] == 49
+
+
+def test_a_resent_mass_send_row_reaches_followers_once(engine: Engine, emulator: str) -> None:
+    """A worker died after sendall; the row was resent: clientmsgid stops the second send."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from bot.deliveries import handlers
+    from bot.sender import Sender
+    from storage import outbox
+    from storage import staff as staff_store
+    from storage.models import OutboxMessage
+    from storage.uow import SqlUnitOfWork
+    from workflow.model import ContentItem
+    from workflow.roles import Role
+
+    now = datetime.now(UTC)
+    with SqlUnitOfWork(engine) as uow:
+        author = staff_store.add_staff(uow.session, "小李", frozenset({Role.CREATOR}), now)
+        item = uow.items.add(ContentItem(id=0, title="年度报告", author_id=author.id,
+                                         body="<p>感谢一年的支持</p>"))
+        uow.commit()
+    with engine.begin() as conn:
+        outbox.add(conn, "sendall", {"item_id": item.id}, f"sendall:{item.id}:v1", now)
+    follower_writes(emulator)
+    sender = Sender(engine, gateway(engine, emulator), handlers(), "w")
+    assert sender.drain() == 1
+    with engine.begin() as conn:  # as if the first attempt's result had been lost
+        conn.execute(update(OutboxMessage).values(status="pending", delivered_at=None))
+    assert sender.drain() == 1
+    masses = [m for m in control(emulator, "inbox/o_fan") if m["kind"] == "mass"]
+    assert len(masses) == 1 and calls_to(emulator, "/cgi-bin/message/mass/sendall") == 2

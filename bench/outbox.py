@@ -1,0 +1,148 @@
+"""Outbox sender throughput against the emulator, against a bare HTTP loop baseline.
+
+Both send the same customer-service messages to the same emulator over real
+sockets; the baseline is a plain ``requests`` loop doing nothing but the call.
+The sender adds what makes sending safe: claiming, window checks, the
+delivery marker, recording the outcome and the follower's send count.
+
+    .venv/bin/python bench/outbox.py [--messages 2000] [--engines sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bot.deliveries import handlers  # noqa: E402
+from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET  # noqa: E402
+from bot.gateway import Gateway  # noqa: E402
+from bot.sender import Sender  # noqa: E402
+from bot.tokens import DatabaseTokens, fetch_stable_token  # noqa: E402
+from storage import followers, migrate, tickets  # noqa: E402
+from storage.db import make_engine  # noqa: E402
+
+PG_ADMIN = os.environ.get("WXOPS_TEST_DATABASE_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PER_PERSON = 5  # the customer-service window allows 5 sends after a message
+
+
+def start_emulator(port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "WXOPS_APP_ID": DEMO_APP_ID,
+           "WXOPS_APP_SECRET": DEMO_APP_SECRET}
+    process = subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()",
+                                "emulator", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
+            return process
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError("emulator did not start")
+
+
+def open_windows(base: str, people: list[str]) -> None:
+    for openid in people:
+        requests.post(f"{base}/_emulator/send", json={"openid": openid, "text": "hi"},
+                      timeout=10)
+
+
+def baseline(base: str, people: list[str], count: int) -> float:
+    token = fetch_stable_token(base, DEMO_APP_ID, DEMO_APP_SECRET, False)[0]
+    session, started = requests.Session(), time.perf_counter()
+    for n in range(count):
+        body = {"touser": people[n // PER_PERSON], "msgtype": "text",
+                "text": {"content": f"baseline {n}"}}
+        assert session.post(f"{base}/cgi-bin/message/custom/send",
+                            params={"access_token": token}, json=body, timeout=10
+                            ).json()["errcode"] == 0
+    return count / (time.perf_counter() - started)
+
+
+def prepare(url: str, people: list[str], count: int) -> None:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        staff_id = conn.execute(text(
+            "INSERT INTO staff (name, roles, active, created_at) VALUES ('bench', 'admin', "
+            "true, :now) RETURNING id"), {"now": now}).scalar_one()
+        for n, openid in enumerate(people):
+            follower = followers.touch(conn, openid, now, "message")
+            ticket = tickets.record_inbound(conn, follower, "text", "hi", None, now).ticket_id
+            for k in range(PER_PERSON):
+                tickets.reply(conn, ticket, staff_id, f"reply {n}.{k}", now)
+    engine.dispose()
+
+
+def measure_sender(base: str, url: str, count: int) -> float:
+    engine = make_engine(url)
+    tokens = DatabaseTokens(engine, DEMO_APP_ID, lambda force: fetch_stable_token(
+        base, DEMO_APP_ID, DEMO_APP_SECRET, force))
+    gateway = Gateway(DEMO_APP_ID, DEMO_APP_SECRET, base, tokens)
+    sender = Sender(engine, gateway, handlers(), "bench")
+    started = time.perf_counter()
+    sent = sender.drain(limit=50, max_batches=10_000)
+    elapsed = time.perf_counter() - started
+    with engine.connect() as conn:
+        done = conn.scalar(text("SELECT count(*) FROM outbox WHERE status = 'sent'"))
+    engine.dispose()
+    assert sent == count and done == count, (sent, done)
+    return count / elapsed
+
+
+def database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'outbox.db'}"
+    name = f"wxops_bench_outbox_{os.getpid()}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    args = parser.parse_args()
+    count = args.messages - args.messages % PER_PERSON
+    with tempfile.TemporaryDirectory() as tmp:
+        results = []
+        for offset, engine_kind in enumerate(args.engines.split(",")):
+            port = 19100 + offset
+            emulator = start_emulator(port)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                people = [f"o_bench_{engine_kind}_{i:05d}" for i in range(count // PER_PERSON)]
+                open_windows(base, people)
+                base_rate = baseline(base, people, count)
+                requests.post(f"{base}/_emulator/reset", json={}, timeout=10)
+                open_windows(base, people)
+                url = database(engine_kind, Path(tmp))
+                prepare(url, people, count)
+                results.append((engine_kind, base_rate, measure_sender(base, url, count)))
+            finally:
+                emulator.terminate()
+                emulator.wait(timeout=10)
+    print(f"\n{'engine':<12}{'bare loop msg/s':>17}{'sender msg/s':>14}{'ratio':>8}")
+    for engine_kind, base_rate, rate in results:
+        print(f"{engine_kind:<12}{base_rate:>17.0f}{rate:>14.0f}{rate / base_rate:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""`wxops outbox` and `wxops queue reply` as a person runs them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import update
+
+from storage import followers, outbox, tickets
+from storage import staff as staff_store
+from storage.db import make_engine
+from storage.models import OutboxMessage
+from storage.uow import SqlUnitOfWork
+from tests.integration.test_cli import run
+from workflow.roles import Role
+
+
+def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None:
+    env = {"WXOPS_DATABASE_URL": engine_url}
+    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
+    engine, now = make_engine(engine_url), datetime.now(UTC)
+    with SqlUnitOfWork(engine) as uow:
+        staff_store.add_staff(uow.session, "admin", frozenset({Role.ADMIN}), now, "o_admin")
+        uow.commit()
+    with engine.begin() as conn:
+        follower = followers.touch(conn, "o_fan", now, "message")
+        tickets.record_inbound(conn, follower, "text", "你好", None, now)
+    replied = run(["queue", "reply", "T1", "您好，已收到", "--as", "admin"], tmp_path, **env)
+    assert replied.returncode == 0 and "T1" in replied.stdout
+    listed = run(["outbox", "list"], tmp_path, **env).stdout
+    assert "待发送 1" in listed and "cs_reply" in listed
+    shown = run(["outbox", "show", "1"], tmp_path, **env).stdout
+    assert "您好，已收到" in shown and "cs_reply:" in shown
+    assert run(["outbox", "retry", "1"], tmp_path, **env).returncode == 1  # not dead yet
+    with engine.begin() as conn:
+        conn.execute(update(OutboxMessage).values(status="dead", last_error="测试失败"))
+    assert "测试失败" in run(["outbox", "dead"], tmp_path, **env).stdout
+    assert run(["outbox", "retry", "1"], tmp_path, **env).returncode == 0
+    with engine.connect() as conn:
+        row = outbox.get(conn, 1)
+    assert row is not None and (row.status, row.attempts) == ("pending", 0)
+    missing = run(["outbox", "show", "99"], tmp_path, **env)
+    assert missing.returncode == 1 and "找不到消息 99" in missing.stderr
+    engine.dispose()

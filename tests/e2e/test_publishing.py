@@ -45,7 +45,7 @@ def test_an_approved_item_is_drafted_published_and_confirmed(stack: Stack) -> No
     eventually(published, seconds=40)
     with engine.connect() as conn:
         row = conn.execute(select(ContentItemRow).where(ContentItemRow.id == item.id)).one()
-        kinds = dict(conn.execute(select(OutboxMessage.kind, OutboxMessage.status)).all())
+        kinds = {k: s for k, s in conn.execute(select(OutboxMessage.kind, OutboxMessage.status))}
     engine.dispose()
     assert row.url and row.url.startswith("http") and row.article_id and row.publish_id
     assert kinds["sync_draft"] == "sent" and kinds["submit_publish"] == "sent"

@@ -53,6 +53,8 @@ class Settings(BaseModel):
     max_clock_skew: int = Field(300, ge=0, le=86400,
                                 description="refuse pushes older than this many seconds; 0: off")
     office_hours: str = Field("", description='e.g. "mon-fri 09:00-18:00"; empty: always')
+    allow_plaintext_commands: bool = Field(
+        False, description="accept staff commands from unencrypted pushes (no AES key)")
     template_id_notify: str = Field("", description="template message id for staff notices "
                                     "outside the 48-hour window (empty: hold them)")
     reply_sla: int = Field(30, ge=1, le=10080,

@@ -67,6 +67,9 @@ class WeChatEndpoint:
                        if s.encoding_aes_key else None)
         self.engine = app.engine
         self.hours = s.hours
+        # With an EncodingAESKey, only safe-mode (authenticated) bodies may change
+        # things; without one, a deployment must opt in explicitly (WECHAT.md).
+        self.plaintext_commands = s.allow_plaintext_commands and not s.encoding_aes_key
         self.complaint_words = s.complaint_word_list
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -160,6 +163,8 @@ class WeChatEndpoint:
             conn=conn, now=now, tz=self.settings.tz, hours=self.hours,
             complaint_words=self.complaint_words, inbound_id=inbound_id,
             joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
+            plaintext_commands=self.plaintext_commands,
+            reply_sla_minutes=self.settings.reply_sla,
         )
         try:
             reply: Reply = route(msg)(ctx, msg)

@@ -22,6 +22,7 @@ def create_app(app: App) -> WsgiApp:
     from bot.endpoint import WeChatEndpoint
 
     endpoint = WeChatEndpoint(app)
+    _warn_about_trust(app)
     wechat_path = app.settings.wechat_path
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -33,6 +34,20 @@ def create_app(app: App) -> WsgiApp:
         return _respond(start_response, "404 Not Found", b"not found\n")
 
     return application
+
+
+def _warn_about_trust(app: App) -> None:
+    s = app.settings
+    if s.allow_plaintext_commands and not s.encoding_aes_key:
+        log.warning("WXOPS_ALLOW_PLAINTEXT_COMMANDS=1: staff commands are accepted from "
+                    "unencrypted pushes, whose bodies the signature does not cover. "
+                    "Configure an EncodingAESKey (safe mode) instead.")
+    elif s.allow_plaintext_commands:
+        log.warning("WXOPS_ALLOW_PLAINTEXT_COMMANDS is ignored: an EncodingAESKey is set, "
+                    "so commands are accepted only from safe-mode pushes")
+    elif not s.encoding_aes_key:
+        log.warning("no EncodingAESKey: staff commands that change something are refused "
+                    "(set one, or WXOPS_ALLOW_PLAINTEXT_COMMANDS=1)")
 
 
 def _healthz(app: App, start_response: StartResponse) -> Iterable[bytes]:

@@ -11,20 +11,22 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import select
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from bot import deliveries, sender
 from bot.gateway import Gateway
 from bot.leader import LeaderLock
 from bot.tokens import DatabaseTokens, RedisTokens, TokenSource, fetch_stable_token
 from bot.wiring import App
-from storage import inbound, outbox
+from storage import inbound, outbox, tickets
 from storage.db import write_lock
 from storage.models import ContentItemRow
+from storage.repositories import SqlStaffDirectory
 from workflow import usecases
 from workflow.errors import WorkflowError
 from workflow.model import Context
-from workflow.roles import SYSTEM_ACTOR
+from workflow.roles import SYSTEM_ACTOR, Role
 from workflow.states import Event, State
 
 log = logging.getLogger("wxops.worker")
@@ -113,6 +115,28 @@ class Jobs:
                       extra=extra)
         usecases.record_publish_result(self.app.uow(), publish_id, status == 0, ctx)
 
+    def reply_sla(self) -> None:
+        """Tickets waiting longer than WXOPS_REPLY_SLA: tell the holder, or the admins."""
+        if not self.leader.try_acquire():
+            return
+        now = utcnow()
+        limit = now - timedelta(minutes=self.app.settings.reply_sla)
+        with write_lock(self.app.engine), self.app.engine.begin() as conn:
+            for ticket in tickets.waiting_since_before(conn, limit):
+                minutes = int((now - ticket.waiting_since).total_seconds() // 60)
+                for staff_id in self._holders(conn, ticket.assignee_id):
+                    outbox.add(conn, "notify", {"staff_id": staff_id, "template": "ticket_waiting",
+                               "context": {"ticket_id": ticket.id, "minutes": minutes,
+                                           "summary": ticket.summary}},
+                               f"sla:{ticket.id}:{ticket.waiting_since.isoformat()}:{staff_id}",
+                               now)
+
+    @staticmethod
+    def _holders(conn: Connection, assignee_id: int | None) -> list[int]:
+        if assignee_id is not None:
+            return [assignee_id]
+        return [a.id for a in SqlStaffDirectory(Session(bind=conn)).with_role(Role.ADMIN)]
+
     def prune(self) -> None:
         if not self.leader.try_acquire():
             return
@@ -129,9 +153,10 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     recover_every = max(1, min(60, app.settings.outbox_lease_seconds // 2))
     scheduler.add_job(jobs.recover, "interval", seconds=recover_every, id="recover",
                       coalesce=True)
-    scheduler.add_job(jobs.due_publishes, "interval", seconds=15, id="due", coalesce=True)
+    scheduler.add_job(jobs.due_publishes, "interval", seconds=5, id="due", coalesce=True)
     scheduler.add_job(jobs.poll_publishing, "interval", seconds=60, id="poll", coalesce=True)
     scheduler.add_job(jobs.prune, "interval", hours=1, id="prune", coalesce=True)
+    scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     log.info("worker %s started", jobs.sender.worker)
     jobs.recover()
     try:

@@ -52,6 +52,8 @@ class HandlerContext:
     complaint_words: tuple[str, ...]
     inbound_id: int
     joined_uow: Callable[[], UnitOfWork]
+    plaintext_commands: bool = False  # staff commands accepted from unauthenticated bodies
+    reply_sla_minutes: int = 30
 
     @property
     def local_now(self) -> datetime:

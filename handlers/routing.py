@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import follower, platform
+from handlers import follower, platform, staff_channel
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 
 Handler = Callable[[HandlerContext, Inbound], Reply]
 
 MESSAGE_ROUTES: dict[str, Handler] = {
-    "text": follower.on_text,
+    "text": staff_channel.on_text,
     "voice": follower.on_voice,
     "image": follower.on_media,
     "video": follower.on_media,

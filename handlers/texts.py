@@ -28,7 +28,7 @@ _shipped = Environment(loader=PackageLoader("handlers", "templates"), autoescape
 _sandbox = SandboxedEnvironment(autoescape=False)
 
 
-def render(name: str, conn: Connection | Session | None = None, **context: Any) -> str:
+def render(name: str, conn: Connection | Session | None = None, /, **context: Any) -> str:
     """Render a shipped template, or the admin's version of it when there is one."""
     override = _override(conn, name) if conn is not None and name in EDITABLE else None
     template = _compiled(override) if override else _shipped.get_template(f"{name}.j2")

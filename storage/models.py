@@ -288,6 +288,33 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class Confirmation(Base):
+    """A pending dangerous action: done only when the same person sends 确认 CODE
+    in time, and only if the subject has not changed since (same version)."""
+
+    __tablename__ = "confirmations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    subject_version: Mapped[int] = mapped_column(Integer)
+    command: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class CannedReply(Base):
+    """Saved answers staff use with ``回 T5 #地址``."""
+
+    __tablename__ = "canned_replies"
+    shortcut: Mapped[str] = mapped_column(String(32), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime]
+
+
 class AccessToken(Base):
     """The shared access token (when Redis is not configured)."""
 

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from storage.models import Staff, StaffInvite
+from storage.raw import Raw
 from storage.repositories import format_roles, parse_roles
 from workflow.errors import InvalidInput
-from workflow.roles import STAFF_ROLES, Role
+from workflow.roles import STAFF_ROLES, Actor, Role
 
 # No 0/O, 1/I/L: codes are read off one screen and typed on a phone.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -116,3 +117,12 @@ def redeem_invite(session: Session, code: str, openid: str, now: datetime,
                        openid=openid)
     invite.used_at, invite.used_by = now, member.id
     return member
+
+
+_ACTOR = "SELECT id, name, roles FROM staff WHERE openid = :openid AND active = :active"
+
+
+def actor_by_openid(conn: Connection, openid: str) -> Actor | None:
+    """The active staff member behind a WeChat openid (runs on every push)."""
+    row = Raw.of(conn).one(_ACTOR, {"openid": openid, "active": True})
+    return Actor(int(row[0]), str(row[1]), parse_roles(str(row[2]))) if row else None

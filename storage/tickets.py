@@ -175,3 +175,21 @@ def reply(conn: Connection, ticket_id: int, staff_id: int, text: str, now: datet
                         recipient=found.openid)
     assert row_id is not None
     return row_id
+
+
+@dataclass(frozen=True)
+class Waiting:
+    id: int
+    assignee_id: int | None
+    summary: str
+    waiting_since: datetime
+
+
+def waiting_since_before(conn: Connection, limit: datetime) -> list[Waiting]:
+    """Open tickets whose follower has waited since before ``limit``."""
+    rows = conn.execute(
+        select(ReplyTicket.id, ReplyTicket.assignee_id, ReplyTicket.summary,
+               ReplyTicket.waiting_since)
+        .where(ReplyTicket.status == "open", ReplyTicket.waiting_since < limit)
+        .order_by(ReplyTicket.waiting_since))
+    return [Waiting(r.id, r.assignee_id, r.summary, r.waiting_since) for r in rows]

@@ -1,0 +1,1 @@
+"""The staff command channel: grammar, the routing table, and the handlers."""

@@ -1,0 +1,122 @@
+"""Content commands: plan, list, show, review, schedule, publish, re-check, preview."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.commands.context import CommandContext, Result, say
+from handlers.commands.grammar import Command, CommandError
+from handlers.when import WhenError, format_when, parse_when
+from storage import confirmations, outbox
+from workflow import policy, usecases
+from workflow.errors import ItemNotFound
+from workflow.model import ContentItem
+from workflow.states import Event, State
+
+LIST_LIMIT = 15
+Handler = Callable[[CommandContext, Command], Result]
+
+
+def plan(ctx: CommandContext, cmd: Command) -> Result:
+    item = usecases.plan(ctx.uow(), ctx.actor.id, str(cmd.args["title"]), ctx.workflow())
+    return say("planned", item=item)
+
+
+def items(ctx: CommandContext, cmd: Command) -> Result:
+    state = State(cmd.args["state"]) if cmd.args.get("state") else None
+    with ctx.uow() as uow:
+        found = list(uow.items.list(state, LIST_LIMIT))
+    return say("items", items=found, state=state)
+
+
+def show(ctx: CommandContext, cmd: Command) -> Result:
+    item_id = int(cmd.args["item"])
+    with ctx.uow() as uow:
+        item = _item(uow.items.get(item_id), item_id)
+        reviews = list(uow.reviews.for_item(item_id))
+        history = list(uow.audit.history(item_id))[-5:]
+        author = uow.staff.actor(item.author_id)
+    return say("show", item=item, author=author.name if author else item.author_id,
+               first=sorted(policy.first_approvers(item, reviews)),
+               final=sorted(policy.final_approvers(item, reviews)),
+               history=history, next=policy.allowed_events(ctx.actor, item, reviews),
+               local=lambda dt: format_when(dt.astimezone(ctx.tz), ctx.local_now))
+
+
+def _item(item: ContentItem | None, item_id: int) -> ContentItem:
+    if item is None:
+        raise ItemNotFound(item_id)
+    return item
+
+
+def transition(event: Event, comment_arg: str | None = None) -> Handler:
+    """A command that fires one workflow event on the item in its first argument."""
+    def handler(ctx: CommandContext, cmd: Command) -> Result:
+        comment = str(cmd.args.get(comment_arg) or "") if comment_arg else ""
+        decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]), event,
+                                ctx.workflow(comment))
+        return say("moved", item=decision.item, before=decision.before.state, event=event,
+                   comment=comment)
+    handler.__name__ = event.value
+    return handler
+
+
+def schedule(ctx: CommandContext, cmd: Command) -> Result:
+    try:
+        when = parse_when(str(cmd.args["when"]), ctx.local_now)
+    except WhenError as exc:
+        raise CommandError(str(exc)) from None
+    decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]), Event.SCHEDULE,
+                            ctx.workflow(when=when))
+    return say("scheduled", item=decision.item, when=format_when(when, ctx.local_now))
+
+
+def ask_to_confirm(event: Event) -> Handler:
+    """Publish and withdraw: check the move is allowed now, then ask for 确认 CODE."""
+    def handler(ctx: CommandContext, cmd: Command) -> Result:
+        return _ask(ctx, event, int(cmd.args["item"]))
+    handler.__name__ = f"confirm_{event.value}"
+    return handler
+
+
+def _ask(ctx: CommandContext, event: Event, item_id: int) -> Result:
+    with ctx.uow() as uow:
+        item = _item(uow.items.get(item_id), item_id)
+        policy.can(ctx.actor, event, item, uow.reviews.for_item(item_id))
+    code = confirmations.create(ctx.conn, ctx.actor.id, event.value, item.id, item.version,
+                                ctx.text, ctx.now)
+    return say("confirm", item=item, event=event, code=code)
+
+
+def recheck(ctx: CommandContext, cmd: Command) -> Result:
+    verdict, item_id = str(cmd.args["verdict"]), int(cmd.args["item"])
+    if verdict == "delete":
+        return _ask(ctx, Event.WITHDRAW, item_id)
+    event = Event.RECHECK_OK if verdict == "ok" else Event.FLAG_OUTDATED
+    decision = usecases.act(ctx.uow(), ctx.actor.id, item_id, event,
+                            ctx.workflow(str(cmd.args.get("note") or "")))
+    return say("moved", item=decision.item, before=decision.before.state, event=event,
+               comment=str(cmd.args.get("note") or ""))
+
+
+def perform_item(ctx: CommandContext, pending: confirmations.Pending) -> Result:
+    """Publish or withdraw, confirmed: only if the item is still the version asked about."""
+    event = Event(pending.action)
+    with ctx.uow() as uow:
+        item = _item(uow.items.get(pending.subject_id), pending.subject_id)
+    if item.version != pending.subject_version:
+        raise CommandError(f"稿件 {item.id} 在你发起操作后已经变化（当前状态 {item.state.label}），"
+                           "确认码作废。请查看后重新发起。")
+    decision = usecases.act(ctx.uow(), ctx.actor.id, item.id, event, ctx.workflow())
+    return say("moved", item=decision.item, before=decision.before.state, event=event,
+               comment="")
+
+
+def preview(ctx: CommandContext, cmd: Command) -> Result:
+    """Send the item's WeChat preview to the requester's phone (through the outbox)."""
+    item_id = int(cmd.args["item"])
+    with ctx.uow() as uow:
+        item = _item(uow.items.get(item_id), item_id)
+    key = f"preview:{item.id}:v{item.version}:{ctx.actor.id}:{int(ctx.now.timestamp())}"
+    outbox.add(ctx.conn, "preview", {"item_id": item.id, "openid": ctx.openid}, key, ctx.now)
+    return say("preview", item=item)

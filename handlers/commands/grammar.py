@@ -1,0 +1,180 @@
+"""Command grammar: text -> Command, or a CommandError with a hint. Pure.
+
+"Does it apply?" is kept apart from "do it": parsing knows the table's words
+and argument kinds, nothing about the database. Chinese words come first,
+English aliases after; several words make one command (``成员 邀请``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from workflow.roles import Role
+
+ArgKind = Literal["item", "ticket", "int", "word", "rest", "choice", "code"]
+
+ARG_LABELS: dict[str, str] = {"item": "稿件编号", "ticket": "工单编号", "int": "编号",
+                              "word": "词", "rest": "内容", "choice": "选项", "code": "代码"}
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    kind: ArgKind
+    label: str = ""
+    required: bool = True
+    choices: dict[str, str] = field(default_factory=dict)  # accepted word -> canonical value
+
+    def usage(self) -> str:
+        shown = self.label or ARG_LABELS[self.kind]
+        if self.kind == "choice" and len(set(self.choices.values())) <= 4:
+            chinese = [w for w in self.choices if not w.isascii()]
+            shown = "|".join(chinese or self.choices)
+        return shown if self.required else f"[{shown}]"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One command: its words, arguments, who may use it, and its handler."""
+
+    name: str
+    words: tuple[str, ...]
+    args: tuple[Arg, ...]
+    handler: Callable[..., Any]
+    summary: str
+    example: str
+    roles: frozenset[Role] = frozenset()  # empty: every staff member
+    changes: bool = True  # changes something: needs an authenticated message
+    confirm: bool = False  # asks for 确认 CODE before acting
+
+    @property
+    def usage(self) -> str:
+        return " ".join([self.words[0], *(a.usage() for a in self.args)])
+
+    def allowed_for(self, roles: frozenset[Role]) -> bool:
+        return not self.roles or Role.ADMIN in roles or bool(self.roles & roles)
+
+
+@dataclass(frozen=True)
+class Command:
+    spec: Spec
+    args: dict[str, Any]
+    text: str
+
+
+class CommandError(Exception):
+    """A message the staff member sees instead of the command running."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalise(text: str) -> str:
+    """Full-width letters, digits and spaces as ASCII; runs of spaces as one."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def _tokens(text: str) -> tuple[list[str], list[str]]:
+    """The words as typed, and the same words normalised for matching.
+
+    Only words used for matching and numbers are normalised: free text (a reply
+    to a follower, a reason) keeps its full-width punctuation.
+    """
+    typed = re.sub(r"\s+", " ", text).strip().split(" ") if text.strip() else []
+    return typed, [unicodedata.normalize("NFKC", t) for t in typed]
+
+
+def match(text: str, table: Sequence[Spec]) -> tuple[Spec, int, int] | None:
+    """The command whose words start the text (longest first): the spec, how many
+    whole words it took, and how many characters of the next word (glued 通过12)."""
+    lowered = [t.lower() for t in _tokens(text)[1]]
+    for word, spec in sorted(((w, s) for s in table for w in s.words), key=lambda p: -len(p[0])):
+        parts = word.lower().split(" ")
+        if lowered[:len(parts)] == parts:
+            return spec, len(parts), 0
+        if len(parts) == 1 and lowered and _glued(lowered[0], parts[0]):
+            return spec, 0, len(parts[0])
+    return None
+
+
+def _glued(token: str, word: str) -> bool:
+    return not word.isascii() and token.startswith(word) and len(token) > len(word) and \
+        (token[len(word)].isdigit() or token[len(word)] in "tT#")
+
+
+def parse(text: str, table: Sequence[Spec]) -> Command:
+    typed, norm = _tokens(text)
+    found = match(text, table)
+    if found is None:
+        raise CommandError(unknown_hint(" ".join(norm), table))
+    spec, words, glued = found
+    if glued:
+        typed = [typed[0][glued:], *typed[1:]]
+        norm = [norm[0][glued:], *norm[1:]]
+    values = parse_args(spec, typed[words:], norm[words:])
+    return Command(spec, values, " ".join(_tokens(text)[0]))
+
+
+def parse_args(spec: Spec, typed: list[str], norm: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for position, arg in enumerate(spec.args):
+        if arg.kind == "rest":
+            text = " ".join(typed[position:]).strip()
+            if arg.required and not text:
+                raise CommandError(_usage_hint(spec, f"缺少{arg.label or '内容'}"))
+            values[arg.name] = text
+            return values
+        if position >= len(norm):
+            if arg.required:
+                raise CommandError(_usage_hint(spec, f"缺少{arg.label or ARG_LABELS[arg.kind]}"))
+            values[arg.name] = None
+            continue
+        values[arg.name] = _convert(spec, arg, norm[position])
+    if len(norm) > len(spec.args):
+        raise CommandError(_usage_hint(spec, f"多余的内容“{' '.join(typed[len(spec.args):])}”"))
+    return values
+
+
+def _convert(spec: Spec, arg: Arg, token: str) -> Any:
+    if arg.kind in ("item", "int"):
+        digits = token.lstrip("#")
+        if not digits.isdigit() or len(digits) > 9:
+            label = arg.label or ARG_LABELS[arg.kind]
+            raise CommandError(_usage_hint(spec, f"“{token}”不是{label}"))
+        return int(digits)
+    if arg.kind == "ticket":
+        digits = token.upper().removeprefix("T")
+        if not digits.isdigit() or len(digits) > 9:
+            raise CommandError(_usage_hint(spec, f"“{token}”不是工单编号（例如 T5）"))
+        return int(digits)
+    if arg.kind == "choice":
+        value = arg.choices.get(token) or arg.choices.get(token.lower())
+        if value is None:
+            raise CommandError(_usage_hint(spec, f"“{token}”不是可选项"))
+        return value
+    if arg.kind == "code":
+        return token.upper()
+    return token
+
+
+def _usage_hint(spec: Spec, problem: str) -> str:
+    return f"{problem}。用法：{spec.usage}\n例如：{spec.example}"
+
+
+def unknown_hint(text: str, table: Sequence[Spec]) -> str:
+    """The closest command and its usage: never silence."""
+    first = text.split(" ", 1)[0][:12]
+    words = {w: s for s in table for w in s.words}
+    close = difflib.get_close_matches(first.lower(), [w.lower() for w in words], n=1,
+                                      cutoff=0.4)
+    if not close:
+        return f"没有“{first}”这个命令。发送「帮助」查看你可以用的命令。"
+    spec = next(s for w, s in words.items() if w.lower() == close[0])
+    return f"没有“{first}”这个命令，你是想用「{spec.words[0]}」吗？\n用法：{spec.usage}\n" \
+           f"例如：{spec.example}"

@@ -1,0 +1,185 @@
+"""Reply-queue commands: 队列, 工单 T5, 接, 回, 结, 缓, 备注, and the saved replies (快捷).
+
+Refusals are short CommandErrors; every answer is a template under cmd/. Each
+change writes an audit row with the reply the staff member got.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from handlers.commands.context import CommandContext, Result, say
+from handlers.commands.grammar import Command, CommandError
+from handlers.when import WhenError, format_when, parse_duration
+from storage import followers, queue_ops, tickets
+from storage.queue_ops import TicketState
+
+QUEUE_LIMIT = 15
+HISTORY_LIMIT = 10  # messages shown by 工单 T5: a passive reply must stay short
+NOTE_LIMIT = 1000
+CANNED_CODE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]{1,16}")
+CANNED_ADD = ("添加", "add")
+CANNED_REMOVE = ("删除", "remove", "delete")
+RESOLUTIONS = {"resolved": "已解决", "unreachable": "粉丝已取消关注"}
+
+
+def show_queue(ctx: CommandContext, cmd: Command) -> Result:
+    view = queue_ops.open_queue(ctx.conn, ctx.now, QUEUE_LIMIT)
+    rows = [{"t": t, "status": t.current_status(ctx.now), "minutes": _minutes(t, ctx.now)}
+            for t in view.tickets]
+    return say("queue", rows=rows, total=view.total, snoozed=view.snoozed)
+
+
+def _minutes(ticket: TicketState, now: datetime) -> int | None:
+    if ticket.waiting_since is None:
+        return None
+    return max(0, int((now - ticket.waiting_since).total_seconds() // 60))
+
+
+def show_ticket(ctx: CommandContext, cmd: Command) -> Result:
+    ticket = _ticket(ctx, cmd)
+    history = queue_ops.messages(ctx.conn, ticket.id)
+    return say("ticket", t=ticket, status=ticket.current_status(ctx.now),
+               messages=history[-HISTORY_LIMIT:],
+               earlier=max(0, len(history) - HISTORY_LIMIT),
+               notes=queue_ops.notes(ctx.conn, ticket.id),
+               minutes=_minutes(ticket, ctx.now), local=_local(ctx))
+
+
+def claim(ctx: CommandContext, cmd: Command) -> Result:
+    ticket = _ticket(ctx, cmd)
+    if ticket.closed:
+        raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不用认领了")
+    if queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id):
+        return _audited(ctx, ticket, "claim", say("ticket_claimed", t=ticket, again=False))
+    holder = queue_ops.find_ticket(ctx.conn, ticket.id)  # after the winner's commit
+    assert holder is not None  # tickets are never deleted
+    if holder.assignee_id == ctx.actor.id:
+        return say("ticket_claimed", t=holder, again=True)
+    if holder.closed:
+        raise CommandError(f"T{ticket.id} 刚刚已结束（{_resolution(holder)}）")
+    raise CommandError(f"T{ticket.id} 已由 {holder.assignee} 认领")
+
+
+def reply(ctx: CommandContext, cmd: Command) -> Result:
+    ticket = _ticket(ctx, cmd)
+    if ticket.closed:
+        raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不能再回复；"
+                           "粉丝再发消息会开新工单")
+    text = _expand(ctx, str(cmd.args["text"]))
+    window = followers.service_window(ctx.conn, ticket.openid, ctx.now)
+    if not window.open:
+        raise CommandError(f"T{ticket.id} 现在无法回复：{window.reason}。回复没有发出。")
+    if len(text) > tickets.REPLY_LIMIT:
+        raise CommandError(f"回复不能超过 {tickets.REPLY_LIMIT} 字（现在 {len(text)} 字）")
+    # Claim through the guarded UPDATE first: storage's reply keeps whatever
+    # assignee it read, which a claim committed in between would lose.
+    claimed = ticket.assignee_id is None and queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id)
+    tickets.reply(ctx.conn, ticket.id, ctx.actor.id, text, ctx.now)
+    result = say("ticket_replied", t=ticket, text=text, claimed=claimed,
+                 mine=claimed or ticket.assignee_id == ctx.actor.id)
+    return _audited(ctx, ticket, "reply", result, comment=text)
+
+
+def _expand(ctx: CommandContext, text: str) -> str:
+    """``#地址 …``: the saved reply 地址 in place of its code."""
+    if not text.startswith("#"):
+        return text
+    code, _, rest = text[1:].partition(" ")
+    body = queue_ops.canned_body(ctx.conn, code.upper())
+    if body is None:
+        saved = queue_ops.canned_replies(ctx.conn)
+        known = "、".join(f"#{c.shortcut}" for c in saved) or "（还没有保存任何快捷回复）"
+        raise CommandError(f"没有快捷回复“#{code}”。可用的：{known}")
+    return f"{body} {rest}".strip()
+
+
+def close(ctx: CommandContext, cmd: Command) -> Result:
+    ticket = _ticket(ctx, cmd)
+    if not queue_ops.resolve(ctx.conn, ticket.id, ctx.actor.id, ctx.now):
+        raise CommandError(f"T{ticket.id} 已经结束了（{_resolution(ticket)}）")
+    return _audited(ctx, ticket, "close", say("ticket_closed", t=ticket))
+
+
+def snooze(ctx: CommandContext, cmd: Command) -> Result:
+    ticket = _ticket(ctx, cmd)
+    try:
+        until = ctx.now + parse_duration(str(cmd.args["duration"]))
+    except WhenError as exc:
+        raise CommandError(str(exc)) from None
+    if not queue_ops.snooze(ctx.conn, ticket.id, until):
+        raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不用暂缓")
+    result = say("ticket_snoozed", t=ticket, until=format_when(until, ctx.local_now))
+    return _audited(ctx, ticket, "snooze", result, comment=str(cmd.args["duration"]))
+
+
+def note(ctx: CommandContext, cmd: Command) -> Result:
+    ticket = _ticket(ctx, cmd)
+    text = str(cmd.args["text"]).strip()
+    if len(text) > NOTE_LIMIT:
+        raise CommandError(f"备注不能超过 {NOTE_LIMIT} 字")
+    queue_ops.add_note(ctx.conn, ticket.id, ctx.actor.id, text, ctx.now)
+    return _audited(ctx, ticket, "note", say("ticket_noted", t=ticket, text=text), text)
+
+
+def canned(ctx: CommandContext, cmd: Command) -> Result:
+    """快捷 | 快捷 添加 CODE 内容 | 快捷 删除 CODE."""
+    words = str(cmd.args.get("rest") or "").split(" ", 2)
+    action = words[0].lower()
+    if not action:
+        return say("canned", replies=queue_ops.canned_replies(ctx.conn))
+    if action in CANNED_ADD:
+        return _save_canned(ctx, _canned_code(words), words[2].strip() if len(words) > 2 else "")
+    if action in CANNED_REMOVE and len(words) == 2:
+        return _remove_canned(ctx, _canned_code(words))
+    raise CommandError("用法：快捷｜快捷 添加 代码 内容｜快捷 删除 代码\n"
+                       "例如：快捷 添加 地址 社区中心在幸福路 8 号")
+
+
+def _canned_code(words: list[str]) -> str:
+    code = words[1].removeprefix("#") if len(words) > 1 else ""
+    if not CANNED_CODE.fullmatch(code):
+        raise CommandError("快捷代码是 1–16 个字母、数字或汉字，不含空格，例如：地址")
+    return code.upper()
+
+
+def _save_canned(ctx: CommandContext, code: str, body: str) -> Result:
+    if not body or len(body) > tickets.REPLY_LIMIT:
+        raise CommandError(f"快捷回复的内容不能为空，且不超过 {tickets.REPLY_LIMIT} 字")
+    created = queue_ops.save_canned(ctx.conn, code, body, ctx.actor.id, ctx.now)
+    result = say("canned_saved", code=code, body=body, created=created)
+    ctx.audit(f"canned:{code}", "canned_add" if created else "canned_edit", result.render(), body)
+    return result
+
+
+def _remove_canned(ctx: CommandContext, code: str) -> Result:
+    if not queue_ops.delete_canned(ctx.conn, code):
+        known = "、".join(c.shortcut for c in queue_ops.canned_replies(ctx.conn)) or "（无）"
+        raise CommandError(f"没有快捷回复“{code}”。现有：{known}")
+    result = say("canned_removed", code=code)
+    ctx.audit(f"canned:{code}", "canned_remove", result.render())
+    return result
+
+
+def _ticket(ctx: CommandContext, cmd: Command) -> TicketState:
+    ticket_id = int(cmd.args["ticket"])
+    ticket = queue_ops.find_ticket(ctx.conn, ticket_id)
+    if ticket is None:
+        raise CommandError(f"找不到工单 T{ticket_id}")
+    return ticket
+
+
+def _resolution(ticket: TicketState) -> str:
+    return RESOLUTIONS.get(ticket.resolution, ticket.resolution or "已结束")
+
+
+def _audited(ctx: CommandContext, ticket: TicketState, event: str, result: Result,
+             comment: str = "") -> Result:
+    ctx.audit(f"ticket:{ticket.id}", event, result.render(), comment)
+    return result
+
+
+def _local(ctx: CommandContext) -> Callable[[datetime], str]:
+    return lambda at: format_when(at, ctx.local_now)

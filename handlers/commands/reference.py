@@ -1,0 +1,36 @@
+"""The command reference in the README, generated from the routing table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.commands.grammar import Spec
+from workflow.roles import ROLE_LABELS, Role
+
+START, END = "<!-- commands:start -->", "<!-- commands:end -->"
+
+
+def markdown(table: Sequence[Spec]) -> str:
+    lines = [
+        "| 命令 | English | 谁可以用 | 说明 | 例子 |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in table:
+        english = " / ".join(f"`{w}`" for w in spec.words[1:])
+        confirm = spec.confirm and "需确认" not in spec.summary
+        note = spec.summary + ("（需确认）" if confirm else "")
+        lines.append(f"| `{spec.usage}` | {english} | {_roles(spec.roles)} | {note} | "
+                     f"`{spec.example}` |")
+    return "\n".join(lines) + "\n"
+
+
+def _roles(roles: frozenset[Role]) -> str:
+    if not roles:
+        return "所有成员"
+    return "、".join(ROLE_LABELS[r] for r in sorted(roles | {Role.ADMIN}))
+
+
+def replace_section(readme: str, table: Sequence[Spec]) -> str:
+    head, _, rest = readme.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{markdown(table)}{END}{tail}"

@@ -1,0 +1,124 @@
+"""THE routing table of staff commands: words (Chinese first, English aliases),
+arguments, roles, and the handler of each. The README's command reference and
+the 帮助 reply are generated from it."""
+
+from __future__ import annotations
+
+from handlers.commands import confirm, content, me, queue, team
+from handlers.commands.grammar import Arg, Spec
+from workflow.roles import Role
+from workflow.states import STATE_LABELS, Event
+
+CREATOR, REVIEWER, ANALYST, ADMIN = Role.CREATOR, Role.REVIEWER, Role.ANALYST, Role.ADMIN
+ITEM = Arg("item", "item", "稿件编号")
+TICKET = Arg("ticket", "ticket", "工单编号")
+STATES = {label: state.value for state, label in STATE_LABELS.items()} | \
+    {state.value: state.value for state in STATE_LABELS}
+VERDICTS = {"正常": "ok", "ok": "ok", "更新": "update", "update": "update",
+            "删除": "delete", "delete": "delete"}
+ROLE_WORDS = {"创作": "creator", "creator": "creator", "审核": "reviewer", "reviewer": "reviewer",
+              "分析": "analyst", "analyst": "analyst", "管理": "admin", "admin": "admin"}
+
+
+def _spec(name: str, words: tuple[str, ...], args: tuple[Arg, ...], handler: object,
+          summary: str, example: str, roles: frozenset[Role] = frozenset(),
+          changes: bool = True, confirm: bool = False) -> Spec:
+    return Spec(name, words, args, handler, summary, example, roles, changes,  # type: ignore[arg-type]
+                confirm)
+
+
+_R = frozenset
+TABLE: tuple[Spec, ...] = (
+    # Me
+    _spec("help", ("帮助", "help"), (Arg("topic", "rest", "命令", required=False),),
+          me.help_, "列出你可以用的命令；帮助 命令 查看一个命令", "帮助 通过", changes=False),
+    _spec("todo", ("我的", "todo"), (), me.todo, "等你处理的稿件和工单", "我的", changes=False),
+    _spec("stats", ("统计", "stats"), (Arg("days", "word", "天数", required=False),), me.stats,
+          "最近几天（默认 7 天）的阅读、分享、新增关注和待回复工单", "统计 7天", changes=False),
+    _spec("feedback", ("建议", "feedback"), (Arg("text", "rest", "建议内容"),), me.feedback,
+          "对内容流程的建议，季度评估时汇总", "建议 终审通知能不能早一点发"),
+    # Content
+    _spec("items", ("稿件", "items"), (Arg("state", "choice", "状态", False, STATES),),
+          content.items, "按状态列出稿件（最新在前）", "稿件 初审中", changes=False),
+    _spec("show", ("查看", "show"), (ITEM,), content.show,
+          "稿件详情：状态、版本、审核人、记录、你接下来能做什么", "查看 12", changes=False),
+    _spec("plan", ("选题", "plan"), (Arg("title", "rest", "标题"),), content.plan,
+          "新建选题", "选题 冬季助学计划招募志愿者", _R({CREATOR})),
+    _spec("start", ("开始", "start"), (ITEM,), content.transition(Event.START),
+          "开始撰写选题", "开始 12", _R({CREATOR})),
+    _spec("submit", ("提交", "submit"), (ITEM,), content.transition(Event.SUBMIT),
+          "提交审核（修改后也用它重新提交）", "提交 12", _R({CREATOR})),
+    _spec("approve", ("通过", "approve"), (ITEM, Arg("note", "rest", "意见", required=False)),
+          content.transition(Event.APPROVE, "note"), "初审通过", "通过 12 写得很好",
+          _R({REVIEWER})),
+    _spec("reject", ("退回", "reject"), (ITEM, Arg("reason", "rest", "理由")),
+          content.transition(Event.REQUEST_CHANGES, "reason"), "退回修改（必须写理由）",
+          "退回 12 标题太长，请控制在 20 字内", _R({REVIEWER})),
+    _spec("final", ("终审", "final"), (ITEM, Arg("note", "rest", "意见", required=False)),
+          content.transition(Event.FINAL_APPROVE, "note"),
+          "终审通过（敏感稿件需两位不同的终审）", "终审 12", _R({REVIEWER})),
+    _spec("sensitive", ("敏感", "sensitive"), (ITEM,), content.transition(Event.MARK_SENSITIVE),
+          "标记为敏感稿件：需要两位终审", "敏感 12", _R({REVIEWER})),
+    _spec("schedule", ("排期", "schedule"), (ITEM, Arg("when", "rest", "时间")), content.schedule,
+          "定时发布（明天 9:00、周五 20:00、2026-12-01 09:00）", "排期 12 明天 9:00",
+          _R({ADMIN})),
+    _spec("unschedule", ("取消排期", "unschedule"), (ITEM,),
+          content.transition(Event.UNSCHEDULE), "取消定时发布", "取消排期 12", _R({ADMIN})),
+    _spec("publish", ("发布", "publish"), (ITEM,), content.ask_to_confirm(Event.PUBLISH),
+          "立即发布（需确认）", "发布 12", _R({ADMIN}), confirm=True),
+    _spec("retry", ("重试", "retry"), (ITEM,), content.transition(Event.RETRY),
+          "发布失败后重试", "重试 12", _R({ADMIN})),
+    _spec("withdraw", ("撤回", "withdraw"), (ITEM,), content.ask_to_confirm(Event.WITHDRAW),
+          "撤回并删除已发布的文章（需确认）", "撤回 12", _R({ADMIN}), confirm=True),
+    _spec("recheck", ("复查", "recheck"),
+          (ITEM, Arg("verdict", "choice", "结论", True, VERDICTS),
+           Arg("note", "rest", "说明", required=False)), content.recheck,
+          "定期复查已发布文章：正常 / 需要更新 / 删除（删除需确认）", "复查 12 更新 数据已过时",
+          _R({REVIEWER, ANALYST})),
+    _spec("archive", ("归档", "archive"), (ITEM,), content.transition(Event.ARCHIVE),
+          "归档已发布或已撤回的稿件", "归档 12", _R({ADMIN})),
+    _spec("preview", ("预览", "preview"), (ITEM,), content.preview,
+          "把稿件的微信预览发到你的手机", "预览 12", changes=False),
+    _spec("confirm", ("确认", "confirm"), (Arg("code", "code", "确认码"),), confirm.confirm,
+          "确认发布、撤回、删除等操作（5 分钟内）", "确认 K7M2QX"),
+    # Reply queue
+    _spec("queue", ("队列", "queue"), (), queue.show_queue,
+          "待回复的粉丝留言，等待最久的在前", "队列", changes=False),
+    _spec("ticket", ("工单", "ticket"), (TICKET,), queue.show_ticket,
+          "一条工单的全部消息和备注", "工单 T5", changes=False),
+    _spec("claim", ("接", "claim"), (TICKET,), queue.claim, "认领工单", "接 T5"),
+    _spec("reply", ("回", "reply"), (TICKET, Arg("text", "rest", "回复内容")), queue.reply,
+          "回复粉丝（#快捷码 使用保存的回复）", "回 T5 活动在周六上午九点"),
+    _spec("close", ("结", "close"), (TICKET,), queue.close, "结束工单", "结 T5"),
+    _spec("snooze", ("缓", "snooze"), (TICKET, Arg("duration", "rest", "时长")), queue.snooze,
+          "暂缓工单一段时间（2小时、1天）", "缓 T5 2小时"),
+    _spec("note", ("备注", "note"), (TICKET, Arg("text", "rest", "备注内容")), queue.note,
+          "给工单加内部备注（粉丝看不到）", "备注 T5 已电话联系"),
+    _spec("canned", ("快捷", "canned"), (Arg("rest", "rest", "添加 代码 内容|删除 代码",
+                                            required=False),), queue.canned,
+          "列出、添加、删除快捷回复", "快捷 添加 地址 社区中心在幸福路 8 号",
+          _R({ADMIN})),
+    # Team and rules
+    _spec("bind", ("绑定", "bind"), (Arg("code", "code", "邀请码"),), team.bind,
+          "用邀请码加入团队", "绑定 K7M2QX8P"),
+    _spec("staff", ("成员", "staff"), (), team.list_staff, "列出成员和角色", "成员",
+          _R({ADMIN}), changes=False),
+    _spec("invite", ("成员 邀请", "staff invite"),
+          (Arg("role", "choice", "角色", True, ROLE_WORDS), Arg("name", "rest", "名字", False)),
+          team.invite, "生成一次性邀请码", "成员 邀请 审核 王芳", _R({ADMIN})),
+    _spec("role", ("成员 角色", "staff role"),
+          (Arg("member", "int", "成员编号"), Arg("roles", "rest", "角色")), team.set_roles,
+          "修改成员的角色（可多个）", "成员 角色 3 审核 分析", _R({ADMIN})),
+    _spec("remove", ("成员 删除", "staff remove"), (Arg("member", "int", "成员编号"),),
+          team.remove_staff, "移除成员（需确认）", "成员 删除 3", _R({ADMIN}), confirm=True),
+    _spec("rules", ("规则", "rules"), (), team.list_rules, "列出自动回复规则", "规则",
+          _R({ADMIN}), changes=False),
+    _spec("rule_add", ("规则 添加", "rules add"),
+          (Arg("keyword", "word", "关键词"), Arg("reply", "rest", "回复")), team.add_rule,
+          "添加关键词自动回复（完全匹配）", "规则 添加 地址 社区中心在幸福路 8 号", _R({ADMIN})),
+    _spec("rule_test", ("规则 测试", "rules test"), (Arg("text", "rest", "文字"),),
+          team.test_rule, "试一试某句话会命中哪条规则", "规则 测试 活动时间", _R({ADMIN}),
+          changes=False),
+    _spec("rule_remove", ("规则 删除", "rules remove"), (Arg("rule", "int", "规则编号"),),
+          team.remove_rule, "删除规则（需确认）", "规则 删除 4", _R({ADMIN}), confirm=True),
+)

@@ -1,0 +1,39 @@
+"""Text from a registered staff member is a command; everyone else is a follower.
+
+Non-staff who type a command word are simply followers (their text goes to the
+rules and the queue): nothing tells an outsider that staff commands exist. The
+one exception is 绑定 CODE, the way a new member joins.
+"""
+
+from __future__ import annotations
+
+from handlers import follower
+from handlers.commands import dispatch
+from handlers.commands.context import CommandContext
+from handlers.commands.grammar import normalise
+from handlers.inbound import HandlerContext, Inbound
+from handlers.replies import Reply, TextReply
+from storage import followers, staff
+from workflow.roles import Actor
+
+BIND_WORDS = ("绑定", "bind")
+
+
+def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
+    text = msg.text("Content")
+    actor = staff.actor_by_openid(ctx.conn, msg.openid)
+    if actor is None and not _is_bind(text):
+        return follower.on_text(ctx, msg)
+    followers.touch(ctx.conn, msg.openid, ctx.now, "message")  # staff have windows too
+    newcomer = Actor(id=0, name=msg.openid, roles=frozenset())
+    command_ctx = CommandContext(
+        conn=ctx.conn, now=ctx.now, tz=ctx.tz, actor=actor or newcomer, openid=msg.openid,
+        text=text, uow=ctx.joined_uow, reply_sla_minutes=ctx.reply_sla_minutes)
+    trusted = msg.authenticated or ctx.plaintext_commands
+    return TextReply(dispatch.run(command_ctx, trusted))
+
+
+def _is_bind(text: str) -> bool:
+    first = normalise(text).split(" ", 1)[0].lower()
+    return first in BIND_WORDS or any(first.startswith(w) and first[len(w):].isalnum()
+                                      for w in BIND_WORDS[:1])

@@ -1,0 +1,196 @@
+"""Reply-queue operations behind the staff commands: the live queue, one ticket's
+history, claim / resolve / snooze / note, and the saved (canned) replies.
+
+Every change is one conditional UPDATE, so two staff members acting on one
+ticket at once cannot both win: the loser's statement matches no row (on
+PostgreSQL it waits for the winner's commit, then re-checks the condition).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.models import CannedReply, Follower, ReplyTicket, Staff, TicketMessage, TicketNote
+
+RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """A ticket as the commands see it; ``status`` is stored, see ``current_status``."""
+
+    id: int
+    status: str
+    priority: int
+    assignee_id: int | None
+    assignee: str | None
+    openid: str
+    summary: str
+    opened_at: datetime
+    waiting_since: datetime | None
+    snoozed_until: datetime | None
+    resolution: str
+
+    @property
+    def closed(self) -> bool:
+        return self.status == RESOLVED
+
+    def current_status(self, now: datetime) -> str:
+        """A snooze that has run out puts the ticket back in the queue as open."""
+        if self.status == "snoozed" and (self.snoozed_until is None or self.snoozed_until <= now):
+            return "open"
+        return self.status
+
+
+_TICKET = (
+    select(ReplyTicket.id, ReplyTicket.status, ReplyTicket.priority, ReplyTicket.assignee_id,
+           Staff.name, Follower.openid, ReplyTicket.summary, ReplyTicket.opened_at,
+           ReplyTicket.waiting_since, ReplyTicket.snoozed_until, ReplyTicket.resolution)
+    .join(Follower, Follower.id == ReplyTicket.follower_id)
+    .outerjoin(Staff, Staff.id == ReplyTicket.assignee_id)
+)
+
+
+def _state(row: Any) -> TicketState:
+    return TicketState(*row)
+
+
+def find_ticket(conn: Connection, ticket_id: int) -> TicketState | None:
+    row = conn.execute(_TICKET.where(ReplyTicket.id == ticket_id)).first()
+    return _state(row) if row is not None else None
+
+
+def _in_queue(now: datetime) -> ColumnElement[bool]:
+    """Open or answered tickets, and snoozed ones whose snooze has run out."""
+    return or_(ReplyTicket.status.in_(("open", "pending")),
+               and_(ReplyTicket.status == "snoozed",
+                    or_(ReplyTicket.snoozed_until.is_(None), ReplyTicket.snoozed_until <= now)))
+
+
+def _still_snoozed(now: datetime) -> ColumnElement[bool]:
+    return and_(ReplyTicket.status == "snoozed", ReplyTicket.snoozed_until > now)
+
+
+@dataclass(frozen=True)
+class QueueView:
+    tickets: list[TicketState]  # higher priority first, then longest waiting
+    total: int  # in the queue, beyond the ones listed too
+    snoozed: int  # set aside for now, not listed
+
+
+def open_queue(conn: Connection, now: datetime, limit: int) -> QueueView:
+    rows = conn.execute(
+        _TICKET.where(_in_queue(now))
+        .order_by(ReplyTicket.priority.desc(), ReplyTicket.waiting_since.asc().nulls_last(),
+                  ReplyTicket.id)
+        .limit(limit)).all()
+    total = conn.scalar(select(func.count()).select_from(ReplyTicket).where(_in_queue(now)))
+    snoozed = conn.scalar(select(func.count()).select_from(ReplyTicket)
+                          .where(_still_snoozed(now)))
+    return QueueView([_state(r) for r in rows], int(total or 0), int(snoozed or 0))
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    at: datetime
+    direction: str  # in | out
+    kind: str
+    content: str
+    delivery: str  # queued | sent | refused for answers, "" for the follower's
+    staff: str | None
+
+
+@dataclass(frozen=True)
+class NoteLine:
+    at: datetime
+    staff: str
+    content: str
+
+
+def messages(conn: Connection, ticket_id: int) -> list[MessageLine]:
+    rows = conn.execute(
+        select(TicketMessage.created_at, TicketMessage.direction, TicketMessage.kind,
+               TicketMessage.content, TicketMessage.delivery, Staff.name)
+        .outerjoin(Staff, Staff.id == TicketMessage.staff_id)
+        .where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id)).all()
+    return [MessageLine(*r) for r in rows]
+
+
+def notes(conn: Connection, ticket_id: int) -> list[NoteLine]:
+    rows = conn.execute(
+        select(TicketNote.created_at, Staff.name, TicketNote.content)
+        .join(Staff, Staff.id == TicketNote.staff_id)
+        .where(TicketNote.ticket_id == ticket_id).order_by(TicketNote.id)).all()
+    return [NoteLine(*r) for r in rows]
+
+
+def _change(conn: Connection, ticket_id: int, *where: ColumnElement[bool],
+            **values: Any) -> bool:
+    """One conditional UPDATE that bumps the version; True if it matched the ticket."""
+    result = conn.execute(
+        update(ReplyTicket).where(ReplyTicket.id == ticket_id, *where)
+        .values(version=ReplyTicket.version + 1, **values))
+    return bool(result.rowcount)
+
+
+def claim(conn: Connection, ticket_id: int, staff_id: int) -> bool:
+    """Take an unassigned, unresolved ticket. False: it is gone, closed or someone's."""
+    return _change(conn, ticket_id, ReplyTicket.assignee_id.is_(None),
+                   ReplyTicket.status != RESOLVED, assignee_id=staff_id)
+
+
+def resolve(conn: Connection, ticket_id: int, staff_id: int, now: datetime) -> bool:
+    """Close the ticket; whoever closes an unassigned ticket is recorded as its handler."""
+    return _change(conn, ticket_id, ReplyTicket.status != RESOLVED, status=RESOLVED,
+                   resolution="resolved", resolved_at=now, waiting_since=None,
+                   snoozed_until=None,
+                   assignee_id=func.coalesce(ReplyTicket.assignee_id, staff_id))
+
+
+def snooze(conn: Connection, ticket_id: int, until: datetime) -> bool:
+    """Set aside until ``until``; a new message from the follower reopens it sooner."""
+    return _change(conn, ticket_id, ReplyTicket.status != RESOLVED, status="snoozed",
+                   snoozed_until=until)
+
+
+def add_note(conn: Connection, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
+    result = conn.execute(insert(TicketNote).values(
+        ticket_id=ticket_id, staff_id=staff_id, content=text, created_at=now))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+@dataclass(frozen=True)
+class Canned:
+    shortcut: str
+    body: str
+
+
+def canned_replies(conn: Connection) -> list[Canned]:
+    rows = conn.execute(select(CannedReply.shortcut, CannedReply.body)
+                        .order_by(CannedReply.shortcut)).all()
+    return [Canned(*r) for r in rows]
+
+
+def canned_body(conn: Connection, shortcut: str) -> str | None:
+    return conn.scalar(select(CannedReply.body).where(CannedReply.shortcut == shortcut))
+
+
+def save_canned(conn: Connection, shortcut: str, body: str, staff_id: int,
+                now: datetime) -> bool:
+    """Add or overwrite a saved reply; True if it is new."""
+    existed = canned_body(conn, shortcut) is not None
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = {"body": body, "updated_by": staff_id, "updated_at": now}
+    stmt = dialect.insert(CannedReply).values(shortcut=shortcut, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[CannedReply.shortcut], set_=values))
+    return not existed
+
+
+def delete_canned(conn: Connection, shortcut: str) -> bool:
+    result = conn.execute(delete(CannedReply).where(CannedReply.shortcut == shortcut))
+    return bool(result.rowcount)

@@ -1,0 +1,229 @@
+"""Content commands through the real endpoint: signed (safe-mode) XML in, reply out."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import xmltodict
+from sqlalchemy import Engine, select, update
+
+from storage import staff as staff_store
+from storage.models import AuditRow, Confirmation, ContentItemRow, OutboxMessage
+from storage.uow import SqlUnitOfWork
+from tests.harness import wechat as wx
+from tests.integration.conftest import Account, make_account
+from workflow.roles import Role
+from workflow.states import State
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PEOPLE = {
+    "creator": {Role.CREATOR}, "writer2": {Role.CREATOR}, "王芳": {Role.REVIEWER},
+    "陈静": {Role.REVIEWER}, "赵强": {Role.REVIEWER}, "admin": {Role.ADMIN},
+    "analyst": {Role.ANALYST}, "both": {Role.CREATOR, Role.REVIEWER},
+}
+_ids = itertools.count(1)
+
+
+class Team:
+    def __init__(self, account: Account) -> None:
+        self.account = account
+        now = datetime.now(UTC)
+        with SqlUnitOfWork(account.engine) as uow:
+            for name, roles in PEOPLE.items():
+                staff_store.add_staff(uow.session, name, frozenset(roles), now, f"o_{name}")
+            uow.commit()
+
+    def say(self, who: str, text: str, mode: str = "safe") -> str:
+        message = wx.text(text, sender=f"o_{who}", msg_id=next(_ids) + 10**9)
+        reply = self.account.client.push(message, mode)  # type: ignore[arg-type]
+        assert reply.status == 200, reply
+        if reply.text == "success":
+            return ""
+        content: str = xmltodict.parse(reply.text)["xml"]["Content"]
+        return content
+
+    def item(self, item_id: int) -> ContentItemRow:
+        with SqlUnitOfWork(self.account.engine) as uow:
+            row = uow.session.get(ContentItemRow, item_id)
+            assert row is not None
+            uow.session.expunge(row)
+            return row
+
+    def approved(self, title: str = "冬季助学") -> int:
+        """An item through first and final review, as commands."""
+        item_id = int(re.findall(r"选题 (\d+)", self.say("creator", f"选题 {title}"))[0])
+        for who, text in (("creator", f"开始 {item_id}"), ("creator", f"提交 {item_id}"),
+                          ("王芳", f"通过 {item_id}"), ("陈静", f"终审 {item_id}")):
+            self.say(who, text)
+        assert self.item(item_id).state == State.APPROVED.value
+        return item_id
+
+
+@pytest.fixture
+def team(account: Account) -> Team:
+    return Team(account)
+
+
+def code_in(reply: str) -> str:
+    return str(re.findall(r"确认 ([A-Z0-9]{6})", reply)[0])
+
+
+def test_the_review_path_by_chat(team: Team) -> None:
+    assert "已创建选题 1" in team.say("creator", "选题 冬季助学计划招募志愿者")
+    team.say("creator", "开始 1")
+    assert "提交审核" in team.say("creator", "提交 1")
+    assert "初审中 → 终审中" in team.say("王芳", "通过 1 写得很好")
+    assert "终审中 → 待排期" in team.say("陈静", "终审 1")
+    shown = team.say("admin", "查看 1")
+    assert "待排期" in shown and "排期" in shown and "王芳 初审通过：写得很好" in shown
+
+
+@pytest.mark.parametrize(("who", "text", "expected"), [
+    ("王芳", "选题 新选题", "需要内容创作者、管理员权限"),
+    ("creator", "通过 1", "需要审核员、管理员权限"),
+    ("王芳", "退回 1", "缺少理由"),
+    ("王芳", "通过 99", "找不到稿件 99"),
+    ("王芳", "通过 abc", "“abc”不是稿件编号"),
+    ("王芳", "通过", "缺少稿件编号"),
+    ("王芳", "通畅 1", "你是想用「通过」吗"),
+    ("王芳", "终审 1", "当前状态为 初审中，不能终审通过"),
+])
+def test_refusals_say_why(team: Team, who: str, text: str, expected: str) -> None:
+    team.say("creator", "选题 义诊回顾")
+    team.say("creator", "开始 1")
+    team.say("creator", "提交 1")
+    assert expected in team.say(who, text)
+
+
+def test_no_self_review_and_distinct_final_reviewer(team: Team) -> None:
+    team.say("both", "选题 自己的稿件")
+    team.say("both", "开始 1")
+    team.say("both", "提交 1")
+    assert team.say("both", "通过 1") == "你不能审核自己的稿件"
+    team.say("王芳", "通过 1")
+    assert "终审人不能与初审人相同" in team.say("王芳", "终审 1")
+
+
+def test_sensitive_items_need_two_final_approvals(team: Team) -> None:
+    team.say("creator", "选题 敏感话题")
+    team.say("creator", "开始 1")
+    team.say("creator", "提交 1")
+    team.say("王芳", "敏感 1")
+    team.say("王芳", "通过 1")
+    assert "还需要另一位审核员终审" in team.say("陈静", "终审 1")
+    assert "终审中 → 待排期" in team.say("赵强", "终审 1")
+
+
+def test_schedule_in_natural_chinese_and_refuse_the_past(team: Team) -> None:
+    item_id = team.approved()
+    reply = team.say("admin", f"排期 {item_id} 明天 9:00")
+    assert "已排期：明天" in reply
+    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date()
+    scheduled = team.item(item_id).scheduled_at
+    assert scheduled is not None
+    assert scheduled.astimezone(SHANGHAI).date() == tomorrow
+    assert scheduled.astimezone(SHANGHAI).hour == 9
+    team.say("admin", f"取消排期 {item_id}")
+    assert "不能早于现在" in team.say("admin", f"排期 {item_id} 2020-01-01 09:00")
+    assert "明天 9:00" in team.say("admin", f"排期 {item_id} 下个月吧")
+
+
+def test_publish_needs_the_same_person_to_confirm_in_time(team: Team) -> None:
+    item_id = team.approved()
+    code = code_in(team.say("admin", f"发布 {item_id}"))
+    with SqlUnitOfWork(team.account.engine) as uow:  # a second admin
+        staff_store.add_staff(uow.session, "admin2", frozenset({Role.ADMIN}),
+                              datetime.now(UTC), "o_admin2")
+        uow.commit()
+    assert "无效" in team.say("admin2", f"确认 {code}")
+    assert "待排期 → 发布中" in team.say("admin", f"确认 {code.lower()}")
+    assert "无效或已使用" in team.say("admin", f"确认 {code}")
+    kinds = [k for (k,) in _outbox_kinds(team.account.engine)]
+    assert "submit_publish" in kinds
+
+
+def test_a_confirmation_expires_and_goes_stale(team: Team) -> None:
+    item_id = team.approved()
+    expired = code_in(team.say("admin", f"发布 {item_id}"))
+    with team.account.engine.begin() as conn:
+        conn.execute(update(Confirmation).values(
+            expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert "已过期" in team.say("admin", f"确认 {expired}")
+    stale = code_in(team.say("admin", f"发布 {item_id}"))
+    team.say("王芳", f"敏感 {item_id}")  # the item changes meanwhile
+    assert "确认码作废" in team.say("admin", f"确认 {stale}")
+    assert team.item(item_id).state == State.FINAL_REVIEW.value
+
+
+def test_plaintext_commands_are_refused_when_safe_mode_is_configured(team: Team) -> None:
+    team.say("creator", "选题 明文测试")
+    assert "安全模式" in team.say("creator", "开始 1", mode="plain")
+    assert "《明文测试》" in team.say("creator", "查看 1", mode="plain")  # reading is fine
+    assert team.item(1).state == State.PLANNED.value
+
+
+def test_a_deployment_without_encryption_must_opt_in(engine: Engine) -> None:
+    no_key = {"WXOPS_ENCODING_AES_KEY": "", "WXOPS_ENCODING_AES_KEY_PREVIOUS": ""}
+    team = Team(make_account(engine, **no_key))
+    assert "安全模式" in team.say("creator", "选题 无加密", mode="plain")
+    opted_in = make_account(engine, **no_key, WXOPS_ALLOW_PLAINTEXT_COMMANDS="1")
+    assert "已创建选题" in _say_via(opted_in, "creator", "选题 明文可以")
+
+
+def _say_via(account: Account, who: str, text: str) -> str:
+    reply = account.client.push(wx.text(text, sender=f"o_{who}", msg_id=next(_ids) + 10**9))
+    return str(xmltodict.parse(reply.text)["xml"]["Content"])
+
+
+def test_followers_typing_command_words_are_just_followers(team: Team) -> None:
+    reply = team.say("stranger", "通过 1")
+    assert "T1" in reply and "权限" not in reply and "命令" not in reply
+
+
+def test_concurrent_approvals_one_wins_the_other_is_told_who(team: Team) -> None:
+    team.say("creator", "选题 并发")
+    team.say("creator", "开始 1")
+    team.say("creator", "提交 1")
+    replies: dict[str, str] = {}
+    start = threading.Barrier(2)
+
+    def approve(who: str) -> None:
+        start.wait()
+        replies[who] = team.say(who, "通过 1")
+
+    threads = [threading.Thread(target=approve, args=(w,)) for w in ("王芳", "陈静")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    won = [w for w, r in replies.items() if "初审中 → 终审中" in r]
+    lost = [r for w, r in replies.items() if w not in won]
+    assert len(won) == 1 and len(lost) == 1
+    assert won[0] in lost[0] and "抢先" in lost[0]
+
+
+def test_every_change_is_audited_with_the_command_text(team: Team) -> None:
+    team.say("creator", "选题 审计")
+    team.say("creator", "开始 1")
+    with team.account.engine.connect() as conn:
+        rows = conn.execute(select(AuditRow.actor_name, AuditRow.command)).all()
+    assert ("creator", "开始 1") in [tuple(r) for r in rows]
+
+
+def test_preview_goes_to_the_requesters_phone_through_the_outbox(team: Team) -> None:
+    item_id = team.approved()
+    assert "预览" in team.say("王芳", f"预览 {item_id}")
+    with team.account.engine.connect() as conn:
+        payloads = conn.execute(select(OutboxMessage.payload).where(
+            OutboxMessage.kind == "preview")).scalars().all()
+    assert payloads == [{"item_id": item_id, "openid": "o_王芳"}]
+
+
+def _outbox_kinds(engine: Engine) -> list[tuple[str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(OutboxMessage.kind))]

@@ -1,0 +1,391 @@
+"""Reply-queue commands through the real grammar and dispatcher, on both engines."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.orm import Session
+
+from handlers.commands import dispatch
+from handlers.commands.context import CommandContext
+from storage import followers, platform, staff, tickets
+from storage.models import (
+    AuditRow,
+    CannedReply,
+    Follower,
+    OutboxMessage,
+    ReplyTicket,
+    TicketMessage,
+    TicketNote,
+)
+from storage.uow import JoinedUnitOfWork
+from workflow.roles import Actor, Role
+
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Team:
+    admin: Actor
+    wang: Actor
+    li: Actor
+
+
+@pytest.fixture
+def team(engine: Engine) -> Team:
+    people = [("张敏", Role.ADMIN), ("王芳", Role.CREATOR), ("李雷", Role.REVIEWER)]
+    with Session(engine) as session:
+        made = [staff.add_staff(session, name, frozenset({role}), NOW, openid=f"o_staff{i}")
+                for i, (name, role) in enumerate(people)]
+        session.commit()
+    return Team(*(Actor(m.id, m.name, m.roles) for m in made))
+
+
+def context(conn: Connection, actor: Actor, text: str, now: datetime = NOW) -> CommandContext:
+    return CommandContext(conn, now, TZ, actor, f"o_staff_{actor.id}", text,
+                          uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
+
+
+def say(engine: Engine, actor: Actor, text: str, now: datetime = NOW) -> str:
+    with engine.begin() as conn:
+        return dispatch.run(context(conn, actor, text, now), trusted=True)
+
+
+def fan(engine: Engine, openid: str, text: str, at: datetime, priority: int = 0) -> int:
+    """A follower's message at ``at``: a ticket waiting since then."""
+    with engine.begin() as conn:
+        follower_id = followers.touch(conn, openid, at, "message")
+        return tickets.record_inbound(conn, follower_id, "text", text, None, at,
+                                      priority).ticket_id
+
+
+def ticket(engine: Engine, ticket_id: int) -> ReplyTicket:
+    with Session(engine) as session:
+        found = session.get(ReplyTicket, ticket_id)
+        assert found is not None
+        return found
+
+
+def audit(engine: Engine) -> list[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(AuditRow.subject, AuditRow.event, AuditRow.actor_name)
+                            .order_by(AuditRow.id)).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def outbox_rows(engine: Engine) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+# 队列
+
+
+def test_queue_is_high_priority_first_then_longest_waiting(engine: Engine, team: Team) -> None:
+    recent = fan(engine, "o_a", "请问周六的活动几点开始？", NOW - timedelta(minutes=30))
+    long_question = "我想报名做志愿者，需要准备什么材料呢？请告诉我具体的流程和时间安排"
+    oldest = fan(engine, "o_b", long_question, NOW - timedelta(hours=2, minutes=5))
+    urgent = fan(engine, "o_c", "投诉：上次活动没人接待", NOW - timedelta(minutes=10), priority=1)
+    say(engine, team.wang, f"接 T{oldest}")
+
+    lines = say(engine, team.li, "队列").splitlines()
+
+    assert "共 3 条" in lines[0]
+    assert [line.split(" ")[0] for line in lines[1:4]] == [f"T{urgent}！", f"T{oldest}",
+                                                           f"T{recent}"]
+    assert "等了 10 分钟 · 未认领 · 投诉：上次活动没人接待" in lines[1]
+    assert "等了 2 小时 5 分 · 王芳 · " in lines[2]
+    assert lines[2].endswith(f" · {long_question[:30]}…")
+    assert "！" not in lines[3] and "等了 30 分钟" in lines[3]
+
+
+def test_an_empty_queue_says_so(engine: Engine, team: Team) -> None:
+    assert say(engine, team.wang, "队列").startswith("队列是空的")
+
+
+def test_the_queue_lists_fifteen_and_counts_them_all(engine: Engine, team: Team) -> None:
+    for i in range(17):
+        fan(engine, f"o_{i}", f"留言 {i}", NOW - timedelta(minutes=60 - i))
+    reply = say(engine, team.wang, "queue")
+    assert "共 17 条" in reply and "最靠前的 15 条" in reply
+    assert "留言 0" in reply and "留言 14" in reply and "留言 15" not in reply
+
+
+def test_a_snoozed_ticket_leaves_the_queue_until_its_snooze_passes(engine: Engine,
+                                                                    team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "能开发票吗", NOW - timedelta(hours=1))
+
+    answer = say(engine, team.wang, f"缓 T{ticket_id} 2小时")
+
+    assert answer.startswith(f"T{ticket_id} 暂缓到 今天 16:00")
+    snoozed = ticket(engine, ticket_id)
+    assert snoozed.status == "snoozed" and snoozed.snoozed_until == NOW + timedelta(hours=2)
+    assert snoozed.waiting_since == NOW - timedelta(hours=1)  # still counts as waiting
+    assert "另有 1 条暂缓" in say(engine, team.wang, "队列")
+    assert f"T{ticket_id}" not in say(engine, team.wang, "队列", NOW + timedelta(minutes=119))
+    later = say(engine, team.wang, "队列", NOW + timedelta(hours=2, minutes=1))
+    assert f"T{ticket_id} 等了 3 小时 1 分 · 未认领 · 能开发票吗" in later
+    assert "待回复" in say(engine, team.wang, f"工单 T{ticket_id}",
+                         NOW + timedelta(hours=2, minutes=1))
+    assert audit(engine) == [(f"ticket:{ticket_id}", "snooze", "王芳")]
+
+
+def test_a_snooze_that_is_not_a_duration_is_refused(engine: Engine, team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "你好", NOW)
+    assert "没看懂时长“明天吧”" in say(engine, team.wang, f"缓 T{ticket_id} 明天吧")
+    assert "1分钟到30天" in say(engine, team.wang, f"缓 T{ticket_id} 40天")
+    assert ticket(engine, ticket_id).status == "open"
+    assert audit(engine) == []
+
+
+# 接
+
+
+def test_claim_is_first_come_and_idempotent(engine: Engine, team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "你好", NOW)
+
+    assert say(engine, team.wang, f"接 T{ticket_id}").startswith(f"已认领 T{ticket_id}：你好")
+    assert say(engine, team.li, f"接 T{ticket_id}") == f"T{ticket_id} 已由 王芳 认领"
+    again = say(engine, team.wang, f"claim t{ticket_id}")
+    assert again.startswith(f"T{ticket_id} 已经是你认领的了")
+
+    assert ticket(engine, ticket_id).assignee_id == team.wang.id
+    assert audit(engine) == [(f"ticket:{ticket_id}", "claim", "王芳")]
+
+
+def test_two_claims_at_once_one_wins_the_other_is_told_who(engine: Engine, team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "你好", NOW)
+    if engine.dialect.name != "postgresql":  # SQLite runs one writer at a time anyway
+        first = say(engine, team.wang, f"接 T{ticket_id}")
+        second = say(engine, team.li, f"接 T{ticket_id}")
+    else:
+        answers: list[str] = []
+        with engine.begin() as conn:
+            first = dispatch.run(context(conn, team.wang, f"接 T{ticket_id}"), trusted=True)
+            rival = threading.Thread(
+                target=lambda: answers.append(say(engine, team.li, f"接 T{ticket_id}")))
+            rival.start()
+            rival.join(0.5)
+            assert rival.is_alive()  # waiting for 王芳's transaction, not overwriting it
+        rival.join(10)
+        second = answers[0]
+    assert first.startswith(f"已认领 T{ticket_id}")
+    assert second == f"T{ticket_id} 已由 王芳 认领"
+    assert ticket(engine, ticket_id).assignee_id == team.wang.id
+
+
+def test_many_claims_racing_have_exactly_one_winner(engine: Engine, team: Team) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers are a PostgreSQL matter; SQLite serialises them")
+    ticket_id = fan(engine, "o_a", "你好", NOW)
+    people = [team.admin, team.wang, team.li]
+    start = threading.Barrier(len(people))
+    answers: dict[str, str] = {}
+
+    def claim(actor: Actor) -> None:
+        start.wait()
+        answers[actor.name] = say(engine, actor, f"接 T{ticket_id}")
+
+    threads = [threading.Thread(target=claim, args=(p,)) for p in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    winners = [name for name, text in answers.items() if text.startswith("已认领")]
+    assert len(winners) == 1
+    losers = {text for name, text in answers.items() if name not in winners}
+    assert losers == {f"T{ticket_id} 已由 {winners[0]} 认领"}
+    assert [e for e in audit(engine) if e[1] == "claim"] == [
+        (f"ticket:{ticket_id}", "claim", winners[0])]
+
+
+def test_a_missing_ticket_is_named(engine: Engine, team: Team) -> None:
+    for text in ("接 T99", "回 T99 你好", "结 T99", "缓 T99 1小时", "备注 T99 x", "工单 T99"):
+        assert say(engine, team.wang, text) == "找不到工单 T99"
+
+
+# 回
+
+
+def test_a_reply_is_queued_and_the_ticket_becomes_the_replier(engine: Engine,
+                                                              team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "活动几点开始", NOW - timedelta(hours=1))
+
+    answer = say(engine, team.li, f"回 T{ticket_id} 周六上午九点，欢迎来！")
+
+    assert answer.startswith(f"已回复 T{ticket_id}") and "现在由你负责" in answer
+    [row] = outbox_rows(engine)
+    assert (row.kind, row.recipient, row.payload["text"]) == ("cs_reply", "o_a",
+                                                               "周六上午九点，欢迎来！")
+    after = ticket(engine, ticket_id)
+    assert (after.status, after.assignee_id, after.first_response_at, after.waiting_since) == \
+        ("pending", team.li.id, NOW, None)
+    assert (f"ticket:{ticket_id}", "reply", "李雷") in audit(engine)
+
+
+def test_replying_to_someone_elses_ticket_keeps_their_claim(engine: Engine, team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "活动几点开始", NOW)
+    say(engine, team.wang, f"接 T{ticket_id}")
+    assert "由 王芳 认领" in say(engine, team.li, f"回 T{ticket_id} 九点")
+    assert ticket(engine, ticket_id).assignee_id == team.wang.id
+
+
+def test_a_reply_too_long_is_refused_before_anything_changes(engine: Engine,
+                                                             team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "活动几点开始", NOW)
+    assert "不能超过 600 字" in say(engine, team.wang, f"回 T{ticket_id} {'长' * 601}")
+    assert outbox_rows(engine) == [] and audit(engine) == []
+    assert ticket(engine, ticket_id).assignee_id is None
+
+
+def test_a_canned_code_expands_to_the_saved_reply(engine: Engine, team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "在哪里", NOW)
+    say(engine, team.admin, "快捷 添加 地址 社区中心在幸福路 8 号")
+
+    answer = say(engine, team.wang, f"回 T{ticket_id} #地址")
+
+    assert "社区中心在幸福路 8 号" in answer
+    assert outbox_rows(engine)[0].payload["text"] == "社区中心在幸福路 8 号"
+    say(engine, team.wang, f"回 T{ticket_id} #地址 周六见")
+    assert outbox_rows(engine)[1].payload["text"] == "社区中心在幸福路 8 号 周六见"
+
+
+def test_an_unknown_canned_code_is_refused_with_the_known_ones(engine: Engine,
+                                                               team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "在哪里", NOW)
+    assert say(engine, team.wang, f"回 T{ticket_id} #地址") == \
+        "没有快捷回复“#地址”。可用的：（还没有保存任何快捷回复）"
+    say(engine, team.admin, "快捷 添加 地址 幸福路 8 号")
+    say(engine, team.admin, "快捷 添加 时间 周六 9:00")
+    assert say(engine, team.wang, f"回 T{ticket_id} #电话") == \
+        "没有快捷回复“#电话”。可用的：#地址、#时间"
+    assert outbox_rows(engine) == []
+    assert ticket(engine, ticket_id).status == "open"
+
+
+def test_a_reply_outside_the_48_hour_window_is_refused_and_not_queued(engine: Engine,
+                                                                      team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "在吗", NOW - timedelta(hours=2))
+    with engine.begin() as conn:
+        conn.execute(update(Follower).where(Follower.openid == "o_a")
+                     .values(last_message_at=NOW - timedelta(hours=49)))
+
+    answer = say(engine, team.wang, f"回 T{ticket_id} 在的")
+
+    assert "对方超过 48 小时没有发消息" in answer and "没有发出" in answer
+    assert outbox_rows(engine) == []
+    with engine.connect() as conn:
+        assert conn.scalar(select(TicketMessage.id).where(TicketMessage.direction == "out")) \
+            is None
+    assert ticket(engine, ticket_id).status == "open"
+    assert audit(engine) == []
+
+
+# 结 and what a resolved ticket refuses
+
+
+def test_close_resolves_and_a_resolved_ticket_refuses_changes(engine: Engine,
+                                                              team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "谢谢", NOW - timedelta(minutes=5))
+
+    assert say(engine, team.wang, f"结 T{ticket_id}").startswith(f"T{ticket_id} 已结束：谢谢")
+
+    closed = ticket(engine, ticket_id)
+    assert (closed.status, closed.resolution, closed.resolved_at, closed.waiting_since) == \
+        ("resolved", "resolved", NOW, None)
+    refusals = {f"回 T{ticket_id} 不客气": "不能再回复", f"接 T{ticket_id}": "不用认领",
+                f"缓 T{ticket_id} 1小时": "不用暂缓", f"结 T{ticket_id}": "已经结束了"}
+    for text, reason in refusals.items():
+        answer = say(engine, team.li, text)
+        assert reason in answer and "已解决" in answer, answer
+    assert outbox_rows(engine) == []
+    assert audit(engine) == [(f"ticket:{ticket_id}", "close", "王芳")]
+    assert "已结束（已解决）" in say(engine, team.li, f"工单 T{ticket_id}")
+    assert f"T{ticket_id}" not in say(engine, team.li, "队列")
+
+
+# 备注 and 工单
+
+
+def test_a_note_is_private_and_shown_with_the_ticket(engine: Engine, team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "我的捐款收据还没收到", NOW - timedelta(hours=1))
+
+    answer = say(engine, team.wang, f"备注 T{ticket_id} 已电话联系，下周寄出")
+
+    assert answer == f"已给 T{ticket_id} 加备注（粉丝看不到）：已电话联系，下周寄出"
+    with Session(engine) as session:
+        note = session.scalars(select(TicketNote)).one()
+    assert (note.ticket_id, note.staff_id, note.content) == (ticket_id, team.wang.id,
+                                                             "已电话联系，下周寄出")
+    assert outbox_rows(engine) == []
+    assert audit(engine) == [(f"ticket:{ticket_id}", "note", "王芳")]
+
+
+def test_show_ticket_lists_messages_with_delivery_notes_and_state(engine: Engine,
+                                                                   team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "收据没收到", NOW - timedelta(hours=3), priority=1)
+    say(engine, team.wang, f"回 T{ticket_id} 马上查", NOW - timedelta(hours=2))
+    say(engine, team.wang, f"回 T{ticket_id} 已寄出", NOW - timedelta(hours=1))
+    say(engine, team.wang, f"备注 T{ticket_id} 快递单号 SF123")
+    with engine.begin() as conn:
+        out = conn.execute(select(TicketMessage.id).where(TicketMessage.direction == "out")
+                           .order_by(TicketMessage.id)).scalars().all()
+        platform.set_delivery(conn, out[0], "sent")
+        platform.set_delivery(conn, out[1], "refused")
+    fan(engine, "o_a", "收到了，谢谢", NOW - timedelta(minutes=20))
+
+    shown = say(engine, team.li, f"ticket T{ticket_id}").splitlines()
+
+    assert shown[0] == f"工单 T{ticket_id}！"
+    assert shown[1] == "状态：待回复，已等 20 分钟"
+    assert shown[2] == "认领人：王芳　优先级：高"
+    assert shown[3:7] == ["今天 11:00 粉丝 → 收据没收到",
+                          "今天 12:00 ← 回复（王芳，已送达）：马上查",
+                          "今天 13:00 ← 回复（王芳，未送达）：已寄出",
+                          "今天 13:40 粉丝 → 收到了，谢谢"]
+    assert shown[7:9] == ["备注：", "· 王芳（今天 14:00）：快递单号 SF123"]
+
+
+def test_a_queued_reply_shows_as_waiting_to_send(engine: Engine, team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "你好", NOW - timedelta(minutes=3))
+    say(engine, team.wang, f"回 T{ticket_id} 您好")
+    shown = say(engine, team.wang, f"工单 T{ticket_id}")
+    assert "← 回复（王芳，待发送）：您好" in shown and "已回复，等粉丝回应" in shown
+    assert f"T{ticket_id} 已回复 · 王芳 · 你好" in say(engine, team.wang, "队列")
+
+
+# 快捷
+
+
+def test_canned_replies_are_listed_added_overwritten_and_deleted(engine: Engine,
+                                                                 team: Team) -> None:
+    assert say(engine, team.admin, "快捷").startswith("还没有快捷回复")
+    assert say(engine, team.admin, "快捷 添加 地址 幸福路 8 号").startswith("已添加快捷回复 #地址")
+    assert say(engine, team.admin, "快捷 添加 地址 幸福路 9 号").startswith("已更新快捷回复 #地址")
+    assert say(engine, team.admin, "canned add hours 9:00-17:00").startswith(
+        "已添加快捷回复 #HOURS")
+    listed = say(engine, team.admin, "快捷")
+    assert "#地址：幸福路 9 号" in listed and "#HOURS：9:00-17:00" in listed
+    assert say(engine, team.admin, "快捷 删除 地址") == "已删除快捷回复 #地址。"
+    assert say(engine, team.admin, "快捷 删除 地址") == "没有快捷回复“地址”。现有：HOURS"
+    with Session(engine) as session:
+        assert session.scalars(select(CannedReply.shortcut)).all() == ["HOURS"]
+    assert [e[:2] for e in audit(engine)] == [
+        ("canned:地址", "canned_add"), ("canned:地址", "canned_edit"),
+        ("canned:HOURS", "canned_add"), ("canned:地址", "canned_remove")]
+
+
+def test_canned_refuses_bad_codes_empty_bodies_and_non_admins(engine: Engine,
+                                                              team: Team) -> None:
+    assert "1–16 个字母、数字或汉字" in say(engine, team.admin, "快捷 添加 a-b 内容")
+    assert "1–16 个字母、数字或汉字" in say(engine, team.admin, f"快捷 添加 {'长' * 17} 内容")
+    assert "不能为空" in say(engine, team.admin, "快捷 添加 地址")
+    assert say(engine, team.admin, "快捷 改 地址").startswith("用法：快捷")
+    assert "需要管理员权限" in say(engine, team.wang, "快捷 添加 地址 幸福路")
+    assert audit(engine) == []

@@ -1,0 +1,82 @@
+"""Command parsing is a pure function: text -> Command, or a hint."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.commands.grammar import Arg, CommandError, Spec, parse
+from workflow.roles import Role
+
+
+def nothing(*_args: object) -> None:
+    return None
+
+
+TABLE = (
+    Spec("approve", ("通过", "approve"), (Arg("item", "item"), Arg("note", "rest",
+                                                                   required=False)),
+         nothing, "初审通过", "通过 12", frozenset({Role.REVIEWER})),
+    Spec("schedule", ("排期", "schedule"), (Arg("item", "item"), Arg("when", "rest", "时间")),
+         nothing, "排期", "排期 12 明天 9:00"),
+    Spec("unschedule", ("取消排期", "unschedule"), (Arg("item", "item"),), nothing, "取消排期",
+         "取消排期 12"),
+    Spec("staff", ("成员", "staff"), (), nothing, "成员", "成员"),
+    Spec("invite", ("成员 邀请", "staff invite"),
+         (Arg("role", "choice", "角色", True, {"审核": "reviewer", "reviewer": "reviewer"}),),
+         nothing, "邀请", "成员 邀请 审核"),
+    Spec("reply", ("回", "reply"), (Arg("ticket", "ticket"), Arg("text", "rest", "回复内容")),
+         nothing, "回复", "回 T5 你好"),
+    Spec("confirm", ("确认", "confirm"), (Arg("code", "code"),), nothing, "确认", "确认 ABC123"),
+)
+
+
+@pytest.mark.parametrize(("text", "name", "args"), [
+    ("通过 12", "approve", {"item": 12, "note": ""}),
+    ("通过 12 写得很好，可以发", "approve", {"item": 12, "note": "写得很好，可以发"}),
+    ("通过12", "approve", {"item": 12, "note": ""}),
+    ("通过 #12", "approve", {"item": 12, "note": ""}),
+    ("ＡＰＰＲＯＶＥ　１２", "approve", {"item": 12, "note": ""}),
+    ("  approve   12  ", "approve", {"item": 12, "note": ""}),
+    ("排期 12 明天 9:00", "schedule", {"item": 12, "when": "明天 9:00"}),
+    ("取消排期 12", "unschedule", {"item": 12}),
+    ("成员", "staff", {}),
+    ("成员 邀请 审核", "invite", {"role": "reviewer"}),
+    ("staff invite reviewer", "invite", {"role": "reviewer"}),
+    ("回 T5 周六见", "reply", {"ticket": 5, "text": "周六见"}),
+    ("回 t5 周六见", "reply", {"ticket": 5, "text": "周六见"}),
+    ("确认 abc123", "confirm", {"code": "ABC123"}),
+])
+def test_parses(text: str, name: str, args: dict[str, object]) -> None:
+    command = parse(text, TABLE)
+    assert (command.spec.name, command.args) == (name, args)
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("通过", "缺少稿件编号"),
+    ("通过 abc", "“abc”不是稿件编号"),
+    ("排期 12", "缺少时间"),
+    ("回 X5 你好", "不是工单编号"),
+    ("成员 邀请 厨师", "“厨师”不是可选项"),
+    ("取消排期 12 13", "多余的内容"),
+    ("通畅 12", "你是想用「通过」吗"),
+    ("schedul 3", "你是想用「排期」吗"),
+    ("今天天气不错", "发送「帮助」"),
+])
+def test_refusals_carry_a_hint(text: str, hint: str) -> None:
+    with pytest.raises(CommandError) as refused:
+        parse(text, TABLE)
+    assert hint in refused.value.message
+    if "用法" in refused.value.message:
+        assert "例如" in refused.value.message
+
+
+def test_usage_is_rendered_from_the_arguments() -> None:
+    assert TABLE[0].usage == "通过 稿件编号 [内容]"
+    assert TABLE[4].usage == "成员 邀请 审核"
+
+
+def test_roles_filter() -> None:
+    assert TABLE[0].allowed_for(frozenset({Role.REVIEWER}))
+    assert TABLE[0].allowed_for(frozenset({Role.ADMIN}))
+    assert not TABLE[0].allowed_for(frozenset({Role.CREATOR}))
+    assert TABLE[3].allowed_for(frozenset({Role.ANALYST}))

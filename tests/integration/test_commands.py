@@ -227,3 +227,67 @@ def test_preview_goes_to_the_requesters_phone_through_the_outbox(team: Team) -> 
 def _outbox_kinds(engine: Engine) -> list[tuple[str]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(select(OutboxMessage.kind))]
+
+
+def test_queue_team_and_me_commands_through_the_endpoint(team: Team) -> None:
+    """Every other command once, as signed safe-mode XML, with the reply read back."""
+    assert "T1" in team.say("fan", "请问怎么报名志愿者？")
+    steps = [
+        ("admin", "帮助", "规则"),
+        ("王芳", "帮助", "通过"),
+        ("王芳", "帮助 终审", "终审"),
+        ("admin", "队列", "T1"),
+        ("admin", "工单 T1", "请问怎么报名志愿者"),
+        ("admin", "接 T1", "T1"),
+        ("王芳", "接 T1", "admin"),
+        ("admin", "快捷 添加 报名 填写报名表：example.org/join", "报名"),
+        ("admin", "快捷", "报名"),
+        ("admin", "回 T1 #报名", "T1"),
+        ("admin", "备注 T1 已发报名表", "T1"),
+        ("admin", "缓 T1 2小时", "T1"),
+        ("admin", "结 T1", "T1"),
+        ("admin", "成员", "王芳"),
+        ("admin", "成员 邀请 审核 李娜", "绑定"),
+        ("admin", "规则 添加 地址 社区中心在幸福路 8 号", "地址"),
+        ("admin", "规则", "地址"),
+        ("admin", "规则 测试 地址", "幸福路"),
+        ("creator", "我的", ""),
+        ("analyst", "统计", ""),
+        ("creator", "建议 终审通知能不能早一点发", ""),
+        ("admin", "稿件", ""),
+    ]
+    for who, text, expected in steps:
+        reply = team.say(who, text)
+        assert reply, f"{who}: {text} got no reply"
+        assert expected in reply, f"{who}: {text} -> {reply}"
+    with team.account.engine.connect() as conn:
+        rows = conn.execute(select(OutboxMessage.kind, OutboxMessage.payload)).all()
+    assert [p["text"] for k, p in rows if k == "cs_reply"] == ["填写报名表：example.org/join"]
+
+
+def test_dangerous_team_commands_need_confirmation(team: Team) -> None:
+    team.say("admin", "规则 添加 地址 社区中心")
+    code = code_in(team.say("admin", "规则 删除 1"))
+    assert "删除" in team.say("admin", f"确认 {code}")
+    assert "规则 1" not in team.say("admin", "规则")
+    code = code_in(team.say("admin", "成员 删除 3"))
+    assert team.say("王芳", f"确认 {code}").startswith("确认码无效")
+    team.say("admin", f"确认 {code}")
+    assert "通过" not in team.say("王芳", "帮助")  # 王芳 (id 3) is no longer staff
+
+
+def test_joining_by_invite_code(team: Team) -> None:
+    reply = team.say("admin", "成员 邀请 审核 李娜")
+    code = re.findall(r"绑定 ([A-Z0-9]{8})", reply)[0]
+    assert "欢迎" in team.say("newcomer", f"绑定 {code}")
+    assert "通过" in team.say("newcomer", "帮助")
+    assert "无效" in team.say("other", f"绑定 {code}")
+
+
+def test_show_says_what_each_role_may_do_next(team: Team) -> None:
+    team.say("creator", "选题 角色")
+    team.say("creator", "开始 1")
+    team.say("creator", "提交 1")
+    shown = team.say("analyst", "查看 1")
+    assert "审核员可初审通过、退回修改" in shown and "管理员可" in shown
+    assert "现在没有需要你做的操作" in shown

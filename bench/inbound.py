@@ -28,16 +28,15 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 
+from bench._common import database  # noqa: E402
 from storage.models import InboundMessage  # noqa: E402
 from tests.harness import wechat as wx  # noqa: E402
 from tests.harness.wechat import WeChatSigner  # noqa: E402
 
 TOKEN, APP_ID = "wxops-bench-token", "wx5823bf96d3bd56c7"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-PG_ADMIN = os.environ.get("WXOPS_TEST_DATABASE_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @dataclass
@@ -107,18 +106,6 @@ def _pct(output: str, label: str) -> float:
     return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
 
 
-def database(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}"
-    name = f"wxops_bench_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
 def stored_messages(url: str) -> int:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -181,9 +168,7 @@ def main() -> None:
         results = [baseline]
         for i, engine in enumerate(args.engines.split(",")):
             for j, mode in enumerate(("plain", "safe")):
-                url = database(engine, workdir / f"{engine}-{mode}") if engine == "sqlite" \
-                    else database(engine, workdir)
-                (workdir / f"{engine}-{mode}").mkdir(exist_ok=True)
+                url = database(engine, workdir / f"{engine}-{mode}", f"inbound_{mode}")
                 results.append(measure(f"wxops {engine} ({mode})", "bot.wsgi:app",
                                        wxops_env(url, mode), mode, args, workdir,
                                        10 + i * 2 + j))

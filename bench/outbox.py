@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
+from bench._common import database  # noqa: E402
 from bot.deliveries import handlers  # noqa: E402
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET  # noqa: E402
 from bot.gateway import Gateway  # noqa: E402
@@ -33,8 +34,6 @@ from bot.tokens import DatabaseTokens, fetch_stable_token  # noqa: E402
 from storage import followers, migrate, tickets  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 
-PG_ADMIN = os.environ.get("WXOPS_TEST_DATABASE_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PER_PERSON = 5  # the customer-service window allows 5 sends after a message
 
 
@@ -103,18 +102,6 @@ def measure_sender(base: str, url: str, count: int) -> float:
     return count / elapsed
 
 
-def database(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'outbox.db'}"
-    name = f"wxops_bench_outbox_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
@@ -133,7 +120,7 @@ def main() -> None:
                 base_rate = baseline(base, people, count)
                 requests.post(f"{base}/_emulator/reset", json={}, timeout=10)
                 open_windows(base, people)
-                url = database(engine_kind, Path(tmp))
+                url = database(engine_kind, Path(tmp), "outbox")
                 prepare(url, people, count)
                 results.append((engine_kind, base_rate, measure_sender(base, url, count)))
             finally:

@@ -53,6 +53,10 @@ class LeaderLock:
 
     def release(self) -> None:
         if self._conn is not None:
+            # The connection goes back to the pool, and a session-level advisory
+            # lock would go with it: unlock explicitly.
+            self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            self._conn.commit()
             self._conn.close()
         if self._fd is not None:
             os.close(self._fd)

@@ -82,3 +82,14 @@ def test_a_due_item_is_published_by_the_scheduler(engine: Engine) -> None:
         kinds = conn.execute(select(OutboxMessage.kind)).scalars().all()
     assert "submit_publish" in kinds
     worker.leader.release()
+
+
+def test_one_scheduler_leader_at_a_time(engine: Engine) -> None:
+    from bot.leader import LeaderLock
+
+    first, second = LeaderLock(engine, "test-leader"), LeaderLock(engine, "test-leader")
+    assert first.try_acquire() and first.try_acquire()
+    assert not second.try_acquire()
+    first.release()
+    assert second.try_acquire()
+    second.release()

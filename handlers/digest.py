@@ -14,6 +14,8 @@ def with_held_notices(ctx: HandlerContext, msg: Inbound, reply: Reply) -> Reply:
         return reply
     if reply is not None and not isinstance(reply, TextReply):
         return reply  # a news reply cannot carry text; the notices wait for the next one
+    if ctx.staff(msg.openid) is None:
+        return reply  # only staff notices are ever held
     held = outbox.take_held(ctx.conn, msg.openid, ctx.now)
     if not held:
         return reply

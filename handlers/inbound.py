@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from handlers.hours import OfficeHours
+from storage import staff as staff_directory
 from workflow.ports import UnitOfWork
+from workflow.roles import Actor
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,17 @@ class HandlerContext:
     joined_uow: Callable[[], UnitOfWork]
     plaintext_commands: bool = False  # staff commands accepted from unauthenticated bodies
     reply_sla_minutes: int = 30
+    _staff: dict[str, Actor | None] = field(default_factory=dict)
 
     @property
     def local_now(self) -> datetime:
         return self.now.astimezone(self.tz)
+
+    def staff(self, openid: str) -> Actor | None:
+        """The staff member behind ``openid``, looked up once per push."""
+        if openid not in self._staff:
+            self._staff[openid] = staff_directory.actor_by_openid(self.conn, openid)
+        return self._staff[openid]
 
 
 def _int(value: Any) -> int:

@@ -13,7 +13,7 @@ from handlers.commands.context import CommandContext
 from handlers.commands.grammar import normalise
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply, TextReply
-from storage import followers, staff
+from storage import followers
 from workflow.roles import Actor
 
 BIND_WORDS = ("绑定", "bind")
@@ -21,7 +21,7 @@ BIND_WORDS = ("绑定", "bind")
 
 def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
     text = msg.text("Content")
-    actor = staff.actor_by_openid(ctx.conn, msg.openid)
+    actor = ctx.staff(msg.openid)
     if actor is None and not _is_bind(text):
         return follower.on_text(ctx, msg)
     followers.touch(ctx.conn, msg.openid, ctx.now, "message")  # staff have windows too

@@ -23,6 +23,7 @@ from typing import Any
 from psycopg.types.json import Json
 from sqlalchemy import Connection
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 _PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for SQLite
 
@@ -58,7 +59,8 @@ class Raw:
         self.cursor.execute(_sql(sql, self.postgres), self._adapt(params))
 
     def _adapt(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {k: self._value(v) for k, v in params.items()}
+        # Most values are plain and pass as they are; only datetimes and dicts change.
+        return {k: v if type(v) in _PLAIN else self._value(v) for k, v in params.items()}
 
     def _value(self, value: Any) -> Any:
         if isinstance(value, datetime):

@@ -158,6 +158,9 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.prune, "interval", hours=1, id="prune", coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     log.info("worker %s started", jobs.sender.worker)
+    if app.settings.demo:
+        log.warning("no WXOPS_APP_ID/WXOPS_APP_SECRET: nothing can be sent to WeChat. "
+                    "For the demo, `make run` starts the emulator and points the worker at it.")
     jobs.recover()
     try:
         scheduler.start()

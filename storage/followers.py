@@ -76,9 +76,11 @@ class ServiceWindow:
     reason: str  # why not, in Chinese, when closed
 
 
-def service_window(conn: Connection, openid: str, now: datetime) -> ServiceWindow:
+def service_window(conn: Connection, openid: str, now: datetime,
+                   queued: int = 0) -> ServiceWindow:
     """5 sends within 48 h of the person's last message, or 3 within a minute of an
-    event; unsubscribed people get nothing."""
+    event; unsubscribed people get nothing. ``queued``: sends already waiting in the
+    outbox, which will spend the same budget."""
     row = conn.execute(select(
         Follower.subscribed, Follower.last_message_at, Follower.message_window_sent,
         Follower.last_event_at, Follower.event_window_sent,
@@ -88,9 +90,9 @@ def service_window(conn: Connection, openid: str, now: datetime) -> ServiceWindo
     recent_message = row.last_message_at is not None and \
         now - row.last_message_at < MESSAGE_WINDOW
     recent_event = row.last_event_at is not None and now - row.last_event_at < EVENT_WINDOW
-    if recent_message and row.message_window_sent < MESSAGE_SENDS:
+    if recent_message and row.message_window_sent + queued < MESSAGE_SENDS:
         return ServiceWindow(True, "message_window_sent", "")
-    if recent_event and row.event_window_sent < EVENT_SENDS:
+    if recent_event and row.event_window_sent + queued < EVENT_SENDS:
         return ServiceWindow(True, "event_window_sent", "")
     if recent_message or recent_event:
         return ServiceWindow(False, None, "对方上次互动后的客服消息条数已用完，需等对方再次发消息")

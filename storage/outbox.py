@@ -163,3 +163,10 @@ def take_held(conn: Connection, openid: str, now: datetime) -> list[dict[str, An
     for row_id, _payload in rows:
         raw.run(_HANDED_OVER, {"now": now, "id": row_id})
     return [p if isinstance(p, dict) else json.loads(p) for _id, p in rows]
+
+
+def queued_for(conn: Connection, openid: str) -> int:
+    """Customer-service sends to this person not yet made (they share one budget)."""
+    return int(conn.execute(select(func.count()).select_from(OUTBOX).where(
+        OUTBOX.c.recipient == openid, OUTBOX.c.kind == "cs_reply",
+        OUTBOX.c.status.in_(("pending", "sending")))).scalar() or 0)

@@ -13,7 +13,7 @@ from datetime import datetime
 from handlers.commands.context import CommandContext, Result, say
 from handlers.commands.grammar import Command, CommandError
 from handlers.when import WhenError, format_when, parse_duration
-from storage import followers, queue_ops, tickets
+from storage import followers, outbox, queue_ops, tickets
 from storage.queue_ops import TicketState
 
 QUEUE_LIMIT = 15
@@ -69,7 +69,8 @@ def reply(ctx: CommandContext, cmd: Command) -> Result:
         raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不能再回复；"
                            "粉丝再发消息会开新工单")
     text = _expand(ctx, str(cmd.args["text"]))
-    window = followers.service_window(ctx.conn, ticket.openid, ctx.now)
+    queued = outbox.queued_for(ctx.conn, ticket.openid)
+    window = followers.service_window(ctx.conn, ticket.openid, ctx.now, queued)
     if not window.open:
         raise CommandError(f"T{ticket.id} 现在无法回复：{window.reason}。回复没有发出。")
     if len(text) > tickets.REPLY_LIMIT:

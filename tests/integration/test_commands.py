@@ -291,3 +291,11 @@ def test_show_says_what_each_role_may_do_next(team: Team) -> None:
     shown = team.say("analyst", "查看 1")
     assert "审核员可初审通过、退回修改" in shown and "管理员可" in shown
     assert "现在没有需要你做的操作" in shown
+
+
+def test_replies_queued_beyond_the_window_budget_are_refused_up_front(team: Team) -> None:
+    team.say("fan", "请问活动时间？")
+    for n in range(5):
+        assert "T1" in team.say("admin", f"回 T1 第 {n + 1} 条")
+    refused = team.say("admin", "回 T1 第 6 条")
+    assert "条数已用完" in refused and "没有发出" in refused

@@ -106,3 +106,14 @@ def test_other_methods_and_paths(account: Account) -> None:
 def test_non_numeric_timestamp_is_refused(account: Account) -> None:
     query, body = account.client.signer.build(wx.text("x"), timestamp="12ab")
     assert account.client.request("POST", query, body).status == 403
+
+
+def test_a_push_that_cannot_be_recorded_is_not_acknowledged() -> None:
+    """Database down: 503, not "success", so WeChat retries instead of losing the push."""
+    from sqlalchemy import create_engine
+
+    broken = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none",
+                           connect_args={"connect_timeout": 1})
+    account = make_account(broken)
+    query, body = account.client.signer.build(wx.text("数据库坏了"))
+    assert account.client.request("POST", query, body).status == 503

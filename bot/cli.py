@@ -15,13 +15,6 @@ from storage import migrate
 from workflow.errors import WorkflowError
 
 
-class CliError(click.ClickException):
-    """A user error: printed as one line, exit status 1."""
-
-    def format_message(self) -> str:
-        return self.message
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:

@@ -7,6 +7,7 @@ import click
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.emulator.server import serve
 from bot.emulator.state import EmulatorConfig
+from bot.ports import ensure_free
 from bot.wiring import App
 
 
@@ -36,6 +37,7 @@ def emulator_config(app: App, push_to: str | None, push_delay: float) -> Emulato
 @click.pass_obj
 def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: float) -> None:
     """本地微信平台模拟器 (a local emulator of the WeChat platform)."""
+    ensure_free(host, port)
     config = emulator_config(app, push_to, push_delay)
     click.echo(f"微信模拟器 http://{host}:{port}  AppID {config.app_id}  "
                f"推送到 {config.push_to or '（未设置）'}  控制接口 /_emulator/")

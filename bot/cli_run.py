@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from bot import demo
 from bot.config import load_settings
+from bot.ports import ensure_free
 from bot.supervisor import Child, supervise, wxops_command
 from bot.web import WsgiApp, create_app
 from bot.wiring import App
@@ -46,6 +47,7 @@ def _serve(app: App, host: str, port: int, workers: int) -> None:
 @click.pass_obj
 def serve(app: App, host: str, port: int, workers: int) -> None:
     """启动服务端 (serve the WSGI app under gunicorn)."""
+    ensure_free(host, port)
     _serve(app, host, port, workers)
 
 
@@ -57,6 +59,9 @@ def serve(app: App, host: str, port: int, workers: int) -> None:
 @click.pass_obj
 def run(app: App, host: str, port: int, emulator_port: int) -> None:
     """迁移数据库并启动：演示模式下连同模拟器与 worker 一起 (what `make run` does)."""
+    ensure_free(host, port)
+    if app.settings.demo:
+        ensure_free(host, emulator_port, "--emulator-port")
     app.upgrade_database()
     env = dict(os.environ)
     children = [Child("server", wxops_command("serve", "--host", host, "--port", str(port))),

@@ -30,19 +30,21 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
         return Outcome("dead", "成员不存在、已移除或未绑定微信")
     text = texts.render(f"notify/{payload['template']}", **payload.get("context", {}))
     window = d.read(lambda c: followers.service_window(c, openid, d.now))
-    if window.open and window.counter:
+    reason = closed_reason(window)
+    if window.counter is not None:
+        counter = window.counter
         try:
             d.call_once(lambda: d.gateway.send_text(openid, text))
-            counter = window.counter
             return Outcome("sent", follow_up=[lambda c: followers.count_send(c, openid, counter)])
         except (OutsideReplyWindow, SendLimitExceeded) as exc:
             log.info("platform closed the window for %s: %s", openid, exc)
+            reason = exc.reason
     if template_id:
         d.call_once(lambda: d.gateway.send_template(
             openid, template_id, {"first": {"value": "wxops 通知"},
                                   "keyword1": {"value": text[:200]}}))
         return Outcome("sent")
-    return Outcome("held", window.reason or "窗口已关闭", recipient=openid)
+    return Outcome("held", reason, recipient=openid)
 
 
 def cs_reply(d: Delivery) -> Outcome:
@@ -50,17 +52,22 @@ def cs_reply(d: Delivery) -> Outcome:
     p = d.row.payload
     openid, message_id = str(p["openid"]), int(p["message_id"])
     window = d.read(lambda c: followers.service_window(c, openid, d.now))
-    if not (window.open and window.counter):
-        return _refused(d, window.reason)
+    if window.counter is None:
+        return _refused(d, closed_reason(window))
+    counter = window.counter
     try:
         d.call_once(lambda: d.gateway.send_text(openid, str(p["text"])))
     except (OutsideReplyWindow, SendLimitExceeded) as exc:
         return _refused(d, exc.reason)
-    counter = window.counter
     return Outcome("sent", follow_up=[
         lambda c: followers.count_send(c, openid, counter),
         lambda c: platform.set_delivery(c, message_id, "sent"),
     ])
+
+
+def closed_reason(window: followers.ServiceWindow) -> str:
+    """Why the window is closed, as staff read it ("" while it is open)."""
+    return texts.render("window_closed", why=window.closed_because) if not window.open else ""
 
 
 def _refused(d: Delivery, reason: str) -> Outcome:

@@ -41,7 +41,6 @@ from storage.uow import JoinedUnitOfWork
 log = logging.getLogger("wxops.endpoint")
 
 StartResponse = Any
-PRUNE_ONE_IN = 256  # prune the replay guard on about one push in this many
 
 
 class HandlerFailed(Exception):
@@ -133,9 +132,6 @@ class WeChatEndpoint:
         if not inbound.nonce_is_fresh(conn, envelope.timestamp, envelope.nonce,
                                       envelope.body_hash, now):
             raise ReplayedNonce("timestamp and nonce reused with a different body")
-        if random.randrange(PRUNE_ONE_IN) == 0:
-            retention = inbound.nonce_retention(self.settings.max_clock_skew)
-            inbound.prune_nonces(conn, now - retention)
         return inbound.claim(conn, dict(envelope.message),
                              authenticated=envelope.authenticated, mode=envelope.mode, now=now)
 

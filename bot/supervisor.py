@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import click
@@ -45,8 +45,7 @@ def supervise(children: Sequence[Child], env: dict[str, str]) -> int:
         _stop_all(running)
 
 
-def _watch(running: dict[str, subprocess.Popen[bytes]], stopping: object) -> int:
-    assert callable(stopping)
+def _watch(running: dict[str, subprocess.Popen[bytes]], stopping: Callable[[], bool]) -> int:
     while not stopping():
         for name, process in running.items():
             code = process.poll()

@@ -33,7 +33,7 @@ class Inbound:
             account=str(fields.get("ToUserName", "")),
             msg_type=str(fields.get("MsgType", "")).lower(),
             event=str(fields.get("Event", "")).lower(),
-            create_time=_int(fields.get("CreateTime")),
+            create_time=as_int(fields.get("CreateTime")),
             authenticated=authenticated,
             fields=fields,
         )
@@ -69,8 +69,9 @@ class HandlerContext:
         return self._staff[openid]
 
 
-def _int(value: Any) -> int:
+def as_int(value: Any, default: int = 0) -> int:
+    """A number from a pushed field, which may be missing or not a number."""
     try:
         return int(value)
     except (TypeError, ValueError):
-        return 0
+        return default

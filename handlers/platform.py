@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.inbound import HandlerContext, Inbound
+from handlers.inbound import HandlerContext, Inbound, as_int
 from handlers.replies import Reply
 from workflow import usecases
 from workflow.model import Context
@@ -30,7 +30,7 @@ def on_publish_finish(ctx: HandlerContext, msg: Inbound) -> Reply:
     if not isinstance(info, Mapping) or not info.get("publish_id"):
         log.warning("publish event without PublishEventInfo from %s", msg.openid)
         return None
-    status = _int(info.get("publish_status"))
+    status = as_int(info.get("publish_status"), -1)
     if status == STATUS_PUBLISHING:
         return None
     article_id, url = str(info.get("article_id") or ""), first_article_url(info)
@@ -59,12 +59,6 @@ def first_article_url(info: Mapping[str, Any]) -> str:
     if not isinstance(items, list):
         return ""
     ordered = sorted((i for i in items if isinstance(i, Mapping)),
-                     key=lambda i: _int(i.get("idx")))
+                     key=lambda i: as_int(i.get("idx"), -1))
     return str(ordered[0].get("article_url") or "") if ordered else ""
 
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1

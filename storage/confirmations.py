@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from storage.models import Confirmation
-from storage.staff import CODE_ALPHABET
+from storage.staff import new_code
 
 CODE_LENGTH = 6
 CONFIRM_TTL = timedelta(minutes=5)
@@ -26,7 +25,7 @@ class Pending:
 
 def create(conn: Connection, staff_id: int, action: str, subject_id: int, version: int,
            command: str, now: datetime, ttl: timedelta = CONFIRM_TTL) -> str:
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = new_code(CODE_LENGTH)
     conn.execute(insert(Confirmation).values(
         code=code, staff_id=staff_id, action=action, subject_id=subject_id,
         subject_version=version, command=command[:500], created_at=now,
@@ -35,9 +34,11 @@ def create(conn: Connection, staff_id: int, action: str, subject_id: int, versio
 
 
 class ConfirmationRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    """``why``: "invalid" (unknown, used, or someone else's) or "expired"."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 def take(conn: Connection, code: str, staff_id: int, now: datetime) -> Pending:
@@ -51,16 +52,9 @@ def take(conn: Connection, code: str, staff_id: int, now: datetime) -> Pending:
                    Confirmation.subject_version, Confirmation.command,
                    Confirmation.expires_at)).first()
     if used is None:
-        raise ConfirmationRefused("确认码无效或已使用。请重新发起操作。")
+        raise ConfirmationRefused("invalid")
     pending = Pending(used.action, used.subject_id, used.subject_version, used.command,
                       used.expires_at)
     if pending.expires_at <= now:
-        raise ConfirmationRefused("确认码已过期（5 分钟内有效）。请重新发起操作。")
+        raise ConfirmationRefused("expired")
     return pending
-
-
-def pending_for(conn: Connection, staff_id: int, now: datetime) -> list[str]:
-    rows = conn.execute(select(Confirmation.code).where(
-        Confirmation.staff_id == staff_id, Confirmation.used_at.is_(None),
-        Confirmation.expires_at > now))
-    return [r[0] for r in rows]

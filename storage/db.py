@@ -91,7 +91,3 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
     if database and database != ":memory:":
         _WRITE_LOCKS[id(engine)] = SqliteWriteLock(database)
     return engine
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

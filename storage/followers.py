@@ -71,9 +71,12 @@ EVENT_WINDOW, EVENT_SENDS = timedelta(minutes=1), 3
 class ServiceWindow:
     """What the customer-service rules allow for one person right now."""
 
-    open: bool
-    counter: str | None  # the column to count the send against
-    reason: str  # why not, in Chinese, when closed
+    counter: str | None  # the column to count the send against; None when closed
+    closed_because: str = ""  # unsubscribed | used_up | expired (templates/window_closed.j2)
+
+    @property
+    def open(self) -> bool:
+        return self.counter is not None
 
 
 def service_window(conn: Connection, openid: str, now: datetime,
@@ -86,17 +89,17 @@ def service_window(conn: Connection, openid: str, now: datetime,
         Follower.last_event_at, Follower.event_window_sent,
     ).where(Follower.openid == openid)).first()
     if row is None or not row.subscribed:
-        return ServiceWindow(False, None, "对方未关注公众号或已取消关注")
+        return ServiceWindow(None, "unsubscribed")
     recent_message = row.last_message_at is not None and \
         now - row.last_message_at < MESSAGE_WINDOW
     recent_event = row.last_event_at is not None and now - row.last_event_at < EVENT_WINDOW
     if recent_message and row.message_window_sent + queued < MESSAGE_SENDS:
-        return ServiceWindow(True, "message_window_sent", "")
+        return ServiceWindow("message_window_sent")
     if recent_event and row.event_window_sent + queued < EVENT_SENDS:
-        return ServiceWindow(True, "event_window_sent", "")
+        return ServiceWindow("event_window_sent")
     if recent_message or recent_event:
-        return ServiceWindow(False, None, "对方上次互动后的客服消息条数已用完，需等对方再次发消息")
-    return ServiceWindow(False, None, "对方超过 48 小时没有发消息，客服消息无法送达")
+        return ServiceWindow(None, "used_up")
+    return ServiceWindow(None, "expired")
 
 
 def count_send(conn: Connection, openid: str, counter: str) -> None:

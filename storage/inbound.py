@@ -37,10 +37,6 @@ class Claim:
     inbound_id: int | None
     previous_reply: str | None
 
-    @property
-    def is_new(self) -> bool:
-        return self.inbound_id is not None
-
 
 def nonce_is_fresh(conn: Connection, timestamp: int, nonce: str, body_hash: str,
                    now: datetime) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -111,12 +110,6 @@ def recover_stale(engine: Engine, now: datetime, lease: timedelta) -> tuple[int,
     return int(resumed or 0), int(dead or 0)
 
 
-def held_for(conn: Connection, openid: str) -> list[OutboxRow]:
-    rows = conn.execute(select(OUTBOX).where(OUTBOX.c.recipient == openid,
-                                             OUTBOX.c.status == "held").order_by(OUTBOX.c.id))
-    return [_row(r) for r in rows]
-
-
 def listing(conn: Connection, status: str | None = None, limit: int = 50) -> list[OutboxRow]:
     stmt = select(OUTBOX).order_by(OUTBOX.c.id.desc()).limit(limit)
     if status:
@@ -142,9 +135,6 @@ def counts(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status))
     return {status: int(n) for status, n in rows}
 
-
-def ids_of(rows: Sequence[OutboxRow]) -> list[int]:
-    return [r.id for r in rows]
 
 
 _HELD = "SELECT id, payload FROM outbox WHERE recipient = :openid AND status = 'held' ORDER BY id"

@@ -74,10 +74,6 @@ class SqlItemRepository:
         row = self.session.scalars(stmt).first()
         return item_from_row(row) if row else None
 
-    def revisions(self, item_id: int) -> Sequence[Revision]:
-        stmt = select(Revision).where(Revision.item_id == item_id).order_by(Revision.revision)
-        return list(self.session.scalars(stmt))
-
     def _has_revision(self, item_id: int, revision: int) -> bool:
         stmt = select(Revision.id).where(Revision.item_id == item_id,
                                          Revision.revision == revision)

@@ -22,6 +22,11 @@ CODE_LENGTH = 8
 DEFAULT_INVITE_TTL = timedelta(hours=72)
 
 
+def new_code(length: int) -> str:
+    """A random code a person can read off one screen and type on a phone."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
 @dataclass(frozen=True)
 class StaffView:
     id: int
@@ -96,7 +101,7 @@ def deactivate_staff(session: Session, staff_id: int) -> StaffView:
 def create_invite(session: Session, roles: frozenset[Role], now: datetime,
                   name: str | None = None, created_by: int | None = None,
                   ttl: timedelta = DEFAULT_INVITE_TTL) -> StaffInvite:
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = new_code(CODE_LENGTH)
     invite = StaffInvite(code=code, roles=format_roles(roles), name=name,
                          created_by=created_by, created_at=now, expires_at=now + ttl)
     session.add(invite)

@@ -41,10 +41,6 @@ class Decision:
     review: Review | None = None
     effects: tuple[AnyEffect, ...] = ()
 
-    @property
-    def changed_state(self) -> bool:
-        return self.before.state is not self.item.state
-
 
 def decide(
     item: ContentItem,

@@ -14,8 +14,8 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.model import ContentItem, Review, ReviewDecision, ReviewStage
-from workflow.roles import OWNER_EVENTS, REVIEW_EVENTS, Actor, Role, roles_for
-from workflow.states import Event, events_from, transitions_from
+from workflow.roles import OWNER_EVENTS, REVIEW_EVENTS, STAFF_ROLES, Actor, Role, roles_for
+from workflow.states import Event, State, events_from, transitions_from
 
 
 def can(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review] = ()) -> None:
@@ -52,6 +52,19 @@ def allowed_events(
     return tuple(result)
 
 
+def next_by_role(state: State) -> dict[Role, tuple[Event, ...]]:
+    """What each staff role could do next in ``state``: the table's view, before
+    the per-person rules (ownership, no self-review). Edits are left out: every
+    author may always edit their own item."""
+    result: dict[Role, tuple[Event, ...]] = {}
+    for role in STAFF_ROLES:
+        events = tuple(e for e in events_from(state) if role in roles_for(e)
+                       and e is not Event.EDIT)
+        if events:
+            result[role] = events
+    return result
+
+
 def current_reviews(item: ContentItem, reviews: Iterable[Review]) -> list[Review]:
     """Reviews that still count: same review round and same revision as the item."""
     return [
@@ -79,7 +92,3 @@ def _check_final_reviewer(actor: Actor, item: ContentItem, reviews: list[Review]
         raise SameReviewer()
     if actor.id in final_approvers(item, reviews):
         raise AlreadyApproved()
-
-
-def has_role(actor: Actor, role: Role) -> bool:
-    return actor.has(role)

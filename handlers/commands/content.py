@@ -11,8 +11,7 @@ from storage import confirmations, outbox
 from workflow import policy, usecases
 from workflow.errors import ItemNotFound
 from workflow.model import ContentItem
-from workflow.roles import STAFF_ROLES, roles_for
-from workflow.states import Event, State, events_from
+from workflow.states import Event, State
 
 LIST_LIMIT = 15
 Handler = Callable[[CommandContext, Command], Result]
@@ -41,20 +40,8 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
                first=sorted(policy.first_approvers(item, reviews)),
                final=sorted(policy.final_approvers(item, reviews)),
                history=history, next=policy.allowed_events(ctx.actor, item, reviews),
-               by_role=_next_by_role(item.state),
+               by_role=policy.next_by_role(item.state),
                local=lambda dt: format_when(dt.astimezone(ctx.tz), ctx.local_now))
-
-
-def _next_by_role(state: State) -> dict[str, list[str]]:
-    """What each role could do next in this state (the table's view, before the
-    per-person rules such as no self-review)."""
-    result: dict[str, list[str]] = {}
-    for role in STAFF_ROLES:
-        events = [e.label for e in events_from(state)
-                  if role in roles_for(e) and e is not Event.EDIT]
-        if events:
-            result[role.label] = events
-    return result
 
 
 def _item(item: ContentItem | None, item_id: int) -> ContentItem:

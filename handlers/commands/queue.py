@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
+from handlers import texts
 from handlers.commands.context import CommandContext, Result, say
 from handlers.commands.grammar import Command, CommandError
 from handlers.when import WhenError, format_when, parse_duration
@@ -72,7 +73,8 @@ def reply(ctx: CommandContext, cmd: Command) -> Result:
     queued = outbox.queued_for(ctx.conn, ticket.openid)
     window = followers.service_window(ctx.conn, ticket.openid, ctx.now, queued)
     if not window.open:
-        raise CommandError(f"T{ticket.id} 现在无法回复：{window.reason}。回复没有发出。")
+        reason = texts.render("window_closed", why=window.closed_because)
+        raise CommandError(f"T{ticket.id} 现在无法回复：{reason}。回复没有发出。")
     if len(text) > tickets.REPLY_LIMIT:
         raise CommandError(f"回复不能超过 {tickets.REPLY_LIMIT} 字（现在 {len(text)} 字）")
     # Claim through the guarded UPDATE first: storage's reply keeps whatever

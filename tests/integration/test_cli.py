@@ -74,3 +74,19 @@ def test_config_check_masks_secrets(tmp_path: Path) -> None:
                  WXOPS_APP_ID="wxabc")
     assert result.returncode == 0
     assert "topsecret123456" not in result.stdout and "WXOPS_APP_ID=wxabc" in result.stdout
+
+
+def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken, socket.socket() as spare:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        spare.bind(("127.0.0.1", 0))
+        port, free = str(taken.getsockname()[1]), str(spare.getsockname()[1])
+        spare.close()
+        for args in (["serve", "--port", port], ["emulator", "--port", port],
+                     ["run", "--port", free, "--emulator-port", port]):
+            result = run(args, tmp_path, WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'p.db'}")
+            assert result.returncode == 1, args
+            assert result.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in result.stderr

@@ -16,6 +16,7 @@ from storage import staff as staff_store
 from storage.models import AuditRow, Confirmation, ContentItemRow, OutboxMessage
 from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
+from tests.integration.commanding import confirmation_code
 from tests.integration.conftest import Account, make_account
 from workflow.roles import Role
 from workflow.states import State
@@ -67,10 +68,6 @@ class Team:
 @pytest.fixture
 def team(account: Account) -> Team:
     return Team(account)
-
-
-def code_in(reply: str) -> str:
-    return str(re.findall(r"确认 ([A-Z0-9]{6})", reply)[0])
 
 
 def test_the_review_path_by_chat(team: Team) -> None:
@@ -135,7 +132,7 @@ def test_schedule_in_natural_chinese_and_refuse_the_past(team: Team) -> None:
 
 def test_publish_needs_the_same_person_to_confirm_in_time(team: Team) -> None:
     item_id = team.approved()
-    code = code_in(team.say("admin", f"发布 {item_id}"))
+    code = confirmation_code(team.say("admin", f"发布 {item_id}"))
     with SqlUnitOfWork(team.account.engine) as uow:  # a second admin
         staff_store.add_staff(uow.session, "admin2", frozenset({Role.ADMIN}),
                               datetime.now(UTC), "o_admin2")
@@ -149,12 +146,12 @@ def test_publish_needs_the_same_person_to_confirm_in_time(team: Team) -> None:
 
 def test_a_confirmation_expires_and_goes_stale(team: Team) -> None:
     item_id = team.approved()
-    expired = code_in(team.say("admin", f"发布 {item_id}"))
+    expired = confirmation_code(team.say("admin", f"发布 {item_id}"))
     with team.account.engine.begin() as conn:
         conn.execute(update(Confirmation).values(
             expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert "已过期" in team.say("admin", f"确认 {expired}")
-    stale = code_in(team.say("admin", f"发布 {item_id}"))
+    stale = confirmation_code(team.say("admin", f"发布 {item_id}"))
     team.say("王芳", f"敏感 {item_id}")  # the item changes meanwhile
     assert "确认码作废" in team.say("admin", f"确认 {stale}")
     assert team.item(item_id).state == State.FINAL_REVIEW.value
@@ -251,10 +248,10 @@ def test_queue_team_and_me_commands_through_the_endpoint(team: Team) -> None:
         ("admin", "规则 添加 地址 社区中心在幸福路 8 号", "地址"),
         ("admin", "规则", "地址"),
         ("admin", "规则 测试 地址", "幸福路"),
-        ("creator", "我的", ""),
-        ("analyst", "统计", ""),
-        ("creator", "建议 终审通知能不能早一点发", ""),
-        ("admin", "稿件", ""),
+        ("creator", "我的", "没有等你处理的事"),
+        ("analyst", "统计", "最近 7 天"),
+        ("creator", "建议 终审通知能不能早一点发", "谢谢你的建议"),
+        ("admin", "稿件", "还没有稿件"),
     ]
     for who, text, expected in steps:
         reply = team.say(who, text)
@@ -267,13 +264,16 @@ def test_queue_team_and_me_commands_through_the_endpoint(team: Team) -> None:
 
 def test_dangerous_team_commands_need_confirmation(team: Team) -> None:
     team.say("admin", "规则 添加 地址 社区中心")
-    code = code_in(team.say("admin", "规则 删除 1"))
-    assert "删除" in team.say("admin", f"确认 {code}")
-    assert "规则 1" not in team.say("admin", "规则")
-    code = code_in(team.say("admin", "成员 删除 3"))
+    assert "1. 完全匹配“地址”" in team.say("admin", "规则")
+    code = confirmation_code(team.say("admin", "规则 删除 1"))
+    assert "已删除规则 1" in team.say("admin", f"确认 {code}")
+    assert "还没有自动回复规则" in team.say("admin", "规则")
+    assert "你可以用的命令" in team.say("王芳", "帮助")
+    code = confirmation_code(team.say("admin", "成员 删除 3"))
     assert team.say("王芳", f"确认 {code}").startswith("确认码无效")
-    team.say("admin", f"确认 {code}")
-    assert "通过" not in team.say("王芳", "帮助")  # 王芳 (id 3) is no longer staff
+    assert "已移除成员 3 王芳" in team.say("admin", f"确认 {code}")
+    as_follower = team.say("王芳", "帮助")  # 王芳 is no longer staff: a follower's message
+    assert "你可以用的命令" not in as_follower and "T1" in as_follower
 
 
 def test_joining_by_invite_code(team: Team) -> None:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from handlers.commands import dispatch
-from handlers.commands.context import CommandContext
 from storage import followers, platform, staff, tickets
 from storage.models import (
-    AuditRow,
     CannedReply,
     Follower,
     OutboxMessage,
@@ -23,11 +20,8 @@ from storage.models import (
     TicketMessage,
     TicketNote,
 )
-from storage.uow import JoinedUnitOfWork
+from tests.integration.commanding import NOW, audit_trail, command_context, run_command
 from workflow.roles import Actor, Role
-
-NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -47,14 +41,8 @@ def team(engine: Engine) -> Team:
     return Team(*(Actor(m.id, m.name, m.roles) for m in made))
 
 
-def context(conn: Connection, actor: Actor, text: str, now: datetime = NOW) -> CommandContext:
-    return CommandContext(conn, now, TZ, actor, f"o_staff_{actor.id}", text,
-                          uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
-
-
 def say(engine: Engine, actor: Actor, text: str, now: datetime = NOW) -> str:
-    with engine.begin() as conn:
-        return dispatch.run(context(conn, actor, text, now), trusted=True)
+    return run_command(engine, actor, f"o_staff_{actor.id}", text, now)
 
 
 def fan(engine: Engine, openid: str, text: str, at: datetime, priority: int = 0) -> int:
@@ -70,13 +58,6 @@ def ticket(engine: Engine, ticket_id: int) -> ReplyTicket:
         found = session.get(ReplyTicket, ticket_id)
         assert found is not None
         return found
-
-
-def audit(engine: Engine) -> list[tuple[str, str, str]]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(AuditRow.subject, AuditRow.event, AuditRow.actor_name)
-                            .order_by(AuditRow.id)).all()
-    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def outbox_rows(engine: Engine) -> list[OutboxMessage]:
@@ -133,7 +114,7 @@ def test_a_snoozed_ticket_leaves_the_queue_until_its_snooze_passes(engine: Engin
     assert f"T{ticket_id} 等了 3 小时 1 分 · 未认领 · 能开发票吗" in later
     assert "待回复" in say(engine, team.wang, f"工单 T{ticket_id}",
                          NOW + timedelta(hours=2, minutes=1))
-    assert audit(engine) == [(f"ticket:{ticket_id}", "snooze", "王芳")]
+    assert audit_trail(engine) == [(f"ticket:{ticket_id}", "snooze", "王芳")]
 
 
 def test_a_snooze_that_is_not_a_duration_is_refused(engine: Engine, team: Team) -> None:
@@ -141,7 +122,7 @@ def test_a_snooze_that_is_not_a_duration_is_refused(engine: Engine, team: Team) 
     assert "没看懂时长“明天吧”" in say(engine, team.wang, f"缓 T{ticket_id} 明天吧")
     assert "1分钟到30天" in say(engine, team.wang, f"缓 T{ticket_id} 40天")
     assert ticket(engine, ticket_id).status == "open"
-    assert audit(engine) == []
+    assert audit_trail(engine) == []
 
 
 # 接
@@ -156,7 +137,7 @@ def test_claim_is_first_come_and_idempotent(engine: Engine, team: Team) -> None:
     assert again.startswith(f"T{ticket_id} 已经是你认领的了")
 
     assert ticket(engine, ticket_id).assignee_id == team.wang.id
-    assert audit(engine) == [(f"ticket:{ticket_id}", "claim", "王芳")]
+    assert audit_trail(engine) == [(f"ticket:{ticket_id}", "claim", "王芳")]
 
 
 def test_two_claims_at_once_one_wins_the_other_is_told_who(engine: Engine, team: Team) -> None:
@@ -167,7 +148,9 @@ def test_two_claims_at_once_one_wins_the_other_is_told_who(engine: Engine, team:
     else:
         answers: list[str] = []
         with engine.begin() as conn:
-            first = dispatch.run(context(conn, team.wang, f"接 T{ticket_id}"), trusted=True)
+            first = dispatch.run(
+                command_context(conn, team.wang, f"o_staff_{team.wang.id}", f"接 T{ticket_id}"),
+                trusted=True)
             rival = threading.Thread(
                 target=lambda: answers.append(say(engine, team.li, f"接 T{ticket_id}")))
             rival.start()
@@ -201,7 +184,7 @@ def test_many_claims_racing_have_exactly_one_winner(engine: Engine, team: Team) 
     assert len(winners) == 1
     losers = {text for name, text in answers.items() if name not in winners}
     assert losers == {f"T{ticket_id} 已由 {winners[0]} 认领"}
-    assert [e for e in audit(engine) if e[1] == "claim"] == [
+    assert [e for e in audit_trail(engine) if e[1] == "claim"] == [
         (f"ticket:{ticket_id}", "claim", winners[0])]
 
 
@@ -226,7 +209,7 @@ def test_a_reply_is_queued_and_the_ticket_becomes_the_replier(engine: Engine,
     after = ticket(engine, ticket_id)
     assert (after.status, after.assignee_id, after.first_response_at, after.waiting_since) == \
         ("pending", team.li.id, NOW, None)
-    assert (f"ticket:{ticket_id}", "reply", "李雷") in audit(engine)
+    assert (f"ticket:{ticket_id}", "reply", "李雷") in audit_trail(engine)
 
 
 def test_replying_to_someone_elses_ticket_keeps_their_claim(engine: Engine, team: Team) -> None:
@@ -240,7 +223,7 @@ def test_a_reply_too_long_is_refused_before_anything_changes(engine: Engine,
                                                              team: Team) -> None:
     ticket_id = fan(engine, "o_a", "活动几点开始", NOW)
     assert "不能超过 600 字" in say(engine, team.wang, f"回 T{ticket_id} {'长' * 601}")
-    assert outbox_rows(engine) == [] and audit(engine) == []
+    assert outbox_rows(engine) == [] and audit_trail(engine) == []
     assert ticket(engine, ticket_id).assignee_id is None
 
 
@@ -284,7 +267,7 @@ def test_a_reply_outside_the_48_hour_window_is_refused_and_not_queued(engine: En
         assert conn.scalar(select(TicketMessage.id).where(TicketMessage.direction == "out")) \
             is None
     assert ticket(engine, ticket_id).status == "open"
-    assert audit(engine) == []
+    assert audit_trail(engine) == []
 
 
 # 结 and what a resolved ticket refuses
@@ -305,7 +288,7 @@ def test_close_resolves_and_a_resolved_ticket_refuses_changes(engine: Engine,
         answer = say(engine, team.li, text)
         assert reason in answer and "已解决" in answer, answer
     assert outbox_rows(engine) == []
-    assert audit(engine) == [(f"ticket:{ticket_id}", "close", "王芳")]
+    assert audit_trail(engine) == [(f"ticket:{ticket_id}", "close", "王芳")]
     assert "已结束（已解决）" in say(engine, team.li, f"工单 T{ticket_id}")
     assert f"T{ticket_id}" not in say(engine, team.li, "队列")
 
@@ -324,7 +307,7 @@ def test_a_note_is_private_and_shown_with_the_ticket(engine: Engine, team: Team)
     assert (note.ticket_id, note.staff_id, note.content) == (ticket_id, team.wang.id,
                                                              "已电话联系，下周寄出")
     assert outbox_rows(engine) == []
-    assert audit(engine) == [(f"ticket:{ticket_id}", "note", "王芳")]
+    assert audit_trail(engine) == [(f"ticket:{ticket_id}", "note", "王芳")]
 
 
 def test_show_ticket_lists_messages_with_delivery_notes_and_state(engine: Engine,
@@ -376,7 +359,7 @@ def test_canned_replies_are_listed_added_overwritten_and_deleted(engine: Engine,
     assert say(engine, team.admin, "快捷 删除 地址") == "没有快捷回复“地址”。现有：HOURS"
     with Session(engine) as session:
         assert session.scalars(select(CannedReply.shortcut)).all() == ["HOURS"]
-    assert [e[:2] for e in audit(engine)] == [
+    assert [e[:2] for e in audit_trail(engine)] == [
         ("canned:地址", "canned_add"), ("canned:地址", "canned_edit"),
         ("canned:HOURS", "canned_add"), ("canned:地址", "canned_remove")]
 
@@ -388,4 +371,4 @@ def test_canned_refuses_bad_codes_empty_bodies_and_non_admins(engine: Engine,
     assert "不能为空" in say(engine, team.admin, "快捷 添加 地址")
     assert say(engine, team.admin, "快捷 改 地址").startswith("用法：快捷")
     assert "需要管理员权限" in say(engine, team.wang, "快捷 添加 地址 幸福路")
-    assert audit(engine) == []
+    assert audit_trail(engine) == []

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 
-from handlers.commands import dispatch, me
-from handlers.commands.context import CommandContext
+from handlers.commands import me
 from storage import followers, rules, staff, tickets
 from storage.models import (
     ArticleMetric,
-    AuditRow,
     AutoReplyRule,
     ContentItemRow,
     Follower,
@@ -27,13 +23,16 @@ from storage.models import (
     Staff,
 )
 from storage.repositories import parse_roles
-from storage.uow import JoinedUnitOfWork
+from tests.integration.commanding import (
+    NOW,
+    audit_trail,
+    confirmation_code,
+    run_command,
+)
 from workflow.autoreply import MatchType
 from workflow.roles import Actor, Role
 from workflow.states import State
 
-NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # Thursday 14:00 in Shanghai
-TZ = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 26)
 
 
@@ -61,11 +60,9 @@ def team(engine: Engine) -> Team:
 def say(engine: Engine, who: int | str, text: str, now: datetime = NOW,
         trusted: bool = True) -> str:
     """``who``: a staff id, or the openid of somebody who is not staff (yet)."""
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         actor, openid = _actor(conn, who)
-        ctx = CommandContext(conn, now, TZ, actor, openid, text,
-                             uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
-        return dispatch.run(ctx, trusted=trusted)
+    return run_command(engine, actor, openid, text, now, trusted)
 
 
 def _actor(conn: Connection, who: int | str) -> tuple[Actor, str]:
@@ -75,12 +72,6 @@ def _actor(conn: Connection, who: int | str) -> tuple[Actor, str]:
     return Actor(who, row.name, parse_roles(row.roles)), row.openid or f"o_gone{who}"
 
 
-def code_in(reply: str, word: str = "确认") -> str:
-    found = re.search(word + r" ([A-Z0-9]{6,8})", reply)
-    assert found, reply
-    return found.group(1)
-
-
 def member(engine: Engine, staff_id: int) -> Staff:
     with Session(engine) as session:
         row = session.get(Staff, staff_id)
@@ -88,18 +79,11 @@ def member(engine: Engine, staff_id: int) -> Staff:
         return row
 
 
-def audit(engine: Engine) -> list[tuple[str, str, str]]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(AuditRow.subject, AuditRow.event, AuditRow.actor_name)
-                            .order_by(AuditRow.id)).all()
-    return [(r[0], r[1], r[2]) for r in rows]
-
-
 # 成员 邀请 / 绑定
 
 def test_invite_then_bind_makes_a_member(engine: Engine, team: Team) -> None:
     reply = say(engine, team.admin, "成员 邀请 审核 王小明")
-    code = code_in(reply, "绑定")
+    code = confirmation_code(reply, "绑定")
     assert "审核员，王小明" in reply
     assert "11月29日（周日）14:00 前有效" in reply  # 72 hours, in Shanghai time
     assert f"让对方向公众号发送：绑定 {code}" in reply
@@ -110,17 +94,17 @@ def test_invite_then_bind_makes_a_member(engine: Engine, team: Team) -> None:
     with Session(engine) as session:
         joined = session.scalars(select(Staff).where(Staff.openid == "o_newcomer")).one()
     assert (joined.name, joined.roles, joined.active) == ("王小明", "reviewer", True)
-    assert audit(engine) == [("invite:1", "invite", "张敏"),
+    assert audit_trail(engine) == [("invite:1", "invite", "张敏"),
                              (f"staff:{joined.id}", "bind", "王小明")]
 
 
 def test_invite_without_name_binds_under_the_openid(engine: Engine, team: Team) -> None:
-    code = code_in(say(engine, team.admin, "staff invite creator"), "绑定")
+    code = confirmation_code(say(engine, team.admin, "staff invite creator"), "绑定")
     assert "欢迎加入，o_anon！你的角色：内容创作者" in say(engine, "o_anon", f"bind {code}")
 
 
 def test_bind_refusals(engine: Engine, team: Team) -> None:
-    code = code_in(say(engine, team.admin, "成员 邀请 分析"), "绑定")
+    code = confirmation_code(say(engine, team.admin, "成员 邀请 分析"), "绑定")
     assert "你已经是成员（李雷）了" in say(engine, team.li, f"绑定 {code}")
     assert say(engine, "o_x", "绑定 ZZZZZZZZ") == "邀请码无效或已过期，请向管理员重新索取"
     late = NOW + timedelta(hours=73)
@@ -154,7 +138,7 @@ def test_set_roles(engine: Engine, team: Team) -> None:
     reply = say(engine, team.admin, f"成员 角色 {team.li} 审核 分析")
     assert reply == f"成员 {team.li} 李雷 的角色：审核员 → 审核员、数据分析员"
     assert member(engine, team.li).roles == "analyst,reviewer"
-    assert (f"staff:{team.li}", "set_roles", "张敏") in audit(engine)
+    assert (f"staff:{team.li}", "set_roles", "张敏") in audit_trail(engine)
     assert "未知角色 '厨师'" in say(engine, team.admin, f"成员 角色 {team.li} 厨师")
     assert "找不到成员 999" in say(engine, team.admin, "成员 角色 999 审核")
     assert "缺少角色" in say(engine, team.admin, f"成员 角色 {team.li}")
@@ -173,7 +157,7 @@ def test_admin_cannot_drop_their_own_admin_role(engine: Engine, team: Team) -> N
 def test_remove_staff_needs_the_askers_code_once(engine: Engine, team: Team) -> None:
     asked = say(engine, team.admin, f"成员 删除 {team.li}")
     assert f"确认要移除成员 {team.li} 李雷（审核员）吗？" in asked
-    code = code_in(asked)
+    code = confirmation_code(asked)
     assert say(engine, team.admin2, f"确认 {code}").startswith("确认码无效或已使用")
     assert member(engine, team.li).active
     assert say(engine, team.admin, f"确认 {code}") == \
@@ -181,7 +165,7 @@ def test_remove_staff_needs_the_askers_code_once(engine: Engine, team: Team) -> 
     gone = member(engine, team.li)
     assert (gone.active, gone.openid) == (False, None)
     assert say(engine, team.admin, f"确认 {code}").startswith("确认码无效或已使用")
-    assert (f"staff:{team.li}", "remove_staff", "张敏") in audit(engine)
+    assert (f"staff:{team.li}", "remove_staff", "张敏") in audit_trail(engine)
     assert f"找不到成员 {team.li}" in say(engine, team.admin, f"成员 删除 {team.li}")
 
 
@@ -192,21 +176,21 @@ def test_remove_staff_refusals(engine: Engine, team: Team) -> None:
 
 
 def test_remove_staff_code_expires(engine: Engine, team: Team) -> None:
-    code = code_in(say(engine, team.admin, f"staff remove {team.li}"))
+    code = confirmation_code(say(engine, team.admin, f"staff remove {team.li}"))
     late = NOW + timedelta(minutes=6)
     assert say(engine, team.admin, f"确认 {code}", now=late).startswith("确认码已过期")
     assert member(engine, team.li).active
 
 
 def test_remove_staff_code_void_once_the_member_changed(engine: Engine, team: Team) -> None:
-    code = code_in(say(engine, team.admin, f"成员 删除 {team.li}"))
+    code = confirmation_code(say(engine, team.admin, f"成员 删除 {team.li}"))
     say(engine, team.admin2, f"成员 角色 {team.li} 审核 分析")
     assert say(engine, team.admin, f"确认 {code}").startswith("成员信息已变化，确认码作废")
     assert member(engine, team.li).active
 
 
 def test_remove_staff_confirmation_needs_admin_still(engine: Engine, team: Team) -> None:
-    code = code_in(say(engine, team.admin, f"成员 删除 {team.li}"))
+    code = confirmation_code(say(engine, team.admin, f"成员 删除 {team.li}"))
     say(engine, team.admin2, f"成员 角色 {team.admin} 审核")
     assert say(engine, team.admin, f"确认 {code}") == "这个操作需要管理员权限"
     assert member(engine, team.li).active
@@ -233,7 +217,7 @@ def test_add_and_list_rules(engine: Engine, team: Team) -> None:
     assert listed.startswith("自动回复规则（2，按匹配顺序）：")
     assert "2. 包含“活动” → 周六上午九点 · 优先级 2 · 09:00-18:00 · 命中 0 次" in listed
     assert "1. 完全匹配“地址” → 社区中心在幸福路 8 号 · 命中 0 次" in listed
-    assert ("rule:1", "rule_add", "张敏") in audit(engine)
+    assert ("rule:1", "rule_add", "张敏") in audit_trail(engine)
     assert "需要管理员权限" in say(engine, team.wang, "规则")
 
 
@@ -263,27 +247,28 @@ def test_delete_rule_with_confirmation(engine: Engine, team: Team) -> None:
     rule_id = _rule(engine, "地址", "幸福路 8 号")
     asked = say(engine, team.admin, f"规则 删除 {rule_id}")
     assert f"确认要删除规则 {rule_id}（完全匹配“地址”）吗？" in asked
-    code = code_in(asked)
+    code = confirmation_code(asked)
     assert say(engine, team.admin2, f"确认 {code}").startswith("确认码无效或已使用")
     assert say(engine, team.admin, f"确认 {code}") == f"已删除规则 {rule_id}（完全匹配“地址”）。"
     assert say(engine, team.admin, f"确认 {code}").startswith("确认码无效或已使用")
     assert say(engine, team.admin, "规则").startswith("还没有自动回复规则")
-    assert (f"rule:{rule_id}", "rule_delete", "张敏") in audit(engine)
+    assert (f"rule:{rule_id}", "rule_delete", "张敏") in audit_trail(engine)
     assert "找不到规则 99" in say(engine, team.admin, "规则 删除 99")
 
 
 def test_delete_rule_code_void_after_change_expiry_or_deletion(engine: Engine, team: Team) -> None:
     rule_id = _rule(engine, "地址", "幸福路 8 号")
-    stale = code_in(say(engine, team.admin, f"规则 删除 {rule_id}"))
+    stale = confirmation_code(say(engine, team.admin, f"规则 删除 {rule_id}"))
     with engine.begin() as conn:
         conn.execute(update(AutoReplyRule).where(AutoReplyRule.id == rule_id)
                      .values(reply_text="新地址：和平路 1 号"))
     assert say(engine, team.admin, f"确认 {stale}") \
         .startswith(f"规则 {rule_id} 已被修改，确认码作废")
-    late = code_in(say(engine, team.admin, f"规则 删除 {rule_id}"))
+    late = confirmation_code(say(engine, team.admin, f"规则 删除 {rule_id}"))
     assert say(engine, team.admin, f"确认 {late}", now=NOW + timedelta(minutes=5)) \
         .startswith("确认码已过期")
-    first, second = (code_in(say(engine, team.admin, f"规则 删除 {rule_id}")) for _ in range(2))
+    first, second = (confirmation_code(say(engine, team.admin, f"规则 删除 {rule_id}"))
+                     for _ in range(2))
     assert say(engine, team.admin, f"确认 {first}").startswith("已删除规则")
     assert say(engine, team.admin, f"确认 {second}") == f"规则 {rule_id} 已不存在，确认码作废。"
 
@@ -482,7 +467,7 @@ def test_feedback_is_stored_with_its_quarter(engine: Engine, team: Team) -> None
                                .order_by(ProcessFeedback.id)).all()
     assert [tuple(r) for r in rows] == [(team.li, "终审通知能不能早一点发", "2026Q4"),
                                         (team.wang, "选题会改到周一", "2027Q1")]
-    assert ("feedback:1", "feedback", "李雷") in audit(engine)
+    assert ("feedback:1", "feedback", "李雷") in audit_trail(engine)
 
 
 def test_feedback_refusals(engine: Engine, team: Team) -> None:

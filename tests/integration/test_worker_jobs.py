@@ -93,3 +93,18 @@ def test_one_scheduler_leader_at_a_time(engine: Engine) -> None:
     first.release()
     assert second.try_acquire()
     second.release()
+
+
+def test_the_replay_guard_is_pruned_by_the_worker_not_the_request(engine: Engine) -> None:
+    from storage import inbound
+
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        assert inbound.nonce_is_fresh(conn, 1, "old", "h", now - timedelta(hours=1))
+        assert inbound.nonce_is_fresh(conn, 2, "new", "h", now)
+    worker = jobs(engine)  # skew 300 s: pairs older than 600 s can never come back
+    worker.prune()
+    worker.leader.release()
+    with engine.begin() as conn:
+        assert inbound.nonce_is_fresh(conn, 1, "old", "other body", now)  # forgotten
+        assert not inbound.nonce_is_fresh(conn, 2, "new", "other body", now)  # kept

@@ -206,3 +206,14 @@ def test_allowed_events_lists_what_the_actor_may_do_next() -> None:
                                                                    Event.MARK_SENSITIVE)
     assert Event.FINAL_APPROVE in policy.allowed_events(R2, flow.item, flow.reviews)
     assert policy.allowed_events(AUTHOR, flow.item, flow.reviews) == (Event.EDIT,)
+
+
+def test_next_by_role_follows_the_table() -> None:
+    in_review = policy.next_by_role(State.IN_REVIEW)
+    assert in_review[Role.REVIEWER] == (Event.APPROVE, Event.REQUEST_CHANGES,
+                                        Event.MARK_SENSITIVE)
+    assert Role.CREATOR not in in_review and Role.ANALYST not in in_review
+    published = policy.next_by_role(State.PUBLISHED)
+    assert published[Role.ANALYST] == (Event.RECHECK_OK, Event.FLAG_OUTDATED)
+    assert Event.WITHDRAW in published[Role.ADMIN]
+    assert policy.next_by_role(State.ARCHIVED) == {}

@@ -110,15 +110,17 @@ class WeChatEndpoint:
     def process(self, envelope: InboundEnvelope) -> str:
         now = datetime.now(UTC)
         try:
-            # The connection is checked out before the write lock is taken, so
-            # the lock is held only for the transaction itself.
+            # The connection is checked out, and the push's row built, before the
+            # write lock is taken, so the lock is held only for the transaction.
             with self.engine.connect() as conn:
+                push = inbound.record(conn, dict(envelope.message), now=now,
+                                      authenticated=envelope.authenticated, mode=envelope.mode)
                 try:
                     with write_lock(self.engine), conn.begin():
-                        return self._in_transaction(conn, envelope, now)
+                        return self._in_transaction(conn, envelope, push, now)
                 except HandlerFailed as failed:
                     with write_lock(self.engine), conn.begin():
-                        return self._record_failure(conn, envelope, now, failed.error)
+                        return self._record_failure(conn, envelope, push, now, failed.error)
         except ReplayedNonce as exc:
             raise Refused(exc.status, exc.reason) from None
         except SQLAlchemyError:
@@ -127,17 +129,19 @@ class WeChatEndpoint:
             log.exception("database unavailable; push not recorded")
             raise Refused(503, "database unavailable") from None
 
-    def _claim(self, conn: Connection, envelope: InboundEnvelope,
-               now: datetime) -> inbound.Claim:
-        if not inbound.nonce_is_fresh(conn, envelope.timestamp, envelope.nonce,
-                                      envelope.body_hash, now):
+    @staticmethod
+    def _claim(conn: Connection, envelope: InboundEnvelope,
+               push: inbound.Record) -> inbound.Claim:
+        # An authenticated body is covered by msg_signature: a reused pair can
+        # only bring the same body back, which dedupe answers as a retry.
+        if not envelope.authenticated and not inbound.nonce_is_fresh(
+                conn, envelope.timestamp, envelope.nonce, envelope.body_hash):
             raise ReplayedNonce("timestamp and nonce reused with a different body")
-        return inbound.claim(conn, dict(envelope.message),
-                             authenticated=envelope.authenticated, mode=envelope.mode, now=now)
+        return inbound.claim(conn, push)
 
     def _in_transaction(self, conn: Connection, envelope: InboundEnvelope,
-                        now: datetime) -> str:
-        claim = self._claim(conn, envelope, now)
+                        push: inbound.Record, now: datetime) -> str:
+        claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:
             return claim.previous_reply or ""
         msg = Inbound.from_fields(envelope.message, envelope.authenticated)
@@ -145,10 +149,10 @@ class WeChatEndpoint:
         inbound.store_reply(conn, claim.inbound_id, reply_xml, now)
         return reply_xml
 
-    def _record_failure(self, conn: Connection, envelope: InboundEnvelope, now: datetime,
-                        error: str) -> str:
+    def _record_failure(self, conn: Connection, envelope: InboundEnvelope,
+                        push: inbound.Record, now: datetime, error: str) -> str:
         """Second transaction after a handler failed: keep the push, answer success."""
-        claim = self._claim(conn, envelope, now)
+        claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:  # a concurrent retry was handled meanwhile
             return claim.previous_reply or ""
         inbound.store_reply(conn, claim.inbound_id, "", now, error)

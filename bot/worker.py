@@ -142,7 +142,7 @@ class Jobs:
             return
         retention = inbound.nonce_retention(self.app.settings.max_clock_skew)
         with write_lock(self.app.engine), self.app.engine.begin() as conn:
-            inbound.prune_nonces(conn, utcnow() - retention)
+            inbound.prune_nonces(conn, int(utcnow().timestamp()) - retention)
 
 
 def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:

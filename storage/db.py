@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -86,7 +88,12 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
         # BEGIN IMMEDIATE takes the write lock up front. A deferred transaction
         # that reads and then writes can fail with SQLITE_BUSY when another
         # writer committed in between, which no busy timeout can wait out.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Sent on the DBAPI connection: it runs on every push, and SQLAlchemy's
+        # statement machinery would cost more than the statement.
+        try:
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error) from exc
 
     if database and database != ":memory:":
         _WRITE_LOCKS[id(engine)] = SqliteWriteLock(database)

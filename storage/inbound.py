@@ -7,7 +7,7 @@ Every push from WeChat runs these, so they are driver-level statements
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete
@@ -15,14 +15,14 @@ from sqlalchemy import Connection, delete
 from storage.models import InboundNonce
 from storage.raw import Raw
 
-_NONCE = ("INSERT INTO inbound_nonces (timestamp, nonce, body_hash, seen_at) "
-          "VALUES (:ts, :nonce, :body_hash, :now) ON CONFLICT DO NOTHING RETURNING id")
+_NONCE = ("INSERT INTO inbound_nonces (timestamp, nonce, body_hash) "
+          "VALUES (:ts, :nonce, :body_hash) ON CONFLICT DO NOTHING RETURNING timestamp")
 _SEEN_BODY = "SELECT body_hash FROM inbound_nonces WHERE timestamp = :ts AND nonce = :nonce"
 _CLAIM = (
     "INSERT INTO inbound_messages (dedupe_key, from_openid, to_user, msg_type, event, msg_id,"
     " create_time, payload, authenticated, mode, reply, error, received_at, handled_at)"
     " VALUES (:dedupe_key, :from_openid, :to_user, :msg_type, :event, :msg_id, :create_time,"
-    " :payload, :authenticated, :mode, NULL, '', :now, NULL)"
+    " :payload, :authenticated, :mode, '', '', :now, :now)"
     " ON CONFLICT DO NOTHING RETURNING id"
 )
 _STORED_REPLY = "SELECT reply FROM inbound_messages WHERE dedupe_key = :key"
@@ -38,18 +38,18 @@ class Claim:
     previous_reply: str | None
 
 
-def nonce_is_fresh(conn: Connection, timestamp: int, nonce: str, body_hash: str,
-                   now: datetime) -> bool:
+def nonce_is_fresh(conn: Connection, timestamp: int, nonce: str, body_hash: str) -> bool:
     """False when this (timestamp, nonce) came before with a different body."""
     raw, params = Raw.of(conn), {"ts": timestamp, "nonce": nonce[:64]}
-    if raw.one(_NONCE, {**params, "body_hash": body_hash, "now": now}) is not None:
+    if raw.one(_NONCE, {**params, "body_hash": body_hash}) is not None:
         return True
     seen = raw.one(_SEEN_BODY, params)
     return seen is not None and seen[0] == body_hash
 
 
-def prune_nonces(conn: Connection, older_than: datetime) -> int:
-    result = conn.execute(delete(InboundNonce).where(InboundNonce.seen_at < older_than))
+def prune_nonces(conn: Connection, signed_before: int) -> int:
+    """Forget pairs whose signed timestamp is older than ``signed_before`` (epoch seconds)."""
+    result = conn.execute(delete(InboundNonce).where(InboundNonce.timestamp < signed_before))
     return int(result.rowcount or 0)
 
 
@@ -62,24 +62,49 @@ def dedupe_key(fields: dict[str, Any]) -> str:
             f"{str(fields.get('Event', '')).lower()}")[:160]
 
 
-def claim(conn: Connection, fields: dict[str, Any], *, authenticated: bool, mode: str,
-          now: datetime) -> Claim:
-    """Record the push once. A retry gets the reply stored the first time.
+@dataclass(frozen=True)
+class Record:
+    """A push's row in the inbound log, ready for the driver.
 
-    On PostgreSQL a retry racing its original waits on the unique key until
-    the original commits, then finds its reply.
+    Built before the write lock is taken: serialising the payload is work
+    that need not hold up the other writers.
     """
+
+    dedupe_key: str
+    params: dict[str, Any]
+
+
+def record(conn: Connection, fields: dict[str, Any], *, authenticated: bool, mode: str,
+           now: datetime) -> Record:
     key = dedupe_key(fields)
+    return Record(key, Raw.of(conn).adapt(_row(fields, key, authenticated, mode, now)))
+
+
+def claim(conn: Connection, push: Record) -> Claim:
+    """Record the push once, as handled with no reply. A retry gets the stored reply.
+
+    The row is written in the transaction that handles the push, so nobody
+    sees it before the handling commits; a reply, or an error, is stored
+    over it (``store_reply``). On PostgreSQL a retry racing its original
+    waits on the unique key until the original commits, then finds its reply.
+    """
     raw = Raw.of(conn)
-    new = raw.one(_CLAIM, _row(fields, key, authenticated, mode, now))
+    new = raw.one(_CLAIM, push.params)
     if new is not None:
         return Claim(int(new[0]), None)
-    stored = raw.one(_STORED_REPLY, {"key": key})
+    stored = raw.one(_STORED_REPLY, {"key": push.dedupe_key})
     return Claim(None, (stored[0] if stored else None) or "")
 
 
 def store_reply(conn: Connection, inbound_id: int, reply: str, now: datetime,
                 error: str = "") -> None:
+    """Keep the passive reply (or why handling failed) for the push's retries.
+
+    A claimed push already reads as handled with no reply, so a push answered
+    with plain ``success`` needs no second write.
+    """
+    if not reply and not error:
+        return
     Raw.of(conn).run(_STORE_REPLY, {"id": inbound_id, "reply": reply,
                                     "handled_at": None if error else now,
                                     "error": error[:2000]})
@@ -114,6 +139,6 @@ def _int(value: Any) -> int:
         return 0
 
 
-def nonce_retention(max_skew: int) -> timedelta:
-    """Pairs older than twice the skew window can never be replayed (they'd be stale)."""
-    return timedelta(seconds=2 * max_skew) if max_skew else timedelta(days=1)
+def nonce_retention(max_skew: int) -> int:
+    """Seconds a pair is kept: past twice the skew window it could only come back stale."""
+    return 2 * max_skew if max_skew else 24 * 3600

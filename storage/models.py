@@ -158,7 +158,7 @@ class InboundMessage(Base):
     __tablename__ = "inbound_messages"
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
-    from_openid: Mapped[str] = mapped_column(String(64), index=True)
+    from_openid: Mapped[str] = mapped_column(String(64))
     to_user: Mapped[str] = mapped_column(String(64), default="")
     msg_type: Mapped[str] = mapped_column(String(32))
     event: Mapped[str | None] = mapped_column(String(64))
@@ -177,16 +177,17 @@ class InboundNonce(Base):
     """Replay guard: a (timestamp, nonce) pair may only come back with the same body.
 
     The plain-mode signature does not cover the body, so a captured query
-    string could otherwise carry any forged body (see WECHAT.md).
+    string could otherwise carry any forged body (see WECHAT.md). Only pushes
+    whose body is not authenticated are recorded here. The pair is the key
+    (clustered on SQLite: one b-tree, one page written a push), and pruning
+    goes by the signed timestamp, oldest first.
     """
 
     __tablename__ = "inbound_nonces"
-    __table_args__ = (UniqueConstraint("timestamp", "nonce"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    timestamp: Mapped[int] = mapped_column(BigInteger)
-    nonce: Mapped[str] = mapped_column(String(64))
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     body_hash: Mapped[str] = mapped_column(String(64))
-    seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AccountText(Base):
@@ -208,7 +209,6 @@ class ReplyTicket(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)  # higher first
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     summary: Mapped[str] = mapped_column(String(256), default="")
-    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime]
     waiting_since: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]

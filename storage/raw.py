@@ -47,19 +47,22 @@ class Raw:
         return raw
 
     def one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        self.cursor.execute(_sql(sql, self.postgres), self._adapt(params))
+        self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
         row = self.cursor.fetchone()
         return tuple(row) if row is not None else None
 
     def all(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        self.cursor.execute(_sql(sql, self.postgres), self._adapt(params))
+        self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
         return [tuple(r) for r in self.cursor.fetchall()]
 
     def run(self, sql: str, params: dict[str, Any]) -> None:
-        self.cursor.execute(_sql(sql, self.postgres), self._adapt(params))
+        self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
 
-    def _adapt(self, params: dict[str, Any]) -> dict[str, Any]:
-        # Most values are plain and pass as they are; only datetimes and dicts change.
+    def adapt(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Values as the driver takes them; adapted values pass through unchanged.
+
+        Most values are plain and pass as they are; only datetimes and dicts change.
+        """
         return {k: v if type(v) in _PLAIN else self._value(v) for k, v in params.items()}
 
     def _value(self, value: Any) -> Any:

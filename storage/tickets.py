@@ -29,7 +29,16 @@ class TicketTouch:
 
 
 # A new follower message puts the ticket back in the queue, waiting since now
-# unless it was already waiting, at the higher of the two priorities.
+# unless it was already waiting, at the higher of the two priorities. The usual
+# case, a ticket already open and waiting, sets neither status nor waiting_since:
+# naming them would rewrite the queue index entry for nothing.
+_APPEND = (
+    "UPDATE reply_tickets SET"
+    " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
+    " version = version + 1"
+    " WHERE follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL"
+    " RETURNING id"
+)
 _REOPEN = (
     "UPDATE reply_tickets SET status = 'open', snoozed_until = NULL,"
     " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
@@ -38,9 +47,9 @@ _REOPEN = (
     " RETURNING id"
 )
 _OPEN = (
-    "INSERT INTO reply_tickets (follower_id, status, priority, summary, acknowledged,"
+    "INSERT INTO reply_tickets (follower_id, status, priority, summary,"
     " opened_at, waiting_since, resolution, version)"
-    " VALUES (:follower, 'open', :priority, :summary, :ack, :now, :now, '', 1) RETURNING id"
+    " VALUES (:follower, 'open', :priority, :summary, :now, :now, '', 1) RETURNING id"
 )
 _LOG = (
     "INSERT INTO ticket_messages (ticket_id, direction, kind, content, inbound_id, delivery,"
@@ -57,11 +66,12 @@ def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
     """
     raw = Raw.of(conn)
     params = {"follower": follower_id, "priority": priority, "now": now}
-    reopened = [row[0] for row in raw.all(_REOPEN, params)]
+    reopened = ([row[0] for row in raw.all(_APPEND, params)]
+                or [row[0] for row in raw.all(_REOPEN, params)])
     if reopened:
         ticket_id = max(reopened)
     else:
-        row = raw.one(_OPEN, {**params, "summary": content[:SUMMARY_LENGTH], "ack": True})
+        row = raw.one(_OPEN, {**params, "summary": content[:SUMMARY_LENGTH]})
         assert row is not None
         ticket_id = int(row[0])
     raw.run(_LOG, {"ticket": ticket_id, "kind": kind, "content": content,

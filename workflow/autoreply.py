@@ -2,17 +2,20 @@
 
 Pure: the rules come in as data, the caller supplies the local time of day.
 A regex rule is matched with a timeout, so one pathological pattern costs a
-request a few milliseconds instead of stalling a web worker past WeChat's 5 s.
+request a few milliseconds instead of stalling a web worker past WeChat's 5 s;
+and all regex rules together share a budget per message, so many of them
+cannot add up to a stall either.
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
+from time import monotonic
 
 import regex  # typeshed's types-regex is not a dependency
 
@@ -24,7 +27,8 @@ MAX_PATTERN_CHARS = 200
 MAX_CLICK_KEY_BYTES = 128  # WeChat's limit for a menu button's key
 MAX_TEXT_REPLY_CHARS = 2000
 MAX_ARTICLES = 8  # a passive news reply carries at most 8 articles
-REGEX_TIMEOUT_SECONDS = 0.05
+REGEX_TIMEOUT_SECONDS = 0.05  # one regex rule against one message
+REGEX_BUDGET_SECONDS = 0.2  # all regex rules against one message
 
 
 class MatchType(StrEnum):
@@ -158,17 +162,43 @@ def parse_article(text: str) -> Article:
 
 
 def match(rules: Iterable[Rule], *, text: str | None = None, click_key: str | None = None,
-          local_time: time) -> Rule | None:
-    """The rule that answers: highest priority first, then the older rule (lower id)."""
+          local_time: time, now: Callable[[], float] = monotonic) -> Rule | None:
+    """The rule that answers: highest priority first, then the older rule (lower id).
+
+    Regex rules tried after the budget is spent count as not matching; the
+    plain rules are still tried. ``now`` is the clock the budget runs on.
+    """
+    budget = _RegexBudget(now)
     for rule in sorted(rules, key=lambda r: (-r.priority, r.id)):
         if not rule.active or not in_window(rule, local_time):
             continue
         if rule.match_type is MatchType.CLICK:
             if click_key is not None and rule.pattern == click_key:
                 return rule
-        elif text is not None and _matches_text(rule, text):
+        elif text is not None and _matches_text(rule, text, budget):
             return rule
     return None
+
+
+class _RegexBudget:
+    """What is left of one message's time for regex rules."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+        self._deadline = now() + REGEX_BUDGET_SECONDS
+        self._spent_noted = False
+
+    def timeout(self, rule: Rule) -> float | None:
+        """The timeout for this rule's search, or None when the budget is spent."""
+        left = self._deadline - self._now()
+        if left > 0:
+            return min(REGEX_TIMEOUT_SECONDS, left)
+        if not self._spent_noted:
+            self._spent_noted = True
+            log.warning("auto-reply: regex rules used up their %.0f ms for this message; "
+                        "rule %s and later regex rules were not tried",
+                        REGEX_BUDGET_SECONDS * 1000, rule.id)
+        return None
 
 
 def in_window(rule: Rule, local_time: time) -> bool:
@@ -186,22 +216,23 @@ def _fold(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().casefold()
 
 
-def _matches_text(rule: Rule, text: str) -> bool:
+def _matches_text(rule: Rule, text: str, budget: _RegexBudget) -> bool:
     if rule.match_type is MatchType.EXACT:
         return _fold(text) == _fold(rule.pattern)
     if rule.match_type is MatchType.CONTAINS:
         return _fold(rule.pattern) in _fold(text)
-    return _regex_matches(rule, text)
+    timeout = budget.timeout(rule)
+    return timeout is not None and _regex_matches(rule, text, timeout)
 
 
-def _regex_matches(rule: Rule, text: str) -> bool:
+def _regex_matches(rule: Rule, text: str, timeout: float) -> bool:
     # The raw text, not a folded one: folding could change what the author's
     # pattern means (NFKC turns a full-width （ into a regex metacharacter).
     try:
-        return regex.search(rule.pattern, text, timeout=REGEX_TIMEOUT_SECONDS) is not None
+        return regex.search(rule.pattern, text, timeout=timeout) is not None
     except TimeoutError:
         log.warning("auto-reply rule %s: regex timed out after %.0f ms; treated as no match",
-                    rule.id, REGEX_TIMEOUT_SECONDS * 1000)
+                    rule.id, timeout * 1000)
     except regex.error as exc:  # a row edited outside validate_rule
         log.warning("auto-reply rule %s: invalid regex (%s); treated as no match", rule.id, exc)
     return False

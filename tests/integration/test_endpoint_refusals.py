@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import Engine, func, select
 
-from storage.models import InboundMessage
+from storage.models import InboundMessage, InboundNonce
 from tests.harness import wechat as wx
 from tests.integration.conftest import Account, make_account
 
@@ -95,6 +95,20 @@ def test_reused_nonce_with_another_body_is_403(account: Account) -> None:
     again = account.client.request("POST", query, body)  # a genuine retry: same body
     assert again.status == 200 and "T1" in again.text
     assert stored(account.engine) == 1
+
+
+def test_in_safe_mode_msg_signature_guards_the_pair(account: Account) -> None:
+    """Safe mode keeps no guard row: msg_signature already binds the body to the pair."""
+    query, body = account.client.signer.build(wx.text("原始消息", msg_id=1), "safe")
+    assert account.client.request("POST", query, body).status == 200
+    _, other = account.client.signer.build(wx.text("发布 12", msg_id=2), "safe",
+                                           timestamp=query["timestamp"], nonce=query["nonce"])
+    assert account.client.request("POST", query, other).status == 403
+    again = account.client.request("POST", query, body)  # a genuine retry: same body
+    assert again.status == 200 and "T1" in account.client.signer.decrypt_reply(again.text)
+    assert stored(account.engine) == 1
+    with account.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(InboundNonce)) == 0
 
 
 def test_other_methods_and_paths(account: Account) -> None:

@@ -42,3 +42,59 @@ def test_models_and_migrations_agree(empty_database_url: str) -> None:
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_the_replay_guard_keeps_its_pairs_across_0005(empty_database_url: str) -> None:
+    """0005 rebuilds the guard table: pairs seen before the upgrade stay refused."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from storage import inbound
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO inbound_nonces (timestamp, nonce, body_hash, seen_at)"
+                          " VALUES (1700000000, 'n1', 'body-a', :now)"),
+                     {"now": datetime.now(UTC)})
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        assert inbound.nonce_is_fresh(conn, 1700000000, "n1", "body-a")  # a genuine retry
+        assert not inbound.nonce_is_fresh(conn, 1700000000, "n1", "body-b")  # a forgery
+    migrate.downgrade(engine, "0004")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT timestamp, nonce, body_hash FROM inbound_nonces"))
+        assert [tuple(r) for r in rows] == [(1700000000, "n1", "body-a")]
+    engine.dispose()
+
+
+def test_0005_keeps_every_ticket_and_its_messages(empty_database_url: str) -> None:
+    """Dropping reply_tickets.acknowledged must not rebuild the table: on SQLite a
+    rebuild drops the old table, which cascades to the tickets' messages."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0004")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        follower = conn.execute(text(
+            "INSERT INTO followers (openid, subscribed, message_window_sent, event_window_sent)"
+            " VALUES ('o1', true, 0, 0) RETURNING id")).scalar_one()
+        ticket = conn.execute(text(
+            "INSERT INTO reply_tickets (follower_id, status, priority, summary, acknowledged,"
+            " opened_at, resolution, version) VALUES (:f, 'open', 0, 's', true, :now, '', 1)"
+            " RETURNING id"), {"f": follower, "now": now}).scalar_one()
+        conn.execute(text(
+            "INSERT INTO ticket_messages (ticket_id, direction, kind, content, delivery,"
+            " created_at) VALUES (:t, 'in', 'text', '你好', '', :now)"), {"t": ticket, "now": now})
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM reply_tickets")).scalar_one() == 1
+        assert conn.execute(text("SELECT content FROM ticket_messages")).scalar_one() == "你好"
+    migrate.downgrade(engine, "0004")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT acknowledged FROM reply_tickets")).scalar_one()
+    engine.dispose()

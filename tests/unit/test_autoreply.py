@@ -143,6 +143,34 @@ def test_a_regex_timeout_is_logged_with_the_rule_id(caplog: pytest.LogCaptureFix
     assert "rule 41" in caplog.text and "timed out" in caplog.text
 
 
+class SteppingClock:
+    """Each reading is ``step`` seconds after the previous one."""
+
+    def __init__(self, step: float) -> None:
+        self.step, self.now = step, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_regex_rules_share_one_budget_per_message(caplog: pytest.LogCaptureFixture) -> None:
+    # Every regex search appears to take 60 ms: after the 200 ms budget the
+    # remaining regex rules are skipped, but plain rules are still tried.
+    rules = [rule(i, MatchType.REGEX, "^不会匹配$", priority=100 - i) for i in range(1, 30)]
+    rules += [rule(40, MatchType.REGEX, "捐款", priority=1), rule(50, MatchType.CONTAINS, "捐款")]
+    with caplog.at_level(logging.WARNING, logger="workflow.autoreply"):
+        found = match(rules, text="我想捐款", local_time=NOON, now=SteppingClock(0.06))
+    assert found is not None and found.id == 50
+    assert caplog.text.count("used up") == 1
+
+
+def test_within_the_budget_every_regex_rule_is_tried() -> None:
+    rules = [rule(i, MatchType.REGEX, "^不会匹配$", priority=100 - i) for i in range(1, 30)]
+    rules.append(rule(40, MatchType.REGEX, "捐款", priority=1))
+    assert match(rules, text="我想捐款", local_time=NOON, now=SteppingClock(0.001)) == rules[-1]
+
+
 def test_a_broken_regex_from_the_database_is_no_match(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="workflow.autoreply"):
         assert answer([rule(5, MatchType.REGEX, "(")], "(") is None

@@ -55,9 +55,11 @@ def staff_remove(app: App, ref: str) -> None:
         member = staff_store.find_staff(uow.session, ref)
         if member is None:
             raise InvalidInput(f"找不到成员 {ref}")
-        staff_store.deactivate_staff(uow.session, member.id)
+        removal = staff_store.deactivate_staff(uow.session, member.id)
         uow.commit()
     click.echo(f"已移除成员 {member.id} {member.name}")
+    if removal.released_tickets:
+        click.echo(f"TA 认领的 {removal.released_tickets} 个未结工单已放回队列，等待其他人认领。")
 
 
 @staff.command("invite")

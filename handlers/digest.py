@@ -7,6 +7,7 @@ from handlers import texts
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply, TextReply
 from storage import outbox
+from workflow.states import State
 
 
 def with_held_notices(ctx: HandlerContext, msg: Inbound, reply: Reply) -> Reply:
@@ -19,6 +20,12 @@ def with_held_notices(ctx: HandlerContext, msg: Inbound, reply: Reply) -> Reply:
     held = outbox.take_held(ctx.conn, msg.openid, ctx.now)
     if not held:
         return reply
-    notices = [texts.render(f"notify/{p['template']}", **p.get("context", {})) for p in held]
+    notices = [_notice(n) for n in held]
     return TextReply(texts.render("digest", reply=reply.text if reply else "",
                                   notices=notices))
+
+
+def _notice(held: outbox.HeldNotice) -> dict[str, str | None]:
+    p = held.payload
+    return {"text": texts.render(f"notify/{p['template']}", **p.get("context", {})),
+            "now": State(held.state_now).label if held.state_now else None}

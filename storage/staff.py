@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Staff, StaffInvite
+from storage.models import ReplyTicket, Staff, StaffInvite
 from storage.raw import Raw
 from storage.repositories import format_roles, parse_roles
 from workflow.errors import InvalidInput
@@ -88,14 +88,26 @@ def find_staff(session: Session, ref: str) -> StaffView | None:
     return _view(row) if row else None
 
 
-def deactivate_staff(session: Session, staff_id: int) -> StaffView:
-    """Remove a member. Their history stays (audit rows point at them)."""
+@dataclass(frozen=True)
+class Removal:
+    member: StaffView
+    released_tickets: int  # their unresolved tickets, now unassigned and back in the queue
+
+
+def deactivate_staff(session: Session, staff_id: int) -> Removal:
+    """Remove a member. Their history stays (audit rows point at them); the
+    tickets they had claimed and not resolved go back to the queue, unassigned,
+    so nobody's follower waits on someone who has left."""
     row = session.get(Staff, staff_id)
     if row is None or not row.active:
         raise InvalidInput(f"找不到成员 {staff_id}")
     row.active = False
     row.openid = None  # frees the WeChat account: they are a follower again
-    return _view(row)
+    released = session.connection().execute(
+        update(ReplyTicket)
+        .where(ReplyTicket.assignee_id == staff_id, ReplyTicket.status != "resolved")
+        .values(assignee_id=None, version=ReplyTicket.version + 1))
+    return Removal(_view(row), int(released.rowcount or 0))
 
 
 def create_invite(session: Session, roles: frozenset[Role], now: datetime,

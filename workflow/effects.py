@@ -40,9 +40,13 @@ class NotifyStaff(Effect):
     staff_id: int = 0
     template: str = ""
     context: dict[str, Any] = field(default_factory=dict)
+    item_version: int | None = None  # the version the notice describes (set when recorded)
 
     def payload(self) -> dict[str, Any]:
-        return {"staff_id": self.staff_id, "template": self.template, "context": self.context}
+        payload = {"staff_id": self.staff_id, "template": self.template, "context": self.context}
+        if self.item_version is not None:
+            payload["item_version"] = self.item_version
+        return payload
 
     def idempotency_key(self, item_id: int, version: int) -> str:
         return f"notify:{item_id}:v{version}:{self.template}:{self.staff_id}"

@@ -7,6 +7,7 @@ audit row and one outbox row per effect commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from workflow.effects import Effect, NotifyRole, NotifyStaff
@@ -152,14 +153,19 @@ def _record(uow: UnitOfWork, decision: Decision, actor: Actor) -> None:
 
 
 def _expand(uow: UnitOfWork, decision: Decision, actor: Actor) -> list[Effect]:
-    """Turn role notifications into one notification per person (not the actor)."""
+    """Turn role notifications into one notification per person (not the actor),
+    each stamped with the item version it describes."""
+    version = decision.item.version
     effects: list[Effect] = []
     for effect in decision.effects:
         if isinstance(effect, NotifyRole):
             effects += [
-                NotifyStaff(staff_id=person.id, template=effect.template, context=effect.context)
+                NotifyStaff(staff_id=person.id, template=effect.template, context=effect.context,
+                            item_version=version)
                 for person in _holders(uow, effect.role) if person.id != actor.id
             ]
+        elif isinstance(effect, NotifyStaff):
+            effects.append(replace(effect, item_version=version))
         else:
             effects.append(effect)
     return _unique(effects)

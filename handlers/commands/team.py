@@ -139,9 +139,10 @@ def perform_remove_staff(ctx: CommandContext, pending: confirmations.Pending) ->
         row = session.get(Staff, pending.subject_id)
         if row is None or not row.active or member_fingerprint(row) != pending.subject_version:
             raise CommandError("成员信息已变化，确认码作废。请发送「成员」查看后重新发起。")
-        removed = staff.deactivate_staff(session, row.id)
+        removal = staff.deactivate_staff(session, row.id)
+    removed = removal.member
     ctx.audit(f"staff:{removed.id}", "remove_staff", "deactivated", comment=removed.name)
-    return say("team_removed", member=removed)
+    return say("team_removed", member=removed, released=removal.released_tickets)
 
 
 # --- rules -----------------------------------------------------------------------------

@@ -124,3 +124,29 @@ def test_held_notices_ride_along_with_the_next_passive_reply(account: Account) -
     with account.engine.connect() as conn:
         assert outbox.get(conn, row_id or 0).status == "sent"  # type: ignore[union-attr]
     assert "未读通知" not in account.client.push(wx.text("再问", msg_id=902), "safe").text
+
+
+def test_a_held_notice_says_when_its_item_has_moved_on(account: Account) -> None:
+    from storage import outbox
+
+    with SqlUnitOfWork(account.engine) as uow:
+        member = staff_store.add_staff(uow.session, "王芳", frozenset({Role.REVIEWER}), NOW,
+                                       wx.FOLLOWER)
+        author = staff_store.add_staff(uow.session, "小李", frozenset({Role.CREATOR}), NOW)
+        items = [ContentItemRow(title=title, author_id=author.id, state="in_review", version=2,
+                                created_at=NOW, updated_at=NOW) for title in ("义诊", "助学")]
+        uow.session.add_all(items)
+        uow.commit()
+        ids = [item.id for item in items]
+    with account.engine.begin() as conn:
+        for n, item_id in enumerate(ids):
+            payload = {"staff_id": member.id, "template": "item_submitted", "item_version": 2,
+                       "context": {"item_id": item_id, "title": f"稿{n}", "by": "小李"}}
+            row_id = outbox.add(conn, "notify", payload, f"n-held-{n}", NOW)
+            outbox.finish(conn, row_id or 0, "held", NOW, "窗口已关闭", recipient=wx.FOLLOWER)
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == ids[0])
+                     .values(state="final_review", version=3))  # someone else reviewed it
+    digest = account.client.push(wx.text("在吗", msg_id=903), "safe").text
+    first, second = [line for line in digest.splitlines() if line[:2] in ("1.", "2.")]
+    assert f"稿件 {ids[0]}《稿0》" in first and first.endswith("（此后已有变化，现在：终审中）")
+    assert f"稿件 {ids[1]}《稿1》" in second and "此后已有变化" not in second

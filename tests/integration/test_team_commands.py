@@ -169,6 +169,23 @@ def test_remove_staff_needs_the_askers_code_once(engine: Engine, team: Team) -> 
     assert f"找不到成员 {team.li}" in say(engine, team.admin, f"成员 删除 {team.li}")
 
 
+def test_removing_a_member_puts_their_open_tickets_back_in_the_queue(
+        engine: Engine, team: Team) -> None:
+    kept, done = _ticket(engine, "o_f1", None), _ticket(engine, "o_f2", None)
+    assert "认领" in say(engine, team.li, f"接 T{kept}")
+    say(engine, team.li, f"接 T{done}")
+    say(engine, team.li, f"结 T{done}")
+    code = confirmation_code(say(engine, team.admin, f"成员 删除 {team.li}"))
+    assert say(engine, team.admin, f"确认 {code}") == (
+        f"已移除成员 {team.li} 李雷。TA 的微信号已解绑，历史记录保留。\n"
+        "TA 认领的 1 个未结工单已放回队列，等待其他人认领。")
+    with engine.connect() as conn:
+        assignees = {row.id: row.assignee_id for row in
+                     conn.execute(select(ReplyTicket.id, ReplyTicket.assignee_id))}
+    assert assignees == {kept: None, done: team.li}  # who resolved it stays on record
+    assert "认领" in say(engine, team.chen, f"接 T{kept}")
+
+
 def test_remove_staff_refusals(engine: Engine, team: Team) -> None:
     assert "不能移除你自己" in say(engine, team.admin, f"成员 删除 {team.admin}")
     assert "找不到成员 999" in say(engine, team.admin, "成员 删除 999")

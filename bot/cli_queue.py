@@ -15,9 +15,12 @@ from storage.db import write_lock
 from storage.models import AccountText
 from storage.uow import utcnow
 from workflow.errors import InvalidInput
+from workflow.reply_queue import TicketStatus
 
-STATUS_LABELS = {"open": "待回复", "pending": "待对方回复", "snoozed": "已暂缓",
-                 "resolved": "已解决"}
+STATUS_LABELS: dict[str, str] = {
+    TicketStatus.OPEN: "待回复", TicketStatus.PENDING: "待对方回复",
+    TicketStatus.SNOOZED: "已暂缓", TicketStatus.RESOLVED: "已解决",
+}
 
 
 @click.group()

@@ -1,9 +1,10 @@
 """Reply-queue operations behind the staff commands: the live queue, one ticket's
 history, claim / resolve / snooze / note, and the saved (canned) replies.
 
-Every change is one conditional UPDATE, so two staff members acting on one
-ticket at once cannot both win: the loser's statement matches no row (on
-PostgreSQL it waits for the winner's commit, then re-checks the condition).
+The rules are ``workflow.reply_queue``. Every change is one conditional UPDATE
+whose condition is that rule, so two staff members acting on one ticket at
+once cannot both win: the loser's statement matches no row (on PostgreSQL it
+waits for the winner's commit, then re-checks the condition).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import CannedReply, Follower, ReplyTicket, Staff, TicketMessage, TicketNote
+from workflow.reply_queue import Resolution, TicketFacts, TicketStatus, current_status
 
-RESOLVED = "resolved"
+RESOLVED, SNOOZED = TicketStatus.RESOLVED.value, TicketStatus.SNOOZED.value
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,15 @@ class TicketState:
     resolution: str
 
     @property
+    def facts(self) -> TicketFacts:
+        return TicketFacts(TicketStatus(self.status), self.assignee_id, self.snoozed_until)
+
+    @property
     def closed(self) -> bool:
-        return self.status == RESOLVED
+        return self.facts.closed
 
     def current_status(self, now: datetime) -> str:
-        """A snooze that has run out puts the ticket back in the queue as open."""
-        if self.status == "snoozed" and (self.snoozed_until is None or self.snoozed_until <= now):
-            return "open"
-        return self.status
+        return current_status(self.facts, now).value
 
 
 _TICKET = (
@@ -66,14 +69,14 @@ def find_ticket(conn: Connection, ticket_id: int) -> TicketState | None:
 
 
 def _in_queue(now: datetime) -> ColumnElement[bool]:
-    """Open or answered tickets, and snoozed ones whose snooze has run out."""
-    return or_(ReplyTicket.status.in_(("open", "pending")),
-               and_(ReplyTicket.status == "snoozed",
+    """``reply_queue.in_queue`` in SQL: open or answered, or snoozed and due again."""
+    return or_(ReplyTicket.status.in_((TicketStatus.OPEN.value, TicketStatus.PENDING.value)),
+               and_(ReplyTicket.status == SNOOZED,
                     or_(ReplyTicket.snoozed_until.is_(None), ReplyTicket.snoozed_until <= now)))
 
 
 def _still_snoozed(now: datetime) -> ColumnElement[bool]:
-    return and_(ReplyTicket.status == "snoozed", ReplyTicket.snoozed_until > now)
+    return and_(ReplyTicket.status == SNOOZED, ReplyTicket.snoozed_until > now)
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,8 @@ def _change(conn: Connection, ticket_id: int, *where: ColumnElement[bool],
 
 
 def claim(conn: Connection, ticket_id: int, staff_id: int) -> bool:
-    """Take an unassigned, unresolved ticket. False: it is gone, closed or someone's."""
+    """Take an unassigned, unresolved ticket (``reply_queue.refusal`` of CLAIM).
+    False: it is closed or someone's."""
     return _change(conn, ticket_id, ReplyTicket.assignee_id.is_(None),
                    ReplyTicket.status != RESOLVED, assignee_id=staff_id)
 
@@ -147,14 +151,14 @@ def claim(conn: Connection, ticket_id: int, staff_id: int) -> bool:
 def resolve(conn: Connection, ticket_id: int, staff_id: int, now: datetime) -> bool:
     """Close the ticket; whoever closes an unassigned ticket is recorded as its handler."""
     return _change(conn, ticket_id, ReplyTicket.status != RESOLVED, status=RESOLVED,
-                   resolution="resolved", resolved_at=now, waiting_since=None,
+                   resolution=Resolution.RESOLVED.value, resolved_at=now, waiting_since=None,
                    snoozed_until=None,
                    assignee_id=func.coalesce(ReplyTicket.assignee_id, staff_id))
 
 
 def snooze(conn: Connection, ticket_id: int, until: datetime) -> bool:
     """Set aside until ``until``; a new message from the follower reopens it sooner."""
-    return _change(conn, ticket_id, ReplyTicket.status != RESOLVED, status="snoozed",
+    return _change(conn, ticket_id, ReplyTicket.status != RESOLVED, status=SNOOZED,
                    snoozed_until=until)
 
 

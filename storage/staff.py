@@ -14,6 +14,7 @@ from storage.models import ReplyTicket, Staff, StaffInvite
 from storage.raw import Raw
 from storage.repositories import format_roles, parse_roles
 from workflow.errors import InvalidInput
+from workflow.reply_queue import TicketStatus
 from workflow.roles import STAFF_ROLES, Actor, Role
 
 # No 0/O, 1/I/L: codes are read off one screen and typed on a phone.
@@ -105,7 +106,8 @@ def deactivate_staff(session: Session, staff_id: int) -> Removal:
     row.openid = None  # frees the WeChat account: they are a follower again
     released = session.connection().execute(
         update(ReplyTicket)
-        .where(ReplyTicket.assignee_id == staff_id, ReplyTicket.status != "resolved")
+        .where(ReplyTicket.assignee_id == staff_id,
+               ReplyTicket.status != TicketStatus.RESOLVED.value)
         .values(assignee_id=None, version=ReplyTicket.version + 1))
     return Removal(_view(row), int(released.rowcount or 0))
 

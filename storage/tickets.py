@@ -12,8 +12,9 @@ from storage import outbox
 from storage.models import Follower, ReplyTicket, Staff, TicketMessage, TicketNote
 from storage.raw import Raw
 from workflow.errors import InvalidInput
+from workflow.reply_queue import UNRESOLVED, Resolution, TicketStatus
 
-OPEN_STATUSES = ("open", "pending", "snoozed")
+OPEN_STATUSES = tuple(status.value for status in UNRESOLVED)
 SUMMARY_LENGTH = 60
 
 
@@ -28,8 +29,10 @@ class TicketTouch:
         return self.created
 
 
-# A new follower message puts the ticket back in the queue, waiting since now
-# unless it was already waiting, at the higher of the two priorities. The usual
+# A new follower message puts an unresolved ticket back in the queue as open
+# (statuses: workflow.reply_queue), waiting since now unless it was already
+# waiting, at the higher of the two priorities. A resolved ticket stays closed:
+# the message opens a new one. The usual
 # case, a ticket already open and waiting, sets neither status nor waiting_since:
 # naming them would rewrite the queue index entry for nothing.
 _APPEND = (
@@ -84,7 +87,8 @@ def close_unreachable(conn: Connection, follower_id: int, now: datetime) -> int:
     result = conn.execute(
         update(ReplyTicket)
         .where(ReplyTicket.follower_id == follower_id, ReplyTicket.status.in_(OPEN_STATUSES))
-        .values(status="resolved", resolved_at=now, resolution="unreachable",
+        .values(status=TicketStatus.RESOLVED.value, resolved_at=now,
+                resolution=Resolution.UNREACHABLE.value,
                 waiting_since=None, version=ReplyTicket.version + 1)
     )
     return int(result.rowcount or 0)
@@ -176,7 +180,8 @@ def reply(conn: Connection, ticket_id: int, staff_id: int, text: str, now: datet
         ticket_id=ticket_id, direction="out", kind="text", content=text, staff_id=staff_id,
         delivery="queued", created_at=now)).inserted_primary_key[0]  # type: ignore[index]
     conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id).values(
-        status="pending", waiting_since=None, assignee_id=found.assignee_id or staff_id,
+        status=TicketStatus.PENDING.value, waiting_since=None,
+        assignee_id=found.assignee_id or staff_id,
         first_response_at=func.coalesce(ReplyTicket.first_response_at, now),
         version=ReplyTicket.version + 1))
     payload = {"ticket_id": ticket_id, "message_id": int(message_id), "openid": found.openid,

@@ -16,6 +16,7 @@ from handlers.commands.grammar import Command, CommandError
 from handlers.when import WhenError, format_when, parse_duration
 from storage import followers, outbox, queue_ops, tickets
 from storage.queue_ops import TicketState
+from workflow.reply_queue import Refusal, TicketAction, refusal
 
 QUEUE_LIMIT = 15
 HISTORY_LIMIT = 10  # messages shown by 工单 T5: a passive reply must stay short
@@ -50,23 +51,26 @@ def show_ticket(ctx: CommandContext, cmd: Command) -> Result:
 
 
 def claim(ctx: CommandContext, cmd: Command) -> Result:
-    ticket = _ticket(ctx, cmd)
-    if ticket.closed:
-        raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不用认领了")
-    if queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id):
-        return _audited(ctx, ticket, "claim", say("ticket_claimed", t=ticket, again=False))
-    holder = queue_ops.find_ticket(ctx.conn, ticket.id)  # after the winner's commit
-    assert holder is not None  # tickets are never deleted
-    if holder.assignee_id == ctx.actor.id:
-        return say("ticket_claimed", t=holder, again=True)
-    if holder.closed:
-        raise CommandError(f"T{ticket.id} 刚刚已结束（{_resolution(holder)}）")
-    raise CommandError(f"T{ticket.id} 已由 {holder.assignee} 认领")
+    ticket, raced = _ticket(ctx, cmd), False
+    why = refusal(TicketAction.CLAIM, ticket.facts, ctx.actor.id)
+    if why is None:
+        if queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id):
+            return _audited(ctx, ticket, "claim", say("ticket_claimed", t=ticket, again=False))
+        # Someone got there first: explain with the ticket as their commit left it.
+        ticket, raced = _ticket(ctx, cmd), True
+        why = refusal(TicketAction.CLAIM, ticket.facts, ctx.actor.id)
+    if why is Refusal.ALREADY_YOURS:
+        return say("ticket_claimed", t=ticket, again=True)
+    if why is Refusal.TAKEN:
+        raise CommandError(f"T{ticket.id} 已由 {ticket.assignee} 认领")
+    if raced:
+        raise CommandError(f"T{ticket.id} 刚刚已结束（{_resolution(ticket)}）")
+    raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不用认领了")
 
 
 def reply(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
-    if ticket.closed:
+    if refusal(TicketAction.REPLY, ticket.facts, ctx.actor.id) is Refusal.CLOSED:
         raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不能再回复；"
                            "粉丝再发消息会开新工单")
     text = _expand(ctx, str(cmd.args["text"]))
@@ -77,8 +81,9 @@ def reply(ctx: CommandContext, cmd: Command) -> Result:
         raise CommandError(f"T{ticket.id} 现在无法回复：{reason}。回复没有发出。")
     if len(text) > tickets.REPLY_LIMIT:
         raise CommandError(f"回复不能超过 {tickets.REPLY_LIMIT} 字（现在 {len(text)} 字）")
-    # Claim through the guarded UPDATE first: storage's reply keeps whatever
-    # assignee it read, which a claim committed in between would lose.
+    # Replying to an unassigned ticket claims it, through the guarded UPDATE:
+    # storage's reply keeps whatever assignee it read, which a claim committed
+    # in between would lose.
     claimed = ticket.assignee_id is None and queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id)
     tickets.reply(ctx.conn, ticket.id, ctx.actor.id, text, ctx.now)
     result = say("ticket_replied", t=ticket, text=text, claimed=claimed,

@@ -26,8 +26,10 @@ def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None
     with engine.begin() as conn:
         follower = followers.touch(conn, "o_fan", now, "message")
         tickets.record_inbound(conn, follower, "text", "你好", None, now)
+    assert "待回复" in run(["queue", "list"], tmp_path, **env).stdout
     replied = run(["queue", "reply", "T1", "您好，已收到", "--as", "admin"], tmp_path, **env)
     assert replied.returncode == 0 and "T1" in replied.stdout
+    assert "待对方回复" in run(["queue", "show", "T1"], tmp_path, **env).stdout
     listed = run(["outbox", "list"], tmp_path, **env).stdout
     assert "待发送 1" in listed and "cs_reply" in listed
     shown = run(["outbox", "show", "1"], tmp_path, **env).stdout

@@ -33,7 +33,7 @@ def emulator_config(app: App, push_to: str | None, push_delay: float) -> Emulato
 @click.option("--push-to", default=None, metavar="URL",
               help="wxops 的微信推送地址，例如 http://127.0.0.1:8080/wechat")
 @click.option("--push-delay", default=0.5, show_default=True, type=click.FloatRange(0, 3600),
-              help="发布结果推送前等待的秒数")
+              help="发布、群发、模板消息结果推送前等待的秒数")
 @click.pass_obj
 def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: float) -> None:
     """本地微信平台模拟器 (a local emulator of the WeChat platform)."""

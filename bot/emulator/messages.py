@@ -1,9 +1,9 @@
-"""The XML messages the platform pushes: follower messages, events, publish results."""
+"""The XML messages the platform pushes: follower messages, events, job results."""
 
 from __future__ import annotations
 
 from bot.emulator import SYSTEM_OPENID
-from bot.emulator.publishing import Publication
+from bot.emulator.publishing import MassSend, Publication
 from bot.emulator.push import message_xml
 
 RELAYED_EVENTS = frozenset({"subscribe", "unsubscribe", "CLICK", "SCAN", "VIEW"})
@@ -36,4 +36,20 @@ def publish_finish(account: str, publication: Publication, create_time: int) -> 
     info = publication.event_info(publication.ready_at)
     fields = {**_base(account, SYSTEM_OPENID, create_time, "event"),
               "Event": "PUBLISHJOBFINISH", "PublishEventInfo": info}
+    return message_xml(fields)
+
+
+def mass_send_finish(account: str, sent: MassSend, create_time: int) -> str:
+    """MASSSENDJOBFINISH: every subscribed follower got the mass send."""
+    fields = {**_base(account, SYSTEM_OPENID, create_time, "event"),
+              "Event": "MASSSENDJOBFINISH", "MsgID": sent.msg_id, "Status": "send success",
+              "TotalCount": sent.recipients, "FilterCount": sent.recipients,
+              "SentCount": sent.recipients, "ErrorCount": 0}
+    return message_xml(fields)
+
+
+def template_send_finish(account: str, openid: str, msg_id: int, create_time: int) -> str:
+    """TEMPLATESENDJOBFINISH: sent from the recipient's openid, as the platform does."""
+    fields = {**_base(account, openid, create_time, "event"),
+              "Event": "TEMPLATESENDJOBFINISH", "MsgID": msg_id, "Status": "success"}
     return message_xml(fields)

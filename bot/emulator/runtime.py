@@ -7,10 +7,17 @@ answering a push, calls the emulator's API, which needs the lock.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from bot.emulator import SYSTEM_OPENID
-from bot.emulator.messages import event_message, publish_finish, text_message
-from bot.emulator.publishing import Publication
+from bot.emulator.messages import (
+    event_message,
+    mass_send_finish,
+    publish_finish,
+    template_send_finish,
+    text_message,
+)
+from bot.emulator.publishing import MassSend, Publication
 from bot.emulator.push import Pusher, PushResult
 from bot.emulator.state import EmulatorConfig, EmulatorState
 
@@ -20,7 +27,10 @@ class Emulator:
         self.state = EmulatorState(config)
         self.config = self.state.config
         self.pusher = Pusher(self.config)
-        self.state.on_publish = self._schedule_publish_push
+        self.state.on_publish = lambda pub: self._later(self._push_publish, pub)
+        self.state.on_mass_send = lambda sent: self._later(self._push_mass_send, sent)
+        self.state.on_template_sent = lambda openid, msg_id: self._later(
+            self._push_template_report, openid, msg_id)
         self._timers: list[threading.Timer] = []
 
     def relay_text(self, openid: str, text: str) -> dict[str, object]:
@@ -53,10 +63,11 @@ class Emulator:
                 answer["error"] = opened.error
         return answer
 
-    def _schedule_publish_push(self, publication: Publication) -> None:
+    def _later(self, push: Callable[..., None], *args: object) -> None:
+        """Push a job's result after the configured delay, as the platform does."""
         if not self.config.push_to:
             return
-        timer = threading.Timer(self.config.push_delay, self._push_publish, (publication,))
+        timer = threading.Timer(self.config.push_delay, push, args)
         timer.daemon = True
         self._timers = [t for t in self._timers if t.is_alive()] + [timer]
         timer.start()
@@ -65,8 +76,22 @@ class Emulator:
         with self.state.lock:
             self.state.settle_publications()
             xml = publish_finish(self.config.account_id, publication, int(self.state.now()))
-        result = self.pusher.push(xml, SYSTEM_OPENID, retry_on_status=True)
-        self._log_push("PUBLISHJOBFINISH", SYSTEM_OPENID, result)
+        self._push_report("PUBLISHJOBFINISH", xml, SYSTEM_OPENID)
+
+    def _push_mass_send(self, sent: MassSend) -> None:
+        with self.state.lock:
+            xml = mass_send_finish(self.config.account_id, sent, int(self.state.now()))
+        self._push_report("MASSSENDJOBFINISH", xml, SYSTEM_OPENID)
+
+    def _push_template_report(self, openid: str, msg_id: int) -> None:
+        with self.state.lock:
+            xml = template_send_finish(self.config.account_id, openid, msg_id,
+                                       int(self.state.now()))
+        self._push_report("TEMPLATESENDJOBFINISH", xml, openid)
+
+    def _push_report(self, kind: str, xml: str, openid: str) -> None:
+        result = self.pusher.push(xml, openid, retry_on_status=True)
+        self._log_push(kind, openid, result)
 
     def _log_push(self, kind: str, openid: str, result: PushResult) -> None:
         with self.state.lock:

@@ -44,9 +44,11 @@ class EmulatorState:
         self.config = config or EmulatorConfig()
         self.clock = clock or Clock()
         self.lock = threading.RLock()
-        # Called (under the lock) for each submitted publication; the server
-        # uses it to push PUBLISHJOBFINISH later.
+        # Called (under the lock) for each submitted publication, mass send and
+        # template message; the server uses them to push the job's result later.
         self.on_publish: Callable[[Publication], None] | None = None
+        self.on_mass_send: Callable[[MassSend], None] | None = None
+        self.on_template_sent: Callable[[str, int], None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -110,7 +112,10 @@ class EmulatorState:
             raise WeChatError(40097, "template_id and data are required")
         self.audience.require_subscribed(openid)
         self.audience.deliver(openid, "template", payload, self.now())
-        return self.publishing.next_msg_id()
+        msg_id = self.publishing.next_msg_id()
+        if self.on_template_sent is not None:
+            self.on_template_sent(openid, msg_id)
+        return msg_id
 
     def preview(self, recipient: str, media_id: object, *, is_openid: bool = True) -> int:
         """A draft sent to one phone; a WeChat ID (towxname) is not checked as a follower."""
@@ -137,6 +142,8 @@ class EmulatorState:
         for openid in recipients:
             self.audience.deliver(openid, "mass", payload, self.now())
         self.comments.register(sent.msg_data_id, _comment_flags(draft.articles))
+        if self.on_mass_send is not None:
+            self.on_mass_send(sent)
         return sent
 
     # --- publishing --------------------------------------------------------------

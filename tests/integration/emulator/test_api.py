@@ -1,18 +1,13 @@
-"""The WeChat emulator over real sockets: WeChat's endpoints, its errors, the control
-API, and pushes to a small HTTP server started here whose signatures we verify."""
+"""The WeChat emulator's API over real sockets: WeChat's endpoints and errors, quotas,
+the control API and the CLI command. Pushes are in test_pushes.py."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import click
 import pytest
@@ -20,180 +15,17 @@ from click.testing import CliRunner
 
 from bot.cli_emulator import emulator_config, register
 from bot.config import load_settings
-from bot.crypto import MessageCrypto, check_msg_signature, check_signature
 from bot.emulator import ACCOUNT_ID, DEMO_APP_ID, DEMO_APP_SECRET
-from bot.emulator.server import start_in_thread
-from bot.emulator.state import EmulatorConfig
-from bot.protocol import parse_xml
 from bot.wiring import App
-
-TOKEN = "wxops-test-token"
-AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
-FOLLOWER = "o_follower_1"
-
-
-class Client:
-    """Talks to the emulator as an API client would (urllib, real sockets)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._token: str | None = None
-        self.custom_errcode: int | None = None
-
-    def request(self, method: str, path: str, data: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
-
-    def token(self) -> str:
-        if self._token is None:
-            self._token = self.get_token()["access_token"]
-        return self._token
-
-    def get_token(self, appid: str = DEMO_APP_ID, secret: str = DEMO_APP_SECRET) -> Any:
-        query = urlencode({"grant_type": "client_credential", "appid": appid, "secret": secret})
-        return self.request("GET", f"/cgi-bin/token?{query}")[1]
-
-    def wx(self, path: str, body: object = None, *, method: str = "POST",
-           token: str | None = None, **query: str) -> Any:
-        query = {"access_token": self.token() if token is None else token, **query}
-        data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-        return self.request(method, f"{path}?{urlencode(query)}", data)[1]
-
-    def upload(self, path: str, content: bytes, filename: str = "a.jpg", **query: str) -> Any:
-        boundary = uuid.uuid4().hex
-        data = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; "
-                f"filename=\"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\n").encode()
-        data += content + f"\r\n--{boundary}--\r\n".encode()
-        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-        query = {"access_token": self.token(), **query}
-        return self.request("POST", f"{path}?{urlencode(query)}", data, headers)[1]
-
-    def control(self, path: str, body: object = None, method: str = "POST") -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        status, answer = self.request(method, f"/_emulator/{path}", data)
-        assert status == 200, answer
-        return answer
-
-    def draft(self, **article: object) -> str:
-        thumb = self.upload("/cgi-bin/material/add_material", JPEG, type="thumb")["media_id"]
-        fields = {"title": "社区义诊", "content": "<p>正文</p>", "thumb_media_id": thumb,
-                  **article}
-        answer = self.wx("/cgi-bin/draft/add", {"articles": [fields]})
-        return str(answer["media_id"])
-
-
-class Receiver:
-    """A tiny stand-in for the wxops server: records pushes, answers as told."""
-
-    def __init__(self, aes_key: str = "") -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.statuses: list[int] = []  # answered first, then 200
-        self.emulator: Client | None = None  # when set, text is answered via custom/send
-        self.crypto = MessageCrypto(TOKEN, aes_key, DEMO_APP_ID) if aes_key else None
-        self.arrived = threading.Condition()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/wechat"
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                query = dict(parse_qsl(urlsplit(self.path).query))
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, reply = receiver.answer(query, body)
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
-    def answer(self, query: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        with self.arrived:
-            self.requests.append((query, body))
-            self.arrived.notify_all()
-            status = self.statuses.pop(0) if self.statuses else 200
-        message = self.open(query, body)
-        if message.get("MsgType") != "text":
-            return status, b"success"
-        if self.emulator is not None:  # a slow answer: through the API, while WeChat waits
-            self.emulator.custom_errcode = custom(self.emulator, str(message["FromUserName"]))
-            return status, b"success"
-        reply = (f"<xml><ToUserName><![CDATA[{message['FromUserName']}]]></ToUserName>"
-                 f"<Content><![CDATA[收到：{message['Content']}]]></Content></xml>")
-        if self.crypto is not None:
-            reply = self.crypto.encrypted_reply(reply, query["timestamp"], query["nonce"])
-        return status, reply.encode()
-
-    def open(self, query: dict[str, str], body: bytes) -> dict[str, object]:
-        """The pushed message, after checking its signatures as wxops would."""
-        assert check_signature(TOKEN, query["timestamp"], query["nonce"], query["signature"])
-        if self.crypto is None:
-            return parse_xml(body)
-        outer = parse_xml(body)
-        assert set(outer) == {"ToUserName", "Encrypt"}  # safe mode
-        assert query["encrypt_type"] == "aes"
-        encrypt = str(outer["Encrypt"])
-        assert check_msg_signature(TOKEN, query["timestamp"], query["nonce"], encrypt,
-                                   query["msg_signature"])
-        return parse_xml(self.crypto.decrypt(encrypt))
-
-    def wait_for(self, count: int, timeout: float = 5) -> None:
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.requests) >= count, timeout), \
-                f"{len(self.requests)} pushes arrived, expected {count}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def wx() -> Iterator[Client]:
-    url, stop = start_in_thread(EmulatorConfig(token=TOKEN, push_delay=0.05))
-    yield Client(url)
-    stop()
-
-
-@pytest.fixture(params=["plain", "safe"])
-def pushed(request: pytest.FixtureRequest) -> Iterator[tuple[Client, Receiver]]:
-    """An emulator pushing to a receiver, in plain and in safe (AES) mode."""
-    aes_key = AES_KEY if request.param == "safe" else ""
-    receiver = Receiver(aes_key)
-    config = EmulatorConfig(token=TOKEN, encoding_aes_key=aes_key, push_to=receiver.url,
-                            push_delay=0.05)
-    url, stop = start_in_thread(config)
-    yield Client(url), receiver
-    stop()
-    receiver.stop()
-
-
-def travel(wx: Client, seconds: float) -> None:
-    """Move the emulator's clock; a fresh token is fetched afterwards."""
-    wx.control("clock", {"advance_seconds": seconds})
-    wx._token = None
-
-
-def send_text(wx: Client, openid: str = FOLLOWER, text: str = "你好") -> Any:
-    return wx.control("send", {"openid": openid, "text": text})
-
-
-def custom(wx: Client, openid: str = FOLLOWER) -> int:
-    body = {"touser": openid, "msgtype": "text", "text": {"content": "回复"}}
-    return int(wx.wx("/cgi-bin/message/custom/send", body)["errcode"])
-
+from tests.integration.emulator.talking import (
+    AES_KEY,
+    FOLLOWER,
+    JPEG,
+    Client,
+    custom,
+    send_text,
+    travel,
+)
 
 # --- tokens ---------------------------------------------------------------------------
 
@@ -301,51 +133,6 @@ def test_control_send_rejects_nonsense(wx: Client) -> None:
     assert status == 400 and "event" in answer["error"]
 
 
-# --- relaying followers' messages to the wxops server --------------------------------------
-
-
-def test_send_pushes_signed_text_and_returns_the_reply(pushed: tuple[Client, Receiver]) -> None:
-    wx, receiver = pushed
-    first = send_text(wx, text="报名")
-    second = send_text(wx, text="再问")
-    assert first["status"] == 200 and first["reply"].endswith("<Content><![CDATA[收到：报名]]>"
-                                                              "</Content></xml>")
-    assert first["encrypted"] == (receiver.crypto is not None)
-    assert first["msg_id"] != second["msg_id"]
-    query, body = receiver.requests[0]
-    message = receiver.open(query, body)
-    assert query["openid"] == FOLLOWER
-    assert message["ToUserName"] == ACCOUNT_ID and message["Content"] == "报名"
-    assert message["MsgId"] == str(first["msg_id"])
-    assert custom(wx) == 0  # the relayed message opened the window
-
-
-def test_the_server_may_call_the_api_while_answering(pushed: tuple[Client, Receiver]) -> None:
-    wx, receiver = pushed
-    receiver.emulator = wx
-    wx.token()
-    assert send_text(wx)["reply"] == "success"
-    assert wx.custom_errcode == 0
-
-
-def test_send_events(pushed: tuple[Client, Receiver]) -> None:
-    wx, receiver = pushed
-    answer = wx.control("send", {"openid": FOLLOWER, "event": "subscribe", "key": "poster"})
-    assert (answer["status"], answer["reply"]) == (200, "success")
-    wx.control("send", {"openid": FOLLOWER, "event": "SCAN", "key": "42"})
-    events = [receiver.open(*request) for request in receiver.requests]
-    assert [(e["Event"], e["EventKey"]) for e in events] == [("subscribe", "qrscene_poster"),
-                                                             ("SCAN", "42")]
-
-
-def test_send_does_not_retry_an_error_status(pushed: tuple[Client, Receiver]) -> None:
-    wx, receiver = pushed
-    receiver.statuses = [500]
-    answer = send_text(wx)
-    assert (answer["status"], answer["attempts"]) == (500, 1)
-    assert len(receiver.requests) == 1
-
-
 # --- drafts ---------------------------------------------------------------------------------
 
 
@@ -383,59 +170,7 @@ def test_draft_errors(wx: Client) -> None:
     assert wx.wx("/cgi-bin/draft/delete", {"media_id": "nope"})["errcode"] == 40007
 
 
-# --- publishing -----------------------------------------------------------------------------
-
-
-def test_publish_and_the_pushed_result(pushed: tuple[Client, Receiver]) -> None:
-    wx, receiver = pushed
-    media_id = wx.draft()
-    submitted = wx.wx("/cgi-bin/freepublish/submit", {"media_id": media_id})
-    publish_id = submitted["publish_id"]
-    assert wx.wx("/cgi-bin/freepublish/get", {"publish_id": publish_id})["publish_status"] == 1
-    assert wx.wx("/cgi-bin/draft/count", method="GET") == {"total_count": 0}
-    receiver.wait_for(1)
-    query, body = receiver.requests[0]
-    event = receiver.open(query, body)
-    assert (event["Event"], event["ToUserName"]) == ("PUBLISHJOBFINISH", ACCOUNT_ID)
-    info = event["PublishEventInfo"]
-    assert isinstance(info, dict)
-    assert (info["publish_id"], info["publish_status"]) == (str(publish_id), "0")
-    result = wx.wx("/cgi-bin/freepublish/get", {"publish_id": publish_id})
-    assert result["publish_status"] == 0 and result["article_id"] == info["article_id"]
-    assert result["article_detail"]["item"][0]["article_url"] == (
-        info["article_detail"]["item"]["article_url"])
-    article = wx.wx("/cgi-bin/freepublish/getarticle", {"article_id": result["article_id"]})
-    assert article["news_item"][0]["title"] == "社区义诊"
-    listed = wx.wx("/cgi-bin/freepublish/batchget", {"offset": 0, "count": 10, "no_content": 0})
-    assert listed["total_count"] == 1
-    delete = {"article_id": result["article_id"], "index": 0}
-    assert wx.wx("/cgi-bin/freepublish/delete", delete)["errcode"] == 0
-    assert wx.wx("/cgi-bin/freepublish/get", {"publish_id": publish_id})["publish_status"] == 5
-    assert wx.control("pushes", method="GET")[0]["status"] == 200
-
-
-def test_publish_push_is_retried_until_200(pushed: tuple[Client, Receiver]) -> None:
-    wx, receiver = pushed
-    receiver.statuses = [500, 503]
-    wx.wx("/cgi-bin/freepublish/submit", {"media_id": wx.draft()})
-    receiver.wait_for(3)
-    time.sleep(0.1)
-    assert len(receiver.requests) == 3
-    assert receiver.requests[0][1] == receiver.requests[2][1]  # the same request each time
-    assert wx.control("pushes", method="GET")[0]["attempts"] == 3
-
-
-def test_injected_publish_failure(pushed: tuple[Client, Receiver]) -> None:
-    wx, receiver = pushed
-    wx.control("fail", {"publish_status": 4, "times": 1})
-    media_id = wx.draft()
-    publish_id = wx.wx("/cgi-bin/freepublish/submit", {"media_id": media_id})["publish_id"]
-    receiver.wait_for(1)
-    info = receiver.open(*receiver.requests[0])["PublishEventInfo"]
-    assert isinstance(info, dict) and info["publish_status"] == "4"
-    result = wx.wx("/cgi-bin/freepublish/get", {"publish_id": publish_id})
-    assert result["publish_status"] == 4 and "article_id" not in result
-    assert wx.wx("/cgi-bin/draft/count", method="GET") == {"total_count": 1}  # draft is back
+# --- publishing errors ---------------------------------------------------------------------
 
 
 def test_publish_errors(wx: Client) -> None:

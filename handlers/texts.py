@@ -35,6 +35,12 @@ def render(name: str, conn: Connection | Session | None = None, /, **context: An
     return template.render(**context).strip()
 
 
+def phrase(name: str, key: str, /, **context: Any) -> str:
+    """One macro ``key`` of the shipped template ``name``: a catalogue of short texts."""
+    macro = getattr(_shipped.get_template(f"{name}.j2").module, key)
+    return str(macro(**context)).strip()
+
+
 def shipped_source(name: str) -> str:
     loader = _shipped.loader
     assert loader is not None

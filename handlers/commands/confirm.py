@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.commands import content, team
-from handlers.commands.context import CommandContext, Result, say
-from handlers.commands.grammar import Command, CommandError
+from handlers.commands.context import CommandContext, Result
+from handlers.commands.grammar import Command, refused
 from storage import confirmations
 from workflow.states import Event
 
@@ -26,8 +26,8 @@ def confirm(ctx: CommandContext, cmd: Command) -> Result:
     try:
         pending = confirmations.take(ctx.conn, str(cmd.args["code"]), ctx.actor.id, ctx.now)
     except confirmations.ConfirmationRefused as exc:
-        raise CommandError(say("confirm_refused", why=exc.why).render()) from None
+        raise refused("confirmation_refused", why=exc.why) from None
     performer = CONFIRMED.get(pending.action)
     if performer is None:
-        raise CommandError("这个确认码对应的操作已不再支持")
+        raise refused("confirmation_unsupported")
     return performer(ctx, pending)

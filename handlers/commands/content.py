@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.commands.context import CommandContext, Result, say
-from handlers.commands.grammar import Command, CommandError
+from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import WhenError, format_when, parse_when
 from storage import confirmations, outbox
 from workflow import policy, usecases
@@ -106,8 +106,7 @@ def perform_item(ctx: CommandContext, pending: confirmations.Pending) -> Result:
     with ctx.uow() as uow:
         item = _item(uow.items.get(pending.subject_id), pending.subject_id)
     if item.version != pending.subject_version:
-        raise CommandError(f"稿件 {item.id} 在你发起操作后已经变化（当前状态 {item.state.label}），"
-                           "确认码作废。请查看后重新发起。")
+        raise refused("item_changed", item=item)
     decision = usecases.act(ctx.uow(), ctx.actor.id, item.id, event, ctx.workflow())
     return say("moved", item=decision.item, before=decision.before.state, event=event,
                comment="")

@@ -73,3 +73,4 @@ class Result:
 
 def say(template: str, **context: Any) -> Result:
     return Result(template, context)
+

@@ -5,16 +5,12 @@ from __future__ import annotations
 import logging
 
 from handlers.commands.context import CommandContext
-from handlers.commands.grammar import Command, CommandError, parse
+from handlers.commands.grammar import Command, CommandError, parse, refused
 from handlers.commands.table import TABLE
 from workflow.errors import WorkflowError
 from workflow.roles import ROLE_LABELS, Role
 
 log = logging.getLogger("wxops.commands")
-
-UNTRUSTED = ("出于安全考虑，改变内容的命令只接受加密（安全模式）消息。"
-             "请在公众号后台把消息加解密方式设为安全模式。")
-
 
 def run(ctx: CommandContext, trusted: bool) -> str:
     """The reply to a staff member's text. ``trusted``: the body was authenticated
@@ -32,8 +28,8 @@ def run(ctx: CommandContext, trusted: bool) -> str:
 def _authorise(ctx: CommandContext, command: Command, trusted: bool) -> None:
     spec = command.spec
     if not spec.allowed_for(ctx.actor.roles):
-        needed = "、".join(sorted(ROLE_LABELS[r] for r in spec.roles | {Role.ADMIN}))
-        raise CommandError(f"「{spec.words[0]}」需要{needed}权限")
+        needed = sorted(ROLE_LABELS[r] for r in spec.roles | {Role.ADMIN})
+        raise refused("needs_role", command=spec.words[0], roles=needed)
     if spec.changes and not trusted:
         log.warning("refused untrusted %r from %s", spec.name, ctx.openid)
-        raise CommandError(UNTRUSTED)
+        raise refused("untrusted")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from handlers import texts
 from workflow.roles import Role
 
 ArgKind = Literal["item", "ticket", "int", "word", "rest", "choice", "code"]
@@ -75,6 +76,11 @@ class CommandError(Exception):
         self.message = message
 
 
+def refused(reason: str, /, **context: Any) -> CommandError:
+    """The refusal ``reason`` (a macro in templates/cmd/refused.j2), ready to raise."""
+    return CommandError(texts.phrase("cmd/refused", reason, **context))
+
+
 def normalise(text: str) -> str:
     """Full-width letters, digits and spaces as ASCII; runs of spaces as one."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
@@ -112,7 +118,7 @@ def parse(text: str, table: Sequence[Spec]) -> Command:
     typed, norm = _tokens(text)
     found = match(text, table)
     if found is None:
-        raise CommandError(unknown_hint(" ".join(norm), table))
+        raise unknown_command(" ".join(norm), table)
     spec, words, glued = found
     if glued:
         typed = [typed[0][glued:], *typed[1:]]
@@ -127,17 +133,17 @@ def parse_args(spec: Spec, typed: list[str], norm: list[str]) -> dict[str, Any]:
         if arg.kind == "rest":
             text = " ".join(typed[position:]).strip()
             if arg.required and not text:
-                raise CommandError(_usage_hint(spec, f"缺少{arg.label or '内容'}"))
+                raise refused("missing", spec=spec, label=arg.label or "内容")
             values[arg.name] = text
             return values
         if position >= len(norm):
             if arg.required:
-                raise CommandError(_usage_hint(spec, f"缺少{arg.label or ARG_LABELS[arg.kind]}"))
+                raise refused("missing", spec=spec, label=arg.label or ARG_LABELS[arg.kind])
             values[arg.name] = None
             continue
         values[arg.name] = _convert(spec, arg, norm[position])
     if len(norm) > len(spec.args):
-        raise CommandError(_usage_hint(spec, f"多余的内容“{' '.join(typed[len(spec.args):])}”"))
+        raise refused("extra", spec=spec, text=" ".join(typed[len(spec.args):]))
     return values
 
 
@@ -145,36 +151,28 @@ def _convert(spec: Spec, arg: Arg, token: str) -> Any:
     if arg.kind in ("item", "int"):
         digits = token.lstrip("#")
         if not digits.isdigit() or len(digits) > 9:
-            label = arg.label or ARG_LABELS[arg.kind]
-            raise CommandError(_usage_hint(spec, f"“{token}”不是{label}"))
+            raise refused("not_a", spec=spec, token=token, label=arg.label or ARG_LABELS[arg.kind])
         return int(digits)
     if arg.kind == "ticket":
         digits = token.upper().removeprefix("T")
         if not digits.isdigit() or len(digits) > 9:
-            raise CommandError(_usage_hint(spec, f"“{token}”不是工单编号（例如 T5）"))
+            raise refused("not_a_ticket", spec=spec, token=token)
         return int(digits)
     if arg.kind == "choice":
         value = arg.choices.get(token) or arg.choices.get(token.lower())
         if value is None:
-            raise CommandError(_usage_hint(spec, f"“{token}”不是可选项"))
+            raise refused("not_a_choice", spec=spec, token=token)
         return value
     if arg.kind == "code":
         return token.upper()
     return token
 
 
-def _usage_hint(spec: Spec, problem: str) -> str:
-    return f"{problem}。用法：{spec.usage}\n例如：{spec.example}"
-
-
-def unknown_hint(text: str, table: Sequence[Spec]) -> str:
+def unknown_command(text: str, table: Sequence[Spec]) -> CommandError:
     """The closest command and its usage: never silence."""
     first = text.split(" ", 1)[0][:12]
     words = {w: s for s in table for w in s.words}
     close = difflib.get_close_matches(first.lower(), [w.lower() for w in words], n=1,
                                       cutoff=0.4)
-    if not close:
-        return f"没有“{first}”这个命令。发送「帮助」查看你可以用的命令。"
-    spec = next(s for w, s in words.items() if w.lower() == close[0])
-    return f"没有“{first}”这个命令，你是想用「{spec.words[0]}」吗？\n用法：{spec.usage}\n" \
-           f"例如：{spec.example}"
+    spec = next((s for w, s in words.items() if close and w.lower() == close[0]), None)
+    return refused("unknown_command", word=first, spec=spec)

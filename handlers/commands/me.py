@@ -15,11 +15,11 @@ from handlers.commands.grammar import (
     ARG_LABELS,
     Arg,
     Command,
-    CommandError,
     Spec,
     match,
     normalise,
-    unknown_hint,
+    refused,
+    unknown_command,
 )
 from handlers.commands.team import ordered
 from storage.models import (
@@ -106,7 +106,7 @@ def _grouped(specs: Iterable[Spec],
 def _help_topic(ctx: CommandContext, topic: str, table: Sequence[Spec]) -> Result:
     found = match(topic, table)
     if found is None:
-        raise CommandError(unknown_hint(topic, table))
+        raise unknown_command(topic, table)
     spec = found[0]
     roles = ordered(spec.roles | {Role.ADMIN}) if spec.roles else []
     return say("me_help_topic", spec=spec, roles=roles,
@@ -233,7 +233,7 @@ def parse_days(value: object) -> int:
         return DEFAULT_DAYS
     text = str(value).lower().removesuffix("天").removesuffix("日").removesuffix("d").strip()
     if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
-        raise CommandError(f"天数应为 1 到 {MAX_DAYS}，例如：统计 7天、统计 30天")
+        raise refused("days_invalid", limit=MAX_DAYS)
     return int(text)
 
 
@@ -284,7 +284,7 @@ def quarter_of(when: datetime) -> str:
 def feedback(ctx: CommandContext, cmd: Command) -> Result:
     text = str(cmd.args["text"]).strip()
     if len(text) > MAX_FEEDBACK:
-        raise CommandError(f"建议请控制在 {MAX_FEEDBACK} 字以内，可以分几条发")
+        raise refused("feedback_too_long", limit=MAX_FEEDBACK)
     quarter = quarter_of(ctx.local_now)
     with ctx.orm() as session:
         row = ProcessFeedback(staff_id=ctx.actor.id, content=text, quarter=quarter,

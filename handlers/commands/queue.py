@@ -1,6 +1,6 @@
 """Reply-queue commands: 队列, 工单 T5, 接, 回, 结, 缓, 备注, and the saved replies (快捷).
 
-Refusals are short CommandErrors; every answer is a template under cmd/. Each
+Refusals are macros in cmd/refused.j2; every answer is a template under cmd/. Each
 change writes an audit row with the reply the staff member got.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from handlers import texts
 from handlers.commands.context import CommandContext, Result, say
-from handlers.commands.grammar import Command, CommandError
+from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import WhenError, format_when, parse_duration
 from storage import followers, outbox, queue_ops, tickets
 from storage.queue_ops import TicketState
@@ -24,7 +24,6 @@ NOTE_LIMIT = 1000
 CANNED_CODE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]{1,16}")
 CANNED_ADD = ("添加", "add")
 CANNED_REMOVE = ("删除", "remove", "delete")
-RESOLUTIONS = {"resolved": "已解决", "unreachable": "粉丝已取消关注"}
 
 
 def show_queue(ctx: CommandContext, cmd: Command) -> Result:
@@ -62,25 +61,24 @@ def claim(ctx: CommandContext, cmd: Command) -> Result:
     if why is Refusal.ALREADY_YOURS:
         return say("ticket_claimed", t=ticket, again=True)
     if why is Refusal.TAKEN:
-        raise CommandError(f"T{ticket.id} 已由 {ticket.assignee} 认领")
+        raise refused("ticket_taken", t=ticket)
     if raced:
-        raise CommandError(f"T{ticket.id} 刚刚已结束（{_resolution(ticket)}）")
-    raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不用认领了")
+        raise refused("ticket_closed_just_now", t=ticket)
+    raise refused("claim_closed", t=ticket)
 
 
 def reply(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
     if refusal(TicketAction.REPLY, ticket.facts, ctx.actor.id) is Refusal.CLOSED:
-        raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不能再回复；"
-                           "粉丝再发消息会开新工单")
+        raise refused("reply_closed", t=ticket)
     text = _expand(ctx, str(cmd.args["text"]))
     queued = outbox.queued_for(ctx.conn, ticket.openid)
     window = followers.service_window(ctx.conn, ticket.openid, ctx.now, queued)
     if not window.open:
         reason = texts.render("window_closed", why=window.closed_because)
-        raise CommandError(f"T{ticket.id} 现在无法回复：{reason}。回复没有发出。")
+        raise refused("reply_window_closed", t=ticket, reason=reason)
     if len(text) > tickets.REPLY_LIMIT:
-        raise CommandError(f"回复不能超过 {tickets.REPLY_LIMIT} 字（现在 {len(text)} 字）")
+        raise refused("reply_too_long", limit=tickets.REPLY_LIMIT, length=len(text))
     # Replying to an unassigned ticket claims it, through the guarded UPDATE:
     # storage's reply keeps whatever assignee it read, which a claim committed
     # in between would lose.
@@ -98,16 +96,14 @@ def _expand(ctx: CommandContext, text: str) -> str:
     code, _, rest = text[1:].partition(" ")
     body = queue_ops.canned_body(ctx.conn, code.upper())
     if body is None:
-        saved = queue_ops.canned_replies(ctx.conn)
-        known = "、".join(f"#{c.shortcut}" for c in saved) or "（还没有保存任何快捷回复）"
-        raise CommandError(f"没有快捷回复“#{code}”。可用的：{known}")
+        raise refused("canned_unknown_in_reply", code=code, codes=_canned_codes(ctx))
     return f"{body} {rest}".strip()
 
 
 def close(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
     if not queue_ops.resolve(ctx.conn, ticket.id, ctx.actor.id, ctx.now):
-        raise CommandError(f"T{ticket.id} 已经结束了（{_resolution(ticket)}）")
+        raise refused("close_closed", t=ticket)
     return _audited(ctx, ticket, "close", say("ticket_closed", t=ticket))
 
 
@@ -118,7 +114,7 @@ def snooze(ctx: CommandContext, cmd: Command) -> Result:
     except WhenError as exc:
         raise CommandError(str(exc)) from None
     if not queue_ops.snooze(ctx.conn, ticket.id, until):
-        raise CommandError(f"T{ticket.id} 已结束（{_resolution(ticket)}），不用暂缓")
+        raise refused("snooze_closed", t=ticket)
     result = say("ticket_snoozed", t=ticket, until=format_when(until, ctx.local_now))
     return _audited(ctx, ticket, "snooze", result, comment=str(cmd.args["duration"]))
 
@@ -127,7 +123,7 @@ def note(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
     text = str(cmd.args["text"]).strip()
     if len(text) > NOTE_LIMIT:
-        raise CommandError(f"备注不能超过 {NOTE_LIMIT} 字")
+        raise refused("note_too_long", limit=NOTE_LIMIT)
     queue_ops.add_note(ctx.conn, ticket.id, ctx.actor.id, text, ctx.now)
     return _audited(ctx, ticket, "note", say("ticket_noted", t=ticket, text=text), text)
 
@@ -142,20 +138,19 @@ def canned(ctx: CommandContext, cmd: Command) -> Result:
         return _save_canned(ctx, _canned_code(words), words[2].strip() if len(words) > 2 else "")
     if action in CANNED_REMOVE and len(words) == 2:
         return _remove_canned(ctx, _canned_code(words))
-    raise CommandError("用法：快捷｜快捷 添加 代码 内容｜快捷 删除 代码\n"
-                       "例如：快捷 添加 地址 社区中心在幸福路 8 号")
+    raise refused("canned_usage")
 
 
 def _canned_code(words: list[str]) -> str:
     code = words[1].removeprefix("#") if len(words) > 1 else ""
     if not CANNED_CODE.fullmatch(code):
-        raise CommandError("快捷代码是 1–16 个字母、数字或汉字，不含空格，例如：地址")
+        raise refused("canned_code_invalid")
     return code.upper()
 
 
 def _save_canned(ctx: CommandContext, code: str, body: str) -> Result:
     if not body or len(body) > tickets.REPLY_LIMIT:
-        raise CommandError(f"快捷回复的内容不能为空，且不超过 {tickets.REPLY_LIMIT} 字")
+        raise refused("canned_body_invalid", limit=tickets.REPLY_LIMIT)
     created = queue_ops.save_canned(ctx.conn, code, body, ctx.actor.id, ctx.now)
     result = say("canned_saved", code=code, body=body, created=created)
     ctx.audit(f"canned:{code}", "canned_add" if created else "canned_edit", result.render(), body)
@@ -164,8 +159,7 @@ def _save_canned(ctx: CommandContext, code: str, body: str) -> Result:
 
 def _remove_canned(ctx: CommandContext, code: str) -> Result:
     if not queue_ops.delete_canned(ctx.conn, code):
-        known = "、".join(c.shortcut for c in queue_ops.canned_replies(ctx.conn)) or "（无）"
-        raise CommandError(f"没有快捷回复“{code}”。现有：{known}")
+        raise refused("canned_unknown", code=code, codes=_canned_codes(ctx))
     result = say("canned_removed", code=code)
     ctx.audit(f"canned:{code}", "canned_remove", result.render())
     return result
@@ -175,12 +169,12 @@ def _ticket(ctx: CommandContext, cmd: Command) -> TicketState:
     ticket_id = int(cmd.args["ticket"])
     ticket = queue_ops.find_ticket(ctx.conn, ticket_id)
     if ticket is None:
-        raise CommandError(f"找不到工单 T{ticket_id}")
+        raise refused("ticket_not_found", id=ticket_id)
     return ticket
 
 
-def _resolution(ticket: TicketState) -> str:
-    return RESOLUTIONS.get(ticket.resolution, ticket.resolution or "已结束")
+def _canned_codes(ctx: CommandContext) -> list[str]:
+    return [c.shortcut for c in queue_ops.canned_replies(ctx.conn)]
 
 
 def _audited(ctx: CommandContext, ticket: TicketState, event: str, result: Result,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from handlers.commands.context import CommandContext, Result, say
-from handlers.commands.grammar import Command, CommandError
+from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import format_when
 from storage import confirmations, rules, staff
 from storage.models import Staff
@@ -55,7 +55,7 @@ def rule_fingerprint(rule: Rule) -> int:
 def _require_admin(ctx: CommandContext) -> None:
     # 确认 is open to every member: the asker may have lost admin since asking.
     if not ctx.actor.is_admin:
-        raise CommandError("这个操作需要管理员权限")
+        raise refused("admin_only")
 
 
 # --- joining ---------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def _require_admin(ctx: CommandContext) -> None:
 def bind(ctx: CommandContext, cmd: Command) -> Result:
     """绑定 CODE. Also runs for a sender who is not staff yet (placeholder actor, id 0)."""
     if ctx.actor.id:
-        raise CommandError(f"你已经是成员（{ctx.actor.name}）了，无需再次绑定")
+        raise refused("already_member", name=ctx.actor.name)
     try:
         with ctx.orm() as session:
             member = staff.redeem_invite(session, str(cmd.args["code"]), ctx.openid, ctx.now,
@@ -87,7 +87,7 @@ def invite(ctx: CommandContext, cmd: Command) -> Result:
     role = Role(str(cmd.args["role"]))
     name = str(cmd.args.get("name") or "").strip() or None
     if name and len(name) > MAX_NAME:
-        raise CommandError(f"名字不能超过 {MAX_NAME} 个字符")
+        raise refused("name_too_long", limit=MAX_NAME)
     with ctx.orm() as session:
         created = staff.create_invite(session, frozenset({role}), ctx.now, name=name,
                                       created_by=ctx.actor.id)
@@ -100,7 +100,7 @@ def invite(ctx: CommandContext, cmd: Command) -> Result:
 def _active_member(session: Session, member_id: int) -> Staff:
     row = session.get(Staff, member_id)
     if row is None or not row.active:
-        raise CommandError(f"找不到成员 {member_id}（发送「成员」查看成员编号）")
+        raise refused("member_not_found", id=member_id)
     return row
 
 
@@ -108,7 +108,7 @@ def set_roles(ctx: CommandContext, cmd: Command) -> Result:
     member_id = int(cmd.args["member"])
     new = staff.parse_role_names(str(cmd.args["roles"]).split(" "))
     if member_id == ctx.actor.id and Role.ADMIN not in new:
-        raise CommandError("不能去掉你自己的管理员角色。请让另一位管理员来改。")
+        raise refused("own_admin_role")
     with ctx.orm() as session:
         row = _active_member(session, member_id)
         old = parse_roles(row.roles)
@@ -122,7 +122,7 @@ def set_roles(ctx: CommandContext, cmd: Command) -> Result:
 def remove_staff(ctx: CommandContext, cmd: Command) -> Result:
     member_id = int(cmd.args["member"])
     if member_id == ctx.actor.id:
-        raise CommandError("不能移除你自己。请让另一位管理员来操作。")
+        raise refused("remove_self")
     with ctx.orm() as session:
         row = _active_member(session, member_id)
         member = staff.StaffView(row.id, row.name, row.openid, parse_roles(row.roles), True)
@@ -138,7 +138,7 @@ def perform_remove_staff(ctx: CommandContext, pending: confirmations.Pending) ->
     with ctx.orm() as session:
         row = session.get(Staff, pending.subject_id)
         if row is None or not row.active or member_fingerprint(row) != pending.subject_version:
-            raise CommandError("成员信息已变化，确认码作废。请发送「成员」查看后重新发起。")
+            raise refused("member_changed")
         removal = staff.deactivate_staff(session, row.id)
     removed = removal.member
     ctx.audit(f"staff:{removed.id}", "remove_staff", "deactivated", comment=removed.name)
@@ -178,7 +178,7 @@ def _rule(session: Session, rule_id: int) -> Rule:
     try:
         return rules.get_rule(session, rule_id)
     except InvalidInput:
-        raise CommandError(f"找不到规则 {rule_id}（发送「规则」查看规则编号）") from None
+        raise refused("rule_not_found", id=rule_id) from None
 
 
 def remove_rule(ctx: CommandContext, cmd: Command) -> Result:
@@ -196,9 +196,9 @@ def perform_delete_rule(ctx: CommandContext, pending: confirmations.Pending) -> 
         try:
             rule = rules.get_rule(session, pending.subject_id)
         except InvalidInput:
-            raise CommandError(f"规则 {pending.subject_id} 已不存在，确认码作废。") from None
+            raise refused("rule_gone", id=pending.subject_id) from None
         if rule_fingerprint(rule) != pending.subject_version:
-            raise CommandError(f"规则 {rule.id} 已被修改，确认码作废。请查看后重新发起。")
+            raise refused("rule_changed", id=rule.id)
         rules.remove_rule(session, rule.id)
     ctx.audit(f"rule:{rule.id}", "rule_delete", f"{rule.match_type.value} {rule.pattern}",
               comment=rule.reply_text)

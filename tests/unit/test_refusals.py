@@ -1,0 +1,50 @@
+"""Every refusal a command raises is a macro in templates/cmd/refused.j2, called
+with exactly the macro's arguments, and every macro there is used."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from jinja2.runtime import Macro
+
+from handlers import texts
+
+COMMANDS = Path(__file__).resolve().parents[2] / "handlers" / "commands"
+
+
+def _calls() -> list[tuple[str, str, frozenset[str]]]:
+    """(file, macro, keyword names) of each ``refused("macro", ...)`` call."""
+    found = []
+    for path in sorted(COMMANDS.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "refused"):
+                first = node.args[0]
+                assert isinstance(first, ast.Constant), f"{path.name}: name the refusal literally"
+                keywords = frozenset(k.arg for k in node.keywords if k.arg is not None)
+                found.append((path.name, str(first.value), keywords))
+    return found
+
+
+def _macros() -> dict[str, Macro]:
+    module = texts._shipped.get_template("cmd/refused.j2").module
+    return {name: value for name, value in vars(module).items() if isinstance(value, Macro)}
+
+
+def test_each_refusal_names_a_macro_with_its_arguments() -> None:
+    macros = _macros()
+    calls = _calls()
+    assert len(calls) >= 30
+    for file, name, keywords in calls:
+        assert name in macros, f"{file}: no macro {name!r} in cmd/refused.j2"
+        assert keywords == set(macros[name].arguments), f"{file}: {name} arguments"
+
+
+def test_no_macro_is_left_unused() -> None:
+    used = {name for _, name, _ in _calls()}
+    assert set(_macros()) - used == set()
+
+
+def test_a_refusal_reads_as_one_sentence() -> None:
+    assert texts.phrase("cmd/refused", "note_too_long", limit=1000) == "备注不能超过 1000 字"

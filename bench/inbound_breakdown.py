@@ -1,0 +1,90 @@
+"""Where an inbound push's time goes on SQLite, against the bare echo in the same run.
+
+Runs the echo, then wxops (plain mode, 2 sync gunicorn workers, the load of
+``bench/inbound.py``) with timers around the app and the SQLite write lock
+(``bench/_instrumented_app.py``), in two set-ups:
+
+- shared: the real thing, both workers on one database;
+- separate: each worker on its own copy of the database, an experiment that
+  removes what the workers share (the write lock, SQLite's page cache being
+  reset whenever the other process has written), to show the ceiling left.
+
+    .venv/bin/python bench/inbound_breakdown.py [--duration 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._common import database  # noqa: E402
+from bench.inbound import (  # noqa: E402
+    TOKEN,
+    Result,
+    parse_wrk,
+    run_wrk,
+    serve,
+    write_requests,
+    wxops_env,
+)
+
+
+def measure(name: str, app: str, env: dict[str, str], workdir: Path, salt: int,
+            args: argparse.Namespace) -> Result:
+    requests_file = workdir / f"{name}.txt"
+    write_requests(requests_file, args.requests, args.followers, "plain", salt)
+    port = 18100 + salt
+    process = serve(app, port, env, workdir / f"{name}.log")
+    try:
+        return parse_wrk(name, run_wrk(port, requests_file, args.duration, args.connections))
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def timings(report_dir: Path) -> dict[str, float]:
+    """Per-request averages over the workers' reports, in microseconds."""
+    sums: dict[str, float] = {}
+    for path in report_dir.glob("*.json"):
+        for key, value in json.loads(path.read_text(encoding="utf-8")).items():
+            sums[key] = sums.get(key, 0.0) + value
+    count = sums.pop("requests", 0) or 1
+    return {key: value / count * 1e6 for key, value in sums.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--followers", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=80_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        echo_env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+        echo = measure("echo", "bench.echo_app:app", echo_env, workdir, 1, args)
+        print(f"{'set-up':<10}{'req/s':>8}{'ratio':>7}{'p99 ms':>8}   per request (us): "
+              "app wall / app cpu / lock wait / lock held (cpu)")
+        print(f"{'echo':<10}{echo.rps:>8.0f}{1:>7.2f}{echo.p99_ms:>8.2f}")
+        for salt, setup in enumerate(("shared", "separate"), start=2):
+            reports = workdir / f"reports-{setup}"
+            reports.mkdir()
+            env = wxops_env(database("sqlite", workdir / setup, "breakdown"), "plain")
+            env.update(WXOPS_BENCH_REPORT_DIR=str(reports),
+                       WXOPS_BENCH_SEPARATE_DB="1" if setup == "separate" else "0")
+            result = measure(setup, "bench._instrumented_app:app", env, workdir, salt, args)
+            t = timings(reports)
+            print(f"{setup:<10}{result.rps:>8.0f}{result.rps / echo.rps:>7.2f}"
+                  f"{result.p99_ms:>8.2f}   {t['app_wall']:.0f} / {t['app_cpu']:.0f} / "
+                  f"{t['lock_wait']:.0f} / {t['lock_held']:.0f} ({t['lock_cpu']:.0f})")
+
+
+if __name__ == "__main__":
+    main()

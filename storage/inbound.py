@@ -6,6 +6,7 @@ Every push from WeChat runs these, so they are driver-level statements
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,8 @@ from sqlalchemy import Connection, delete
 
 from storage.models import InboundNonce
 from storage.raw import Raw
+
+DEDUPE_KEY_LENGTH = 160  # the column's width
 
 _NONCE = ("INSERT INTO inbound_nonces (timestamp, nonce, body_hash) "
           "VALUES (:ts, :nonce, :body_hash) ON CONFLICT DO NOTHING RETURNING timestamp")
@@ -54,12 +57,20 @@ def prune_nonces(conn: Connection, signed_before: int) -> int:
 
 
 def dedupe_key(fields: dict[str, Any]) -> str:
-    """MsgId for messages; sender + CreateTime + Event for events (WECHAT.md)."""
+    """MsgId for messages; sender + CreateTime + Event for events (WECHAT.md).
+
+    WeChat's keys are short; one longer than the column (a forged body can
+    carry anything) is replaced by its digest, which still tells pushes apart.
+    """
     msg_type = str(fields.get("MsgType", "")).lower()
     if msg_type != "event" and fields.get("MsgId"):
-        return f"msg:{fields['MsgId']}"
-    return (f"evt:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:"
-            f"{str(fields.get('Event', '')).lower()}")[:160]
+        key = f"msg:{fields['MsgId']}"
+    else:
+        key = (f"evt:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:"
+               f"{str(fields.get('Event', '')).lower()}")
+    if len(key) <= DEDUPE_KEY_LENGTH:
+        return key
+    return f"{key[:4]}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -133,10 +144,12 @@ def _msg_id(value: Any) -> int | None:
 
 
 def _int(value: Any) -> int:
+    """A BIGINT from a pushed field; out of range or not a number is 0."""
     try:
-        return min(int(value), 2**63 - 1)
+        number = int(value)
     except (TypeError, ValueError):
         return 0
+    return number if -(2**63) <= number < 2**63 else 0
 
 
 def nonce_retention(max_skew: int) -> int:

@@ -77,7 +77,7 @@ def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
         row = raw.one(_OPEN, {**params, "summary": content[:SUMMARY_LENGTH]})
         assert row is not None
         ticket_id = int(row[0])
-    raw.run(_LOG, {"ticket": ticket_id, "kind": kind, "content": content,
+    raw.run(_LOG, {"ticket": ticket_id, "kind": kind[:16], "content": content,
                    "inbound": inbound_id, "now": now})
     return TicketTouch(ticket_id, created=not reopened)
 

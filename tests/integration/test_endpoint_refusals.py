@@ -111,6 +111,30 @@ def test_in_safe_mode_msg_signature_guards_the_pair(account: Account) -> None:
         assert conn.scalar(select(func.count()).select_from(InboundNonce)) == 0
 
 
+def _push_fields(**fields: object) -> str:
+    return wx.message_xml({"ToUserName": wx.ACCOUNT, "FromUserName": wx.FOLLOWER,
+                           "CreateTime": 1_700_000_000, **fields})
+
+
+@pytest.mark.parametrize("message", [
+    _push_fields(MsgType="text", Content="你好", MsgId="9" * 500),
+    _push_fields(MsgType="text", Content="你好", MsgId=1, FromUserName="o" * 500),
+    _push_fields(MsgType="event", Event="E" * 500),
+    _push_fields(MsgType="event", Event="subscribe", CreateTime="9" * 40),
+    _push_fields(MsgType="event", Event="subscribe", CreateTime="-" + "9" * 40),
+    _push_fields(MsgType="event", Event="CLICK", EventKey="k" * 5000),
+    _push_fields(MsgType="voice", Recognition="长" * 20_000, MsgId=2),
+], ids=["msgid", "openid", "event", "createtime", "negative-createtime", "eventkey",
+        "recognition"])
+def test_oversized_fields_are_recorded_once_not_a_5xx(account: Account, message: str) -> None:
+    """WeChat never sends these, but a forged plain-mode body can: no 5xx, and a
+    retry of the same body is still answered as a retry."""
+    first = account.client.push(message)
+    again = account.client.push(message)
+    assert (first.status, again.status) == (200, 200) and again.text == first.text
+    assert stored(account.engine) == 1
+
+
 def test_other_methods_and_paths(account: Account) -> None:
     query, body = account.client.signer.build(wx.text("x"))
     assert account.client.request("PUT", query, body).status == 405

@@ -155,3 +155,22 @@ def test_a_push_that_cannot_be_recorded_is_not_acknowledged() -> None:
     account = make_account(broken)
     query, body = account.client.signer.build(wx.text("数据库坏了"))
     assert account.client.request("POST", query, body).status == 503
+
+
+def test_pushes_carry_on_after_the_database_dropped_its_connections(engine: Engine) -> None:
+    """A PostgreSQL restart (here: every connection terminated) costs no push: pooled
+    connections are checked before use, so the next push is recorded, not a 503."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to restart")
+    account = make_account(engine)
+    assert account.client.push(wx.text("重启前", msg_id=1)).status == 200
+    outside = create_engine(engine.url, poolclass=NullPool)  # not one of the pooled ones
+    with outside.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                           " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    outside.dispose()
+    assert account.client.push(wx.text("重启后", msg_id=2)).status == 200
+    assert stored(engine) == 2

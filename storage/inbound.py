@@ -57,7 +57,9 @@ def prune_nonces(conn: Connection, signed_before: int) -> int:
 
 
 def dedupe_key(fields: dict[str, Any]) -> str:
-    """MsgId for messages; sender + CreateTime + Event for events (WECHAT.md).
+    """MsgId for messages; sender + CreateTime + Event for events (WECHAT.md),
+    plus the job's id for job reports: two publications or mass sends can finish
+    in the same second, and a retry repeats the id.
 
     WeChat's keys are short; one longer than the column (a forged body can
     carry anything) is replaced by its digest, which still tells pushes apart.
@@ -67,10 +69,18 @@ def dedupe_key(fields: dict[str, Any]) -> str:
         key = f"msg:{fields['MsgId']}"
     else:
         key = (f"evt:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:"
-               f"{str(fields.get('Event', '')).lower()}")
+               f"{str(fields.get('Event', '')).lower()}{_job_id(fields)}")
     if len(key) <= DEDUPE_KEY_LENGTH:
         return key
     return f"{key[:4]}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _job_id(fields: dict[str, Any]) -> str:
+    """``:id`` of the job an event reports on (MASSSEND/TEMPLATESEND/PUBLISHJOBFINISH)."""
+    info = fields.get("PublishEventInfo")
+    job = fields.get("MsgID") or fields.get("MsgId") or (
+        info.get("publish_id") if isinstance(info, dict) else None)
+    return f":{job}" if isinstance(job, str) and job else ""
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,10 @@ def _row(fields: dict[str, Any], key: str, authenticated: bool, mode: str,
 
 def _msg_id(value: Any) -> int | None:
     text = str(value or "")
-    return int(text) if text.isdigit() and int(text) < 2**63 else None
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is true too
+        return None
+    number = int(text)
+    return number if number < 2**63 else None
 
 
 def _int(value: Any) -> int:
@@ -153,5 +166,7 @@ def _int(value: Any) -> int:
 
 
 def nonce_retention(max_skew: int) -> int:
-    """Seconds a pair is kept: past twice the skew window it could only come back stale."""
+    """Seconds a pair is kept after its signed time: past twice the skew window it
+    could only come back stale. With the skew check off a day, after which a
+    captured query could carry another body again: keep the check on."""
     return 2 * max_skew if max_skew else 24 * 3600

@@ -42,10 +42,6 @@ class TicketState:
     def facts(self) -> TicketFacts:
         return TicketFacts(TicketStatus(self.status), self.assignee_id, self.snoozed_until)
 
-    @property
-    def closed(self) -> bool:
-        return self.facts.closed
-
     def current_status(self, now: datetime) -> str:
         return current_status(self.facts, now).value
 

@@ -158,6 +158,14 @@ def ticket_detail(session: Session, ticket_id: int) -> TicketDetail | None:
                         [(n[0], n[1], n[2]) for n in notes])
 
 
+class TicketClosed(InvalidInput):
+    """A reply to a resolved ticket: a new message from the follower opens a new one."""
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(f"T{ticket_id} 已结束，不能再回复；粉丝再发消息会开新工单")
+        self.ticket_id = ticket_id
+
+
 REPLY_LIMIT = 600  # WeChat's text message limit is about 2048 bytes; keep replies readable
 
 
@@ -176,14 +184,20 @@ def reply(conn: Connection, ticket_id: int, staff_id: int, text: str, now: datet
         .where(ReplyTicket.id == ticket_id)).first()
     if found is None:
         raise InvalidInput(f"找不到工单 T{ticket_id}")
+    # Guarded like every queue change (reply_queue.refusal): a ticket closed
+    # meanwhile stays closed, and nothing is logged or queued.
+    answered = conn.execute(
+        update(ReplyTicket)
+        .where(ReplyTicket.id == ticket_id, ReplyTicket.status != TicketStatus.RESOLVED.value)
+        .values(status=TicketStatus.PENDING.value, waiting_since=None,
+                assignee_id=func.coalesce(ReplyTicket.assignee_id, staff_id),
+                first_response_at=func.coalesce(ReplyTicket.first_response_at, now),
+                version=ReplyTicket.version + 1))
+    if not answered.rowcount:
+        raise TicketClosed(ticket_id)
     message_id = conn.execute(insert(TicketMessage).values(
         ticket_id=ticket_id, direction="out", kind="text", content=text, staff_id=staff_id,
         delivery="queued", created_at=now)).inserted_primary_key[0]  # type: ignore[index]
-    conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id).values(
-        status=TicketStatus.PENDING.value, waiting_since=None,
-        assignee_id=found.assignee_id or staff_id,
-        first_response_at=func.coalesce(ReplyTicket.first_response_at, now),
-        version=ReplyTicket.version + 1))
     payload = {"ticket_id": ticket_id, "message_id": int(message_id), "openid": found.openid,
                "text": text, "staff_id": staff_id}
     row_id = outbox.add(conn, "cs_reply", payload, f"cs_reply:{message_id}", now,

@@ -2,9 +2,9 @@
 on a ticket is refused.
 
 Storage applies each change as one conditional UPDATE whose condition is the
-rule stated here (``storage.queue_ops``), so two staff members acting on one
-ticket at once cannot both win; the loser's command explains why with
-``refusal`` on the ticket as it is after the winner's commit.
+rule stated here (``storage.queue_ops``, ``storage.tickets.reply``), so two
+staff members acting on one ticket at once cannot both win; the loser's
+command explains itself from the ticket as the winner's commit left it.
 """
 
 from __future__ import annotations

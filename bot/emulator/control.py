@@ -155,8 +155,7 @@ def seed_datacube(emu: Emulator, body: dict[str, Any], args: Args) -> object:
 
 
 def reset(emu: Emulator, body: dict[str, Any], args: Args) -> object:
-    with emu.state.lock:
-        emu.state.reset()
+    emu.reset()
     return {"ok": True}
 
 

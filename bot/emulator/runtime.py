@@ -99,7 +99,14 @@ class Emulator:
                 "time": int(self.state.now()), "kind": kind, "openid": openid,
                 "status": result.status, "attempts": result.attempts, "error": result.error})
 
+    def reset(self) -> None:
+        """Forget everything, including job results not pushed yet."""
+        self.stop()
+        with self.state.lock:
+            self.state.reset()
+
     def stop(self) -> None:
         for timer in self._timers:
             timer.cancel()
+        self._timers = []
 

@@ -73,4 +73,3 @@ class Result:
 
 def say(template: str, **context: Any) -> Result:
     return Result(template, context)
-

@@ -1,7 +1,8 @@
-"""Command grammar: text -> Command, or a CommandError with a hint. Pure.
+"""Command grammar: text -> Command, or a CommandError with a hint.
 
 "Does it apply?" is kept apart from "do it": parsing knows the table's words
-and argument kinds, nothing about the database. Chinese words come first,
+and argument kinds, nothing about the database; a hint's wording comes from
+the shipped templates (cmd/refused.j2). Chinese words come first,
 English aliases after; several words make one command (``成员 邀请``).
 """
 

@@ -62,6 +62,8 @@ def claim(ctx: CommandContext, cmd: Command) -> Result:
         return say("ticket_claimed", t=ticket, again=True)
     if why is Refusal.TAKEN:
         raise refused("ticket_taken", t=ticket)
+    if why is None:  # changed and changed back (e.g. its holder was removed): try again
+        raise refused("ticket_changed", t=ticket)
     if raced:
         raise refused("ticket_closed_just_now", t=ticket)
     raise refused("claim_closed", t=ticket)
@@ -83,7 +85,10 @@ def reply(ctx: CommandContext, cmd: Command) -> Result:
     # storage's reply keeps whatever assignee it read, which a claim committed
     # in between would lose.
     claimed = ticket.assignee_id is None and queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id)
-    tickets.reply(ctx.conn, ticket.id, ctx.actor.id, text, ctx.now)
+    try:
+        tickets.reply(ctx.conn, ticket.id, ctx.actor.id, text, ctx.now)
+    except tickets.TicketClosed:  # closed since we read it: say how, as it is now
+        raise refused("reply_closed", t=_ticket(ctx, cmd)) from None
     result = say("ticket_replied", t=ticket, text=text, claimed=claimed,
                  mine=claimed or ticket.assignee_id == ctx.actor.id)
     return _audited(ctx, ticket, "reply", result, comment=text)
@@ -103,7 +108,7 @@ def _expand(ctx: CommandContext, text: str) -> str:
 def close(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
     if not queue_ops.resolve(ctx.conn, ticket.id, ctx.actor.id, ctx.now):
-        raise refused("close_closed", t=ticket)
+        raise refused("close_closed", t=_ticket(ctx, cmd))  # as whoever closed it left it
     return _audited(ctx, ticket, "close", say("ticket_closed", t=ticket))
 
 
@@ -114,7 +119,7 @@ def snooze(ctx: CommandContext, cmd: Command) -> Result:
     except WhenError as exc:
         raise CommandError(str(exc)) from None
     if not queue_ops.snooze(ctx.conn, ticket.id, until):
-        raise refused("snooze_closed", t=ticket)
+        raise refused("snooze_closed", t=_ticket(ctx, cmd))  # as whoever closed it left it
     result = say("ticket_snoozed", t=ticket, until=format_when(until, ctx.local_now))
     return _audited(ctx, ticket, "snooze", result, comment=str(cmd.args["duration"]))
 

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from storage import followers, outbox, tickets
 from storage import staff as staff_store
 from storage.db import make_engine
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, ReplyTicket
 from storage.uow import SqlUnitOfWork
 from tests.integration.test_cli import run
 from workflow.roles import Role
@@ -44,4 +44,9 @@ def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None
     assert row is not None and (row.status, row.attempts) == ("pending", 0)
     missing = run(["outbox", "show", "99"], tmp_path, **env)
     assert missing.returncode == 1 and "找不到消息 99" in missing.stderr
+    with engine.begin() as conn:
+        conn.execute(update(ReplyTicket).values(status="resolved", resolution="resolved"))
+    late = run(["queue", "reply", "T1", "还在吗", "--as", "admin"], tmp_path, **env)
+    assert late.returncode == 1 and "T1 已结束，不能再回复" in late.stderr
+    assert "还在吗" not in run(["queue", "show", "T1"], tmp_path, **env).stdout
     engine.dispose()

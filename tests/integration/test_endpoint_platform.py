@@ -98,6 +98,17 @@ def test_job_reports_are_recorded(account: Account, message: str) -> None:
     assert event in ("MASSSENDJOBFINISH", "TEMPLATESENDJOBFINISH")
 
 
+def test_job_reports_in_one_second_are_each_recorded_once(account: Account) -> None:
+    """Events dedupe on sender + CreateTime + Event; two jobs can finish in one second."""
+    reports = [wx.mass_send_job_finish(1000001), wx.mass_send_job_finish(1000002),
+               wx.publish_job_finish(2247483647), wx.publish_job_finish(2247483648)]
+    for report in reports + reports:  # each one, then each one's retry
+        assert account.client.push(report).text == "success"
+    with account.engine.connect() as conn:
+        events = sorted(str(e) for e in conn.scalars(select(InboundMessage.event)))
+    assert events == ["MASSSENDJOBFINISH"] * 2 + ["PUBLISHJOBFINISH"] * 2
+
+
 def test_an_admin_edited_welcome_is_used(account: Account) -> None:
     with SqlUnitOfWork(account.engine) as uow:
         uow.session.add(AccountText(key="welcome", body="欢迎来到{{ '公益' }}小站", updated_at=NOW))

@@ -372,3 +372,59 @@ def test_canned_refuses_bad_codes_empty_bodies_and_non_admins(engine: Engine,
     assert say(engine, team.admin, "快捷 改 地址").startswith("用法：快捷")
     assert "需要管理员权限" in say(engine, team.wang, "快捷 添加 地址 幸福路")
     assert audit_trail(engine) == []
+
+
+def _racing(engine: Engine, first: tuple[Actor, str], second: tuple[Actor, str]) -> list[str]:
+    """Two commands; on PostgreSQL the second starts while the first is uncommitted."""
+    if engine.dialect.name != "postgresql":  # SQLite runs one writer at a time anyway
+        return [say(engine, *first), say(engine, *second)]
+    answers: list[str] = []
+    with engine.begin() as conn:
+        actor, text = first
+        answers.append(dispatch.run(command_context(conn, actor, f"o_staff_{actor.id}", text),
+                                    trusted=True))
+        rival = threading.Thread(target=lambda: answers.append(say(engine, *second)))
+        rival.start()
+        rival.join(0.5)
+        assert rival.is_alive()  # waiting for the first transaction
+    rival.join(10)
+    return answers
+
+
+def test_a_reply_racing_a_close_is_refused_and_nothing_is_queued(engine: Engine,
+                                                                 team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "你好", NOW)
+    closed, replied = _racing(engine, (team.wang, f"结 T{ticket_id}"),
+                              (team.li, f"回 T{ticket_id} 周六见"))
+    assert closed.startswith(f"T{ticket_id} 已结束：你好")
+    assert replied == f"T{ticket_id} 已结束（已解决），不能再回复；粉丝再发消息会开新工单"
+    assert ticket(engine, ticket_id).status == "resolved"
+    assert outbox_rows(engine) == []
+
+
+def test_a_close_racing_a_close_is_told_how_it_ended(engine: Engine, team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "你好", NOW)
+    _, second = _racing(engine, (team.wang, f"结 T{ticket_id}"), (team.li, f"结 T{ticket_id}"))
+    assert second == f"T{ticket_id} 已经结束了（已解决）"
+
+
+def test_the_queue_lists_exactly_what_the_rules_say(engine: Engine, team: Team) -> None:
+    """storage.queue_ops states workflow.reply_queue.in_queue in SQL: they agree."""
+    from storage import queue_ops
+    from workflow.reply_queue import in_queue
+
+    shapes = [("open", None), ("pending", None), ("resolved", None),
+              ("snoozed", NOW - timedelta(minutes=1)), ("snoozed", NOW + timedelta(hours=1)),
+              ("snoozed", None)]
+    ids = []
+    for n, (status, until) in enumerate(shapes):
+        ticket_id = fan(engine, f"o_{n}", "你好", NOW - timedelta(minutes=n))
+        with engine.begin() as conn:
+            conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id)
+                         .values(status=status, snoozed_until=until))
+        ids.append(ticket_id)
+    with engine.connect() as conn:
+        listed = {t.id for t in queue_ops.open_queue(conn, NOW, 50).tickets}
+        states = [queue_ops.find_ticket(conn, i) for i in ids]
+    assert listed == {s.id for s in states if s is not None and in_queue(s.facts, NOW)}
+    assert len(listed) == 4  # open, pending, and the two snoozes that have run out

@@ -18,13 +18,19 @@ def _calls() -> list[tuple[str, str, frozenset[str]]]:
     found = []
     for path in sorted(COMMANDS.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "refused"):
+            if isinstance(node, ast.Call) and _name(node.func) == "refused":
                 first = node.args[0]
                 assert isinstance(first, ast.Constant), f"{path.name}: name the refusal literally"
                 keywords = frozenset(k.arg for k in node.keywords if k.arg is not None)
                 found.append((path.name, str(first.value), keywords))
     return found
+
+
+def _name(func: ast.expr) -> str | None:
+    """``refused`` for ``refused(...)`` and for ``grammar.refused(...)``."""
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
 
 
 def _macros() -> dict[str, Macro]:

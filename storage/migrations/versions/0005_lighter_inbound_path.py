@@ -54,6 +54,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
 
+    # A server default (0001 had none) fills the existing rows: all acknowledged.
     op.add_column("reply_tickets", sa.Column("acknowledged", sa.Boolean(), nullable=False,
                                              server_default=sa.true()))
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 import time
 
 from bot.emulator import ACCOUNT_ID, SYSTEM_OPENID
+from bot.emulator.server import start_in_thread
+from bot.emulator.state import EmulatorConfig
 from tests.integration.emulator.talking import (
     FOLLOWER,
+    TOKEN,
     Client,
     Receiver,
     custom,
@@ -157,3 +160,18 @@ def _logged_kinds(wx: Client, count: int) -> list[str]:
         assert time.monotonic() < deadline, logged
         time.sleep(0.01)
     return [p["kind"] for p in logged]
+
+
+def test_a_reset_drops_results_not_pushed_yet() -> None:
+    receiver = Receiver()
+    url, stop = start_in_thread(EmulatorConfig(token=TOKEN, push_to=receiver.url,
+                                               push_delay=0.3))
+    try:
+        wx = Client(url)
+        wx.wx("/cgi-bin/freepublish/submit", {"media_id": wx.draft()})
+        wx.control("reset")
+        time.sleep(0.6)
+        assert receiver.requests == [] and wx.control("pushes", method="GET") == []
+    finally:
+        stop()
+        receiver.stop()

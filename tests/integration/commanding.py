@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.orm import Session
 
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
-from storage.models import AuditRow
+from storage import followers, staff, tickets
+from storage.models import AuditRow, ReplyTicket, Staff
+from storage.repositories import parse_roles
 from storage.uow import JoinedUnitOfWork
-from workflow.roles import Actor
+from workflow.roles import Actor, Role
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # Thursday 14:00 in Shanghai
 TZ = ZoneInfo("Asia/Shanghai")
@@ -45,3 +49,50 @@ def confirmation_code(reply: str, word: str = "确认") -> str:
     found = re.search(word + r" ([A-Z0-9]{6,8})", reply)
     assert found, reply
     return found.group(1)
+
+
+@dataclass(frozen=True)
+class Team:
+    admin: int
+    admin2: int
+    wang: int  # creator
+    li: int  # reviewer
+    chen: int  # reviewer
+    zhou: int  # analyst
+
+
+def make_team(engine: Engine) -> Team:
+    """Six members: two admins, a creator, two reviewers and an analyst."""
+    people = [("张敏", Role.ADMIN), ("赵强", Role.ADMIN), ("王芳", Role.CREATOR),
+              ("李雷", Role.REVIEWER), ("陈静", Role.REVIEWER), ("周平", Role.ANALYST)]
+    with Session(engine) as session:
+        made = [staff.add_staff(session, name, frozenset({role}), NOW, openid=f"o_staff{i}")
+                for i, (name, role) in enumerate(people)]
+        session.commit()
+    return Team(*(m.id for m in made))
+
+
+def say(engine: Engine, who: int | str, text: str, now: datetime = NOW,
+        trusted: bool = True) -> str:
+    """``who``: a staff id, or the openid of somebody who is not staff (yet)."""
+    with engine.connect() as conn:
+        actor, openid = _actor(conn, who)
+    return run_command(engine, actor, openid, text, now, trusted)
+
+
+def _actor(conn: Connection, who: int | str) -> tuple[Actor, str]:
+    if isinstance(who, str):
+        return Actor(0, who, frozenset()), who  # what the dispatcher passes for non-staff
+    row = conn.execute(select(Staff.name, Staff.roles, Staff.openid).where(Staff.id == who)).one()
+    return Actor(who, row.name, parse_roles(row.roles)), row.openid or f"o_gone{who}"
+
+
+def open_ticket(engine: Engine, openid: str, assignee: int | None, status: str = "open") -> int:
+    """A follower's ticket, waiting 90 minutes, with this assignee and status."""
+    with engine.begin() as conn:
+        follower_id = followers.touch(conn, openid, NOW - timedelta(minutes=90), "message")
+        ticket_id = tickets.record_inbound(conn, follower_id, "text", f"{openid} 的留言", None,
+                                           NOW - timedelta(minutes=90)).ticket_id
+        conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id)
+                     .values(assignee_id=assignee, status=status))
+    return ticket_id

@@ -2,67 +2,27 @@
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from handlers.commands import dispatch
-from storage import followers, platform, staff, tickets
+from storage import platform
 from storage.models import (
     CannedReply,
     Follower,
-    OutboxMessage,
     ReplyTicket,
     TicketMessage,
     TicketNote,
 )
-from tests.integration.commanding import NOW, audit_trail, command_context, run_command
-from workflow.roles import Actor, Role
-
-
-@dataclass(frozen=True)
-class Team:
-    admin: Actor
-    wang: Actor
-    li: Actor
+from tests.integration.commanding import NOW, audit_trail
+from tests.integration.queueing import Team, fan, make_team, outbox_rows, say, ticket
 
 
 @pytest.fixture
 def team(engine: Engine) -> Team:
-    people = [("张敏", Role.ADMIN), ("王芳", Role.CREATOR), ("李雷", Role.REVIEWER)]
-    with Session(engine) as session:
-        made = [staff.add_staff(session, name, frozenset({role}), NOW, openid=f"o_staff{i}")
-                for i, (name, role) in enumerate(people)]
-        session.commit()
-    return Team(*(Actor(m.id, m.name, m.roles) for m in made))
-
-
-def say(engine: Engine, actor: Actor, text: str, now: datetime = NOW) -> str:
-    return run_command(engine, actor, f"o_staff_{actor.id}", text, now)
-
-
-def fan(engine: Engine, openid: str, text: str, at: datetime, priority: int = 0) -> int:
-    """A follower's message at ``at``: a ticket waiting since then."""
-    with engine.begin() as conn:
-        follower_id = followers.touch(conn, openid, at, "message")
-        return tickets.record_inbound(conn, follower_id, "text", text, None, at,
-                                      priority).ticket_id
-
-
-def ticket(engine: Engine, ticket_id: int) -> ReplyTicket:
-    with Session(engine) as session:
-        found = session.get(ReplyTicket, ticket_id)
-        assert found is not None
-        return found
-
-
-def outbox_rows(engine: Engine) -> list[OutboxMessage]:
-    with Session(engine) as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    return make_team(engine)
 
 
 # 队列
@@ -138,54 +98,6 @@ def test_claim_is_first_come_and_idempotent(engine: Engine, team: Team) -> None:
 
     assert ticket(engine, ticket_id).assignee_id == team.wang.id
     assert audit_trail(engine) == [(f"ticket:{ticket_id}", "claim", "王芳")]
-
-
-def test_two_claims_at_once_one_wins_the_other_is_told_who(engine: Engine, team: Team) -> None:
-    ticket_id = fan(engine, "o_a", "你好", NOW)
-    if engine.dialect.name != "postgresql":  # SQLite runs one writer at a time anyway
-        first = say(engine, team.wang, f"接 T{ticket_id}")
-        second = say(engine, team.li, f"接 T{ticket_id}")
-    else:
-        answers: list[str] = []
-        with engine.begin() as conn:
-            first = dispatch.run(
-                command_context(conn, team.wang, f"o_staff_{team.wang.id}", f"接 T{ticket_id}"),
-                trusted=True)
-            rival = threading.Thread(
-                target=lambda: answers.append(say(engine, team.li, f"接 T{ticket_id}")))
-            rival.start()
-            rival.join(0.5)
-            assert rival.is_alive()  # waiting for 王芳's transaction, not overwriting it
-        rival.join(10)
-        second = answers[0]
-    assert first.startswith(f"已认领 T{ticket_id}")
-    assert second == f"T{ticket_id} 已由 王芳 认领"
-    assert ticket(engine, ticket_id).assignee_id == team.wang.id
-
-
-def test_many_claims_racing_have_exactly_one_winner(engine: Engine, team: Team) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("concurrent writers are a PostgreSQL matter; SQLite serialises them")
-    ticket_id = fan(engine, "o_a", "你好", NOW)
-    people = [team.admin, team.wang, team.li]
-    start = threading.Barrier(len(people))
-    answers: dict[str, str] = {}
-
-    def claim(actor: Actor) -> None:
-        start.wait()
-        answers[actor.name] = say(engine, actor, f"接 T{ticket_id}")
-
-    threads = [threading.Thread(target=claim, args=(p,)) for p in people]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(20)
-    winners = [name for name, text in answers.items() if text.startswith("已认领")]
-    assert len(winners) == 1
-    losers = {text for name, text in answers.items() if name not in winners}
-    assert losers == {f"T{ticket_id} 已由 {winners[0]} 认领"}
-    assert [e for e in audit_trail(engine) if e[1] == "claim"] == [
-        (f"ticket:{ticket_id}", "claim", winners[0])]
 
 
 def test_a_missing_ticket_is_named(engine: Engine, team: Team) -> None:
@@ -372,40 +284,6 @@ def test_canned_refuses_bad_codes_empty_bodies_and_non_admins(engine: Engine,
     assert say(engine, team.admin, "快捷 改 地址").startswith("用法：快捷")
     assert "需要管理员权限" in say(engine, team.wang, "快捷 添加 地址 幸福路")
     assert audit_trail(engine) == []
-
-
-def _racing(engine: Engine, first: tuple[Actor, str], second: tuple[Actor, str]) -> list[str]:
-    """Two commands; on PostgreSQL the second starts while the first is uncommitted."""
-    if engine.dialect.name != "postgresql":  # SQLite runs one writer at a time anyway
-        return [say(engine, *first), say(engine, *second)]
-    answers: list[str] = []
-    with engine.begin() as conn:
-        actor, text = first
-        answers.append(dispatch.run(command_context(conn, actor, f"o_staff_{actor.id}", text),
-                                    trusted=True))
-        rival = threading.Thread(target=lambda: answers.append(say(engine, *second)))
-        rival.start()
-        rival.join(0.5)
-        assert rival.is_alive()  # waiting for the first transaction
-    rival.join(10)
-    return answers
-
-
-def test_a_reply_racing_a_close_is_refused_and_nothing_is_queued(engine: Engine,
-                                                                 team: Team) -> None:
-    ticket_id = fan(engine, "o_a", "你好", NOW)
-    closed, replied = _racing(engine, (team.wang, f"结 T{ticket_id}"),
-                              (team.li, f"回 T{ticket_id} 周六见"))
-    assert closed.startswith(f"T{ticket_id} 已结束：你好")
-    assert replied == f"T{ticket_id} 已结束（已解决），不能再回复；粉丝再发消息会开新工单"
-    assert ticket(engine, ticket_id).status == "resolved"
-    assert outbox_rows(engine) == []
-
-
-def test_a_close_racing_a_close_is_told_how_it_ended(engine: Engine, team: Team) -> None:
-    ticket_id = fan(engine, "o_a", "你好", NOW)
-    _, second = _racing(engine, (team.wang, f"结 T{ticket_id}"), (team.li, f"结 T{ticket_id}"))
-    assert second == f"T{ticket_id} 已经结束了（已解决）"
 
 
 def test_the_queue_lists_exactly_what_the_rules_say(engine: Engine, team: Team) -> None:

@@ -1,0 +1,55 @@
+"""The reply-queue command tests' team and helpers: who acts, a follower's ticket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from storage import followers, staff, tickets
+from storage.models import OutboxMessage, ReplyTicket
+from tests.integration.commanding import NOW, run_command
+from workflow.roles import Actor, Role
+
+
+@dataclass(frozen=True)
+class Team:
+    admin: Actor
+    wang: Actor
+    li: Actor
+
+
+def make_team(engine: Engine) -> Team:
+    """An admin, a creator and a reviewer: all may work the queue."""
+    people = [("张敏", Role.ADMIN), ("王芳", Role.CREATOR), ("李雷", Role.REVIEWER)]
+    with Session(engine) as session:
+        made = [staff.add_staff(session, name, frozenset({role}), NOW, openid=f"o_staff{i}")
+                for i, (name, role) in enumerate(people)]
+        session.commit()
+    return Team(*(Actor(m.id, m.name, m.roles) for m in made))
+
+
+def say(engine: Engine, actor: Actor, text: str, now: datetime = NOW) -> str:
+    return run_command(engine, actor, f"o_staff_{actor.id}", text, now)
+
+
+def fan(engine: Engine, openid: str, text: str, at: datetime, priority: int = 0) -> int:
+    """A follower's message at ``at``: a ticket waiting since then."""
+    with engine.begin() as conn:
+        follower_id = followers.touch(conn, openid, at, "message")
+        return tickets.record_inbound(conn, follower_id, "text", text, None, at,
+                                      priority).ticket_id
+
+
+def ticket(engine: Engine, ticket_id: int) -> ReplyTicket:
+    with Session(engine) as session:
+        found = session.get(ReplyTicket, ticket_id)
+        assert found is not None
+        return found
+
+
+def outbox_rows(engine: Engine) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

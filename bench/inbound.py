@@ -150,16 +150,25 @@ def report(results: list[Result], baseline: Result) -> None:
               f"{r.p99_ms:>9.2f}{r.non_2xx:>9}{lost:>6}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def load_options(parser: argparse.ArgumentParser) -> None:
+    """The load every inbound benchmark puts on the server."""
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--followers", type=int, default=300)
     parser.add_argument("--requests", type=int, default=80_000)
+
+
+def require_wrk() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("the inbound benchmarks need wrk: apt-get install wrk")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    load_options(parser)
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("bench/inbound.py needs wrk: apt-get install wrk")
+    require_wrk()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}

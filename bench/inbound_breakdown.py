@@ -25,28 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._common import database  # noqa: E402
-from bench.inbound import (  # noqa: E402
-    TOKEN,
-    Result,
-    parse_wrk,
-    run_wrk,
-    serve,
-    write_requests,
-    wxops_env,
-)
-
-
-def measure(name: str, app: str, env: dict[str, str], workdir: Path, salt: int,
-            args: argparse.Namespace) -> Result:
-    requests_file = workdir / f"{name}.txt"
-    write_requests(requests_file, args.requests, args.followers, "plain", salt)
-    port = 18100 + salt
-    process = serve(app, port, env, workdir / f"{name}.log")
-    try:
-        return parse_wrk(name, run_wrk(port, requests_file, args.duration, args.connections))
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+from bench.inbound import TOKEN, load_options, measure, require_wrk, wxops_env  # noqa: E402
 
 
 def timings(report_dir: Path) -> dict[str, float]:
@@ -61,25 +40,24 @@ def timings(report_dir: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--followers", type=int, default=300)
-    parser.add_argument("--requests", type=int, default=80_000)
+    load_options(parser)
     args = parser.parse_args()
+    require_wrk()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         echo_env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-        echo = measure("echo", "bench.echo_app:app", echo_env, workdir, 1, args)
+        echo = measure("echo", "bench.echo_app:app", echo_env, "plain", args, workdir, 31)
         print(f"{'set-up':<10}{'req/s':>8}{'ratio':>7}{'p99 ms':>8}   per request (us): "
               "app wall / app cpu / lock wait / lock held (cpu)")
         print(f"{'echo':<10}{echo.rps:>8.0f}{1:>7.2f}{echo.p99_ms:>8.2f}")
-        for salt, setup in enumerate(("shared", "separate"), start=2):
+        for salt, setup in enumerate(("shared", "separate"), start=32):
             reports = workdir / f"reports-{setup}"
             reports.mkdir()
             env = wxops_env(database("sqlite", workdir / setup, "breakdown"), "plain")
             env.update(WXOPS_BENCH_REPORT_DIR=str(reports),
                        WXOPS_BENCH_SEPARATE_DB="1" if setup == "separate" else "0")
-            result = measure(setup, "bench._instrumented_app:app", env, workdir, salt, args)
+            result = measure(setup, "bench._instrumented_app:app", env, "plain", args, workdir,
+                             salt)
             t = timings(reports)
             print(f"{setup:<10}{result.rps:>8.0f}{result.rps / echo.rps:>7.2f}"
                   f"{result.p99_ms:>8.2f}   {t['app_wall']:.0f} / {t['app_cpu']:.0f} / "

@@ -24,22 +24,8 @@ def team(engine: Engine) -> Team:
 
 def test_two_claims_at_once_one_wins_the_other_is_told_who(engine: Engine, team: Team) -> None:
     ticket_id = fan(engine, "o_a", "你好", NOW)
-    if engine.dialect.name != "postgresql":  # SQLite runs one writer at a time anyway
-        first = say(engine, team.wang, f"接 T{ticket_id}")
-        second = say(engine, team.li, f"接 T{ticket_id}")
-    else:
-        answers: list[str] = []
-        with engine.begin() as conn:
-            first = dispatch.run(
-                command_context(conn, team.wang, f"o_staff_{team.wang.id}", f"接 T{ticket_id}"),
-                trusted=True)
-            rival = threading.Thread(
-                target=lambda: answers.append(say(engine, team.li, f"接 T{ticket_id}")))
-            rival.start()
-            rival.join(0.5)
-            assert rival.is_alive()  # waiting for 王芳's transaction, not overwriting it
-        rival.join(10)
-        second = answers[0]
+    first, second = _racing(engine, (team.wang, f"接 T{ticket_id}"),
+                            (team.li, f"接 T{ticket_id}"))
     assert first.startswith(f"已认领 T{ticket_id}")
     assert second == f"T{ticket_id} 已由 王芳 认领"
     assert ticket(engine, ticket_id).assignee_id == team.wang.id
@@ -82,7 +68,7 @@ def _racing(engine: Engine, first: tuple[Actor, str], second: tuple[Actor, str])
         rival = threading.Thread(target=lambda: answers.append(say(engine, *second)))
         rival.start()
         rival.join(0.5)
-        assert rival.is_alive()  # waiting for the first transaction
+        assert rival.is_alive()  # waiting for the first transaction, not overwriting it
     rival.join(10)
     return answers
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import replies
 from bot.protocol import (
@@ -35,7 +35,7 @@ from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
 from storage import inbound
-from storage.db import write_lock
+from storage.db import KeptConnections, write_lock
 from storage.uow import JoinedUnitOfWork
 
 log = logging.getLogger("wxops.endpoint")
@@ -65,6 +65,7 @@ class WeChatEndpoint:
                                      s.encoding_aes_key_previous or None)
                        if s.encoding_aes_key else None)
         self.engine = app.engine
+        self.connections = KeptConnections(app.engine)
         self.hours = s.hours
         # With an EncodingAESKey, only safe-mode (authenticated) bodies may change
         # things; without one, a deployment must opt in explicitly (WECHAT.md).
@@ -110,17 +111,15 @@ class WeChatEndpoint:
     def process(self, envelope: InboundEnvelope) -> str:
         now = datetime.now(UTC)
         try:
-            # The connection is checked out, and the push's row built, before the
-            # write lock is taken, so the lock is held only for the transaction.
-            with self.engine.connect() as conn:
-                push = inbound.record(conn, dict(envelope.message), now=now,
-                                      authenticated=envelope.authenticated, mode=envelope.mode)
-                try:
-                    with write_lock(self.engine), conn.begin():
-                        return self._in_transaction(conn, envelope, push, now)
-                except HandlerFailed as failed:
-                    with write_lock(self.engine), conn.begin():
-                        return self._record_failure(conn, envelope, push, now, failed.error)
+            try:
+                return self._record_and_handle(envelope, now)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # A kept connection the server dropped (a restart): nothing was
+                # committed on it, or dedupe answers the retry with the stored reply.
+                log.warning("database connection lost; recording the push on a new one")
+                return self._record_and_handle(envelope, now)
         except ReplayedNonce as exc:
             raise Refused(exc.status, exc.reason) from None
         except SQLAlchemyError:
@@ -128,6 +127,19 @@ class WeChatEndpoint:
             # losing the message behind a "success".
             log.exception("database unavailable; push not recorded")
             raise Refused(503, "database unavailable") from None
+
+    def _record_and_handle(self, envelope: InboundEnvelope, now: datetime) -> str:
+        # The connection is taken, and the push's row built, before the write
+        # lock is taken, so the lock is held only for the transaction.
+        with self.connections.connection() as conn:
+            push = inbound.record(conn, dict(envelope.message), now=now,
+                                  authenticated=envelope.authenticated, mode=envelope.mode)
+            try:
+                with write_lock(self.engine), conn.begin():
+                    return self._in_transaction(conn, envelope, push, now)
+            except HandlerFailed as failed:
+                with write_lock(self.engine), conn.begin():
+                    return self._record_failure(conn, envelope, push, now, failed.error)
 
     @staticmethod
     def _claim(conn: Connection, envelope: InboundEnvelope,

@@ -202,9 +202,13 @@ class AccountText(Base):
 
 class ReplyTicket(Base):
     __tablename__ = "reply_tickets"
-    __table_args__ = (Index("ix_reply_tickets_status_waiting", "status", "waiting_since"),)
+    __table_args__ = (
+        Index("ix_reply_tickets_status_waiting", "status", "waiting_since"),
+        # A follower's unresolved ticket, looked up on every message (migration 0006).
+        Index("ix_reply_tickets_follower_status", "follower_id", "status"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id"), index=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id"))
     status: Mapped[str] = mapped_column(String(16))  # open | pending | snoozed | resolved
     priority: Mapped[int] = mapped_column(Integer, default=0)  # higher first
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

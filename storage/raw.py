@@ -10,6 +10,8 @@ SQL is written once with ``:name`` placeholders and the same ``ON CONFLICT``
 and ``RETURNING`` syntax, which SQLite and PostgreSQL share. Values are
 adapted the way the models' column types store them, so rows written here
 read back through the ORM unchanged (tests check that on both engines).
+Driver errors are raised as SQLAlchemy's ``DBAPIError``, as SQLAlchemy would
+raise them, marked ``connection_invalidated`` when the connection is gone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from typing import Any
 
 from psycopg.types.json import Json
 from sqlalchemy import Connection
+from sqlalchemy.engine.interfaces import DBAPIModule
+from sqlalchemy.exc import DBAPIError
+
+DriverError = DBAPIModule.Error  # the driver's base exception (sqlite3.Error, psycopg.Error)
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
 _PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
@@ -33,9 +39,11 @@ class Raw:
 
     def __init__(self, conn: Connection) -> None:
         self.postgres = conn.dialect.name == "postgresql"
+        self.dialect = conn.dialect
         self.dbapi = conn.connection.driver_connection
         assert self.dbapi is not None
         self.cursor = self.dbapi.cursor()
+        self.driver_error: type[DriverError] = conn.dialect.loaded_dbapi.Error
 
     @classmethod
     def of(cls, conn: Connection) -> Raw:
@@ -47,16 +55,24 @@ class Raw:
         return raw
 
     def one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
-        row = self.cursor.fetchone()
-        return tuple(row) if row is not None else None
+        rows = self._execute(sql, params, fetch=True)
+        return rows[0] if rows else None
 
     def all(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
-        return [tuple(r) for r in self.cursor.fetchall()]
+        return self._execute(sql, params, fetch=True)
 
     def run(self, sql: str, params: dict[str, Any]) -> None:
-        self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
+        self._execute(sql, params, fetch=False)
+
+    def _execute(self, sql: str, params: dict[str, Any], fetch: bool) -> list[tuple[Any, ...]]:
+        try:
+            self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
+            return [tuple(r) for r in self.cursor.fetchall()] if fetch else []
+        except self.driver_error as exc:
+            gone = self.dialect.is_disconnect(exc, self.dbapi, self.cursor)
+            raise DBAPIError.instance(sql, params, exc, self.driver_error,
+                                      connection_invalidated=gone,
+                                      dialect=self.dialect) from exc
 
     def adapt(self, params: dict[str, Any]) -> dict[str, Any]:
         """Values as the driver takes them; adapted values pass through unchanged.

@@ -161,8 +161,9 @@ def test_a_push_that_cannot_be_recorded_is_not_acknowledged() -> None:
 
 
 def test_pushes_carry_on_after_the_database_dropped_its_connections(engine: Engine) -> None:
-    """A PostgreSQL restart (here: every connection terminated) costs no push: pooled
-    connections are checked before use, so the next push is recorded, not a 503."""
+    """A PostgreSQL restart (here: every connection terminated) costs no push: the
+    endpoint's kept connection fails, the push is recorded on a new one from the
+    pool (checked before use), and the answer is not a 503."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
@@ -176,4 +177,23 @@ def test_pushes_carry_on_after_the_database_dropped_its_connections(engine: Engi
                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
     outside.dispose()
     assert account.client.push(wx.text("重启后", msg_id=2)).status == 200
+    assert stored(engine) == 2
+
+
+def test_a_push_the_driver_refuses_is_not_acknowledged(engine: Engine) -> None:
+    """An error from the driver itself on the hot path (here: the log is gone) is a
+    503 like any database failure, not a 500 with a stack trace."""
+    from sqlalchemy import text
+
+    account = make_account(engine)
+    assert account.client.push(wx.text("之前", msg_id=1)).status == 200
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE inbound_messages RENAME TO inbound_messages_away"))
+    try:
+        query, body = account.client.signer.build(wx.text("之后", msg_id=2))
+        assert account.client.request("POST", query, body).status == 503
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE inbound_messages_away RENAME TO inbound_messages"))
+    assert account.client.push(wx.text("之后", msg_id=2)).status == 200
     assert stored(engine) == 2

@@ -1,0 +1,91 @@
+"""A push's statements find their rows by key: their cost must not grow with the data.
+
+SQLite's planner has no statistics on a fresh database and can pick an index
+that walks a whole range (it once walked every open ticket to find one
+follower's). This records the statements a push runs, with their values,
+and asks SQLite how it would run each one. PostgreSQL plans from statistics
+that these small tables do not have, so the check is SQLite's.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, event
+
+from storage.db import make_engine
+from tests.harness import wechat as wx
+from tests.harness.wechat import Mode
+from tests.integration.conftest import make_account
+
+# The active rules are read whole, by design: each process caches the list.
+READ_WHOLE = ("auto_reply_rules",)
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    path = tmp_path / "wxops.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+def _record_statements(engine: Engine) -> list[str]:
+    """Every statement run on ``engine`` from now on (the connections are new)."""
+    seen: list[str] = []
+
+    @event.listens_for(engine, "connect")
+    def _trace(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.set_trace_callback(seen.append)  # the SQL with its values bound
+
+    return seen
+
+
+def _plan(engine: Engine, statement: str) -> list[str]:
+    database = engine.url.database
+    assert database is not None
+    with sqlite3.connect(database) as conn:
+        return [str(row[3]) for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")]
+
+
+def _full_walks(engine: Engine, statements: list[str]) -> list[tuple[str, str]]:
+    found = []
+    for statement in statements:
+        if not statement.lstrip().upper().startswith(("INSERT", "UPDATE", "SELECT", "DELETE")):
+            continue  # BEGIN, COMMIT
+        for step in _plan(engine, statement):
+            walks = step.startswith("SCAN") or "ix_reply_tickets_status_waiting" in step
+            if walks and not any(table in step for table in READ_WHOLE):
+                found.append((step, statement[:120]))
+    return found
+
+
+@pytest.mark.parametrize("mode", ["plain", "safe"])
+def test_a_follower_message_walks_no_table_or_queue(sqlite_engine: Engine, mode: Mode) -> None:
+    statements = _record_statements(sqlite_engine)
+    account = make_account(sqlite_engine)
+    for n in range(40):  # a queue of open tickets from other followers
+        account.client.push(wx.text(f"问题 {n}", sender=f"o_waiting_{n}", msg_id=1000 + n), mode)
+    account.client.push(wx.text("第一条", sender="o_asker", msg_id=1), mode)
+    statements.clear()
+    reply = account.client.push(wx.text("第二条", sender="o_asker", msg_id=2), mode)
+    assert reply.text == "success"  # appended to the open ticket
+    assert any("reply_tickets" in s for s in statements)
+    assert _full_walks(sqlite_engine, statements) == []
+
+
+def test_a_new_ticket_and_an_event_walk_nothing(sqlite_engine: Engine) -> None:
+    statements = _record_statements(sqlite_engine)
+    account = make_account(sqlite_engine)
+    for n in range(40):
+        account.client.push(wx.text(f"问题 {n}", sender=f"o_waiting_{n}", msg_id=1000 + n))
+    statements.clear()
+    account.client.push(wx.image(sender="o_new", msg_id=1))
+    account.client.push(wx.event("VIEW", sender="o_new", EventKey="https://example.org"))
+    assert any("INSERT INTO reply_tickets" in s for s in statements)
+    assert _full_walks(sqlite_engine, statements) == []

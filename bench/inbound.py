@@ -5,7 +5,12 @@ kind of load from wrk: unique MsgIds from a few hundred followers, each push
 signed (and, in safe mode, encrypted) as WeChat does. Figures are quoted as a
 ratio against the echo measured in the same run.
 
-    .venv/bin/python bench/inbound.py [--duration 10] [--connections 8]
+    .venv/bin/python bench/inbound.py [--duration 10] [--connections 8] [--rounds 1]
+
+The machine's speed drifts by 10-20 % within minutes, and the echo and wxops
+runs follow each other, so one round's ratio can be off by as much. With
+``--rounds N`` the whole set runs N times and the summary gives each target's
+median ratio with the lowest and highest.
 
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL row, the local server.
 """
@@ -16,6 +21,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -163,25 +169,43 @@ def require_wrk() -> None:
         sys.exit("the inbound benchmarks need wrk: apt-get install wrk")
 
 
+def one_round(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], Result]:
+    env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    baseline = measure("werobot echo (plain)", "bench.echo_app:app", env, "plain", args,
+                       workdir, 1)
+    results = [baseline]
+    for i, engine in enumerate(args.engines.split(",")):
+        for j, mode in enumerate(("plain", "safe")):
+            url = database(engine, workdir / f"{engine}-{mode}", f"inbound_{mode}")
+            results.append(measure(f"wxops {engine} ({mode})", "bot.wsgi:app",
+                                   wxops_env(url, mode), mode, args, workdir,
+                                   10 + i * 2 + j))
+    return results, baseline
+
+
+def summarise(rounds: list[tuple[list[Result], Result]]) -> None:
+    print(f"\nover {len(rounds)} rounds: median ratio (lowest-highest)")
+    for index, first in enumerate(rounds[0][0][1:], start=1):
+        ratios = sorted(r[index].rps / baseline.rps for r, baseline in rounds)
+        print(f"{first.name:<28}{statistics.median(ratios):>6.2f}"
+              f"  ({ratios[0]:.2f}-{ratios[-1]:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     load_options(parser)
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     require_wrk()
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-        baseline = measure("werobot echo (plain)", "bench.echo_app:app", env, "plain", args,
-                           workdir, 1)
-        results = [baseline]
-        for i, engine in enumerate(args.engines.split(",")):
-            for j, mode in enumerate(("plain", "safe")):
-                url = database(engine, workdir / f"{engine}-{mode}", f"inbound_{mode}")
-                results.append(measure(f"wxops {engine} ({mode})", "bot.wsgi:app",
-                                       wxops_env(url, mode), mode, args, workdir,
-                                       10 + i * 2 + j))
+    rounds = []
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            results, baseline = one_round(args, Path(tmp))
         report(results, baseline)
+        rounds.append((results, baseline))
+    if args.rounds > 1:
+        summarise(rounds)
 
 
 if __name__ == "__main__":

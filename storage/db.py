@@ -17,11 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# Pages in the WAL before a commit copies them back into the database file
-# (SQLite's default is 1,000). Pushes rewrite the same few hot pages (ticket,
-# follower, index tails), and a checkpoint copies each page once however often
-# it was rewritten, so fewer checkpoints copy less. 4,000 pages is 16 MiB of WAL.
-SQLITE_WAL_AUTOCHECKPOINT = 4000
 
 
 class SqliteWriteLock:
@@ -87,7 +82,6 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
         cur.close()
 
     @event.listens_for(engine, "begin")

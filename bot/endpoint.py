@@ -33,7 +33,7 @@ from bot.wiring import App
 from handlers.digest import with_held_notices
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
-from handlers.routing import route
+from handlers.routing import prepare, route
 from storage import inbound
 from storage.db import KeptConnections, write_lock
 from storage.uow import JoinedUnitOfWork
@@ -129,14 +129,17 @@ class WeChatEndpoint:
             raise Refused(503, "database unavailable") from None
 
     def _record_and_handle(self, envelope: InboundEnvelope, now: datetime) -> str:
-        # The connection is taken, and the push's row built, before the write
-        # lock is taken, so the lock is held only for the transaction.
+        # The connection is taken, the push's row built and the handler's lookups
+        # made before the write lock is taken: the lock is held for writing only.
         with self.connections.connection() as conn:
             push = inbound.record(conn, dict(envelope.message), now=now,
                                   authenticated=envelope.authenticated, mode=envelope.mode)
+            msg = Inbound.from_fields(envelope.message, envelope.authenticated)
+            ctx = self._context(conn, now)
+            self._prepare(ctx, msg)
             try:
                 with write_lock(self.engine), conn.begin():
-                    return self._in_transaction(conn, envelope, push, now)
+                    return self._in_transaction(ctx, msg, envelope, push)
             except HandlerFailed as failed:
                 with write_lock(self.engine), conn.begin():
                     return self._record_failure(conn, envelope, push, now, failed.error)
@@ -151,14 +154,14 @@ class WeChatEndpoint:
             raise ReplayedNonce("timestamp and nonce reused with a different body")
         return inbound.claim(conn, push)
 
-    def _in_transaction(self, conn: Connection, envelope: InboundEnvelope,
-                        push: inbound.Record, now: datetime) -> str:
-        claim = self._claim(conn, envelope, push)
+    def _in_transaction(self, ctx: HandlerContext, msg: Inbound, envelope: InboundEnvelope,
+                        push: inbound.Record) -> str:
+        claim = self._claim(ctx.conn, envelope, push)
         if claim.inbound_id is None:
             return claim.previous_reply or ""
-        msg = Inbound.from_fields(envelope.message, envelope.authenticated)
-        reply_xml = self._handle(conn, msg, claim.inbound_id, now)
-        inbound.store_reply(conn, claim.inbound_id, reply_xml, now)
+        ctx.inbound_id = claim.inbound_id
+        reply_xml = self._handle(ctx, msg)
+        inbound.store_reply(ctx.conn, claim.inbound_id, reply_xml, ctx.now)
         return reply_xml
 
     def _record_failure(self, conn: Connection, envelope: InboundEnvelope,
@@ -170,20 +173,32 @@ class WeChatEndpoint:
         inbound.store_reply(conn, claim.inbound_id, "", now, error)
         return ""
 
-    def _handle(self, conn: Connection, msg: Inbound, inbound_id: int, now: datetime) -> str:
-        ctx = HandlerContext(
+    @staticmethod
+    def _prepare(ctx: HandlerContext, msg: Inbound) -> None:
+        try:
+            prepare(ctx, msg)
+        except SQLAlchemyError:
+            raise
+        except Exception:  # the handler makes the same lookups and its errors are kept
+            log.exception("lookups before the write lock failed for %s from %s",
+                          msg.msg_type, msg.openid)
+
+    def _context(self, conn: Connection, now: datetime) -> HandlerContext:
+        return HandlerContext(
             conn=conn, now=now, tz=self.settings.tz, hours=self.hours,
-            complaint_words=self.complaint_words, inbound_id=inbound_id,
+            complaint_words=self.complaint_words,
             joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
         )
+
+    def _handle(self, ctx: HandlerContext, msg: Inbound) -> str:
         try:
             reply: Reply = route(msg)(ctx, msg)
             return replies.render(with_held_notices(ctx, msg, reply), msg)
         except Exception as exc:  # one place for the unexpected: log, still answer in time
             log.exception("handler failed for %s %s from %s (inbound %s)",
-                          msg.msg_type, msg.event, msg.openid, inbound_id)
+                          msg.msg_type, msg.event, msg.openid, ctx.inbound_id)
             raise HandlerFailed(f"{type(exc).__name__}: {exc}") from exc
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import texts
-from handlers.inbound import HandlerContext, Inbound
+from handlers.inbound import HandlerContext, Inbound, RuleQuestion
 from handlers.replies import NewsReply, Reply, TextReply
 from storage import followers, rules, tickets
 from workflow.autoreply import ReplyKind, Rule
@@ -33,9 +33,22 @@ def on_event(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 def on_click(ctx: HandlerContext, msg: Inbound) -> Reply:
     followers.touch(ctx.conn, msg.openid, ctx.now, "event")
-    rule = rules.find_reply(ctx.conn, click_key=msg.text("EventKey"),
-                            local_time=ctx.local_now.time())
-    return _rule_reply(rule)
+    question = rule_question(msg)
+    return _rule_reply(ctx, ctx.rule_for(question) if question else None)
+
+
+def rule_question(msg: Inbound) -> RuleQuestion | None:
+    """What a follower's push asks the auto-reply rules, if anything: the text of a
+    message, the recognised speech of a voice message, or the key of a menu click."""
+    if msg.msg_type == "text":
+        text = msg.text("Content")
+    elif msg.msg_type == "voice":
+        text = msg.text("Recognition")
+    elif msg.msg_type == "event" and msg.event == "click":
+        return (None, msg.text("EventKey"))
+    else:
+        return None
+    return (text, None) if text else None
 
 
 def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
@@ -44,8 +57,7 @@ def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 def on_voice(ctx: HandlerContext, msg: Inbound) -> Reply:
     """Voice with WeChat's speech recognition is routed like the recognised text."""
-    recognition = msg.text("Recognition")
-    return _answer_or_queue(ctx, msg, "voice", recognition, shown=describe(msg))
+    return _answer_or_queue(ctx, msg, "voice", msg.text("Recognition"), shown=describe(msg))
 
 
 def on_media(ctx: HandlerContext, msg: Inbound) -> Reply:
@@ -56,10 +68,10 @@ def on_media(ctx: HandlerContext, msg: Inbound) -> Reply:
 def _answer_or_queue(ctx: HandlerContext, msg: Inbound, kind: str, text: str,
                      shown: str | None = None) -> Reply:
     follower_id = followers.touch(ctx.conn, msg.openid, ctx.now, "message")
-    if text:
-        rule = rules.find_reply(ctx.conn, text=text, local_time=ctx.local_now.time())
-        if rule is not None:
-            return _rule_reply(rule)
+    question = rule_question(msg)
+    rule = ctx.rule_for(question) if question else None
+    if rule is not None:
+        return _rule_reply(ctx, rule)
     return _queue(ctx, follower_id, kind, shown or text or describe(msg))
 
 
@@ -79,9 +91,10 @@ def _is_complaint(content: str, words: tuple[str, ...]) -> bool:
     return any(word in content for word in words)
 
 
-def _rule_reply(rule: Rule | None) -> Reply:
+def _rule_reply(ctx: HandlerContext, rule: Rule | None) -> Reply:
     if rule is None:
         return None
+    rules.count_hit(ctx.conn, rule)
     if rule.reply_kind is ReplyKind.NEWS:
         return NewsReply(rule.articles)
     return TextReply(rule.reply_text)

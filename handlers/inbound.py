@@ -11,9 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from handlers.hours import OfficeHours
+from storage import rules
 from storage import staff as staff_directory
+from workflow.autoreply import Rule, match
 from workflow.ports import UnitOfWork
 from workflow.roles import Actor
+
+RuleQuestion = tuple[str | None, str | None]  # (text, menu key) put to the rules
 
 
 @dataclass(frozen=True)
@@ -45,18 +49,24 @@ class Inbound:
 
 @dataclass
 class HandlerContext:
-    """One push's transaction and the account's settings."""
+    """One push's transaction and the account's settings.
+
+    Built before the write lock is taken, with ``inbound_id`` 0 until the push
+    is claimed; lookups made then (``staff``, ``prematch``) are kept for the
+    handler, so the lock is held for writing only.
+    """
 
     conn: Connection
     now: datetime
     tz: ZoneInfo
     hours: OfficeHours
     complaint_words: tuple[str, ...]
-    inbound_id: int
     joined_uow: Callable[[], UnitOfWork]
+    inbound_id: int = 0
     plaintext_commands: bool = False  # staff commands accepted from unauthenticated bodies
     reply_sla_minutes: int = 30
     _staff: dict[str, Actor | None] = field(default_factory=dict)
+    _rules: dict[RuleQuestion, Rule | None] = field(default_factory=dict)
 
     @property
     def local_now(self) -> datetime:
@@ -67,6 +77,24 @@ class HandlerContext:
         if openid not in self._staff:
             self._staff[openid] = staff_directory.actor_by_openid(self.conn, openid)
         return self._staff[openid]
+
+    def rule_for(self, question: RuleQuestion) -> Rule | None:
+        """The auto-reply rule answering ``question``, matched once per push."""
+        if question not in self._rules:
+            self._match(question, rules.active_rules(self.conn))
+        return self._rules[question]
+
+    def prematch(self, question: RuleQuestion) -> None:
+        """Match now if this process's copy of the rules is fresh; otherwise the
+        handler reads them and matches in its transaction."""
+        cached = rules.cached_active_rules(self.conn)
+        if cached is not None:
+            self._match(question, cached)
+
+    def _match(self, question: RuleQuestion, active: list[Rule]) -> None:
+        text, click_key = question
+        self._rules[question] = match(active, text=text, click_key=click_key,
+                                      local_time=self.local_now.time())
 
 
 def as_int(value: Any, default: int = 0) -> int:

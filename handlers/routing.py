@@ -42,5 +42,15 @@ def route(msg: Inbound) -> Handler:
     return MESSAGE_ROUTES.get(msg.msg_type, follower.on_media)
 
 
+def prepare(ctx: HandlerContext, msg: Inbound) -> None:
+    """Read, before the write lock, what the push's handler will ask: whether the
+    sender is staff (commands, held notices) and, for a follower, which rule
+    answers. Reads only; the handler writes in the transaction."""
+    if ctx.staff(msg.openid) is None:
+        question = follower.rule_question(msg)
+        if question is not None:
+            ctx.prematch(question)
+
+
 def _ignore(ctx: HandlerContext, msg: Inbound) -> Reply:
     return None

@@ -88,14 +88,28 @@ _cached: dict[str, tuple[float, list[Rule]]] = {}
 
 
 def active_rules(conn: Connection | Session) -> list[Rule]:
-    bind = conn.get_bind() if isinstance(conn, Session) else conn
-    key = str(bind.engine.url)
-    hit, now = _cached.get(key), monotonic()
-    if hit is not None and now - hit[0] < RULES_CACHE_SECONDS:
-        return hit[1]
-    rules = [_rule(row) for row in conn.execute(_ACTIVE)]
-    _cached[key] = (now, rules)
+    rules = cached_active_rules(conn)
+    if rules is None:
+        rules = [_rule(row) for row in conn.execute(_ACTIVE)]
+        _cached[_cache_key(conn)] = (monotonic(), rules)
     return rules
+
+
+def cached_active_rules(conn: Connection | Session) -> list[Rule] | None:
+    """The active rules as this process last read them, unless that is too long ago.
+
+    Needs no database: the endpoint matches against these before it takes the
+    write lock, so a slow regex never holds up the other writers.
+    """
+    hit = _cached.get(_cache_key(conn))
+    if hit is not None and monotonic() - hit[0] < RULES_CACHE_SECONDS:
+        return hit[1]
+    return None
+
+
+def _cache_key(conn: Connection | Session) -> str:
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    return str(bind.engine.url)
 
 
 def forget_cached_rules() -> None:
@@ -107,8 +121,13 @@ def find_reply(conn: Connection | Session, *, text: str | None = None,
     """The rule that answers this message, counting the hit (the caller commits)."""
     rule = match(active_rules(conn), text=text, click_key=click_key, local_time=local_time)
     if rule is not None:
-        conn.execute(_HIT, {"p_id": rule.id})
+        count_hit(conn, rule)
     return rule
+
+
+def count_hit(conn: Connection | Session, rule: Rule) -> None:
+    """One more message answered by ``rule`` (the caller commits)."""
+    conn.execute(_HIT, {"p_id": rule.id})
 
 
 def _row(session: Session, rule_id: int) -> AutoReplyRule:

@@ -1,0 +1,86 @@
+"""What a push does while it holds SQLite's write lock: writing, not looking up.
+
+Every web worker waits for the lock, so a lookup made under it (a slow regex
+rule above all) holds up every other push. Matching the rules and finding
+out whether the sender is staff happen before the lock is taken.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from storage import db
+from storage import staff as staff_directory
+from tests.harness import wechat as wx
+from tests.integration.conftest import make_account
+from tests.integration.test_rules_db import add, hits
+from workflow import autoreply
+from workflow.autoreply import MatchType
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    path = tmp_path / "wxops.db"
+    shutil.copy(sqlite_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def under_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Records each rule match and staff lookup as made "inside" or "outside" the lock."""
+    seen: list[str] = []
+    holding = [False]
+    hold = db.SqliteWriteLock.hold
+
+    def spying_hold(self: db.SqliteWriteLock) -> Iterator[None]:
+        with hold(self):
+            holding[0] = True
+            try:
+                yield
+            finally:
+                holding[0] = False
+
+    def spy(name: str, real: object) -> object:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            seen.append(f"{name} {'inside' if holding[0] else 'outside'}")
+            return real(*args, **kwargs)  # type: ignore[operator]
+        return wrapper
+
+    monkeypatch.setattr(db.SqliteWriteLock, "hold", contextmanager(spying_hold))
+    monkeypatch.setattr("handlers.inbound.match", spy("match", autoreply.match))
+    monkeypatch.setattr(staff_directory, "actor_by_openid",
+                        spy("staff", staff_directory.actor_by_openid))
+    yield seen
+
+
+def test_rules_are_matched_and_staff_looked_up_before_the_lock(
+        sqlite_engine: Engine, under_lock: list[str]) -> None:
+    rule = add(sqlite_engine, MatchType.REGEX, r"^活动(时间|地点)")
+    account = make_account(sqlite_engine)
+    first = account.client.push(wx.text("活动时间？", msg_id=1))  # reads the rules
+    assert "答复" in first.text
+    under_lock.clear()
+    second = account.client.push(wx.text("活动地点？", sender="o_another", msg_id=2))
+    assert "答复" in second.text
+    assert under_lock == ["staff outside", "match outside"]
+    assert hits(sqlite_engine, rule.id) == 2
+
+
+def test_without_a_fresh_copy_of_the_rules_they_are_read_in_the_transaction(
+        sqlite_engine: Engine, under_lock: list[str]) -> None:
+    from storage import rules
+
+    add(sqlite_engine, MatchType.CLICK, "MENU_HELP", reply_text="帮助菜单")
+    rules.forget_cached_rules()
+    account = make_account(sqlite_engine)
+    reply = account.client.push(wx.event("CLICK", EventKey="MENU_HELP"))
+    assert "帮助菜单" in reply.text
+    assert under_lock == ["staff outside", "match inside"]

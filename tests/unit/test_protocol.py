@@ -414,12 +414,27 @@ HOSTILE = {
     "billion_laughs": BILLION_LAUGHS,
     "external_entity": EXTERNAL_ENTITY,
     "dtd": BARE_DTD,
+    "harmless_internal_entity": b"""<!DOCTYPE xml [<!ENTITY who "me">]>
+<xml><Content>&who;</Content></xml>""",
+    "parameter_entity": b"""<?xml version="1.0"?>
+<!DOCTYPE xml [<!ENTITY % remote SYSTEM "http://example.org/evil.dtd"> %remote;]>
+<xml><Content>hi</Content></xml>""",
+    "dtd_after_a_comment": b"""<?xml version="1.0"?><!-- x --><!DOCTYPE xml>
+<xml><Content>hi</Content></xml>""",
+    "dtd_in_utf16": '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE xml [<!ENTITY a "b">]>'
+                    '<xml><Content>&a;</Content></xml>'.encode("utf-16"),
+    "undeclared_entity": b"<xml><Content>&nothing;</Content></xml>",
     "garbage": b"\x00\xffnot xml at all",
     "empty": b"",
     "unclosed": b"<xml><Content>hi</Content>",
     "wrong_root": b"<message><Content>hi</Content></message>",
     "too_deep": b"<xml>" + b"<a>" * 100 + b"x" + b"</a>" * 100 + b"</xml>",
 }
+
+
+def test_markup_inside_cdata_is_text_not_a_dtd() -> None:
+    body = b"<xml><Content><![CDATA[<!DOCTYPE x [<!ENTITY a \"b\">]> &a;]]></Content></xml>"
+    assert parse_xml(body) == {"Content": '<!DOCTYPE x [<!ENTITY a "b">]> &a;'}
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

@@ -78,7 +78,7 @@ def queue_reply(app: App, ticket: str, text: str, as_: str) -> None:
         member = staff_store.find_staff(session, as_)
         if member is None:
             raise InvalidInput(f"找不到成员 {as_}")
-        row_id = tickets.reply(conn, ticket_id, member.id, text, utcnow())
+        row_id = tickets.reply(conn, ticket_id, member.id, text, utcnow()).outbox_id
     click.echo(f"已排队回复工单 T{ticket_id}（消息 {row_id}），由 worker 发送")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AutoReplyRule
-from workflow.autoreply import Article, MatchType, ReplyKind, Rule, match, validate_rule
+from workflow.autoreply import Article, MatchType, ReplyKind, Rule, validate_rule
 from workflow.errors import InvalidInput
 
 RULES = cast(Table, AutoReplyRule.__table__)
@@ -114,15 +114,6 @@ def _cache_key(conn: Connection | Session) -> str:
 
 def forget_cached_rules() -> None:
     _cached.clear()
-
-
-def find_reply(conn: Connection | Session, *, text: str | None = None,
-               click_key: str | None = None, local_time: time) -> Rule | None:
-    """The rule that answers this message, counting the hit (the caller commits)."""
-    rule = match(active_rules(conn), text=text, click_key=click_key, local_time=local_time)
-    if rule is not None:
-        count_hit(conn, rule)
-    return rule
 
 
 def count_hit(conn: Connection | Session, rule: Rule) -> None:

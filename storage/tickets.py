@@ -169,41 +169,49 @@ class TicketClosed(InvalidInput):
 REPLY_LIMIT = 600  # WeChat's text message limit is about 2048 bytes; keep replies readable
 
 
-def reply(conn: Connection, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
+@dataclass(frozen=True)
+class Replied:
+    outbox_id: int
+    assignee_id: int  # the replier, unless the ticket was someone else's already
+
+
+def reply(conn: Connection, ticket_id: int, staff_id: int, text: str, now: datetime) -> Replied:
     """A staff answer: logged on the ticket and queued for delivery in one transaction.
 
     The ticket then waits for the follower (pending); the first answer sets the
-    first-response time. Returns the outbox row id.
+    first-response time, and an unassigned ticket becomes the replier's.
     """
     text = text.strip()
     if not text or len(text) > REPLY_LIMIT:
         raise InvalidInput(f"回复内容不能为空，且不超过 {REPLY_LIMIT} 字")
-    found = conn.execute(
-        select(ReplyTicket.status, ReplyTicket.assignee_id, Follower.openid)
-        .join(Follower, Follower.id == ReplyTicket.follower_id)
-        .where(ReplyTicket.id == ticket_id)).first()
-    if found is None:
+    openid = conn.scalar(
+        select(Follower.openid)
+        .join(ReplyTicket, Follower.id == ReplyTicket.follower_id)
+        .where(ReplyTicket.id == ticket_id))
+    if openid is None:
         raise InvalidInput(f"找不到工单 T{ticket_id}")
     # Guarded like every queue change (reply_queue.refusal): a ticket closed
-    # meanwhile stays closed, and nothing is logged or queued.
-    answered = conn.execute(
+    # meanwhile stays closed, and nothing is logged or queued. The assignee is
+    # settled in the same statement, so a claim committed meanwhile is kept.
+    assignee_id = conn.scalar(
         update(ReplyTicket)
         .where(ReplyTicket.id == ticket_id, ReplyTicket.status != TicketStatus.RESOLVED.value)
         .values(status=TicketStatus.PENDING.value, waiting_since=None,
                 assignee_id=func.coalesce(ReplyTicket.assignee_id, staff_id),
                 first_response_at=func.coalesce(ReplyTicket.first_response_at, now),
-                version=ReplyTicket.version + 1))
-    if not answered.rowcount:
+                version=ReplyTicket.version + 1)
+        .returning(ReplyTicket.assignee_id))
+    if assignee_id is None:
         raise TicketClosed(ticket_id)
     message_id = conn.execute(insert(TicketMessage).values(
         ticket_id=ticket_id, direction="out", kind="text", content=text, staff_id=staff_id,
         delivery="queued", created_at=now)).inserted_primary_key[0]  # type: ignore[index]
-    payload = {"ticket_id": ticket_id, "message_id": int(message_id), "openid": found.openid,
+    payload = {"ticket_id": ticket_id, "message_id": int(message_id), "openid": openid,
                "text": text, "staff_id": staff_id}
     row_id = outbox.add(conn, "cs_reply", payload, f"cs_reply:{message_id}", now,
-                        recipient=found.openid)
+                        recipient=openid)
     assert row_id is not None
-    return row_id
+    return Replied(row_id, int(assignee_id))
 
 
 @dataclass(frozen=True)

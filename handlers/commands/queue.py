@@ -81,16 +81,13 @@ def reply(ctx: CommandContext, cmd: Command) -> Result:
         raise refused("reply_window_closed", t=ticket, reason=reason)
     if len(text) > tickets.REPLY_LIMIT:
         raise refused("reply_too_long", limit=tickets.REPLY_LIMIT, length=len(text))
-    # Replying to an unassigned ticket claims it, through the guarded UPDATE:
-    # storage's reply keeps whatever assignee it read, which a claim committed
-    # in between would lose.
-    claimed = ticket.assignee_id is None and queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id)
-    try:
-        tickets.reply(ctx.conn, ticket.id, ctx.actor.id, text, ctx.now)
+    try:  # replying to an unassigned ticket claims it
+        answered = tickets.reply(ctx.conn, ticket.id, ctx.actor.id, text, ctx.now)
     except tickets.TicketClosed:  # closed since we read it: say how, as it is now
         raise refused("reply_closed", t=_ticket(ctx, cmd)) from None
-    result = say("ticket_replied", t=ticket, text=text, claimed=claimed,
-                 mine=claimed or ticket.assignee_id == ctx.actor.id)
+    mine = answered.assignee_id == ctx.actor.id
+    result = say("ticket_replied", t=ticket, text=text, mine=mine,
+                 claimed=mine and ticket.assignee_id != ctx.actor.id)
     return _audited(ctx, ticket, "reply", result, comment=text)
 
 

@@ -160,7 +160,8 @@ def test_a_push_that_cannot_be_recorded_is_not_acknowledged() -> None:
     assert account.client.request("POST", query, body).status == 503
 
 
-def test_pushes_carry_on_after_the_database_dropped_its_connections(engine: Engine) -> None:
+def test_pushes_carry_on_after_the_database_dropped_its_connections(
+        engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     """A PostgreSQL restart (here: every connection terminated) costs no push: the
     endpoint's kept connection fails, the push is recorded on a new one from the
     pool (checked before use), and the answer is not a 503."""
@@ -173,10 +174,12 @@ def test_pushes_carry_on_after_the_database_dropped_its_connections(engine: Engi
     assert account.client.push(wx.text("重启前", msg_id=1)).status == 200
     outside = create_engine(engine.url, poolclass=NullPool)  # not one of the pooled ones
     with outside.connect() as admin:
-        admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        # With a timeout, each call waits until that backend has gone.
+        admin.execute(text("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
     outside.dispose()
     assert account.client.push(wx.text("重启后", msg_id=2)).status == 200
+    assert "database connection lost" in caplog.text  # the kept connection was the dead one
     assert stored(engine) == 2
 
 

@@ -48,6 +48,7 @@ def test_many_claims_racing_have_exactly_one_winner(engine: Engine, team: Team) 
         t.start()
     for t in threads:
         t.join(20)
+    assert len(answers) == len(people)  # none crashed or hung
     winners = [name for name, text in answers.items() if text.startswith("已认领")]
     assert len(winners) == 1
     losers = {text for name, text in answers.items() if name not in winners}

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from storage import rules as rule_store
 from storage.models import AutoReplyRule
 from storage.uow import SqlUnitOfWork
-from workflow.autoreply import Article, MatchType, ReplyKind, Rule
+from workflow.autoreply import Article, MatchType, ReplyKind, Rule, match
 from workflow.errors import InvalidInput
 
 NOW = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
@@ -33,8 +33,12 @@ def add(engine: Engine, match_type: MatchType, pattern: str, **kwargs: Any) -> R
 
 def find(engine: Engine, text: str | None = None, click_key: str | None = None,
          at: time = NOON) -> Rule | None:
+    """As the endpoint answers: match the active rules, count the hit."""
     with SqlUnitOfWork(engine) as uow:
-        rule = rule_store.find_reply(uow.session, text=text, click_key=click_key, local_time=at)
+        rule = match(rule_store.active_rules(uow.session), text=text, click_key=click_key,
+                     local_time=at)
+        if rule is not None:
+            rule_store.count_hit(uow.session, rule)
         uow.commit()
     return rule
 
@@ -75,7 +79,7 @@ def test_an_invalid_rule_is_not_stored(engine: Engine) -> None:
         assert rule_store.list_rules(uow.session) == []
 
 
-def test_find_reply_picks_the_right_rule_and_counts_it(engine: Engine) -> None:
+def test_the_right_rule_answers_and_is_counted(engine: Engine) -> None:
     general = add(engine, MatchType.CONTAINS, "捐")
     specific = add(engine, MatchType.CONTAINS, "捐款", priority=5)
     night = add(engine, MatchType.CONTAINS, "捐款", priority=9, active_from=time(22),

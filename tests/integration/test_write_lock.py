@@ -7,30 +7,19 @@ out whether the sender is staff happen before the lock is taken.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from storage import db
+from storage import db, rules
 from storage import staff as staff_directory
 from tests.harness import wechat as wx
 from tests.integration.conftest import make_account
 from tests.integration.test_rules_db import add, hits
 from workflow import autoreply
 from workflow.autoreply import MatchType
-
-
-@pytest.fixture
-def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
-    path = tmp_path / "wxops.db"
-    shutil.copy(sqlite_template, path)
-    engine = db.make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -54,6 +43,7 @@ def under_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
             return real(*args, **kwargs)  # type: ignore[operator]
         return wrapper
 
+    monkeypatch.setattr(rules, "RULES_CACHE_SECONDS", 3600)  # however slow the runner
     monkeypatch.setattr(db.SqliteWriteLock, "hold", contextmanager(spying_hold))
     monkeypatch.setattr("handlers.inbound.match", spy("match", autoreply.match))
     monkeypatch.setattr(staff_directory, "actor_by_openid",
@@ -76,8 +66,6 @@ def test_rules_are_matched_and_staff_looked_up_before_the_lock(
 
 def test_without_a_fresh_copy_of_the_rules_they_are_read_in_the_transaction(
         sqlite_engine: Engine, under_lock: list[str]) -> None:
-    from storage import rules
-
     add(sqlite_engine, MatchType.CLICK, "MENU_HELP", reply_text="帮助菜单")
     rules.forget_cached_rules()
     account = make_account(sqlite_engine)

@@ -32,9 +32,15 @@ class TicketTouch:
 # A new follower message puts an unresolved ticket back in the queue as open
 # (statuses: workflow.reply_queue), waiting since now unless it was already
 # waiting, at the higher of the two priorities. A resolved ticket stays closed:
-# the message opens a new one. The usual
-# case, a ticket already open and waiting, sets neither status nor waiting_since:
-# naming them would rewrite the queue index entry for nothing.
+# the message opens a new one.
+#
+# The usual case, a ticket already open, waiting and at this priority or above,
+# changes nothing in the ticket, so it is only read: an UPDATE would rewrite the
+# ticket's page for nothing. PostgreSQL locks the row as the UPDATE would, so a
+# staff member resolving it concurrently waits for this message or, if first,
+# makes this message open a new ticket. SQLite has one writer at a time anyway.
+_WAITING = ("SELECT id, priority FROM reply_tickets"
+            " WHERE follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL")
 _APPEND = (
     "UPDATE reply_tickets SET"
     " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
@@ -69,8 +75,12 @@ def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
     """
     raw = Raw.of(conn)
     params = {"follower": follower_id, "priority": priority, "now": now}
-    reopened = ([row[0] for row in raw.all(_APPEND, params)]
-                or [row[0] for row in raw.all(_REOPEN, params)])
+    waiting = raw.all(_WAITING + (" FOR UPDATE" if raw.postgres else ""), params)
+    if waiting and all(row[1] >= priority for row in waiting):
+        reopened = [row[0] for row in waiting]
+    else:
+        reopened = ([row[0] for row in raw.all(_APPEND, params)]
+                    or [row[0] for row in raw.all(_REOPEN, params)])
     if reopened:
         ticket_id = max(reopened)
     else:

@@ -144,6 +144,16 @@ def claim(conn: Connection, ticket_id: int, staff_id: int) -> bool:
                    ReplyTicket.status != RESOLVED, assignee_id=staff_id)
 
 
+def release_claims(conn: Connection, staff_id: int) -> int:
+    """Put everything ``staff_id`` claimed and has not resolved back in the queue,
+    unassigned (they are leaving). Returns how many tickets went back."""
+    result = conn.execute(
+        update(ReplyTicket)
+        .where(ReplyTicket.assignee_id == staff_id, ReplyTicket.status != RESOLVED)
+        .values(assignee_id=None, version=ReplyTicket.version + 1))
+    return int(result.rowcount or 0)
+
+
 def resolve(conn: Connection, ticket_id: int, staff_id: int, now: datetime) -> bool:
     """Close the ticket; whoever closes an unassigned ticket is recorded as its handler."""
     return _change(conn, ticket_id, ReplyTicket.status != RESOLVED, status=RESOLVED,

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from storage.models import ReplyTicket, Staff, StaffInvite
+from storage import queue_ops
+from storage.models import Staff, StaffInvite
 from storage.raw import Raw
 from storage.repositories import format_roles, parse_roles
 from workflow.errors import InvalidInput
-from workflow.reply_queue import TicketStatus
 from workflow.roles import STAFF_ROLES, Actor, Role
 
 # No 0/O, 1/I/L: codes are read off one screen and typed on a phone.
@@ -104,12 +104,7 @@ def deactivate_staff(session: Session, staff_id: int) -> Removal:
         raise InvalidInput(f"找不到成员 {staff_id}")
     row.active = False
     row.openid = None  # frees the WeChat account: they are a follower again
-    released = session.connection().execute(
-        update(ReplyTicket)
-        .where(ReplyTicket.assignee_id == staff_id,
-               ReplyTicket.status != TicketStatus.RESOLVED.value)
-        .values(assignee_id=None, version=ReplyTicket.version + 1))
-    return Removal(_view(row), int(released.rowcount or 0))
+    return Removal(_view(row), queue_ops.release_claims(session.connection(), staff_id))
 
 
 def create_invite(session: Session, roles: frozenset[Role], now: datetime,

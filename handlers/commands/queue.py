@@ -50,23 +50,27 @@ def show_ticket(ctx: CommandContext, cmd: Command) -> Result:
 
 
 def claim(ctx: CommandContext, cmd: Command) -> Result:
-    ticket, raced = _ticket(ctx, cmd), False
+    ticket = _ticket(ctx, cmd)
     why = refusal(TicketAction.CLAIM, ticket.facts, ctx.actor.id)
-    if why is None:
-        if queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id):
-            return _audited(ctx, ticket, "claim", say("ticket_claimed", t=ticket, again=False))
-        # Someone got there first: explain with the ticket as their commit left it.
-        ticket, raced = _ticket(ctx, cmd), True
-        why = refusal(TicketAction.CLAIM, ticket.facts, ctx.actor.id)
+    if why is not None:
+        return _not_claimed(ticket, why, raced=False)
+    if queue_ops.claim(ctx.conn, ticket.id, ctx.actor.id):
+        return _audited(ctx, ticket, "claim", say("ticket_claimed", t=ticket, again=False))
+    # Someone got there first: explain with the ticket as their commit left it.
+    ticket = _ticket(ctx, cmd)
+    return _not_claimed(ticket, refusal(TicketAction.CLAIM, ticket.facts, ctx.actor.id),
+                        raced=True)
+
+
+def _not_claimed(ticket: TicketState, why: Refusal | None, raced: bool) -> Result:
+    """Why a claim did not go through; ``raced`` when another commit got there first."""
     if why is Refusal.ALREADY_YOURS:
         return say("ticket_claimed", t=ticket, again=True)
     if why is Refusal.TAKEN:
         raise refused("ticket_taken", t=ticket)
     if why is None:  # changed and changed back (e.g. its holder was removed): try again
         raise refused("ticket_changed", t=ticket)
-    if raced:
-        raise refused("ticket_closed_just_now", t=ticket)
-    raise refused("claim_closed", t=ticket)
+    raise refused("ticket_closed_just_now" if raced else "claim_closed", t=ticket)
 
 
 def reply(ctx: CommandContext, cmd: Command) -> Result:

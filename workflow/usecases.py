@@ -155,20 +155,17 @@ def _record(uow: UnitOfWork, decision: Decision, actor: Actor) -> None:
 def _expand(uow: UnitOfWork, decision: Decision, actor: Actor) -> list[Effect]:
     """Turn role notifications into one notification per person (not the actor),
     each stamped with the item version it describes."""
-    version = decision.item.version
     effects: list[Effect] = []
     for effect in decision.effects:
         if isinstance(effect, NotifyRole):
-            effects += [
-                NotifyStaff(staff_id=person.id, template=effect.template, context=effect.context,
-                            item_version=version)
-                for person in _holders(uow, effect.role) if person.id != actor.id
-            ]
-        elif isinstance(effect, NotifyStaff):
-            effects.append(replace(effect, item_version=version))
+            effects += [NotifyStaff(staff_id=person.id, template=effect.template,
+                                    context=effect.context)
+                        for person in _holders(uow, effect.role) if person.id != actor.id]
         else:
             effects.append(effect)
-    return _unique(effects)
+    version = decision.item.version
+    return _unique([replace(e, item_version=version) if isinstance(e, NotifyStaff) else e
+                    for e in effects])
 
 
 def _holders(uow: UnitOfWork, role: Role) -> list[Actor]:

@@ -70,7 +70,9 @@ def _not_claimed(ticket: TicketState, why: Refusal | None, raced: bool) -> Resul
         raise refused("ticket_taken", t=ticket)
     if why is None:  # changed and changed back (e.g. its holder was removed): try again
         raise refused("ticket_changed", t=ticket)
-    raise refused("ticket_closed_just_now" if raced else "claim_closed", t=ticket)
+    if raced:
+        raise refused("ticket_closed_just_now", t=ticket)
+    raise refused("claim_closed", t=ticket)
 
 
 def reply(ctx: CommandContext, cmd: Command) -> Result:

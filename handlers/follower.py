@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers import texts
 from handlers.inbound import HandlerContext, Inbound, RuleQuestion
 from handlers.replies import NewsReply, Reply, TextReply
-from storage import followers, rules, tickets
+from storage import rules, tickets
 from workflow.autoreply import ReplyKind, Rule
 
 SCENE_PREFIX = "qrscene_"
@@ -15,24 +15,24 @@ HIGH_PRIORITY = 1
 def on_subscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
     key = msg.text("EventKey")
     scene = key[len(SCENE_PREFIX):] if key.startswith(SCENE_PREFIX) else None
-    followers.touch(ctx.conn, msg.openid, ctx.now, "event", subscribed=True, scene=scene)
+    ctx.touch(msg.openid, "event", subscribed=True, scene=scene)
     return TextReply(texts.render("welcome", ctx.conn))
 
 
 def on_unsubscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
-    follower_id = followers.touch(ctx.conn, msg.openid, ctx.now, "none", subscribed=False)
+    follower_id = ctx.touch(msg.openid, "none", subscribed=False)
     tickets.close_unreachable(ctx.conn, follower_id, ctx.now)
     return None
 
 
 def on_event(ctx: HandlerContext, msg: Inbound) -> Reply:
     """SCAN, VIEW, location reports and other follower events: note the interaction."""
-    followers.touch(ctx.conn, msg.openid, ctx.now, "event")
+    ctx.touch(msg.openid, "event")
     return None
 
 
 def on_click(ctx: HandlerContext, msg: Inbound) -> Reply:
-    followers.touch(ctx.conn, msg.openid, ctx.now, "event")
+    ctx.touch(msg.openid, "event")
     question = rule_question(msg)
     return _rule_reply(ctx, ctx.rule_for(question) if question else None)
 
@@ -61,13 +61,13 @@ def on_voice(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 
 def on_media(ctx: HandlerContext, msg: Inbound) -> Reply:
-    follower_id = followers.touch(ctx.conn, msg.openid, ctx.now, "message")
+    follower_id = ctx.touch(msg.openid, "message")
     return _queue(ctx, follower_id, msg.msg_type, describe(msg))
 
 
 def _answer_or_queue(ctx: HandlerContext, msg: Inbound, kind: str, text: str,
                      shown: str | None = None) -> Reply:
-    follower_id = followers.touch(ctx.conn, msg.openid, ctx.now, "message")
+    follower_id = ctx.touch(msg.openid, "message")
     question = rule_question(msg)
     rule = ctx.rule_for(question) if question else None
     if rule is not None:

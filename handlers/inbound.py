@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from handlers.hours import OfficeHours
-from storage import rules
+from storage import followers, rules
 from storage import staff as staff_directory
+from storage.followers import Interaction
 from workflow.autoreply import Rule, match
 from workflow.ports import UnitOfWork
 from workflow.roles import Actor
@@ -52,8 +53,10 @@ class HandlerContext:
     """One push's transaction and the account's settings.
 
     Built before the write lock is taken, with ``inbound_id`` 0 until the push
-    is claimed; lookups made then (``staff``, ``prematch``) are kept for the
-    handler, so the lock is held for writing only.
+    is claimed; the rules matched then (``prematch``) are kept for the handler,
+    so no regex runs under the lock. Whether the sender is staff comes with
+    the write that records them (``touch``), so a follower's push looks
+    nothing up.
     """
 
     conn: Connection
@@ -67,13 +70,28 @@ class HandlerContext:
     reply_sla_minutes: int = 30
     _staff: dict[str, Actor | None] = field(default_factory=dict)
     _rules: dict[RuleQuestion, Rule | None] = field(default_factory=dict)
+    _touched: dict[tuple[str, Interaction, bool | None, str | None], int] = field(
+        default_factory=dict)
 
     @property
     def local_now(self) -> datetime:
         return self.now.astimezone(self.tz)
 
+    def touch(self, openid: str, kind: Interaction, subscribed: bool | None = None,
+              scene: str | None = None) -> int:
+        """Record the sender's interaction (once per push however many handlers
+        ask) and return their follower id; learns on the way if they are staff."""
+        key = (openid, kind, subscribed, scene)
+        if key not in self._touched:
+            sender = followers.touch_sender(self.conn, openid, self.now, kind, subscribed, scene)
+            self._touched[key] = sender.follower_id
+            if sender.staff_id is None:
+                self._staff[openid] = None
+        return self._touched[key]
+
     def staff(self, openid: str) -> Actor | None:
-        """The staff member behind ``openid``, looked up once per push."""
+        """The staff member behind ``openid``: known from ``touch``, or looked up
+        once per push."""
         if openid not in self._staff:
             self._staff[openid] = staff_directory.actor_by_openid(self.conn, openid)
         return self._staff[openid]

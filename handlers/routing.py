@@ -43,13 +43,13 @@ def route(msg: Inbound) -> Handler:
 
 
 def prepare(ctx: HandlerContext, msg: Inbound) -> None:
-    """Read, before the write lock, what the push's handler will ask: whether the
-    sender is staff (commands, held notices) and, for a follower, which rule
-    answers. Reads only; the handler writes in the transaction."""
-    if ctx.staff(msg.openid) is None:
-        question = follower.rule_question(msg)
-        if question is not None:
-            ctx.prematch(question)
+    """Match, before the write lock, the rules the push's handler will ask about,
+    so no regex runs under the lock. A staff member's command is matched too,
+    for nothing: which of the two they are is only known from the write that
+    records the sender (``HandlerContext.touch``)."""
+    question = follower.rule_question(msg)
+    if question is not None:
+        ctx.prematch(question)
 
 
 def _ignore(ctx: HandlerContext, msg: Inbound) -> Reply:

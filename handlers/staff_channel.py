@@ -13,7 +13,6 @@ from handlers.commands.context import CommandContext
 from handlers.commands.grammar import normalise
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply, TextReply
-from storage import followers
 from workflow.roles import Actor
 
 BIND_WORDS = ("绑定", "bind")
@@ -21,10 +20,10 @@ BIND_WORDS = ("绑定", "bind")
 
 def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
     text = msg.text("Content")
+    ctx.touch(msg.openid, "message")  # staff have windows too; tells if they are staff
     actor = ctx.staff(msg.openid)
     if actor is None and not _is_bind(text):
         return follower.on_text(ctx, msg)
-    followers.touch(ctx.conn, msg.openid, ctx.now, "message")  # staff have windows too
     newcomer = Actor(id=0, name=msg.openid, roles=frozenset())
     command_ctx = CommandContext(
         conn=ctx.conn, now=ctx.now, tz=ctx.tz, actor=actor or newcomer, openid=msg.openid,

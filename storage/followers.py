@@ -25,15 +25,35 @@ _INTERACTION_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who pushed: their follower row, and the active staff member with that
+    openid, if they are one."""
+
+    follower_id: int
+    staff_id: int | None
+
+
 def touch(conn: Connection, openid: str, now: datetime, kind: Interaction,
           subscribed: bool | None = None, scene: str | None = None) -> int:
     """Create or update a follower in one statement; returns the follower id."""
+    return touch_sender(conn, openid, now, kind, subscribed, scene).follower_id
+
+
+def touch_sender(conn: Connection, openid: str, now: datetime, kind: Interaction,
+                 subscribed: bool | None = None, scene: str | None = None) -> Sender:
+    """``touch``, which also tells whether the openid is a staff member's.
+
+    Every push records its sender, so the same statement answers the question
+    each push asks next (staff command or follower?) and a follower's push
+    needs no lookup of its own.
+    """
     changes = _interaction(kind, now) | _subscription(subscribed, scene, now)
     params = {"openid": openid[:64], "subscribed": subscribed is not False,
               "message_window_sent": 0, "event_window_sent": 0, **changes}
     row = Raw.of(conn).one(_upsert(tuple(params), tuple(changes)), params)
     assert row is not None
-    return int(row[0])
+    return Sender(int(row[0]), None if row[1] is None else int(row[1]))
 
 
 @cache
@@ -41,7 +61,9 @@ def _upsert(columns: tuple[str, ...], changed: tuple[str, ...]) -> str:
     updates = ", ".join(f"{c} = excluded.{c}" for c in changed) or "openid = excluded.openid"
     return (f"INSERT INTO followers ({', '.join(columns)}) "
             f"VALUES ({', '.join(':' + c for c in columns)}) "
-            f"ON CONFLICT (openid) DO UPDATE SET {updates} RETURNING id")
+            f"ON CONFLICT (openid) DO UPDATE SET {updates} RETURNING id, "
+            "(SELECT staff.id FROM staff WHERE staff.openid = :openid"
+            " AND staff.active)")
 
 
 def _interaction(kind: Interaction, now: datetime) -> dict[str, Any]:

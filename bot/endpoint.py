@@ -129,8 +129,8 @@ class WeChatEndpoint:
             raise Refused(503, "database unavailable") from None
 
     def _record_and_handle(self, envelope: InboundEnvelope, now: datetime) -> str:
-        # The connection is taken, the push's row built and the handler's lookups
-        # made before the write lock is taken: the lock is held for writing only.
+        # The connection is taken, the push's row built and the rules matched
+        # before the write lock is taken: the lock is held for writing only.
         with self.connections.connection() as conn:
             push = inbound.record(conn, dict(envelope.message), now=now,
                                   authenticated=envelope.authenticated, mode=envelope.mode)
@@ -179,8 +179,8 @@ class WeChatEndpoint:
             prepare(ctx, msg)
         except SQLAlchemyError:
             raise
-        except Exception:  # the handler makes the same lookups and its errors are kept
-            log.exception("lookups before the write lock failed for %s from %s",
+        except Exception:  # the handler matches again and its errors are kept
+            log.exception("matching the rules before the write lock failed for %s from %s",
                           msg.msg_type, msg.openid)
 
     def _context(self, conn: Connection, now: datetime) -> HandlerContext:

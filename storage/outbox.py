@@ -151,8 +151,9 @@ class HeldNotice:
 def take_held(conn: Connection, openid: str, now: datetime) -> list[HeldNotice]:
     """Held notices for this person, marked sent: the caller puts them in the reply.
 
-    Runs on every push (a driver-level query on an indexed column), inside the
-    push's transaction, so a retried push gets the same digest, not a second one.
+    Runs on every push from a staff member (a driver-level query on an indexed
+    column), inside the push's transaction, so a retried push gets the same
+    digest, not a second one.
     A notice about a content item that has changed since it was written comes
     with the item's state now: "please review" may have been dealt with.
     """

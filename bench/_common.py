@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 
@@ -22,4 +23,13 @@ def database(kind: str, workdir: Path, name: str) -> str:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}"'))
         conn.execute(text(f'CREATE DATABASE "{db_name}"'))
     admin.dispose()
+    atexit.register(_drop, db_name)
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}"
+
+
+def _drop(db_name: str) -> None:
+    """Benchmark databases go when the run ends (FORCE: a server may still be closing)."""
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+    admin.dispose()

@@ -7,8 +7,9 @@ ratio against the echo measured in the same run.
 
     .venv/bin/python bench/inbound.py [--duration 10] [--connections 8] [--rounds 1]
 
-The machine's speed drifts by 10-20 % within minutes, and the echo and wxops
-runs follow each other, so one round's ratio can be off by as much. With
+The machine's speed drifts by 10-20 % within minutes, so the echo runs before
+every target and once more at the end, and each target's ratio is taken
+against the mean of the echo runs just before and just after it. With
 ``--rounds N`` the whole set runs N times and the summary gives each target's
 median ratio with the lowest and highest.
 
@@ -42,6 +43,7 @@ from tests.harness import wechat as wx  # noqa: E402
 from tests.harness.wechat import WeChatSigner  # noqa: E402
 
 TOKEN, APP_ID = "wxops-bench-token", "wx5823bf96d3bd56c7"
+ECHO = "werobot echo (plain)"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 
 
@@ -54,10 +56,15 @@ class Result:
     p99_ms: float
     non_2xx: int
     stored: int | None = None
+    baseline_rps: float | None = None  # the echo's, around this run
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.rps / self.baseline_rps if self.baseline_rps else 1.0
 
 
 def write_requests(path: Path, count: int, followers: int, mode: str, salt: int) -> None:
@@ -123,7 +130,8 @@ def stored_messages(url: str) -> int:
 def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.Namespace,
             workdir: Path, salt: int) -> Result:
     requests_file = workdir / f"{name}.txt"
-    write_requests(requests_file, args.requests, args.followers, mode, salt)
+    if not requests_file.exists():  # the echo's are reused: it remembers nothing
+        write_requests(requests_file, args.requests, args.followers, mode, salt)
     port = 18000 + salt
     process = serve(app, port, env, workdir / f"{name}.log")
     try:
@@ -147,12 +155,15 @@ def wxops_env(url: str, mode: str) -> dict[str, str]:
     return env
 
 
-def report(results: list[Result], baseline: Result) -> None:
+def report(results: list[Result]) -> None:
+    """One row per run in the order they ran; a target's ratio is against the
+    echo rows on either side of it."""
     print(f"\n{'target':<28}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'non-2xx':>9}{'lost':>6}")
     for r in results:
         lost = "" if r.stored is None else str(max(0, r.requests - r.stored))
-        print(f"{r.name:<28}{r.rps:>9.0f}{r.rps / baseline.rps:>8.2f}{r.p50_ms:>9.2f}"
+        ratio = f"{r.ratio:.2f}" if r.baseline_rps else ""
+        print(f"{r.name:<28}{r.rps:>9.0f}{ratio:>8}{r.p50_ms:>9.2f}"
               f"{r.p99_ms:>9.2f}{r.non_2xx:>9}{lost:>6}")
 
 
@@ -169,25 +180,27 @@ def require_wrk() -> None:
         sys.exit("the inbound benchmarks need wrk: apt-get install wrk")
 
 
-def one_round(args: argparse.Namespace, workdir: Path) -> tuple[list[Result], Result]:
+def one_round(args: argparse.Namespace, workdir: Path) -> list[Result]:
+    """Echo, then each target followed by the echo again; returns the runs in order."""
     env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-    baseline = measure("werobot echo (plain)", "bench.echo_app:app", env, "plain", args,
-                       workdir, 1)
-    results = [baseline]
+    runs = [measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 1)]
     for i, engine in enumerate(args.engines.split(",")):
         for j, mode in enumerate(("plain", "safe")):
             url = database(engine, workdir / f"{engine}-{mode}", f"inbound_{mode}")
-            results.append(measure(f"wxops {engine} ({mode})", "bot.wsgi:app",
-                                   wxops_env(url, mode), mode, args, workdir,
-                                   10 + i * 2 + j))
-    return results, baseline
+            target = measure(f"wxops {engine} ({mode})", "bot.wsgi:app",
+                             wxops_env(url, mode), mode, args, workdir, 10 + i * 2 + j)
+            echo = measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 2)
+            target.baseline_rps = (runs[-1].rps + echo.rps) / 2
+            runs += [target, echo]
+    return runs
 
 
-def summarise(rounds: list[tuple[list[Result], Result]]) -> None:
+def summarise(rounds: list[list[Result]]) -> None:
     print(f"\nover {len(rounds)} rounds: median ratio (lowest-highest)")
-    for index, first in enumerate(rounds[0][0][1:], start=1):
-        ratios = sorted(r[index].rps / baseline.rps for r, baseline in rounds)
-        print(f"{first.name:<28}{statistics.median(ratios):>6.2f}"
+    targets = [r.name for r in rounds[0] if r.baseline_rps]
+    for name in targets:
+        ratios = sorted(r.ratio for runs in rounds for r in runs if r.name == name)
+        print(f"{name:<28}{statistics.median(ratios):>6.2f}"
               f"  ({ratios[0]:.2f}-{ratios[-1]:.2f})")
 
 
@@ -201,9 +214,9 @@ def main() -> None:
     rounds = []
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            results, baseline = one_round(args, Path(tmp))
-        report(results, baseline)
-        rounds.append((results, baseline))
+            runs = one_round(args, Path(tmp))
+        report(runs)
+        rounds.append(runs)
     if args.rounds > 1:
         summarise(rounds)
 

@@ -89,3 +89,29 @@ def test_a_close_racing_a_close_is_told_how_it_ended(engine: Engine, team: Team)
     ticket_id = fan(engine, "o_a", "你好", NOW)
     _, second = _racing(engine, (team.wang, f"结 T{ticket_id}"), (team.li, f"结 T{ticket_id}"))
     assert second == f"T{ticket_id} 已经结束了（已解决）"
+
+
+def test_a_follower_message_racing_a_close_opens_a_new_ticket(engine: Engine,
+                                                              team: Team) -> None:
+    """The message finds the ticket it would join being closed: it waits for the
+    close (the row is locked) and then, the ticket resolved, opens a new one.
+    Joining the closing ticket would leave the message in no queue."""
+    ticket_id = fan(engine, "o_a", "你好", NOW)
+    if engine.dialect.name != "postgresql":  # SQLite runs one writer at a time anyway
+        say(engine, team.wang, f"结 T{ticket_id}")
+        new_id = fan(engine, "o_a", "还在吗", NOW)
+    else:
+        found: list[int] = []
+        with engine.begin() as conn:
+            dispatch.run(command_context(conn, team.wang, "o_staff_wang", f"结 T{ticket_id}"),
+                         trusted=True)
+            follower = threading.Thread(
+                target=lambda: found.append(fan(engine, "o_a", "还在吗", NOW)))
+            follower.start()
+            follower.join(0.5)
+            assert follower.is_alive()  # waiting for the close, not joining the ticket
+        follower.join(10)
+        new_id = found[0]
+    assert new_id != ticket_id
+    assert ticket(engine, ticket_id).status == "resolved"
+    assert ticket(engine, new_id).status == "open"

@@ -123,6 +123,17 @@ def test_complaints_raise_priority(account: Account) -> None:
     assert rows == {"我要投诉你们的志愿者": 1, "普通问题": 0}
 
 
+def test_a_complaint_raises_the_open_ticket_and_a_later_message_keeps_it_raised(
+        account: Account) -> None:
+    account.client.push(wx.text("请问活动几点开始", msg_id=20))
+    account.client.push(wx.text("我要投诉，一直没人回", msg_id=21))
+    account.client.push(wx.text("好的谢谢", msg_id=22))
+    with account.engine.connect() as conn:
+        rows = conn.execute(select(ReplyTicket.summary, ReplyTicket.priority)).all()
+    assert [tuple(r) for r in rows] == [("请问活动几点开始", 1)]  # one ticket, raised
+    assert count(account.engine, TicketMessage) == 3
+
+
 def test_out_of_hours_acknowledgement(engine: Engine) -> None:
     away = make_account(engine, WXOPS_OFFICE_HOURS="sun 03:00-03:01")
     text = away.client.push(wx.text("晚上好")).text

@@ -175,10 +175,8 @@ class WeChatEndpoint:
 
     @staticmethod
     def _prepare(ctx: HandlerContext, msg: Inbound) -> None:
-        try:
+        try:  # reads no database: the rules are this process's copy
             prepare(ctx, msg)
-        except SQLAlchemyError:
-            raise
         except Exception:  # the handler matches again and its errors are kept
             log.exception("matching the rules before the write lock failed for %s from %s",
                           msg.msg_type, msg.openid)

@@ -51,13 +51,17 @@ def rule_question(msg: Inbound) -> RuleQuestion | None:
     return (text, None) if text else None
 
 
-def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
-    return _answer_or_queue(ctx, msg, "text", msg.text("Content"))
+def answer_text(ctx: HandlerContext, msg: Inbound, follower_id: int) -> Reply:
+    """A follower's text. The staff channel sees every text first, and has
+    recorded the sender (``follower_id``) to find out they are not staff."""
+    return _answer_or_queue(ctx, msg, follower_id, "text", msg.text("Content"))
 
 
 def on_voice(ctx: HandlerContext, msg: Inbound) -> Reply:
     """Voice with WeChat's speech recognition is routed like the recognised text."""
-    return _answer_or_queue(ctx, msg, "voice", msg.text("Recognition"), shown=describe(msg))
+    follower_id = ctx.touch(msg.openid, "message")
+    return _answer_or_queue(ctx, msg, follower_id, "voice", msg.text("Recognition"),
+                            shown=describe(msg))
 
 
 def on_media(ctx: HandlerContext, msg: Inbound) -> Reply:
@@ -65,9 +69,8 @@ def on_media(ctx: HandlerContext, msg: Inbound) -> Reply:
     return _queue(ctx, follower_id, msg.msg_type, describe(msg))
 
 
-def _answer_or_queue(ctx: HandlerContext, msg: Inbound, kind: str, text: str,
-                     shown: str | None = None) -> Reply:
-    follower_id = ctx.touch(msg.openid, "message")
+def _answer_or_queue(ctx: HandlerContext, msg: Inbound, follower_id: int, kind: str,
+                     text: str, shown: str | None = None) -> Reply:
     question = rule_question(msg)
     rule = ctx.rule_for(question) if question else None
     if rule is not None:

@@ -70,8 +70,6 @@ class HandlerContext:
     reply_sla_minutes: int = 30
     _staff: dict[str, Actor | None] = field(default_factory=dict)
     _rules: dict[RuleQuestion, Rule | None] = field(default_factory=dict)
-    _touched: dict[tuple[str, Interaction, bool | None, str | None], int] = field(
-        default_factory=dict)
 
     @property
     def local_now(self) -> datetime:
@@ -79,15 +77,13 @@ class HandlerContext:
 
     def touch(self, openid: str, kind: Interaction, subscribed: bool | None = None,
               scene: str | None = None) -> int:
-        """Record the sender's interaction (once per push however many handlers
-        ask) and return their follower id; learns on the way if they are staff."""
-        key = (openid, kind, subscribed, scene)
-        if key not in self._touched:
-            sender = followers.touch_sender(self.conn, openid, self.now, kind, subscribed, scene)
-            self._touched[key] = sender.follower_id
-            if sender.staff_id is None:
-                self._staff[openid] = None
-        return self._touched[key]
+        """Record the sender's interaction and return their follower id. The same
+        statement says whether they are staff, so ``staff`` asks nothing of a
+        follower. A push's handler calls this once."""
+        sender = followers.touch_sender(self.conn, openid, self.now, kind, subscribed, scene)
+        if sender.staff_id is None:
+            self._staff[openid] = None
+        return sender.follower_id
 
     def staff(self, openid: str) -> Actor | None:
         """The staff member behind ``openid``: known from ``touch``, or looked up

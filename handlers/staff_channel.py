@@ -20,10 +20,10 @@ BIND_WORDS = ("绑定", "bind")
 
 def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
     text = msg.text("Content")
-    ctx.touch(msg.openid, "message")  # staff have windows too; tells if they are staff
-    actor = ctx.staff(msg.openid)
+    follower_id = ctx.touch(msg.openid, "message")  # staff have windows too
+    actor = ctx.staff(msg.openid)  # known from the touch when they are not staff
     if actor is None and not _is_bind(text):
-        return follower.on_text(ctx, msg)
+        return follower.answer_text(ctx, msg, follower_id)
     newcomer = Actor(id=0, name=msg.openid, roles=frozenset())
     command_ctx = CommandContext(
         conn=ctx.conn, now=ctx.now, tz=ctx.tz, actor=actor or newcomer, openid=msg.openid,

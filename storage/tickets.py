@@ -39,14 +39,12 @@ class TicketTouch:
 # ticket's page for nothing. PostgreSQL locks the row as the UPDATE would, so a
 # staff member resolving it concurrently waits for this message or, if first,
 # makes this message open a new ticket. SQLite has one writer at a time anyway.
-_WAITING = ("SELECT id, priority FROM reply_tickets"
-            " WHERE follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL")
+_WAITING_TICKET = "follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL"
+_WAITING = f"SELECT id, priority FROM reply_tickets WHERE {_WAITING_TICKET}"
 _APPEND = (
     "UPDATE reply_tickets SET"
     " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
-    " version = version + 1"
-    " WHERE follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL"
-    " RETURNING id"
+    f" version = version + 1 WHERE {_WAITING_TICKET} RETURNING id"
 )
 _REOPEN = (
     "UPDATE reply_tickets SET status = 'open', snoozed_until = NULL,"

@@ -67,6 +67,9 @@ def test_a_follower_message_walks_no_table_or_queue(sqlite_engine: Engine, mode:
     assert reply.text == "success"  # appended to the open ticket
     assert any("reply_tickets" in s for s in statements)
     assert _full_walks(sqlite_engine, statements) == []
+    # The sender is recorded once, and that statement also says they are not staff.
+    assert len([s for s in statements if s.startswith("INSERT INTO followers")]) == 1
+    assert not [s for s in statements if s.startswith("SELECT") and "FROM staff" in s]
 
 
 def test_a_new_ticket_and_an_event_walk_nothing(sqlite_engine: Engine) -> None:

@@ -201,13 +201,21 @@ class WeChatEndpoint:
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise Refused(400, "bad Content-Length") from None
-    if length > MAX_BODY:
+    """The request body, refused past ``MAX_BODY`` without reading it all.
+
+    A body without Content-Length (chunked) is read only where the server
+    says the input ends with it (``wsgi.input_terminated``, as gunicorn
+    does); elsewhere reading past the length could block, so it counts as
+    empty.
+    """
+    declared = environ.get("CONTENT_LENGTH")
+    if not declared:
+        length = MAX_BODY + 1 if environ.get("wsgi.input_terminated") else 0
+    elif not (declared.isascii() and declared.isdigit()):
+        raise Refused(400, "bad Content-Length")
+    elif (length := int(declared)) > MAX_BODY:
         raise Refused(BodyTooLarge.status, f"body of {length} bytes")
-    body = environ["wsgi.input"].read(min(length, MAX_BODY + 1)) if length > 0 else b""
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
     if len(body) > MAX_BODY:
         raise Refused(BodyTooLarge.status, "body too large")
     return bytes(body)

@@ -51,6 +51,8 @@ MAX_BODY = 65536
 _MAX_DEPTH = 16
 # Twelve digits reach the year 33658; longer values are not WeChat timestamps.
 _TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
+# Every push carries these (WECHAT.md).
+_REQUIRED_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 # Safe-mode bodies carry only these; anything else means compatible mode.
 _SAFE_MODE_FIELDS = frozenset({"ToUserName", "Encrypt"})
 
@@ -161,6 +163,19 @@ def _element_value(element: Element, depth: int) -> object:
     return result
 
 
+def _message(fields: dict[str, object]) -> dict[str, object]:
+    """A push as WeChat sends every one: sender, account, time and type present.
+
+    A body without them (only a forger sends one) could not be answered or
+    told apart from its retries, so it is refused like malformed XML.
+    """
+    for name in _REQUIRED_FIELDS:
+        value = fields.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise BadXml(f"push without {name}")
+    return fields
+
+
 def open_envelope(
     query: Mapping[str, str],
     body: bytes,
@@ -185,7 +200,7 @@ def open_envelope(
     body_hash = hashlib.sha256(body).hexdigest()
     if not _wants_aes(query):
         return InboundEnvelope(
-            "plain", False, parse_xml(body), body, issued, nonce, body_hash, False
+            "plain", False, _message(parse_xml(body)), body, issued, nonce, body_hash, False
         )
     if crypto is None:
         raise DecryptError("encrypt_type=aes but no EncodingAESKey is configured")
@@ -194,7 +209,7 @@ def open_envelope(
     # them: anyone who saw one request could pair its query with forged fields.
     # So both encrypted modes take the message from the decrypted payload, which
     # msg_signature covers (a mismatch raised above), and count as authenticated.
-    message = parse_xml(raw_xml)
+    message = _message(parse_xml(raw_xml))
     return InboundEnvelope(mode, True, message, raw_xml, issued, nonce, body_hash, True)
 
 

@@ -79,3 +79,23 @@ def test_hostile_requests_get_4xx_never_5xx(server: Server) -> None:
     for q, b, expected in cases:
         assert send(server, q, b)[0] == expected
     assert counts(server) == (0, 0)
+
+
+def test_a_chunked_push_is_read_and_a_chunked_flood_refused(server: Server) -> None:
+    """A body sent without Content-Length (chunked) is read as gunicorn ends it,
+    up to the same 64 KiB."""
+    query, body = SIGNER.build(wx.text("分块发送", msg_id=8))
+
+    def chunked(payload: bytes) -> int:
+        request = urllib.request.Request(f"{server.url}/wechat?{urlencode(query)}",
+                                         data=iter([payload[:10], payload[10:]]),
+                                         method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    assert chunked(b"<xml>" + b"x" * 70_000 + b"</xml>") == 413
+    assert chunked(body) == 200
+    assert counts(server) == (1, 1)

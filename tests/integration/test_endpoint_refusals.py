@@ -78,6 +78,11 @@ def test_body_over_64_kib_is_413(account: Account) -> None:
     assert account.client.request("POST", query, b"<xml/>", content_length=10**9).status == 413
 
 
+def test_a_negative_content_length_is_400(account: Account) -> None:
+    query, body = account.client.signer.build(wx.text("x"))
+    assert account.client.request("POST", query, body, content_length=-5).status == 400
+
+
 def test_stale_timestamp_is_403_unless_disabled(engine: Engine) -> None:
     old = str(int(time.time()) - 301)
     strict = make_account(engine)

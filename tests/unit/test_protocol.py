@@ -276,6 +276,21 @@ def test_hostile_xml_is_refused_in_every_mode(
             open_(query, body, crypto)
 
 
+@pytest.mark.parametrize("field", ["ToUserName", "FromUserName", "CreateTime", "MsgType"])
+@pytest.mark.parametrize("mode", ["plain", "safe", "compatible"])
+def test_a_push_without_a_required_field_is_refused(
+    signer: WeChatSigner, crypto: MessageCrypto, field: str, mode: wechat.Mode
+) -> None:
+    """Without a sender there is nobody to answer; without the rest, no retry to
+    recognise. WeChat sends all four with every push; an empty one counts as missing."""
+    fields = {"ToUserName": wechat.ACCOUNT, "FromUserName": wechat.FOLLOWER,
+              "CreateTime": NOW, "MsgType": "text", "Content": "你好", "MsgId": 1}
+    for message in ({k: v for k, v in fields.items() if k != field}, {**fields, field: " "}):
+        query, body = build(signer, wechat.message_xml(message), mode)
+        with pytest.raises(BadXml, match=f"without {field}"):
+            open_(query, body, crypto)
+
+
 # --- clock skew -------------------------------------------------------------------
 
 

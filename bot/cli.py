@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
+from alembic.util import CommandError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.cli_items import item
@@ -32,7 +35,8 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(app: App, revision: str) -> None:
     """把数据库升级到最新结构 (apply migrations)."""
-    migrate.upgrade(app.engine, revision)
+    with _revision_errors(revision):
+        migrate.upgrade(app.engine, revision)
     click.echo(f"数据库已是版本 {migrate.current_revision(app.engine)}")
 
 
@@ -41,8 +45,18 @@ def db_upgrade(app: App, revision: str) -> None:
 @click.pass_obj
 def db_downgrade(app: App, revision: str) -> None:
     """回退到指定版本，例如 base (revert migrations)."""
-    migrate.downgrade(app.engine, revision)
+    with _revision_errors(revision):
+        migrate.downgrade(app.engine, revision)
     click.echo(f"数据库已是版本 {migrate.current_revision(app.engine) or 'base'}")
+
+
+@contextmanager
+def _revision_errors(revision: str) -> Iterator[None]:
+    """Alembic's refusals (an unknown revision, one on the wrong side) as one line."""
+    try:
+        yield
+    except CommandError as exc:
+        raise click.ClickException(f"无法迁移到版本 {revision}：{_first_line(exc)}") from None
 
 
 @db.command("current")

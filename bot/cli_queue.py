@@ -99,11 +99,12 @@ def texts_group() -> None:
 def texts_list(app: App) -> None:
     """列出可编辑的文字及其当前内容."""
     with app.uow() as uow:
-        for key, purpose in texts.EDITABLE.items():
+        for key, editable in texts.EDITABLE.items():
             custom = uow.session.get(AccountText, key)
             source = "已自定义" if custom else "默认"
             body = custom.body if custom else texts.shipped_source(key)
-            click.echo(f"[{key}] {purpose}（{source}）\n{body}\n")
+            variables = "、".join(editable.sample) or "无"
+            click.echo(f"[{key}] {editable.purpose}（{source}；可用变量：{variables}）\n{body}\n")
 
 
 @texts_group.command("set")
@@ -112,16 +113,14 @@ def texts_list(app: App) -> None:
 @click.pass_obj
 def texts_set(app: App, key: str, body: str) -> None:
     """替换一段文字（可用 Jinja2 变量，如 {{ ticket_id }}）."""
-    if not body.strip() or len(body) > 600:
-        raise InvalidInput("内容不能为空，且不超过 600 字")
     try:
-        texts.check_template(body)
+        example = texts.check_template(key, body)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     with app.uow() as uow:
         uow.session.merge(AccountText(key=key, body=body.strip(), updated_at=utcnow()))
         uow.commit()
-    click.echo(f"已更新 {key}")
+    click.echo(f"已更新 {key}，例如：\n{example}")
 
 
 @texts_group.command("reset")

@@ -6,33 +6,88 @@ an edited template can use the same variables but cannot reach into Python.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, UndefinedError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import AccountText
 
-#: Texts an admin may override, with what each is for.
+log = logging.getLogger("wxops.texts")
+
+MAX_CHARS = 600  # an edited text, as written and as rendered; WeChat's limit is 2048 bytes
+MAX_RANGE = 100  # range() in an edited text
+
+
+@dataclass(frozen=True)
+class Editable:
+    """A text admins may override: what it is for, and the variables it is
+    rendered with (example values, to try an edit with)."""
+
+    purpose: str
+    sample: Mapping[str, object]
+
+
 EDITABLE = {
-    "welcome": "关注后的欢迎语",
-    "ack": "收到留言后的确认（工作时间）",
-    "ack_away": "收到留言后的确认（非工作时间）",
+    "welcome": Editable("关注后的欢迎语", {}),
+    "ack": Editable("收到留言后的确认（工作时间）", {"ticket_id": 5}),
+    "ack_away": Editable("收到留言后的确认（非工作时间）",
+                         {"ticket_id": 5, "hours": "周一、周二、周三、周四、周五 09:00-18:00"}),
 }
+
+
+class _TextSandbox(SandboxedEnvironment):
+    """Admins' texts: no reach into Python (the sandbox), no unknown variables,
+    and no runaway output from ``**``, a long repetition or a long loop."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=False, undefined=StrictUndefined)
+        self.globals["range"] = _short_range
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("不能用 ** 运算")
+        count = right if isinstance(left, str | list | tuple) else left
+        if isinstance(count, int) and count > MAX_CHARS:
+            raise SecurityError(f"重复次数不能超过 {MAX_CHARS}")
+        return super().call_binop(context, operator, left, right)
+
+
+def _short_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise SecurityError(f"range 不能超过 {MAX_RANGE} 个数")
+    return numbers
+
 
 _shipped = Environment(loader=PackageLoader("handlers", "templates"), autoescape=False,
                        undefined=StrictUndefined, keep_trailing_newline=False)
-_sandbox = SandboxedEnvironment(autoescape=False)
+_sandbox = _TextSandbox()
 
 
 def render(name: str, conn: Connection | Session | None = None, /, **context: Any) -> str:
-    """Render a shipped template, or the admin's version of it when there is one."""
+    """Render a shipped template, or the admin's version of it when there is one.
+
+    An admin's version that fails now (it was checked when saved, but a
+    setting it shows may have changed) is logged and the shipped text used:
+    an edit must never cost a follower their answer.
+    """
     override = _override(conn, name) if conn is not None and name in EDITABLE else None
-    template = _compiled(override) if override else _shipped.get_template(f"{name}.j2")
-    return template.render(**context).strip()
+    if override:
+        try:
+            return _render_edited(override, context)
+        except Exception:  # whatever the template did, the follower still gets a text
+            log.exception("the edited text %r failed; the shipped text was used", name)
+    return _shipped.get_template(f"{name}.j2").render(**context).strip()
 
 
 def phrase(name: str, key: str, /, **context: Any) -> str:
@@ -47,12 +102,31 @@ def shipped_source(name: str) -> str:
     return loader.get_source(_shipped, f"{name}.j2")[0].strip()
 
 
-def check_template(body: str) -> None:
-    """Raise ValueError (Chinese) if an admin's template cannot compile."""
+def check_template(key: str, body: str) -> str:
+    """An admin's edit of ``key``, rendered with example values; raises ValueError
+    (Chinese) when it cannot be saved."""
+    if not body.strip() or len(body) > MAX_CHARS:
+        raise ValueError(f"内容不能为空，且不超过 {MAX_CHARS} 字")
+    variables = "、".join(EDITABLE[key].sample) or "无"
     try:
-        _compiled(body)
+        return _render_edited(body, EDITABLE[key].sample)
+    except _Unfit as exc:
+        raise ValueError(str(exc)) from None
+    except UndefinedError as exc:
+        raise ValueError(f"模板用到了未知的变量（{exc}）；可用的变量：{variables}") from None
     except Exception as exc:  # jinja2 raises several types; all mean "bad template"
         raise ValueError(f"模板有误：{exc}") from None
+
+
+class _Unfit(ValueError):
+    """An edited text that rendered, but to nothing or to too much."""
+
+
+def _render_edited(body: str, context: Mapping[str, object]) -> str:
+    text = _compiled(body).render(**context).strip()
+    if not text or len(text) > MAX_CHARS:
+        raise _Unfit(f"显示出来的文字不能为空，且不超过 {MAX_CHARS} 字（现在 {len(text)} 字）")
+    return text
 
 
 @lru_cache(maxsize=64)

@@ -45,6 +45,11 @@ def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
     (["item", "plan", "标题", "--as", "nobody"], {}, "找不到成员"),
     (["config", "check"], {"WXOPS_TIMEZONE": "Mars/Base"}, "WXOPS_TIMEZONE"),
     (["config", "check"], {"WXOPS_ENCODING_AES_KEY": "x" * 42}, "43"),
+    (["texts", "set", "ack", "收到 T{{ tiket_id }}"], {}, "可用的变量：ticket_id"),
+    (["texts", "set", "welcome", "{{ 1/0 }}"], {}, "模板有误"),
+    (["texts", "set", "welcome", "{{ '' }}"], {}, "不能为空"),
+    (["db", "downgrade", "nonsense"], {}, "无法迁移到版本 nonsense"),
+    (["db", "upgrade", "--revision", "zzz"], {}, "无法迁移到版本 zzz"),
 ])
 def test_errors_are_one_line_and_non_zero(tmp_path: Path, args: list[str],
                                           env: dict[str, str], fragment: str) -> None:

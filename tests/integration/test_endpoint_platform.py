@@ -116,6 +116,16 @@ def test_an_admin_edited_welcome_is_used(account: Account) -> None:
     assert "欢迎来到公益小站" in account.client.push(wx.subscribe()).text
 
 
+def test_an_edited_ack_that_fails_falls_back_to_the_shipped_one(account: Account) -> None:
+    """Saved before the checks, or naming something no longer given: the follower
+    still gets an acknowledgement, the shipped one."""
+    with SqlUnitOfWork(account.engine) as uow:
+        uow.session.add(AccountText(key="ack", body="收到 {{ ticket.id }}", updated_at=NOW))
+        uow.commit()
+    reply = account.client.push(wx.text("请问地址", msg_id=77)).text
+    assert "你的留言已收到" in reply and "T1" in reply
+
+
 def test_held_notices_ride_along_with_the_next_passive_reply(account: Account) -> None:
     from storage import outbox
 

@@ -1,0 +1,32 @@
+"""Admins' edits of the reply texts: tried with example values before they are saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers import texts
+
+
+def test_an_edit_is_tried_with_the_variables_it_will_get() -> None:
+    assert texts.check_template("ack_away", "T{{ ticket_id }}，{{ hours }}") == \
+        "T5，周一、周二、周三、周四、周五 09:00-18:00"
+
+
+@pytest.mark.parametrize(("key", "body", "fragment"), [
+    ("ack", "收到 T{{ tiket_id }}", "可用的变量：ticket_id"),
+    ("welcome", "你好 {{ name }}", "可用的变量：无"),
+    ("welcome", "{{ 1/0 }}", "division by zero"),
+    ("welcome", "{% if %}", "模板有误"),
+    ("welcome", "{{ ''.__class__.__mro__ }}", "unsafe"),
+    ("welcome", "{{ 'x' * 100000 }}", "重复次数"),
+    ("welcome", "{{ 9 ** 999999999 }}", "**"),
+    ("welcome", "{% for i in range(10**6) %}x{% endfor %}", "**"),
+    ("welcome", "{% for i in range(1000000) %}x{% endfor %}", "range"),
+    ("welcome", "{% for i in range(30) %}{{ '长' * 30 }}{% endfor %}", "不超过 600 字"),
+    ("welcome", "{{ '' }}", "不能为空"),
+    ("welcome", "长" * 601, "不超过 600 字"),
+])
+def test_an_edit_that_cannot_be_shown_is_refused(key: str, body: str, fragment: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        texts.check_template(key, body)
+    assert fragment in str(refused.value)

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from bot.sender import Delivery, Handler, Outcome
 from bot.wechat_errors import DuplicateClientMsgId, OutsideReplyWindow, SendLimitExceeded
-from handlers import texts
+from handlers import notices, texts
 from storage import followers, outbox, platform
 from storage.models import TicketNote
 
@@ -28,7 +28,7 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
     openid = d.read(lambda c: platform.staff_openid(c, int(payload["staff_id"])))
     if openid is None:
         return Outcome("dead", "成员不存在、已移除或未绑定微信")
-    text = texts.render(f"notify/{payload['template']}", **payload.get("context", {}))
+    text = d.read(lambda c: notices.show(c, [payload]))[0]
     window = d.read(lambda c: followers.service_window(c, openid, d.now))
     reason = closed_reason(window)
     if window.counter is not None:

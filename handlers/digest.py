@@ -3,11 +3,10 @@ with the passive reply to the person's next message."""
 
 from __future__ import annotations
 
-from handlers import texts
+from handlers import notices, texts
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply, TextReply
 from storage import outbox
-from workflow.states import State
 
 
 def with_held_notices(ctx: HandlerContext, msg: Inbound, reply: Reply) -> Reply:
@@ -20,12 +19,5 @@ def with_held_notices(ctx: HandlerContext, msg: Inbound, reply: Reply) -> Reply:
     held = outbox.take_held(ctx.conn, msg.openid, ctx.now)
     if not held:
         return reply
-    notices = [_notice(n) for n in held]
     return TextReply(texts.render("digest", reply=reply.text if reply else "",
-                                  notices=notices))
-
-
-def _notice(held: outbox.HeldNotice) -> dict[str, str | None]:
-    p = held.payload
-    return {"text": texts.render(f"notify/{p['template']}", **p.get("context", {})),
-            "now": State(held.state_now).label if held.state_now else None}
+                                  notices=notices.show(ctx.conn, held)))

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, func, select, update
 
 from storage.db import write_lock
-from storage.models import ContentItemRow, OutboxMessage
+from storage.models import OutboxMessage
 from storage.raw import Raw
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -142,52 +142,19 @@ _HANDED_OVER = ("UPDATE outbox SET status = 'sent', sent_at = :now,"
                 " last_error = '随被动回复送达' WHERE id = :id")
 
 
-@dataclass(frozen=True)
-class HeldNotice:
-    payload: dict[str, Any]
-    state_now: str | None  # the item's state, when it has changed since the notice
-
-
-def take_held(conn: Connection, openid: str, now: datetime) -> list[HeldNotice]:
-    """Held notices for this person, marked sent: the caller puts them in the reply.
+def take_held(conn: Connection, openid: str, now: datetime) -> list[dict[str, Any]]:
+    """Held notices' payloads for this person, marked sent: the caller puts them
+    in the reply (``handlers.notices`` shows them).
 
     Runs on every push from a staff member (a driver-level query on an indexed
     column), inside the push's transaction, so a retried push gets the same
     digest, not a second one.
-    A notice about a content item that has changed since it was written comes
-    with the item's state now: "please review" may have been dealt with.
     """
     raw = Raw.of(conn)
     rows = raw.all(_HELD, {"openid": openid})
     for row_id, _payload in rows:
         raw.run(_HANDED_OVER, {"now": now, "id": row_id})
-    payloads = [p if isinstance(p, dict) else json.loads(p) for _id, p in rows]
-    abouts = [_about(p) for p in payloads]
-    current = _items_now(conn, {about[0] for about in abouts if about is not None})
-    return [HeldNotice(p, _changed_state(about, current))
-            for p, about in zip(payloads, abouts, strict=True)]
-
-
-def _about(payload: dict[str, Any]) -> tuple[int, int] | None:
-    """(item id, item version) a workflow notice describes; None for other notices."""
-    item_id, version = payload.get("context", {}).get("item_id"), payload.get("item_version")
-    return (item_id, version) if isinstance(item_id, int) and isinstance(version, int) else None
-
-
-def _items_now(conn: Connection, ids: set[int]) -> dict[int, tuple[int, str]]:
-    if not ids:
-        return {}
-    rows = conn.execute(select(ContentItemRow.id, ContentItemRow.version, ContentItemRow.state)
-                        .where(ContentItemRow.id.in_(ids)))
-    return {row.id: (row.version, row.state) for row in rows}
-
-
-def _changed_state(about: tuple[int, int] | None,
-                   current: dict[int, tuple[int, str]]) -> str | None:
-    if about is None or about[0] not in current:
-        return None
-    version, state = current[about[0]]
-    return state if version != about[1] else None
+    return [p if isinstance(p, dict) else json.loads(p) for _id, p in rows]
 
 
 def queued_for(conn: Connection, openid: str) -> int:

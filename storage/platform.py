@@ -1,7 +1,9 @@
-"""What the worker learns from WeChat about items and assets, written back."""
+"""What the worker learns from WeChat about items and assets, written back, and
+the item versions its notices are checked against."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +27,15 @@ def set_item_ids(conn: Connection, item_id: int, **ids: Any) -> None:
 
 def item_row(conn: Connection, item_id: int) -> Any:
     return conn.execute(select(ContentItemRow).where(ContentItemRow.id == item_id)).first()
+
+
+def item_versions(conn: Connection, ids: Collection[int]) -> dict[int, tuple[int, str]]:
+    """(version, state) of each of these content items that exists."""
+    if not ids:
+        return {}
+    rows = conn.execute(select(ContentItemRow.id, ContentItemRow.version, ContentItemRow.state)
+                        .where(ContentItemRow.id.in_(ids)))
+    return {row.id: (row.version, row.state) for row in rows}
 
 
 def asset(conn: Connection, key: str) -> str | None:

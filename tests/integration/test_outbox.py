@@ -17,7 +17,7 @@ from bot.sender import Sender, backoff
 from bot.wechat_errors import OutsideReplyWindow, RateLimited
 from storage import followers, outbox, tickets
 from storage import staff as staff_store
-from storage.models import Follower, OutboxMessage, TicketMessage, TicketNote
+from storage.models import ContentItemRow, Follower, OutboxMessage, TicketMessage, TicketNote
 from storage.uow import SqlUnitOfWork
 from workflow.roles import Role
 
@@ -108,6 +108,31 @@ def test_notice_outside_the_window_is_held_or_sent_as_template(engine: Engine) -
     queue_notify(engine, staff_id, "templated")
     make_sender(engine, gateway, template_id="TPL-1").run_once()
     assert [c[0] for c in gateway.calls] == ["send_template"]
+
+
+def test_a_notice_sent_after_its_item_moved_on_says_so(engine: Engine) -> None:
+    """The worker may send late (a backlog, a retry): "please review" then comes
+    with the item's state now, as a held notice does."""
+    staff_id = staff_member(engine)
+    with SqlUnitOfWork(engine) as uow:
+        item = ContentItemRow(title="义诊", author_id=staff_id, state="final_review", version=3,
+                              created_at=NOW, updated_at=NOW)
+        uow.session.add(item)
+        uow.commit()
+        item_id = item.id
+    with engine.begin() as conn:
+        for version in (3, 2):
+            outbox.add(conn, "notify", {"staff_id": staff_id, "template": "item_submitted",
+                                        "item_version": version,
+                                        "context": {"item_id": item_id, "title": "义诊",
+                                                    "by": "小李"}},
+                       f"v{version}", NOW - timedelta(seconds=1))
+    interacted(engine, "o_staff", NOW - timedelta(hours=1))
+    gateway = FakeGateway()
+    make_sender(engine, gateway).drain()
+    current, moved_on = (call[1][1] for call in gateway.calls)
+    assert "义诊" in current and "此后已有变化" not in current
+    assert moved_on.endswith("（此后已有变化，现在：终审中）")
 
 
 def test_transient_errors_back_off_then_die(engine: Engine) -> None:

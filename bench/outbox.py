@@ -79,7 +79,7 @@ def prepare(url: str, people: list[str], count: int) -> None:
             "INSERT INTO staff (name, roles, active, created_at) VALUES ('bench', 'admin', "
             "true, :now) RETURNING id"), {"now": now}).scalar_one()
         for n, openid in enumerate(people):
-            follower = followers.touch(conn, openid, now, "message")
+            follower = followers.touch(conn, openid, now, "message").follower_id
             ticket = tickets.record_inbound(conn, follower, "text", "hi", None, now).ticket_id
             for k in range(PER_PERSON):
                 tickets.reply(conn, ticket, staff_id, f"reply {n}.{k}", now)

@@ -46,6 +46,7 @@ __all__ = [
 Mode = Literal["plain", "compatible", "safe"]
 
 MAX_BODY = 65536
+MAX_ACCOUNT_ID = 64  # openids and gh_ ids; the width of the columns that keep them
 # WeChat's deepest messages (mass-send results) nest about five levels; a cap
 # keeps the recursive conversion far from Python's recursion limit.
 _MAX_DEPTH = 16
@@ -164,15 +165,20 @@ def _element_value(element: Element, depth: int) -> object:
 
 
 def _message(fields: dict[str, object]) -> dict[str, object]:
-    """A push as WeChat sends every one: sender, account, time and type present.
+    """A push as WeChat sends every one: sender, account, time and type present,
+    and openid and account id of a sensible length (openids are 28 characters).
 
     A body without them (only a forger sends one) could not be answered or
-    told apart from its retries, so it is refused like malformed XML.
+    told apart from its retries, so it is refused like malformed XML; an
+    over-long id would not fit the columns that store it.
     """
     for name in _REQUIRED_FIELDS:
         value = fields.get(name)
         if not isinstance(value, str) or not value.strip():
             raise BadXml(f"push without {name}")
+    for name in ("ToUserName", "FromUserName"):
+        if len(str(fields[name])) > MAX_ACCOUNT_ID:
+            raise BadXml(f"{name} longer than {MAX_ACCOUNT_ID} characters")
     return fields
 
 

@@ -80,7 +80,7 @@ class HandlerContext:
         """Record the sender's interaction and return their follower id. The same
         statement says whether they are staff, so ``staff`` asks nothing of a
         follower. A push's handler calls this once."""
-        sender = followers.touch_sender(self.conn, openid, self.now, kind, subscribed, scene)
+        sender = followers.touch(self.conn, openid, self.now, kind, subscribed, scene)
         if sender.staff_id is None:
             self._staff[openid] = None
         return sender.follower_id

@@ -35,14 +35,9 @@ class Sender:
 
 
 def touch(conn: Connection, openid: str, now: datetime, kind: Interaction,
-          subscribed: bool | None = None, scene: str | None = None) -> int:
-    """Create or update a follower in one statement; returns the follower id."""
-    return touch_sender(conn, openid, now, kind, subscribed, scene).follower_id
-
-
-def touch_sender(conn: Connection, openid: str, now: datetime, kind: Interaction,
-                 subscribed: bool | None = None, scene: str | None = None) -> Sender:
-    """``touch``, which also tells whether the openid is a staff member's.
+          subscribed: bool | None = None, scene: str | None = None) -> Sender:
+    """Create or update a follower in one statement, which also tells whether
+    the openid is a staff member's.
 
     Every push records its sender, so the same statement answers the question
     each push asks next (staff command or follower?) and a follower's push

@@ -139,7 +139,7 @@ _ACTOR = "SELECT id, name, roles FROM staff WHERE openid = :openid AND active = 
 def actor_by_openid(conn: Connection, openid: str) -> Actor | None:
     """The active staff member behind a WeChat openid.
 
-    A push asks only when the sender's upsert (``followers.touch_sender``) found
+    A push asks only when the sender's upsert (``followers.touch``) found
     one, so a follower's push never runs this."""
     row = Raw.of(conn).one(_ACTOR, {"openid": openid, "active": True})
     return Actor(int(row[0]), str(row[1]), parse_roles(str(row[2]))) if row else None

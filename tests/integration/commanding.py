@@ -90,7 +90,8 @@ def _actor(conn: Connection, who: int | str) -> tuple[Actor, str]:
 def open_ticket(engine: Engine, openid: str, assignee: int | None, status: str = "open") -> int:
     """A follower's ticket, waiting 90 minutes, with this assignee and status."""
     with engine.begin() as conn:
-        follower_id = followers.touch(conn, openid, NOW - timedelta(minutes=90), "message")
+        follower_id = followers.touch(conn, openid, NOW - timedelta(minutes=90),
+                                       "message").follower_id
         ticket_id = tickets.record_inbound(conn, follower_id, "text", f"{openid} 的留言", None,
                                            NOW - timedelta(minutes=90)).ticket_id
         conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id)

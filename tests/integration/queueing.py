@@ -38,7 +38,7 @@ def say(engine: Engine, actor: Actor, text: str, now: datetime = NOW) -> str:
 def fan(engine: Engine, openid: str, text: str, at: datetime, priority: int = 0) -> int:
     """A follower's message at ``at``: a ticket waiting since then."""
     with engine.begin() as conn:
-        follower_id = followers.touch(conn, openid, at, "message")
+        follower_id = followers.touch(conn, openid, at, "message").follower_id
         return tickets.record_inbound(conn, follower_id, "text", text, None, at,
                                       priority).ticket_id
 

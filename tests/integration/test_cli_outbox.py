@@ -24,7 +24,7 @@ def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None
         staff_store.add_staff(uow.session, "admin", frozenset({Role.ADMIN}), now, "o_admin")
         uow.commit()
     with engine.begin() as conn:
-        follower = followers.touch(conn, "o_fan", now, "message")
+        follower = followers.touch(conn, "o_fan", now, "message").follower_id
         tickets.record_inbound(conn, follower, "text", "你好", None, now)
     assert "待回复" in run(["queue", "list"], tmp_path, **env).stdout
     replied = run(["queue", "reply", "T1", "您好，已收到", "--as", "admin"], tmp_path, **env)

@@ -195,7 +195,7 @@ def test_concurrent_claims_never_share_a_row(engine: Engine) -> None:
 def follower_ticket(engine: Engine, openid: str, last_message: datetime) -> int:
     staff_member(engine)
     with engine.begin() as conn:
-        follower_id = followers.touch(conn, openid, last_message, "message")
+        follower_id = followers.touch(conn, openid, last_message, "message").follower_id
         touched = tickets.record_inbound(conn, follower_id, "text", "请问几点开始", None,
                                          last_message)
     return touched.ticket_id

@@ -46,7 +46,7 @@ def test_a_ticket_waiting_past_the_sla_is_reported_once(engine: Engine) -> None:
     ids = people(engine)
     waited = datetime.now(UTC) - timedelta(minutes=45)
     with engine.begin() as conn:
-        follower = followers.touch(conn, "o_fan", waited, "message")
+        follower = followers.touch(conn, "o_fan", waited, "message").follower_id
         tickets.record_inbound(conn, follower, "text", "有人吗", None, waited)
     worker = jobs(engine)
     worker.reply_sla()

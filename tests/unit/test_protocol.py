@@ -291,6 +291,17 @@ def test_a_push_without_a_required_field_is_refused(
             open_(query, body, crypto)
 
 
+@pytest.mark.parametrize("field", ["ToUserName", "FromUserName"])
+def test_an_over_long_openid_or_account_is_refused(signer: WeChatSigner, field: str) -> None:
+    fields = {"ToUserName": wechat.ACCOUNT, "FromUserName": wechat.FOLLOWER,
+              "CreateTime": NOW, "MsgType": "text", "Content": "你好", "MsgId": 1}
+    query, body = build(signer, wechat.message_xml({**fields, field: "o" * 65}))
+    with pytest.raises(BadXml, match=f"{field} longer than 64"):
+        open_(query, body)
+    query, body = build(signer, wechat.message_xml({**fields, field: "o" * 64}))
+    assert open_(query, body).message[field] == "o" * 64
+
+
 # --- clock skew -------------------------------------------------------------------
 
 

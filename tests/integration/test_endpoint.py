@@ -202,9 +202,10 @@ def test_cdata_terminator_in_a_reply_is_escaped(account: Account) -> None:
 
     with account.app.uow() as uow:
         rules.add_rule(uow.session, match_type=MatchType.EXACT, pattern="坏",
-                       reply_text="a]]>b<x/>", now=utcnow())
+                       reply_text="a]]>b<x/>\x01\x0bc", now=utcnow())
         uow.commit()
-    assert reply_fields(account.client.push(wx.text("坏")).text)["Content"] == "a]]>b<x/>"
+    # Control characters XML does not allow are dropped: WeChat could not read the reply.
+    assert reply_fields(account.client.push(wx.text("坏")).text)["Content"] == "a]]>b<x/>c"
 
 
 def test_rows_written_on_the_hot_path_read_back_through_the_orm(account: Account) -> None:

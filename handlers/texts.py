@@ -56,9 +56,10 @@ class _TextSandbox(SandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
             raise SecurityError("不能用 ** 运算")
-        count = right if isinstance(left, str | list | tuple) else left
-        if isinstance(count, int) and count > MAX_CHARS:
-            raise SecurityError(f"重复次数不能超过 {MAX_CHARS}")
+        sequence, count = (left, right) if isinstance(left, str | list | tuple) else (right, left)
+        if (isinstance(sequence, str | list | tuple) and isinstance(count, int)
+                and len(sequence) * count > MAX_CHARS):
+            raise SecurityError(f"重复出来的内容不能超过 {MAX_CHARS} 字")
         return super().call_binop(context, operator, left, right)
 
 

@@ -34,6 +34,8 @@ def test_the_demo_runs_and_a_newcomer_can_chat(tmp_path: Path) -> None:
         time.sleep(1)
         assert "T1" in cli("chat", "--as", "follower", "--send", "你好，想做志愿者",
                            "--emulator", emulator)
+        assert "冬季义诊" in cli("chat", "--as", "follower", "--send", "活动",
+                                 "--emulator", emulator)  # the welcome's keyword is answered
         assert "admin" in cli("staff", "list")
         cli("queue", "reply", "T1", "欢迎！周六上午来社区中心。", "--as", "admin")
 

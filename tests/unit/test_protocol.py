@@ -276,6 +276,10 @@ def test_hostile_xml_is_refused_in_every_mode(
             open_(query, body, crypto)
 
 
+TEXT_FIELDS = {"ToUserName": wechat.ACCOUNT, "FromUserName": wechat.FOLLOWER,
+               "CreateTime": NOW, "MsgType": "text", "Content": "你好", "MsgId": 1}
+
+
 @pytest.mark.parametrize("field", ["ToUserName", "FromUserName", "CreateTime", "MsgType"])
 @pytest.mark.parametrize("mode", ["plain", "safe", "compatible"])
 def test_a_push_without_a_required_field_is_refused(
@@ -283,9 +287,8 @@ def test_a_push_without_a_required_field_is_refused(
 ) -> None:
     """Without a sender there is nobody to answer; without the rest, no retry to
     recognise. WeChat sends all four with every push; an empty one counts as missing."""
-    fields = {"ToUserName": wechat.ACCOUNT, "FromUserName": wechat.FOLLOWER,
-              "CreateTime": NOW, "MsgType": "text", "Content": "你好", "MsgId": 1}
-    for message in ({k: v for k, v in fields.items() if k != field}, {**fields, field: " "}):
+    without = {k: v for k, v in TEXT_FIELDS.items() if k != field}
+    for message in (without, {**TEXT_FIELDS, field: " "}):
         query, body = build(signer, wechat.message_xml(message), mode)
         with pytest.raises(BadXml, match=f"without {field}"):
             open_(query, body, crypto)
@@ -293,12 +296,10 @@ def test_a_push_without_a_required_field_is_refused(
 
 @pytest.mark.parametrize("field", ["ToUserName", "FromUserName"])
 def test_an_over_long_openid_or_account_is_refused(signer: WeChatSigner, field: str) -> None:
-    fields = {"ToUserName": wechat.ACCOUNT, "FromUserName": wechat.FOLLOWER,
-              "CreateTime": NOW, "MsgType": "text", "Content": "你好", "MsgId": 1}
-    query, body = build(signer, wechat.message_xml({**fields, field: "o" * 65}))
+    query, body = build(signer, wechat.message_xml({**TEXT_FIELDS, field: "o" * 65}))
     with pytest.raises(BadXml, match=f"{field} longer than 64"):
         open_(query, body)
-    query, body = build(signer, wechat.message_xml({**fields, field: "o" * 64}))
+    query, body = build(signer, wechat.message_xml({**TEXT_FIELDS, field: "o" * 64}))
     assert open_(query, body).message[field] == "o" * 64
 
 

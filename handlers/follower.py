@@ -26,8 +26,16 @@ def on_unsubscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 
 def on_event(ctx: HandlerContext, msg: Inbound) -> Reply:
-    """SCAN, VIEW, location reports and other follower events: note the interaction."""
+    """SCAN and the scan-code menus: the interaction, which opens a 1-minute
+    customer-service window."""
     ctx.touch(msg.openid, "event")
+    return None
+
+
+def on_seen(ctx: HandlerContext, msg: Inbound) -> Reply:
+    """VIEW, location reports and the photo and location menus: the follower was
+    there, but WeChat opens no customer-service window for these."""
+    ctx.touch(msg.openid, "seen")
     return None
 
 

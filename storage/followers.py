@@ -12,15 +12,20 @@ from sqlalchemy import Connection, select, update
 from storage.models import Follower
 from storage.raw import Raw
 
-Interaction = Literal["message", "event", "none"]
+# message: opens a fresh 48-hour customer-service window (5 sends);
+# event: a subscription, a scan or a menu click (CLICK, or the two scan-code
+#   menus); opens a 1-minute window (3 sends);
+# seen: an event that opens no window (VIEW, a location report, the photo and
+#   location menus), recorded only as the last interaction;
+# none: nothing to record (an unsubscription).
+Interaction = Literal["message", "event", "seen", "none"]
 
 _INTERACTION_COLUMNS: dict[str, tuple[str, ...]] = {
-    # A message opens a fresh 48-hour customer-service window (5 sends); an
-    # event such as a menu click or a subscription a 1-minute window (3 sends).
     "message": ("last_interaction_at", "last_interaction_kind", "last_message_at",
                 "message_window_start", "message_window_sent"),
     "event": ("last_interaction_at", "last_interaction_kind", "last_event_at",
               "event_window_start", "event_window_sent"),
+    "seen": ("last_interaction_at", "last_interaction_kind"),
     "none": (),
 }
 
@@ -62,7 +67,8 @@ def _upsert(columns: tuple[str, ...], changed: tuple[str, ...]) -> str:
 
 
 def _interaction(kind: Interaction, now: datetime) -> dict[str, Any]:
-    values = {"last_interaction_at": now, "last_interaction_kind": kind,
+    values = {"last_interaction_at": now,
+              "last_interaction_kind": "event" if kind == "seen" else kind,
               "last_message_at": now, "message_window_start": now, "message_window_sent": 0,
               "last_event_at": now, "event_window_start": now, "event_window_sent": 0}
     return {c: values[c] for c in _INTERACTION_COLUMNS[kind]}

@@ -9,8 +9,9 @@ from bot.emulator.errors import WeChatError
 # (seconds, sends) a window allows after a follower's message, and after an event.
 MESSAGE_WINDOW = (48 * 3600, 5)
 EVENT_WINDOW = (60, 3)
-# Events that open a customer-service window (VIEW does not).
-WINDOW_EVENTS = frozenset({"subscribe", "CLICK", "SCAN"})
+# Events that open a customer-service window: a subscription, a scan, and the
+# menu clicks that push to the account (VIEW and the photo menus do not).
+WINDOW_EVENTS = frozenset({"subscribe", "CLICK", "SCAN", "scancode_push", "scancode_waitmsg"})
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Audience:
         person.window = Window(now, *MESSAGE_WINDOW)
 
     def event_from(self, openid: str, event: str, now: float) -> None:
-        """subscribe/CLICK/SCAN open a 1-minute window of 3; unsubscribe closes all."""
+        """WINDOW_EVENTS open a 1-minute window of 3; unsubscribe closes all; other
+        events leave the window as it is."""
         person = self.follower(openid)
         if event == "unsubscribe":
             person.subscribed, person.window = False, None

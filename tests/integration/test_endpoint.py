@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import xmltodict
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from handlers import routing
 from storage.models import Follower, InboundMessage, ReplyTicket, TicketMessage
@@ -167,6 +167,31 @@ def test_other_events_answer_success(account: Account, message: str) -> None:
     assert account.client.push(message).text == "success"
     assert count(account.engine, InboundMessage) == 1
     assert count(account.engine, ReplyTicket) == 0
+
+
+@pytest.mark.parametrize(("message", "opens_window"), [
+    (wx.scan("booth"), True),
+    (wx.event("scancode_push", EventKey="scan_menu"), True),
+    (wx.event("scancode_waitmsg", EventKey="scan_menu"), True),
+    (wx.view("https://example.org"), False),
+    (wx.event("LOCATION", Latitude="23.1", Longitude="113.3", Precision="30.0"), False),
+    (wx.event("pic_weixin", EventKey="photo_menu"), False),
+])
+def test_follower_events_open_a_window_only_where_wechat_does(
+        account: Account, message: str, opens_window: bool) -> None:
+    """A scan or a scan-code menu opens WeChat's 1-minute window; VIEW, location
+    reports and the photo menus do not, and must not reset a window's count."""
+    account.client.push(wx.click("MENU_NONE", create_time=wx.CREATE_TIME - 30))
+    with account.engine.begin() as conn:
+        conn.execute(update(Follower).values(event_window_sent=2))
+    account.client.push(message)
+    with account.engine.connect() as conn:
+        kind, at, event_at, sent = conn.execute(select(
+            Follower.last_interaction_kind, Follower.last_interaction_at,
+            Follower.last_event_at, Follower.event_window_sent)).one()
+    assert kind == "event"
+    assert (at == event_at) is opens_window  # the event time moves only with a window
+    assert sent == (0 if opens_window else 2)
 
 
 def test_events_and_messages_record_the_interaction_kind(account: Account) -> None:

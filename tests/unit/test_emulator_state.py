@@ -123,12 +123,26 @@ def test_message_window_closes_after_48_hours(state: EmulatorState) -> None:
     assert errcode(lambda: text(state)) == 45015
 
 
-@pytest.mark.parametrize("event", ["subscribe", "CLICK", "SCAN"])
+@pytest.mark.parametrize("event", ["subscribe", "CLICK", "SCAN", "scancode_push",
+                                   "scancode_waitmsg"])
 def test_event_window_allows_three_sends_in_a_minute(state: EmulatorState, event: str) -> None:
     state.follower_event(FOLLOWER, event)
     for _ in range(3):
         text(state)
     assert errcode(lambda: text(state)) == 45047
+
+
+@pytest.mark.parametrize("event", ["VIEW", "LOCATION", "pic_weixin"])
+def test_events_that_open_no_window_leave_the_current_one(state: EmulatorState,
+                                                          event: str) -> None:
+    state.follower_event(FOLLOWER, event)
+    assert errcode(lambda: text(state)) == 45015
+    state.follower_event(FOLLOWER, "CLICK")
+    text(state)
+    state.follower_event(FOLLOWER, event)
+    text(state)
+    text(state)
+    assert errcode(lambda: text(state)) == 45047  # still the click's window of three
 
 
 def test_event_window_closes_after_a_minute(state: EmulatorState) -> None:

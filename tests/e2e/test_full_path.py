@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storage import staff as staff_store
 from storage.db import make_engine
@@ -34,6 +34,14 @@ def test_from_topic_to_published_by_chat(stack: Stack) -> None:
     assert "终审中" in says(stack, "o_r1", f"通过 {item_id} 很好")
     assert "待排期" in says(stack, "o_r2", f"终审 {item_id}")
     assert "已排期" in says(stack, "o_admin", f"排期 {item_id} 1分钟后")
+    # The minute, passed: the scheduler's "not before its time" is tested in
+    # test_worker_jobs; here the schedule is checked and brought forward.
+    with engine.begin() as conn:
+        item = ContentItemRow.id == int(item_id)
+        due = conn.scalar(select(ContentItemRow.scheduled_at).where(item))
+        assert due is not None
+        assert -5 < (due - datetime.now(UTC)).total_seconds() <= 120  # a minute, floored
+        conn.execute(update(ContentItemRow).where(item).values(scheduled_at=datetime.now(UTC)))
 
     def state() -> str:
         with engine.connect() as conn:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from alembic.util import CommandError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.cli_items import item
@@ -53,6 +52,8 @@ def db_downgrade(app: App, revision: str) -> None:
 @contextmanager
 def _revision_errors(revision: str) -> Iterator[None]:
     """Alembic's refusals (an unknown revision, one on the wrong side) as one line."""
+    from alembic.util import CommandError  # with the migration, not at start-up
+
     try:
         yield
     except CommandError as exc:

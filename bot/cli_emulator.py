@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
-from bot.emulator.server import serve
 from bot.emulator.state import EmulatorConfig
 from bot.ports import ensure_free
 from bot.wiring import App
@@ -37,6 +36,8 @@ def emulator_config(app: App, push_to: str | None, push_delay: float) -> Emulato
 @click.pass_obj
 def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: float) -> None:
     """本地微信平台模拟器 (a local emulator of the WeChat platform)."""
+    from bot.emulator.server import serve  # the server's modules load only to serve
+
     ensure_free(host, port)
     config = emulator_config(app, push_to, push_delay)
     click.echo(f"微信模拟器 http://{host}:{port}  AppID {config.app_id}  "

@@ -103,8 +103,8 @@ def texts_list(app: App) -> None:
             custom = uow.session.get(AccountText, key)
             source = "已自定义" if custom else "默认"
             body = custom.body if custom else texts.shipped_source(key)
-            variables = "、".join(editable.sample) or "无"
-            click.echo(f"[{key}] {editable.purpose}（{source}；可用变量：{variables}）\n{body}\n")
+            click.echo(f"[{key}] {editable.purpose}（{source}；可用变量：{editable.variables}）"
+                       f"\n{body}\n")
 
 
 @texts_group.command("set")

@@ -176,8 +176,7 @@ def _message(fields: dict[str, object]) -> dict[str, object]:
         value = fields.get(name)
         if not isinstance(value, str) or not value.strip():
             raise BadXml(f"push without {name}")
-    for name in ("ToUserName", "FromUserName"):
-        if len(str(fields[name])) > MAX_ACCOUNT_ID:
+        if name in ("ToUserName", "FromUserName") and len(value) > MAX_ACCOUNT_ID:
             raise BadXml(f"{name} longer than {MAX_ACCOUNT_ID} characters")
     return fields
 

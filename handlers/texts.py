@@ -18,6 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from handlers.hours import OfficeHours
 from storage.models import AccountText
 
 log = logging.getLogger("wxops.texts")
@@ -34,12 +35,17 @@ class Editable:
     purpose: str
     sample: Mapping[str, object]
 
+    @property
+    def variables(self) -> str:
+        """The variable names, as the refusals and ``wxops texts list`` show them."""
+        return phrase("text_edit", "variables", names=list(self.sample))
+
 
 EDITABLE = {
     "welcome": Editable("关注后的欢迎语", {}),
     "ack": Editable("收到留言后的确认（工作时间）", {"ticket_id": 5}),
-    "ack_away": Editable("收到留言后的确认（非工作时间）",
-                         {"ticket_id": 5, "hours": "周一、周二、周三、周四、周五 09:00-18:00"}),
+    "ack_away": Editable("收到留言后的确认（非工作时间）", {
+        "ticket_id": 5, "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
 }
 
 
@@ -55,18 +61,18 @@ class _TextSandbox(SandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
-            raise SecurityError("不能用 ** 运算")
+            raise SecurityError(phrase("text_edit", "power"))
         sequence, count = (left, right) if isinstance(left, str | list | tuple) else (right, left)
         if (isinstance(sequence, str | list | tuple) and isinstance(count, int)
                 and len(sequence) * count > MAX_CHARS):
-            raise SecurityError(f"重复出来的内容不能超过 {MAX_CHARS} 字")
+            raise SecurityError(phrase("text_edit", "repetition", limit=MAX_CHARS))
         return super().call_binop(context, operator, left, right)
 
 
 def _short_range(*args: int) -> range:
     numbers = range(*args)
     if len(numbers) > MAX_RANGE:
-        raise SecurityError(f"range 不能超过 {MAX_RANGE} 个数")
+        raise SecurityError(phrase("text_edit", "long_range", limit=MAX_RANGE))
     return numbers
 
 
@@ -107,16 +113,17 @@ def check_template(key: str, body: str) -> str:
     """An admin's edit of ``key``, rendered with example values; raises ValueError
     (Chinese) when it cannot be saved."""
     if not body.strip() or len(body) > MAX_CHARS:
-        raise ValueError(f"内容不能为空，且不超过 {MAX_CHARS} 字")
-    variables = "、".join(EDITABLE[key].sample) or "无"
+        raise ValueError(phrase("text_edit", "body_invalid", limit=MAX_CHARS))
+    editable = EDITABLE[key]
     try:
-        return _render_edited(body, EDITABLE[key].sample)
+        return _render_edited(body, editable.sample)
     except _Unfit as exc:
         raise ValueError(str(exc)) from None
     except UndefinedError as exc:
-        raise ValueError(f"模板用到了未知的变量（{exc}）；可用的变量：{variables}") from None
+        raise ValueError(phrase("text_edit", "unknown_variable", detail=str(exc),
+                                names=list(editable.sample))) from None
     except Exception as exc:  # jinja2 raises several types; all mean "bad template"
-        raise ValueError(f"模板有误：{exc}") from None
+        raise ValueError(phrase("text_edit", "broken", detail=str(exc))) from None
 
 
 class _Unfit(ValueError):
@@ -126,7 +133,7 @@ class _Unfit(ValueError):
 def _render_edited(body: str, context: Mapping[str, object]) -> str:
     text = _compiled(body).render(**context).strip()
     if not text or len(text) > MAX_CHARS:
-        raise _Unfit(f"显示出来的文字不能为空，且不超过 {MAX_CHARS} 字（现在 {len(text)} 字）")
+        raise _Unfit(phrase("text_edit", "rendered_unfit", limit=MAX_CHARS, length=len(text)))
     return text
 
 

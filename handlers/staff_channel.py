@@ -7,6 +7,8 @@ one exception is 绑定 CODE, the way a new member joins.
 
 from __future__ import annotations
 
+import unicodedata
+
 from handlers import follower
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
@@ -33,6 +35,10 @@ def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 
 def _is_bind(text: str) -> bool:
+    # Every follower's text comes here: a short head rules most out before
+    # the whole text is normalised.
+    if not unicodedata.normalize("NFKC", text.lstrip()[:8]).lower().startswith(BIND_WORDS):
+        return False
     first = normalise(text).split(" ", 1)[0].lower()
     return first in BIND_WORDS or any(first.startswith(w) and first[len(w):].isalnum()
                                       for w in BIND_WORDS[:1])

@@ -76,8 +76,11 @@ def _short_range(*args: int) -> range:
     return numbers
 
 
+# The shipped templates change only with a release: no stat(2) of the file
+# on every render to see whether it did (Jinja's auto_reload).
 _shipped = Environment(loader=PackageLoader("handlers", "templates"), autoescape=False,
-                       undefined=StrictUndefined, keep_trailing_newline=False)
+                       undefined=StrictUndefined, keep_trailing_newline=False,
+                       auto_reload=False)
 _sandbox = _TextSandbox()
 
 

@@ -34,20 +34,31 @@ class SqliteWriteLock:
         self._local = threading.local()
 
     def _fd(self) -> int:
-        if getattr(self._local, "pid", None) != os.getpid():
-            self._local.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-            self._local.pid = os.getpid()
-        return int(self._local.fd)
+        local = self._local
+        if getattr(local, "generation", None) != _fork_generation:
+            local.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            local.generation = _fork_generation
+        return int(local.fd)
 
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        fd = self._fd()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd(), fcntl.LOCK_EX)
 
+    def __exit__(self, *_exc: object) -> None:
+        fcntl.flock(self._local.fd, fcntl.LOCK_UN)
+
+
+# A forked child (a gunicorn worker) opens its own descriptors: one inherited
+# from the parent shares the parent's lock. Counting forks costs nothing per
+# push, where comparing process ids took a system call each time.
+_fork_generation = 0
+
+
+def _forked() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 _WRITE_LOCKS: dict[int, SqliteWriteLock] = {}
 
@@ -55,7 +66,7 @@ _WRITE_LOCKS: dict[int, SqliteWriteLock] = {}
 def write_lock(engine: Engine) -> AbstractContextManager[None]:
     """Hold around a write transaction: a real lock on SQLite files, nothing elsewhere."""
     lock = _WRITE_LOCKS.get(id(engine))
-    return lock.hold() if lock is not None else nullcontext()
+    return lock if lock is not None else nullcontext()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -31,7 +31,6 @@ DriverError = DBAPIModule.Error  # the driver's base exception (sqlite3.Error, p
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
 _PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
-SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for SQLite
 
 
 class Raw:
@@ -67,7 +66,7 @@ class Raw:
     def _execute(self, sql: str, params: dict[str, Any], fetch: bool) -> list[tuple[Any, ...]]:
         try:
             self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
-            return [tuple(r) for r in self.cursor.fetchall()] if fetch else []
+            return self.cursor.fetchall() if fetch else []  # rows are tuples with both drivers
         except self.driver_error as exc:
             gone = self.dialect.is_disconnect(exc, self.dbapi, self.cursor)
             raise DBAPIError.instance(sql, params, exc, self.driver_error,
@@ -93,7 +92,8 @@ class Raw:
 
 @lru_cache(maxsize=8)  # a push uses one "now" several times
 def _sqlite_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).replace(tzinfo=None).strftime(SQLITE_DATETIME)
+    """SQLAlchemy's ``%Y-%m-%d %H:%M:%S.%f``; ``isoformat`` writes the same, faster."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 @cache

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from time import monotonic
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Row, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AutoReplyRule
@@ -108,8 +109,16 @@ def cached_active_rules(conn: Connection | Session) -> list[Rule] | None:
 
 
 def _cache_key(conn: Connection | Session) -> str:
-    bind = conn.get_bind() if isinstance(conn, Session) else conn
-    return str(bind.engine.url)
+    """The database, whichever engine reaches it. Rendering a URL takes a few
+    microseconds, and every push asks: each engine's is kept."""
+    engine = (conn.get_bind() if isinstance(conn, Session) else conn).engine
+    key = _keys.get(engine)
+    if key is None:
+        key = _keys[engine] = str(engine.url)
+    return key
+
+
+_keys: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 
 
 def forget_cached_rules() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -36,11 +37,19 @@ class TicketTouch:
 #
 # The usual case, a ticket already open, waiting and at this priority or above,
 # changes nothing in the ticket, so it is only read: an UPDATE would rewrite the
-# ticket's page for nothing. PostgreSQL locks the row as the UPDATE would, so a
-# staff member resolving it concurrently waits for this message or, if first,
-# makes this message open a new ticket. SQLite has one writer at a time anyway.
+# ticket's page for nothing. On SQLite, one writer at a time, the message is
+# logged against that ticket in the same statement. PostgreSQL reads the ticket
+# FOR UPDATE first, locking it as the UPDATE would, so a staff member resolving
+# it concurrently waits for this message or, if first, makes this message open
+# a new ticket.
 _WAITING_TICKET = "follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL"
-_WAITING = f"SELECT id, priority FROM reply_tickets WHERE {_WAITING_TICKET}"
+_WAITING = f"SELECT id, priority FROM reply_tickets WHERE {_WAITING_TICKET} FOR UPDATE"
+_LOG_COLUMNS = "ticket_id, direction, kind, content, inbound_id, delivery, created_at"
+_LOG_TO_WAITING = (
+    f"INSERT INTO ticket_messages ({_LOG_COLUMNS})"
+    " SELECT max(id), 'in', :kind, :content, :inbound, '', :now FROM reply_tickets"
+    f" WHERE {_WAITING_TICKET} HAVING min(priority) >= :priority RETURNING ticket_id"
+)
 _APPEND = (
     "UPDATE reply_tickets SET"
     " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
@@ -59,8 +68,8 @@ _OPEN = (
     " VALUES (:follower, 'open', :priority, :summary, :now, :now, '', 1) RETURNING id"
 )
 _LOG = (
-    "INSERT INTO ticket_messages (ticket_id, direction, kind, content, inbound_id, delivery,"
-    " created_at) VALUES (:ticket, 'in', :kind, :content, :inbound, '', :now)"
+    f"INSERT INTO ticket_messages ({_LOG_COLUMNS})"
+    " VALUES (:ticket, 'in', :kind, :content, :inbound, '', :now)"
 )
 
 
@@ -72,22 +81,35 @@ def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
     follower row was upserted earlier in this transaction and stays locked.
     """
     raw = Raw.of(conn)
-    params = {"follower": follower_id, "priority": priority, "now": now}
-    waiting = raw.all(_WAITING + (" FOR UPDATE" if raw.postgres else ""), params)
-    if waiting and all(row[1] >= priority for row in waiting):
-        reopened = [row[0] for row in waiting]
-    else:
-        reopened = ([row[0] for row in raw.all(_APPEND, params)]
-                    or [row[0] for row in raw.all(_REOPEN, params)])
+    params = {"follower": follower_id, "priority": priority, "now": now,
+              "kind": kind[:16], "content": content, "inbound": inbound_id}
+    ticket_id = _log_to_waiting(raw, params)
+    if ticket_id is not None:
+        return TicketTouch(ticket_id, created=False)
+    reopened = ([row[0] for row in raw.all(_APPEND, params)]
+                or [row[0] for row in raw.all(_REOPEN, params)])
     if reopened:
         ticket_id = max(reopened)
     else:
         row = raw.one(_OPEN, {**params, "summary": content[:SUMMARY_LENGTH]})
         assert row is not None
         ticket_id = int(row[0])
-    raw.run(_LOG, {"ticket": ticket_id, "kind": kind[:16], "content": content,
-                   "inbound": inbound_id, "now": now})
+    raw.run(_LOG, {**params, "ticket": ticket_id})
     return TicketTouch(ticket_id, created=not reopened)
+
+
+def _log_to_waiting(raw: Raw, params: dict[str, Any]) -> int | None:
+    """Log the message to the ticket already waiting at this priority or above,
+    the usual case; None when there is none, and nothing was written."""
+    if not raw.postgres:
+        row = raw.one(_LOG_TO_WAITING, params)
+        return None if row is None else int(row[0])
+    waiting = raw.all(_WAITING, params)
+    if not waiting or any(row[1] < params["priority"] for row in waiting):
+        return None
+    ticket_id = max(int(row[0]) for row in waiting)
+    raw.run(_LOG, {**params, "ticket": ticket_id})
+    return ticket_id
 
 
 def close_unreachable(conn: Connection, follower_id: int, now: datetime) -> int:

@@ -8,8 +8,10 @@ records the sender, so a follower's push makes no staff lookup at all.
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -28,15 +30,15 @@ def under_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Records each rule match and staff lookup as made "inside" or "outside" the lock."""
     seen: list[str] = []
     holding = [False]
-    hold = db.SqliteWriteLock.hold
+    enter, leave = db.SqliteWriteLock.__enter__, db.SqliteWriteLock.__exit__
 
-    def spying_hold(self: db.SqliteWriteLock) -> Iterator[None]:
-        with hold(self):
-            holding[0] = True
-            try:
-                yield
-            finally:
-                holding[0] = False
+    def spying_enter(self: db.SqliteWriteLock) -> None:
+        enter(self)
+        holding[0] = True
+
+    def spying_exit(self: db.SqliteWriteLock, *exc: object) -> None:
+        holding[0] = False
+        leave(self, *exc)
 
     def spy(name: str, real: object) -> object:
         def wrapper(*args: object, **kwargs: object) -> object:
@@ -45,7 +47,8 @@ def under_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return wrapper
 
     monkeypatch.setattr(rules, "RULES_CACHE_SECONDS", 3600)  # however slow the runner
-    monkeypatch.setattr(db.SqliteWriteLock, "hold", contextmanager(spying_hold))
+    monkeypatch.setattr(db.SqliteWriteLock, "__enter__", spying_enter)
+    monkeypatch.setattr(db.SqliteWriteLock, "__exit__", spying_exit)
     monkeypatch.setattr("handlers.inbound.match", spy("match", autoreply.match))
     monkeypatch.setattr(staff_directory, "actor_by_openid",
                         spy("staff", staff_directory.actor_by_openid))
@@ -100,3 +103,21 @@ def test_a_staff_members_push_is_known_from_the_write_that_records_them(
     after = account.client.push(wx.text("帮助", sender="o_reviewer", msg_id=2)).text
     assert "命令" not in after  # a follower's message: acknowledged, queued
     assert [seen for seen in under_lock if seen.startswith("staff")] == []
+
+
+def test_a_forked_worker_takes_the_lock_on_its_own_descriptor(tmp_path: Path) -> None:
+    """gunicorn forks its workers: one sharing the parent's descriptor would
+    share its lock, and the two would write at once."""
+    lock = db.SqliteWriteLock(str(tmp_path / "wxops.db"))
+    with lock:
+        parent_fd = lock._fd()
+        child = os.fork()
+        if child == 0:  # the child: the parent holds the lock, so this must wait
+            try:
+                fd = lock._fd()
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os._exit(0 if fd == parent_fd else 2)  # got it: shared the parent's
+            except BlockingIOError:
+                os._exit(1)
+        _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 1

@@ -36,20 +36,22 @@ class TicketTouch:
 # the message opens a new one.
 #
 # The usual case, a ticket already open, waiting and at this priority or above,
-# changes nothing in the ticket, so it is only read: an UPDATE would rewrite the
-# ticket's page for nothing. On SQLite, one writer at a time, the message is
-# logged against that ticket in the same statement. PostgreSQL reads the ticket
-# FOR UPDATE first, locking it as the UPDATE would, so a staff member resolving
-# it concurrently waits for this message or, if first, makes this message open
-# a new ticket.
+# changes nothing in the ticket, so it is only read, and the message is logged
+# against it in the same statement: an UPDATE would rewrite the ticket's page
+# for nothing. PostgreSQL reads the ticket FOR UPDATE, locking it as the UPDATE
+# would, so a staff member resolving it concurrently waits for this message or,
+# if first, makes this message open a new ticket. SQLite has one writer at a
+# time anyway.
 _WAITING_TICKET = "follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL"
-_WAITING = f"SELECT id, priority FROM reply_tickets WHERE {_WAITING_TICKET} FOR UPDATE"
 _LOG_COLUMNS = "ticket_id, direction, kind, content, inbound_id, delivery, created_at"
-_LOG_TO_WAITING = (
-    f"INSERT INTO ticket_messages ({_LOG_COLUMNS})"
-    " SELECT max(id), 'in', :kind, :content, :inbound, '', :now FROM reply_tickets"
-    f" WHERE {_WAITING_TICKET} HAVING min(priority) >= :priority RETURNING ticket_id"
-)
+_LOG_TO_WAITING = {  # by engine: postgres or not
+    postgres: (
+        f"WITH waiting AS (SELECT id, priority FROM reply_tickets WHERE {_WAITING_TICKET}"
+        f"{' FOR UPDATE' if postgres else ''}) INSERT INTO ticket_messages ({_LOG_COLUMNS})"
+        " SELECT max(id), 'in', :kind, :content, :inbound, '', :now FROM waiting"
+        " HAVING min(priority) >= :priority RETURNING ticket_id")
+    for postgres in (False, True)
+}
 _APPEND = (
     "UPDATE reply_tickets SET"
     " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
@@ -101,15 +103,8 @@ def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
 def _log_to_waiting(raw: Raw, params: dict[str, Any]) -> int | None:
     """Log the message to the ticket already waiting at this priority or above,
     the usual case; None when there is none, and nothing was written."""
-    if not raw.postgres:
-        row = raw.one(_LOG_TO_WAITING, params)
-        return None if row is None else int(row[0])
-    waiting = raw.all(_WAITING, params)
-    if not waiting or any(row[1] < params["priority"] for row in waiting):
-        return None
-    ticket_id = max(int(row[0]) for row in waiting)
-    raw.run(_LOG, {**params, "ticket": ticket_id})
-    return ticket_id
+    row = raw.one(_LOG_TO_WAITING[raw.postgres], params)
+    return None if row is None else int(row[0])
 
 
 def close_unreachable(conn: Connection, follower_id: int, now: datetime) -> int:

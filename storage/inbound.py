@@ -19,7 +19,7 @@ from storage.raw import Raw
 DEDUPE_KEY_LENGTH = 160  # the column's width
 
 _NONCE = ("INSERT INTO inbound_nonces (timestamp, nonce, body_hash) "
-          "VALUES (:ts, :nonce, :body_hash) ON CONFLICT DO NOTHING RETURNING timestamp")
+          "VALUES (:ts, :nonce, :body_hash) ON CONFLICT DO NOTHING")
 _SEEN_BODY = "SELECT body_hash FROM inbound_nonces WHERE timestamp = :ts AND nonce = :nonce"
 _CLAIM = (
     "INSERT INTO inbound_messages (dedupe_key, from_openid, to_user, msg_type, event, msg_id,"
@@ -44,7 +44,7 @@ class Claim:
 def nonce_is_fresh(conn: Connection, timestamp: int, nonce: str, body_hash: str) -> bool:
     """False when this (timestamp, nonce) came before with a different body."""
     raw, params = Raw.of(conn), {"ts": timestamp, "nonce": nonce[:64]}
-    if raw.one(_NONCE, {**params, "body_hash": body_hash}) is not None:
+    if raw.count(_NONCE, {**params, "body_hash": body_hash}):
         return True
     seen = raw.one(_SEEN_BODY, params)
     return seen is not None and seen[0] == body_hash

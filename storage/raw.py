@@ -63,6 +63,12 @@ class Raw:
     def run(self, sql: str, params: dict[str, Any]) -> None:
         self._execute(sql, params, fetch=False)
 
+    def count(self, sql: str, params: dict[str, Any]) -> int:
+        """Rows the statement changed: an insert that found its key taken changed
+        none. Cheaper than ``RETURNING`` on SQLite, which buffers the rows."""
+        self._execute(sql, params, fetch=False)
+        return int(self.cursor.rowcount)
+
     def _execute(self, sql: str, params: dict[str, Any], fetch: bool) -> list[tuple[Any, ...]]:
         try:
             self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))

@@ -17,8 +17,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,22 +34,24 @@ _sums = {"requests": 0, "app_wall": 0.0, "app_cpu": 0.0, "lock_wait": 0.0, "lock
          "lock_cpu": 0.0}
 
 
-@contextmanager
-def _timed_hold(self: db.SqliteWriteLock) -> Iterator[None]:
-    fd = self._fd()
+_taken = {"at": 0.0, "cpu": 0.0}  # the lock held now (a sync worker runs one push)
+
+
+def _timed_enter(self: db.SqliteWriteLock) -> None:
     asked = time.perf_counter()
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    got, cpu = time.perf_counter(), time.thread_time()
-    try:
-        yield
-    finally:
-        _sums["lock_cpu"] += time.thread_time() - cpu
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        _sums["lock_wait"] += got - asked
-        _sums["lock_held"] += time.perf_counter() - got
+    fcntl.flock(self._fd(), fcntl.LOCK_EX)
+    _taken.update(at=time.perf_counter(), cpu=time.thread_time())
+    _sums["lock_wait"] += _taken["at"] - asked
 
 
-db.SqliteWriteLock.hold = _timed_hold  # type: ignore[method-assign]
+def _timed_exit(self: db.SqliteWriteLock, *_exc: object) -> None:
+    _sums["lock_cpu"] += time.thread_time() - _taken["cpu"]
+    fcntl.flock(self._fd(), fcntl.LOCK_UN)
+    _sums["lock_held"] += time.perf_counter() - _taken["at"]
+
+
+db.SqliteWriteLock.__enter__ = _timed_enter  # type: ignore[method-assign]
+db.SqliteWriteLock.__exit__ = _timed_exit  # type: ignore[method-assign]
 
 
 def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

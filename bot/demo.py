@@ -47,11 +47,10 @@ def how_to_chat(host: str, port: int, emulator_port: int) -> str:
     return texts.render("demo_intro", host=host, port=port, emulator_port=emulator_port,
                         people=[p.name for p in DEMO_STAFF])
 
-#: The demo's welcome names two keywords, and two rules answer them. The shipped
-#: welcome promises no keywords: a real account has no rules until admins add them.
-DEMO_WELCOME = ("感谢关注！我们是一家公益机构，在这里分享项目进展、活动招募和志愿者故事。\n"
-                "回复「活动」查看近期活动，回复「志愿者」了解如何加入；"
-                "有任何问题直接留言，工作人员会尽快回复你。")
+
+#: The demo's welcome (templates/demo_welcome.j2) names two keywords, and two
+#: rules answer them. The shipped welcome promises no keywords: a real account
+#: has no rules until admins add them.
 DEMO_RULES = (
     ("活动", "近期活动：12 月 6 日（周六）上午 9 点，社区中心冬季义诊，欢迎报名。"),
     ("志愿者", "志愿者招募：冬季助学计划需要 20 名周末辅导志愿者。直接留言你的姓名和可服务时间，"
@@ -76,7 +75,8 @@ def seed(app: App) -> bool:
         }
         uow.session.add(Follower(openid=DEMO_FOLLOWER, subscribed=True, subscribed_at=now,
                                  message_window_sent=0, event_window_sent=0))
-        uow.session.add(AccountText(key="welcome", body=DEMO_WELCOME, updated_at=now))
+        uow.session.add(AccountText(key="welcome", body=texts.shipped_source("demo_welcome"),
+                                    updated_at=now))
         for keyword, reply in DEMO_RULES:
             rules.add_rule(uow.session, match_type=MatchType.EXACT, pattern=keyword,
                            reply_text=reply, now=now, created_by=ids["admin"])

@@ -25,10 +25,13 @@ def show(conn: Connection, payloads: Sequence[Payload]) -> list[str]:
     """Each notice's text, with the item's state now where the item has changed."""
     abouts = [_about(p) for p in payloads]
     current = platform.item_versions(conn, {a[0] for a in abouts if a is not None})
-    return [texts.render("notice", text=texts.render(f"notify/{p['template']}",
-                                                     **p.get("context", {})),
-                         now=_state_now(about, current))
+    return [texts.render("notice", text=_written(p), now=_state_now(about, current))
             for p, about in zip(payloads, abouts, strict=True)]
+
+
+def _written(payload: Payload) -> str:
+    """The notice as it was written: its template with its context."""
+    return texts.render(f"notify/{payload['template']}", **payload.get("context", {}))
 
 
 def _about(payload: Payload) -> tuple[int, int] | None:

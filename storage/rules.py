@@ -108,6 +108,9 @@ def cached_active_rules(conn: Connection | Session) -> list[Rule] | None:
     return None
 
 
+_keys: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()  # _cache_key's, by engine
+
+
 def _cache_key(conn: Connection | Session) -> str:
     """The database, whichever engine reaches it. Rendering a URL takes a few
     microseconds, and every push asks: each engine's is kept."""
@@ -116,9 +119,6 @@ def _cache_key(conn: Connection | Session) -> str:
     if key is None:
         key = _keys[engine] = str(engine.url)
     return key
-
-
-_keys: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 
 
 def forget_cached_rules() -> None:

@@ -105,14 +105,20 @@ def match(text: str, table: Sequence[Spec]) -> tuple[Spec, int, int] | None:
         parts = word.lower().split(" ")
         if lowered[:len(parts)] == parts:
             return spec, len(parts), 0
-        if len(parts) == 1 and lowered and _glued(lowered[0], parts[0]):
+        if len(parts) == 1 and lowered and _glued(lowered[0], parts[0], spec):
             return spec, 0, len(parts[0])
     return None
 
 
-def _glued(token: str, word: str) -> bool:
-    return not word.isascii() and token.startswith(word) and len(token) > len(word) and \
-        (token[len(word)].isdigit() or token[len(word)] in "tT#")
+def _glued(token: str, word: str, spec: Spec) -> bool:
+    """A Chinese command word with its first argument typed on: a number
+    (通过12), a ticket (回T5), a canned reply (#地址), or a code (绑定K7M2QX8P)."""
+    rest = token[len(word):] if token.startswith(word) and not word.isascii() else ""
+    if not rest:
+        return False
+    takes_code = bool(spec.args) and spec.args[0].kind == "code"
+    return rest[0].isdigit() or rest[0] in "tT#" or (
+        takes_code and rest.isascii() and rest.isalnum())
 
 
 def parse(text: str, table: Sequence[Spec]) -> Command:

@@ -284,6 +284,19 @@ def test_joining_by_invite_code(team: Team) -> None:
     assert "无效" in team.say("other", f"绑定 {code}")
 
 
+@pytest.mark.parametrize("typed", ["　ｂｉｎｄ {code}", "   BIND {code}", "绑定{code}"])
+def test_an_invite_code_typed_as_phones_type_it_still_binds(team: Team, typed: str) -> None:
+    """Full-width letters, leading spaces, upper case, the code glued on."""
+    code = re.findall(r"绑定 ([A-Z0-9]{8})", team.say("admin", "成员 邀请 审核 李娜"))[0]
+    assert "欢迎" in team.say("newcomer", typed.format(code=code))
+
+
+@pytest.mark.parametrize("text", ["我想绑定手机号", "绑定手机号可以吗？", "binding help"])
+def test_a_follower_mentioning_binding_is_queued_not_answered_as_a_command(
+        team: Team, text: str) -> None:
+    assert "T1" in team.say("stranger", text)
+
+
 def test_show_says_what_each_role_may_do_next(team: Team) -> None:
     team.say("creator", "选题 角色")
     team.say("creator", "开始 1")

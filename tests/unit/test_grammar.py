@@ -45,6 +45,7 @@ TABLE = (
     ("回 T5 周六见", "reply", {"ticket": 5, "text": "周六见"}),
     ("回 t5 周六见", "reply", {"ticket": 5, "text": "周六见"}),
     ("确认 abc123", "confirm", {"code": "ABC123"}),
+    ("确认abc123", "confirm", {"code": "ABC123"}),  # a code typed on like a number
 ])
 def test_parses(text: str, name: str, args: dict[str, object]) -> None:
     command = parse(text, TABLE)

@@ -1,9 +1,12 @@
-"""Shared by the benchmarks: a throwaway PostgreSQL database, or a SQLite file."""
+"""Shared by the benchmarks: a throwaway PostgreSQL database, or a SQLite file;
+the CPU a server spends during a run."""
 
 from __future__ import annotations
 
 import atexit
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -33,3 +36,58 @@ def _drop(db_name: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@dataclass(frozen=True)
+class CpuClock:
+    """CPU seconds so far of a server's processes (its master and workers) and
+    the machine's idle time, from /proc: what a load run costs per request, and
+    how much of the machine sat unused while it ran."""
+
+    processes: dict[int, float]
+    idle: float
+
+    @classmethod
+    def read(cls, master_pid: int) -> CpuClock | None:
+        try:
+            processes = {pid: _process_cpu(pid) for pid in _server_pids(master_pid)}
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        except (OSError, ValueError):
+            return None  # not Linux, or a worker came and went: no figure
+        idle = int(fields[3]) + int(fields[4])  # idle + iowait, in clock ticks
+        return cls(processes, idle / _TICKS)
+
+    def server_since(self, earlier: CpuClock) -> float:
+        """CPU seconds the server spent since ``earlier``; a process that was not
+        there then (a worker restarted) counts from its start."""
+        return sum(cpu - earlier.processes.get(pid, 0.0) for pid, cpu in self.processes.items())
+
+
+def settled(master_pid: int, workers: int, timeout: float = 30.0) -> None:
+    """Wait until the server has its workers and they have finished booting
+    (their CPU stops climbing), so a run does not count their start-up."""
+    deadline = time.monotonic() + timeout
+    previous: dict[int, float] = {}
+    while time.monotonic() < deadline:
+        try:
+            current = {pid: _process_cpu(pid) for pid in _server_pids(master_pid)}
+        except (OSError, ValueError):
+            return
+        if len(current) == workers + 1 and current == previous:
+            return
+        previous = current
+        time.sleep(0.3)
+
+
+def _server_pids(master_pid: int) -> list[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text()
+    return [master_pid, *map(int, children.split())]
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system seconds of one process (fields 14 and 15 of /proc/PID/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / _TICKS
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

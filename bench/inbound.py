@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
-from bench._common import database  # noqa: E402
+from bench._common import CpuClock, database, settled  # noqa: E402
 from storage.models import InboundMessage  # noqa: E402
 from tests.harness import wechat as wx  # noqa: E402
 from tests.harness.wechat import WeChatSigner  # noqa: E402
@@ -45,6 +45,7 @@ from tests.harness.wechat import WeChatSigner  # noqa: E402
 TOKEN, APP_ID = "wxops-bench-token", "wx5823bf96d3bd56c7"
 ECHO = "werobot echo (plain)"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+WORKERS = 2  # gunicorn sync workers, for every target
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Result:
     non_2xx: int
     stored: int | None = None
     baseline_rps: float | None = None  # the echo's, around this run
+    server_cpu_us: float | None = None  # gunicorn master and workers, per request
+    idle_us: float | None = None  # the machine's unused CPU (both cores), per request
 
     @property
     def rps(self) -> float:
@@ -79,7 +82,7 @@ def write_requests(path: Path, count: int, followers: int, mode: str, salt: int)
 
 
 def serve(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b",
+    cmd = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "sync", "-b",
            f"127.0.0.1:{port}", "--log-level", "warning", app]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
@@ -135,12 +138,28 @@ def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.
     port = 18000 + salt
     process = serve(app, port, env, workdir / f"{name}.log")
     try:
-        result = parse_wrk(name, run_wrk(port, requests_file, args.duration, args.connections))
+        result = load(name, process.pid, port, requests_file, args)
     finally:
         process.terminate()
         process.wait(timeout=15)
+    if result.requests > args.requests:
+        sys.exit(f"{name}: wrk sent {result.requests} requests but only {args.requests} "
+                 "unique pushes were prepared; raise --requests")
     if "WXOPS_DATABASE_URL" in env:
         result.stored = stored_messages(env["WXOPS_DATABASE_URL"])
+    return result
+
+
+def load(name: str, server_pid: int, port: int, requests_file: Path,
+         args: argparse.Namespace) -> Result:
+    """One wrk run against a started server, with the CPU the server used."""
+    settled(server_pid, WORKERS)
+    before = CpuClock.read(server_pid)
+    result = parse_wrk(name, run_wrk(port, requests_file, args.duration, args.connections))
+    after = CpuClock.read(server_pid)
+    if before and after and result.requests:
+        result.server_cpu_us = after.server_since(before) / result.requests * 1e6
+        result.idle_us = (after.idle - before.idle) / result.requests * 1e6
     return result
 
 
@@ -159,12 +178,17 @@ def report(results: list[Result]) -> None:
     """One row per run in the order they ran; a target's ratio is against the
     echo rows on either side of it."""
     print(f"\n{'target':<28}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'non-2xx':>9}{'lost':>6}")
+          f"{'non-2xx':>9}{'lost':>6}{'cpu us':>8}{'idle us':>8}")
     for r in results:
         lost = "" if r.stored is None else str(max(0, r.requests - r.stored))
         ratio = f"{r.ratio:.2f}" if r.baseline_rps else ""
         print(f"{r.name:<28}{r.rps:>9.0f}{ratio:>8}{r.p50_ms:>9.2f}"
-              f"{r.p99_ms:>9.2f}{r.non_2xx:>9}{lost:>6}")
+              f"{r.p99_ms:>9.2f}{r.non_2xx:>9}{lost:>6}"
+              f"{_us(r.server_cpu_us):>8}{_us(r.idle_us):>8}")
+
+
+def _us(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
 
 
 def load_options(parser: argparse.ArgumentParser) -> None:

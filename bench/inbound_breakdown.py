@@ -1,6 +1,7 @@
 """Where an inbound push's time goes on SQLite, against the bare echo in the same run.
 
-Runs the echo, then wxops (plain mode, 2 sync gunicorn workers, the load of
+Runs an app that does nothing (``bench/null_app.py``: what gunicorn alone
+costs), the echo, then wxops (plain mode, 2 sync gunicorn workers, the load of
 ``bench/inbound.py``) with timers around the app and the SQLite write lock
 (``bench/_instrumented_app.py``), in two set-ups:
 
@@ -8,6 +9,11 @@ Runs the echo, then wxops (plain mode, 2 sync gunicorn workers, the load of
 - separate: each worker on its own copy of the database, an experiment that
   removes what the workers share (the write lock, SQLite's page cache being
   reset whenever the other process has written), to show the ceiling left.
+
+Each row also gives the CPU all the server's processes used per request and
+the machine's idle time per request (both cores, from /proc): with the cores
+busy, a push's CPU is what sets the throughput; idle time is CPU nobody could
+use, because both workers were waiting (on the lock, or on the disk).
 
     .venv/bin/python bench/inbound_breakdown.py [--duration 10]
 """
@@ -25,7 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._common import database  # noqa: E402
-from bench.inbound import TOKEN, load_options, measure, require_wrk, wxops_env  # noqa: E402
+from bench.inbound import (  # noqa: E402
+    TOKEN,
+    Result,
+    load_options,
+    measure,
+    require_wrk,
+    wxops_env,
+)
 
 
 def timings(report_dir: Path) -> dict[str, float]:
@@ -46,10 +59,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         echo_env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+        null = measure("null", "bench.null_app:app", echo_env, "plain", args, workdir, 30)
         echo = measure("echo", "bench.echo_app:app", echo_env, "plain", args, workdir, 31)
         print(f"{'set-up':<10}{'req/s':>8}{'ratio':>7}{'p99 ms':>8}   per request (us): "
-              "app wall / app cpu / lock wait / lock held (cpu)")
-        print(f"{'echo':<10}{echo.rps:>8.0f}{1:>7.2f}{echo.p99_ms:>8.2f}")
+              "server cpu / idle | app wall / app cpu / lock wait / lock held (cpu)")
+        for name, run in (("null", null), ("echo", echo)):
+            print(f"{name:<10}{run.rps:>8.0f}{run.rps / echo.rps:>7.2f}{run.p99_ms:>8.2f}"
+                  f"   {_cpu(run)}")
         for salt, setup in enumerate(("shared", "separate"), start=32):
             reports = workdir / f"reports-{setup}"
             reports.mkdir()
@@ -60,8 +76,15 @@ def main() -> None:
                              salt)
             t = timings(reports)
             print(f"{setup:<10}{result.rps:>8.0f}{result.rps / echo.rps:>7.2f}"
-                  f"{result.p99_ms:>8.2f}   {t['app_wall']:.0f} / {t['app_cpu']:.0f} / "
-                  f"{t['lock_wait']:.0f} / {t['lock_held']:.0f} ({t['lock_cpu']:.0f})")
+                  f"{result.p99_ms:>8.2f}   {_cpu(result)} | {t['app_wall']:.0f} / "
+                  f"{t['app_cpu']:.0f} / {t['lock_wait']:.0f} / {t['lock_held']:.0f} "
+                  f"({t['lock_cpu']:.0f})")
+
+
+def _cpu(result: Result) -> str:
+    if result.server_cpu_us is None or result.idle_us is None:
+        return "- / -"
+    return f"{result.server_cpu_us:.0f} / {result.idle_us:.0f}"
 
 
 if __name__ == "__main__":

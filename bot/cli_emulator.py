@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
@@ -33,16 +35,25 @@ def emulator_config(app: App, push_to: str | None, push_delay: float) -> Emulato
               help="wxops 的微信推送地址，例如 http://127.0.0.1:8080/wechat")
 @click.option("--push-delay", default=0.5, show_default=True, type=click.FloatRange(0, 3600),
               help="发布、群发、模板消息结果推送前等待的秒数")
+@click.option("--state", "state_file", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="在此文件中保存平台状态（关注者、客服窗口、草稿、令牌），重启后接着用")
 @click.pass_obj
-def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: float) -> None:
+def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: float,
+             state_file: Path | None) -> None:
     """本地微信平台模拟器 (a local emulator of the WeChat platform)."""
-    from bot.emulator.server import serve  # the server's modules load only to serve
+    from bot.emulator.server import create_app, serve  # loaded only to serve
 
     ensure_free(host, port)
     config = emulator_config(app, push_to, push_delay)
+    if state_file is not None:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+    emulator_app = create_app(config, state_file)
     click.echo(f"微信模拟器 http://{host}:{port}  AppID {config.app_id}  "
                f"推送到 {config.push_to or '（未设置）'}  控制接口 /_emulator/")
-    serve(host, port, config)
+    if emulator_app.emulator.restored:
+        click.echo(f"已从 {state_file} 恢复上次的平台状态")
+    serve(emulator_app, host, port)
 
 
 def register(cli: click.Group) -> None:

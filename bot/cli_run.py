@@ -73,7 +73,8 @@ def run(app: App, host: str, port: int, emulator_port: int) -> None:
             click.echo("已创建演示成员 admin、reviewer、reviewer2、creator 和粉丝 follower")
         push_to = f"http://{host}:{port}{app.settings.wechat_path}"
         children.insert(0, Child("emulator", wxops_command(
-            "emulator", "--host", host, "--port", str(emulator_port), "--push-to", push_to)))
+            "emulator", "--host", host, "--port", str(emulator_port), "--push-to", push_to,
+            "--state", str(demo.emulator_state_file(app.settings.database_url)))))
         click.echo(demo.how_to_chat(host, port, emulator_port))
     else:
         click.echo(f"正式公众号模式：服务器 http://{host}:{port}{app.settings.wechat_path}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.wiring import App
@@ -35,6 +37,15 @@ DEMO_STAFF = (
 DEMO_FOLLOWER = "o_demo_follower"
 #: The demo runs in safe mode, like a production account should.
 DEMO_AES_KEY = "wxopsDemoEncodingAESKey0123456789abcdefghij"
+
+
+def emulator_state_file(database_url: str) -> Path:
+    """Where the demo's emulator keeps its memory: beside the SQLite database it
+    goes with, or under ``var/``."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).with_name("emulator-state.pickle")
+    return Path("var") / "emulator-state.pickle"
 
 
 def environment(emulator_url: str) -> dict[str, str]:

@@ -6,10 +6,12 @@ answering a push, calls the emulator's API, which needs the lock.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
-from bot.emulator import SYSTEM_OPENID
+from bot.emulator import SYSTEM_OPENID, snapshot
 from bot.emulator.messages import (
     event_message,
     mass_send_finish,
@@ -21,11 +23,16 @@ from bot.emulator.publishing import MassSend, Publication
 from bot.emulator.push import Pusher, PushResult
 from bot.emulator.state import EmulatorConfig, EmulatorState
 
+log = logging.getLogger("wxops.emulator")
+
 
 class Emulator:
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
+    def __init__(self, config: EmulatorConfig | None = None,
+                 state_file: Path | None = None) -> None:
         self.state = EmulatorState(config)
         self.config = self.state.config
+        self.state_file = state_file
+        self.restored = state_file is not None and snapshot.load(self.state, state_file)
         self.pusher = Pusher(self.config)
         self.state.on_publish = lambda pub: self._later(self._push_publish, pub)
         self.state.on_mass_send = lambda sent: self._later(self._push_mass_send, sent)
@@ -99,11 +106,22 @@ class Emulator:
                 "time": int(self.state.now()), "kind": kind, "openid": openid,
                 "status": result.status, "attempts": result.attempts, "error": result.error})
 
+    def remember(self) -> None:
+        """Keep the state in the state file, if there is one (see ``snapshot``)."""
+        if self.state_file is None:
+            return
+        try:
+            with self.state.lock:
+                snapshot.save(self.state, self.state_file)
+        except OSError as exc:  # a full disk must not stop the emulator answering
+            log.warning("could not keep the emulator state in %s: %s", self.state_file, exc)
+
     def reset(self) -> None:
         """Forget everything, including job results not pushed yet."""
         self.stop()
         with self.state.lock:
             self.state.reset()
+        self.remember()
 
     def stop(self) -> None:
         for timer in self._timers:

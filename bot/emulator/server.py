@@ -12,6 +12,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import suppress
+from pathlib import Path
 from typing import Any, NoReturn
 
 from werkzeug.exceptions import HTTPException
@@ -94,6 +95,8 @@ class EmulatorApp:
             response = self._control(request)
         else:
             response = self._wechat(request, environ)
+        if request.method != "GET" or not request.path.startswith(CONTROL_PREFIX):
+            self.emulator.remember()  # every WeChat call counts against a quota
         return response(environ, start_response)
 
     def _wechat(self, request: Request, environ: dict[str, Any]) -> Response:
@@ -127,14 +130,13 @@ class EmulatorApp:
             return _json({"error": exc.description}, exc.code or 500)
 
 
-def create_app(config: EmulatorConfig | None = None) -> EmulatorApp:
-    return EmulatorApp(Emulator(config))
+def create_app(config: EmulatorConfig | None = None,
+               state_file: Path | None = None) -> EmulatorApp:
+    return EmulatorApp(Emulator(config, state_file))
 
 
-def serve(host: str = "127.0.0.1", port: int = 9090,
-          config: EmulatorConfig | None = None) -> None:
+def serve(app: EmulatorApp, host: str = "127.0.0.1", port: int = 9090) -> None:
     """Serve until interrupted (``wxops emulator``)."""
-    app = create_app(config)
     server = make_server(host, port, app, threaded=True, request_handler=_RequestHandler)
     try:
         server.serve_forever()
@@ -144,10 +146,11 @@ def serve(host: str = "127.0.0.1", port: int = 9090,
 
 
 def start_in_thread(config: EmulatorConfig | None = None, host: str = "127.0.0.1",
-                    port: int = 0) -> tuple[str, Callable[[], None]]:
+                    port: int = 0, state_file: Path | None = None
+                    ) -> tuple[str, Callable[[], None]]:
     """Serve in a daemon thread; returns the base URL and a function that stops it.
     Port 0 picks a free port."""
-    app = create_app(config)
+    app = create_app(config, state_file)
     server = make_server(host, port, app, threaded=True, request_handler=_RequestHandler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="wechat-emulator",
                               daemon=True)

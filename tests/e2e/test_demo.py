@@ -14,38 +14,66 @@ from tests.e2e.conftest import ROOT, free_port, wait_healthy, wxops
 from tests.e2e.test_outbound import eventually
 
 
-def test_the_demo_runs_and_a_newcomer_can_chat(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
-    env["PYTHONPATH"] = str(ROOT)
-    port, emulator_port = free_port(), free_port()
-    run = subprocess.Popen(wxops("run", "--port", str(port), "--emulator-port",
-                                 str(emulator_port)), env=env, cwd=tmp_path,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    emulator = f"http://127.0.0.1:{emulator_port}"
+class Demo:
+    """``wxops run`` in demo mode in a directory of its own, and the CLI beside it."""
 
-    def cli(*args: str) -> str:
-        done = subprocess.run(wxops(*args), env=env, cwd=tmp_path, capture_output=True,
-                              text=True, timeout=60, check=False)
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
+        self.env["PYTHONPATH"] = str(ROOT)
+        self.port, emulator_port = free_port(), free_port()
+        self.emulator = f"http://127.0.0.1:{emulator_port}"
+        self.run = subprocess.Popen(
+            wxops("run", "--port", str(self.port), "--emulator-port", str(emulator_port)),
+            env=self.env, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        wait_healthy(f"http://127.0.0.1:{self.port}", self.run)
+        time.sleep(1)
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(wxops(*args), env=self.env, cwd=self.workdir,
+                              capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
+    def chat(self, who: str, text: str) -> str:
+        return self.cli("chat", "--as", who, "--send", text, "--emulator", self.emulator)
+
+    def delivered_to_follower(self) -> bool:
+        with urllib.request.urlopen(f"{self.emulator}/_emulator/inbox/o_demo_follower") as r:
+            return any(m["kind"] == "custom" for m in json.load(r))
+
+    def stop(self) -> str:
+        """Ctrl-C, as a person would; the output, once everything stopped cleanly."""
+        self.run.send_signal(signal.SIGINT)
+        output = self.run.communicate(timeout=30)[0].decode()
+        assert self.run.returncode == 0, output
+        return output
+
+
+def test_the_demo_runs_and_a_newcomer_can_chat(tmp_path: Path) -> None:
+    demo = Demo(tmp_path)
     try:
-        wait_healthy(f"http://127.0.0.1:{port}", run)
-        time.sleep(1)
-        assert "T1" in cli("chat", "--as", "follower", "--send", "你好，想做志愿者",
-                           "--emulator", emulator)
-        assert "冬季义诊" in cli("chat", "--as", "follower", "--send", "活动",
-                                 "--emulator", emulator)  # the welcome's keyword is answered
-        assert "admin" in cli("staff", "list")
-        cli("queue", "reply", "T1", "欢迎！周六上午来社区中心。", "--as", "admin")
-
-        def delivered() -> bool:
-            with urllib.request.urlopen(f"{emulator}/_emulator/inbox/o_demo_follower") as r:
-                return any(m["kind"] == "custom" for m in json.load(r))
-
-        eventually(delivered, seconds=30)
+        assert "T1" in demo.chat("follower", "你好，想做志愿者")
+        assert "冬季义诊" in demo.chat("follower", "活动")  # the welcome's keyword is answered
+        assert "admin" in demo.cli("staff", "list")
+        demo.cli("queue", "reply", "T1", "欢迎！周六上午来社区中心。", "--as", "admin")
+        eventually(demo.delivered_to_follower, seconds=30)
     finally:
-        run.send_signal(signal.SIGINT)
-        output = run.communicate(timeout=30)[0].decode()
-    assert run.returncode == 0, output
+        output = demo.stop()
     assert "wxops chat --as follower" in output
+
+
+def test_a_restarted_demo_remembers_what_the_platform_would(tmp_path: Path) -> None:
+    """The follower wrote before the restart: their window is still open after it."""
+    first = Demo(tmp_path)
+    try:
+        assert "T1" in first.chat("follower", "你好，想做志愿者")
+    finally:
+        first.stop()
+    again = Demo(tmp_path)
+    try:
+        again.cli("queue", "reply", "T1", "欢迎！", "--as", "admin")
+        eventually(again.delivered_to_follower, seconds=30)
+    finally:
+        output = again.stop()
+    assert "恢复上次的平台状态" in output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,12 +75,15 @@ class MassSend:
 
 @dataclass
 class PublishBook:
+    """Publications and mass sends. Their ids start from the clock (in
+    milliseconds), so an emulator started afresh never hands out an id that an
+    earlier run gave to another job, which wxops may still hold."""
+
     publications: dict[int, Publication] = field(default_factory=dict)
     mass_sends: list[MassSend] = field(default_factory=list)
-    _publish_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100000001))
-    _msg_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000000001))
-    _msg_data_ids: itertools.count[int] = field(
-        default_factory=lambda: itertools.count(2247480001))
+    _publish_ids: itertools.count[int] = field(default_factory=lambda: _ids_from_clock())
+    _msg_ids: itertools.count[int] = field(default_factory=lambda: _ids_from_clock())
+    _msg_data_ids: itertools.count[int] = field(default_factory=lambda: _ids_from_clock())
 
     def submit(self, draft: Draft, now: float, delay: float, status: int) -> Publication:
         pub = Publication(next(self._publish_ids), next(self._msg_data_ids), draft, now,
@@ -129,3 +133,7 @@ class PublishBook:
 
     def next_msg_id(self) -> int:
         return next(self._msg_ids)
+
+
+def _ids_from_clock() -> itertools.count[int]:
+    return itertools.count(int(time.time() * 1000))

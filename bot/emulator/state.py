@@ -64,7 +64,9 @@ class EmulatorState:
         self.calls: list[dict[str, Any]] = []
         self.pushes: list[dict[str, Any]] = []
         self.datacube_seeds: dict[tuple[str, str], list[dict[str, object]]] = {}
-        self._next_msg_id = 24_000_000_000_000_001
+        # From the clock, 10,000 a millisecond: a fresh emulator must not reuse an
+        # earlier run's MsgIds, or wxops would answer them as retries of old messages.
+        self._next_msg_id = int(self.now() * 1000) * 10_000
 
     def now(self) -> float:
         return self.clock.now()

@@ -79,3 +79,19 @@ def test_a_state_file_that_cannot_be_written_does_not_stop_the_emulator(tmp_path
         assert custom(wx) == 0
     finally:
         stop()
+
+
+def test_a_fresh_emulator_never_reuses_an_earlier_runs_ids() -> None:
+    """Without a state file too: wxops keeps the ids an earlier run handed out, and
+    would answer a reused MsgId as a retry of the old message."""
+    ids = []
+    for _ in range(2):
+        url, stop = start_in_thread(EmulatorConfig(token=TOKEN))
+        try:
+            wx = Client(url)
+            published = wx.wx("/cgi-bin/freepublish/submit", {"media_id": wx.draft()})
+            ids.append((send_text(wx)["msg_id"], published["publish_id"]))
+        finally:
+            stop()
+    (first_msg, first_publish), (second_msg, second_publish) = ids
+    assert second_msg > first_msg and second_publish != first_publish

@@ -1,15 +1,17 @@
 """Staff notices as they are shown, and what became of their item since.
 
-A notice about a content item names the item version it describes. By the
-time it is shown (sent by the worker, or held for the person's next message
-and shown with the reply) the item may have moved on: "please review" may
-have been dealt with. The notice then carries the item's state now, so
-nobody acts on old news. Other notices show as written.
+A notice about a content item names the item version and state it describes.
+By the time it is shown (sent by the worker, or held for the person's next
+message and shown with the reply) the item may have moved on: "please review"
+may have been dealt with. The notice then carries the item's state now, so
+nobody acts on old news. A change that left the state as it was (the draft
+synced to WeChat, an edit) does not count. Other notices show as written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -24,7 +26,7 @@ Payload = Mapping[str, Any]  # an outbox "notify" row's payload
 def show(conn: Connection, payloads: Sequence[Payload]) -> list[str]:
     """Each notice's text, with the item's state now where the item has changed."""
     abouts = [_about(p) for p in payloads]
-    current = platform.item_versions(conn, {a[0] for a in abouts if a is not None})
+    current = platform.item_versions(conn, {a.item_id for a in abouts if a is not None})
     return [texts.render("notice", text=_written(p), now=_state_now(about, current))
             for p, about in zip(payloads, abouts, strict=True)]
 
@@ -34,16 +36,27 @@ def _written(payload: Payload) -> str:
     return texts.render(f"notify/{payload['template']}", **payload.get("context", {}))
 
 
-def _about(payload: Payload) -> tuple[int, int] | None:
-    """(item id, item version) a workflow notice describes; None for other notices."""
+@dataclass(frozen=True)
+class _About:
+    """The item a workflow notice describes, as it was then."""
+
+    item_id: int
+    version: int
+    state: str | None  # None in notices recorded before states were kept
+
+
+def _about(payload: Payload) -> _About | None:
     item_id, version = payload.get("context", {}).get("item_id"), payload.get("item_version")
-    return (item_id, version) if isinstance(item_id, int) and isinstance(version, int) else None
+    if not (isinstance(item_id, int) and isinstance(version, int)):
+        return None  # not about an item
+    state = payload.get("item_state")
+    return _About(item_id, version, state if isinstance(state, str) else None)
 
 
-def _state_now(about: tuple[int, int] | None,
-               current: Mapping[int, tuple[int, str]]) -> str | None:
-    """The label of the item's state, when it is not the version the notice describes."""
-    if about is None or about[0] not in current:
+def _state_now(about: _About | None, current: Mapping[int, tuple[int, str]]) -> str | None:
+    """The label of the item's state now, when the item has moved on since the notice."""
+    if about is None or about.item_id not in current:
         return None
-    version, state = current[about[0]]
-    return State(state).label if version != about[1] else None
+    version, state = current[about.item_id]
+    moved_on = state != about.state if about.state is not None else version != about.version
+    return State(state).label if moved_on else None

@@ -40,12 +40,16 @@ class NotifyStaff(Effect):
     staff_id: int = 0
     template: str = ""
     context: dict[str, Any] = field(default_factory=dict)
-    item_version: int | None = None  # the version the notice describes (set when recorded)
+    # The version and state of the item the notice describes (set when recorded).
+    item_version: int | None = None
+    item_state: str | None = None
 
     def payload(self) -> dict[str, Any]:
         payload = {"staff_id": self.staff_id, "template": self.template, "context": self.context}
         if self.item_version is not None:
             payload["item_version"] = self.item_version
+        if self.item_state is not None:
+            payload["item_state"] = self.item_state
         return payload
 
     def idempotency_key(self, item_id: int, version: int) -> str:

@@ -154,7 +154,7 @@ def _record(uow: UnitOfWork, decision: Decision, actor: Actor) -> None:
 
 def _expand(uow: UnitOfWork, decision: Decision, actor: Actor) -> list[Effect]:
     """Turn role notifications into one notification per person (not the actor),
-    each stamped with the item version it describes."""
+    each stamped with the item version and state it describes."""
     effects: list[Effect] = []
     for effect in decision.effects:
         if isinstance(effect, NotifyRole):
@@ -163,9 +163,9 @@ def _expand(uow: UnitOfWork, decision: Decision, actor: Actor) -> list[Effect]:
                         for person in _holders(uow, effect.role) if person.id != actor.id]
         else:
             effects.append(effect)
-    version = decision.item.version
-    return _unique([replace(e, item_version=version) if isinstance(e, NotifyStaff) else e
-                    for e in effects])
+    item = decision.item
+    return _unique([replace(e, item_version=item.version, item_state=item.state.value)
+                    if isinstance(e, NotifyStaff) else e for e in effects])
 
 
 def _holders(uow: UnitOfWork, role: Role) -> list[Actor]:

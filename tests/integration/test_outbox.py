@@ -112,7 +112,9 @@ def test_notice_outside_the_window_is_held_or_sent_as_template(engine: Engine) -
 
 def test_a_notice_sent_after_its_item_moved_on_says_so(engine: Engine) -> None:
     """The worker may send late (a backlog, a retry): "please review" then comes
-    with the item's state now, as a held notice does."""
+    with the item's state now, as a held notice does. A change that left the
+    state as it was (the draft synced) is no news; a notice recorded before
+    states were kept goes by the version."""
     staff_id = staff_member(engine)
     with SqlUnitOfWork(engine) as uow:
         item = ContentItemRow(title="义诊", author_id=staff_id, state="final_review", version=3,
@@ -120,19 +122,21 @@ def test_a_notice_sent_after_its_item_moved_on_says_so(engine: Engine) -> None:
         uow.session.add(item)
         uow.commit()
         item_id = item.id
+    described = [(3, None), (2, None), (2, "final_review"), (2, "in_review")]
     with engine.begin() as conn:
-        for version in (3, 2):
+        for n, (version, state) in enumerate(described):
+            about = {"item_version": version} | ({"item_state": state} if state else {})
             outbox.add(conn, "notify", {"staff_id": staff_id, "template": "item_submitted",
-                                        "item_version": version,
-                                        "context": {"item_id": item_id, "title": "义诊",
-                                                    "by": "小李"}},
-                       f"v{version}", NOW - timedelta(seconds=1))
+                                        **about, "context": {"item_id": item_id, "title": "义诊",
+                                                             "by": "小李"}},
+                       f"n{n}", NOW - timedelta(seconds=1))
     interacted(engine, "o_staff", NOW - timedelta(hours=1))
     gateway = FakeGateway()
     make_sender(engine, gateway).drain()
-    current, moved_on = (call[1][1] for call in gateway.calls)
-    assert "义诊" in current and "此后已有变化" not in current
-    assert moved_on.endswith("（此后已有变化，现在：终审中）")
+    shown = [call[1][1] for call in gateway.calls]
+    assert all("义诊" in text for text in shown)
+    moved_on = "（此后已有变化，现在：终审中）"
+    assert [text.endswith(moved_on) for text in shown] == [False, True, False, True]
 
 
 def test_transient_errors_back_off_then_die(engine: Engine) -> None:

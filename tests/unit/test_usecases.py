@@ -78,16 +78,16 @@ def test_submit_writes_state_audit_and_one_notification_per_reviewer(uow: FakeUn
     assert uow.audit.latest(item_id).command == "测试"  # type: ignore[union-attr]
 
 
-def test_notices_name_the_item_version_they_describe(uow: FakeUnitOfWork) -> None:
+def test_notices_name_the_item_version_and_state_they_describe(uow: FakeUnitOfWork) -> None:
     """A held notice can then tell whether its item has moved on since."""
     item_id = planned(uow)
     usecases.submit(uow, AUTHOR.id, item_id, ctx())
     version = uow.items.rows[item_id].version
     usecases.approve(uow, R1.id, item_id, ctx())
-    notices = {(p["template"], p["item_version"]) for k, p in uow.outbox.rows.values()
-               if k == "notify"}
-    assert ("item_submitted", version) in notices
-    assert ("item_needs_final", uow.items.rows[item_id].version) in notices
+    notices = {(p["template"], p["item_version"], p["item_state"])
+               for k, p in uow.outbox.rows.values() if k == "notify"}
+    assert ("item_submitted", version, "in_review") in notices
+    assert ("item_needs_final", uow.items.rows[item_id].version, "final_review") in notices
     assert uow.items.rows[item_id].version > version
 
 

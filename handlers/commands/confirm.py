@@ -16,6 +16,7 @@ Performer = Callable[[CommandContext, confirmations.Pending], Result]
 CONFIRMED: dict[str, Performer] = {
     Event.PUBLISH.value: content.perform_item,
     Event.WITHDRAW.value: content.perform_item,
+    Event.CANCEL.value: content.perform_item,
     "remove_staff": team.perform_remove_staff,
     "delete_rule": team.perform_delete_rule,
 }

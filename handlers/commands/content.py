@@ -73,7 +73,7 @@ def schedule(ctx: CommandContext, cmd: Command) -> Result:
 
 
 def ask_to_confirm(event: Event) -> Handler:
-    """Publish and withdraw: check the move is allowed now, then ask for 确认 CODE."""
+    """Publish, withdraw, cancel: check the move is allowed now, then ask for 确认 CODE."""
     def handler(ctx: CommandContext, cmd: Command) -> Result:
         return _ask(ctx, event, int(cmd.args["item"]))
     handler.__name__ = f"confirm_{event.value}"
@@ -101,7 +101,7 @@ def recheck(ctx: CommandContext, cmd: Command) -> Result:
 
 
 def perform_item(ctx: CommandContext, pending: confirmations.Pending) -> Result:
-    """Publish or withdraw, confirmed: only if the item is still the version asked about."""
+    """A confirmed item move: only if the item is still the version asked about."""
     event = Event(pending.action)
     with ctx.uow() as uow:
         item = _item(uow.items.get(pending.subject_id), pending.subject_id)

@@ -6,14 +6,16 @@ import itertools
 import re
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import xmltodict
 from sqlalchemy import Engine, select, update
 
+from handlers import texts
 from storage import staff as staff_store
-from storage.models import AuditRow, Confirmation, ContentItemRow, OutboxMessage
+from storage.models import AuditRow, Confirmation, ContentItemRow, OutboxMessage, Staff
 from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
 from tests.integration.commanding import confirmation_code
@@ -63,6 +65,10 @@ class Team:
             self.say(who, text)
         assert self.item(item_id).state == State.APPROVED.value
         return item_id
+
+    def staff_id(self, name: str) -> int:
+        with self.account.engine.connect() as conn:
+            return int(conn.scalar(select(Staff.id).where(Staff.name == name)) or 0)
 
 
 @pytest.fixture
@@ -142,6 +148,33 @@ def test_publish_needs_the_same_person_to_confirm_in_time(team: Team) -> None:
     assert "无效或已使用" in team.say("admin", f"确认 {code}")
     kinds = [k for (k,) in _outbox_kinds(team.account.engine)]
     assert "submit_publish" in kinds
+
+
+def test_an_outdated_article_is_revised_by_its_author_and_reviewed_again(team: Team) -> None:
+    """复查 … 更新 flags a published article; the author reopens it with 修订."""
+    item_id = team.approved()
+    with team.account.engine.begin() as conn:  # as PUBLISHJOBFINISH would leave it
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(state=State.PUBLISHED.value, url="https://mp.weixin.qq.com/s/x"))
+    assert "已发布 → 待更新" in team.say("王芳", f"复查 {item_id} 更新 数据过时")
+    told = [p for (k, p) in _outbox_payloads(team.account.engine)
+            if k == "notify" and p["template"] == "item_outdated"]
+    assert [p["staff_id"] for p in told] == [team.staff_id("creator")]
+    assert f"回复「修订 {item_id}」" in texts.render("notify/item_outdated", **told[0]["context"])
+    assert "你可以：修订" in team.say("creator", f"查看 {item_id}")
+    assert "待更新的先回复「修订 编号」" in team.say("creator", "我的")
+    assert "不是你的稿件" in team.say("writer2", f"修订 {item_id}")
+    assert "待更新 → 撰写中" in team.say("creator", f"修订{item_id}")
+    assert "撰写中 → 初审中" in team.say("creator", f"提交 {item_id}")
+
+
+def test_a_plan_is_cancelled_after_confirmation_and_only_before_review(team: Team) -> None:
+    item_id = int(re.findall(r"选题 (\d+)", team.say("creator", "选题 不做了"))[0])
+    asked = team.say("creator", f"取消 {item_id}")
+    assert f"确认要取消稿件 {item_id}《不做了》吗" in asked
+    assert "选题 → 已取消" in team.say("creator", f"确认 {confirmation_code(asked)}")
+    assert "不能取消" in team.say("creator", f"取消 {team.approved()}")
+    assert "你是想用" not in team.say("admin", "取消排期 1")  # still its own command
 
 
 def test_a_confirmation_expires_and_goes_stale(team: Team) -> None:
@@ -224,6 +257,13 @@ def test_preview_goes_to_the_requesters_phone_through_the_outbox(team: Team) -> 
 def _outbox_kinds(engine: Engine) -> list[tuple[str]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(select(OutboxMessage.kind))]
+
+
+def _outbox_payloads(engine: Engine) -> list[tuple[str, dict[str, Any]]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(OutboxMessage.kind, OutboxMessage.payload)
+                            .order_by(OutboxMessage.id))
+        return [(kind, payload) for kind, payload in rows]
 
 
 def test_queue_team_and_me_commands_through_the_endpoint(team: Team) -> None:

@@ -93,7 +93,8 @@ def test_todo_for_creator_and_admin(engine: Engine, team: Team) -> None:
     made = _seed_items(engine, team)
     wang = say(engine, team.wang, "我的")
     assert (f"【我的稿件】2 篇\n{made.planned}.《冬季助学》 选题\n"
-            f"{made.changes}.《志愿者故事》 待修改\n写完回复「提交 编号」") in wang
+            f"{made.changes}.《志愿者故事》 待修改\n"
+            "选题先回复「开始 编号」，写完回复「提交 编号」") in wang
     assert "年度报告" not in wang
     admin = say(engine, team.admin, "我的")
     assert f"【待排期】1 篇\n{made.approved}.《活动回顾》" in admin

@@ -1,6 +1,10 @@
-"""``wxops item``: plan, list, show and trace content items."""
+"""``wxops item``: plan, edit, list, show and trace content items."""
 
 from __future__ import annotations
+
+import html
+import re
+from typing import TextIO
 
 import click
 
@@ -10,7 +14,7 @@ from storage import staff as staff_store
 from storage.uow import utcnow
 from workflow import usecases
 from workflow.errors import InvalidInput, ItemNotFound
-from workflow.model import Context
+from workflow.model import Context, ItemChanges
 from workflow.states import State
 
 STATE_CHOICES = [s.value for s in State]
@@ -32,6 +36,36 @@ def item_plan(app: App, title: str, as_: str, topic: str) -> None:
     created = usecases.plan(app.uow(), actor_id, title, Context(now=utcnow(), command="cli"),
                             topic=topic)
     click.echo(f"已创建选题 {created.id}：{created.title}")
+
+
+@item.command("edit")
+@click.argument("item_id", type=int)
+@click.option("--as", "as_", required=True, help="以哪位成员的身份（编号、名字或 openid）")
+@click.option("--title", default=None, help="新标题")
+@click.option("--topic", default=None, help="选题说明")
+@click.option("--digest", default=None, help="摘要（不超过 120 字）")
+@click.option("--body-file", type=click.File("r", encoding="utf-8"), default=None,
+              help="正文文件：HTML，或纯文本（空行分段）；- 表示标准输入")
+@click.pass_obj
+def item_edit(app: App, item_id: int, as_: str, title: str | None, topic: str | None,
+              digest: str | None, body_file: TextIO | None) -> None:
+    """修改稿件内容：版本加一，之前的审核作废 (edit an item's content)."""
+    body = article_html(body_file.read()) if body_file is not None else None
+    changes = ItemChanges(title=title, topic=topic, digest=digest, body=body)
+    decision = usecases.edit(app.uow(), _staff_id(app, as_), item_id, changes,
+                             Context(now=utcnow(), command="cli"))
+    it = decision.item
+    click.echo(f"已修改稿件 {it.id}《{it.title}》：版本 r{it.revision}，状态 {it.state.label}")
+
+
+def article_html(text: str) -> str:
+    """A body as WeChat's draft wants it: HTML as given, plain text as paragraphs
+    (a blank line between them; single line breaks kept)."""
+    text = text.replace("\r\n", "\n")
+    if text.lstrip().startswith("<"):
+        return text.strip()
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    return "".join(f"<p>{html.escape(p).replace(chr(10), '<br/>')}</p>" for p in paragraphs)
 
 
 @item.command("list")

@@ -30,6 +30,8 @@ from workflow.states import Event, State, transitions_from
 RACE_WINDOW = timedelta(minutes=10)
 
 MAX_TITLE = 64
+MAX_DIGEST = 120  # WeChat's limits for a draft article's digest and content
+MAX_BODY_CHARS = 20_000
 
 
 def plan(uow: UnitOfWork, actor_id: int, title: str, ctx: Context, topic: str = "") -> ContentItem:
@@ -110,7 +112,19 @@ def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
     """Change an item's content; bumps the revision and voids approvals."""
     if changes.is_empty():
         raise InvalidInput("没有要修改的内容")
+    _check_changes(changes)
     return act(uow, actor_id, item_id, Event.EDIT, ctx, changes)
+
+
+def _check_changes(changes: ItemChanges) -> None:
+    """Content WeChat would refuse when the draft is synced, refused now instead."""
+    title = changes.title
+    if title is not None and not (title.strip() and len(title) <= MAX_TITLE):
+        raise InvalidInput(f"标题不能为空，且不超过 {MAX_TITLE} 字")
+    if changes.digest is not None and len(changes.digest) > MAX_DIGEST:
+        raise InvalidInput(f"摘要太长（{len(changes.digest)} 字），微信要求不超过 {MAX_DIGEST} 字")
+    if changes.body is not None and len(changes.body) >= MAX_BODY_CHARS:
+        raise InvalidInput(f"正文太长（{len(changes.body)} 字），微信要求少于 {MAX_BODY_CHARS} 字")
 
 
 def record_publish_result(uow: UnitOfWork, publish_id: str, succeeded: bool, ctx: Context) -> (

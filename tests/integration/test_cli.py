@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
+
+from storage.models import ContentItemRow
 
 WXOPS = [sys.executable, "-c", "from bot.cli import main; main()"]
 
@@ -32,11 +35,27 @@ def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
     assert planned.returncode == 0 and "已创建选题 1" in planned.stdout
     assert "冬季助学" in run(["item", "list", "--state", "planned"], tmp_path, **env).stdout
     assert "选题" in run(["item", "show", "1"], tmp_path, **env).stdout
+    (tmp_path / "body.txt").write_text("第一段：义诊时间。\n\n第二段 <报名>\n请带身份证", "utf-8")
+    edited = run(["item", "edit", "1", "--as", "李雷", "--title", "冬季助学计划",
+                  "--body-file", "body.txt"], tmp_path, **env)
+    assert "已修改稿件 1《冬季助学计划》：版本 r2，状态 选题" in edited.stdout, edited.stderr
+    assert stored_body(engine_url, 1) == ("<p>第一段：义诊时间。</p>"
+                                          "<p>第二段 &lt;报名&gt;<br/>请带身份证</p>")
+    too_long = run(["item", "edit", "1", "--as", "李雷", "--digest", "摘" * 121], tmp_path, **env)
+    assert too_long.returncode != 0 and "摘要太长（121 字）" in too_long.stderr
     assert "李雷  新建选题" in run(["item", "history", "1"], tmp_path, **env).stdout
     listed = run(["staff", "list"], tmp_path, **env).stdout
     assert "李雷" in listed and "creator" in listed
     assert run(["staff", "remove", "李雷"], tmp_path, **env).returncode == 0
     assert "李雷" not in run(["staff", "list"], tmp_path, **env).stdout
+
+
+def stored_body(engine_url: str, item_id: int) -> str:
+    engine = create_engine(engine_url)
+    with engine.connect() as conn:
+        body = conn.scalar(select(ContentItemRow.body).where(ContentItemRow.id == item_id))
+    engine.dispose()
+    return str(body)
 
 
 @pytest.mark.parametrize(("args", "env", "fragment"), [

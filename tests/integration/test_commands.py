@@ -165,6 +165,8 @@ def test_an_outdated_article_is_revised_by_its_author_and_reviewed_again(team: T
     assert "待更新的先回复「修订 编号」" in team.say("creator", "我的")
     assert "不是你的稿件" in team.say("writer2", f"修订 {item_id}")
     assert "待更新 → 撰写中" in team.say("creator", f"修订{item_id}")
+    assert f"修改内容（在电脑上用 wxops item edit {item_id}）" in team.say("creator",
+                                                                    f"查看 {item_id}")
     assert "撰写中 → 初审中" in team.say("creator", f"提交 {item_id}")
 
 

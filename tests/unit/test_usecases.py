@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -138,6 +139,20 @@ def test_stale_version_at_write_time_names_the_winner(uow: FakeUnitOfWork) -> No
     with pytest.raises(ConcurrentUpdate) as lost:
         usecases.request_changes(uow, R2.id, item_id, ctx("不行"))
     assert "王芳" in lost.value.message
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    (ItemChanges(title="  "), "标题不能为空"),
+    (ItemChanges(title="题" * 65), "不超过 64 字"),
+    (ItemChanges(digest="摘" * 121), "摘要太长（121 字）"),
+    (ItemChanges(body="字" * 20_000), "正文太长（20000 字）"),
+])
+def test_edit_refuses_what_wechat_would(uow: FakeUnitOfWork, changes: ItemChanges,
+                                        message: str) -> None:
+    item_id = planned(uow)
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        usecases.edit(uow, AUTHOR.id, item_id, changes, ctx())
+    assert uow.items.rows[item_id].revision == 1
 
 
 def test_edit_needs_changes_and_bumps_revision(uow: FakeUnitOfWork) -> None:

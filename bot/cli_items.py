@@ -43,7 +43,7 @@ def item_plan(app: App, title: str, as_: str, topic: str) -> None:
 @click.option("--as", "as_", required=True, help="以哪位成员的身份（编号、名字或 openid）")
 @click.option("--title", default=None, help="新标题")
 @click.option("--topic", default=None, help="选题说明")
-@click.option("--digest", default=None, help="摘要（不超过 120 字）")
+@click.option("--digest", default=None, help="摘要（不超过 128 字）")
 @click.option("--body-file", type=click.File("r", encoding="utf-8"), default=None,
               help="正文文件：HTML，或纯文本（空行分段）；- 表示标准输入")
 @click.pass_obj

@@ -13,10 +13,10 @@ from bot.wechat_errors import DuplicateClientMsgId, OutsideReplyWindow, SendLimi
 from handlers import notices, texts
 from storage import followers, outbox, platform
 from storage.models import TicketNote
+from workflow.usecases import MAX_DIGEST, MAX_TITLE
 
 log = logging.getLogger("wxops.deliveries")
 
-TITLE_LIMIT = 32
 COVER_ASSET = "default_cover_thumb"
 
 
@@ -147,7 +147,8 @@ def _sync(d: Delivery) -> str:
 
 def _article(item: Any, thumb_media_id: str) -> dict[str, Any]:
     body = item.body or f"<p>{item.title}</p>"
-    return {"title": item.title[:TITLE_LIMIT], "author": "", "digest": item.digest[:120],
+    # Cut to WeChat's limits only for items written before they were checked.
+    return {"title": item.title[:MAX_TITLE], "author": "", "digest": item.digest[:MAX_DIGEST],
             "content": body, "content_source_url": "", "thumb_media_id": thumb_media_id,
             "need_open_comment": 1, "only_fans_can_comment": 0}
 

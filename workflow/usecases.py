@@ -29,9 +29,11 @@ from workflow.states import Event, State, transitions_from
 #: A refusal this soon after somebody else's move on the same item is a lost race.
 RACE_WINDOW = timedelta(minutes=10)
 
-MAX_TITLE = 64
-MAX_DIGEST = 120  # WeChat's limits for a draft article's digest and content
-MAX_BODY_CHARS = 20_000
+# WeChat's limits for a draft article (draft/add): checked when the title is
+# planned or edited, not found out when the draft is synced after approval.
+MAX_TITLE = 32
+MAX_DIGEST = 128
+MAX_BODY_CHARS = 20_000  # the content must be shorter than this
 
 
 def plan(uow: UnitOfWork, actor_id: int, title: str, ctx: Context, topic: str = "") -> ContentItem:

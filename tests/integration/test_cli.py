@@ -41,8 +41,8 @@ def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
     assert "已修改稿件 1《冬季助学计划》：版本 r2，状态 选题" in edited.stdout, edited.stderr
     assert stored_body(engine_url, 1) == ("<p>第一段：义诊时间。</p>"
                                           "<p>第二段 &lt;报名&gt;<br/>请带身份证</p>")
-    too_long = run(["item", "edit", "1", "--as", "李雷", "--digest", "摘" * 121], tmp_path, **env)
-    assert too_long.returncode != 0 and "摘要太长（121 字）" in too_long.stderr
+    too_long = run(["item", "edit", "1", "--as", "李雷", "--digest", "摘" * 129], tmp_path, **env)
+    assert too_long.returncode != 0 and "摘要太长（129 字）" in too_long.stderr
     assert "李雷  新建选题" in run(["item", "history", "1"], tmp_path, **env).stdout
     listed = run(["staff", "list"], tmp_path, **env).stdout
     assert "李雷" in listed and "creator" in listed

@@ -58,7 +58,7 @@ class Result:
     non_2xx: int
     stored: int | None = None
     baseline_rps: float | None = None  # the echo's, around this run
-    server_cpu_us: float | None = None  # gunicorn master and workers, per request
+    server_cpu_us: float | None = None  # gunicorn master and workers (not PostgreSQL), per request
     idle_us: float | None = None  # the machine's unused CPU (both cores), per request
 
     @property

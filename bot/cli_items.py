@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
-import re
 from typing import TextIO
 
 import click
 
+from bot.articles import article_html
 from bot.timefmt import local
 from bot.wiring import App
 from storage import staff as staff_store
@@ -56,16 +55,6 @@ def item_edit(app: App, item_id: int, as_: str, title: str | None, topic: str | 
                              Context(now=utcnow(), command="cli"))
     it = decision.item
     click.echo(f"已修改稿件 {it.id}《{it.title}》：版本 r{it.revision}，状态 {it.state.label}")
-
-
-def article_html(text: str) -> str:
-    """A body as WeChat's draft wants it: HTML as given, plain text as paragraphs
-    (a blank line between them; single line breaks kept)."""
-    text = text.replace("\r\n", "\n")
-    if text.lstrip().startswith("<"):
-        return text.strip()
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    return "".join(f"<p>{html.escape(p).replace(chr(10), '<br/>')}</p>" for p in paragraphs)
 
 
 @item.command("list")

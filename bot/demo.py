@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bot.articles import article_html
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.wiring import App
 from handlers import texts
@@ -17,7 +18,7 @@ from storage.models import AccountText, Follower, Staff
 from storage.uow import utcnow
 from workflow import usecases
 from workflow.autoreply import MatchType
-from workflow.model import Context
+from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 
 
@@ -67,10 +68,7 @@ DEMO_RULES = (
     ("志愿者", "志愿者招募：冬季助学计划需要 20 名周末辅导志愿者。直接留言你的姓名和可服务时间，"
               "我们会联系你。"),
 )
-DEMO_ITEMS = (
-    ("社区义诊活动回顾", "11 月社区义诊的照片与志愿者故事"),
-    ("冬季助学计划招募志愿者", "招募 20 名周末辅导志愿者"),
-)
+DEMO_ITEMS = ("clinic", "tutoring")  # macros in handlers/templates/demo_items.j2
 
 
 def seed(app: App) -> bool:
@@ -92,8 +90,16 @@ def seed(app: App) -> bool:
             rules.add_rule(uow.session, match_type=MatchType.EXACT, pattern=keyword,
                            reply_text=reply, now=now, created_by=ids["admin"])
         uow.commit()
-    creator = ids["creator"]
-    for title, topic in DEMO_ITEMS:
-        item = usecases.plan(app.uow(), creator, title, Context(now=now, command="demo"), topic)
-        usecases.start(app.uow(), creator, item.id, Context(now=now, command="demo"))
+    for name in DEMO_ITEMS:
+        _demo_item(app, ids["creator"], name, Context(now=now, command="demo"))
     return True
+
+
+def _demo_item(app: App, creator: int, name: str, ctx: Context) -> None:
+    """A demo item being written: planned, started, with its text in."""
+    def text(part: str) -> str:
+        return texts.phrase("demo_items", f"{name}_{part}")
+
+    item = usecases.plan(app.uow(), creator, text("title"), ctx, text("topic"))
+    usecases.start(app.uow(), creator, item.id, ctx)
+    usecases.edit(app.uow(), creator, item.id, ItemChanges(body=article_html(text("body"))), ctx)

@@ -38,6 +38,9 @@ def _drop(db_name: str) -> None:
     admin.dispose()
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's unit of CPU time
+
+
 @dataclass(frozen=True)
 class CpuClock:
     """CPU seconds so far of a server's processes (its master and workers) and
@@ -89,5 +92,3 @@ def _process_cpu(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(stat[11]) + int(stat[12])) / _TICKS
 
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

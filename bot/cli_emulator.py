@@ -44,16 +44,24 @@ def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: fl
     """本地微信平台模拟器 (a local emulator of the WeChat platform)."""
     from bot.emulator.server import create_app, serve  # loaded only to serve
 
+    if state_file is not None:
+        _state_folder(state_file)
     ensure_free(host, port)
     config = emulator_config(app, push_to, push_delay)
-    if state_file is not None:
-        state_file.parent.mkdir(parents=True, exist_ok=True)
     emulator_app = create_app(config, state_file)
     click.echo(f"微信模拟器 http://{host}:{port}  AppID {config.app_id}  "
                f"推送到 {config.push_to or '（未设置）'}  控制接口 /_emulator/")
     if emulator_app.emulator.restored:
         click.echo(f"已从 {state_file} 恢复上次的平台状态")
     serve(emulator_app, host, port)
+
+
+def _state_folder(state_file: Path) -> None:
+    try:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"无法创建目录 {state_file.parent}：{exc.strerror}",
+                                 param_hint="--state") from None
 
 
 def register(cli: click.Group) -> None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from bot.articles import article_html
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
@@ -14,6 +13,7 @@ from bot.wiring import App
 from handlers import texts
 from storage import rules
 from storage import staff as staff_store
+from storage.db import sqlite_file
 from storage.models import AccountText, Follower, Staff
 from storage.uow import utcnow
 from workflow import usecases
@@ -43,10 +43,8 @@ DEMO_AES_KEY = "wxopsDemoEncodingAESKey0123456789abcdefghij"
 def emulator_state_file(database_url: str) -> Path:
     """Where the demo's emulator keeps its memory: beside the SQLite database it
     goes with, or under ``var/``."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).with_name("emulator-state.pickle")
-    return Path("var") / "emulator-state.pickle"
+    database = sqlite_file(database_url)
+    return (database.parent if database else Path("var")) / "emulator-state.pickle"
 
 
 def environment(emulator_url: str) -> dict[str, str]:

@@ -69,17 +69,24 @@ def write_lock(engine: Engine) -> AbstractContextManager[None]:
     return lock if lock is not None else nullcontext()
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another engine or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for its database: WAL and write locks on SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database, **kwargs)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url, sqlite_file(url), **kwargs)
     return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
 
 
-def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_engine(url: str, database: Path | None, **kwargs: Any) -> Engine:
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
     )
@@ -107,8 +114,8 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
         except sqlite3.Error as exc:
             raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error) from exc
 
-    if database and database != ":memory:":
-        _WRITE_LOCKS[id(engine)] = SqliteWriteLock(database)
+    if database is not None:
+        _WRITE_LOCKS[id(engine)] = SqliteWriteLock(str(database))
     return engine
 
 

@@ -73,6 +73,10 @@ class MassSend:
     titles: list[str]
 
 
+def _ids_from_clock() -> itertools.count[int]:
+    return itertools.count(int(time.time() * 1000))
+
+
 @dataclass
 class PublishBook:
     """Publications and mass sends. Their ids start from the clock (in
@@ -81,9 +85,9 @@ class PublishBook:
 
     publications: dict[int, Publication] = field(default_factory=dict)
     mass_sends: list[MassSend] = field(default_factory=list)
-    _publish_ids: itertools.count[int] = field(default_factory=lambda: _ids_from_clock())
-    _msg_ids: itertools.count[int] = field(default_factory=lambda: _ids_from_clock())
-    _msg_data_ids: itertools.count[int] = field(default_factory=lambda: _ids_from_clock())
+    _publish_ids: itertools.count[int] = field(default_factory=_ids_from_clock)
+    _msg_ids: itertools.count[int] = field(default_factory=_ids_from_clock)
+    _msg_data_ids: itertools.count[int] = field(default_factory=_ids_from_clock)
 
     def submit(self, draft: Draft, now: float, delay: float, status: int) -> Publication:
         pub = Publication(next(self._publish_ids), next(self._msg_data_ids), draft, now,
@@ -133,7 +137,3 @@ class PublishBook:
 
     def next_msg_id(self) -> int:
         return next(self._msg_ids)
-
-
-def _ids_from_clock() -> itertools.count[int]:
-    return itertools.count(int(time.time() * 1000))

@@ -69,6 +69,7 @@ def stored_body(engine_url: str, item_id: int) -> str:
     (["texts", "set", "welcome", "{{ '' }}"], {}, "不能为空"),
     (["db", "downgrade", "nonsense"], {}, "无法迁移到版本 nonsense"),
     (["db", "upgrade", "--revision", "zzz"], {}, "无法迁移到版本 zzz"),
+    (["emulator", "--state", "/proc/wxops/state.pickle"], {}, "无法创建目录 /proc/wxops"),
 ])
 def test_errors_are_one_line_and_non_zero(tmp_path: Path, args: list[str],
                                           env: dict[str, str], fragment: str) -> None:

@@ -176,7 +176,7 @@ def test_a_plan_is_cancelled_after_confirmation_and_only_before_review(team: Tea
     assert f"确认要取消稿件 {item_id}《不做了》吗" in asked
     assert "选题 → 已取消" in team.say("creator", f"确认 {confirmation_code(asked)}")
     assert "不能取消" in team.say("creator", f"取消 {team.approved()}")
-    assert "你是想用" not in team.say("admin", "取消排期 1")  # still its own command
+    assert "不能取消排期" in team.say("admin", "取消排期 1")  # still its own command
 
 
 def test_a_confirmation_expires_and_goes_stale(team: Team) -> None:

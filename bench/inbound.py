@@ -46,6 +46,7 @@ TOKEN, APP_ID = "wxops-bench-token", "wx5823bf96d3bd56c7"
 ECHO = "werobot echo (plain)"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 WORKERS = 2  # gunicorn sync workers, for every target
+PUSHES_PER_SECOND = 20_000  # prepared per second of --duration unless --requests says
 
 
 @dataclass
@@ -132,9 +133,9 @@ def stored_messages(url: str) -> int:
 
 def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.Namespace,
             workdir: Path, salt: int) -> Result:
-    requests_file = workdir / f"{name}.txt"
+    requests_file, prepared = workdir / f"{name}.txt", pushes_to_prepare(args)
     if not requests_file.exists():  # the echo's are reused: it remembers nothing
-        write_requests(requests_file, args.requests, args.followers, mode, salt)
+        write_requests(requests_file, prepared, args.followers, mode, salt)
     port = 18000 + salt
     process = serve(app, port, env, workdir / f"{name}.log")
     try:
@@ -142,8 +143,8 @@ def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.
     finally:
         process.terminate()
         process.wait(timeout=15)
-    if result.requests > args.requests:
-        sys.exit(f"{name}: wrk sent {result.requests} requests but only {args.requests} "
+    if result.requests > prepared:
+        sys.exit(f"{name}: wrk sent {result.requests} requests but only {prepared} "
                  "unique pushes were prepared; raise --requests")
     if "WXOPS_DATABASE_URL" in env:
         result.stored = stored_messages(env["WXOPS_DATABASE_URL"])
@@ -196,7 +197,13 @@ def load_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--followers", type=int, default=300)
-    parser.add_argument("--requests", type=int, default=80_000)
+    parser.add_argument("--requests", type=int, default=None,
+                        help="unique pushes to prepare (default: 20,000 a second of --duration)")
+
+
+def pushes_to_prepare(args: argparse.Namespace) -> int:
+    """Enough unique pushes that wrk cannot run out on a fast machine."""
+    return int(args.requests or args.duration * PUSHES_PER_SECOND)
 
 
 def require_wrk() -> None:

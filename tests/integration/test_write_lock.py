@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +124,77 @@ def test_a_forked_worker_takes_the_lock_on_its_own_descriptor(tmp_path: Path) ->
                 os._exit(3)
         _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 1
+
+
+def _lock_is_free(database: str) -> bool:
+    fd = os.open(f"{database}.writelock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _rows_in_database_file(path: Path) -> int:
+    """Inbound rows in the database file itself, ignoring what is still only in the WAL."""
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM inbound_messages").fetchone()[0])
+
+
+def test_the_wal_is_checkpointed_after_the_push_released_the_lock(
+        sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint writes and syncs the database file; under the write lock
+    every other worker would wait for it. SQLite's own, inside the commit, is
+    pushed far back; the endpoint checkpoints after the lock is released."""
+    path = Path(str(sqlite_engine.url.database))
+    checkpoints: list[bool] = []
+    real = db._checkpoint
+
+    def spying(conn: object) -> None:
+        checkpoints.append(_lock_is_free(str(path)))
+        real(conn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 3)
+    monkeypatch.setattr(db, "_checkpoint", spying)
+    account = make_account(sqlite_engine)
+    for msg_id in range(1, 6):
+        account.client.push(wx.text("你好", msg_id=msg_id))
+        assert len(checkpoints) == msg_id // 3  # every third push, not before
+    assert checkpoints == [True]
+    assert _rows_in_database_file(path) == 3  # the first three were copied back
+    account.client.push(wx.text("你好", msg_id=6))
+    assert checkpoints == [True, True] and _rows_in_database_file(path) == 6
+    kept = db.KeptConnections(sqlite_engine)
+    with kept.connection() as pushing:
+        setting = db._driver(pushing).execute("PRAGMA wal_autocheckpoint").fetchone()
+    kept.close()
+    assert setting == (db.BACKSTOP_AUTOCHECKPOINT,)
+
+
+def test_a_failed_checkpoint_costs_the_push_nothing(
+        sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The push committed before the checkpoint: a disk error there is logged,
+    and the follower is answered as usual."""
+
+    class FailingCheckpoint:
+        def __init__(self, driver: sqlite3.Connection) -> None:
+            self.driver = driver
+
+        def execute(self, sql: str) -> sqlite3.Cursor:
+            if "wal_checkpoint" in sql:
+                raise sqlite3.OperationalError("disk I/O error")
+            return self.driver.execute(sql)
+
+    real_driver = db._driver
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 1)
+    monkeypatch.setattr(db, "_driver", lambda conn: FailingCheckpoint(real_driver(conn)))
+    account = make_account(sqlite_engine)
+    reply = account.client.push(wx.text("请问活动时间？", msg_id=7))
+    assert "收到" in reply.text
+    assert "WAL checkpoint failed: disk I/O error" in caplog.text
+    again = account.client.push(wx.text("请问活动时间？", msg_id=7))
+    assert again.text == reply.text  # recorded: the retry gets the stored answer

@@ -8,6 +8,7 @@ API can move forward.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,9 @@ from bot.emulator.publishing import MassSend, Publication, PublishBook
 from bot.emulator.tokens import Token, TokenBook
 
 CUSTOM_TYPES = frozenset({"text", "image", "news"})
+# The call and push logs keep the newest entries only: an emulator left running
+# (the demo) must not grow without end.
+LOG_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,8 @@ class EmulatorState:
         self.comments = CommentBoard()
         self.quotas = QuotaBook()
         self.failures = FailureBook()
-        self.calls: list[dict[str, Any]] = []
-        self.pushes: list[dict[str, Any]] = []
+        self.calls: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
+        self.pushes: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.datacube_seeds: dict[tuple[str, str], list[dict[str, object]]] = {}
         # From the clock, 10,000 a millisecond: a fresh emulator must not reuse an
         # earlier run's MsgIds, or wxops would answer them as retries of old messages.

@@ -355,3 +355,16 @@ def test_datacube_numbers_are_deterministic() -> None:
     seeded = {("getusersummary", "2025-06-14"): [{"ref_date": "2025-06-14", "new_user": 7}]}
     assert datacube.query("getusersummary", days, [], seeded) == [
         {"ref_date": "2025-06-14", "new_user": 7}]
+
+
+def test_the_call_log_keeps_the_newest_calls_only(state: EmulatorState,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An emulator left running (the demo) must not grow without end."""
+    from bot.emulator import state as state_module
+
+    monkeypatch.setattr(state_module, "LOG_LIMIT", 3)
+    state.reset()
+    for n in range(5):
+        state.log_call("GET", f"/cgi-bin/call/{n}", {"access_token": "secret-value"}, None)
+    assert [c["path"] for c in state.calls] == [f"/cgi-bin/call/{n}" for n in (2, 3, 4)]
+    assert all(c["query"]["access_token"] != "secret-value" for c in state.calls)

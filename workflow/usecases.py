@@ -38,11 +38,7 @@ MAX_BODY_CHARS = 20_000  # the content must be shorter than this
 
 def plan(uow: UnitOfWork, actor_id: int, title: str, ctx: Context, topic: str = "") -> ContentItem:
     """Create a topic (选题) authored by ``actor_id``."""
-    title = title.strip()
-    if not title:
-        raise InvalidInput("选题需要标题，例如：选题 社区义诊活动回顾")
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(f"标题太长（{len(title)} 字），请控制在 {MAX_TITLE} 字以内")
+    title = _checked_title(title, when_empty="选题需要标题，例如：选题 社区义诊活动回顾")
     with uow:
         actor = _actor(uow, actor_id)
         if not actor.has(Role.CREATOR):
@@ -114,19 +110,28 @@ def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
     """Change an item's content; bumps the revision and voids approvals."""
     if changes.is_empty():
         raise InvalidInput("没有要修改的内容")
-    _check_changes(changes)
-    return act(uow, actor_id, item_id, Event.EDIT, ctx, changes)
+    return act(uow, actor_id, item_id, Event.EDIT, ctx, _checked_changes(changes))
 
 
-def _check_changes(changes: ItemChanges) -> None:
+def _checked_title(title: str, when_empty: str) -> str:
+    """The title without surrounding blanks, refused when empty or longer than WeChat takes."""
+    title = title.strip()
+    if not title:
+        raise InvalidInput(when_empty)
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"标题太长（{len(title)} 字），请控制在 {MAX_TITLE} 字以内")
+    return title
+
+
+def _checked_changes(changes: ItemChanges) -> ItemChanges:
     """Content WeChat would refuse when the draft is synced, refused now instead."""
-    title = changes.title
-    if title is not None and not (title.strip() and len(title) <= MAX_TITLE):
-        raise InvalidInput(f"标题不能为空，且不超过 {MAX_TITLE} 字")
+    if changes.title is not None:
+        changes = replace(changes, title=_checked_title(changes.title, "标题不能为空"))
     if changes.digest is not None and len(changes.digest) > MAX_DIGEST:
         raise InvalidInput(f"摘要太长（{len(changes.digest)} 字），微信要求不超过 {MAX_DIGEST} 字")
     if changes.body is not None and len(changes.body) >= MAX_BODY_CHARS:
         raise InvalidInput(f"正文太长（{len(changes.body)} 字），微信要求少于 {MAX_BODY_CHARS} 字")
+    return changes
 
 
 def record_publish_result(uow: UnitOfWork, publish_id: str, succeeded: bool, ctx: Context) -> (

@@ -143,7 +143,7 @@ def test_stale_version_at_write_time_names_the_winner(uow: FakeUnitOfWork) -> No
 
 @pytest.mark.parametrize(("changes", "message"), [
     (ItemChanges(title="  "), "标题不能为空"),
-    (ItemChanges(title="题" * 33), "不超过 32 字"),
+    (ItemChanges(title="题" * 33), "标题太长（33 字），请控制在 32 字以内"),
     (ItemChanges(digest="摘" * 129), "摘要太长（129 字）"),
     (ItemChanges(body="字" * 20_000), "正文太长（20000 字）"),
 ])
@@ -153,6 +153,14 @@ def test_edit_refuses_what_wechat_would(uow: FakeUnitOfWork, changes: ItemChange
     with pytest.raises(InvalidInput, match=re.escape(message)):
         usecases.edit(uow, AUTHOR.id, item_id, changes, ctx())
     assert uow.items.rows[item_id].revision == 1
+
+
+def test_an_edited_title_is_kept_without_surrounding_blanks(uow: FakeUnitOfWork) -> None:
+    """Blanks around a title would count against WeChat's 32 characters."""
+    item_id = planned(uow)
+    title = "题" * 32
+    decision = usecases.edit(uow, AUTHOR.id, item_id, ItemChanges(title=f"  {title}  "), ctx())
+    assert decision.item.title == title
 
 
 def test_edit_needs_changes_and_bumps_revision(uow: FakeUnitOfWork) -> None:

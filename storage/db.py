@@ -32,7 +32,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # It takes effect when a database is created; an existing one keeps its size.
 SQLITE_PAGE_SIZE = 2048
 CHECKPOINT_EVERY = 100  # pushes a process handles between its checkpoints
-BACKSTOP_AUTOCHECKPOINT = 10_000  # WAL frames (about 40 MB)
+BACKSTOP_AUTOCHECKPOINT = 10_000  # WAL frames (about 20 MB of 2 KiB pages)
 
 
 class SqliteWriteLock:

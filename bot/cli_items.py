@@ -49,12 +49,20 @@ def item_plan(app: App, title: str, as_: str, topic: str) -> None:
 def item_edit(app: App, item_id: int, as_: str, title: str | None, topic: str | None,
               digest: str | None, body_file: TextIO | None) -> None:
     """修改稿件内容：版本加一，之前的审核作废 (edit an item's content)."""
-    body = article_html(body_file.read()) if body_file is not None else None
+    body = _article_body(body_file) if body_file is not None else None
     changes = ItemChanges(title=title, topic=topic, digest=digest, body=body)
     decision = usecases.edit(app.uow(), _staff_id(app, as_), item_id, changes,
                              Context(now=utcnow(), command="cli"))
     it = decision.item
     click.echo(f"已修改稿件 {it.id}《{it.title}》：版本 r{it.revision}，状态 {it.state.label}")
+
+
+def _article_body(body_file: TextIO) -> str:
+    try:
+        return article_html(body_file.read())
+    except UnicodeDecodeError:
+        raise click.BadParameter("正文文件不是 UTF-8 编码的文本，请另存为 UTF-8 再试",
+                                 param_hint="--body-file") from None
 
 
 @item.command("list")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -80,7 +80,10 @@ class WeChatEndpoint:
                 return _ok(start_response, self.verify(query))
             if method != "POST":
                 raise Refused(405, f"method {method} not allowed")
-            return _ok(start_response, self.receive(query, _read_body(environ)))
+            reply = _ok(start_response, self.receive(query, _read_body(environ)))
+            if self.connections.checkpoint_due():
+                return _ThenCheckpoint(reply, self.connections.checkpoint)
+            return reply
         except Refused as refusal:
             log.warning("refused %s from %s: %s", refusal.status,
                         environ.get("REMOTE_ADDR", "?"), refusal.reason)
@@ -198,6 +201,21 @@ class WeChatEndpoint:
             log.exception("handler failed for %s %s from %s (inbound %s)",
                           msg.msg_type, msg.event, msg.openid, ctx.inbound_id)
             raise HandlerFailed(f"{type(exc).__name__}: {exc}") from exc
+
+
+class _ThenCheckpoint:
+    """A reply whose ``close`` checkpoints SQLite's WAL. The server closes a
+    reply once it is sent (PEP 3333), so the follower does not wait for the
+    checkpoint's disk syncs."""
+
+    def __init__(self, reply: list[bytes], checkpoint: Callable[[], None]) -> None:
+        self.reply, self.checkpoint = reply, checkpoint
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.reply)
+
+    def close(self) -> None:
+        self.checkpoint()
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

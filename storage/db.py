@@ -21,16 +21,17 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 log = logging.getLogger("wxops.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# SQLite copies the WAL back into the database file (a checkpoint, with two
-# fsyncs) inside the commit that takes the WAL past wal_autocheckpoint frames,
-# so inside the write lock, where the other workers wait for it. The inbound
-# endpoint checkpoints every CHECKPOINT_EVERY pushes after releasing the lock
-# instead; SQLite's own stays on, much later, as a backstop.
 # A push writes about 7 pages to the WAL, and a checkpoint must sync them all
 # before copying them back: with 2 KiB pages instead of SQLite's 4 KiB a push
 # costs less CPU and much less waiting for the disk (docs/performance.md).
 # It takes effect when a database is created; an existing one keeps its size.
 SQLITE_PAGE_SIZE = 2048
+# SQLite copies the WAL back into the database file (a checkpoint, with two
+# fsyncs) inside the commit that takes the WAL past wal_autocheckpoint frames,
+# so inside the write lock, where the other workers wait for it, and before
+# the follower's reply. The inbound endpoint checkpoints every CHECKPOINT_EVERY
+# pushes once the reply is sent instead; SQLite's own stays on, much later,
+# as a backstop.
 CHECKPOINT_EVERY = 100  # pushes a process handles between its checkpoints
 BACKSTOP_AUTOCHECKPOINT = 10_000  # WAL frames (about 20 MB of 2 KiB pages)
 
@@ -139,9 +140,9 @@ def _sqlite_engine(url: str, database: Path | None, **kwargs: Any) -> Engine:
 class KeptConnections:
     """Connections kept open between pushes, for the inbound endpoint.
 
-    On a SQLite file, every ``CHECKPOINT_EVERY`` uses one of them also
-    checkpoints the WAL (PASSIVE: it waits for nobody) when its user is done,
-    so after the write lock was released; their commits leave it to that.
+    On a SQLite file their commits leave the WAL checkpoint to the endpoint:
+    ``checkpoint_due`` says when (every ``CHECKPOINT_EVERY`` pushes), and
+    ``checkpoint`` does it (PASSIVE: it waits for nobody), outside the write lock.
 
     Taking a connection from SQLAlchemy's pool and giving it back costs about a
     sixth of a push on SQLite (pool events, the reset, a new ``Connection``).
@@ -173,9 +174,16 @@ class KeptConnections:
         except BaseException as error:
             _discard(conn, error)
             raise
-        if self._sqlite_file and next(self._uses) % CHECKPOINT_EVERY == 0:
-            _checkpoint(conn)
         self._idle.append(conn)
+
+    def checkpoint_due(self) -> bool:
+        """Counts a push; True for every ``CHECKPOINT_EVERY``-th on a SQLite file."""
+        return self._sqlite_file and next(self._uses) % CHECKPOINT_EVERY == 0
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file as far as no reader needs it."""
+        with self.connection() as conn:
+            _checkpoint(conn)
 
     def _connect(self) -> Connection:
         conn = self.engine.connect()
@@ -195,11 +203,8 @@ def _driver(conn: Connection) -> sqlite3.Connection:
 
 
 def _checkpoint(conn: Connection) -> None:
-    """Copy the WAL into the database file as far as no reader needs it.
-
-    The push is committed already: a checkpoint that fails is logged, and
-    the next one, or SQLite's backstop, does the work.
-    """
+    """The pushes are committed already: a checkpoint that fails is logged, and
+    the next one, or SQLite's backstop, does the work."""
     if conn.in_transaction():
         return
     try:

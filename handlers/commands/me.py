@@ -136,6 +136,16 @@ class Todo:
         return not (self.to_review or self.to_final or self.mine or self.to_schedule
                     or self.failed or self.tickets or self.unclaimed)
 
+    @property
+    def mine_to_start(self) -> bool:
+        """Some of my items are only planned: the hint says 开始 first."""
+        return any(item.state is State.PLANNED for item in self.mine)
+
+    @property
+    def mine_to_revise(self) -> bool:
+        """Some of my published items were flagged outdated: the hint says 修订 first."""
+        return any(item.state is State.NEEDS_UPDATE for item in self.mine)
+
 
 def todo(ctx: CommandContext, cmd: Command) -> Result:
     actor, roles = ctx.actor, ctx.actor.roles

@@ -40,7 +40,13 @@ class WeChatClient:
         def start_response(line: str, headers: list[tuple[str, str]]) -> None:
             status.append(line)
 
-        chunks = b"".join(self.app(environ, start_response))
+        reply = self.app(environ, start_response)
+        try:
+            chunks = b"".join(reply)
+        finally:  # a server closes what the app returned once it is sent (PEP 3333)
+            close = getattr(reply, "close", None)
+            if close is not None:
+                close()
         return Response(int(status[0].split()[0]), chunks)
 
     def push(self, message: Message, mode: Mode = "plain", **build: Any) -> Response:

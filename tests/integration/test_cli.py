@@ -81,6 +81,17 @@ def test_errors_are_one_line_and_non_zero(tmp_path: Path, args: list[str],
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+def test_a_body_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    db = {"WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"}
+    run(["db", "upgrade"], tmp_path, **db)
+    run(["staff", "add", "李雷", "--role", "creator"], tmp_path, **db)
+    run(["item", "plan", "冬季助学", "--as", "李雷"], tmp_path, **db)
+    (tmp_path / "gbk.txt").write_bytes("义诊时间".encode("gbk"))
+    result = run(["item", "edit", "1", "--as", "李雷", "--body-file", "gbk.txt"], tmp_path, **db)
+    assert result.returncode != 0 and "不是 UTF-8 编码的文本" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     result = run(["item", "list"], tmp_path,
                  WXOPS_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")

@@ -9,10 +9,12 @@ records the sender, so a follower's push makes no staff lookup at all.
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import Engine
@@ -148,7 +150,8 @@ def test_the_wal_is_checkpointed_after_the_push_released_the_lock(
         sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkpoint writes and syncs the database file; under the write lock
     every other worker would wait for it. SQLite's own, inside the commit, is
-    pushed far back; the endpoint checkpoints after the lock is released."""
+    pushed far back; the endpoint checkpoints after the lock is released,
+    once the reply is sent."""
     path = Path(str(sqlite_engine.url.database))
     checkpoints: list[bool] = []
     real = db._checkpoint
@@ -172,6 +175,25 @@ def test_the_wal_is_checkpointed_after_the_push_released_the_lock(
         setting = db._driver(pushing).execute("PRAGMA wal_autocheckpoint").fetchone()
     kept.close()
     assert setting == (db.BACKSTOP_AUTOCHECKPOINT,)
+
+
+def test_the_checkpoint_waits_until_the_reply_is_sent(
+        sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its disk syncs come after the follower's answer: the server sends the
+    reply, then closes it (PEP 3333), and only closing checkpoints."""
+    checkpoints: list[str] = []
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 1)
+    monkeypatch.setattr(db, "_checkpoint", lambda conn: checkpoints.append("done"))
+    account = make_account(sqlite_engine)
+    query, body = account.client.signer.build(wx.text("你好", msg_id=8), "plain")
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/wechat",
+               "QUERY_STRING": urlencode(query), "CONTENT_LENGTH": str(len(body)),
+               "wsgi.input": io.BytesIO(body)}
+    reply = account.client.app(environ, lambda status, headers: None)
+    assert "收到" in b"".join(reply).decode()
+    assert checkpoints == []
+    reply.close()  # type: ignore[attr-defined]
+    assert checkpoints == ["done"]
 
 
 def test_a_failed_checkpoint_costs_the_push_nothing(

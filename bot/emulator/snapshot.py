@@ -28,9 +28,9 @@ from bot.emulator.state import EmulatorState
 
 log = logging.getLogger("wxops.emulator")
 
-FORMAT = 1  # bump when the shape of the kept parts changes
+FORMAT = 2  # bump when the shape of the kept parts changes
 KEPT = ("tokens", "audience", "library", "publishing", "comments", "quotas",
-        "datacube_seeds", "_next_msg_id")
+        "datacube_seeds", "last_follower_msg_id")
 
 
 def save(state: EmulatorState, path: Path) -> None:

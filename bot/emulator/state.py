@@ -70,7 +70,7 @@ class EmulatorState:
         self.datacube_seeds: dict[tuple[str, str], list[dict[str, object]]] = {}
         # From the clock, 10,000 a millisecond: a fresh emulator must not reuse an
         # earlier run's MsgIds, or wxops would answer them as retries of old messages.
-        self._next_msg_id = int(self.now() * 1000) * 10_000
+        self.last_follower_msg_id = int(self.now() * 1000) * 10_000
 
     def now(self) -> float:
         return self.clock.now()
@@ -99,8 +99,8 @@ class EmulatorState:
     def follower_message(self, openid: str) -> int:
         """Record a follower's message; returns its new, unique MsgId."""
         self.audience.message_from(openid, self.now())
-        self._next_msg_id += 1
-        return self._next_msg_id
+        self.last_follower_msg_id += 1
+        return self.last_follower_msg_id
 
     def follower_event(self, openid: str, event: str) -> None:
         self.audience.event_from(openid, event, self.now())

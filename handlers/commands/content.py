@@ -40,6 +40,7 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
                first=sorted(policy.first_approvers(item, reviews)),
                final=sorted(policy.final_approvers(item, reviews)),
                history=history, next=policy.allowed_events(ctx.actor, item, reviews),
+               edit=Event.EDIT,  # done on a computer: the template says how
                by_role=policy.next_by_role(item.state),
                local=lambda dt: format_when(dt.astimezone(ctx.tz), ctx.local_now))
 

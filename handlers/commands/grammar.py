@@ -18,10 +18,13 @@ from typing import Any, Literal
 from handlers import texts
 from workflow.roles import Role
 
-ArgKind = Literal["item", "ticket", "int", "word", "rest", "choice", "code"]
+# "pattern": one word kept exactly as typed (a regex or a menu key), where
+# "word" is normalised (full-width letters as ASCII; 〈（〉 would become a group).
+ArgKind = Literal["item", "ticket", "int", "word", "pattern", "rest", "choice", "code"]
 
 ARG_LABELS: dict[str, str] = {"item": "稿件编号", "ticket": "工单编号", "int": "编号",
-                              "word": "词", "rest": "内容", "choice": "选项", "code": "代码"}
+                              "word": "词", "pattern": "表达式", "rest": "内容",
+                              "choice": "选项", "code": "代码"}
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,8 @@ def parse_args(spec: Spec, typed: list[str], norm: list[str]) -> dict[str, Any]:
                 raise refused("missing", spec=spec, label=arg.label or ARG_LABELS[arg.kind])
             values[arg.name] = None
             continue
-        values[arg.name] = _convert(spec, arg, norm[position])
+        token = typed[position] if arg.kind == "pattern" else norm[position]
+        values[arg.name] = _convert(spec, arg, token)
     if len(norm) > len(spec.args):
         raise refused("extra", spec=spec, text=" ".join(typed[len(spec.args):]))
     return values

@@ -19,9 +19,15 @@ def markdown(table: Sequence[Spec]) -> str:
         english = " / ".join(f"`{w}`" for w in spec.words[1:])
         confirm = spec.confirm and "需确认" not in spec.summary
         note = spec.summary + ("（需确认）" if confirm else "")
-        lines.append(f"| `{spec.usage}` | {english} | {_roles(spec.roles)} | {note} | "
-                     f"`{spec.example}` |")
+        cells = (f"`{spec.usage}`", english, _roles(spec.roles), note, f"`{spec.example}`")
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """A table cell: a ``|`` (in a regex, say) would end the cell, also inside a
+    code span, unless escaped (GitHub's tables)."""
+    return text.replace("|", "\\|")
 
 
 def _roles(roles: frozenset[Role]) -> str:

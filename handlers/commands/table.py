@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from handlers.commands import confirm, content, me, queue, team
 from handlers.commands.grammar import Arg, Spec
+from workflow.autoreply import MatchType
 from workflow.roles import Role
 from workflow.states import STATE_LABELS, Event
 
 CREATOR, REVIEWER, ANALYST, ADMIN = Role.CREATOR, Role.REVIEWER, Role.ANALYST, Role.ADMIN
 ITEM = Arg("item", "item", "稿件编号")
 TICKET = Arg("ticket", "ticket", "工单编号")
+REPLY = Arg("reply", "rest", "回复")
 STATES = {label: state.value for state, label in STATE_LABELS.items()} | \
     {state.value: state.value for state in STATE_LABELS}
 VERDICTS = {"正常": "ok", "ok": "ok", "更新": "update", "update": "update",
@@ -117,9 +119,20 @@ TABLE: tuple[Spec, ...] = (
           team.remove_staff, "移除成员（需确认）", "成员 删除 3", _R({ADMIN}), confirm=True),
     _spec("rules", ("规则", "rules"), (), team.list_rules, "列出自动回复规则", "规则",
           _R({ADMIN}), changes=False),
-    _spec("rule_add", ("规则 添加", "rules add"),
-          (Arg("keyword", "word", "关键词"), Arg("reply", "rest", "回复")), team.add_rule,
-          "添加关键词自动回复（完全匹配）", "规则 添加 地址 社区中心在幸福路 8 号", _R({ADMIN})),
+    _spec("rule_add", ("规则 添加", "rules add"), (Arg("pattern", "word", "关键词"), REPLY),
+          team.rule_adder(MatchType.EXACT), "添加关键词自动回复（完全匹配）",
+          "规则 添加 地址 社区中心在幸福路 8 号", _R({ADMIN})),
+    _spec("rule_contains", ("规则 包含", "rules contains"),
+          (Arg("pattern", "word", "关键词"), REPLY),
+          team.rule_adder(MatchType.CONTAINS), "添加自动回复：留言包含关键词就回复",
+          "规则 包含 报名 报名请点菜单“志愿者”", _R({ADMIN})),
+    _spec("rule_regex", ("规则 正则", "rules regex"), (Arg("pattern", "pattern", "表达式"), REPLY),
+          team.rule_adder(MatchType.REGEX),
+          "添加自动回复：留言匹配正则表达式（表达式里的空格写作 \\s）",
+          "规则 正则 ^(几点|什么时候)开门 周一至周五 9:00-17:00", _R({ADMIN})),
+    _spec("rule_click", ("规则 菜单", "rules click"), (Arg("pattern", "pattern", "菜单key"), REPLY),
+          team.rule_adder(MatchType.CLICK), "添加菜单点击的回复（菜单按钮的 key）",
+          "规则 菜单 CONTACT 电话 010-12345678", _R({ADMIN})),
     _spec("rule_test", ("规则 测试", "rules test"), (Arg("text", "rest", "文字"),),
           team.test_rule, "试一试某句话会命中哪条规则", "规则 测试 活动时间", _R({ADMIN}),
           changes=False),

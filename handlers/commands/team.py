@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import time
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from workflow.errors import InvalidInput
 from workflow.roles import STAFF_ROLES, Actor, Role
 
 MAX_NAME = 64  # Staff.name
+Handler = Callable[[CommandContext, Command], Result]
 
 
 def ordered(roles: Iterable[Role]) -> list[Role]:
@@ -153,16 +155,30 @@ def list_rules(ctx: CommandContext, cmd: Command) -> Result:
     return say("team_rules", rules=found)
 
 
-def add_rule(ctx: CommandContext, cmd: Command) -> Result:
-    keyword, reply = str(cmd.args["keyword"]), str(cmd.args["reply"])
-    with ctx.orm() as session:
-        rule = rules.add_rule(session, match_type=MatchType.EXACT, pattern=keyword,
-                              reply_text=reply, now=ctx.now, created_by=ctx.actor.id)
-        answering = match(rules.load_active_rules(session), text=keyword,
-                          local_time=ctx.local_now.time())
-    ctx.audit(f"rule:{rule.id}", "rule_add", f"exact {rule.pattern}", comment=reply)
-    shadowed_by = answering if answering is not None and answering.id != rule.id else None
-    return say("team_rule_added", rule=rule, shadowed_by=shadowed_by)
+def rule_adder(match_type: MatchType) -> Handler:
+    """规则 添加 / 包含 / 正则 / 菜单: a rule of one match type, with a text reply."""
+    def add_rule(ctx: CommandContext, cmd: Command) -> Result:
+        pattern, reply = str(cmd.args["pattern"]), str(cmd.args["reply"])
+        with ctx.orm() as session:
+            rule = rules.add_rule(session, match_type=match_type, pattern=pattern,
+                                  reply_text=reply, now=ctx.now, created_by=ctx.actor.id)
+            answering = _answering(session, rule, ctx.local_now.time())
+        ctx.audit(f"rule:{rule.id}", "rule_add", f"{match_type.value} {rule.pattern}",
+                  comment=reply)
+        shadowed_by = answering if answering is not None and answering.id != rule.id else None
+        return say("team_rule_added", rule=rule, shadowed_by=shadowed_by)
+    return add_rule
+
+
+def _answering(session: Session, rule: Rule, local_time: time) -> Rule | None:
+    """The rule that would answer the new rule's own keyword or menu key now.
+    A regex has no one text to try, so it is never reported as shadowed."""
+    active = rules.load_active_rules(session)
+    if rule.match_type is MatchType.CLICK:
+        return match(active, click_key=rule.pattern, local_time=local_time)
+    if rule.match_type is MatchType.REGEX:
+        return None
+    return match(active, text=rule.pattern, local_time=local_time)
 
 
 def test_rule(ctx: CommandContext, cmd: Command) -> Result:

@@ -211,6 +211,43 @@ def test_add_rule_refusals_and_shadowing(engine: Engine, team: Team) -> None:
     assert f"注意：规则 {first}（包含“地”）排在前面，现在仍由它回答这句话。" in added
 
 
+def test_contains_rule_by_chat_answers_any_message_with_the_word(engine: Engine,
+                                                                 team: Team) -> None:
+    added = say(engine, team.admin, "规则 包含 报名 报名请点菜单“志愿者”")
+    assert added == "已添加规则 1：粉丝的留言包含“报名”时自动回复：\n报名请点菜单“志愿者”"
+    assert "会命中规则 1（包含“报名”）" in say(engine, team.admin, "规则 测试 我想报名当志愿者")
+    assert ("rule:1", "rule_add", "张敏") in audit_trail(engine)
+    assert "需要管理员权限" in say(engine, team.li, "规则 包含 报名 幸福路")
+
+
+def test_regex_rule_by_chat_keeps_the_pattern_as_typed(engine: Engine, team: Team) -> None:
+    added = say(engine, team.admin, r"规则 正则 ^(几点|什么时候)\s*开门 周一至周五 9:00-17:00")
+    assert added.startswith(r"已添加规则 1：粉丝的留言匹配正则“^(几点|什么时候)\s*开门”时")
+    assert "会命中规则 1" in say(engine, team.admin, "规则 测试 什么时候 开门？")
+    assert "不会命中任何规则" in say(engine, team.admin, "规则 测试 明天开门吗")
+    # Full-width letters are not folded: the rule matches what the author typed.
+    say(engine, team.admin, r"规则 正则 ＶＩＰ\d+ 会员请联系小王")
+    with Session(engine) as session:
+        assert session.get(AutoReplyRule, 2).pattern == r"ＶＩＰ\d+"  # type: ignore[union-attr]
+    assert "正则表达式无效" in say(engine, team.admin, "规则 正则 (未闭合 回复")
+    assert len(rules_in(engine)) == 2
+
+
+def test_menu_rule_by_chat_answers_the_click_and_reports_shadowing(engine: Engine,
+                                                                   team: Team) -> None:
+    first = _rule(engine, "CONTACT", "请留言", MatchType.CLICK, priority=5)
+    added = say(engine, team.admin, "规则 菜单 CONTACT 电话 010-12345678")
+    assert added.startswith(
+        "已添加规则 2：粉丝点击 key 为“CONTACT”的菜单时自动回复：\n电话 010-12345678")
+    assert f"注意：规则 {first}（菜单点击“CONTACT”）排在前面" in added
+    assert "缺少回复" in say(engine, team.admin, "规则 菜单 CONTACT")
+
+
+def rules_in(engine: Engine) -> list[AutoReplyRule]:
+    with Session(engine) as session:
+        return list(session.scalars(select(AutoReplyRule)))
+
+
 def test_rule_test_respects_hours_and_counts_no_hit(engine: Engine, team: Team) -> None:
     rule_id = _rule(engine, "值班", "工作人员在线", active_from=time(9), active_until=time(12))
     assert say(engine, team.admin, "规则 测试 值班").startswith(

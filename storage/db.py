@@ -205,8 +205,6 @@ def _driver(conn: Connection) -> sqlite3.Connection:
 def _checkpoint(conn: Connection) -> None:
     """The pushes are committed already: a checkpoint that fails is logged, and
     the next one, or SQLite's backstop, does the work."""
-    if conn.in_transaction():
-        return
     try:
         _driver(conn).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     except sqlite3.Error as exc:

@@ -180,6 +180,18 @@ def match(rules: Iterable[Rule], *, text: str | None = None, click_key: str | No
     return None
 
 
+def answered_instead(rules: Iterable[Rule], rule: Rule, local_time: time) -> Rule | None:
+    """Another rule that would answer ``rule``'s own keyword or menu key now,
+    because it comes first. A regex has no one text to try: never reported."""
+    if rule.match_type is MatchType.REGEX:
+        return None
+    if rule.match_type is MatchType.CLICK:
+        answering = match(rules, click_key=rule.pattern, local_time=local_time)
+    else:
+        answering = match(rules, text=rule.pattern, local_time=local_time)
+    return answering if answering is not None and answering.id != rule.id else None
+
+
 class _RegexBudget:
     """What is left of one message's time for regex rules."""
 

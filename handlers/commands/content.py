@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from handlers.commands.context import CommandContext, Result, say
+from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import WhenError, format_when, parse_when
 from storage import confirmations, outbox
@@ -14,7 +12,6 @@ from workflow.model import ContentItem
 from workflow.states import Event, State
 
 LIST_LIMIT = 15
-Handler = Callable[[CommandContext, Command], Result]
 
 
 def plan(ctx: CommandContext, cmd: Command) -> Result:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from handlers import texts
+from handlers.commands.grammar import Command
 from storage.models import AuditRow
 from workflow.model import Context
 from workflow.ports import UnitOfWork
@@ -73,3 +74,6 @@ class Result:
 
 def say(template: str, **context: Any) -> Result:
     return Result(template, context)
+
+
+Handler = Callable[[CommandContext, Command], Result]  # what a command runs

@@ -18,8 +18,9 @@ from typing import Any, Literal
 from handlers import texts
 from workflow.roles import Role
 
-# "pattern": one word kept exactly as typed (a regex or a menu key), where
-# "word" is normalised (full-width letters as ASCII; 〈（〉 would become a group).
+# "pattern": one word kept exactly as typed (a regex or a menu key), where a
+# "word" is normalised: full-width letters become ASCII, and in a regex a
+# full-width （ would become a group.
 ArgKind = Literal["item", "ticket", "int", "word", "pattern", "rest", "choice", "code"]
 
 ARG_LABELS: dict[str, str] = {"item": "稿件编号", "ticket": "工单编号", "int": "编号",

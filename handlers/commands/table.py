@@ -14,6 +14,7 @@ CREATOR, REVIEWER, ANALYST, ADMIN = Role.CREATOR, Role.REVIEWER, Role.ANALYST, R
 ITEM = Arg("item", "item", "稿件编号")
 TICKET = Arg("ticket", "ticket", "工单编号")
 REPLY = Arg("reply", "rest", "回复")
+KEYWORD = Arg("pattern", "word", "关键词")  # a rule's pattern, like the regex and menu key
 STATES = {label: state.value for state, label in STATE_LABELS.items()} | \
     {state.value: state.value for state in STATE_LABELS}
 VERDICTS = {"正常": "ok", "ok": "ok", "更新": "update", "update": "update",
@@ -119,11 +120,10 @@ TABLE: tuple[Spec, ...] = (
           team.remove_staff, "移除成员（需确认）", "成员 删除 3", _R({ADMIN}), confirm=True),
     _spec("rules", ("规则", "rules"), (), team.list_rules, "列出自动回复规则", "规则",
           _R({ADMIN}), changes=False),
-    _spec("rule_add", ("规则 添加", "rules add"), (Arg("pattern", "word", "关键词"), REPLY),
+    _spec("rule_add", ("规则 添加", "rules add"), (KEYWORD, REPLY),
           team.rule_adder(MatchType.EXACT), "添加关键词自动回复（完全匹配）",
           "规则 添加 地址 社区中心在幸福路 8 号", _R({ADMIN})),
-    _spec("rule_contains", ("规则 包含", "rules contains"),
-          (Arg("pattern", "word", "关键词"), REPLY),
+    _spec("rule_contains", ("规则 包含", "rules contains"), (KEYWORD, REPLY),
           team.rule_adder(MatchType.CONTAINS), "添加自动回复：留言包含关键词就回复",
           "规则 包含 报名 报名请点菜单“志愿者”", _R({ADMIN})),
     _spec("rule_regex", ("规则 正则", "rules regex"), (Arg("pattern", "pattern", "表达式"), REPLY),

@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from collections.abc import Callable, Iterable
-from datetime import time
+from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from handlers.commands.context import CommandContext, Result, say
+from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import format_when
 from storage import confirmations, rules, staff
 from storage.models import Staff
 from storage.repositories import format_roles, parse_roles
-from workflow.autoreply import MatchType, Rule, match
+from workflow.autoreply import MatchType, Rule, answered_instead, match
 from workflow.errors import InvalidInput
 from workflow.roles import STAFF_ROLES, Actor, Role
 
 MAX_NAME = 64  # Staff.name
-Handler = Callable[[CommandContext, Command], Result]
 
 
 def ordered(roles: Iterable[Role]) -> list[Role]:
@@ -162,23 +160,12 @@ def rule_adder(match_type: MatchType) -> Handler:
         with ctx.orm() as session:
             rule = rules.add_rule(session, match_type=match_type, pattern=pattern,
                                   reply_text=reply, now=ctx.now, created_by=ctx.actor.id)
-            answering = _answering(session, rule, ctx.local_now.time())
+            shadowed_by = answered_instead(rules.load_active_rules(session), rule,
+                                           ctx.local_now.time())
         ctx.audit(f"rule:{rule.id}", "rule_add", f"{match_type.value} {rule.pattern}",
                   comment=reply)
-        shadowed_by = answering if answering is not None and answering.id != rule.id else None
         return say("team_rule_added", rule=rule, shadowed_by=shadowed_by)
     return add_rule
-
-
-def _answering(session: Session, rule: Rule, local_time: time) -> Rule | None:
-    """The rule that would answer the new rule's own keyword or menu key now.
-    A regex has no one text to try, so it is never reported as shadowed."""
-    active = rules.load_active_rules(session)
-    if rule.match_type is MatchType.CLICK:
-        return match(active, click_key=rule.pattern, local_time=local_time)
-    if rule.match_type is MatchType.REGEX:
-        return None
-    return match(active, text=rule.pattern, local_time=local_time)
 
 
 def test_rule(ctx: CommandContext, cmd: Command) -> Result:

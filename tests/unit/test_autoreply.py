@@ -14,6 +14,7 @@ from workflow.autoreply import (
     MatchType,
     ReplyKind,
     Rule,
+    answered_instead,
     match,
     parse_article,
     parse_hours,
@@ -238,3 +239,18 @@ def test_parse_hours_refuses_nonsense(text: str) -> None:
 def test_parse_article_needs_three_or_four_parts() -> None:
     with pytest.raises(InvalidInput, match="标题"):
         parse_article("只有标题")
+
+
+def test_a_new_rule_is_reported_when_another_still_answers_its_trigger() -> None:
+    """What 规则 添加/包含/菜单 warn about: the new rule's own keyword or menu key
+    goes to a rule ahead of it."""
+    ahead = rule(1, MatchType.CONTAINS, "地", priority=5)
+    exact = rule(2, MatchType.EXACT, "地址")
+    assert answered_instead([ahead, exact], exact, NOON) == ahead
+    assert answered_instead([exact], exact, NOON) is None  # it answers itself
+    key_ahead = rule(3, MatchType.CLICK, "CONTACT", priority=5)
+    click = rule(4, MatchType.CLICK, "CONTACT")
+    assert answered_instead([key_ahead, click], click, NOON) == key_ahead
+    assert answered_instead([ahead, click], click, NOON) is None  # text rules answer no click
+    pattern = rule(5, MatchType.REGEX, "地.*")
+    assert answered_instead([ahead, pattern], pattern, NOON) is None  # no one text to try

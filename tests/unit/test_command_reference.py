@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from handlers.commands.reference import END, START, replace_section
+from handlers.commands.reference import END, START, markdown, replace_section
 from handlers.commands.table import TABLE
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -24,3 +25,10 @@ def test_readme_command_reference_matches_the_routing_table() -> None:
 def test_every_command_word_is_unique() -> None:
     words = [w.lower() for spec in TABLE for w in spec.words]
     assert len(words) == len(set(words))
+
+
+def test_every_row_has_its_five_cells() -> None:
+    """A ``|`` in a usage or an example (正常|更新|删除, a regex) is escaped, or
+    GitHub would end the cell there and shift the rest of the row."""
+    for row in markdown(TABLE).splitlines():
+        assert len(re.split(r"(?<!\\)\|", row.strip("|"))) == 5, row

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 log = logging.getLogger("wxops.db")
@@ -86,7 +86,7 @@ def write_lock(engine: Engine) -> AbstractContextManager[None]:
     return lock if lock is not None else nullcontext()
 
 
-def sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str | URL) -> Path | None:
     """The file of a SQLite URL; None for another engine or an in-memory database."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
@@ -96,8 +96,9 @@ def sqlite_file(url: str) -> Path | None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for its database: WAL and write locks on SQLite."""
-    if make_url(url).get_backend_name() == "sqlite":
-        return _sqlite_engine(url, sqlite_file(url), **kwargs)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, sqlite_file(parsed), **kwargs)
     return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
 
 

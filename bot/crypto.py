@@ -21,7 +21,8 @@ _RANDOM_LEN = 16
 _HEADER_LEN = _RANDOM_LEN + 4  # random16 + uint32_be(len(msg))
 _KEY_RE = re.compile(r"[A-Za-z0-9+/]{43}")
 # Values echoed into reply XML; anything else could break out of the CDATA.
-_REPLY_FIELD_RE = re.compile(r"[A-Za-z0-9]{1,64}")
+# What a reply's TimeStamp and Nonce may be (they are signed and sent back as they are).
+REPLY_FIELD = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 class ProtocolError(Exception):
@@ -128,6 +129,15 @@ class MessageCrypto:
 
     def decrypt(self, encrypt_b64: str) -> bytes:
         """The plaintext message inside an Encrypt value; tries the previous key too."""
+        return self.decrypt_keyed(encrypt_b64)[0]
+
+    def decrypt_keyed(self, encrypt_b64: str) -> tuple[bytes, int]:
+        """The plaintext, and which key opened it: 0 the current, 1 the previous.
+
+        The reply to a message is encrypted with the key that opened it: during
+        a rotation WeChat may still hold only the previous key (its FAQ:
+        回包时，用哪个Key解密成功，则用此Key加密对应的回包).
+        """
         try:
             # validate=True refuses non-alphabet bytes instead of silently dropping them.
             ciphertext = base64.b64decode(encrypt_b64, validate=True)
@@ -135,32 +145,33 @@ class MessageCrypto:
             raise DecryptError("Encrypt is not valid base64") from exc
         if not ciphertext or len(ciphertext) % 16:
             raise DecryptError("Encrypt length is not a multiple of the AES block")
-        for key in self._keys:
+        for index, key in enumerate(self._keys):
             try:
                 message, app_id = _open(key, ciphertext)
             except _BadFormat:
                 continue
             if not _same(self.app_id, app_id.decode("utf-8", "replace")):
                 raise AppIdMismatch()
-            return message
+            return message, index
         raise DecryptError("cannot decrypt Encrypt with the current or previous key")
 
-    def encrypt(self, plaintext: bytes, nonce_bytes: bytes | None = None) -> str:
-        """Base64 Encrypt value for `plaintext`; `nonce_bytes` fixes the random prefix."""
+    def encrypt(self, plaintext: bytes, nonce_bytes: bytes | None = None, *, key: int = 0) -> str:
+        """Base64 Encrypt value for `plaintext`; `nonce_bytes` fixes the random prefix,
+        `key` is 0 for the current key, 1 for the previous (``decrypt_keyed``)."""
         prefix = os.urandom(_RANDOM_LEN) if nonce_bytes is None else nonce_bytes
         if len(prefix) != _RANDOM_LEN:
             raise ValueError("nonce_bytes must be 16 bytes")
         body = prefix + struct.pack(">I", len(plaintext)) + plaintext + self.app_id.encode()
-        encryptor = _cipher(self._keys[0]).encryptor()
+        encryptor = _cipher(self._keys[key]).encryptor()
         ciphertext = encryptor.update(_pad(body)) + encryptor.finalize()
         return base64.b64encode(ciphertext).decode("ascii")
 
-    def encrypted_reply(self, xml: str, timestamp: str, nonce: str) -> str:
-        """A safe-mode reply body wrapping the reply `xml`."""
+    def encrypted_reply(self, xml: str, timestamp: str, nonce: str, *, key: int = 0) -> str:
+        """A safe-mode reply body wrapping the reply `xml`, encrypted with `key`."""
         for name, value in (("timestamp", timestamp), ("nonce", nonce)):
-            if not _REPLY_FIELD_RE.fullmatch(value):
+            if not REPLY_FIELD.fullmatch(value):
                 raise ValueError(f"{name} must be 1-64 ASCII letters or digits")
-        encrypt = self.encrypt(xml.encode("utf-8"))
+        encrypt = self.encrypt(xml.encode("utf-8"), key=key)
         signature = msg_signature(self.token, timestamp, nonce, encrypt)
         return (
             f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt>"

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import replies
+from bot.crypto import REPLY_FIELD
 from bot.protocol import (
     MAX_BODY,
     BodyTooLarge,
@@ -26,7 +27,7 @@ from bot.protocol import (
     MessageCrypto,
     ProtocolError,
     ReplayedNonce,
-    check_signature,
+    check_verification,
     open_envelope,
 )
 from bot.wiring import App
@@ -77,7 +78,7 @@ class WeChatEndpoint:
         method = environ.get("REQUEST_METHOD", "GET")
         try:
             if method == "GET":
-                return _ok(start_response, self.verify(query))
+                return _ok(start_response, self.verify(query), _TEXT)
             if method != "POST":
                 raise Refused(405, f"method {method} not allowed")
             reply = _ok(start_response, self.receive(query, _read_body(environ)))
@@ -91,10 +92,11 @@ class WeChatEndpoint:
 
     def verify(self, query: dict[str, str]) -> bytes:
         """GET: WeChat checks the server when the URL is configured."""
-        args = [query.get(k, "") for k in ("timestamp", "nonce", "signature")]
-        if not all(args) or not check_signature(self.settings.token, *args):
-            raise Refused(403, "bad signature on verification")
-        return query.get("echostr", "").encode()
+        try:
+            return check_verification(query, token=self.settings.token, now=int(time.time()),
+                                      max_skew=self.settings.max_clock_skew).encode()
+        except ProtocolError as exc:
+            raise Refused(exc.status, exc.reason) from None
 
     def receive(self, query: dict[str, str], body: bytes) -> bytes:
         try:
@@ -108,7 +110,8 @@ class WeChatEndpoint:
             return b"success"
         if envelope.encrypted and self.crypto is not None:
             return self.crypto.encrypted_reply(reply_xml, str(envelope.timestamp),
-                                               _reply_nonce(envelope)).encode()
+                                               _reply_nonce(envelope),
+                                               key=envelope.aes_key).encode()
         return reply_xml.encode()
 
     def process(self, envelope: InboundEnvelope) -> str:
@@ -240,12 +243,20 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 def _reply_nonce(envelope: InboundEnvelope) -> str:
-    return envelope.nonce if envelope.nonce.isalnum() else str(random.randrange(10**9))
+    """The request's nonce, when a reply may carry it ("²" or "你" is alphanumeric
+    to Python, and a signed request may bring anything)."""
+    if REPLY_FIELD.fullmatch(envelope.nonce):
+        return envelope.nonce
+    return str(random.randrange(10**9))
 
 
-def _ok(start_response: StartResponse, body: bytes) -> list[bytes]:
-    content_type = "application/xml; charset=utf-8" if body.startswith(b"<") else \
-        "text/plain; charset=utf-8"
+_TEXT, _XML = "text/plain; charset=utf-8", "application/xml; charset=utf-8"
+
+
+def _ok(start_response: StartResponse, body: bytes, content_type: str = "") -> list[bytes]:
+    """200 with ``body``: XML when it is a reply in XML, otherwise text ("success",
+    or the echostr, which is only ever text whatever it looks like)."""
+    content_type = content_type or (_XML if body.lstrip().startswith(b"<") else _TEXT)
     start_response("200 OK", [("Content-Type", content_type),
                               ("Content-Length", str(len(body)))])
     return [body]

@@ -38,6 +38,7 @@ __all__ = [
     "StaleTimestamp",
     "check_msg_signature",
     "check_signature",
+    "check_verification",
     "msg_signature",
     "open_envelope",
     "parse_xml",
@@ -91,7 +92,8 @@ class InboundEnvelope:
 
     `authenticated` is True only when the message fields come from a ciphertext
     whose msg_signature verified; only then is FromUserName proof of the sender.
-    `encrypted` says the reply must be encrypted too.
+    `encrypted` says the reply must be encrypted too, with the EncodingAESKey
+    that opened the request: `aes_key` 0 the current one, 1 the previous.
     """
 
     mode: Mode
@@ -102,6 +104,7 @@ class InboundEnvelope:
     nonce: str
     body_hash: str
     encrypted: bool
+    aes_key: int = 0
 
 
 class _ForbiddenDtd(Exception):
@@ -125,7 +128,10 @@ class _NoDtdTreeBuilder(TreeBuilder):
 def parse_xml(body: bytes) -> dict[str, object]:
     """The children of the `<xml>` root as a dict, shaped like xmltodict's output.
 
-    Leaves become their text ("" when empty, where xmltodict gives None);
+    Leaves become their text stripped of surrounding whitespace, as xmltodict
+    (and so WeRoBot and wechatpy) gives it: some of WeChat's own samples pad
+    their CDATA, ``<MsgType> <![CDATA[event]]> </MsgType>`` ("" when empty,
+    where xmltodict gives None);
     an element with children becomes a dict; a repeated tag becomes a list.
     Attributes are ignored: WeChat does not use them.
     """
@@ -146,7 +152,7 @@ def parse_xml(body: bytes) -> dict[str, object]:
 def _element_value(element: Element, depth: int) -> object:
     children = list(element)
     if not children:
-        return element.text or ""
+        return element.text.strip() if element.text else ""
     if depth >= _MAX_DEPTH:
         raise BadXml("XML nested too deeply")
     result: dict[str, object] = {}
@@ -181,6 +187,17 @@ def _message(fields: dict[str, object]) -> dict[str, object]:
     return fields
 
 
+def check_verification(query: Mapping[str, str], *, token: str, now: int,
+                       max_skew: int) -> str:
+    """The echostr of a GET that verifies the server's URL, once its signature and
+    timestamp check out as a push's do: a captured URL does not verify forever."""
+    timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+    if not check_signature(token, timestamp, nonce, query.get("signature", "")):
+        raise BadSignature("bad signature on verification")
+    _issued_at(timestamp, now, max_skew)
+    return query.get("echostr", "")
+
+
 def open_envelope(
     query: Mapping[str, str],
     body: bytes,
@@ -209,13 +226,14 @@ def open_envelope(
         )
     if crypto is None:
         raise DecryptError("encrypt_type=aes but no EncodingAESKey is configured")
-    mode, raw_xml = _decrypt_body(query, body, token=token, crypto=crypto)
+    mode, raw_xml, aes_key = _decrypt_body(query, body, token=token, crypto=crypto)
     # Compatible mode also carries the fields in clear text, but nothing signs
     # them: anyone who saw one request could pair its query with forged fields.
     # So both encrypted modes take the message from the decrypted payload, which
     # msg_signature covers (a mismatch raised above), and count as authenticated.
     message = _message(parse_xml(raw_xml))
-    return InboundEnvelope(mode, True, message, raw_xml, issued, nonce, body_hash, True)
+    return InboundEnvelope(mode, True, message, raw_xml, issued, nonce, body_hash, True,
+                           aes_key)
 
 
 def _issued_at(timestamp: str, now: int, max_skew: int) -> int:
@@ -238,7 +256,7 @@ def _wants_aes(query: Mapping[str, str]) -> bool:
 
 def _decrypt_body(
     query: Mapping[str, str], body: bytes, *, token: str, crypto: MessageCrypto
-) -> tuple[Mode, bytes]:
+) -> tuple[Mode, bytes, int]:
     outer = parse_xml(body)
     encrypt = outer.get("Encrypt")
     if not isinstance(encrypt, str) or not encrypt:
@@ -249,4 +267,4 @@ def _decrypt_body(
     if not check_msg_signature(token, timestamp, nonce, encrypt, query.get("msg_signature", "")):
         raise BadSignature("bad msg_signature")
     mode: Mode = "safe" if outer.keys() <= _SAFE_MODE_FIELDS else "compatible"
-    return mode, crypto.decrypt(encrypt)
+    return (mode, *crypto.decrypt_keyed(encrypt))

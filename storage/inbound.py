@@ -59,7 +59,9 @@ def prune_nonces(conn: Connection, signed_before: int) -> int:
 def dedupe_key(fields: dict[str, Any]) -> str:
     """MsgId for messages; sender + CreateTime + Event for events (WECHAT.md),
     plus the job's id for job reports: two publications or mass sends can finish
-    in the same second, and a retry repeats the id.
+    in the same second, and a retry repeats the id; plus the EventKey, which a
+    retry repeats too, so that two menu clicks (or scans) in one second are two
+    pushes.
 
     WeChat's keys are short; one longer than the column (a forged body can
     carry anything) is replaced by its digest, which still tells pushes apart.
@@ -69,10 +71,15 @@ def dedupe_key(fields: dict[str, Any]) -> str:
         key = f"msg:{fields['MsgId']}"
     else:
         key = (f"evt:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:"
-               f"{str(fields.get('Event', '')).lower()}{_job_id(fields)}")
+               f"{str(fields.get('Event', '')).lower()}{_job_id(fields)}{_event_key(fields)}")
     if len(key) <= DEDUPE_KEY_LENGTH:
         return key
     return f"{key[:4]}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _event_key(fields: dict[str, Any]) -> str:
+    key = fields.get("EventKey")
+    return f":{key}" if isinstance(key, str) and key else ""
 
 
 def _job_id(fields: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +17,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class Response:
     status: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -36,9 +37,11 @@ class WeChatClient:
             "CONTENT_TYPE": "text/xml", "wsgi.input": io.BytesIO(body),
         }
         status: list[str] = []
+        sent: dict[str, str] = {}
 
         def start_response(line: str, headers: list[tuple[str, str]]) -> None:
             status.append(line)
+            sent.update(headers)
 
         reply = self.app(environ, start_response)
         try:
@@ -47,7 +50,7 @@ class WeChatClient:
             close = getattr(reply, "close", None)
             if close is not None:
                 close()
-        return Response(int(status[0].split()[0]), chunks)
+        return Response(int(status[0].split()[0]), chunks, sent)
 
     def push(self, message: Message, mode: Mode = "plain", **build: Any) -> Response:
         """Send a message as WeChat does; returns the (decrypted, if encrypted) reply."""
@@ -55,5 +58,7 @@ class WeChatClient:
         response = self.request("POST", query, body)
         encrypted = response.body.startswith(b"<xml><Encrypt")
         if mode != "plain" and response.status == 200 and encrypted:
-            return Response(200, self.signer.decrypt_reply(response.body).encode())
+            # WeChat opens the reply with the key it encrypted the message with.
+            plain = self.signer.decrypt_reply(response.body, build.get("aes_key"))
+            return Response(200, plain.encode())
         return response

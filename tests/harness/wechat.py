@@ -85,14 +85,16 @@ class WeChatSigner:
         query["msg_signature"] = _sha1(self.token, timestamp, nonce, encrypt)
         return query, _encrypted_body(xml, fields, encrypt, mode)
 
-    def decrypt_reply(self, body: bytes | str) -> str:
-        """Plaintext of a safe-mode reply, after checking its MsgSignature and app id.
+    def decrypt_reply(self, body: bytes | str, aes_key: str | None = None) -> str:
+        """Plaintext of a safe-mode reply, after checking its MsgSignature and app id;
+        `aes_key` overrides the account's key.
 
         Raises wechatpy's InvalidSignatureException or InvalidAppIdException.
         """
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         reply = xmltodict.parse(text)["xml"]
-        crypto = WeChatCrypto(self.token, self._require_key(self.aes_key), self.app_id)
+        crypto = WeChatCrypto(self.token, self._require_key(aes_key or self.aes_key),
+                              self.app_id)
         plain = crypto.decrypt_message(
             reply, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"]
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -34,6 +35,23 @@ def test_get_verification(account: Account) -> None:
     assert account.client.request("GET", {"echostr": "x"}).status == 403
 
 
+def test_verification_echoes_only_text_and_only_while_fresh(account: Account) -> None:
+    markup = '<html xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></html>'
+    echoed = account.client.request("GET", account.client.signer.verification_query(markup))
+    assert (echoed.status, echoed.text) == (200, markup)
+    assert echoed.headers["Content-Type"].startswith("text/plain")  # never run as a page
+    old = str(int(time.time()) - 3600)  # a verification URL captured an hour ago
+    stale = account.client.signer.verification_query("echo", timestamp=old)
+    assert account.client.request("GET", stale).status == 403
+
+
+def test_an_xml_reply_is_sent_as_xml(account: Account) -> None:
+    reply = account.client.push(wx.text("你好"))
+    assert reply.headers["Content-Type"].startswith("application/xml")
+    assert account.client.push(wx.text("你好", msg_id=2)).headers["Content-Type"].startswith(
+        "text/plain")  # appended to the open ticket: "success"
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_text_opens_a_ticket_and_is_acknowledged(account: Account, mode: str) -> None:
     reply = account.client.push(wx.text("你好，请问周末活动几点开始？"), mode)  # type: ignore[arg-type]
@@ -55,9 +73,25 @@ def test_safe_mode_reply_is_encrypted_and_signed(account: Account) -> None:
     assert "T1" in account.client.signer.decrypt_reply(raw.body)
 
 
-def test_message_encrypted_with_the_previous_key_is_accepted(account: Account) -> None:
+def test_message_encrypted_with_the_previous_key_is_answered_with_that_key(
+        account: Account) -> None:
+    # During a rotation WeChat may hold only the previous key: the reply must open with it.
     reply = account.client.push(wx.text("旧密钥"), "safe", aes_key=OLD_AES_KEY)
     assert reply.status == 200 and count(account.engine, ReplyTicket) == 1
+    assert "T1" in reply_fields(reply.text)["Content"]  # opened with the previous key
+
+
+@pytest.mark.parametrize("nonce", ["你好", "²³", "１２３", "a" * 65, "a-b"])
+def test_a_nonce_a_reply_cannot_carry_gets_a_fresh_one(account: Account, nonce: str) -> None:
+    message = wx.text("随机数")
+    query, body = account.client.signer.build(message, "safe", nonce=nonce)
+    raw = account.client.request("POST", query, body)
+    assert raw.status == 200
+    reply = xmltodict.parse(raw.text)["xml"]
+    assert reply["Nonce"].isascii() and reply["Nonce"].isdigit()
+    assert "T1" in account.client.signer.decrypt_reply(raw.body)
+    again = account.client.request("POST", query, body)  # WeChat's retry: the same reply
+    assert again.status == 200 and "T1" in account.client.signer.decrypt_reply(again.body)
 
 
 def test_sequential_retries_run_nothing_twice(account: Account) -> None:
@@ -149,6 +183,21 @@ def test_subscribe_records_the_scene_and_welcomes(account: Account) -> None:
     assert tuple(row) == (True, "poster_2026", "event")
 
 
+def test_padded_cdata_as_in_wechats_own_samples_is_read_as_its_value(
+        account: Account) -> None:
+    # WeChat's card-event samples put spaces around their CDATA sections.
+    padded = (f"<xml><ToUserName> <![CDATA[{wx.ACCOUNT}]]> </ToUserName>\n"
+              f"<FromUserName> <![CDATA[{wx.FOLLOWER}]]> </FromUserName>\n"
+              f"<CreateTime>{wx.CREATE_TIME}</CreateTime>\n"
+              "<MsgType> <![CDATA[event]]> </MsgType>\n"
+              "<Event> <![CDATA[subscribe]]> </Event>\n<EventKey> <![CDATA[]]> </EventKey></xml>")
+    fields = reply_fields(account.client.push(padded, "safe").text)
+    assert "感谢关注" in fields["Content"] and fields["ToUserName"] == wx.FOLLOWER
+    with account.engine.connect() as conn:
+        assert conn.execute(select(Follower.openid)).scalar_one() == wx.FOLLOWER
+    assert count(account.engine, ReplyTicket) == 0
+
+
 def test_unsubscribe_closes_open_tickets(account: Account) -> None:
     account.client.push(wx.text("有问题"))
     assert account.client.push(wx.unsubscribe(create_time=wx.CREATE_TIME + 5)).text == "success"
@@ -218,6 +267,22 @@ def test_a_failing_handler_still_answers_success_and_keeps_the_push(
         error = conn.execute(select(InboundMessage.error)).scalar()
     assert error == "RuntimeError: bug in a handler"
     assert count(account.engine, ReplyTicket) == 0
+
+
+def test_two_menu_clicks_in_one_second_are_two_pushes(account: Account) -> None:
+    from storage import rules
+    from storage.uow import utcnow
+    from workflow.autoreply import MatchType
+
+    with account.app.uow() as uow:
+        for key, reply in (("MENU_A", "甲"), ("MENU_B", "乙")):
+            rules.add_rule(uow.session, match_type=MatchType.CLICK, pattern=key,
+                           reply_text=reply, now=utcnow())
+        uow.commit()
+    answers = [reply_fields(account.client.push(wx.click(key)).text)["Content"]
+               for key in ("MENU_A", "MENU_B", "MENU_A")]  # the last one is A's retry
+    assert answers == ["甲", "乙", "甲"]
+    assert count(account.engine, InboundMessage) == 2
 
 
 def test_cdata_terminator_in_a_reply_is_escaped(account: Account) -> None:

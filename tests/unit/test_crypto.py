@@ -151,6 +151,22 @@ def test_key_rotation_tries_the_previous_key(signer: WeChatSigner) -> None:
     assert open_(query, body, rotated).message["Content"] == "in flight"
 
 
+def test_a_reply_is_encrypted_with_the_key_that_opened_its_message(
+        signer: WeChatSigner) -> None:
+    rotated = MessageCrypto(TOKEN, KEY, APP_ID, previous_key=OLD_KEY)
+    _, old_body = build(signer, wechat.text("in flight"), "safe", aes_key=OLD_KEY)
+    _, new_body = build(signer, wechat.text("fresh"), "safe")
+    assert rotated.decrypt_keyed(_encrypt_of(old_body))[1] == 1
+    assert rotated.decrypt_keyed(_encrypt_of(new_body))[1] == 0
+    reply = rotated.encrypted_reply("<xml>hi</xml>", str(NOW), "123", key=1)
+    old_only = MessageCrypto(TOKEN, OLD_KEY, APP_ID)
+    assert old_only.decrypt(_encrypt_of(reply.encode())) == b"<xml>hi</xml>"
+
+
+def _encrypt_of(body: bytes) -> str:
+    return str(xmltodict.parse(body)["xml"]["Encrypt"])
+
+
 def test_unknown_key_is_a_decrypt_error(signer: WeChatSigner) -> None:
     query, body = build(signer, wechat.text("hi"), "safe", aes_key=OTHER_KEY)
     with pytest.raises(DecryptError):

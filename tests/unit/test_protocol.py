@@ -368,6 +368,12 @@ def test_failed_publish_lists_fail_idx() -> None:
         "publish_id": "8", "publish_status": "2", "fail_idx": ["1", "2"]}
 
 
+def test_leaf_text_is_stripped_as_xmltodict_strips_it() -> None:
+    body = (b"<xml><MsgType> <![CDATA[event]]> </MsgType>\n"
+            b"<Content><![CDATA[  two words  ]]></Content><Event>\n  CLICK\n</Event></xml>")
+    assert parse_xml(body) == {"MsgType": "event", "Content": "two words", "Event": "CLICK"}
+
+
 def test_empty_elements_are_empty_strings() -> None:
     message = parse_xml(wechat.subscribe().encode())
     assert message["EventKey"] == ""

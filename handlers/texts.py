@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from handlers.hours import OfficeHours
+from handlers.when import format_moment
 from storage.models import AccountText
 
 log = logging.getLogger("wxops.texts")
@@ -81,6 +82,7 @@ def _short_range(*args: int) -> range:
 _shipped = Environment(loader=PackageLoader("handlers", "templates"), autoescape=False,
                        undefined=StrictUndefined, keep_trailing_newline=False,
                        auto_reload=False)
+_shipped.filters["moment"] = format_moment
 _sandbox = _TextSandbox()
 
 

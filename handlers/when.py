@@ -132,6 +132,16 @@ def format_when(when: datetime, now: datetime) -> str:
     return f"{year}{month_day}（{weekday}）{clock}"
 
 
+def format_moment(when: datetime | str) -> str:
+    """``2026年11月28日（周六）09:00`` in the time's own zone: for a notice, which may
+    be read days after it was written, where "明天" would mislead. Takes the ISO
+    text a notice's context keeps."""
+    local = datetime.fromisoformat(when) if isinstance(when, str) else when
+    _require_aware(local)
+    weekday = _WEEKDAY_NAMES[local.weekday()]
+    return f"{local.year}年{local.month}月{local.day}日（周{weekday}）{local:%H:%M}"
+
+
 def _require_aware(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
         raise TypeError("now must be timezone-aware (the account's zone)")

@@ -194,6 +194,16 @@ def _withdraw(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context
     return replace(item, state=State.WITHDRAWN), None, effects
 
 
+def _cancel(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
+            _ch: ItemChanges | None) -> _Result:
+    if item.published_at is None:
+        return replace(item, state=State.CANCELLED), None, []
+    # Revising a published article: its article is still online, so cancelling
+    # drops the revision and leaves the article to a re-check or a withdrawal.
+    effects = _notify_author(item, actor, "item_revision_dropped", by=actor.name)
+    return replace(item, state=State.NEEDS_UPDATE), None, effects
+
+
 def _edit(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
           changes: ItemChanges | None) -> _Result:
     ch = changes or ItemChanges()
@@ -239,8 +249,9 @@ _STEPS: dict[Event, _Step] = {
     Event.PUBLISH_FAILED: _publish_failed,
     Event.FLAG_OUTDATED: _flag_outdated,
     Event.WITHDRAW: _withdraw,
+    Event.CANCEL: _cancel,
     Event.EDIT: _edit,
     Event.MARK_SENSITIVE: _mark_sensitive,
-    **{e: _simple(e) for e in (Event.START, Event.CANCEL, Event.RECHECK_OK,
+    **{e: _simple(e) for e in (Event.START, Event.RECHECK_OK,
                                Event.ARCHIVE, Event.REVISE)},
 }

@@ -119,7 +119,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(_S.PLANNED, _E.START, _S.DRAFTING),
     Transition(_S.PLANNED, _E.CANCEL, _S.CANCELLED),
     Transition(_S.DRAFTING, _E.SUBMIT, _S.IN_REVIEW),
-    Transition(_S.DRAFTING, _E.CANCEL, _S.CANCELLED),
+    Transition(_S.DRAFTING, _E.CANCEL, _S.CANCELLED, "never published"),
+    # A revision of a published article is dropped, not the article: it stays
+    # online, and from needs_update it can be revised again or withdrawn.
+    Transition(_S.DRAFTING, _E.CANCEL, _S.NEEDS_UPDATE, "published: drop the revision"),
     Transition(_S.IN_REVIEW, _E.APPROVE, _S.FINAL_REVIEW),
     Transition(_S.IN_REVIEW, _E.REQUEST_CHANGES, _S.CHANGES_REQUESTED),
     Transition(_S.CHANGES_REQUESTED, _E.SUBMIT, _S.IN_REVIEW),

@@ -131,6 +131,15 @@ def test_schedule_in_natural_chinese_and_refuse_the_past(team: Team) -> None:
     assert scheduled is not None
     assert scheduled.astimezone(SHANGHAI).date() == tomorrow
     assert scheduled.astimezone(SHANGHAI).hour == 9
+    with team.account.engine.connect() as conn:  # the author's notice, read maybe days later
+        payload = conn.execute(select(OutboxMessage.payload).where(
+            OutboxMessage.kind == "notify")
+            .order_by(OutboxMessage.id.desc())).scalars().first()
+    assert payload is not None and payload["template"] == "item_scheduled"
+    notice = texts.render("notify/item_scheduled", **payload["context"])
+    weekday = "一二三四五六日"[tomorrow.weekday()]
+    assert (f"将于 {tomorrow.year}年{tomorrow.month}月{tomorrow.day}日（周{weekday}）09:00 发布"
+            in notice)
     team.say("admin", f"取消排期 {item_id}")
     assert "不能早于现在" in team.say("admin", f"排期 {item_id} 2020-01-01 09:00")
     assert "明天 9:00" in team.say("admin", f"排期 {item_id} 下个月吧")

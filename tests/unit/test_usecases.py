@@ -187,3 +187,35 @@ def test_publish_result_is_idempotent(uow: FakeUnitOfWork) -> None:
     assert sorted(p["staff_id"] for p in published) == [AUTHOR.id, ADMIN.id]
     submits = [k for k in uow.outbox.rows if k.startswith("submit_publish:")]
     assert len(submits) == 1
+
+
+def published(uow: FakeUnitOfWork) -> int:
+    item_id = planned(uow)
+    for step, actor in ((usecases.submit, AUTHOR), (usecases.approve, R1),
+                        (usecases.final_approve, R2), (usecases.publish, ADMIN)):
+        step(uow, actor.id, item_id, ctx())
+    uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id="P7")
+    done = Context(now=NOW, extra={"article_id": "A7", "url": "https://mp.weixin.qq.com/s/7"})
+    usecases.record_publish_result(uow, "P7", True, done)
+    return item_id
+
+
+def test_cancelling_a_revision_keeps_the_published_article(uow: FakeUnitOfWork) -> None:
+    item_id = published(uow)
+    usecases.flag_outdated(uow, ANALYST.id, item_id, ctx("数据过时"))
+    usecases.revise(uow, AUTHOR.id, item_id, ctx())
+    decision = usecases.cancel(uow, ADMIN.id, item_id, ctx())
+    item = uow.items.rows[item_id]
+    assert (decision.audit.from_state, item.state) == (State.DRAFTING, State.NEEDS_UPDATE)
+    assert (item.article_id, item.url) == ("A7", "https://mp.weixin.qq.com/s/7")
+    dropped = [p for k, p in uow.outbox.rows.values() if p.get("template") ==
+               "item_revision_dropped"]
+    assert [p["staff_id"] for p in dropped] == [AUTHOR.id]
+    usecases.withdraw(uow, ADMIN.id, item_id, ctx())  # and the article can still be taken down
+    assert uow.items.rows[item_id].state is State.WITHDRAWN
+
+
+def test_cancelling_a_never_published_draft_cancels_it(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    usecases.cancel(uow, AUTHOR.id, item_id, ctx())
+    assert uow.items.rows[item_id].state is State.CANCELLED

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.when import WhenError, format_when, is_past, parse_duration, parse_when
+from handlers.when import (
+    WhenError,
+    format_moment,
+    format_when,
+    is_past,
+    parse_duration,
+    parse_when,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 THU = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)  # Thursday morning
@@ -276,6 +283,14 @@ def test_format_when(when: str, expected: str) -> None:
 def test_format_when_shows_the_accounts_zone() -> None:
     utc_moment = datetime(2026, 11, 27, 1, 0, tzinfo=ZoneInfo("UTC"))
     assert format_when(utc_moment, THU) == "明天（11月27日 周五）09:00"
+
+
+def test_format_moment_is_absolute_in_the_times_own_zone() -> None:
+    assert format_moment("2026-11-28T09:00:00+08:00") == "2026年11月28日（周六）09:00"
+    utc_moment = datetime(2026, 11, 27, 1, 0, tzinfo=ZoneInfo("UTC"))
+    assert format_moment(utc_moment.astimezone(SHANGHAI)) == "2026年11月27日（周五）09:00"
+    with pytest.raises(TypeError):
+        format_moment("2026-11-28T09:00:00")  # a naive time has no zone to show
 
 
 def test_what_is_read_formats_back_the_way_staff_said_it() -> None:

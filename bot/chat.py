@@ -23,6 +23,7 @@ from storage import staff as staff_store
 
 SLASH_EVENTS = {"/subscribe": "subscribe", "/unsubscribe": "unsubscribe", "/click": "CLICK",
                 "/scan": "SCAN"}
+KEYED_EVENTS = {"/click": "CONTACT", "/scan": "poster_2026"}  # with an example key
 
 
 class ChatError(click.ClickException):
@@ -40,6 +41,8 @@ class Chat:
         word, _, rest = line.strip().partition(" ")
         body: dict[str, Any] = {"openid": self.openid}
         if word in SLASH_EVENTS:
+            if word in KEYED_EVENTS and not rest.strip():
+                return f"（用法：{word} KEY，例如 {word} {KEYED_EVENTS[word]}）"
             body |= {"event": SLASH_EVENTS[word], "key": rest.strip()}
         else:
             body["text"] = line
@@ -102,34 +105,62 @@ def show_inbox_entry(entry: dict[str, Any]) -> str:
 
 
 def resolve(app: App, who: str) -> str:
-    """A demo name, a staff name or id, or an openid."""
+    """A demo name, a staff name or id, or an openid (said so on stderr: a
+    misspelt name would otherwise chat, unnoticed, as a stranger)."""
     if who == "follower":
         return DEMO_FOLLOWER
     with app.uow() as uow:
         member = staff_store.find_staff(uow.session, who)
-    return member.openid if member and member.openid else who
+    if member and member.openid:
+        return member.openid
+    if member is None:
+        click.echo(f"没有名为“{who}”的成员：以 openid 为“{who}”的粉丝身份聊天", err=True)
+    else:
+        click.echo(f"成员“{who}”还没有绑定微信：以 openid 为“{who}”的粉丝身份聊天", err=True)
+    return who
 
 
 def interactive(chat: Chat, prompt: str, echo: Callable[[str], None] = click.echo) -> None:
+    """Read lines and send them; print what arrives meanwhile. The emulator going
+    away (a restart of ``make run``) is reported and waited out, not fatal."""
     stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.wait(1.0):
-            for line in chat.arrivals():
-                echo(f"\n{line}")
-
-    threading.Thread(target=watch, daemon=True).start()
+    threading.Thread(target=watch_arrivals, args=(chat, stop, echo), daemon=True).start()
     try:
         while True:
             line = input(prompt)
             if line.strip() in ("/quit", "/exit"):
                 break
             if line.strip():
-                echo(chat.say(line))
+                echo(send_line(chat, line))
     except (EOFError, KeyboardInterrupt):
         echo("")
     finally:
         stop.set()
+
+
+def send_line(chat: Chat, line: str) -> str:
+    try:
+        return chat.say(line)
+    except ChatError as exc:
+        return f"（没有发出：{exc.message}）"
+
+
+def watch_arrivals(chat: Chat, stop: threading.Event, echo: Callable[[str], None]) -> None:
+    """Print arrivals every second; say once when the emulator is lost and when it is back."""
+    lost = False
+    while not stop.wait(1.0):
+        try:
+            lines = chat.arrivals()
+        except ChatError as exc:
+            if not lost:
+                echo(f"\n（{exc.message}；恢复后会继续显示收到的消息）")
+            lost = True
+            continue
+        if lost:
+            echo("\n（已重新连上微信模拟器）")
+            lost = False
+        for line in lines:
+            echo(f"\n{line}")
 
 
 @click.command("chat")
@@ -142,6 +173,8 @@ def interactive(chat: Chat, prompt: str, echo: Callable[[str], None] = click.ech
 @click.pass_obj
 def chat(app: App, who: str, one: str | None, wait: float, emulator: str) -> None:
     """像在微信里一样和公众号聊天：/subscribe /click KEY /quit (chat with the account)."""
+    if one is not None and not one.strip():
+        raise click.UsageError("--send 的内容是空的：微信不能发送空消息")
     session = Chat(emulator, resolve(app, who))
     if one is not None:
         click.echo(session.say(one))

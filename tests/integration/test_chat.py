@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
 
-from bot.chat import Chat, show_inbox_entry, show_reply
+from bot.chat import Chat, send_line, show_inbox_entry, show_reply, watch_arrivals
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.emulator.server import start_in_thread
 from bot.tokens import fetch_stable_token
@@ -51,3 +57,67 @@ def test_replies_and_inbox_entries_read_like_wechat() -> None:
 def test_an_unreachable_emulator_is_one_clear_line() -> None:
     with pytest.raises(Exception, match="连不上微信模拟器"):
         Chat("http://127.0.0.1:9", "o_fan", timeout=1)
+
+
+def test_an_emulator_restart_is_reported_and_waited_out() -> None:
+    """`make run` stopped and started again under an open chat: the chat says so
+    once, carries on, and shows what arrives after the restart."""
+    url, stop = start_in_thread()
+    port = int(url.rsplit(":", 1)[1])
+    chat, shown = Chat(url, "o_fan", timeout=1), []
+    stopped = threading.Event()
+    watcher = threading.Thread(target=watch_arrivals, args=(chat, stopped, shown.append))
+    stop()
+    watcher.start()
+    _until(lambda: any("连不上微信模拟器" in line for line in shown))
+    assert "（没有发出：" in send_line(chat, "在吗")  # typing meanwhile is not fatal either
+    url, stop = start_in_thread(port=port)
+    try:
+        _until(lambda: any("已重新连上" in line for line in shown))
+        token = fetch_stable_token(url, DEMO_APP_ID, DEMO_APP_SECRET, False)[0]
+        requests.post(f"{url}/_emulator/send", json={"openid": "o_fan", "text": "你好"},
+                      timeout=5)  # the new platform knows the follower again
+        chat.seen = 0
+        requests.post(f"{url}/cgi-bin/message/custom/send", params={"access_token": token},
+                      json={"touser": "o_fan", "msgtype": "text", "text": {"content": "回来了"}},
+                      timeout=5)
+        _until(lambda: "\n[客服消息] 回来了" in shown)
+    finally:
+        stopped.set()
+        watcher.join(timeout=5)
+        stop()
+    assert sum("连不上微信模拟器" in line for line in shown) == 1
+
+
+def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_click_without_a_key_is_a_hint_not_a_push(emulator: str) -> None:
+    chat = Chat(emulator, "o_fan")
+    assert chat.say("/click") == "（用法：/click KEY，例如 /click CONTACT）"
+
+
+def _wxops(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
+    env |= {"WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = [sys.executable, "-c", "from bot.cli import main; main()", *args]
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_a_misspelt_name_is_said_and_an_empty_message_refused(
+        emulator: str, tmp_path: Path) -> None:
+    assert _wxops(["db", "upgrade"], tmp_path).returncode == 0
+    typo = _wxops(["chat", "--as", "reviwer", "--send", "你好", "--emulator", emulator],
+                  tmp_path)
+    assert typo.returncode == 0
+    assert "没有名为“reviwer”的成员：以 openid 为“reviwer”的粉丝身份聊天" in typo.stderr
+    empty = _wxops(["chat", "--as", "follower", "--send", " ", "--emulator", emulator],
+                   tmp_path)
+    assert empty.returncode == 2 and "微信不能发送空消息" in empty.stderr
+    assert "Traceback" not in empty.stderr

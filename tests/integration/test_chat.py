@@ -64,7 +64,8 @@ def test_an_emulator_restart_is_reported_and_waited_out() -> None:
     once, carries on, and shows what arrives after the restart."""
     url, stop = start_in_thread()
     port = int(url.rsplit(":", 1)[1])
-    chat, shown = Chat(url, "o_fan", timeout=1), []
+    chat = Chat(url, "o_fan", timeout=1)
+    shown: list[str] = []
     stopped = threading.Event()
     watcher = threading.Thread(target=watch_arrivals, args=(chat, stopped, shown.append))
     stop()

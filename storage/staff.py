@@ -15,7 +15,7 @@ from storage.models import Staff, StaffInvite
 from storage.raw import Raw
 from storage.repositories import format_roles, parse_roles
 from workflow.errors import InvalidInput
-from workflow.roles import STAFF_ROLES, Actor, Role
+from workflow.roles import ROLE_WORDS, STAFF_ROLES, Actor, Role
 
 # No 0/O, 1/I/L: codes are read off one screen and typed on a phone.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -44,13 +44,12 @@ def _view(row: Staff) -> StaffView:
 def parse_role_names(names: Sequence[str]) -> frozenset[Role]:
     """Roles from English values or Chinese labels; InvalidInput names a bad one."""
     by_name = {r.value: r for r in STAFF_ROLES} | {r.label: r for r in STAFF_ROLES}
-    by_name |= {"审核": Role.REVIEWER, "创作": Role.CREATOR, "分析": Role.ANALYST,
-                "管理": Role.ADMIN}
+    by_name |= {word: role for role, word in ROLE_WORDS.items()}
     roles = set()
     for name in names:
         if name.strip().lower() not in by_name:
-            valid = "、".join(r.value for r in STAFF_ROLES)
-            raise InvalidInput(f"未知角色 {name!r}，可选：{valid}")
+            valid = "、".join(ROLE_WORDS[r] for r in STAFF_ROLES)
+            raise InvalidInput(f"未知角色“{name}”，可选：{valid}")
         roles.add(by_name[name.strip().lower()])
     if not roles:
         raise InvalidInput("至少需要一个角色")
@@ -64,6 +63,9 @@ def add_staff(session: Session, name: str, roles: frozenset[Role], now: datetime
         raise InvalidInput("成员名字不能为空，且不超过 64 个字符")
     if openid and session.scalar(select(Staff).where(Staff.openid == openid)):
         raise InvalidInput(f"openid {openid} 已经绑定了成员")
+    if (taken := _active_named(session, name)):
+        raise InvalidInput(f"已有名为“{name}”的成员（编号 {taken[0].id}）：换一个名字，"
+                           "用名字指人时才不会认错")
     row = Staff(name=name, roles=format_roles(roles), openid=openid or None,
                 active=True, created_at=now)
     session.add(row)
@@ -79,14 +81,36 @@ def list_staff(session: Session, include_inactive: bool = False) -> list[StaffVi
 
 
 def find_staff(session: Session, ref: str) -> StaffView | None:
-    """By id, openid or exact name (active members only)."""
+    """By id, openid or exact name (active members only). A name two members
+    share (possible in databases from before names were unique) is refused
+    rather than taken to mean either of them."""
     stmt = select(Staff).where(Staff.active.is_(True))
     if ref.isdigit():
         row = session.scalar(stmt.where(Staff.id == int(ref)))
         if row:
             return _view(row)
-    row = session.scalar(stmt.where((Staff.openid == ref) | (Staff.name == ref)))
-    return _view(row) if row else None
+    row = session.scalar(stmt.where(Staff.openid == ref))
+    if row:
+        return _view(row)
+    named = _active_named(session, ref)
+    if len(named) > 1:
+        ids = "、".join(str(r.id) for r in named)
+        raise InvalidInput(f"有 {len(named)} 位成员叫“{ref}”（编号 {ids}）：请用编号")
+    return _view(named[0]) if named else None
+
+
+def _active_named(session: Session, name: str) -> list[Staff]:
+    stmt = select(Staff).where(Staff.active.is_(True), Staff.name == name).order_by(Staff.id)
+    return list(session.scalars(stmt))
+
+
+def _free_name(session: Session, name: str) -> str:
+    """``name``, or ``name2``, ``name3``… when an active member has it already."""
+    candidate, n = name, 1
+    while _active_named(session, candidate):
+        n += 1
+        candidate = f"{name[:60]}{n}"
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -102,9 +126,16 @@ def deactivate_staff(session: Session, staff_id: int) -> Removal:
     row = session.get(Staff, staff_id)
     if row is None or not row.active:
         raise InvalidInput(f"找不到成员 {staff_id}")
+    if Role.ADMIN in parse_roles(row.roles) and _active_admins(session) == 1:
+        raise InvalidInput(f"{row.name} 是最后一位管理员，不能删除：先添加另一位管理员")
     row.active = False
     row.openid = None  # frees the WeChat account: they are a follower again
     return Removal(_view(row), queue_ops.release_claims(session.connection(), staff_id))
+
+
+def _active_admins(session: Session) -> int:
+    rows = session.scalars(select(Staff.roles).where(Staff.active.is_(True)))
+    return sum(Role.ADMIN in parse_roles(roles) for roles in rows)
 
 
 def create_invite(session: Session, roles: frozenset[Role], now: datetime,
@@ -127,8 +158,9 @@ def redeem_invite(session: Session, code: str, openid: str, now: datetime,
         raise InvalidInput("邀请码无效或已过期，请向管理员重新索取")
     if session.scalar(select(Staff).where(Staff.openid == openid)):
         raise InvalidInput("你已经是成员了，无需再次绑定")
-    member = add_staff(session, invite.name or fallback_name, parse_roles(invite.roles), now,
-                       openid=openid)
+    # The invitee cannot choose around a name someone took since the invite was made.
+    name = _free_name(session, (invite.name or fallback_name).strip())
+    member = add_staff(session, name, parse_roles(invite.roles), now, openid=openid)
     invite.used_at, invite.used_by = now, member.id
     return member
 

@@ -31,6 +31,9 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 STAFF_ROLES = (Role.CREATOR, Role.REVIEWER, Role.ANALYST, Role.ADMIN)
+#: The short words staff type for a role (成员 邀请 审核), beside label and value.
+ROLE_WORDS: dict[Role, str] = {Role.CREATOR: "创作", Role.REVIEWER: "审核",
+                               Role.ANALYST: "分析", Role.ADMIN: "管理"}
 
 _R, _E = Role, Event
 

@@ -57,6 +57,7 @@ class Spec:
     roles: frozenset[Role] = frozenset()  # empty: every staff member
     changes: bool = True  # changes something: needs an authenticated message
     confirm: bool = False  # asks for 确认 CODE before acting
+    confirm_when: str = ""  # or only for some uses, said in 帮助 (结论为「删除」)
 
     @property
     def usage(self) -> str:

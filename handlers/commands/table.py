@@ -7,7 +7,7 @@ from __future__ import annotations
 from handlers.commands import confirm, content, me, queue, team
 from handlers.commands.grammar import Arg, Spec
 from workflow.autoreply import MatchType
-from workflow.roles import Role
+from workflow.roles import ROLE_WORDS, Role
 from workflow.states import STATE_LABELS, Event
 
 CREATOR, REVIEWER, ANALYST, ADMIN = Role.CREATOR, Role.REVIEWER, Role.ANALYST, Role.ADMIN
@@ -19,15 +19,15 @@ STATES = {label: state.value for state, label in STATE_LABELS.items()} | \
     {state.value: state.value for state in STATE_LABELS}
 VERDICTS = {"正常": "ok", "ok": "ok", "更新": "update", "update": "update",
             "删除": "delete", "delete": "delete"}
-ROLE_WORDS = {"创作": "creator", "creator": "creator", "审核": "reviewer", "reviewer": "reviewer",
-              "分析": "analyst", "analyst": "analyst", "管理": "admin", "admin": "admin"}
+ROLES = {word: role.value for role, word in ROLE_WORDS.items()} | \
+    {role.value: role.value for role in ROLE_WORDS}
 
 
 def _spec(name: str, words: tuple[str, ...], args: tuple[Arg, ...], handler: object,
           summary: str, example: str, roles: frozenset[Role] = frozenset(),
-          changes: bool = True, confirm: bool = False) -> Spec:
+          changes: bool = True, confirm: bool = False, confirm_when: str = "") -> Spec:
     return Spec(name, words, args, handler, summary, example, roles, changes,  # type: ignore[arg-type]
-                confirm)
+                confirm, confirm_when)
 
 
 _R = frozenset
@@ -81,8 +81,8 @@ TABLE: tuple[Spec, ...] = (
     _spec("recheck", ("复查", "recheck"),
           (ITEM, Arg("verdict", "choice", "结论", True, VERDICTS),
            Arg("note", "rest", "说明", required=False)), content.recheck,
-          "定期复查已发布文章：正常 / 需要更新 / 删除（删除需确认）", "复查 12 更新 数据已过时",
-          _R({REVIEWER, ANALYST})),
+          "定期复查已发布文章：正常 / 需要更新 / 删除（删除即撤回，仅管理员，需确认）",
+          "复查 12 更新 数据已过时", _R({REVIEWER, ANALYST}), confirm_when="结论为「删除」"),
     _spec("archive", ("归档", "archive"), (ITEM,), content.transition(Event.ARCHIVE),
           "归档已发布或已撤回的稿件", "归档 12", _R({ADMIN})),
     _spec("preview", ("预览", "preview"), (ITEM,), content.preview,
@@ -112,7 +112,7 @@ TABLE: tuple[Spec, ...] = (
     _spec("staff", ("成员", "staff"), (), team.list_staff, "列出成员和角色", "成员",
           _R({ADMIN}), changes=False),
     _spec("invite", ("成员 邀请", "staff invite"),
-          (Arg("role", "choice", "角色", True, ROLE_WORDS), Arg("name", "rest", "名字", False)),
+          (Arg("role", "choice", "角色", True, ROLES), Arg("name", "rest", "名字", False)),
           team.invite, "生成一次性邀请码", "成员 邀请 审核 王芳", _R({ADMIN})),
     _spec("role", ("成员 角色", "staff role"),
           (Arg("member", "int", "成员编号"), Arg("roles", "rest", "角色")), team.set_roles,

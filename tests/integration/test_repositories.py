@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from storage import staff as staff_store
-from storage.models import OutboxMessage, Revision
+from storage.models import OutboxMessage, Revision, Staff
 from storage.uow import SqlUnitOfWork
 from workflow.errors import InvalidInput, StaleVersion
 from workflow.model import AuditEntry, ContentItem, Review, ReviewDecision, ReviewStage
@@ -137,3 +137,31 @@ def test_removed_staff_lose_their_openid_but_keep_history(engine: Engine) -> Non
         assert staff_store.find_staff(uow.session, "o_reviewer") is None
         everyone = staff_store.list_staff(uow.session, include_inactive=True)
     assert len(everyone) == 3
+
+
+def test_names_point_at_one_member(engine: Engine) -> None:
+    ids = add_people(engine)
+    with SqlUnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="已有名为“creator”"):
+        staff_store.add_staff(uow.session, "creator", frozenset({Role.ANALYST}), NOW)
+    with SqlUnitOfWork(engine) as uow:  # an invitee takes a free variant of a taken name
+        invite = staff_store.create_invite(uow.session, frozenset({Role.CREATOR}), NOW,
+                                           name="reviewer")
+        member = staff_store.redeem_invite(uow.session, invite.code, "o_new", NOW, "x")
+        uow.commit()
+    assert member.name == "reviewer2"
+    with SqlUnitOfWork(engine) as uow:  # two of one name, from before names were unique
+        uow.session.execute(update(Staff).where(Staff.id == ids["boss"]).values(name="creator"))
+        with pytest.raises(InvalidInput, match=r"有 2 位成员叫“creator”（编号 \d+、\d+）"):
+            staff_store.find_staff(uow.session, "creator")
+        found = staff_store.find_staff(uow.session, str(ids["boss"]))
+    assert found is not None and found.id == ids["boss"]
+
+
+def test_the_last_admin_cannot_be_removed(engine: Engine) -> None:
+    ids = add_people(engine)
+    with SqlUnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="最后一位管理员"):
+        staff_store.deactivate_staff(uow.session, ids["boss"])
+    with SqlUnitOfWork(engine) as uow:
+        staff_store.add_staff(uow.session, "admin2", frozenset({Role.ADMIN}), NOW)
+        staff_store.deactivate_staff(uow.session, ids["boss"])
+        uow.commit()

@@ -102,7 +102,8 @@ def test_set_roles(engine: Engine, team: Team) -> None:
     assert reply == f"成员 {team.li} 李雷 的角色：审核员 → 审核员、数据分析员"
     assert member(engine, team.li).roles == "analyst,reviewer"
     assert (f"staff:{team.li}", "set_roles", "张敏") in audit_trail(engine)
-    assert "未知角色 '厨师'" in say(engine, team.admin, f"成员 角色 {team.li} 厨师")
+    assert "未知角色“厨师”，可选：创作、审核、分析、管理" in say(engine, team.admin,
+                                                     f"成员 角色 {team.li} 厨师")
     assert "找不到成员 999" in say(engine, team.admin, "成员 角色 999 审核")
     assert "缺少角色" in say(engine, team.admin, f"成员 角色 {team.li}")
     assert "需要管理员权限" in say(engine, team.li, f"成员 角色 {team.li} 管理")
@@ -322,6 +323,9 @@ def test_help_for_one_command(engine: Engine, team: Team) -> None:
     assert publish.startswith("发布 稿件编号\n立即发布（需确认）")
     assert "权限：管理员（你目前没有这个权限）" in publish
     assert "需要确认：是" in publish
+    recheck = say(engine, team.li, "帮助 复查")  # only its 删除 verdict asks, and only admins
+    assert "删除即撤回，仅管理员，需确认" in recheck
+    assert "需要确认：结论为「删除」时需要" in recheck
     remove = say(engine, team.admin, "帮助 成员 删除")
     assert remove.startswith("成员 删除 成员编号") and "也可以用：staff remove" in remove
     assert "权限：所有成员" in say(engine, team.wang, "帮助 我的")

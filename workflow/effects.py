@@ -27,11 +27,13 @@ class Effect:
 
 @dataclass(frozen=True)
 class NotifyRole:
-    """Tell everyone holding ``role`` (expanded to NotifyStaff by the use case)."""
+    """Tell everyone holding ``role`` (expanded to NotifyStaff by the use case),
+    except the people in ``exclude``: those the notice asks for what they may not do."""
 
     role: Role
     template: str
     context: dict[str, Any] = field(default_factory=dict)
+    exclude: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,8 @@ def _final_approve(item: ContentItem, reviews: Sequence[Review], actor: Actor, c
     review = _review(item, actor, ctx, ReviewStage.FINAL, ReviewDecision.APPROVED)
     approvers = policy.final_approvers(item, reviews) | {actor.id}
     if len(approvers) < item.required_final_approvals:
-        notify = NotifyRole(Role.REVIEWER, "item_needs_second_final", _ctx(item, by=actor.name))
+        notify = NotifyRole(Role.REVIEWER, "item_needs_second_final", _ctx(item, by=actor.name),
+                            _cannot_final_approve(item, reviews))
         return item, review, [notify]
     effects: list[AnyEffect] = [
         NotifyRole(Role.ADMIN, "item_approved", _ctx(item, by=actor.name)),
@@ -231,8 +232,15 @@ def _mark_sensitive(item: ContentItem, reviews: Sequence[Review], actor: Actor, 
     if len(policy.final_approvers(item, reviews)) >= new.required_final_approvals:
         return new, None, []
     new = replace(new, state=State.FINAL_REVIEW, scheduled_at=None)
-    notify = NotifyRole(Role.REVIEWER, "item_needs_second_final", _ctx(item, by=actor.name))
+    notify = NotifyRole(Role.REVIEWER, "item_marked_sensitive", _ctx(item, by=actor.name),
+                        _cannot_final_approve(item, reviews))
     return new, None, [notify]
+
+
+def _cannot_final_approve(item: ContentItem, reviews: Sequence[Review]) -> frozenset[int]:
+    """Who a call for another final approval must skip: the first reviewers and
+    those who approved already (the policy refuses them)."""
+    return frozenset(policy.first_approvers(item, reviews) | policy.final_approvers(item, reviews))
 
 
 _STEPS: dict[Event, _Step] = {

@@ -181,7 +181,7 @@ def _expand(uow: UnitOfWork, decision: Decision, actor: Actor) -> list[Effect]:
         if isinstance(effect, NotifyRole):
             effects += [NotifyStaff(staff_id=person.id, template=effect.template,
                                     context=effect.context)
-                        for person in _holders(uow, effect.role) if person.id != actor.id]
+                        for person in _holders(uow, effect.role, effect.exclude | {actor.id})]
         else:
             effects.append(effect)
     item = decision.item
@@ -189,11 +189,12 @@ def _expand(uow: UnitOfWork, decision: Decision, actor: Actor) -> list[Effect]:
                     if isinstance(e, NotifyStaff) else e for e in effects])
 
 
-def _holders(uow: UnitOfWork, role: Role) -> list[Actor]:
-    people = list(uow.staff.with_role(role))
+def _holders(uow: UnitOfWork, role: Role, exclude: frozenset[int]) -> list[Actor]:
+    people = [p for p in uow.staff.with_role(role) if p.id not in exclude]
     if role is Role.ADMIN or people:
         return people
-    return list(uow.staff.with_role(Role.ADMIN))  # nobody holds the role: admins stand in
+    # Nobody (else) holds the role: admins stand in, and may do what it asks.
+    return [p for p in uow.staff.with_role(Role.ADMIN) if p.id not in exclude]
 
 
 def _unique(effects: list[Effect]) -> list[Effect]:

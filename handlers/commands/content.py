@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers.commands.context import CommandContext, Handler, Result, say
-from handlers.commands.grammar import Command, CommandError, refused
+from handlers.commands.grammar import Command, CommandError, parse, refused
 from handlers.when import WhenError, format_when, parse_when
 from storage import confirmations, outbox
 from workflow import policy, usecases
@@ -105,9 +107,22 @@ def perform_item(ctx: CommandContext, pending: confirmations.Pending) -> Result:
         item = _item(uow.items.get(pending.subject_id), pending.subject_id)
     if item.version != pending.subject_version:
         raise refused("item_changed", item=item)
-    decision = usecases.act(ctx.uow(), ctx.actor.id, item.id, event, ctx.workflow())
+    note = _asked_note(pending.command)
+    decision = usecases.act(ctx.uow(), ctx.actor.id, item.id, event,
+                            replace(ctx.workflow(note), command=f"{pending.command}（{ctx.text}）"))
     return say("moved", item=decision.item, before=decision.before.state, event=event,
                comment="")
+
+
+def _asked_note(command: str) -> str:
+    """The reason typed with the command that asked for 确认 (复查 12 删除 过时了): the
+    audit keeps it, and the command, beside the confirmation."""
+    from handlers.commands.table import TABLE  # the table routes to this module
+
+    try:
+        return str(parse(command, TABLE).args.get("note") or "")
+    except CommandError:  # a command from an older version that reads differently now
+        return ""
 
 
 def preview(ctx: CommandContext, cmd: Command) -> Result:

@@ -256,6 +256,20 @@ def test_every_change_is_audited_with_the_command_text(team: Team) -> None:
     assert ("creator", "开始 1") in [tuple(r) for r in rows]
 
 
+def test_a_confirmed_deletion_keeps_the_reason_given_with_it(team: Team) -> None:
+    item_id = team.approved()
+    with team.account.engine.begin() as conn:  # as PUBLISHJOBFINISH would leave it
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(state=State.PUBLISHED.value, article_id="A1"))
+    code = confirmation_code(team.say("admin", f"复查 {item_id} 删除 活动已取消"))
+    assert "已发布 → 已删除" in team.say("admin", f"确认 {code}")
+    with team.account.engine.connect() as conn:
+        comment, command = conn.execute(select(AuditRow.comment, AuditRow.command)
+                                        .order_by(AuditRow.id.desc())).first() or ("", "")
+    assert comment == "活动已取消"
+    assert command == f"复查 {item_id} 删除 活动已取消（确认 {code}）"
+
+
 def test_preview_goes_to_the_requesters_phone_through_the_outbox(team: Team) -> None:
     item_id = team.approved()
     assert "预览" in team.say("王芳", f"预览 {item_id}")

@@ -96,8 +96,10 @@ def test_final_reviewer_differs_from_first() -> None:
 def test_sensitive_item_needs_two_distinct_final_approvals() -> None:
     flow = reviewed_flow(sensitive=True)
     assert flow.do(R2, Event.FINAL_APPROVE) is State.FINAL_REVIEW
-    assert any(isinstance(e, NotifyRole) and e.template == "item_needs_second_final"
-               for e in flow.last.effects)
+    calls = [e for e in flow.last.effects
+             if isinstance(e, NotifyRole) and e.template == "item_needs_second_final"]
+    # Not asked: the first reviewer (refused by the policy); R2 acted, and actors are never told.
+    assert [c.exclude for c in calls] == [frozenset({R1.id})]
     with pytest.raises(AlreadyApproved):
         flow.do(R2, Event.FINAL_APPROVE)
     assert flow.do(R3, Event.FINAL_APPROVE) is State.APPROVED
@@ -109,6 +111,10 @@ def test_marking_sensitive_after_approval_reopens_final_review() -> None:
     flow.do(ADMIN, Event.SCHEDULE, ctx(when=NOW + timedelta(hours=3)))
     assert flow.do(R3, Event.MARK_SENSITIVE) is State.FINAL_REVIEW
     assert flow.item.sensitive and flow.item.scheduled_at is None
+    calls = [e for e in flow.last.effects if isinstance(e, NotifyRole)]
+    # R3 marked it; R2 is the one who approved: the notice must not credit R3 with that.
+    assert [(c.template, c.context["by"], c.exclude) for c in calls] == [
+        ("item_marked_sensitive", R3.name, frozenset({R1.id, R2.id}))]
     assert flow.do(R3, Event.FINAL_APPROVE) is State.APPROVED
 
 

@@ -219,3 +219,18 @@ def test_cancelling_a_never_published_draft_cancels_it(uow: FakeUnitOfWork) -> N
     item_id = planned(uow)
     usecases.cancel(uow, AUTHOR.id, item_id, ctx())
     assert uow.items.rows[item_id].state is State.CANCELLED
+
+
+def test_a_call_for_a_second_final_approval_skips_who_cannot_give_it(
+        uow: FakeUnitOfWork) -> None:
+    """Two reviewers, one first-approved and one final-approved a sensitive item:
+    neither may approve again, so the admin, who may, is asked."""
+    item_id = planned(uow)
+    usecases.mark_sensitive(uow, R1.id, item_id, ctx())
+    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.approve(uow, R1.id, item_id, ctx())
+    before = set(uow.outbox.rows)
+    usecases.final_approve(uow, R2.id, item_id, ctx())
+    asked = [p["staff_id"] for key, (_kind, p) in uow.outbox.rows.items()
+             if key not in before and p.get("template") == "item_needs_second_final"]
+    assert asked == [ADMIN.id]

@@ -13,6 +13,7 @@ from bot.cli_items import item
 from bot.cli_staff import staff
 from bot.config import ConfigError
 from bot.wiring import App
+from handlers.commands.grammar import CommandError
 from storage import migrate
 from workflow.errors import WorkflowError
 
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(exc.format_message(), exc.exit_code)
     except ConfigError as exc:
         _fail(f"配置错误：{exc}", 2)
-    except WorkflowError as exc:
+    except (WorkflowError, CommandError) as exc:  # a refusal, worded for people
         _fail(exc.message, 1)
     except (OperationalError, ProgrammingError) as exc:
         _fail(_database_error(exc), 1)

@@ -9,13 +9,16 @@ from sqlalchemy.orm import Session
 from bot.timefmt import local
 from bot.wiring import App
 from handlers import texts
+from handlers.commands import dispatch
+from handlers.commands.context import CommandContext
 from storage import staff as staff_store
 from storage import tickets
 from storage.db import write_lock
 from storage.models import AccountText
-from storage.uow import utcnow
+from storage.uow import JoinedUnitOfWork, utcnow
 from workflow.errors import InvalidInput
 from workflow.reply_queue import TicketStatus
+from workflow.roles import Actor
 
 STATUS_LABELS: dict[str, str] = {
     TicketStatus.OPEN: "待回复", TicketStatus.PENDING: "待对方回复",
@@ -72,14 +75,25 @@ def queue_show(app: App, ticket: str) -> None:
 @click.option("--as", "as_", required=True, help="以哪位成员的身份回复（编号、名字或 openid）")
 @click.pass_obj
 def queue_reply(app: App, ticket: str, text: str, as_: str) -> None:
-    """回复粉丝：作为客服消息发出，窗口已过则告知原因."""
+    """回复粉丝：作为客服消息发出（#代码 换成快捷回复），窗口已过则告知原因.
+
+    The chat command 回 does the work, so both check the same things (the
+    ticket still open, the customer-service window, the length) and audit alike.
+    """
     ticket_id = _ticket_id(ticket)
-    with write_lock(app.engine), app.engine.begin() as conn, Session(bind=conn) as session:
-        member = staff_store.find_staff(session, as_)
+    if not text.strip():
+        raise click.UsageError("回复内容是空的")
+    now = utcnow()
+    with write_lock(app.engine), app.engine.begin() as conn:
+        with Session(bind=conn) as session:
+            member = staff_store.find_staff(session, as_)
         if member is None:
             raise InvalidInput(f"找不到成员 {as_}")
-        row_id = tickets.reply(conn, ticket_id, member.id, text, utcnow()).outbox_id
-    click.echo(f"已排队回复工单 T{ticket_id}（消息 {row_id}），由 worker 发送")
+        actor = Actor(member.id, member.name, member.roles)
+        ctx = CommandContext(conn, now, app.settings.tz, actor, member.openid or "",
+                             f"回 T{ticket_id} {text}",
+                             uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
+        click.echo(dispatch.perform(ctx, trusted=True))
 
 
 def _ticket_id(ref: str) -> int:

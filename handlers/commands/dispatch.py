@@ -16,13 +16,19 @@ def run(ctx: CommandContext, trusted: bool) -> str:
     """The reply to a staff member's text. ``trusted``: the body was authenticated
     (safe mode), or the deployment allows plaintext commands."""
     try:
-        command = parse(ctx.text, TABLE)
-        _authorise(ctx, command, trusted)
-        return command.spec.handler(ctx, command).render()  # type: ignore[no-any-return]
+        return perform(ctx, trusted)
     except CommandError as refusal:
         return refusal.message
     except WorkflowError as refusal:
         return refusal.message
+
+
+def perform(ctx: CommandContext, trusted: bool) -> str:
+    """The reply to a command that went through; a refusal is raised (CommandError
+    or WorkflowError), for a caller that tells the two apart (the CLI's exit code)."""
+    command = parse(ctx.text, TABLE)
+    _authorise(ctx, command, trusted)
+    return command.spec.handler(ctx, command).render()  # type: ignore[no-any-return]
 
 
 def _authorise(ctx: CommandContext, command: Command, trusted: bool) -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 
-from storage import followers, outbox, tickets
+from storage import followers, outbox, queue_ops, tickets
 from storage import staff as staff_store
 from storage.db import make_engine
-from storage.models import OutboxMessage, ReplyTicket
+from storage.models import Follower, OutboxMessage, ReplyTicket
 from storage.uow import SqlUnitOfWork
 from tests.integration.test_cli import run
 from workflow.roles import Role
@@ -47,6 +47,31 @@ def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None
     with engine.begin() as conn:
         conn.execute(update(ReplyTicket).values(status="resolved", resolution="resolved"))
     late = run(["queue", "reply", "T1", "还在吗", "--as", "admin"], tmp_path, **env)
-    assert late.returncode == 1 and "T1 已结束，不能再回复" in late.stderr
+    assert late.returncode == 1 and "T1 已结束（已解决），不能再回复" in late.stderr
     assert "还在吗" not in run(["queue", "show", "T1"], tmp_path, **env).stdout
+    engine.dispose()
+
+
+def test_a_cli_reply_is_checked_and_expanded_as_the_chat_command_is(
+        engine_url: str, tmp_path: Path) -> None:
+    env = {"WXOPS_DATABASE_URL": engine_url}
+    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
+    engine, now = make_engine(engine_url), datetime.now(UTC)
+    with SqlUnitOfWork(engine) as uow:
+        staff_store.add_staff(uow.session, "admin", frozenset({Role.ADMIN}), now, "o_admin")
+        uow.commit()
+    with engine.begin() as conn:
+        follower = followers.touch(conn, "o_fan", now, "message").follower_id
+        tickets.record_inbound(conn, follower, "text", "地址在哪", None, now)
+        queue_ops.save_canned(conn, "地址", "社区中心在幸福路 8 号", 1, now)
+    replied = run(["queue", "reply", "T1", "#地址 周六见", "--as", "admin"], tmp_path, **env)
+    assert replied.returncode == 0, replied.stderr
+    assert "社区中心在幸福路 8 号 周六见" in run(["outbox", "show", "1"], tmp_path, **env).stdout
+    unknown = run(["queue", "reply", "T1", "#电话", "--as", "admin"], tmp_path, **env)
+    assert unknown.returncode == 1 and "没有快捷回复“#电话”" in unknown.stderr
+    with engine.begin() as conn:  # the follower wrote three days ago: the window is closed
+        conn.execute(update(Follower).values(last_message_at=now - timedelta(days=3)))
+    closed = run(["queue", "reply", "T1", "还在吗", "--as", "admin"], tmp_path, **env)
+    assert closed.returncode == 1 and "T1 现在无法回复" in closed.stderr
+    assert len(closed.stderr.strip().splitlines()) == 1
     engine.dispose()

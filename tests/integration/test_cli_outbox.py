@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
 from storage import followers, outbox, queue_ops, tickets
 from storage import staff as staff_store
@@ -16,16 +16,22 @@ from tests.integration.test_cli import run
 from workflow.roles import Role
 
 
-def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None:
-    env = {"WXOPS_DATABASE_URL": engine_url}
-    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
+def admin_and_ticket(engine_url: str, tmp_path: Path, text: str) -> tuple[Engine, datetime]:
+    """A migrated database with an admin and ticket T1, opened by ``text`` from o_fan."""
+    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=engine_url).returncode == 0
     engine, now = make_engine(engine_url), datetime.now(UTC)
     with SqlUnitOfWork(engine) as uow:
         staff_store.add_staff(uow.session, "admin", frozenset({Role.ADMIN}), now, "o_admin")
         uow.commit()
     with engine.begin() as conn:
         follower = followers.touch(conn, "o_fan", now, "message").follower_id
-        tickets.record_inbound(conn, follower, "text", "你好", None, now)
+        tickets.record_inbound(conn, follower, "text", text, None, now)
+    return engine, now
+
+
+def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None:
+    env = {"WXOPS_DATABASE_URL": engine_url}
+    engine, _ = admin_and_ticket(engine_url, tmp_path, "你好")
     assert "待回复" in run(["queue", "list"], tmp_path, **env).stdout
     replied = run(["queue", "reply", "T1", "您好，已收到", "--as", "admin"], tmp_path, **env)
     assert replied.returncode == 0 and "T1" in replied.stdout
@@ -55,14 +61,8 @@ def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None
 def test_a_cli_reply_is_checked_and_expanded_as_the_chat_command_is(
         engine_url: str, tmp_path: Path) -> None:
     env = {"WXOPS_DATABASE_URL": engine_url}
-    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
-    engine, now = make_engine(engine_url), datetime.now(UTC)
-    with SqlUnitOfWork(engine) as uow:
-        staff_store.add_staff(uow.session, "admin", frozenset({Role.ADMIN}), now, "o_admin")
-        uow.commit()
+    engine, now = admin_and_ticket(engine_url, tmp_path, "地址在哪")
     with engine.begin() as conn:
-        follower = followers.touch(conn, "o_fan", now, "message").follower_id
-        tickets.record_inbound(conn, follower, "text", "地址在哪", None, now)
         queue_ops.save_canned(conn, "地址", "社区中心在幸福路 8 号", 1, now)
     replied = run(["queue", "reply", "T1", "#地址 周六见", "--as", "admin"], tmp_path, **env)
     assert replied.returncode == 0, replied.stderr

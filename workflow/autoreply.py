@@ -104,7 +104,30 @@ def _validate_pattern(match_type: MatchType, pattern: str) -> None:
         try:
             regex.compile(pattern)
         except regex.error as exc:
-            raise InvalidInput(f"正则表达式无效：{exc}") from exc
+            raise InvalidInput(_regex_problem(exc)) from exc
+
+
+# What the regex module's commonest complaints mean, for staff who read Chinese.
+_REGEX_PROBLEMS = {
+    "unterminated character set": "方括号 [ 没有对应的 ]",
+    "missing )": "括号 ( 没有对应的 )",
+    "unbalanced parenthesis": "多了一个 )",
+    "nothing to repeat": "* + ? 或 {} 前面没有可以重复的内容",
+    "multiple repeat": "* + ? 连在一起用了",
+    "min repeat greater than max repeat": "{m,n} 里 m 比 n 大",
+    "unknown extension": "(? 后面的写法不认识",
+}
+
+
+def _regex_problem(exc: regex.error) -> str:
+    """``正则表达式无效：第 3 个字符处，方括号 [ 没有对应的 ]``; the module's own words
+    where there is no translation (a bad escape names the escape)."""
+    msg, pos = str(getattr(exc, "msg", exc)), getattr(exc, "pos", None)  # untyped in stubs
+    problem = _REGEX_PROBLEMS.get(msg) or (
+        f"无效的转义 {msg.removeprefix('bad escape ')}" if msg.startswith("bad escape")
+        else msg)
+    where = f"第 {pos + 1} 个字符处，" if isinstance(pos, int) else ""
+    return f"正则表达式无效：{where}{problem}"
 
 
 def _validate_text_reply(reply_text: str, articles: Sequence[Article]) -> None:

@@ -195,8 +195,11 @@ def test_a_good_text_rule_and_a_good_news_rule_pass() -> None:
 @pytest.mark.parametrize(("changes", "fragment"), [
     ({"pattern": "  "}, "不能为空"),
     ({"pattern": "x" * 201}, "200"),
-    ({"match_type": MatchType.REGEX, "pattern": "(unclosed"}, "正则表达式无效"),
-    ({"match_type": MatchType.REGEX, "pattern": "a{2,1}"}, "正则表达式无效"),
+    ({"match_type": MatchType.REGEX, "pattern": "(unclosed"},
+     "正则表达式无效：第 10 个字符处，括号 ( 没有对应的 )"),
+    ({"match_type": MatchType.REGEX, "pattern": "a{2,1}"}, "正则表达式无效：第 3 个字符处，{m,n} 里"),
+    ({"match_type": MatchType.REGEX, "pattern": "(["}, "方括号 [ 没有对应的 ]"),
+    ({"match_type": MatchType.REGEX, "pattern": r"\q"}, "无效的转义 \\q"),
     ({"match_type": MatchType.CLICK, "pattern": "键" * 50}, "128"),
     ({"reply_text": ""}, "回复内容不能为空"),
     ({"reply_text": "字" * 2001}, "2000"),

@@ -35,9 +35,10 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(app: App, revision: str) -> None:
     """把数据库升级到最新结构 (apply migrations)."""
+    before = migrate.current_revision(app.engine)
     with _revision_errors(revision):
         migrate.upgrade(app.engine, revision)
-    click.echo(f"数据库已是版本 {migrate.current_revision(app.engine)}")
+    click.echo(_moved(before, migrate.current_revision(app.engine)))
 
 
 @db.command("downgrade")
@@ -45,9 +46,17 @@ def db_upgrade(app: App, revision: str) -> None:
 @click.pass_obj
 def db_downgrade(app: App, revision: str) -> None:
     """回退到指定版本，例如 base (revert migrations)."""
+    before = migrate.current_revision(app.engine)
     with _revision_errors(revision):
         migrate.downgrade(app.engine, revision)
-    click.echo(f"数据库已是版本 {migrate.current_revision(app.engine) or 'base'}")
+    click.echo(_moved(before, migrate.current_revision(app.engine)))
+
+
+def _moved(before: str | None, after: str | None) -> str:
+    """What a migration command did: ``base`` is the empty database."""
+    if before == after:
+        return f"数据库已是版本 {after or 'base'}，没有需要执行的迁移"
+    return f"数据库已从版本 {before or 'base'} 迁移到 {after or 'base'}"
 
 
 @contextmanager

@@ -16,7 +16,8 @@ from workflow.errors import InvalidInput, ItemNotFound
 from workflow.model import Context, ItemChanges
 from workflow.states import State
 
-STATE_CHOICES = [s.value for s in State]
+# A state by its value or its Chinese label (待排期), as the chat command 稿件 takes it.
+STATES = {s.value: s for s in State} | {s.label: s for s in State}
 
 
 @click.group()
@@ -66,13 +67,14 @@ def _article_body(body_file: TextIO) -> str:
 
 
 @item.command("list")
-@click.option("--state", type=click.Choice(STATE_CHOICES), default=None, help="只看某个状态")
+@click.option("--state", type=click.Choice(list(STATES)), default=None,
+              help="只看某个状态（英文或中文：published 或 已发布）")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.pass_obj
 def item_list(app: App, state: str | None, limit: int) -> None:
     """列出稿件 (list items, newest first)."""
     with app.uow() as uow:
-        items = uow.items.list(State(state) if state else None, limit)
+        items = uow.items.list(STATES[state] if state else None, limit)
     if not items:
         click.echo("没有稿件")
     for it in items:

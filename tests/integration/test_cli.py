@@ -34,6 +34,8 @@ def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
     planned = run(["item", "plan", "冬季助学", "--as", "李雷"], tmp_path, **env)
     assert planned.returncode == 0 and "已创建选题 1" in planned.stdout
     assert "冬季助学" in run(["item", "list", "--state", "planned"], tmp_path, **env).stdout
+    assert "冬季助学" in run(["item", "list", "--state", "选题"], tmp_path, **env).stdout
+    assert "冬季助学" not in run(["item", "list", "--state", "已发布"], tmp_path, **env).stdout
     assert "选题" in run(["item", "show", "1"], tmp_path, **env).stdout
     (tmp_path / "body.txt").write_text("第一段：义诊时间。\n\n第二段 <报名>\n请带身份证", "utf-8")
     edited = run(["item", "edit", "1", "--as", "李雷", "--title", "冬季助学计划",

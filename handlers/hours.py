@@ -32,8 +32,7 @@ class OfficeHours:
     def describe(self) -> str:
         if self.always:
             return "全天"
-        names = "一二三四五六日"
-        days = "、".join(f"周{names[d]}" for d in sorted(self.days))
+        days = "每天" if len(self.days) == 7 else "、".join(_day_runs(sorted(self.days)))
         return f"{days} {self.start:%H:%M}-{self.end:%H:%M}"
 
     def is_open(self, local: datetime) -> bool:
@@ -67,3 +66,18 @@ def _parse_span(text: str) -> tuple[time, time]:
         return time.fromisoformat(start), time.fromisoformat(end)
     except ValueError:
         raise ValueError(f"无法识别的时间段 {text!r}（例如 09:00-18:00）") from None
+
+
+def _day_runs(days: list[int]) -> list[str]:
+    """Monday-first weekday numbers as staff write them: 周一至周五、周日."""
+    names, runs = "一二三四五六日", []
+    start = prev = days[0]
+    for day in [*days[1:], None]:
+        if day is not None and day == prev + 1:
+            prev = day
+            continue
+        runs.append(f"周{names[start]}至周{names[prev]}" if prev - start >= 2
+                    else "、".join(f"周{names[d]}" for d in range(start, prev + 1)))
+        if day is not None:
+            start = prev = day
+    return runs

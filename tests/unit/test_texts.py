@@ -9,7 +9,7 @@ from handlers import texts
 
 def test_an_edit_is_tried_with_the_variables_it_will_get() -> None:
     assert texts.check_template("ack_away", "T{{ ticket_id }}，{{ hours }}") == \
-        "T5，周一、周二、周三、周四、周五 09:00-18:00"
+        "T5，周一至周五 09:00-18:00"
 
 
 @pytest.mark.parametrize(("key", "body", "fragment"), [

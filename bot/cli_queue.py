@@ -60,13 +60,14 @@ def queue_show(app: App, ticket: str) -> None:
     if detail is None:
         raise InvalidInput(f"找不到工单 T{ticket_id}")
     tz, r = app.settings.tz, detail.row
-    click.echo(f"工单 T{r.id}  {STATUS_LABELS.get(r.status, r.status)}  优先级 {r.priority}  "
+    priority = "高" if r.priority > 0 else "普通"  # as the chat's 工单 shows it
+    click.echo(f"工单 T{r.id}  {STATUS_LABELS.get(r.status, r.status)}  优先级 {priority}  "
                f"负责人 {r.assignee or '未认领'}  粉丝 {r.openid}")
-    for at, direction, kind, content in detail.messages:
-        arrow = "粉丝 →" if direction == "in" else "← 回复"
-        click.echo(f"  {local(at, tz)}  {arrow} [{kind}] {content}")
-    for at, name, content in detail.notes:
-        click.echo(f"  {local(at, tz)}  备注（{name}）：{content}")
+    lines = [(at, f"{'粉丝 →' if direction == 'in' else '← 回复'} [{kind}] {content}")
+             for at, direction, kind, content in detail.messages]
+    lines += [(at, f"备注（{name}）：{content}") for at, name, content in detail.notes]
+    for at, line in sorted(lines, key=lambda entry: entry[0]):  # one history, in time order
+        click.echo(f"  {local(at, tz)}  {line}")
 
 
 @queue.command("reply")

@@ -64,8 +64,14 @@ def test_a_cli_reply_is_checked_and_expanded_as_the_chat_command_is(
     engine, now = admin_and_ticket(engine_url, tmp_path, "地址在哪")
     with engine.begin() as conn:
         queue_ops.save_canned(conn, "地址", "社区中心在幸福路 8 号", 1, now)
+    with engine.begin() as conn:
+        queue_ops.add_note(conn, 1, 1, "先发地址", now + timedelta(milliseconds=1))
     replied = run(["queue", "reply", "T1", "#地址 周六见", "--as", "admin"], tmp_path, **env)
     assert replied.returncode == 0, replied.stderr
+    shown = run(["queue", "show", "T1"], tmp_path, **env).stdout.splitlines()
+    assert "优先级 普通" in shown[0]
+    assert [line.split("  ")[-1].split(" ")[0] for line in shown[1:]] == [
+        "粉丝", "备注（admin）：先发地址", "←"]  # one history in time order
     assert "社区中心在幸福路 8 号 周六见" in run(["outbox", "show", "1"], tmp_path, **env).stdout
     unknown = run(["queue", "reply", "T1", "#电话", "--as", "admin"], tmp_path, **env)
     assert unknown.returncode == 1 and "没有快捷回复“#电话”" in unknown.stderr

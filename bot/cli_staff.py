@@ -25,6 +25,10 @@ def staff() -> None:
 @click.pass_obj
 def staff_add(app: App, name: str, roles: tuple[str, ...], openid: str | None) -> None:
     """添加成员 (add a staff member)."""
+    if openid is not None and (not openid or len(openid) > 64 or
+                               any(c.isspace() or not c.isprintable() for c in openid)):
+        raise click.BadParameter("openid 应为 1-64 个字符，不含空白（微信的 openid 形如 "
+                                 "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o）", param_hint="--openid")
     with app.uow() as uow:
         member = staff_store.add_staff(uow.session, name, staff_store.parse_role_names(roles),
                                        utcnow(), openid)

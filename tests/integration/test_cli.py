@@ -63,6 +63,7 @@ def stored_body(engine_url: str, item_id: int) -> str:
 @pytest.mark.parametrize(("args", "env", "fragment"), [
     (["item", "show", "99"], {}, "找不到稿件 99"),
     (["staff", "add", "x", "--role", "boss"], {}, "未知角色"),
+    (["staff", "add", "x", "--role", "admin", "--openid", "o x"], {}, "不含空白"),
     (["item", "plan", "标题", "--as", "nobody"], {}, "找不到成员"),
     (["config", "check"], {"WXOPS_TIMEZONE": "Mars/Base"}, "WXOPS_TIMEZONE"),
     (["config", "check"], {"WXOPS_ENCODING_AES_KEY": "x" * 42}, "43"),

@@ -47,6 +47,8 @@ class Chat:
         else:
             body["text"] = line
         answer = self._post("/_emulator/send", body)
+        if "status" not in answer and answer.get("error"):  # the platform refused to send
+            return f"（没有发出：{answer['error']}）"
         if answer.get("status") != 200:
             return f"（服务器没有正常回复：状态 {answer.get('status')} {answer.get('error', '')}）"
         return show_reply(str(answer.get("reply") or ""))

@@ -69,8 +69,13 @@ def follower(emu: Emulator, body: dict[str, Any], args: Args) -> object:
 
 
 def send(emu: Emulator, body: dict[str, Any], args: Args) -> object:
-    """Relay a follower's text or event to the wxops server; answers its reply."""
+    """Relay a follower's text or event to the wxops server; answers its reply.
+    Someone who unfollowed cannot write to the account until they follow again."""
     openid = _str(body, "openid")
+    with emu.state.lock:
+        person = emu.state.audience.followers.get(openid)
+    if person is not None and not person.subscribed and body.get("event") != "subscribe":
+        raise ControlError("该用户已取消关注，不能给公众号发消息（先 /subscribe 重新关注）")
     if "text" in body:
         if not isinstance(body["text"], str):
             raise ControlError("text must be a string")

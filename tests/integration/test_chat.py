@@ -122,3 +122,10 @@ def test_a_misspelt_name_is_said_and_an_empty_message_refused(
                    tmp_path)
     assert empty.returncode == 2 and "微信不能发送空消息" in empty.stderr
     assert "Traceback" not in empty.stderr
+
+
+def test_a_message_the_platform_will_not_send_says_why(emulator: str) -> None:
+    chat = Chat(emulator, "o_gone")
+    chat.say("/unsubscribe")
+    assert chat.say("还在吗") == (
+        "（没有发出：该用户已取消关注，不能给公众号发消息（先 /subscribe 重新关注））")

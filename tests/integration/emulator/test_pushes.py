@@ -4,6 +4,7 @@ mass sends and template messages pushed when the job is done."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -179,3 +180,16 @@ def test_a_reset_drops_results_not_pushed_yet() -> None:
     finally:
         stop()
         receiver.stop()
+
+
+def test_someone_who_unfollowed_cannot_write_until_they_follow_again(
+        pushed: tuple[Client, Receiver]) -> None:
+    wx, receiver = pushed
+    wx.control("send", {"openid": FOLLOWER, "event": "unsubscribe"})
+    pushes = len(receiver.requests)
+    status, answer = wx.request("POST", "/_emulator/send", json.dumps(
+        {"openid": FOLLOWER, "text": "还在吗"}).encode())
+    assert status == 400 and "已取消关注" in answer["error"]
+    assert len(receiver.requests) == pushes  # nothing reached the server
+    wx.control("send", {"openid": FOLLOWER, "event": "subscribe"})
+    assert send_text(wx, text="我回来了")["status"] == 200

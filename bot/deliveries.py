@@ -24,6 +24,8 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
     """A staff notice: customer-service message inside the window, otherwise a
     template message when one is configured, otherwise held for the person's next
     message (delivered as a digest with the passive reply)."""
+    if d.delivered:  # neither the window nor the member's binding matters any more
+        return Outcome("sent")
     payload = d.row.payload
     openid = d.read(lambda c: platform.staff_openid(c, int(payload["staff_id"])))
     if openid is None:
@@ -34,8 +36,9 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
     if window.counter is not None:
         counter = window.counter
         try:
-            d.call_once(lambda: d.gateway.send_text(openid, text))
-            return Outcome("sent", follow_up=[lambda c: followers.count_send(c, openid, counter)])
+            d.call_once(lambda: d.gateway.send_text(openid, text),
+                        also=lambda c: followers.count_send(c, openid, counter))
+            return Outcome("sent")
         except (OutsideReplyWindow, SendLimitExceeded) as exc:
             log.info("platform closed the window for %s: %s", openid, exc)
             reason = exc.reason
@@ -51,18 +54,19 @@ def cs_reply(d: Delivery) -> Outcome:
     """A staff member's answer to a follower's ticket."""
     p = d.row.payload
     openid, message_id = str(p["openid"]), int(p["message_id"])
+    delivered = Outcome("sent", follow_up=[lambda c: platform.set_delivery(c, message_id, "sent")])
+    if d.delivered:  # it arrived: however the window stands now, it is not refused
+        return delivered
     window = d.read(lambda c: followers.service_window(c, openid, d.now))
     if window.counter is None:
         return _refused(d, closed_reason(window))
     counter = window.counter
     try:
-        d.call_once(lambda: d.gateway.send_text(openid, str(p["text"])))
+        d.call_once(lambda: d.gateway.send_text(openid, str(p["text"])),
+                    also=lambda c: followers.count_send(c, openid, counter))
     except (OutsideReplyWindow, SendLimitExceeded) as exc:
         return _refused(d, exc.reason)
-    return Outcome("sent", follow_up=[
-        lambda c: followers.count_send(c, openid, counter),
-        lambda c: platform.set_delivery(c, message_id, "sent"),
-    ])
+    return delivered
 
 
 def closed_reason(window: followers.ServiceWindow) -> str:
@@ -100,11 +104,15 @@ def submit_publish(d: Delivery) -> Outcome:
 
 
 def delete_published(d: Delivery) -> Outcome:
+    if d.delivered:
+        return Outcome("sent")
     d.call_once(lambda: d.gateway.publish_delete(str(d.row.payload["article_id"]), 0))
     return Outcome("sent")
 
 
 def preview(d: Delivery) -> Outcome:
+    if d.delivered:  # on the phone already: no draft sync, no second preview
+        return Outcome("sent")
     media_id = _sync(d)
     d.call_once(lambda: d.gateway.preview(media_id, openid=str(d.row.payload["openid"])))
     return Outcome("sent")
@@ -113,6 +121,8 @@ def preview(d: Delivery) -> Outcome:
 def sendall(d: Delivery) -> Outcome:
     """Mass send to every follower. The row's idempotency key is the clientmsgid, so
     WeChat itself refuses a second send of the same row (45065), even after a crash."""
+    if d.delivered:
+        return Outcome("sent")
     media_id = _sync(d)
     try:
         d.call_once(lambda: d.gateway.sendall(media_id, d.row.idempotency_key[:64]))

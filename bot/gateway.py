@@ -15,11 +15,18 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from bot.tokens import TokenSource
-from bot.wechat_errors import InvalidAccessToken, TransportError, WeChatError, error_for
+from bot.wechat_errors import (
+    InvalidAccessToken,
+    OutcomeUnknown,
+    TransportError,
+    WeChatError,
+    error_for,
+)
 
 log = logging.getLogger("wxops.gateway")
 Json = dict[str, Any]
@@ -81,7 +88,8 @@ class Gateway:
         except WeChatClientException as exc:
             raise _translate(exc) from None
         except requests.RequestException as exc:
-            raise TransportError(None, f"{type(exc).__name__}: {exc}") from None
+            error = TransportError if _never_sent(exc) else OutcomeUnknown
+            raise error(None, f"{type(exc).__name__}: {exc}") from None
         if not isinstance(result, dict):
             raise TransportError(None, "response is not a JSON object")
         return result
@@ -203,6 +211,22 @@ class Gateway:
 #: Longest span in days each datacube accepts (WECHAT.md).
 DATACUBE_SPANS = {"getusersummary": 7, "getusercumulate": 7, "getarticlesummary": 1,
                   "getarticletotal": 1}
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached WeChat: the connection was never
+    made (refused, DNS, connect timeout) or the request could not be built. A read
+    timeout, or a connection reset or closed once the request was on its way,
+    leaves the outcome unknown."""
+    if isinstance(exc, requests.ConnectTimeout | requests.URLRequired
+                  | requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                  | requests.exceptions.InvalidSchema):
+        return True
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps it
+        return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return False
 
 
 def _translate(exc: WeChatClientException) -> WeChatError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 
 from bot.gateway import Gateway
-from bot.wechat_errors import WeChatError
+from bot.wechat_errors import OutcomeUnknown, WeChatError
 from storage import outbox
 from storage.db import write_lock
 from storage.outbox import OutboxRow
@@ -48,12 +49,20 @@ class Delivery:
         self.sender, self.row = sender, row
         self.gateway, self.now = sender.gateway, sender.clock()
 
-    def call_once(self, call: Callable[[], dict[str, object]]) -> dict[str, object]:
-        """Call the platform unless an earlier attempt already got through."""
-        if self.row.delivered_at is not None:
+    @property
+    def delivered(self) -> bool:
+        """An earlier attempt got through (the worker died before finishing the row):
+        a kind handler finishes such a row as sent before checking anything else."""
+        return self.row.delivered_at is not None
+
+    def call_once(self, call: Callable[[], dict[str, object]],
+                  also: FollowUp | None = None) -> dict[str, object]:
+        """Call the platform unless an earlier attempt already got through. `also`
+        is written with the delivered marker, in the same commit."""
+        if self.delivered:
             return dict(self.row.result or {})
         result = call()
-        outbox.mark_delivered(self.sender.engine, self.row.id, result, self.now)
+        outbox.mark_delivered(self.sender.engine, self.row.id, result, self.now, also)
         if os.environ.get(CRASH_HOOK) == self.row.kind:
             os._exit(17)
         return result
@@ -74,12 +83,26 @@ class Sender:
         self.backoff_base = backoff_base
         self.worker = worker or f"{os.uname().nodename}:{os.getpid()}"
         self.clock = clock or (lambda: datetime.now(UTC))
+        #: Set to stop after the row in flight (SIGTERM): the rest of the batch is
+        #: released to pending, untouched.
+        self.stopping = threading.Event()
 
     def run_once(self, limit: int = 20) -> int:
-        """Claim and process one batch; returns how many rows were handled."""
+        """Claim and process one batch; returns how many rows were claimed."""
+        if self.stopping.is_set():
+            return 0
         rows = outbox.claim_due(self.engine, self.worker, self.clock(), limit)
-        for row in rows:
-            self.process(row)
+        done = 0
+        try:
+            for row in rows:
+                if self.stopping.is_set():
+                    break
+                self.process(row)
+                done += 1
+        finally:
+            left = [row.id for row in rows[done:]]
+            if left and outbox.release(self.engine, self.worker, left):
+                log.info("released %s claimed outbox rows not yet attempted", len(left))
         return len(rows)
 
     def drain(self, limit: int = 20, max_batches: int = 50) -> int:
@@ -87,15 +110,20 @@ class Sender:
         for _ in range(max_batches):
             handled = self.run_once(limit)
             total += handled
-            if handled < limit:
+            if handled < limit or self.stopping.is_set():
                 break
         return total
 
     def process(self, row: OutboxRow) -> None:
+        if not outbox.start_attempt(self.engine, row.id, self.worker, self.clock()):
+            log.warning("outbox %s is no longer claimed by %s; left alone", row.id, self.worker)
+            return
         handler = self.handlers.get(row.kind)
         try:
             outcome = handler(Delivery(self, row)) if handler else \
                 Outcome("dead", f"unknown outbox kind {row.kind!r}")
+        except OutcomeUnknown as exc:
+            outcome = self._unknown(row, exc)
         except WeChatError as exc:
             outcome = self._failed(row, exc.transient, f"{exc.reason}：{exc}")
         except Exception as exc:  # a bug or an outage: retried, then dead, never silent
@@ -107,6 +135,14 @@ class Sender:
         if transient and row.attempts < MAX_ATTEMPTS:
             return Outcome("pending", error)
         return Outcome("dead", error if not transient else f"重试 {row.attempts} 次后放弃：{error}")
+
+    def _unknown(self, row: OutboxRow, exc: OutcomeUnknown) -> Outcome:
+        """The call went out and no answer came: as after a crash in flight, only a
+        kind the platform dedupes is retried; any other is parked for a person."""
+        if row.kind in outbox.SAFE_TO_RESEND:
+            return self._failed(row, True, f"{exc.reason}：{exc}")
+        return Outcome("dead", f"{exc.reason}（{exc}）；请确认对方是否已收到，"
+                               f"未收到再用 wxops outbox retry {row.id} 重发")
 
     def _record(self, row: OutboxRow, outcome: Outcome) -> None:
         now = self.clock()

@@ -67,6 +67,17 @@ class TransportError(WeChatError):
     summary = "无法连接微信服务器"
 
 
+class OutcomeUnknown(TransportError):
+    """The request went out but no answer came back (read timeout, connection
+    reset or closed after sending): WeChat may or may not have acted on it.
+
+    Still transient for calls that are safe to repeat (reads, token fetches, a
+    mass send deduped by clientmsgid); the sender parks any other send for a
+    person to decide instead of retrying it blindly."""
+
+    summary = "请求已发出，但没有收到微信的答复（超时或连接中断），无法确认是否已送达"
+
+
 class InvalidRequest(WeChatError):
     summary = "微信拒绝了请求内容"
 

@@ -8,6 +8,7 @@ worker that holds the leader lock.
 from __future__ import annotations
 
 import logging
+import signal
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -163,8 +164,29 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
                     "For the demo, `make run` starts the emulator and points the worker at it.")
     jobs.recover()
     try:
+        _stop_on_signals(jobs)
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        log.info("worker stopping")
+        log.info("worker stopping: finishing the row in flight, releasing the rest")
     finally:
+        jobs.sender.stopping.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # the send job returns after its row in flight
         jobs.leader.release()
+        log.info("worker stopped")
+
+
+def _stop_on_signals(jobs: Jobs) -> None:
+    """SIGTERM (systemd stop, `wxops run` stopping its children) and SIGINT stop the
+    worker cleanly: the sender finishes the row it is on and gives the rest of its
+    claimed batch back to pending. A second signal stops at once (what is then in
+    flight is parked for a person by the next worker's recovery)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        jobs.sender.stopping.set()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)

@@ -283,6 +283,9 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime]
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
     claimed_at: Mapped[datetime | None]
+    # Written, in its own commit, just before a worker starts working on a claimed
+    # row: a row claimed by a worker that died but never started is safe to resume.
+    attempt_started_at: Mapped[datetime | None]
     # Written the moment the platform accepted the call, in its own commit: a
     # worker that dies before recording the rest never sends the row again.
     delivered_at: Mapped[datetime | None]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy.sql import ColumnElement
 
 from storage.db import write_lock
 from storage.models import OutboxMessage
@@ -16,8 +18,12 @@ from storage.raw import Raw
 OUTBOX = cast(Table, OutboxMessage.__table__)
 
 #: Kinds whose resend the platform itself dedupes (clientmsgid) or that only read:
-#: after a crash mid-send they are simply retried.
+#: after a crash mid-send, or a call whose answer never came, they are simply
+#: retried. Every other kind is parked for a person when its outcome is unknown.
 SAFE_TO_RESEND = frozenset({"sendall"})
+
+#: Why a row whose worker died while it was in flight is parked (dead).
+INTERRUPTED = "发送过程中断，无法确认是否已送达；请确认后用 wxops outbox retry 重发"
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class OutboxRow:
     attempts: int
     recipient: str | None
     delivered_at: datetime | None
+    attempt_started_at: datetime | None
     result: dict[str, Any] | None
     last_error: str
     next_attempt_at: datetime
@@ -39,8 +46,8 @@ class OutboxRow:
 
 def _row(r: Any) -> OutboxRow:
     return OutboxRow(r.id, r.kind, r.payload, r.idempotency_key, r.status, r.attempts,
-                     r.recipient, r.delivered_at, r.result, r.last_error, r.next_attempt_at,
-                     r.created_at, r.sent_at)
+                     r.recipient, r.delivered_at, r.attempt_started_at, r.result, r.last_error,
+                     r.next_attempt_at, r.created_at, r.sent_at)
 
 
 def add(conn: Connection, kind: str, payload: dict[str, Any], key: str, now: datetime,
@@ -57,7 +64,10 @@ def add(conn: Connection, kind: str, payload: dict[str, Any], key: str, now: dat
 
 def claim_due(engine: Engine, worker: str, now: datetime, limit: int = 20) -> list[OutboxRow]:
     """Take due rows for this worker. On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets
-    several workers claim side by side without ever taking the same row."""
+    several workers claim side by side without ever taking the same row.
+
+    A claim is not an attempt: until `start_attempt` marks a row, a worker that
+    stops or dies can give it back (`release`, `recover_stale`) untouched."""
     with write_lock(engine), engine.begin() as conn:
         due = (select(OUTBOX.c.id)
                .where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now)
@@ -68,17 +78,58 @@ def claim_due(engine: Engine, worker: str, now: datetime, limit: int = 20) -> li
         if not ids:
             return []
         conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids)).values(
-            status="sending", claimed_by=worker, claimed_at=now,
+            status="sending", claimed_by=worker, claimed_at=now, attempt_started_at=None,
             attempts=OUTBOX.c.attempts + 1))
         rows = conn.execute(select(OUTBOX).where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.id))
         return [_row(r) for r in rows]
 
 
-def mark_delivered(engine: Engine, row_id: int, result: dict[str, Any], now: datetime) -> None:
-    """The platform accepted the call: record it at once, in its own commit."""
+def start_attempt(engine: Engine, row_id: int, worker: str, now: datetime) -> bool:
+    """Mark, in its own commit, that this worker starts on a row it claimed; from
+    now on a crash leaves the row's outcome unknown. False if the row is no longer
+    this worker's (a slow batch outlived its lease and the row was recovered):
+    the worker must then leave it alone. Renews the lease for the attempt."""
+    with write_lock(engine), engine.begin() as conn:
+        started = conn.execute(update(OUTBOX).where(
+            OUTBOX.c.id == row_id, OUTBOX.c.status == "sending",
+            OUTBOX.c.claimed_by == worker, OUTBOX.c.attempt_started_at.is_(None),
+        ).values(attempt_started_at=now, claimed_at=now)).rowcount
+    return bool(started)
+
+
+def release(engine: Engine, worker: str, row_ids: list[int]) -> int:
+    """Give back claimed rows this worker never started on (it is stopping): pending
+    again, due now, the claim's attempt not counted."""
+    if not row_ids:
+        return 0
+    with write_lock(engine), engine.begin() as conn:
+        released = conn.execute(update(OUTBOX).where(
+            OUTBOX.c.id.in_(row_ids), OUTBOX.c.claimed_by == worker, _never_started(),
+        ).values(**_unclaimed())).rowcount
+    return int(released or 0)
+
+
+def _never_started() -> ColumnElement[bool]:
+    return (OUTBOX.c.status == "sending") & OUTBOX.c.attempt_started_at.is_(None) \
+        & OUTBOX.c.delivered_at.is_(None)
+
+
+def _unclaimed() -> dict[str, Any]:
+    # The claim counted an attempt that never happened.
+    return {"status": "pending", "claimed_by": "", "claimed_at": None,
+            "attempts": OUTBOX.c.attempts - 1}
+
+
+def mark_delivered(engine: Engine, row_id: int, result: dict[str, Any], now: datetime,
+                   also: Callable[[Connection], None] | None = None) -> None:
+    """The platform accepted the call: record it at once, in its own commit, with
+    `also` (what the acceptance itself changes, e.g. the window's send count), so
+    a crash right after cannot lose it."""
     with write_lock(engine), engine.begin() as conn:
         conn.execute(update(OUTBOX).where(OUTBOX.c.id == row_id)
                      .values(delivered_at=now, result=result))
+        if also is not None:
+            also(conn)
 
 
 def finish(conn: Connection, row_id: int, status: str, now: datetime, error: str = "",
@@ -94,20 +145,25 @@ def finish(conn: Connection, row_id: int, status: str, now: datetime, error: str
 
 
 def recover_stale(engine: Engine, now: datetime, lease: timedelta) -> tuple[int, int]:
-    """Rows a dead worker left in 'sending'. Delivered ones, and kinds the platform
-    dedupes, go back to pending (the sender will not call the API again for a
-    delivered row). The rest cannot be known to have arrived or not: rather than
-    risk a double send they go to dead, with the reason, for a person to decide.
+    """Rows a dead worker left in 'sending'; returns (resumed, dead).
+
+    Rows it claimed but never started on go back to pending as if never claimed.
+    Delivered ones, and kinds the platform dedupes, go back to pending too (the
+    sender will not call the API again for a delivered row). The rest were in
+    flight when the worker died and cannot be known to have arrived or not:
+    rather than risk a double send they go to dead, with the reason, for a person
+    to decide.
     """
     stale = (OUTBOX.c.status == "sending") & (OUTBOX.c.claimed_at < now - lease)
     resumable = OUTBOX.c.delivered_at.is_not(None) | OUTBOX.c.kind.in_(SAFE_TO_RESEND)
     with write_lock(engine), engine.begin() as conn:
+        untouched = conn.execute(update(OUTBOX).where(stale & _never_started()).values(
+            **_unclaimed(), next_attempt_at=now)).rowcount
         resumed = conn.execute(update(OUTBOX).where(stale & resumable).values(
             status="pending", next_attempt_at=now)).rowcount
         dead = conn.execute(update(OUTBOX).where(stale & ~resumable).values(
-            status="dead", last_error="发送过程中断，无法确认是否已送达；"
-                                       "请确认后用 wxops outbox retry 重发")).rowcount
-    return int(resumed or 0), int(dead or 0)
+            status="dead", last_error=INTERRUPTED)).rowcount
+    return int(untouched or 0) + int(resumed or 0), int(dead or 0)
 
 
 def listing(conn: Connection, status: str | None = None, limit: int = 50) -> list[OutboxRow]:
@@ -127,7 +183,7 @@ def retry(conn: Connection, row_id: int, now: datetime) -> bool:
     result = conn.execute(update(OUTBOX).where(
         OUTBOX.c.id == row_id, OUTBOX.c.status.in_(("dead", "refused", "held"))
     ).values(status="pending", next_attempt_at=now, attempts=0, delivered_at=None,
-             last_error=""))
+             attempt_started_at=None, last_error=""))
     return bool(result.rowcount)
 
 

@@ -99,12 +99,15 @@ def fail(emu: Emulator, body: dict[str, Any], args: Args) -> object:
                 raise ControlError(str(exc)) from None
             return {"ok": True}
         path = _str(body, "path")
+        delay = body.get("delay")
         if body.get("drop") is True:
             emu.state.failures.add(path, Injection(drop=True), times)
+        elif isinstance(delay, int | float) and not isinstance(delay, bool) and 0 < delay <= 60:
+            emu.state.failures.add(path, Injection(delay=float(delay)), times)
         else:
             errcode = body.get("errcode")
             if not isinstance(errcode, int) or errcode == 0:
-                raise ControlError("give errcode (non-zero) or drop: true")
+                raise ControlError("give errcode (non-zero), drop: true or delay (0-60 s)")
             emu.state.failures.add(path, Injection(errcode=errcode), times)
     return {"ok": True}
 

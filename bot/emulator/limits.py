@@ -52,10 +52,12 @@ class QuotaBook:
 
 @dataclass(frozen=True)
 class Injection:
-    """One injected failure: an errcode, or a dropped connection when `drop`."""
+    """One injected failure: an errcode, or a dropped connection when `drop`; or a
+    slow platform: `delay` seconds before the call is handled (and answered)."""
 
     errcode: int | None = None
     drop: bool = False
+    delay: float = 0.0
 
 
 @dataclass

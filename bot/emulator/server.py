@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
@@ -107,6 +108,8 @@ class EmulatorApp:
             injection = state.failures.take(request.path)
         if injection is not None and injection.drop:
             _drop(environ)
+        if injection is not None and injection.delay:
+            time.sleep(injection.delay)  # slow, not failing: the call is then handled
         try:
             if injection is not None and injection.errcode is not None:
                 raise WeChatError(injection.errcode)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -132,4 +133,30 @@ def test_two_workers_never_send_one_row_twice(stack: Stack) -> None:
         assert inbox_texts(stack, openid) == [f"回复 {openid}"]
     sends = [c for c in control(stack, "calls") if c["path"] == "/cgi-bin/message/custom/send"]
     assert len(sends) == len(people)
+    assert {r.attempts for r in outbox_rows(stack)} == {1}
+
+
+def test_a_worker_stopped_with_sigterm_loses_nothing_it_had_claimed(stack: Stack) -> None:
+    """systemd stop or `wxops run` stopping: the worker finishes the reply in flight,
+    gives the rest of its claimed batch back and exits 0; another worker sends the
+    rest, each exactly once, and nothing is parked as dead."""
+    add_admin(stack)
+    people = [f"o_stop{n:02d}" for n in range(30)]
+    for n, openid in enumerate(people):
+        says(stack, openid, "你好")
+        reply(stack, n + 1, f"回复 {openid}")
+    control(stack, "fail", {"path": "/cgi-bin/message/custom/send", "delay": 0.4,
+                            "times": len(people)})
+    first = stack.start_worker("first")
+    eventually(lambda: sum(r.status == "sent" for r in outbox_rows(stack)) >= 4)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=20) == 0
+    rows = outbox_rows(stack)
+    assert {r.status for r in rows} <= {"sent", "pending"}
+    sent_before = sum(r.status == "sent" for r in rows)
+    assert 4 <= sent_before < len(people)
+    stack.start_worker("second")
+    eventually(lambda: all(r.status == "sent" for r in outbox_rows(stack)), seconds=60)
+    for openid in people:
+        assert inbox_texts(stack, openid) == [f"回复 {openid}"]
     assert {r.attempts for r in outbox_rows(stack)} == {1}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,12 +18,14 @@ from bot.wechat_errors import (
     BadCredentials,
     DuplicateClientMsgId,
     InvalidAccessToken,
+    OutcomeUnknown,
     OutsideReplyWindow,
     RateLimited,
     SendLimitExceeded,
     TransportError,
     WeChatError,
 )
+from tests.e2e.conftest import free_port
 
 APP_ID, SECRET = "wx1234567890test", "gateway-secret"
 COVER = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
@@ -122,8 +125,29 @@ def test_bad_credentials_and_dropped_connections(engine: Engine, emulator: str) 
     gw = gateway(engine, emulator)
     follower_writes(emulator)
     control(emulator, "fail", {"path": "/cgi-bin/message/custom/send", "drop": True})
-    with pytest.raises(TransportError):
+    with pytest.raises(OutcomeUnknown):  # dropped after the request arrived
         gw.send_text("o_fan", "x")
+
+
+def test_a_call_that_never_left_is_told_from_one_whose_answer_never_came(
+        engine: Engine, emulator: str) -> None:
+    """Connection refused: WeChat never saw it, a retry is safe. A read timeout: the
+    platform got it (the emulator delivers it after the timeout), outcome unknown."""
+    gw = gateway(engine, emulator)
+    gw.tokens.get()  # the token fetch is not what this test times out
+    follower_writes(emulator)
+    slow = Gateway(APP_ID, SECRET, emulator, gw.tokens, timeout=0.5)
+    control(emulator, "fail", {"path": "/cgi-bin/message/custom/send", "delay": 1.5})
+    with pytest.raises(OutcomeUnknown) as unknown:
+        slow.send_text("o_fan", "慢")
+    assert "ReadTimeout" in str(unknown.value) and "无法确认" in unknown.value.reason
+    time.sleep(1.5)
+    assert [m["payload"]["text"]["content"] for m in control(emulator, "inbox/o_fan")
+            if m["kind"] == "custom"] == ["慢"]
+    closed = Gateway(APP_ID, SECRET, f"http://127.0.0.1:{free_port()}", gw.tokens)
+    with pytest.raises(TransportError) as refused:
+        closed.send_text("o_fan", "x")
+    assert not isinstance(refused.value, OutcomeUnknown)
 
 
 def test_drafts_publishing_and_previews(engine: Engine, emulator: str) -> None:

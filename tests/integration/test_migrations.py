@@ -114,3 +114,30 @@ def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
     assert again.strip() == f"数据库已是版本 {head}，没有需要执行的迁移"
     down = run(["db", "downgrade", "base"], tmp_path, WXOPS_DATABASE_URL=url).stdout
     assert down.strip() == f"数据库已从版本 {head} 迁移到 base"
+
+
+def test_0007_keeps_rows_in_flight_in_doubt(empty_database_url: str) -> None:
+    """A row 'sending' under the old rule may have been in flight: after the upgrade
+    recovery still parks it rather than resuming it as never attempted."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from storage import outbox
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0006")
+    claimed = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO outbox (kind, payload, idempotency_key, status, attempts,"
+            " next_attempt_at, claimed_by, claimed_at, last_error, created_at)"
+            " VALUES ('cs_reply', '{}', 'k1', 'sending', 1, :t, 'old', :t, '', :t),"
+            " ('cs_reply', '{}', 'k2', 'pending', 0, :t, '', NULL, '', :t)"), {"t": claimed})
+    migrate.upgrade(engine)
+    assert outbox.recover_stale(engine, claimed + timedelta(hours=1), timedelta(minutes=2)) \
+        == (0, 1)
+    with engine.connect() as conn:
+        assert [r.status for r in outbox.listing(conn)] == ["pending", "dead"]
+    migrate.downgrade(engine, "0006")
+    engine.dispose()

@@ -7,6 +7,7 @@ the end-to-end tests.)
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,9 +29,11 @@ class FakeGateway:
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.fail_with: list[Exception] = []
+        self.on_call: Callable[[int], None] = lambda n: None
 
     def _record(self, name: str, *args: Any) -> dict[str, Any]:
         self.calls.append((name, args))
+        self.on_call(len(self.calls))
         if self.fail_with:
             raise self.fail_with.pop(0)
         return {"errcode": 0, "msgid": len(self.calls)}
@@ -169,10 +172,60 @@ def test_a_delivered_row_is_never_sent_again(engine: Engine) -> None:
 def test_an_undelivered_stale_claim_is_surfaced_not_resent(engine: Engine) -> None:
     staff_id = staff_member(engine)
     queue_notify(engine, staff_id)
-    outbox.claim_due(engine, "dead-worker", NOW)
+    [row] = outbox.claim_due(engine, "dead-worker", NOW)
+    assert outbox.start_attempt(engine, row.id, "dead-worker", NOW)  # then it died
     assert outbox.recover_stale(engine, NOW + timedelta(minutes=5), timedelta(minutes=2)) == (0, 1)
     status, error = status_of(engine)[0]
     assert status == "dead" and "无法确认" in error
+
+
+def test_claimed_rows_never_attempted_are_resumed_not_dead(engine: Engine) -> None:
+    """A worker killed with a batch claimed: only the row it had started on is in doubt."""
+    staff_id = staff_member(engine)
+    interacted(engine, "o_staff", NOW)
+    for i in range(3):
+        queue_notify(engine, staff_id, key=f"n{i}")
+    first, *_ = outbox.claim_due(engine, "dead-worker", NOW)
+    assert outbox.start_attempt(engine, first.id, "dead-worker", NOW)
+    assert outbox.recover_stale(engine, NOW + timedelta(minutes=5), timedelta(minutes=2)) == (2, 1)
+    with engine.connect() as conn:
+        rows = [outbox.get(conn, i) for i in (1, 2, 3)]
+    assert [(r.status, r.attempts, r.attempt_started_at) for r in rows if r] == [
+        ("dead", 1, NOW), ("pending", 0, None), ("pending", 0, None)]
+    gateway = FakeGateway()
+    make_sender(engine, gateway, now=NOW + timedelta(minutes=5)).drain()
+    assert len(gateway.calls) == 2 and [s for s, _ in status_of(engine)] == ["dead", "sent", "sent"]
+
+
+def test_a_slow_batch_whose_lease_ran_out_is_not_sent_by_two_workers(engine: Engine) -> None:
+    """Recovery took back a row the first worker had claimed but not reached yet; the
+    first worker must then leave it to whoever claims it next."""
+    staff_id = staff_member(engine)
+    queue_notify(engine, staff_id)
+    [row] = outbox.claim_due(engine, "slow-worker", NOW)
+    assert outbox.recover_stale(engine, NOW + timedelta(minutes=5), timedelta(minutes=2)) == (1, 0)
+    assert outbox.claim_due(engine, "other-worker", NOW + timedelta(minutes=5))
+    assert not outbox.start_attempt(engine, row.id, "slow-worker", NOW + timedelta(minutes=5))
+
+
+def test_a_stopping_sender_finishes_the_row_in_flight_and_releases_the_rest(
+        engine: Engine) -> None:
+    staff_id = staff_member(engine)
+    interacted(engine, "o_staff", NOW)
+    for i in range(5):
+        queue_notify(engine, staff_id, key=f"n{i}")
+    gateway = FakeGateway()
+    sender = make_sender(engine, gateway)
+    gateway.on_call = lambda n: sender.stopping.set() if n == 2 else None  # SIGTERM
+    assert sender.drain() == 5
+    assert len(gateway.calls) == 2
+    with engine.connect() as conn:
+        rows = conn.execute(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(r.status, r.attempts, r.claimed_by) for r in rows] == \
+        [("sent", 1, "test-worker")] * 2 + [("pending", 0, "")] * 3
+    assert outbox.recover_stale(engine, NOW + timedelta(hours=1), timedelta(minutes=2)) == (0, 0)
+    make_sender(engine, gateway).drain()
+    assert len(gateway.calls) == 5 and {s for s, _ in status_of(engine)} == {"sent"}
 
 
 def test_concurrent_claims_never_share_a_row(engine: Engine) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,9 @@ class SqlItemRepository:
 
     def get(self, item_id: int) -> ContentItem | None:
         row = self.session.get(ContentItemRow, item_id, populate_existing=True)
-        return item_from_row(row) if row else None
+        if row is None:
+            return None
+        return replace(item_from_row(row), edited_by=self._editor(row))
 
     def add(self, item: ContentItem) -> ContentItem:
         row = ContentItemRow(**_item_values(item), created_at=self.now, updated_at=self.now)
@@ -61,7 +64,7 @@ class SqlItemRepository:
         row = self.session.get(ContentItemRow, item.id, populate_existing=True)
         assert row is not None
         if not self._has_revision(item.id, item.revision):
-            self._snapshot(row)
+            self._snapshot(row, item.edited_by)
 
     def list(self, state: State | None = None, limit: int = 50) -> Sequence[ContentItem]:
         stmt = select(ContentItemRow).order_by(ContentItemRow.id.desc()).limit(limit)
@@ -79,12 +82,20 @@ class SqlItemRepository:
                                          Revision.revision == revision)
         return self.session.scalar(stmt) is not None
 
-    def _snapshot(self, row: ContentItemRow) -> None:
-        """Keep every revision's content, so reviews can be traced to what was read."""
+    def _snapshot(self, row: ContentItemRow, editor: int | None = None) -> None:
+        """Keep every revision's content and who wrote it, so reviews can be traced
+        to what was read, and an editor kept from reviewing their own revision."""
         self.session.add(Revision(
             item_id=row.id, revision=row.revision, title=row.title, body=row.body,
-            digest=row.digest, cover=row.cover, editor_id=row.author_id, created_at=self.now,
+            digest=row.digest, cover=row.cover, editor_id=editor or row.author_id,
+            created_at=self.now,
         ))
+
+    def _editor(self, row: ContentItemRow) -> int | None:
+        """Who wrote the current revision, when not the author (ContentItem.edited_by)."""
+        editor = self.session.scalar(select(Revision.editor_id).where(
+            Revision.item_id == row.id, Revision.revision == row.revision))
+        return editor if editor is not None and editor != row.author_id else None
 
 
 class SqlReviewRepository:

@@ -68,8 +68,8 @@ class NotOwner(WorkflowError):
 class SelfReview(WorkflowError):
     code = "self_review"
 
-    def __init__(self) -> None:
-        super().__init__("你不能审核自己的稿件")
+    def __init__(self, edited: bool = False) -> None:
+        super().__init__("这一版是你修改的，不能由你审核" if edited else "你不能审核自己的稿件")
 
 
 class SameReviewer(WorkflowError):

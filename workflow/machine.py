@@ -217,6 +217,7 @@ def _edit(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
         cover=ch.cover if ch.cover is not None else item.cover,
         revision=item.revision + 1,
         state=_target(item, Event.EDIT),
+        edited_by=None if actor.id == item.author_id else actor.id,
     )
     if new.state is State.IN_REVIEW and item.state is not State.IN_REVIEW:
         new = replace(new, review_round=item.review_round + 1, scheduled_at=None)

@@ -47,6 +47,9 @@ class ContentItem:
     publish_id: str | None = None
     article_id: str | None = None
     url: str | None = None
+    # Who wrote the current revision when not its author (an admin's edit): they
+    # may not review it either. Kept with the revision, not on the item's row.
+    edited_by: int | None = None
 
     @property
     def required_final_approvals(self) -> int:

@@ -33,6 +33,8 @@ def can(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review]
         raise NotOwner(item.id, event)
     if event in REVIEW_EVENTS and item.author_id == actor.id:
         raise SelfReview()
+    if event in REVIEW_EVENTS and item.edited_by == actor.id:
+        raise SelfReview(edited=True)
     if event is Event.FINAL_APPROVE:
         _check_final_reviewer(actor, item, list(reviews))
 

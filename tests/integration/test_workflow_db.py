@@ -13,8 +13,8 @@ from storage.models import AuditRow, ContentItemRow, OutboxMessage
 from storage.repositories import SqlItemRepository
 from storage.uow import SqlUnitOfWork
 from workflow import usecases
-from workflow.errors import WorkflowError
-from workflow.model import Context
+from workflow.errors import SelfReview, WorkflowError
+from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 from workflow.states import State
 
@@ -166,3 +166,20 @@ def test_concurrent_delivery_of_one_publish_result(engine: Engine,
         events = [e.event.value for e in uow.audit.history(item_id)]
     assert events.count("publish_succeeded") == 1
 
+
+
+def test_whoever_wrote_a_revision_may_not_review_it(engine: Engine,
+                                                    people: dict[str, int]) -> None:
+    """An admin who edits someone's item has written what is now up for review."""
+    item_id = in_review(engine, people)
+    usecases.edit(SqlUnitOfWork(engine), people["admin"], item_id,
+                  ItemChanges(body="<p>管理员改写的正文</p>"), ctx())
+    with pytest.raises(SelfReview, match="这一版是你修改的"):
+        usecases.approve(SqlUnitOfWork(engine), people["admin"], item_id, ctx())
+    usecases.approve(SqlUnitOfWork(engine), people["王芳"], item_id, ctx())
+    # The author's own next edit is theirs again: the admin may then review it.
+    usecases.request_changes(SqlUnitOfWork(engine), people["陈静"], item_id, ctx("再改改"))
+    usecases.edit(SqlUnitOfWork(engine), people["creator"], item_id,
+                  ItemChanges(body="<p>作者的正文</p>"), ctx())
+    usecases.submit(SqlUnitOfWork(engine), people["creator"], item_id, ctx())
+    usecases.approve(SqlUnitOfWork(engine), people["admin"], item_id, ctx())

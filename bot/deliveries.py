@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.sender import Delivery, Handler, Outcome
-from bot.wechat_errors import DuplicateClientMsgId, OutsideReplyWindow, SendLimitExceeded
+from bot.sender import DeadEnd, Delivery, Handler, Outcome
+from bot.wechat_errors import (
+    DuplicateClientMsgId,
+    InvalidMediaId,
+    OutsideReplyWindow,
+    SendLimitExceeded,
+)
 from handlers import notices, texts
 from storage import followers, outbox, platform
 from storage.models import TicketNote
+from storage.outbox import OutboxRow
+from storage.uow import JoinedUnitOfWork
+from workflow import usecases
+from workflow.model import Context
+from workflow.states import State
 from workflow.usecases import MAX_DIGEST, MAX_TITLE
 
 log = logging.getLogger("wxops.deliveries")
@@ -96,11 +107,45 @@ def sync_draft(d: Delivery) -> Outcome:
 
 
 def submit_publish(d: Delivery) -> Outcome:
-    media_id = _sync(d)
-    result = d.call_once(lambda: d.gateway.publish_submit(media_id))
+    """freepublish/submit. WeChat takes the draft out of the draft box when it accepts
+    the submission, so the item forgets the draft then: its next sync (a revision,
+    a preview) adds a fresh one. Once accepted, a resumed row only records: the
+    draft is gone and syncing it again would fail."""
+    if not d.delivered and (why := _not_waiting(d)):
+        return Outcome("dead", why)
+    result = d.call_once(lambda: d.gateway.publish_submit(_sync(d)))
     publish_id = str(result.get("publish_id", ""))
-    return Outcome("sent", follow_up=[_store_ids(d, draft_media_id=media_id,
+    return Outcome("sent", follow_up=[_store_ids(d, draft_media_id=None,
                                                  publish_id=publish_id)])
+
+
+def _not_waiting(d: Delivery) -> str:
+    """Why this row must not submit ("" when it may): its item is not waiting for a
+    submission, as when the row is re-driven by hand after the publish failed and
+    was retried, or another row's submission was accepted already."""
+    item = d.read(lambda c: platform.item_row(c, int(d.row.payload["item_id"])))
+    if item is None:
+        return texts.phrase("publish_submit", "item_gone", item_id=d.row.payload["item_id"])
+    if item.state != State.PUBLISHING.value:
+        return texts.phrase("publish_submit", "not_publishing", item_id=item.id,
+                            state=State(item.state).label)
+    if item.publish_id:
+        return texts.phrase("publish_submit", "already_submitted", item_id=item.id,
+                            publish_id=item.publish_id)
+    return ""
+
+
+def submit_given_up(conn: Connection, row: OutboxRow, outcome: Outcome,
+                    now: datetime) -> None:
+    """A submit_publish row gone dead: WeChat refused the submission, or it was
+    never confirmed. The workflow records a failed publication as for a refused
+    one (audit row with the reason, notices to the admins and the author), in the
+    transaction that marks the row dead: the item is never left in 发布中, and
+    重试 works. An unconfirmed submission asks for a look at 发表记录 first."""
+    reason = texts.phrase("publish_submit", "unconfirmed") if outcome.unconfirmed else \
+        texts.phrase("publish_submit", "not_submitted", error=outcome.error)
+    usecases.record_submit_failure(JoinedUnitOfWork(conn, clock=lambda: now),
+                                   int(row.payload["item_id"]), Context(now=now, comment=reason))
 
 
 def delete_published(d: Delivery) -> Outcome:
@@ -136,23 +181,58 @@ def _store_ids(d: Delivery, **ids: Any) -> Any:
     return lambda conn: platform.set_item_ids(conn, item_id, **ids)
 
 
+class DraftTakenBySubmission(InvalidMediaId):
+    """The item's draft left the draft box while a submission of it is unconfirmed."""
+
+    summary = ("草稿已不在草稿箱：上一次提交发布可能已被微信接受而未记下，"
+               "请先在公众号后台「发表记录」核对")
+
+
 def _sync(d: Delivery) -> str:
     """Put the item's current content into the draft box; returns the draft's media_id.
 
     The id is stored at once (its own commit), so a retry updates the same draft
-    instead of adding another.
+    instead of adding another. A stored draft that has left the box (published
+    before its id was forgotten on acceptance, or deleted in the WeChat backend)
+    is replaced by a new one, unless a submission may have taken it.
     """
     item = d.read(lambda c: platform.item_row(c, int(d.row.payload["item_id"])))
     if item is None:
         raise LookupError(f"item {d.row.payload['item_id']} is gone")
     article = _article(item, _cover(d))
-    if item.draft_media_id:
-        d.gateway.draft_update(item.draft_media_id, 0, article)
+    if item.draft_media_id and _updated(d, item, article):
         return str(item.draft_media_id)
     media_id = str(d.gateway.draft_add([article])["media_id"])
     with d.sender.engine.begin() as conn:
         platform.set_item_ids(conn, item.id, draft_media_id=media_id)
     return media_id
+
+
+def _updated(d: Delivery, item: Any, article: dict[str, Any]) -> bool:
+    """Update the stored draft; False when WeChat no longer has it."""
+    try:
+        d.gateway.draft_update(item.draft_media_id, 0, article)
+    except InvalidMediaId as gone:
+        if _maybe_submitted(d, item):
+            raise DraftTakenBySubmission(gone.errcode, gone.errmsg) from gone
+        log.info("draft %s of item %s is no longer in the draft box; adding a new one",
+                 item.draft_media_id, item.id)
+        return False
+    return True
+
+
+def _maybe_submitted(d: Delivery, item: Any) -> bool:
+    """Whether a vanished draft may have gone to a freepublish/submit not yet
+    recorded: then a fresh draft, submitted, would publish the article twice.
+
+    That is while the item is being published without a publish_id, unless this
+    is the submission's own first try (nothing of it can have reached WeChat).
+    An unanswered try is parked, not retried (OutcomeUnknown), but an accepted
+    one whose record failed (the database went away) is retried as an outage.
+    """
+    unconfirmed = item.state == State.PUBLISHING.value and not item.publish_id
+    first_try = d.row.kind == "submit_publish" and d.row.attempts <= 1
+    return unconfirmed and not first_try
 
 
 def _article(item: Any, thumb_media_id: str) -> dict[str, Any]:
@@ -173,6 +253,11 @@ def _cover(d: Delivery) -> str:
     with d.sender.engine.begin() as conn:
         platform.set_asset(conn, COVER_ASSET, media_id, d.now)
     return media_id
+
+
+def dead_ends() -> dict[str, DeadEnd]:
+    """What else a row gone dead means, by kind (run where the row is marked dead)."""
+    return {"submit_publish": submit_given_up}
 
 
 def handlers(template_id: str = "") -> dict[str, Handler]:

@@ -39,6 +39,14 @@ class Outcome:
     error: str = ""
     recipient: str | None = None
     follow_up: list[FollowUp] = field(default_factory=list)
+    #: Dead only: the platform may have acted on the row (the call went out and no
+    #: answer came, or the worker died with it in flight), so a person must check.
+    unconfirmed: bool = False
+
+
+#: What else it means when a row of some kind is given up (goes dead): run in the
+#: transaction that marks it dead, with the row, the dead outcome and the time.
+DeadEnd = Callable[[Connection, OutboxRow, Outcome, datetime], None]
 
 
 class Delivery:
@@ -78,9 +86,11 @@ Handler = Callable[[Delivery], Outcome]
 class Sender:
     def __init__(self, engine: Engine, gateway: Gateway, handlers: dict[str, Handler],
                  worker: str = "", clock: Callable[[], datetime] | None = None,
-                 backoff_base: timedelta = BACKOFF_BASE) -> None:
+                 backoff_base: timedelta = BACKOFF_BASE,
+                 dead_ends: dict[str, DeadEnd] | None = None) -> None:
         self.engine, self.gateway, self.handlers = engine, gateway, handlers
         self.backoff_base = backoff_base
+        self.dead_ends = dead_ends or {}
         self.worker = worker or f"{os.uname().nodename}:{os.getpid()}"
         self.clock = clock or (lambda: datetime.now(UTC))
         #: Set to stop after the row in flight (SIGTERM): the rest of the batch is
@@ -142,7 +152,7 @@ class Sender:
         if row.kind in outbox.SAFE_TO_RESEND:
             return self._failed(row, True, f"{exc.reason}：{exc}")
         return Outcome("dead", f"{exc.reason}（{exc}）；请确认对方是否已收到，"
-                               f"未收到再用 wxops outbox retry {row.id} 重发")
+                               f"未收到再用 wxops outbox retry {row.id} 重发", unconfirmed=True)
 
     def _record(self, row: OutboxRow, outcome: Outcome) -> None:
         now = self.clock()
@@ -153,8 +163,25 @@ class Sender:
                 step(conn)
             outbox.finish(conn, row.id, outcome.status, now, outcome.error, retry_at,
                           outcome.recipient)
+            if outcome.status == "dead":
+                self._given_up(conn, row, outcome, now)
         level = logging.WARNING if outcome.status in ("dead", "refused") else logging.INFO
         log.log(level, "outbox %s %s -> %s %s", row.id, row.kind, outcome.status, outcome.error)
+
+    def recover(self, lease: timedelta) -> tuple[int, int]:
+        """Rows a dead worker left mid-send (``outbox.recover_stale``): (resumed, dead).
+        One given up there has its kind's dead end too."""
+        now = self.clock()
+        interrupted = Outcome("dead", outbox.INTERRUPTED, unconfirmed=True)
+        return outbox.recover_stale(
+            self.engine, now, lease,
+            on_dead=lambda conn, row: self._given_up(conn, row, interrupted, now))
+
+    def _given_up(self, conn: Connection, row: OutboxRow, outcome: Outcome,
+                  now: datetime) -> None:
+        dead_end = self.dead_ends.get(row.kind)
+        if dead_end is not None:
+            dead_end(conn, row, outcome, now)
 
 
 def backoff(attempts: int, base: timedelta = BACKOFF_BASE,

@@ -82,6 +82,13 @@ class InvalidRequest(WeChatError):
     summary = "微信拒绝了请求内容"
 
 
+class InvalidMediaId(InvalidRequest):
+    """40007: the platform knows no such media_id (a draft that left the draft box,
+    a deleted material)."""
+
+    summary = "微信找不到对应的草稿或素材（media_id 无效）"
+
+
 ERRORS: dict[int, type[WeChatError]] = {
     -1: PlatformBusy,
     40001: InvalidAccessToken, 40014: InvalidAccessToken, 42001: InvalidAccessToken,
@@ -93,6 +100,7 @@ ERRORS: dict[int, type[WeChatError]] = {
     45009: RateLimited, 45011: RateLimited,
     48001: NotAuthorised,
     45065: DuplicateClientMsgId,
+    40007: InvalidMediaId,
 }
 
 

@@ -58,7 +58,8 @@ def make_gateway(app: App) -> Gateway:
 def make_sender(app: App, worker: str = "") -> sender.Sender:
     return sender.Sender(app.engine, make_gateway(app),
                          deliveries.handlers(app.settings.template_id_notify), worker,
-                         backoff_base=timedelta(seconds=app.settings.outbox_backoff_seconds))
+                         backoff_base=timedelta(seconds=app.settings.outbox_backoff_seconds),
+                         dead_ends=deliveries.dead_ends())
 
 
 class Jobs:
@@ -71,7 +72,7 @@ class Jobs:
 
     def recover(self) -> None:
         lease = timedelta(seconds=self.app.settings.outbox_lease_seconds)
-        resumed, dead = outbox.recover_stale(self.app.engine, utcnow(), lease)
+        resumed, dead = self.sender.recover(lease)
         if resumed or dead:
             log.warning("recovered stale outbox rows: %s resumed, %s dead", resumed, dead)
 

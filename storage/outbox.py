@@ -144,7 +144,9 @@ def finish(conn: Connection, row_id: int, status: str, now: datetime, error: str
     conn.execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(**values))
 
 
-def recover_stale(engine: Engine, now: datetime, lease: timedelta) -> tuple[int, int]:
+def recover_stale(engine: Engine, now: datetime, lease: timedelta,
+                  on_dead: Callable[[Connection, OutboxRow], None] | None = None
+                  ) -> tuple[int, int]:
     """Rows a dead worker left in 'sending'; returns (resumed, dead).
 
     Rows it claimed but never started on go back to pending as if never claimed.
@@ -152,7 +154,7 @@ def recover_stale(engine: Engine, now: datetime, lease: timedelta) -> tuple[int,
     sender will not call the API again for a delivered row). The rest were in
     flight when the worker died and cannot be known to have arrived or not:
     rather than risk a double send they go to dead, with the reason, for a person
-    to decide.
+    to decide; ``on_dead`` runs for each of those in the same transaction.
     """
     stale = (OUTBOX.c.status == "sending") & (OUTBOX.c.claimed_at < now - lease)
     resumable = OUTBOX.c.delivered_at.is_not(None) | OUTBOX.c.kind.in_(SAFE_TO_RESEND)
@@ -161,9 +163,13 @@ def recover_stale(engine: Engine, now: datetime, lease: timedelta) -> tuple[int,
             **_unclaimed(), next_attempt_at=now)).rowcount
         resumed = conn.execute(update(OUTBOX).where(stale & resumable).values(
             status="pending", next_attempt_at=now)).rowcount
-        dead = conn.execute(update(OUTBOX).where(stale & ~resumable).values(
-            status="dead", last_error=INTERRUPTED)).rowcount
-    return int(untouched or 0) + int(resumed or 0), int(dead or 0)
+        given_up = update(OUTBOX).where(stale & ~resumable).values(
+            status="dead", last_error=INTERRUPTED)
+        dead = [_row(r) for r in conn.execute(given_up.returning(*OUTBOX.c))]
+        if on_dead is not None:
+            for row in dead:
+                on_dead(conn, row)
+    return int(untouched or 0) + int(resumed or 0), len(dead)
 
 
 def listing(conn: Connection, status: str | None = None, limit: int = 50) -> list[OutboxRow]:

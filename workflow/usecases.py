@@ -35,6 +35,9 @@ MAX_TITLE = 32
 MAX_DIGEST = 128
 MAX_BODY_CHARS = 20_000  # the content must be shorter than this
 
+#: How often a publish failure is tried against concurrent writes of the item.
+SETTLE_TRIES = 3
+
 
 def plan(uow: UnitOfWork, actor_id: int, title: str, ctx: Context, topic: str = "") -> ContentItem:
     """Create a topic (选题) authored by ``actor_id``."""
@@ -139,13 +142,40 @@ def record_publish_result(uow: UnitOfWork, publish_id: str, succeeded: bool, ctx
     """Apply a PUBLISHJOBFINISH result. Idempotent: a repeat finds the item moved on."""
     with uow:
         item = uow.items.by_publish_id(publish_id)
-    if item is None or item.state is not State.PUBLISHING:
-        return None
     event = Event.PUBLISH_SUCCEEDED if succeeded else Event.PUBLISH_FAILED
     try:
-        return act(uow, SYSTEM_ACTOR.id, item.id, event, ctx)
+        return _settle_publishing(uow, item, event, ctx)
     except (TransitionNotAllowed, ConcurrentUpdate):
         return None  # a concurrent delivery of the same result got there first
+
+
+def record_submit_failure(uow: UnitOfWork, item_id: int, ctx: Context) -> Decision | None:
+    """The submission to WeChat (freepublish/submit) was given up for good: the
+    publish failed before it began, and the item fails as a refused publication
+    does (``ctx.comment`` says why). Ignored when the item is no longer waiting
+    for a submission: it moved on, or another submission was accepted and its
+    own result decides.
+
+    Nothing else reports this failure later (no result push, no poll), so a
+    concurrent write (the worker storing a draft id) makes it look again.
+    """
+    for _ in range(SETTLE_TRIES):
+        with uow:
+            item = uow.items.get(item_id)
+        if item is None or item.publish_id:
+            return None
+        try:
+            return _settle_publishing(uow, item, Event.PUBLISH_FAILED, ctx)
+        except (TransitionNotAllowed, ConcurrentUpdate):
+            continue
+    return None
+
+
+def _settle_publishing(uow: UnitOfWork, item: ContentItem | None, event: Event,
+                       ctx: Context) -> Decision | None:
+    if item is None or item.state is not State.PUBLISHING:
+        return None
+    return act(uow, SYSTEM_ACTOR.id, item.id, event, ctx)
 
 
 def _actor(uow: UnitOfWork, actor_id: int) -> Actor:
@@ -229,6 +259,6 @@ def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
 __all__ = [
     "act", "approve", "archive", "cancel", "edit", "final_approve", "flag_outdated",
     "mark_sensitive", "plan", "publish", "recheck_ok", "record_publish_result",
-    "request_changes", "retry_publish", "revise", "schedule", "start", "submit",
-    "unschedule", "withdraw",
+    "record_submit_failure", "request_changes", "retry_publish", "revise", "schedule",
+    "start", "submit", "unschedule", "withdraw",
 ]

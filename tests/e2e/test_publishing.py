@@ -1,55 +1,138 @@
 """A workflow decision becomes outbox rows; the worker drafts and publishes through the
-emulator; the platform's PUBLISHJOBFINISH comes back through the server."""
+emulator; the platform's PUBLISHJOBFINISH comes back through the server. Then by chat:
+a published article previewed, revised and published again; a submission WeChat
+refuses, failing the publish until 重试."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from storage import staff as staff_store
 from storage.db import make_engine
 from storage.models import ContentItemRow, OutboxMessage
 from storage.uow import SqlUnitOfWork
 from tests.e2e.conftest import Stack
-from tests.e2e.test_outbound import control, eventually
+from tests.e2e.test_outbound import control, eventually, inbox_texts, says
 from workflow import usecases
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 from workflow.states import State
 
 
-def test_an_approved_item_is_drafted_published_and_confirmed(stack: Stack) -> None:
-    engine = make_engine(stack.database_url)
+def team(engine: Engine) -> dict[str, int]:
     now = datetime.now(UTC)
     with SqlUnitOfWork(engine) as uow:
         ids = {n: staff_store.add_staff(uow.session, n, frozenset(r), now, f"o_{n}").id
                for n, r in (("creator", {Role.CREATOR}), ("r1", {Role.REVIEWER}),
                             ("r2", {Role.REVIEWER}), ("admin", {Role.ADMIN}))}
         uow.commit()
-    ctx = Context(now=now)
-    item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], "冬季助学计划", ctx)
+    return ids
+
+
+def approved(engine: Engine, ids: dict[str, int], title: str) -> int:
+    ctx = Context(now=datetime.now(UTC))
+    item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], title, ctx)
     usecases.start(SqlUnitOfWork(engine), ids["creator"], item.id, ctx)
     usecases.edit(SqlUnitOfWork(engine), ids["creator"], item.id,
                   ItemChanges(body="<p>招募 20 名周末辅导志愿者。</p>"), ctx)
     for actor, step in ((ids["creator"], usecases.submit), (ids["r1"], usecases.approve),
-                        (ids["r2"], usecases.final_approve), (ids["admin"], usecases.publish)):
+                        (ids["r2"], usecases.final_approve)):
         step(SqlUnitOfWork(engine), actor, item.id, ctx)
-    stack.start_worker("w1")
+    return item.id
 
-    def published() -> bool:
-        with engine.connect() as conn:
-            return conn.scalar(select(ContentItemRow.state).where(
-                ContentItemRow.id == item.id)) == State.PUBLISHED.value
 
-    eventually(published, seconds=40)
+def item_row(engine: Engine, item_id: int) -> Any:
     with engine.connect() as conn:
-        row = conn.execute(select(ContentItemRow).where(ContentItemRow.id == item.id)).one()
+        return conn.execute(select(ContentItemRow).where(ContentItemRow.id == item_id)).one()
+
+
+def outbox_by_kind(engine: Engine, kind: str) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.scalars(select(OutboxMessage.status).where(OutboxMessage.kind == kind)
+                                 .order_by(OutboxMessage.id)))
+
+
+def publish_by_chat(stack: Stack, engine: Engine, item_id: int) -> str:
+    """发布 and 确认, once the worker has synced the draft (a confirmation code is
+    void once the item changes, and storing the draft's id is a change)."""
+    eventually(lambda: set(outbox_by_kind(engine, "sync_draft")) == {"sent"})
+    code = re.findall(r"确认 (\w+)", says(stack, "o_admin", f"发布 {item_id}"))[0]
+    return says(stack, "o_admin", f"确认 {code}")
+
+
+def calls(stack: Stack, path: str) -> list[dict[str, Any]]:
+    return [c for c in control(stack, "calls") if c["path"] == f"/cgi-bin/{path}"]
+
+
+def test_an_approved_item_is_drafted_published_and_confirmed(stack: Stack) -> None:
+    engine = make_engine(stack.database_url)
+    ids = team(engine)
+    item_id = approved(engine, ids, "冬季助学计划")
+    usecases.publish(SqlUnitOfWork(engine), ids["admin"], item_id, Context(now=datetime.now(UTC)))
+    stack.start_worker("w1")
+    eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)
+    row = item_row(engine, item_id)
+    with engine.connect() as conn:
         kinds = {k: s for k, s in conn.execute(select(OutboxMessage.kind, OutboxMessage.status))}
     engine.dispose()
     assert row.url and row.url.startswith("http") and row.article_id and row.publish_id
     assert kinds["sync_draft"] == "sent" and kinds["submit_publish"] == "sent"
-    submitted = [c for c in control(stack, "calls") if c["path"] == "/cgi-bin/freepublish/submit"]
-    assert len(submitted) == 1
-    drafted = [c for c in control(stack, "calls") if c["path"] == "/cgi-bin/draft/add"]
+    assert len(calls(stack, "freepublish/submit")) == 1
+    drafted = calls(stack, "draft/add")
     assert len(drafted) == 1 and drafted[0]["body"]["articles"][0]["title"] == "冬季助学计划"
+
+
+def test_a_published_article_is_previewed_revised_and_published_again(stack: Stack) -> None:
+    engine = make_engine(stack.database_url)
+    ids = team(engine)
+    item_id = approved(engine, ids, "冬季助学计划")
+    stack.start_worker("w1")
+    assert "正在提交发布" in publish_by_chat(stack, engine, item_id)
+    eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)
+    first = item_row(engine, item_id)
+    assert "预览" in says(stack, "o_admin", f"预览 {item_id}")
+    eventually(lambda: any(m["kind"] == "preview" for m in control(stack, "inbox/o_admin")))
+    assert "已发布 → 待更新" in says(stack, "o_admin", f"复查 {item_id} 更新 数据已过时")
+    assert "待更新 → 撰写中" in says(stack, "o_creator", f"修订 {item_id}")
+    usecases.edit(SqlUnitOfWork(engine), ids["creator"], item_id,
+                  ItemChanges(body="<p>名额增加到 30 人。</p>"), Context(now=datetime.now(UTC)))
+    assert "撰写中 → 初审中" in says(stack, "o_creator", f"提交 {item_id}")
+    assert "初审中 → 终审中" in says(stack, "o_r1", f"通过 {item_id}")
+    assert "终审中 → 待排期" in says(stack, "o_r2", f"终审 {item_id}")
+    assert "正在提交发布" in publish_by_chat(stack, engine, item_id)
+
+    def published_again() -> bool:
+        row = item_row(engine, item_id)
+        return bool(row.state == State.PUBLISHED.value and row.article_id != first.article_id)
+
+    eventually(published_again, seconds=40)
+    with engine.connect() as conn:
+        dead = conn.scalars(select(OutboxMessage.kind).where(OutboxMessage.status == "dead"))
+        assert list(dead) == []
+    engine.dispose()
+    first_draft, second_draft = [c["body"]["media_id"] for c in calls(stack, "freepublish/submit")]
+    assert first_draft != second_draft  # the preview's draft, brought up to date
+    last_update = calls(stack, "draft/update")[-1]["body"]
+    assert last_update["media_id"] == second_draft
+    assert "30 人" in last_update["articles"]["content"]
+
+
+def test_a_refused_submission_fails_the_publish_until_retried(stack: Stack) -> None:
+    engine = make_engine(stack.database_url)
+    ids = team(engine)
+    item_id = approved(engine, ids, "冬季助学计划")
+    stack.start_worker("w1")
+    control(stack, "fail", {"path": "/cgi-bin/freepublish/submit", "errcode": 48001})
+    assert "正在提交发布" in publish_by_chat(stack, engine, item_id)
+    eventually(lambda: item_row(engine, item_id).state == State.PUBLISH_FAILED.value)
+    eventually(lambda: any("【发布失败】" in t and "48001" in t
+                           for t in inbox_texts(stack, "o_admin")))
+    assert "发布失败 → 发布中" in says(stack, "o_admin", f"重试 {item_id}")
+    eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)
+    assert outbox_by_kind(engine, "submit_publish") == ["dead", "sent"]
+    engine.dispose()
+    assert len(calls(stack, "freepublish/submit")) == 2

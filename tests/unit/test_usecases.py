@@ -234,3 +234,57 @@ def test_a_call_for_a_second_final_approval_skips_who_cannot_give_it(
     asked = [p["staff_id"] for key, (_kind, p) in uow.outbox.rows.items()
              if key not in before and p.get("template") == "item_needs_second_final"]
     assert asked == [ADMIN.id]
+
+
+def publishing(uow: FakeUnitOfWork) -> int:
+    item_id = planned(uow)
+    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.approve(uow, R1.id, item_id, ctx())
+    usecases.final_approve(uow, R2.id, item_id, ctx())
+    usecases.publish(uow, ADMIN.id, item_id, ctx())
+    return item_id
+
+
+def test_a_submission_given_up_fails_the_publish_once(uow: FakeUnitOfWork) -> None:
+    item_id = publishing(uow)
+    refused = ctx("提交发布未完成：公众号没有该接口的权限（48001）")
+    decision = usecases.record_submit_failure(uow, item_id, refused)
+    assert decision is not None and decision.item.state is State.PUBLISH_FAILED
+    assert usecases.record_submit_failure(uow, item_id, refused) is None
+    assert usecases.record_submit_failure(uow, 999, refused) is None
+    last = uow.audit.history(item_id)[-1]
+    assert (last.event.value, last.actor_id, last.comment) == (
+        "publish_failed", 0, "提交发布未完成：公众号没有该接口的权限（48001）")
+    failed = [p for _k, p in uow.outbox.rows.values()
+              if p.get("template") == "item_publish_failed"]
+    assert sorted(p["staff_id"] for p in failed) == [AUTHOR.id, ADMIN.id]
+    assert all("48001" in p["context"]["reason"] for p in failed)
+    usecases.retry_publish(uow, ADMIN.id, item_id, ctx())
+    assert uow.items.rows[item_id].state is State.PUBLISHING
+
+
+def test_a_dead_submission_does_not_fail_an_accepted_one(uow: FakeUnitOfWork) -> None:
+    """Another row's submission was accepted (the publish_id is stored): its own
+    result decides, not a stale row that died."""
+    item_id = publishing(uow)
+    uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id="P1")
+    assert usecases.record_submit_failure(uow, item_id, ctx("重复")) is None
+    assert uow.items.rows[item_id].state is State.PUBLISHING
+
+
+def test_a_submission_failure_looks_again_after_a_concurrent_write(
+        uow: FakeUnitOfWork) -> None:
+    item_id = publishing(uow)
+    original_save = uow.items.save
+
+    def racing_save(item, expected_version):
+        # The worker stores a new draft id between our read and our write.
+        uow.items.save = original_save  # type: ignore[method-assign]
+        stored = uow.items.rows[item_id]
+        uow.items.rows[item_id] = replace(stored, draft_media_id="M2",
+                                          version=stored.version + 1)
+        original_save(item, expected_version)
+
+    uow.items.save = racing_save  # type: ignore[method-assign]
+    decision = usecases.record_submit_failure(uow, item_id, ctx("拒绝"))
+    assert decision is not None and uow.items.rows[item_id].state is State.PUBLISH_FAILED

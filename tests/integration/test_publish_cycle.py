@@ -1,0 +1,283 @@
+"""Publishing by chat with the real worker against the emulator (over sockets), on each
+database: an article published, revised and published again; a preview of a
+published item; a submission WeChat refuses, or whose answer is lost, failing the
+publish so that 重试 works and nothing is published twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import OperationalError
+
+from bot.emulator.server import start_in_thread
+from bot.emulator.state import EmulatorConfig
+from bot.wechat_errors import OutcomeUnknown
+from bot.worker import Jobs
+from storage import outbox
+from storage.models import AuditRow, ContentItemRow, OutboxMessage
+from tests.integration.commanding import confirmation_code
+from tests.integration.conftest import APP_ID, make_account
+from tests.integration.test_commands import Team
+from workflow import usecases
+from workflow.model import Context, ItemChanges
+from workflow.states import State
+
+
+@pytest.fixture
+def wechat() -> Iterator[str]:
+    """The emulator; publish results are ready at once and collected by the poll."""
+    url, stop = start_in_thread(EmulatorConfig(app_id=APP_ID, app_secret="secret",
+                                               push_delay=0))
+    yield url
+    stop()
+
+
+@dataclass
+class Desk:
+    """The team chatting with the account, the worker, and the emulator's URL."""
+
+    team: Team
+    worker: Jobs
+    wechat: str
+
+    @property
+    def engine(self) -> Engine:
+        return self.team.account.engine
+
+    def publish(self, item_id: int) -> str:
+        code = confirmation_code(self.team.say("admin", f"发布 {item_id}"))
+        return self.team.say("admin", f"确认 {code}")
+
+    def work(self) -> None:
+        """Send the outbox, then collect publish results as the poll does when no
+        PUBLISHJOBFINISH came (it waits two minutes: that wait is skipped)."""
+        self.worker.send()
+        with self.engine.begin() as conn:
+            conn.execute(update(ContentItemRow)
+                         .where(ContentItemRow.state == State.PUBLISHING.value)
+                         .values(updated_at=datetime.now(UTC) - timedelta(minutes=10)))
+        self.worker.poll_publishing()
+        self.worker.send()
+
+    def item(self, item_id: int) -> ContentItemRow:
+        return self.team.item(item_id)
+
+    def calls(self, path: str) -> list[dict[str, Any]]:
+        calls = requests.get(f"{self.wechat}/_emulator/calls", timeout=5).json()
+        return [c for c in calls if c["path"] == f"/cgi-bin/{path}"]
+
+    def control(self, path: str, body: dict[str, Any]) -> None:
+        requests.post(f"{self.wechat}/_emulator/{path}", json=body,
+                      timeout=5).raise_for_status()
+
+    def outbox(self, kind: str) -> list[tuple[int, str, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(OutboxMessage.id, OutboxMessage.status,
+                                       OutboxMessage.last_error)
+                                .where(OutboxMessage.kind == kind).order_by(OutboxMessage.id))
+            return [(r.id, r.status, r.last_error) for r in rows]
+
+    def notices(self, template: str) -> list[int]:
+        with self.engine.connect() as conn:
+            payloads = conn.scalars(select(OutboxMessage.payload)
+                                    .where(OutboxMessage.kind == "notify")).all()
+        return sorted(p["staff_id"] for p in payloads if p["template"] == template)
+
+    def last_audit(self, item_id: int) -> tuple[str, str, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(AuditRow.event, AuditRow.actor_name, AuditRow.comment)
+                               .where(AuditRow.subject == f"item:{item_id}")
+                               .order_by(AuditRow.id.desc()).limit(1)).one()
+        return row.event, row.actor_name, row.comment
+
+
+@pytest.fixture
+def desk(engine: Engine, wechat: str) -> Iterator[Desk]:
+    account = make_account(engine, WXOPS_WECHAT_API_BASE=wechat)
+    worker = Jobs(account.app, "test-worker")
+    yield Desk(Team(account), worker, wechat)
+    worker.leader.release()
+
+
+def published(desk: Desk, title: str = "冬季助学") -> int:
+    item_id = desk.team.approved(title)
+    assert "待排期 → 发布中" in desk.publish(item_id)
+    desk.work()
+    assert desk.item(item_id).state == State.PUBLISHED.value
+    return item_id
+
+
+def revised(desk: Desk, item_id: int, body: str) -> None:
+    """复查 … 更新, 修订, an edit, and both reviews again, as chat (the edit as the CLI's)."""
+    say = desk.team.say
+    assert "已发布 → 待更新" in say("admin", f"复查 {item_id} 更新 数据已过时")
+    assert "待更新 → 撰写中" in say("creator", f"修订 {item_id}")
+    usecases.edit(desk.team.account.app.uow(), desk.team.staff_id("creator"), item_id,
+                  ItemChanges(body=body), Context(now=datetime.now(UTC)))
+    assert "撰写中 → 初审中" in say("creator", f"提交 {item_id}")
+    assert "初审中 → 终审中" in say("王芳", f"通过 {item_id}")
+    assert "终审中 → 待排期" in say("陈静", f"终审 {item_id}")
+
+
+def test_a_revised_article_is_published_again_as_a_new_article(desk: Desk) -> None:
+    item_id = published(desk)
+    first = desk.item(item_id)
+    revised(desk, item_id, "<p>名额增加到 30 人。</p>")
+    desk.work()  # the revision goes into a new draft
+    assert desk.item(item_id).draft_media_id
+    assert "待排期 → 发布中" in desk.publish(item_id)
+    desk.work()
+    again = desk.item(item_id)
+    assert again.state == State.PUBLISHED.value
+    assert again.article_id and again.article_id != first.article_id
+    assert again.publish_id != first.publish_id and again.url != first.url
+    assert all(status == "sent" for kind in ("sync_draft", "submit_publish")
+               for _id, status, _error in desk.outbox(kind))
+    added = desk.calls("draft/add")
+    assert len(added) == 2 and "30 人" in added[1]["body"]["articles"][0]["content"]
+    submitted = [c["body"]["media_id"] for c in desk.calls("freepublish/submit")]
+    assert len(submitted) == 2 and submitted[0] != submitted[1]
+    # Each submission brought its own draft up to date; none touched a published one.
+    assert [c["body"]["media_id"] for c in desk.calls("draft/update")] == submitted
+
+
+def test_a_published_item_can_be_previewed(desk: Desk) -> None:
+    item_id = published(desk)
+    desk.control("send", {"openid": "o_admin", "text": "你好"})  # a follower of the account
+    assert "预览" in desk.team.say("admin", f"预览 {item_id}")
+    desk.work()
+    assert [status for _id, status, _error in desk.outbox("preview")] == ["sent"]
+    inbox = requests.get(f"{desk.wechat}/_emulator/inbox/o_admin", timeout=5).json()
+    previews = [m for m in inbox if m["kind"] == "preview"]
+    assert len(previews) == 1 and previews[0]["payload"]["articles"][0]["title"] == "冬季助学"
+    assert desk.item(item_id).draft_media_id == previews[0]["payload"]["media_id"]
+
+
+def test_a_draft_id_left_from_an_earlier_publish_is_replaced(desk: Desk) -> None:
+    """Items published before the id was forgotten on acceptance still name the
+    draft that left the box: their next sync adds a new draft instead of dying."""
+    item_id = published(desk)
+    [gone] = [c["body"]["media_id"] for c in desk.calls("freepublish/submit")]
+    with desk.engine.begin() as conn:
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(draft_media_id=gone))
+    revised(desk, item_id, "<p>更新</p>")
+    desk.work()
+    assert [status for _id, status, _error in desk.outbox("sync_draft")] == ["sent", "sent"]
+    assert desk.item(item_id).draft_media_id not in (None, gone)
+    # Before the publish the draft was brought up to date; after it, the update was refused.
+    assert [c["body"]["media_id"] for c in desk.calls("draft/update")] == [gone, gone]
+    assert len(desk.calls("draft/add")) == 2
+
+
+def test_a_failed_publication_is_retried_with_a_fresh_draft(desk: Desk) -> None:
+    """The submission was accepted, so the item forgot its draft; the publication
+    failed (the platform may give that draft back to the box, unnamed now): 重试
+    adds a new draft and publishes it."""
+    item_id = desk.team.approved()
+    desk.control("fail", {"publish_status": 3})
+    desk.publish(item_id)
+    desk.work()
+    assert desk.item(item_id).state == State.PUBLISH_FAILED.value
+    assert "发布失败 → 发布中" in desk.team.say("admin", f"重试 {item_id}")
+    desk.work()
+    assert desk.item(item_id).state == State.PUBLISHED.value
+    first, second = [c["body"]["media_id"] for c in desk.calls("freepublish/submit")]
+    assert first != second and len(desk.calls("draft/add")) == 2
+
+
+def test_a_refused_submission_fails_the_publish_and_retry_publishes(desk: Desk) -> None:
+    item_id = desk.team.approved()
+    desk.control("fail", {"path": "/cgi-bin/freepublish/submit", "errcode": 48001})
+    desk.publish(item_id)
+    desk.work()
+    [(row_id, status, error)] = desk.outbox("submit_publish")
+    assert status == "dead" and "48001" in error
+    assert desk.item(item_id).state == State.PUBLISH_FAILED.value
+    event, actor, comment = desk.last_audit(item_id)
+    assert (event, actor) == ("publish_failed", "系统") and "48001" in comment
+    assert desk.notices("item_publish_failed") == sorted(
+        [desk.team.staff_id("admin"), desk.team.staff_id("creator")])
+    assert "发布失败 → 发布中" in desk.team.say("admin", f"重试 {item_id}")
+    desk.work()
+    assert desk.item(item_id).state == State.PUBLISHED.value
+    assert len(desk.calls("freepublish/submit")) == 2  # the refused one and the retry
+    # The dead row re-driven by hand afterwards submits nothing.
+    with desk.engine.begin() as conn:
+        assert outbox.retry(conn, row_id, datetime.now(UTC))
+    desk.work()
+    assert desk.outbox("submit_publish")[0][1:] == (
+        "dead", f"稿件 {item_id} 当前状态为已发布，不在等待这次提交，未提交发布")
+    assert len(desk.calls("freepublish/submit")) == 2
+    assert desk.item(item_id).state == State.PUBLISHED.value
+
+
+def test_a_submission_whose_answer_was_lost_fails_the_publish_unconfirmed(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeChat took freepublish/submit but its answer never came: the row is parked,
+    and the publish fails with a reason that says to check before 重试."""
+    item_id = desk.team.approved()
+    gateway = desk.worker.sender.gateway
+    accept = gateway.publish_submit
+
+    def accepted_but_unanswered(media_id: str) -> dict[str, Any]:
+        accept(media_id)
+        raise OutcomeUnknown(None, "ReadTimeout: the answer was lost")
+
+    monkeypatch.setattr(gateway, "publish_submit", accepted_but_unanswered)
+    desk.publish(item_id)
+    desk.work()
+    assert desk.outbox("submit_publish")[0][1] == "dead"
+    assert desk.item(item_id).state == State.PUBLISH_FAILED.value
+    assert "无法确认是否已提交" in desk.last_audit(item_id)[2]
+    assert len(desk.calls("freepublish/submit")) == 1
+
+
+def test_an_accepted_submission_whose_record_was_lost_is_not_made_twice(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeChat accepted freepublish/submit, then the database failed before that was
+    recorded: the row is retried as after an outage and finds the draft gone.
+    A new draft, submitted, would publish the article twice."""
+    item_id = desk.team.approved()
+    record = outbox.mark_delivered
+
+    def lost(engine: Engine, row_id: int, result: dict[str, Any], *args: Any) -> None:
+        if "publish_id" not in result:
+            return record(engine, row_id, result, *args)
+        monkeypatch.undo()
+        raise OperationalError("UPDATE outbox", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(outbox, "mark_delivered", lost)
+    desk.publish(item_id)
+    desk.worker.send()
+    assert desk.outbox("submit_publish")[0][1] == "pending"
+    with desk.engine.begin() as conn:
+        conn.execute(update(OutboxMessage).values(next_attempt_at=datetime.now(UTC)))
+    desk.worker.send()
+    [(_id, status, error)] = desk.outbox("submit_publish")
+    assert status == "dead" and "可能已被微信接受" in error
+    assert desk.item(item_id).state == State.PUBLISH_FAILED.value
+    assert "可能已被微信接受" in desk.last_audit(item_id)[2]
+    assert len(desk.calls("freepublish/submit")) == 1 and len(desk.calls("draft/add")) == 1
+
+
+def test_a_submission_cut_off_by_a_dead_worker_fails_the_publish(desk: Desk) -> None:
+    item_id = desk.team.approved()
+    desk.publish(item_id)
+    claimed = outbox.claim_due(desk.engine, "dead-worker", datetime.now(UTC))
+    [submit] = [row for row in claimed if row.kind == "submit_publish"]
+    assert outbox.start_attempt(desk.engine, submit.id, "dead-worker", datetime.now(UTC))
+    with desk.engine.begin() as conn:  # the worker died during the call, long ago
+        conn.execute(update(OutboxMessage).values(
+            claimed_at=datetime.now(UTC) - timedelta(hours=1)))
+    desk.worker.recover()
+    assert desk.outbox("submit_publish")[0][1] == "dead"
+    assert desk.item(item_id).state == State.PUBLISH_FAILED.value
+    assert "无法确认是否已提交" in desk.last_audit(item_id)[2]
+    assert "发布失败 → 发布中" in desk.team.say("admin", f"重试 {item_id}")

@@ -166,8 +166,14 @@ def _published(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Conte
     new = replace(item, state=State.PUBLISHED, published_at=ctx.now, scheduled_at=None,
                   article_id=ctx.extra.get("article_id") or item.article_id,
                   url=ctx.extra.get("url") or item.url)
-    effects: list[AnyEffect] = [NotifyRole(Role.ADMIN, "item_published", _ctx(item, url=new.url))]
-    effects += _notify_author(item, actor, "item_published", url=new.url)
+    # A revision published again is a new article: the outdated one it replaces
+    # comes down, or readers of its link would keep reading what was flagged.
+    replaced = item.article_id if item.article_id not in (None, new.article_id) else None
+    urls = {"url": new.url, "replaced_url": (item.url or "") if replaced else ""}
+    effects: list[AnyEffect] = [NotifyRole(Role.ADMIN, "item_published", _ctx(item, **urls))]
+    effects += _notify_author(item, actor, "item_published", **urls)
+    if replaced:
+        effects.append(DeletePublished(item_id=item.id, article_id=replaced))
     return new, None, effects
 
 

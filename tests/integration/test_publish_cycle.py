@@ -131,7 +131,9 @@ def test_a_revised_article_is_published_again_as_a_new_article(desk: Desk) -> No
     revised(desk, item_id, "<p>名额增加到 30 人。</p>")
     desk.work()  # the revision goes into a new draft
     assert desk.item(item_id).draft_media_id
-    assert "待排期 → 发布中" in desk.publish(item_id)
+    asked = desk.team.say("admin", f"发布 {item_id}")
+    assert f"发布成功后，线上的旧版文章会被删除：{first.url}" in asked
+    assert "待排期 → 发布中" in desk.team.say("admin", f"确认 {confirmation_code(asked)}")
     desk.work()
     again = desk.item(item_id)
     assert again.state == State.PUBLISHED.value
@@ -145,6 +147,9 @@ def test_a_revised_article_is_published_again_as_a_new_article(desk: Desk) -> No
     assert len(submitted) == 2 and submitted[0] != submitted[1]
     # Each submission brought its own draft up to date; none touched a published one.
     assert [c["body"]["media_id"] for c in desk.calls("draft/update")] == submitted
+    desk.worker.send()  # the outdated article the new one replaces comes down
+    assert [c["body"]["article_id"] for c in desk.calls("freepublish/delete")] == [
+        first.article_id]
 
 
 def test_a_published_item_can_be_previewed(desk: Desk) -> None:

@@ -288,3 +288,26 @@ def test_a_submission_failure_looks_again_after_a_concurrent_write(
     uow.items.save = racing_save  # type: ignore[method-assign]
     decision = usecases.record_submit_failure(uow, item_id, ctx("拒绝"))
     assert decision is not None and uow.items.rows[item_id].state is State.PUBLISH_FAILED
+
+
+def test_a_republished_revision_takes_the_outdated_article_down(uow: FakeUnitOfWork) -> None:
+    item_id = published(uow)
+    usecases.flag_outdated(uow, ANALYST.id, item_id, ctx("数据过时"))
+    usecases.revise(uow, AUTHOR.id, item_id, ctx())
+    for step, actor in ((usecases.submit, AUTHOR), (usecases.approve, R1),
+                        (usecases.final_approve, R2), (usecases.publish, ADMIN)):
+        step(uow, actor.id, item_id, ctx())
+    uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id="P8")
+    done = Context(now=NOW, extra={"article_id": "A8", "url": "https://mp.weixin.qq.com/s/8"})
+    usecases.record_publish_result(uow, "P8", True, done)
+    deletes = [p for kind, p in uow.outbox.rows.values() if kind == "delete_published"]
+    assert [p["article_id"] for p in deletes] == ["A7"]
+    told = [p["context"] for kind, p in uow.outbox.rows.values()
+            if kind == "notify" and p["context"].get("url") == "https://mp.weixin.qq.com/s/8"]
+    assert told and all(c["replaced_url"] == "https://mp.weixin.qq.com/s/7" for c in told)
+    assert uow.items.rows[item_id].article_id == "A8"
+
+
+def test_a_first_publication_deletes_nothing(uow: FakeUnitOfWork) -> None:
+    published(uow)
+    assert not [k for k, _p in uow.outbox.rows.values() if k == "delete_published"]

@@ -86,19 +86,31 @@ def closed_reason(window: followers.ServiceWindow) -> str:
 
 
 def _refused(d: Delivery, reason: str) -> Outcome:
-    p = d.row.payload
+    row, now = d.row, d.now
+    return Outcome("refused", reason,
+                   follow_up=[lambda conn: _reply_undelivered(conn, row, reason, now, False)])
+
+
+def reply_given_up(conn: Connection, row: OutboxRow, outcome: Outcome, now: datetime) -> None:
+    """A reply that went dead (refused for good, retried out, or sent with no answer
+    and so perhaps delivered): the ticket and whoever wrote it are told, as for a
+    reply the window refused; nobody is left thinking it is still on its way."""
+    _reply_undelivered(conn, row, outcome.error, now, outcome.unconfirmed)
+
+
+def _reply_undelivered(conn: Connection, row: OutboxRow, reason: str, now: datetime,
+                       unconfirmed: bool) -> None:
+    """``unconfirmed``: the request went out and no answer came, so it may have arrived."""
+    p = row.payload
     ticket_id, staff_id = int(p["ticket_id"]), int(p["staff_id"])
-
-    def mark(conn: Connection) -> None:
-        platform.set_delivery(conn, int(p["message_id"]), "refused")
-        conn.execute(TicketNote.__table__.insert().values(  # type: ignore[attr-defined]
-            ticket_id=ticket_id, staff_id=staff_id, content=f"回复未送达：{reason}",
-            created_at=d.now))
-        outbox.add(conn, "notify", {"staff_id": staff_id, "template": "reply_refused",
-                                    "context": {"ticket_id": ticket_id, "reason": reason}},
-                   f"reply_refused:{d.row.id}", d.now)
-
-    return Outcome("refused", reason, follow_up=[mark])
+    platform.set_delivery(conn, int(p["message_id"]), "unknown" if unconfirmed else "refused")
+    heading = "回复可能未送达" if unconfirmed else "回复未送达"
+    conn.execute(TicketNote.__table__.insert().values(  # type: ignore[attr-defined]
+        ticket_id=ticket_id, staff_id=staff_id, content=f"{heading}：{reason}",
+        created_at=now))
+    context = {"ticket_id": ticket_id, "reason": reason, "unconfirmed": unconfirmed}
+    outbox.add(conn, "notify", {"staff_id": staff_id, "template": "reply_refused",
+                                "context": context}, f"reply_refused:{row.id}", now)
 
 
 def sync_draft(d: Delivery) -> Outcome:
@@ -257,7 +269,7 @@ def _cover(d: Delivery) -> str:
 
 def dead_ends() -> dict[str, DeadEnd]:
     """What else a row gone dead means, by kind (run where the row is marked dead)."""
-    return {"submit_publish": submit_given_up}
+    return {"submit_publish": submit_given_up, "cs_reply": reply_given_up}
 
 
 def handlers(template_id: str = "") -> dict[str, Handler]:

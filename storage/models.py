@@ -232,7 +232,8 @@ class TicketMessage(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
-    delivery: Mapped[str] = mapped_column(String(32), default="")  # queued, sent, refused: why
+    # queued, sent, refused, or unknown (sent, and no answer came)
+    delivery: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime]
 
 

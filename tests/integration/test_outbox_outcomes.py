@@ -35,12 +35,20 @@ def test_an_unknown_outcome_parks_a_reply_for_a_person(engine: Engine) -> None:
     gateway = FakeGateway()
     gateway.fail_with = [OutcomeUnknown(None, READ_TIMEOUT)]
     make_sender(engine, gateway).run_once()
-    [(status, error)] = status_of(engine)
+    status, error = status_of(engine)[0]  # the reply; then the notice to its writer
     assert status == "dead"
     assert "没有收到微信的答复" in error and "无法确认是否已送达" in error
     assert "wxops outbox retry 1" in error
     make_sender(engine, gateway, now=LATER).drain()
     assert len(gateway.calls) == 1  # never sent again by itself
+    with engine.connect() as conn:  # nobody is left thinking it is on its way
+        delivery = conn.scalar(select(TicketMessage.delivery)
+                               .where(TicketMessage.direction == "out"))
+        note = conn.scalar(select(TicketNote.content))
+        told = [p for k, p in conn.execute(select(OutboxMessage.kind, OutboxMessage.payload))
+                if k == "notify"]
+    assert delivery == "unknown" and note is not None and note.startswith("回复可能未送达：")
+    assert [(p["staff_id"], p["template"]) for p in told] == [(1, "reply_refused")]
 
 
 def test_a_call_that_never_reached_wechat_is_retried(engine: Engine) -> None:

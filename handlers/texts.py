@@ -7,12 +7,20 @@ an edited template can use the same variables but cannot reach into Python.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template, UndefinedError
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    Template,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import Connection, bindparam, select
@@ -125,10 +133,31 @@ def check_template(key: str, body: str) -> str:
     except _Unfit as exc:
         raise ValueError(str(exc)) from None
     except UndefinedError as exc:
-        raise ValueError(phrase("text_edit", "unknown_variable", detail=str(exc),
+        raise ValueError(phrase("text_edit", "unknown_variable", detail=_undefined(exc),
                                 names=list(editable.sample))) from None
+    except TemplateSyntaxError as exc:
+        unfinished = "end of template" in exc.message.lower() if exc.message else False
+        raise ValueError(phrase("text_edit", "syntax", line=exc.lineno, unfinished=unfinished,
+                                detail=exc.message or "")) from None
+    except SecurityError as exc:  # the sandbox's own limits say why in Chinese already
+        unsafe = "unsafe" in str(exc)
+        raise ValueError(phrase("text_edit", "unsafe") if unsafe else str(exc)) from None
     except Exception as exc:  # jinja2 raises several types; all mean "bad template"
         raise ValueError(phrase("text_edit", "broken", detail=str(exc))) from None
+
+
+_UNDEFINED = re.compile(r"'(?P<name>[^']+)' is undefined")
+_NO_ATTRIBUTE = re.compile(r"'(?P<type>[^']+)' has no attribute '(?P<name>[^']+)'")
+
+
+def _undefined(exc: UndefinedError) -> str:
+    """Jinja's "'nope' is undefined" as staff read it: the name, in Chinese."""
+    text = str(exc)
+    if found := _UNDEFINED.fullmatch(text):
+        return found["name"]
+    if found := _NO_ATTRIBUTE.fullmatch(text):
+        return f"{found['name']}（变量没有这一项）"
+    return text
 
 
 class _Unfit(ValueError):

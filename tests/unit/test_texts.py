@@ -13,11 +13,13 @@ def test_an_edit_is_tried_with_the_variables_it_will_get() -> None:
 
 
 @pytest.mark.parametrize(("key", "body", "fragment"), [
-    ("ack", "收到 T{{ tiket_id }}", "可用的变量：ticket_id"),
+    ("ack", "收到 T{{ tiket_id }}", "未知的变量 tiket_id；可用的变量：ticket_id"),
     ("welcome", "你好 {{ name }}", "可用的变量：无"),
     ("welcome", "{{ 1/0 }}", "division by zero"),
-    ("welcome", "{% if %}", "模板有误"),
-    ("welcome", "{{ ''.__class__.__mro__ }}", "unsafe"),
+    ("welcome", "{% if %}", "模板第 1 行有误：语法不对"),
+    ("welcome", "你好\n{% if true %}欢迎", "模板第 2 行有误：没有写完"),
+    ("ack", "收到 {{ ticket_id", "没有写完（{{ 要用 }} 结束"),
+    ("welcome", "{{ ''.__class__.__mro__ }}", "不能访问内部属性"),
     ("welcome", "{{ 'x' * 100000 }}", "重复出来的内容"),
     ("welcome", "{{ 'x' * 600 * 600 * 600 * 600 }}", "重复出来的内容"),
     ("welcome", "{{ 600 * ['x'] * 600 }}", "重复出来的内容"),

@@ -10,7 +10,7 @@ import os
 
 import werobot
 
-robot = werobot.WeRoBot(token=os.environ.get("WXOPS_TOKEN", "wxops-bench-token"))
+robot = werobot.WeRoBot(token=os.environ.get("WXOPS_TOKEN", "wxopsBenchToken"))
 robot.config["SESSION_STORAGE"] = False
 
 

@@ -42,7 +42,7 @@ from storage.models import InboundMessage  # noqa: E402
 from tests.harness import wechat as wx  # noqa: E402
 from tests.harness.wechat import WeChatSigner  # noqa: E402
 
-TOKEN, APP_ID = "wxops-bench-token", "wx5823bf96d3bd56c7"
+TOKEN, APP_ID = "wxopsBenchToken", "wx5823bf96d3bd56c7"  # a Token WeChat accepts
 ECHO = "werobot echo (plain)"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 WORKERS = 2  # gunicorn sync workers, for every target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.cli_items import item
 from bot.cli_staff import staff
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings, load_settings, unknown_variables
+from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, SchemaNotCurrent
 from bot.wiring import App
 from handlers.commands.grammar import CommandError
 from storage import migrate
@@ -87,10 +89,33 @@ def config_group() -> None:
 @click.pass_obj
 def config_check(app: App) -> None:
     """检查并打印生效的配置，密钥已遮蔽 (print effective settings, secrets masked)."""
-    for name, value in app.settings.masked().items():
-        click.echo(f"{name}={value}")
-    mode = "演示模式（本地模拟器）" if app.settings.demo else "正式公众号"
-    click.echo(f"# 配置有效；运行方式：{mode}")
+    warn_about_environment()
+    settings, by_demo = _as_run(app.settings)
+    for name, value in settings.masked().items():
+        click.echo(f"{name}={value}" + ("  # 演示：由 wxops run 设置" if name in by_demo else ""))
+    if by_demo:
+        click.echo("# 配置有效；运行方式：演示模式。标有“演示”的值是 `wxops run` "
+                   "为服务器和 worker 设置的（本地模拟器的演示账号，安全模式）；"
+                   "单独运行 wxops serve 或 wxops worker 时不设置")
+    else:
+        click.echo("# 配置有效；运行方式：正式公众号")
+
+
+def _as_run(settings: Settings) -> tuple[Settings, frozenset[str]]:
+    """The settings as `wxops run` gives them to the server and worker, and the
+    names the demo sets (none for a real account)."""
+    if not settings.demo:
+        return settings, frozenset()
+    from bot import demo  # its imports are the database's: only for the demo
+
+    overrides = demo.environment(f"http://{DEFAULT_HOST}:{DEFAULT_EMULATOR_PORT}")
+    return load_settings({**os.environ, **overrides}), frozenset(overrides)
+
+
+def warn_about_environment() -> None:
+    """One line on stderr for each ``WXOPS_*`` variable that is not a setting."""
+    for line in unknown_variables():
+        click.echo(f"wxops: 警告：{line}", err=True)
 
 
 cli.add_command(staff)
@@ -119,6 +144,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(exc.format_message(), exc.exit_code)
     except ConfigError as exc:
         _fail(f"配置错误：{exc}", 2)
+    except SchemaNotCurrent as exc:
+        _fail(str(exc), 1)
     except (WorkflowError, CommandError) as exc:  # a refusal, worded for people
         _fail(exc.message, 1)
     except (OperationalError, ProgrammingError) as exc:

@@ -11,8 +11,15 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from bot import demo
+from bot.cli import warn_about_environment
 from bot.config import load_settings
 from bot.ports import ensure_free
+from bot.startup import (
+    DEFAULT_EMULATOR_PORT,
+    DEFAULT_HOST,
+    child_environment,
+    require_current_schema,
+)
 from bot.supervisor import Child, supervise, wxops_command
 from bot.web import WsgiApp, create_app
 from bot.wiring import App
@@ -41,29 +48,32 @@ def _serve(app: App, host: str, port: int, workers: int) -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.pass_obj
 def serve(app: App, host: str, port: int, workers: int) -> None:
-    """启动服务端 (serve the WSGI app under gunicorn)."""
+    """启动服务端；数据库须已迁移到最新 (serve the WSGI app under gunicorn)."""
+    warn_about_environment()
     ensure_free(host, port)
+    require_current_schema(app.engine)
     _serve(app, host, port, workers)
 
 
 @click.command("run")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--emulator-port", default=9090, show_default=True,
+@click.option("--emulator-port", default=DEFAULT_EMULATOR_PORT, show_default=True,
               type=click.IntRange(1, 65535), help="演示模式下微信模拟器的端口")
 @click.pass_obj
 def run(app: App, host: str, port: int, emulator_port: int) -> None:
     """迁移数据库并启动：演示模式下连同模拟器与 worker 一起 (what `make run` does)."""
+    warn_about_environment()
     ensure_free(host, port)
     if app.settings.demo:
         ensure_free(host, emulator_port, "--emulator-port")
     app.upgrade_database()
-    env = dict(os.environ)
+    env = child_environment(os.environ)
     children = [Child("server", wxops_command("serve", "--host", host, "--port", str(port))),
                 Child("worker", wxops_command("worker"))]
     if app.settings.demo:

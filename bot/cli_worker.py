@@ -7,6 +7,8 @@ import logging
 
 import click
 
+from bot.cli import warn_about_environment
+from bot.startup import require_current_schema
 from bot.timefmt import local
 from bot.wiring import App
 from storage import outbox
@@ -23,7 +25,9 @@ STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发
 @click.option("--name", default="", help="工作进程名（默认 主机名:进程号）")
 @click.pass_obj
 def worker(app: App, once: bool, name: str) -> None:
-    """发送待发消息并运行定时任务 (the outbox sender and the scheduler)."""
+    """发送待发消息并运行定时任务；数据库须已迁移到最新 (the outbox sender and the scheduler)."""
+    warn_about_environment()
+    require_current_schema(app.engine)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a second otherwise

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.startup import SchemaCheck
 from bot.wiring import App
 
 log = logging.getLogger("wxops.web")
@@ -24,13 +24,14 @@ def create_app(app: App) -> WsgiApp:
     endpoint = WeChatEndpoint(app)
     _warn_about_trust(app)
     wechat_path = app.settings.wechat_path
+    schema = SchemaCheck(app.engine)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == wechat_path:
             return endpoint(environ, start_response)
         if path == "/healthz":
-            return _healthz(app, start_response)
+            return _healthz(schema, start_response)
         return _respond(start_response, "404 Not Found", b"not found\n")
 
     return application
@@ -50,17 +51,22 @@ def _warn_about_trust(app: App) -> None:
                     "(set one, or WXOPS_ALLOW_PLAINTEXT_COMMANDS=1)")
 
 
-def _healthz(app: App, start_response: StartResponse) -> Iterable[bytes]:
+def _healthz(schema: SchemaCheck, start_response: StartResponse) -> Iterable[bytes]:
+    """200 only when the database answers and its schema is at the migration head:
+    on a database never migrated every push would get a 503."""
+    report: dict[str, str | None] = {"status": "ok", "database": "ok", "schema": "unchecked"}
     try:
-        with app.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        database = "ok"
+        state = schema.state()
     except SQLAlchemyError as exc:
         log.warning("healthz: database unreachable: %s", exc)
-        database = "unreachable"
-    status = "200 OK" if database == "ok" else "503 Service Unavailable"
-    body = json.dumps({"status": "ok" if database == "ok" else "degraded",
-                       "database": database}).encode()
+        report |= {"status": "degraded", "database": "unreachable"}
+    else:
+        report |= {"schema": state.status, "schema_revision": state.revision,
+                   "schema_head": state.head}
+        if not state.ok:
+            report |= {"status": "degraded", "hint": state.refusal()}
+    status = "200 OK" if report["status"] == "ok" else "503 Service Unavailable"
+    body = json.dumps(report, ensure_ascii=False).encode()
     return _respond(start_response, status, body, "application/json")
 
 

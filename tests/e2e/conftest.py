@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "wxops-e2e-token"
+TOKEN = "wxopsE2eToken"  # 3-32 letters or digits, as the WeChat console requires
 APP_ID = "wx5823bf96d3bd56c7"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 

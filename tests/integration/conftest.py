@@ -14,7 +14,7 @@ from bot.wiring import App
 from tests.harness.client import WeChatClient
 from tests.harness.wechat import WeChatSigner
 
-TOKEN = "wxops-test-token"
+TOKEN = "wxopsTestToken"  # 3-32 letters or digits, as the WeChat console requires
 APP_ID = "wx5823bf96d3bd56c7"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 OLD_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

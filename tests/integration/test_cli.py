@@ -110,9 +110,10 @@ def test_help_works_even_with_a_broken_config(tmp_path: Path) -> None:
 
 def test_config_check_masks_secrets(tmp_path: Path) -> None:
     result = run(["config", "check"], tmp_path, WXOPS_APP_SECRET="topsecret123456",
-                 WXOPS_APP_ID="wxabc")
+                 WXOPS_APP_ID="wxabc", WXOPS_TOKEN="secretToken2024")
     assert result.returncode == 0
     assert "topsecret123456" not in result.stdout and "WXOPS_APP_ID=wxabc" in result.stdout
+    assert "secretToken2024" not in result.stdout
 
 
 def test_a_taken_port_is_one_line(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from workflow.states import State
 
 def jobs(engine: Engine) -> Jobs:
     settings = load_settings({"WXOPS_REPLY_SLA": "30", "WXOPS_APP_ID": "wx_test",
-                              "WXOPS_APP_SECRET": "s"})
+                              "WXOPS_APP_SECRET": "s", "WXOPS_TOKEN": "workerJobs"})
     return Jobs(App(settings=settings, engine=engine), "test-worker")
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot import demo
+from bot.config import ConfigError, Settings, load_settings, unknown_variables
+from bot.config_messages import message
+from bot.emulator import DEMO_TOKEN
 
 GOOD_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -60,9 +64,212 @@ def test_bad_toml_files(tmp_path: Path, content: str, fragment: str) -> None:
 def test_masked_settings_hide_secrets() -> None:
     s = load_settings({"WXOPS_APP_SECRET": "supersecretvalue", "WXOPS_ENCODING_AES_KEY": GOOD_KEY,
                        "WXOPS_DATABASE_URL": "postgresql+psycopg://u:pw@db/wx",
-                       "WXOPS_APP_ID": "wx123"})
+                       "WXOPS_APP_ID": "wx123", "WXOPS_TOKEN": "myRealToken2024"})
     shown = s.masked()
     assert "supersecretvalue" not in shown["WXOPS_APP_SECRET"]
     assert GOOD_KEY not in shown["WXOPS_ENCODING_AES_KEY"]
     assert "pw" not in shown["WXOPS_DATABASE_URL"] and "db/wx" in shown["WXOPS_DATABASE_URL"]
     assert shown["WXOPS_APP_ID"] == "wx123" and not s.demo
+    assert "myRealToken2024" not in shown["WXOPS_TOKEN"]
+
+
+def one_line_error(environ: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as bad:
+        load_settings(environ)
+    message = str(bad.value)
+    assert "\n" not in message
+    return message
+
+
+# --- the TOML file's encoding ---------------------------------------------------------------
+
+
+def test_a_toml_file_that_is_not_utf8_is_one_line_naming_wxops_config(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.toml"
+    path.write_bytes('timezone = "Asia/Shanghai"\ncomplaint_words = "投诉,骗"\n'.encode("gbk"))
+    message = one_line_error({"WXOPS_CONFIG": str(path)})
+    assert message.startswith("WXOPS_CONFIG：") and "UTF-8" in message and "第 2 行" in message
+
+
+def test_a_toml_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows Notepad saves UTF-8 with a BOM, which tomllib alone refuses."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes('complaint_words = "投诉,骗"\n'.encode("utf-8-sig"))
+    assert load_settings({"WXOPS_CONFIG": str(path)}).complaint_word_list == ("投诉", "骗")
+
+
+def test_a_directory_as_the_toml_file_is_one_line(tmp_path: Path) -> None:
+    assert one_line_error({"WXOPS_CONFIG": str(tmp_path)}).startswith("WXOPS_CONFIG：")
+
+
+def test_an_environment_value_that_is_not_utf8_is_refused() -> None:
+    """os.environ keeps undecodable bytes (a GBK value) as surrogates."""
+    gbk = "投诉".encode("gbk").decode("utf-8", "surrogateescape")
+    message = one_line_error({"WXOPS_COMPLAINT_WORDS": gbk})
+    assert message.startswith("WXOPS_COMPLAINT_WORDS：") and "UTF-8" in message
+
+
+# --- a real account: both credentials and a Token WeChat accepts ---------------------------
+
+REAL = {"WXOPS_APP_ID": "wx5823bf96d3bd56c7", "WXOPS_APP_SECRET": "real-secret"}
+
+
+@pytest.mark.parametrize(("token", "fragment"), [
+    ("", "必须设置"),
+    (DEMO_TOKEN, "公开的演示 Token"),
+    ("my token", "英文字母和数字"),
+    ("my-token", "英文字母和数字"),
+    ("令牌token", "英文字母和数字"),
+    ("ab", "3–32"),
+    ("a" * 33, "3–32"),
+])
+def test_a_real_account_refuses_a_token_wechat_would_not_accept(token: str, fragment: str) -> None:
+    message = one_line_error({**REAL, "WXOPS_TOKEN": token})
+    assert message.startswith("WXOPS_TOKEN：") and fragment in message
+    if token and token != DEMO_TOKEN:
+        assert token not in message  # a real Token is a secret
+
+
+def test_a_real_account_refuses_the_demo_token_by_default() -> None:
+    assert one_line_error(REAL).startswith("WXOPS_TOKEN：")
+
+
+def test_a_real_account_refuses_a_bad_token_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "wxops.toml"
+    path.write_text('token = "with space"\n', encoding="utf-8")
+    assert one_line_error({**REAL, "WXOPS_CONFIG": str(path)}).startswith("WXOPS_TOKEN：")
+
+
+@pytest.mark.parametrize("token", ["abc", "a" * 32, "wxopsToken2024", "123456"])
+def test_a_real_account_accepts_3_to_32_letters_or_digits(token: str) -> None:
+    s = load_settings({**REAL, "WXOPS_TOKEN": token})
+    assert s.token == token and not s.demo
+
+
+def test_the_demo_keeps_the_public_token() -> None:
+    assert load_settings({}).token == DEMO_TOKEN
+    assert load_settings({"WXOPS_TOKEN": ""}).demo
+
+
+def test_the_demo_processes_keep_the_public_token() -> None:
+    """`wxops run` gives its server and worker the emulator's account: no real Token."""
+    s = load_settings(demo.environment("http://127.0.0.1:9090"))
+    assert (s.token, s.demo, s.demo_account) == (DEMO_TOKEN, False, True)
+
+
+@pytest.mark.parametrize(("given", "missing"), [
+    ({"WXOPS_APP_ID": "wx5823bf96d3bd56c7"}, "WXOPS_APP_SECRET"),
+    ({"WXOPS_APP_SECRET": "real-secret"}, "WXOPS_APP_ID"),
+])
+def test_one_credential_without_the_other_is_refused(given: dict[str, str], missing: str) -> None:
+    """Not a silent fall-back to the demo: the operator thinks it is production."""
+    message = one_line_error({**given, "WXOPS_TOKEN": "wxopsToken2024"})
+    assert message.startswith(f"{missing}：") and "两者都要设置" in message
+
+
+# --- pydantic's refusals, in Chinese ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("WXOPS_ALLOW_PLAINTEXT_COMMANDS", "maybe", "必须是 1 或 0"),
+    ("WXOPS_OUTBOX_BACKOFF_SECONDS", "0", "必须大于 0"),
+    ("WXOPS_OUTBOX_BACKOFF_SECONDS", "-1", "必须大于 0"),
+    ("WXOPS_OUTBOX_BACKOFF_SECONDS", "abc", "必须是数字"),
+    ("WXOPS_OUTBOX_BACKOFF_SECONDS", "nan", "不能是 nan 或 inf"),
+    ("WXOPS_OUTBOX_BACKOFF_SECONDS", "inf", "不能是 nan 或 inf"),
+    ("WXOPS_OUTBOX_BACKOFF_SECONDS", "-inf", "不能是 nan 或 inf"),
+    ("WXOPS_OUTBOX_BACKOFF_SECONDS", "3601", "不能大于 3600"),
+    ("WXOPS_MAX_CLOCK_SKEW", "5.5", "必须是整数"),
+    ("WXOPS_MAX_CLOCK_SKEW", "-1", "不能小于 0"),
+    ("WXOPS_MAX_CLOCK_SKEW", "9" * 5000, "数字太大"),
+    ("WXOPS_OUTBOX_LEASE_SECONDS", "1", "不能小于 5"),
+    ("WXOPS_REPLY_SLA", "99999", "不能大于 10080"),
+    ("WXOPS_TIMEZONE", "x" * 300, "未知时区"),
+])
+def test_pydantic_refusals_are_chinese(name: str, value: str, expected: str) -> None:
+    message = one_line_error({name: value})
+    assert message == f"{name}：{message.split('：', 1)[1]}" and expected in message
+    assert "Input" not in message and "should" not in message
+
+
+@pytest.mark.parametrize(("line", "name", "expected"), [
+    ("token = 5", "WXOPS_TOKEN", "必须是文字"),
+    ("allow_plaintext_commands = [1]", "WXOPS_ALLOW_PLAINTEXT_COMMANDS", "必须是 1 或 0"),
+    ("max_clock_skew = 5.5", "WXOPS_MAX_CLOCK_SKEW", "不能有小数"),
+    ("outbox_backoff_seconds = nan", "WXOPS_OUTBOX_BACKOFF_SECONDS", "nan"),
+    ("outbox_backoff_seconds = 'x'", "WXOPS_OUTBOX_BACKOFF_SECONDS", "必须是数字"),
+    ("reply_sla = 2020-01-01", "WXOPS_REPLY_SLA", "必须是整数"),
+])
+def test_toml_values_of_the_wrong_type_are_chinese(tmp_path: Path, line: str, name: str,
+                                                   expected: str) -> None:
+    path = tmp_path / "wxops.toml"
+    path.write_text(line + "\n", encoding="utf-8")
+    message = one_line_error({"WXOPS_CONFIG": str(path)})
+    assert message.startswith(f"{name}：") and expected in message and "Input" not in message
+
+
+HOSTILE = ["maybe", "0", "-1", "abc", "nan", "inf", "1e400", "5.5", "9" * 5000, "", "x" * 300]
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+def test_no_value_of_any_setting_gets_an_english_refusal(field: str) -> None:
+    for value in HOSTILE:
+        try:
+            load_settings({f"WXOPS_{field.upper()}": value})
+        except ConfigError as exc:
+            why = str(exc).split("：", 1)[1]
+            assert re.search(r"[\u4e00-\u9fff]", why), (value, why)
+            assert "Input should" not in why and "Value error" not in why
+
+
+def test_an_error_type_without_a_message_is_still_not_english() -> None:
+    assert message("some_new_type", {}) == "取值无效（some_new_type）"
+    assert message("less_than_equal", {"le": 3600.0}) == "不能大于 3600"
+
+
+# --- WXOPS_* variables that are not settings -------------------------------------------------
+
+
+def test_a_misspelled_variable_is_warned_about_with_a_suggestion() -> None:
+    warnings = unknown_variables({"WXOPS_MAX_CLOCKSKEW": "5", "WXOPS_TOKEN": "x", "HOME": "/"})
+    assert warnings == ["环境变量 WXOPS_MAX_CLOCKSKEW 不是 wxops 的设置，已忽略"
+                        "（是不是 WXOPS_MAX_CLOCK_SKEW？）"]
+
+
+def test_a_variable_like_no_setting_gets_no_suggestion() -> None:
+    [warning] = unknown_variables({"WXOPS_DEBUG": "1"})
+    assert "WXOPS_DEBUG" in warning and "是不是" not in warning and "\n" not in warning
+
+
+def test_settings_and_test_only_variables_are_not_warned_about() -> None:
+    names = [f"WXOPS_{f.upper()}" for f in Settings.model_fields] + [
+        "WXOPS_CONFIG", "WXOPS_TEST_ANYTHING", "WXOPS_BENCH_ANYTHING", "WXOPS_REGENERATE_DOCS"]
+    assert unknown_variables(dict.fromkeys(names, "1")) == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Misspellings written on purpose, in the tests of the warning.
+DELIBERATE = {"WXOPS_MAX_CLOCKSKEW", "WXOPS_DEBUG", "WXOPS_TEST_ANYTHING", "WXOPS_BENCH_ANYTHING"}
+
+
+def wxops_names_in_the_repository() -> set[str]:
+    skip = {".git", ".venv", "var", "node_modules", "__pycache__", ".mypy_cache",
+            ".ruff_cache", ".pytest_cache"}
+    names: set[str] = set()
+    for path in ROOT.rglob("*"):
+        parts = set(path.relative_to(ROOT).parts)
+        if path.is_file() and not parts & skip and not any(p.endswith(".egg-info")
+                                                            for p in parts):
+            text = path.read_text(encoding="utf-8", errors="ignore")
+            names |= set(re.findall(r"\bWXOPS_[A-Z0-9_]*[A-Z0-9]\b", text))
+    return names
+
+
+def test_no_wxops_variable_read_anywhere_in_the_repository_is_warned_about() -> None:
+    """Code, tests, benchmarks, deploy/ and docs: every WXOPS_ name but the
+    deliberate misspellings above is a setting or a documented test-only one."""
+    names = wxops_names_in_the_repository()
+    assert {"WXOPS_TEST_CRASH_AFTER_SEND", "WXOPS_BENCH_SEPARATE_DB",
+            "WXOPS_REGENERATE_DOCS", "WXOPS_TEST_DATABASE_URL"} <= names
+    assert unknown_variables(dict.fromkeys(names - DELIBERATE, "1")) == []
+    assert len(unknown_variables(dict.fromkeys(DELIBERATE, "1"))) == 2  # the scan sees them

@@ -350,11 +350,11 @@ def test_reset(wx: Client) -> None:
 def test_cli_uses_the_settings_or_the_demo_account() -> None:
     demo = emulator_config(App(settings=load_settings({})), None, 0.5)
     assert (demo.app_id, demo.app_secret) == (DEMO_APP_ID, DEMO_APP_SECRET)
-    env = {"WXOPS_APP_ID": "wx1234", "WXOPS_APP_SECRET": "s", "WXOPS_TOKEN": "t",
+    env = {"WXOPS_APP_ID": "wx1234", "WXOPS_APP_SECRET": "s", "WXOPS_TOKEN": "tok",
            "WXOPS_ENCODING_AES_KEY": AES_KEY}
     real = emulator_config(App(settings=load_settings(env)), "http://127.0.0.1:8080/wechat", 2)
     assert (real.app_id, real.token, real.encoding_aes_key, real.push_delay) == (
-        "wx1234", "t", AES_KEY, 2)
+        "wx1234", "tok", AES_KEY, 2)
     group = click.Group("wxops")
     register(group)
     result = CliRunner().invoke(group, ["emulator", "--help"])

@@ -1,0 +1,109 @@
+"""What a long-running process checks before it starts, and ``/healthz`` reports.
+
+`wxops serve`, `wxops worker`, `wxops run` and gunicorn's ``bot.wsgi:app``
+warn about ``WXOPS_*`` variables that are not settings (a typo is otherwise
+silently ignored) and refuse a database whose schema is not at the migration
+head: on a database never migrated every push would get a 503.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine, inspect, text
+
+from bot.config import PREFIX, is_known_variable
+from storage import migrate
+
+#: `wxops serve` and `wxops run` listen on DEFAULT_HOST unless told otherwise, and
+#: `run` puts the demo's emulator on DEFAULT_EMULATOR_PORT: `wxops config check`
+#: shows the demo's settings with that URL.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_EMULATOR_PORT = 9090
+VERSION_TABLE = "alembic_version"  # Alembic's default, which storage/migrations keeps
+
+
+class SchemaNotCurrent(Exception):
+    """The database is not at the migration head; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """``status``: ``ok``, ``not_migrated`` (no revision), ``outdated`` (an older
+    revision of this code) or ``unrecognised`` (one this code does not know)."""
+
+    status: str
+    revision: str | None
+    head: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def refusal(self) -> str:
+        if self.status == "not_migrated":
+            return "数据库还没有初始化（没有做过迁移）：请先运行 `wxops db upgrade`"
+        if self.status == "outdated":
+            return (f"数据库结构是旧版本 {self.revision}（最新 {self.head}）："
+                    f"请先运行 `wxops db upgrade`")
+        return (f"数据库结构版本 {self.revision} 不是这个版本的 wxops 的迁移（最新 {self.head}），"
+                f"可能已被更新版本的 wxops 升级：请用那个版本运行")
+
+
+class SchemaCheck:
+    """Compares the database's Alembic revision with this code's head. The
+    migration scripts are read once; a check is then two small queries."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @cached_property
+    def _revisions(self) -> tuple[str | None, frozenset[str]]:
+        # Importing alembic logs a line per plugin at INFO, which the web process shows.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        from alembic.script import ScriptDirectory  # the web process needs it only here
+
+        script = ScriptDirectory.from_config(migrate.alembic_config(self.engine))
+        return script.get_current_head(), frozenset(r.revision for r in script.walk_revisions())
+
+    def state(self) -> SchemaState:
+        """Raises SQLAlchemyError when the database cannot be reached."""
+        head, known = self._revisions
+        revision = self._stored_revision()
+        if revision is None:
+            return SchemaState("not_migrated", None, head)
+        if revision == head:
+            return SchemaState("ok", revision, head)
+        return SchemaState("outdated" if revision in known else "unrecognised", revision, head)
+
+    def _stored_revision(self) -> str | None:
+        """Alembic's own reader (MigrationContext) logs two INFO lines per call:
+        on every /healthz probe, that would flood the web process's log."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table(VERSION_TABLE):
+                return None
+            revision = conn.scalar(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        return None if revision is None else str(revision)
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Raise SchemaNotCurrent unless the schema is at the head. The check's
+    connection is closed, not pooled: `wxops serve` forks gunicorn's workers
+    after it, and a connection two processes share breaks in both."""
+    try:
+        state = SchemaCheck(engine).state()
+    finally:
+        engine.dispose()
+    if not state.ok:
+        raise SchemaNotCurrent(state.refusal())
+
+
+def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment for the processes `wxops run` starts, without the ``WXOPS_*``
+    variables that are not settings: it warned about them already, nothing reads
+    them, and each child would warn again."""
+    return {name: value for name, value in environ.items()
+            if not name.startswith(PREFIX) or is_known_variable(name)}

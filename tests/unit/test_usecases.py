@@ -191,13 +191,19 @@ def test_publish_result_is_idempotent(uow: FakeUnitOfWork) -> None:
 
 def published(uow: FakeUnitOfWork) -> int:
     item_id = planned(uow)
+    publish_through(uow, item_id, 7)
+    return item_id
+
+
+def publish_through(uow: FakeUnitOfWork, item_id: int, n: int) -> None:
+    """Review, publish, and WeChat's success as article An at .../s/n."""
     for step, actor in ((usecases.submit, AUTHOR), (usecases.approve, R1),
                         (usecases.final_approve, R2), (usecases.publish, ADMIN)):
         step(uow, actor.id, item_id, ctx())
-    uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id="P7")
-    done = Context(now=NOW, extra={"article_id": "A7", "url": "https://mp.weixin.qq.com/s/7"})
-    usecases.record_publish_result(uow, "P7", True, done)
-    return item_id
+    uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id=f"P{n}")
+    done = Context(now=NOW, extra={"article_id": f"A{n}",
+                                   "url": f"https://mp.weixin.qq.com/s/{n}"})
+    usecases.record_publish_result(uow, f"P{n}", True, done)
 
 
 def test_cancelling_a_revision_keeps_the_published_article(uow: FakeUnitOfWork) -> None:
@@ -294,12 +300,7 @@ def test_a_republished_revision_takes_the_outdated_article_down(uow: FakeUnitOfW
     item_id = published(uow)
     usecases.flag_outdated(uow, ANALYST.id, item_id, ctx("数据过时"))
     usecases.revise(uow, AUTHOR.id, item_id, ctx())
-    for step, actor in ((usecases.submit, AUTHOR), (usecases.approve, R1),
-                        (usecases.final_approve, R2), (usecases.publish, ADMIN)):
-        step(uow, actor.id, item_id, ctx())
-    uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id="P8")
-    done = Context(now=NOW, extra={"article_id": "A8", "url": "https://mp.weixin.qq.com/s/8"})
-    usecases.record_publish_result(uow, "P8", True, done)
+    publish_through(uow, item_id, 8)
     deletes = [p for kind, p in uow.outbox.rows.values() if kind == "delete_published"]
     assert [p["article_id"] for p in deletes] == ["A7"]
     told = [p["context"] for kind, p in uow.outbox.rows.values()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.cli_items import item
 from bot.cli_staff import staff
+from bot.cli_usage import in_chinese
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, SchemaNotCurrent
 from bot.wiring import App
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail("已取消", 130)
     except click.UsageError as exc:
         hint = f"（用 `{exc.ctx.command_path} --help` 查看用法）" if exc.ctx else ""
-        _fail(f"{exc.format_message()}{hint}", exc.exit_code)
+        _fail(f"{in_chinese(exc.format_message())}{hint}", exc.exit_code)
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
     except ConfigError as exc:

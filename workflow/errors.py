@@ -110,10 +110,12 @@ class ConcurrentUpdate(WorkflowError):
 
     code = "concurrent_update"
 
-    def __init__(self, item_id: int, winner: str | None, what: str | None) -> None:
+    def __init__(self, item_id: int, winner: str | None, what: str | None,
+                 now: str | None = None) -> None:
         who = winner or "其他人"
         done = f"（{what}）" if what else ""
-        super().__init__(f"稿件 {item_id} 刚刚已被 {who} 抢先操作{done}，请查看最新状态后再试")
+        where = f"，现在的状态是「{now}」" if now else "，请查看最新状态后再试"
+        super().__init__(f"稿件 {item_id} 刚刚已被 {who} 抢先操作{done}{where}")
         self.item_id, self.winner = item_id, winner
 
 

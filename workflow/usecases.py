@@ -26,8 +26,9 @@ from workflow.ports import UnitOfWork
 from workflow.roles import SYSTEM_ACTOR, Actor, Role, roles_for
 from workflow.states import Event, State, transitions_from
 
-#: A refusal this soon after somebody else's move on the same item is a lost race.
-RACE_WINDOW = timedelta(minutes=10)
+#: A refusal this soon after somebody else's move on the same item is a lost race;
+#: later, the refusal says what the item's state allows, like any other.
+RACE_WINDOW = timedelta(minutes=2)
 
 # WeChat's limits for a draft article (draft/add): checked when the title is
 # planned or edited, not found out when the draft is synced after approval.
@@ -246,14 +247,15 @@ def _lost_race(uow: UnitOfWork, item: ContentItem, actor: Actor, event: Event,
         return None
     if not transitions_from(last.from_state, event):
         return None
-    return ConcurrentUpdate(item.id, last.actor_name, last.event.label)
+    return ConcurrentUpdate(item.id, last.actor_name, last.event.label, item.state.label)
 
 
 def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
     with uow:
         last = uow.audit.latest(item_id)
     return ConcurrentUpdate(item_id, last.actor_name if last else None,
-                            last.event.label if last else None)
+                            last.event.label if last else None,
+                            last.to_state.label if last else None)
 
 
 __all__ = [

@@ -7,6 +7,7 @@ from typing import TextIO
 import click
 
 from bot.articles import article_html
+from bot.columns import pad
 from bot.timefmt import local
 from bot.wiring import App
 from storage import staff as staff_store
@@ -79,7 +80,7 @@ def item_list(app: App, state: str | None, limit: int) -> None:
         click.echo("没有稿件")
     for it in items:
         flag = " [敏感]" if it.sensitive else ""
-        click.echo(f"{it.id:>5}  {it.state.label:<6} r{it.revision}  {it.title}{flag}")
+        click.echo(f"{it.id:>5}  {pad(it.state.label, 8)} r{it.revision}  {it.title}{flag}")
 
 
 @item.command("show")

@@ -6,6 +6,7 @@ import click
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from bot.columns import pad
 from bot.timefmt import local
 from bot.wiring import App
 from handlers import texts
@@ -45,8 +46,8 @@ def queue_list(app: App, include_resolved: bool, limit: int) -> None:
         flag = "！" if r.priority else " "
         holder = r.assignee or "未认领"
         since = local(r.waiting_since, app.settings.tz)
-        click.echo(f"{flag}T{r.id:<5} {STATUS_LABELS.get(r.status, r.status):<6} {since}  "
-                   f"{holder:<8} {r.summary}")
+        click.echo(f"{flag}T{r.id:<5} {pad(STATUS_LABELS.get(r.status, r.status), 10)} {since}  "
+                   f"{pad(holder, 10)} {r.summary}")
 
 
 @queue.command("show")

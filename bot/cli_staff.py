@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.columns import pad
 from bot.timefmt import local
 from bot.wiring import App
 from storage import staff as staff_store
@@ -47,7 +48,8 @@ def staff_list(app: App, include_inactive: bool) -> None:
         click.echo("还没有成员。用 `wxops staff invite --role admin` 生成邀请码。")
     for m in members:
         state = "" if m.active else "  [已移除]"
-        click.echo(f"{m.id:>4}  {m.name:<12} {_roles(m):<20} {m.openid or '(未绑定微信)'}{state}")
+        openid = m.openid or "(未绑定微信)"
+        click.echo(f"{m.id:>4}  {pad(m.name, 12)} {pad(_roles(m), 24)} {openid}{state}")
 
 
 @staff.command("remove")

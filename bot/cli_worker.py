@@ -8,6 +8,7 @@ import logging
 import click
 
 from bot.cli import warn_about_environment
+from bot.columns import pad
 from bot.startup import require_current_schema
 from bot.timefmt import local
 from bot.wiring import App
@@ -57,7 +58,7 @@ def outbox_list(app: App, status: str | None, limit: int) -> None:
     click.echo("  ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(totals.items()))
                or "没有消息")
     for r in rows:
-        click.echo(f"{r.id:>6}  {STATUS_LABELS.get(r.status, r.status):<5} {r.kind:<16} "
+        click.echo(f"{r.id:>6}  {pad(STATUS_LABELS.get(r.status, r.status), 8)} {r.kind:<16} "
                    f"尝试 {r.attempts}  {local(r.created_at, app.settings.tz)}  {r.last_error}")
 
 

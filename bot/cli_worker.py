@@ -83,7 +83,12 @@ def outbox_show(app: App, row_id: int) -> None:
                f"尝试 {row.attempts} 次")
     click.echo(f"幂等键：{row.idempotency_key}")
     click.echo(f"创建 {local(row.created_at, tz)}  下次 {local(row.next_attempt_at, tz)}  "
-               f"送达 {local(row.sent_at, tz)}")
+               f"完成 {local(row.sent_at, tz)}")
+    # What the platform said, when it took the call: the proof that it arrived,
+    # whatever happened to the worker afterwards (outbox retry would call it again).
+    if row.delivered_at is not None:
+        click.echo(f"微信已受理 {local(row.delivered_at, tz)}：" +
+                   json.dumps(row.result or {}, ensure_ascii=False))
     if row.last_error:
         click.echo(f"原因：{row.last_error}")
     click.echo(json.dumps(row.payload, ensure_ascii=False, indent=2))
@@ -91,10 +96,17 @@ def outbox_show(app: App, row_id: int) -> None:
 
 @outbox_group.command("retry")
 @click.argument("row_id", type=int)
+@click.option("--force", is_flag=True,
+              help="微信已受理过这条消息时也重发（对方会再收到一次）")
 @click.pass_obj
-def outbox_retry(app: App, row_id: int) -> None:
+def outbox_retry(app: App, row_id: int, force: bool) -> None:
     """重新发送一条失败、无法送达或待转交的消息."""
     with write_lock(app.engine), app.engine.begin() as conn:
+        row = outbox.get(conn, row_id)
+        if row is not None and row.delivered_at is not None and not force:
+            taken = local(row.delivered_at, app.settings.tz)
+            raise InvalidInput(f"消息 {row_id} 微信已受理过（{taken}），重发对方会再收到一次；"
+                               "确需重发请加 --force")
         if not outbox.retry(conn, row_id, utcnow()):
             raise InvalidInput(f"消息 {row_id} 不存在，或不是失败/无法送达/待转交状态")
     click.echo(f"消息 {row_id} 已重新排队")

@@ -90,8 +90,8 @@ class Gateway:
         except requests.RequestException as exc:
             error = TransportError if _never_sent(exc) else OutcomeUnknown
             raise error(None, f"{type(exc).__name__}: {exc}") from None
-        if not isinstance(result, dict):
-            raise TransportError(None, "response is not a JSON object")
+        if not isinstance(result, dict):  # answered, but not as WeChat answers: unknown
+            raise OutcomeUnknown(None, "response is not a JSON object")
         return result
 
     def _post(self, path: str, data: Json, **kwargs: Any) -> Json:
@@ -232,6 +232,8 @@ def _never_sent(exc: requests.RequestException) -> bool:
 def _translate(exc: WeChatClientException) -> WeChatError:
     errcode = exc.errcode if isinstance(exc.errcode, int) else None
     if errcode is None:
+        # An HTTP error without WeChat's errcode comes from something between us
+        # and WeChat (a proxy's 502/504): whether it passed the call on is unknown.
         status = getattr(getattr(exc, "response", None), "status_code", None)
-        return TransportError(None, f"HTTP {status}" if status else "no usable response")
+        return OutcomeUnknown(None, f"HTTP {status}" if status else "no usable response")
     return error_for(errcode, str(exc.errmsg or ""))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -221,3 +223,35 @@ def test_a_resent_mass_send_row_reaches_followers_once(engine: Engine, emulator:
     assert sender.drain() == 1
     masses = [m for m in control(emulator, "inbox/o_fan") if m["kind"] == "mass"]
     assert len(masses) == 1 and calls_to(emulator, "/cgi-bin/message/mass/sendall") == 2
+
+
+@pytest.mark.parametrize(("status", "body", "said"), [
+    (504, b"<html>Gateway Time-out</html>", "HTTP 504"),
+    (200, b"<html>portal</html>", "not a JSON object"),
+])
+def test_an_answer_not_from_wechat_leaves_the_outcome_unknown(
+        engine: Engine, emulator: str, status: int, body: bytes, said: str) -> None:
+    """A proxy's 504 or a captive page's 200: whether WeChat got the call is unknown,
+    so a send is parked for a person rather than sent again."""
+    gw = gateway(engine, emulator)
+    gw.tokens.get()
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        behind = Gateway(APP_ID, SECRET, f"http://127.0.0.1:{server.server_port}", gw.tokens)
+        with pytest.raises(OutcomeUnknown, match=said):
+            behind.send_text("o_fan", "x")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -27,9 +27,17 @@ class Window:
 
 @dataclass
 class Follower:
+    """The two windows are separate allowances: a menu click does not take away
+    the 48 hours a message gave, and a send uses the message window first."""
+
     openid: str
     subscribed: bool = True
-    window: Window | None = None
+    message_window: Window | None = None
+    event_window: Window | None = None
+
+    def open_windows(self, now: float) -> list[Window]:
+        return [w for w in (self.message_window, self.event_window)
+                if w is not None and w.open_at(now)]
 
 
 @dataclass
@@ -44,30 +52,33 @@ class Audience:
         """A follower's message: a fresh 48-hour window of 5 sends."""
         person = self.follower(openid)
         person.subscribed = True
-        person.window = Window(now, *MESSAGE_WINDOW)
+        person.message_window = Window(now, *MESSAGE_WINDOW)
 
     def event_from(self, openid: str, event: str, now: float) -> None:
         """WINDOW_EVENTS open a 1-minute window of 3; unsubscribe closes all; other
         events leave the window as it is."""
         person = self.follower(openid)
         if event == "unsubscribe":
-            person.subscribed, person.window = False, None
+            person.subscribed = False
+            person.message_window = person.event_window = None
             return
         person.subscribed = True
         if event in WINDOW_EVENTS:
-            person.window = Window(now, *EVENT_WINDOW)
+            person.event_window = Window(now, *EVENT_WINDOW)
 
     def use_window(self, openid: str, now: float) -> None:
-        """Count one customer-service send, or raise 45015/45047."""
+        """Count one customer-service send against the first open window with sends
+        left (the message window before the event window), or raise 45015/45047."""
         person = self.followers.get(openid)
         if person is None or not person.subscribed:
             raise WeChatError(45015)
-        window = person.window
-        if window is None or not window.open_at(now):
+        open_now = person.open_windows(now)
+        if not open_now:
             raise WeChatError(45015)
-        if window.used >= window.limit:
+        usable = [w for w in open_now if w.used < w.limit]
+        if not usable:
             raise WeChatError(45047)
-        window.used += 1
+        usable[0].used += 1
 
     def require_subscribed(self, openid: str) -> None:
         person = self.followers.get(openid)
@@ -86,10 +97,11 @@ class Audience:
     def describe(self, openid: str, now: float) -> dict[str, object]:
         """A follower as the control API shows it."""
         person = self.followers.get(openid) or Follower(openid, subscribed=False)
-        window = person.window
+        open_now = person.open_windows(now)
         view: dict[str, object] = {"openid": openid, "known": openid in self.followers,
                                    "subscribed": person.subscribed, "window": None}
-        if window is not None and window.open_at(now):
+        if open_now:  # the one the next send counts against
+            window = next((w for w in open_now if w.used < w.limit), open_now[0])
             view["window"] = {"closes_at": int(window.opened_at + window.seconds),
-                              "sends_left": window.limit - window.used}
+                              "sends_left": sum(w.limit - w.used for w in open_now)}
         return view

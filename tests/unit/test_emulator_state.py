@@ -155,11 +155,26 @@ def test_the_newest_interaction_opens_a_fresh_window(state: EmulatorState) -> No
     state.follower_message(FOLLOWER)
     for _ in range(5):
         text(state)
+    assert errcode(lambda: text(state)) == 45047
+    state.follower_message(FOLLOWER)
+    text(state)
+
+
+def test_an_event_does_not_take_away_what_a_message_gave(state: EmulatorState) -> None:
+    """The message's 5-in-48-hours and a click's 3-in-a-minute are separate quotas
+    (WeChat's rules since June 2023): a click neither shortens the 48 hours nor
+    uses them up first."""
     state.follower_message(FOLLOWER)
     text(state)
     state.follower_event(FOLLOWER, "CLICK")
-    state.clock.advance(61)
-    assert errcode(lambda: text(state)) == 45015  # the event's window replaced the message's
+    state.clock.advance(61)  # the click's minute is over
+    for _ in range(4):
+        text(state)
+    assert errcode(lambda: text(state)) == 45047
+    state.follower_event(FOLLOWER, "CLICK")  # a fresh click: 3 more within its minute
+    for _ in range(3):
+        text(state)
+    assert errcode(lambda: text(state)) == 45047
 
 
 def test_view_does_not_open_a_window(state: EmulatorState) -> None:

@@ -35,8 +35,7 @@ def worker(app: App, once: bool, name: str) -> None:
     from bot import worker as worker_module
 
     if once:
-        sent = worker_module.make_sender(app, name).drain()
-        click.echo(f"处理了 {sent} 条")
+        click.echo(f"处理了 {worker_module.once(app, name)} 条")
         return
     worker_module.run(app, name)
 

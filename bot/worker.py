@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Connection, select
@@ -177,17 +180,39 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
         log.info("worker stopped")
 
 
-def _stop_on_signals(jobs: Jobs) -> None:
-    """SIGTERM (systemd stop, `wxops run` stopping its children) and SIGINT stop the
-    worker cleanly: the sender finishes the row it is on and gives the rest of its
-    claimed batch back to pending. A second signal stops at once (what is then in
-    flight is parked for a person by the next worker's recovery)."""
+def once(app: App, worker: str = "") -> int:
+    """One drain of what is due (``wxops worker --once``). SIGTERM or SIGINT meanwhile
+    finishes the row in flight and gives the rest of the batch back, as the
+    long-running worker does; a second signal stops at once."""
+    sender = make_sender(app, worker)
+    finish_on_signals(sender.stopping)
+    return sender.drain()
 
-    def stop(signum: int, _frame: object) -> None:
-        jobs.sender.stopping.set()
+
+def finish_on_signals(stopping: threading.Event,
+                      then: Callable[[], None] | None = None) -> None:
+    """SIGTERM (systemd stop, `wxops run` stopping its children) and SIGINT ask the
+    sender to stop after the row it is on (it gives the rest of its claimed batch
+    back to pending), then run ``then``. Once: a second signal stops at once, as
+    the default handlers would (what is then in flight is parked for a person by
+    the next worker's recovery)."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        stopping.set()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        raise SystemExit(0)
+        if then is not None:
+            then()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+
+def _stop_on_signals(jobs: Jobs) -> None:
+    """The long-running worker also leaves its scheduler loop (run's finally waits
+    for the send job's row in flight)."""
+    finish_on_signals(jobs.sender.stopping, then=_leave)
+
+
+def _leave() -> NoReturn:
+    raise SystemExit(0)

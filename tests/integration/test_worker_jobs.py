@@ -1,11 +1,15 @@
-"""The worker's business jobs: reply-SLA reminders and timed publishes."""
+"""The worker's business jobs: reply-SLA reminders and timed publishes; how it stops."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 
+from bot import worker as worker_module
 from bot.config import load_settings
 from bot.wiring import App
 from bot.worker import Jobs
@@ -108,3 +112,18 @@ def test_the_replay_guard_is_pruned_by_the_worker_not_the_request(engine: Engine
     with engine.begin() as conn:
         assert inbound.nonce_is_fresh(conn, now - 3600, "old", "other body")  # forgotten
         assert not inbound.nonce_is_fresh(conn, now - 60, "new", "other body")  # kept
+
+
+def test_a_stop_signal_lets_the_row_in_flight_finish() -> None:
+    """worker --once (and the long-running worker) turn the first SIGTERM into a
+    request to stop after the current row; the second is left to the default."""
+    stopping = threading.Event()
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        worker_module.finish_on_signals(stopping)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stopping.wait(5)  # asked to stop, and this process still runs
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])

@@ -104,10 +104,9 @@ def _reply_undelivered(conn: Connection, row: OutboxRow, reason: str, now: datet
     p = row.payload
     ticket_id, staff_id = int(p["ticket_id"]), int(p["staff_id"])
     platform.set_delivery(conn, int(p["message_id"]), "unknown" if unconfirmed else "refused")
-    heading = "回复可能未送达" if unconfirmed else "回复未送达"
+    note = texts.phrase("outbox", "reply_note", reason=reason, unconfirmed=unconfirmed)
     conn.execute(TicketNote.__table__.insert().values(  # type: ignore[attr-defined]
-        ticket_id=ticket_id, staff_id=staff_id, content=f"{heading}：{reason}",
-        created_at=now))
+        ticket_id=ticket_id, staff_id=staff_id, content=note, created_at=now))
     context = {"ticket_id": ticket_id, "reason": reason, "unconfirmed": unconfirmed}
     outbox.add(conn, "notify", {"staff_id": staff_id, "template": "reply_refused",
                                 "context": context}, f"reply_refused:{row.id}", now)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from bot.gateway import Gateway
 from bot.wechat_errors import OutcomeUnknown, WeChatError
+from handlers import texts
 from storage import outbox
 from storage.db import write_lock
 from storage.outbox import OutboxRow
@@ -151,8 +152,8 @@ class Sender:
         kind the platform dedupes is retried; any other is parked for a person."""
         if row.kind in outbox.SAFE_TO_RESEND:
             return self._failed(row, True, f"{exc.reason}：{exc}")
-        return Outcome("dead", f"{exc.reason}（{exc}）；请确认对方是否已收到，"
-                               f"未收到再用 wxops outbox retry {row.id} 重发", unconfirmed=True)
+        return Outcome("dead", texts.phrase("outbox", "unknown_outcome", reason=exc.reason,
+                                            detail=str(exc), row_id=row.id), unconfirmed=True)
 
     def _record(self, row: OutboxRow, outcome: Outcome) -> None:
         now = self.clock()

@@ -8,12 +8,11 @@ head: on a database never migrated every push would get a 503.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine
 
 from bot.config import PREFIX, is_known_variable
 from storage import migrate
@@ -23,7 +22,6 @@ from storage import migrate
 #: shows the demo's settings with that URL.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_EMULATOR_PORT = 9090
-VERSION_TABLE = "alembic_version"  # Alembic's default, which storage/migrations keeps
 
 
 class SchemaNotCurrent(Exception):
@@ -62,31 +60,17 @@ class SchemaCheck:
 
     @cached_property
     def _revisions(self) -> tuple[str | None, frozenset[str]]:
-        # Importing alembic logs a line per plugin at INFO, which the web process shows.
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-        from alembic.script import ScriptDirectory  # the web process needs it only here
-
-        script = ScriptDirectory.from_config(migrate.alembic_config(self.engine))
-        return script.get_current_head(), frozenset(r.revision for r in script.walk_revisions())
+        return migrate.known_revisions(self.engine)
 
     def state(self) -> SchemaState:
         """Raises SQLAlchemyError when the database cannot be reached."""
         head, known = self._revisions
-        revision = self._stored_revision()
+        revision = migrate.current_revision(self.engine)
         if revision is None:
             return SchemaState("not_migrated", None, head)
         if revision == head:
             return SchemaState("ok", revision, head)
         return SchemaState("outdated" if revision in known else "unrecognised", revision, head)
-
-    def _stored_revision(self) -> str | None:
-        """Alembic's own reader (MigrationContext) logs two INFO lines per call:
-        on every /healthz probe, that would flood the web process's log."""
-        with self.engine.connect() as conn:
-            if not inspect(conn).has_table(VERSION_TABLE):
-                return None
-            revision = conn.scalar(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-        return None if revision is None else str(revision)
 
 
 def require_current_schema(engine: Engine) -> None:

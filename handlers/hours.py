@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from handlers.when import WEEKDAY_NAMES
+
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
@@ -70,7 +72,7 @@ def _parse_span(text: str) -> tuple[time, time]:
 
 def _day_runs(days: list[int]) -> list[str]:
     """Monday-first weekday numbers as staff write them: 周一至周五、周日."""
-    names, runs = "一二三四五六日", []
+    names, runs = WEEKDAY_NAMES, []
     start = prev = days[0]
     for day in [*days[1:], None]:
         if day is not None and day == prev + 1:

@@ -18,7 +18,7 @@ _DAY = timedelta(days=1)
 _WEEK = timedelta(days=7)
 _SHORTEST = timedelta(minutes=1)
 _LONGEST = timedelta(days=30)
-_WEEKDAY_NAMES = "一二三四五六日"
+WEEKDAY_NAMES = "一二三四五六日"  # Monday first, as datetime.weekday()
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -43,7 +43,7 @@ _WEEKDAY = re.compile(
     r"(?P<pre>下下个?|下个?|本|这个?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])")
 
 _DAY_WORDS = {"今": 0, "明": 1, "后": 2, "大": 3}
-_WEEKDAY_INDEX = {**{name: i for i, name in enumerate(_WEEKDAY_NAMES)}, "天": 6,
+_WEEKDAY_INDEX = {**{name: i for i, name in enumerate(WEEKDAY_NAMES)}, "天": 6,
                   **{str(i + 1): i for i in range(7)}}
 _WEEK_PREFIX = {"": None, "本": 0, "这": 0, "这个": 0, "下": 1, "下个": 1, "下下": 2, "下下个": 2}
 
@@ -120,7 +120,7 @@ def format_when(when: datetime, now: datetime) -> str:
     _require_aware(now)
     local = when.astimezone(now.tzinfo)
     clock = f"{local:%H:%M}"
-    weekday = f"周{_WEEKDAY_NAMES[local.weekday()]}"
+    weekday = f"周{WEEKDAY_NAMES[local.weekday()]}"
     month_day = f"{local.month}月{local.day}日"
     days_ahead = (local.date() - now.date()).days
     if days_ahead == 0:
@@ -128,8 +128,7 @@ def format_when(when: datetime, now: datetime) -> str:
     if days_ahead in (1, 2):
         word = "明天" if days_ahead == 1 else "后天"
         return f"{word}（{month_day} {weekday}）{clock}"
-    year = "" if local.year == now.year else f"{local.year}年"
-    return f"{year}{month_day}（{weekday}）{clock}"
+    return _dated(local, with_year=local.year != now.year)
 
 
 def format_moment(when: datetime | str) -> str:
@@ -138,8 +137,14 @@ def format_moment(when: datetime | str) -> str:
     text a notice's context keeps."""
     local = datetime.fromisoformat(when) if isinstance(when, str) else when
     _require_aware(local)
-    weekday = _WEEKDAY_NAMES[local.weekday()]
-    return f"{local.year}年{local.month}月{local.day}日（周{weekday}）{local:%H:%M}"
+    return _dated(local, with_year=True)
+
+
+def _dated(local: datetime, with_year: bool) -> str:
+    """``[2027年]1月5日（周二）09:00``: a day by its date, not by how far off it is."""
+    year = f"{local.year}年" if with_year else ""
+    return (f"{year}{local.month}月{local.day}日（周{WEEKDAY_NAMES[local.weekday()]}）"
+            f"{local:%H:%M}")
 
 
 def _require_aware(now: datetime) -> None:

@@ -173,11 +173,7 @@ def test_edit_needs_changes_and_bumps_revision(uow: FakeUnitOfWork) -> None:
 
 
 def test_publish_result_is_idempotent(uow: FakeUnitOfWork) -> None:
-    item_id = planned(uow)
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
-    usecases.approve(uow, R1.id, item_id, ctx())
-    usecases.final_approve(uow, R2.id, item_id, ctx())
-    usecases.publish(uow, ADMIN.id, item_id, ctx())
+    item_id = publishing(uow)
     uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id="P1")
     done = Context(now=NOW, extra={"article_id": "A1", "url": "https://mp.weixin.qq.com/s/a"})
     assert usecases.record_publish_result(uow, "P1", True, done) is not None
@@ -198,9 +194,7 @@ def published(uow: FakeUnitOfWork) -> int:
 
 def publish_through(uow: FakeUnitOfWork, item_id: int, n: int) -> None:
     """Review, publish, and WeChat's success as article An at .../s/n."""
-    for step, actor in ((usecases.submit, AUTHOR), (usecases.approve, R1),
-                        (usecases.final_approve, R2), (usecases.publish, ADMIN)):
-        step(uow, actor.id, item_id, ctx())
+    reviewed_and_published(uow, item_id)
     uow.items.rows[item_id] = replace(uow.items.rows[item_id], publish_id=f"P{n}")
     done = Context(now=NOW, extra={"article_id": f"A{n}",
                                    "url": f"https://mp.weixin.qq.com/s/{n}"})
@@ -245,11 +239,15 @@ def test_a_call_for_a_second_final_approval_skips_who_cannot_give_it(
 
 def publishing(uow: FakeUnitOfWork) -> int:
     item_id = planned(uow)
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
-    usecases.approve(uow, R1.id, item_id, ctx())
-    usecases.final_approve(uow, R2.id, item_id, ctx())
-    usecases.publish(uow, ADMIN.id, item_id, ctx())
+    reviewed_and_published(uow, item_id)
     return item_id
+
+
+def reviewed_and_published(uow: FakeUnitOfWork, item_id: int) -> None:
+    """Submitted, both reviews, and 发布: the item waits for WeChat's result."""
+    for step, actor in ((usecases.submit, AUTHOR), (usecases.approve, R1),
+                        (usecases.final_approve, R2), (usecases.publish, ADMIN)):
+        step(uow, actor.id, item_id, ctx())
 
 
 def test_a_submission_given_up_fails_the_publish_once(uow: FakeUnitOfWork) -> None:

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# pytest processes: the suite is mostly wxops started as processes, CPU-bound,
+# so one per core (`make test TEST_WORKERS=1` runs it in one process).
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint setup clean
 
@@ -22,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

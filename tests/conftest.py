@@ -29,6 +29,7 @@ PG_URL = os.environ.get("WXOPS_TEST_DATABASE_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("WXOPS_TEST_REQUIRE_POSTGRES") == "1"
 ENGINES = ("sqlite", "postgresql")
+ENGINE_PROPERTY = "wxops_engine"
 _outcomes: Counter[tuple[str, str]] = Counter()
 
 
@@ -171,14 +172,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
-    report = outcome.get_result()
     engine_name = _engine_of(item)
+    if engine_name:  # travels with the report from a pytest-xdist worker
+        outcome.get_result().user_properties.append((ENGINE_PROPERTY, engine_name))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Counted where the reports arrive: in the one process, or in the controller
+    when the tests run in several (``make test`` runs them with pytest-xdist)."""
+    engine_name = dict(report.user_properties).get(ENGINE_PROPERTY)
     if engine_name and (report.when == "call" or report.outcome != "passed"):
-        _outcomes[(engine_name, report.outcome)] += 1
+        _outcomes[(str(engine_name), report.outcome)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     tr = terminalreporter
+    if hasattr(tr.config, "workerinput"):  # a pytest-xdist worker: the controller reports
+        return
     tr.section("tests per database engine")
     for name in ENGINES:
         counts = {o: _outcomes[(name, o)] for o in ("passed", "failed", "skipped")}

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from psycopg.types.json import Json
 from sqlalchemy import Connection
 from sqlalchemy.engine.interfaces import DBAPIModule
 from sqlalchemy.exc import DBAPIError
@@ -38,6 +38,11 @@ class Raw:
 
     def __init__(self, conn: Connection) -> None:
         self.postgres = conn.dialect.name == "postgresql"
+        self._json: Callable[[Any], Any] = json.dumps
+        if self.postgres:  # imported here: a SQLite process need not load psycopg
+            from psycopg.types.json import Json
+
+            self._json = Json
         self.dialect = conn.dialect
         self.dbapi = conn.connection.driver_connection
         assert self.dbapi is not None
@@ -92,7 +97,7 @@ class Raw:
                 raise ValueError("naive datetime given to a UTC column")
             return value.astimezone(UTC) if self.postgres else _sqlite_datetime(value)
         if isinstance(value, dict):
-            return Json(value) if self.postgres else json.dumps(value)
+            return self._json(value)
         return value
 
 

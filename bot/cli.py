@@ -39,7 +39,7 @@ def db() -> None:
 def db_upgrade(app: App, revision: str) -> None:
     """把数据库升级到最新结构 (apply migrations)."""
     before = migrate.current_revision(app.engine)
-    with _revision_errors(revision):
+    with revision_errors(revision):
         migrate.upgrade(app.engine, revision)
     click.echo(_moved(before, migrate.current_revision(app.engine)))
 
@@ -50,7 +50,7 @@ def db_upgrade(app: App, revision: str) -> None:
 def db_downgrade(app: App, revision: str) -> None:
     """回退到指定版本，例如 base (revert migrations)."""
     before = migrate.current_revision(app.engine)
-    with _revision_errors(revision):
+    with revision_errors(revision):
         migrate.downgrade(app.engine, revision)
     click.echo(_moved(before, migrate.current_revision(app.engine)))
 
@@ -63,7 +63,7 @@ def _moved(before: str | None, after: str | None) -> str:
 
 
 @contextmanager
-def _revision_errors(revision: str) -> Iterator[None]:
+def revision_errors(revision: str) -> Iterator[None]:
     """Alembic's refusals (an unknown revision, one on the wrong side) as one line."""
     from alembic.util import CommandError  # with the migration, not at start-up
 

@@ -160,8 +160,6 @@ def submit_given_up(conn: Connection, row: OutboxRow, outcome: Outcome,
 
 
 def delete_published(d: Delivery) -> Outcome:
-    if d.delivered:
-        return Outcome("sent")
     d.call_once(lambda: d.gateway.publish_delete(str(d.row.payload["article_id"]), 0))
     return Outcome("sent")
 

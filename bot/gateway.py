@@ -222,7 +222,7 @@ def _never_sent(exc: requests.RequestException) -> bool:
                   | requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
                   | requests.exceptions.InvalidSchema):
         return True
-    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
+    if isinstance(exc, requests.ConnectionError):
         reason = exc.args[0] if exc.args else None
         reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps it
         return isinstance(reason, NewConnectionError | ConnectTimeoutError)

@@ -61,7 +61,8 @@ class DuplicateClientMsgId(WeChatError):
 
 
 class TransportError(WeChatError):
-    """No usable answer: connection dropped, timeout, not JSON, HTTP error."""
+    """No usable answer, and asking again is safe: the request never reached WeChat
+    (the connection could not be made), or it only reads (fetching a token)."""
 
     transient = True
     summary = "无法连接微信服务器"

@@ -147,7 +147,7 @@ def check_template(key: str, body: str) -> str:
 
 
 _UNDEFINED = re.compile(r"'(?P<name>[^']+)' is undefined")
-_NO_ATTRIBUTE = re.compile(r"'(?P<type>[^']+)' has no attribute '(?P<name>[^']+)'")
+_NO_ATTRIBUTE = re.compile(r"'[^']+' has no attribute '(?P<name>[^']+)'")
 
 
 def _undefined(exc: UndefinedError) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storage import queue_ops
 from storage.models import Staff, StaffInvite
 from storage.raw import Raw
-from storage.repositories import format_roles, parse_roles
+from storage.repositories import SqlStaffDirectory, format_roles, parse_roles
 from workflow.errors import InvalidInput
 from workflow.roles import ROLE_WORDS, STAFF_ROLES, Actor, Role
 
@@ -126,16 +126,12 @@ def deactivate_staff(session: Session, staff_id: int) -> Removal:
     row = session.get(Staff, staff_id)
     if row is None or not row.active:
         raise InvalidInput(f"找不到成员 {staff_id}")
-    if Role.ADMIN in parse_roles(row.roles) and _active_admins(session) == 1:
+    if Role.ADMIN in parse_roles(row.roles) and \
+            len(SqlStaffDirectory(session).with_role(Role.ADMIN)) == 1:
         raise InvalidInput(f"{row.name} 是最后一位管理员，不能删除：先添加另一位管理员")
     row.active = False
     row.openid = None  # frees the WeChat account: they are a follower again
     return Removal(_view(row), queue_ops.release_claims(session.connection(), staff_id))
-
-
-def _active_admins(session: Session) -> int:
-    rows = session.scalars(select(Staff.roles).where(Staff.active.is_(True)))
-    return sum(Role.ADMIN in parse_roles(roles) for roles in rows)
 
 
 def create_invite(session: Session, roles: frozenset[Role], now: datetime,

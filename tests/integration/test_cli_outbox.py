@@ -52,10 +52,14 @@ def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None
         conn.execute(update(OutboxMessage).values(
             status="dead", delivered_at=datetime.now(UTC), result={"msgid": 42},
             last_error="发送过程中断"))
-    assert '微信已受理' in run(["outbox", "show", "1"], tmp_path, **env).stdout
+    accepted = run(["outbox", "show", "1"], tmp_path, **env).stdout.split("微信已受理")
+    assert len(accepted) == 2 and '"msgid": 42' in accepted[1]  # what WeChat answered
     again = run(["outbox", "retry", "1"], tmp_path, **env)
     assert again.returncode == 1 and "重发对方会再收到一次" in again.stderr
     assert run(["outbox", "retry", "1", "--force"], tmp_path, **env).returncode == 0
+    with engine.connect() as conn:  # the worker will call WeChat again, not skip the call
+        forced = outbox.get(conn, 1)
+    assert forced is not None and (forced.status, forced.delivered_at) == ("pending", None)
     missing = run(["outbox", "show", "99"], tmp_path, **env)
     assert missing.returncode == 1 and "找不到消息 99" in missing.stderr
     with engine.begin() as conn:

@@ -127,6 +127,19 @@ def test_serve_refuses_a_database_an_upgrade_behind(tmp_path: Path) -> None:
     assert "旧版本 0005" in one_line(result) and "wxops db upgrade" in result.stderr
 
 
+def test_run_refuses_a_database_a_newer_wxops_upgraded_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=url).returncode == 0
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999x'"))
+    engine.dispose()
+    result = run(["run", "--port", free_port(), "--emulator-port", free_port()], tmp_path,
+                 WXOPS_DATABASE_URL=url)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "9999x" in one_line(result)
+
+
 def test_gunicorn_refuses_to_load_the_app_on_a_database_never_migrated(tmp_path: Path) -> None:
     result = bounded([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{free_port()}",
                       "--workers", "1", "bot.wsgi:app"],

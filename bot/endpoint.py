@@ -3,6 +3,12 @@
 Everything a push causes is written in one transaction together with its
 dedupe claim and the reply, so a retry of a handled push finds the reply and
 runs nothing again, and a push is either recorded whole or not at all.
+
+A push that cannot be handled is never answered ``success`` unless it is
+recorded: a handler's bug keeps it with the error for a person (``wxops
+inbound errors``, ``replay``); a database that is busy or slow past the
+push's budget keeps it for the worker to handle a moment later; a database
+that takes not even that gets a 503, and WeChat sends the push again.
 """
 
 from __future__ import annotations
@@ -11,15 +17,16 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import replies
 from bot.crypto import REPLY_FIELD
+from bot.handling import Contexts, HandlerFailed, handle
 from bot.protocol import (
     MAX_BODY,
     BodyTooLarge,
@@ -34,22 +41,23 @@ from bot.wiring import App
 from handlers.digest import with_held_notices
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
-from handlers.routing import prepare, route
+from handlers.routing import prepare
 from storage import inbound
-from storage.db import KeptConnections, write_lock
-from storage.uow import JoinedUnitOfWork
+from storage.db import KeptConnections, WriteLockBusy, describe, transient, write_lock
 
 log = logging.getLogger("wxops.endpoint")
 
 StartResponse = Any
 
-
-class HandlerFailed(Exception):
-    """A handler raised: its writes are undone, the push is recorded with the error."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
+#: Seconds a push may spend on the database in all: WeChat gives up at 5 s.
+PUSH_BUDGET = 2.5
+#: Seconds one wait for another writer may last (the write lock; SQLite's busy
+#: timeout; PostgreSQL's statement and lock timeouts on the endpoint's connections).
+DATABASE_WAIT = 1.0
+#: Tries at handling a push before it is kept for the worker instead.
+HANDLE_TRIES = 2
+#: How soon the worker handles a push kept after a passing fault.
+REPLAY_AFTER = timedelta(seconds=2)
 
 
 class Refused(Exception):
@@ -66,12 +74,8 @@ class WeChatEndpoint:
                                      s.encoding_aes_key_previous or None)
                        if s.encoding_aes_key else None)
         self.engine = app.engine
-        self.connections = KeptConnections(app.engine)
-        self.hours = s.hours
-        # With an EncodingAESKey, only safe-mode (authenticated) bodies may change
-        # things; without one, a deployment must opt in explicitly (WECHAT.md).
-        self.plaintext_commands = s.allow_plaintext_commands and not s.encoding_aes_key
-        self.complaint_words = s.complaint_word_list
+        self.connections = KeptConnections(app.engine, wait=DATABASE_WAIT)
+        self.contexts = Contexts(s)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
@@ -115,40 +119,62 @@ class WeChatEndpoint:
         return reply_xml.encode()
 
     def process(self, envelope: InboundEnvelope) -> str:
-        now = datetime.now(UTC)
+        """The push handled, or kept for the worker to handle; a 503 (WeChat
+        tries again) only when the database takes neither in time."""
+        now, budget = datetime.now(UTC), _Budget(time.monotonic() + PUSH_BUDGET)
         try:
-            try:
-                return self._record_and_handle(envelope, now)
-            except DBAPIError as exc:
-                if not exc.connection_invalidated:
-                    raise
-                # A kept connection the server dropped (a restart): nothing was
-                # committed on it, or dedupe answers the retry with the stored reply.
-                log.warning("database connection lost; recording the push on a new one")
-                return self._record_and_handle(envelope, now)
+            return self._handle_or_keep(envelope, now, budget)
         except ReplayedNonce as exc:
             raise Refused(exc.status, exc.reason) from None
-        except SQLAlchemyError:
+        except (SQLAlchemyError, WriteLockBusy) as exc:
             # Not recorded, so not accepted: a 503 makes WeChat retry rather than
             # losing the message behind a "success".
-            log.exception("database unavailable; push not recorded")
+            log.error("database unavailable; push not recorded: %s", describe(exc))
             raise Refused(503, "database unavailable") from None
 
-    def _record_and_handle(self, envelope: InboundEnvelope, now: datetime) -> str:
+    def _handle_or_keep(self, envelope: InboundEnvelope, now: datetime, budget: _Budget) -> str:
+        """A passing fault (a busy or slow database, a dropped connection) undoes
+        the push's transaction, claim included: try again while there is time,
+        then record the push alone for the worker to handle (``replay_at``)."""
+        fault: Exception | None = None
+        for _ in range(HANDLE_TRIES):
+            if fault is not None and budget.left() < DATABASE_WAIT:
+                break
+            try:
+                return self._record_and_handle(envelope, now, budget)
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                log.warning("handling %s failed on a passing database fault: %s",
+                            envelope.message.get("MsgType"), describe(exc))
+                fault = exc
+        assert fault is not None
+        return self._keep(envelope, now, budget, describe(fault), now + REPLAY_AFTER)
+
+    def _record_and_handle(self, envelope: InboundEnvelope, now: datetime,
+                           budget: _Budget) -> str:
         # The connection is taken, the push's row built and the rules matched
         # before the write lock is taken: the lock is held for writing only.
         with self.connections.connection() as conn:
             push = inbound.record(conn, dict(envelope.message), now=now,
                                   authenticated=envelope.authenticated, mode=envelope.mode)
             msg = Inbound.from_fields(envelope.message, envelope.authenticated)
-            ctx = self._context(conn, now)
+            ctx = self.contexts(conn, now)
             self._prepare(ctx, msg)
             try:
-                with write_lock(self.engine), conn.begin():
+                with write_lock(self.engine, within=budget.wait()), conn.begin():
                     return self._in_transaction(ctx, msg, envelope, push)
             except HandlerFailed as failed:
-                with write_lock(self.engine), conn.begin():
-                    return self._record_failure(conn, envelope, push, now, failed.error)
+                with write_lock(self.engine, within=budget.wait()), conn.begin():
+                    return self._store_failure(conn, envelope, push, failed.error, None)
+
+    def _keep(self, envelope: InboundEnvelope, now: datetime, budget: _Budget, error: str,
+              replay_at: datetime | None) -> str:
+        with self.connections.connection() as conn:
+            push = inbound.record(conn, dict(envelope.message), now=now,
+                                  authenticated=envelope.authenticated, mode=envelope.mode)
+            with write_lock(self.engine, within=budget.wait()), conn.begin():
+                return self._store_failure(conn, envelope, push, error, replay_at)
 
     @staticmethod
     def _claim(conn: Connection, envelope: InboundEnvelope,
@@ -166,17 +192,18 @@ class WeChatEndpoint:
         if claim.inbound_id is None:
             return claim.previous_reply or ""
         ctx.inbound_id = claim.inbound_id
-        reply_xml = self._handle(ctx, msg)
+        reply_xml = handle(ctx, msg, _passive_reply)
         inbound.store_reply(ctx.conn, claim.inbound_id, reply_xml, ctx.now)
         return reply_xml
 
-    def _record_failure(self, conn: Connection, envelope: InboundEnvelope,
-                        push: inbound.Record, now: datetime, error: str) -> str:
-        """Second transaction after a handler failed: keep the push, answer success."""
+    def _store_failure(self, conn: Connection, envelope: InboundEnvelope, push: inbound.Record,
+                       error: str, replay_at: datetime | None) -> str:
+        """A transaction of its own after handling failed: keep the push with the
+        error (and when the worker tries it again), answer success."""
         claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:  # a concurrent retry was handled meanwhile
             return claim.previous_reply or ""
-        inbound.store_reply(conn, claim.inbound_id, "", now, error)
+        inbound.store_failure(conn, claim.inbound_id, error, replay_at)
         return ""
 
     @staticmethod
@@ -187,23 +214,23 @@ class WeChatEndpoint:
             log.exception("matching the rules before the write lock failed for %s from %s",
                           msg.msg_type, msg.openid)
 
-    def _context(self, conn: Connection, now: datetime) -> HandlerContext:
-        return HandlerContext(
-            conn=conn, now=now, tz=self.settings.tz, hours=self.hours,
-            complaint_words=self.complaint_words,
-            joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
-            plaintext_commands=self.plaintext_commands,
-            reply_sla_minutes=self.settings.reply_sla,
-        )
 
-    def _handle(self, ctx: HandlerContext, msg: Inbound) -> str:
-        try:
-            reply: Reply = route(msg)(ctx, msg)
-            return replies.render(with_held_notices(ctx, msg, reply), msg)
-        except Exception as exc:  # one place for the unexpected: log, still answer in time
-            log.exception("handler failed for %s %s from %s (inbound %s)",
-                          msg.msg_type, msg.event, msg.openid, ctx.inbound_id)
-            raise HandlerFailed(f"{type(exc).__name__}: {exc}") from exc
+def _passive_reply(ctx: HandlerContext, msg: Inbound, reply: Reply) -> str:
+    return replies.render(with_held_notices(ctx, msg, reply), msg)
+
+
+class _Budget:
+    """What is left of the time a push may spend on the database."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def wait(self) -> float:
+        """How long one wait for the write lock may last."""
+        return max(0.0, min(DATABASE_WAIT, self.left()))
 
 
 class _ThenCheckpoint:

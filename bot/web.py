@@ -11,6 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.startup import SchemaCheck
 from bot.wiring import App
+from storage import inbound
+from storage.db import writes_flow
 
 log = logging.getLogger("wxops.web")
 
@@ -31,7 +33,7 @@ def create_app(app: App) -> WsgiApp:
         if path == wechat_path:
             return endpoint(environ, start_response)
         if path == "/healthz":
-            return _healthz(schema, start_response)
+            return _healthz(app, schema, start_response)
         return _respond(start_response, "404 Not Found", b"not found\n")
 
     return application
@@ -51,12 +53,16 @@ def _warn_about_trust(app: App) -> None:
                     "(set one, or WXOPS_ALLOW_PLAINTEXT_COMMANDS=1)")
 
 
-def _healthz(schema: SchemaCheck, start_response: StartResponse) -> Iterable[bytes]:
-    """200 only when the database answers and its schema is at the migration head:
-    on a database never migrated every push would get a 503."""
-    report: dict[str, str | None] = {"status": "ok", "database": "ok", "schema": "unchecked"}
+def _healthz(app: App, schema: SchemaCheck, start_response: StartResponse) -> Iterable[bytes]:
+    """200 only when the database answers, its schema is at the migration head (on a
+    database never migrated every push would get a 503) and a writer could write
+    (on SQLite, a writer stuck with the write lock turns every push away). Never
+    waits for the write lock. Also counts the pushes whose handling failed."""
+    report: dict[str, object] = {"status": "ok", "database": "ok", "schema": "unchecked"}
     try:
         state = schema.state()
+        if state.ok:
+            report |= _inbound_report(app)
     except SQLAlchemyError as exc:
         log.warning("healthz: database unreachable: %s", exc)
         report |= {"status": "degraded", "database": "unreachable"}
@@ -65,9 +71,19 @@ def _healthz(schema: SchemaCheck, start_response: StartResponse) -> Iterable[byt
                    "schema_head": state.head}
         if not state.ok:
             report |= {"status": "degraded", "hint": state.refusal()}
+    if not writes_flow(app.engine):
+        report |= {"status": "degraded", "writes": "blocked"}
     status = "200 OK" if report["status"] == "ok" else "503 Service Unavailable"
     body = json.dumps(report, ensure_ascii=False).encode()
     return _respond(start_response, status, body, "application/json")
+
+
+def _inbound_report(app: App) -> dict[str, object]:
+    """Failed pushes: those the worker will try again, and those waiting for a person
+    (``wxops inbound errors``)."""
+    with app.engine.connect() as conn:
+        failed, retrying = inbound.failed_counts(conn)
+    return {"inbound_failed": failed - retrying, "inbound_retrying": retrying}
 
 
 def _respond(start_response: StartResponse, status: str, body: bytes,

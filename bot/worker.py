@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot import deliveries, sender
 from bot.gateway import Gateway
+from bot.inbound_replay import Replayer
 from bot.leader import LeaderLock
 from bot.tokens import DatabaseTokens, RedisTokens, TokenSource, fetch_stable_token
 from bot.wiring import App
@@ -36,6 +37,7 @@ from workflow.states import Event, State
 log = logging.getLogger("wxops.worker")
 
 POLL_AFTER = timedelta(minutes=2)
+REPLAY_EVERY = 2  # seconds: a follower's message kept after a fault reaches the queue soon
 
 
 def utcnow() -> datetime:
@@ -69,9 +71,18 @@ class Jobs:
     def __init__(self, app: App, worker: str = "") -> None:
         self.app, self.sender = app, make_sender(app, worker)
         self.leader = LeaderLock(app.engine)
+        self.replayer = Replayer(app)
 
     def send(self) -> None:
         self.sender.drain()
+
+    def replay_inbound(self) -> None:
+        """Pushes kept after a passing database fault, handled now (every worker:
+        each push is taken in the transaction that handles it)."""
+        for inbound_id in self.replayer.due():
+            if self.sender.stopping.is_set():
+                return
+            self.replayer.replay(inbound_id, due_only=True)
 
     def recover(self) -> None:
         lease = timedelta(seconds=self.app.settings.outbox_lease_seconds)
@@ -159,6 +170,8 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.recover, "interval", seconds=recover_every, id="recover",
                       coalesce=True)
     scheduler.add_job(jobs.due_publishes, "interval", seconds=5, id="due", coalesce=True)
+    scheduler.add_job(jobs.replay_inbound, "interval", seconds=REPLAY_EVERY, id="replay",
+                      max_instances=1, coalesce=True)
     scheduler.add_job(jobs.poll_publishing, "interval", seconds=60, id="poll", coalesce=True)
     scheduler.add_job(jobs.prune, "interval", hours=1, id="prune", coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)

@@ -6,8 +6,10 @@ import fcntl
 import itertools
 import logging
 import os
+import signal
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -36,6 +38,10 @@ CHECKPOINT_EVERY = 100  # pushes a process handles between its checkpoints
 BACKSTOP_AUTOCHECKPOINT = 10_000  # WAL frames (about 20 MB of 2 KiB pages)
 
 
+class WriteLockBusy(Exception):
+    """Another writer held the SQLite write lock for longer than this one could wait."""
+
+
 class SqliteWriteLock:
     """Serialises SQLite writers across threads and processes with flock(2).
 
@@ -44,6 +50,9 @@ class SqliteWriteLock:
     sets the latency. A blocking flock wakes the next writer at once. Each
     thread of each process holds its own descriptor: flock excludes between
     descriptors, not within one.
+
+    ``within(seconds)`` bounds the wait (``WriteLockBusy`` after it): a push
+    must be answered inside WeChat's 5 s even while another writer is stuck.
     """
 
     def __init__(self, database: str) -> None:
@@ -63,6 +72,76 @@ class SqliteWriteLock:
     def __exit__(self, *_exc: object) -> None:
         fcntl.flock(self._local.fd, fcntl.LOCK_UN)
 
+    @contextmanager
+    def within(self, seconds: float) -> Iterator[None]:
+        fd = self._fd()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _wait_for_lock(fd, seconds)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def can_write(self, patience: float) -> bool:
+        """Whether a writer gets the lock within ``patience`` seconds (it is given
+        back at once): the lock changes hands all the time, but nobody keeps it."""
+        try:
+            with self.within(patience):
+                return True
+        except WriteLockBusy:
+            return False
+
+
+class _Expired(Exception):
+    pass
+
+
+def _expire(_signum: int, _frame: object) -> None:
+    raise _Expired
+
+
+def _wait_for_lock(fd: int, seconds: float) -> None:
+    """Block on the lock for at most ``seconds``.
+
+    In the main thread (a gunicorn sync worker) an interval timer interrupts a
+    blocking flock, which still wakes the moment the lock is free; polling
+    would add its sleep to every contended push. Elsewhere, poll.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        _poll_for_lock(fd, seconds)
+        return
+    previous = signal.signal(signal.SIGALRM, _expire)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _disarm(previous)
+    except _Expired:
+        # The alarm may have come just after the lock was granted: let it go.
+        _disarm(previous)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        raise WriteLockBusy(f"the SQLite write lock stayed taken for {seconds:.1f} s") from None
+
+
+def _disarm(previous: Any) -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def _poll_for_lock(fd: int, seconds: float) -> None:
+    deadline, pause = time.monotonic() + seconds, 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise WriteLockBusy(
+                    f"the SQLite write lock stayed taken for {seconds:.1f} s") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
+
 
 # A forked child (a gunicorn worker) opens its own descriptors: one inherited
 # from the parent shares the parent's lock. Counting forks costs nothing per
@@ -80,10 +159,56 @@ os.register_at_fork(after_in_child=_forked)
 _WRITE_LOCKS: dict[int, SqliteWriteLock] = {}
 
 
-def write_lock(engine: Engine) -> AbstractContextManager[None]:
-    """Hold around a write transaction: a real lock on SQLite files, nothing elsewhere."""
+def write_lock(engine: Engine, within: float | None = None) -> AbstractContextManager[None]:
+    """Hold around a write transaction: a real lock on SQLite files, nothing elsewhere.
+    ``within``: wait at most that many seconds, then raise ``WriteLockBusy``."""
     lock = _WRITE_LOCKS.get(id(engine))
-    return lock if lock is not None else nullcontext()
+    if lock is None:
+        return nullcontext()
+    return lock if within is None else lock.within(within)
+
+
+def writes_flow(engine: Engine, patience: float = 0.5) -> bool:
+    """False while another writer keeps a SQLite file's write lock for longer than
+    ``patience`` seconds; True elsewhere."""
+    lock = _WRITE_LOCKS.get(id(engine))
+    return lock is None or lock.can_write(patience)
+
+
+#: SQLSTATE classes (PostgreSQL) of faults that pass: asking again can succeed
+#: with nothing changed. 08 connection, 40 serialisation or deadlock, 53 out of
+#: resources, 57 a cancelled statement (statement_timeout) or a server shutting
+#: down, 55P03 a lock_timeout.
+_PASSING_SQLSTATES = ("08", "40", "53", "57", "55P03")
+#: SQLite's result codes for the same: another writer has the database.
+_PASSING_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
+
+
+def transient(error: BaseException) -> bool:
+    """Whether a database error passes (a busy, slow or restarted database) rather
+    than saying something is wrong with the statement, the data or the schema."""
+    if isinstance(error, WriteLockBusy):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_PASSING_SQLSTATES)
+    if isinstance(original, sqlite3.Error):
+        return getattr(original, "sqlite_errorname", "") in _PASSING_SQLITE \
+            or "database is locked" in str(original)
+    return False
+
+
+def describe(error: BaseException) -> str:
+    """One line on what went wrong, without the statement and its parameters (a
+    follower's message is among them)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {first}"[:500]
 
 
 def sqlite_file(url: str | URL) -> Path | None:
@@ -155,10 +280,14 @@ class KeptConnections:
     Kept connections are not checked before use, so one the server dropped
     (a PostgreSQL restart) fails on its first statement with
     ``connection_invalidated`` set; the caller retries on a fresh connection.
+
+    ``wait`` bounds, in seconds, how long a statement on these connections may
+    wait for another writer (SQLite's busy timeout) or run at all
+    (PostgreSQL's statement_timeout): a push is answered within WeChat's 5 s.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, wait: float | None = None) -> None:
+        self.engine, self.wait = engine, wait
         self._idle: list[Connection] = []  # list.pop and append are atomic
         self._finalizer = weakref.finalize(self, _close_all, self._idle)
         self._sqlite_file = id(engine) in _WRITE_LOCKS
@@ -188,8 +317,18 @@ class KeptConnections:
 
     def _connect(self) -> Connection:
         conn = self.engine.connect()
-        if self._sqlite_file:  # on the driver: a statement through SQLAlchemy would begin
-            _driver(conn).execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_AUTOCHECKPOINT}")
+        if conn.dialect.name == "sqlite":  # on the driver: through SQLAlchemy it would begin
+            driver = _driver(conn)
+            if self._sqlite_file:
+                driver.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_AUTOCHECKPOINT}")
+            if self.wait is not None:
+                driver.execute(f"PRAGMA busy_timeout={int(self.wait * 1000)}")
+        elif self.wait is not None and conn.dialect.name == "postgresql":
+            # Session settings, committed: a rolled-back SET would be undone.
+            milliseconds = int(self.wait * 1000)
+            conn.exec_driver_sql(f"SET statement_timeout = {milliseconds}")
+            conn.exec_driver_sql(f"SET lock_timeout = {milliseconds}")
+            conn.commit()
         return conn
 
     def close(self) -> None:

@@ -7,13 +7,15 @@ Every push from WeChat runs these, so they are driver-level statements
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.orm import Session
 
-from storage.models import InboundNonce
+from storage.models import InboundMessage, InboundNonce
 from storage.raw import Raw
 
 DEDUPE_KEY_LENGTH = 160  # the column's width
@@ -29,8 +31,17 @@ _CLAIM = (
     " ON CONFLICT DO NOTHING RETURNING id"
 )
 _STORED_REPLY = "SELECT reply FROM inbound_messages WHERE dedupe_key = :key"
-_STORE_REPLY = ("UPDATE inbound_messages SET reply = :reply, handled_at = :handled_at,"
-                " error = :error WHERE id = :id")
+_STORE_REPLY = "UPDATE inbound_messages SET reply = :reply, handled_at = :now WHERE id = :id"
+_STORE_FAILURE = ("UPDATE inbound_messages SET reply = '', handled_at = NULL, error = :error,"
+                  " failures = failures + 1, replay_at = :replay_at WHERE id = :id{still}")
+# Taken for a replay in the transaction that handles it, so one replay wins.
+_TAKE = ("UPDATE inbound_messages SET error = '', replay_at = NULL, handled_at = :now"
+         " WHERE id = :id AND error <> ''{due}"
+         " RETURNING payload, authenticated, failures")
+_DUE = ("SELECT id FROM inbound_messages WHERE error <> '' AND replay_at <= :now"
+        " ORDER BY replay_at LIMIT :limit")
+_FAILED_COUNTS = ("SELECT count(*), count(replay_at) FROM inbound_messages"
+                  " WHERE error <> ''")
 
 
 @dataclass(frozen=True)
@@ -124,18 +135,68 @@ def claim(conn: Connection, push: Record) -> Claim:
     return Claim(None, (stored[0] if stored else None) or "")
 
 
-def store_reply(conn: Connection, inbound_id: int, reply: str, now: datetime,
-                error: str = "") -> None:
-    """Keep the passive reply (or why handling failed) for the push's retries.
+def store_reply(conn: Connection, inbound_id: int, reply: str, now: datetime) -> None:
+    """Keep the passive reply for the push's retries.
 
     A claimed push already reads as handled with no reply, so a push answered
     with plain ``success`` needs no second write.
     """
-    if not reply and not error:
-        return
-    Raw.of(conn).run(_STORE_REPLY, {"id": inbound_id, "reply": reply,
-                                    "handled_at": None if error else now,
-                                    "error": error[:2000]})
+    if reply:
+        Raw.of(conn).run(_STORE_REPLY, {"id": inbound_id, "reply": reply, "now": now})
+
+
+def store_failure(conn: Connection, inbound_id: int, error: str,
+                  replay_at: datetime | None, *, again: bool = False) -> None:
+    """Keep why handling failed, and when the worker tries again (None: only when a
+    person asks, ``wxops inbound replay``). ``again``: a replay failed, which is
+    kept only while the push is still failed (another replay may have handled
+    it meanwhile, and its success must stand)."""
+    sql = _STORE_FAILURE.format(still=" AND error <> ''" if again else "")
+    Raw.of(conn).run(sql, {"id": inbound_id, "error": error[:2000] or "?",
+                           "replay_at": replay_at})
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A push taken for a replay: its fields, as handlers read them."""
+
+    inbound_id: int
+    fields: dict[str, Any]
+    authenticated: bool
+    failures: int
+
+
+def take_for_replay(conn: Connection, inbound_id: int, now: datetime,
+                    due_only: bool = False) -> Failed | None:
+    """Mark a failed push handled, in the transaction that handles it again; None
+    when it is not failed (any more), or, with ``due_only``, not due yet."""
+    due = " AND replay_at <= :now" if due_only else ""
+    row = Raw.of(conn).one(_TAKE.format(due=due), {"id": inbound_id, "now": now})
+    if row is None:
+        return None
+    payload = row[0] if isinstance(row[0], dict) else json.loads(row[0])
+    return Failed(inbound_id, payload, bool(row[1]), int(row[2]))
+
+
+def due_replays(conn: Connection, now: datetime, limit: int = 50) -> list[int]:
+    return [int(r[0]) for r in Raw.of(conn).all(_DUE, {"now": now, "limit": limit})]
+
+
+def failed_counts(conn: Connection) -> tuple[int, int]:
+    """(failed pushes, of which the worker will try again by itself)."""
+    row = Raw.of(conn).one(_FAILED_COUNTS, {})
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def failures(conn: Connection, limit: int = 50) -> list[InboundMessage]:
+    """Failed pushes, newest first."""
+    return list(Session(bind=conn).scalars(
+        select(InboundMessage).where(InboundMessage.error != "")
+        .order_by(InboundMessage.id.desc()).limit(limit)))
+
+
+def get(conn: Connection, inbound_id: int) -> InboundMessage | None:
+    return Session(bind=conn).get(InboundMessage, inbound_id)
 
 
 def _row(fields: dict[str, Any], key: str, authenticated: bool, mode: str,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -171,6 +172,16 @@ class InboundMessage(Base):
     error: Mapped[str] = mapped_column(Text, default="")  # why handling failed, if it did
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]
+    #: When the worker handles a push again whose handling failed for a reason
+    #: that passes (a busy or slow database); None when nobody will unless asked.
+    replay_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    # Only failed pushes are indexed: staff list them, /healthz counts them and
+    # the worker finds the ones due again, without reading the whole log.
+    __table_args__ = (Index("ix_inbound_messages_failed", "replay_at",
+                            sqlite_where=text("error <> ''"),
+                            postgresql_where=text("error <> ''")),)
 
 
 class InboundNonce(Base):

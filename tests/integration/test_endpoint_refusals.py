@@ -190,7 +190,7 @@ def test_pushes_carry_on_after_the_database_dropped_its_connections(
                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
     outside.dispose()
     assert account.client.push(wx.text("重启后", msg_id=2)).status == 200
-    assert "database connection lost" in caplog.text  # the kept connection was the dead one
+    assert "passing database fault" in caplog.text  # the kept connection was the dead one
     assert stored(engine) == 2
 
 

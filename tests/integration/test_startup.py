@@ -227,7 +227,8 @@ def test_healthz_reports_the_schema_state(empty_database_url: str) -> None:
     head = migrate.head_revision(engine)
     status, report = healthz(empty_database_url)
     assert status == "200 OK" and report == {"status": "ok", "database": "ok", "schema": "ok",
-                                             "schema_revision": head, "schema_head": head}
+                                             "schema_revision": head, "schema_head": head,
+                                             "inbound_failed": 0, "inbound_retrying": 0}
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     engine.dispose()

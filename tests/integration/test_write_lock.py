@@ -13,6 +13,7 @@ import io
 import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -50,8 +51,20 @@ def under_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return wrapper
 
     monkeypatch.setattr(rules, "RULES_CACHE_SECONDS", 3600)  # however slow the runner
+    within = db.SqliteWriteLock.within
+
+    @contextmanager
+    def spying_within(self: db.SqliteWriteLock, seconds: float) -> Iterator[None]:
+        with within(self, seconds):
+            holding[0] = True
+            try:
+                yield
+            finally:
+                holding[0] = False
+
     monkeypatch.setattr(db.SqliteWriteLock, "__enter__", spying_enter)
     monkeypatch.setattr(db.SqliteWriteLock, "__exit__", spying_exit)
+    monkeypatch.setattr(db.SqliteWriteLock, "within", spying_within)
     monkeypatch.setattr("handlers.inbound.match", spy("match", autoreply.match))
     monkeypatch.setattr(staff_directory, "actor_by_openid",
                         spy("staff", staff_directory.actor_by_openid))

@@ -57,12 +57,20 @@ def test_send_events(pushed: tuple[Client, Receiver]) -> None:
                                                              ("SCAN", "42")]
 
 
-def test_send_does_not_retry_an_error_status(pushed: tuple[Client, Receiver]) -> None:
+def test_send_retries_an_error_status_as_wechat_does(pushed: tuple[Client, Receiver]) -> None:
     wx, receiver = pushed
-    receiver.statuses = [500]
+    receiver.statuses = [503]
     answer = send_text(wx)
-    assert (answer["status"], answer["attempts"]) == (500, 1)
-    assert len(receiver.requests) == 1
+    assert (answer["status"], answer["attempts"]) == (200, 2)
+    assert len(receiver.requests) == 2
+    assert receiver.requests[0] == receiver.requests[1]  # the same request each time
+
+
+def test_send_gives_up_after_three_error_statuses(pushed: tuple[Client, Receiver]) -> None:
+    wx, receiver = pushed
+    receiver.statuses = [500, 503, 502]
+    answer = send_text(wx)
+    assert (answer["status"], answer["attempts"]) == (502, 3)
 
 
 # --- publishing -----------------------------------------------------------------------------

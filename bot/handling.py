@@ -1,0 +1,70 @@
+"""Handling one push, wherever it comes from: the endpoint as WeChat pushes it, or
+a replay of one whose handling failed (``bot.inbound_replay``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from bot.config import Settings
+from handlers.inbound import HandlerContext, Inbound
+from handlers.replies import Reply
+from handlers.routing import route
+from storage.db import transient
+from storage.uow import JoinedUnitOfWork
+
+log = logging.getLogger("wxops.endpoint")
+
+
+class HandlerFailed(Exception):
+    """A handler raised what asking again will not mend (a bug, bad data): its
+    writes are undone and the push is kept with the error for a person."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class Contexts:
+    """Builds each push's ``HandlerContext`` from settings read once: parsing the
+    office hours on every push would cost more than some handlers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.hours = settings.hours
+        self.complaint_words = settings.complaint_word_list
+        # With an EncodingAESKey, only safe-mode (authenticated) bodies may change
+        # things; without one, a deployment must opt in explicitly (WECHAT.md).
+        self.plaintext_commands = (settings.allow_plaintext_commands
+                                   and not settings.encoding_aes_key)
+
+    def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
+        return HandlerContext(
+            conn=conn, now=now, tz=self.settings.tz, hours=self.hours,
+            complaint_words=self.complaint_words,
+            joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
+            plaintext_commands=self.plaintext_commands,
+            reply_sla_minutes=self.settings.reply_sla,
+        )
+
+
+#: What becomes of the handler's reply: the passive reply's XML ("" for success).
+Answer = Callable[[HandlerContext, Inbound, Reply], str]
+
+
+def handle(ctx: HandlerContext, msg: Inbound, answer: Answer) -> str:
+    """Route the push and make the handler's reply into the answer. A database
+    fault that passes (``storage.db.transient``) is raised as it is, for the
+    caller to try again; anything else unexpected is logged with its context
+    and raised as ``HandlerFailed``."""
+    try:
+        return answer(ctx, msg, route(msg)(ctx, msg))
+    except Exception as exc:
+        if transient(exc):
+            raise
+        log.exception("handler failed for %s %s from %s (inbound %s)",
+                      msg.msg_type, msg.event, msg.openid, ctx.inbound_id)
+        raise HandlerFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,52 @@
+"""`wxops inbound` as a person runs it: failed pushes listed, shown, replayed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage import inbound
+from storage.db import make_engine
+from tests.integration.test_cli import run
+
+
+def failed_push(engine_url: str, tmp_path: Path, content: str, msg_id: str) -> int:
+    """A follower's text push recorded as failed, as the endpoint keeps one."""
+    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=engine_url).returncode == 0
+    engine, now = make_engine(engine_url), datetime.now(UTC)
+    fields = {"ToUserName": "gh_test", "FromUserName": "o_fan", "CreateTime": "1700000000",
+              "MsgType": "text", "Content": content, "MsgId": msg_id}
+    with engine.begin() as conn:
+        push = inbound.record(conn, fields, authenticated=True, mode="safe", now=now)
+        inbound_id = inbound.claim(conn, push).inbound_id
+        assert inbound_id is not None
+        inbound.store_failure(conn, inbound_id, "RuntimeError: bug in a handler", None)
+    engine.dispose()
+    return inbound_id
+
+
+def test_list_show_and_replay_a_failed_push(engine_url: str, tmp_path: Path) -> None:
+    env = {"WXOPS_DATABASE_URL": engine_url}
+    inbound_id = failed_push(engine_url, tmp_path, "你好", "101")
+    listed = run(["inbound", "errors"], tmp_path, **env)
+    assert listed.returncode == 0
+    assert "RuntimeError: bug in a handler" in listed.stdout
+    shown = run(["inbound", "show", str(inbound_id)], tmp_path, **env)
+    assert shown.returncode == 0 and '"Content": "你好"' in shown.stdout
+    assert run(["inbound", "replay", str(inbound_id)], tmp_path, **env).returncode == 0
+    assert "o_fan" in run(["queue", "list"], tmp_path, **env).stdout or \
+        "你好" in run(["queue", "list"], tmp_path, **env).stdout
+    again = run(["inbound", "replay", str(inbound_id)], tmp_path, **env)
+    assert again.returncode == 1 and len(again.stderr.strip().splitlines()) == 1
+    assert run(["inbound", "replay", "--all"], tmp_path, **env).returncode == 0
+
+
+def test_bad_requests_get_one_line_and_a_non_zero_exit(engine_url: str, tmp_path: Path) -> None:
+    env = {"WXOPS_DATABASE_URL": engine_url}
+    failed_push(engine_url, tmp_path, "你好", "102")
+    for args, code in ((["inbound", "replay"], 2), (["inbound", "replay", "1", "--all"], 2),
+                       (["inbound", "show", "999"], 1), (["inbound", "replay", "999"], 1),
+                       (["inbound", "errors", "--limit", "0"], 2)):
+        done = run(args, tmp_path, **env)
+        assert done.returncode == code, (args, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

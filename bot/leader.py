@@ -18,7 +18,6 @@ import threading
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -27,7 +26,8 @@ log = logging.getLogger("wxops.leader")
 # The lock's connection must not wait for a peer that has gone away without a
 # word (a network partition, a host that lost power): libpq's TCP keepalives
 # notice an idle dead peer in about 25 s, and tcp_user_timeout a statement sent
-# into the void in 15 s, instead of the kernel's 2 hours or 15 minutes.
+# into the void in 15 s, instead of the kernel's 2 hours or 15 minutes
+# (tcp_user_timeout needs libpq 12 or later; psycopg[binary] bundles one).
 CLIENT_TIMEOUTS: dict[str, Any] = {
     "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 10,
     "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 15_000}
@@ -61,8 +61,7 @@ class LeaderLock:
         self.holder = holder or f"{os.uname().nodename}:{os.getpid()}"
         self.key = int.from_bytes(hashlib.sha1(name.encode()).digest()[:7], "big")
         self.postgres = engine.dialect.name == "postgresql"
-        database = make_url(str(engine.url)).database or "wxops"
-        self.file = f"{database}.{name}.lock"
+        self.file = f"{engine.url.database or 'wxops'}.{name}.lock"  # SQLite's, beside its file
         self._mutex = threading.Lock()  # one Connection is not for two threads at once
         self._lock_engine: Engine | None = None
         self._conn: Connection | None = None

@@ -1,8 +1,8 @@
 """The worker: sends the outbox and runs every scheduled job (APScheduler).
 
 Every worker drains the outbox (rows are claimed, never shared); the business
-jobs (timed publishes, publish-result polling, pruning) run only on the one
-worker that holds the leader lock.
+jobs (timed publishes, publish-result polling, reply-time reminders, pruning)
+run only on the one worker that holds the leader lock, checked before each run.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The worker: sends the outbox and runs every scheduled job (APScheduler).
 
 Every worker drains the outbox (rows are claimed, never shared); the business
-jobs (timed publishes, publish-result polling, pruning) run only on the one
-worker that holds the leader lock.
+jobs (timed publishes, publish-result polling, reply-time reminders, pruning)
+run only on the one worker that holds the leader lock, checked before each run.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def make_sender(app: App, worker: str = "") -> sender.Sender:
 class Jobs:
     def __init__(self, app: App, worker: str = "") -> None:
         self.app, self.sender = app, make_sender(app, worker)
-        self.leader = LeaderLock(app.engine)
+        self.leader = LeaderLock(app.engine, holder=self.sender.worker)
         self.replayer = Replayer(app)
 
     def send(self) -> None:
@@ -90,8 +90,15 @@ class Jobs:
         if resumed or dead:
             log.warning("recovered stale outbox rows: %s resumed, %s dead", resumed, dead)
 
-    def due_publishes(self) -> None:
+    def _leading(self, job: str) -> bool:
+        """Leadership is verified before each leader-only job, never assumed."""
         if not self.leader.try_acquire():
+            return False
+        log.debug("%s runs as the scheduler leader", job)
+        return True
+
+    def due_publishes(self) -> None:
+        if not self._leading("due_publishes"):
             return
         now = utcnow()
         with self.app.engine.connect() as conn:
@@ -107,7 +114,7 @@ class Jobs:
 
     def poll_publishing(self) -> None:
         """A safety net for a lost PUBLISHJOBFINISH push: ask freepublish/get."""
-        if not self.leader.try_acquire():
+        if not self._leading("poll_publishing"):
             return
         now = utcnow()
         with self.app.engine.connect() as conn:
@@ -133,7 +140,7 @@ class Jobs:
 
     def reply_sla(self) -> None:
         """Tickets waiting longer than WXOPS_REPLY_SLA: tell the holder, or the admins."""
-        if not self.leader.try_acquire():
+        if not self._leading("reply_sla"):
             return
         now = utcnow()
         limit = now - timedelta(minutes=self.app.settings.reply_sla)
@@ -154,7 +161,7 @@ class Jobs:
         return [a.id for a in SqlStaffDirectory(Session(bind=conn)).with_role(Role.ADMIN)]
 
     def prune(self) -> None:
-        if not self.leader.try_acquire():
+        if not self._leading("prune"):
             return
         retention = inbound.nonce_retention(self.app.settings.max_clock_skew)
         with write_lock(self.app.engine), self.app.engine.begin() as conn:

@@ -12,12 +12,14 @@ from sqlalchemy import Engine, select, update
 
 from bot import worker as worker_module
 from bot.config import load_settings
+from bot.leader import LeaderLock
 from bot.wiring import App
 from bot.worker import Jobs
 from storage import followers, tickets
 from storage import staff as staff_store
 from storage.models import ContentItemRow, OutboxMessage, ReplyTicket
 from storage.uow import SqlUnitOfWork
+from tests.integration import test_leader as leader_test
 from workflow import usecases
 from workflow.model import Context
 from workflow.roles import Role
@@ -65,9 +67,8 @@ def test_a_ticket_waiting_past_the_sla_is_reported_once(engine: Engine) -> None:
     worker.leader.release()
 
 
-def test_a_due_item_is_published_by_the_scheduler(engine: Engine) -> None:
-    ids = people(engine)
-    now = datetime.now(UTC)
+def scheduled_item(engine: Engine, ids: dict[str, int], now: datetime) -> int:
+    """An item approved and scheduled for five minutes after ``now``."""
     ctx = Context(now=now)
     item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], "定时", ctx)
     for actor, step in ((ids["creator"], usecases.start), (ids["creator"], usecases.submit),
@@ -75,29 +76,52 @@ def test_a_due_item_is_published_by_the_scheduler(engine: Engine) -> None:
         step(SqlUnitOfWork(engine), actor, item.id, ctx)
     usecases.schedule(SqlUnitOfWork(engine), ids["admin"], item.id,
                       Context(now=now, when=now + timedelta(minutes=5)))
-    worker = jobs(engine)
-    worker.due_publishes()
-    with engine.connect() as conn:
-        assert conn.scalar(select(ContentItemRow.state)) == State.SCHEDULED.value
+    return item.id
+
+
+def make_due(engine: Engine, now: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(update(ContentItemRow).values(scheduled_at=now - timedelta(minutes=1)))
-    worker.due_publishes()
+
+
+def state(engine: Engine) -> str:
     with engine.connect() as conn:
-        assert conn.scalar(select(ContentItemRow.state)) == State.PUBLISHING.value
+        return str(conn.scalar(select(ContentItemRow.state)))
+
+
+def test_a_due_item_is_published_by_the_scheduler(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    scheduled_item(engine, people(engine), now)
+    worker = jobs(engine)
+    worker.due_publishes()
+    assert state(engine) == State.SCHEDULED.value
+    make_due(engine, now)
+    worker.due_publishes()
+    assert state(engine) == State.PUBLISHING.value
+    with engine.connect() as conn:
         kinds = conn.execute(select(OutboxMessage.kind)).scalars().all()
     assert "submit_publish" in kinds
     worker.leader.release()
 
 
-def test_one_scheduler_leader_at_a_time(engine: Engine) -> None:
-    from bot.leader import LeaderLock
-
-    first, second = LeaderLock(engine, "test-leader"), LeaderLock(engine, "test-leader")
-    assert first.try_acquire() and first.try_acquire()
-    assert not second.try_acquire()
-    first.release()
-    assert second.try_acquire()
-    second.release()
+def test_a_worker_that_lost_the_leadership_runs_no_leader_job(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    scheduled_item(engine, people(engine), now)
+    old, new = jobs(engine), jobs(engine)
+    for worker in (old, new):  # on the lock cut() knows how to take away
+        worker.leader = LeaderLock(engine, leader_test.NAME, worker.sender.worker)
+    try:
+        old.due_publishes()  # leads from now on
+        leader_test.cut(engine)
+        new.due_publishes()  # finds the lock free and leads
+        make_due(engine, now)
+        old.due_publishes()
+        assert state(engine) == State.SCHEDULED.value  # not published by the old leader
+        new.due_publishes()
+        assert state(engine) == State.PUBLISHING.value
+    finally:
+        old.leader.release()
+        new.leader.release()
 
 
 def test_the_replay_guard_is_pruned_by_the_worker_not_the_request(engine: Engine) -> None:

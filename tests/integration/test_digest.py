@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from werkzeug.serving import make_server
 
 from bot.emulator.push import PASSIVE_TEXT_MAX_BYTES
@@ -173,6 +174,37 @@ def test_a_request_already_dealt_with_goes_after_those_still_waiting(account: Ac
         conn.execute(update(ContentItemRow).where(ContentItemRow.id == dealt_with)
                      .values(state="final_review", version=3))
     assert shown(says(account, "在吗", 6001)) == [waiting, dealt_with]
+
+
+def test_two_pushes_at_once_never_show_one_notice_twice(account: Account) -> None:
+    """The second push waits for the first's notices, then shows the next ones."""
+    if account.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers are a PostgreSQL matter; SQLite serialises them")
+    hundred_held(account)
+    answer: dict[str, str] = {}
+    second = threading.Thread(target=lambda: answer.update(text=says(account, "在吗", 7002)))
+    with account.engine.connect() as first, first.begin():  # a push that has read them
+        rows = outbox.held_for(first, wx.FOLLOWER)
+        second.start()
+        wait_for_a_lock_wait(account)
+        outbox.hand_over(first, [row_id for row_id, _ in rows[:5]], NOW)
+        taken = {int(payload["context"]["item_id"]) for _, payload in rows[:5]}
+    second.join(timeout=10)
+    then = shown(answer["text"])
+    assert then and not taken & set(then)
+    assert all(status_by_item(account)[i] == "sent" for i in [*taken, *then])
+
+
+def wait_for_a_lock_wait(account: Account, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    with account.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                " current_database() AND wait_event_type = 'Lock'")):
+                return
+            conn.rollback()
+            time.sleep(0.05)
+    raise AssertionError("the second push did not wait for the first one's notices")
 
 
 # --- through the emulator ------------------------------------------------------------------

@@ -51,6 +51,8 @@ class Chat:
             return f"（没有发出：{answer['error']}）"
         if answer.get("status") != 200:
             return f"（服务器没有正常回复：状态 {answer.get('status')} {answer.get('error', '')}）"
+        if answer.get("notice"):  # the platform would not show the reply (too long)
+            return f"[微信提示] {answer['notice']}（{answer.get('error', '')}）"
         return show_reply(str(answer.get("reply") or ""))
 
     def arrivals(self) -> list[str]:

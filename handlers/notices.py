@@ -6,12 +6,15 @@ message and shown with the reply) the item may have moved on: "please review"
 may have been dealt with. The notice then carries the item's state now, so
 nobody acts on old news. A change that left the state as it was (the draft
 synced to WeChat, an edit) does not count. Other notices show as written.
+
+When held notices do not all fit in one reply, their rank says which go first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,13 +25,55 @@ from workflow.states import State
 
 Payload = Mapping[str, Any]  # an outbox "notify" row's payload
 
+#: Ranks, most important first: something went wrong that a person must see to;
+#: something waits for this person's action; news.
+TROUBLE, TO_DO, NEWS = 0, 1, 2
+
+#: The rank of each notice template (handlers/templates/notify/). A template not
+#: listed counts as news; a test keeps every template listed.
+RANKS: Mapping[str, int] = MappingProxyType({
+    "item_publish_failed": TROUBLE,      # the publish failed: retry or send back
+    "reply_refused": TROUBLE,            # a follower did not get the answer
+    "ticket_waiting": TROUBLE,           # a follower has waited past the promise
+    "item_submitted": TO_DO,             # review it
+    "item_resubmitted": TO_DO,           # review it again
+    "item_needs_final": TO_DO,           # give the final review
+    "item_needs_second_final": TO_DO,    # a sensitive item needs a second final review
+    "item_marked_sensitive": TO_DO,      # likewise
+    "changes_requested": TO_DO,          # revise and resubmit
+    "item_approved": TO_DO,              # schedule or publish it
+    "item_outdated": TO_DO,              # revise the published article
+    "item_approved_author": NEWS,
+    "item_scheduled": NEWS,
+    "item_unscheduled": NEWS,
+    "item_published": NEWS,
+    "item_withdrawn": NEWS,
+    "item_revision_dropped": NEWS,
+})
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    rank: int
+
 
 def show(conn: Connection, payloads: Sequence[Payload]) -> list[str]:
     """Each notice's text, with the item's state now where the item has changed."""
+    return [notice.text for notice in ranked(conn, payloads)]
+
+
+def ranked(conn: Connection, payloads: Sequence[Payload]) -> list[Notice]:
+    """Each notice's text and rank. A notice whose item has moved on since asks
+    nothing of anyone any more (someone else reviewed it): it ranks as news."""
     abouts = [_about(p) for p in payloads]
     current = platform.item_versions(conn, {a.item_id for a in abouts if a is not None})
-    return [texts.render("notice", text=_written(p), now=_state_now(about, current))
-            for p, about in zip(payloads, abouts, strict=True)]
+    notices = []
+    for payload, about in zip(payloads, abouts, strict=True):
+        now = _state_now(about, current)
+        rank = NEWS if now is not None else RANKS.get(str(payload.get("template")), NEWS)
+        notices.append(Notice(texts.render("notice", text=_written(payload), now=now), rank))
+    return notices
 
 
 def _written(payload: Payload) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -201,22 +201,29 @@ def counts(conn: Connection) -> dict[str, int]:
 
 _HELD = "SELECT id, payload FROM outbox WHERE recipient = :openid AND status = 'held' ORDER BY id"
 _HANDED_OVER = ("UPDATE outbox SET status = 'sent', sent_at = :now,"
-                " last_error = '随被动回复送达' WHERE id = :id")
+                " last_error = '随被动回复送达' WHERE id = :id AND status = 'held'")
 
 
-def take_held(conn: Connection, openid: str, now: datetime) -> list[dict[str, Any]]:
-    """Held notices' payloads for this person, marked sent: the caller puts them
-    in the reply (``handlers.notices`` shows them).
+def held_for(conn: Connection, openid: str) -> list[tuple[int, dict[str, Any]]]:
+    """This person's held notices, oldest first: (row id, payload).
 
     Runs on every push from a staff member (a driver-level query on an indexed
-    column), inside the push's transaction, so a retried push gets the same
-    digest, not a second one.
+    column), inside the push's transaction, so a retried push gets the stored
+    reply and takes nothing more. On PostgreSQL the rows stay locked until that
+    transaction ends: a second push from the same person at the same moment
+    waits, then no longer finds the notices the first one showed.
     """
     raw = Raw.of(conn)
-    rows = raw.all(_HELD, {"openid": openid})
-    for row_id, _payload in rows:
+    rows = raw.all(_HELD + (" FOR UPDATE" if raw.postgres else ""), {"openid": openid})
+    return [(int(row_id), p if isinstance(p, dict) else json.loads(p)) for row_id, p in rows]
+
+
+def hand_over(conn: Connection, row_ids: Iterable[int], now: datetime) -> None:
+    """Mark held notices sent: the passive reply the caller is answering with shows
+    them. Only those: the rest stay held for the person's next message."""
+    raw = Raw.of(conn)
+    for row_id in row_ids:
         raw.run(_HANDED_OVER, {"now": now, "id": row_id})
-    return [p if isinstance(p, dict) else json.loads(p) for _id, p in rows]
 
 
 def queued_for(conn: Connection, openid: str) -> int:

@@ -24,6 +24,21 @@ from bot.protocol import ProtocolError, parse_xml
 PUSH_TIMEOUT = 5.0  # WeChat waits 5 seconds for an answer
 PUSH_TRIES = 3
 
+#: The longest Content of a passive text reply WeChat shows, in UTF-8 bytes.
+#: The platform's early interface documentation gave "回复的消息内容长度不超过2048字节"
+#: for the text reply; measured, 2047 bytes of UTF-8 are shown and 2048 are not
+#: (柳峰, 微信公众帐号开发教程第6篇「文本消息的内容长度限制揭秘」, 2013, e.g.
+#: cnblogs.com/roam/p/3584299.html; dodgepudding/wechat-php-sdk issue #363 says 2047
+#: too). Today's passive-reply page (Message_Management/Passive_user_reply_message)
+#: no longer states a length.
+PASSIVE_TEXT_MAX_BYTES = 2047
+#: What the follower sees instead of a reply WeChat cannot use. The passive-reply page
+#: documents this system notice for a reply of "异常数据"; for an over-long text,
+#: developers report it too (developers.weixin.qq.com community, 订阅号被动回复消息的
+#: 字段约束有哪些?), where the 2013 tutorial saw no answer at all. The emulator shows
+#: the notice, so that a test can see the reply was lost.
+SYSTEM_NOTICE = "该公众号暂时无法提供服务，请稍后再试"
+
 
 def _cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
@@ -46,6 +61,22 @@ def message_xml(fields: Mapping[str, object]) -> str:
 
 def _signature(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def unshowable(reply: str) -> str | None:
+    """Why WeChat would not show this passive reply (its text is too long), or None."""
+    if not reply.lstrip().startswith("<"):
+        return None  # success, or nothing: WeChat shows nothing and that is fine
+    try:
+        fields = parse_xml(reply.encode("utf-8"))
+    except ProtocolError:
+        return None  # not judged here: the emulator relays it as it came
+    text = fields.get("Content")
+    size = len(text.encode("utf-8")) if isinstance(text, str) else 0
+    if fields.get("MsgType", "text") != "text" or size <= PASSIVE_TEXT_MAX_BYTES:
+        return None
+    return (f"passive text reply of {size} bytes (UTF-8): WeChat shows at most "
+            f"{PASSIVE_TEXT_MAX_BYTES}, so the follower sees「{SYSTEM_NOTICE}」instead")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from bot.emulator.messages import (
     text_message,
 )
 from bot.emulator.publishing import MassSend, Publication
-from bot.emulator.push import Pusher, PushResult
+from bot.emulator.push import SYSTEM_NOTICE, Pusher, PushResult, unshowable
 from bot.emulator.state import EmulatorConfig, EmulatorState
 
 log = logging.getLogger("wxops.emulator")
@@ -60,7 +60,6 @@ class Emulator:
         # again, within about a second (seen with a server answering 201: four
         # copies of one MsgId; docs/platform.md).
         result = self.pusher.push(xml, openid, retry_on_status=True)
-        self._log_push(kind, openid, result)
         answer: dict[str, object] = {"status": result.status, "reply": None,
                                      "encrypted": False, "attempts": result.attempts}
         if result.error:
@@ -70,6 +69,12 @@ class Emulator:
             answer.update(reply=opened.text, encrypted=opened.encrypted)
             if opened.error:
                 answer["error"] = opened.error
+            if (why := unshowable(opened.text)) is not None:
+                # The follower never sees it: "reply" is what they see (nothing), and
+                # what the server sent is kept beside it for whoever looks into it.
+                answer.update(reply=None, refused_reply=opened.text, notice=SYSTEM_NOTICE,
+                              error=why)
+        self._log_push(kind, openid, result, answer.get("error"))
         return answer
 
     def _later(self, push: Callable[..., None], *args: object) -> None:
@@ -102,11 +107,13 @@ class Emulator:
         result = self.pusher.push(xml, openid, retry_on_status=True)
         self._log_push(kind, openid, result)
 
-    def _log_push(self, kind: str, openid: str, result: PushResult) -> None:
+    def _log_push(self, kind: str, openid: str, result: PushResult,
+                  error: object = None) -> None:
         with self.state.lock:
             self.state.pushes.append({
                 "time": int(self.state.now()), "kind": kind, "openid": openid,
-                "status": result.status, "attempts": result.attempts, "error": result.error})
+                "status": result.status, "attempts": result.attempts,
+                "error": error or result.error})
 
     def remember(self) -> None:
         """Keep the state in the state file, if there is one (see ``snapshot``)."""

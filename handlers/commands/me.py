@@ -22,6 +22,7 @@ from handlers.commands.grammar import (
     unknown_command,
 )
 from handlers.commands.team import ordered
+from handlers.replies import TEXT_REPLY_BYTES
 from storage.models import (
     ArticleMetric,
     ContentItemRow,
@@ -43,8 +44,6 @@ GROUPS = {"me": "我的", "content": "稿件", "confirm": "稿件", "queue": "�
           "team": "团队与规则"}
 GROUP_ORDER = ("我的", "稿件", "留言队列", "团队与规则", "其他")
 
-#: WeChat drops a passive text reply longer than 2048 bytes (UTF-8); keep a margin.
-REPLY_BYTES = 2000
 HelpLine = tuple[str, str]  # usage, summary ("" when left out to fit)
 
 
@@ -59,7 +58,7 @@ def help_(ctx: CommandContext, cmd: Command) -> Result:
     # An admin's list is long: shorten the summaries, then drop them, until it fits.
     for summary in (_full, _short, _none):
         result = say("me_help", groups=_grouped(shown, summary))
-        if len(result.render().encode()) <= REPLY_BYTES:
+        if len(result.render().encode()) <= TEXT_REPLY_BYTES:
             break
     return result
 

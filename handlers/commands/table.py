@@ -35,7 +35,8 @@ TABLE: tuple[Spec, ...] = (
     # Me
     _spec("help", ("帮助", "help"), (Arg("topic", "rest", "命令", required=False),),
           me.help_, "列出你可以用的命令；帮助 命令 查看一个命令", "帮助 通过", changes=False),
-    _spec("todo", ("我的", "todo"), (), me.todo, "等你处理的稿件和工单", "我的", changes=False),
+    _spec("todo", ("我的", "todo"), (), me.todo, "等你处理的稿件和工单，以及没看到的通知", "我的",
+          changes=False),
     _spec("stats", ("统计", "stats"), (Arg("days", "word", "天数", required=False),), me.stats,
           "最近几天（默认 7 天）的阅读、分享、新增关注和待回复工单", "统计 7天", changes=False),
     _spec("feedback", ("建议", "feedback"), (Arg("text", "rest", "建议内容"),), me.feedback,

@@ -15,8 +15,11 @@ import requests
 
 from bot.chat import Chat, send_line, show_inbox_entry, show_reply, watch_arrivals
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
+from bot.emulator.push import SYSTEM_NOTICE
 from bot.emulator.server import start_in_thread
+from bot.emulator.state import EmulatorConfig
 from bot.tokens import fetch_stable_token
+from tests.integration.emulator.talking import TOKEN, Receiver
 
 
 @pytest.fixture
@@ -129,3 +132,16 @@ def test_a_message_the_platform_will_not_send_says_why(emulator: str) -> None:
     chat.say("/unsubscribe")
     assert chat.say("还在吗") == (
         "（没有发出：该用户已取消关注，不能给公众号发消息（先 /subscribe 重新关注））")
+
+
+def test_a_reply_too_long_for_wechat_shows_what_the_person_would_see() -> None:
+    receiver = Receiver()  # answers 收到：TEXT
+    url, stop = start_in_thread(EmulatorConfig(token=TOKEN, push_to=receiver.url))
+    try:
+        chat = Chat(url, "o_fan")
+        assert chat.say("短") == "收到：短"
+        shown = chat.say("长" * 700)
+        assert shown.startswith(f"[微信提示] {SYSTEM_NOTICE}") and "2109 bytes" in shown
+    finally:
+        stop()
+        receiver.stop()

@@ -101,7 +101,7 @@ def test_a_notice_delivered_before_a_crash_is_not_held_after_its_window_closed(
     assert len(gateway.calls) == 1 and status_of(engine) == [("sent", "")]
     with engine.connect() as conn:
         assert conn.scalar(select(Follower.event_window_sent)) == 1  # counted once
-        assert outbox.take_held(conn, "o_staff", LATER) == []
+        assert outbox.held_for(conn, "o_staff") == []
 
 
 def test_a_reply_delivered_before_a_crash_is_not_refused_after_48_hours(

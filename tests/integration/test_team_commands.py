@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from handlers.commands import me
+from handlers.replies import TEXT_REPLY_BYTES
 from storage import rules, staff
 from storage.models import (
     AutoReplyRule,
@@ -310,7 +310,7 @@ def test_help_lists_what_the_roles_allow(engine: Engine, team: Team) -> None:
     assert "\n发布 稿件编号\n" in admin and "成员 邀请 创作|审核|分析|管理 [名字]" in admin
     assert "绑定 邀请码" not in admin
     # Every command is listed for an admin, so the summaries go: WeChat drops >2048 bytes.
-    assert len(admin.encode()) <= me.REPLY_BYTES < 2048 and " — " not in admin
+    assert len(admin.encode()) <= TEXT_REPLY_BYTES < 2048 and " — " not in admin
     assert "\n绑定 邀请码 — 用邀请码加入团队" in say(engine, "o_stranger", "帮助")
 
 

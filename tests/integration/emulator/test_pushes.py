@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from bot.emulator import ACCOUNT_ID, SYSTEM_OPENID
+from bot.emulator.push import PASSIVE_TEXT_MAX_BYTES, SYSTEM_NOTICE
 from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from tests.integration.emulator.talking import (
@@ -45,6 +46,22 @@ def test_the_server_may_call_the_api_while_answering(pushed: tuple[Client, Recei
     wx.token()
     assert send_text(wx)["reply"] == "success"
     assert wx.custom_errcode == 0
+
+
+def test_a_text_reply_over_the_platform_limit_is_not_shown(
+        pushed: tuple[Client, Receiver]) -> None:
+    """WeChat shows a passive text of at most 2047 bytes (UTF-8); over that the follower
+    gets the platform's notice instead, and the push log says why."""
+    wx, _receiver = pushed
+    echoed = PASSIVE_TEXT_MAX_BYTES - len("收到：".encode())  # the receiver answers 收到：TEXT
+    fits = send_text(wx, text="a" * echoed)
+    over = send_text(wx, text="a" * (echoed + 1))
+    assert fits["reply"].endswith("a]]></Content></xml>") and "notice" not in fits
+    assert (over["status"], over["reply"], over["notice"]) == (200, None, SYSTEM_NOTICE)
+    assert str(PASSIVE_TEXT_MAX_BYTES + 1) in over["error"]
+    assert "a" * (echoed + 1) in over["refused_reply"]  # what the server sent, to inspect
+    logged = wx.control("pushes", method="GET")
+    assert [p["error"] for p in logged] == [None, over["error"]]
 
 
 def test_send_events(pushed: tuple[Client, Receiver]) -> None:

@@ -35,6 +35,7 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "item_publish_failed": TROUBLE,      # the publish failed: retry or send back
     "reply_refused": TROUBLE,            # a follower did not get the answer
     "ticket_waiting": TROUBLE,           # a follower has waited past the promise
+    "inbound_replayed": TROUBLE,         # a command of theirs was carried out late
     "item_submitted": TO_DO,             # review it
     "item_resubmitted": TO_DO,           # review it again
     "item_needs_final": TO_DO,           # give the final review

@@ -50,7 +50,8 @@ def make_sender(engine: Engine, gateway: FakeGateway, template_id: str = "",
                 now: datetime = NOW) -> Sender:
     return Sender(engine, gateway, deliveries.handlers(template_id), "test-worker",  # type: ignore[arg-type]
                   clock=lambda: now, backoff_base=timedelta(seconds=5),
-                  dead_ends=deliveries.dead_ends())  # as the worker wires it
+                  dead_ends=deliveries.dead_ends(),  # as the worker wires it
+                  sent_after_all=deliveries.sent_after_all())
 
 
 def staff_member(engine: Engine, openid: str = "o_staff") -> int:

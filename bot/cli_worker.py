@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -12,13 +15,22 @@ from bot.columns import pad
 from bot.startup import require_current_schema
 from bot.timefmt import local
 from bot.wiring import App
+from handlers.texts import phrase
 from storage import outbox
 from storage.db import write_lock
+from storage.outbox import OutboxRow
 from storage.uow import utcnow
 from workflow.errors import InvalidInput
 
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "held": "待转交",
-                 "refused": "无法送达", "dead": "失败"}
+                 "refused": "无法送达", "dead": "失败", "cancelled": "已取消"}
+#: A dead row that may have arrived: a person checks before it is resent.
+IN_DOUBT_LABEL = "待核实"
+
+
+def _label(row: OutboxRow) -> str:
+    return IN_DOUBT_LABEL if row.status == "dead" and row.in_doubt else \
+        STATUS_LABELS.get(row.status, row.status)
 
 
 @click.command("worker")
@@ -57,7 +69,7 @@ def outbox_list(app: App, status: str | None, limit: int) -> None:
     click.echo("  ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(totals.items()))
                or "没有消息")
     for r in rows:
-        click.echo(f"{r.id:>6}  {pad(STATUS_LABELS.get(r.status, r.status), 8)} {r.kind:<16} "
+        click.echo(f"{r.id:>6}  {pad(_label(r), 8)} {r.kind:<16} "
                    f"尝试 {r.attempts}  {local(r.created_at, app.settings.tz)}  {r.last_error}")
 
 
@@ -78,7 +90,7 @@ def outbox_show(app: App, row_id: int) -> None:
     if row is None:
         raise InvalidInput(f"找不到消息 {row_id}")
     tz = app.settings.tz
-    click.echo(f"消息 {row.id}  {row.kind}  {STATUS_LABELS.get(row.status, row.status)}  "
+    click.echo(f"消息 {row.id}  {row.kind}  {_label(row)}  "
                f"尝试 {row.attempts} 次")
     click.echo(f"幂等键：{row.idempotency_key}")
     click.echo(f"创建 {local(row.created_at, tz)}  下次 {local(row.next_attempt_at, tz)}  "
@@ -90,25 +102,94 @@ def outbox_show(app: App, row_id: int) -> None:
                    json.dumps(row.result or {}, ensure_ascii=False))
     if row.last_error:
         click.echo(f"原因：{row.last_error}")
+    if (case := _case(row, tz)):
+        click.echo(case)
     click.echo(json.dumps(row.payload, ensure_ascii=False, indent=2))
 
 
+def _case(row: OutboxRow, tz: ZoneInfo) -> str:
+    """Which case a row that did not go is, said plainly: delivered after all, in
+    doubt (and how to check), or not delivered ("" for a row still on its way
+    or sent)."""
+    if row.delivered_at is not None and row.status != "sent":
+        return phrase("outbox", "case_delivered", at=local(row.delivered_at, tz))
+    if row.status == "dead" and row.in_doubt:
+        return phrase("outbox", "case_in_doubt", kind=row.kind, row_id=row.id)
+    if row.status in outbox.RETRYABLE:
+        return phrase("outbox", "case_not_delivered", row_id=row.id)
+    return ""
+
+
+_DURATION = re.compile(r"(?P<n>[0-9]+)\s*(?P<unit>s|秒|m|min|分钟?|h|小时|d|天)")
+_SECONDS = {"s": 1, "秒": 1, "m": 60, "min": 60, "分": 60, "分钟": 60, "h": 3600, "小时": 3600,
+            "d": 86400, "天": 86400}
+
+
+def _duration(_ctx: click.Context, param: click.Parameter, value: str | None
+              ) -> timedelta | None:
+    """30s, 10m, 2h, 1d (or 秒/分钟/小时/天)."""
+    if value is None:
+        return None
+    found = _DURATION.fullmatch(value.strip().lower())
+    if not found or int(found["n"]) == 0:
+        raise click.BadParameter(phrase("outbox", "bad_duration", text=value), param=param)
+    return timedelta(seconds=int(found["n"]) * _SECONDS[found["unit"]])
+
+
 @outbox_group.command("retry")
-@click.argument("row_id", type=int)
+@click.argument("row_id", type=int, required=False)
+@click.option("--dead-since", default=None, callback=_duration, metavar="DURATION",
+              help="重发这段时间内失败的全部消息（30s、10m、2h、1d）；可能已送达的跳过")
 @click.option("--force", is_flag=True,
-              help="微信已受理过这条消息时也重发（对方会再收到一次）")
+              help="可能已送达或微信已受理过的消息也重发（对方可能会再收到一次）")
 @click.pass_obj
-def outbox_retry(app: App, row_id: int, force: bool) -> None:
-    """重新发送一条失败、无法送达或待转交的消息."""
+def outbox_retry(app: App, row_id: int | None, dead_since: timedelta | None,
+                 force: bool) -> None:
+    """重新发送一条失败、无法送达或待转交的消息，或一段时间内失败的全部消息."""
+    if (row_id is None) == (dead_since is None):
+        raise InvalidInput(phrase("outbox", "one_or_since"))
+    if dead_since is not None:
+        _retry_dead_since(app, dead_since, force)
+        return
+    assert row_id is not None
     with write_lock(app.engine), app.engine.begin() as conn:
         row = outbox.get(conn, row_id)
-        if row is not None and row.delivered_at is not None and not force:
-            taken = local(row.delivered_at, app.settings.tz)
-            raise InvalidInput(f"消息 {row_id} 微信已受理过（{taken}），重发对方会再收到一次；"
-                               "确需重发请加 --force")
+        if row is not None and not force and (why := _refusal(row, app)):
+            raise InvalidInput(why)
         if not outbox.retry(conn, row_id, utcnow()):
-            raise InvalidInput(f"消息 {row_id} 不存在，或不是失败/无法送达/待转交状态")
-    click.echo(f"消息 {row_id} 已重新排队")
+            raise InvalidInput(phrase("outbox", "retry_not_dead", row_id=row_id))
+    click.echo(phrase("outbox", "retried", row_id=row_id))
+
+
+def _refusal(row: OutboxRow, app: App) -> str:
+    """Why resending this row needs --force ("" when it does not): WeChat took it,
+    or it may have arrived."""
+    if row.delivered_at is not None:
+        return phrase("outbox", "retry_delivered", row_id=row.id,
+                      at=local(row.delivered_at, app.settings.tz))
+    if row.status == "dead" and row.in_doubt:
+        return phrase("outbox", "retry_in_doubt", row_id=row.id, kind=row.kind)
+    return ""
+
+
+def _retry_dead_since(app: App, since: timedelta, force: bool) -> None:
+    """Re-drive the rows that died since then, but (without --force) none that
+    may have arrived or that WeChat took: those are listed for a person."""
+    now = utcnow()
+    with write_lock(app.engine), app.engine.begin() as conn:
+        dead = outbox.dead_since(conn, now - since)
+        delivered = [r.id for r in dead if r.delivered_at is not None]
+        doubt = [r.id for r in dead if r.delivered_at is None and r.in_doubt]
+        held_back = set() if force else {*delivered, *doubt}
+        retried = outbox.retry_many(conn, [r.id for r in dead if r.id not in held_back], now)
+    if not dead:
+        click.echo(phrase("outbox", "none_dead", since=local(now - since, app.settings.tz)))
+    if retried:
+        click.echo(phrase("outbox", "retried_many", ids=retried))
+    if doubt and not force:
+        click.echo(phrase("outbox", "skipped_in_doubt", ids=doubt))
+    if delivered and not force:
+        click.echo(phrase("outbox", "skipped_delivered", ids=delivered))
 
 
 def register(cli: click.Group) -> None:

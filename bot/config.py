@@ -78,6 +78,10 @@ class Settings(BaseModel):
                                           description="first retry delay; doubles each time")
     outbox_lease_seconds: int = Field(120, ge=5, le=86400,
                                       description="a claim older than this is a dead worker's")
+    outbox_incident_seconds: float = Field(
+        60.0, ge=0, le=3600, allow_inf_nan=False,
+        description="a notice about replies given up waits this long to gather the others "
+                    "given up meanwhile (one notice per person for a burst)")
     complaint_words: str = Field(DEFAULT_COMPLAINT_WORDS,
                                  description="comma-separated words that raise a ticket's priority")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.sender import DeadEnd, Delivery, Handler, Outcome
+from bot.sender import DeadEnd, Delivery, Handler, Outcome, SentAfterAll
 from bot.wechat_errors import (
     DuplicateClientMsgId,
     InvalidMediaId,
@@ -17,7 +17,7 @@ from bot.wechat_errors import (
     SendLimitExceeded,
 )
 from handlers import notices, texts
-from storage import followers, outbox, platform
+from storage import followers, incidents, outbox, platform
 from storage.models import TicketNote
 from storage.outbox import OutboxRow
 from storage.uow import JoinedUnitOfWork
@@ -29,6 +29,9 @@ from workflow.usecases import MAX_DIGEST, MAX_TITLE
 log = logging.getLogger("wxops.deliveries")
 
 COVER_ASSET = "default_cover_thumb"
+#: How long a notice about replies given up waits to gather the others given up
+#: meanwhile (``WXOPS_OUTBOX_INCIDENT_SECONDS``).
+INCIDENT = timedelta(seconds=60)
 
 
 def notify(d: Delivery, template_id: str = "") -> Outcome:
@@ -61,7 +64,7 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
     return Outcome("held", reason, recipient=openid)
 
 
-def cs_reply(d: Delivery) -> Outcome:
+def cs_reply(d: Delivery, incident: timedelta = INCIDENT) -> Outcome:
     """A staff member's answer to a follower's ticket."""
     p = d.row.payload
     openid, message_id = str(p["openid"]), int(p["message_id"])
@@ -70,13 +73,13 @@ def cs_reply(d: Delivery) -> Outcome:
         return delivered
     window = d.read(lambda c: followers.service_window(c, openid, d.now))
     if window.counter is None:
-        return _refused(d, closed_reason(window))
+        return _refused(d, closed_reason(window), incident)
     counter = window.counter
     try:
         d.call_once(lambda: d.gateway.send_text(openid, str(p["text"])),
                     also=lambda c: followers.count_send(c, openid, counter))
     except (OutsideReplyWindow, SendLimitExceeded) as exc:
-        return _refused(d, exc.reason)
+        return _refused(d, exc.reason, incident)
     return delivered
 
 
@@ -85,31 +88,52 @@ def closed_reason(window: followers.ServiceWindow) -> str:
     return texts.render("window_closed", why=window.closed_because) if not window.open else ""
 
 
-def _refused(d: Delivery, reason: str) -> Outcome:
+def _refused(d: Delivery, reason: str, incident: timedelta) -> Outcome:
     row, now = d.row, d.now
-    return Outcome("refused", reason,
-                   follow_up=[lambda conn: _reply_undelivered(conn, row, reason, now, False)])
+    return Outcome("refused", reason, follow_up=[
+        lambda conn: _reply_undelivered(conn, row, reason, now, False, incident)])
 
 
-def reply_given_up(conn: Connection, row: OutboxRow, outcome: Outcome, now: datetime) -> None:
+def reply_given_up(incident: timedelta = INCIDENT) -> DeadEnd:
     """A reply that went dead (refused for good, retried out, or sent with no answer
     and so perhaps delivered): the ticket and whoever wrote it are told, as for a
     reply the window refused; nobody is left thinking it is still on its way."""
-    _reply_undelivered(conn, row, outcome.error, now, outcome.unconfirmed)
+    def given_up(conn: Connection, row: OutboxRow, outcome: Outcome, now: datetime) -> None:
+        _reply_undelivered(conn, row, outcome.why, now, outcome.unconfirmed, incident)
+    return given_up
 
 
 def _reply_undelivered(conn: Connection, row: OutboxRow, reason: str, now: datetime,
-                       unconfirmed: bool) -> None:
-    """``unconfirmed``: the request went out and no answer came, so it may have arrived."""
+                       unconfirmed: bool, incident: timedelta) -> None:
+    """``unconfirmed``: the request went out and no answer came, so it may have
+    arrived. Each ticket's history says so; its writer hears once per incident."""
     p = row.payload
     ticket_id, staff_id = int(p["ticket_id"]), int(p["staff_id"])
     platform.set_delivery(conn, int(p["message_id"]), "unknown" if unconfirmed else "refused")
-    note = texts.phrase("outbox", "reply_note", reason=reason, unconfirmed=unconfirmed)
+    _note(conn, ticket_id, staff_id, now,
+          texts.phrase("outbox", "reply_note", reason=reason, unconfirmed=unconfirmed))
+    incidents.tell(conn, staff_id, {"row_id": row.id, "ticket_id": ticket_id, "reason": reason,
+                                    "unconfirmed": unconfirmed}, now, incident)
+
+
+def reply_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> None:
+    """A reply parked as perhaps undelivered turned out delivered (its worker had
+    stalled past the lease with the call in flight): the ticket's history says so
+    below the warning, the notice not yet shown forgets it, and one already shown
+    is corrected. (The message itself is marked sent by the reply's follow-up.)"""
+    p = row.payload
+    ticket_id, staff_id = int(p["ticket_id"]), int(p["staff_id"])
+    _note(conn, ticket_id, staff_id, now, texts.phrase("outbox", "reply_sent_note"))
+    if incidents.take_back(conn, staff_id, row.id, row.created_at,
+                           texts.phrase("outbox", "notice_cancelled")):
+        outbox.add(conn, "notify", {"staff_id": staff_id, "template": "reply_sent_after_all",
+                                    "context": {"ticket_id": ticket_id}},
+                   f"reply_sent_after_all:{row.id}", now)
+
+
+def _note(conn: Connection, ticket_id: int, staff_id: int, now: datetime, content: str) -> None:
     conn.execute(TicketNote.__table__.insert().values(  # type: ignore[attr-defined]
-        ticket_id=ticket_id, staff_id=staff_id, content=note, created_at=now))
-    context = {"ticket_id": ticket_id, "reason": reason, "unconfirmed": unconfirmed}
-    outbox.add(conn, "notify", {"staff_id": staff_id, "template": "reply_refused",
-                                "context": context}, f"reply_refused:{row.id}", now)
+        ticket_id=ticket_id, staff_id=staff_id, content=content, created_at=now))
 
 
 def sync_draft(d: Delivery) -> Outcome:
@@ -264,15 +288,20 @@ def _cover(d: Delivery) -> str:
     return media_id
 
 
-def dead_ends() -> dict[str, DeadEnd]:
+def dead_ends(incident: timedelta = INCIDENT) -> dict[str, DeadEnd]:
     """What else a row gone dead means, by kind (run where the row is marked dead)."""
-    return {"submit_publish": submit_given_up, "cs_reply": reply_given_up}
+    return {"submit_publish": submit_given_up, "cs_reply": reply_given_up(incident)}
 
 
-def handlers(template_id: str = "") -> dict[str, Handler]:
+def sent_after_all() -> dict[str, SentAfterAll]:
+    """What else it means, by kind, when a row parked in doubt turns out delivered."""
+    return {"cs_reply": reply_sent_after_all}
+
+
+def handlers(template_id: str = "", incident: timedelta = INCIDENT) -> dict[str, Handler]:
     return {
         "notify": lambda d: notify(d, template_id),
-        "cs_reply": cs_reply,
+        "cs_reply": lambda d: cs_reply(d, incident),
         "sync_draft": sync_draft,
         "submit_publish": submit_publish,
         "delete_published": delete_published,

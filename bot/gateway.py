@@ -88,10 +88,12 @@ class Gateway:
         except WeChatClientException as exc:
             raise _translate(exc) from None
         except requests.RequestException as exc:
-            error = TransportError if _never_sent(exc) else OutcomeUnknown
-            raise error(None, f"{type(exc).__name__}: {exc}") from None
+            detail = f"{type(exc).__name__}: {exc}"
+            if _never_sent(exc):
+                raise TransportError(None, detail, cause="unreachable") from None
+            raise OutcomeUnknown(None, detail, cause=_lost_how(exc)) from None
         if not isinstance(result, dict):  # answered, but not as WeChat answers: unknown
-            raise OutcomeUnknown(None, "response is not a JSON object")
+            raise OutcomeUnknown(None, "response is not a JSON object", cause="not_json")
         return result
 
     def _post(self, path: str, data: Json, **kwargs: Any) -> Json:
@@ -229,11 +231,27 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return False
 
 
+def _lost_how(exc: requests.RequestException) -> str:
+    """How a request that went out lost its answer: it timed out, or the connection
+    was cut (reset, closed, a body cut short)."""
+    return "timeout" if isinstance(exc, requests.Timeout) else "cut"
+
+
+#: An intermediary's statuses that say it did not pass the call on ("try later"):
+#: the request never reached WeChat. Any other status without WeChat's errcode
+#: (a 502 or 504 above all) may come after WeChat got the call.
+NOT_FORWARDED = frozenset({429, 503})
+
+
 def _translate(exc: WeChatClientException) -> WeChatError:
     errcode = exc.errcode if isinstance(exc.errcode, int) else None
-    if errcode is None:
-        # An HTTP error without WeChat's errcode comes from something between us
-        # and WeChat (a proxy's 502/504): whether it passed the call on is unknown.
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        return OutcomeUnknown(None, f"HTTP {status}" if status else "no usable response")
-    return error_for(errcode, str(exc.errmsg or ""))
+    if errcode is not None:
+        return error_for(errcode, str(exc.errmsg or ""))
+    # An HTTP error without WeChat's errcode comes from something between us and
+    # WeChat (a proxy, a load balancer).
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if not isinstance(status, int):
+        return OutcomeUnknown(None, "no usable response")
+    detail = f"HTTP {status} from an intermediary"
+    error = TransportError if status in NOT_FORWARDED else OutcomeUnknown
+    return error(None, detail, cause="http", status=status)

@@ -43,11 +43,27 @@ class Outcome:
     #: Dead only: the platform may have acted on the row (the call went out and no
     #: answer came, or the worker died with it in flight), so a person must check.
     unconfirmed: bool = False
+    #: What happened, in a few words for a notice ("" : the error says it).
+    summary: str = ""
+
+    @property
+    def why(self) -> str:
+        return self.summary or self.error
 
 
 #: What else it means when a row of some kind is given up (goes dead): run in the
 #: transaction that marks it dead, with the row, the dead outcome and the time.
 DeadEnd = Callable[[Connection, OutboxRow, Outcome, datetime], None]
+#: What else it means when a row given up as in doubt turns out delivered after
+#: all (its worker stalled past the lease, then saw WeChat accept the call): run
+#: in the transaction that marks it sent, with the row and the time.
+SentAfterAll = Callable[[Connection, OutboxRow, datetime], None]
+
+
+class StalledPastLease(Exception):
+    """The row stopped being this worker's attempt before the call was made: the
+    worker stalled past its lease and the row was recovered (parked in doubt, and
+    perhaps re-driven by a person since). The call must not be made."""
 
 
 class Delivery:
@@ -70,6 +86,8 @@ class Delivery:
         is written with the delivered marker, in the same commit."""
         if self.delivered:
             return dict(self.row.result or {})
+        if not outbox.still_attempting(self.sender.engine, self.row.id, self.sender.worker):
+            raise StalledPastLease(self.row.id)
         result = call()
         outbox.mark_delivered(self.sender.engine, self.row.id, result, self.now, also)
         if os.environ.get(CRASH_HOOK) == self.row.kind:
@@ -88,10 +106,12 @@ class Sender:
     def __init__(self, engine: Engine, gateway: Gateway, handlers: dict[str, Handler],
                  worker: str = "", clock: Callable[[], datetime] | None = None,
                  backoff_base: timedelta = BACKOFF_BASE,
-                 dead_ends: dict[str, DeadEnd] | None = None) -> None:
+                 dead_ends: dict[str, DeadEnd] | None = None,
+                 sent_after_all: dict[str, SentAfterAll] | None = None) -> None:
         self.engine, self.gateway, self.handlers = engine, gateway, handlers
         self.backoff_base = backoff_base
         self.dead_ends = dead_ends or {}
+        self.sent_after_all = sent_after_all or {}
         self.worker = worker or f"{os.uname().nodename}:{os.getpid()}"
         self.clock = clock or (lambda: datetime.now(UTC))
         #: Set to stop after the row in flight (SIGTERM): the rest of the batch is
@@ -133,6 +153,10 @@ class Sender:
         try:
             outcome = handler(Delivery(self, row)) if handler else \
                 Outcome("dead", f"unknown outbox kind {row.kind!r}")
+        except StalledPastLease:
+            log.warning("outbox %s was recovered while %s stalled; the call was not made",
+                        row.id, self.worker)
+            return
         except OutcomeUnknown as exc:
             outcome = self._unknown(row, exc)
         except WeChatError as exc:
@@ -153,29 +177,54 @@ class Sender:
         if row.kind in outbox.SAFE_TO_RESEND:
             return self._failed(row, True, f"{exc.reason}：{exc}")
         return Outcome("dead", texts.phrase("outbox", "unknown_outcome", reason=exc.reason,
-                                            detail=str(exc), row_id=row.id), unconfirmed=True)
+                                            detail=str(exc), row_id=row.id),
+                       unconfirmed=True, summary=exc.reason)
 
     def _record(self, row: OutboxRow, outcome: Outcome) -> None:
         now = self.clock()
         retry_at = now + backoff(row.attempts, self.backoff_base) \
             if outcome.status == "pending" else None
         with write_lock(self.engine), self.engine.begin() as conn:
-            for step in outcome.follow_up:
-                step(conn)
-            outbox.finish(conn, row.id, outcome.status, now, outcome.error, retry_at,
-                          outcome.recipient)
-            if outcome.status == "dead":
-                self._given_up(conn, row, outcome, now)
+            if outbox.finish(conn, row.id, outcome.status, now, outcome.error, retry_at,
+                             outcome.recipient, worker=self.worker,
+                             in_doubt=outcome.unconfirmed):
+                self._follow_up(conn, outcome)
+                if outcome.status == "dead":
+                    self._given_up(conn, row, outcome, now)
+            elif not self._sent_after_all(conn, row, outcome, now):
+                log.warning("outbox %s was recovered while %s stalled; its outcome (%s) "
+                            "is left to the recovery", row.id, self.worker, outcome.status)
+                return
         level = logging.WARNING if outcome.status in ("dead", "refused") else logging.INFO
         log.log(level, "outbox %s %s -> %s %s", row.id, row.kind, outcome.status, outcome.error)
+
+    def _sent_after_all(self, conn: Connection, row: OutboxRow, outcome: Outcome,
+                        now: datetime) -> bool:
+        """This worker stalled past its lease with the call in flight, the row was
+        parked in doubt (and its kind's warnings written), and then WeChat's
+        acceptance came: the row is sent after all, and the warnings are taken back."""
+        if outcome.status != "sent" or not outbox.sent_after_all(
+                conn, row.id, now, texts.phrase("outbox", "sent_after_all")):
+            return False
+        self._follow_up(conn, outcome)
+        late = self.sent_after_all.get(row.kind)
+        if late is not None:
+            late(conn, row, now)
+        return True
+
+    @staticmethod
+    def _follow_up(conn: Connection, outcome: Outcome) -> None:
+        for step in outcome.follow_up:
+            step(conn)
 
     def recover(self, lease: timedelta) -> tuple[int, int]:
         """Rows a dead worker left mid-send (``outbox.recover_stale``): (resumed, dead).
         One given up there has its kind's dead end too."""
         now = self.clock()
-        interrupted = Outcome("dead", outbox.INTERRUPTED, unconfirmed=True)
+        interrupted = Outcome("dead", texts.phrase("outbox", "interrupted"), unconfirmed=True,
+                              summary=texts.phrase("outbox", "interrupted_short"))
         return outbox.recover_stale(
-            self.engine, now, lease,
+            self.engine, now, lease, interrupted=interrupted.error,
             on_dead=lambda conn, row: self._given_up(conn, row, interrupted, now))
 
     def _given_up(self, conn: Connection, row: OutboxRow, outcome: Outcome,

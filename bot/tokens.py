@@ -40,7 +40,7 @@ def fetch_stable_token(base: str, app_id: str, secret: str, force: bool,
         response = requests.post(f"{base}/cgi-bin/stable_token", json=body, timeout=timeout)
         data: dict[str, Any] = response.json()
     except (requests.RequestException, ValueError) as exc:
-        raise TransportError(None, f"stable_token: {exc}") from None
+        raise TransportError(None, f"stable_token: {exc}", cause="token") from None
     if data.get("errcode"):
         raise error_for(int(data["errcode"]), str(data.get("errmsg", "")))
     return str(data["access_token"]), int(data.get("expires_in", 7200))

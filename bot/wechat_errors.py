@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from handlers import texts
+
 
 class WeChatError(Exception):
     """The platform refused a call. ``transient`` errors are worth retrying later."""
@@ -10,7 +12,8 @@ class WeChatError(Exception):
     summary = "微信接口返回错误"
 
     def __init__(self, errcode: int | None, errmsg: str = "", **extra: object) -> None:
-        super().__init__(f"{errcode} {errmsg}".strip())
+        # No errcode (nothing from WeChat itself): the detail alone, never "None ...".
+        super().__init__(f"{errcode} {errmsg}".strip() if errcode is not None else errmsg)
         self.errcode, self.errmsg, self.extra = errcode, errmsg, extra
 
     @property
@@ -62,21 +65,38 @@ class DuplicateClientMsgId(WeChatError):
 
 class TransportError(WeChatError):
     """No usable answer, and asking again is safe: the request never reached WeChat
-    (the connection could not be made), or it only reads (fetching a token)."""
+    (the connection could not be made, or an intermediary said it did not pass the
+    call on: HTTP 503 or 429), or it only reads (fetching a token).
+
+    ``cause`` (keyword) says what happened, for the reason people read:
+    ``unreachable``, ``http`` (with ``status``), ``token``."""
 
     transient = True
-    summary = "无法连接微信服务器"
+    #: Whether the request may have reached WeChat: the reason then says it cannot
+    #: be known whether WeChat got it.
+    sent = False
+    default_cause = "unreachable"
+
+    @property
+    def reason(self) -> str:
+        """What happened, in Chinese, from the template catalogue (never "None")."""
+        return texts.phrase("outbox", "transport", sent=self.sent,
+                            cause=self.extra.get("cause", self.default_cause),
+                            status=self.extra.get("status"))
 
 
 class OutcomeUnknown(TransportError):
-    """The request went out but no answer came back (read timeout, connection
-    reset or closed after sending): WeChat may or may not have acted on it.
+    """The request went out and no usable answer came back: a read timeout, a
+    connection cut after sending, an intermediary's 502/504 or a page that is not
+    WeChat's. WeChat may or may not have acted on it.
 
     Still transient for calls that are safe to repeat (reads, token fetches, a
     mass send deduped by clientmsgid); the sender parks any other send for a
-    person to decide instead of retrying it blindly."""
+    person to decide instead of retrying it blindly. ``cause``: ``timeout``,
+    ``cut``, ``http`` (with ``status``), ``not_json``, or none known."""
 
-    summary = "请求已发出，但没有收到微信的答复（超时或连接中断），无法确认是否已送达"
+    sent = True
+    default_cause = "no_answer"
 
 
 class InvalidRequest(WeChatError):

@@ -61,10 +61,13 @@ def make_gateway(app: App) -> Gateway:
 
 
 def make_sender(app: App, worker: str = "") -> sender.Sender:
+    s = app.settings
+    incident = timedelta(seconds=s.outbox_incident_seconds)
     return sender.Sender(app.engine, make_gateway(app),
-                         deliveries.handlers(app.settings.template_id_notify), worker,
-                         backoff_base=timedelta(seconds=app.settings.outbox_backoff_seconds),
-                         dead_ends=deliveries.dead_ends())
+                         deliveries.handlers(s.template_id_notify, incident), worker,
+                         backoff_base=timedelta(seconds=s.outbox_backoff_seconds),
+                         dead_ends=deliveries.dead_ends(incident),
+                         sent_after_all=deliveries.sent_after_all())
 
 
 class Jobs:

@@ -34,6 +34,7 @@ TROUBLE, TO_DO, NEWS = 0, 1, 2
 RANKS: Mapping[str, int] = MappingProxyType({
     "item_publish_failed": TROUBLE,      # the publish failed: retry or send back
     "reply_refused": TROUBLE,            # a follower did not get the answer
+    "replies_undelivered": TROUBLE,      # several did (a burst, one notice)
     "ticket_waiting": TROUBLE,           # a follower has waited past the promise
     "inbound_replayed": TROUBLE,         # a command of theirs was carried out late
     "item_submitted": TO_DO,             # review it
@@ -50,6 +51,7 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "item_published": NEWS,
     "item_withdrawn": NEWS,
     "item_revision_dropped": NEWS,
+    "reply_sent_after_all": NEWS,        # a warning taken back
 })
 
 

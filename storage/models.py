@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -280,7 +281,8 @@ class OutboxMessage(Base):
 
     status: pending (due at next_attempt_at), sending (claimed by a worker),
     sent, held (a staff notice waiting for the person's next message),
-    refused (the platform or the window says it cannot be delivered), dead.
+    refused (the platform or the window says it cannot be delivered), dead,
+    cancelled (a notice whose news stopped being true before it went out).
     """
 
     __tablename__ = "outbox"
@@ -305,6 +307,10 @@ class OutboxMessage(Base):
     result: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # A dead row the platform may have acted on (the call went out and no answer
+    # came, or its worker died or stalled with it in flight): resent only by force.
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    dead_at: Mapped[datetime | None]
 
 
 class Confirmation(Base):

@@ -22,8 +22,8 @@ OUTBOX = cast(Table, OutboxMessage.__table__)
 #: retried. Every other kind is parked for a person when its outcome is unknown.
 SAFE_TO_RESEND = frozenset({"sendall"})
 
-#: Why a row whose worker died while it was in flight is parked (dead).
-INTERRUPTED = "发送过程中断，无法确认是否已送达；请确认后用 wxops outbox retry 重发"
+#: Statuses `retry` re-drives.
+RETRYABLE = ("dead", "refused", "held")
 
 
 @dataclass(frozen=True)
@@ -42,23 +42,26 @@ class OutboxRow:
     next_attempt_at: datetime
     created_at: datetime
     sent_at: datetime | None
+    in_doubt: bool = False
+    dead_at: datetime | None = None
 
 
 def _row(r: Any) -> OutboxRow:
     return OutboxRow(r.id, r.kind, r.payload, r.idempotency_key, r.status, r.attempts,
                      r.recipient, r.delivered_at, r.attempt_started_at, r.result, r.last_error,
-                     r.next_attempt_at, r.created_at, r.sent_at)
+                     r.next_attempt_at, r.created_at, r.sent_at, bool(r.in_doubt), r.dead_at)
 
 
 def add(conn: Connection, kind: str, payload: dict[str, Any], key: str, now: datetime,
-        recipient: str | None = None) -> int | None:
-    """Queue a row in the caller's transaction; None if the key was queued before."""
+        recipient: str | None = None, due: datetime | None = None) -> int | None:
+    """Queue a row in the caller's transaction, due ``due`` (default now); None if
+    the key was queued before."""
     existing = conn.execute(select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == key)).first()
     if existing is not None:
         return None
     result = conn.execute(OUTBOX.insert().values(
         kind=kind, payload=payload, idempotency_key=key, status="pending", recipient=recipient,
-        attempts=0, next_attempt_at=now, claimed_by="", last_error="", created_at=now))
+        attempts=0, next_attempt_at=due or now, claimed_by="", last_error="", created_at=now))
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
@@ -132,29 +135,60 @@ def mark_delivered(engine: Engine, row_id: int, result: dict[str, Any], now: dat
             also(conn)
 
 
+def still_attempting(engine: Engine, row_id: int, worker: str) -> bool:
+    """Whether the row is still this worker's attempt: asked just before the call,
+    so a worker that stalled past its lease (its row recovered meanwhile, perhaps
+    re-driven by a person) does not make the call as well."""
+    with engine.connect() as conn:
+        return conn.execute(select(OUTBOX.c.id).where(
+            OUTBOX.c.id == row_id, OUTBOX.c.status == "sending",
+            OUTBOX.c.claimed_by == worker)).first() is not None
+
+
 def finish(conn: Connection, row_id: int, status: str, now: datetime, error: str = "",
-           next_attempt: datetime | None = None, recipient: str | None = None) -> None:
-    values: dict[str, Any] = {"status": status, "last_error": error[:2000]}
+           next_attempt: datetime | None = None, recipient: str | None = None, *,
+           worker: str | None = None, in_doubt: bool = False) -> bool:
+    """Record a row's outcome. With ``worker``, only while the row is still that
+    worker's claim: False when it is not (it stalled past its lease and the row
+    was recovered), and nothing is written. ``in_doubt`` (dead only): the
+    platform may have acted on it."""
+    dead = status == "dead"
+    values: dict[str, Any] = {"status": status, "last_error": error[:2000],
+                              "in_doubt": dead and in_doubt, "dead_at": now if dead else None}
     if status == "sent":
         values["sent_at"] = now
     if next_attempt is not None:
         values["next_attempt_at"] = next_attempt
     if recipient is not None:
         values["recipient"] = recipient
-    conn.execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(**values))
+    stmt = update(OUTBOX).where(OUTBOX.c.id == row_id)
+    if worker is not None:
+        stmt = stmt.where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_by == worker)
+    return bool(conn.execute(stmt.values(**values)).rowcount)
+
+
+def sent_after_all(conn: Connection, row_id: int, now: datetime, note: str) -> bool:
+    """A row given up as in doubt that its worker, stalled past its lease, then
+    saw WeChat accept (the delivered marker): sent after all, with ``note``.
+    False if it is no longer dead in doubt (a person re-drove it meanwhile)."""
+    return bool(conn.execute(update(OUTBOX).where(
+        OUTBOX.c.id == row_id, OUTBOX.c.status == "dead", OUTBOX.c.in_doubt.is_(True),
+        OUTBOX.c.delivered_at.is_not(None),
+    ).values(status="sent", sent_at=now, in_doubt=False, last_error=note[:2000])).rowcount)
 
 
 def recover_stale(engine: Engine, now: datetime, lease: timedelta,
-                  on_dead: Callable[[Connection, OutboxRow], None] | None = None
-                  ) -> tuple[int, int]:
-    """Rows a dead worker left in 'sending'; returns (resumed, dead).
+                  on_dead: Callable[[Connection, OutboxRow], None] | None = None, *,
+                  interrupted: str = "") -> tuple[int, int]:
+    """Rows a dead (or stalled) worker left in 'sending'; returns (resumed, dead).
 
     Rows it claimed but never started on go back to pending as if never claimed.
     Delivered ones, and kinds the platform dedupes, go back to pending too (the
     sender will not call the API again for a delivered row). The rest were in
     flight when the worker died and cannot be known to have arrived or not:
-    rather than risk a double send they go to dead, with the reason, for a person
-    to decide; ``on_dead`` runs for each of those in the same transaction.
+    rather than risk a double send they go to dead in doubt, with the reason
+    ``interrupted``, for a person to decide; ``on_dead`` runs for each of those
+    in the same transaction.
     """
     stale = (OUTBOX.c.status == "sending") & (OUTBOX.c.claimed_at < now - lease)
     resumable = OUTBOX.c.delivered_at.is_not(None) | OUTBOX.c.kind.in_(SAFE_TO_RESEND)
@@ -164,7 +198,7 @@ def recover_stale(engine: Engine, now: datetime, lease: timedelta,
         resumed = conn.execute(update(OUTBOX).where(stale & resumable).values(
             status="pending", next_attempt_at=now)).rowcount
         given_up = update(OUTBOX).where(stale & ~resumable).values(
-            status="dead", last_error=INTERRUPTED)
+            status="dead", last_error=interrupted[:2000], in_doubt=True, dead_at=now)
         dead = [_row(r) for r in conn.execute(given_up.returning(*OUTBOX.c))]
         if on_dead is not None:
             for row in dead:
@@ -186,11 +220,29 @@ def get(conn: Connection, row_id: int) -> OutboxRow | None:
 
 def retry(conn: Connection, row_id: int, now: datetime) -> bool:
     """Re-drive a dead, refused or held row: pending now, as if new."""
-    result = conn.execute(update(OUTBOX).where(
-        OUTBOX.c.id == row_id, OUTBOX.c.status.in_(("dead", "refused", "held"))
-    ).values(status="pending", next_attempt_at=now, attempts=0, delivered_at=None,
-             attempt_started_at=None, last_error=""))
-    return bool(result.rowcount)
+    return bool(conn.execute(_redriven(OUTBOX.c.id == row_id, now)).rowcount)
+
+
+def dead_since(conn: Connection, since: datetime) -> list[OutboxRow]:
+    """Dead rows that died at or after ``since``, oldest first."""
+    return [_row(r) for r in conn.execute(select(OUTBOX).where(
+        OUTBOX.c.status == "dead", OUTBOX.c.dead_at >= since).order_by(OUTBOX.c.id))]
+
+
+def retry_many(conn: Connection, row_ids: list[int], now: datetime) -> list[int]:
+    """Re-drive these rows (those still retryable); returns the ids re-driven."""
+    if not row_ids:
+        return []
+    done = conn.execute(_redriven(OUTBOX.c.id.in_(row_ids), now).returning(OUTBOX.c.id))
+    return sorted(int(i) for i in done.scalars())
+
+
+def _redriven(which: ColumnElement[bool], now: datetime) -> Any:
+    # A re-driven row starts over: the delivery marker is cleared, or the worker
+    # would finish it as sent without calling (the point of --force).
+    return update(OUTBOX).where(which, OUTBOX.c.status.in_(RETRYABLE)).values(
+        status="pending", next_attempt_at=now, attempts=0, delivered_at=None,
+        attempt_started_at=None, last_error="", in_doubt=False, dead_at=None)
 
 
 def counts(conn: Connection) -> dict[str, int]:

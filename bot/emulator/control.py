@@ -90,26 +90,49 @@ def send(emu: Emulator, body: dict[str, Any], args: Args) -> object:
 
 
 def fail(emu: Emulator, body: dict[str, Any], args: Args) -> object:
-    times = _int(body, "times", 1, minimum=1)
+    """Inject failures into the next ``times`` calls of ``path`` (or every call for
+    ``seconds``): an errcode, a dropped connection, a delay, or an intermediary's
+    HTTP ``status`` (``handled``: WeChat got the call first)."""
     with emu.state.lock:
         if "publish_status" in body:
             try:
-                emu.state.failures.add_publish_status(_int(body, "publish_status"), times)
+                emu.state.failures.add_publish_status(
+                    _int(body, "publish_status"), _int(body, "times", 1, minimum=1))
             except ValueError as exc:
                 raise ControlError(str(exc)) from None
             return {"ok": True}
-        path = _str(body, "path")
-        delay = body.get("delay")
-        if body.get("drop") is True:
-            emu.state.failures.add(path, Injection(drop=True), times)
-        elif isinstance(delay, int | float) and not isinstance(delay, bool) and 0 < delay <= 60:
-            emu.state.failures.add(path, Injection(delay=float(delay)), times)
+        path, injection = _str(body, "path"), _injection(body)
+        if "seconds" in body:
+            emu.state.failures.add_burst(path, injection, _seconds(body))
         else:
-            errcode = body.get("errcode")
-            if not isinstance(errcode, int) or errcode == 0:
-                raise ControlError("give errcode (non-zero), drop: true or delay (0-60 s)")
-            emu.state.failures.add(path, Injection(errcode=errcode), times)
+            emu.state.failures.add(path, injection, _int(body, "times", 1, minimum=1))
     return {"ok": True}
+
+
+def _injection(body: dict[str, Any]) -> Injection:
+    delay = body.get("delay")
+    if body.get("drop") is True:
+        return Injection(drop=True)
+    if isinstance(delay, int | float) and not isinstance(delay, bool) and 0 < delay <= 60:
+        return Injection(delay=float(delay))
+    if "status" in body:
+        status = _int(body, "status", minimum=400)
+        if status > 599:
+            raise ControlError("status must be an HTTP error status (400-599)")
+        return Injection(status=status, handled=body.get("handled") is True)
+    errcode = body.get("errcode")
+    if not isinstance(errcode, int) or errcode == 0:
+        raise ControlError("give errcode (non-zero), drop: true, delay (0-60 s) "
+                           "or status (an HTTP error, 400-599)")
+    return Injection(errcode=errcode)
+
+
+def _seconds(body: dict[str, Any]) -> float:
+    seconds = body.get("seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) \
+            or not 0 < seconds <= 3600:
+        raise ControlError("seconds must be a number of seconds (0-3600)")
+    return float(seconds)
 
 
 def _limit(body: dict[str, Any], key: str) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from bot.emulator.clock import RateCounter
@@ -53,20 +54,32 @@ class QuotaBook:
 @dataclass(frozen=True)
 class Injection:
     """One injected failure: an errcode, or a dropped connection when `drop`; or a
-    slow platform: `delay` seconds before the call is handled (and answered)."""
+    slow platform: `delay` seconds before the call is handled (and answered); or
+    something between the caller and WeChat (a proxy, a load balancer) answering
+    HTTP `status` with a page of its own, after passing the call on to WeChat
+    when `handled` (a 502 for an answer it could not read) or not at all."""
 
     errcode: int | None = None
     drop: bool = False
     delay: float = 0.0
+    status: int | None = None
+    handled: bool = False
 
 
 @dataclass
 class FailureBook:
     by_path: dict[str, list[Injection]] = field(default_factory=dict)
     publish_statuses: list[int] = field(default_factory=list)
+    #: Failures that last a while rather than a number of calls: path →
+    #: (until, on the monotonic clock; the injection).
+    bursts: dict[str, tuple[float, Injection]] = field(default_factory=dict)
 
     def add(self, path: str, injection: Injection, times: int) -> None:
         self.by_path.setdefault(normalize_path(path), []).extend([injection] * times)
+
+    def add_burst(self, path: str, injection: Injection, seconds: float) -> None:
+        """Every call to ``path`` for the next ``seconds`` fails so."""
+        self.bursts[normalize_path(path)] = (time.monotonic() + seconds, injection)
 
     def add_publish_status(self, status: int, times: int) -> None:
         if status not in range(2, 7):
@@ -74,6 +87,9 @@ class FailureBook:
         self.publish_statuses.extend([status] * times)
 
     def take(self, path: str) -> Injection | None:
+        burst = self.bursts.get(path)
+        if burst is not None and time.monotonic() < burst[0]:
+            return burst[1]
         queue = self.by_path.get(path)
         return queue.pop(0) if queue else None
 

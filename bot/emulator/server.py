@@ -22,9 +22,10 @@ from werkzeug.wrappers import Request, Response
 
 from bot.emulator import api, control
 from bot.emulator.errors import WeChatError
+from bot.emulator.limits import Injection
 from bot.emulator.request import Call, Upload
 from bot.emulator.runtime import Emulator
-from bot.emulator.state import EmulatorConfig
+from bot.emulator.state import EmulatorConfig, EmulatorState
 
 CONTROL_PREFIX = "/_emulator/"
 _SECRET_RE = re.compile(r"\b(access_token|secret)=[^&\s]*")
@@ -75,6 +76,17 @@ def _control_body(raw: bytes) -> object:
         raise control.ControlError("the body is not JSON") from None
 
 
+def _intermediary(state: EmulatorState, method: str, call: Call, injection: Injection) -> Response:
+    """A proxy's error page instead of WeChat's answer; WeChat acted on the call
+    first when the injection says it was ``handled`` (whatever it answered)."""
+    if injection.handled:
+        with suppress(WeChatError), state.lock:
+            api.dispatch(state, method, call)
+    status = injection.status or 502
+    page = f"<html><head><title>{status}</title></head><body>proxy error {status}</body></html>"
+    return Response(page, status=status, content_type="text/html")
+
+
 class _RequestHandler(WSGIRequestHandler):
     """Access log lines without the access_token and secret values."""
 
@@ -110,6 +122,8 @@ class EmulatorApp:
             _drop(environ)
         if injection is not None and injection.delay:
             time.sleep(injection.delay)  # slow, not failing: the call is then handled
+        if injection is not None and injection.status is not None:
+            return _intermediary(state, request.method, call, injection)
         try:
             if injection is not None and injection.errcode is not None:
                 raise WeChatError(injection.errcode)

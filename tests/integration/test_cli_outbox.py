@@ -7,6 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, update
 
+from bot.cli_worker import IN_DOUBT_LABEL
+from handlers import texts
 from storage import followers, outbox, queue_ops, tickets
 from storage import staff as staff_store
 from storage.db import make_engine
@@ -92,4 +94,75 @@ def test_a_cli_reply_is_checked_and_expanded_as_the_chat_command_is(
     closed = run(["queue", "reply", "T1", "还在吗", "--as", "admin"], tmp_path, **env)
     assert closed.returncode == 1 and "T1 现在无法回复" in closed.stderr
     assert len(closed.stderr.strip().splitlines()) == 1
+    engine.dispose()
+
+
+def parked(engine: Engine, now: datetime, *rows: tuple[str, bool, bool, timedelta]) -> None:
+    """Dead rows (kind, in doubt, delivered, how long ago they died), ids 1, 2, …"""
+    with engine.begin() as conn:
+        for n, (kind, in_doubt, delivered, ago) in enumerate(rows, start=1):
+            outbox.add(conn, kind, {"n": n}, f"k{n}", now - ago)
+            conn.execute(update(OutboxMessage).where(OutboxMessage.id == n).values(
+                status="dead", in_doubt=in_doubt, dead_at=now - ago, last_error="原因",
+                delivered_at=now - ago if delivered else None))
+
+
+def statuses(engine: Engine) -> list[tuple[str, bool, bool]]:
+    with engine.connect() as conn:
+        return [(r.status, r.in_doubt, r.delivered_at is not None)
+                for r in sorted(outbox.listing(conn), key=lambda r: r.id)]
+
+
+def test_a_row_that_may_have_arrived_is_resent_only_by_force(
+        engine_url: str, tmp_path: Path) -> None:
+    """Issue 18 point 3: `outbox retry ID` resent rows in doubt without --force,
+    and five of six had arrived. Now it refuses, and `show` says which case a
+    row is and how to check."""
+    env = {"WXOPS_DATABASE_URL": engine_url}
+    engine, now = admin_and_ticket(engine_url, tmp_path, "你好")
+    parked(engine, now, ("cs_reply", True, False, timedelta(minutes=1)),
+           ("cs_reply", False, False, timedelta(minutes=1)))
+    refused = run(["outbox", "retry", "1"], tmp_path, **env)
+    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+    assert "--force" in refused.stderr and statuses(engine)[0] == ("dead", True, False)
+    shown = run(["outbox", "show", "1"], tmp_path, **env).stdout
+    assert texts.phrase("outbox", "case_in_doubt", kind="cs_reply", row_id=1) in shown
+    assert texts.phrase("outbox", "case_not_delivered", row_id=2) in \
+        run(["outbox", "show", "2"], tmp_path, **env).stdout
+    listed = {line.split()[0]: line for line in
+              run(["outbox", "dead"], tmp_path, **env).stdout.splitlines()[1:]}
+    assert IN_DOUBT_LABEL in listed["1"] and IN_DOUBT_LABEL not in listed["2"]
+    assert run(["outbox", "retry", "2"], tmp_path, **env).returncode == 0
+    assert run(["outbox", "retry", "1", "--force"], tmp_path, **env).returncode == 0
+    assert statuses(engine) == [("pending", False, False)] * 2
+    engine.dispose()
+
+
+def test_a_burst_of_dead_rows_is_retried_at_once_except_those_that_may_have_arrived(
+        engine_url: str, tmp_path: Path) -> None:
+    env = {"WXOPS_DATABASE_URL": engine_url}
+    engine, now = admin_and_ticket(engine_url, tmp_path, "你好")
+    parked(engine, now, ("cs_reply", True, False, timedelta(minutes=2)),  # may have arrived
+           ("cs_reply", False, False, timedelta(minutes=3)),  # never reached WeChat
+           ("notify", False, True, timedelta(minutes=4)),  # WeChat took it
+           ("cs_reply", False, False, timedelta(hours=2)),  # died before the burst
+           ("cs_reply", False, False, timedelta(minutes=5)))
+    burst = run(["outbox", "retry", "--dead-since", "10m"], tmp_path, **env)
+    assert burst.returncode == 0, burst.stderr
+    assert burst.stdout.splitlines() == [
+        texts.phrase("outbox", "retried_many", ids=[2, 5]),
+        texts.phrase("outbox", "skipped_in_doubt", ids=[1]),
+        texts.phrase("outbox", "skipped_delivered", ids=[3])]
+    assert [s for s, _, _ in statuses(engine)] == ["dead", "pending", "dead", "dead", "pending"]
+    forced = run(["outbox", "retry", "--dead-since", "10m", "--force"], tmp_path, **env)
+    assert forced.stdout.splitlines() == [texts.phrase("outbox", "retried_many", ids=[1, 3])]
+    assert statuses(engine)[:3] == [("pending", False, False)] * 3  # the marker is cleared
+    assert run(["outbox", "retry", "--dead-since", "3h"], tmp_path, **env).returncode == 0
+    assert [s for s, _, _ in statuses(engine)] == ["pending"] * 5
+    for wrong in (["--dead-since", "10x"], ["--dead-since", "0m"]):
+        bad = run(["outbox", "retry", *wrong], tmp_path, **env)
+        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+        assert "--dead-since" in bad.stderr
+    for unclear in ([], ["1", "--dead-since", "10m"]):
+        assert run(["outbox", "retry", *unclear], tmp_path, **env).returncode == 1
     engine.dispose()

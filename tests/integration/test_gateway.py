@@ -225,33 +225,87 @@ def test_a_resent_mass_send_row_reaches_followers_once(engine: Engine, emulator:
     assert len(masses) == 1 and calls_to(emulator, "/cgi-bin/message/mass/sendall") == 2
 
 
+class Proxy:
+    """Something between wxops and WeChat answering every call with ``status``."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.mark.parametrize(("status", "body", "said"), [
+    (502, b"<html>Bad Gateway</html>", "HTTP 502"),
     (504, b"<html>Gateway Time-out</html>", "HTTP 504"),
     (200, b"<html>portal</html>", "not a JSON object"),
 ])
 def test_an_answer_not_from_wechat_leaves_the_outcome_unknown(
         engine: Engine, emulator: str, status: int, body: bytes, said: str) -> None:
-    """A proxy's 504 or a captive page's 200: whether WeChat got the call is unknown,
-    so a send is parked for a person rather than sent again."""
+    """A proxy's 502/504 or a captive page's 200: whether WeChat got the call is
+    unknown, so a send is parked for a person rather than sent again. The reason
+    says what came (an answer, not a timeout), and never None."""
     gw = gateway(engine, emulator)
     gw.tokens.get()
-
-    class Proxy(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    proxy = Proxy(status, body)
     try:
-        behind = Gateway(APP_ID, SECRET, f"http://127.0.0.1:{server.server_port}", gw.tokens)
-        with pytest.raises(OutcomeUnknown, match=said):
-            behind.send_text("o_fan", "x")
+        with pytest.raises(OutcomeUnknown, match=said) as unknown:
+            Gateway(APP_ID, SECRET, proxy.url, gw.tokens).send_text("o_fan", "x")
     finally:
-        server.shutdown()
-        server.server_close()
+        proxy.close()
+    assert "None" not in str(unknown.value) and "None" not in unknown.value.reason
+    assert unknown.value.extra["cause"] == ("http" if status != 200 else "not_json")
+    if status != 200:
+        assert f"HTTP {status}" in unknown.value.reason and "超时" not in unknown.value.reason
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_an_intermediary_that_did_not_pass_the_call_on_is_safe_to_retry(
+        engine: Engine, emulator: str, status: int) -> None:
+    gw = gateway(engine, emulator)
+    gw.tokens.get()
+    proxy = Proxy(status, b"<html>Service Unavailable</html>")
+    try:
+        with pytest.raises(TransportError) as refused:
+            Gateway(APP_ID, SECRET, proxy.url, gw.tokens).send_text("o_fan", "x")
+    finally:
+        proxy.close()
+    assert not isinstance(refused.value, OutcomeUnknown) and refused.value.transient
+    assert f"HTTP {status}" in refused.value.reason and "None" not in str(refused.value)
+
+
+def test_the_emulator_plays_a_proxy_that_passed_the_call_on_or_not(
+        engine: Engine, emulator: str) -> None:
+    """The emulator's fault control: an intermediary's status for some calls or some
+    seconds, after WeChat got the call (handled) or without passing it on."""
+    gw = gateway(engine, emulator)
+    follower_writes(emulator)
+    send = "/cgi-bin/message/custom/send"
+    control(emulator, "fail", {"path": send, "status": 502, "handled": True})
+    with pytest.raises(OutcomeUnknown):
+        gw.send_text("o_fan", "到了，但答复丢了")
+    control(emulator, "fail", {"path": send, "status": 503, "seconds": 0.5})
+    for _ in range(2):
+        with pytest.raises(TransportError) as refused:
+            gw.send_text("o_fan", "没有到")
+        assert not isinstance(refused.value, OutcomeUnknown)
+    time.sleep(0.6)
+    gw.send_text("o_fan", "恢复后")
+    assert [m["payload"]["text"]["content"] for m in control(emulator, "inbox/o_fan")
+            if m["kind"] == "custom"] == ["到了，但答复丢了", "恢复后"]
+    refused_control = requests.post(f"{emulator}/_emulator/fail", timeout=5,
+                                    json={"path": send, "status": 200})
+    assert refused_control.status_code == 400

@@ -141,3 +141,35 @@ def test_0007_keeps_rows_in_flight_in_doubt(empty_database_url: str) -> None:
         assert [r.status for r in outbox.listing(conn)] == ["pending", "dead"]
     migrate.downgrade(engine, "0006")
     engine.dispose()
+
+
+def test_0009_tells_which_dead_rows_may_have_arrived(empty_database_url: str) -> None:
+    """Before 0009 only a dead row's text said it was in doubt: the upgrade keeps
+    such rows from being resent without --force, and dates every dead row."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from storage import outbox
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0008")
+    claimed = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    old_texts = ["请求已发出，但没有收到微信的答复（超时或连接中断），无法确认是否已送达（502）",
+                 "发送过程中断，无法确认是否已送达；请确认后用 wxops outbox retry 重发",
+                 "对方超过 48 小时没有发消息，客服消息无法送达", ""]
+    with engine.begin() as conn:
+        for n, error in enumerate(old_texts):
+            conn.execute(text(
+                "INSERT INTO outbox (kind, payload, idempotency_key, status, attempts,"
+                " next_attempt_at, claimed_by, claimed_at, last_error, created_at)"
+                " VALUES ('cs_reply', '{}', :key, :status, 1, :t, 'w', :t, :error, :t)"),
+                {"key": f"k{n}", "status": "dead" if error else "pending", "t": claimed,
+                 "error": error})
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = sorted(outbox.listing(conn), key=lambda r: r.id)
+    assert [(r.in_doubt, r.dead_at) for r in rows] == [
+        (True, claimed), (True, claimed), (False, claimed), (False, None)]
+    migrate.downgrade(engine, "0008")
+    engine.dispose()

@@ -50,7 +50,8 @@ def make_sender(engine: Engine, gateway: FakeGateway, template_id: str = "",
                 now: datetime = NOW) -> Sender:
     return Sender(engine, gateway, deliveries.handlers(template_id), "test-worker",  # type: ignore[arg-type]
                   clock=lambda: now, backoff_base=timedelta(seconds=5),
-                  dead_ends=deliveries.dead_ends())  # as the worker wires it
+                  dead_ends=deliveries.dead_ends(),  # as the worker wires it
+                  sent_after_all=deliveries.sent_after_all())
 
 
 def staff_member(engine: Engine, openid: str = "o_staff") -> int:
@@ -175,9 +176,13 @@ def test_an_undelivered_stale_claim_is_surfaced_not_resent(engine: Engine) -> No
     queue_notify(engine, staff_id)
     [row] = outbox.claim_due(engine, "dead-worker", NOW)
     assert outbox.start_attempt(engine, row.id, "dead-worker", NOW)  # then it died
-    assert outbox.recover_stale(engine, NOW + timedelta(minutes=5), timedelta(minutes=2)) == (0, 1)
-    status, error = status_of(engine)[0]
-    assert status == "dead" and "无法确认" in error
+    later = NOW + timedelta(minutes=5)
+    assert make_sender(engine, FakeGateway(), now=later).recover(timedelta(minutes=2)) == (0, 1)
+    with engine.connect() as conn:
+        parked = outbox.get(conn, row.id)
+    assert parked is not None and (parked.status, parked.in_doubt, parked.dead_at) == \
+        ("dead", True, later)
+    assert "--force" in parked.last_error  # never resent without it
 
 
 def test_claimed_rows_never_attempted_are_resumed_not_dead(engine: Engine) -> None:

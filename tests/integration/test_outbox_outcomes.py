@@ -36,9 +36,11 @@ def test_an_unknown_outcome_parks_a_reply_for_a_person(engine: Engine) -> None:
     gateway.fail_with = [OutcomeUnknown(None, READ_TIMEOUT)]
     make_sender(engine, gateway).run_once()
     status, error = status_of(engine)[0]  # the reply; then the notice to its writer
-    assert status == "dead"
-    assert "没有收到微信的答复" in error and "无法确认是否已送达" in error
-    assert "wxops outbox retry 1" in error
+    with engine.connect() as conn:
+        parked = outbox.get(conn, 1)
+    assert status == "dead" and parked is not None and parked.in_doubt
+    assert parked.dead_at == NOW
+    assert "wxops outbox retry 1 --force" in error  # never resent without --force
     make_sender(engine, gateway, now=LATER).drain()
     assert len(gateway.calls) == 1  # never sent again by itself
     with engine.connect() as conn:  # nobody is left thinking it is on its way
@@ -48,7 +50,9 @@ def test_an_unknown_outcome_parks_a_reply_for_a_person(engine: Engine) -> None:
         told = [p for k, p in conn.execute(select(OutboxMessage.kind, OutboxMessage.payload))
                 if k == "notify"]
     assert delivery == "unknown" and note is not None and note.startswith("回复可能未送达：")
-    assert [(p["staff_id"], p["template"]) for p in told] == [(1, "reply_refused")]
+    assert [(p["staff_id"], p["template"]) for p in told] == [(1, "replies_undelivered")]
+    assert [(r["row_id"], r["ticket_id"], r["unconfirmed"]) for r in
+            told[0]["context"]["replies"]] == [(1, ticket_id, True)]
 
 
 def test_a_call_that_never_reached_wechat_is_retried(engine: Engine) -> None:

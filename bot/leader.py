@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from storage.db import describe
+
 log = logging.getLogger("wxops.leader")
 
 # The lock's connection must not wait for a peer that has gone away without a
@@ -92,7 +94,7 @@ class LeaderLock:
                     self._conn.execute(UNLOCK, {"key": self.key})
                 except SQLAlchemyError as exc:
                     log.warning("scheduler leader lock: unlock failed (%s); closing its "
-                                "connection releases it", _first_line(exc))
+                                "connection releases it", describe(exc))
             self._drop()
 
     def _lost_postgres(self) -> str | None:
@@ -100,7 +102,7 @@ class LeaderLock:
         try:
             mine = self._conn.execute(STILL_HELD, {"key": self.key}).scalar()
         except SQLAlchemyError as exc:
-            return f"its connection failed ({_first_line(exc)})"
+            return f"its connection failed ({describe(exc)})"
         return None if mine else "its session no longer holds the lock"
 
     def _lost_file(self) -> str | None:
@@ -122,7 +124,7 @@ class LeaderLock:
             return self._try_lock(self._conn)
         except SQLAlchemyError as exc:
             self._drop()
-            log.warning("scheduler leader lock: cannot reach the database (%s)", _first_line(exc))
+            log.warning("scheduler leader lock: cannot reach the database (%s)", describe(exc))
             return False
 
     def _try_lock(self, conn: Connection) -> bool:
@@ -167,7 +169,3 @@ def _discard(conn: Connection) -> None:
         conn.close()
     except SQLAlchemyError as exc:
         log.debug("scheduler leader lock: closing its connection: %s", exc)
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(getattr(exc, "orig", exc)).strip() or type(exc).__name__).splitlines()[0]

@@ -183,6 +183,17 @@ def submit_given_up(conn: Connection, row: OutboxRow, outcome: Outcome,
                                    int(row.payload["item_id"]), Context(now=now, comment=reason))
 
 
+def submit_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> None:
+    """A submission given up as unconfirmed was accepted after all (its worker
+    stalled past the lease with the call in flight): the publish failed on it goes
+    on, and whoever was told it failed is told it did not. (The publish_id is
+    stored by the submission's follow-up, in this transaction.)"""
+    usecases.record_submit_confirmed(JoinedUnitOfWork(conn, clock=lambda: now),
+                                     int(row.payload["item_id"]),
+                                     Context(now=now, comment=texts.phrase(
+                                         "publish_submit", "confirmed_late")))
+
+
 def delete_published(d: Delivery) -> Outcome:
     d.call_once(lambda: d.gateway.publish_delete(str(d.row.payload["article_id"]), 0))
     return Outcome("sent")
@@ -295,7 +306,7 @@ def dead_ends(incident: timedelta = INCIDENT) -> dict[str, DeadEnd]:
 
 def sent_after_all() -> dict[str, SentAfterAll]:
     """What else it means, by kind, when a row parked in doubt turns out delivered."""
-    return {"cs_reply": reply_sent_after_all}
+    return {"cs_reply": reply_sent_after_all, "submit_publish": submit_sent_after_all}
 
 
 def handlers(template_id: str = "", incident: timedelta = INCIDENT) -> dict[str, Handler]:

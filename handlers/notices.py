@@ -33,6 +33,7 @@ TROUBLE, TO_DO, NEWS = 0, 1, 2
 #: listed counts as news; a test keeps every template listed.
 RANKS: Mapping[str, int] = MappingProxyType({
     "item_publish_failed": TROUBLE,      # the publish failed: retry or send back
+    "item_submit_confirmed": TROUBLE,    # ... it did not after all: do not retry
     "reply_refused": TROUBLE,            # a follower did not get the answer
     "replies_undelivered": TROUBLE,      # several did (a burst, one notice)
     "ticket_waiting": TROUBLE,           # a follower has waited past the promise

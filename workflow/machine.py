@@ -186,6 +186,15 @@ def _publish_failed(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: 
     return replace(item, state=State.PUBLISH_FAILED), None, effects
 
 
+def _submit_confirmed(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
+                      _ch: ItemChanges | None) -> _Result:
+    """The failure told before is taken back: whoever heard of it hears this."""
+    notify = NotifyRole(Role.ADMIN, "item_submit_confirmed", _ctx(item))
+    effects: list[AnyEffect] = [notify]
+    effects += _notify_author(item, actor, "item_submit_confirmed")
+    return replace(item, state=State.PUBLISHING), None, effects
+
+
 def _flag_outdated(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
                    _ch: ItemChanges | None) -> _Result:
     effects = _notify_author(item, actor, "item_outdated", by=actor.name, reason=ctx.comment)
@@ -262,6 +271,7 @@ _STEPS: dict[Event, _Step] = {
     Event.RETRY: _publish,
     Event.PUBLISH_SUCCEEDED: _published,
     Event.PUBLISH_FAILED: _publish_failed,
+    Event.SUBMIT_CONFIRMED: _submit_confirmed,
     Event.FLAG_OUTDATED: _flag_outdated,
     Event.WITHDRAW: _withdraw,
     Event.CANCEL: _cancel,

@@ -60,10 +60,12 @@ EVENT_ROLES: dict[Event, frozenset[Role]] = {
     _E.DUE: frozenset({_R.SYSTEM}),
     _E.PUBLISH_SUCCEEDED: frozenset({_R.SYSTEM}),
     _E.PUBLISH_FAILED: frozenset({_R.SYSTEM}),
+    _E.SUBMIT_CONFIRMED: frozenset({_R.SYSTEM}),
 }
 
 #: Events only the system fires; not even an admin may fake a publish result.
-SYSTEM_EVENTS = frozenset({_E.DUE, _E.PUBLISH_SUCCEEDED, _E.PUBLISH_FAILED})
+SYSTEM_EVENTS = frozenset({_E.DUE, _E.PUBLISH_SUCCEEDED, _E.PUBLISH_FAILED,
+                           _E.SUBMIT_CONFIRMED})
 
 #: Events on which a creator is limited to their own items.
 OWNER_EVENTS = frozenset({_E.START, _E.CANCEL, _E.SUBMIT, _E.EDIT, _E.REVISE})

@@ -66,6 +66,7 @@ class Event(StrEnum):
     DUE = "due"
     PUBLISH_SUCCEEDED = "publish_succeeded"
     PUBLISH_FAILED = "publish_failed"
+    SUBMIT_CONFIRMED = "submit_confirmed"
     RETRY = "retry"
     RECHECK_OK = "recheck_ok"
     FLAG_OUTDATED = "flag_outdated"
@@ -94,6 +95,7 @@ EVENT_LABELS: dict[Event, str] = {
     Event.DUE: "定时发布",
     Event.PUBLISH_SUCCEEDED: "发布成功",
     Event.PUBLISH_FAILED: "发布失败",
+    Event.SUBMIT_CONFIRMED: "确认已提交",
     Event.RETRY: "重试发布",
     Event.RECHECK_OK: "复查正常",
     Event.FLAG_OUTDATED: "标记待更新",
@@ -138,6 +140,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(_S.PUBLISHING, _E.PUBLISH_SUCCEEDED, _S.PUBLISHED),
     Transition(_S.PUBLISHING, _E.PUBLISH_FAILED, _S.PUBLISH_FAILED),
     Transition(_S.PUBLISH_FAILED, _E.RETRY, _S.PUBLISHING),
+    # A submission given up as unconfirmed (its worker stalled with the call in
+    # flight) that WeChat is then seen to have accepted: the publication goes on,
+    # and its result decides as for any other.
+    Transition(_S.PUBLISH_FAILED, _E.SUBMIT_CONFIRMED, _S.PUBLISHING, "accepted after all"),
     Transition(_S.PUBLISH_FAILED, _E.REQUEST_CHANGES, _S.CHANGES_REQUESTED),
     Transition(_S.PUBLISHED, _E.RECHECK_OK, _S.PUBLISHED),
     Transition(_S.PUBLISHED, _E.FLAG_OUTDATED, _S.NEEDS_UPDATE),

@@ -172,6 +172,21 @@ def record_submit_failure(uow: UnitOfWork, item_id: int, ctx: Context) -> Decisi
     return None
 
 
+def record_submit_confirmed(uow: UnitOfWork, item_id: int, ctx: Context) -> Decision | None:
+    """A submission given up as unconfirmed turned out accepted (``publish_id`` is
+    now stored): the item that failed on it is publishing again, and the result
+    push, or the poll, settles it. Ignored when the item has moved on (an admin
+    sent it back for changes, or retried: that submission's own result decides)."""
+    with uow:
+        item = uow.items.get(item_id)
+    if item is None or item.state is not State.PUBLISH_FAILED or not item.publish_id:
+        return None
+    try:
+        return act(uow, SYSTEM_ACTOR.id, item.id, Event.SUBMIT_CONFIRMED, ctx)
+    except (TransitionNotAllowed, ConcurrentUpdate):
+        return None
+
+
 def _settle_publishing(uow: UnitOfWork, item: ContentItem | None, event: Event,
                        ctx: Context) -> Decision | None:
     if item is None or item.state is not State.PUBLISHING:

@@ -286,3 +286,37 @@ def test_a_submission_cut_off_by_a_dead_worker_fails_the_publish(desk: Desk) -> 
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value
     assert "无法确认是否已提交" in desk.last_audit(item_id)[2]
     assert "发布失败 → 发布中" in desk.team.say("admin", f"重试 {item_id}")
+
+
+def test_a_submission_given_up_while_its_worker_stalled_goes_on_when_accepted(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker stalls with freepublish/submit in flight, past its lease: another
+    worker parks the row in doubt and the publish fails, unconfirmed. Then WeChat's
+    acceptance comes back. The publish goes on (its publish_id kept), whoever was
+    told it failed is told it did not, and its result publishes the item, once."""
+    from bot.worker import make_sender
+
+    item_id = desk.team.approved()
+    rescuer = make_sender(desk.team.account.app, "rescuer")
+    rescuer.clock = lambda: datetime.now(UTC) + timedelta(hours=1)  # past the lease
+    gateway = desk.worker.sender.gateway
+    accept = gateway.publish_submit
+
+    def stalled(media_id: str) -> dict[str, Any]:
+        answer = accept(media_id)
+        rescuer.recover(timedelta(minutes=5))  # meanwhile: parked, the publish failed
+        assert desk.item(item_id).state == State.PUBLISH_FAILED.value
+        return answer
+
+    monkeypatch.setattr(gateway, "publish_submit", stalled)
+    desk.publish(item_id)
+    desk.worker.send()
+    monkeypatch.undo()
+    item = desk.item(item_id)
+    assert (item.state, bool(item.publish_id)) == (State.PUBLISHING.value, True)
+    assert desk.outbox("submit_publish")[0][1] == "sent"
+    assert desk.last_audit(item_id)[:2] == ("submit_confirmed", "系统")
+    assert desk.notices("item_submit_confirmed") == desk.notices("item_publish_failed")
+    desk.work()
+    assert desk.item(item_id).state == State.PUBLISHED.value
+    assert len(desk.calls("freepublish/submit")) == 1

@@ -41,7 +41,7 @@ in_review | edit -> in_review, mark_sensitive -> in_review
 final_review | edit -> in_review, mark_sensitive -> final_review
 approved | edit -> in_review, mark_sensitive -> final_review
 scheduled | edit -> in_review, mark_sensitive -> final_review
-publish_failed | edit -> in_review
+publish_failed | edit -> in_review, submit_confirmed -> publishing
 """
 
 # DESIGN.md: creator (plan, write, submit), reviewer (approve, request changes,
@@ -58,6 +58,7 @@ EVENT_ROLES_ORACLE: dict[str, set[str]] = {
     "schedule": {"admin"}, "unschedule": {"admin"}, "publish": {"admin"},
     "retry": {"admin"}, "withdraw": {"admin"}, "archive": {"admin"},
     "due": {"system"}, "publish_succeeded": {"system"}, "publish_failed": {"system"},
+    "submit_confirmed": {"system"},
     "plan": {"creator", "admin"},
 }
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -11,6 +13,7 @@ from bot.articles import article_html
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.wiring import App
 from handlers import texts
+from handlers.when import format_moment
 from storage import rules
 from storage import staff as staff_store
 from storage.db import sqlite_file
@@ -58,14 +61,22 @@ def how_to_chat(host: str, port: int, emulator_port: int) -> str:
                         people=[p.name for p in DEMO_STAFF])
 
 
-#: The demo's welcome (templates/demo_welcome.j2) names two keywords, and two
-#: rules answer them. The shipped welcome promises no keywords: a real account
-#: has no rules until admins add them.
-DEMO_RULES = (
-    ("活动", "近期活动：12 月 6 日（周六）上午 9 点，社区中心冬季义诊，欢迎报名。"),
-    ("志愿者", "志愿者招募：冬季助学计划需要 20 名周末辅导志愿者。直接留言你的姓名和可服务时间，"
-              "我们会联系你。"),
-)
+def demo_rule_replies(now: datetime, tz: ZoneInfo) -> dict[str, str]:
+    """The replies of the two rules that answer the keywords the demo's welcome
+    (templates/demo_welcome.j2) names; the shipped welcome promises none, as a real
+    account has no rules until admins add them. The activity is on the next
+    Saturday morning, named by its real date and weekday (a date written into
+    the text went out of date, and named the wrong weekday)."""
+    return {"活动": texts.phrase("demo_rules", "activity",
+                               when=format_moment(next_saturday_morning(now, tz))),
+            "志愿者": texts.phrase("demo_rules", "volunteers")}
+
+
+def next_saturday_morning(now: datetime, tz: ZoneInfo) -> datetime:
+    """09:00 on the first Saturday after today, in the account's time zone."""
+    local = now.astimezone(tz)
+    days = (5 - local.weekday()) % 7 or 7
+    return datetime.combine(local.date() + timedelta(days=days), time(9, 0), tzinfo=tz)
 DEMO_ITEMS = ("clinic", "tutoring")  # macros in handlers/templates/demo_items.j2
 
 
@@ -84,7 +95,7 @@ def seed(app: App) -> bool:
                                  message_window_sent=0, event_window_sent=0))
         uow.session.add(AccountText(key="welcome", body=texts.shipped_source("demo_welcome"),
                                     updated_at=now))
-        for keyword, reply in DEMO_RULES:
+        for keyword, reply in demo_rule_replies(now, app.settings.tz).items():
             rules.add_rule(uow.session, match_type=MatchType.EXACT, pattern=keyword,
                            reply_text=reply, now=now, created_by=ids["admin"])
         uow.commit()

@@ -9,6 +9,8 @@ it arrives.
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -77,6 +79,8 @@ class Chat:
             raise ChatError(f"连不上微信模拟器 {self.base}：{exc}（先运行 make run）") from None
         return data if isinstance(data, dict) else {}
 
+PREVIEW_OPENING = 40  # characters of an article's text a preview line shows
+
 
 def show_reply(xml: str) -> str:
     """The passive reply as a person would see it."""
@@ -102,10 +106,20 @@ def show_inbox_entry(entry: dict[str, Any]) -> str:
         values = [v.get("value", "") for v in (payload.get("data") or {}).values()
                   if isinstance(v, dict)]
         return f"[模板消息] {' '.join(values)}"
-    if "mpnews" in payload:
+    if isinstance(payload.get("articles"), list):  # a preview or a mass send: the draft's
         label = "预览" if kind == "preview" else "群发"
-        return f"[{label}] 图文 media_id={payload['mpnews'].get('media_id')}"
+        return "\n".join(_article_line(label, a) for a in payload["articles"]
+                         if isinstance(a, dict))
     return f"[{kind}] {payload}"
+
+
+def _article_line(label: str, article: dict[str, Any]) -> str:
+    """An article as the phone shows it in the chat: title, then the digest or the
+    opening of the text."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", str(article.get("content", "")))).strip()
+    opening = str(article.get("digest") or "") or text[:PREVIEW_OPENING]
+    more = "…" if not article.get("digest") and len(text) > PREVIEW_OPENING else ""
+    return f"[{label}] 《{article.get('title', '')}》{opening}{more}（正文 {len(text)} 字）"
 
 
 def resolve(app: App, who: str) -> str:

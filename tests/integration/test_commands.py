@@ -377,3 +377,13 @@ def test_replies_queued_beyond_the_window_budget_are_refused_up_front(team: Team
         assert "T1" in team.say("admin", f"回 T1 第 {n + 1} 条")
     refused = team.say("admin", "回 T1 第 6 条")
     assert "条数已用完" in refused and "没有发出" in refused
+
+
+def test_who_may_not_use_a_command_is_told_so_before_how_to_type_it(team: Team) -> None:
+    """A reviewer's 排期 2 (no time) got the usage, as if fixing it would help."""
+    from handlers import texts
+
+    no_right = texts.phrase("cmd/refused", "needs_role", command="排期", roles=["管理员"])
+    assert team.say("王芳", "排期 2") == no_right
+    assert team.say("王芳", "排期 2 明天 9:00") == no_right
+    assert team.say("admin", "排期 2") != no_right  # an admin gets the usage

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -48,6 +50,55 @@ def emulator_state_file(database_url: str) -> Path:
     goes with, or under ``var/``."""
     database = sqlite_file(database_url)
     return (database.parent if database else Path("var")) / "emulator-state.pickle"
+
+
+def run_file(database_url: str) -> Path:
+    """Where a running `wxops run` says which ports its demo is on, for `wxops chat`
+    and `wxops config check` (beside the emulator's memory)."""
+    return emulator_state_file(database_url).with_name("demo-run.json")
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    host: str
+    port: int
+    emulator_port: int
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://{self.host}:{self.emulator_port}"
+
+
+def record_run(database_url: str, run: DemoRun) -> None:
+    path = run_file(database_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": os.getpid(), **asdict(run)}), encoding="utf-8")
+
+
+def forget_run(database_url: str) -> None:
+    run_file(database_url).unlink(missing_ok=True)
+
+
+def running(database_url: str) -> DemoRun | None:
+    """The demo `wxops run` is running on this database now, if it is (a file left
+    by one that was killed names a process that is gone, and is ignored)."""
+    try:
+        data = json.loads(run_file(database_url).read_text(encoding="utf-8"))
+        alive = _alive(int(data["pid"]))
+        run = DemoRun(str(data["host"]), int(data["port"]), int(data["emulator_port"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return run if alive else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def environment(emulator_url: str) -> dict[str, str]:

@@ -75,16 +75,17 @@ class Command:
 
 
 class CommandError(Exception):
-    """A message the staff member sees instead of the command running."""
+    """A message the staff member sees instead of the command running; ``code`` and
+    ``data``, for a refusal from the catalogue, say which one and with what."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "", data: dict[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message, self.code, self.data = message, code, dict(data or {})
 
 
 def refused(reason: str, /, **context: Any) -> CommandError:
     """The refusal ``reason`` (a macro in templates/cmd/refused.j2), ready to raise."""
-    return CommandError(texts.phrase("cmd/refused", reason, **context))
+    return CommandError(texts.phrase("cmd/refused", reason, **context), reason, context)
 
 
 def normalise(text: str) -> str:

@@ -69,17 +69,16 @@ class WhenPassed(ValueError):
     Not moved on silently (a staff member who typed 12月1日 in December may have
     meant this month's, by mistake): the caller asks whether ``candidate``, the
     next such moment, was meant, and offers ``suggestion``, the text that names
-    it unambiguously. ``code`` says what was written: ``when_date_passed`` (a
-    month and day), ``when_time_passed`` (a time alone), ``when_weekday_passed``
-    (周X, today). ``clock`` is the time of day as written.
+    it unambiguously. ``what`` was written: ``date`` (a month and day), ``time``
+    (a time alone) or ``weekday`` (周X, today's). ``clock`` is the time of day as
+    written.
     """
 
-    def __init__(self, code: str, candidate: datetime, clock: str) -> None:
-        super().__init__(f"{code}: perhaps {candidate.isoformat()}")
-        self.code, self.candidate, self.clock = code, candidate, clock
+    def __init__(self, what: str, candidate: datetime, clock: str) -> None:
+        super().__init__(f"{what} passed: perhaps {candidate.isoformat()}")
+        self.what, self.candidate, self.clock = what, candidate, clock
         self.weekday = WEEKDAY_NAMES[candidate.weekday()]
-        day = {"when_date_passed": f"{candidate:%Y-%m-%d}",
-               "when_time_passed": "明天"}.get(code, f"下周{self.weekday}")
+        day = {"date": f"{candidate:%Y-%m-%d}", "time": "明天"}.get(what, f"下周{self.weekday}")
         self.suggestion = f"{day} {clock}"
 
 
@@ -114,7 +113,7 @@ def parse_when(text: str, now: datetime) -> datetime:
     if part is not None and not rest:
         raise WhenError(f"请加上具体时间，例如“{_quote(s)} 9:00”")
     clock, extra_days = _clock(rest, part.period if part else "", s)
-    part = part or _DayPart(now.date(), ask="when_time_passed")
+    part = part or _DayPart(now.date(), ask="time")
     when = datetime.combine(part.day + extra_days * _DAY, clock, tzinfo=now.tzinfo)
     if part.ask and (part.gone or is_past(when, now)):
         later = when if part.gone else datetime.combine(
@@ -225,7 +224,7 @@ def _day_part(s: str, now: datetime) -> tuple[_DayPart | None, str]:
         part = _DayPart(_date(int(m["y"]), int(m["mo"]), int(m["d"])))
     elif m := _MONTH_DAY.match(s):
         day = _month_day(int(m["mo"]), int(m["d"]), today)
-        part = _DayPart(day, ask="when_date_passed", gone=True) if day.year != today.year \
+        part = _DayPart(day, ask="date", gone=True) if day.year != today.year \
             else _DayPart(day)
     elif m := _DAY_WORD.match(s):
         part = _relative_day(m[0], today)
@@ -262,7 +261,7 @@ def _weekday(prefix: str, name: str, today: date) -> _DayPart:
     weeks = _WEEK_PREFIX[prefix]
     if weeks is None:
         return _DayPart(today + ((target - today.weekday()) % 7) * _DAY,
-                        ask="when_weekday_passed", roll=_WEEK)
+                        ask="weekday", roll=_WEEK)
     monday = today - today.weekday() * _DAY
     return _DayPart(monday + weeks * _WEEK + target * _DAY)
 

@@ -68,8 +68,8 @@ def schedule(ctx: CommandContext, cmd: Command) -> Result:
     except WhenError as exc:
         raise CommandError(str(exc)) from None
     except WhenPassed as passed:  # asked, never moved to a day the person did not write
-        raise refused(passed.code, item=int(cmd.args["item"]), candidate=passed.candidate,
-                      clock=passed.clock, weekday=passed.weekday,
+        raise refused("when_passed", what=passed.what, item=int(cmd.args["item"]),
+                      candidate=passed.candidate, clock=passed.clock, weekday=passed.weekday,
                       suggestion=passed.suggestion) from None
     if is_past(when, ctx.local_now):  # the workflow refuses it too; this names the moment
         raise refused("when_past", when=format_moment(when))

@@ -194,30 +194,30 @@ def test_when_error_is_a_value_error() -> None:
 # A day or time without a year or day word that has already gone: never moved on
 # silently; the next such moment is offered, with the text that names it.
 ASKED = [
-    (DEC, "12月1日 9:00", "when_date_passed", "2027-12-01 09:00", "2027-12-01 9:00"),
-    (DEC, "12-01 9:00", "when_date_passed", "2027-12-01 09:00", "2027-12-01 9:00"),
-    (DEC, "12月1号下午3点", "when_date_passed", "2027-12-01 15:00", "2027-12-01 下午3点"),
-    (DEC, "1月5日 9:00", "when_date_passed", "2027-01-05 09:00", "2027-01-05 9:00"),
-    (THU, "11月25日 20:00", "when_date_passed", "2027-11-25 20:00", "2027-11-25 20:00"),
-    (THU, "9:00", "when_time_passed", "2026-11-27 09:00", "明天 9:00"),
-    (THU, "10:00", "when_time_passed", "2026-11-27 10:00", "明天 10:00"),
-    (THU, "凌晨2点", "when_time_passed", "2026-11-27 02:00", "明天 凌晨2点"),
-    (LATE, "9:00", "when_time_passed", "2026-11-27 09:00", "明天 9:00"),
-    (LATE, "22:30", "when_time_passed", "2026-11-27 22:30", "明天 22:30"),
-    (FRI, "周五 9:00", "when_weekday_passed", "2026-12-04 09:00", "下周五 9:00"),
-    (FRI, "星期五 10:00", "when_weekday_passed", "2026-12-04 10:00", "下周五 10:00"),
-    (THU, "周四 9:00", "when_weekday_passed", "2026-12-03 09:00", "下周四 9:00"),
-    (LATE, "周四 22:00", "when_weekday_passed", "2026-12-03 22:00", "下周四 22:00"),
+    (DEC, "12月1日 9:00", "date", "2027-12-01 09:00", "2027-12-01 9:00"),
+    (DEC, "12-01 9:00", "date", "2027-12-01 09:00", "2027-12-01 9:00"),
+    (DEC, "12月1号下午3点", "date", "2027-12-01 15:00", "2027-12-01 下午3点"),
+    (DEC, "1月5日 9:00", "date", "2027-01-05 09:00", "2027-01-05 9:00"),
+    (THU, "11月25日 20:00", "date", "2027-11-25 20:00", "2027-11-25 20:00"),
+    (THU, "9:00", "time", "2026-11-27 09:00", "明天 9:00"),
+    (THU, "10:00", "time", "2026-11-27 10:00", "明天 10:00"),
+    (THU, "凌晨2点", "time", "2026-11-27 02:00", "明天 凌晨2点"),
+    (LATE, "9:00", "time", "2026-11-27 09:00", "明天 9:00"),
+    (LATE, "22:30", "time", "2026-11-27 22:30", "明天 22:30"),
+    (FRI, "周五 9:00", "weekday", "2026-12-04 09:00", "下周五 9:00"),
+    (FRI, "星期五 10:00", "weekday", "2026-12-04 10:00", "下周五 10:00"),
+    (THU, "周四 9:00", "weekday", "2026-12-03 09:00", "下周四 9:00"),
+    (LATE, "周四 22:00", "weekday", "2026-12-03 22:00", "下周四 22:00"),
 ]
 
 
-@pytest.mark.parametrize(("now", "text", "code", "candidate", "suggestion"), ASKED,
+@pytest.mark.parametrize(("now", "text", "what", "candidate", "suggestion"), ASKED,
                          ids=[f"{now:%a%H%M}-{text}" for now, text, *_ in ASKED])
 def test_a_day_or_time_already_gone_is_asked_not_moved(
-        now: datetime, text: str, code: str, candidate: str, suggestion: str) -> None:
+        now: datetime, text: str, what: str, candidate: str, suggestion: str) -> None:
     with pytest.raises(WhenPassed) as asked:
         parse_when(text, now)
-    assert asked.value.code == code
+    assert asked.value.what == what
     assert asked.value.candidate == _at(candidate)
     assert asked.value.suggestion == suggestion
     assert parse_when(suggestion, now) == _at(candidate)  # what we offer reads back as meant

@@ -28,7 +28,7 @@ def test_help_for_schedule_says_how_the_time_words_read() -> None:
     shown = texts.render("cmd/me_help_topic", spec=spec, roles=[], allowed=True)
     for words in ("一周从周一开始", "本周五", "下周五", "周日说「下周一」就是明天",
                   "不会自动改成明年", "不会自动改成明天",
-                  "例如今天周三：周五 = 后天，下周五 = 9天后，下周一 = 5天后"):
+                  "比如今天是周三：周五 = 后天，下周五 = 9天后，下周一 = 5天后"):
         assert words in shown, words
     assert len(shown.encode()) <= TEXT_REPLY_BYTES
     wednesday = datetime(2026, 11, 25, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, parse, refused
-from handlers.when import WhenError, format_when, parse_when
+from handlers.when import WhenError, WhenPassed, format_moment, format_when, is_past, parse_when
 from storage import confirmations, outbox
 from workflow import policy, usecases
 from workflow.errors import ItemNotFound
@@ -67,6 +67,12 @@ def schedule(ctx: CommandContext, cmd: Command) -> Result:
         when = parse_when(str(cmd.args["when"]), ctx.local_now)
     except WhenError as exc:
         raise CommandError(str(exc)) from None
+    except WhenPassed as passed:  # asked, never moved to a day the person did not write
+        raise refused("when_passed", what=passed.what, item=int(cmd.args["item"]),
+                      candidate=passed.candidate, clock=passed.clock, weekday=passed.weekday,
+                      suggestion=passed.suggestion) from None
+    if is_past(when, ctx.local_now):  # the workflow refuses it too; this names the moment
+        raise refused("when_past", when=format_moment(when))
     decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]), Event.SCHEDULE,
                             ctx.workflow(when=when))
     return say("scheduled", item=decision.item, when=format_when(when, ctx.local_now))

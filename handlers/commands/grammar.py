@@ -90,11 +90,11 @@ class Command:
 
 class CommandError(Exception):
     """A message the staff member sees instead of the command running; ``code`` and
-    ``data`` say which refusal it is and with what (a refusal from the catalogue)."""
+    ``data``, for a refusal from the catalogue, say which one and with what."""
 
     def __init__(self, message: str, code: str = "", data: dict[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.message, self.code, self.data = message, code, data or {}
+        self.message, self.code, self.data = message, code, dict(data or {})
 
 
 def refused(reason: str, /, **context: Any) -> CommandError:

@@ -40,6 +40,8 @@ def people(engine: Engine) -> dict[str, int]:
 def in_review(engine: Engine, people: dict[str, int]) -> int:
     item = usecases.plan(SqlUnitOfWork(engine), people["creator"], "义诊回顾", ctx())
     usecases.start(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    usecases.edit(SqlUnitOfWork(engine), people["creator"], item.id,
+                  ItemChanges(body="<p>义诊当天来了八十位居民。</p>"), ctx())
     usecases.submit(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
     return item.id
 
@@ -62,7 +64,7 @@ def test_full_flow_to_publishing_writes_audit_and_outbox(engine: Engine,
         kinds = uow.session.scalars(select(OutboxMessage.kind)).all()
     assert item is not None and item.state is State.SCHEDULED
     assert item.scheduled_at == NOW + timedelta(hours=2)
-    assert history == ["plan", "start", "submit", "approve", "final_approve", "schedule"]
+    assert history == ["plan", "start", "edit", "submit", "approve", "final_approve", "schedule"]
     assert "sync_draft" in kinds and kinds.count("notify") >= 4
 
 

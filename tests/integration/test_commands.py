@@ -97,6 +97,28 @@ def test_the_review_path_by_chat(team: Team) -> None:
     assert "待排期" in shown and "排期" in shown and "王芳 初审通过：写得很好" in shown
 
 
+def test_an_item_without_text_is_not_submitted_and_says_how_to_add_it(team: Team) -> None:
+    team.say("creator", "选题 空稿")
+    team.say("creator", "开始 1")
+    refused = team.say("creator", "提交 1")
+    assert "wxops item edit 1" in refused and "--body-file" in refused
+    assert team.item(1).state == State.DRAFTING.value
+    assert "wxops item edit 1" in team.say("creator", "查看 1")  # 查看 says it too
+
+
+def test_a_reviewer_reads_length_and_opening_and_where_the_rest_is(team: Team) -> None:
+    team.say("creator", "选题 义诊回顾")
+    team.say("creator", "开始 1")
+    team.write(1, "<p>12 月 6 日上午，社区中心的冬季义诊来了 80 位居民。</p>"
+                  "<p>" + "医生为老人量血压、讲解用药。" * 20 + "</p>")
+    team.say("creator", "提交 1")
+    shown = team.say("王芳", "查看 1")
+    assert "305 字" in shown  # the visible characters: no tags, no blanks
+    assert "12 月 6 日上午，社区中心的冬季义诊来了 80 位居民。 医生为老人" in shown
+    assert "讲解用药。" * 20 not in shown  # the opening only
+    assert "预览 1" in shown and "wxops item show 1 --full" in shown
+
+
 @pytest.mark.parametrize(("who", "text", "expected"), [
     ("王芳", "选题 新选题", "需要内容创作者、管理员权限"),
     ("creator", "通过 1", "需要审核员、管理员权限"),

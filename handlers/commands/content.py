@@ -12,6 +12,7 @@ from workflow import policy, usecases
 from workflow.errors import ItemNotFound
 from workflow.model import ContentItem
 from workflow.states import Event, State
+from workflow.text import opening, visible_length
 
 LIST_LIMIT = 15
 
@@ -36,6 +37,7 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
         history = list(uow.audit.history(item_id))[-5:]
         author = uow.staff.actor(item.author_id)
     return say("show", item=item, author=author.name if author else item.author_id,
+               length=visible_length(item.body), opening=opening(item.body),
                first=sorted(policy.first_approvers(item, reviews)),
                final=sorted(policy.final_approvers(item, reviews)),
                history=history, next=policy.allowed_events(ctx.actor, item, reviews),

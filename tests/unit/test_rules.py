@@ -42,7 +42,8 @@ class Flow:
 
     def __init__(self, sensitive: bool = False) -> None:
         self.item = ContentItem(id=1, title="义诊回顾", author_id=AUTHOR.id,
-                                state=State.DRAFTING, sensitive=sensitive)
+                                state=State.DRAFTING, sensitive=sensitive,
+                                body="<p>义诊当天来了八十位居民。</p>")
         self.reviews: list[Review] = []
 
     def do(self, actor: Actor, event: Event, context: Context | None = None,

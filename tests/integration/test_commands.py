@@ -425,3 +425,20 @@ def test_who_may_not_use_a_command_is_told_so_before_how_to_type_it(team: Team) 
     assert team.say("王芳", "排期 2") == no_right
     assert team.say("王芳", "排期 2 明天 9:00") == no_right
     assert team.say("admin", "排期 2") != no_right  # an admin gets the usage
+
+
+def test_eleven_reschedules_leave_the_author_one_notice(team: Team) -> None:
+    """Issue 19: each reschedule sent the author another notice, all of them still
+    waiting; the newest about an item replaces those not yet sent."""
+    item_id = team.approved()
+    author = team.staff_id("creator")
+    for hour in range(9, 20):
+        team.say("admin", f"排期 {item_id} 后天 {hour}:00")
+    with team.account.engine.connect() as conn:
+        rows = conn.execute(select(OutboxMessage.status, OutboxMessage.payload)
+                            .where(OutboxMessage.kind == "notify")).all()
+    mine = [(status, p["template"]) for status, p in rows if p["staff_id"] == author]
+    assert [m for m in mine if m[0] == "pending"] == [("pending", "item_scheduled")]
+    assert sum(1 for status, _ in mine if status == "cancelled") >= 10
+    newest = next(p for status, p in rows if p["staff_id"] == author and status == "pending")
+    assert "19:00" in str(newest["context"])  # the one that is true now

@@ -160,19 +160,24 @@ def test_a_held_notice_says_when_its_item_has_moved_on(account: Account) -> None
         uow.session.add_all(items)
         uow.commit()
         ids = [item.id for item in items]
+    # News about item 0, a request to review item 1, and one to review item 0
+    held = [(ids[0], "item_approved_author"), (ids[1], "item_submitted"),
+            (ids[0], "item_submitted")]
     with account.engine.begin() as conn:
-        for n, item_id in enumerate(ids):
-            payload = {"staff_id": member.id, "template": "item_submitted", "item_version": 2,
-                       "context": {"item_id": item_id, "title": f"稿{n}", "by": "小李"}}
+        for n, (item_id, template) in enumerate(held):
+            payload = {"staff_id": member.id, "template": template, "item_version": 2,
+                       "context": {"item_id": item_id, "title": f"稿{item_id}", "by": "小李"}}
             row_id = outbox.add(conn, "notify", payload, f"n-held-{n}", NOW)
             outbox.finish(conn, row_id or 0, "held", NOW, "窗口已关闭", recipient=wx.FOLLOWER)
         conn.execute(update(ContentItemRow).where(ContentItemRow.id == ids[0])
                      .values(state="final_review", version=3))  # someone else reviewed it
     digest = account.client.push(wx.text("在吗", msg_id=903), "safe").text
-    # the one dealt with goes second: it asks nothing of anyone any more
+    # The request still waiting comes first; the news says what its item is now; the
+    # request about item 0 asks nothing of anyone any more and is left out.
     first, second = [line for line in digest.splitlines() if line[:2] in ("1.", "2.")]
-    assert f"稿件 {ids[1]}《稿1》" in first and "此后已有变化" not in first
-    assert f"稿件 {ids[0]}《稿0》" in second and "（此后已有变化，现在：终审中）" in second
+    assert f"稿件 {ids[1]}《稿{ids[1]}》" in first and "此后已有变化" not in first
+    assert "【已通过】" in second and "（此后已有变化，现在：终审中）" in second
+    assert "3." not in digest and digest.count("【待审核】") == 1
 
 
 def written(uow: SqlUnitOfWork, author: int, item_id: int, ctx: Context) -> object:

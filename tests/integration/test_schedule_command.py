@@ -27,7 +27,8 @@ def team(engine: Engine) -> Team:
 @pytest.fixture
 def item(engine: Engine, team: Team) -> int:
     with Session(engine) as session:
-        row = ContentItemRow(title="冬季助学", author_id=team.wang, state=State.APPROVED.value,
+        row = ContentItemRow(title="冬季助学", body="<p>寒假前为山区学生募集冬衣。</p>",
+                             author_id=team.wang, state=State.APPROVED.value,
                              review_round=1, created_at=NOW, updated_at=NOW)
         session.add(row)
         session.commit()

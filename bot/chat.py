@@ -9,15 +9,21 @@ it arrives.
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 import requests
 from defusedxml import ElementTree
 
+from bot import demo
 from bot.demo import DEMO_FOLLOWER
+from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST
 from bot.wiring import App
 from storage import staff as staff_store
 
@@ -32,9 +38,18 @@ class ChatError(click.ClickException):
 
 
 class Chat:
-    def __init__(self, emulator: str, openid: str, timeout: float = 10.0) -> None:
+    """One person's chat. ``memory`` keeps how much of their inbox was shown, so a
+    chat opened later starts with what arrived while none was open (``missed``)."""
+
+    def __init__(self, emulator: str, openid: str, timeout: float = 10.0,
+                 memory: ChatMemory | None = None) -> None:
         self.base, self.openid, self.timeout = emulator.rstrip("/"), openid, timeout
-        self.seen = len(self._inbox())
+        self.memory = memory
+        entries = self._inbox()
+        shown = memory.shown(self.base, openid) if memory else None
+        first = len(entries) if shown is None else min(shown, len(entries))
+        self.missed = [show_inbox_entry(e) for e in entries[first:]]
+        self.seen = len(entries)  # arrivals are what comes after this
 
     def say(self, line: str) -> str:
         """Send one line (text, or /subscribe, /click KEY ...); returns the reply shown."""
@@ -56,9 +71,23 @@ class Chat:
         return show_reply(str(answer.get("reply") or ""))
 
     def arrivals(self) -> list[str]:
+        """What arrived since the last look. Remembered as shown only once the missed
+        ones were (``show_missed``): the memory is how much of the inbox was shown."""
         entries = self._inbox()
         new, self.seen = entries[self.seen:], len(entries)
+        if new and not self.missed:
+            self._remember()
         return [show_inbox_entry(e) for e in new]
+
+    def show_missed(self) -> list[str]:
+        """What arrived while no chat was open, now shown (and remembered so)."""
+        missed, self.missed = self.missed, []
+        self._remember()
+        return missed
+
+    def _remember(self) -> None:
+        if self.memory is not None:
+            self.memory.remember(self.base, self.openid, self.seen)
 
     def _inbox(self) -> list[dict[str, Any]]:
         data = self._get(f"/_emulator/inbox/{self.openid}")
@@ -68,13 +97,61 @@ class Chat:
         try:
             return requests.get(self.base + path, timeout=self.timeout).json()
         except (requests.RequestException, ValueError) as exc:
-            raise ChatError(f"连不上微信模拟器 {self.base}：{exc}（先运行 make run）") from None
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: Exception) -> ChatError:
+        return ChatError(f"连不上微信模拟器 {self.base}：{unreachable_why(exc)}"
+                         "（先运行 make run，或用 --emulator 指定地址）")
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             data = requests.post(self.base + path, json=body, timeout=self.timeout).json()
         except (requests.RequestException, ValueError) as exc:
-            raise ChatError(f"连不上微信模拟器 {self.base}：{exc}（先运行 make run）") from None
+            raise self._unreachable(exc) from None
+        return data if isinstance(data, dict) else {}
+
+PREVIEW_OPENING = 40  # characters of an article's text a preview line shows
+
+
+def unreachable_why(exc: Exception) -> str:
+    """Why the emulator did not answer, in a few Chinese words (requests says it in
+    several lines of English)."""
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                  | requests.exceptions.InvalidSchema):
+        return "地址无效，应像 http://127.0.0.1:9090"
+    if isinstance(exc, requests.Timeout):
+        return "等待答复超时"
+    if isinstance(exc, requests.ConnectionError):
+        return "连接被拒绝，这个端口上没有程序在运行"
+    if isinstance(exc, ValueError):
+        return "答复不是微信模拟器的，这个端口上可能是别的程序"
+    return type(exc).__name__
+
+
+class ChatMemory:
+    """How much of each person's inbox a chat has shown, in a file beside the
+    database: what arrives while no chat is open is shown by the next one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def shown(self, base: str, openid: str) -> int | None:
+        value = self._load().get(f"{base} {openid}")
+        return value if isinstance(value, int) else None
+
+    def remember(self, base: str, openid: str, count: int) -> None:
+        data = self._load() | {f"{base} {openid}": count}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(data), encoding="utf-8")
+        except OSError:
+            pass  # a chat that cannot remember still chats
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
         return data if isinstance(data, dict) else {}
 
 
@@ -102,10 +179,20 @@ def show_inbox_entry(entry: dict[str, Any]) -> str:
         values = [v.get("value", "") for v in (payload.get("data") or {}).values()
                   if isinstance(v, dict)]
         return f"[模板消息] {' '.join(values)}"
-    if "mpnews" in payload:
+    if isinstance(payload.get("articles"), list):  # a preview or a mass send: the draft's
         label = "预览" if kind == "preview" else "群发"
-        return f"[{label}] 图文 media_id={payload['mpnews'].get('media_id')}"
+        return "\n".join(_article_line(label, a) for a in payload["articles"]
+                         if isinstance(a, dict))
     return f"[{kind}] {payload}"
+
+
+def _article_line(label: str, article: dict[str, Any]) -> str:
+    """An article as the phone shows it in the chat: title, then the digest or the
+    opening of the text."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", str(article.get("content", "")))).strip()
+    opening = str(article.get("digest") or "") or text[:PREVIEW_OPENING]
+    more = "…" if not article.get("digest") and len(text) > PREVIEW_OPENING else ""
+    return f"[{label}] 《{article.get('title', '')}》{opening}{more}（正文 {len(text)} 字）"
 
 
 def resolve(app: App, who: str) -> str:
@@ -173,13 +260,16 @@ def watch_arrivals(chat: Chat, stop: threading.Event, echo: Callable[[str], None
 @click.option("--send", "one", default=None, help="只发送这一条并打印回复（用于脚本）")
 @click.option("--wait", default=0.0, type=click.FloatRange(0, 60),
               help="配合 --send：再等这么多秒，打印期间收到的消息")
-@click.option("--emulator", default="http://127.0.0.1:9090", show_default=True)
+@click.option("--emulator", default=None,
+              help="微信模拟器地址（默认：正在运行的 make run 的模拟器，否则 http://127.0.0.1:9090）")
 @click.pass_obj
-def chat(app: App, who: str, one: str | None, wait: float, emulator: str) -> None:
+def chat(app: App, who: str, one: str | None, wait: float, emulator: str | None) -> None:
     """像在微信里一样和公众号聊天：/subscribe /click KEY /quit (chat with the account)."""
     if one is not None and not one.strip():
         raise click.UsageError("--send 的内容是空的：微信不能发送空消息")
-    session = Chat(emulator, resolve(app, who))
+    url = app.settings.database_url
+    session = Chat(emulator or emulator_url(url), resolve(app, who),
+                   memory=ChatMemory(demo.emulator_state_file(url).with_name("chat-seen.json")))
     if one is not None:
         click.echo(session.say(one))
         if wait:
@@ -188,7 +278,19 @@ def chat(app: App, who: str, one: str | None, wait: float, emulator: str) -> Non
                 click.echo(line)
         return
     click.echo(f"以 {who}（{session.openid}）的身份聊天；/subscribe、/click KEY、/quit")
+    missed = session.show_missed()
+    if missed:
+        click.echo(f"—— 你不在时收到 {len(missed)} 条 ——")
+        for line in missed:
+            click.echo(line)
+        click.echo("—— 以上为你不在时收到的 ——")
     interactive(session, f"{who}> ")
+
+
+def emulator_url(database_url: str) -> str:
+    """The emulator of the demo running on this database, or the default one."""
+    run = demo.running(database_url)
+    return run.emulator_url if run else f"http://{DEFAULT_HOST}:{DEFAULT_EMULATOR_PORT}"
 
 
 def register(cli: click.Group) -> None:

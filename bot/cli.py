@@ -109,7 +109,9 @@ def _as_run(settings: Settings) -> tuple[Settings, frozenset[str]]:
         return settings, frozenset()
     from bot import demo  # its imports are the database's: only for the demo
 
-    overrides = demo.environment(f"http://{DEFAULT_HOST}:{DEFAULT_EMULATOR_PORT}")
+    run = demo.running(settings.database_url)
+    overrides = demo.environment(run.emulator_url if run else
+                                 f"http://{DEFAULT_HOST}:{DEFAULT_EMULATOR_PORT}")
     return load_settings({**os.environ, **overrides}), frozenset(overrides)
 
 

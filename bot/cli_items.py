@@ -17,6 +17,7 @@ from workflow import usecases
 from workflow.errors import InvalidInput, ItemNotFound
 from workflow.model import Context, ItemChanges
 from workflow.states import State
+from workflow.text import opening, plain_text, visible_length
 
 # A state by its value or its Chinese label (待排期), as the chat command 稿件 takes it.
 STATES = {s.value: s for s in State} | {s.label: s for s in State}
@@ -88,9 +89,10 @@ def item_list(app: App, state: str | None, limit: int) -> None:
 
 @item.command("show")
 @click.argument("item_id", type=ROW_ID)
+@click.option("--full", is_flag=True, help="打印正文全文（纯文本）")
 @click.pass_obj
-def item_show(app: App, item_id: int) -> None:
-    """查看稿件详情 (show one item)."""
+def item_show(app: App, item_id: int, full: bool) -> None:
+    """查看稿件详情和正文开头；--full 打印正文全文 (show one item)."""
     tz = app.settings.tz
     with app.uow() as uow:
         it = uow.items.get(item_id)
@@ -107,6 +109,23 @@ def item_show(app: App, item_id: int) -> None:
             click.echo(f"{label}：{local(moment, tz)}")
     if it.url:
         click.echo(f"链接：{it.url}")
+    _echo_body(it.id, it.body, full)
+
+
+def _echo_body(item_id: int, body: str, full: bool) -> None:
+    """What a reviewer needs to read the item: its length, then its opening or all of it."""
+    length = visible_length(body)
+    if not length:
+        click.echo(f"正文：还没有正文，不能提交审核。写入正文："
+                   f"wxops item edit {item_id} --as 作者 --body-file 正文文件")
+        return
+    click.echo(f"正文：{length} 字")
+    if full:
+        click.echo(plain_text(body))
+        return
+    click.echo(f"开头：{opening(body)}")
+    click.echo(f"看全文：wxops item show {item_id} --full，"
+               f"或在微信里发送「预览 {item_id}」把预览发到手机")
 
 
 @item.command("history")

@@ -87,9 +87,15 @@ def run(app: App, host: str, port: int, emulator_port: int) -> None:
             "emulator", "--host", host, "--port", str(emulator_port), "--push-to", push_to,
             "--state", str(demo.emulator_state_file(app.settings.database_url)))))
         click.echo(demo.how_to_chat(host, port, emulator_port))
+        demo.record_run(app.settings.database_url, demo.DemoRun(host, port, emulator_port))
     else:
         click.echo(f"正式公众号模式：服务器 http://{host}:{port}{app.settings.wechat_path}")
-    sys.exit(supervise(children, env))
+    try:
+        status = supervise(children, env)
+    finally:
+        if app.settings.demo:
+            demo.forget_run(app.settings.database_url)
+    sys.exit(status)
 
 
 def register(cli: click.Group) -> None:

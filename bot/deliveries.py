@@ -15,6 +15,7 @@ from bot.wechat_errors import (
     InvalidMediaId,
     OutsideReplyWindow,
     SendLimitExceeded,
+    WeChatError,
 )
 from handlers import notices, texts
 from storage import followers, incidents, outbox, platform
@@ -24,6 +25,7 @@ from storage.uow import JoinedUnitOfWork
 from workflow import usecases
 from workflow.model import Context
 from workflow.states import State
+from workflow.text import has_text
 from workflow.usecases import MAX_DIGEST, MAX_TITLE
 
 log = logging.getLogger("wxops.deliveries")
@@ -167,6 +169,8 @@ def _not_waiting(d: Delivery) -> str:
     if item.publish_id:
         return texts.phrase("publish_submit", "already_submitted", item_id=item.id,
                             publish_id=item.publish_id)
+    if not has_text(item.body or ""):
+        return texts.phrase("publish_submit", "no_body", item_id=item.id)
     return ""
 
 
@@ -279,11 +283,23 @@ def _maybe_submitted(d: Delivery, item: Any) -> bool:
     return unconfirmed and not first_try
 
 
+class ArticleWithoutBody(WeChatError):
+    """The item has no text: WeChat would take an empty article, or one made up
+    here, as if it were the one reviewed. Refused for good, before any call."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(None, texts.phrase("publish_submit", "no_body", item_id=item_id))
+        self.summary = texts.phrase("publish_submit", "no_body_short")
+
+
 def _article(item: Any, thumb_media_id: str) -> dict[str, Any]:
-    body = item.body or f"<p>{item.title}</p>"
+    """The article as reviewed: never a body made up for an item without one (an
+    item from an older version, which the workflow lets through no more)."""
+    if not has_text(item.body or ""):
+        raise ArticleWithoutBody(item.id)
     # Cut to WeChat's limits only for items written before they were checked.
     return {"title": item.title[:MAX_TITLE], "author": "", "digest": item.digest[:MAX_DIGEST],
-            "content": body, "content_source_url": "", "thumb_media_id": thumb_media_id,
+            "content": item.body, "content_source_url": "", "thumb_media_id": thumb_media_id,
             "need_open_comment": 1, "only_fans_can_comment": 0}
 
 

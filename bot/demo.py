@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -11,6 +15,7 @@ from bot.articles import article_html
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.wiring import App
 from handlers import texts
+from handlers.when import format_moment
 from storage import rules
 from storage import staff as staff_store
 from storage.db import sqlite_file
@@ -47,6 +52,55 @@ def emulator_state_file(database_url: str) -> Path:
     return (database.parent if database else Path("var")) / "emulator-state.pickle"
 
 
+def run_file(database_url: str) -> Path:
+    """Where a running `wxops run` says which ports its demo is on, for `wxops chat`
+    and `wxops config check` (beside the emulator's memory)."""
+    return emulator_state_file(database_url).with_name("demo-run.json")
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    host: str
+    port: int
+    emulator_port: int
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://{self.host}:{self.emulator_port}"
+
+
+def record_run(database_url: str, run: DemoRun) -> None:
+    path = run_file(database_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": os.getpid(), **asdict(run)}), encoding="utf-8")
+
+
+def forget_run(database_url: str) -> None:
+    run_file(database_url).unlink(missing_ok=True)
+
+
+def running(database_url: str) -> DemoRun | None:
+    """The demo `wxops run` is running on this database now, if it is (a file left
+    by one that was killed names a process that is gone, and is ignored)."""
+    try:
+        data = json.loads(run_file(database_url).read_text(encoding="utf-8"))
+        alive = _alive(int(data["pid"]))
+        run = DemoRun(str(data["host"]), int(data["port"]), int(data["emulator_port"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return run if alive else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def environment(emulator_url: str) -> dict[str, str]:
     """Settings every demo process shares: the emulator is their WeChat."""
     return {"WXOPS_APP_ID": DEMO_APP_ID, "WXOPS_APP_SECRET": DEMO_APP_SECRET,
@@ -58,14 +112,22 @@ def how_to_chat(host: str, port: int, emulator_port: int) -> str:
                         people=[p.name for p in DEMO_STAFF])
 
 
-#: The demo's welcome (templates/demo_welcome.j2) names two keywords, and two
-#: rules answer them. The shipped welcome promises no keywords: a real account
-#: has no rules until admins add them.
-DEMO_RULES = (
-    ("活动", "近期活动：12 月 6 日（周六）上午 9 点，社区中心冬季义诊，欢迎报名。"),
-    ("志愿者", "志愿者招募：冬季助学计划需要 20 名周末辅导志愿者。直接留言你的姓名和可服务时间，"
-              "我们会联系你。"),
-)
+def demo_rule_replies(now: datetime, tz: ZoneInfo) -> dict[str, str]:
+    """The replies of the two rules that answer the keywords the demo's welcome
+    (templates/demo_welcome.j2) names; the shipped welcome promises none, as a real
+    account has no rules until admins add them. The activity is on the next
+    Saturday morning, named by its real date and weekday (a date written into
+    the text went out of date, and named the wrong weekday)."""
+    return {"活动": texts.phrase("demo_rules", "activity",
+                               when=format_moment(next_saturday_morning(now, tz))),
+            "志愿者": texts.phrase("demo_rules", "volunteers")}
+
+
+def next_saturday_morning(now: datetime, tz: ZoneInfo) -> datetime:
+    """09:00 on the first Saturday after today, in the account's time zone."""
+    local = now.astimezone(tz)
+    days = (5 - local.weekday()) % 7 or 7
+    return datetime.combine(local.date() + timedelta(days=days), time(9, 0), tzinfo=tz)
 DEMO_ITEMS = ("clinic", "tutoring")  # macros in handlers/templates/demo_items.j2
 
 
@@ -84,7 +146,7 @@ def seed(app: App) -> bool:
                                  message_window_sent=0, event_window_sent=0))
         uow.session.add(AccountText(key="welcome", body=texts.shipped_source("demo_welcome"),
                                     updated_at=now))
-        for keyword, reply in DEMO_RULES:
+        for keyword, reply in demo_rule_replies(now, app.settings.tz).items():
             rules.add_rule(uow.session, match_type=MatchType.EXACT, pattern=keyword,
                            reply_text=reply, now=now, created_by=ids["admin"])
         uow.commit()

@@ -50,10 +50,18 @@ def with_held_notices(ctx: HandlerContext, msg: Inbound, reply: Reply) -> Reply:
     rows = outbox.held_for(ctx.conn, msg.openid)
     if not rows:
         return reply
-    ranked = notices.ranked(ctx.conn, [payload for _id, payload in rows])
-    digest = compose(reply.text if reply else "",
-                     [Held(row_id, n.rank, n.text) for (row_id, _), n in zip(rows, ranked,
-                                                                              strict=True)])
+    ranked = zip(rows, notices.ranked(ctx.conn, [payload for _id, payload in rows]),
+                 strict=True)
+    held, moot = [], []
+    for (row_id, _), notice in ranked:
+        if notice.moot:
+            moot.append(row_id)
+        else:
+            held.append(Held(row_id, notice.rank, notice.text))
+    outbox.drop_held(ctx.conn, moot, texts.phrase("outbox", "notice_moot"))
+    if not held:
+        return reply
+    digest = compose(reply.text if reply else "", held)
     outbox.hand_over(ctx.conn, digest.shown, ctx.now)
     return TextReply(digest.text)
 

@@ -60,6 +60,9 @@ RANKS: Mapping[str, int] = MappingProxyType({
 class Notice:
     text: str
     rank: int
+    #: It asked its reader to act on an item that has moved on since (someone else
+    #: reviewed it): it asks nothing any more, and a digest leaves it out.
+    moot: bool = False
 
 
 def show(conn: Connection, payloads: Sequence[Payload]) -> list[str]:
@@ -75,8 +78,10 @@ def ranked(conn: Connection, payloads: Sequence[Payload]) -> list[Notice]:
     notices = []
     for payload, about in zip(payloads, abouts, strict=True):
         now = _state_now(about, current)
-        rank = NEWS if now is not None else RANKS.get(str(payload.get("template")), NEWS)
-        notices.append(Notice(texts.render("notice", text=_written(payload), now=now), rank))
+        asked = RANKS.get(str(payload.get("template")), NEWS)
+        rank = NEWS if now is not None else asked
+        notices.append(Notice(texts.render("notice", text=_written(payload), now=now), rank,
+                              moot=now is not None and asked == TO_DO))
     return notices
 
 

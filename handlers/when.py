@@ -63,17 +63,44 @@ class WhenError(ValueError):
     """Text that is not a usable time or duration; the message is a reply for the staff member."""
 
 
+class WhenPassed(ValueError):
+    """The day or time as written, without a year or a day word, has already gone.
+
+    Not moved on silently (a staff member who typed 12月1日 in December may have
+    meant this month's, by mistake): the caller asks whether ``candidate``, the
+    next such moment, was meant, and offers ``suggestion``, the text that names
+    it unambiguously. ``what`` was written: ``date`` (a month and day), ``time``
+    (a time alone) or ``weekday`` (周X, today's). ``clock`` is the time of day as
+    written.
+    """
+
+    def __init__(self, what: str, candidate: datetime, clock: str) -> None:
+        super().__init__(f"{what} passed: perhaps {candidate.isoformat()}")
+        self.what, self.candidate, self.clock = what, candidate, clock
+        self.weekday = WEEKDAY_NAMES[candidate.weekday()]
+        day = {"date": f"{candidate:%Y-%m-%d}", "time": "明天"}.get(what, f"下周{self.weekday}")
+        self.suggestion = f"{day} {clock}"
+
+
 @dataclass(frozen=True)
 class _DayPart:
-    """The date a message names; ``roll`` moves it on when that moment has already gone."""
+    """The date a message names. ``ask``: the question to put when the moment has
+    already gone (``gone``: known already, ``day`` being the next such date), and
+    ``roll`` how much later the next such day is."""
 
     day: date
-    roll: timedelta | None = None
     period: str = ""
+    ask: str = ""
+    roll: timedelta = _DAY
+    gone: bool = False
 
 
 def parse_when(text: str, now: datetime) -> datetime:
-    """The moment ``text`` names, seen from ``now``, in ``now``'s zone (minute precision)."""
+    """The moment ``text`` names, seen from ``now``, in ``now``'s zone (minute precision).
+
+    Raises WhenError for text that names no moment, WhenPassed for a day or time
+    without a year or day word that has already gone.
+    """
     _require_aware(now)
     s = _normalise(text)
     if not s:
@@ -86,10 +113,12 @@ def parse_when(text: str, now: datetime) -> datetime:
     if part is not None and not rest:
         raise WhenError(f"请加上具体时间，例如“{_quote(s)} 9:00”")
     clock, extra_days = _clock(rest, part.period if part else "", s)
-    part = part or _DayPart(now.date(), roll=_DAY)
+    part = part or _DayPart(now.date(), ask="time")
     when = datetime.combine(part.day + extra_days * _DAY, clock, tzinfo=now.tzinfo)
-    if part.roll is not None and is_past(when, now):
-        when = datetime.combine(when.date() + part.roll, clock, tzinfo=now.tzinfo)
+    if part.ask and (part.gone or is_past(when, now)):
+        later = when if part.gone else datetime.combine(
+            when.date() + part.roll, clock, tzinfo=now.tzinfo)
+        raise WhenPassed(part.ask, later, rest)
     return when
 
 
@@ -194,7 +223,9 @@ def _day_part(s: str, now: datetime) -> tuple[_DayPart | None, str]:
     if m := _FULL_DATE.match(s):
         part = _DayPart(_date(int(m["y"]), int(m["mo"]), int(m["d"])))
     elif m := _MONTH_DAY.match(s):
-        part = _DayPart(_month_day(int(m["mo"]), int(m["d"]), today))
+        day = _month_day(int(m["mo"]), int(m["d"]), today)
+        part = _DayPart(day, ask="date", gone=True) if day.year != today.year \
+            else _DayPart(day)
     elif m := _DAY_WORD.match(s):
         part = _relative_day(m[0], today)
     elif m := _WEEKDAY.match(s):
@@ -215,7 +246,7 @@ def _date(year: int, month: int, day: int, shown: str = "") -> date:
 def _month_day(month: int, day: int, today: date) -> date:
     # 2000 is a leap year, so only days no year has (2月30日, 13月1日) fail here.
     _date(2000, month, day, shown=f"{month}月{day}日")
-    # Without a year: this year's, or next year's once the day has passed.
+    # Without a year: this year's, or next year's once the day has passed (asked, not taken).
     year = today.year + ((month, day) < (today.month, today.day))
     return _date(year, month, day)
 
@@ -229,7 +260,8 @@ def _weekday(prefix: str, name: str, today: date) -> _DayPart:
     target = _WEEKDAY_INDEX[name]
     weeks = _WEEK_PREFIX[prefix]
     if weeks is None:
-        return _DayPart(today + ((target - today.weekday()) % 7) * _DAY, roll=_WEEK)
+        return _DayPart(today + ((target - today.weekday()) % 7) * _DAY,
+                        ask="weekday", roll=_WEEK)
     monday = today - today.weekday() * _DAY
     return _DayPart(monday + weeks * _WEEK + target * _DAY)
 

@@ -278,6 +278,18 @@ def hand_over(conn: Connection, row_ids: Iterable[int], now: datetime) -> None:
         raw.run(_HANDED_OVER, {"now": now, "id": row_id})
 
 
+_DROPPED = ("UPDATE outbox SET status = 'cancelled', last_error = :why"
+            " WHERE id = :id AND status = 'held'")
+
+
+def drop_held(conn: Connection, row_ids: Iterable[int], why: str) -> None:
+    """Held notices nobody should see any more (what they asked is done): cancelled,
+    with why, instead of shown."""
+    raw = Raw.of(conn)
+    for row_id in row_ids:
+        raw.run(_DROPPED, {"id": row_id, "why": why})
+
+
 def queued_for(conn: Connection, openid: str) -> int:
     """Customer-service sends to this person not yet made (they share one budget)."""
     return int(conn.execute(select(func.count()).select_from(OUTBOX).where(

@@ -169,6 +169,23 @@ class SqlOutbox:
         return True
 
 
+    def replace_notices(self, staff_id: int, item_id: int, newer_key: str) -> int:
+        """Found by their keys, which name the item first and the person last
+        (``NotifyStaff.idempotency_key``); only rows no worker has claimed."""
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == "notify",
+                   OutboxMessage.status.in_(("pending", "held")),
+                   OutboxMessage.idempotency_key.like(f"notify:{item_id}:v%:{staff_id}"),
+                   OutboxMessage.idempotency_key != newer_key)
+            .values(status="cancelled", last_error=SUPERSEDED))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+#: Why a notice was withdrawn, as `wxops outbox list` shows it.
+SUPERSEDED = "同一稿件有了更新的通知，这条没有再发"
+
+
 def parse_roles(text: str) -> frozenset[Role]:
     return frozenset(Role(part) for part in text.split(",") if part)
 

@@ -129,3 +129,16 @@ class StaleVersion(Exception):
     def __init__(self, item_id: int) -> None:
         super().__init__(f"content item {item_id} changed concurrently")
         self.item_id = item_id
+
+
+class EmptyBody(WorkflowError):
+    """The item has no text to read: nothing to review or publish."""
+
+    code = "empty_body"
+
+    def __init__(self, item_id: int, event: Event) -> None:
+        super().__init__(
+            f"稿件 {item_id} 还没有正文，不能{event.label}。请作者在电脑上写入正文："
+            f"wxops item edit {item_id} --as 作者 --body-file 正文文件（HTML 或纯文本，空行分段）"
+        )
+        self.item_id, self.event = item_id, event

@@ -114,9 +114,14 @@ def _approve(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context
     return replace(item, state=State.FINAL_REVIEW), review, [notify]
 
 
+def _is_words(text: str) -> bool:
+    """A reason the author can act on has words in it: "." or "123" is not one."""
+    return any(ch.isalpha() for ch in text)
+
+
 def _request_changes(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
                      _ch: ItemChanges | None) -> _Result:
-    if not ctx.comment.strip():
+    if not _is_words(ctx.comment):
         raise ReasonRequired()
     stage = ReviewStage.FINAL if item.state is not State.IN_REVIEW else ReviewStage.FIRST
     review = _review(item, actor, ctx, stage, ReviewDecision.CHANGES_REQUESTED)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from workflow.errors import (
     AlreadyApproved,
+    EmptyBody,
     NotOwner,
     PermissionDenied,
     SameReviewer,
@@ -16,13 +17,21 @@ from workflow.errors import (
 from workflow.model import ContentItem, Review, ReviewDecision, ReviewStage
 from workflow.roles import OWNER_EVENTS, REVIEW_EVENTS, STAFF_ROLES, Actor, Role, roles_for
 from workflow.states import Event, State, events_from, transitions_from
+from workflow.text import has_text
+
+#: Moves that take an item toward publication: each needs a body with text to read.
+#: DUE is left out: an item scheduled by an older version without a body fails at
+#: submission with the reason, instead of waiting in 已排期 for ever.
+NEEDS_TEXT = frozenset({Event.SUBMIT, Event.APPROVE, Event.FINAL_APPROVE, Event.SCHEDULE,
+                        Event.PUBLISH, Event.RETRY})
 
 
 def can(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review] = ()) -> None:
     """Raise the WorkflowError that explains why ``actor`` may not fire ``event``.
 
-    Checks, in order: the role, the state, ownership, and the review rules
-    (no self-review, a different final reviewer, one final approval each).
+    Checks, in order: the role, the state, ownership, the review rules (no
+    self-review, a different final reviewer, one final approval each), and that
+    a move toward publication has text to review or publish.
     """
     allowed = roles_for(event)
     if not any(actor.has(role) for role in allowed):
@@ -37,6 +46,8 @@ def can(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review]
         raise SelfReview(edited=True)
     if event is Event.FINAL_APPROVE:
         _check_final_reviewer(actor, item, list(reviews))
+    if event in NEEDS_TEXT and not has_text(item.body):
+        raise EmptyBody(item.id, event)
 
 
 def allowed_events(

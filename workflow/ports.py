@@ -51,6 +51,12 @@ class Outbox(Protocol):
         """Queue an outbound effect; False if that key was queued before."""
         ...
 
+    def replace_notices(self, staff_id: int, item_id: int, newer_key: str) -> int:
+        """Withdraw this person's notices about this item not yet sent (queued or
+        held for their next message), other than ``newer_key``: the newer notice
+        says what is true now. Returns how many."""
+        ...
+
 
 class StaffDirectory(Protocol):
     def actor(self, staff_id: int) -> Actor | None:

@@ -216,6 +216,8 @@ def _record(uow: UnitOfWork, decision: Decision, actor: Actor) -> None:
     uow.audit.add(decision.audit)
     for effect in _expand(uow, decision, actor):
         key = effect.idempotency_key(decision.item.id, decision.item.version)
+        if isinstance(effect, NotifyStaff):  # eleven reschedules are one notice, not eleven
+            uow.outbox.replace_notices(effect.staff_id, decision.item.id, key)
         uow.outbox.add(effect.kind, effect.payload(), key, decision.audit.at)
 
 

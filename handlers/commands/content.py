@@ -6,12 +6,13 @@ from dataclasses import replace
 
 from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, parse, refused
-from handlers.when import WhenError, format_when, parse_when
+from handlers.when import WhenError, WhenPassed, format_moment, format_when, is_past, parse_when
 from storage import confirmations, outbox
 from workflow import policy, usecases
 from workflow.errors import ItemNotFound
 from workflow.model import ContentItem
 from workflow.states import Event, State
+from workflow.text import opening, visible_length
 
 LIST_LIMIT = 15
 
@@ -36,6 +37,7 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
         history = list(uow.audit.history(item_id))[-5:]
         author = uow.staff.actor(item.author_id)
     return say("show", item=item, author=author.name if author else item.author_id,
+               length=visible_length(item.body), opening=opening(item.body),
                first=sorted(policy.first_approvers(item, reviews)),
                final=sorted(policy.final_approvers(item, reviews)),
                history=history, next=policy.allowed_events(ctx.actor, item, reviews),
@@ -67,6 +69,12 @@ def schedule(ctx: CommandContext, cmd: Command) -> Result:
         when = parse_when(str(cmd.args["when"]), ctx.local_now)
     except WhenError as exc:
         raise CommandError(str(exc)) from None
+    except WhenPassed as passed:  # asked, never moved to a day the person did not write
+        raise refused("when_passed", what=passed.what, item=int(cmd.args["item"]),
+                      candidate=passed.candidate, clock=passed.clock, weekday=passed.weekday,
+                      suggestion=passed.suggestion) from None
+    if is_past(when, ctx.local_now):  # the workflow refuses it too; this names the moment
+        raise refused("when_past", when=format_moment(when))
     decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]), Event.SCHEDULE,
                             ctx.workflow(when=when))
     return say("scheduled", item=decision.item, when=format_when(when, ctx.local_now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from handlers.commands.context import CommandContext
-from handlers.commands.grammar import Command, CommandError, parse, refused
+from handlers.commands.grammar import Command, CommandError, Spec, match, parse, refused
 from handlers.commands.table import TABLE
 from workflow.errors import WorkflowError
 from workflow.roles import ROLE_LABELS, Role
@@ -26,7 +26,14 @@ def run(ctx: CommandContext, trusted: bool) -> str:
 def perform(ctx: CommandContext, trusted: bool) -> str:
     """The reply to a command that went through; a refusal is raised (CommandError
     or WorkflowError), for a caller that tells the two apart (the CLI's exit code)."""
-    command = parse(ctx.text, TABLE)
+    try:
+        command = parse(ctx.text, TABLE)
+    except CommandError:
+        # Who may not use a command is told that, not how to type it.
+        found = match(ctx.text, TABLE)
+        if found is not None and not found[0].allowed_for(ctx.actor.roles):
+            raise _needs_role(found[0]) from None
+        raise
     _authorise(ctx, command, trusted)
     return command.spec.handler(ctx, command).render()  # type: ignore[no-any-return]
 
@@ -34,8 +41,12 @@ def perform(ctx: CommandContext, trusted: bool) -> str:
 def _authorise(ctx: CommandContext, command: Command, trusted: bool) -> None:
     spec = command.spec
     if not spec.allowed_for(ctx.actor.roles):
-        needed = sorted(ROLE_LABELS[r] for r in spec.roles | {Role.ADMIN})
-        raise refused("needs_role", command=spec.words[0], roles=needed)
+        raise _needs_role(spec)
     if spec.changes and not trusted:
         log.warning("refused untrusted %r from %s", spec.name, ctx.openid)
         raise refused("untrusted")
+
+
+def _needs_role(spec: Spec) -> CommandError:
+    needed = sorted(ROLE_LABELS[r] for r in spec.roles | {Role.ADMIN})
+    return refused("needs_role", command=spec.words[0], roles=needed)

@@ -43,6 +43,20 @@ class Arg:
             shown = "|".join(chinese or self.choices)
         return shown if self.required else f"[{shown}]"
 
+    def words(self) -> list[str]:
+        """A choice's words as people are shown them: the Chinese ones, one for
+        each value (English aliases work too, but are not listed)."""
+        seen: dict[str, str] = {}
+        for word, value in self.choices.items():
+            if value not in seen or (seen[value].isascii() and not word.isascii()):
+                seen[value] = word
+        return list(seen.values())
+
+    def meant(self, token: str) -> str:
+        """The one choice the token begins or is part of ("初审" for 初审中), or ""."""
+        close = [w for w in self.words() if token and token in w]
+        return close[0] if len(close) == 1 else ""
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -75,16 +89,17 @@ class Command:
 
 
 class CommandError(Exception):
-    """A message the staff member sees instead of the command running."""
+    """A message the staff member sees instead of the command running; ``code`` and
+    ``data``, for a refusal from the catalogue, say which one and with what."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "", data: dict[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message, self.code, self.data = message, code, dict(data or {})
 
 
 def refused(reason: str, /, **context: Any) -> CommandError:
     """The refusal ``reason`` (a macro in templates/cmd/refused.j2), ready to raise."""
-    return CommandError(texts.phrase("cmd/refused", reason, **context))
+    return CommandError(texts.phrase("cmd/refused", reason, **context), reason, context)
 
 
 def normalise(text: str) -> str:
@@ -174,7 +189,8 @@ def _convert(spec: Spec, arg: Arg, token: str) -> Any:
     if arg.kind == "choice":
         value = arg.choices.get(token) or arg.choices.get(token.lower())
         if value is None:
-            raise refused("not_a_choice", spec=spec, token=token)
+            raise refused("not_a_choice", spec=spec, token=token, choices=arg.words(),
+                          meant=arg.meant(token))
         return value
     if arg.kind == "code":
         return token.upper()

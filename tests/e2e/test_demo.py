@@ -36,7 +36,8 @@ class Demo:
         return done.stdout
 
     def chat(self, who: str, text: str) -> str:
-        return self.cli("chat", "--as", who, "--send", text, "--emulator", self.emulator)
+        """Without --emulator: the chat finds the demo's emulator on its own port."""
+        return self.cli("chat", "--as", who, "--send", text)
 
     def delivered_to_follower(self) -> bool:
         with urllib.request.urlopen(f"{self.emulator}/_emulator/inbox/o_demo_follower") as r:
@@ -61,6 +62,7 @@ def test_the_demo_runs_and_a_newcomer_can_chat(tmp_path: Path) -> None:
     finally:
         output = demo.stop()
     assert "wxops chat --as follower" in output
+    assert not (tmp_path / "var" / "demo-run.json").exists()  # no longer running
 
 
 def test_a_restarted_demo_remembers_what_the_platform_would(tmp_path: Path) -> None:

@@ -53,13 +53,51 @@ def test_replies_and_inbox_entries_read_like_wechat() -> None:
     template = {"kind": "template", "payload": {"template_id": "T", "data": {
         "first": {"value": "wxops 通知"}, "keyword1": {"value": "【待审核】稿件 3"}}}}
     assert show_inbox_entry(template) == "[模板消息] wxops 通知 【待审核】稿件 3"
-    preview = {"kind": "preview", "payload": {"mpnews": {"media_id": "m1"}}}
-    assert show_inbox_entry(preview) == "[预览] 图文 media_id=m1"
+    preview = {"kind": "preview", "payload": {"media_id": "m1", "articles": [  # as the emulator
+        {"title": "冬季助学", "digest": "", "content": "<p>招募 &amp; 培训</p><p>第二段</p>"}]}}
+    assert show_inbox_entry(preview) == "[预览] 《冬季助学》招募 & 培训第二段（正文 10 字）"
+    mass = {"kind": "mass", "payload": {"msg_id": 1, "media_id": "m1", "articles": [
+        {"title": "冬季助学", "digest": "寒假辅导", "content": "<p>x</p>"}]}}
+    assert show_inbox_entry(mass) == "[群发] 《冬季助学》寒假辅导（正文 1 字）"
+
+
+def _custom(emulator: str, openid: str, text: str) -> None:
+    token = fetch_stable_token(emulator, DEMO_APP_ID, DEMO_APP_SECRET, False)[0]
+    requests.post(f"{emulator}/cgi-bin/message/custom/send", params={"access_token": token},
+                  json={"touser": openid, "msgtype": "text", "text": {"content": text}},
+                  timeout=5)
+
+
+def test_what_arrived_while_no_chat_was_open_is_shown_by_the_next(
+        emulator: str, tmp_path: Path) -> None:
+    from bot.chat import ChatMemory
+
+    requests.post(f"{emulator}/_emulator/send", json={"openid": "o_fan", "text": "你好"},
+                  timeout=5)
+    memory = ChatMemory(tmp_path / "chat-seen.json")
+    _custom(emulator, "o_fan", "开chat之前的旧消息")
+    first = Chat(emulator, "o_fan", memory=memory)
+    assert first.show_missed() == []  # the first chat ever: nothing is "since last time"
+    _custom(emulator, "o_fan", "聊天时收到")
+    assert first.arrivals() == ["[客服消息] 聊天时收到"]
+    _custom(emulator, "o_fan", "退回：标题太长")  # while no chat is open
+    _custom(emulator, "o_fan", "【已发布】稿件 3")
+    later = Chat(emulator, "o_fan", memory=memory)
+    assert later.show_missed() == ["[客服消息] 退回：标题太长", "[客服消息] 【已发布】稿件 3"]
+    assert later.arrivals() == []
+    assert Chat(emulator, "o_fan", memory=memory).show_missed() == []  # shown once
+    assert Chat(emulator, "o_other", memory=memory).show_missed() == []  # per person
 
 
 def test_an_unreachable_emulator_is_one_clear_line() -> None:
-    with pytest.raises(Exception, match="连不上微信模拟器"):
-        Chat("http://127.0.0.1:9", "o_fan", timeout=1)
+    from bot.chat import ChatError
+
+    for url in ("http://127.0.0.1:9", "nonsense"):
+        with pytest.raises(ChatError) as failed:
+            Chat(url, "o_fan", timeout=1)
+        message = failed.value.message
+        assert "连不上微信模拟器" in message and "\n" not in message
+        assert not any(w in message for w in ("HTTPConnectionPool", "Errno", "Invalid URL"))
 
 
 def test_an_emulator_restart_is_reported_and_waited_out() -> None:
@@ -145,3 +183,24 @@ def test_a_reply_too_long_for_wechat_shows_what_the_person_would_see() -> None:
     finally:
         stop()
         receiver.stop()
+
+
+def test_chat_and_config_check_follow_the_ports_the_demo_runs_on(tmp_path: Path) -> None:
+    """`wxops run --port 8181 --emulator-port 9191`: chat and config check pointed at
+    9090 (perhaps someone else's emulator). A file left by a demo that is gone is
+    not believed."""
+    from bot import demo
+    from bot.chat import emulator_url
+    from tests.integration.test_cli import run
+
+    url = f"sqlite:///{tmp_path / 'var' / 'wxops.db'}"
+    assert emulator_url(url) == "http://127.0.0.1:9090"
+    demo.record_run(url, demo.DemoRun("127.0.0.1", 8181, 9191))  # as `wxops run` does
+    assert emulator_url(url) == "http://127.0.0.1:9191"
+    checked = run(["config", "check"], tmp_path, WXOPS_DATABASE_URL=url)
+    assert "WXOPS_WECHAT_API_BASE=http://127.0.0.1:9191" in checked.stdout
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    demo.run_file(url).write_text(demo.run_file(url).read_text().replace(
+        f'"pid": {os.getpid()}', f'"pid": {gone.stdout.strip()}'))
+    assert demo.running(url) is None and emulator_url(url) == "http://127.0.0.1:9090"

@@ -36,13 +36,20 @@ def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
     assert "冬季助学" in run(["item", "list", "--state", "planned"], tmp_path, **env).stdout
     assert "冬季助学" in run(["item", "list", "--state", "选题"], tmp_path, **env).stdout
     assert "冬季助学" not in run(["item", "list", "--state", "已发布"], tmp_path, **env).stdout
-    assert "选题" in run(["item", "show", "1"], tmp_path, **env).stdout
+    shown = run(["item", "show", "1"], tmp_path, **env).stdout
+    assert "选题" in shown and "wxops item edit 1" in shown  # no text yet: how to add it
     (tmp_path / "body.txt").write_text("第一段：义诊时间。\n\n第二段 <报名>\n请带身份证", "utf-8")
     edited = run(["item", "edit", "1", "--as", "李雷", "--title", "冬季助学计划",
                   "--body-file", "body.txt"], tmp_path, **env)
     assert "已修改稿件 1《冬季助学计划》：版本 r2，状态 选题" in edited.stdout, edited.stderr
     assert stored_body(engine_url, 1) == ("<p>第一段：义诊时间。</p>"
                                           "<p>第二段 &lt;报名&gt;<br/>请带身份证</p>")
+    shown = run(["item", "show", "1"], tmp_path, **env).stdout
+    assert "21 字" in shown  # what a reader sees: no tags, no blanks
+    assert "第一段：义诊时间。 第二段 <报名> 请带身份证" in shown  # the opening, one line
+    assert "item show 1 --full" in shown and "预览 1" in shown  # how to read it all
+    full = run(["item", "show", "1", "--full"], tmp_path, **env).stdout
+    assert "第一段：义诊时间。\n第二段 <报名>\n请带身份证" in full
     too_long = run(["item", "edit", "1", "--as", "李雷", "--digest", "摘" * 129], tmp_path, **env)
     assert too_long.returncode != 0 and "摘要太长（129 字）" in too_long.stderr
     assert "李雷  新建选题" in run(["item", "history", "1"], tmp_path, **env).stdout

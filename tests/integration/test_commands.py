@@ -20,6 +20,8 @@ from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
 from tests.integration.commanding import confirmation_code
 from tests.integration.conftest import Account, make_account
+from workflow import usecases
+from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 from workflow.states import State
 
@@ -57,10 +59,18 @@ class Team:
             uow.session.expunge(row)
             return row
 
+    def write(self, item_id: int, body: str = "<p>寒假前为山区学生募集冬衣。</p>") -> None:
+        """The author puts text into the item, as ``wxops item edit --body-file`` does."""
+        author = self.item(item_id).author_id
+        usecases.edit(self.account.app.uow(), author, item_id, ItemChanges(body=body),
+                      Context(now=datetime.now(UTC), command="cli"))
+
     def approved(self, title: str = "冬季助学") -> int:
-        """An item through first and final review, as commands."""
+        """An item written, then through first and final review, as commands."""
         item_id = int(re.findall(r"选题 (\d+)", self.say("creator", f"选题 {title}"))[0])
-        for who, text in (("creator", f"开始 {item_id}"), ("creator", f"提交 {item_id}"),
+        self.say("creator", f"开始 {item_id}")
+        self.write(item_id)
+        for who, text in (("creator", f"提交 {item_id}"),
                           ("王芳", f"通过 {item_id}"), ("陈静", f"终审 {item_id}")):
             self.say(who, text)
         assert self.item(item_id).state == State.APPROVED.value
@@ -79,11 +89,34 @@ def team(account: Account) -> Team:
 def test_the_review_path_by_chat(team: Team) -> None:
     assert "已创建选题 1" in team.say("creator", "选题 冬季助学计划招募志愿者")
     team.say("creator", "开始 1")
+    team.write(1)
     assert "提交审核" in team.say("creator", "提交 1")
     assert "初审中 → 终审中" in team.say("王芳", "通过 1 写得很好")
     assert "终审中 → 待排期" in team.say("陈静", "终审 1")
     shown = team.say("admin", "查看 1")
     assert "待排期" in shown and "排期" in shown and "王芳 初审通过：写得很好" in shown
+
+
+def test_an_item_without_text_is_not_submitted_and_says_how_to_add_it(team: Team) -> None:
+    team.say("creator", "选题 空稿")
+    team.say("creator", "开始 1")
+    refused = team.say("creator", "提交 1")
+    assert "wxops item edit 1" in refused and "--body-file" in refused
+    assert team.item(1).state == State.DRAFTING.value
+    assert "wxops item edit 1" in team.say("creator", "查看 1")  # 查看 says it too
+
+
+def test_a_reviewer_reads_length_and_opening_and_where_the_rest_is(team: Team) -> None:
+    team.say("creator", "选题 义诊回顾")
+    team.say("creator", "开始 1")
+    team.write(1, "<p>12 月 6 日上午，社区中心的冬季义诊来了 80 位居民。</p>"
+                  "<p>" + "医生为老人量血压、讲解用药。" * 20 + "</p>")
+    team.say("creator", "提交 1")
+    shown = team.say("王芳", "查看 1")
+    assert "305 字" in shown  # the visible characters: no tags, no blanks
+    assert "12 月 6 日上午，社区中心的冬季义诊来了 80 位居民。 医生为老人" in shown
+    assert "讲解用药。" * 20 not in shown  # the opening only
+    assert "预览 1" in shown and "wxops item show 1 --full" in shown
 
 
 @pytest.mark.parametrize(("who", "text", "expected"), [
@@ -99,6 +132,7 @@ def test_the_review_path_by_chat(team: Team) -> None:
 def test_refusals_say_why(team: Team, who: str, text: str, expected: str) -> None:
     team.say("creator", "选题 义诊回顾")
     team.say("creator", "开始 1")
+    team.write(1)
     team.say("creator", "提交 1")
     assert expected in team.say(who, text)
 
@@ -106,6 +140,7 @@ def test_refusals_say_why(team: Team, who: str, text: str, expected: str) -> Non
 def test_no_self_review_and_distinct_final_reviewer(team: Team) -> None:
     team.say("both", "选题 自己的稿件")
     team.say("both", "开始 1")
+    team.write(1)
     team.say("both", "提交 1")
     assert team.say("both", "通过 1") == "你不能审核自己的稿件"
     team.say("王芳", "通过 1")
@@ -115,6 +150,7 @@ def test_no_self_review_and_distinct_final_reviewer(team: Team) -> None:
 def test_sensitive_items_need_two_final_approvals(team: Team) -> None:
     team.say("creator", "选题 敏感话题")
     team.say("creator", "开始 1")
+    team.write(1)
     team.say("creator", "提交 1")
     team.say("王芳", "敏感 1")
     team.say("王芳", "通过 1")
@@ -229,6 +265,7 @@ def test_followers_typing_command_words_are_just_followers(team: Team) -> None:
 def test_concurrent_approvals_one_wins_the_other_is_told_who(team: Team) -> None:
     team.say("creator", "选题 并发")
     team.say("creator", "开始 1")
+    team.write(1)
     team.say("creator", "提交 1")
     replies: dict[str, str] = {}
     start = threading.Barrier(2)
@@ -365,6 +402,7 @@ def test_a_follower_mentioning_binding_is_queued_not_answered_as_a_command(
 def test_show_says_what_each_role_may_do_next(team: Team) -> None:
     team.say("creator", "选题 角色")
     team.say("creator", "开始 1")
+    team.write(1)
     team.say("creator", "提交 1")
     shown = team.say("analyst", "查看 1")
     assert "审核员可初审通过、退回修改" in shown and "管理员可" in shown
@@ -377,3 +415,30 @@ def test_replies_queued_beyond_the_window_budget_are_refused_up_front(team: Team
         assert "T1" in team.say("admin", f"回 T1 第 {n + 1} 条")
     refused = team.say("admin", "回 T1 第 6 条")
     assert "条数已用完" in refused and "没有发出" in refused
+
+
+def test_who_may_not_use_a_command_is_told_so_before_how_to_type_it(team: Team) -> None:
+    """A reviewer's 排期 2 (no time) got the usage, as if fixing it would help."""
+    from handlers import texts
+
+    no_right = texts.phrase("cmd/refused", "needs_role", command="排期", roles=["管理员"])
+    assert team.say("王芳", "排期 2") == no_right
+    assert team.say("王芳", "排期 2 明天 9:00") == no_right
+    assert team.say("admin", "排期 2") != no_right  # an admin gets the usage
+
+
+def test_eleven_reschedules_leave_the_author_one_notice(team: Team) -> None:
+    """Issue 19: each reschedule sent the author another notice, all of them still
+    waiting; the newest about an item replaces those not yet sent."""
+    item_id = team.approved()
+    author = team.staff_id("creator")
+    for hour in range(9, 20):
+        team.say("admin", f"排期 {item_id} 后天 {hour}:00")
+    with team.account.engine.connect() as conn:
+        rows = conn.execute(select(OutboxMessage.status, OutboxMessage.payload)
+                            .where(OutboxMessage.kind == "notify")).all()
+    mine = [(status, p["template"]) for status, p in rows if p["staff_id"] == author]
+    assert [m for m in mine if m[0] == "pending"] == [("pending", "item_scheduled")]
+    assert sum(1 for status, _ in mine if status == "cancelled") >= 10
+    newest = next(p for status, p in rows if p["staff_id"] == author and status == "pending")
+    assert "19:00" in str(newest["context"])  # the one that is true now

@@ -158,7 +158,9 @@ def test_a_notice_too_long_for_any_message_is_cut_not_dropped(account: Account) 
     assert shown(says(account, "在吗", 5002)) == [8]  # the other one waited, whole
 
 
-def test_a_request_already_dealt_with_goes_after_those_still_waiting(account: Account) -> None:
+def test_a_request_already_dealt_with_is_dropped_from_the_digest(account: Account) -> None:
+    """Issue 19: held digests carried eight notices, most out of date. One that asks
+    its reader to review an item someone else reviewed meanwhile asks nothing now."""
     staff_id = member(account)
     with SqlUnitOfWork(account.engine) as uow:
         author = staff_store.add_staff(uow.session, "小李", frozenset({Role.CREATOR}), NOW)
@@ -173,7 +175,10 @@ def test_a_request_already_dealt_with_goes_after_those_still_waiting(account: Ac
     with account.engine.begin() as conn:  # someone else reviewed it meanwhile
         conn.execute(update(ContentItemRow).where(ContentItemRow.id == dealt_with)
                      .values(state="final_review", version=3))
-    assert shown(says(account, "在吗", 6001)) == [waiting, dealt_with]
+    assert shown(says(account, "在吗", 6001)) == [waiting]
+    with account.engine.connect() as conn:
+        statuses = sorted(conn.scalars(select(OutboxMessage.status)))
+    assert statuses == ["cancelled", "sent"]  # dropped, not left held
 
 
 def test_two_pushes_at_once_never_show_one_notice_twice(account: Account) -> None:

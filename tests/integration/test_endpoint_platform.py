@@ -13,7 +13,7 @@ from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
 from tests.integration.conftest import Account
 from workflow import usecases
-from workflow.model import Context
+from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 from workflow.states import State
 
@@ -30,7 +30,8 @@ def publishing_item(account: Account, publish_id: str) -> int:
         uow.commit()
     ctx = Context(now=NOW)
     item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], "义诊回顾", ctx)
-    for actor, step in ((ids["creator"], usecases.start), (ids["creator"], usecases.submit),
+    for actor, step in ((ids["creator"], usecases.start), (ids["creator"], written),
+                        (ids["creator"], usecases.submit),
                         (ids["r1"], usecases.approve), (ids["r2"], usecases.final_approve),
                         (ids["admin"], usecases.publish)):
         step(SqlUnitOfWork(engine), actor, item.id, ctx)
@@ -172,3 +173,9 @@ def test_a_held_notice_says_when_its_item_has_moved_on(account: Account) -> None
     first, second = [line for line in digest.splitlines() if line[:2] in ("1.", "2.")]
     assert f"稿件 {ids[1]}《稿1》" in first and "此后已有变化" not in first
     assert f"稿件 {ids[0]}《稿0》" in second and "（此后已有变化，现在：终审中）" in second
+
+
+def written(uow: SqlUnitOfWork, author: int, item_id: int, ctx: Context) -> object:
+    """The author puts text into the item, as ``wxops item edit --body-file`` does."""
+    return usecases.edit(uow, author, item_id, ItemChanges(body="<p>义诊来了八十位居民。</p>"),
+                         ctx)

@@ -50,7 +50,7 @@ class Items:
 
 def _item(session: Session, title: str, author: int, state: State, round_: int = 0) -> int:
     row = ContentItemRow(title=title, author_id=author, state=state.value, review_round=round_,
-                         created_at=NOW, updated_at=NOW)
+                         body=f"<p>{title}的正文</p>", created_at=NOW, updated_at=NOW)
     session.add(row)
     session.flush()
     return row.id

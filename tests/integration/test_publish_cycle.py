@@ -320,3 +320,27 @@ def test_a_submission_given_up_while_its_worker_stalled_goes_on_when_accepted(
     desk.work()
     assert desk.item(item_id).state == State.PUBLISHED.value
     assert len(desk.calls("freepublish/submit")) == 1
+
+
+def test_an_item_without_text_fails_its_publish_instead_of_getting_a_made_up_body(
+        desk: Desk) -> None:
+    """An item from an older version reaches the outbox without a body: nothing
+    goes to WeChat in its name (before, its title was sent as the article), the
+    publish fails with the reason, and 重试 says to add text first."""
+    item_id = desk.team.approved()
+    desk.publish(item_id)
+    with desk.engine.begin() as conn:  # as an item written before bodies were checked
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(body=""))
+    desk.work()
+    assert desk.calls("draft/add") == [] and desk.calls("freepublish/submit") == []
+    assert [status for _, status, _ in desk.outbox("sync_draft")] == ["dead"]
+    [(_, status, error)] = desk.outbox("submit_publish")
+    assert status == "dead" and f"wxops item edit {item_id}" in error
+    assert desk.item(item_id).state == State.PUBLISH_FAILED.value
+    event, actor, comment = desk.last_audit(item_id)
+    assert (event, actor) == ("publish_failed", "系统") and f"item edit {item_id}" in comment
+    assert desk.notices("item_publish_failed") == sorted(
+        [desk.team.staff_id("admin"), desk.team.staff_id("creator")])
+    assert f"wxops item edit {item_id}" in desk.team.say("admin", f"重试 {item_id}")
+    assert desk.item(item_id).state == State.PUBLISH_FAILED.value

@@ -21,7 +21,7 @@ from storage.models import ContentItemRow, OutboxMessage, ReplyTicket
 from storage.uow import SqlUnitOfWork
 from tests.integration import test_leader as leader_test
 from workflow import usecases
-from workflow.model import Context
+from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 from workflow.states import State
 
@@ -71,7 +71,8 @@ def scheduled_item(engine: Engine, ids: dict[str, int], now: datetime) -> int:
     """An item approved and scheduled for five minutes after ``now``."""
     ctx = Context(now=now)
     item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], "定时", ctx)
-    for actor, step in ((ids["creator"], usecases.start), (ids["creator"], usecases.submit),
+    for actor, step in ((ids["creator"], usecases.start), (ids["creator"], written),
+                        (ids["creator"], usecases.submit),
                         (ids["r1"], usecases.approve), (ids["r2"], usecases.final_approve)):
         step(SqlUnitOfWork(engine), actor, item.id, ctx)
     usecases.schedule(SqlUnitOfWork(engine), ids["admin"], item.id,
@@ -158,3 +159,9 @@ def test_a_stop_signal_lets_the_row_in_flight_finish(monkeypatch: MonkeyPatch) -
     finally:
         signal.signal(signal.SIGTERM, before[0])
         signal.signal(signal.SIGINT, before[1])
+
+
+def written(uow: SqlUnitOfWork, author: int, item_id: int, ctx: Context) -> object:
+    """The author puts text into the item, as ``wxops item edit --body-file`` does."""
+    return usecases.edit(uow, author, item_id, ItemChanges(body="<p>义诊来了八十位居民。</p>"),
+                         ctx)

@@ -13,7 +13,7 @@ from storage.models import AuditRow, ContentItemRow, OutboxMessage
 from storage.repositories import SqlItemRepository
 from storage.uow import SqlUnitOfWork
 from workflow import usecases
-from workflow.errors import SelfReview, WorkflowError
+from workflow.errors import EmptyBody, SelfReview, WorkflowError
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 from workflow.states import State
@@ -40,6 +40,8 @@ def people(engine: Engine) -> dict[str, int]:
 def in_review(engine: Engine, people: dict[str, int]) -> int:
     item = usecases.plan(SqlUnitOfWork(engine), people["creator"], "义诊回顾", ctx())
     usecases.start(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    usecases.edit(SqlUnitOfWork(engine), people["creator"], item.id,
+                  ItemChanges(body="<p>义诊当天来了八十位居民。</p>"), ctx())
     usecases.submit(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
     return item.id
 
@@ -62,7 +64,7 @@ def test_full_flow_to_publishing_writes_audit_and_outbox(engine: Engine,
         kinds = uow.session.scalars(select(OutboxMessage.kind)).all()
     assert item is not None and item.state is State.SCHEDULED
     assert item.scheduled_at == NOW + timedelta(hours=2)
-    assert history == ["plan", "start", "submit", "approve", "final_approve", "schedule"]
+    assert history == ["plan", "start", "edit", "submit", "approve", "final_approve", "schedule"]
     assert "sync_draft" in kinds and kinds.count("notify") >= 4
 
 
@@ -183,3 +185,17 @@ def test_whoever_wrote_a_revision_may_not_review_it(engine: Engine,
                   ItemChanges(body="<p>作者的正文</p>"), ctx())
     usecases.submit(SqlUnitOfWork(engine), people["creator"], item_id, ctx())
     usecases.approve(SqlUnitOfWork(engine), people["admin"], item_id, ctx())
+
+
+def test_an_item_without_text_is_refused_before_anything_is_written(
+        engine: Engine, people: dict[str, int]) -> None:
+    item = usecases.plan(SqlUnitOfWork(engine), people["creator"], "空稿", ctx())
+    usecases.start(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    before = (count(engine, AuditRow), count(engine, OutboxMessage))
+    with pytest.raises(EmptyBody) as refused:
+        usecases.submit(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    assert (refused.value.code, refused.value.item_id) == ("empty_body", item.id)
+    assert (count(engine, AuditRow), count(engine, OutboxMessage)) == before
+    with SqlUnitOfWork(engine) as uow:
+        stored = uow.items.get(item.id)
+    assert stored is not None and stored.state is State.DRAFTING

@@ -74,6 +74,14 @@ class FakeOutbox:
         self.rows[idempotency_key] = (kind, payload)
         return True
 
+    def replace_notices(self, staff_id: int, item_id: int, newer_key: str) -> int:
+        older = [key for key, (kind, payload) in self.rows.items()
+                 if kind == "notify" and key != newer_key and payload["staff_id"] == staff_id
+                 and payload.get("context", {}).get("item_id") == item_id]
+        for key in older:
+            del self.rows[key]
+        return len(older)
+
 
 class FakeStaff:
     def __init__(self, people: list[Actor]) -> None:

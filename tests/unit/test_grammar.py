@@ -71,6 +71,20 @@ def test_refusals_carry_a_hint(text: str, hint: str) -> None:
         assert "例如" in refused.value.message
 
 
+def test_a_choice_refused_lists_the_choices_and_the_one_meant() -> None:
+    from handlers.commands.table import TABLE as COMMANDS
+    from workflow.states import STATE_LABELS
+
+    with pytest.raises(CommandError) as refused:
+        parse("稿件 初审", COMMANDS)
+    assert refused.value.code == "not_a_choice"
+    assert refused.value.data["meant"] == "初审中"
+    assert set(refused.value.data["choices"]) == set(STATE_LABELS.values())
+    with pytest.raises(CommandError) as unclear:
+        parse("稿件 审", COMMANDS)
+    assert unclear.value.data["meant"] == ""  # 初审中 or 终审中: both listed, neither guessed
+
+
 def test_usage_is_rendered_from_the_arguments() -> None:
     assert TABLE[0].usage == "通过 稿件编号 [内容]"
     assert TABLE[4].usage == "成员 邀请 审核"

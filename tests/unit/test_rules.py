@@ -42,7 +42,8 @@ class Flow:
 
     def __init__(self, sensitive: bool = False) -> None:
         self.item = ContentItem(id=1, title="义诊回顾", author_id=AUTHOR.id,
-                                state=State.DRAFTING, sensitive=sensitive)
+                                state=State.DRAFTING, sensitive=sensitive,
+                                body="<p>义诊当天来了八十位居民。</p>")
         self.reviews: list[Review] = []
 
     def do(self, actor: Actor, event: Event, context: Context | None = None,
@@ -141,8 +142,9 @@ def test_edit_while_scheduled_cancels_the_schedule() -> None:
 
 def test_request_changes_needs_a_reason() -> None:
     flow = reviewed_flow()
-    with pytest.raises(ReasonRequired):
-        flow.do(R2, Event.REQUEST_CHANGES, ctx("   "))
+    for no_words in ("   ", ".", "。。", "123", "?!"):
+        with pytest.raises(ReasonRequired):
+            flow.do(R2, Event.REQUEST_CHANGES, ctx(no_words))
     flow.do(R2, Event.REQUEST_CHANGES, ctx("图片版权不明"))
     notify = [e for e in flow.last.effects if isinstance(e, NotifyStaff)]
     assert notify and notify[0].staff_id == AUTHOR.id

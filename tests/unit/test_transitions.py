@@ -88,7 +88,7 @@ ACTORS = {
 
 def _item(state: State) -> ContentItem:
     return ContentItem(id=7, title="稿件", author_id=AUTHOR, state=state, review_round=1,
-                       article_id="art-1")
+                       article_id="art-1", body="<p>正文</p>")
 
 
 def _reviews(state: State) -> list[Review]:

@@ -9,6 +9,7 @@ import pytest
 
 from handlers.when import (
     WhenError,
+    WhenPassed,
     format_moment,
     format_when,
     is_past,
@@ -55,15 +56,12 @@ READS = [
     (THU, "明天十二点二十", "2026-11-27 12:20"),
     (THU, "今晚12点", "2026-11-27 00:00"),
     (THU, "今晚 2点", "2026-11-27 02:00"),
-    # weekdays: the next one, today only while the time is still ahead
+    # weekdays: the next one, today while the time is still ahead (else asked, below)
     (THU, "周五 20:00", "2026-11-27 20:00"),
     (THU, "星期五 20:00", "2026-11-27 20:00"),
     (THU, "礼拜五 20:00", "2026-11-27 20:00"),
     (FRI, "周五 20:00", "2026-11-27 20:00"),
-    (FRI, "周五 9:00", "2026-12-04 09:00"),
-    (FRI, "周五 10:00", "2026-12-04 10:00"),
     (THU, "周四 11:00", "2026-11-26 11:00"),
-    (THU, "周四 9:00", "2026-12-03 09:00"),
     (THU, "周三 9:00", "2026-12-02 09:00"),
     (THU, "周日 9:00", "2026-11-29 09:00"),
     (THU, "星期天 9:00", "2026-11-29 09:00"),
@@ -76,7 +74,7 @@ READS = [
     (THU, "下下周一 9:00", "2026-12-07 09:00"),
     (THU, "本周六 9:00", "2026-11-28 09:00"),
     (THU, "这周二 9:00", "2026-11-24 09:00"),
-    # dates with a year are literal; without one, this year's until the day has passed
+    # dates with a year are literal; without one, this year's (a day gone is asked, below)
     (THU, "2026-12-01 09:00", "2026-12-01 09:00"),
     (THU, "2026-12-01T09:00", "2026-12-01 09:00"),
     (THU, "2026-12-01T09:00:00", "2026-12-01 09:00"),
@@ -91,25 +89,17 @@ READS = [
     (THU, "12月1日9:00", "2026-12-01 09:00"),
     (THU, "12月1号9点", "2026-12-01 09:00"),
     (THU, "2026年12月1号下午3点半", "2026-12-01 15:30"),
-    (DEC, "12月1日 9:00", "2027-12-01 09:00"),
-    (DEC, "12-01 9:00", "2027-12-01 09:00"),
-    (DEC, "1月5日 9:00", "2027-01-05 09:00"),
     (THU, "11月26日 9:00", "2026-11-26 09:00"),
     (DEC, "12月20日 20:00", "2026-12-20 20:00"),
-    # a time alone: today while it is ahead, else tomorrow
-    (THU, "9:00", "2026-11-27 09:00"),
-    (THU, "10:00", "2026-11-27 10:00"),
+    # a time alone: today while it is ahead (else asked, below)
     (THU, "10:01", "2026-11-26 10:01"),
     (THU, "20:30", "2026-11-26 20:30"),
     (THU, "下午3点", "2026-11-26 15:00"),
-    (LATE, "9:00", "2026-11-27 09:00"),
     (LATE, "23:00", "2026-11-26 23:00"),
-    (LATE, "22:30", "2026-11-27 22:30"),
     # the late clock: 今天/今晚 stay today even when already past (the workflow refuses)
     (LATE, "今晚 8点", "2026-11-26 20:00"),
     (LATE, "明天 9:00", "2026-11-27 09:00"),
     (LATE, "周四 23:00", "2026-11-26 23:00"),
-    (LATE, "周四 22:00", "2026-12-03 22:00"),
     # from now
     (THU, "2小时后", "2026-11-26 12:00"),
     (THU, "30分钟后", "2026-11-26 10:30"),
@@ -200,11 +190,109 @@ def test_when_error_is_a_value_error() -> None:
     assert issubclass(WhenError, ValueError)
 
 
+
+# A day or time without a year or day word that has already gone: never moved on
+# silently; the next such moment is offered, with the text that names it.
+ASKED = [
+    (DEC, "12月1日 9:00", "date", "2027-12-01 09:00", "2027-12-01 9:00"),
+    (DEC, "12-01 9:00", "date", "2027-12-01 09:00", "2027-12-01 9:00"),
+    (DEC, "12月1号下午3点", "date", "2027-12-01 15:00", "2027-12-01 下午3点"),
+    (DEC, "1月5日 9:00", "date", "2027-01-05 09:00", "2027-01-05 9:00"),
+    (THU, "11月25日 20:00", "date", "2027-11-25 20:00", "2027-11-25 20:00"),
+    (THU, "9:00", "time", "2026-11-27 09:00", "明天 9:00"),
+    (THU, "10:00", "time", "2026-11-27 10:00", "明天 10:00"),
+    (THU, "凌晨2点", "time", "2026-11-27 02:00", "明天 凌晨2点"),
+    (LATE, "9:00", "time", "2026-11-27 09:00", "明天 9:00"),
+    (LATE, "22:30", "time", "2026-11-27 22:30", "明天 22:30"),
+    (FRI, "周五 9:00", "weekday", "2026-12-04 09:00", "下周五 9:00"),
+    (FRI, "星期五 10:00", "weekday", "2026-12-04 10:00", "下周五 10:00"),
+    (THU, "周四 9:00", "weekday", "2026-12-03 09:00", "下周四 9:00"),
+    (LATE, "周四 22:00", "weekday", "2026-12-03 22:00", "下周四 22:00"),
+]
+
+
+@pytest.mark.parametrize(("now", "text", "what", "candidate", "suggestion"), ASKED,
+                         ids=[f"{now:%a%H%M}-{text}" for now, text, *_ in ASKED])
+def test_a_day_or_time_already_gone_is_asked_not_moved(
+        now: datetime, text: str, what: str, candidate: str, suggestion: str) -> None:
+    with pytest.raises(WhenPassed) as asked:
+        parse_when(text, now)
+    assert asked.value.what == what
+    assert asked.value.candidate == _at(candidate)
+    assert asked.value.suggestion == suggestion
+    assert parse_when(suggestion, now) == _at(candidate)  # what we offer reads back as meant
+
+
+def test_a_month_day_that_is_today_is_this_years_even_when_its_time_has_gone() -> None:
+    assert is_past(parse_when("12月20日 9:00", DEC), DEC)  # refused as past, not asked for 2027
+
+
 def test_2月29日_without_a_year_waits_for_a_leap_year_only_if_asked() -> None:
     leap_now = datetime(2028, 1, 10, 10, 0, tzinfo=SHANGHAI)
     assert parse_when("2月29日 9:00", leap_now) == datetime(2028, 2, 29, 9, 0, tzinfo=SHANGHAI)
     with pytest.raises(WhenError, match="2027年2月29日"):
         parse_when("2月29日 9:00", THU)
+
+
+# How the weekday words read on each day of the week (stated in 帮助 排期): weeks run
+# Monday to Sunday. Rows: today, Monday first; columns: 一 … 日; cells: days from today.
+# 周X: the next X from today on (today's while its time is ahead).
+NEXT_X = """
+0 1 2 3 4 5 6
+6 0 1 2 3 4 5
+5 6 0 1 2 3 4
+4 5 6 0 1 2 3
+3 4 5 6 0 1 2
+2 3 4 5 6 0 1
+1 2 3 4 5 6 0
+"""
+# 本周X, 这周X: this week's X, even when it has gone (negative: refused as past).
+THIS_WEEK = """
+0 1 2 3 4 5 6
+-1 0 1 2 3 4 5
+-2 -1 0 1 2 3 4
+-3 -2 -1 0 1 2 3
+-4 -3 -2 -1 0 1 2
+-5 -4 -3 -2 -1 0 1
+-6 -5 -4 -3 -2 -1 0
+"""
+# 下周X: the X of the following week, whatever today is (on Sunday 下周一 is tomorrow).
+NEXT_WEEK = """
+7 8 9 10 11 12 13
+6 7 8 9 10 11 12
+5 6 7 8 9 10 11
+4 5 6 7 8 9 10
+3 4 5 6 7 8 9
+2 3 4 5 6 7 8
+1 2 3 4 5 6 7
+"""
+MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
+WEEKDAY_TABLE = [(prefix, today, target, int(cell))
+                 for prefixes, grid in ((("周", "星期"), NEXT_X), (("本周", "这周"), THIS_WEEK),
+                                        (("下周", "下个星期"), NEXT_WEEK))
+                 for prefix in prefixes
+                 for today, row in enumerate(grid.split("\n")[1:-1])
+                 for target, cell in enumerate(row.split())]
+
+
+@pytest.mark.parametrize(("prefix", "today", "target", "days"), WEEKDAY_TABLE,
+                         ids=[f"{p}{'一二三四五六日'[t]}-on-{'一二三四五六日'[d]}"
+                              for p, d, t, _ in WEEKDAY_TABLE])
+def test_weekday_words_on_each_day_of_the_week(prefix: str, today: int, target: int,
+                                               days: int) -> None:
+    now = MONDAY + timedelta(days=today)  # 08:00, so 9:00 today is still ahead
+    got = parse_when(f"{prefix}{'一二三四五六日'[target]} 9:00", now)
+    assert got == (now + timedelta(days=days)).replace(hour=9)
+    assert is_past(got, now) is (days < 0)
+
+
+@pytest.mark.parametrize("today", range(7))
+def test_todays_weekday_once_its_time_has_gone_is_asked_for_next_week(today: int) -> None:
+    now = MONDAY + timedelta(days=today, hours=2)  # 10:00
+    with pytest.raises(WhenPassed) as asked:
+        parse_when(f"周{'一二三四五六日'[today]} 9:00", now)
+    assert asked.value.candidate == (now + timedelta(days=7)).replace(hour=9)
+    assert parse_when(asked.value.suggestion, now) == asked.value.candidate
 
 
 @pytest.mark.parametrize(("when", "expected"), [
@@ -296,4 +384,4 @@ def test_format_moment_is_absolute_in_the_times_own_zone() -> None:
 def test_what_is_read_formats_back_the_way_staff_said_it() -> None:
     assert format_when(parse_when("明天 9:00", THU), THU) == "明天（11月27日 周五）09:00"
     assert format_when(parse_when("周五 20:00", FRI), FRI) == "今天 20:00"
-    assert format_when(parse_when("12月1日 9:00", DEC), DEC) == "2027年12月1日（周三）09:00"
+    assert format_when(parse_when("2027年12月1日 9:00", DEC), DEC) == "2027年12月1日（周三）09:00"

@@ -34,6 +34,18 @@ def test_health(wx: Client) -> None:
     assert wx.control("health", method="GET")["account_id"] == ACCOUNT_ID
 
 
+def test_the_chats_inbox_polls_are_not_logged(wx: Client,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    """Every open `wxops chat` asks for its inbox every second: in the demo's
+    terminal that was a line a second per chat, burying everything else."""
+    with caplog.at_level("INFO", logger="werkzeug"):
+        wx.control("inbox/o_follower", method="GET")
+        wx.control("health", method="GET")
+    logged = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert not any("/inbox/" in line for line in logged)
+    assert any("/_emulator/health" in line for line in logged)
+
+
 def test_token_and_credential_errors(wx: Client) -> None:
     assert wx.get_token()["expires_in"] == 7200
     assert wx.get_token(appid="wxother")["errcode"] == 40013

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 
 from bot.cli_items import item
 from bot.cli_staff import staff
@@ -151,12 +151,14 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(exc), 1)
     except (WorkflowError, CommandError) as exc:  # a refusal, worded for people
         _fail(exc.message, 1)
-    except (OperationalError, ProgrammingError) as exc:
+    except (OperationalError, ProgrammingError, DataError) as exc:  # DataError: a value it refused
         _fail(_database_error(exc), 1)
 
 
 def _fail(message: str, status: int) -> None:
-    click.echo(f"wxops: {message}", err=True)
+    # One line whatever the refusal: a chat template may put its example on a second.
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    click.echo(f"wxops: {line}", err=True)
     sys.exit(status)
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli_types import ROW_ID
 from bot.startup import require_current_schema
 from bot.timefmt import local
 from bot.wiring import App
@@ -51,7 +52,7 @@ def _next(app: App, row: InboundMessage) -> str:
 
 
 @inbound_group.command("show")
-@click.argument("inbound_id", type=int)
+@click.argument("inbound_id", type=ROW_ID)
 @click.pass_obj
 def inbound_show(app: App, inbound_id: int) -> None:
     """查看一条收到的消息：内容、回复与失败原因."""
@@ -73,7 +74,7 @@ def inbound_show(app: App, inbound_id: int) -> None:
 
 
 @inbound_group.command("replay")
-@click.argument("inbound_id", type=int, required=False)
+@click.argument("inbound_id", type=ROW_ID, required=False)
 @click.option("--all", "every", is_flag=True, help="重放全部处理失败的消息")
 @click.pass_obj
 def inbound_replay(app: App, inbound_id: int | None, every: bool) -> None:

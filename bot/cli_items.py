@@ -7,6 +7,7 @@ from typing import TextIO
 import click
 
 from bot.articles import article_html
+from bot.cli_types import MEMBER, ROW_ID
 from bot.columns import pad
 from bot.timefmt import local
 from bot.wiring import App
@@ -29,7 +30,8 @@ def item() -> None:
 
 @item.command("plan")
 @click.argument("title")
-@click.option("--as", "as_", required=True, help="以哪位成员的身份（编号、名字或 openid）")
+@click.option("--as", "as_", required=True, type=MEMBER,
+              help="以哪位成员的身份（编号、名字或 openid）")
 @click.option("--topic", default="", help="选题说明")
 @click.pass_obj
 def item_plan(app: App, title: str, as_: str, topic: str) -> None:
@@ -41,8 +43,9 @@ def item_plan(app: App, title: str, as_: str, topic: str) -> None:
 
 
 @item.command("edit")
-@click.argument("item_id", type=int)
-@click.option("--as", "as_", required=True, help="以哪位成员的身份（编号、名字或 openid）")
+@click.argument("item_id", type=ROW_ID)
+@click.option("--as", "as_", required=True, type=MEMBER,
+              help="以哪位成员的身份（编号、名字或 openid）")
 @click.option("--title", default=None, help="新标题")
 @click.option("--topic", default=None, help="选题说明")
 @click.option("--digest", default=None, help="摘要（不超过 128 字）")
@@ -85,7 +88,7 @@ def item_list(app: App, state: str | None, limit: int) -> None:
 
 
 @item.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ROW_ID)
 @click.option("--full", is_flag=True, help="打印正文全文（纯文本）")
 @click.pass_obj
 def item_show(app: App, item_id: int, full: bool) -> None:
@@ -126,7 +129,7 @@ def _echo_body(item_id: int, body: str, full: bool) -> None:
 
 
 @item.command("history")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ROW_ID)
 @click.pass_obj
 def item_history(app: App, item_id: int) -> None:
     """稿件的操作记录 (audit trail of one item)."""

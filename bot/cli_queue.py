@@ -6,6 +6,7 @@ import click
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from bot.cli_types import MEMBER, TICKET
 from bot.columns import pad
 from bot.timefmt import local
 from bot.wiring import App
@@ -15,7 +16,7 @@ from handlers.commands.context import CommandContext
 from storage import staff as staff_store
 from storage import tickets
 from storage.db import write_lock
-from storage.models import AccountText
+from storage.models import AccountText, ReplyTicket
 from storage.uow import JoinedUnitOfWork, utcnow
 from workflow.errors import InvalidInput
 from workflow.reply_queue import TicketStatus
@@ -51,11 +52,10 @@ def queue_list(app: App, include_resolved: bool, limit: int) -> None:
 
 
 @queue.command("show")
-@click.argument("ticket", metavar="TICKET")
+@click.argument("ticket_id", metavar="TICKET", type=TICKET)
 @click.pass_obj
-def queue_show(app: App, ticket: str) -> None:
+def queue_show(app: App, ticket_id: int) -> None:
     """查看一个工单的全部消息和备注，例如 T5 或 5 (one ticket's history)."""
-    ticket_id = _ticket_id(ticket)
     with app.uow() as uow:
         detail = tickets.ticket_detail(uow.session, ticket_id)
     if detail is None:
@@ -72,37 +72,35 @@ def queue_show(app: App, ticket: str) -> None:
 
 
 @queue.command("reply")
-@click.argument("ticket", metavar="TICKET")
+@click.argument("ticket_id", metavar="TICKET", type=TICKET)
 @click.argument("text")
-@click.option("--as", "as_", required=True, help="以哪位成员的身份回复（编号、名字或 openid）")
+@click.option("--as", "as_", required=True, type=MEMBER,
+              help="以哪位成员的身份回复（编号、名字或 openid）")
 @click.pass_obj
-def queue_reply(app: App, ticket: str, text: str, as_: str) -> None:
+def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
     """回复粉丝：作为客服消息发出（#代码 换成快捷回复），窗口已过则告知原因.
 
     The chat command 回 does the work, so both check the same things (the
     ticket still open, the customer-service window, the length) and audit alike.
     """
-    ticket_id = _ticket_id(ticket)
     if not text.strip():
         raise click.UsageError("回复内容是空的")
     now = utcnow()
     with write_lock(app.engine), app.engine.begin() as conn:
         with Session(bind=conn) as session:
             member = staff_store.find_staff(session, as_)
+            # Checked here, not left to 回: its grammar takes up to nine digits and
+            # would answer a longer id with the chat's usage (回 T5 内容).
+            known = session.get(ReplyTicket, ticket_id) is not None
         if member is None:
             raise InvalidInput(f"找不到成员 {as_}")
+        if not known:
+            raise InvalidInput(f"找不到工单 T{ticket_id}")
         actor = Actor(member.id, member.name, member.roles)
         ctx = CommandContext(conn, now, app.settings.tz, actor, member.openid or "",
                              f"回 T{ticket_id} {text}",
                              uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
         click.echo(dispatch.perform(ctx, trusted=True))
-
-
-def _ticket_id(ref: str) -> int:
-    digits = ref.strip().upper().removeprefix("T")
-    if not digits.isdigit():
-        raise InvalidInput(f"工单编号应为 T5 或 5 这样的形式，而不是 {ref!r}")
-    return int(digits)
 
 
 @click.group("texts")

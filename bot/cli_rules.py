@@ -6,6 +6,7 @@ from datetime import datetime, time
 
 import click
 
+from bot.cli_types import ROW_ID
 from bot.wiring import App
 from storage import rules as rule_store
 from storage.uow import utcnow
@@ -75,7 +76,7 @@ def rules_list(app: App, active_only: bool) -> None:
 
 
 @rules.command("remove")
-@click.argument("rule_id", type=int)
+@click.argument("rule_id", type=ROW_ID)
 @click.pass_obj
 def rules_remove(app: App, rule_id: int) -> None:
     """删除规则 (delete a rule)."""
@@ -86,7 +87,7 @@ def rules_remove(app: App, rule_id: int) -> None:
 
 
 @rules.command("enable")
-@click.argument("rule_id", type=int)
+@click.argument("rule_id", type=ROW_ID)
 @click.pass_obj
 def rules_enable(app: App, rule_id: int) -> None:
     """启用规则 (activate a rule)."""
@@ -94,7 +95,7 @@ def rules_enable(app: App, rule_id: int) -> None:
 
 
 @rules.command("disable")
-@click.argument("rule_id", type=int)
+@click.argument("rule_id", type=ROW_ID)
 @click.pass_obj
 def rules_disable(app: App, rule_id: int) -> None:
     """停用规则，保留记录 (deactivate a rule, keep it)."""

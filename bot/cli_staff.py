@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli_types import MEMBER
 from bot.columns import pad
 from bot.timefmt import local
 from bot.wiring import App
@@ -53,7 +54,7 @@ def staff_list(app: App, include_inactive: bool) -> None:
 
 
 @staff.command("remove")
-@click.argument("ref")
+@click.argument("ref", type=MEMBER)
 @click.pass_obj
 def staff_remove(app: App, ref: str) -> None:
     """移除成员（按编号、名字或 openid）(deactivate a member)."""

@@ -29,7 +29,8 @@ _WHY: list[_Rule] = [
 _USAGE: list[_Rule] = [
     (re.compile(r"Missing option '(?P<x>[^']+)'\.?"), lambda m: f"缺少选项 {m['x']}"),
     (re.compile(r"Missing argument '(?P<x>[^']+)'\.?"), lambda m: f"缺少参数 {m['x']}"),
-    (re.compile(r"No such command '(?P<x>[^']+)'\.?"), lambda m: f"没有“{m['x']}”这个命令"),
+    (re.compile(r"No such command '(?P<x>[^']+)'\.?(?: Did you mean '(?P<d>[^']+)'\?)?"),
+     lambda m: f"没有“{m['x']}”这个命令" + (f"，是不是 {m['d']}？" if m["d"] else "")),
     (re.compile(r"No such option:? '?(?P<x>[^' ]+?)'?\.?(?: Did you mean (?P<d>.+?)\?)?"),
      lambda m: f"没有选项 {m['x']}" + (f"，是不是 {m['d'].strip(chr(39))}？" if m["d"] else "")),
     (re.compile(r"Option '(?P<x>[^']+)' requires an argument\.?"),

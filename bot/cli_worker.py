@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli import warn_about_environment
+from bot.cli_types import ROW_ID
 from bot.columns import pad
 from bot.startup import require_current_schema
 from bot.timefmt import local
@@ -66,11 +67,19 @@ def outbox_list(app: App, status: str | None, limit: int) -> None:
     with app.engine.connect() as conn:
         rows = outbox.listing(conn, status, limit)
         totals = outbox.counts(conn)
-    click.echo("  ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(totals.items()))
-               or "没有消息")
+    click.echo(_summary(totals, status))
     for r in rows:
         click.echo(f"{r.id:>6}  {pad(_label(r), 8)} {r.kind:<16} "
                    f"尝试 {r.attempts}  {local(r.created_at, app.settings.tz)}  {r.last_error}")
+
+
+def _summary(totals: dict[str, int], status: str | None) -> str:
+    """The count of each status, or of the one listed: `outbox dead` that said how
+    many rows were sent read as if those had failed too."""
+    if status is not None:
+        return f"{STATUS_LABELS.get(status, status)} {totals.get(status, 0)}"
+    return "  ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(totals.items())) \
+        or "没有消息"
 
 
 @outbox_group.command("dead")
@@ -81,7 +90,7 @@ def outbox_dead(ctx: click.Context) -> None:
 
 
 @outbox_group.command("show")
-@click.argument("row_id", type=int)
+@click.argument("row_id", type=ROW_ID)
 @click.pass_obj
 def outbox_show(app: App, row_id: int) -> None:
     """查看一条消息的全部内容."""
@@ -137,7 +146,7 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str | None
 
 
 @outbox_group.command("retry")
-@click.argument("row_id", type=int, required=False)
+@click.argument("row_id", type=ROW_ID, required=False)
 @click.option("--dead-since", default=None, callback=_duration, metavar="DURATION",
               help="重发这段时间内失败的全部消息（30s、10m、2h、1d）；可能已送达的跳过")
 @click.option("--force", is_flag=True,

@@ -14,6 +14,7 @@ from storage import queue_ops
 from storage.models import Staff, StaffInvite
 from storage.raw import Raw
 from storage.repositories import SqlStaffDirectory, format_roles, parse_roles
+from storage.types import MAX_ROW_ID
 from workflow.errors import InvalidInput
 from workflow.roles import ROLE_WORDS, STAFF_ROLES, Actor, Role
 
@@ -85,7 +86,7 @@ def find_staff(session: Session, ref: str) -> StaffView | None:
     share (possible in databases from before names were unique) is refused
     rather than taken to mean either of them."""
     stmt = select(Staff).where(Staff.active.is_(True))
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ROW_ID:  # a larger one is no id
         row = session.scalar(stmt.where(Staff.id == int(ref)))
         if row:
             return _view(row)

@@ -107,8 +107,9 @@ def item_show(app: App, item_id: int, full: bool) -> None:
                           ("发布于", it.published_at)):
         if moment:
             click.echo(f"{label}：{local(moment, tz)}")
-    if it.url:
-        click.echo(f"链接：{it.url}")
+    if it.url:  # a withdrawn article's link no longer leads to it
+        gone = it.state is State.WITHDRAWN
+        click.echo(f"{'已删除的文章（链接已失效）' if gone else '链接'}：{it.url}")
     _echo_body(it.id, it.body, full)
 
 

@@ -442,3 +442,15 @@ def test_eleven_reschedules_leave_the_author_one_notice(team: Team) -> None:
     assert sum(1 for status, _ in mine if status == "cancelled") >= 10
     newest = next(p for status, p in rows if p["staff_id"] == author and status == "pending")
     assert "19:00" in str(newest["context"])  # the one that is true now
+
+
+def test_a_withdrawn_article_is_not_shown_as_its_link(team: Team) -> None:
+    """Issue 19: 查看 showed a deleted article's link as the article's link."""
+    item_id = team.approved()
+    url = "https://mp.weixin.qq.com/s/deleted"
+    with team.account.engine.begin() as conn:
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(state=State.WITHDRAWN.value, url=url))
+    shown = team.say("admin", f"查看 {item_id}")
+    assert url in shown and f"链接：{url}" not in shown
+    assert "已删除" in shown.splitlines()[[url in line for line in shown.splitlines()].index(True)]

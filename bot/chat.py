@@ -9,9 +9,7 @@ it arrives.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +24,7 @@ from bot.demo import DEMO_FOLLOWER
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST
 from bot.wiring import App
 from storage import staff as staff_store
+from workflow.text import opening, visible_length
 
 SLASH_EVENTS = {"/subscribe": "subscribe", "/unsubscribe": "unsubscribe", "/click": "CLICK",
                 "/scan": "SCAN"}
@@ -189,10 +188,9 @@ def show_inbox_entry(entry: dict[str, Any]) -> str:
 def _article_line(label: str, article: dict[str, Any]) -> str:
     """An article as the phone shows it in the chat: title, then the digest or the
     opening of the text."""
-    text = html.unescape(re.sub(r"<[^>]+>", "", str(article.get("content", "")))).strip()
-    opening = str(article.get("digest") or "") or text[:PREVIEW_OPENING]
-    more = "…" if not article.get("digest") and len(text) > PREVIEW_OPENING else ""
-    return f"[{label}] 《{article.get('title', '')}》{opening}{more}（正文 {len(text)} 字）"
+    body = str(article.get("content", ""))
+    shown = str(article.get("digest") or "") or opening(body, PREVIEW_OPENING)
+    return f"[{label}] 《{article.get('title', '')}》{shown}（正文 {visible_length(body)} 字）"
 
 
 def resolve(app: App, who: str) -> str:

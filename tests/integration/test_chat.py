@@ -55,7 +55,7 @@ def test_replies_and_inbox_entries_read_like_wechat() -> None:
     assert show_inbox_entry(template) == "[模板消息] wxops 通知 【待审核】稿件 3"
     preview = {"kind": "preview", "payload": {"media_id": "m1", "articles": [  # as the emulator
         {"title": "冬季助学", "digest": "", "content": "<p>招募 &amp; 培训</p><p>第二段</p>"}]}}
-    assert show_inbox_entry(preview) == "[预览] 《冬季助学》招募 & 培训第二段（正文 10 字）"
+    assert show_inbox_entry(preview) == "[预览] 《冬季助学》招募 & 培训 第二段（正文 8 字）"
     mass = {"kind": "mass", "payload": {"msg_id": 1, "media_id": "m1", "articles": [
         {"title": "冬季助学", "digest": "寒假辅导", "content": "<p>x</p>"}]}}
     assert show_inbox_entry(mass) == "[群发] 《冬季助学》寒假辅导（正文 1 字）"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TextIO
 
 import click
@@ -11,6 +12,9 @@ from bot.cli_types import MEMBER, ROW_ID
 from bot.columns import pad
 from bot.timefmt import local
 from bot.wiring import App
+from handlers.commands.content import due_note
+from handlers.commands.planning import NO_DUE
+from handlers.when import WhenError, WhenPassed, format_date, parse_day
 from storage import staff as staff_store
 from storage.uow import utcnow
 from workflow import usecases
@@ -33,13 +37,58 @@ def item() -> None:
 @click.option("--as", "as_", required=True, type=MEMBER,
               help="以哪位成员的身份（编号、名字或 openid）")
 @click.option("--topic", default="", help="选题说明")
+@click.option("--due", default=None, help="截稿日期：2026-12-20、12月20日、下周五")
 @click.pass_obj
-def item_plan(app: App, title: str, as_: str, topic: str) -> None:
+def item_plan(app: App, title: str, as_: str, topic: str, due: str | None) -> None:
     """新建选题 (plan a new item)."""
     actor_id = _staff_id(app, as_)
-    created = usecases.plan(app.uow(), actor_id, title, Context(now=utcnow(), command="cli"),
-                            topic=topic)
-    click.echo(f"已创建选题 {created.id}：{created.title}")
+    due_on = _due_day(app, due, "--due") if due else None
+    created = usecases.plan(app.uow(), actor_id, title,
+                            Context(now=utcnow(), command="cli", due_on=due_on), topic=topic)
+    click.echo(f"已创建选题 {created.id}：{created.title}"
+               + (f"，{format_date(due_on)}截稿" if due_on else ""))
+
+
+@item.command("assign")
+@click.argument("item_id", type=ROW_ID)
+@click.argument("member", type=MEMBER)
+@click.option("--as", "as_", required=True, type=MEMBER, help="以哪位管理员的身份")
+@click.pass_obj
+def item_assign(app: App, item_id: int, member: str, as_: str) -> None:
+    """把稿件交给一位成员撰写 (give an item to a writer; admins only)."""
+    decision = usecases.assign(app.uow(), _staff_id(app, as_), item_id, member,
+                               Context(now=utcnow(), command="cli"))
+    it = decision.item
+    with app.uow() as uow:
+        writer = uow.staff.actor(it.author_id)
+    click.echo(f"稿件 {it.id}《{it.title}》已交给 {writer.name if writer else it.author_id} 撰写")
+
+
+@item.command("due")
+@click.argument("item_id", type=ROW_ID)
+@click.argument("day")
+@click.option("--as", "as_", required=True, type=MEMBER, help="以哪位成员的身份（作者或管理员）")
+@click.pass_obj
+def item_due(app: App, item_id: int, day: str, as_: str) -> None:
+    """设定截稿日期；DAY 为「无」时取消 (set or clear when the draft is due)."""
+    due_on = None if day.strip().lower() in NO_DUE else _due_day(app, day, "DAY")
+    decision = usecases.set_due(app.uow(), _staff_id(app, as_), item_id, due_on,
+                                Context(now=utcnow(), command="cli"))
+    it = decision.item
+    click.echo(f"稿件 {it.id}《{it.title}》"
+               + (f"{format_date(due_on)}截稿" if due_on else "不再限定截稿日期"))
+
+
+def _due_day(app: App, text: str, hint: str) -> date:
+    """A due day as the chat takes it; a day gone this year is refused, naming
+    the one that may have been meant (the CLI cannot ask back)."""
+    try:
+        return parse_day(text, utcnow().astimezone(app.settings.tz))
+    except WhenPassed as passed:
+        raise click.BadParameter(f"{text} 已经过去了。如果是指 {passed.suggestion}，"
+                                 f"请写 {passed.suggestion}", param_hint=hint) from None
+    except WhenError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
 @item.command("edit")
@@ -103,6 +152,8 @@ def item_show(app: App, item_id: int, full: bool) -> None:
     click.echo(f"状态：{it.state.label}（{it.state.value}）  版本 r{it.revision}  "
                f"{'敏感稿件，需两位终审' if it.sensitive else ''}")
     click.echo(f"作者：{author.name if author else it.author_id}")
+    if due := due_note(it, utcnow().astimezone(tz).date()):
+        click.echo(f"截稿：{due}")
     for label, moment in (("选题于", it.planned_at), ("排期", it.scheduled_at),
                           ("发布于", it.published_at)):
         if moment:

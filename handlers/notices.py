@@ -46,6 +46,9 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "changes_requested": TO_DO,          # revise and resubmit
     "item_approved": TO_DO,              # schedule or publish it
     "item_outdated": TO_DO,              # revise the published article
+    "item_assigned": TO_DO,              # write the item given to you
+    "item_unassigned": NEWS,
+    "item_due_changed": NEWS,
     "item_approved_author": NEWS,
     "item_scheduled": NEWS,
     "item_unscheduled": NEWS,

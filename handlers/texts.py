@@ -27,7 +27,7 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from handlers.hours import OfficeHours
-from handlers.when import format_moment
+from handlers.when import format_date, format_moment
 from storage.models import AccountText
 
 log = logging.getLogger("wxops.texts")
@@ -91,6 +91,7 @@ _shipped = Environment(loader=PackageLoader("handlers", "templates"), autoescape
                        undefined=StrictUndefined, keep_trailing_newline=False,
                        auto_reload=False)
 _shipped.filters["moment"] = format_moment
+_shipped.filters["day"] = format_date
 _sandbox = _TextSandbox()
 
 

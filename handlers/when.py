@@ -79,7 +79,7 @@ class WhenPassed(ValueError):
         self.what, self.candidate, self.clock = what, candidate, clock
         self.weekday = WEEKDAY_NAMES[candidate.weekday()]
         day = {"date": f"{candidate:%Y-%m-%d}", "time": "明天"}.get(what, f"下周{self.weekday}")
-        self.suggestion = f"{day} {clock}"
+        self.suggestion = f"{day} {clock}".strip()
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,45 @@ def parse_when(text: str, now: datetime) -> datetime:
             when.date() + part.roll, clock, tzinfo=now.tzinfo)
         raise WhenPassed(part.ask, later, rest)
     return when
+
+
+_DAY_EXAMPLES = "周五、下周一、12月20日、2026-12-20"
+
+
+def parse_day(text: str, now: datetime) -> date:
+    """The day ``text`` names (a due date: no time of day), seen from ``now``.
+
+    Raises WhenError for text that names no day, a time of day, or a day already
+    gone; WhenPassed for a month and day without a year that has gone this year
+    (asked, as for 排期: never moved to a year the person did not write).
+    """
+    _require_aware(now)
+    s = _normalise(text)
+    if not s:
+        raise WhenError(f"请告诉我日期，例如：{_DAY_EXAMPLES}")
+    part, rest = _day_part(s, now)
+    if part is None:
+        raise WhenError(f"没看懂日期“{_quote(s)}”，可以这样写：{_DAY_EXAMPLES}")
+    if rest:
+        raise WhenError(f"截止日期只写哪一天，不写几点，例如：{_DAY_EXAMPLES}")
+    if part.gone:
+        raise WhenPassed("date", datetime.combine(part.day, time(), now.tzinfo), "")
+    if part.day < now.date():
+        raise WhenError(f"{format_day(part.day, now.date())} 已经过去了，请选择今天或以后的日期")
+    return part.day
+
+
+def format_day(day: date, today: date) -> str:
+    """``12月20日（周日）``; another year spelled out: ``2027年1月5日（周二）``."""
+    year = f"{day.year}年" if day.year != today.year else ""
+    return f"{year}{day.month}月{day.day}日（周{WEEKDAY_NAMES[day.weekday()]}）"
+
+
+def format_date(day: date | str) -> str:
+    """``2026年12月20日（周日）``: a due day in a notice, which may be read another day
+    (or year) than it was written. Takes the ISO text a notice's context keeps."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{day.year}年{format_day(day, day)}"
 
 
 def is_past(when: datetime, now: datetime) -> bool:

@@ -98,6 +98,7 @@ class ContentItemRow(Base):
     review_round: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     planned_at: Mapped[datetime | None]
+    due_on: Mapped[date | None] = mapped_column(Date)
     scheduled_at: Mapped[datetime | None] = mapped_column(index=True)
     published_at: Mapped[datetime | None]
     draft_media_id: Mapped[str | None] = mapped_column(String(128))

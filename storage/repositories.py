@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,11 +15,14 @@ from storage.models import AuditRow, ContentItemRow, OutboxMessage, ReviewRow, R
 from workflow.errors import StaleVersion
 from workflow.model import AuditEntry, ContentItem, Review, ReviewDecision, ReviewStage
 from workflow.roles import Actor, Role
-from workflow.states import Event, State
+from workflow.states import WRITING_STATES, Event, State
+
+#: More items than a calendar can show are not read (a team plans tens a month).
+AGENDA_LIMIT = 1000
 
 _ITEM_FIELDS = (
     "title", "topic", "body", "digest", "cover", "author_id", "sensitive", "revision",
-    "review_round", "planned_at", "scheduled_at", "published_at", "draft_media_id",
+    "review_round", "planned_at", "due_on", "scheduled_at", "published_at", "draft_media_id",
     "publish_id", "article_id", "url",
 )
 
@@ -76,6 +79,15 @@ class SqlItemRepository:
         stmt = select(ContentItemRow).where(ContentItemRow.publish_id == publish_id)
         row = self.session.scalars(stmt).first()
         return item_from_row(row) if row else None
+
+    def agenda(self, start: datetime, end: datetime) -> Sequence[ContentItem]:
+        col = ContentItemRow
+        stmt = select(col).where(or_(
+            col.state.in_([s.value for s in WRITING_STATES]),
+            and_(col.scheduled_at >= start, col.scheduled_at < end),
+            and_(col.published_at >= start, col.published_at < end),
+        )).order_by(col.id).limit(AGENDA_LIMIT)
+        return [item_from_row(r) for r in self.session.scalars(stmt)]
 
     def _has_revision(self, item_id: int, revision: int) -> bool:
         stmt = select(Revision.id).where(Revision.item_id == item_id,
@@ -208,3 +220,9 @@ class SqlStaffDirectory:
         stmt = select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)
         actors = [Actor(r.id, r.name, parse_roles(r.roles)) for r in self.session.scalars(stmt)]
         return [a for a in actors if role in a.roles]
+
+    def find(self, ref: str) -> Actor | None:
+        from storage.staff import find_staff  # staff.py builds on this module
+
+        view = find_staff(self.session, ref.strip())
+        return None if view is None else self.actor(view.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from workflow.roles import Role
+from workflow.roles import ROLE_WORDS, STAFF_ROLES, Role
 from workflow.states import Event, State
 
 
@@ -61,7 +61,8 @@ class NotOwner(WorkflowError):
     code = "not_owner"
 
     def __init__(self, item_id: int, event: Event) -> None:
-        super().__init__(f"稿件 {item_id} 不是你的稿件，不能{event.label}")
+        super().__init__(f"稿件 {item_id} 不是你的稿件，不能{event.label}。"
+                         f"要接手，请管理员发送「分配 {item_id} 你的名字」")
         self.item_id, self.event = item_id, event
 
 
@@ -84,6 +85,27 @@ class AlreadyApproved(WorkflowError):
 
     def __init__(self) -> None:
         super().__init__("你已经终审通过过这一版本，敏感稿件需要另一位审核员终审")
+
+
+class NotAWriter(WorkflowError):
+    """An item given to a member who may not write (no creator role)."""
+
+    code = "not_a_writer"
+
+    def __init__(self, member: str, member_id: int, roles: frozenset[Role]) -> None:
+        # 成员 角色 sets all of a member's roles: the hint keeps the ones they have.
+        words = [ROLE_WORDS[r] for r in STAFF_ROLES if r in roles or r is Role.CREATOR]
+        super().__init__(f"{member} 没有内容创作者角色，不能撰写稿件。"
+                         f"可以先用「成员 角色 {member_id} {' '.join(words)}」加上这个角色")
+        self.member, self.member_id = member, member_id
+
+
+class AlreadyWriter(WorkflowError):
+    code = "already_writer"
+
+    def __init__(self, item_id: int, member: str) -> None:
+        super().__init__(f"稿件 {item_id} 已经由 {member} 撰写")
+        self.item_id, self.member = item_id, member
 
 
 class ReasonRequired(WorkflowError):

@@ -19,7 +19,7 @@ from workflow.effects import (
     SubmitPublish,
     SyncDraft,
 )
-from workflow.errors import InvalidSchedule, ReasonRequired
+from workflow.errors import AlreadyWriter, InvalidInput, InvalidSchedule, ReasonRequired
 from workflow.model import (
     AuditEntry,
     ContentItem,
@@ -258,6 +258,32 @@ def _mark_sensitive(item: ContentItem, reviews: Sequence[Review], actor: Actor, 
     return new, None, [notify]
 
 
+def _assign(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
+            _ch: ItemChanges | None) -> _Result:
+    """Give the item to another writer (the use case checked they may write):
+    they are told, with the due date, and so is the writer it was taken from."""
+    writer = ctx.assignee
+    if writer is None:
+        raise InvalidInput("请说明交给哪位成员，例如：分配 12 王芳")
+    if writer.id == item.author_id:
+        raise AlreadyWriter(item.id, writer.name)
+    new = replace(item, author_id=writer.id)
+    due = item.due_on.isoformat() if item.due_on else ""
+    effects: list[AnyEffect] = _notify_author(new, actor, "item_assigned", by=actor.name,
+                                              due=due, state=item.state.value)
+    effects += _notify_author(item, actor, "item_unassigned", by=actor.name, to=writer.name)
+    return new, None, effects
+
+
+def _set_due(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
+             _ch: ItemChanges | None) -> _Result:
+    new = replace(item, due_on=ctx.due_on)
+    if new.due_on == item.due_on:
+        return new, None, []
+    due = new.due_on.isoformat() if new.due_on else ""
+    return new, None, _notify_author(item, actor, "item_due_changed", by=actor.name, due=due)
+
+
 def _cannot_final_approve(item: ContentItem, reviews: Sequence[Review]) -> frozenset[int]:
     """Who a call for another final approval must skip: the first reviewers and
     those who approved already (the policy refuses them)."""
@@ -282,6 +308,8 @@ _STEPS: dict[Event, _Step] = {
     Event.CANCEL: _cancel,
     Event.EDIT: _edit,
     Event.MARK_SENSITIVE: _mark_sensitive,
+    Event.ASSIGN: _assign,
+    Event.SET_DUE: _set_due,
     **{e: _simple(e) for e in (Event.START, Event.RECHECK_OK,
                                Event.ARCHIVE, Event.REVISE)},
 }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
+from workflow.roles import Actor
 from workflow.states import Event, State
 
 
@@ -41,6 +42,7 @@ class ContentItem:
     review_round: int = 0
     version: int = 1
     planned_at: datetime | None = None
+    due_on: date | None = None  # when the draft is due (the account's local day)
     scheduled_at: datetime | None = None
     published_at: datetime | None = None
     draft_media_id: str | None = None
@@ -104,4 +106,8 @@ class Context:
     comment: str = ""
     command: str = ""
     when: datetime | None = None
+    # Topic planning: the day a draft is due (SET_DUE; None clears it) and the
+    # member an item is given to (ASSIGN), resolved by the use case.
+    due_on: date | None = None
+    assignee: Actor | None = None
     extra: dict[str, str] = field(default_factory=dict)

@@ -30,6 +30,12 @@ class ItemRepository(Protocol):
 
     def by_publish_id(self, publish_id: str) -> ContentItem | None: ...
 
+    def agenda(self, start: datetime, end: datetime) -> Sequence[ContentItem]:
+        """What a calendar from ``start`` to ``end`` shows: every item being written
+        (WRITING_STATES, due or not: overdue ones and undated topics count too),
+        and items scheduled or published in that time."""
+        ...
+
 
 class ReviewRepository(Protocol):
     def for_item(self, item_id: int) -> Sequence[Review]: ...
@@ -65,6 +71,11 @@ class StaffDirectory(Protocol):
 
     def with_role(self, role: Role) -> Sequence[Actor]:
         """Active staff holding ``role`` (admins do not count as every role here)."""
+        ...
+
+    def find(self, ref: str) -> Actor | None:
+        """The active member ``ref`` names: their number, openid or exact name.
+        Raises InvalidInput when a name is shared and so names nobody for sure."""
         ...
 
 

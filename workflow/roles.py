@@ -49,6 +49,8 @@ EVENT_ROLES: dict[Event, frozenset[Role]] = {
     _E.REQUEST_CHANGES: frozenset({_R.REVIEWER}),
     _E.FINAL_APPROVE: frozenset({_R.REVIEWER}),
     _E.MARK_SENSITIVE: frozenset({_R.REVIEWER}),
+    _E.SET_DUE: frozenset({_R.CREATOR}),
+    _E.ASSIGN: frozenset(),
     _E.RECHECK_OK: frozenset({_R.REVIEWER, _R.ANALYST}),
     _E.FLAG_OUTDATED: frozenset({_R.REVIEWER, _R.ANALYST}),
     _E.SCHEDULE: frozenset(),
@@ -68,7 +70,7 @@ SYSTEM_EVENTS = frozenset({_E.DUE, _E.PUBLISH_SUCCEEDED, _E.PUBLISH_FAILED,
                            _E.SUBMIT_CONFIRMED})
 
 #: Events on which a creator is limited to their own items.
-OWNER_EVENTS = frozenset({_E.START, _E.CANCEL, _E.SUBMIT, _E.EDIT, _E.REVISE})
+OWNER_EVENTS = frozenset({_E.START, _E.CANCEL, _E.SUBMIT, _E.EDIT, _E.REVISE, _E.SET_DUE})
 
 #: Review decisions: the author of an item may never make them.
 REVIEW_EVENTS = frozenset({_E.APPROVE, _E.REQUEST_CHANGES, _E.FINAL_APPROVE})

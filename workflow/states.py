@@ -75,6 +75,8 @@ class Event(StrEnum):
     REVISE = "revise"
     EDIT = "edit"
     MARK_SENSITIVE = "mark_sensitive"
+    ASSIGN = "assign"
+    SET_DUE = "set_due"
 
     @property
     def label(self) -> str:
@@ -104,6 +106,8 @@ EVENT_LABELS: dict[Event, str] = {
     Event.REVISE: "修订",
     Event.EDIT: "修改内容",
     Event.MARK_SENSITIVE: "标记敏感",
+    Event.ASSIGN: "分配",
+    Event.SET_DUE: "设截止日期",
 }
 
 
@@ -174,7 +178,15 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(_S.APPROVED, _E.MARK_SENSITIVE, _S.APPROVED, "quorum met"),
     Transition(_S.SCHEDULED, _E.MARK_SENSITIVE, _S.FINAL_REVIEW, "quorum not met"),
     Transition(_S.SCHEDULED, _E.MARK_SENSITIVE, _S.SCHEDULED, "quorum met"),
+    # Topic planning: who writes an item and when the draft is due, changed
+    # while it is being written (after submission the draft is in).
+    *(Transition(state, event, state) for event in (_E.ASSIGN, _E.SET_DUE)
+      for state in (_S.PLANNED, _S.DRAFTING, _S.CHANGES_REQUESTED, _S.NEEDS_UPDATE)),
 )
+
+#: States in which an item is being written: its writer and due date apply.
+WRITING_STATES = frozenset({State.PLANNED, State.DRAFTING, State.CHANGES_REQUESTED,
+                            State.NEEDS_UPDATE})
 
 
 def transitions_from(state: State, event: Event) -> tuple[Transition, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from workflow.effects import Effect, NotifyRole, NotifyStaff
 from workflow.errors import (
@@ -16,6 +16,7 @@ from workflow.errors import (
     ConcurrentUpdate,
     InvalidInput,
     ItemNotFound,
+    NotAWriter,
     PermissionDenied,
     StaleVersion,
     TransitionNotAllowed,
@@ -41,13 +42,14 @@ SETTLE_TRIES = 3
 
 
 def plan(uow: UnitOfWork, actor_id: int, title: str, ctx: Context, topic: str = "") -> ContentItem:
-    """Create a topic (选题) authored by ``actor_id``."""
+    """Create a topic (选题) authored by ``actor_id``, due ``ctx.due_on`` if given."""
     title = _checked_title(title, when_empty="选题需要标题，例如：选题 社区义诊活动回顾")
     with uow:
         actor = _actor(uow, actor_id)
         if not actor.has(Role.CREATOR):
             raise PermissionDenied(Event.PLAN, roles_for(Event.PLAN))
-        draft = ContentItem(id=0, title=title, topic=topic, author_id=actor.id, planned_at=ctx.now)
+        draft = ContentItem(id=0, title=title, topic=topic, author_id=actor.id, planned_at=ctx.now,
+                            due_on=ctx.due_on)
         item = uow.items.add(draft)
         _audit_creation(uow, item, actor, ctx)
         uow.commit()
@@ -115,6 +117,23 @@ def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
     if changes.is_empty():
         raise InvalidInput("没有要修改的内容")
     return act(uow, actor_id, item_id, Event.EDIT, ctx, _checked_changes(changes))
+
+
+def assign(uow: UnitOfWork, actor_id: int, item_id: int, member: str, ctx: Context) -> Decision:
+    """Make ``member`` (a number, openid or name) the item's writer: an admin's move."""
+    with uow:
+        writer = uow.staff.find(member)
+    if writer is None:
+        raise InvalidInput(f"找不到成员“{member}”，发送「成员」查看名单")
+    if not writer.has(Role.CREATOR):
+        raise NotAWriter(writer.name, writer.id, writer.roles)
+    return act(uow, actor_id, item_id, Event.ASSIGN, replace(ctx, assignee=writer))
+
+
+def set_due(uow: UnitOfWork, actor_id: int, item_id: int, due_on: date | None,
+            ctx: Context) -> Decision:
+    """Set (or, with None, clear) the day the item's draft is due."""
+    return act(uow, actor_id, item_id, Event.SET_DUE, replace(ctx, due_on=due_on))
 
 
 def _checked_title(title: str, when_empty: str) -> str:
@@ -276,8 +295,8 @@ def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
 
 
 __all__ = [
-    "act", "approve", "archive", "cancel", "edit", "final_approve", "flag_outdated",
+    "act", "approve", "archive", "assign", "cancel", "edit", "final_approve", "flag_outdated",
     "mark_sensitive", "plan", "publish", "recheck_ok", "record_publish_result",
     "record_submit_failure", "request_changes", "retry_publish", "revise", "schedule",
-    "start", "submit", "unschedule", "withdraw",
+    "set_due", "start", "submit", "unschedule", "withdraw",
 ]

@@ -1,25 +1,29 @@
-"""Content commands: plan, list, show, review, schedule, publish, re-check, preview."""
+"""Content commands: list, show, review, schedule, publish, re-check, preview."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, parse, refused
-from handlers.when import WhenError, WhenPassed, format_moment, format_when, is_past, parse_when
+from handlers.when import (
+    WhenError,
+    WhenPassed,
+    format_day,
+    format_moment,
+    format_when,
+    is_past,
+    parse_when,
+)
 from storage import confirmations, outbox
-from workflow import policy, usecases
+from workflow import agenda, policy, usecases
 from workflow.errors import ItemNotFound
 from workflow.model import ContentItem
-from workflow.states import Event, State
+from workflow.states import WRITING_STATES, Event, State
 from workflow.text import opening, visible_length
 
 LIST_LIMIT = 15
-
-
-def plan(ctx: CommandContext, cmd: Command) -> Result:
-    item = usecases.plan(ctx.uow(), ctx.actor.id, str(cmd.args["title"]), ctx.workflow())
-    return say("planned", item=item)
 
 
 def items(ctx: CommandContext, cmd: Command) -> Result:
@@ -36,7 +40,9 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
         reviews = list(uow.reviews.for_item(item_id))
         history = list(uow.audit.history(item_id))[-5:]
         author = uow.staff.actor(item.author_id)
+    today = ctx.local_now.date()
     return say("show", item=item, author=author.name if author else item.author_id,
+               due=due_note(item, today),
                length=visible_length(item.body), opening=opening(item.body),
                first=sorted(policy.first_approvers(item, reviews)),
                final=sorted(policy.final_approvers(item, reviews)),
@@ -44,6 +50,15 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
                edit=Event.EDIT,  # done on a computer: the template says how
                by_role=policy.next_by_role(item.state),
                local=lambda dt: format_when(dt.astimezone(ctx.tz), ctx.local_now))
+
+
+def due_note(item: ContentItem, today: date) -> str:
+    """``截稿 12月20日（周日）``, ``已逾期 3 天`` while the item is being written."""
+    if item.due_on is None or item.state not in WRITING_STATES:
+        return ""
+    late = agenda.overdue_days(item, today)
+    shown = f"{format_day(item.due_on, today)}截稿"
+    return f"{shown}，已逾期 {late} 天" if late else shown
 
 
 def _item(item: ContentItem | None, item_id: int) -> ContentItem:
@@ -70,9 +85,9 @@ def schedule(ctx: CommandContext, cmd: Command) -> Result:
     except WhenError as exc:
         raise CommandError(str(exc)) from None
     except WhenPassed as passed:  # asked, never moved to a day the person did not write
-        raise refused("when_passed", what=passed.what, item=int(cmd.args["item"]),
-                      candidate=passed.candidate, clock=passed.clock, weekday=passed.weekday,
-                      suggestion=passed.suggestion) from None
+        raise refused("when_passed", what=passed.what, candidate=passed.candidate,
+                      clock=passed.clock, weekday=passed.weekday,
+                      reply=f"排期 {cmd.args['item']} {passed.suggestion}") from None
     if is_past(when, ctx.local_now):  # the workflow refuses it too; this names the moment
         raise refused("when_past", when=format_moment(when))
     decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]), Event.SCHEDULE,

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from handlers.commands.content import due_note
 from handlers.commands.context import CommandContext, Result, say
 from handlers.commands.grammar import (
     ARG_LABELS,
@@ -40,8 +41,8 @@ from workflow.states import Event, State
 # --- 帮助 ------------------------------------------------------------------------------
 
 #: Help groups by the module that handles the command (the table's own sections).
-GROUPS = {"me": "我的", "content": "稿件", "confirm": "稿件", "queue": "留言队列",
-          "team": "团队与规则"}
+GROUPS = {"me": "我的", "content": "稿件", "planning": "稿件", "confirm": "稿件",
+          "queue": "留言队列", "team": "团队与规则"}
 GROUP_ORDER = ("我的", "稿件", "留言队列", "团队与规则", "其他")
 
 HelpLine = tuple[str, str]  # usage, summary ("" when left out to fit)
@@ -154,13 +155,21 @@ def todo(ctx: CommandContext, cmd: Command) -> Result:
             found.to_review = _items(session, (State.IN_REVIEW,), not_author=actor.id)
             found.to_final = _final_for(session, actor)
         if Role.CREATOR in roles:
-            found.mine = _items(session, MINE_STATES, author=actor.id)
+            found.mine = by_due_day(_items(session, MINE_STATES, author=actor.id))
         if Role.ADMIN in roles:
             found.to_schedule = _items(session, (State.APPROVED,))
             found.failed = _items(session, (State.PUBLISH_FAILED,))
         found.tickets = _my_tickets(session, actor.id, ctx.now)
         found.unclaimed = _open_tickets(session, unclaimed=True)
-    return say("me_todo", todo=found, limit=TODO_LIMIT)
+    today = ctx.local_now.date()
+    return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today))
+
+
+def by_due_day(items: list[ContentItem]) -> list[ContentItem]:
+    """What is due soonest first (overdue first of all), then what has no due day,
+    each as it was (waiting longest first)."""
+    return sorted(items, key=lambda it: (it.due_on is None, it.due_on or date.min))
+
 
 
 def _items(session: Session, states: Iterable[State], author: int | None = None,

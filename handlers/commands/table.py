@@ -4,8 +4,9 @@ the 帮助 reply are generated from it."""
 
 from __future__ import annotations
 
-from handlers.commands import confirm, content, me, queue, team
+from handlers.commands import confirm, content, me, planning, queue, team
 from handlers.commands.grammar import Arg, Spec
+from workflow.agenda import PERIOD_WORDS
 from workflow.autoreply import MatchType
 from workflow.roles import ROLE_WORDS, Role
 from workflow.states import STATE_LABELS, Event
@@ -47,8 +48,15 @@ TABLE: tuple[Spec, ...] = (
     _spec("show", ("查看", "show"), (ITEM,), content.show,
           "稿件详情：状态、正文字数和开头、审核人、记录、你接下来能做什么", "查看 12",
           changes=False),
-    _spec("plan", ("选题", "plan"), (Arg("title", "rest", "标题"),), content.plan,
-          "新建选题", "选题 冬季助学计划招募志愿者", _R({CREATOR})),
+    _spec("plan", ("选题", "plan"), (Arg("title", "rest", "标题 [截止 日期]"),), planning.plan,
+          "新建选题，可带截稿日期", "选题 冬季助学计划招募志愿者 截止 下周五", _R({CREATOR})),
+    _spec("assign", ("分配", "assign"), (ITEM, Arg("member", "rest", "成员")), planning.assign,
+          "把选题或稿件交给一位成员撰写（编号或名字）", "分配 12 王芳", _R({ADMIN})),
+    _spec("due", ("截止", "due"), (ITEM, Arg("day", "rest", "日期|无")), planning.due,
+          "设定稿件的截稿日期（「无」表示不限）", "截止 12 下周五", _R({CREATOR})),
+    _spec("agenda", ("日程", "agenda"), (Arg("period", "choice", "范围", False, PERIOD_WORDS),),
+          planning.calendar, "按日期列出截稿、排期和发布（本周、下周、本月）", "日程 下周",
+          changes=False),
     _spec("start", ("开始", "start"), (ITEM,), content.transition(Event.START),
           "开始撰写选题", "开始 12", _R({CREATOR})),
     _spec("submit", ("提交", "submit"), (ITEM,), content.transition(Event.SUBMIT),

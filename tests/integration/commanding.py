@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
+from handlers.commands.grammar import CommandError
 from storage import followers, staff, tickets
 from storage.models import AuditRow, ReplyTicket, Staff
 from storage.repositories import parse_roles
 from storage.uow import JoinedUnitOfWork
+from workflow.errors import WorkflowError
 from workflow.roles import Actor, Role
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # Thursday 14:00 in Shanghai
@@ -78,6 +80,19 @@ def say(engine: Engine, who: int | str, text: str, now: datetime = NOW,
     with engine.connect() as conn:
         actor, openid = _actor(conn, who)
     return run_command(engine, actor, openid, text, now, trusted)
+
+
+def refusal(engine: Engine, who: int | str, text: str,
+            now: datetime = NOW) -> CommandError | WorkflowError:
+    """The refusal a command meets (its ``code`` and data); fails if the command runs."""
+    with engine.connect() as conn:
+        actor, openid = _actor(conn, who)
+    try:
+        with engine.begin() as conn:
+            reply = dispatch.perform(command_context(conn, actor, openid, text, now), True)
+    except (CommandError, WorkflowError) as refused:
+        return refused
+    raise AssertionError(f"{text!r} ran: {reply}")
 
 
 def _actor(conn: Connection, who: int | str) -> tuple[Actor, str]:

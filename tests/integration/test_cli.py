@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,36 @@ def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
             result = run(args, tmp_path, WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'p.db'}")
             assert result.returncode == 1, args
             assert result.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in result.stderr
+
+
+def test_topics_are_planned_given_and_dated_at_the_command_line(tmp_path: Path) -> None:
+    db = {"WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"}
+    run(["db", "upgrade"], tmp_path, **db)
+    for name, role in (("张敏", "admin"), ("李雷", "creator"), ("王芳", "reviewer")):
+        run(["staff", "add", name, "--role", role], tmp_path, **db)
+    planned = run(["item", "plan", "冬季助学", "--as", "张敏", "--due", "2030-12-20"], tmp_path,
+                  **db)
+    assert planned.returncode == 0, planned.stderr
+    assert stored(db, 1) == (1, date(2030, 12, 20))
+    assert run(["item", "assign", "1", "李雷", "--as", "张敏"], tmp_path, **db).returncode == 0
+    assert stored(db, 1) == (2, date(2030, 12, 20))
+    assert run(["item", "due", "1", "无", "--as", "李雷"], tmp_path, **db).returncode == 0
+    assert stored(db, 1) == (2, None)
+    refused = [run(["item", "assign", "1", "王芳", "--as", "张敏"], tmp_path, **db),  # no writer
+               run(["item", "assign", "1", "张敏", "--as", "李雷"], tmp_path, **db),  # no admin
+               run(["item", "due", "1", "2020-01-01", "--as", "李雷"], tmp_path, **db),
+               run(["item", "due", "1", "周五 9:00", "--as", "李雷"], tmp_path, **db),
+               run(["item", "plan", "x", "--as", "张敏", "--due", "下辈子"], tmp_path, **db)]
+    for result in refused:
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert stored(db, 1) == (2, None)
+
+
+def stored(db: dict[str, str], item_id: int) -> tuple[int, date | None]:
+    engine = create_engine(db["WXOPS_DATABASE_URL"])
+    with engine.connect() as conn:
+        row = conn.execute(select(ContentItemRow.author_id, ContentItemRow.due_on)
+                           .where(ContentItemRow.id == item_id)).one()
+    engine.dispose()
+    return row.author_id, row.due_on

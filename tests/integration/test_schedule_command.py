@@ -65,10 +65,10 @@ def test_a_day_or_time_already_gone_is_asked_and_the_offer_schedules_it(
     for when, what, candidate, suggestion in ASKED:
         asked = _refused(engine, team, f"排期 {item} {when}")
         assert (asked.code, asked.data["what"]) == ("when_passed", what), when
-        assert asked.data["item"] == item and asked.data["suggestion"] == suggestion
+        assert asked.data["reply"] == f"排期 {item} {suggestion}"
         assert asked.data["candidate"] == candidate.replace(tzinfo=TZ)
         assert _scheduled(engine, item) == (State.APPROVED.value, None)  # nothing moved
-        say(engine, team.admin, f"排期 {item} {suggestion}")
+        say(engine, team.admin, asked.data["reply"])
         assert _scheduled(engine, item) == (State.SCHEDULED.value, candidate.replace(tzinfo=TZ))
         say(engine, team.admin, f"取消排期 {item}")
 

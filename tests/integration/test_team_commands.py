@@ -297,7 +297,8 @@ def test_help_lists_what_the_roles_allow(engine: Engine, team: Team) -> None:
     creator = say(engine, team.wang, "帮助")
     assert creator.startswith("你可以用的命令")
     assert "【我的】\n帮助 [命令] — 列出你可以用的命令" in creator
-    assert "选题 标题 — 新建选题" in creator and "接 工单编号 — 认领工单" in creator
+    assert "选题 标题 [截止 日期] — 新建选题" in creator and "接 工单编号 — 认领工单" in creator
+    assert "截止 稿件编号 日期|无 — " in creator and "分配 稿件编号" not in creator
     for hidden in ("发布 稿件编号", "通过 稿件编号", "成员 邀请", "规则 添加", "绑定 邀请码",
                    "【团队与规则】"):
         assert hidden not in creator, hidden

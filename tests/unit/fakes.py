@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -11,7 +12,7 @@ from typing import Any, Self
 from workflow.errors import StaleVersion
 from workflow.model import AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
-from workflow.states import State
+from workflow.states import WRITING_STATES, State
 
 
 class FakeItems:
@@ -36,6 +37,12 @@ class FakeItems:
 
     def by_publish_id(self, publish_id: str) -> ContentItem | None:
         return next((i for i in self.rows.values() if i.publish_id == publish_id), None)
+
+    def agenda(self, start: datetime, end: datetime) -> Sequence[ContentItem]:
+        def within(moment: datetime | None) -> bool:
+            return moment is not None and start <= moment < end
+        return [i for i in self.rows.values() if i.state in WRITING_STATES
+                or within(i.scheduled_at) or within(i.published_at)]
 
 
 class FakeReviews:
@@ -92,6 +99,11 @@ class FakeStaff:
 
     def with_role(self, role: Role) -> list[Actor]:
         return [p for p in self.people.values() if role in p.roles]
+
+    def find(self, ref: str) -> Actor | None:
+        if ref.isdigit():
+            return self.people.get(int(ref))
+        return next((p for p in self.people.values() if p.name == ref), None)
 
 
 class FakeUnitOfWork:

@@ -42,6 +42,10 @@ final_review | edit -> in_review, mark_sensitive -> final_review
 approved | edit -> in_review, mark_sensitive -> final_review
 scheduled | edit -> in_review, mark_sensitive -> final_review
 publish_failed | edit -> in_review, submit_confirmed -> publishing
+planned | assign -> planned, set_due -> planned
+drafting | assign -> drafting, set_due -> drafting
+changes_requested | assign -> changes_requested, set_due -> changes_requested
+needs_update | assign -> needs_update, set_due -> needs_update
 """
 
 # DESIGN.md: creator (plan, write, submit), reviewer (approve, request changes,
@@ -60,6 +64,9 @@ EVENT_ROLES_ORACLE: dict[str, set[str]] = {
     "due": {"system"}, "publish_succeeded": {"system"}, "publish_failed": {"system"},
     "submit_confirmed": {"system"},
     "plan": {"creator", "admin"},
+    # Topic planning (issue 19): an admin gives an item to a writer; its writer
+    # (or an admin) says when the draft is due.
+    "assign": {"admin"}, "set_due": {"creator", "admin"},
 }
 
 
@@ -101,7 +108,9 @@ def _reviews(state: State) -> list[Review]:
 
 
 def _ctx() -> Context:
-    return Context(now=NOW, comment="理由", when=NOW + timedelta(days=1))
+    return Context(now=NOW, comment="理由", when=NOW + timedelta(days=1),
+                   due_on=(NOW + timedelta(days=3)).date(),
+                   assignee=Actor(8, "新作者", frozenset({Role.CREATOR})))
 
 
 def test_code_table_is_the_design_table_plus_documented_additions() -> None:

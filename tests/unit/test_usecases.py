@@ -12,9 +12,12 @@ from tests.unit.fakes import FakeUnitOfWork
 from workflow import usecases
 from workflow.errors import (
     ActorNotFound,
+    AlreadyWriter,
     ConcurrentUpdate,
     InvalidInput,
     ItemNotFound,
+    NotAWriter,
+    NotOwner,
     PermissionDenied,
     TransitionNotAllowed,
 )
@@ -313,3 +316,76 @@ def test_a_republished_revision_takes_the_outdated_article_down(uow: FakeUnitOfW
 def test_a_first_publication_deletes_nothing(uow: FakeUnitOfWork) -> None:
     published(uow)
     assert not [k for k, _p in uow.outbox.rows.values() if k == "delete_published"]
+
+
+# Topic planning (issue 19.3): an admin gives a topic to a writer, with a due day.
+
+WRITER = Actor(7, "小周", frozenset({Role.CREATOR}))
+
+
+@pytest.fixture
+def team_uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork([AUTHOR, R1, R2, ADMIN, ANALYST, WRITER])
+
+
+def _notices(uow: FakeUnitOfWork) -> list[tuple[int, str]]:
+    return sorted((p["staff_id"], p["template"]) for kind, p in uow.outbox.rows.values()
+                  if kind == "notify")
+
+
+def test_an_admins_topic_given_to_a_writer_is_theirs_to_write(team_uow: FakeUnitOfWork) -> None:
+    due = NOW.date() + timedelta(days=7)
+    item = usecases.plan(team_uow, ADMIN.id, "冬季助学", replace(ctx(), due_on=due))
+    with pytest.raises(NotOwner):
+        usecases.start(team_uow, WRITER.id, item.id, ctx())
+    decision = usecases.assign(team_uow, ADMIN.id, item.id, "小周", ctx())
+    assert (decision.item.author_id, decision.item.due_on) == (WRITER.id, due)
+    assert _notices(team_uow) == [(WRITER.id, "item_assigned")]
+    usecases.start(team_uow, WRITER.id, item.id, ctx())
+    assert [e.event.value for e in team_uow.audit.history(item.id)] == ["plan", "assign", "start"]
+
+
+def test_taking_an_item_from_one_writer_tells_both(team_uow: FakeUnitOfWork) -> None:
+    item_id = planned(team_uow)
+    usecases.assign(team_uow, ADMIN.id, item_id, str(WRITER.id), ctx())
+    assert _notices(team_uow) == [(AUTHOR.id, "item_unassigned"), (WRITER.id, "item_assigned")]
+    with pytest.raises(NotOwner):  # the first writer may not submit it any more
+        usecases.submit(team_uow, AUTHOR.id, item_id, ctx())
+
+
+@pytest.mark.parametrize(("member", "error"), [
+    ("王芳", NotAWriter),      # a reviewer only: may not write
+    ("没有这个人", InvalidInput),
+    ("小李", AlreadyWriter),   # the writer already
+])
+def test_an_item_is_given_only_to_another_member_who_may_write(
+        team_uow: FakeUnitOfWork, member: str, error: type[Exception]) -> None:
+    item_id = planned(team_uow)
+    with pytest.raises(error):
+        usecases.assign(team_uow, ADMIN.id, item_id, member, ctx())
+    assert team_uow.items.rows[item_id].author_id == AUTHOR.id
+
+
+def test_only_an_admin_gives_items_and_only_while_they_are_written(
+        team_uow: FakeUnitOfWork) -> None:
+    item_id = planned(team_uow)
+    with pytest.raises(PermissionDenied):
+        usecases.assign(team_uow, AUTHOR.id, item_id, "小周", ctx())
+    usecases.submit(team_uow, AUTHOR.id, item_id, ctx())
+    with pytest.raises(TransitionNotAllowed):  # later than a lost race: the state refuses
+        usecases.assign(team_uow, ADMIN.id, item_id, "小周", ctx(minutes=10))
+
+
+def test_the_writer_or_an_admin_sets_the_due_day(team_uow: FakeUnitOfWork) -> None:
+    item_id = planned(team_uow)
+    due = NOW.date() + timedelta(days=3)
+    usecases.set_due(team_uow, AUTHOR.id, item_id, due, ctx())
+    assert team_uow.items.rows[item_id].due_on == due
+    assert _notices(team_uow) == []  # the writer set it: nobody to tell
+    usecases.set_due(team_uow, ADMIN.id, item_id, None, ctx())
+    assert team_uow.items.rows[item_id].due_on is None
+    assert _notices(team_uow) == [(AUTHOR.id, "item_due_changed")]
+    with pytest.raises(NotOwner):
+        usecases.set_due(team_uow, WRITER.id, item_id, due, ctx())
+    with pytest.raises(PermissionDenied):
+        usecases.set_due(team_uow, R1.id, item_id, due, ctx())

@@ -12,12 +12,14 @@ from bot.cli_types import MEMBER, ROW_ID
 from bot.columns import pad
 from bot.timefmt import local
 from bot.wiring import App
+from handlers import texts
 from handlers.commands.content import due_note
 from handlers.commands.planning import NO_DUE
 from handlers.when import WhenError, WhenPassed, format_date, parse_day
 from storage import staff as staff_store
 from storage.uow import utcnow
 from workflow import usecases
+from workflow.approvals import Outlook
 from workflow.errors import InvalidInput, ItemNotFound
 from workflow.model import Context, ItemChanges
 from workflow.states import State
@@ -110,6 +112,10 @@ def item_edit(app: App, item_id: int, as_: str, title: str | None, topic: str | 
                              Context(now=utcnow(), command="cli"))
     it = decision.item
     click.echo(f"已修改稿件 {it.id}《{it.title}》：版本 r{it.revision}，状态 {it.state.label}")
+    if it.state is State.IN_REVIEW:  # sent back to review: can the team review it?
+        with app.uow() as uow:
+            outlook = usecases.outlook(uow, it, uow.reviews.for_item(it.id))
+        _echo_missing(outlook)
 
 
 def _article_body(body_file: TextIO) -> str:
@@ -148,6 +154,7 @@ def item_show(app: App, item_id: int, full: bool) -> None:
         if it is None:
             raise ItemNotFound(item_id)
         author = uow.staff.actor(it.author_id)
+        outlook = usecases.outlook(uow, it, uow.reviews.for_item(it.id))
     click.echo(f"稿件 {it.id}：{it.title}")
     click.echo(f"状态：{it.state.label}（{it.state.value}）  版本 r{it.revision}  "
                f"{'敏感稿件，需两位终审' if it.sensitive else ''}")
@@ -161,7 +168,23 @@ def item_show(app: App, item_id: int, full: bool) -> None:
     if it.url:  # a withdrawn article's link no longer leads to it
         gone = it.state is State.WITHDRAWN
         click.echo(f"{'已删除的文章（链接已失效）' if gone else '链接'}：{it.url}")
+    _echo_approvers(outlook)
     _echo_body(it.id, it.body, full)
+
+
+def _echo_approvers(outlook: Outlook | None) -> None:
+    """Who may give the next approval, and who the team is missing (as 查看 says)."""
+    if outlook is None:
+        return
+    if outlook.approvers:
+        click.echo(texts.phrase("approvers", "waiting", stage=outlook.stage,
+                                names=[p.name for p in outlook.approvers]))
+    _echo_missing(outlook)
+
+
+def _echo_missing(outlook: Outlook | None) -> None:
+    if outlook is not None and outlook.missing:
+        click.echo(f"注意：{texts.phrase('approvers', 'missing', short=outlook.shortfall())}。")
 
 
 def _echo_body(item_id: int, body: str, full: bool) -> None:

@@ -43,6 +43,7 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "item_needs_final": TO_DO,           # give the final review
     "item_needs_second_final": TO_DO,    # a sensitive item needs a second final review
     "item_marked_sensitive": TO_DO,      # likewise
+    "item_approvers_missing": TO_DO,     # nobody (enough) may approve it: invite a reviewer
     "changes_requested": TO_DO,          # revise and resubmit
     "item_approved": TO_DO,              # schedule or publish it
     "item_outdated": TO_DO,              # revise the published article

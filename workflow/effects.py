@@ -27,13 +27,21 @@ class Effect:
 
 @dataclass(frozen=True)
 class NotifyRole:
-    """Tell everyone holding ``role`` (expanded to NotifyStaff by the use case),
-    except the people in ``exclude``: those the notice asks for what they may not do."""
+    """Tell everyone holding ``role`` (expanded to NotifyStaff by the use case)."""
 
     role: Role
     template: str
     context: dict[str, Any] = field(default_factory=dict)
-    exclude: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class AskForApproval:
+    """Ask for the next approval the item needs. The use case sends it to the
+    team members who may give it now (workflow.approvals), never to one who
+    may not: the author, the editor, the first reviewer at final review."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,4 +102,4 @@ class DeletePublished(Effect):
         return {"item_id": self.item_id, "article_id": self.article_id}
 
 
-AnyEffect = Effect | NotifyRole
+AnyEffect = Effect | NotifyRole | AskForApproval

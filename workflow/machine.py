@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from workflow import policy
 from workflow.effects import (
     AnyEffect,
+    AskForApproval,
     DeletePublished,
     NotifyRole,
     NotifyStaff,
@@ -98,7 +99,7 @@ def _simple(event: Event) -> _Step:
 def _submit(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
             _ch: ItemChanges | None) -> _Result:
     new = replace(item, state=State.IN_REVIEW, review_round=item.review_round + 1)
-    return new, None, [NotifyRole(Role.REVIEWER, "item_submitted", _ctx(item, by=actor.name))]
+    return new, None, [AskForApproval("item_submitted", _ctx(item, by=actor.name))]
 
 
 def _review(item: ContentItem, actor: Actor, ctx: Context, stage: ReviewStage,
@@ -110,8 +111,8 @@ def _review(item: ContentItem, actor: Actor, ctx: Context, stage: ReviewStage,
 def _approve(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
              _ch: ItemChanges | None) -> _Result:
     review = _review(item, actor, ctx, ReviewStage.FIRST, ReviewDecision.APPROVED)
-    notify = NotifyRole(Role.REVIEWER, "item_needs_final", _ctx(item, by=actor.name))
-    return replace(item, state=State.FINAL_REVIEW), review, [notify]
+    ask = AskForApproval("item_needs_final", _ctx(item, by=actor.name))
+    return replace(item, state=State.FINAL_REVIEW), review, [ask]
 
 
 def _is_words(text: str) -> bool:
@@ -134,9 +135,8 @@ def _final_approve(item: ContentItem, reviews: Sequence[Review], actor: Actor, c
     review = _review(item, actor, ctx, ReviewStage.FINAL, ReviewDecision.APPROVED)
     approvers = policy.final_approvers(item, reviews) | {actor.id}
     if len(approvers) < item.required_final_approvals:
-        notify = NotifyRole(Role.REVIEWER, "item_needs_second_final", _ctx(item, by=actor.name),
-                            _cannot_final_approve(item, reviews))
-        return item, review, [notify]
+        ask = AskForApproval("item_needs_second_final", _ctx(item, by=actor.name))
+        return item, review, [ask]
     effects: list[AnyEffect] = [
         NotifyRole(Role.ADMIN, "item_approved", _ctx(item, by=actor.name)),
         SyncDraft(item_id=item.id, revision=item.revision),
@@ -241,7 +241,7 @@ def _edit(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
     )
     if new.state is State.IN_REVIEW and item.state is not State.IN_REVIEW:
         new = replace(new, review_round=item.review_round + 1, scheduled_at=None)
-        return new, None, [NotifyRole(Role.REVIEWER, "item_resubmitted", _ctx(item, by=actor.name))]
+        return new, None, [AskForApproval("item_resubmitted", _ctx(item, by=actor.name))]
     return new, None, []
 
 
@@ -253,9 +253,7 @@ def _mark_sensitive(item: ContentItem, reviews: Sequence[Review], actor: Actor, 
     if len(policy.final_approvers(item, reviews)) >= new.required_final_approvals:
         return new, None, []
     new = replace(new, state=State.FINAL_REVIEW, scheduled_at=None)
-    notify = NotifyRole(Role.REVIEWER, "item_marked_sensitive", _ctx(item, by=actor.name),
-                        _cannot_final_approve(item, reviews))
-    return new, None, [notify]
+    return new, None, [AskForApproval("item_marked_sensitive", _ctx(item, by=actor.name))]
 
 
 def _assign(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
@@ -282,12 +280,6 @@ def _set_due(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context
         return new, None, []
     due = new.due_on.isoformat() if new.due_on else ""
     return new, None, _notify_author(item, actor, "item_due_changed", by=actor.name, due=due)
-
-
-def _cannot_final_approve(item: ContentItem, reviews: Sequence[Review]) -> frozenset[int]:
-    """Who a call for another final approval must skip: the first reviewers and
-    those who approved already (the policy refuses them)."""
-    return frozenset(policy.first_approvers(item, reviews) | policy.final_approvers(item, reviews))
 
 
 _STEPS: dict[Event, _Step] = {

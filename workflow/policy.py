@@ -38,6 +38,26 @@ def can(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review]
         raise PermissionDenied(event, allowed)
     if not transitions_from(item.state, event):
         raise TransitionNotAllowed(item.id, item.state, event)
+    _check_person(actor, event, item, list(reviews))
+    if event in NEEDS_TEXT and not has_text(item.body):
+        raise EmptyBody(item.id, event)
+
+
+def may_review(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review]) -> bool:
+    """Whether ``actor`` is someone who may give this review decision on ``item``,
+    whatever its state: the role and the review rules of :func:`can`, nothing else
+    (who could approve once the item gets there)."""
+    if not any(actor.has(role) for role in roles_for(event)):
+        return False
+    try:
+        _check_person(actor, event, item, list(reviews))
+    except WorkflowError:
+        return False
+    return True
+
+
+def _check_person(actor: Actor, event: Event, item: ContentItem, reviews: list[Review]) -> None:
+    """The rules about who the actor is: ownership, and the review rules."""
     if event in OWNER_EVENTS and not actor.is_admin and item.author_id != actor.id:
         raise NotOwner(item.id, event)
     if event in REVIEW_EVENTS and item.author_id == actor.id:
@@ -45,9 +65,7 @@ def can(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review]
     if event in REVIEW_EVENTS and item.edited_by == actor.id:
         raise SelfReview(edited=True)
     if event is Event.FINAL_APPROVE:
-        _check_final_reviewer(actor, item, list(reviews))
-    if event in NEEDS_TEXT and not has_text(item.body):
-        raise EmptyBody(item.id, event)
+        _check_final_reviewer(actor, item, reviews)
 
 
 def allowed_events(

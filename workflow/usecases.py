@@ -6,11 +6,14 @@ audit row and one outbox row per effect commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
-from workflow.effects import Effect, NotifyRole, NotifyStaff
+from workflow import approvals
+from workflow.approvals import Outlook
+from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff
 from workflow.errors import (
     ActorNotFound,
     ConcurrentUpdate,
@@ -22,7 +25,7 @@ from workflow.errors import (
     TransitionNotAllowed,
 )
 from workflow.machine import Decision, decide
-from workflow.model import AuditEntry, ContentItem, Context, ItemChanges
+from workflow.model import AuditEntry, ContentItem, Context, ItemChanges, Review
 from workflow.ports import UnitOfWork
 from workflow.roles import SYSTEM_ACTOR, Actor, Role, roles_for
 from workflow.states import Event, State, transitions_from
@@ -76,11 +79,12 @@ def _act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Contex
         item = uow.items.get(item_id)
         if item is None:
             raise ItemNotFound(item_id)
+        reviews = list(uow.reviews.for_item(item_id))
         try:
-            decision = decide(item, uow.reviews.for_item(item_id), actor, event, ctx, changes)
+            decision = decide(item, reviews, actor, event, ctx, changes)
         except TransitionNotAllowed as refusal:
             raise _lost_race(uow, item, actor, event, ctx) or refusal from None
-        _record(uow, decision, actor)
+        _record(uow, decision, actor, reviews)
         uow.commit()
         return decision
 
@@ -228,40 +232,71 @@ def _audit_creation(uow: UnitOfWork, item: ContentItem, actor: Actor, ctx: Conte
     ))
 
 
-def _record(uow: UnitOfWork, decision: Decision, actor: Actor) -> None:
+def outlook(uow: UnitOfWork, item: ContentItem, reviews: Iterable[Review]) -> Outlook | None:
+    """The approvals ``item`` still needs and who on the team may give them
+    (inside an open unit of work: for the item's page and a move's reply)."""
+    return approvals.outlook(item, reviews, _team(uow))
+
+
+def _team(uow: UnitOfWork) -> list[Actor]:
+    return [*uow.staff.with_role(Role.REVIEWER), *uow.staff.with_role(Role.ADMIN)]
+
+
+def _record(uow: UnitOfWork, decision: Decision, actor: Actor, reviews: list[Review]) -> None:
     uow.items.save(decision.item, expected_version=decision.before.version)
     if decision.review is not None:
         uow.reviews.add(decision.review)
+        reviews = [*reviews, decision.review]
     uow.audit.add(decision.audit)
-    for effect in _expand(uow, decision, actor):
+    for effect in _expand(uow, decision, actor, reviews):
         key = effect.idempotency_key(decision.item.id, decision.item.version)
         if isinstance(effect, NotifyStaff):  # eleven reschedules are one notice, not eleven
             uow.outbox.replace_notices(effect.staff_id, decision.item.id, key)
         uow.outbox.add(effect.kind, effect.payload(), key, decision.audit.at)
 
 
-def _expand(uow: UnitOfWork, decision: Decision, actor: Actor) -> list[Effect]:
-    """Turn role notifications into one notification per person (not the actor),
-    each stamped with the item version and state it describes."""
+def _expand(uow: UnitOfWork, decision: Decision, actor: Actor,
+            reviews: list[Review]) -> list[Effect]:
+    """Turn role notices and calls for an approval into one notice per person
+    (not the actor), each stamped with the item version and state it describes.
+
+    A call for an approval goes to those who may give it; when the team is
+    short of such people, the call says so, and admins (who can invite) are told.
+    """
+    item = decision.item
+    seen = outlook(uow, item, reviews) if _asks_for_approval(decision) else None
+    short = seen.shortfall() if seen is not None and seen.missing else None
     effects: list[Effect] = []
     for effect in decision.effects:
         if isinstance(effect, NotifyRole):
-            effects += [NotifyStaff(staff_id=person.id, template=effect.template,
-                                    context=effect.context)
-                        for person in _holders(uow, effect.role, effect.exclude | {actor.id})]
+            effects += _tell(uow.staff.with_role(effect.role), effect.template, effect.context,
+                             actor)
+        elif isinstance(effect, AskForApproval):
+            asked = approvals.to_ask(seen) if seen is not None else ()
+            context = {**effect.context, "short": short} if short else effect.context
+            effects += _tell(asked, effect.template, context, actor)
         else:
             effects.append(effect)
-    item = decision.item
+    if short:
+        told = {e.staff_id for e in effects if isinstance(e, NotifyStaff)}
+        admins = [p for p in uow.staff.with_role(Role.ADMIN) if p.id not in told]
+        effects += _tell(admins, "item_approvers_missing",
+                         {"item_id": item.id, "title": item.title, "short": short}, actor)
     return _unique([replace(e, item_version=item.version, item_state=item.state.value)
                     if isinstance(e, NotifyStaff) else e for e in effects])
 
 
-def _holders(uow: UnitOfWork, role: Role, exclude: frozenset[int]) -> list[Actor]:
-    people = [p for p in uow.staff.with_role(role) if p.id not in exclude]
-    if role is Role.ADMIN or people:
-        return people
-    # Nobody (else) holds the role: admins stand in, and may do what it asks.
-    return [p for p in uow.staff.with_role(Role.ADMIN) if p.id not in exclude]
+def _asks_for_approval(decision: Decision) -> bool:
+    """The move asks for an approval, or changed how many are needed: the
+    team is checked for people who may give them now, not at final review."""
+    return (decision.audit.event is Event.MARK_SENSITIVE
+            or any(isinstance(e, AskForApproval) for e in decision.effects))
+
+
+def _tell(people: Sequence[Actor], template: str, context: dict[str, Any],
+          actor: Actor) -> list[Effect]:
+    return [NotifyStaff(staff_id=p.id, template=template, context=context)
+            for p in people if p.id != actor.id]
 
 
 def _unique(effects: list[Effect]) -> list[Effect]:

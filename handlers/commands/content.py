@@ -19,6 +19,7 @@ from handlers.when import (
 from storage import confirmations, outbox
 from workflow import agenda, policy, usecases
 from workflow.errors import ItemNotFound
+from workflow.machine import Decision
 from workflow.model import ContentItem
 from workflow.states import WRITING_STATES, Event, State
 from workflow.text import opening, visible_length
@@ -40,9 +41,11 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
         reviews = list(uow.reviews.for_item(item_id))
         history = list(uow.audit.history(item_id))[-5:]
         author = uow.staff.actor(item.author_id)
+        outlook = usecases.outlook(uow, item, reviews)
     today = ctx.local_now.date()
     return say("show", item=item, author=author.name if author else item.author_id,
                due=due_note(item, today),
+               outlook=outlook, short=outlook.shortfall() if outlook else None,
                length=visible_length(item.body), opening=opening(item.body),
                first=sorted(policy.first_approvers(item, reviews)),
                final=sorted(policy.final_approvers(item, reviews)),
@@ -73,10 +76,19 @@ def transition(event: Event, comment_arg: str | None = None) -> Handler:
         comment = str(cmd.args.get(comment_arg) or "") if comment_arg else ""
         decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]), event,
                                 ctx.workflow(comment))
-        return say("moved", item=decision.item, before=decision.before.state, event=event,
-                   comment=comment)
+        return _moved(ctx, decision, event, comment)
     handler.__name__ = event.value
     return handler
+
+
+def _moved(ctx: CommandContext, decision: Decision, event: Event, comment: str) -> Result:
+    """The move, and who is missing when the team cannot give the approvals the
+    item now needs: the person who acted learns it at once."""
+    with ctx.uow() as uow:
+        outlook = usecases.outlook(uow, decision.item, uow.reviews.for_item(decision.item.id))
+    short = outlook.shortfall() if outlook is not None and outlook.missing else None
+    return say("moved", item=decision.item, before=decision.before.state, event=event,
+               comment=comment, short=short)
 
 
 def schedule(ctx: CommandContext, cmd: Command) -> Result:
@@ -117,10 +129,9 @@ def recheck(ctx: CommandContext, cmd: Command) -> Result:
     if verdict == "delete":
         return _ask(ctx, Event.WITHDRAW, item_id)
     event = Event.RECHECK_OK if verdict == "ok" else Event.FLAG_OUTDATED
-    decision = usecases.act(ctx.uow(), ctx.actor.id, item_id, event,
-                            ctx.workflow(str(cmd.args.get("note") or "")))
-    return say("moved", item=decision.item, before=decision.before.state, event=event,
-               comment=str(cmd.args.get("note") or ""))
+    note = str(cmd.args.get("note") or "")
+    decision = usecases.act(ctx.uow(), ctx.actor.id, item_id, event, ctx.workflow(note))
+    return _moved(ctx, decision, event, note)
 
 
 def perform_item(ctx: CommandContext, pending: confirmations.Pending) -> Result:
@@ -133,8 +144,7 @@ def perform_item(ctx: CommandContext, pending: confirmations.Pending) -> Result:
     note = _asked_note(pending.command)
     decision = usecases.act(ctx.uow(), ctx.actor.id, item.id, event,
                             replace(ctx.workflow(note), command=f"{pending.command}（{ctx.text}）"))
-    return say("moved", item=decision.item, before=decision.before.state, event=event,
-               comment="")
+    return _moved(ctx, decision, event, "")
 
 
 def _asked_note(command: str) -> str:

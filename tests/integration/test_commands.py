@@ -35,11 +35,11 @@ _ids = itertools.count(1)
 
 
 class Team:
-    def __init__(self, account: Account) -> None:
+    def __init__(self, account: Account, people: dict[str, set[Role]] | None = None) -> None:
         self.account = account
         now = datetime.now(UTC)
         with SqlUnitOfWork(account.engine) as uow:
-            for name, roles in PEOPLE.items():
+            for name, roles in (people or PEOPLE).items():
                 staff_store.add_staff(uow.session, name, frozenset(roles), now, f"o_{name}")
             uow.commit()
 

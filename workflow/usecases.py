@@ -278,12 +278,19 @@ def _expand(uow: UnitOfWork, decision: Decision, actor: Actor,
         else:
             effects.append(effect)
     if short:
-        told = {e.staff_id for e in effects if isinstance(e, NotifyStaff)}
-        admins = [p for p in uow.staff.with_role(Role.ADMIN) if p.id not in told]
-        effects += _tell(admins, "item_approvers_missing",
-                         {"item_id": item.id, "title": item.title, "short": short}, actor)
+        effects += _admins_told_short(uow, item, short, effects, actor)
     return _unique([replace(e, item_version=item.version, item_state=item.state.value)
                     if isinstance(e, NotifyStaff) else e for e in effects])
+
+
+def _admins_told_short(uow: UnitOfWork, item: ContentItem, short: dict[str, Any],
+                       effects: list[Effect], actor: Actor) -> list[Effect]:
+    """Admins can invite the reviewer the item lacks: each hears it once (an admin
+    asked to approve read it in that call already)."""
+    told = {e.staff_id for e in effects if isinstance(e, NotifyStaff)}
+    admins = [p for p in uow.staff.with_role(Role.ADMIN) if p.id not in told]
+    return _tell(admins, "item_approvers_missing",
+                 {"item_id": item.id, "title": item.title, "short": short}, actor)
 
 
 def _asks_for_approval(decision: Decision) -> bool:

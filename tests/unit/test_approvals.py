@@ -67,8 +67,8 @@ def test_after_the_first_review_only_who_did_not_give_it_may_give_the_final_ones
     assert seen is not None
     assert (seen.stage, seen.needed, seen.missing) == (ReviewStage.FINAL, 2, 1)
     assert ids(seen.approvers) == [R2.id]
-    after = approvals.outlook(it, [approved(R1, ReviewStage.FIRST), approved(R2, ReviewStage.FINAL)],
-                              [ADMIN, R1, R2])
+    given = [approved(R1, ReviewStage.FIRST), approved(R2, ReviewStage.FINAL)]
+    after = approvals.outlook(it, given, [ADMIN, R1, R2])
     assert after is not None
     assert (after.needed, after.approvers, after.missing) == (1, (), 1)
 
@@ -99,10 +99,10 @@ def test_a_full_team_is_short_of_nobody_and_approved_items_need_no_one() -> None
 
 
 @pytest.mark.parametrize(("team", "state", "asked"), [
-    ([ADMIN, R1, R2], State.IN_REVIEW, [R1.id, R2.id]),     # reviewers; the admin is the author
-    ([ADMIN2, R1, CREATOR], State.IN_REVIEW, [R1.id]),       # a reviewer there: admins not bothered
-    ([ADMIN, ADMIN2, CREATOR], State.IN_REVIEW, [ADMIN2.id]),  # no reviewer: admins who may stand in
-    ([ADMIN, CREATOR], State.IN_REVIEW, []),                 # the only admin wrote it: nobody
+    ([ADMIN, R1, R2], State.IN_REVIEW, [R1.id, R2.id]),  # reviewers; the admin wrote it
+    ([ADMIN2, R1, CREATOR], State.IN_REVIEW, [R1.id]),  # a reviewer there: admins not bothered
+    ([ADMIN, ADMIN2, CREATOR], State.IN_REVIEW, [ADMIN2.id]),  # no reviewer: an admin who may
+    ([ADMIN, CREATOR], State.IN_REVIEW, []),  # the only admin wrote it: nobody
 ])
 def test_calls_go_to_reviewers_and_to_admins_only_when_they_may_stand_in(
         team: list[Actor], state: State, asked: list[int]) -> None:
@@ -168,7 +168,7 @@ def test_a_call_says_who_is_missing_and_an_asked_admin_gets_no_second_notice() -
     uow = FakeUnitOfWork([CREATOR, ADMIN])
     item_id = written_by(uow, CREATOR)
     usecases.submit(uow, CREATOR.id, item_id, ctx())
-    [(kind, payload)] = uow.outbox.rows.values()
+    [(_kind, payload)] = uow.outbox.rows.values()
     assert (payload["template"], payload["staff_id"]) == ("item_submitted", ADMIN.id)
     assert payload["context"]["short"]["missing"] == 1
 
@@ -201,7 +201,8 @@ def test_a_team_that_can_pass_the_item_hears_nothing_about_missing_members() -> 
      "还需要一位没有参与撰写的审核员终审；现在没有这样的成员，可以用「成员 邀请 审核」邀请"),
     ({"stage": "final", "needed": 1, "finals": 1, "names": [], "missing": 1,
       "first_given": True, "finals_given": 1},
-     "还需要另一位没有参与撰写、也没有初审的审核员终审；现在没有这样的成员，可以用「成员 邀请 审核」邀请"),
+     "还需要另一位没有参与撰写、也没有初审的审核员终审；现在没有这样的成员，"
+     "可以用「成员 邀请 审核」邀请"),
     ({"stage": "first", "needed": 3, "finals": 2, "names": ["王芳", "陈静"], "missing": 1,
       "first_given": False, "finals_given": 0},
      "还需要三位没有参与撰写的审核员（一位初审、两位终审，各不相同）；现在只有王芳、陈静，"

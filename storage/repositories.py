@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import AuditRow, ContentItemRow, OutboxMessage, ReviewRow, Revision, Staff
 from workflow.errors import StaleVersion
-from workflow.model import AuditEntry, ContentItem, Review, ReviewDecision, ReviewStage
+from workflow.model import ActionEntry, AuditEntry, ContentItem, Review, ReviewDecision, ReviewStage
 from workflow.roles import Actor, Role
 from workflow.states import WRITING_STATES, Event, State
 
@@ -141,6 +141,14 @@ class SqlAuditLog:
             event=entry.event.value, from_state=entry.from_state.value,
             to_state=entry.to_state.value, revision=entry.revision, comment=entry.comment,
             command=entry.command, at=entry.at,
+        ))
+
+    def record(self, entry: ActionEntry) -> None:
+        self.session.add(AuditRow(
+            item_id=None, subject=entry.subject, actor_id=entry.actor_id or None,
+            actor_name=entry.actor_name, event=entry.event, from_state="", to_state="",
+            revision=None, comment=entry.comment[:2000], command=entry.command,
+            result=entry.result[:2000], at=entry.at,
         ))
 
     def latest(self, item_id: int) -> AuditEntry | None:

@@ -17,6 +17,7 @@ from storage.repositories import (
     SqlReviewRepository,
     SqlStaffDirectory,
 )
+from storage.views import SqlFeedbackLog, SqlFiguresView, SqlWorkView
 
 
 def utcnow() -> datetime:
@@ -31,6 +32,9 @@ class SqlUnitOfWork:
     audit: SqlAuditLog
     outbox: SqlOutbox
     staff: SqlStaffDirectory
+    work: SqlWorkView
+    figures: SqlFiguresView
+    feedback: SqlFeedbackLog
     session: Session
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
@@ -52,6 +56,9 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self.session)
         self.outbox = SqlOutbox(self.session)
         self.staff = SqlStaffDirectory(self.session)
+        self.work = SqlWorkView(self.session)
+        self.figures = SqlFiguresView(self.session)
+        self.feedback = SqlFeedbackLog(self.session)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -108,6 +108,14 @@ class AlreadyWriter(WorkflowError):
         self.item_id, self.member = item_id, member
 
 
+class FeedbackTooLong(WorkflowError):
+    code = "feedback_too_long"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"建议请控制在 {limit} 字以内，可以分几条发")
+        self.limit = limit
+
+
 class ReasonRequired(WorkflowError):
     code = "reason_required"
 

@@ -99,6 +99,21 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class ActionEntry:
+    """An audited change that is not a content item's transition: a ticket, a
+    member, a rule, a piece of feedback (``subject`` names it: ``feedback:3``)."""
+
+    subject: str
+    event: str
+    actor_id: int
+    actor_name: str
+    at: datetime
+    result: str = ""
+    comment: str = ""
+    command: str = ""
+
+
+@dataclass(frozen=True)
 class Context:
     """Everything about the request that is not the item: who, when, why."""
 

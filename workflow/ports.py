@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from workflow.model import AuditEntry, ContentItem, Review
+from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
 from workflow.states import State
 
@@ -46,6 +46,10 @@ class ReviewRepository(Protocol):
 class AuditLog(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
 
+    def record(self, entry: ActionEntry) -> None:
+        """Audit a change that is not a content item's transition."""
+        ...
+
     def latest(self, item_id: int) -> AuditEntry | None: ...
 
     def history(self, item_id: int) -> Sequence[AuditEntry]: ...
@@ -79,6 +83,53 @@ class StaffDirectory(Protocol):
         ...
 
 
+class WorkView(Protocol):
+    """What waits for people: the queries behind 我的 (workflow.overview)."""
+
+    def items_in(self, states: Sequence[State], author: int | None = None,
+                 not_author: int | None = None) -> Sequence[ContentItem]:
+        """Items in ``states``, waiting longest first (least recently changed)."""
+        ...
+
+    def my_tickets(self, staff_id: int) -> Sequence[tuple[int, str, datetime | None]]:
+        """(id, summary, waiting since) of tickets waiting for this person's reply,
+        waiting longest first."""
+        ...
+
+    def open_tickets(self, unclaimed: bool = False) -> int:
+        """How many tickets wait for a staff reply; ``unclaimed``: nobody took them yet."""
+        ...
+
+
+class FiguresView(Protocol):
+    """The numbers behind 统计 (workflow.overview.stats)."""
+
+    def article_sums(self, first: date, last: date) -> tuple[int, int]:
+        """Reads and shares over the days from ``first`` to ``last``."""
+        ...
+
+    def follower_sums(self, first: date, last: date) -> tuple[int, int, int]:
+        """Days of platform follower figures in the range, new and lost followers."""
+        ...
+
+    def subscribed_since(self, since: datetime) -> int:
+        """Followers whose subscribe event wxops recorded since ``since``."""
+        ...
+
+    def published_between(self, since: datetime, until: datetime) -> Sequence[ContentItem]:
+        ...
+
+    def analytics_pulled(self) -> bool:
+        """Any figures pulled from the platform at all yet."""
+        ...
+
+
+class FeedbackLog(Protocol):
+    def add(self, staff_id: int, content: str, quarter: str, at: datetime) -> int:
+        """Keep one piece of process feedback; returns its id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -96,6 +147,15 @@ class UnitOfWork(Protocol):
 
     @property
     def staff(self) -> StaffDirectory: ...
+
+    @property
+    def work(self) -> WorkView: ...
+
+    @property
+    def figures(self) -> FiguresView: ...
+
+    @property
+    def feedback(self) -> FeedbackLog: ...
 
     def __enter__(self) -> Self: ...
 

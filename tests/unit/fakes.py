@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 
 from workflow.errors import StaleVersion
-from workflow.model import AuditEntry, ContentItem, Review
+from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
 from workflow.states import WRITING_STATES, State
 
@@ -59,9 +59,13 @@ class FakeReviews:
 class FakeAudit:
     def __init__(self) -> None:
         self.rows: list[AuditEntry] = []
+        self.actions: list[ActionEntry] = []
 
     def add(self, entry: AuditEntry) -> None:
         self.rows.append(entry)
+
+    def record(self, entry: ActionEntry) -> None:
+        self.actions.append(entry)
 
     def latest(self, item_id: int) -> AuditEntry | None:
         return next((e for e in reversed(self.rows) if e.item_id == item_id), None)
@@ -106,12 +110,59 @@ class FakeStaff:
         return next((p for p in self.people.values() if p.name == ref), None)
 
 
+class FakeWork:
+    """My work over the fake items; the fakes keep no tickets."""
+
+    def __init__(self, items: FakeItems) -> None:
+        self.items = items
+
+    def items_in(self, states: Sequence[State], author: int | None = None,
+                 not_author: int | None = None) -> list[ContentItem]:
+        return [i for i in self.items.rows.values() if i.state in states
+                and author in (None, i.author_id) and not_author != i.author_id]
+
+    def my_tickets(self, staff_id: int) -> list[tuple[int, str, datetime | None]]:
+        return []
+
+    def open_tickets(self, unclaimed: bool = False) -> int:
+        return 0
+
+
+class FakeFigures:
+    """No platform figures and no followers: 统计 over an empty account."""
+
+    def article_sums(self, first: date, last: date) -> tuple[int, int]:
+        return 0, 0
+
+    def follower_sums(self, first: date, last: date) -> tuple[int, int, int]:
+        return 0, 0, 0
+
+    def subscribed_since(self, since: datetime) -> int:
+        return 0
+
+    def published_between(self, since: datetime, until: datetime) -> list[ContentItem]:
+        return []
+
+    def analytics_pulled(self) -> bool:
+        return False
+
+
+class FakeFeedback:
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, str, datetime]] = []
+
+    def add(self, staff_id: int, content: str, quarter: str, at: datetime) -> int:
+        self.rows.append((staff_id, content, quarter, at))
+        return len(self.rows)
+
+
 class FakeUnitOfWork:
     """Commits by keeping the state; rolls back by restoring a snapshot."""
 
     def __init__(self, people: list[Actor]) -> None:
         self.items, self.reviews, self.audit = FakeItems(), FakeReviews(), FakeAudit()
         self.outbox, self.staff = FakeOutbox(), FakeStaff(people)
+        self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 

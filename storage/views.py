@@ -1,0 +1,96 @@
+"""Read views behind workflow.ports (WorkView, FiguresView) and the feedback log:
+queries only; workflow.overview assembles what people are shown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    ArticleMetric,
+    ContentItemRow,
+    Follower,
+    FollowerMetric,
+    ProcessFeedback,
+    ReplyTicket,
+)
+from storage.repositories import item_from_row
+from workflow.model import ContentItem
+from workflow.states import State
+
+
+class SqlWorkView:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def items_in(self, states: Sequence[State], author: int | None = None,
+                 not_author: int | None = None) -> Sequence[ContentItem]:
+        row = ContentItemRow
+        stmt = select(row).where(row.state.in_([s.value for s in states]))
+        if author is not None:
+            stmt = stmt.where(row.author_id == author)
+        if not_author is not None:
+            stmt = stmt.where(row.author_id != not_author)
+        return [item_from_row(r)
+                for r in self.session.scalars(stmt.order_by(row.updated_at, row.id))]
+
+    def my_tickets(self, staff_id: int) -> Sequence[tuple[int, str, datetime | None]]:
+        # 'open' only: a pending ticket waits for the follower, not for staff.
+        rows = self.session.execute(
+            select(ReplyTicket.id, ReplyTicket.summary, ReplyTicket.waiting_since)
+            .where(ReplyTicket.status == "open", ReplyTicket.assignee_id == staff_id)
+            .order_by(ReplyTicket.waiting_since, ReplyTicket.id))
+        return [(r.id, r.summary, r.waiting_since) for r in rows]
+
+    def open_tickets(self, unclaimed: bool = False) -> int:
+        stmt = select(func.count()).select_from(ReplyTicket).where(ReplyTicket.status == "open")
+        if unclaimed:
+            stmt = stmt.where(ReplyTicket.assignee_id.is_(None))
+        return int(self.session.scalar(stmt) or 0)
+
+
+class SqlFiguresView:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def article_sums(self, first: date, last: date) -> tuple[int, int]:
+        row = self.session.execute(
+            select(func.coalesce(func.sum(ArticleMetric.reads), 0),
+                   func.coalesce(func.sum(ArticleMetric.shares), 0))
+            .where(ArticleMetric.day >= first, ArticleMetric.day <= last)).one()
+        return int(row[0]), int(row[1])
+
+    def follower_sums(self, first: date, last: date) -> tuple[int, int, int]:
+        row = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(FollowerMetric.new_users), 0),
+                   func.coalesce(func.sum(FollowerMetric.cancel_users), 0))
+            .where(FollowerMetric.day >= first, FollowerMetric.day <= last)).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def subscribed_since(self, since: datetime) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(Follower)
+                                       .where(Follower.subscribed_at >= since)) or 0)
+
+    def published_between(self, since: datetime, until: datetime) -> Sequence[ContentItem]:
+        rows = self.session.scalars(select(ContentItemRow).where(
+            ContentItemRow.published_at >= since, ContentItemRow.published_at <= until)
+            .order_by(ContentItemRow.published_at))
+        return [item_from_row(row) for row in rows]
+
+    def analytics_pulled(self) -> bool:
+        return any(self.session.scalar(select(func.count()).select_from(model))
+                   for model in (ArticleMetric, FollowerMetric))
+
+
+class SqlFeedbackLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, staff_id: int, content: str, quarter: str, at: datetime) -> int:
+        row = ProcessFeedback(staff_id=staff_id, content=content, quarter=quarter, created_at=at)
+        self.session.add(row)
+        self.session.flush()
+        return row.id

@@ -102,4 +102,22 @@ class DeletePublished(Effect):
         return {"item_id": self.item_id, "article_id": self.article_id}
 
 
+@dataclass(frozen=True)
+class SendPreview(Effect):
+    """Send the item's WeChat preview to one staff member's phone. Each request
+    is its own send: the key holds who asked and when."""
+
+    kind = "preview"
+    item_id: int = 0
+    openid: str = ""
+    staff_id: int = 0
+    requested_at: int = 0  # unix seconds
+
+    def payload(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "openid": self.openid}
+
+    def idempotency_key(self, item_id: int, version: int) -> str:
+        return f"preview:{item_id}:v{version}:{self.staff_id}:{self.requested_at}"
+
+
 AnyEffect = Effect | NotifyRole | AskForApproval

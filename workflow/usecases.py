@@ -13,7 +13,7 @@ from typing import Any
 
 from workflow import approvals
 from workflow.approvals import Outlook
-from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff
+from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff, SendPreview
 from workflow.errors import (
     ActorNotFound,
     ConcurrentUpdate,
@@ -138,6 +138,21 @@ def set_due(uow: UnitOfWork, actor_id: int, item_id: int, due_on: date | None,
             ctx: Context) -> Decision:
     """Set (or, with None, clear) the day the item's draft is due."""
     return act(uow, actor_id, item_id, Event.SET_DUE, replace(ctx, due_on=due_on))
+
+
+def preview(uow: UnitOfWork, actor: Actor, item_id: int, openid: str,
+            ctx: Context) -> ContentItem:
+    """Queue the item's WeChat preview for ``actor``'s phone (``openid``)."""
+    with uow:
+        item = uow.items.get(item_id)
+        if item is None:
+            raise ItemNotFound(item_id)
+        effect = SendPreview(item_id=item.id, openid=openid, staff_id=actor.id,
+                             requested_at=int(ctx.now.timestamp()))
+        uow.outbox.add(effect.kind, effect.payload(),
+                       effect.idempotency_key(item.id, item.version), ctx.now)
+        uow.commit()
+        return item
 
 
 def _checked_title(title: str, when_empty: str) -> str:
@@ -338,7 +353,7 @@ def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
 
 __all__ = [
     "act", "approve", "archive", "assign", "cancel", "edit", "final_approve", "flag_outdated",
-    "mark_sensitive", "plan", "publish", "recheck_ok", "record_publish_result",
+    "mark_sensitive", "plan", "preview", "publish", "recheck_ok", "record_publish_result",
     "record_submit_failure", "request_changes", "retry_publish", "revise", "schedule",
     "set_due", "start", "submit", "unschedule", "withdraw",
 ]

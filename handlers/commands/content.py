@@ -16,7 +16,7 @@ from handlers.when import (
     is_past,
     parse_when,
 )
-from storage import confirmations, outbox
+from storage import confirmations
 from workflow import agenda, policy, usecases
 from workflow.errors import ItemNotFound
 from workflow.machine import Decision
@@ -160,9 +160,6 @@ def _asked_note(command: str) -> str:
 
 def preview(ctx: CommandContext, cmd: Command) -> Result:
     """Send the item's WeChat preview to the requester's phone (through the outbox)."""
-    item_id = int(cmd.args["item"])
-    with ctx.uow() as uow:
-        item = _item(uow.items.get(item_id), item_id)
-    key = f"preview:{item.id}:v{item.version}:{ctx.actor.id}:{int(ctx.now.timestamp())}"
-    outbox.add(ctx.conn, "preview", {"item_id": item.id, "openid": ctx.openid}, key, ctx.now)
+    item = usecases.preview(ctx.uow(), ctx.actor, int(cmd.args["item"]), ctx.openid,
+                            ctx.workflow())
     return say("preview", item=item)

@@ -20,7 +20,7 @@ from storage.tickets import TicketTouch
 from tests.harness import wechat as wx
 from tests.integration.commanding import NOW
 from tests.integration.conftest import Account, make_account
-from tests.integration.queueing import Team, make_team, say, ticket
+from tests.integration.queueing import make_team, say, ticket
 from workflow.reply_queue import COMPLAINT_PRIORITY, QUIET_SPELL, FollowUpNote
 
 MINUTE = timedelta(minutes=1)

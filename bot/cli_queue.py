@@ -48,7 +48,7 @@ def queue_list(app: App, include_resolved: bool, limit: int) -> None:
         holder = r.assignee or "未认领"
         since = local(r.waiting_since, app.settings.tz)
         click.echo(f"{flag}T{r.id:<5} {pad(STATUS_LABELS.get(r.status, r.status), 10)} {since}  "
-                   f"{pad(holder, 10)} {r.summary}")
+                   f"{pad(holder, 10)} {r.preview}")
 
 
 @queue.command("show")

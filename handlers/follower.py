@@ -7,9 +7,9 @@ from handlers.inbound import HandlerContext, Inbound, RuleQuestion
 from handlers.replies import NewsReply, Reply, TextReply
 from storage import rules, tickets
 from workflow.autoreply import ReplyKind, Rule
+from workflow.reply_queue import COMPLAINT_PRIORITY, FollowUpNote
 
 SCENE_PREFIX = "qrscene_"
-HIGH_PRIORITY = 1
 
 
 def on_subscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
@@ -87,15 +87,23 @@ def _answer_or_queue(ctx: HandlerContext, msg: Inbound, follower_id: int, kind: 
 
 
 def _queue(ctx: HandlerContext, follower_id: int, kind: str, content: str) -> Reply:
-    priority = HIGH_PRIORITY if _is_complaint(content, ctx.complaint_words) else 0
+    priority = COMPLAINT_PRIORITY if _is_complaint(content, ctx.complaint_words) else 0
     touched = tickets.record_inbound(ctx.conn, follower_id, kind, content, ctx.inbound_id,
                                      ctx.now, priority)
-    if not touched.needs_ack:
-        return None
+    if touched.needs_ack:
+        return _acknowledge(ctx, "ack", ticket_id=touched.ticket_id)
+    if touched.note is not None:
+        return _acknowledge(ctx, "ack_follow_up", ticket_id=touched.ticket_id,
+                            complaint=touched.note is FollowUpNote.COMPLAINT)
+    return None
+
+
+def _acknowledge(ctx: HandlerContext, text: str, **context: object) -> Reply:
+    """The acknowledgement ``text``, or its out-of-hours variant (``text``_away)."""
     if ctx.hours.is_open(ctx.local_now):
-        return TextReply(texts.render("ack", ctx.conn, ticket_id=touched.ticket_id))
-    return TextReply(texts.render("ack_away", ctx.conn, ticket_id=touched.ticket_id,
-                                  hours=ctx.hours.describe()))
+        return TextReply(texts.render(text, ctx.conn, **context))
+    return TextReply(texts.render(f"{text}_away", ctx.conn, hours=ctx.hours.describe(),
+                                  **context))
 
 
 def _is_complaint(content: str, words: tuple[str, ...]) -> bool:

@@ -55,6 +55,12 @@ EDITABLE = {
     "ack": Editable("收到留言后的确认（工作时间）", {"ticket_id": 5}),
     "ack_away": Editable("收到留言后的确认（非工作时间）", {
         "ticket_id": 5, "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
+    "ack_follow_up": Editable("粉丝隔了一阵又留言或投诉时的确认：已加入他的工单（工作时间）",
+                              {"ticket_id": 5, "complaint": False}),
+    "ack_follow_up_away": Editable(
+        "粉丝隔了一阵又留言或投诉时的确认：已加入他的工单（非工作时间）",
+        {"ticket_id": 5, "complaint": False,
+         "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
 }
 
 

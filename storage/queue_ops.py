@@ -32,7 +32,7 @@ class TicketState:
     assignee_id: int | None
     assignee: str | None
     openid: str
-    summary: str
+    preview: str  # the follower's newest message (``newest_follower_message``)
     opened_at: datetime
     waiting_since: datetime | None
     snoozed_until: datetime | None
@@ -46,9 +46,19 @@ class TicketState:
         return current_status(self.facts, now).value
 
 
+def newest_follower_message() -> ColumnElement[str]:
+    """What the queue shows of a ticket: the follower's newest message, which says
+    what they wait for now (a follow-up, a complaint), not the one that opened it;
+    the opening summary for a ticket without one."""
+    newest = (select(TicketMessage.content)
+              .where(TicketMessage.ticket_id == ReplyTicket.id, TicketMessage.direction == "in")
+              .order_by(TicketMessage.id.desc()).limit(1).scalar_subquery())
+    return func.coalesce(newest, ReplyTicket.summary)
+
+
 _TICKET = (
     select(ReplyTicket.id, ReplyTicket.status, ReplyTicket.priority, ReplyTicket.assignee_id,
-           Staff.name, Follower.openid, ReplyTicket.summary, ReplyTicket.opened_at,
+           Staff.name, Follower.openid, newest_follower_message(), ReplyTicket.opened_at,
            ReplyTicket.waiting_since, ReplyTicket.snoozed_until, ReplyTicket.resolution)
     .join(Follower, Follower.id == ReplyTicket.follower_id)
     .outerjoin(Staff, Staff.id == ReplyTicket.assignee_id)

@@ -101,6 +101,16 @@ class Raw:
         return value
 
 
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp read with a driver-level statement, as the models read it: aware,
+    in UTC. SQLite gives back the text ``_sqlite_datetime`` wrote."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 @lru_cache(maxsize=8)  # a push uses one "now" several times
 def _sqlite_datetime(value: datetime) -> str:
     """SQLAlchemy's ``%Y-%m-%d %H:%M:%S.%f``; ``isoformat`` writes the same, faster."""

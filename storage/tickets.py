@@ -11,9 +11,18 @@ from sqlalchemy.orm import Session
 
 from storage import outbox
 from storage.models import Follower, ReplyTicket, Staff, TicketMessage, TicketNote
-from storage.raw import Raw
+from storage.queue_ops import newest_follower_message
+from storage.raw import Raw, as_utc
 from workflow.errors import InvalidInput
-from workflow.reply_queue import UNRESOLVED, Resolution, TicketStatus
+from workflow.reply_queue import (
+    UNRESOLVED,
+    FollowUp,
+    FollowUpNote,
+    Resolution,
+    TicketStatus,
+    follow_up_note,
+    quiet_since,
+)
 
 OPEN_STATUSES = tuple(status.value for status in UNRESOLVED)
 SUMMARY_LENGTH = 60
@@ -23,10 +32,12 @@ SUMMARY_LENGTH = 60
 class TicketTouch:
     ticket_id: int
     created: bool
+    note: FollowUpNote | None = None  # a follow-up's note (reply_queue.follow_up_note)
 
     @property
     def needs_ack(self) -> bool:
-        """The follower is acknowledged once per ticket: when it opens."""
+        """The follower is acknowledged when a ticket opens; a follow-up gets a note
+        now and then (``note``)."""
         return self.created
 
 
@@ -35,34 +46,46 @@ class TicketTouch:
 # waiting, at the higher of the two priorities. A resolved ticket stays closed:
 # the message opens a new one.
 #
-# The usual case, a ticket already open, waiting and at this priority or above,
-# changes nothing in the ticket, so it is only read, and the message is logged
-# against it in the same statement: an UPDATE would rewrite the ticket's page
-# for nothing. PostgreSQL reads the ticket FOR UPDATE, locking it as the UPDATE
-# would, so a staff member resolving it concurrently waits for this message or,
-# if first, makes this message open a new ticket. SQLite has one writer at a
-# time anyway.
+# The usual case, a follower writing again within a short time to a ticket
+# already open, waiting and at this priority or above, changes nothing in the
+# ticket and gets no note (reply_queue.follow_up_note: the ticket is not quiet
+# and the message raises nothing), so the ticket is only read, and the message
+# is logged against it in the same statement: an UPDATE would rewrite the
+# ticket's page for nothing. PostgreSQL reads the ticket FOR UPDATE, locking it
+# as the UPDATE would, so a staff member resolving it concurrently waits for
+# this message or, if first, makes this message open a new ticket. SQLite has
+# one writer at a time anyway. Anything else (no waiting ticket, a complaint
+# that raises it, a quiet spell) writes nothing there and reads the ticket's
+# facts for the rule.
+_UNRESOLVED = "follower_id = :follower AND status IN ('open', 'pending', 'snoozed')"
 _WAITING_TICKET = "follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL"
+# The ticket's newest message, either way: its id from the ticket_id index, then its row.
+_LAST_MESSAGE_AT = (
+    "(SELECT created_at FROM ticket_messages WHERE id = (SELECT max(id) FROM ticket_messages"
+    " WHERE ticket_id = reply_tickets.id))"
+)
 _LOG_COLUMNS = "ticket_id, direction, kind, content, inbound_id, delivery, created_at"
 _LOG_TO_WAITING = {  # by engine: postgres or not
     postgres: (
-        f"WITH waiting AS (SELECT id, priority FROM reply_tickets WHERE {_WAITING_TICKET}"
-        f"{' FOR UPDATE' if postgres else ''}) INSERT INTO ticket_messages ({_LOG_COLUMNS})"
+        f"WITH waiting AS (SELECT id, priority, {_LAST_MESSAGE_AT} AS last_at"
+        f" FROM reply_tickets WHERE {_WAITING_TICKET}{' FOR UPDATE' if postgres else ''})"
+        f" INSERT INTO ticket_messages ({_LOG_COLUMNS})"
         " SELECT max(id), 'in', :kind, :content, :inbound, '', :now FROM waiting"
-        " HAVING min(priority) >= :priority RETURNING ticket_id")
+        " HAVING min(priority) >= :priority AND max(last_at) > :quiet_since RETURNING ticket_id")
     for postgres in (False, True)
 }
-_APPEND = (
-    "UPDATE reply_tickets SET"
-    " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
-    f" version = version + 1 WHERE {_WAITING_TICKET} RETURNING id"
-)
+_FACTS = {
+    postgres: (
+        f"SELECT id, status = 'open' AND waiting_since IS NOT NULL, priority, {_LAST_MESSAGE_AT}"
+        f" FROM reply_tickets WHERE {_UNRESOLVED} ORDER BY id DESC LIMIT 1"
+        f"{' FOR UPDATE' if postgres else ''}")
+    for postgres in (False, True)
+}
 _REOPEN = (
     "UPDATE reply_tickets SET status = 'open', snoozed_until = NULL,"
     " priority = CASE WHEN priority < :priority THEN :priority ELSE priority END,"
     " waiting_since = COALESCE(waiting_since, :now), version = version + 1"
-    " WHERE follower_id = :follower AND status IN ('open', 'pending', 'snoozed')"
-    " RETURNING id"
+    " WHERE id = :ticket"
 )
 _OPEN = (
     "INSERT INTO reply_tickets (follower_id, status, priority, summary,"
@@ -77,32 +100,36 @@ _LOG = (
 
 def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
                    inbound_id: int | None, now: datetime, priority: int = 0) -> TicketTouch:
-    """Append to the follower's open ticket (back in the queue) or open one; log it.
+    """Append to the follower's unresolved ticket (back in the queue) or open one; log it.
 
     Concurrent messages from one follower cannot open two tickets: the
     follower row was upserted earlier in this transaction and stays locked.
     """
     raw = Raw.of(conn)
     params = {"follower": follower_id, "priority": priority, "now": now,
-              "kind": kind[:16], "content": content, "inbound": inbound_id}
+              "quiet_since": quiet_since(now), "kind": kind[:16], "content": content,
+              "inbound": inbound_id}
     ticket_id = _log_to_waiting(raw, params)
     if ticket_id is not None:
         return TicketTouch(ticket_id, created=False)
-    reopened = ([row[0] for row in raw.all(_APPEND, params)]
-                or [row[0] for row in raw.all(_REOPEN, params)])
-    if reopened:
-        ticket_id = max(reopened)
-    else:
+    facts = raw.one(_FACTS[raw.postgres], params)
+    if facts is None:
         row = raw.one(_OPEN, {**params, "summary": content[:SUMMARY_LENGTH]})
         assert row is not None
-        ticket_id = int(row[0])
-    raw.run(_LOG, {**params, "ticket": ticket_id})
-    return TicketTouch(ticket_id, created=not reopened)
+        touch = TicketTouch(int(row[0]), created=True)
+    else:
+        ticket_id, waiting, ticket_priority, last_at = int(facts[0]), facts[1], facts[2], facts[3]
+        if not waiting or ticket_priority < priority:
+            raw.run(_REOPEN, {**params, "ticket": ticket_id})
+        follow_up = FollowUp(as_utc(last_at), ticket_priority, priority)
+        touch = TicketTouch(ticket_id, created=False, note=follow_up_note(follow_up, now))
+    raw.run(_LOG, {**params, "ticket": touch.ticket_id})
+    return touch
 
 
 def _log_to_waiting(raw: Raw, params: dict[str, Any]) -> int | None:
-    """Log the message to the ticket already waiting at this priority or above,
-    the usual case; None when there is none, and nothing was written."""
+    """Log the message to the ticket already waiting at this priority or above and
+    not quiet, the usual case; None when there is none, and nothing was written."""
     row = raw.one(_LOG_TO_WAITING[raw.postgres], params)
     return None if row is None else int(row[0])
 
@@ -126,7 +153,7 @@ class QueueRow:
     status: str
     priority: int
     assignee: str | None
-    summary: str
+    preview: str  # the follower's newest message (queue_ops.newest_follower_message)
     waiting_since: datetime | None
     opened_at: datetime
 
@@ -134,7 +161,7 @@ class QueueRow:
 def queue(session: Session, include_resolved: bool = False, limit: int = 50) -> list[QueueRow]:
     """Tickets oldest-waiting first, higher priority before that."""
     stmt = (
-        select(ReplyTicket, Follower.openid, Staff.name)
+        select(ReplyTicket, Follower.openid, Staff.name, newest_follower_message())
         .join(Follower, Follower.id == ReplyTicket.follower_id)
         .outerjoin(Staff, Staff.id == ReplyTicket.assignee_id)
         .order_by(ReplyTicket.priority.desc(), ReplyTicket.waiting_since.asc().nulls_last(),
@@ -144,9 +171,9 @@ def queue(session: Session, include_resolved: bool = False, limit: int = 50) -> 
     if not include_resolved:
         stmt = stmt.where(ReplyTicket.status.in_(OPEN_STATUSES))
     return [
-        QueueRow(t.id, openid, t.status, t.priority, name, t.summary, t.waiting_since,
+        QueueRow(t.id, openid, t.status, t.priority, name, preview, t.waiting_since,
                  t.opened_at)
-        for t, openid, name in session.execute(stmt).all()
+        for t, openid, name, preview in session.execute(stmt).all()
     ]
 
 
@@ -160,15 +187,15 @@ class TicketDetail:
 
 def ticket_detail(session: Session, ticket_id: int) -> TicketDetail | None:
     found = session.execute(
-        select(ReplyTicket, Follower.openid, Staff.name)
+        select(ReplyTicket, Follower.openid, Staff.name, newest_follower_message())
         .join(Follower, Follower.id == ReplyTicket.follower_id)
         .outerjoin(Staff, Staff.id == ReplyTicket.assignee_id)
         .where(ReplyTicket.id == ticket_id)
     ).first()
     if found is None:
         return None
-    t, openid, name = found
-    row = QueueRow(t.id, openid, t.status, t.priority, name, t.summary, t.waiting_since,
+    t, openid, name, preview = found
+    row = QueueRow(t.id, openid, t.status, t.priority, name, preview, t.waiting_since,
                    t.opened_at)
     messages = session.execute(
         select(TicketMessage.created_at, TicketMessage.direction, TicketMessage.kind,

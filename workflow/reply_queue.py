@@ -10,8 +10,16 @@ command explains itself from the ticket as the winner's commit left it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+#: A ticket's priority once a complaint is in it (complaint words,
+#: ``WXOPS_COMPLAINT_WORDS``); the queue lists it first, marked ！.
+COMPLAINT_PRIORITY = 1
+
+#: How long a ticket must have been quiet (no message either way) for a
+#: follower's new message to it to be acknowledged again.
+QUIET_SPELL = timedelta(minutes=30)
 
 
 class TicketStatus(StrEnum):
@@ -83,4 +91,43 @@ def refusal(action: TicketAction, ticket: TicketFacts, staff_id: int) -> Refusal
         return Refusal.CLOSED
     if action is TicketAction.CLAIM and ticket.assignee_id is not None:
         return Refusal.ALREADY_YOURS if ticket.assignee_id == staff_id else Refusal.TAKEN
+    return None
+
+
+class FollowUpNote(StrEnum):
+    """Why a follower's message to their unresolved ticket is acknowledged."""
+
+    QUIET = "quiet"  # the ticket had been quiet for a QUIET_SPELL or longer
+    COMPLAINT = "complaint"  # this message raised the ticket's priority: a complaint
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follower's new message to their unresolved ticket, before it is logged."""
+
+    last_message_at: datetime | None  # the ticket's newest message, either way
+    ticket_priority: int  # the ticket's, before this message
+    message_priority: int  # COMPLAINT_PRIORITY for a complaint, otherwise 0
+
+
+def quiet_since(now: datetime) -> datetime:
+    """A ticket with no message after this moment has been quiet long enough."""
+    return now - QUIET_SPELL
+
+
+def follow_up_note(follow_up: FollowUp, now: datetime) -> FollowUpNote | None:
+    """The note a follow-up gets, or None for silence.
+
+    One note per quiet spell: a message after a quiet spell, or one that makes
+    the ticket a complaint, is told it was added to the open request; the
+    messages that follow it in quick succession, complaints included, get
+    nothing more (the ticket is no longer quiet, and already a complaint). A
+    staff answer counts as a message: a follower answering it is in a
+    conversation, not writing into silence.
+    """
+    if follow_up.message_priority > follow_up.ticket_priority:
+        return FollowUpNote.COMPLAINT
+    last = follow_up.last_message_at
+    if last is None or last <= quiet_since(now):
+        return FollowUpNote.QUIET
     return None

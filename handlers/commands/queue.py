@@ -13,6 +13,7 @@ from datetime import datetime
 from handlers import texts
 from handlers.commands.context import CommandContext, Result, say
 from handlers.commands.grammar import Command, CommandError, refused
+from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import WhenError, format_when, parse_duration
 from storage import followers, outbox, queue_ops, tickets
 from storage.queue_ops import TicketState
@@ -40,13 +41,19 @@ def _minutes(ticket: TicketState, now: datetime) -> int | None:
 
 
 def show_ticket(ctx: CommandContext, cmd: Command) -> Result:
+    """The ticket's newest messages, as many as fit in one passive reply (at most
+    HISTORY_LIMIT): the newest is what the follower waits for now."""
     ticket = _ticket(ctx, cmd)
     history = queue_ops.messages(ctx.conn, ticket.id)
-    return say("ticket", t=ticket, status=ticket.current_status(ctx.now),
-               messages=history[-HISTORY_LIMIT:],
-               earlier=max(0, len(history) - HISTORY_LIMIT),
-               notes=queue_ops.notes(ctx.conn, ticket.id),
-               minutes=_minutes(ticket, ctx.now), local=_local(ctx))
+    notes = queue_ops.notes(ctx.conn, ticket.id)
+    shown = min(HISTORY_LIMIT, len(history))
+    while True:
+        result = say("ticket", t=ticket, status=ticket.current_status(ctx.now),
+                     messages=history[len(history) - shown:], earlier=len(history) - shown,
+                     notes=notes, minutes=_minutes(ticket, ctx.now), local=_local(ctx))
+        if shown <= 1 or len(result.render().encode()) <= TEXT_REPLY_BYTES:
+            return result
+        shown -= 1
 
 
 def claim(ctx: CommandContext, cmd: Command) -> Result:

@@ -101,9 +101,10 @@ TABLE: tuple[Spec, ...] = (
           "确认发布、撤回、删除等操作（5 分钟内）", "确认 K7M2QX"),
     # Reply queue
     _spec("queue", ("队列", "queue"), (), queue.show_queue,
-          "待回复的粉丝留言，等待最久的在前", "队列", changes=False),
+          "待回复的粉丝留言：投诉（！）在前，再按等待最久；每条显示粉丝最新的留言",
+          "队列", changes=False),
     _spec("ticket", ("工单", "ticket"), (TICKET,), queue.show_ticket,
-          "一条工单的全部消息和备注", "工单 T5", changes=False),
+          "一条工单最近的消息（最新的在最后）和备注", "工单 T5", changes=False),
     _spec("claim", ("接", "claim"), (TICKET,), queue.claim, "认领工单", "接 T5"),
     _spec("reply", ("回", "reply"), (TICKET, Arg("text", "rest", "回复内容")), queue.reply,
           "回复粉丝（#快捷码 使用保存的回复）", "回 T5 活动在周六上午九点"),

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, update
 
+from storage.models import TicketMessage
 from tests.harness import wechat as wx
 from tests.harness.wechat import Mode
 from tests.integration.conftest import make_account
+from workflow.reply_queue import QUIET_SPELL
 
 # The active rules are read whole, by design: each process caches the list.
 READ_WHOLE = ("auto_reply_rules",)
@@ -81,4 +84,36 @@ def test_a_new_ticket_and_an_event_walk_nothing(sqlite_engine: Engine) -> None:
     account.client.push(wx.image(sender="o_new", msg_id=1))
     account.client.push(wx.event("VIEW", sender="o_new", EventKey="https://example.org"))
     assert any("INSERT INTO reply_tickets" in s for s in statements)
+    assert _full_walks(sqlite_engine, statements) == []
+
+
+@pytest.mark.parametrize(("mode", "statements"), [("plain", 4), ("safe", 3)])
+def test_a_follower_writing_again_soon_takes_one_statement_for_the_ticket(
+        sqlite_engine: Engine, mode: Mode, statements: int) -> None:
+    """The usual case: the replay guard (plain mode only), the dedupe claim, the
+    sender, and one statement that checks the ticket and logs the message."""
+    seen = _record_statements(sqlite_engine)
+    account = make_account(sqlite_engine)
+    account.client.push(wx.text("第一条", sender="o_asker", msg_id=1), mode)
+    seen.clear()
+    reply = account.client.push(wx.text("第二条", sender="o_asker", msg_id=2), mode)
+    assert reply.text == "success"
+    run = [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))]
+    assert len(run) == statements, run
+
+
+def test_a_follow_up_after_a_quiet_spell_or_a_complaint_walks_nothing(
+        sqlite_engine: Engine) -> None:
+    statements = _record_statements(sqlite_engine)
+    account = make_account(sqlite_engine)
+    for n in range(40):
+        account.client.push(wx.text(f"问题 {n}", sender=f"o_waiting_{n}", msg_id=1000 + n))
+    account.client.push(wx.text("第一条", sender="o_asker", msg_id=1))
+    with sqlite_engine.begin() as conn:
+        conn.execute(update(TicketMessage).values(created_at=datetime.now(UTC) - QUIET_SPELL))
+    statements.clear()
+    quiet = account.client.push(wx.text("还有人吗", sender="o_asker", msg_id=2))
+    complaint = account.client.push(wx.text("我要投诉", sender="o_asker", msg_id=3))
+    assert "success" not in (quiet.text, complaint.text)  # both noted
+    assert any("FROM reply_tickets" in s for s in statements)
     assert _full_walks(sqlite_engine, statements) == []

@@ -7,11 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from workflow.reply_queue import (
+    COMPLAINT_PRIORITY,
+    QUIET_SPELL,
+    FollowUp,
+    FollowUpNote,
     Refusal,
     TicketAction,
     TicketFacts,
     TicketStatus,
     current_status,
+    follow_up_note,
     in_queue,
     refusal,
 )
@@ -56,3 +61,36 @@ def test_only_an_unassigned_ticket_can_be_claimed() -> None:
                                     TicketAction.CLOSE, TicketAction.NOTE])
 def test_anyone_on_the_team_may_act_on_someone_elses_open_ticket(action: TicketAction) -> None:
     assert refusal(action, facts(TicketStatus.PENDING, OTHER), ME) is None
+
+
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(("quiet_for", "note"), [
+    (MINUTE, None),
+    (QUIET_SPELL - MINUTE, None),
+    (QUIET_SPELL, FollowUpNote.QUIET),
+    (timedelta(days=2), FollowUpNote.QUIET),
+])
+def test_a_follow_up_is_noted_once_the_ticket_has_been_quiet(quiet_for: timedelta,
+                                                            note: FollowUpNote | None) -> None:
+    follow_up = FollowUp(last_message_at=NOW - quiet_for, ticket_priority=0, message_priority=0)
+    assert follow_up_note(follow_up, NOW) is note
+
+
+def test_a_ticket_without_a_logged_message_counts_as_quiet() -> None:
+    assert follow_up_note(FollowUp(None, 0, 0), NOW) is FollowUpNote.QUIET
+
+
+def test_a_complaint_that_raises_the_ticket_is_noted_however_recent() -> None:
+    raised = FollowUp(NOW - MINUTE, ticket_priority=0, message_priority=COMPLAINT_PRIORITY)
+    assert follow_up_note(raised, NOW) is FollowUpNote.COMPLAINT
+
+
+@pytest.mark.parametrize("message_priority", [0, COMPLAINT_PRIORITY])
+def test_messages_in_quick_succession_to_a_complaint_get_nothing_more(
+        message_priority: int) -> None:
+    again = FollowUp(NOW - MINUTE, COMPLAINT_PRIORITY, message_priority)
+    assert follow_up_note(again, NOW) is None
+    quiet = FollowUp(NOW - QUIET_SPELL, COMPLAINT_PRIORITY, message_priority)
+    assert follow_up_note(quiet, NOW) is FollowUpNote.QUIET

@@ -46,7 +46,8 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
     openid = d.read(lambda c: platform.staff_openid(c, int(payload["staff_id"])))
     if openid is None:
         return Outcome("dead", "成员不存在、已移除或未绑定微信")
-    text = d.read(lambda c: notices.show(c, [payload]))[0]
+    current = d.read(lambda c: platform.item_versions(c, notices.items_named([payload])))
+    text = notices.show([payload], current)[0]
     window = d.read(lambda c: followers.service_window(c, openid, d.now))
     reason = closed_reason(window)
     if window.counter is not None:

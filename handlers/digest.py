@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from handlers import notices, texts
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import TEXT_REPLY_BYTES, Reply, TextReply
-from storage import outbox
+from workflow.ports import HeldNotices
 
 ELLIPSIS = "…"
 #: The least of a cut notice worth showing (its label and item, about 20 Chinese
@@ -47,10 +48,20 @@ def with_held_notices(ctx: HandlerContext, msg: Inbound, reply: Reply) -> Reply:
         return reply  # a news reply cannot carry text; the notices wait for the next one
     if ctx.staff(msg.openid) is None:
         return reply  # only staff notices are ever held
-    rows = outbox.held_for(ctx.conn, msg.openid)
+    with ctx.joined_uow() as uow:
+        digest = _hand_over(uow.notices, msg.openid, reply.text if reply else "", ctx.now)
+        uow.commit()
+    return TextReply(digest.text) if digest is not None else reply
+
+
+def _hand_over(box: HeldNotices, openid: str, reply: str, now: datetime) -> Digest | None:
+    """The digest of this person's held notices with ``reply``, the notices it
+    shows marked sent and the moot ones dropped; None when none is left to show."""
+    rows = box.held_for(openid)
     if not rows:
-        return reply
-    ranked = zip(rows, notices.ranked(ctx.conn, [payload for _id, payload in rows]),
+        return None
+    payloads = [payload for _id, payload in rows]
+    ranked = zip(rows, notices.ranked(payloads, box.item_versions(notices.items_named(payloads))),
                  strict=True)
     held, moot = [], []
     for (row_id, _), notice in ranked:
@@ -58,12 +69,12 @@ def with_held_notices(ctx: HandlerContext, msg: Inbound, reply: Reply) -> Reply:
             moot.append(row_id)
         else:
             held.append(Held(row_id, notice.rank, notice.text))
-    outbox.drop_held(ctx.conn, moot, texts.phrase("outbox", "notice_moot"))
+    box.drop(moot, texts.phrase("outbox", "notice_moot"))
     if not held:
-        return reply
-    digest = compose(reply.text if reply else "", held)
-    outbox.hand_over(ctx.conn, digest.shown, ctx.now)
-    return TextReply(digest.text)
+        return None
+    digest = compose(reply, held)
+    box.hand_over(digest.shown, now)
+    return digest
 
 
 def compose(reply: str, held: Sequence[Held], budget: int = TEXT_REPLY_BYTES) -> Digest:

@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Connection
-
 from handlers import texts
-from storage import platform
 from workflow.states import State
 
 Payload = Mapping[str, Any]  # an outbox "notify" row's payload
@@ -69,16 +66,25 @@ class Notice:
     moot: bool = False
 
 
-def show(conn: Connection, payloads: Sequence[Payload]) -> list[str]:
-    """Each notice's text, with the item's state now where the item has changed."""
-    return [notice.text for notice in ranked(conn, payloads)]
+#: (version, state) of each content item, as ``ItemVersions`` reads them now.
+Current = Mapping[int, tuple[int, str]]
 
 
-def ranked(conn: Connection, payloads: Sequence[Payload]) -> list[Notice]:
+def items_named(payloads: Sequence[Payload]) -> set[int]:
+    """The content items these notices are about: whose state now ``show`` needs."""
+    return {a.item_id for a in map(_about, payloads) if a is not None}
+
+
+def show(payloads: Sequence[Payload], current: Current) -> list[str]:
+    """Each notice's text, with the item's state now where the item has changed
+    (``current``: the items of ``items_named`` as they are now)."""
+    return [notice.text for notice in ranked(payloads, current)]
+
+
+def ranked(payloads: Sequence[Payload], current: Current) -> list[Notice]:
     """Each notice's text and rank. A notice whose item has moved on since asks
     nothing of anyone any more (someone else reviewed it): it ranks as news."""
     abouts = [_about(p) for p in payloads]
-    current = platform.item_versions(conn, {a.item_id for a in abouts if a is not None})
     notices = []
     for payload, about in zip(payloads, abouts, strict=True):
         now = _state_now(about, current)

@@ -17,7 +17,7 @@ from storage.repositories import (
     SqlReviewRepository,
     SqlStaffDirectory,
 )
-from storage.views import SqlFeedbackLog, SqlFiguresView, SqlWorkView
+from storage.views import SqlFeedbackLog, SqlFiguresView, SqlHeldNotices, SqlWorkView
 
 
 def utcnow() -> datetime:
@@ -35,6 +35,7 @@ class SqlUnitOfWork:
     work: SqlWorkView
     figures: SqlFiguresView
     feedback: SqlFeedbackLog
+    notices: SqlHeldNotices
     session: Session
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.work = SqlWorkView(self.session)
         self.figures = SqlFiguresView(self.session)
         self.feedback = SqlFeedbackLog(self.session)
+        self.notices = SqlHeldNotices(self.session)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

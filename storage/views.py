@@ -3,12 +3,14 @@ queries only; workflow.overview assembles what people are shown."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage import outbox, platform
 from storage.models import (
     ArticleMetric,
     ContentItemRow,
@@ -83,6 +85,26 @@ class SqlFiguresView:
     def analytics_pulled(self) -> bool:
         return any(self.session.scalar(select(func.count()).select_from(model))
                    for model in (ArticleMetric, FollowerMetric))
+
+
+class SqlHeldNotices:
+    """Held notices on the session's connection, through the outbox's prepared
+    statements (a staff member's every push asks)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def held_for(self, openid: str) -> Sequence[tuple[int, dict[str, Any]]]:
+        return outbox.held_for(self.session.connection(), openid)
+
+    def item_versions(self, ids: Collection[int]) -> Mapping[int, tuple[int, str]]:
+        return platform.item_versions(self.session.connection(), ids)
+
+    def hand_over(self, row_ids: Sequence[int], now: datetime) -> None:
+        outbox.hand_over(self.session.connection(), row_ids, now)
+
+    def drop(self, row_ids: Sequence[int], why: str) -> None:
+        outbox.drop_held(self.session.connection(), row_ids, why)
 
 
 class SqlFeedbackLog:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -124,6 +124,27 @@ class FiguresView(Protocol):
         ...
 
 
+class HeldNotices(Protocol):
+    """Staff notices held for the person's next message (handlers.digest)."""
+
+    def held_for(self, openid: str) -> Sequence[tuple[int, dict[str, Any]]]:
+        """This person's held notices, oldest first: (row id, payload). Locked
+        until the transaction ends, so two pushes never both show one."""
+        ...
+
+    def item_versions(self, ids: Collection[int]) -> Mapping[int, tuple[int, str]]:
+        """(version, state) of each of these content items that exists."""
+        ...
+
+    def hand_over(self, row_ids: Sequence[int], now: datetime) -> None:
+        """Mark these notices sent: the reply being given shows them."""
+        ...
+
+    def drop(self, row_ids: Sequence[int], why: str) -> None:
+        """Withdraw these notices unshown (they ask nothing any more)."""
+        ...
+
+
 class FeedbackLog(Protocol):
     def add(self, staff_id: int, content: str, quarter: str, at: datetime) -> int:
         """Keep one piece of process feedback; returns its id."""
@@ -156,6 +177,9 @@ class UnitOfWork(Protocol):
 
     @property
     def feedback(self) -> FeedbackLog: ...
+
+    @property
+    def notices(self) -> HeldNotices: ...
 
     def __enter__(self) -> Self: ...
 

@@ -185,8 +185,7 @@ def test_the_notice_lists_a_burst_in_a_few_lines(engine: Engine) -> None:
     gateway.fail_with = [HTTP_502] * 30
     sender(engine, gateway).run_once(30)
     [notice] = rows(engine, "notify")
-    with engine.connect() as conn:
-        [text] = notices.show(conn, [notice.payload])
+    [text] = notices.show([notice.payload], {})
     assert "30" in text and "T1、T2" in text and "None" not in text
     assert text.count("HTTP 502") == 1 and len(text) < 600
 

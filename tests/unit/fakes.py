@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from types import TracebackType
@@ -156,6 +156,22 @@ class FakeFeedback:
         return len(self.rows)
 
 
+class FakeHeldNotices:
+    """Nobody has notices held: the digest is tested on the real outbox."""
+
+    def held_for(self, openid: str) -> list[tuple[int, dict[str, Any]]]:
+        return []
+
+    def item_versions(self, ids: Collection[int]) -> dict[int, tuple[int, str]]:
+        return {}
+
+    def hand_over(self, row_ids: Sequence[int], now: datetime) -> None:
+        raise AssertionError("nothing is held")
+
+    def drop(self, row_ids: Sequence[int], why: str) -> None:
+        raise AssertionError("nothing is held")
+
+
 class FakeUnitOfWork:
     """Commits by keeping the state; rolls back by restoring a snapshot."""
 
@@ -163,6 +179,7 @@ class FakeUnitOfWork:
         self.items, self.reviews, self.audit = FakeItems(), FakeReviews(), FakeAudit()
         self.outbox, self.staff = FakeOutbox(), FakeStaff(people)
         self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
+        self.notices = FakeHeldNotices()
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 

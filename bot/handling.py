@@ -14,6 +14,7 @@ from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
 from storage.db import transient
+from storage.texts import SqlTexts
 from storage.uow import JoinedUnitOfWork
 
 log = logging.getLogger("wxops.endpoint")
@@ -46,6 +47,7 @@ class Contexts:
             conn=conn, now=now, tz=self.settings.tz, hours=self.hours,
             complaint_words=self.complaint_words,
             joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
+            texts=SqlTexts(conn),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
         )

@@ -16,7 +16,7 @@ def on_subscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
     key = msg.text("EventKey")
     scene = key[len(SCENE_PREFIX):] if key.startswith(SCENE_PREFIX) else None
     ctx.touch(msg.openid, "event", subscribed=True, scene=scene)
-    return TextReply(texts.render("welcome", ctx.conn))
+    return TextReply(texts.render("welcome", ctx.texts))
 
 
 def on_unsubscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
@@ -101,8 +101,8 @@ def _queue(ctx: HandlerContext, follower_id: int, kind: str, content: str) -> Re
 def _acknowledge(ctx: HandlerContext, text: str, **context: object) -> Reply:
     """The acknowledgement ``text``, or its out-of-hours variant (``text``_away)."""
     if ctx.hours.is_open(ctx.local_now):
-        return TextReply(texts.render(text, ctx.conn, **context))
-    return TextReply(texts.render(f"{text}_away", ctx.conn, hours=ctx.hours.describe(),
+        return TextReply(texts.render(text, ctx.texts, **context))
+    return TextReply(texts.render(f"{text}_away", ctx.texts, hours=ctx.hours.describe(),
                                   **context))
 
 

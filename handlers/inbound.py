@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from handlers.hours import OfficeHours
+from handlers.texts import TextSource
 from storage import followers, rules
 from storage import staff as staff_directory
 from storage.followers import Interaction
@@ -65,6 +66,7 @@ class HandlerContext:
     hours: OfficeHours
     complaint_words: tuple[str, ...]
     joined_uow: Callable[[], UnitOfWork]
+    texts: TextSource  # admins' versions of the editable replies
     inbound_id: int = 0
     plaintext_commands: bool = False  # staff commands accepted from unauthenticated bodies
     reply_sla_minutes: int = 30

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import (
     Environment,
@@ -23,12 +23,9 @@ from jinja2 import (
 )
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.orm import Session
 
 from handlers.hours import OfficeHours
 from handlers.when import format_date, format_moment
-from storage.models import AccountText
 
 log = logging.getLogger("wxops.texts")
 
@@ -101,14 +98,23 @@ _shipped.filters["day"] = format_date
 _sandbox = _TextSandbox()
 
 
-def render(name: str, conn: Connection | Session | None = None, /, **context: Any) -> str:
-    """Render a shipped template, or the admin's version of it when there is one.
+class TextSource(Protocol):
+    """Where admins' versions of the editable texts are kept (storage.texts)."""
+
+    def override(self, key: str) -> str | None:
+        """The admin's version of text ``key``, or None to use the shipped one."""
+        ...
+
+
+def render(name: str, source: TextSource | None = None, /, **context: Any) -> str:
+    """Render a shipped template, or the admin's version of it when ``source``
+    has one.
 
     An admin's version that fails now (it was checked when saved, but a
     setting it shows may have changed) is logged and the shipped text used:
     an edit must never cost a follower their answer.
     """
-    override = _override(conn, name) if conn is not None and name in EDITABLE else None
+    override = source.override(name) if source is not None and name in EDITABLE else None
     if override:
         try:
             return _render_edited(override, context)
@@ -181,10 +187,3 @@ def _render_edited(body: str, context: Mapping[str, object]) -> str:
 @lru_cache(maxsize=64)
 def _compiled(body: str) -> Template:
     return _sandbox.from_string(body)
-
-
-_OVERRIDE = select(AccountText.body).where(AccountText.key == bindparam("p_key"))
-
-
-def _override(conn: Connection | Session, name: str) -> str | None:
-    return conn.execute(_OVERRIDE, {"p_key": name}).scalar()

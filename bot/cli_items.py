@@ -10,14 +10,12 @@ import click
 from bot.articles import article_html
 from bot.cli_types import MEMBER, ROW_ID
 from bot.columns import pad
-from bot.timefmt import local
+from bot.timefmt import local, utcnow
 from bot.wiring import App
 from handlers import texts
 from handlers.commands.content import due_note
 from handlers.commands.planning import NO_DUE
 from handlers.when import WhenError, WhenPassed, format_date, parse_day
-from storage import staff as staff_store
-from storage.uow import utcnow
 from workflow import usecases
 from workflow.approvals import Outlook
 from workflow.errors import InvalidInput, ItemNotFound
@@ -220,7 +218,7 @@ def item_history(app: App, item_id: int) -> None:
 
 def _staff_id(app: App, ref: str) -> int:
     with app.uow() as uow:
-        member = staff_store.find_staff(uow.session, ref)
+        member = uow.staff.find(ref)
     if member is None:
         raise InvalidInput(f"找不到成员 {ref}")
     return member.id

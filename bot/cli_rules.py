@@ -7,20 +7,26 @@ from datetime import datetime, time
 import click
 
 from bot.cli_types import ROW_ID
+from bot.timefmt import utcnow
 from bot.wiring import App
-from storage import rules as rule_store
-from storage.uow import utcnow
+from workflow import rule_cases
 from workflow.autoreply import (
     Article,
     MatchType,
+    NewRule,
     ReplyKind,
     Rule,
-    match,
     parse_article,
     parse_clock,
     parse_hours,
 )
 from workflow.errors import InvalidInput
+from workflow.model import Context
+from workflow.roles import Actor, Role
+
+#: Whoever runs ``wxops`` on the server: they hold its database, so they act as
+#: an admin would; the audit names the command line.
+OPERATOR = Actor(0, "cli", frozenset({Role.ADMIN}))
 
 ARTICLE_HELP = "图文：标题|描述|https://链接[|https://图片]，可重复（最多 8 篇）"
 
@@ -51,12 +57,9 @@ def rules_add(app: App, exact: str | None, contains: str | None, regex_: str | N
                                        click=click_key)
     parsed = _reply(reply, articles)
     start, end = parse_hours(hours) if hours else (None, None)
-    with app.uow() as uow:
-        rule = rule_store.add_rule(uow.session, match_type=match_type, pattern=pattern,
-                                   reply_text=reply or "", articles=parsed, priority=priority,
-                                   active=not inactive, active_from=start, active_until=end,
-                                   now=utcnow())
-        uow.commit()
+    new = NewRule(match_type, pattern, reply_text=reply or "", articles=parsed,
+                  priority=priority, active=not inactive, active_from=start, active_until=end)
+    rule, _ = rule_cases.add(app.uow(), OPERATOR, new, _context(), _local_now(app))
     click.echo(f"已添加规则 {rule.id}：{_describe(rule)}")
 
 
@@ -65,8 +68,7 @@ def rules_add(app: App, exact: str | None, contains: str | None, regex_: str | N
 @click.pass_obj
 def rules_list(app: App, active_only: bool) -> None:
     """按匹配顺序列出规则 (list rules in the order they are tried)."""
-    with app.uow() as uow:
-        found = rule_store.list_rules(uow.session, include_inactive=not active_only)
+    found = rule_cases.listed(app.uow(), include_inactive=not active_only)
     if not found:
         click.echo("还没有自动回复规则。用 `wxops rules add --contains 关键词 --reply 内容` 添加。")
     for rule in found:
@@ -80,9 +82,7 @@ def rules_list(app: App, active_only: bool) -> None:
 @click.pass_obj
 def rules_remove(app: App, rule_id: int) -> None:
     """删除规则 (delete a rule)."""
-    with app.uow() as uow:
-        rule = rule_store.remove_rule(uow.session, rule_id)
-        uow.commit()
+    rule = rule_cases.remove(app.uow(), OPERATOR, rule_id, _context())
     click.echo(f"已删除规则 {rule.id}：{_describe(rule)}")
 
 
@@ -113,9 +113,7 @@ def rules_test(app: App, text: str | None, click_key: str | None, at: str | None
     if (text is None) == (click_key is None):
         raise InvalidInput("请给出要测试的消息文字，或用 --click 给出菜单 key（二选一）")
     when = parse_clock(at) if at else _local_now(app)
-    with app.uow() as uow:
-        active = rule_store.load_active_rules(uow.session)
-    rule = match(active, text=text, click_key=click_key, local_time=when)
+    rule = rule_cases.test(app.uow(), when, text=text, click_key=click_key)
     if rule is None:
         click.echo(f"{when:%H:%M} 没有规则匹配：这条消息会进入人工回复队列")
         return
@@ -144,10 +142,12 @@ def _reply(reply: str | None, articles: tuple[str, ...]) -> tuple[Article, ...]:
 
 
 def _set_active(app: App, rule_id: int, active: bool) -> None:
-    with app.uow() as uow:
-        rule = rule_store.set_active(uow.session, rule_id, active)
-        uow.commit()
+    rule = rule_cases.set_active(app.uow(), OPERATOR, rule_id, active, _context())
     click.echo(f"已{'启用' if active else '停用'}规则 {rule.id}：{_describe(rule)}")
+
+
+def _context() -> Context:
+    return Context(now=utcnow(), command="cli")
 
 
 def _local_now(app: App) -> time:

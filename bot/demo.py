@@ -16,13 +16,12 @@ from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.wiring import App
 from handlers import texts
 from handlers.when import format_moment
-from storage import rules
 from storage import staff as staff_store
 from storage.db import sqlite_file
 from storage.models import AccountText, Follower, Staff
 from storage.uow import utcnow
-from workflow import usecases
-from workflow.autoreply import MatchType
+from workflow import rule_cases, usecases
+from workflow.autoreply import MatchType, NewRule
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 
@@ -147,8 +146,8 @@ def seed(app: App) -> bool:
         uow.session.add(AccountText(key="welcome", body=texts.shipped_source("demo_welcome"),
                                     updated_at=now))
         for keyword, reply in demo_rule_replies(now, app.settings.tz).items():
-            rules.add_rule(uow.session, match_type=MatchType.EXACT, pattern=keyword,
-                           reply_text=reply, now=now, created_by=ids["admin"])
+            uow.rules.add(rule_cases.checked(NewRule(MatchType.EXACT, keyword, reply)),
+                          created_by=ids["admin"], now=now)
         uow.commit()
     for name in DEMO_ITEMS:
         _demo_item(app, ids["creator"], name, Context(now=now, command="demo"))

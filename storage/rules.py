@@ -3,76 +3,61 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime
 from time import monotonic
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AutoReplyRule
-from workflow.autoreply import Article, MatchType, ReplyKind, Rule, validate_rule
-from workflow.errors import InvalidInput
+from workflow.autoreply import Article, MatchType, NewRule, ReplyKind, Rule
 
 RULES = cast(Table, AutoReplyRule.__table__)
 
 
-def add_rule(session: Session, *, match_type: MatchType, pattern: str, reply_text: str = "",
-             articles: Sequence[Article] = (), priority: int = 0, active: bool = True,
-             active_from: time | None = None, active_until: time | None = None,
-             now: datetime, created_by: int | None = None) -> Rule:
-    """Store a validated rule. Articles make it a news reply, otherwise a text reply."""
-    kind = ReplyKind.NEWS if articles else ReplyKind.TEXT
-    if match_type is not MatchType.REGEX:
-        pattern = pattern.strip()  # whitespace is significant only inside a regex
-    validate_rule(match_type=match_type, pattern=pattern, reply_kind=kind,
-                  reply_text=reply_text, articles=articles,
-                  active_from=active_from, active_until=active_until)
-    row = AutoReplyRule(
-        match_type=match_type.value, pattern=pattern, priority=priority, active=active,
-        active_from=active_from, active_until=active_until, reply_type=kind.value,
-        reply_text=reply_text if kind is ReplyKind.TEXT else "",
-        reply_articles=_articles_json(articles) if articles else None,
-        hits=0, created_by=created_by, created_at=now)
-    session.add(row)
-    session.flush()
-    forget_cached_rules()
-    return _rule(row)
+class SqlRuleRepository:
+    """Implements ``workflow.ports.RuleRepository``. A change here applies at
+    once to this process's cached copy of the active rules."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-def list_rules(session: Session, include_inactive: bool = True) -> list[Rule]:
-    """In the order they are tried: highest priority first, then the older rule."""
-    stmt = select(AutoReplyRule).order_by(AutoReplyRule.priority.desc(), AutoReplyRule.id)
-    if not include_inactive:
-        stmt = stmt.where(AutoReplyRule.active.is_(True))
-    return [_rule(row) for row in session.scalars(stmt)]
+    def add(self, rule: NewRule, created_by: int | None, now: datetime) -> Rule:
+        row = AutoReplyRule(
+            match_type=rule.match_type.value, pattern=rule.pattern, priority=rule.priority,
+            active=rule.active, active_from=rule.active_from, active_until=rule.active_until,
+            reply_type=rule.reply_kind.value,
+            reply_text=rule.reply_text if rule.reply_kind is ReplyKind.TEXT else "",
+            reply_articles=_articles_json(rule.articles) if rule.articles else None,
+            hits=0, created_by=created_by, created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        forget_cached_rules()
+        return _rule(row)
 
+    def listed(self, include_inactive: bool = True) -> list[Rule]:
+        stmt = select(AutoReplyRule).order_by(AutoReplyRule.priority.desc(), AutoReplyRule.id)
+        if not include_inactive:
+            stmt = stmt.where(AutoReplyRule.active.is_(True))
+        return [_rule(row) for row in self.session.scalars(stmt)]
 
-def load_active_rules(session: Session) -> list[Rule]:
-    return list_rules(session, include_inactive=False)
+    def get(self, rule_id: int) -> Rule | None:
+        row = self.session.get(AutoReplyRule, rule_id)
+        return None if row is None else _rule(row)
 
+    def remove(self, rule_id: int) -> None:
+        self.session.execute(delete(AutoReplyRule).where(AutoReplyRule.id == rule_id))
+        forget_cached_rules()
 
-def get_rule(session: Session, rule_id: int) -> Rule:
-    return _rule(_row(session, rule_id))
-
-
-def remove_rule(session: Session, rule_id: int) -> Rule:
-    """Delete a rule for good; to pause one keep it and use ``set_active``."""
-    row = _row(session, rule_id)
-    removed = _rule(row)
-    session.delete(row)
-    session.flush()
-    forget_cached_rules()
-    return removed
-
-
-def set_active(session: Session, rule_id: int, active: bool) -> Rule:
-    row = _row(session, rule_id)
-    row.active = active
-    session.flush()
-    forget_cached_rules()
-    return _rule(row)
+    def set_active(self, rule_id: int, active: bool) -> Rule:
+        row = self.session.get(AutoReplyRule, rule_id, populate_existing=True)
+        assert row is not None, "the use case found the rule in this transaction"
+        row.active = active
+        self.session.flush()
+        forget_cached_rules()
+        return _rule(row)
 
 
 _ACTIVE = (select(RULES).where(RULES.c.active.is_(True))
@@ -128,13 +113,6 @@ def forget_cached_rules() -> None:
 def count_hit(conn: Connection | Session, rule: Rule) -> None:
     """One more message answered by ``rule`` (the caller commits)."""
     conn.execute(_HIT, {"p_id": rule.id})
-
-
-def _row(session: Session, rule_id: int) -> AutoReplyRule:
-    row = session.get(AutoReplyRule, rule_id)
-    if row is None:
-        raise InvalidInput(f"找不到规则 {rule_id}")
-    return row
 
 
 def _rule(row: AutoReplyRule | Row[Any]) -> Rule:

@@ -17,6 +17,7 @@ from storage.repositories import (
     SqlReviewRepository,
     SqlStaffDirectory,
 )
+from storage.rules import SqlRuleRepository
 from storage.views import SqlFeedbackLog, SqlFiguresView, SqlHeldNotices, SqlWorkView
 
 
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     figures: SqlFiguresView
     feedback: SqlFeedbackLog
     notices: SqlHeldNotices
+    rules: SqlRuleRepository
     session: Session
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
         self.figures = SqlFiguresView(self.session)
         self.feedback = SqlFeedbackLog(self.session)
         self.notices = SqlHeldNotices(self.session)
+        self.rules = SqlRuleRepository(self.session)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -78,6 +78,24 @@ class Rule:
     hits: int = 0
 
 
+@dataclass(frozen=True)
+class NewRule:
+    """A rule as someone asked for it; articles make it a news reply."""
+
+    match_type: MatchType
+    pattern: str
+    reply_text: str = ""
+    articles: tuple[Article, ...] = ()
+    priority: int = 0
+    active: bool = True
+    active_from: time | None = None
+    active_until: time | None = None
+
+    @property
+    def reply_kind(self) -> ReplyKind:
+        return ReplyKind.NEWS if self.articles else ReplyKind.TEXT
+
+
 def validate_rule(*, match_type: MatchType, pattern: str, reply_kind: ReplyKind,
                   reply_text: str = "", articles: Sequence[Article] = (),
                   active_from: time | None = None, active_until: time | None = None) -> None:

@@ -116,6 +116,14 @@ class FeedbackTooLong(WorkflowError):
         self.limit = limit
 
 
+class RuleNotFound(WorkflowError):
+    code = "rule_not_found"
+
+    def __init__(self, rule_id: int) -> None:
+        super().__init__(f"找不到规则 {rule_id}（发送「规则」或 wxops rules list 查看规则编号）")
+        self.rule_id = rule_id
+
+
 class ReasonRequired(WorkflowError):
     code = "reason_required"
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from workflow.autoreply import NewRule, Rule
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
 from workflow.states import State
@@ -145,6 +146,22 @@ class HeldNotices(Protocol):
         ...
 
 
+class RuleRepository(Protocol):
+    """Keyword auto-reply rules (workflow.rule_cases decides what may be kept)."""
+
+    def add(self, rule: NewRule, created_by: int | None, now: datetime) -> Rule: ...
+
+    def listed(self, include_inactive: bool = True) -> Sequence[Rule]:
+        """Highest priority first, then the older rule: the order they are tried."""
+        ...
+
+    def get(self, rule_id: int) -> Rule | None: ...
+
+    def remove(self, rule_id: int) -> None: ...
+
+    def set_active(self, rule_id: int, active: bool) -> Rule: ...
+
+
 class FeedbackLog(Protocol):
     def add(self, staff_id: int, content: str, quarter: str, at: datetime) -> int:
         """Keep one piece of process feedback; returns its id."""
@@ -180,6 +197,9 @@ class UnitOfWork(Protocol):
 
     @property
     def notices(self) -> HeldNotices: ...
+
+    @property
+    def rules(self) -> RuleRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import format_when
-from storage import confirmations, rules, staff
+from storage import confirmations, staff
 from storage.models import Staff
 from storage.repositories import format_roles, parse_roles
-from workflow.autoreply import MatchType, Rule, answered_instead, match
-from workflow.errors import InvalidInput
+from workflow import rule_cases
+from workflow.autoreply import MatchType, NewRule, Rule
+from workflow.errors import InvalidInput, RuleNotFound
 from workflow.roles import STAFF_ROLES, Actor, Role
 
 MAX_NAME = 64  # Staff.name
@@ -148,22 +149,15 @@ def perform_remove_staff(ctx: CommandContext, pending: confirmations.Pending) ->
 # --- rules -----------------------------------------------------------------------------
 
 def list_rules(ctx: CommandContext, cmd: Command) -> Result:
-    with ctx.orm() as session:
-        found = rules.list_rules(session)
-    return say("team_rules", rules=found)
+    return say("team_rules", rules=rule_cases.listed(ctx.uow()))
 
 
 def rule_adder(match_type: MatchType) -> Handler:
     """规则 添加 / 包含 / 正则 / 菜单: a rule of one match type, with a text reply."""
     def add_rule(ctx: CommandContext, cmd: Command) -> Result:
-        pattern, reply = str(cmd.args["pattern"]), str(cmd.args["reply"])
-        with ctx.orm() as session:
-            rule = rules.add_rule(session, match_type=match_type, pattern=pattern,
-                                  reply_text=reply, now=ctx.now, created_by=ctx.actor.id)
-            shadowed_by = answered_instead(rules.load_active_rules(session), rule,
+        new = NewRule(match_type, str(cmd.args["pattern"]), reply_text=str(cmd.args["reply"]))
+        rule, shadowed_by = rule_cases.add(ctx.uow(), ctx.actor, new, ctx.workflow(),
                                            ctx.local_now.time())
-        ctx.audit(f"rule:{rule.id}", "rule_add", f"{match_type.value} {rule.pattern}",
-                  comment=reply)
         return say("team_rule_added", rule=rule, shadowed_by=shadowed_by)
     return add_rule
 
@@ -171,22 +165,19 @@ def rule_adder(match_type: MatchType) -> Handler:
 def test_rule(ctx: CommandContext, cmd: Command) -> Result:
     """Which rule would answer now. Reads the rules fresh and counts no hit."""
     text = str(cmd.args["text"])
-    with ctx.orm() as session:
-        found = match(rules.load_active_rules(session), text=text,
-                      local_time=ctx.local_now.time())
+    found = rule_cases.test(ctx.uow(), ctx.local_now.time(), text=text)
     return say("team_rule_test", text=text, rule=found, clock=f"{ctx.local_now:%H:%M}")
 
 
-def _rule(session: Session, rule_id: int) -> Rule:
+def _rule(ctx: CommandContext, rule_id: int) -> Rule:
     try:
-        return rules.get_rule(session, rule_id)
-    except InvalidInput:
+        return rule_cases.get(ctx.uow(), rule_id)
+    except RuleNotFound:
         raise refused("rule_not_found", id=rule_id) from None
 
 
 def remove_rule(ctx: CommandContext, cmd: Command) -> Result:
-    with ctx.orm() as session:
-        rule = _rule(session, int(cmd.args["rule"]))
+    rule = _rule(ctx, int(cmd.args["rule"]))
     code = confirmations.create(ctx.conn, ctx.actor.id, "delete_rule", rule.id,
                                 rule_fingerprint(rule), ctx.text, ctx.now)
     return say("team_confirm", member=None, roles=[], rule=rule, code=code)
@@ -195,14 +186,11 @@ def remove_rule(ctx: CommandContext, cmd: Command) -> Result:
 def perform_delete_rule(ctx: CommandContext, pending: confirmations.Pending) -> Result:
     """规则 删除, confirmed: only if the rule still matches and answers as it did."""
     _require_admin(ctx)
-    with ctx.orm() as session:
-        try:
-            rule = rules.get_rule(session, pending.subject_id)
-        except InvalidInput:
-            raise refused("rule_gone", id=pending.subject_id) from None
-        if rule_fingerprint(rule) != pending.subject_version:
-            raise refused("rule_changed", id=rule.id)
-        rules.remove_rule(session, rule.id)
-    ctx.audit(f"rule:{rule.id}", "rule_delete", f"{rule.match_type.value} {rule.pattern}",
-              comment=rule.reply_text)
+    try:
+        rule = rule_cases.get(ctx.uow(), pending.subject_id)
+    except RuleNotFound:
+        raise refused("rule_gone", id=pending.subject_id) from None
+    if rule_fingerprint(rule) != pending.subject_version:
+        raise refused("rule_changed", id=rule.id)
+    rule_cases.remove(ctx.uow(), ctx.actor, rule.id, ctx.workflow())
     return say("team_rule_deleted", rule=rule)

@@ -12,8 +12,10 @@ from sqlalchemy import Engine, func, select, update
 
 from handlers import routing
 from storage.models import Follower, InboundMessage, ReplyTicket, TicketMessage
+from storage.uow import utcnow
 from tests.harness import wechat as wx
 from tests.integration.conftest import OLD_AES_KEY, Account, make_account
+from workflow.autoreply import MatchType, NewRule
 
 MODES = ("plain", "compatible", "safe")
 
@@ -269,16 +271,16 @@ def test_a_failing_handler_still_answers_success_and_keeps_the_push(
     assert count(account.engine, ReplyTicket) == 0
 
 
-def test_two_menu_clicks_in_one_second_are_two_pushes(account: Account) -> None:
-    from storage import rules
-    from storage.uow import utcnow
-    from workflow.autoreply import MatchType
-
+def add_rule(account: Account, match_type: MatchType, pattern: str, reply: str) -> None:
+    """As an admin adds one (the demo, 规则 添加, wxops rules add)."""
     with account.app.uow() as uow:
-        for key, reply in (("MENU_A", "甲"), ("MENU_B", "乙")):
-            rules.add_rule(uow.session, match_type=MatchType.CLICK, pattern=key,
-                           reply_text=reply, now=utcnow())
+        uow.rules.add(NewRule(match_type, pattern, reply), created_by=None, now=utcnow())
         uow.commit()
+
+
+def test_two_menu_clicks_in_one_second_are_two_pushes(account: Account) -> None:
+    for key, reply in (("MENU_A", "甲"), ("MENU_B", "乙")):
+        add_rule(account, MatchType.CLICK, key, reply)
     answers = [reply_fields(account.client.push(wx.click(key)).text)["Content"]
                for key in ("MENU_A", "MENU_B", "MENU_A")]  # the last one is A's retry
     assert answers == ["甲", "乙", "甲"]
@@ -286,14 +288,7 @@ def test_two_menu_clicks_in_one_second_are_two_pushes(account: Account) -> None:
 
 
 def test_cdata_terminator_in_a_reply_is_escaped(account: Account) -> None:
-    from storage import rules
-    from storage.uow import utcnow
-    from workflow.autoreply import MatchType
-
-    with account.app.uow() as uow:
-        rules.add_rule(uow.session, match_type=MatchType.EXACT, pattern="坏",
-                       reply_text="a]]>b<x/>\x01\x0bc", now=utcnow())
-        uow.commit()
+    add_rule(account, MatchType.EXACT, "坏", "a]]>b<x/>\x01\x0bc")
     # Control characters XML does not allow are dropped: WeChat could not read the reply.
     assert reply_fields(account.client.push(wx.text("坏")).text)["Content"] == "a]]>b<x/>c"
 

@@ -12,8 +12,11 @@ from sqlalchemy import Engine, select
 from storage import rules as rule_store
 from storage.models import AutoReplyRule
 from storage.uow import SqlUnitOfWork
-from workflow.autoreply import Article, MatchType, ReplyKind, Rule, match
-from workflow.errors import InvalidInput
+from workflow import rule_cases
+from workflow.autoreply import Article, MatchType, NewRule, ReplyKind, Rule, match
+from workflow.errors import InvalidInput, RuleNotFound
+from workflow.model import Context
+from workflow.roles import Actor, Role
 
 NOW = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
 NOON = time(12, 0)
@@ -22,12 +25,13 @@ ARTICLES = (Article("冬季助学", "为山区孩子送去冬衣", "https://exam
             Article("志愿者招募", "", "http://example.org/v", ""))
 
 
+ADMIN = Actor(0, "cli", frozenset({Role.ADMIN}))
+
+
 def add(engine: Engine, match_type: MatchType, pattern: str, **kwargs: Any) -> Rule:
     kwargs.setdefault("reply_text", "" if "articles" in kwargs else f"答复：{pattern}")
-    with SqlUnitOfWork(engine) as uow:
-        rule = rule_store.add_rule(uow.session, match_type=match_type, pattern=pattern,
-                                   now=NOW, **kwargs)
-        uow.commit()
+    rule, _ = rule_cases.add(SqlUnitOfWork(engine), ADMIN, NewRule(match_type, pattern, **kwargs),
+                             Context(now=NOW), NOON)
     return rule
 
 
@@ -44,8 +48,7 @@ def find(engine: Engine, text: str | None = None, click_key: str | None = None,
 
 
 def hits(engine: Engine, rule_id: int) -> int:
-    with SqlUnitOfWork(engine) as uow:
-        return rule_store.get_rule(uow.session, rule_id).hits
+    return rule_cases.get(SqlUnitOfWork(engine), rule_id).hits
 
 
 def test_add_list_and_remove(engine: Engine) -> None:
@@ -54,29 +57,22 @@ def test_add_list_and_remove(engine: Engine) -> None:
                active_until=time(18))
     paused = add(engine, MatchType.REGEX, r"^\d+$", active=False)
     assert low.pattern == "捐款" and low.hits == 0
-    with SqlUnitOfWork(engine) as uow:
-        every = rule_store.list_rules(uow.session)
-        active = rule_store.load_active_rules(uow.session)
+    every = rule_cases.listed(SqlUnitOfWork(engine))
+    active = rule_cases.listed(SqlUnitOfWork(engine), include_inactive=False)
     assert [r.id for r in every] == [high.id, low.id, paused.id]  # the order they are tried
     assert [r.id for r in active] == [high.id, low.id]
     assert every[0] == high and (high.active_from, high.active_until) == (time(9), time(18))
-    with SqlUnitOfWork(engine) as uow:
-        assert rule_store.remove_rule(uow.session, low.id).id == low.id
-        uow.commit()
-    with SqlUnitOfWork(engine) as uow:
-        assert [r.id for r in rule_store.list_rules(uow.session)] == [high.id, paused.id]
-        with pytest.raises(InvalidInput, match=f"找不到规则 {low.id}"):
-            rule_store.remove_rule(uow.session, low.id)
+    assert rule_cases.remove(SqlUnitOfWork(engine), ADMIN, low.id, Context(now=NOW)).id == low.id
+    assert [r.id for r in rule_cases.listed(SqlUnitOfWork(engine))] == [high.id, paused.id]
+    with pytest.raises(RuleNotFound) as gone:
+        rule_cases.remove(SqlUnitOfWork(engine), ADMIN, low.id, Context(now=NOW))
+    assert gone.value.rule_id == low.id
 
 
 def test_an_invalid_rule_is_not_stored(engine: Engine) -> None:
-    with SqlUnitOfWork(engine) as uow:
-        with pytest.raises(InvalidInput, match="正则表达式无效"):
-            rule_store.add_rule(uow.session, match_type=MatchType.REGEX, pattern="(",
-                                reply_text="x", now=NOW)
-        uow.commit()
-    with SqlUnitOfWork(engine) as uow:
-        assert rule_store.list_rules(uow.session) == []
+    with pytest.raises(InvalidInput):
+        add(engine, MatchType.REGEX, "(", reply_text="x")
+    assert rule_cases.listed(SqlUnitOfWork(engine)) == []
 
 
 def test_the_right_rule_answers_and_is_counted(engine: Engine) -> None:
@@ -98,12 +94,10 @@ def test_the_right_rule_answers_and_is_counted(engine: Engine) -> None:
 def test_inactive_rules_are_skipped_until_enabled(engine: Engine) -> None:
     rule = add(engine, MatchType.EXACT, "地址", active=False)
     assert find(engine, "地址") is None
-    with SqlUnitOfWork(engine) as uow:
-        enabled = rule_store.set_active(uow.session, rule.id, True)
-        uow.commit()
+    enabled = rule_cases.set_active(SqlUnitOfWork(engine), ADMIN, rule.id, True, Context(now=NOW))
     assert enabled.active and find(engine, "地址") == enabled
-    with SqlUnitOfWork(engine) as uow, pytest.raises(InvalidInput):
-        rule_store.set_active(uow.session, 999, True)
+    with pytest.raises(RuleNotFound):
+        rule_cases.set_active(SqlUnitOfWork(engine), ADMIN, 999, True, Context(now=NOW))
 
 
 def test_news_articles_round_trip(engine: Engine) -> None:

@@ -9,12 +9,13 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from handlers.replies import TEXT_REPLY_BYTES
-from storage import rules, staff
+from storage import staff
 from storage.models import (
     AutoReplyRule,
     ReplyTicket,
     Staff,
 )
+from storage.uow import SqlUnitOfWork
 from tests.integration.commanding import (
     NOW,
     Team,
@@ -24,7 +25,7 @@ from tests.integration.commanding import (
     open_ticket,
     say,
 )
-from workflow.autoreply import MatchType
+from workflow.autoreply import MatchType, NewRule
 from workflow.roles import Role
 
 TODAY = date(2026, 11, 26)
@@ -181,10 +182,10 @@ def test_remove_staff_confirmation_needs_admin_still(engine: Engine, team: Team)
 
 def _rule(engine: Engine, pattern: str, reply: str, match_type: MatchType = MatchType.EXACT,
           **extra: object) -> int:
-    with Session(engine) as session:
-        made = rules.add_rule(session, match_type=match_type, pattern=pattern,
-                              reply_text=reply, now=NOW, **extra)  # type: ignore[arg-type]
-        session.commit()
+    with SqlUnitOfWork(engine) as uow:
+        made = uow.rules.add(NewRule(match_type, pattern, reply, **extra),  # type: ignore[arg-type]
+                             created_by=None, now=NOW)
+        uow.commit()
     return made.id
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from workflow.autoreply import NewRule, Rule
 from workflow.errors import StaleVersion
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
@@ -172,6 +173,34 @@ class FakeHeldNotices:
         raise AssertionError("nothing is held")
 
 
+class FakeRules:
+    def __init__(self) -> None:
+        self.rows: dict[int, Rule] = {}
+
+    def add(self, rule: NewRule, created_by: int | None, now: datetime) -> Rule:
+        made = Rule(id=max(self.rows, default=0) + 1, match_type=rule.match_type,
+                    pattern=rule.pattern, priority=rule.priority, active=rule.active,
+                    active_from=rule.active_from, active_until=rule.active_until,
+                    reply_kind=rule.reply_kind, reply_text=rule.reply_text,
+                    articles=rule.articles)
+        self.rows[made.id] = made
+        return made
+
+    def listed(self, include_inactive: bool = True) -> list[Rule]:
+        kept = [r for r in self.rows.values() if include_inactive or r.active]
+        return sorted(kept, key=lambda r: (-r.priority, r.id))
+
+    def get(self, rule_id: int) -> Rule | None:
+        return self.rows.get(rule_id)
+
+    def remove(self, rule_id: int) -> None:
+        del self.rows[rule_id]
+
+    def set_active(self, rule_id: int, active: bool) -> Rule:
+        self.rows[rule_id] = replace(self.rows[rule_id], active=active)
+        return self.rows[rule_id]
+
+
 class FakeUnitOfWork:
     """Commits by keeping the state; rolls back by restoring a snapshot."""
 
@@ -179,7 +208,7 @@ class FakeUnitOfWork:
         self.items, self.reviews, self.audit = FakeItems(), FakeReviews(), FakeAudit()
         self.outbox, self.staff = FakeOutbox(), FakeStaff(people)
         self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
-        self.notices = FakeHeldNotices()
+        self.notices, self.rules = FakeHeldNotices(), FakeRules()
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 

@@ -16,7 +16,7 @@ from bot.columns import pad
 from bot.startup import require_current_schema
 from bot.timefmt import local
 from bot.wiring import App
-from handlers.texts import phrase
+from handlers.texts import outbox_note, phrase
 from storage import outbox
 from storage.db import write_lock
 from storage.outbox import OutboxRow
@@ -69,8 +69,9 @@ def outbox_list(app: App, status: str | None, limit: int) -> None:
         totals = outbox.counts(conn)
     click.echo(_summary(totals, status))
     for r in rows:
+        note = outbox_note(r.last_error)
         click.echo(f"{r.id:>6}  {pad(_label(r), 8)} {r.kind:<16} "
-                   f"尝试 {r.attempts}  {local(r.created_at, app.settings.tz)}  {r.last_error}")
+                   f"尝试 {r.attempts}  {local(r.created_at, app.settings.tz)}  {note}")
 
 
 def _summary(totals: dict[str, int], status: str | None) -> str:
@@ -110,7 +111,7 @@ def outbox_show(app: App, row_id: int) -> None:
         click.echo(f"微信已受理 {local(row.delivered_at, tz)}：" +
                    json.dumps(row.result or {}, ensure_ascii=False))
     if row.last_error:
-        click.echo(f"原因：{row.last_error}")
+        click.echo(f"原因：{outbox_note(row.last_error)}")
     if (case := _case(row, tz)):
         click.echo(case)
     click.echo(json.dumps(row.payload, ensure_ascii=False, indent=2))

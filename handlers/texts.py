@@ -129,6 +129,15 @@ def phrase(name: str, key: str, /, **context: Any) -> str:
     return str(macro(**context)).strip()
 
 
+#: What storage notes on an outbox row by code, rather than in words.
+OUTBOX_NOTES = frozenset({"superseded", "handed_over", "notice_moot"})
+
+
+def outbox_note(text: str) -> str:
+    """An outbox row's note as people read it: a code in words, other text as written."""
+    return phrase("outbox", text) if text in OUTBOX_NOTES else text
+
+
 def shipped_source(name: str) -> str:
     loader = _shipped.loader
     assert loader is not None

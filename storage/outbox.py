@@ -253,7 +253,7 @@ def counts(conn: Connection) -> dict[str, int]:
 
 _HELD = "SELECT id, payload FROM outbox WHERE recipient = :openid AND status = 'held' ORDER BY id"
 _HANDED_OVER = ("UPDATE outbox SET status = 'sent', sent_at = :now,"
-                " last_error = '随被动回复送达' WHERE id = :id AND status = 'held'")
+                " last_error = 'handed_over' WHERE id = :id AND status = 'held'")
 
 
 def held_for(conn: Connection, openid: str) -> list[tuple[int, dict[str, Any]]]:

@@ -202,8 +202,9 @@ class SqlOutbox:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-#: Why a notice was withdrawn, as `wxops outbox list` shows it.
-SUPERSEDED = "同一稿件有了更新的通知，这条没有再发"
+#: Why a notice was withdrawn: a code `wxops outbox` shows in words
+#: (handlers.texts.outbox_note).
+SUPERSEDED = "superseded"
 
 
 def parse_roles(text: str) -> frozenset[Role]:

@@ -34,3 +34,10 @@ def test_an_edit_that_cannot_be_shown_is_refused(key: str, body: str, fragment: 
     with pytest.raises(ValueError) as refused:
         texts.check_template(key, body)
     assert fragment in str(refused.value)
+
+
+def test_outbox_notes_kept_as_codes_read_as_words_and_other_text_as_written() -> None:
+    for code in texts.OUTBOX_NOTES:
+        shown = texts.outbox_note(code)
+        assert shown and shown != code and shown.isascii() is False
+    assert texts.outbox_note("HTTP 502 from the gateway") == "HTTP 502 from the gateway"

@@ -24,6 +24,7 @@ from workflow import rule_cases, usecases
 from workflow.autoreply import MatchType, NewRule
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
+from workflow.states import Event
 
 
 @dataclass(frozen=True)
@@ -160,5 +161,5 @@ def _demo_item(app: App, creator: int, name: str, ctx: Context) -> None:
         return texts.phrase("demo_items", f"{name}_{part}")
 
     item = usecases.plan(app.uow(), creator, text("title"), ctx, text("topic"))
-    usecases.start(app.uow(), creator, item.id, ctx)
+    usecases.act(app.uow(), creator, item.id, Event.START, ctx)
     usecases.edit(app.uow(), creator, item.id, ItemChanges(body=article_html(text("body"))), ctx)

@@ -6,7 +6,7 @@ audit row and one outbox row per effect commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -87,32 +87,6 @@ def _act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Contex
         _record(uow, decision, actor, reviews)
         uow.commit()
         return decision
-
-
-def _named(event: Event) -> Callable[[UnitOfWork, int, int, Context], Decision]:
-    def use_case(uow: UnitOfWork, actor_id: int, item_id: int, ctx: Context) -> Decision:
-        return act(uow, actor_id, item_id, event, ctx)
-    use_case.__name__ = event.value
-    use_case.__doc__ = f"{event.label}: fire ``{event.value}`` through :func:`act`."
-    return use_case
-
-
-start = _named(Event.START)
-submit = _named(Event.SUBMIT)
-approve = _named(Event.APPROVE)
-request_changes = _named(Event.REQUEST_CHANGES)
-final_approve = _named(Event.FINAL_APPROVE)
-mark_sensitive = _named(Event.MARK_SENSITIVE)
-schedule = _named(Event.SCHEDULE)
-unschedule = _named(Event.UNSCHEDULE)
-publish = _named(Event.PUBLISH)
-retry_publish = _named(Event.RETRY)
-recheck_ok = _named(Event.RECHECK_OK)
-flag_outdated = _named(Event.FLAG_OUTDATED)
-withdraw = _named(Event.WITHDRAW)
-archive = _named(Event.ARCHIVE)
-cancel = _named(Event.CANCEL)
-revise = _named(Event.REVISE)
 
 
 def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
@@ -352,8 +326,6 @@ def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
 
 
 __all__ = [
-    "act", "approve", "archive", "assign", "cancel", "edit", "final_approve", "flag_outdated",
-    "mark_sensitive", "plan", "preview", "publish", "recheck_ok", "record_publish_result",
-    "record_submit_failure", "request_changes", "retry_publish", "revise", "schedule",
-    "set_due", "start", "submit", "unschedule", "withdraw",
+    "act", "assign", "edit", "outlook", "plan", "preview", "record_publish_result",
+    "record_submit_confirmed", "record_submit_failure", "set_due",
 ]

@@ -20,7 +20,7 @@ from tests.e2e.test_outbound import control, eventually, inbox_texts, says
 from workflow import usecases
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
-from workflow.states import State
+from workflow.states import Event, State
 
 
 def team(engine: Engine) -> dict[str, int]:
@@ -36,12 +36,12 @@ def team(engine: Engine) -> dict[str, int]:
 def approved(engine: Engine, ids: dict[str, int], title: str) -> int:
     ctx = Context(now=datetime.now(UTC))
     item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], title, ctx)
-    usecases.start(SqlUnitOfWork(engine), ids["creator"], item.id, ctx)
+    usecases.act(SqlUnitOfWork(engine), ids["creator"], item.id, Event.START, ctx)
     usecases.edit(SqlUnitOfWork(engine), ids["creator"], item.id,
                   ItemChanges(body="<p>招募 20 名周末辅导志愿者。</p>"), ctx)
-    for actor, step in ((ids["creator"], usecases.submit), (ids["r1"], usecases.approve),
-                        (ids["r2"], usecases.final_approve)):
-        step(SqlUnitOfWork(engine), actor, item.id, ctx)
+    for actor, event in ((ids["creator"], Event.SUBMIT), (ids["r1"], Event.APPROVE),
+                         (ids["r2"], Event.FINAL_APPROVE)):
+        usecases.act(SqlUnitOfWork(engine), actor, item.id, event, ctx)
     return item.id
 
 
@@ -72,7 +72,8 @@ def test_an_approved_item_is_drafted_published_and_confirmed(stack: Stack) -> No
     engine = make_engine(stack.database_url)
     ids = team(engine)
     item_id = approved(engine, ids, "冬季助学计划")
-    usecases.publish(SqlUnitOfWork(engine), ids["admin"], item_id, Context(now=datetime.now(UTC)))
+    usecases.act(SqlUnitOfWork(engine), ids["admin"], item_id, Event.PUBLISH,
+                 Context(now=datetime.now(UTC)))
     stack.start_worker("w1")
     eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)
     row = item_row(engine, item_id)

@@ -15,7 +15,7 @@ from tests.integration.conftest import Account
 from workflow import usecases
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
-from workflow.states import State
+from workflow.states import Event, State
 
 NOW = datetime.now(UTC)
 
@@ -30,11 +30,11 @@ def publishing_item(account: Account, publish_id: str) -> int:
         uow.commit()
     ctx = Context(now=NOW)
     item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], "义诊回顾", ctx)
-    for actor, step in ((ids["creator"], usecases.start), (ids["creator"], written),
-                        (ids["creator"], usecases.submit),
-                        (ids["r1"], usecases.approve), (ids["r2"], usecases.final_approve),
-                        (ids["admin"], usecases.publish)):
-        step(SqlUnitOfWork(engine), actor, item.id, ctx)
+    usecases.act(SqlUnitOfWork(engine), ids["creator"], item.id, Event.START, ctx)
+    written(SqlUnitOfWork(engine), ids["creator"], item.id, ctx)
+    for actor, event in ((ids["creator"], Event.SUBMIT), (ids["r1"], Event.APPROVE),
+                         (ids["r2"], Event.FINAL_APPROVE), (ids["admin"], Event.PUBLISH)):
+        usecases.act(SqlUnitOfWork(engine), actor, item.id, event, ctx)
     with SqlUnitOfWork(engine) as uow:  # what the sender records after freepublish/submit
         uow.session.execute(update(ContentItemRow).values(publish_id=publish_id))
         uow.commit()

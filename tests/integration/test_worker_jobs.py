@@ -23,7 +23,7 @@ from tests.integration import test_leader as leader_test
 from workflow import usecases
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
-from workflow.states import State
+from workflow.states import Event, State
 
 
 def jobs(engine: Engine) -> Jobs:
@@ -71,11 +71,12 @@ def scheduled_item(engine: Engine, ids: dict[str, int], now: datetime) -> int:
     """An item approved and scheduled for five minutes after ``now``."""
     ctx = Context(now=now)
     item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], "定时", ctx)
-    for actor, step in ((ids["creator"], usecases.start), (ids["creator"], written),
-                        (ids["creator"], usecases.submit),
-                        (ids["r1"], usecases.approve), (ids["r2"], usecases.final_approve)):
-        step(SqlUnitOfWork(engine), actor, item.id, ctx)
-    usecases.schedule(SqlUnitOfWork(engine), ids["admin"], item.id,
+    usecases.act(SqlUnitOfWork(engine), ids["creator"], item.id, Event.START, ctx)
+    written(SqlUnitOfWork(engine), ids["creator"], item.id, ctx)
+    for actor, event in ((ids["creator"], Event.SUBMIT), (ids["r1"], Event.APPROVE),
+                         (ids["r2"], Event.FINAL_APPROVE)):
+        usecases.act(SqlUnitOfWork(engine), actor, item.id, event, ctx)
+    usecases.act(SqlUnitOfWork(engine), ids["admin"], item.id, Event.SCHEDULE,
                       Context(now=now, when=now + timedelta(minutes=5)))
     return item.id
 

@@ -16,7 +16,7 @@ from workflow import usecases
 from workflow.errors import EmptyBody, SelfReview, WorkflowError
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
-from workflow.states import State
+from workflow.states import Event, State
 
 NOW = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
 
@@ -39,10 +39,10 @@ def people(engine: Engine) -> dict[str, int]:
 
 def in_review(engine: Engine, people: dict[str, int]) -> int:
     item = usecases.plan(SqlUnitOfWork(engine), people["creator"], "义诊回顾", ctx())
-    usecases.start(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["creator"], item.id, Event.START, ctx())
     usecases.edit(SqlUnitOfWork(engine), people["creator"], item.id,
                   ItemChanges(body="<p>义诊当天来了八十位居民。</p>"), ctx())
-    usecases.submit(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["creator"], item.id, Event.SUBMIT, ctx())
     return item.id
 
 
@@ -54,10 +54,10 @@ def count(engine: Engine, model: type) -> int:
 def test_full_flow_to_publishing_writes_audit_and_outbox(engine: Engine,
                                                          people: dict[str, int]) -> None:
     item_id = in_review(engine, people)
-    usecases.approve(SqlUnitOfWork(engine), people["王芳"], item_id, ctx())
-    usecases.final_approve(SqlUnitOfWork(engine), people["陈静"], item_id, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["王芳"], item_id, Event.APPROVE, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["陈静"], item_id, Event.FINAL_APPROVE, ctx())
     when = Context(now=NOW, when=NOW + timedelta(hours=2))
-    usecases.schedule(SqlUnitOfWork(engine), people["admin"], item_id, when)
+    usecases.act(SqlUnitOfWork(engine), people["admin"], item_id, Event.SCHEDULE, when)
     with SqlUnitOfWork(engine) as uow:
         item = uow.items.get(item_id)
         history = [e.event.value for e in uow.audit.history(item_id)]
@@ -78,7 +78,7 @@ def test_a_failed_outbox_write_rolls_back_the_state_change(
 
     monkeypatch.setattr("storage.repositories.SqlOutbox.add", broken_add)
     with pytest.raises(RuntimeError):
-        usecases.approve(SqlUnitOfWork(engine), people["王芳"], item_id, ctx())
+        usecases.act(SqlUnitOfWork(engine), people["王芳"], item_id, Event.APPROVE, ctx())
     with SqlUnitOfWork(engine) as uow:
         assert uow.items.get(item_id).state is State.IN_REVIEW  # type: ignore[union-attr]
     assert (count(engine, AuditRow), count(engine, OutboxMessage)) == (audit_before,
@@ -94,7 +94,7 @@ def race(engine: Engine, item_id: int, reviewers: list[int]) -> tuple[list[int],
     def attempt(reviewer: int) -> None:
         start.wait()
         try:
-            usecases.approve(SqlUnitOfWork(engine), reviewer, item_id, ctx())
+            usecases.act(SqlUnitOfWork(engine), reviewer, item_id, Event.APPROVE, ctx())
             winners.append(reviewer)
         except WorkflowError as exc:
             losers.append(exc.message)
@@ -145,9 +145,9 @@ def test_interleaved_writes_hit_the_version_check(engine: Engine, people: dict[s
 def test_concurrent_delivery_of_one_publish_result(engine: Engine,
                                                    people: dict[str, int]) -> None:
     item_id = in_review(engine, people)
-    usecases.approve(SqlUnitOfWork(engine), people["王芳"], item_id, ctx())
-    usecases.final_approve(SqlUnitOfWork(engine), people["陈静"], item_id, ctx())
-    usecases.publish(SqlUnitOfWork(engine), people["admin"], item_id, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["王芳"], item_id, Event.APPROVE, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["陈静"], item_id, Event.FINAL_APPROVE, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["admin"], item_id, Event.PUBLISH, ctx())
     with SqlUnitOfWork(engine) as uow:  # the worker records this when it submits
         uow.session.execute(update(ContentItemRow).values(publish_id="P-1"))
         uow.commit()
@@ -177,23 +177,24 @@ def test_whoever_wrote_a_revision_may_not_review_it(engine: Engine,
     usecases.edit(SqlUnitOfWork(engine), people["admin"], item_id,
                   ItemChanges(body="<p>管理员改写的正文</p>"), ctx())
     with pytest.raises(SelfReview, match="这一版是你修改的"):
-        usecases.approve(SqlUnitOfWork(engine), people["admin"], item_id, ctx())
-    usecases.approve(SqlUnitOfWork(engine), people["王芳"], item_id, ctx())
+        usecases.act(SqlUnitOfWork(engine), people["admin"], item_id, Event.APPROVE, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["王芳"], item_id, Event.APPROVE, ctx())
     # The author's own next edit is theirs again: the admin may then review it.
-    usecases.request_changes(SqlUnitOfWork(engine), people["陈静"], item_id, ctx("再改改"))
+    usecases.act(SqlUnitOfWork(engine), people["陈静"], item_id, Event.REQUEST_CHANGES,
+                 ctx("再改改"))
     usecases.edit(SqlUnitOfWork(engine), people["creator"], item_id,
                   ItemChanges(body="<p>作者的正文</p>"), ctx())
-    usecases.submit(SqlUnitOfWork(engine), people["creator"], item_id, ctx())
-    usecases.approve(SqlUnitOfWork(engine), people["admin"], item_id, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["creator"], item_id, Event.SUBMIT, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["admin"], item_id, Event.APPROVE, ctx())
 
 
 def test_an_item_without_text_is_refused_before_anything_is_written(
         engine: Engine, people: dict[str, int]) -> None:
     item = usecases.plan(SqlUnitOfWork(engine), people["creator"], "空稿", ctx())
-    usecases.start(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+    usecases.act(SqlUnitOfWork(engine), people["creator"], item.id, Event.START, ctx())
     before = (count(engine, AuditRow), count(engine, OutboxMessage))
     with pytest.raises(EmptyBody) as refused:
-        usecases.submit(SqlUnitOfWork(engine), people["creator"], item.id, ctx())
+        usecases.act(SqlUnitOfWork(engine), people["creator"], item.id, Event.SUBMIT, ctx())
     assert (refused.value.code, refused.value.item_id) == ("empty_body", item.id)
     assert (count(engine, AuditRow), count(engine, OutboxMessage)) == before
     with SqlUnitOfWork(engine) as uow:

@@ -15,7 +15,7 @@ from tests.unit.fakes import FakeUnitOfWork
 from workflow import approvals, usecases
 from workflow.model import ContentItem, Context, ItemChanges, Review, ReviewDecision, ReviewStage
 from workflow.roles import Actor, Role
-from workflow.states import State
+from workflow.states import Event, State
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 ADMIN = Actor(1, "老周", frozenset({Role.ADMIN}))
@@ -126,10 +126,10 @@ def notices(uow: FakeUnitOfWork, since: set[str] | None = None) -> list[tuple[st
 def written_by(uow: FakeUnitOfWork, author: Actor, sensitive: Actor | None = None) -> int:
     """An item with text, in drafting; marked sensitive by ``sensitive`` if given."""
     made = usecases.plan(uow, author.id, "义诊回顾", ctx())
-    usecases.start(uow, author.id, made.id, ctx())
+    usecases.act(uow, author.id, made.id, Event.START, ctx())
     uow.items.rows[made.id] = replace(uow.items.rows[made.id], body="<p>来了八十位居民。</p>")
     if sensitive is not None:
-        usecases.mark_sensitive(uow, sensitive.id, made.id, ctx())
+        usecases.act(uow, sensitive.id, made.id, Event.MARK_SENSITIVE, ctx())
     return made.id
 
 
@@ -139,10 +139,10 @@ def test_an_admin_is_never_asked_to_approve_his_own_sensitive_item() -> None:
     to, and the admin hears who is missing instead of 回复「终审 7」."""
     uow = FakeUnitOfWork([ADMIN, R1, R2])
     item_id = written_by(uow, ADMIN, sensitive=ADMIN)
-    usecases.submit(uow, ADMIN.id, item_id, ctx())
-    usecases.approve(uow, R1.id, item_id, ctx())
+    usecases.act(uow, ADMIN.id, item_id, Event.SUBMIT, ctx())
+    usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
     before = set(uow.outbox.rows)
-    usecases.final_approve(uow, R2.id, item_id, ctx())
+    usecases.act(uow, R2.id, item_id, Event.FINAL_APPROVE, ctx())
     assert notices(uow, before) == [("item_approvers_missing", ADMIN.id)]
     assert not [n for n in notices(uow) if n[0] in ASKS and n[1] == ADMIN.id]
     short = next(p["context"]["short"] for _k, p in uow.outbox.rows.values()
@@ -156,7 +156,7 @@ def test_marking_sensitive_tells_admins_at_once_when_the_team_is_short() -> None
     uow = FakeUnitOfWork([CREATOR, R1, ADMIN])
     item_id = written_by(uow, CREATOR)
     before = set(uow.outbox.rows)
-    usecases.mark_sensitive(uow, R1.id, item_id, ctx())
+    usecases.act(uow, R1.id, item_id, Event.MARK_SENSITIVE, ctx())
     assert notices(uow, before) == [("item_approvers_missing", ADMIN.id)]
     short = next(iter(uow.outbox.rows.values()))[1]["context"]["short"]
     assert (short["stage"], short["needed"], short["names"], short["missing"]) == (
@@ -167,7 +167,7 @@ def test_a_call_says_who_is_missing_and_an_asked_admin_gets_no_second_notice() -
     """Creator and admin only: the admin may give the first review, nobody the final."""
     uow = FakeUnitOfWork([CREATOR, ADMIN])
     item_id = written_by(uow, CREATOR)
-    usecases.submit(uow, CREATOR.id, item_id, ctx())
+    usecases.act(uow, CREATOR.id, item_id, Event.SUBMIT, ctx())
     [(_kind, payload)] = uow.outbox.rows.values()
     assert (payload["template"], payload["staff_id"]) == ("item_submitted", ADMIN.id)
     assert payload["context"]["short"]["missing"] == 1
@@ -177,15 +177,15 @@ def test_the_admin_who_edited_the_revision_is_not_asked_to_review_it() -> None:
     uow = FakeUnitOfWork([CREATOR, ADMIN, ADMIN2])
     item_id = written_by(uow, CREATOR)
     usecases.edit(uow, ADMIN.id, item_id, ItemChanges(title="义诊回顾（修订）"), ctx())
-    usecases.submit(uow, CREATOR.id, item_id, ctx())
+    usecases.act(uow, CREATOR.id, item_id, Event.SUBMIT, ctx())
     assert notices(uow) == [("item_approvers_missing", ADMIN.id), ("item_submitted", ADMIN2.id)]
 
 
 def test_a_team_that_can_pass_the_item_hears_nothing_about_missing_members() -> None:
     uow = FakeUnitOfWork([CREATOR, R1, R2, ADMIN])
     item_id = written_by(uow, CREATOR, sensitive=ADMIN)
-    usecases.submit(uow, CREATOR.id, item_id, ctx())
-    usecases.approve(uow, R1.id, item_id, ctx())
+    usecases.act(uow, CREATOR.id, item_id, Event.SUBMIT, ctx())
+    usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
     # R2's unsent call to review is replaced by the newer one; two final reviews
     # are wanted and one reviewer may give them: the admin stands in beside R2.
     assert notices(uow) == [("item_needs_final", ADMIN.id), ("item_needs_final", R2.id),

@@ -23,7 +23,7 @@ from workflow.errors import (
 )
 from workflow.model import Context, ItemChanges
 from workflow.roles import Actor, Role
-from workflow.states import State
+from workflow.states import Event, State
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 AUTHOR = Actor(1, "小李", frozenset({Role.CREATOR}))
@@ -44,7 +44,7 @@ def uow() -> FakeUnitOfWork:
 
 def planned(uow: FakeUnitOfWork) -> int:
     item = usecases.plan(uow, AUTHOR.id, "义诊回顾", ctx(), topic="照片")
-    usecases.start(uow, AUTHOR.id, item.id, ctx())
+    usecases.act(uow, AUTHOR.id, item.id, Event.START, ctx())
     # Written as by an edit, without one: the tests count revisions from 1.
     uow.items.rows[item.id] = replace(uow.items.rows[item.id], body="<p>来了八十位居民。</p>")
     return item.id
@@ -72,12 +72,12 @@ def test_unknown_actor_and_item(uow: FakeUnitOfWork) -> None:
     with pytest.raises(ActorNotFound):
         usecases.plan(uow, 99, "x", ctx())
     with pytest.raises(ItemNotFound):
-        usecases.submit(uow, AUTHOR.id, 42, ctx())
+        usecases.act(uow, AUTHOR.id, 42, Event.SUBMIT, ctx())
 
 
 def test_submit_writes_state_audit_and_one_notification_per_reviewer(uow: FakeUnitOfWork) -> None:
     item_id = planned(uow)
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
     assert uow.items.rows[item_id].state is State.IN_REVIEW
     notified = sorted(p["staff_id"] for k, p in uow.outbox.rows.values() if k == "notify")
     assert notified == [R1.id, R2.id]
@@ -87,9 +87,9 @@ def test_submit_writes_state_audit_and_one_notification_per_reviewer(uow: FakeUn
 def test_notices_name_the_item_version_and_state_they_describe(uow: FakeUnitOfWork) -> None:
     """A held notice can then tell whether its item has moved on since."""
     item_id = planned(uow)
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
     version = uow.items.rows[item_id].version
-    usecases.approve(uow, R1.id, item_id, ctx())
+    usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
     notices = {(p["template"], p["item_version"], p["item_state"])
                for k, p in uow.outbox.rows.values() if k == "notify"}
     assert ("item_submitted", version, "in_review") in notices
@@ -101,49 +101,49 @@ def test_a_refused_use_case_writes_nothing(uow: FakeUnitOfWork) -> None:
     item_id = planned(uow)
     before = (dict(uow.items.rows), len(uow.audit.rows), dict(uow.outbox.rows))
     with pytest.raises(TransitionNotAllowed):
-        usecases.approve(uow, R1.id, item_id, ctx())
+        usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
     assert (dict(uow.items.rows), len(uow.audit.rows), dict(uow.outbox.rows)) == before
 
 
 def test_role_notification_falls_back_to_admins(uow: FakeUnitOfWork) -> None:
     uow.staff.people = {p.id: p for p in (AUTHOR, ADMIN)}
     item_id = planned(uow)
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
     assert [p["staff_id"] for _, p in uow.outbox.rows.values()] == [ADMIN.id]
 
 
 def test_losing_a_race_names_the_winner(uow: FakeUnitOfWork) -> None:
     item_id = planned(uow)
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
-    usecases.approve(uow, R1.id, item_id, ctx())
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
+    usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
     with pytest.raises(ConcurrentUpdate) as lost:
-        usecases.approve(uow, R2.id, item_id, ctx(minutes=1))
+        usecases.act(uow, R2.id, item_id, Event.APPROVE, ctx(minutes=1))
     assert lost.value.message == (
         f"稿件 {item_id} 刚刚已被 王芳 抢先操作（初审通过），现在的状态是「终审中」")
 
 
 def test_an_old_move_is_not_reported_as_a_race(uow: FakeUnitOfWork) -> None:
     item_id = planned(uow)
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
-    usecases.approve(uow, R1.id, item_id, ctx())
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
+    usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
     with pytest.raises(TransitionNotAllowed):
-        usecases.approve(uow, R2.id, item_id, ctx(minutes=3))  # not just now: what it is
+        usecases.act(uow, R2.id, item_id, Event.APPROVE, ctx(minutes=3))  # not just now: what it is
 
 
 def test_stale_version_at_write_time_names_the_winner(uow: FakeUnitOfWork) -> None:
     item_id = planned(uow)
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
     original_save = uow.items.save
 
     def racing_save(item, expected_version):
         # Somebody else's approval lands between our read and our write.
         uow.items.save = original_save  # type: ignore[method-assign]
-        usecases.approve(uow, R1.id, item_id, ctx())
+        usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
         original_save(item, expected_version)
 
     uow.items.save = racing_save  # type: ignore[method-assign]
     with pytest.raises(ConcurrentUpdate) as lost:
-        usecases.request_changes(uow, R2.id, item_id, ctx("不行"))
+        usecases.act(uow, R2.id, item_id, Event.REQUEST_CHANGES, ctx("不行"))
     assert "王芳" in lost.value.message
 
 
@@ -208,22 +208,23 @@ def publish_through(uow: FakeUnitOfWork, item_id: int, n: int) -> None:
 
 def test_cancelling_a_revision_keeps_the_published_article(uow: FakeUnitOfWork) -> None:
     item_id = published(uow)
-    usecases.flag_outdated(uow, ANALYST.id, item_id, ctx("数据过时"))
-    usecases.revise(uow, AUTHOR.id, item_id, ctx())
-    decision = usecases.cancel(uow, ADMIN.id, item_id, ctx())
+    usecases.act(uow, ANALYST.id, item_id, Event.FLAG_OUTDATED, ctx("数据过时"))
+    usecases.act(uow, AUTHOR.id, item_id, Event.REVISE, ctx())
+    decision = usecases.act(uow, ADMIN.id, item_id, Event.CANCEL, ctx())
     item = uow.items.rows[item_id]
     assert (decision.audit.from_state, item.state) == (State.DRAFTING, State.NEEDS_UPDATE)
     assert (item.article_id, item.url) == ("A7", "https://mp.weixin.qq.com/s/7")
     dropped = [p for k, p in uow.outbox.rows.values() if p.get("template") ==
                "item_revision_dropped"]
     assert [p["staff_id"] for p in dropped] == [AUTHOR.id]
-    usecases.withdraw(uow, ADMIN.id, item_id, ctx())  # and the article can still be taken down
+    # ... and the article can still be taken down
+    usecases.act(uow, ADMIN.id, item_id, Event.WITHDRAW, ctx())
     assert uow.items.rows[item_id].state is State.WITHDRAWN
 
 
 def test_cancelling_a_never_published_draft_cancels_it(uow: FakeUnitOfWork) -> None:
     item_id = planned(uow)
-    usecases.cancel(uow, AUTHOR.id, item_id, ctx())
+    usecases.act(uow, AUTHOR.id, item_id, Event.CANCEL, ctx())
     assert uow.items.rows[item_id].state is State.CANCELLED
 
 
@@ -232,11 +233,11 @@ def test_a_call_for_a_second_final_approval_skips_who_cannot_give_it(
     """Two reviewers, one first-approved and one final-approved a sensitive item:
     neither may approve again, so the admin, who may, is asked."""
     item_id = planned(uow)
-    usecases.mark_sensitive(uow, R1.id, item_id, ctx())
-    usecases.submit(uow, AUTHOR.id, item_id, ctx())
-    usecases.approve(uow, R1.id, item_id, ctx())
+    usecases.act(uow, R1.id, item_id, Event.MARK_SENSITIVE, ctx())
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
+    usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
     before = set(uow.outbox.rows)
-    usecases.final_approve(uow, R2.id, item_id, ctx())
+    usecases.act(uow, R2.id, item_id, Event.FINAL_APPROVE, ctx())
     asked = [p["staff_id"] for key, (_kind, p) in uow.outbox.rows.items()
              if key not in before and p.get("template") == "item_needs_second_final"]
     assert asked == [ADMIN.id]
@@ -250,9 +251,9 @@ def publishing(uow: FakeUnitOfWork) -> int:
 
 def reviewed_and_published(uow: FakeUnitOfWork, item_id: int) -> None:
     """Submitted, both reviews, and 发布: the item waits for WeChat's result."""
-    for step, actor in ((usecases.submit, AUTHOR), (usecases.approve, R1),
-                        (usecases.final_approve, R2), (usecases.publish, ADMIN)):
-        step(uow, actor.id, item_id, ctx())
+    for event, actor in ((Event.SUBMIT, AUTHOR), (Event.APPROVE, R1),
+                         (Event.FINAL_APPROVE, R2), (Event.PUBLISH, ADMIN)):
+        usecases.act(uow, actor.id, item_id, event, ctx())
 
 
 def test_a_submission_given_up_fails_the_publish_once(uow: FakeUnitOfWork) -> None:
@@ -269,7 +270,7 @@ def test_a_submission_given_up_fails_the_publish_once(uow: FakeUnitOfWork) -> No
               if p.get("template") == "item_publish_failed"]
     assert sorted(p["staff_id"] for p in failed) == [AUTHOR.id, ADMIN.id]
     assert all("48001" in p["context"]["reason"] for p in failed)
-    usecases.retry_publish(uow, ADMIN.id, item_id, ctx())
+    usecases.act(uow, ADMIN.id, item_id, Event.RETRY, ctx())
     assert uow.items.rows[item_id].state is State.PUBLISHING
 
 
@@ -302,8 +303,8 @@ def test_a_submission_failure_looks_again_after_a_concurrent_write(
 
 def test_a_republished_revision_takes_the_outdated_article_down(uow: FakeUnitOfWork) -> None:
     item_id = published(uow)
-    usecases.flag_outdated(uow, ANALYST.id, item_id, ctx("数据过时"))
-    usecases.revise(uow, AUTHOR.id, item_id, ctx())
+    usecases.act(uow, ANALYST.id, item_id, Event.FLAG_OUTDATED, ctx("数据过时"))
+    usecases.act(uow, AUTHOR.id, item_id, Event.REVISE, ctx())
     publish_through(uow, item_id, 8)
     deletes = [p for kind, p in uow.outbox.rows.values() if kind == "delete_published"]
     assert [p["article_id"] for p in deletes] == ["A7"]
@@ -337,11 +338,11 @@ def test_an_admins_topic_given_to_a_writer_is_theirs_to_write(team_uow: FakeUnit
     due = NOW.date() + timedelta(days=7)
     item = usecases.plan(team_uow, ADMIN.id, "冬季助学", replace(ctx(), due_on=due))
     with pytest.raises(NotOwner):
-        usecases.start(team_uow, WRITER.id, item.id, ctx())
+        usecases.act(team_uow, WRITER.id, item.id, Event.START, ctx())
     decision = usecases.assign(team_uow, ADMIN.id, item.id, "小周", ctx())
     assert (decision.item.author_id, decision.item.due_on) == (WRITER.id, due)
     assert _notices(team_uow) == [(WRITER.id, "item_assigned")]
-    usecases.start(team_uow, WRITER.id, item.id, ctx())
+    usecases.act(team_uow, WRITER.id, item.id, Event.START, ctx())
     assert [e.event.value for e in team_uow.audit.history(item.id)] == ["plan", "assign", "start"]
 
 
@@ -350,7 +351,7 @@ def test_taking_an_item_from_one_writer_tells_both(team_uow: FakeUnitOfWork) -> 
     usecases.assign(team_uow, ADMIN.id, item_id, str(WRITER.id), ctx())
     assert _notices(team_uow) == [(AUTHOR.id, "item_unassigned"), (WRITER.id, "item_assigned")]
     with pytest.raises(NotOwner):  # the first writer may not submit it any more
-        usecases.submit(team_uow, AUTHOR.id, item_id, ctx())
+        usecases.act(team_uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
 
 
 @pytest.mark.parametrize(("member", "error"), [
@@ -371,7 +372,7 @@ def test_only_an_admin_gives_items_and_only_while_they_are_written(
     item_id = planned(team_uow)
     with pytest.raises(PermissionDenied):
         usecases.assign(team_uow, AUTHOR.id, item_id, "小周", ctx())
-    usecases.submit(team_uow, AUTHOR.id, item_id, ctx())
+    usecases.act(team_uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
     with pytest.raises(TransitionNotAllowed):  # later than a lost race: the state refuses
         usecases.assign(team_uow, ADMIN.id, item_id, "小周", ctx(minutes=10))
 

@@ -23,7 +23,7 @@ from bot import demo
 from bot.demo import DEMO_FOLLOWER
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST
 from bot.wiring import App
-from storage import staff as staff_store
+from workflow import staff_cases
 from workflow.text import opening, visible_length
 
 SLASH_EVENTS = {"/subscribe": "subscribe", "/unsubscribe": "unsubscribe", "/click": "CLICK",
@@ -198,8 +198,7 @@ def resolve(app: App, who: str) -> str:
     misspelt name would otherwise chat, unnoticed, as a stranger)."""
     if who == "follower":
         return DEMO_FOLLOWER
-    with app.uow() as uow:
-        member = staff_store.find_staff(uow.session, who)
+    member = staff_cases.find(app.uow(), who)
     if member and member.openid:
         return member.openid
     if member is None:

@@ -16,7 +16,7 @@ from handlers import texts
 from handlers.commands.content import due_note
 from handlers.commands.planning import NO_DUE
 from handlers.when import WhenError, WhenPassed, format_date, parse_day
-from workflow import usecases
+from workflow import staff_cases, usecases
 from workflow.approvals import Outlook
 from workflow.errors import InvalidInput, ItemNotFound
 from workflow.model import Context, ItemChanges
@@ -217,8 +217,7 @@ def item_history(app: App, item_id: int) -> None:
 
 
 def _staff_id(app: App, ref: str) -> int:
-    with app.uow() as uow:
-        member = uow.staff.find(ref)
+    member = staff_cases.find(app.uow(), ref)
     if member is None:
         raise InvalidInput(f"找不到成员 {ref}")
     return member.id

@@ -13,11 +13,11 @@ from bot.wiring import App
 from handlers import texts
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
-from storage import staff as staff_store
 from storage import tickets
 from storage.db import write_lock
 from storage.models import AccountText, ReplyTicket
 from storage.uow import JoinedUnitOfWork, utcnow
+from workflow import staff_cases
 from workflow.errors import InvalidInput
 from workflow.reply_queue import TicketStatus
 from workflow.roles import Actor
@@ -87,8 +87,8 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
         raise click.UsageError("回复内容是空的")
     now = utcnow()
     with write_lock(app.engine), app.engine.begin() as conn:
+        member = staff_cases.find(JoinedUnitOfWork(conn), as_)
         with Session(bind=conn) as session:
-            member = staff_store.find_staff(session, as_)
             # Checked here, not left to 回: its grammar takes up to nine digits and
             # would answer a longer id with the chat's usage (回 T5 内容).
             known = session.get(ReplyTicket, ticket_id) is not None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, insert, update
 
 from storage.models import Confirmation
-from storage.staff import new_code
+from workflow.staffing import new_code
 
 CODE_LENGTH = 6
 CONFIRM_TTL = timedelta(minutes=5)

@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import AuditRow, ContentItemRow, OutboxMessage, ReviewRow, Revision, Staff
+from storage.types import MAX_ROW_ID
 from workflow.errors import StaleVersion
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review, ReviewDecision, ReviewStage
 from workflow.roles import Actor, Role
+from workflow.staffing import Member
 from workflow.states import WRITING_STATES, Event, State
 
 #: More items than a calendar can show are not read (a team plans tens a month).
@@ -230,8 +232,19 @@ class SqlStaffDirectory:
         actors = [Actor(r.id, r.name, parse_roles(r.roles)) for r in self.session.scalars(stmt)]
         return [a for a in actors if role in a.roles]
 
-    def find(self, ref: str) -> Actor | None:
-        from storage.staff import find_staff  # staff.py builds on this module
+    def matching(self, ref: str) -> Sequence[Member]:
+        """By id, else by openid, else every active member of that name (by id)."""
+        stmt = select(Staff).where(Staff.active.is_(True))
+        if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ROW_ID:  # a larger one is no id
+            row = self.session.scalar(stmt.where(Staff.id == int(ref)))
+            if row:
+                return [member_of(row)]
+        row = self.session.scalar(stmt.where(Staff.openid == ref))
+        if row:
+            return [member_of(row)]
+        named = stmt.where(Staff.name == ref).order_by(Staff.id)
+        return [member_of(r) for r in self.session.scalars(named)]
 
-        view = find_staff(self.session, ref.strip())
-        return None if view is None else self.actor(view.id)
+
+def member_of(row: Staff) -> Member:
+    return Member(row.id, row.name, row.openid, parse_roles(row.roles), row.active)

@@ -15,9 +15,9 @@ from storage.repositories import (
     SqlItemRepository,
     SqlOutbox,
     SqlReviewRepository,
-    SqlStaffDirectory,
 )
 from storage.rules import SqlRuleRepository
+from storage.staff import SqlStaffRepository
 from storage.views import SqlFeedbackLog, SqlFiguresView, SqlHeldNotices, SqlWorkView
 
 
@@ -32,12 +32,12 @@ class SqlUnitOfWork:
     reviews: SqlReviewRepository
     audit: SqlAuditLog
     outbox: SqlOutbox
-    staff: SqlStaffDirectory
     work: SqlWorkView
     figures: SqlFiguresView
     feedback: SqlFeedbackLog
     notices: SqlHeldNotices
     rules: SqlRuleRepository
+    staff: SqlStaffRepository
     session: Session
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
@@ -58,12 +58,12 @@ class SqlUnitOfWork:
         self.reviews = SqlReviewRepository(self.session)
         self.audit = SqlAuditLog(self.session)
         self.outbox = SqlOutbox(self.session)
-        self.staff = SqlStaffDirectory(self.session)
         self.work = SqlWorkView(self.session)
         self.figures = SqlFiguresView(self.session)
         self.feedback = SqlFeedbackLog(self.session)
         self.notices = SqlHeldNotices(self.session)
         self.rules = SqlRuleRepository(self.session)
+        self.staff = SqlStaffRepository(self.session)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

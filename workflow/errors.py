@@ -180,3 +180,138 @@ class EmptyBody(WorkflowError):
             f"wxops item edit {item_id} --as 作者 --body-file 正文文件（HTML 或纯文本，空行分段）"
         )
         self.item_id, self.event = item_id, event
+
+
+# --- staff membership (workflow/staffing.py) ---------------------------------------------
+# Subclasses of InvalidInput: callers that caught the storage-era InvalidInput still do.
+
+
+class StaffRefusal(InvalidInput):
+    """A membership change refused; ``data`` is what a catalogue message needs."""
+
+    code = "staff_refusal"
+
+    def __init__(self, message: str, **data: object) -> None:
+        super().__init__(message)
+        self.data = data
+
+
+class UnknownRole(StaffRefusal):
+    code = "unknown_role"
+
+    def __init__(self, name: str) -> None:
+        valid = "、".join(ROLE_WORDS[r] for r in STAFF_ROLES)
+        super().__init__(f"未知角色“{name}”，可选：{valid}", name=name)
+
+
+class NoRole(StaffRefusal):
+    code = "no_role"
+
+    def __init__(self) -> None:
+        super().__init__("至少需要一个角色")
+
+
+class MemberNameInvalid(StaffRefusal):
+    code = "member_name_invalid"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"成员名字不能为空，且不超过 {limit} 个字符", limit=limit)
+
+
+class NameTooLong(StaffRefusal):
+    """An invitee's name longer than a member's name may be."""
+
+    code = "name_too_long"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"名字不能超过 {limit} 个字符", limit=limit)
+
+
+class NameTaken(StaffRefusal):
+    code = "name_taken"
+
+    def __init__(self, name: str, holder_id: int) -> None:
+        super().__init__(f"已有名为“{name}”的成员（编号 {holder_id}）：换一个名字，"
+                         "用名字指人时才不会认错", name=name, holder_id=holder_id)
+
+
+class NameShared(StaffRefusal):
+    """A name two members share (databases from before names were unique)."""
+
+    code = "name_shared"
+
+    def __init__(self, name: str, ids: list[int]) -> None:
+        shown = "、".join(str(i) for i in ids)
+        super().__init__(f"有 {len(ids)} 位成员叫“{name}”（编号 {shown}）：请用编号",
+                         name=name, ids=ids)
+
+
+class OpenidTaken(StaffRefusal):
+    code = "openid_taken"
+
+    def __init__(self, openid: str) -> None:
+        super().__init__(f"openid {openid} 已经绑定了成员", openid=openid)
+
+
+class MemberNotFound(StaffRefusal):
+    code = "member_not_found"
+
+    def __init__(self, ref: int | str) -> None:
+        super().__init__(f"找不到成员 {ref}", id=ref)
+
+
+class LastAdmin(StaffRefusal):
+    code = "last_admin"
+
+    def __init__(self, name: str, removing: bool) -> None:
+        what = "删除" if removing else "去掉管理员角色"
+        super().__init__(f"{name} 是最后一位管理员，不能{what}：先添加另一位管理员",
+                         name=name, removing=removing)
+
+
+class OwnAdminRole(StaffRefusal):
+    code = "own_admin_role"
+
+    def __init__(self) -> None:
+        super().__init__("不能去掉你自己的管理员角色。请让另一位管理员来改。")
+
+
+class RemoveSelf(StaffRefusal):
+    code = "remove_self"
+
+    def __init__(self) -> None:
+        super().__init__("不能移除你自己。请让另一位管理员来操作。")
+
+
+class InviteInvalid(StaffRefusal):
+    code = "invite_invalid"
+
+    def __init__(self) -> None:
+        super().__init__("邀请码无效或已过期，请向管理员重新索取")
+
+
+class AlreadyMember(StaffRefusal):
+    code = "already_member"
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__("你已经是成员了，无需再次绑定", name=name)
+
+
+class MemberChanged(StaffRefusal):
+    """A removal confirmed after the member changed: the code is void."""
+
+    code = "member_changed"
+
+    def __init__(self, member_id: int) -> None:
+        super().__init__("成员信息已变化，确认码作废。请发送「成员」查看后重新发起。",
+                         member_id=member_id)
+
+
+class ActionDenied(StaffRefusal):
+    """Somebody without the roles an action needs (workflow.roles.ACTION_ROLES)."""
+
+    code = "action_denied"
+
+    def __init__(self, action: str, roles: frozenset[Role]) -> None:
+        needed = "、".join(sorted(r.label for r in roles))
+        super().__init__(f"这个操作需要{needed}权限", action=action, roles=roles)

@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self
 from workflow.autoreply import NewRule, Rule
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
+from workflow.staffing import Invite, Member
 from workflow.states import State
 
 
@@ -78,9 +79,50 @@ class StaffDirectory(Protocol):
         """Active staff holding ``role`` (admins do not count as every role here)."""
         ...
 
-    def find(self, ref: str) -> Actor | None:
-        """The active member ``ref`` names: their number, openid or exact name.
-        Raises InvalidInput when a name is shared and so names nobody for sure."""
+    def matching(self, ref: str) -> Sequence[Member]:
+        """Active members ``ref`` names: the one with that number, else the one
+        with that openid, else every one with that exact name, by id
+        (``staffing.only_one`` refuses a name two share)."""
+        ...
+
+
+class StaffRepository(StaffDirectory, Protocol):
+    """Members and invite codes: persisted and queried, decided in workflow.staffing."""
+
+    def member(self, staff_id: int) -> Member | None:
+        """The member with that id, removed or not."""
+        ...
+
+    def members(self, include_inactive: bool = False) -> Sequence[Member]:
+        """By id; active members only unless asked."""
+        ...
+
+    def by_openid(self, openid: str) -> Member | None:
+        """Whoever holds this WeChat account (a removed member holds none)."""
+        ...
+
+    def add(self, member: Member, now: datetime) -> Member:
+        """Insert and return it with its id."""
+        ...
+
+    def save(self, member: Member, expected: Member) -> bool:
+        """Write ``member`` if its row is still ``expected`` (name, roles, openid,
+        active); False when somebody changed it in between."""
+        ...
+
+    def release_claims(self, staff_id: int) -> int:
+        """Put the member's unresolved tickets back in the queue, unassigned; how many."""
+        ...
+
+    def invite(self, code: str) -> Invite | None:
+        """The invite with this code (as typed: any case, blanks around), locked
+        against a second redemption until the transaction ends."""
+        ...
+
+    def add_invite(self, invite: Invite) -> Invite: ...
+
+    def use_invite(self, invite: Invite, used_by: int) -> None:
+        """Record ``invite.used_at`` and who used it."""
         ...
 
 
@@ -184,7 +226,7 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
 
     @property
-    def staff(self) -> StaffDirectory: ...
+    def staff(self) -> StaffRepository: ...
 
     @property
     def work(self) -> WorkView: ...

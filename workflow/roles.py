@@ -76,6 +76,43 @@ OWNER_EVENTS = frozenset({_E.START, _E.CANCEL, _E.SUBMIT, _E.EDIT, _E.REVISE, _E
 REVIEW_EVENTS = frozenset({_E.APPROVE, _E.REQUEST_CHANGES, _E.FINAL_APPROVE})
 
 
+class Action(StrEnum):
+    """What staff do besides firing a content-item event (those are ``Event``)."""
+
+    READ = "read"  # lists, details, help, the calendar, the reply queue
+    FEEDBACK = "feedback"
+    PREVIEW = "preview"
+    CONFIRM = "confirm"  # 确认 CODE: what it confirms is authorised when performed
+    JOIN = "join"  # 绑定 CODE: open to somebody who is not a member yet
+    HANDLE_TICKET = "handle_ticket"  # claim, reply, note, snooze, close
+    CANNED = "canned"
+    LIST_STAFF = "list_staff"
+    INVITE = "invite"
+    SET_ROLES = "set_roles"
+    REMOVE_STAFF = "remove_staff"
+    MANAGE_RULES = "manage_rules"  # list, add, test
+    DELETE_RULE = "delete_rule"
+
+
+#: Who may do each Action. ``None``: every member. Otherwise as in EVENT_ROLES:
+#: these roles and admins; empty: admins only.
+ACTION_ROLES: dict[Action, frozenset[Role] | None] = {
+    Action.READ: None,
+    Action.FEEDBACK: None,
+    Action.PREVIEW: None,
+    Action.CONFIRM: None,
+    Action.JOIN: None,
+    Action.HANDLE_TICKET: None,
+    Action.CANNED: frozenset(),
+    Action.LIST_STAFF: frozenset(),
+    Action.INVITE: frozenset(),
+    Action.SET_ROLES: frozenset(),
+    Action.REMOVE_STAFF: frozenset(),
+    Action.MANAGE_RULES: frozenset(),
+    Action.DELETE_RULE: frozenset(),
+}
+
+
 @dataclass(frozen=True)
 class Actor:
     """Somebody acting on the workflow: a staff member, or the system."""
@@ -99,3 +136,18 @@ def roles_for(event: Event) -> frozenset[Role]:
     """Roles that may fire ``event``; admin is implied for every non-system event."""
     allowed = EVENT_ROLES[event]
     return allowed if event in SYSTEM_EVENTS else allowed | {Role.ADMIN}
+
+
+def action_roles(action: Action) -> frozenset[Role] | None:
+    """Roles that may do ``action``, admin included; None when every member may."""
+    allowed = ACTION_ROLES[action]
+    return None if allowed is None else allowed | {Role.ADMIN}
+
+
+def may(actor: Actor, action: Action) -> bool:
+    allowed = action_roles(action)
+    return allowed is None or bool(allowed & actor.roles)
+
+
+#: The person at the server's shell (``wxops staff ...``): may do what an admin may.
+CONSOLE_ACTOR = Actor(id=0, name="命令行", roles=frozenset({Role.ADMIN}))

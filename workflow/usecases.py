@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from workflow import approvals
+from workflow import approvals, staffing
 from workflow.approvals import Outlook
 from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff, SendPreview
 from workflow.errors import (
@@ -100,7 +100,8 @@ def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
 def assign(uow: UnitOfWork, actor_id: int, item_id: int, member: str, ctx: Context) -> Decision:
     """Make ``member`` (a number, openid or name) the item's writer: an admin's move."""
     with uow:
-        writer = uow.staff.find(member)
+        found = staffing.only_one(member, uow.staff.matching(member.strip()))
+    writer = found.actor if found is not None else None
     if writer is None:
         raise InvalidInput(f"找不到成员“{member}”，发送「成员」查看名单")
     if not writer.has(Role.CREATOR):

@@ -6,45 +6,24 @@ bound to a fingerprint of the row, so any change in between voids it.
 
 from __future__ import annotations
 
-import dataclasses
-import zlib
-from collections.abc import Iterable
-
-from sqlalchemy.orm import Session
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import format_when
-from storage import confirmations, staff
-from storage.models import Staff
-from storage.repositories import format_roles, parse_roles
-from workflow import rule_cases
+from storage import confirmations
+from workflow import rule_cases, staff_cases, staffing
 from workflow.autoreply import MatchType, NewRule, Rule
-from workflow.errors import InvalidInput, RuleNotFound
-from workflow.roles import STAFF_ROLES, Actor, Role
-
-MAX_NAME = 64  # Staff.name
+from workflow.errors import RuleNotFound, StaffRefusal
+from workflow.roles import STAFF_ROLES, Role
+from workflow.staffing import fingerprint
 
 
 def ordered(roles: Iterable[Role]) -> list[Role]:
     """Roles in the order people think of them: creator, reviewer, analyst, admin."""
     held = set(roles)
     return [r for r in STAFF_ROLES if r in held]
-
-
-def fingerprint(*parts: object) -> int:
-    """A stable 31-bit number (fits the Integer column) that changes when any part does.
-
-    ``hash()`` is salted per process, and the code is confirmed in another push,
-    possibly by another worker: hence CRC-32 of the parts' text.
-    """
-    text = "\x1f".join(str(p) for p in parts)
-    return zlib.crc32(text.encode()) & 0x7FFFFFFF
-
-
-def member_fingerprint(row: Staff) -> int:
-    """Name, roles, active and openid: what a removal decision is based on."""
-    return fingerprint(row.id, row.name, row.roles, row.active, row.openid)
 
 
 def rule_fingerprint(rule: Rule) -> int:
@@ -61,89 +40,83 @@ def _require_admin(ctx: CommandContext) -> None:
 
 # --- joining ---------------------------------------------------------------------------
 
+@contextmanager
+def _worded() -> Iterator[None]:
+    """A staff refusal with a chat wording in cmd/refused.j2 is said that way."""
+    try:
+        yield
+    except StaffRefusal as exc:
+        raise _chat_refusal(exc) or exc from None
+
+
+def _chat_refusal(exc: StaffRefusal) -> CommandError | None:
+    data = exc.data
+    match exc.code:
+        case "already_member":
+            return refused("already_member", name=data["name"])
+        case "name_too_long":
+            return refused("name_too_long", limit=data["limit"])
+        case "member_not_found":
+            return refused("member_not_found", id=data["id"])
+        case "own_admin_role":
+            return refused("own_admin_role")
+        case "remove_self":
+            return refused("remove_self")
+        case "member_changed":
+            return refused("member_changed")
+    return None
+
+
 def bind(ctx: CommandContext, cmd: Command) -> Result:
     """绑定 CODE. Also runs for a sender who is not staff yet (placeholder actor, id 0)."""
     if ctx.actor.id:
         raise refused("already_member", name=ctx.actor.name)
-    try:
-        with ctx.orm() as session:
-            member = staff.redeem_invite(session, str(cmd.args["code"]), ctx.openid, ctx.now,
-                                         fallback_name=ctx.openid)
-    except InvalidInput as exc:
-        raise CommandError(exc.message) from None
-    joined = dataclasses.replace(ctx, actor=Actor(member.id, member.name, member.roles))
-    joined.audit(f"staff:{member.id}", "bind", format_roles(member.roles))
+    with _worded():
+        member = staff_cases.bind(ctx.uow(), str(cmd.args["code"]), ctx.openid,
+                                  fallback_name=ctx.openid, ctx=ctx.workflow())
     return say("team_welcome", member=member, roles=ordered(member.roles))
 
 
 # --- members ---------------------------------------------------------------------------
 
 def list_staff(ctx: CommandContext, cmd: Command) -> Result:
-    with ctx.orm() as session:
-        members = staff.list_staff(session)
-    return say("team_staff", members=members, ordered=ordered)
+    return say("team_staff", members=staff_cases.members(ctx.uow()), ordered=ordered)
 
 
 def invite(ctx: CommandContext, cmd: Command) -> Result:
     role = Role(str(cmd.args["role"]))
     name = str(cmd.args.get("name") or "").strip() or None
-    if name and len(name) > MAX_NAME:
-        raise refused("name_too_long", limit=MAX_NAME)
-    with ctx.orm() as session:
-        created = staff.create_invite(session, frozenset({role}), ctx.now, name=name,
-                                      created_by=ctx.actor.id)
-        code, expires_at, invite_id = created.code, created.expires_at, created.id
-    ctx.audit(f"invite:{invite_id}", "invite", role.value, comment=name or "")
-    return say("team_invite", code=code, role=role, invitee=name,
-               expires=format_when(expires_at, ctx.local_now))
-
-
-def _active_member(session: Session, member_id: int) -> Staff:
-    row = session.get(Staff, member_id)
-    if row is None or not row.active:
-        raise refused("member_not_found", id=member_id)
-    return row
+    with _worded():
+        created = staff_cases.invite(ctx.uow(), ctx.actor, frozenset({role}), name,
+                                     ctx.workflow())
+    return say("team_invite", code=created.code, role=role, invitee=created.name,
+               expires=format_when(created.expires_at, ctx.local_now))
 
 
 def set_roles(ctx: CommandContext, cmd: Command) -> Result:
     member_id = int(cmd.args["member"])
-    new = staff.parse_role_names(str(cmd.args["roles"]).split(" "))
-    if member_id == ctx.actor.id and Role.ADMIN not in new:
-        raise refused("own_admin_role")
-    with ctx.orm() as session:
-        row = _active_member(session, member_id)
-        old = parse_roles(row.roles)
-        row.roles = format_roles(new)
-        name = row.name
-    ctx.audit(f"staff:{member_id}", "set_roles", f"{format_roles(old)} -> {format_roles(new)}")
-    return say("team_roles", member_id=member_id, member_name=name, old=ordered(old),
-               new=ordered(new))
+    new = staffing.parse_role_names(str(cmd.args["roles"]).split(" "))
+    with _worded():
+        change = staff_cases.set_roles(ctx.uow(), ctx.actor, member_id, new, ctx.workflow())
+    return say("team_roles", member_id=member_id, member_name=change.after.name,
+               old=ordered(change.before.roles), new=ordered(change.after.roles))
 
 
 def remove_staff(ctx: CommandContext, cmd: Command) -> Result:
     member_id = int(cmd.args["member"])
-    if member_id == ctx.actor.id:
-        raise refused("remove_self")
-    with ctx.orm() as session:
-        row = _active_member(session, member_id)
-        member = staff.StaffView(row.id, row.name, row.openid, parse_roles(row.roles), True)
-        version = member_fingerprint(row)
-    code = confirmations.create(ctx.conn, ctx.actor.id, "remove_staff", member_id, version,
-                                ctx.text, ctx.now)
+    with _worded():
+        member = staff_cases.removable(ctx.uow(), ctx.actor, member_id)
+    code = confirmations.create(ctx.conn, ctx.actor.id, "remove_staff", member_id,
+                                staffing.member_fingerprint(member), ctx.text, ctx.now)
     return say("team_confirm", member=member, roles=ordered(member.roles), rule=None, code=code)
 
 
 def perform_remove_staff(ctx: CommandContext, pending: confirmations.Pending) -> Result:
     """成员 删除, confirmed: only if the member is exactly as they were when asked."""
-    _require_admin(ctx)
-    with ctx.orm() as session:
-        row = session.get(Staff, pending.subject_id)
-        if row is None or not row.active or member_fingerprint(row) != pending.subject_version:
-            raise refused("member_changed")
-        removal = staff.deactivate_staff(session, row.id)
-    removed = removal.member
-    ctx.audit(f"staff:{removed.id}", "remove_staff", "deactivated", comment=removed.name)
-    return say("team_removed", member=removed, released=removal.released_tickets)
+    with _worded():
+        removal = staff_cases.remove(ctx.uow(), ctx.actor, pending.subject_id, ctx.workflow(),
+                                     expected=pending.subject_version)
+    return say("team_removed", member=removal.member, released=removal.released_tickets)
 
 
 # --- rules -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from storage.models import ContentItemRow
 from storage.uow import SqlUnitOfWork
 from tests.e2e.conftest import Stack
 from tests.e2e.test_outbound import control, eventually, says
-from workflow import usecases
+from workflow import staff_cases, usecases
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 from workflow.states import State
@@ -33,8 +33,7 @@ def test_from_topic_to_published_by_chat(stack: Stack) -> None:
     item_id = re.findall(r"选题 (\d+)", says(stack, "o_creator", "选题 冬季助学计划"))[0]
     assert "撰写中" in says(stack, "o_creator", f"开始 {item_id}")
     assert "wxops item edit" in says(stack, "o_creator", f"提交 {item_id}")  # no text yet
-    with SqlUnitOfWork(engine) as uow:  # as `wxops item edit --body-file` writes it
-        creator = staff_store.find_staff(uow.session, "creator")
+    creator = staff_cases.find(SqlUnitOfWork(engine), "creator")  # as `wxops item edit` finds
     assert creator is not None
     usecases.edit(SqlUnitOfWork(engine), creator.id, int(item_id),
                   ItemChanges(body="<p>寒假前为山区学生募集冬衣。</p>"),

@@ -72,6 +72,8 @@ def stored_body(engine_url: str, item_id: int) -> str:
     (["item", "show", "99"], {}, "找不到稿件 99"),
     (["staff", "add", "x", "--role", "boss"], {}, "未知角色"),
     (["staff", "add", "x", "--role", "admin", "--openid", "o x"], {}, "不含空白"),
+    # The chat's rule (成员 邀请) holds at the console too: one use case for both.
+    (["staff", "invite", "--role", "admin", "--name", "名" * 65], {}, "不能超过 64 个字符"),
     (["item", "plan", "标题", "--as", "nobody"], {}, "找不到成员"),
     (["config", "check"], {"WXOPS_TIMEZONE": "Mars/Base"}, "WXOPS_TIMEZONE"),
     (["config", "check"], {"WXOPS_ENCODING_AES_KEY": "x" * 42}, "43"),

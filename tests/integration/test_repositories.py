@@ -10,11 +10,19 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from storage import staff as staff_store
-from storage.models import OutboxMessage, Revision, Staff
+from storage.models import OutboxMessage, Revision, Staff, StaffInvite
 from storage.uow import SqlUnitOfWork
-from workflow.errors import InvalidInput, StaleVersion
-from workflow.model import AuditEntry, ContentItem, Review, ReviewDecision, ReviewStage
-from workflow.roles import Role
+from workflow import staff_cases
+from workflow.errors import InviteInvalid, LastAdmin, NameShared, NameTaken, StaleVersion
+from workflow.model import (
+    AuditEntry,
+    ContentItem,
+    Context,
+    Review,
+    ReviewDecision,
+    ReviewStage,
+)
+from workflow.roles import CONSOLE_ACTOR, Role
 from workflow.states import Event, State
 
 NOW = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
@@ -108,60 +116,78 @@ def test_outbox_key_is_unique_and_the_transaction_survives(engine: Engine) -> No
     assert sorted(keys) == ["k1", "k2"]
 
 
+def _ctx(now: datetime = NOW) -> Context:
+    return Context(now=now, command="test")
+
+
 def test_invite_codes_work_once_and_expire(engine: Engine) -> None:
-    with SqlUnitOfWork(engine) as uow:
-        invite = staff_store.create_invite(uow.session, frozenset({Role.REVIEWER}), NOW,
-                                           name="王芳")
-        old = staff_store.create_invite(uow.session, frozenset({Role.ADMIN}),
-                                        NOW - timedelta(days=10))
-        uow.commit()
-    with SqlUnitOfWork(engine) as uow:
-        member = staff_store.redeem_invite(uow.session, invite.code.lower(), "o_wf", NOW, "x")
-        uow.commit()
+    invite = staff_cases.invite(SqlUnitOfWork(engine), CONSOLE_ACTOR, frozenset({Role.REVIEWER}),
+                                "王芳", _ctx())
+    old = staff_cases.invite(SqlUnitOfWork(engine), CONSOLE_ACTOR, frozenset({Role.ADMIN}), None,
+                             _ctx(NOW - timedelta(days=10)))
+    member = staff_cases.bind(SqlUnitOfWork(engine), invite.code.lower(), "o_wf", "x", _ctx())
     assert (member.name, member.openid) == ("王芳", "o_wf")
     assert member.roles == frozenset({Role.REVIEWER})
     for code in (invite.code, old.code, "NOPE"):
-        with SqlUnitOfWork(engine) as uow, pytest.raises(InvalidInput):
-            staff_store.redeem_invite(uow.session, code, "o_other", NOW, "x")
+        with pytest.raises(InviteInvalid):
+            staff_cases.bind(SqlUnitOfWork(engine), code, "o_other", "x", _ctx())
     with SqlUnitOfWork(engine) as uow:
         assert uow.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        used = uow.session.execute(select(StaffInvite.used_at, StaffInvite.used_by)
+                                   .where(StaffInvite.code == invite.code)).one()
+    assert used[0] is not None and used[1] == member.id
 
 
 def test_removed_staff_lose_their_openid_but_keep_history(engine: Engine) -> None:
     ids = add_people(engine)
-    with SqlUnitOfWork(engine) as uow:
-        staff_store.deactivate_staff(uow.session, ids["reviewer"])
-        uow.commit()
+    staff_cases.remove(SqlUnitOfWork(engine), CONSOLE_ACTOR, ids["reviewer"], _ctx())
     with SqlUnitOfWork(engine) as uow:
         assert uow.staff.actor(ids["reviewer"]) is None
-        assert staff_store.find_staff(uow.session, "o_reviewer") is None
-        everyone = staff_store.list_staff(uow.session, include_inactive=True)
+        assert uow.staff.matching("o_reviewer") == []
+        everyone = uow.staff.members(include_inactive=True)
     assert len(everyone) == 3
+    assert staff_cases.find(SqlUnitOfWork(engine), "o_reviewer") is None
 
 
 def test_names_point_at_one_member(engine: Engine) -> None:
     ids = add_people(engine)
-    with SqlUnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="已有名为“creator”"):
-        staff_store.add_staff(uow.session, "creator", frozenset({Role.ANALYST}), NOW)
-    with SqlUnitOfWork(engine) as uow:  # an invitee takes a free variant of a taken name
-        invite = staff_store.create_invite(uow.session, frozenset({Role.CREATOR}), NOW,
-                                           name="reviewer")
-        member = staff_store.redeem_invite(uow.session, invite.code, "o_new", NOW, "x")
-        uow.commit()
+    with pytest.raises(NameTaken) as taken:
+        staff_cases.add(SqlUnitOfWork(engine), CONSOLE_ACTOR, "creator",
+                        frozenset({Role.ANALYST}), _ctx())
+    assert taken.value.data == {"name": "creator", "holder_id": ids["creator"]}
+    # an invitee takes a free variant of a taken name
+    invite = staff_cases.invite(SqlUnitOfWork(engine), CONSOLE_ACTOR, frozenset({Role.CREATOR}),
+                                "reviewer", _ctx())
+    member = staff_cases.bind(SqlUnitOfWork(engine), invite.code, "o_new", "x", _ctx())
     assert member.name == "reviewer2"
     with SqlUnitOfWork(engine) as uow:  # two of one name, from before names were unique
         uow.session.execute(update(Staff).where(Staff.id == ids["boss"]).values(name="creator"))
-        with pytest.raises(InvalidInput, match=r"有 2 位成员叫“creator”（编号 \d+、\d+）"):
-            staff_store.find_staff(uow.session, "creator")
-        found = staff_store.find_staff(uow.session, str(ids["boss"]))
+        uow.commit()
+    with pytest.raises(NameShared) as shared:
+        staff_cases.find(SqlUnitOfWork(engine), "creator")
+    assert shared.value.data["ids"] == sorted([ids["creator"], ids["boss"]])
+    found = staff_cases.find(SqlUnitOfWork(engine), str(ids["boss"]))
     assert found is not None and found.id == ids["boss"]
 
 
 def test_the_last_admin_cannot_be_removed(engine: Engine) -> None:
     ids = add_people(engine)
-    with SqlUnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="最后一位管理员"):
-        staff_store.deactivate_staff(uow.session, ids["boss"])
+    with pytest.raises(LastAdmin):
+        staff_cases.remove(SqlUnitOfWork(engine), CONSOLE_ACTOR, ids["boss"], _ctx())
+    staff_cases.add(SqlUnitOfWork(engine), CONSOLE_ACTOR, "admin2", frozenset({Role.ADMIN}),
+                    _ctx())
+    removal = staff_cases.remove(SqlUnitOfWork(engine), CONSOLE_ACTOR, ids["boss"], _ctx())
+    assert (removal.member.active, removal.member.openid) == (False, None)
+
+
+def test_a_role_change_is_a_conditional_update(engine: Engine) -> None:
+    """Two admins changing one member at once: the second write finds the row changed."""
+    ids = add_people(engine)
     with SqlUnitOfWork(engine) as uow:
-        staff_store.add_staff(uow.session, "admin2", frozenset({Role.ADMIN}), NOW)
-        staff_store.deactivate_staff(uow.session, ids["boss"])
+        seen = uow.staff.member(ids["reviewer"])
+        assert seen is not None
+        assert uow.staff.save(replace(seen, roles=frozenset({Role.ANALYST})), seen)
+        assert not uow.staff.save(replace(seen, roles=frozenset({Role.CREATOR})), seen)
         uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.staff.actor(ids["reviewer"]).roles == {Role.ANALYST}  # type: ignore[union-attr]

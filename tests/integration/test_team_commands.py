@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from handlers.commands.grammar import CommandError
 from handlers.replies import TEXT_REPLY_BYTES
 from storage import staff
 from storage.models import (
@@ -23,10 +24,14 @@ from tests.integration.commanding import (
     confirmation_code,
     make_team,
     open_ticket,
+    refusal,
     say,
 )
+from workflow import staff_cases
 from workflow.autoreply import MatchType, NewRule
-from workflow.roles import Role
+from workflow.errors import LastAdmin
+from workflow.model import Context
+from workflow.roles import CONSOLE_ACTOR, Role
 
 TODAY = date(2026, 11, 26)
 
@@ -336,3 +341,22 @@ def test_help_for_one_command(engine: Engine, team: Team) -> None:
 def test_help_for_an_unknown_command_suggests_the_closest(engine: Engine, team: Team) -> None:
     assert "你是想用「统计」吗" in say(engine, team.wang, "帮助 统记")
     assert say(engine, team.wang, "帮助 xyzzy").startswith("没有“xyzzy”这个命令")
+
+
+def test_chat_and_console_staff_changes_share_one_use_case_and_its_audit(
+        engine: Engine, team: Team) -> None:
+    """The console acts through staff_cases like chat does: the same refusals (by
+    code) and an audit row for each change, which the console never wrote before."""
+    assert refusal(engine, team.admin, f"成员 角色 {team.admin} 审核").code == "own_admin_role"
+    assert refusal(engine, team.admin, f"成员 删除 {team.admin}").code == "remove_self"
+    missing = refusal(engine, team.admin, "成员 角色 999 审核")
+    assert isinstance(missing, CommandError)  # said as chat says it (cmd/refused.j2)
+    assert (missing.code, missing.data) == ("member_not_found", {"id": 999})
+    with pytest.raises(LastAdmin):  # two admins: the console may demote one, not both
+        for admin in (team.admin, team.admin2):
+            staff_cases.set_roles(SqlUnitOfWork(engine), CONSOLE_ACTOR, admin,
+                                  frozenset({Role.REVIEWER}), Context(now=NOW))
+    added = staff_cases.add(SqlUnitOfWork(engine), CONSOLE_ACTOR, "吴迪",
+                            frozenset({Role.CREATOR}), Context(now=NOW, command="wxops staff add"))
+    assert audit_trail(engine)[-2:] == [(f"staff:{team.admin}", "set_roles", "命令行"),
+                                        (f"staff:{added.id}", "add", "命令行")]

@@ -22,11 +22,14 @@ from sqlalchemy import Engine
 
 from storage import db, rules
 from storage import staff as staff_directory
+from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
 from tests.integration.conftest import make_account
 from tests.integration.test_rules_db import add, hits
-from workflow import autoreply
+from workflow import autoreply, staff_cases
 from workflow.autoreply import MatchType
+from workflow.model import Context
+from workflow.roles import CONSOLE_ACTOR
 
 
 @pytest.fixture
@@ -112,9 +115,8 @@ def test_a_staff_members_push_is_known_from_the_write_that_records_them(
     assert "命令" in help_text
     assert [seen for seen in under_lock if seen.startswith("staff")] == ["staff inside"]
 
-    with Session(sqlite_engine) as session:
-        staff_directory.deactivate_staff(session, member.id)
-        session.commit()
+    staff_cases.remove(SqlUnitOfWork(sqlite_engine), CONSOLE_ACTOR, member.id,
+                       Context(now=NOW))
     under_lock.clear()
     after = account.client.push(wx.text("帮助", sender="o_reviewer", msg_id=2)).text
     assert "命令" not in after  # a follower's message: acknowledged, queued

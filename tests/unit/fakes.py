@@ -13,6 +13,7 @@ from workflow.autoreply import NewRule, Rule
 from workflow.errors import StaleVersion
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
+from workflow.staffing import Invite, Member
 from workflow.states import WRITING_STATES, State
 
 
@@ -96,19 +97,61 @@ class FakeOutbox:
 
 
 class FakeStaff:
+    """Members by id (actors given are active members without a WeChat account)
+    and invite codes."""
+
     def __init__(self, people: list[Actor]) -> None:
-        self.people = {p.id: p for p in people}
+        self.rows = {p.id: Member(p.id, p.name, None, p.roles) for p in people}
+        self.invites: dict[str, Invite] = {}
+        self.released: list[int] = []
 
     def actor(self, staff_id: int) -> Actor | None:
-        return self.people.get(staff_id)
+        member = self.rows.get(staff_id)
+        return member.actor if member is not None and member.active else None
 
     def with_role(self, role: Role) -> list[Actor]:
-        return [p for p in self.people.values() if role in p.roles]
+        return [m.actor for m in self.members() if role in m.roles]
 
-    def find(self, ref: str) -> Actor | None:
-        if ref.isdigit():
-            return self.people.get(int(ref))
-        return next((p for p in self.people.values() if p.name == ref), None)
+    def matching(self, ref: str) -> list[Member]:
+        active = self.members()
+        by_id = [m for m in active if ref.isdigit() and m.id == int(ref)]
+        return by_id or [m for m in active if m.openid == ref] or \
+            [m for m in active if m.name == ref]
+
+    def member(self, staff_id: int) -> Member | None:
+        return self.rows.get(staff_id)
+
+    def members(self, include_inactive: bool = False) -> list[Member]:
+        return [m for m in self.rows.values() if include_inactive or m.active]
+
+    def by_openid(self, openid: str) -> Member | None:
+        return next((m for m in self.rows.values() if m.openid == openid), None)
+
+    def add(self, member: Member, now: datetime) -> Member:
+        member = replace(member, id=max(self.rows, default=0) + 1)
+        self.rows[member.id] = member
+        return member
+
+    def save(self, member: Member, expected: Member) -> bool:
+        if self.rows.get(member.id) != expected:
+            return False
+        self.rows[member.id] = member
+        return True
+
+    def release_claims(self, staff_id: int) -> int:
+        self.released.append(staff_id)
+        return 0
+
+    def invite(self, code: str) -> Invite | None:
+        return self.invites.get(code.strip().upper())
+
+    def add_invite(self, invite: Invite) -> Invite:
+        invite = replace(invite, id=len(self.invites) + 1)
+        self.invites[invite.code] = invite
+        return invite
+
+    def use_invite(self, invite: Invite, used_by: int) -> None:
+        self.invites[invite.code] = replace(invite, used_by=used_by)
 
 
 class FakeWork:
@@ -214,7 +257,8 @@ class FakeUnitOfWork:
 
     def _state(self) -> tuple[Any, ...]:
         return (dict(self.items.rows), list(self.reviews.rows), list(self.audit.rows),
-                dict(self.outbox.rows))
+                dict(self.outbox.rows), list(self.audit.actions), dict(self.staff.rows),
+                dict(self.staff.invites))
 
     def __enter__(self) -> Self:
         self._snapshot = copy.copy(self._state())
@@ -230,6 +274,8 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         if self._snapshot is not None:
-            items, reviews, audit, outbox = self._snapshot
+            items, reviews, audit, outbox, notes, members, invites = self._snapshot
             self.items.rows, self.reviews.rows = dict(items), list(reviews)
             self.audit.rows, self.outbox.rows = list(audit), dict(outbox)
+            self.audit.actions = list(notes)
+            self.staff.rows, self.staff.invites = dict(members), dict(invites)

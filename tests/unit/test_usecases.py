@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.fakes import FakeUnitOfWork
+from tests.unit.fakes import FakeStaff, FakeUnitOfWork
 from workflow import usecases
 from workflow.errors import (
     ActorNotFound,
@@ -106,7 +106,7 @@ def test_a_refused_use_case_writes_nothing(uow: FakeUnitOfWork) -> None:
 
 
 def test_role_notification_falls_back_to_admins(uow: FakeUnitOfWork) -> None:
-    uow.staff.people = {p.id: p for p in (AUTHOR, ADMIN)}
+    uow.staff = FakeStaff([AUTHOR, ADMIN])
     item_id = planned(uow)
     usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
     assert [p["staff_id"] for _, p in uow.outbox.rows.values()] == [ADMIN.id]

@@ -1,60 +1,44 @@
-"""Confirmation codes for dangerous commands (publish, withdraw, remove staff, delete rule)."""
+"""Confirmation codes, persisted (``workflow.ports.ConfirmationRepository``).
+
+Who may use one, and when, is decided in ``workflow/confirming.py``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from sqlalchemy import Connection, insert, update
-
-from storage.models import Confirmation
-from workflow.staffing import new_code
-
-CODE_LENGTH = 6
-CONFIRM_TTL = timedelta(minutes=5)
+from storage.models import Confirmation as ConfirmationRow
+from workflow.confirming import Confirmation
 
 
-@dataclass(frozen=True)
-class Pending:
-    action: str
-    subject_id: int
-    subject_version: int
-    command: str
-    expires_at: datetime
+def _confirmation(row: ConfirmationRow) -> Confirmation:
+    return Confirmation(row.code, row.staff_id, row.action, row.subject_id, row.subject_version,
+                        row.note, row.command, row.created_at, row.expires_at, row.used_at)
 
 
-def create(conn: Connection, staff_id: int, action: str, subject_id: int, version: int,
-           command: str, now: datetime, ttl: timedelta = CONFIRM_TTL) -> str:
-    code = new_code(CODE_LENGTH)
-    conn.execute(insert(Confirmation).values(
-        code=code, staff_id=staff_id, action=action, subject_id=subject_id,
-        subject_version=version, command=command[:500], created_at=now,
-        expires_at=now + ttl, used_at=None))
-    return code
+class SqlConfirmations:
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
+    def add(self, confirmation: Confirmation) -> None:
+        c = confirmation
+        self.session.add(ConfirmationRow(
+            code=c.code, staff_id=c.staff_id, action=c.action, subject_id=c.subject_id,
+            subject_version=c.subject_version, note=c.note, command=c.command,
+            created_at=c.created_at, expires_at=c.expires_at, used_at=c.used_at))
+        self.session.flush()
 
-class ConfirmationRefused(Exception):
-    """``why``: "invalid" (unknown, used, or someone else's) or "expired"."""
+    def get(self, code: str) -> Confirmation | None:
+        row = self.session.scalar(select(ConfirmationRow)
+                                  .where(ConfirmationRow.code == code.strip().upper())
+                                  .with_for_update())
+        return _confirmation(row) if row else None
 
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
-
-
-def take(conn: Connection, code: str, staff_id: int, now: datetime) -> Pending:
-    """Use a code once. Someone else's code, a used or unknown one all read the same."""
-    used = conn.execute(
-        update(Confirmation)
-        .where(Confirmation.code == code.strip().upper(), Confirmation.staff_id == staff_id,
-               Confirmation.used_at.is_(None))
-        .values(used_at=now)
-        .returning(Confirmation.action, Confirmation.subject_id,
-                   Confirmation.subject_version, Confirmation.command,
-                   Confirmation.expires_at)).first()
-    if used is None:
-        raise ConfirmationRefused("invalid")
-    pending = Pending(used.action, used.subject_id, used.subject_version, used.command,
-                      used.expires_at)
-    if pending.expires_at <= now:
-        raise ConfirmationRefused("expired")
-    return pending
+    def use(self, confirmation: Confirmation) -> bool:
+        done = self.session.execute(
+            update(ConfirmationRow)
+            .where(ConfirmationRow.code == confirmation.code, ConfirmationRow.used_at.is_(None))
+            .values(used_at=confirmation.used_at)
+            .execution_options(synchronize_session=False))
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]

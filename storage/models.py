@@ -325,7 +325,9 @@ class Confirmation(Base):
     action: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int] = mapped_column(Integer)
     subject_version: Mapped[int] = mapped_column(Integer)
-    command: Mapped[str] = mapped_column(Text, default="")
+    # What was typed with the request (复查 12 删除 过时了); NULL: issued before 0011.
+    note: Mapped[str | None] = mapped_column(Text)
+    command: Mapped[str] = mapped_column(Text, default="")  # for the audit log
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.confirmations import SqlConfirmations
 from storage.repositories import (
     SqlAuditLog,
     SqlItemRepository,
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
     notices: SqlHeldNotices
     rules: SqlRuleRepository
     staff: SqlStaffRepository
+    confirmations: SqlConfirmations
     session: Session
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
         self.notices = SqlHeldNotices(self.session)
         self.rules = SqlRuleRepository(self.session)
         self.staff = SqlStaffRepository(self.session)
+        self.confirmations = SqlConfirmations(self.session)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

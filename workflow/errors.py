@@ -315,3 +315,17 @@ class ActionDenied(StaffRefusal):
     def __init__(self, action: str, roles: frozenset[Role]) -> None:
         needed = "、".join(sorted(r.label for r in roles))
         super().__init__(f"这个操作需要{needed}权限", action=action, roles=roles)
+
+
+class ConfirmationRefused(WorkflowError):
+    """``why``: "invalid" (unknown, used, or someone else's), "expired", or
+    "outdated" (issued before confirmations kept what they confirm)."""
+
+    code = "confirmation_refused"
+
+    def __init__(self, why: str) -> None:
+        messages = {"expired": "确认码已过期（5 分钟内有效）。请重新发起操作。",
+                    "outdated": "这个确认码是系统升级前发出的，已作废。请重新发起操作。"}
+        super().__init__(messages.get(why, "确认码无效或已使用。请重新发起操作。"))
+        self.why = why
+        self.data = {"why": why}

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from workflow.autoreply import NewRule, Rule
+from workflow.confirming import Confirmation
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
@@ -207,6 +208,17 @@ class RuleRepository(Protocol):
 class FeedbackLog(Protocol):
     def add(self, staff_id: int, content: str, quarter: str, at: datetime) -> int:
         """Keep one piece of process feedback; returns its id."""
+class ConfirmationRepository(Protocol):
+    def add(self, confirmation: Confirmation) -> None: ...
+
+    def get(self, code: str) -> Confirmation | None:
+        """The confirmation with this code (as typed: any case, blanks around),
+        locked against a second use until the transaction ends."""
+        ...
+
+    def use(self, confirmation: Confirmation) -> bool:
+        """Record ``confirmation.used_at`` if the code is still unused; False if
+        somebody used it in between."""
         ...
 
 
@@ -242,6 +254,9 @@ class UnitOfWork(Protocol):
 
     @property
     def rules(self) -> RuleRepository: ...
+
+    @property
+    def confirmations(self) -> ConfirmationRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -110,13 +110,6 @@ def set_roles(uow: UnitOfWork, actor: Actor, member_id: int, roles: frozenset[Ro
         return RoleChange(before, after)
 
 
-def removable(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
-    """The member a removal may be asked for (成员 删除 asks for 确认 first)."""
-    with uow:
-        staffing.authorise(actor, Action.REMOVE_STAFF)
-        return staffing.may_remove(uow.staff.member(member_id), member_id, actor)
-
-
 @dataclass(frozen=True)
 class Removal:
     member: Member

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from handlers.commands.context import CommandContext, Handler, Result, say
-from handlers.commands.grammar import Command, CommandError, parse, refused
+from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import (
     WhenError,
     WhenPassed,
@@ -16,8 +16,8 @@ from handlers.when import (
     is_past,
     parse_when,
 )
-from storage import confirmations
-from workflow import agenda, policy, usecases
+from workflow import agenda, confirm_cases, policy, usecases
+from workflow.confirming import Confirmation
 from workflow.errors import ItemNotFound
 from workflow.machine import Decision
 from workflow.model import ContentItem
@@ -115,47 +115,33 @@ def ask_to_confirm(event: Event) -> Handler:
     return handler
 
 
-def _ask(ctx: CommandContext, event: Event, item_id: int) -> Result:
-    with ctx.uow() as uow:
-        item = _item(uow.items.get(item_id), item_id)
-        policy.can(ctx.actor, event, item, uow.reviews.for_item(item_id))
-    code = confirmations.create(ctx.conn, ctx.actor.id, event.value, item.id, item.version,
-                                ctx.text, ctx.now)
-    return say("confirm", item=item, event=event, code=code)
+def _ask(ctx: CommandContext, event: Event, item_id: int, note: str = "") -> Result:
+    item, asked = confirm_cases.ask_item(ctx.uow(), ctx.actor, event, item_id, ctx.workflow(),
+                                         note)
+    return say("confirm", item=item, event=event, code=asked.code)
 
 
 def recheck(ctx: CommandContext, cmd: Command) -> Result:
     verdict, item_id = str(cmd.args["verdict"]), int(cmd.args["item"])
-    if verdict == "delete":
-        return _ask(ctx, Event.WITHDRAW, item_id)
-    event = Event.RECHECK_OK if verdict == "ok" else Event.FLAG_OUTDATED
     note = str(cmd.args.get("note") or "")
+    if verdict == "delete":  # the reason is kept with the confirmation, for the audit
+        return _ask(ctx, Event.WITHDRAW, item_id, note)
+    event = Event.RECHECK_OK if verdict == "ok" else Event.FLAG_OUTDATED
     decision = usecases.act(ctx.uow(), ctx.actor.id, item_id, event, ctx.workflow(note))
     return _moved(ctx, decision, event, note)
 
 
-def perform_item(ctx: CommandContext, pending: confirmations.Pending) -> Result:
+def perform_item(ctx: CommandContext, asked: Confirmation) -> Result:
     """A confirmed item move: only if the item is still the version asked about."""
-    event = Event(pending.action)
+    event = Event(asked.action)
     with ctx.uow() as uow:
-        item = _item(uow.items.get(pending.subject_id), pending.subject_id)
-    if item.version != pending.subject_version:
+        item = _item(uow.items.get(asked.subject_id), asked.subject_id)
+    if item.version != asked.subject_version:
         raise refused("item_changed", item=item)
-    note = _asked_note(pending.command)
     decision = usecases.act(ctx.uow(), ctx.actor.id, item.id, event,
-                            replace(ctx.workflow(note), command=f"{pending.command}（{ctx.text}）"))
+                            replace(ctx.workflow(asked.note or ""),
+                                    command=f"{asked.command}（{ctx.text}）"))
     return _moved(ctx, decision, event, "")
-
-
-def _asked_note(command: str) -> str:
-    """The reason typed with the command that asked for 确认 (复查 12 删除 过时了): the
-    audit keeps it, and the command, beside the confirmation."""
-    from handlers.commands.table import TABLE  # the table routes to this module
-
-    try:
-        return str(parse(command, TABLE).args.get("note") or "")
-    except CommandError:  # a command from an older version that reads differently now
-        return ""
 
 
 def preview(ctx: CommandContext, cmd: Command) -> Result:

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import format_when
-from storage import confirmations
-from workflow import rule_cases, staff_cases, staffing
+from workflow import confirm_cases, rule_cases, staff_cases, staffing
 from workflow.autoreply import MatchType, NewRule, Rule
+from workflow.confirming import Confirmation
 from workflow.errors import RuleNotFound, StaffRefusal
-from workflow.roles import STAFF_ROLES, Role
+from workflow.roles import STAFF_ROLES, Action, Role
 from workflow.staffing import fingerprint
 
 
@@ -103,19 +103,18 @@ def set_roles(ctx: CommandContext, cmd: Command) -> Result:
 
 
 def remove_staff(ctx: CommandContext, cmd: Command) -> Result:
-    member_id = int(cmd.args["member"])
     with _worded():
-        member = staff_cases.removable(ctx.uow(), ctx.actor, member_id)
-    code = confirmations.create(ctx.conn, ctx.actor.id, "remove_staff", member_id,
-                                staffing.member_fingerprint(member), ctx.text, ctx.now)
-    return say("team_confirm", member=member, roles=ordered(member.roles), rule=None, code=code)
+        member, asked = confirm_cases.ask_removal(ctx.uow(), ctx.actor, int(cmd.args["member"]),
+                                                  ctx.workflow())
+    return say("team_confirm", member=member, roles=ordered(member.roles), rule=None,
+               code=asked.code)
 
 
-def perform_remove_staff(ctx: CommandContext, pending: confirmations.Pending) -> Result:
+def perform_remove_staff(ctx: CommandContext, asked: Confirmation) -> Result:
     """成员 删除, confirmed: only if the member is exactly as they were when asked."""
     with _worded():
-        removal = staff_cases.remove(ctx.uow(), ctx.actor, pending.subject_id, ctx.workflow(),
-                                     expected=pending.subject_version)
+        removal = staff_cases.remove(ctx.uow(), ctx.actor, asked.subject_id, ctx.workflow(),
+                                     expected=asked.subject_version)
     return say("team_removed", member=removal.member, released=removal.released_tickets)
 
 
@@ -151,12 +150,12 @@ def _rule(ctx: CommandContext, rule_id: int) -> Rule:
 
 def remove_rule(ctx: CommandContext, cmd: Command) -> Result:
     rule = _rule(ctx, int(cmd.args["rule"]))
-    code = confirmations.create(ctx.conn, ctx.actor.id, "delete_rule", rule.id,
-                                rule_fingerprint(rule), ctx.text, ctx.now)
-    return say("team_confirm", member=None, roles=[], rule=rule, code=code)
+    asked = confirm_cases.ask(ctx.uow(), ctx.actor, Action.DELETE_RULE.value, rule.id,
+                              rule_fingerprint(rule), ctx.workflow())
+    return say("team_confirm", member=None, roles=[], rule=rule, code=asked.code)
 
 
-def perform_delete_rule(ctx: CommandContext, pending: confirmations.Pending) -> Result:
+def perform_delete_rule(ctx: CommandContext, pending: Confirmation) -> Result:
     """规则 删除, confirmed: only if the rule still matches and answers as it did."""
     _require_admin(ctx)
     try:

@@ -18,7 +18,7 @@ from storage import staff as staff_store
 from storage.models import AuditRow, Confirmation, ContentItemRow, OutboxMessage, Staff
 from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
-from tests.integration.commanding import confirmation_code
+from tests.integration.commanding import confirmation_code, refusal
 from tests.integration.conftest import Account, make_account
 from workflow import usecases
 from workflow.model import Context, ItemChanges
@@ -305,6 +305,41 @@ def test_a_confirmed_deletion_keeps_the_reason_given_with_it(team: Team) -> None
                                         .order_by(AuditRow.id.desc())).first() or ("", "")
     assert comment == "活动已取消"
     assert command == f"复查 {item_id} 删除 活动已取消（确认 {code}）"
+
+
+def test_a_confirmation_stores_what_it_confirms(team: Team) -> None:
+    """确认 performs from the stored action, subject, version and note: the command
+    text is kept for the audit only, never parsed again."""
+    item_id = team.approved()
+    with team.account.engine.begin() as conn:
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(state=State.PUBLISHED.value, article_id="A1"))
+    code = confirmation_code(team.say("admin", f"recheck {item_id} delete 活动已取消"))
+    version = team.item(item_id).version
+    with team.account.engine.begin() as conn:
+        stored = conn.execute(select(Confirmation.action, Confirmation.subject_id,
+                                     Confirmation.subject_version, Confirmation.note)
+                              .where(Confirmation.code == code)).one()
+        assert tuple(stored) == ("withdraw", item_id, version, "活动已取消")
+        conn.execute(update(Confirmation).values(command="（别的文字）"))  # not read back
+    assert "已发布 → 已删除" in team.say("admin", f"确认 {code}")
+    with team.account.engine.connect() as conn:
+        comment = conn.scalar(select(AuditRow.comment).order_by(AuditRow.id.desc()))
+    assert comment == "活动已取消"
+
+
+def test_a_confirmation_from_before_notes_were_kept_is_refused_clearly(team: Team) -> None:
+    """A code issued before migration 0011 (no note stored) is void, and says so."""
+    item_id = team.approved()
+    code = confirmation_code(team.say("admin", f"发布 {item_id}"))
+    with team.account.engine.begin() as conn:
+        conn.execute(update(Confirmation).values(note=None))
+    refused = refusal(team.account.engine, team.staff_id("admin"), f"确认 {code}",
+                      now=datetime.now(UTC))
+    assert (refused.code, getattr(refused, "data", None)) == (
+        "confirmation_refused", {"why": "outdated"})
+    assert "升级前发出的" in team.say("admin", f"确认 {code}")  # the wording, once
+    assert team.item(item_id).state == State.APPROVED.value
 
 
 def test_preview_goes_to_the_requesters_phone_through_the_outbox(team: Team) -> None:

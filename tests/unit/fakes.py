@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from workflow.autoreply import NewRule, Rule
+from workflow.confirming import Confirmation
 from workflow.errors import StaleVersion
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.roles import Actor, Role
@@ -242,6 +243,21 @@ class FakeRules:
     def set_active(self, rule_id: int, active: bool) -> Rule:
         self.rows[rule_id] = replace(self.rows[rule_id], active=active)
         return self.rows[rule_id]
+class FakeConfirmations:
+    def __init__(self) -> None:
+        self.rows: dict[str, Confirmation] = {}
+
+    def add(self, confirmation: Confirmation) -> None:
+        self.rows[confirmation.code] = confirmation
+
+    def get(self, code: str) -> Confirmation | None:
+        return self.rows.get(code.strip().upper())
+
+    def use(self, confirmation: Confirmation) -> bool:
+        if self.rows[confirmation.code].used_at is not None:
+            return False
+        self.rows[confirmation.code] = confirmation
+        return True
 
 
 class FakeUnitOfWork:
@@ -252,13 +268,14 @@ class FakeUnitOfWork:
         self.outbox, self.staff = FakeOutbox(), FakeStaff(people)
         self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
         self.notices, self.rules = FakeHeldNotices(), FakeRules()
+        self.confirmations = FakeConfirmations()
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 
     def _state(self) -> tuple[Any, ...]:
         return (dict(self.items.rows), list(self.reviews.rows), list(self.audit.rows),
                 dict(self.outbox.rows), list(self.audit.actions), dict(self.staff.rows),
-                dict(self.staff.invites))
+                dict(self.staff.invites), dict(self.confirmations.rows))
 
     def __enter__(self) -> Self:
         self._snapshot = copy.copy(self._state())
@@ -274,8 +291,9 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         if self._snapshot is not None:
-            items, reviews, audit, outbox, notes, members, invites = self._snapshot
+            items, reviews, audit, outbox, notes, members, invites, codes = self._snapshot
             self.items.rows, self.reviews.rows = dict(items), list(reviews)
             self.audit.rows, self.outbox.rows = list(audit), dict(outbox)
             self.audit.actions = list(notes)
             self.staff.rows, self.staff.invites = dict(members), dict(invites)
+            self.confirmations.rows = dict(codes)

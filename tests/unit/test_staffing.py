@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit.fakes import FakeUnitOfWork
-from workflow import staff_cases, staffing
+from workflow import confirm_cases, staff_cases, staffing
 from workflow.errors import (
     ActionDenied,
     AlreadyMember,
@@ -153,15 +153,15 @@ def test_the_last_admin_keeps_the_role_and_stays(uow: FakeUnitOfWork) -> None:
 def test_removal_is_never_of_oneself_and_a_confirmed_one_needs_no_change(
         uow: FakeUnitOfWork) -> None:
     with pytest.raises(RemoveSelf):
-        staff_cases.removable(uow, BOSS, BOSS.id)
+        confirm_cases.ask_removal(uow, BOSS, BOSS.id, ctx())
     with pytest.raises(MemberNotFound):
-        staff_cases.removable(uow, BOSS, 99)
-    asked = staff_cases.removable(uow, BOSS, LI.id)
-    code = staffing.member_fingerprint(asked)
+        confirm_cases.ask_removal(uow, BOSS, 99, ctx())
+    _, asked = confirm_cases.ask_removal(uow, BOSS, LI.id, ctx())
+    code = asked.subject_version
     staff_cases.set_roles(uow, BOSS, LI.id, frozenset({Role.ANALYST}), ctx())
     with pytest.raises(MemberChanged):
         staff_cases.remove(uow, BOSS, LI.id, ctx(), expected=code)
-    now_seen = staffing.member_fingerprint(staff_cases.removable(uow, BOSS, LI.id))
+    now_seen = confirm_cases.ask_removal(uow, BOSS, LI.id, ctx())[1].subject_version
     assert staff_cases.remove(uow, BOSS, LI.id, ctx(), expected=now_seen).member.id == LI.id
     assert uow.audit.actions[-1].event == "remove_staff"
 

@@ -151,3 +151,11 @@ def may(actor: Actor, action: Action) -> bool:
 
 #: The person at the server's shell (``wxops staff ...``): may do what an admin may.
 CONSOLE_ACTOR = Actor(id=0, name="命令行", roles=frozenset({Role.ADMIN}))
+
+
+def command_roles(thing: Event | Action) -> frozenset[Role]:
+    """The roles a staff command that does ``thing`` needs, as the command table
+    keeps them: empty when every member may; otherwise they include admin."""
+    if isinstance(thing, Event):
+        return roles_for(thing)
+    return action_roles(thing) or frozenset()

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from handlers import texts
-from workflow.roles import Role
+from workflow.roles import Action, Role
+from workflow.states import Event
 
 # "pattern": one word kept exactly as typed (a regex or a menu key), where a
 # "word" is normalised: full-width letters become ASCII, and in a regex a
@@ -69,6 +70,9 @@ class Spec:
     summary: str
     example: str
     roles: frozenset[Role] = frozenset()  # empty: every staff member
+    # What the command does, in workflow's terms: its roles come from there
+    # (workflow.roles.command_roles), never written here.
+    does: Event | Action | None = None
     changes: bool = True  # changes something: needs an authenticated message
     confirm: bool = False  # asks for 确认 CODE before acting
     confirm_when: str = ""  # or only for some uses, said in 帮助 (结论为「删除」)

@@ -32,12 +32,6 @@ def rule_fingerprint(rule: Rule) -> int:
                        rule.articles)
 
 
-def _require_admin(ctx: CommandContext) -> None:
-    # 确认 is open to every member: the asker may have lost admin since asking.
-    if not ctx.actor.is_admin:
-        raise refused("admin_only")
-
-
 # --- joining ---------------------------------------------------------------------------
 
 @contextmanager
@@ -64,6 +58,8 @@ def _chat_refusal(exc: StaffRefusal) -> CommandError | None:
             return refused("remove_self")
         case "member_changed":
             return refused("member_changed")
+        case "action_denied" if data["roles"] == {Role.ADMIN}:
+            return refused("admin_only")  # a confirmation, after the asker lost the role
     return None
 
 
@@ -157,7 +153,8 @@ def remove_rule(ctx: CommandContext, cmd: Command) -> Result:
 
 def perform_delete_rule(ctx: CommandContext, pending: Confirmation) -> Result:
     """规则 删除, confirmed: only if the rule still matches and answers as it did."""
-    _require_admin(ctx)
+    with _worded():  # 确认 is open to every member: the asker may have lost admin since
+        staffing.authorise(ctx.actor, Action.DELETE_RULE)
     try:
         rule = rule_cases.get(ctx.uow(), pending.subject_id)
     except RuleNotFound:

@@ -10,6 +10,15 @@ from handlers.commands.confirm import CONFIRMED
 from handlers.commands.table import TABLE
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import parse_when
+from workflow.roles import (
+    ACTION_ROLES,
+    EVENT_ROLES,
+    SYSTEM_EVENTS,
+    Action,
+    command_roles,
+    roles_for,
+)
+from workflow.states import Event
 
 
 def test_every_item_move_that_asks_for_confirmation_can_be_confirmed() -> None:
@@ -43,3 +52,53 @@ def test_help_for_other_commands_has_no_details() -> None:
     spec = next(s for s in TABLE if s.name == "approve")
     shown = texts.render("cmd/me_help_topic", spec=spec, roles=[], allowed=True)
     assert shown.splitlines()[1:3] == [spec.summary, f"例如：{spec.example}"]
+
+
+def test_every_command_takes_its_roles_from_the_workflow() -> None:
+    """One authorisation source: each command names what it does (an Event or an
+    Action) and its roles are workflow's for that, never written in the table."""
+    for spec in TABLE:
+        assert isinstance(spec.does, Event | Action), spec.name
+        assert spec.roles == command_roles(spec.does), spec.name
+        if isinstance(spec.does, Action):
+            assert spec.does in ACTION_ROLES, spec.name
+        else:
+            assert spec.does in EVENT_ROLES and spec.does not in SYSTEM_EVENTS, spec.name
+    assert set(ACTION_ROLES) == set(Action)
+    assert {s.does for s in TABLE} >= set(Action)  # no role kept for nothing
+
+
+def test_a_command_that_fires_an_event_says_so() -> None:
+    """``transition(event)`` and ``ask_to_confirm(event)`` name their handler after
+    the event: the command must say it does that event, so the roles the table
+    shows are the ones the workflow enforces."""
+    made_for_an_event = ("transition.<locals>", "ask_to_confirm.<locals>")
+    fired = [s for s in TABLE if s.handler.__qualname__.startswith(made_for_an_event)]
+    assert len(fired) > 10
+    for spec in fired:
+        assert spec.does is Event(spec.handler.__name__.removeprefix("confirm_")), spec.name
+
+
+def test_every_event_a_person_fires_agrees_with_its_command() -> None:
+    """Walk every event: a system event has no command; any other is fired by a
+    command with the same roles, or is done elsewhere for the reason given."""
+    elsewhere = {Event.EDIT: "wxops item edit (text is written on a computer)",
+                 Event.FLAG_OUTDATED: "复查 … 更新: the recheck command (RECHECK_OK)"}
+    by_event = {s.does: s for s in TABLE if isinstance(s.does, Event)}
+    for event in Event:
+        if event in SYSTEM_EVENTS:
+            assert event not in by_event, event
+        elif event in elsewhere:
+            assert roles_for(event) == roles_for(Event.RECHECK_OK) or event is Event.EDIT
+        else:
+            assert by_event[event].roles == roles_for(event), event
+
+
+def test_a_confirmed_action_is_authorised_by_the_command_that_asked() -> None:
+    """确认 is open to every member; what it performs is checked again (the asker
+    may have lost the role): the action's roles are the asking command's."""
+    asking = {s.does.value: s for s in TABLE if s.confirm and s.does is not None}
+    for action in CONFIRMED:
+        assert action in asking, action
+        kind = Event(action) if action in set(Event) else Action(action)
+        assert asking[action].roles == command_roles(kind), action

@@ -22,11 +22,11 @@ from workflow.autoreply import (
 )
 from workflow.errors import InvalidInput
 from workflow.model import Context
-from workflow.roles import Actor, Role
+from workflow.roles import CONSOLE_ACTOR
 
 #: Whoever runs ``wxops`` on the server: they hold its database, so they act as
 #: an admin would; the audit names the command line.
-OPERATOR = Actor(0, "cli", frozenset({Role.ADMIN}))
+OPERATOR = CONSOLE_ACTOR
 
 ARTICLE_HELP = "图文：标题|描述|https://链接[|https://图片]，可重复（最多 8 篇）"
 

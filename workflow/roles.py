@@ -149,8 +149,9 @@ def may(actor: Actor, action: Action) -> bool:
     return allowed is None or bool(allowed & actor.roles)
 
 
-#: The person at the server's shell (``wxops staff ...``): may do what an admin may.
-CONSOLE_ACTOR = Actor(id=0, name="命令行", roles=frozenset({Role.ADMIN}))
+#: The person at the server's shell (``wxops staff …``, ``wxops rules …``): may do
+#: what an admin may; audited as "cli".
+CONSOLE_ACTOR = Actor(id=0, name="cli", roles=frozenset({Role.ADMIN}))
 
 
 def command_roles(thing: Event | Action) -> frozenset[Role]:

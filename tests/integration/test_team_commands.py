@@ -358,5 +358,5 @@ def test_chat_and_console_staff_changes_share_one_use_case_and_its_audit(
                                   frozenset({Role.REVIEWER}), Context(now=NOW))
     added = staff_cases.add(SqlUnitOfWork(engine), CONSOLE_ACTOR, "吴迪",
                             frozenset({Role.CREATOR}), Context(now=NOW, command="wxops staff add"))
-    assert audit_trail(engine)[-2:] == [(f"staff:{team.admin}", "set_roles", "命令行"),
-                                        (f"staff:{added.id}", "add", "命令行")]
+    assert audit_trail(engine)[-2:] == [(f"staff:{team.admin}", "set_roles", "cli"),
+                                        (f"staff:{added.id}", "add", "cli")]

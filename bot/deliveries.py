@@ -27,6 +27,8 @@ from workflow.model import Context
 from workflow.states import State
 from workflow.text import has_text
 from workflow.usecases import MAX_DIGEST, MAX_TITLE
+from workflow.window import Window
+from workflow.window import window as window_of
 
 log = logging.getLogger("wxops.deliveries")
 
@@ -48,7 +50,7 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
         return Outcome("dead", "成员不存在、已移除或未绑定微信")
     current = d.read(lambda c: platform.item_versions(c, notices.items_named([payload])))
     text = notices.show([payload], current)[0]
-    window = d.read(lambda c: followers.service_window(c, openid, d.now))
+    window = service_window(d, openid)
     reason = closed_reason(window)
     if window.counter is not None:
         counter = window.counter
@@ -74,7 +76,7 @@ def cs_reply(d: Delivery, incident: timedelta = INCIDENT) -> Outcome:
     delivered = Outcome("sent", follow_up=[lambda c: platform.set_delivery(c, message_id, "sent")])
     if d.delivered:  # it arrived: however the window stands now, it is not refused
         return delivered
-    window = d.read(lambda c: followers.service_window(c, openid, d.now))
+    window = service_window(d, openid)
     if window.counter is None:
         return _refused(d, closed_reason(window), incident)
     counter = window.counter
@@ -86,7 +88,12 @@ def cs_reply(d: Delivery, incident: timedelta = INCIDENT) -> Outcome:
     return delivered
 
 
-def closed_reason(window: followers.ServiceWindow) -> str:
+def service_window(d: Delivery, openid: str) -> Window:
+    """The person's customer-service window now (``workflow.window``)."""
+    return window_of(d.read(lambda c: followers.interactions(c, openid)), d.now)
+
+
+def closed_reason(window: Window) -> str:
     """Why the window is closed, as staff read it ("" while it is open)."""
     return texts.render("window_closed", why=window.closed_because) if not window.open else ""
 

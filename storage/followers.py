@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
+from sqlalchemy.orm import Session
 
 from storage.models import Follower
 from storage.raw import Raw
+from workflow.window import Counter, Interactions
 
 # message: opens a fresh 48-hour customer-service window (5 sends);
 # event: a subscription, a scan or a menu click (CLICK, or the two scan-code
@@ -86,45 +88,30 @@ def _subscription(subscribed: bool | None, scene: str | None, now: datetime) -> 
     return {}
 
 
-MESSAGE_WINDOW, MESSAGE_SENDS = timedelta(hours=48), 5
-EVENT_WINDOW, EVENT_SENDS = timedelta(minutes=1), 3
+_SENT_COLUMNS = {Counter.MESSAGE: Follower.message_window_sent,
+                 Counter.EVENT: Follower.event_window_sent}
 
 
-@dataclass(frozen=True)
-class ServiceWindow:
-    """What the customer-service rules allow for one person right now."""
-
-    counter: str | None  # the column to count the send against; None when closed
-    closed_because: str = ""  # unsubscribed | used_up | expired (templates/window_closed.j2)
-
-    @property
-    def open(self) -> bool:
-        return self.counter is not None
-
-
-def service_window(conn: Connection, openid: str, now: datetime,
-                   queued: int = 0) -> ServiceWindow:
-    """5 sends within 48 h of the person's last message, or 3 within a minute of an
-    event; unsubscribed people get nothing. ``queued``: sends already waiting in the
-    outbox, which will spend the same budget."""
+def interactions(conn: Connection, openid: str) -> Interactions | None:
+    """What ``workflow.window`` decides a person's customer-service window from;
+    None when nobody has that openid."""
     row = conn.execute(select(
         Follower.subscribed, Follower.last_message_at, Follower.message_window_sent,
         Follower.last_event_at, Follower.event_window_sent,
     ).where(Follower.openid == openid)).first()
-    if row is None or not row.subscribed:
-        return ServiceWindow(None, "unsubscribed")
-    recent_message = row.last_message_at is not None and \
-        now - row.last_message_at < MESSAGE_WINDOW
-    recent_event = row.last_event_at is not None and now - row.last_event_at < EVENT_WINDOW
-    if recent_message and row.message_window_sent + queued < MESSAGE_SENDS:
-        return ServiceWindow("message_window_sent")
-    if recent_event and row.event_window_sent + queued < EVENT_SENDS:
-        return ServiceWindow("event_window_sent")
-    if recent_message or recent_event:
-        return ServiceWindow(None, "used_up")
-    return ServiceWindow(None, "expired")
+    return None if row is None else Interactions(bool(row[0]), *row[1:])
 
 
-def count_send(conn: Connection, openid: str, counter: str) -> None:
-    column = getattr(Follower, counter)
+def count_send(conn: Connection, openid: str, counter: Counter) -> None:
+    column = _SENT_COLUMNS[counter]
     conn.execute(update(Follower).where(Follower.openid == openid).values({column: column + 1}))
+
+
+class SqlInteractions:
+    """Implements ``workflow.ports.Interactions``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def of(self, openid: str) -> Interactions | None:
+        return interactions(self.session.connection(), openid)

@@ -33,6 +33,9 @@ from bot.sender import Sender  # noqa: E402
 from bot.tokens import DatabaseTokens, fetch_stable_token  # noqa: E402
 from storage import followers, migrate, tickets  # noqa: E402
 from storage.db import make_engine  # noqa: E402
+from storage.uow import JoinedUnitOfWork  # noqa: E402
+from workflow import ticket_cases  # noqa: E402
+from workflow.roles import Actor  # noqa: E402
 
 PER_PERSON = 5  # the customer-service window allows 5 sends after a message
 
@@ -78,11 +81,13 @@ def prepare(url: str, people: list[str], count: int) -> None:
         staff_id = conn.execute(text(
             "INSERT INTO staff (name, roles, active, created_at) VALUES ('bench', 'admin', "
             "true, :now) RETURNING id"), {"now": now}).scalar_one()
+        actor = Actor(staff_id, "bench", frozenset())
         for n, openid in enumerate(people):
             follower = followers.touch(conn, openid, now, "message").follower_id
             ticket = tickets.record_inbound(conn, follower, "text", "hi", None, now).ticket_id
             for k in range(PER_PERSON):
-                tickets.reply(conn, ticket, staff_id, f"reply {n}.{k}", now)
+                ticket_cases.reply(JoinedUnitOfWork(conn, clock=lambda: now), actor, ticket,
+                                   f"reply {n}.{k}", now)
     engine.dispose()
 
 

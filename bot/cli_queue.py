@@ -13,11 +13,10 @@ from bot.wiring import App
 from handlers import texts
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
-from storage import tickets
 from storage.db import write_lock
 from storage.models import AccountText, ReplyTicket
 from storage.uow import JoinedUnitOfWork, utcnow
-from workflow import staff_cases
+from workflow import staff_cases, ticket_cases
 from workflow.errors import InvalidInput
 from workflow.reply_queue import TicketStatus
 from workflow.roles import Actor
@@ -34,21 +33,28 @@ def queue() -> None:
 
 
 @queue.command("list")
-@click.option("--all", "include_resolved", is_flag=True, help="包括已解决的工单")
+@click.option("--all", "include_resolved", is_flag=True,
+              help="包括暂缓中和已解决的工单 (every ticket)")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.pass_obj
 def queue_list(app: App, include_resolved: bool, limit: int) -> None:
-    """列出工单：优先级高的在前，其次等待最久的在前 (oldest waiting first)."""
-    with app.uow() as uow:
-        rows = tickets.queue(uow.session, include_resolved, limit)
-    if not rows:
+    """列出工单：优先级高的在前，其次等待最久的在前 (oldest waiting first).
+
+    The same query as the chat's 队列: a snoozed ticket is left out until its
+    snooze runs out (or the follower writes), unless --all."""
+    now = utcnow()
+    page = ticket_cases.queue(app.uow(), now, limit, include_resolved)
+    if not page.tickets:
         click.echo("队列是空的")
-    for r in rows:
+    for r in page.tickets:
         flag = "！" if r.priority else " "
         holder = r.assignee or "未认领"
         since = local(r.waiting_since, app.settings.tz)
-        click.echo(f"{flag}T{r.id:<5} {pad(STATUS_LABELS.get(r.status, r.status), 10)} {since}  "
+        status = r.current_status(now)
+        click.echo(f"{flag}T{r.id:<5} {pad(STATUS_LABELS.get(status, status), 10)} {since}  "
                    f"{pad(holder, 10)} {r.preview}")
+    if page.snoozed and not include_resolved:
+        click.echo(f"另有 {page.snoozed} 条暂缓中（--all 列出）")
 
 
 @queue.command("show")
@@ -56,17 +62,14 @@ def queue_list(app: App, include_resolved: bool, limit: int) -> None:
 @click.pass_obj
 def queue_show(app: App, ticket_id: int) -> None:
     """查看一个工单的全部消息和备注，例如 T5 或 5 (one ticket's history)."""
-    with app.uow() as uow:
-        detail = tickets.ticket_detail(uow.session, ticket_id)
-    if detail is None:
-        raise InvalidInput(f"找不到工单 T{ticket_id}")
-    tz, r = app.settings.tz, detail.row
+    found = ticket_cases.history(app.uow(), ticket_id)
+    tz, r = app.settings.tz, found.ticket
     priority = "高" if r.priority > 0 else "普通"  # as the chat's 工单 shows it
     click.echo(f"工单 T{r.id}  {STATUS_LABELS.get(r.status, r.status)}  优先级 {priority}  "
                f"负责人 {r.assignee or '未认领'}  粉丝 {r.openid}")
-    lines = [(at, f"{'粉丝 →' if direction == 'in' else '← 回复'} [{kind}] {content}")
-             for at, direction, kind, content in detail.messages]
-    lines += [(at, f"备注（{name}）：{content}") for at, name, content in detail.notes]
+    lines = [(m.at, f"{'粉丝 →' if m.direction == 'in' else '← 回复'} [{m.kind}] {m.content}")
+             for m in found.messages]
+    lines += [(n.at, f"备注（{n.staff}）：{n.content}") for n in found.notes]
     for at, line in sorted(lines, key=lambda entry: entry[0]):  # one history, in time order
         click.echo(f"  {local(at, tz)}  {line}")
 

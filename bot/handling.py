@@ -15,6 +15,7 @@ from handlers.replies import Reply
 from handlers.routing import route
 from storage.db import transient
 from storage.texts import SqlTexts
+from storage.tickets import RawTicketInbox
 from storage.uow import JoinedUnitOfWork
 
 log = logging.getLogger("wxops.endpoint")
@@ -48,6 +49,7 @@ class Contexts:
             complaint_words=self.complaint_words,
             joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
             texts=SqlTexts(conn),
+            tickets=RawTicketInbox(conn),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
         )

@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from bot import deliveries, sender
 from bot.gateway import Gateway
@@ -24,14 +23,13 @@ from bot.inbound_replay import Replayer
 from bot.leader import LeaderLock
 from bot.tokens import DatabaseTokens, RedisTokens, TokenSource, fetch_stable_token
 from bot.wiring import App
-from storage import inbound, outbox, tickets
+from storage import inbound
 from storage.db import write_lock
 from storage.models import ContentItemRow
-from storage.repositories import SqlStaffDirectory
-from workflow import usecases
+from workflow import ticket_cases, usecases
 from workflow.errors import WorkflowError
 from workflow.model import Context
-from workflow.roles import SYSTEM_ACTOR, Role
+from workflow.roles import SYSTEM_ACTOR
 from workflow.states import Event, State
 
 log = logging.getLogger("wxops.worker")
@@ -145,23 +143,9 @@ class Jobs:
         """Tickets waiting longer than WXOPS_REPLY_SLA: tell the holder, or the admins."""
         if not self._leading("reply_sla"):
             return
-        now = utcnow()
-        limit = now - timedelta(minutes=self.app.settings.reply_sla)
-        with write_lock(self.app.engine), self.app.engine.begin() as conn:
-            for ticket in tickets.waiting_since_before(conn, limit):
-                minutes = int((now - ticket.waiting_since).total_seconds() // 60)
-                for staff_id in self._holders(conn, ticket.assignee_id):
-                    outbox.add(conn, "notify", {"staff_id": staff_id, "template": "ticket_waiting",
-                               "context": {"ticket_id": ticket.id, "minutes": minutes,
-                                           "summary": ticket.summary}},
-                               f"sla:{ticket.id}:{ticket.waiting_since.isoformat()}:{staff_id}",
-                               now)
-
-    @staticmethod
-    def _holders(conn: Connection, assignee_id: int | None) -> list[int]:
-        if assignee_id is not None:
-            return [assignee_id]
-        return [a.id for a in SqlStaffDirectory(Session(bind=conn)).with_role(Role.ADMIN)]
+        sla = timedelta(minutes=self.app.settings.reply_sla)
+        with write_lock(self.app.engine):
+            ticket_cases.remind_waiting(self.app.uow(), sla, utcnow())
 
     def prune(self) -> None:
         if not self._leading("prune"):

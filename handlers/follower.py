@@ -5,9 +5,9 @@ from __future__ import annotations
 from handlers import texts
 from handlers.inbound import HandlerContext, Inbound, RuleQuestion
 from handlers.replies import NewsReply, Reply, TextReply
-from storage import rules, tickets
+from storage import rules
+from workflow import ticket_cases
 from workflow.autoreply import ReplyKind, Rule
-from workflow.reply_queue import COMPLAINT_PRIORITY, FollowUpNote
 
 SCENE_PREFIX = "qrscene_"
 
@@ -21,7 +21,7 @@ def on_subscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 def on_unsubscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
     follower_id = ctx.touch(msg.openid, "none", subscribed=False)
-    tickets.close_unreachable(ctx.conn, follower_id, ctx.now)
+    ticket_cases.follower_left(ctx.joined_uow(), follower_id, ctx.now)
     return None
 
 
@@ -87,15 +87,14 @@ def _answer_or_queue(ctx: HandlerContext, msg: Inbound, follower_id: int, kind: 
 
 
 def _queue(ctx: HandlerContext, follower_id: int, kind: str, content: str) -> Reply:
-    priority = COMPLAINT_PRIORITY if _is_complaint(content, ctx.complaint_words) else 0
-    touched = tickets.record_inbound(ctx.conn, follower_id, kind, content, ctx.inbound_id,
-                                     ctx.now, priority)
-    if touched.needs_ack:
-        return _acknowledge(ctx, "ack", ticket_id=touched.ticket_id)
-    if touched.note is not None:
-        return _acknowledge(ctx, "ack_follow_up", ticket_id=touched.ticket_id,
-                            complaint=touched.note is FollowUpNote.COMPLAINT)
-    return None
+    arrived = ticket_cases.receive(ctx.tickets, follower_id, kind, content, ctx.inbound_id,
+                                   ctx.now, ctx.complaint_words)
+    text = arrived.acknowledgement
+    if text is None:
+        return None
+    if text == "ack":
+        return _acknowledge(ctx, text, ticket_id=arrived.ticket_id)
+    return _acknowledge(ctx, text, ticket_id=arrived.ticket_id, complaint=arrived.complaint)
 
 
 def _acknowledge(ctx: HandlerContext, text: str, **context: object) -> Reply:
@@ -104,10 +103,6 @@ def _acknowledge(ctx: HandlerContext, text: str, **context: object) -> Reply:
         return TextReply(texts.render(text, ctx.texts, **context))
     return TextReply(texts.render(f"{text}_away", ctx.texts, hours=ctx.hours.describe(),
                                   **context))
-
-
-def _is_complaint(content: str, words: tuple[str, ...]) -> bool:
-    return any(word in content for word in words)
 
 
 def _rule_reply(ctx: HandlerContext, rule: Rule | None) -> Reply:

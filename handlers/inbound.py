@@ -16,7 +16,7 @@ from storage import followers, rules
 from storage import staff as staff_directory
 from storage.followers import Interaction
 from workflow.autoreply import Rule, match
-from workflow.ports import UnitOfWork
+from workflow.ports import TicketInbox, UnitOfWork
 from workflow.roles import Actor
 
 RuleQuestion = tuple[str | None, str | None]  # (text, menu key) put to the rules
@@ -67,6 +67,7 @@ class HandlerContext:
     complaint_words: tuple[str, ...]
     joined_uow: Callable[[], UnitOfWork]
     texts: TextSource  # admins' versions of the editable replies
+    tickets: TicketInbox  # the reply queue's statements on this push's connection
     inbound_id: int = 0
     plaintext_commands: bool = False  # staff commands accepted from unauthenticated bodies
     reply_sla_minutes: int = 30

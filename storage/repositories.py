@@ -11,6 +11,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage import outbox
 from storage.models import AuditRow, ContentItemRow, OutboxMessage, ReviewRow, Revision, Staff
 from storage.types import MAX_ROW_ID
 from workflow.errors import StaleVersion
@@ -177,11 +178,11 @@ class SqlOutbox:
         self.session = session
 
     def add(self, kind: str, payload: dict[str, Any], idempotency_key: str,
-            now: datetime) -> bool:
+            now: datetime, recipient: str | None = None) -> bool:
         """Insert unless the key exists. A savepoint keeps the outer transaction usable."""
         stmt = insert(OutboxMessage).values(
             kind=kind, payload=payload, idempotency_key=idempotency_key, status="pending",
-            attempts=0, next_attempt_at=now, last_error="", created_at=now,
+            attempts=0, next_attempt_at=now, last_error="", created_at=now, recipient=recipient,
         )
         try:
             with self.session.begin_nested():
@@ -190,6 +191,9 @@ class SqlOutbox:
             return False
         return True
 
+
+    def queued_sends(self, openid: str) -> int:
+        return outbox.queued_for(self.session.connection(), openid)
 
     def replace_notices(self, staff_id: int, item_id: int, newer_key: str) -> int:
         """Found by their keys, which name the item first and the person last

@@ -1,55 +1,41 @@
-"""The reply queue: tickets, their message history and private notes."""
+"""Reply tickets: the repository behind ``workflow.ports.TicketRepository``, and
+the inbound hot path's statements (``record_inbound``), which apply
+``workflow.tickets.arrive`` in SQL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, insert, select, update
 from sqlalchemy.orm import Session
 
-from storage import outbox
-from storage.models import Follower, ReplyTicket, Staff, TicketMessage, TicketNote
-from storage.queue_ops import newest_follower_message
+from storage.models import Follower, ReplyTicket, TicketMessage, TicketNote
 from storage.raw import Raw, as_utc
-from workflow.errors import InvalidInput
-from workflow.reply_queue import (
-    UNRESOLVED,
-    FollowUp,
-    FollowUpNote,
-    Resolution,
-    TicketStatus,
-    follow_up_note,
-    quiet_since,
+from workflow.errors import StaleTicket
+from workflow.reply_queue import UNRESOLVED, TicketStatus, quiet_since
+from workflow.tickets import (
+    SUMMARY_LENGTH,
+    Arrival,
+    Arrived,
+    Ticket,
+    Unresolved,
+    arrive,
 )
 
 OPEN_STATUSES = tuple(status.value for status in UNRESOLVED)
-SUMMARY_LENGTH = 60
 
 
-@dataclass(frozen=True)
-class TicketTouch:
-    ticket_id: int
-    created: bool
-    note: FollowUpNote | None = None  # a follow-up's note (reply_queue.follow_up_note)
-
-    @property
-    def needs_ack(self) -> bool:
-        """The follower is acknowledged when a ticket opens; a follow-up gets a note
-        now and then (``note``)."""
-        return self.created
-
-
-# A new follower message puts an unresolved ticket back in the queue as open
-# (statuses: workflow.reply_queue), waiting since now unless it was already
-# waiting, at the higher of the two priorities. A resolved ticket stays closed:
-# the message opens a new one.
+# workflow.tickets.arrive, in SQL (tests/integration/test_arrivals.py checks the
+# two agree on every case): a new follower message puts an unresolved ticket
+# back in the queue as open (REOPENED: workflow.tickets.reopened), waiting since
+# now unless it was already waiting, at the higher of the two priorities. A
+# resolved ticket stays closed: the message opens a new one (OPENED).
 #
 # The usual case, a follower writing again within a short time to a ticket
 # already open, waiting and at this priority or above, changes nothing in the
-# ticket and gets no note (reply_queue.follow_up_note: the ticket is not quiet
-# and the message raises nothing), so the ticket is only read, and the message
+# ticket and gets no note (arrive gives JOINED with no note: the ticket is not
+# quiet and the message raises nothing), so the ticket is only read, and the message
 # is logged against it in the same statement: an UPDATE would rewrite the
 # ticket's page for nothing. PostgreSQL reads the ticket FOR UPDATE, locking it
 # as the UPDATE would, so a staff member resolving it concurrently waits for
@@ -76,7 +62,7 @@ _LOG_TO_WAITING = {  # by engine: postgres or not
 }
 _FACTS = {
     postgres: (
-        f"SELECT id, status = 'open' AND waiting_since IS NOT NULL, priority, {_LAST_MESSAGE_AT}"
+        f"SELECT id, status, waiting_since, priority, {_LAST_MESSAGE_AT}"
         f" FROM reply_tickets WHERE {_UNRESOLVED} ORDER BY id DESC LIMIT 1"
         f"{' FOR UPDATE' if postgres else ''}")
     for postgres in (False, True)
@@ -99,8 +85,8 @@ _LOG = (
 
 
 def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
-                   inbound_id: int | None, now: datetime, priority: int = 0) -> TicketTouch:
-    """Append to the follower's unresolved ticket (back in the queue) or open one; log it.
+                   inbound_id: int | None, now: datetime, priority: int = 0) -> Arrived:
+    """Log the message to the follower's tickets as ``workflow.tickets.arrive`` says.
 
     Concurrent messages from one follower cannot open two tickets: the
     follower row was upserted earlier in this transaction and stays locked.
@@ -111,20 +97,21 @@ def record_inbound(conn: Connection, follower_id: int, kind: str, content: str,
               "inbound": inbound_id}
     ticket_id = _log_to_waiting(raw, params)
     if ticket_id is not None:
-        return TicketTouch(ticket_id, created=False)
+        return Arrived(ticket_id, Arrival.JOINED)
     facts = raw.one(_FACTS[raw.postgres], params)
     if facts is None:
         row = raw.one(_OPEN, {**params, "summary": content[:SUMMARY_LENGTH]})
         assert row is not None
-        touch = TicketTouch(int(row[0]), created=True)
+        arrived = Arrived(int(row[0]), Arrival.OPENED)
     else:
-        ticket_id, waiting, ticket_priority, last_at = int(facts[0]), facts[1], facts[2], facts[3]
-        if not waiting or ticket_priority < priority:
-            raw.run(_REOPEN, {**params, "ticket": ticket_id})
-        follow_up = FollowUp(as_utc(last_at), ticket_priority, priority)
-        touch = TicketTouch(ticket_id, created=False, note=follow_up_note(follow_up, now))
-    raw.run(_LOG, {**params, "ticket": touch.ticket_id})
-    return touch
+        found = Unresolved(int(facts[0]), TicketStatus(facts[1]), as_utc(facts[2]),
+                           int(facts[3]), as_utc(facts[4]))
+        arrival, note = arrive(found, priority, now)
+        if arrival is Arrival.REOPENED:
+            raw.run(_REOPEN, {**params, "ticket": found.id})
+        arrived = Arrived(found.id, arrival, note)
+    raw.run(_LOG, {**params, "ticket": arrived.ticket_id})
+    return arrived
 
 
 def _log_to_waiting(raw: Raw, params: dict[str, Any]) -> int | None:
@@ -134,151 +121,72 @@ def _log_to_waiting(raw: Raw, params: dict[str, Any]) -> int | None:
     return None if row is None else int(row[0])
 
 
-def close_unreachable(conn: Connection, follower_id: int, now: datetime) -> int:
-    """An unsubscribed follower cannot be answered: close their open tickets."""
-    result = conn.execute(
-        update(ReplyTicket)
-        .where(ReplyTicket.follower_id == follower_id, ReplyTicket.status.in_(OPEN_STATUSES))
-        .values(status=TicketStatus.RESOLVED.value, resolved_at=now,
-                resolution=Resolution.UNREACHABLE.value,
-                waiting_since=None, version=ReplyTicket.version + 1)
-    )
-    return int(result.rowcount or 0)
+def _ticket(row: ReplyTicket, openid: str) -> Ticket:
+    return Ticket(row.id, row.follower_id, openid, TicketStatus(row.status), row.opened_at,
+                  priority=row.priority, assignee_id=row.assignee_id, summary=row.summary,
+                  waiting_since=row.waiting_since, snoozed_until=row.snoozed_until,
+                  first_response_at=row.first_response_at, resolved_at=row.resolved_at,
+                  resolution=row.resolution, version=row.version)
 
 
-@dataclass(frozen=True)
-class QueueRow:
-    id: int
-    openid: str
-    status: str
-    priority: int
-    assignee: str | None
-    preview: str  # the follower's newest message (queue_ops.newest_follower_message)
-    waiting_since: datetime | None
-    opened_at: datetime
+_TICKETS = select(ReplyTicket, Follower.openid).join(Follower,
+                                                     Follower.id == ReplyTicket.follower_id)
+_STORED = ("status", "priority", "assignee_id", "summary", "waiting_since", "snoozed_until",
+           "first_response_at", "resolved_at", "resolution", "version")
 
 
-def queue(session: Session, include_resolved: bool = False, limit: int = 50) -> list[QueueRow]:
-    """Tickets oldest-waiting first, higher priority before that."""
-    stmt = (
-        select(ReplyTicket, Follower.openid, Staff.name, newest_follower_message())
-        .join(Follower, Follower.id == ReplyTicket.follower_id)
-        .outerjoin(Staff, Staff.id == ReplyTicket.assignee_id)
-        .order_by(ReplyTicket.priority.desc(), ReplyTicket.waiting_since.asc().nulls_last(),
-                  ReplyTicket.id)
-        .limit(limit)
-    )
-    if not include_resolved:
-        stmt = stmt.where(ReplyTicket.status.in_(OPEN_STATUSES))
-    return [
-        QueueRow(t.id, openid, t.status, t.priority, name, preview, t.waiting_since,
-                 t.opened_at)
-        for t, openid, name, preview in session.execute(stmt).all()
-    ]
+class SqlTicketRepository:
+    """Implements ``workflow.ports.TicketRepository``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _all(self, stmt: Select[tuple[ReplyTicket, str]]) -> list[Ticket]:
+        return [_ticket(t, openid) for t, openid in
+                self.session.execute(stmt.execution_options(populate_existing=True)).all()]
+
+    def get(self, ticket_id: int) -> Ticket | None:
+        found = self._all(_TICKETS.where(ReplyTicket.id == ticket_id))
+        return found[0] if found else None
+
+    def save(self, ticket: Ticket, expected_version: int) -> None:
+        values = {name: getattr(ticket, name) for name in _STORED}
+        values["status"] = ticket.status.value
+        changed = self.session.execute(
+            update(ReplyTicket)
+            .where(ReplyTicket.id == ticket.id, ReplyTicket.version == expected_version)
+            .values(**values).execution_options(synchronize_session=False))
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleTicket(ticket.id)
+
+    def unresolved_of(self, follower_id: int) -> list[Ticket]:
+        return self._all(_TICKETS.where(ReplyTicket.follower_id == follower_id,
+                                        ReplyTicket.status.in_(OPEN_STATUSES))
+                         .order_by(ReplyTicket.id))
+
+    def waiting_since_before(self, limit: datetime) -> list[Ticket]:
+        return self._all(_TICKETS.where(ReplyTicket.status == TicketStatus.OPEN.value,
+                                        ReplyTicket.waiting_since < limit)
+                         .order_by(ReplyTicket.waiting_since, ReplyTicket.id))
+
+    def log_reply(self, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
+        result = self.session.execute(insert(TicketMessage).values(
+            ticket_id=ticket_id, direction="out", kind="text", content=text,
+            staff_id=staff_id, delivery="queued", created_at=now))
+        return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+    def add_note(self, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
+        result = self.session.execute(insert(TicketNote).values(
+            ticket_id=ticket_id, staff_id=staff_id, content=text, created_at=now))
+        return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class TicketDetail:
-    row: QueueRow
-    first_response_at: datetime | None
-    messages: list[tuple[datetime, str, str, str]]  # (at, direction, kind, content)
-    notes: list[tuple[datetime, str, str]]  # (at, staff name, content)
+class RawTicketInbox:
+    """Implements ``workflow.ports.TicketInbox`` on the push's connection."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def ticket_detail(session: Session, ticket_id: int) -> TicketDetail | None:
-    found = session.execute(
-        select(ReplyTicket, Follower.openid, Staff.name, newest_follower_message())
-        .join(Follower, Follower.id == ReplyTicket.follower_id)
-        .outerjoin(Staff, Staff.id == ReplyTicket.assignee_id)
-        .where(ReplyTicket.id == ticket_id)
-    ).first()
-    if found is None:
-        return None
-    t, openid, name, preview = found
-    row = QueueRow(t.id, openid, t.status, t.priority, name, preview, t.waiting_since,
-                   t.opened_at)
-    messages = session.execute(
-        select(TicketMessage.created_at, TicketMessage.direction, TicketMessage.kind,
-               TicketMessage.content)
-        .where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id)).all()
-    notes = session.execute(
-        select(TicketNote.created_at, Staff.name, TicketNote.content)
-        .join(Staff, Staff.id == TicketNote.staff_id)
-        .where(TicketNote.ticket_id == ticket_id).order_by(TicketNote.id)).all()
-    return TicketDetail(row, t.first_response_at,
-                        [(m[0], m[1], m[2], m[3]) for m in messages],
-                        [(n[0], n[1], n[2]) for n in notes])
-
-
-class TicketClosed(InvalidInput):
-    """A reply to a resolved ticket: a new message from the follower opens a new one."""
-
-    def __init__(self, ticket_id: int) -> None:
-        super().__init__(f"T{ticket_id} 已结束，不能再回复；粉丝再发消息会开新工单")
-        self.ticket_id = ticket_id
-
-
-REPLY_LIMIT = 600  # WeChat's text message limit is about 2048 bytes; keep replies readable
-
-
-@dataclass(frozen=True)
-class Replied:
-    outbox_id: int
-    assignee_id: int  # the replier, unless the ticket was someone else's already
-
-
-def reply(conn: Connection, ticket_id: int, staff_id: int, text: str, now: datetime) -> Replied:
-    """A staff answer: logged on the ticket and queued for delivery in one transaction.
-
-    The ticket then waits for the follower (pending); the first answer sets the
-    first-response time, and an unassigned ticket becomes the replier's.
-    """
-    text = text.strip()
-    if not text or len(text) > REPLY_LIMIT:
-        raise InvalidInput(f"回复内容不能为空，且不超过 {REPLY_LIMIT} 字")
-    openid = conn.scalar(
-        select(Follower.openid)
-        .join(ReplyTicket, Follower.id == ReplyTicket.follower_id)
-        .where(ReplyTicket.id == ticket_id))
-    if openid is None:
-        raise InvalidInput(f"找不到工单 T{ticket_id}")
-    # Guarded like every queue change (reply_queue.refusal): a ticket closed
-    # meanwhile stays closed, and nothing is logged or queued. The assignee is
-    # settled in the same statement, so a claim committed meanwhile is kept.
-    assignee_id = conn.scalar(
-        update(ReplyTicket)
-        .where(ReplyTicket.id == ticket_id, ReplyTicket.status != TicketStatus.RESOLVED.value)
-        .values(status=TicketStatus.PENDING.value, waiting_since=None,
-                assignee_id=func.coalesce(ReplyTicket.assignee_id, staff_id),
-                first_response_at=func.coalesce(ReplyTicket.first_response_at, now),
-                version=ReplyTicket.version + 1)
-        .returning(ReplyTicket.assignee_id))
-    if assignee_id is None:
-        raise TicketClosed(ticket_id)
-    message_id = conn.execute(insert(TicketMessage).values(
-        ticket_id=ticket_id, direction="out", kind="text", content=text, staff_id=staff_id,
-        delivery="queued", created_at=now)).inserted_primary_key[0]  # type: ignore[index]
-    payload = {"ticket_id": ticket_id, "message_id": int(message_id), "openid": openid,
-               "text": text, "staff_id": staff_id}
-    row_id = outbox.add(conn, "cs_reply", payload, f"cs_reply:{message_id}", now,
-                        recipient=openid)
-    assert row_id is not None
-    return Replied(row_id, int(assignee_id))
-
-
-@dataclass(frozen=True)
-class Waiting:
-    id: int
-    assignee_id: int | None
-    summary: str
-    waiting_since: datetime
-
-
-def waiting_since_before(conn: Connection, limit: datetime) -> list[Waiting]:
-    """Open tickets whose follower has waited since before ``limit``."""
-    rows = conn.execute(
-        select(ReplyTicket.id, ReplyTicket.assignee_id, ReplyTicket.summary,
-               ReplyTicket.waiting_since)
-        .where(ReplyTicket.status == "open", ReplyTicket.waiting_since < limit)
-        .order_by(ReplyTicket.waiting_since))
-    return [Waiting(r.id, r.assignee_id, r.summary, r.waiting_since) for r in rows]
+    def record(self, follower_id: int, kind: str, content: str, inbound_id: int | None,
+               now: datetime, priority: int) -> Arrived:
+        return record_inbound(self.conn, follower_id, kind, content, inbound_id, now, priority)

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.confirmations import SqlConfirmations
+from storage.followers import SqlInteractions
+from storage.queue_ops import SqlCannedReplies, SqlQueueView
 from storage.repositories import (
     SqlAuditLog,
     SqlItemRepository,
@@ -19,6 +21,7 @@ from storage.repositories import (
 )
 from storage.rules import SqlRuleRepository
 from storage.staff import SqlStaffRepository
+from storage.tickets import SqlTicketRepository
 from storage.views import SqlFeedbackLog, SqlFiguresView, SqlHeldNotices, SqlWorkView
 
 
@@ -40,6 +43,10 @@ class SqlUnitOfWork:
     rules: SqlRuleRepository
     staff: SqlStaffRepository
     confirmations: SqlConfirmations
+    tickets: SqlTicketRepository
+    interactions: SqlInteractions
+    queue: SqlQueueView
+    canned: SqlCannedReplies
     session: Session
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
@@ -67,6 +74,10 @@ class SqlUnitOfWork:
         self.rules = SqlRuleRepository(self.session)
         self.staff = SqlStaffRepository(self.session)
         self.confirmations = SqlConfirmations(self.session)
+        self.tickets = SqlTicketRepository(self.session)
+        self.interactions = SqlInteractions(self.session)
+        self.queue = SqlQueueView(self.session)
+        self.canned = SqlCannedReplies(self.session)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -8,6 +8,7 @@ idempotency key, so recording it twice never sends it twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from workflow.roles import Role
@@ -121,3 +122,79 @@ class SendPreview(Effect):
 
 
 AnyEffect = Effect | NotifyRole | AskForApproval
+
+
+# --- the reply queue: effects with keys of their own (not an item's version) -------
+
+
+@dataclass(frozen=True)
+class SendReply:
+    """A staff member's answer to a follower's ticket, as a customer-service
+    message; one send per logged answer (``message_id``)."""
+
+    kind = "cs_reply"
+    ticket_id: int = 0
+    message_id: int = 0
+    openid: str = ""
+    text: str = ""
+    staff_id: int = 0
+
+    @property
+    def recipient(self) -> str:
+        return self.openid
+
+    @property
+    def key(self) -> str:
+        return f"cs_reply:{self.message_id}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"ticket_id": self.ticket_id, "message_id": self.message_id,
+                "openid": self.openid, "text": self.text, "staff_id": self.staff_id}
+
+
+@dataclass(frozen=True)
+class RemindOfTicket:
+    """Tell a staff member a follower has waited too long (``ticket_waiting``);
+    once per person per wait."""
+
+    kind = "notify"
+    staff_id: int = 0
+    ticket_id: int = 0
+    minutes: int = 0
+    summary: str = ""
+    waiting_since: datetime | None = None
+    recipient = None
+
+    @property
+    def key(self) -> str:
+        since = self.waiting_since.isoformat() if self.waiting_since else ""
+        return f"sla:{self.ticket_id}:{since}:{self.staff_id}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"staff_id": self.staff_id, "template": "ticket_waiting",
+                "context": {"ticket_id": self.ticket_id, "minutes": self.minutes,
+                            "summary": self.summary}}
+
+
+@dataclass(frozen=True)
+class TellOfTicket:
+    """Tell a staff member something about a ticket (``template`` under
+    templates/notices); ``key`` names the occasion, once."""
+
+    kind = "notify"
+    staff_id: int = 0
+    template: str = ""
+    ticket_id: int = 0
+    occasion: str = ""
+    recipient = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.template}:{self.occasion}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"staff_id": self.staff_id, "template": self.template,
+                "context": {"ticket_id": self.ticket_id}}
+
+
+TicketEffect = SendReply | RemindOfTicket | TellOfTicket

@@ -329,3 +329,70 @@ class ConfirmationRefused(WorkflowError):
         super().__init__(messages.get(why, "确认码无效或已使用。请重新发起操作。"))
         self.why = why
         self.data = {"why": why}
+# --- the reply queue (workflow.tickets) ---------------------------------------------
+
+
+class TicketNotFound(WorkflowError):
+    code = "ticket_not_found"
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(f"找不到工单 T{ticket_id}")
+        self.ticket_id = ticket_id
+
+
+class TicketRefused(WorkflowError):
+    """A staff action the ticket's state does not allow (``reply_queue.refusal``).
+    ``raced``: it was allowed when first read, and another commit changed that."""
+
+    code = "ticket_refused"
+
+    def __init__(self, ticket_id: int, action: str, refusal: str, raced: bool = False) -> None:
+        super().__init__(f"T{ticket_id}：{_TICKET_REFUSALS.get(refusal, refusal)}")
+        self.ticket_id, self.action, self.refusal, self.raced = ticket_id, action, refusal, raced
+
+
+_TICKET_REFUSALS = {"closed": "工单已结束", "taken": "工单已由他人认领",
+                    "already_yours": "工单已经是你的"}
+
+
+class ReplyWindowClosed(WorkflowError):
+    """Outside the follower's customer-service window (``workflow.window.Closed``)."""
+
+    code = "reply_window_closed"
+
+    def __init__(self, ticket_id: int, why: str) -> None:
+        super().__init__(f"T{ticket_id} 现在无法回复，回复没有发出")
+        self.ticket_id, self.why = ticket_id, why
+
+
+class ReplyEmpty(WorkflowError):
+    code = "reply_empty"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"回复内容不能为空，且不超过 {limit} 字")
+        self.limit = limit
+
+
+class ReplyTooLong(WorkflowError):
+    code = "reply_too_long"
+
+    def __init__(self, limit: int, length: int) -> None:
+        super().__init__(f"回复不能超过 {limit} 字（现在 {length} 字）")
+        self.limit, self.length = limit, length
+
+
+class NoteTooLong(WorkflowError):
+    code = "note_too_long"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"备注不能超过 {limit} 字")
+        self.limit = limit
+
+
+class StaleTicket(Exception):
+    """Raised by the ticket repository when its version check fails; the use case
+    decides again on the ticket as the other commit left it."""
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(f"reply ticket {ticket_id} changed concurrently")
+        self.ticket_id = ticket_id

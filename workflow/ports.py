@@ -7,12 +7,15 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from workflow import window
 from workflow.autoreply import NewRule, Rule
 from workflow.confirming import Confirmation
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
+from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
 from workflow.states import State
+from workflow.tickets import Arrived, Ticket
 
 
 class ItemRepository(Protocol):
@@ -60,8 +63,14 @@ class AuditLog(Protocol):
 
 class Outbox(Protocol):
     def add(self, kind: str, payload: dict[str, Any], idempotency_key: str,
-            now: datetime) -> bool:
-        """Queue an outbound effect; False if that key was queued before."""
+            now: datetime, recipient: str | None = None) -> bool:
+        """Queue an outbound effect; False if that key was queued before.
+        ``recipient``: the follower a customer-service send goes to (their
+        sends share one budget, ``workflow.window``)."""
+        ...
+
+    def queued_sends(self, openid: str) -> int:
+        """Customer-service sends to this person queued and not yet made."""
         ...
 
     def replace_notices(self, staff_id: int, item_id: int, newer_key: str) -> int:
@@ -222,6 +231,78 @@ class ConfirmationRepository(Protocol):
         ...
 
 
+class TicketRepository(Protocol):
+    """Reply tickets (workflow.tickets) and what is logged on them."""
+
+    def get(self, ticket_id: int) -> Ticket | None: ...
+
+    def save(self, ticket: Ticket, expected_version: int) -> None:
+        """Write ``ticket`` if the stored version is still ``expected_version``;
+        raises ``workflow.errors.StaleTicket`` otherwise."""
+        ...
+
+    def unresolved_of(self, follower_id: int) -> Sequence[Ticket]: ...
+
+    def waiting_since_before(self, limit: datetime) -> Sequence[Ticket]:
+        """Open tickets whose follower has waited since before ``limit``, longest first."""
+        ...
+
+    def log_reply(self, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
+        """Log a staff answer on the ticket, queued for delivery; returns its message id."""
+        ...
+
+    def add_note(self, ticket_id: int, staff_id: int, text: str, now: datetime) -> int: ...
+
+
+class Interactions(Protocol):
+    """What was recorded of the people the account talks to (storage.followers)."""
+
+    def of(self, openid: str) -> window.Interactions | None: ...
+
+
+class TicketInbox(Protocol):
+    """The inbound hot path's side of the reply queue: prepared statements on the
+    push's own connection (storage.tickets.record_inbound), no unit of work."""
+
+    def record(self, follower_id: int, kind: str, content: str, inbound_id: int | None,
+               now: datetime, priority: int) -> Arrived:
+        """Log a follower's message to their tickets by ``workflow.tickets.arrive``."""
+        ...
+
+
+class QueueView(Protocol):
+    """The reply queue as people read it: chat (队列, 工单), the CLI (wxops queue)
+    and, later, the console all read it here (workflow.ticket_cases.queue)."""
+
+    def listing(self, now: datetime, limit: int, include_resolved: bool = False) -> QueuePage:
+        """Tickets in the queue (``reply_queue.in_queue``), complaints first, then
+        the longest waiting; with ``include_resolved``, every ticket, snoozed and
+        resolved ones too, in the same order."""
+        ...
+
+    def line(self, ticket_id: int) -> QueueLine | None: ...
+
+    def messages(self, ticket_id: int) -> Sequence[MessageLine]: ...
+
+    def notes(self, ticket_id: int) -> Sequence[NoteLine]: ...
+
+
+class CannedReplies(Protocol):
+    """Saved replies (快捷): a code and the text it stands for in a reply."""
+
+    def all(self) -> Sequence[SavedReply]:
+        """By code."""
+        ...
+
+    def body(self, code: str) -> str | None: ...
+
+    def save(self, code: str, body: str, staff_id: int, now: datetime) -> bool:
+        """Add or overwrite; True if it is new."""
+        ...
+
+    def delete(self, code: str) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -257,6 +338,18 @@ class UnitOfWork(Protocol):
 
     @property
     def confirmations(self) -> ConfirmationRepository: ...
+
+    @property
+    def tickets(self) -> TicketRepository: ...
+
+    @property
+    def interactions(self) -> Interactions: ...
+
+    @property
+    def queue(self) -> QueueView: ...
+
+    @property
+    def canned(self) -> CannedReplies: ...
 
     def __enter__(self) -> Self: ...
 

@@ -11,10 +11,10 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
-from storage import tickets
 from storage.db import make_engine
 from storage.models import OutboxMessage
 from tests.e2e.conftest import Stack
+from tests.integration.queueing import staff_reply
 
 
 def control(stack: Stack, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -56,7 +56,7 @@ def reply(stack: Stack, ticket_id: int, text: str) -> None:
     """What `wxops queue reply` does (tested as a command above), without a process each."""
     engine = make_engine(stack.database_url)
     with engine.begin() as conn:
-        tickets.reply(conn, ticket_id, 1, text, datetime.now(UTC))
+        staff_reply(conn, ticket_id, 1, text, datetime.now(UTC))
     engine.dispose()
 
 

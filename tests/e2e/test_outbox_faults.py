@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from handlers import texts
-from storage import tickets
 from storage.db import make_engine
 from storage.models import TicketMessage, TicketNote
 from tests.e2e.conftest import Stack
 from tests.e2e.test_outbound import add_admin, control, eventually, inbox_texts, outbox_rows, says
+from tests.integration.queueing import staff_reply
 
 SEND = "/cgi-bin/message/custom/send"
 
@@ -27,7 +27,7 @@ SEND = "/cgi-bin/message/custom/send"
 def reply_as(stack: Stack, staff_id: int, ticket_id: int, text: str) -> None:
     engine = make_engine(stack.database_url)
     with engine.begin() as conn:
-        tickets.reply(conn, ticket_id, staff_id, text, datetime.now(UTC))
+        staff_reply(conn, ticket_id, staff_id, text, datetime.now(UTC))
     engine.dispose()
 
 

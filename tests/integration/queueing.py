@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from storage import followers, staff, tickets
 from storage.models import OutboxMessage, ReplyTicket
+from storage.uow import JoinedUnitOfWork
 from tests.integration.commanding import NOW, run_command
+from workflow import ticket_cases
+from workflow.effects import SendReply
 from workflow.roles import Actor, Role
 
 
@@ -41,6 +44,15 @@ def fan(engine: Engine, openid: str, text: str, at: datetime, priority: int = 0)
         follower_id = followers.touch(conn, openid, at, "message").follower_id
         return tickets.record_inbound(conn, follower_id, "text", text, None, at,
                                       priority).ticket_id
+
+
+def staff_reply(conn: Connection, ticket_id: int, staff_id: int, text: str,
+                now: datetime) -> SendReply:
+    """A staff member's answer, as 回 makes it (``ticket_cases.reply``), in the
+    caller's transaction: the send it queued."""
+    uow = JoinedUnitOfWork(conn, clock=lambda: now)
+    actor = Actor(staff_id, f"staff {staff_id}", frozenset())
+    return ticket_cases.reply(uow, actor, ticket_id, text, now).effect
 
 
 def ticket(engine: Engine, ticket_id: int) -> ReplyTicket:

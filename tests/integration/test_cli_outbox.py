@@ -9,7 +9,7 @@ from sqlalchemy import Engine, update
 
 from bot.cli_worker import IN_DOUBT_LABEL
 from handlers import texts
-from storage import followers, outbox, queue_ops, tickets
+from storage import followers, outbox, tickets
 from storage import staff as staff_store
 from storage.db import make_engine
 from storage.models import Follower, OutboxMessage, ReplyTicket
@@ -76,10 +76,10 @@ def test_a_cli_reply_is_checked_and_expanded_as_the_chat_command_is(
         engine_url: str, tmp_path: Path) -> None:
     env = {"WXOPS_DATABASE_URL": engine_url}
     engine, now = admin_and_ticket(engine_url, tmp_path, "地址在哪")
-    with engine.begin() as conn:
-        queue_ops.save_canned(conn, "地址", "社区中心在幸福路 8 号", 1, now)
-    with engine.begin() as conn:
-        queue_ops.add_note(conn, 1, 1, "先发地址", now + timedelta(milliseconds=1))
+    with SqlUnitOfWork(engine) as uow:
+        uow.canned.save("地址", "社区中心在幸福路 8 号", 1, now)
+        uow.tickets.add_note(1, 1, "先发地址", now + timedelta(milliseconds=1))
+        uow.commit()
     replied = run(["queue", "reply", "T1", "#地址 周六见", "--as", "admin"], tmp_path, **env)
     assert replied.returncode == 0, replied.stderr
     shown = run(["queue", "show", "T1"], tmp_path, **env).stdout.splitlines()

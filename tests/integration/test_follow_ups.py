@@ -9,25 +9,26 @@ from typing import Any
 import pytest
 import xmltodict
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.orm import Session
 
 from handlers import texts
 from handlers.hours import OfficeHours
 from handlers.replies import TEXT_REPLY_BYTES
-from storage import followers, queue_ops, tickets
+from storage import followers, tickets
 from storage.models import OutboxMessage, TicketMessage
-from storage.tickets import TicketTouch
+from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
 from tests.integration.commanding import NOW
 from tests.integration.conftest import Account, make_account
 from tests.integration.queueing import make_team, say, ticket
+from workflow import ticket_cases
 from workflow.reply_queue import COMPLAINT_PRIORITY, QUIET_SPELL, FollowUpNote
+from workflow.tickets import Arrival, Arrived
 
 MINUTE = timedelta(minutes=1)
 
 
 def write(engine: Engine, text: str, at: datetime, priority: int = 0,
-          openid: str = "o_fan") -> TicketTouch:
+          openid: str = "o_fan") -> Arrived:
     """The follower's message at ``at``, as the endpoint records it."""
     with engine.begin() as conn:
         follower_id = followers.touch(conn, openid, at, "message").follower_id
@@ -36,7 +37,8 @@ def write(engine: Engine, text: str, at: datetime, priority: int = 0,
 
 def notes(engine: Engine, *messages: tuple[str, datetime, int]) -> list[FollowUpNote | None]:
     touches = [write(engine, text, at, priority) for text, at, priority in messages]
-    assert touches[0].created and not any(t.created for t in touches[1:])
+    assert touches[0].arrival is Arrival.OPENED
+    assert not any(t.arrival is Arrival.OPENED for t in touches[1:])
     assert len({t.ticket_id for t in touches}) == 1
     return [t.note for t in touches[1:]]
 
@@ -74,7 +76,8 @@ def test_a_staff_answer_keeps_the_conversation_going(engine: Engine) -> None:
     first = write(engine, "周六有活动吗", NOW)
     say(engine, team.wang, f"回 T{first.ticket_id} 有，九点开始", NOW + 2 * QUIET_SPELL)
     thanks = write(engine, "好的谢谢", NOW + 2 * QUIET_SPELL + MINUTE)
-    assert (thanks.ticket_id, thanks.created, thanks.note) == (first.ticket_id, False, None)
+    assert (thanks.ticket_id, thanks.arrival, thanks.note) == (first.ticket_id, Arrival.REOPENED,
+                                                            None)
     reopened = ticket(engine, first.ticket_id)
     assert reopened.status == "open"
     assert reopened.waiting_since == NOW + 2 * QUIET_SPELL + MINUTE
@@ -94,7 +97,8 @@ def test_a_closed_ticket_is_not_followed_up_a_new_one_opens(engine: Engine) -> N
     first = write(engine, "你好", NOW)
     say(engine, team.wang, f"结 T{first.ticket_id}", NOW + MINUTE)
     again = write(engine, "又有问题", NOW + 2 * MINUTE)
-    assert again.created and again.note is None and again.ticket_id != first.ticket_id
+    assert again.arrival is Arrival.OPENED and again.note is None
+    assert again.ticket_id != first.ticket_id
 
 
 # What the follower gets
@@ -170,11 +174,11 @@ def test_the_queue_previews_the_newest_message_with_the_complaint_mark(engine: E
     assert lines[1].startswith("T1！ ") and lines[1].endswith(" · 我要投诉，一直没人回")
     assert lines[2].startswith("T2 ") and lines[2].endswith(" · 普通问题")
 
-    with Session(engine) as session:  # wxops queue list
-        listed = {r.id: (r.priority, r.preview) for r in tickets.queue(session)}
-        detail = tickets.ticket_detail(session, 1)
+    page = ticket_cases.queue(SqlUnitOfWork(engine), NOW, 50)  # wxops queue list
+    listed = {r.id: (r.priority, r.preview) for r in page.tickets}
+    detail = ticket_cases.history(SqlUnitOfWork(engine), 1)
     assert listed == {1: (COMPLAINT_PRIORITY, "我要投诉，一直没人回"), 2: (0, "普通问题")}
-    assert detail is not None and detail.row.preview == "我要投诉，一直没人回"
+    assert detail.ticket.preview == "我要投诉，一直没人回"
 
     shown = say(engine, team.li, "工单 T1").splitlines()
     assert shown[0] == "工单 T1！" and shown[-2].endswith("粉丝 → 我要投诉，一直没人回")
@@ -185,9 +189,8 @@ def test_the_preview_is_the_followers_not_the_answer(engine: Engine) -> None:
     team = make_team(engine)
     write(engine, "周六有活动吗", NOW - 10 * MINUTE)
     say(engine, team.wang, "回 T1 有，九点开始", NOW - 5 * MINUTE)
-    with engine.connect() as conn:
-        found = queue_ops.find_ticket(conn, 1)
-    assert found is not None and found.preview == "周六有活动吗"
+    found = ticket_cases.line(SqlUnitOfWork(engine), 1)
+    assert found.preview == "周六有活动吗"
 
 
 def test_a_long_ticket_shows_its_newest_messages_in_one_reply(engine: Engine) -> None:

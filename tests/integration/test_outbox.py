@@ -20,7 +20,10 @@ from storage import followers, outbox, tickets
 from storage import staff as staff_store
 from storage.models import ContentItemRow, Follower, OutboxMessage, TicketMessage, TicketNote
 from storage.uow import SqlUnitOfWork
+from tests.integration.queueing import staff_reply
 from workflow.roles import Role
+from workflow.window import Closed
+from workflow.window import window as service_window
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
@@ -267,7 +270,7 @@ def follower_ticket(engine: Engine, openid: str, last_message: datetime) -> int:
 def test_a_reply_inside_the_window_is_delivered(engine: Engine) -> None:
     ticket_id = follower_ticket(engine, "o_fan", NOW - timedelta(hours=2))
     with engine.begin() as conn:
-        tickets.reply(conn, ticket_id, 1, "上午九点开始", NOW)
+        staff_reply(conn, ticket_id, 1, "上午九点开始", NOW)
     gateway = FakeGateway()
     make_sender(engine, gateway).run_once()
     assert gateway.calls == [("send_text", ("o_fan", "上午九点开始"))]
@@ -277,9 +280,10 @@ def test_a_reply_inside_the_window_is_delivered(engine: Engine) -> None:
 
 
 def test_a_reply_after_48_hours_is_refused_with_the_reason(engine: Engine) -> None:
+    """Queued while the window was open (回 refuses a reply outside it), sent after it closed."""
     ticket_id = follower_ticket(engine, "o_fan", NOW - timedelta(hours=49))
     with engine.begin() as conn:
-        tickets.reply(conn, ticket_id, 1, "抱歉回复晚了", NOW)
+        staff_reply(conn, ticket_id, 1, "抱歉回复晚了", NOW - timedelta(hours=48, minutes=1))
     gateway = FakeGateway()
     make_sender(engine, gateway).run_once()
     assert gateway.calls == []
@@ -294,7 +298,7 @@ def test_a_reply_after_48_hours_is_refused_with_the_reason(engine: Engine) -> No
 def test_the_platform_closing_the_window_also_refuses(engine: Engine) -> None:
     ticket_id = follower_ticket(engine, "o_fan", NOW - timedelta(hours=1))
     with engine.begin() as conn:
-        tickets.reply(conn, ticket_id, 1, "回复", NOW)
+        staff_reply(conn, ticket_id, 1, "回复", NOW)
     gateway = FakeGateway()
     gateway.fail_with = [OutsideReplyWindow(45015, "response out of time limit")]
     make_sender(engine, gateway).run_once()
@@ -311,6 +315,6 @@ def test_unsubscribed_people_get_nothing(engine: Engine) -> None:
     interacted(engine, "o_gone", NOW)
     with engine.begin() as conn:
         conn.execute(update(Follower).values(subscribed=False))
-        window = followers.service_window(conn, "o_gone", NOW)
-    assert not window.open and window.closed_because == "unsubscribed"
+        window = service_window(followers.interactions(conn, "o_gone"), NOW)
+    assert not window.open and window.closed_because is Closed.UNSUBSCRIBED
     assert "取消关注" in deliveries.closed_reason(window)

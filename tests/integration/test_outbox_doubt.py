@@ -21,6 +21,7 @@ from storage import staff as staff_store
 from storage.db import write_lock
 from storage.models import OutboxMessage, TicketMessage, TicketNote
 from storage.uow import SqlUnitOfWork
+from tests.integration.queueing import staff_reply
 from tests.integration.test_outbox import NOW, FakeGateway, staff_member
 from workflow.roles import Role
 
@@ -43,7 +44,7 @@ def replies(engine: Engine, count: int, by: int = 1, first: int = 0) -> list[int
     for n in range(first, first + count):
         ticket_id = ticket_for(engine, f"o_fan{n}")
         with engine.begin() as conn:
-            tickets.reply(conn, ticket_id, by, f"回复 {n}", NOW)
+            staff_reply(conn, ticket_id, by, f"回复 {n}", NOW)
         made.append(ticket_id)
     return made
 

@@ -11,8 +11,9 @@ from sqlalchemy import Engine, select
 
 from bot.sender import Delivery, Outcome, Sender
 from bot.wechat_errors import OutcomeUnknown, TransportError
-from storage import outbox, tickets
+from storage import outbox
 from storage.models import Follower, OutboxMessage, TicketMessage, TicketNote
+from tests.integration.queueing import staff_reply
 from tests.integration.test_outbox import (
     NOW,
     FakeGateway,
@@ -31,7 +32,7 @@ READ_TIMEOUT = "ReadTimeout: HTTPSConnectionPool(host='api.weixin.qq.com'): Read
 def test_an_unknown_outcome_parks_a_reply_for_a_person(engine: Engine) -> None:
     ticket_id = follower_ticket(engine, "o_fan", NOW - timedelta(hours=1))
     with engine.begin() as conn:
-        tickets.reply(conn, ticket_id, 1, "上午九点开始", NOW)
+        staff_reply(conn, ticket_id, 1, "上午九点开始", NOW)
     gateway = FakeGateway()
     gateway.fail_with = [OutcomeUnknown(None, READ_TIMEOUT)]
     make_sender(engine, gateway).run_once()
@@ -58,7 +59,7 @@ def test_an_unknown_outcome_parks_a_reply_for_a_person(engine: Engine) -> None:
 def test_a_call_that_never_reached_wechat_is_retried(engine: Engine) -> None:
     ticket_id = follower_ticket(engine, "o_fan", NOW - timedelta(hours=1))
     with engine.begin() as conn:
-        tickets.reply(conn, ticket_id, 1, "上午九点开始", NOW)
+        staff_reply(conn, ticket_id, 1, "上午九点开始", NOW)
     gateway = FakeGateway()
     gateway.fail_with = [TransportError(None, "ConnectionError: connection refused")]
     make_sender(engine, gateway).run_once()
@@ -112,7 +113,7 @@ def test_a_reply_delivered_before_a_crash_is_not_refused_after_48_hours(
         engine: Engine) -> None:
     ticket_id = follower_ticket(engine, "o_fan", NOW - timedelta(hours=47, minutes=58))
     with engine.begin() as conn:
-        tickets.reply(conn, ticket_id, 1, "上午九点开始", NOW)
+        staff_reply(conn, ticket_id, 1, "上午九点开始", NOW)
     gateway = FakeGateway()
     crash_after_the_call(engine, gateway)
     assert outbox.recover_stale(engine, LATER, timedelta(minutes=2)) == (1, 0)

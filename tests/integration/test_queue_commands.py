@@ -288,7 +288,8 @@ def test_canned_refuses_bad_codes_empty_bodies_and_non_admins(engine: Engine,
 
 def test_the_queue_lists_exactly_what_the_rules_say(engine: Engine, team: Team) -> None:
     """storage.queue_ops states workflow.reply_queue.in_queue in SQL: they agree."""
-    from storage import queue_ops
+    from storage.uow import SqlUnitOfWork
+    from workflow import ticket_cases
     from workflow.reply_queue import in_queue
 
     shapes = [("open", None), ("pending", None), ("resolved", None),
@@ -301,8 +302,7 @@ def test_the_queue_lists_exactly_what_the_rules_say(engine: Engine, team: Team) 
             conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id)
                          .values(status=status, snoozed_until=until))
         ids.append(ticket_id)
-    with engine.connect() as conn:
-        listed = {t.id for t in queue_ops.open_queue(conn, NOW, 50).tickets}
-        states = [queue_ops.find_ticket(conn, i) for i in ids]
-    assert listed == {s.id for s in states if s is not None and in_queue(s.facts, NOW)}
+    listed = {t.id for t in ticket_cases.queue(SqlUnitOfWork(engine), NOW, 50).tickets}
+    states = [ticket_cases.line(SqlUnitOfWork(engine), i) for i in ids]
+    assert listed == {s.id for s in states if in_queue(s.facts, NOW)}
     assert len(listed) == 4  # open, pending, and the two snoozes that have run out

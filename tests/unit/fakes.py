@@ -11,11 +11,15 @@ from typing import Any, Self
 
 from workflow.autoreply import NewRule, Rule
 from workflow.confirming import Confirmation
-from workflow.errors import StaleVersion
+from workflow.errors import StaleTicket, StaleVersion
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
+from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
+from workflow.reply_queue import TicketStatus, in_queue
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
 from workflow.states import WRITING_STATES, State
+from workflow.tickets import Ticket
+from workflow.window import Interactions
 
 
 class FakeItems:
@@ -80,13 +84,20 @@ class FakeAudit:
 class FakeOutbox:
     def __init__(self) -> None:
         self.rows: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.recipients: dict[str, str] = {}  # key: the follower a send goes to
 
     def add(self, kind: str, payload: dict[str, Any], idempotency_key: str,
-            now: datetime) -> bool:
+            now: datetime, recipient: str | None = None) -> bool:
         if idempotency_key in self.rows:
             return False
         self.rows[idempotency_key] = (kind, payload)
+        if recipient is not None:
+            self.recipients[idempotency_key] = recipient
         return True
+
+    def queued_sends(self, openid: str) -> int:
+        return sum(1 for key, to in self.recipients.items()
+                   if to == openid and key in self.rows and self.rows[key][0] == "cs_reply")
 
     def replace_notices(self, staff_id: int, item_id: int, newer_key: str) -> int:
         older = [key for key, (kind, payload) in self.rows.items()
@@ -260,6 +271,108 @@ class FakeConfirmations:
         return True
 
 
+class FakeTickets:
+    """Tickets by id, with what is logged on them; ``stale`` makes the next
+    saves lose a race (another commit changed the ticket first): ``meanwhile``
+    is what that commit left."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Ticket] = {}
+        self.replies: list[tuple[int, int, str, datetime]] = []  # ticket, staff, text, at
+        self.notes: list[tuple[int, int, str, datetime]] = []
+        self.meanwhile: list[Ticket] = []
+        self.landed: dict[int, Ticket] = {}  # committed by the others: no rollback undoes it
+
+    def get(self, ticket_id: int) -> Ticket | None:
+        return self.rows.get(ticket_id)
+
+    def save(self, ticket: Ticket, expected_version: int) -> None:
+        if self.meanwhile:  # the other commit lands first
+            winner = self.meanwhile.pop(0)
+            self.rows[winner.id] = self.landed[winner.id] = winner
+        if self.rows[ticket.id].version != expected_version:
+            raise StaleTicket(ticket.id)
+        self.rows[ticket.id] = ticket
+
+    def unresolved_of(self, follower_id: int) -> list[Ticket]:
+        return [t for t in self.rows.values() if t.follower_id == follower_id
+                and t.status is not TicketStatus.RESOLVED]
+
+    def waiting_since_before(self, limit: datetime) -> list[Ticket]:
+        return sorted((t for t in self.rows.values() if t.status is TicketStatus.OPEN
+                       and t.waiting_since is not None and t.waiting_since < limit),
+                      key=lambda t: (t.waiting_since, t.id))
+
+    def log_reply(self, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
+        self.replies.append((ticket_id, staff_id, text, now))
+        return len(self.replies) + len(self.notes)
+
+    def add_note(self, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
+        self.notes.append((ticket_id, staff_id, text, now))
+        return len(self.notes)
+
+
+class FakeInteractions:
+    """What was recorded of people, by openid; nobody unless set."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Interactions] = {}
+
+    def of(self, openid: str) -> Interactions | None:
+        return self.seen.get(openid)
+
+
+class FakeQueue:
+    """The queue read view over the fake tickets: their stored facts, no messages."""
+
+    def __init__(self, tickets: FakeTickets, staff: FakeStaff) -> None:
+        self.tickets, self.staff = tickets, staff
+
+    def listing(self, now: datetime, limit: int, include_resolved: bool = False) -> QueuePage:
+        rows = [self._line(t) for t in self.tickets.rows.values()]
+        listed = sorted((r for r in rows if include_resolved or in_queue(r.facts, now)),
+                        key=lambda r: (-r.priority, r.waiting_since is None,
+                                       r.waiting_since or now, r.id))
+        snoozed = sum(1 for r in rows if r.status == TicketStatus.SNOOZED
+                      and r.snoozed_until is not None and r.snoozed_until > now)
+        return QueuePage(listed[:limit], len(listed), snoozed)
+
+    def _line(self, t: Ticket) -> QueueLine:
+        holder = self.staff.actor(t.assignee_id) if t.assignee_id is not None else None
+        return QueueLine(t.id, t.status.value, t.priority, t.assignee_id,
+                         holder.name if holder else None, t.openid, t.summary, t.opened_at,
+                         t.waiting_since, t.snoozed_until, t.resolution)
+
+    def line(self, ticket_id: int) -> QueueLine | None:
+        found = self.tickets.get(ticket_id)
+        return self._line(found) if found is not None else None
+
+    def messages(self, ticket_id: int) -> list[MessageLine]:
+        return []
+
+    def notes(self, ticket_id: int) -> list[NoteLine]:
+        return []
+
+
+class FakeCanned:
+    def __init__(self) -> None:
+        self.rows: dict[str, str] = {}
+
+    def all(self) -> list[SavedReply]:
+        return [SavedReply(code, body) for code, body in sorted(self.rows.items())]
+
+    def body(self, code: str) -> str | None:
+        return self.rows.get(code)
+
+    def save(self, code: str, body: str, staff_id: int, now: datetime) -> bool:
+        new = code not in self.rows
+        self.rows[code] = body
+        return new
+
+    def delete(self, code: str) -> bool:
+        return self.rows.pop(code, None) is not None
+
+
 class FakeUnitOfWork:
     """Commits by keeping the state; rolls back by restoring a snapshot."""
 
@@ -269,13 +382,17 @@ class FakeUnitOfWork:
         self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
         self.notices, self.rules = FakeHeldNotices(), FakeRules()
         self.confirmations = FakeConfirmations()
+        self.tickets, self.canned = FakeTickets(), FakeCanned()
+        self.interactions = FakeInteractions()
+        self.queue = FakeQueue(self.tickets, self.staff)
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 
     def _state(self) -> tuple[Any, ...]:
         return (dict(self.items.rows), list(self.reviews.rows), list(self.audit.rows),
                 dict(self.outbox.rows), list(self.audit.actions), dict(self.staff.rows),
-                dict(self.staff.invites), dict(self.confirmations.rows))
+                dict(self.staff.invites), dict(self.confirmations.rows),
+                dict(self.tickets.rows), list(self.tickets.replies), list(self.tickets.notes))
 
     def __enter__(self) -> Self:
         self._snapshot = copy.copy(self._state())
@@ -288,12 +405,16 @@ class FakeUnitOfWork:
     def commit(self) -> None:
         self.commits += 1
         self._snapshot = self._state()
+        self.tickets.landed.clear()
 
     def rollback(self) -> None:
         if self._snapshot is not None:
-            items, reviews, audit, outbox, notes, members, invites, codes = self._snapshot
+            (items, reviews, audit, outbox, notes, members, invites, codes, tickets, replies,
+             ticket_notes) = self._snapshot
             self.items.rows, self.reviews.rows = dict(items), list(reviews)
             self.audit.rows, self.outbox.rows = list(audit), dict(outbox)
             self.audit.actions = list(notes)
             self.staff.rows, self.staff.invites = dict(members), dict(invites)
             self.confirmations.rows = dict(codes)
+            self.tickets.rows = {**tickets, **self.tickets.landed}
+            self.tickets.replies, self.tickets.notes = list(replies), list(ticket_notes)

@@ -1,0 +1,80 @@
+"""The inbound hot path's SQL (storage.tickets.record_inbound) and the rule it
+implements (workflow.tickets.arrive, reopened, opened) agree on every case, on
+both engines: where the message goes, what the ticket becomes, the note."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session
+
+from storage import followers, tickets
+from storage.models import ReplyTicket, TicketMessage
+from storage.uow import SqlUnitOfWork
+from tests.integration.commanding import NOW
+from workflow import tickets as rules
+from workflow.reply_queue import COMPLAINT_PRIORITY, QUIET_SPELL, TicketStatus
+from workflow.tickets import Arrival, Ticket, Unresolved
+
+MINUTE = timedelta(minutes=1)
+STATES = [("open", True), ("open", False), ("pending", False), ("snoozed", True),
+          ("resolved", False), (None, False)]  # (status, waiting); None: no ticket
+LAST = [MINUTE, QUIET_SPELL, QUIET_SPELL + MINUTE, None]  # the newest message, that long ago
+PRIORITIES = [0, COMPLAINT_PRIORITY]
+CASES = list(itertools.product(STATES, PRIORITIES, PRIORITIES, LAST))
+
+
+def stored(engine: Engine, ticket_id: int) -> Ticket:
+    with SqlUnitOfWork(engine) as uow:
+        found = uow.tickets.get(ticket_id)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(("state", "ticket_priority", "priority", "last"), CASES)
+def test_the_sql_applies_the_rule(engine: Engine, state: tuple[str | None, bool],
+                                  ticket_priority: int, priority: int,
+                                  last: timedelta | None) -> None:
+    status, waiting = state
+    with engine.begin() as conn:
+        follower_id = followers.touch(conn, "o_fan", NOW, "message").follower_id
+        ticket_id = None
+        if status is not None:
+            ticket_id = conn.execute(insert(ReplyTicket).values(
+                follower_id=follower_id, status=status, priority=ticket_priority,
+                summary="你好", opened_at=NOW - 60 * MINUTE, resolution="", version=3,
+                waiting_since=NOW - 50 * MINUTE if waiting else None,
+                snoozed_until=NOW + 60 * MINUTE if status == "snoozed" else None,
+            )).inserted_primary_key[0]  # type: ignore[index]
+            if last is not None:
+                conn.execute(insert(TicketMessage).values(
+                    ticket_id=ticket_id, direction="in", kind="text", content="你好",
+                    delivery="", created_at=NOW - last))
+    before = stored(engine, ticket_id) if ticket_id is not None else None
+    unresolved = None
+    if before is not None and before.status is not TicketStatus.RESOLVED:
+        last_at = NOW - last if last is not None else None
+        unresolved = Unresolved(before.id, before.status, before.waiting_since,
+                                before.priority, last_at)
+    arrival, note = rules.arrive(unresolved, priority, NOW)
+
+    with engine.begin() as conn:
+        arrived = tickets.record_inbound(conn, follower_id, "text", "在吗", None, NOW, priority)
+
+    assert (arrived.arrival, arrived.note) == (arrival, note)
+    after = stored(engine, arrived.ticket_id)
+    if arrival is Arrival.OPENED:
+        assert arrived.ticket_id != ticket_id
+        expected = rules.opened(follower_id, "o_fan", "在吗", priority, NOW)
+        assert after == Ticket(**{**expected.__dict__, "id": arrived.ticket_id})
+    elif arrival is Arrival.JOINED:
+        assert after == before  # not even the version: the row was only read
+    else:
+        assert before is not None and after == rules.reopened(before, priority, NOW)
+    with Session(engine) as session:
+        logged = session.scalar(select(func.max(TicketMessage.id)))
+        message = session.get(TicketMessage, logged)
+        assert message is not None and message.ticket_id == arrived.ticket_id

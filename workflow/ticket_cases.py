@@ -1,0 +1,191 @@
+"""Reply-queue use cases: load through the unit of work, decide (workflow.tickets),
+save with a version check, record the effects, commit. Chat commands, the CLI
+and the worker call these; the follower's own messages come in through the
+inbound port (``receive``).
+
+A save that finds the ticket changed by another commit decides again on the
+ticket as that commit left it, so two staff members acting at once cannot
+both win, and the loser is refused from the ticket as it now is (``raced``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from workflow import tickets
+from workflow.effects import TicketEffect
+from workflow.errors import StaleTicket, TicketNotFound, TicketRefused
+from workflow.ports import TicketInbox, UnitOfWork
+from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage
+from workflow.roles import Actor, Role
+from workflow.tickets import Arrived, Ticket
+from workflow.window import window
+
+#: How often a change is decided again after losing a race before giving up.
+TRIES = 3
+
+T = TypeVar("T")
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def queue(uow: UnitOfWork, now: datetime, limit: int,
+          include_resolved: bool = False) -> QueuePage:
+    """The queue as 队列 and ``wxops queue list`` show it (one query for both)."""
+    with uow:
+        return uow.queue.listing(now, limit, include_resolved)
+
+
+@dataclass(frozen=True)
+class History:
+    ticket: QueueLine
+    messages: Sequence[MessageLine]  # oldest first
+    notes: Sequence[NoteLine]  # oldest first
+
+
+def line(uow: UnitOfWork, ticket_id: int) -> QueueLine:
+    with uow:
+        found = uow.queue.line(ticket_id)
+    if found is None:
+        raise TicketNotFound(ticket_id)
+    return found
+
+
+def history(uow: UnitOfWork, ticket_id: int) -> History:
+    with uow:
+        found = uow.queue.line(ticket_id)
+        if found is None:
+            raise TicketNotFound(ticket_id)
+        return History(found, list(uow.queue.messages(ticket_id)),
+                       list(uow.queue.notes(ticket_id)))
+
+
+# --- staff actions -----------------------------------------------------------------
+
+
+def claim(uow: UnitOfWork, actor: Actor, ticket_id: int) -> Ticket:
+    return _change(uow, ticket_id, lambda t: (tickets.claim(t, actor.id), None))[0]
+
+
+def close(uow: UnitOfWork, actor: Actor, ticket_id: int, now: datetime) -> Ticket:
+    return _change(uow, ticket_id, lambda t: (tickets.close(t, actor.id, now), None))[0]
+
+
+def snooze(uow: UnitOfWork, actor: Actor, ticket_id: int, until: datetime) -> Ticket:
+    return _change(uow, ticket_id, lambda t: (tickets.snooze(t, actor.id, until), None))[0]
+
+
+def reply(uow: UnitOfWork, actor: Actor, ticket_id: int, text: str,
+          now: datetime) -> tickets.Reply:
+    """Answer the follower: the answer is logged on the ticket and its send queued
+    (``SendReply``) in one transaction, or nothing happens."""
+    def decide(ticket: Ticket) -> tuple[Ticket, tickets.Reply]:
+        seen = uow.interactions.of(ticket.openid)
+        now_open = window(seen, now, uow.outbox.queued_sends(ticket.openid))
+        decided = tickets.reply(ticket, actor.id, text, now_open, now)
+        return decided.ticket, decided
+
+    def record(decided: tickets.Reply) -> tickets.Reply:
+        effect = decided.effect
+        message_id = uow.tickets.log_reply(effect.ticket_id, actor.id, effect.text, now)
+        decided = replace(decided, effect=replace(effect, message_id=message_id))
+        _emit(uow, [decided.effect], now)
+        return decided
+
+    return _change(uow, ticket_id, decide, record)[1]
+
+
+def note(uow: UnitOfWork, actor: Actor, ticket_id: int, text: str, now: datetime) -> str:
+    """A private note for the team; returns the text kept."""
+    with uow:
+        ticket = _get(uow, ticket_id)
+        kept = tickets.note(ticket, actor.id, text)
+        uow.tickets.add_note(ticket.id, actor.id, kept, now)
+        uow.commit()
+    return kept
+
+
+def _get(uow: UnitOfWork, ticket_id: int) -> Ticket:
+    ticket = uow.tickets.get(ticket_id)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return ticket
+
+
+def _change(uow: UnitOfWork, ticket_id: int,
+            decide: Callable[[Ticket], tuple[Ticket, T]],
+            record: Callable[[T], T] | None = None) -> tuple[Ticket, T]:
+    """Decide on the ticket as stored and save it; decided again, as the other
+    commit left it, when one got there first (a refusal then is ``raced``)."""
+    raced = False
+    for _ in range(TRIES):
+        with uow:
+            ticket = _get(uow, ticket_id)
+            try:
+                after, extra = decide(ticket)
+            except TicketRefused as refused:
+                refused.raced = raced
+                raise
+            try:
+                uow.tickets.save(after, expected_version=ticket.version)
+            except StaleTicket:
+                raced = True
+                continue
+            if record is not None:
+                extra = record(extra)
+            uow.commit()
+            return after, extra
+    raise TicketRefused(ticket_id, "change", "changed", raced=True)
+
+
+def _emit(uow: UnitOfWork, effects: Sequence[TicketEffect], now: datetime) -> None:
+    for effect in effects:
+        uow.outbox.add(effect.kind, effect.payload(), effect.key, now,
+                       recipient=effect.recipient)
+
+
+# --- the follower ------------------------------------------------------------------
+
+
+def receive(inbox: TicketInbox, follower_id: int, kind: str, content: str,
+            inbound_id: int | None, now: datetime,
+            complaint_words: Sequence[str]) -> Arrived:
+    """A follower's message no rule answered: to their ticket, or a new one
+    (``tickets.arrive``, applied by the inbound port in as few statements as it
+    can: one for the usual case)."""
+    priority = tickets.message_priority(content, complaint_words)
+    return inbox.record(follower_id, kind, content, inbound_id, now, priority)
+
+
+def follower_left(uow: UnitOfWork, follower_id: int, now: datetime) -> int:
+    """The follower unsubscribed: their unresolved tickets close as unreachable.
+    Returns how many."""
+    closed = 0
+    with uow:
+        for ticket in uow.tickets.unresolved_of(follower_id):
+            after = tickets.unreachable(ticket, now)
+            if after is not None:
+                uow.tickets.save(after, expected_version=ticket.version)
+                closed += 1
+        uow.commit()
+    return closed
+
+
+# --- the worker --------------------------------------------------------------------
+
+
+def remind_waiting(uow: UnitOfWork, sla: timedelta, now: datetime) -> int:
+    """Tickets waiting longer than ``sla``: their holder is told, or the admins
+    when nobody took them (``tickets.reminders``). Returns the notices queued."""
+    queued = 0
+    with uow:
+        admins = [a.id for a in uow.staff.with_role(Role.ADMIN)]
+        for ticket in uow.tickets.waiting_since_before(now - sla):
+            for effect in tickets.reminders(ticket, admins, now):
+                queued += uow.outbox.add(effect.kind, effect.payload(), effect.key, now)
+        uow.commit()
+    return queued

@@ -19,13 +19,14 @@ from bot.wechat_errors import (
 )
 from handlers import notices, texts
 from storage import followers, incidents, outbox, platform
-from storage.models import TicketNote
 from storage.outbox import OutboxRow
 from storage.uow import JoinedUnitOfWork
-from workflow import usecases
+from workflow import tickets, usecases
+from workflow.effects import SendReply
 from workflow.model import Context
 from workflow.states import State
 from workflow.text import has_text
+from workflow.tickets import Delivery as Sent  # bot.sender's Delivery is a row in flight
 from workflow.usecases import MAX_DIGEST, MAX_TITLE
 from workflow.window import Window
 from workflow.window import window as window_of
@@ -73,7 +74,8 @@ def cs_reply(d: Delivery, incident: timedelta = INCIDENT) -> Outcome:
     """A staff member's answer to a follower's ticket."""
     p = d.row.payload
     openid, message_id = str(p["openid"]), int(p["message_id"])
-    delivered = Outcome("sent", follow_up=[lambda c: platform.set_delivery(c, message_id, "sent")])
+    delivered = Outcome("sent", follow_up=[
+        lambda c: platform.set_delivery(c, message_id, Sent.SENT)])
     if d.delivered:  # it arrived: however the window stands now, it is not refused
         return delivered
     window = service_window(d, openid)
@@ -117,13 +119,12 @@ def _reply_undelivered(conn: Connection, row: OutboxRow, reason: str, now: datet
                        unconfirmed: bool, incident: timedelta) -> None:
     """``unconfirmed``: the request went out and no answer came, so it may have
     arrived. Each ticket's history says so; its writer hears once per incident."""
-    p = row.payload
-    ticket_id, staff_id = int(p["ticket_id"]), int(p["staff_id"])
-    platform.set_delivery(conn, int(p["message_id"]), "unknown" if unconfirmed else "refused")
-    _note(conn, ticket_id, staff_id, now,
+    reply = SendReply.from_payload(row.payload)
+    told = tickets.given_up(reply, row.id, reason, unconfirmed)
+    platform.set_delivery(conn, reply.message_id, told.delivery)
+    _note(conn, reply, now,
           texts.phrase("outbox", "reply_note", reason=reason, unconfirmed=unconfirmed))
-    incidents.tell(conn, staff_id, {"row_id": row.id, "ticket_id": ticket_id, "reason": reason,
-                                    "unconfirmed": unconfirmed}, now, incident)
+    incidents.tell(conn, told.notice.staff_id, told.notice.entry(), now, incident)
 
 
 def reply_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> None:
@@ -131,19 +132,20 @@ def reply_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> Non
     stalled past the lease with the call in flight): the ticket's history says so
     below the warning, the notice not yet shown forgets it, and one already shown
     is corrected. (The message itself is marked sent by the reply's follow-up.)"""
-    p = row.payload
-    ticket_id, staff_id = int(p["ticket_id"]), int(p["staff_id"])
-    _note(conn, ticket_id, staff_id, now, texts.phrase("outbox", "reply_sent_note"))
-    if incidents.take_back(conn, staff_id, row.id, row.created_at,
+    reply = SendReply.from_payload(row.payload)
+    _note(conn, reply, now, texts.phrase("outbox", "reply_sent_note"))
+    if incidents.take_back(conn, reply.staff_id, row.id, row.created_at,
                            texts.phrase("outbox", "notice_cancelled")):
-        outbox.add(conn, "notify", {"staff_id": staff_id, "template": "reply_sent_after_all",
-                                    "context": {"ticket_id": ticket_id}},
-                   f"reply_sent_after_all:{row.id}", now)
+        notice = tickets.sent_after_all(reply, row.id)
+        outbox.add(conn, notice.kind, notice.payload(), notice.key, now)
 
 
-def _note(conn: Connection, ticket_id: int, staff_id: int, now: datetime, content: str) -> None:
-    conn.execute(TicketNote.__table__.insert().values(  # type: ignore[attr-defined]
-        ticket_id=ticket_id, staff_id=staff_id, content=content, created_at=now))
+def _note(conn: Connection, reply: SendReply, now: datetime, content: str) -> None:
+    """A note on the reply's ticket, in its writer's name."""
+    uow = JoinedUnitOfWork(conn, clock=lambda: now)
+    with uow:
+        uow.tickets.add_note(reply.ticket_id, reply.staff_id, content, now)
+        uow.commit()
 
 
 def sync_draft(d: Delivery) -> Outcome:

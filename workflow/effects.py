@@ -151,6 +151,13 @@ class SendReply:
         return {"ticket_id": self.ticket_id, "message_id": self.message_id,
                 "openid": self.openid, "text": self.text, "staff_id": self.staff_id}
 
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> SendReply:
+        """The send an outbox row holds (``payload``)."""
+        return cls(ticket_id=int(payload["ticket_id"]), message_id=int(payload["message_id"]),
+                   openid=str(payload["openid"]), text=str(payload["text"]),
+                   staff_id=int(payload["staff_id"]))
+
 
 @dataclass(frozen=True)
 class RemindOfTicket:
@@ -198,3 +205,21 @@ class TellOfTicket:
 
 
 TicketEffect = SendReply | RemindOfTicket | TellOfTicket
+
+
+@dataclass(frozen=True)
+class ReplyGivenUp:
+    """Tell a reply's writer it did not arrive (or may not have): gathered with
+    the others given up in the same incident into one notice per person
+    (``storage.incidents``), keyed by the reply's outbox row."""
+
+    kind = "notify"
+    staff_id: int = 0
+    row_id: int = 0  # the reply's outbox row
+    ticket_id: int = 0
+    reason: str = ""
+    unconfirmed: bool = False  # the send went out and no answer came: it may have arrived
+
+    def entry(self) -> dict[str, Any]:
+        return {"row_id": self.row_id, "ticket_id": self.ticket_id, "reason": self.reason,
+                "unconfirmed": self.unconfirmed}

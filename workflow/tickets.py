@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from workflow.effects import RemindOfTicket, SendReply
+from workflow.effects import RemindOfTicket, ReplyGivenUp, SendReply, TellOfTicket
 from workflow.errors import (
     NoteTooLong,
     ReplyEmpty,
@@ -242,3 +242,37 @@ def reminders(ticket: Ticket, holders: Sequence[int], now: datetime) -> list[Rem
                            summary=ticket.summary, waiting_since=ticket.waiting_since)
             for staff_id in people]
 
+
+
+# --- a reply's delivery --------------------------------------------------------------
+
+
+class Delivery(StrEnum):
+    """What a staff answer's history says of its send (``ticket_messages.delivery``)."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"  # sent, and no answer came: it may have arrived
+
+
+@dataclass(frozen=True)
+class GivenUp:
+    delivery: Delivery
+    notice: ReplyGivenUp
+
+
+def given_up(reply: SendReply, row_id: int, reason: str, unconfirmed: bool) -> GivenUp:
+    """A reply refused for good, or sent with no answer: its history says so and
+    its writer is told, with the others given up in the same incident."""
+    delivery = Delivery.UNKNOWN if unconfirmed else Delivery.REFUSED
+    return GivenUp(delivery, ReplyGivenUp(staff_id=reply.staff_id, row_id=row_id,
+                                          ticket_id=reply.ticket_id, reason=reason,
+                                          unconfirmed=unconfirmed))
+
+
+def sent_after_all(reply: SendReply, row_id: int) -> TellOfTicket:
+    """A reply given up as perhaps undelivered arrived after all: whoever was
+    already told otherwise hears so, once."""
+    return TellOfTicket(staff_id=reply.staff_id, template="reply_sent_after_all",
+                        ticket_id=reply.ticket_id, occasion=str(row_id))

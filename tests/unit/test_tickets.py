@@ -10,6 +10,7 @@ import pytest
 
 from tests.unit.fakes import FakeUnitOfWork
 from workflow import ticket_cases, tickets
+from workflow.effects import SendReply
 from workflow.errors import (
     NoteTooLong,
     ReplyEmpty,
@@ -277,3 +278,19 @@ def test_an_unsubscribe_closes_the_followers_tickets(uow: FakeUnitOfWork) -> Non
     assert ticket_cases.follower_left(uow, 7, NOW) == 1
     assert uow.tickets.rows[5].resolution == Resolution.UNREACHABLE
     assert ticket_cases.follower_left(uow, 7, NOW) == 0
+
+
+# --- a reply's delivery, pure ---------------------------------------------------------
+
+
+def test_a_reply_given_up_is_marked_and_its_writer_told_with_the_incident() -> None:
+    send = SendReply(ticket_id=5, message_id=9, openid="o_fan", text="好", staff_id=2)
+    assert SendReply.from_payload(send.payload()) == send
+    refused = tickets.given_up(send, 31, "窗口已关闭", unconfirmed=False)
+    assert refused.delivery is tickets.Delivery.REFUSED
+    assert (refused.notice.staff_id, refused.notice.entry()) == (2, {
+        "row_id": 31, "ticket_id": 5, "reason": "窗口已关闭", "unconfirmed": False})
+    assert tickets.given_up(send, 31, "", unconfirmed=True).delivery is tickets.Delivery.UNKNOWN
+    late = tickets.sent_after_all(send, 31)
+    assert (late.key, late.payload()) == ("reply_sent_after_all:31", {
+        "staff_id": 2, "template": "reply_sent_after_all", "context": {"ticket_id": 5}})

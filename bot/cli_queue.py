@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
 
 from bot.cli_types import MEMBER, TICKET
 from bot.columns import pad
@@ -14,7 +13,7 @@ from handlers import texts
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
 from storage.db import write_lock
-from storage.models import AccountText, ReplyTicket
+from storage.models import AccountText
 from storage.uow import JoinedUnitOfWork, utcnow
 from workflow import staff_cases, ticket_cases
 from workflow.errors import InvalidInput
@@ -91,10 +90,10 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
     now = utcnow()
     with write_lock(app.engine), app.engine.begin() as conn:
         member = staff_cases.find(JoinedUnitOfWork(conn), as_)
-        with Session(bind=conn) as session:
+        with JoinedUnitOfWork(conn) as uow:
             # Checked here, not left to 回: its grammar takes up to nine digits and
             # would answer a longer id with the chat's usage (回 T5 内容).
-            known = session.get(ReplyTicket, ticket_id) is not None
+            known = uow.queue.line(ticket_id) is not None
         if member is None:
             raise InvalidInput(f"找不到成员 {as_}")
         if not known:

@@ -64,12 +64,14 @@ def claim(ctx: CommandContext, cmd: Command) -> Result:
     try:
         ticket_cases.claim(ctx.uow(), ctx.actor, ticket.id)
     except TicketRefused as exc:
-        # Refused as the ticket is now: after a race, as the winner's commit left it.
-        return _not_claimed(_ticket(ctx, cmd) if exc.raced else ticket, exc)
+        # Explained with the ticket as it is now, as another commit may have left it;
+        # raced when that commit came after the ticket was first read here.
+        raced = exc.raced or not ticket.facts.closed
+        return _not_claimed(_ticket(ctx, cmd), exc, raced)
     return _audited(ctx, ticket, "claim", say("ticket_claimed", t=ticket, again=False))
 
 
-def _not_claimed(ticket: QueueLine, why: TicketRefused) -> Result:
+def _not_claimed(ticket: QueueLine, why: TicketRefused, raced: bool) -> Result:
     """Why a claim did not go through; ``raced`` when another commit got there first."""
     if why.refusal == Refusal.ALREADY_YOURS:
         return say("ticket_claimed", t=ticket, again=True)
@@ -77,7 +79,7 @@ def _not_claimed(ticket: QueueLine, why: TicketRefused) -> Result:
         raise refused("ticket_taken", t=ticket)
     if why.refusal != Refusal.CLOSED:  # changed again and again meanwhile: try again
         raise refused("ticket_changed", t=ticket)
-    if why.raced:
+    if raced:
         raise refused("ticket_closed_just_now", t=ticket)
     raise refused("claim_closed", t=ticket)
 

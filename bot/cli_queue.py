@@ -99,7 +99,7 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
         if not known:
             raise InvalidInput(f"找不到工单 T{ticket_id}")
         actor = Actor(member.id, member.name, member.roles)
-        ctx = CommandContext(conn, now, app.settings.tz, actor, member.openid or "",
+        ctx = CommandContext(now, app.settings.tz, actor, member.openid or "",
                              f"回 T{ticket_id} {text}",
                              uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
         click.echo(dispatch.perform(ctx, trusted=True))

@@ -163,7 +163,7 @@ class WeChatEndpoint:
             self._prepare(ctx, msg)
             try:
                 with write_lock(self.engine, within=budget.wait()), conn.begin():
-                    return self._in_transaction(ctx, msg, envelope, push)
+                    return self._in_transaction(conn, ctx, msg, envelope, push)
             except HandlerFailed as failed:
                 with write_lock(self.engine, within=budget.wait()), conn.begin():
                     return self._store_failure(conn, envelope, push, failed.error, None)
@@ -186,14 +186,14 @@ class WeChatEndpoint:
             raise ReplayedNonce("timestamp and nonce reused with a different body")
         return inbound.claim(conn, push)
 
-    def _in_transaction(self, ctx: HandlerContext, msg: Inbound, envelope: InboundEnvelope,
-                        push: inbound.Record) -> str:
-        claim = self._claim(ctx.conn, envelope, push)
+    def _in_transaction(self, conn: Connection, ctx: HandlerContext, msg: Inbound,
+                        envelope: InboundEnvelope, push: inbound.Record) -> str:
+        claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:
             return claim.previous_reply or ""
         ctx.inbound_id = claim.inbound_id
         reply_xml = handle(ctx, msg, _passive_reply)
-        inbound.store_reply(ctx.conn, claim.inbound_id, reply_xml, ctx.now)
+        inbound.store_reply(conn, claim.inbound_id, reply_xml, ctx.now)
         return reply_xml
 
     def _store_failure(self, conn: Connection, envelope: InboundEnvelope, push: inbound.Record,

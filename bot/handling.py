@@ -14,6 +14,7 @@ from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
 from storage.db import transient
+from storage.push import RawPushStore
 from storage.texts import SqlTexts
 from storage.tickets import RawTicketInbox
 from storage.uow import JoinedUnitOfWork
@@ -45,7 +46,7 @@ class Contexts:
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
-            conn=conn, now=now, tz=self.settings.tz, hours=self.hours,
+            store=RawPushStore(conn), now=now, tz=self.settings.tz, hours=self.hours,
             complaint_words=self.complaint_words,
             joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
             texts=SqlTexts(conn),

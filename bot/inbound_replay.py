@@ -25,7 +25,7 @@ from bot.timefmt import local
 from bot.wiring import App
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply, TextReply
-from storage import inbound, outbox
+from storage import inbound
 from storage.db import describe, transient, write_lock
 
 log = logging.getLogger("wxops.replay")
@@ -95,9 +95,11 @@ class Replayer:
         sent_at = local(datetime.fromtimestamp(msg.create_time, UTC), self.tz, "%m-%d %H:%M")
         context = {"sent_at": sent_at, "text": msg.text("Content") or msg.event,
                    "reply": reply.text}
-        outbox.add(ctx.conn, "notify", {"staff_id": member.id, "template": "inbound_replayed",
-                                        "context": context},
-                   f"inbound_replayed:{ctx.inbound_id}:{failures}", ctx.now)
+        with ctx.joined_uow() as uow:
+            uow.outbox.add("notify", {"staff_id": member.id, "template": "inbound_replayed",
+                                      "context": context},
+                           f"inbound_replayed:{ctx.inbound_id}:{failures}", ctx.now)
+            uow.commit()
 
     def _failed(self, inbound_id: int, error: str, passing_since: datetime | None) -> Replayed:
         """Keep the new error; a passing fault is tried again later, up to a point."""

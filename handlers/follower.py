@@ -5,7 +5,6 @@ from __future__ import annotations
 from handlers import texts
 from handlers.inbound import HandlerContext, Inbound, RuleQuestion
 from handlers.replies import NewsReply, Reply, TextReply
-from storage import rules
 from workflow import ticket_cases
 from workflow.autoreply import ReplyKind, Rule
 
@@ -108,7 +107,7 @@ def _acknowledge(ctx: HandlerContext, text: str, **context: object) -> Reply:
 def _rule_reply(ctx: HandlerContext, rule: Rule | None) -> Reply:
     if rule is None:
         return None
-    rules.count_hit(ctx.conn, rule)
+    ctx.store.count_hit(rule)
     if rule.reply_kind is ReplyKind.NEWS:
         return NewsReply(rule.articles)
     return TextReply(rule.reply_text)

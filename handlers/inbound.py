@@ -8,16 +8,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
-
 from handlers.hours import OfficeHours
 from handlers.texts import TextSource
-from storage import followers, rules
-from storage import staff as staff_directory
-from storage.followers import Interaction
 from workflow.autoreply import Rule, match
-from workflow.ports import TicketInbox, UnitOfWork
+from workflow.ports import PushStore, TicketInbox, UnitOfWork
 from workflow.roles import Actor
+from workflow.window import Interaction
 
 RuleQuestion = tuple[str | None, str | None]  # (text, menu key) put to the rules
 
@@ -60,7 +56,7 @@ class HandlerContext:
     nothing up.
     """
 
-    conn: Connection
+    store: PushStore  # the sender, the rules: on the push's own connection
     now: datetime
     tz: ZoneInfo
     hours: OfficeHours
@@ -83,28 +79,28 @@ class HandlerContext:
         """Record the sender's interaction and return their follower id. The same
         statement says whether they are staff, so ``staff`` asks nothing of a
         follower. A push's handler calls this once."""
-        sender = followers.touch(self.conn, openid, self.now, kind, subscribed, scene)
-        if sender.staff_id is None:
+        follower_id, staff_id = self.store.touch(openid, self.now, kind, subscribed, scene)
+        if staff_id is None:
             self._staff[openid] = None
-        return sender.follower_id
+        return follower_id
 
     def staff(self, openid: str) -> Actor | None:
         """The staff member behind ``openid``: known from ``touch``, or looked up
         once per push."""
         if openid not in self._staff:
-            self._staff[openid] = staff_directory.actor_by_openid(self.conn, openid)
+            self._staff[openid] = self.store.staff_by_openid(openid)
         return self._staff[openid]
 
     def rule_for(self, question: RuleQuestion) -> Rule | None:
         """The auto-reply rule answering ``question``, matched once per push."""
         if question not in self._rules:
-            self._match(question, rules.active_rules(self.conn))
+            self._match(question, self.store.active_rules())
         return self._rules[question]
 
     def prematch(self, question: RuleQuestion) -> None:
         """Match now if this process's copy of the rules is fresh; otherwise the
         handler reads them and matches in its transaction."""
-        cached = rules.cached_active_rules(self.conn)
+        cached = self.store.cached_active_rules()
         if cached is not None:
             self._match(question, cached)
 

@@ -28,7 +28,7 @@ def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
         return follower.answer_text(ctx, msg, follower_id)
     newcomer = Actor(id=0, name=msg.openid, roles=frozenset())
     command_ctx = CommandContext(
-        conn=ctx.conn, now=ctx.now, tz=ctx.tz, actor=actor or newcomer, openid=msg.openid,
+        now=ctx.now, tz=ctx.tz, actor=actor or newcomer, openid=msg.openid,
         text=text, uow=ctx.joined_uow, reply_sla_minutes=ctx.reply_sla_minutes)
     trusted = msg.authenticated or ctx.plaintext_commands
     return TextReply(dispatch.run(command_ctx, trusted))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Follower
 from storage.raw import Raw
-from workflow.window import Counter, Interactions
+from workflow.window import Counter, Interaction, Interactions
 
 # message: opens a fresh 48-hour customer-service window (5 sends);
 # event: a subscription, a scan or a menu click (CLICK, or the two scan-code
@@ -20,7 +20,6 @@ from workflow.window import Counter, Interactions
 # seen: an event that opens no window (VIEW, a location report, the photo and
 #   location menus), recorded only as the last interaction;
 # none: nothing to record (an unsubscription).
-Interaction = Literal["message", "event", "seen", "none"]
 
 _INTERACTION_COLUMNS: dict[str, tuple[str, ...]] = {
     "message": ("last_interaction_at", "last_interaction_kind", "last_message_at",

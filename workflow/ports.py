@@ -16,6 +16,7 @@ from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
 from workflow.states import State
 from workflow.tickets import Arrived, Ticket
+from workflow.window import Interaction
 
 
 class ItemRepository(Protocol):
@@ -301,6 +302,29 @@ class CannedReplies(Protocol):
         ...
 
     def delete(self, code: str) -> bool: ...
+
+
+class PushStore(Protocol):
+    """What handling one push reads and records on the push's own connection (the
+    hot path: the driver's prepared statements, no session, no savepoint)."""
+
+    def touch(self, openid: str, now: datetime, kind: Interaction,
+              subscribed: bool | None = None, scene: str | None = None) -> tuple[int, int | None]:
+        """Create or update the sender's follower row and record the interaction;
+        returns their follower id and, if they are an active member, their staff id."""
+        ...
+
+    def staff_by_openid(self, openid: str) -> Actor | None: ...
+
+    def active_rules(self) -> list[Rule]:
+        """The active auto-reply rules, in the order they are tried."""
+        ...
+
+    def cached_active_rules(self) -> list[Rule] | None:
+        """The same, if this process's copy is fresh; None when it must be read."""
+        ...
+
+    def count_hit(self, rule: Rule) -> None: ...
 
 
 class UnitOfWork(Protocol):

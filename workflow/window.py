@@ -12,6 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
+
+#: What a push was, as the windows count it: a message, an event, "seen" (a
+#: VIEW, a location report, a photo or location menu: the follower was there,
+#: but WeChat opens no window for it), or nothing.
+Interaction = Literal["message", "event", "seen", "none"]
 
 MESSAGE_WINDOW, MESSAGE_SENDS = timedelta(hours=48), 5
 EVENT_WINDOW, EVENT_SENDS = timedelta(minutes=1), 3

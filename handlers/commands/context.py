@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert
-from sqlalchemy.orm import Session
-
 from handlers import texts
 from handlers.commands.grammar import Command
-from storage.models import AuditRow
-from workflow.model import Context
+from workflow.model import ActionEntry, Context
 from workflow.ports import UnitOfWork
 from workflow.roles import Actor
 
@@ -24,7 +19,6 @@ from workflow.roles import Actor
 class CommandContext:
     """One staff command inside the push's transaction."""
 
-    conn: Connection
     now: datetime  # UTC
     tz: ZoneInfo
     actor: Actor
@@ -41,24 +35,14 @@ class CommandContext:
         """A workflow context that carries the command text into the audit log."""
         return Context(now=self.now, comment=comment, command=self.text, when=when)
 
-    @contextmanager
-    def orm(self) -> Iterator[Session]:
-        """An ORM session for storage helpers that take one, inside the push's
-        transaction (a savepoint): kept if the block ends normally."""
-        session = Session(bind=self.conn, join_transaction_mode="create_savepoint",
-                          expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        finally:
-            session.close()
-
-    def audit(self, subject: str, event: str, result: str, comment: str = "") -> None:
-        """Audit a change that is not a content-item transition (tickets, rules, staff)."""
-        self.conn.execute(insert(AuditRow).values(
-            item_id=None, subject=subject, actor_id=self.actor.id, actor_name=self.actor.name,
-            event=event, from_state="", to_state="", revision=None, comment=comment[:2000],
-            command=self.text, result=result[:2000], at=self.now))
+    def record(self, subject: str, event: str, result: str, comment: str = "") -> None:
+        """Audit a change that is not a content-item transition (canned replies,
+        ticket actions), in the push's transaction."""
+        with self.uow() as uow:
+            uow.audit.record(ActionEntry(subject, event, self.actor.id, self.actor.name,
+                                         self.now, result=result, comment=comment,
+                                         command=self.text))
+            uow.commit()
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ def _save_canned(ctx: CommandContext, code: str, body: str) -> Result:
         created = uow.canned.save(code, body, ctx.actor.id, ctx.now)
         uow.commit()
     result = say("canned_saved", code=code, body=body, created=created)
-    ctx.audit(f"canned:{code}", "canned_add" if created else "canned_edit", result.render(), body)
+    ctx.record(f"canned:{code}", "canned_add" if created else "canned_edit", result.render(), body)
     return result
 
 
@@ -189,7 +189,7 @@ def _remove_canned(ctx: CommandContext, code: str) -> Result:
     if not removed:
         raise refused("canned_unknown", code=code, codes=_canned_codes(ctx))
     result = say("canned_removed", code=code)
-    ctx.audit(f"canned:{code}", "canned_remove", result.render())
+    ctx.record(f"canned:{code}", "canned_remove", result.render())
     return result
 
 
@@ -216,7 +216,7 @@ def _canned_codes(ctx: CommandContext) -> list[str]:
 
 def _audited(ctx: CommandContext, ticket: QueueLine, event: str, result: Result,
              comment: str = "") -> Result:
-    ctx.audit(f"ticket:{ticket.id}", event, result.render(), comment)
+    ctx.record(f"ticket:{ticket.id}", event, result.render(), comment)
     return result
 
 

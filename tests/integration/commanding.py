@@ -27,7 +27,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 def command_context(conn: Connection, actor: Actor, openid: str, text: str,
                     now: datetime = NOW) -> CommandContext:
     """What the endpoint builds for a staff member's text, on ``conn``'s transaction."""
-    return CommandContext(conn, now, TZ, actor, openid, text,
+    return CommandContext(now, TZ, actor, openid, text,
                           uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
 
 

@@ -38,9 +38,10 @@ Handler = Callable[[Any, Any], Any]
 def passing_fault(ctx: Any) -> None:
     """A real database fault that passes: a statement cancelled by its timeout on
     PostgreSQL; on SQLite the driver's "database is locked" (another writer)."""
-    if ctx.conn.dialect.name == "postgresql":
-        ctx.conn.execute(text("SET LOCAL statement_timeout = 1"))
-        ctx.conn.execute(text("SELECT pg_sleep(1)"))
+    conn = ctx.store.conn  # the push's connection, behind storage.push.RawPushStore
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL statement_timeout = 1"))
+        conn.execute(text("SELECT pg_sleep(1)"))
     raise OperationalError("INSERT INTO ticket_messages ...", {},
                            sqlite3.OperationalError("database is locked"))
 

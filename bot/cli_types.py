@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from storage.types import MAX_ROW_ID
+from workflow.model import MAX_ID as MAX_ROW_ID
 
 if TYPE_CHECKING:  # generic from click 8.4; the pin allows 8.1, where it cannot be subscripted
     _IdBase = click.ParamType[int]

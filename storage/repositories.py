@@ -13,9 +13,16 @@ from sqlalchemy.orm import Session
 
 from storage import outbox
 from storage.models import AuditRow, ContentItemRow, OutboxMessage, ReviewRow, Revision, Staff
-from storage.types import MAX_ROW_ID
 from workflow.errors import StaleVersion
-from workflow.model import ActionEntry, AuditEntry, ContentItem, Review, ReviewDecision, ReviewStage
+from workflow.model import (
+    MAX_ID,
+    ActionEntry,
+    AuditEntry,
+    ContentItem,
+    Review,
+    ReviewDecision,
+    ReviewStage,
+)
 from workflow.roles import Actor, Role
 from workflow.staffing import Member
 from workflow.states import WRITING_STATES, Event, State
@@ -239,7 +246,7 @@ class SqlStaffDirectory:
     def matching(self, ref: str) -> Sequence[Member]:
         """By id, else by openid, else every active member of that name (by id)."""
         stmt = select(Staff).where(Staff.active.is_(True))
-        if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ROW_ID:  # a larger one is no id
+        if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ID:  # a larger one is no id
             row = self.session.scalar(stmt.where(Staff.id == int(ref)))
             if row:
                 return [member_of(row)]

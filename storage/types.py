@@ -8,10 +8,6 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
-#: The largest id a row can have. Ids are INTEGER columns: 32-bit on PostgreSQL
-#: (SQLite's hold 64 bits, but a number PostgreSQL refuses is no id on either).
-MAX_ROW_ID = 2**31 - 1
-
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timestamps are stored in UTC and always come back timezone-aware.

@@ -9,6 +9,12 @@ from enum import StrEnum
 from workflow.roles import Actor
 from workflow.states import Event, State
 
+#: The largest id anything (an item, a ticket, a member, a rule) can have: ids
+#: are stored as INTEGER, 32-bit on PostgreSQL (SQLite's hold 64 bits, but a
+#: number PostgreSQL refuses is no id on either). A front door refuses a larger
+#: one as not an id before it reaches the database.
+MAX_ID = 2**31 - 1
+
 
 class ReviewStage(StrEnum):
     FIRST = "first"

@@ -15,8 +15,8 @@ from bot.cli_worker import STATUS_LABELS
 from storage import outbox
 from storage import staff as staff_store
 from storage.models import OutboxMessage
-from storage.types import MAX_ROW_ID
 from storage.uow import SqlUnitOfWork
+from workflow.model import MAX_ID as MAX_ROW_ID
 from workflow.roles import Role
 
 COMMANDS = [

@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli import _commands, cli, main
 from bot.cli_types import MemberRef, RowId, TicketRef, row_id
-from storage.types import MAX_ROW_ID
+from workflow.model import MAX_ID as MAX_ROW_ID
 
 IdParam = tuple[list[str], click.Command, click.Parameter]
 

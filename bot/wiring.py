@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from bot.config import Settings, load_settings
 from storage import migrate
 from storage.db import make_engine
+from storage.leader import LeaderLock
 from storage.uow import SqlUnitOfWork
 
 
@@ -31,6 +32,10 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def leader_lock(self, holder: str) -> LeaderLock:
+        """The lock that makes one worker at a time the scheduler (storage.leader)."""
+        return LeaderLock(self.engine, holder=holder)
 
     def upgrade_database(self) -> None:
         migrate.upgrade(self.engine)

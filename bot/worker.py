@@ -20,7 +20,6 @@ from sqlalchemy import select
 from bot import deliveries, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
-from bot.leader import LeaderLock
 from bot.tokens import DatabaseTokens, RedisTokens, TokenSource, fetch_stable_token
 from bot.wiring import App
 from storage import inbound
@@ -71,7 +70,7 @@ def make_sender(app: App, worker: str = "") -> sender.Sender:
 class Jobs:
     def __init__(self, app: App, worker: str = "") -> None:
         self.app, self.sender = app, make_sender(app, worker)
-        self.leader = LeaderLock(app.engine, holder=self.sender.worker)
+        self.leader = app.leader_lock(holder=self.sender.worker)
         self.replayer = Replayer(app)
 
     def send(self) -> None:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.leader import LeaderLock
 from storage.db import make_engine
+from storage.leader import LeaderLock
 
 NAME = "test-leader"
 

@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select, update
 
 from bot import worker as worker_module
 from bot.config import load_settings
-from bot.leader import LeaderLock
 from bot.wiring import App
 from bot.worker import Jobs
 from storage import followers, tickets
 from storage import staff as staff_store
+from storage.leader import LeaderLock
 from storage.models import ContentItemRow, OutboxMessage, ReplyTicket
 from storage.uow import SqlUnitOfWork
 from tests.integration import test_leader as leader_test

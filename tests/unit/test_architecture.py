@@ -60,7 +60,7 @@ BOT_STORAGE_ALLOWED = {"wiring.py", "cli.py", "startup.py"}
 #: The list may only shrink: a new bot module that imports storage fails.
 BOT_STORAGE_PENDING = {
     "cli_inbound.py", "cli_queue.py", "cli_worker.py", "deliveries.py",
-    "demo.py", "endpoint.py", "handling.py", "inbound_replay.py", "leader.py", "sender.py",
+    "demo.py", "endpoint.py", "handling.py", "inbound_replay.py", "sender.py",
     "tokens.py", "web.py", "worker.py",
 }
 

@@ -30,9 +30,10 @@ from bot.deliveries import handlers  # noqa: E402
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET  # noqa: E402
 from bot.gateway import Gateway  # noqa: E402
 from bot.sender import Sender  # noqa: E402
-from bot.tokens import DatabaseTokens, fetch_stable_token  # noqa: E402
+from bot.tokens import fetch_stable_token  # noqa: E402
 from storage import followers, migrate, tickets  # noqa: E402
 from storage.db import make_engine  # noqa: E402
+from storage.tokens import DatabaseTokens  # noqa: E402
 from storage.uow import JoinedUnitOfWork  # noqa: E402
 from workflow import ticket_cases  # noqa: E402
 from workflow.roles import Actor  # noqa: E402

@@ -1,28 +1,22 @@
 """The access token, shared by every process: fetched with stable_token, stored in
-the database (or Redis), refreshed by one process at a time under a lock."""
+the database (storage.tokens.DatabaseTokens) or Redis, refreshed by one process
+at a time under a lock."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import requests
-from sqlalchemy import Connection, Engine, Table, text
 
 from bot.wechat_errors import TransportError, error_for
-from storage.db import write_lock
-from storage.models import AccessToken
 
 log = logging.getLogger("wxops.tokens")
 
-TOKENS = cast(Table, AccessToken.__table__)
-
-#: Refresh a little before WeChat's expiry, never in the last minutes.
-EARLY = timedelta(minutes=5)
+#: Refresh a little before WeChat's expiry, never in the last minutes (as
+#: storage.tokens.EARLY does for the database's copy).
+EARLY_SECONDS = 300
 
 
 class TokenSource(Protocol):
@@ -49,60 +43,6 @@ def fetch_stable_token(base: str, app_id: str, secret: str, force: bool,
 Fetch = Callable[[bool], tuple[str, int]]
 
 
-class DatabaseTokens:
-    """Token row in ``access_tokens``; a PostgreSQL advisory lock (or SQLite's write
-    lock) makes one process refresh while the others wait and then reuse it."""
-
-    def __init__(self, engine: Engine, app_id: str, fetch: Fetch,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.engine, self.app_id, self.fetch, self.clock = engine, app_id, fetch, clock
-        self._lock_key = int.from_bytes(hashlib.sha1(app_id.encode()).digest()[:7], "big")
-
-    def get(self) -> str:
-        with self.engine.connect() as conn:
-            row = self._row(conn)
-        if row is not None and row[1] - EARLY > self.clock():
-            return str(row[0])
-        return self.refresh(None)
-
-    def refresh(self, failed: str | None) -> str:
-        with self._locked() as conn:
-            row = self._row(conn)
-            if row is not None and row[0] != failed and row[1] - EARLY > self.clock():
-                return str(row[0])  # another process refreshed while we waited
-            token, expires_in = self._fetch(failed)
-            self._store(conn, token, expires_in)
-            return token
-
-    def _fetch(self, failed: str | None) -> tuple[str, int]:
-        token, expires_in = self.fetch(False)
-        if failed is not None and token == failed:
-            log.warning("stable token was rejected; forcing a refresh")
-            token, expires_in = self.fetch(True)
-        return token, expires_in
-
-    @contextmanager
-    def _locked(self) -> Iterator[Connection]:
-        with write_lock(self.engine), self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self._lock_key})
-            yield conn
-
-    def _row(self, conn: Connection) -> tuple[str, datetime] | None:
-        table = TOKENS
-        row = conn.execute(table.select().where(table.c.app_id == self.app_id)).first()
-        return (row.token, row.expires_at) if row else None
-
-    def _store(self, conn: Connection, token: str, expires_in: int) -> None:
-        now, table = self.clock(), TOKENS
-        values = {"token": token, "expires_at": now + timedelta(seconds=expires_in),
-                  "updated_at": now}
-        updated = conn.execute(table.update().where(table.c.app_id == self.app_id)
-                               .values(**values))
-        if not updated.rowcount:
-            conn.execute(table.insert().values(app_id=self.app_id, **values))
-
-
 class RedisTokens:
     """The same protocol on Redis: the token with a TTL, refreshes under a Redis lock."""
 
@@ -124,6 +64,6 @@ class RedisTokens:
             token, expires_in = self.fetch(False)
             if failed is not None and token == failed:
                 token, expires_in = self.fetch(True)
-            ttl = max(60, expires_in - int(EARLY.total_seconds()))
+            ttl = max(60, expires_in - EARLY_SECONDS)
             self.redis.set(self.key, token, ex=ttl)
             return token

@@ -10,6 +10,7 @@ from bot.config import Settings, load_settings
 from storage import migrate
 from storage.db import make_engine
 from storage.leader import LeaderLock
+from storage.tokens import DatabaseTokens, Fetch
 from storage.uow import SqlUnitOfWork
 
 
@@ -32,6 +33,10 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def database_tokens(self, fetch: Fetch) -> DatabaseTokens:
+        """The access token kept in the database for every process (storage.tokens)."""
+        return DatabaseTokens(self.engine, self.settings.app_id, fetch)
 
     def leader_lock(self, holder: str) -> LeaderLock:
         """The lock that makes one worker at a time the scheduler (storage.leader)."""

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot import deliveries, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
-from bot.tokens import DatabaseTokens, RedisTokens, TokenSource, fetch_stable_token
+from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
 from bot.wiring import App
 from storage import inbound
 from storage.db import write_lock
@@ -49,7 +49,7 @@ def token_source(app: App) -> TokenSource:
 
     if s.redis_url:
         return RedisTokens(s.redis_url, s.app_id, fetch)
-    return DatabaseTokens(app.engine, s.app_id, fetch)
+    return app.database_tokens(fetch)
 
 
 def make_gateway(app: App) -> Gateway:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from bot.gateway import Gateway
-from bot.tokens import DatabaseTokens, fetch_stable_token
+from bot.tokens import fetch_stable_token
 from bot.wechat_errors import (
     BadCredentials,
     DuplicateClientMsgId,
@@ -27,6 +27,7 @@ from bot.wechat_errors import (
     TransportError,
     WeChatError,
 )
+from storage.tokens import DatabaseTokens
 from tests.e2e.conftest import free_port
 
 APP_ID, SECRET = "wx1234567890test", "gateway-secret"

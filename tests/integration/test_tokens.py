@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.tokens import DatabaseTokens, RedisTokens
+from bot.tokens import RedisTokens
+from storage.tokens import DatabaseTokens
 
 REDIS_URL = os.environ.get("WXOPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

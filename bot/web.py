@@ -11,8 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.startup import SchemaCheck
 from bot.wiring import App
-from storage import inbound
-from storage.db import writes_flow
 
 log = logging.getLogger("wxops.web")
 
@@ -71,7 +69,7 @@ def _healthz(app: App, schema: SchemaCheck, start_response: StartResponse) -> It
                    "schema_head": state.head}
         if not state.ok:
             report |= {"status": "degraded", "hint": state.refusal()}
-    if not writes_flow(app.engine):
+    if not app.writes_flow():
         report |= {"status": "degraded", "writes": "blocked"}
     status = "200 OK" if report["status"] == "ok" else "503 Service Unavailable"
     body = json.dumps(report, ensure_ascii=False).encode()
@@ -81,8 +79,7 @@ def _healthz(app: App, schema: SchemaCheck, start_response: StartResponse) -> It
 def _inbound_report(app: App) -> dict[str, object]:
     """Failed pushes: those the worker will try again, and those waiting for a person
     (``wxops inbound errors``)."""
-    with app.engine.connect() as conn:
-        failed, retrying = inbound.failed_counts(conn)
+    failed, retrying = app.failed_pushes()
     return {"inbound_failed": failed - retrying, "inbound_retrying": retrying}
 
 

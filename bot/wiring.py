@@ -7,8 +7,8 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from bot.config import Settings, load_settings
-from storage import migrate
-from storage.db import make_engine
+from storage import inbound, migrate
+from storage.db import make_engine, writes_flow
 from storage.leader import LeaderLock
 from storage.tokens import DatabaseTokens, Fetch
 from storage.uow import SqlUnitOfWork
@@ -33,6 +33,15 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def writes_flow(self) -> bool:
+        """A write can get through now (no writer holds the database for long)."""
+        return writes_flow(self.engine)
+
+    def failed_pushes(self) -> tuple[int, int]:
+        """Pushes whose handling failed, and of those the ones the worker will retry."""
+        with self.engine.connect() as conn:
+            return inbound.failed_counts(conn)
 
     def database_tokens(self, fetch: Fetch) -> DatabaseTokens:
         """The access token kept in the database for every process (storage.tokens)."""

@@ -61,7 +61,7 @@ BOT_STORAGE_ALLOWED = {"wiring.py", "cli.py", "startup.py"}
 BOT_STORAGE_PENDING = {
     "cli_inbound.py", "cli_queue.py", "cli_worker.py", "deliveries.py",
     "demo.py", "endpoint.py", "handling.py", "inbound_replay.py", "sender.py",
-    "web.py", "worker.py",
+    "worker.py",
 }
 
 

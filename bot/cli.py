@@ -16,6 +16,7 @@ from bot.cli_usage import in_chinese
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, SchemaNotCurrent
 from bot.wiring import App
+from handlers import refusals
 from handlers.commands.grammar import CommandError
 from storage import migrate
 from workflow.errors import WorkflowError
@@ -149,7 +150,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"配置错误：{exc}", 2)
     except SchemaNotCurrent as exc:
         _fail(str(exc), 1)
-    except (WorkflowError, CommandError) as exc:  # a refusal, worded for people
+    except WorkflowError as exc:  # a refusal, worded for people
+        _fail(refusals.say(exc), 1)
+    except CommandError as exc:
         _fail(exc.message, 1)
     except (OperationalError, ProgrammingError, DataError) as exc:  # DataError: a value it refused
         _fail(_database_error(exc), 1)

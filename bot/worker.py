@@ -110,7 +110,7 @@ class Jobs:
                 usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE,
                              Context(now=now, command="定时发布"))
             except WorkflowError as exc:
-                log.info("timed publish of %s skipped: %s", item_id, exc.message)
+                log.info("timed publish of %s skipped: %s", item_id, exc.code)
 
     def poll_publishing(self) -> None:
         """A safety net for a lost PUBLISHJOBFINISH push: ask freepublish/get."""

@@ -138,6 +138,12 @@ def outbox_note(text: str) -> str:
     return phrase("outbox", text) if text in OUTBOX_NOTES else text
 
 
+def macros(name: str) -> frozenset[str]:
+    """The macros the shipped template ``name`` defines (a catalogue's keys)."""
+    module = _shipped.get_template(f"{name}.j2").module
+    return frozenset(key for key in vars(module) if not key.startswith("_"))
+
+
 def shipped_source(name: str) -> str:
     loader = _shipped.loader
     assert loader is not None

@@ -13,12 +13,15 @@ from workflow.states import Event, State
 
 
 class WorkflowError(Exception):
-    """Base of every refusal the workflow can give."""
+    """Base of every refusal the workflow can give: a ``code`` and its data (the
+    instance's attributes, or its ``data``). People read it as the catalogue
+    words it (handlers/templates/errors.j2, a macro per code, given the data);
+    refusals from before the catalogue still carry their ``message`` (issue 20)."""
 
     code = "workflow_error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.code)
         self.message = message
 
 
@@ -122,6 +125,16 @@ class RuleNotFound(WorkflowError):
     def __init__(self, rule_id: int) -> None:
         super().__init__(f"找不到规则 {rule_id}（发送「规则」或 wxops rules list 查看规则编号）")
         self.rule_id = rule_id
+
+
+class AlreadySensitive(WorkflowError):
+    """Marked sensitive already: marking it again would change nothing."""
+
+    code = "already_sensitive"
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__()
+        self.item_id = item_id
 
 
 class ReasonRequired(WorkflowError):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from workflow.errors import (
     AlreadyApproved,
+    AlreadySensitive,
     EmptyBody,
     NotOwner,
     PermissionDenied,
@@ -38,6 +39,8 @@ def can(actor: Actor, event: Event, item: ContentItem, reviews: Iterable[Review]
         raise PermissionDenied(event, allowed)
     if not transitions_from(item.state, event):
         raise TransitionNotAllowed(item.id, item.state, event)
+    if event is Event.MARK_SENSITIVE and item.sensitive:
+        raise AlreadySensitive(item.id)
     _check_person(actor, event, item, list(reviews))
     if event in NEEDS_TEXT and not has_text(item.body):
         raise EmptyBody(item.id, event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from handlers import refusals
 from handlers.commands.context import CommandContext
 from handlers.commands.grammar import Command, CommandError, Spec, match, parse, refused
 from handlers.commands.table import TABLE
@@ -20,7 +21,7 @@ def run(ctx: CommandContext, trusted: bool) -> str:
     except CommandError as refusal:
         return refusal.message
     except WorkflowError as refusal:
-        return refusal.message
+        return refusals.say(refusal)
 
 
 def perform(ctx: CommandContext, trusted: bool) -> str:

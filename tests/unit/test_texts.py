@@ -41,3 +41,27 @@ def test_outbox_notes_kept_as_codes_read_as_words_and_other_text_as_written() ->
         shown = texts.outbox_note(code)
         assert shown and shown != code and shown.isascii() is False
     assert texts.outbox_note("HTTP 502 from the gateway") == "HTTP 502 from the gateway"
+
+
+def test_a_catalogued_refusal_is_worded_from_its_code_and_data() -> None:
+    from handlers import refusals
+    from workflow.errors import AlreadySensitive, WorkflowError
+
+    shown = refusals.say(AlreadySensitive(12))
+    assert "12" in shown and shown != "already_sensitive"
+    assert refusals.say(WorkflowError("旧的说法")) == "旧的说法"  # not catalogued yet: as carried
+
+
+def test_every_catalogued_refusal_names_an_error_and_only_its_data() -> None:
+    import inspect
+
+    from handlers import refusals
+    from workflow import errors
+
+    classes = {cls.code: cls for _, cls in inspect.getmembers(errors, inspect.isclass)
+               if issubclass(cls, errors.WorkflowError)}
+    module = texts._shipped.get_template("errors.j2").module
+    for code in refusals.catalogued():
+        assert code in classes, f"errors.j2 words {code!r}, which no error has"
+        init = inspect.signature(classes[code].__init__).parameters
+        assert set(getattr(module, code).arguments) <= set(init) - {"self"}, code

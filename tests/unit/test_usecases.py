@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit.fakes import FakeStaff, FakeUnitOfWork
-from workflow import usecases
+from workflow import policy, usecases
 from workflow.errors import (
     ActorNotFound,
+    AlreadySensitive,
     AlreadyWriter,
     ConcurrentUpdate,
     InvalidInput,
@@ -390,3 +391,15 @@ def test_the_writer_or_an_admin_sets_the_due_day(team_uow: FakeUnitOfWork) -> No
         usecases.set_due(team_uow, WRITER.id, item_id, due, ctx())
     with pytest.raises(PermissionDenied):
         usecases.set_due(team_uow, R1.id, item_id, due, ctx())
+
+
+def test_an_item_marked_sensitive_is_not_marked_again(uow: FakeUnitOfWork) -> None:
+    item_id = planned(uow)
+    usecases.act(uow, R1.id, item_id, Event.MARK_SENSITIVE, ctx())
+    version = uow.items.rows[item_id].version
+    with pytest.raises(AlreadySensitive):
+        usecases.act(uow, R2.id, item_id, Event.MARK_SENSITIVE, ctx(minutes=10))
+    assert uow.items.rows[item_id].version == version  # nothing written, nothing audited twice
+    item = uow.items.rows[item_id]
+    # 查看 offers it no more:
+    assert Event.MARK_SENSITIVE not in policy.allowed_events(ADMIN, item, [])

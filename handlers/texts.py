@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from handlers.hours import OfficeHours
 from handlers.when import format_date, format_moment
+from workflow.roles import ROLE_WORDS, STAFF_ROLES, Role
 
 log = logging.getLogger("wxops.texts")
 
@@ -59,6 +60,12 @@ EDITABLE = {
         {"ticket_id": 5, "complaint": False,
          "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
 }
+
+
+def role_words(roles: Iterable[Role]) -> str:
+    """``创作 审核``: the words 成员 角色 takes, in the order people think of roles."""
+    held = set(roles)
+    return " ".join(ROLE_WORDS[role] for role in STAFF_ROLES if role in held)
 
 
 class _TextSandbox(SandboxedEnvironment):
@@ -95,6 +102,7 @@ _shipped = Environment(loader=PackageLoader("handlers", "templates"), autoescape
                        auto_reload=False)
 _shipped.filters["moment"] = format_moment
 _shipped.filters["day"] = format_date
+_shipped.globals["role_words"] = role_words
 _sandbox = _TextSandbox()
 
 

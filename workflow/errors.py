@@ -29,7 +29,7 @@ class ItemNotFound(WorkflowError):
     code = "item_not_found"
 
     def __init__(self, item_id: int) -> None:
-        super().__init__(f"找不到稿件 {item_id}")
+        super().__init__()
         self.item_id = item_id
 
 
@@ -37,7 +37,7 @@ class ActorNotFound(WorkflowError):
     code = "actor_not_found"
 
     def __init__(self, actor_id: int) -> None:
-        super().__init__(f"找不到成员 {actor_id}，或该成员已停用")
+        super().__init__()
         self.actor_id = actor_id
 
 
@@ -45,9 +45,7 @@ class TransitionNotAllowed(WorkflowError):
     code = "transition_not_allowed"
 
     def __init__(self, item_id: int, state: State, event: Event) -> None:
-        super().__init__(
-            f"稿件 {item_id} 当前状态为 {state.label}，不能{event.label}"
-        )
+        super().__init__()
         self.item_id, self.state, self.event = item_id, state, event
 
 
@@ -55,8 +53,7 @@ class PermissionDenied(WorkflowError):
     code = "permission_denied"
 
     def __init__(self, event: Event, roles: frozenset[Role]) -> None:
-        needed = "、".join(sorted(r.label for r in roles)) or "系统"
-        super().__init__(f"{event.label}需要{needed}权限")
+        super().__init__()
         self.event, self.roles = event, roles
 
 
@@ -64,8 +61,7 @@ class NotOwner(WorkflowError):
     code = "not_owner"
 
     def __init__(self, item_id: int, event: Event) -> None:
-        super().__init__(f"稿件 {item_id} 不是你的稿件，不能{event.label}。"
-                         f"要接手，请管理员发送「分配 {item_id} 你的名字」")
+        super().__init__()
         self.item_id, self.event = item_id, event
 
 
@@ -73,21 +69,22 @@ class SelfReview(WorkflowError):
     code = "self_review"
 
     def __init__(self, edited: bool = False) -> None:
-        super().__init__("这一版是你修改的，不能由你审核" if edited else "你不能审核自己的稿件")
+        super().__init__()
+        self.edited = edited
 
 
 class SameReviewer(WorkflowError):
     code = "same_reviewer"
 
     def __init__(self) -> None:
-        super().__init__("终审人不能与初审人相同，请由另一位审核员终审")
+        super().__init__()
 
 
 class AlreadyApproved(WorkflowError):
     code = "already_approved"
 
     def __init__(self) -> None:
-        super().__init__("你已经终审通过过这一版本，敏感稿件需要另一位审核员终审")
+        super().__init__()
 
 
 class NotAWriter(WorkflowError):
@@ -96,18 +93,17 @@ class NotAWriter(WorkflowError):
     code = "not_a_writer"
 
     def __init__(self, member: str, member_id: int, roles: frozenset[Role]) -> None:
-        # 成员 角色 sets all of a member's roles: the hint keeps the ones they have.
-        words = [ROLE_WORDS[r] for r in STAFF_ROLES if r in roles or r is Role.CREATOR]
-        super().__init__(f"{member} 没有内容创作者角色，不能撰写稿件。"
-                         f"可以先用「成员 角色 {member_id} {' '.join(words)}」加上这个角色")
+        super().__init__()
         self.member, self.member_id = member, member_id
+        # 成员 角色 sets all of a member's roles: the hint keeps the ones they have.
+        self.roles = frozenset(roles | {Role.CREATOR})
 
 
 class AlreadyWriter(WorkflowError):
     code = "already_writer"
 
     def __init__(self, item_id: int, member: str) -> None:
-        super().__init__(f"稿件 {item_id} 已经由 {member} 撰写")
+        super().__init__()
         self.item_id, self.member = item_id, member
 
 
@@ -115,7 +111,7 @@ class FeedbackTooLong(WorkflowError):
     code = "feedback_too_long"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"建议请控制在 {limit} 字以内，可以分几条发")
+        super().__init__()
         self.limit = limit
 
 
@@ -123,7 +119,7 @@ class RuleNotFound(WorkflowError):
     code = "rule_not_found"
 
     def __init__(self, rule_id: int) -> None:
-        super().__init__(f"找不到规则 {rule_id}（发送「规则」或 wxops rules list 查看规则编号）")
+        super().__init__()
         self.rule_id = rule_id
 
 
@@ -141,14 +137,14 @@ class ReasonRequired(WorkflowError):
     code = "reason_required"
 
     def __init__(self) -> None:
-        super().__init__("退回修改必须写明理由，例如：退回 12 标题太长")
+        super().__init__()
 
 
 class InvalidSchedule(WorkflowError):
     code = "invalid_schedule"
 
     def __init__(self, when: datetime, now: datetime) -> None:
-        super().__init__("发布时间不能早于现在，请选择将来的时间")
+        super().__init__()
         self.when, self.now = when, now
 
 
@@ -163,11 +159,9 @@ class ConcurrentUpdate(WorkflowError):
 
     def __init__(self, item_id: int, winner: str | None, what: str | None,
                  now: str | None = None) -> None:
-        who = winner or "其他人"
-        done = f"（{what}）" if what else ""
-        where = f"，现在的状态是「{now}」" if now else "，请查看最新状态后再试"
-        super().__init__(f"稿件 {item_id} 刚刚已被 {who} 抢先操作{done}{where}")
+        super().__init__()
         self.item_id, self.winner = item_id, winner
+        self.what, self.now = what, now  # the winner's move, and the item's state now
 
 
 class StaleVersion(Exception):
@@ -188,10 +182,7 @@ class EmptyBody(WorkflowError):
     code = "empty_body"
 
     def __init__(self, item_id: int, event: Event) -> None:
-        super().__init__(
-            f"稿件 {item_id} 还没有正文，不能{event.label}。请作者在电脑上写入正文："
-            f"wxops item edit {item_id} --as 作者 --body-file 正文文件（HTML 或纯文本，空行分段）"
-        )
+        super().__init__()
         self.item_id, self.event = item_id, event
 
 

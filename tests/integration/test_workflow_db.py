@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select, update
 
+from handlers import refusals
 from storage import staff as staff_store
 from storage.models import AuditRow, ContentItemRow, OutboxMessage
 from storage.repositories import SqlItemRepository
@@ -97,7 +98,7 @@ def race(engine: Engine, item_id: int, reviewers: list[int]) -> tuple[list[int],
             usecases.act(SqlUnitOfWork(engine), reviewer, item_id, Event.APPROVE, ctx())
             winners.append(reviewer)
         except WorkflowError as exc:
-            losers.append(exc.message)
+            losers.append(refusals.say(exc))
 
     threads = [threading.Thread(target=attempt, args=(r,)) for r in reviewers]
     for t in threads:
@@ -113,7 +114,7 @@ def test_concurrent_approvals_one_wins_the_other_is_told_who(engine: Engine,
     winners, losers = race(engine, item_id, [people["王芳"], people["陈静"]])
     assert len(winners) == 1 and len(losers) == 1
     winner = "王芳" if winners[0] == people["王芳"] else "陈静"
-    assert winner in losers[0] and "抢先" in losers[0]
+    assert winner in losers[0] and "抢先" in losers[0]  # the words the loser reads
     with SqlUnitOfWork(engine) as uow:
         assert uow.items.get(item_id).state is State.FINAL_REVIEW  # type: ignore[union-attr]
         assert len([r for r in uow.reviews.for_item(item_id)]) == 1
@@ -176,8 +177,9 @@ def test_whoever_wrote_a_revision_may_not_review_it(engine: Engine,
     item_id = in_review(engine, people)
     usecases.edit(SqlUnitOfWork(engine), people["admin"], item_id,
                   ItemChanges(body="<p>管理员改写的正文</p>"), ctx())
-    with pytest.raises(SelfReview, match="这一版是你修改的"):
+    with pytest.raises(SelfReview) as refused:
         usecases.act(SqlUnitOfWork(engine), people["admin"], item_id, Event.APPROVE, ctx())
+    assert refused.value.edited  # refused as the revision's editor, not its author
     usecases.act(SqlUnitOfWork(engine), people["王芳"], item_id, Event.APPROVE, ctx())
     # The author's own next edit is theirs again: the admin may then review it.
     usecases.act(SqlUnitOfWork(engine), people["陈静"], item_id, Event.REQUEST_CHANGES,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from handlers import refusals
 from tests.unit.test_rules import ADMIN, AUTHOR, R1, R2, Flow, ctx, reviewed_flow
 from workflow import policy
 from workflow.errors import EmptyBody
@@ -48,7 +49,7 @@ def test_an_item_without_text_cannot_be_submitted() -> None:
         flow.do(AUTHOR, Event.SUBMIT)
     assert (refused.value.code, refused.value.item_id, refused.value.event) == (
         "empty_body", flow.item.id, Event.SUBMIT)
-    assert f"wxops item edit {flow.item.id}" in refused.value.message
+    assert f"wxops item edit {flow.item.id}" in refusals.say(refused.value)  # says how
     assert Event.SUBMIT not in policy.allowed_events(AUTHOR, flow.item)
 
 

@@ -60,7 +60,7 @@ BUDGET: dict[str, int] = {
     "handlers/when.py": 101,
     "workflow/agenda.py": 3,
     "workflow/autoreply.py": 40,
-    "workflow/errors.py": 80,
+    "workflow/errors.py": 42,
     "workflow/feedback.py": 1,
     "workflow/machine.py": 2,
     "workflow/roles.py": 10,

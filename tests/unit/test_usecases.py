@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from handlers import refusals
 from tests.unit.fakes import FakeStaff, FakeUnitOfWork
 from workflow import policy, usecases
 from workflow.errors import (
@@ -119,7 +120,9 @@ def test_losing_a_race_names_the_winner(uow: FakeUnitOfWork) -> None:
     usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx())
     with pytest.raises(ConcurrentUpdate) as lost:
         usecases.act(uow, R2.id, item_id, Event.APPROVE, ctx(minutes=1))
-    assert lost.value.message == (
+    assert (lost.value.winner, lost.value.what, lost.value.now) == (
+        "王芳", Event.APPROVE.label, State.FINAL_REVIEW.label)
+    assert refusals.say(lost.value) == (  # one rendering of the catalogue's words
         f"稿件 {item_id} 刚刚已被 王芳 抢先操作（初审通过），现在的状态是「终审中」")
 
 
@@ -145,7 +148,7 @@ def test_stale_version_at_write_time_names_the_winner(uow: FakeUnitOfWork) -> No
     uow.items.save = racing_save  # type: ignore[method-assign]
     with pytest.raises(ConcurrentUpdate) as lost:
         usecases.act(uow, R2.id, item_id, Event.REQUEST_CHANGES, ctx("不行"))
-    assert "王芳" in lost.value.message
+    assert lost.value.winner == "王芳"
 
 
 @pytest.mark.parametrize(("changes", "message"), [

@@ -152,6 +152,46 @@ class InvalidInput(WorkflowError):
     code = "invalid_input"
 
 
+class NothingToChange(InvalidInput):
+    code = "nothing_to_change"
+
+
+class TitleMissing(InvalidInput):
+    """``planning``: a new topic (its words give an example), else an edit."""
+
+    code = "title_missing"
+
+    def __init__(self, planning: bool) -> None:
+        super().__init__()
+        self.planning = planning
+
+
+class TooLong(InvalidInput):
+    """More than WeChat takes for a draft's ``field`` (title, digest or body)."""
+
+    code = "too_long"
+
+    def __init__(self, field: str, length: int, limit: int) -> None:
+        super().__init__()
+        self.field, self.length, self.limit = field, length, limit
+
+
+class WriterUnknown(InvalidInput):
+    code = "writer_unknown"
+
+    def __init__(self, member: str) -> None:
+        super().__init__()
+        self.member = member
+
+
+class WriterMissing(InvalidInput):
+    code = "writer_missing"
+
+
+class FeedbackEmpty(InvalidInput):
+    code = "feedback_empty"
+
+
 class ConcurrentUpdate(WorkflowError):
     """Somebody else changed the item between our read and our write."""
 

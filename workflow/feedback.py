@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from workflow.errors import FeedbackTooLong, InvalidInput
+from workflow.errors import FeedbackEmpty, FeedbackTooLong
 from workflow.model import ActionEntry, Context
 from workflow.ports import UnitOfWork
 from workflow.roles import Actor
@@ -22,7 +22,7 @@ def give(uow: UnitOfWork, actor: Actor, text: str, ctx: Context, tz: tzinfo) -> 
     zone), audited; returns the quarter."""
     text = text.strip()
     if not text:
-        raise InvalidInput("请写下你的建议，例如：建议 终审通知能不能早一点发")
+        raise FeedbackEmpty()
     if len(text) > MAX_FEEDBACK:
         raise FeedbackTooLong(MAX_FEEDBACK)
     quarter = quarter_of(ctx.now.astimezone(tz))

@@ -20,7 +20,7 @@ from workflow.effects import (
     SubmitPublish,
     SyncDraft,
 )
-from workflow.errors import AlreadyWriter, InvalidInput, InvalidSchedule, ReasonRequired
+from workflow.errors import AlreadyWriter, InvalidSchedule, ReasonRequired, WriterMissing
 from workflow.model import (
     AuditEntry,
     ContentItem,
@@ -262,7 +262,7 @@ def _assign(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
     they are told, with the due date, and so is the writer it was taken from."""
     writer = ctx.assignee
     if writer is None:
-        raise InvalidInput("请说明交给哪位成员，例如：分配 12 王芳")
+        raise WriterMissing()
     if writer.id == item.author_id:
         raise AlreadyWriter(item.id, writer.name)
     new = replace(item, author_id=writer.id)

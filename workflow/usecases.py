@@ -17,12 +17,15 @@ from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff, Se
 from workflow.errors import (
     ActorNotFound,
     ConcurrentUpdate,
-    InvalidInput,
     ItemNotFound,
     NotAWriter,
+    NothingToChange,
     PermissionDenied,
     StaleVersion,
+    TitleMissing,
+    TooLong,
     TransitionNotAllowed,
+    WriterUnknown,
 )
 from workflow.machine import Decision, decide
 from workflow.model import AuditEntry, ContentItem, Context, ItemChanges, Review
@@ -46,7 +49,7 @@ SETTLE_TRIES = 3
 
 def plan(uow: UnitOfWork, actor_id: int, title: str, ctx: Context, topic: str = "") -> ContentItem:
     """Create a topic (选题) authored by ``actor_id``, due ``ctx.due_on`` if given."""
-    title = _checked_title(title, when_empty="选题需要标题，例如：选题 社区义诊活动回顾")
+    title = _checked_title(title, planning=True)
     with uow:
         actor = _actor(uow, actor_id)
         if not actor.has(Role.CREATOR):
@@ -93,7 +96,7 @@ def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
          ctx: Context) -> Decision:
     """Change an item's content; bumps the revision and voids approvals."""
     if changes.is_empty():
-        raise InvalidInput("没有要修改的内容")
+        raise NothingToChange()
     return act(uow, actor_id, item_id, Event.EDIT, ctx, _checked_changes(changes))
 
 
@@ -103,7 +106,7 @@ def assign(uow: UnitOfWork, actor_id: int, item_id: int, member: str, ctx: Conte
         found = staffing.only_one(member, uow.staff.matching(member.strip()))
     writer = found.actor if found is not None else None
     if writer is None:
-        raise InvalidInput(f"找不到成员“{member}”，发送「成员」查看名单")
+        raise WriterUnknown(member)
     if not writer.has(Role.CREATOR):
         raise NotAWriter(writer.name, writer.id, writer.roles)
     return act(uow, actor_id, item_id, Event.ASSIGN, replace(ctx, assignee=writer))
@@ -130,24 +133,24 @@ def preview(uow: UnitOfWork, actor: Actor, item_id: int, openid: str,
         return item
 
 
-def _checked_title(title: str, when_empty: str) -> str:
+def _checked_title(title: str, planning: bool = False) -> str:
     """The title without surrounding blanks, refused when empty or longer than WeChat takes."""
     title = title.strip()
     if not title:
-        raise InvalidInput(when_empty)
+        raise TitleMissing(planning)
     if len(title) > MAX_TITLE:
-        raise InvalidInput(f"标题太长（{len(title)} 字），请控制在 {MAX_TITLE} 字以内")
+        raise TooLong("title", len(title), MAX_TITLE)
     return title
 
 
 def _checked_changes(changes: ItemChanges) -> ItemChanges:
     """Content WeChat would refuse when the draft is synced, refused now instead."""
     if changes.title is not None:
-        changes = replace(changes, title=_checked_title(changes.title, "标题不能为空"))
+        changes = replace(changes, title=_checked_title(changes.title))
     if changes.digest is not None and len(changes.digest) > MAX_DIGEST:
-        raise InvalidInput(f"摘要太长（{len(changes.digest)} 字），微信要求不超过 {MAX_DIGEST} 字")
+        raise TooLong("digest", len(changes.digest), MAX_DIGEST)
     if changes.body is not None and len(changes.body) >= MAX_BODY_CHARS:
-        raise InvalidInput(f"正文太长（{len(changes.body)} 字），微信要求少于 {MAX_BODY_CHARS} 字")
+        raise TooLong("body", len(changes.body), MAX_BODY_CHARS)
     return changes
 
 

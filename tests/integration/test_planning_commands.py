@@ -76,7 +76,7 @@ def test_an_admins_topic_with_a_due_day_is_given_to_a_writer(engine: Engine, tea
 
 @pytest.mark.parametrize(("text", "code"), [
     ("分配 {item} 李雷", "not_a_writer"),          # a reviewer, not a writer
-    ("分配 {item} 没有这个人", "invalid_input"),
+    ("分配 {item} 没有这个人", "writer_unknown"),
     ("分配 {item} 王芳", "already_writer"),
 ])
 def test_an_item_is_given_only_to_another_member_who_writes(

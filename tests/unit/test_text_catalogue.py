@@ -61,11 +61,9 @@ BUDGET: dict[str, int] = {
     "workflow/agenda.py": 3,
     "workflow/autoreply.py": 40,
     "workflow/errors.py": 42,
-    "workflow/feedback.py": 1,
-    "workflow/machine.py": 2,
+    "workflow/machine.py": 1,
     "workflow/roles.py": 10,
     "workflow/states.py": 38,
-    "workflow/usecases.py": 14,
 }
 
 

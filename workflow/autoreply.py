@@ -19,7 +19,7 @@ from time import monotonic
 
 import regex  # typeshed's types-regex is not a dependency
 
-from workflow.errors import InvalidInput
+from workflow.errors import RuleRefused
 
 log = logging.getLogger(__name__)
 
@@ -106,69 +106,53 @@ def validate_rule(*, match_type: MatchType, pattern: str, reply_kind: ReplyKind,
     else:
         _validate_news_reply(reply_text, articles)
     if (active_from is None) != (active_until is None):
-        raise InvalidInput("生效时段需要同时给出开始和结束时间，例如 09:00-18:00")
+        raise RuleRefused("hours_half")
     if active_from is not None and active_from == active_until:
-        raise InvalidInput("生效时段的开始和结束时间不能相同")
+        raise RuleRefused("hours_same")
 
 
 def _validate_pattern(match_type: MatchType, pattern: str) -> None:
     if not pattern.strip():
-        raise InvalidInput("规则的关键词不能为空")
+        raise RuleRefused("pattern_empty")
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise InvalidInput(f"关键词不能超过 {MAX_PATTERN_CHARS} 个字符")
+        raise RuleRefused("pattern_long", limit=MAX_PATTERN_CHARS)
     if match_type is MatchType.CLICK and len(pattern.encode()) > MAX_CLICK_KEY_BYTES:
-        raise InvalidInput(f"菜单 key 不能超过 {MAX_CLICK_KEY_BYTES} 字节")
+        raise RuleRefused("click_key_long", limit=MAX_CLICK_KEY_BYTES)
     if match_type is MatchType.REGEX:
         try:
             regex.compile(pattern)
         except regex.error as exc:
-            raise InvalidInput(_regex_problem(exc)) from exc
+            raise _regex_problem(exc) from exc
 
 
-# What the regex module's commonest complaints mean, for staff who read Chinese.
-_REGEX_PROBLEMS = {
-    "unterminated character set": "方括号 [ 没有对应的 ]",
-    "missing )": "括号 ( 没有对应的 )",
-    "unbalanced parenthesis": "多了一个 )",
-    "nothing to repeat": "* + ? 或 {} 前面没有可以重复的内容",
-    "multiple repeat": "* + ? 连在一起用了",
-    "min repeat greater than max repeat": "{m,n} 里 m 比 n 大",
-    "unknown extension": "(? 后面的写法不认识",
-}
-
-
-def _regex_problem(exc: regex.error) -> str:
-    """``正则表达式无效：第 3 个字符处，方括号 [ 没有对应的 ]``; the module's own words
-    where there is no translation (a bad escape names the escape)."""
+def _regex_problem(exc: regex.error) -> RuleRefused:
+    """The regex module's complaint and where (a 1-based character), for the
+    catalogue to say in Chinese (errors.j2 translates the commonest ones)."""
     msg, pos = str(getattr(exc, "msg", exc)), getattr(exc, "pos", None)  # untyped in stubs
-    problem = _REGEX_PROBLEMS.get(msg) or (
-        f"无效的转义 {msg.removeprefix('bad escape ')}" if msg.startswith("bad escape")
-        else msg)
-    where = f"第 {pos + 1} 个字符处，" if isinstance(pos, int) else ""
-    return f"正则表达式无效：{where}{problem}"
+    return RuleRefused("regex", position=pos + 1 if isinstance(pos, int) else 0, text=msg)
 
 
 def _validate_text_reply(reply_text: str, articles: Sequence[Article]) -> None:
     if articles:
-        raise InvalidInput("文字回复和图文回复只能二选一")
+        raise RuleRefused("text_and_news")
     if not reply_text.strip():
-        raise InvalidInput("回复内容不能为空")
+        raise RuleRefused("reply_empty")
     if len(reply_text) > MAX_TEXT_REPLY_CHARS:
-        raise InvalidInput(f"回复内容不能超过 {MAX_TEXT_REPLY_CHARS} 个字符")
+        raise RuleRefused("reply_long", limit=MAX_TEXT_REPLY_CHARS)
 
 
 def _validate_news_reply(reply_text: str, articles: Sequence[Article]) -> None:
     if reply_text.strip():
-        raise InvalidInput("文字回复和图文回复只能二选一")
+        raise RuleRefused("text_and_news")
     if not 1 <= len(articles) <= MAX_ARTICLES:
-        raise InvalidInput(f"图文回复需要 1 到 {MAX_ARTICLES} 篇文章")
+        raise RuleRefused("articles_count", limit=MAX_ARTICLES)
     for number, article in enumerate(articles, start=1):
         if not article.title.strip():
-            raise InvalidInput(f"第 {number} 篇文章缺少标题")
+            raise RuleRefused("article_title", number=number)
         if not _is_http_url(article.url):
-            raise InvalidInput(f"第 {number} 篇文章的链接必须以 http:// 或 https:// 开头")
+            raise RuleRefused("article_url", number=number)
         if article.picurl and not _is_http_url(article.picurl):
-            raise InvalidInput(f"第 {number} 篇文章的图片地址必须以 http:// 或 https:// 开头")
+            raise RuleRefused("article_picurl", number=number)
 
 
 def _is_http_url(url: str) -> bool:
@@ -180,7 +164,7 @@ def parse_hours(text: str) -> tuple[time, time]:
     """``09:00-18:00`` (or ``22:00-06:00``, crossing midnight) into its two ends."""
     start, sep, end = unicodedata.normalize("NFKC", text).replace("~", "-").partition("-")
     if not sep:
-        raise InvalidInput(f"时段格式应为 09:00-18:00，而不是 {text!r}")
+        raise RuleRefused("hours_format", text=text)
     return parse_clock(start), parse_clock(end)
 
 
@@ -188,9 +172,9 @@ def parse_clock(text: str) -> time:
     """``9:00`` / ``09:30`` into a time of day."""
     hours, sep, minutes = unicodedata.normalize("NFKC", text).strip().partition(":")
     if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-        raise InvalidInput(f"时间格式应为 HH:MM，而不是 {text.strip()!r}")
+        raise RuleRefused("clock_format", text=text.strip())
     if int(hours) > 23 or int(minutes) > 59:
-        raise InvalidInput(f"时间 {text.strip()} 超出范围")
+        raise RuleRefused("clock_range", text=text.strip())
     return time(int(hours), int(minutes))
 
 
@@ -198,7 +182,7 @@ def parse_article(text: str) -> Article:
     """``标题|描述|https://url[|https://pic]`` into an Article (validated with the rule)."""
     parts = [p.strip() for p in text.split("|")]
     if len(parts) not in (3, 4):
-        raise InvalidInput("文章格式应为 标题|描述|https://链接[|https://图片]")
+        raise RuleRefused("article_format")
     return Article(parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else "")
 
 

@@ -152,6 +152,20 @@ class InvalidInput(WorkflowError):
     code = "invalid_input"
 
 
+class RuleRefused(InvalidInput):
+    """An auto-reply rule that could never answer, or could answer badly:
+    ``problem`` says what (errors.j2 words each), with the limit, the article's
+    number, the character position or the text at fault."""
+
+    code = "rule_refused"
+
+    def __init__(self, problem: str, limit: int = 0, number: int = 0, position: int = 0,
+                 text: str = "") -> None:
+        super().__init__()
+        self.problem, self.limit, self.number = problem, limit, number
+        self.position, self.text = position, text
+
+
 class NothingToChange(InvalidInput):
     code = "nothing_to_change"
 

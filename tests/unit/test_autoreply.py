@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from handlers import refusals
 from workflow.autoreply import (
     Article,
     MatchType,
@@ -20,7 +21,7 @@ from workflow.autoreply import (
     parse_hours,
     validate_rule,
 )
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, RuleRefused
 
 NOON = time(12, 0)
 ARTICLE = Article("冬季助学", "为山区孩子送去冬衣", "https://example.org/a", "https://example.org/p.jpg")
@@ -223,7 +224,7 @@ def test_a_good_text_rule_and_a_good_news_rule_pass() -> None:
 def test_validation_refuses_with_a_reason(changes: dict[str, Any], fragment: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         _validate(**changes)
-    assert fragment in refused.value.message
+    assert fragment in refusals.say(refused.value)
 
 
 # --- parsing CLI / chat input -------------------------------------------------
@@ -241,8 +242,9 @@ def test_parse_hours_refuses_nonsense(text: str) -> None:
 
 
 def test_parse_article_needs_three_or_four_parts() -> None:
-    with pytest.raises(InvalidInput, match="标题"):
+    with pytest.raises(RuleRefused) as refused:
         parse_article("只有标题")
+    assert refused.value.problem == "article_format"
 
 
 def test_a_new_rule_is_reported_when_another_still_answers_its_trigger() -> None:

@@ -59,7 +59,7 @@ BUDGET: dict[str, int] = {
     "handlers/texts.py": 6,
     "handlers/when.py": 101,
     "workflow/agenda.py": 3,
-    "workflow/autoreply.py": 40,
+    "workflow/autoreply.py": 4,
     "workflow/errors.py": 42,
     "workflow/machine.py": 1,
     "workflow/roles.py": 10,

@@ -394,7 +394,7 @@ class TicketNotFound(WorkflowError):
     code = "ticket_not_found"
 
     def __init__(self, ticket_id: int) -> None:
-        super().__init__(f"找不到工单 T{ticket_id}")
+        super().__init__()
         self.ticket_id = ticket_id
 
 
@@ -405,12 +405,8 @@ class TicketRefused(WorkflowError):
     code = "ticket_refused"
 
     def __init__(self, ticket_id: int, action: str, refusal: str, raced: bool = False) -> None:
-        super().__init__(f"T{ticket_id}：{_TICKET_REFUSALS.get(refusal, refusal)}")
+        super().__init__()
         self.ticket_id, self.action, self.refusal, self.raced = ticket_id, action, refusal, raced
-
-
-_TICKET_REFUSALS = {"closed": "工单已结束", "taken": "工单已由他人认领",
-                    "already_yours": "工单已经是你的"}
 
 
 class ReplyWindowClosed(WorkflowError):
@@ -419,7 +415,7 @@ class ReplyWindowClosed(WorkflowError):
     code = "reply_window_closed"
 
     def __init__(self, ticket_id: int, why: str) -> None:
-        super().__init__(f"T{ticket_id} 现在无法回复，回复没有发出")
+        super().__init__()
         self.ticket_id, self.why = ticket_id, why
 
 
@@ -427,7 +423,7 @@ class ReplyEmpty(WorkflowError):
     code = "reply_empty"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"回复内容不能为空，且不超过 {limit} 字")
+        super().__init__()
         self.limit = limit
 
 
@@ -435,7 +431,7 @@ class ReplyTooLong(WorkflowError):
     code = "reply_too_long"
 
     def __init__(self, limit: int, length: int) -> None:
-        super().__init__(f"回复不能超过 {limit} 字（现在 {length} 字）")
+        super().__init__()
         self.limit, self.length = limit, length
 
 
@@ -443,7 +439,7 @@ class NoteTooLong(WorkflowError):
     code = "note_too_long"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"备注不能超过 {limit} 字")
+        super().__init__()
         self.limit = limit
 
 

@@ -7,14 +7,14 @@ from sqlalchemy import delete
 
 from bot.cli_types import MEMBER, TICKET
 from bot.columns import pad
-from bot.timefmt import local
+from bot.timefmt import local, utcnow
 from bot.wiring import App
 from handlers import texts
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
 from storage.db import write_lock
 from storage.models import AccountText
-from storage.uow import JoinedUnitOfWork, utcnow
+from storage.uow import JoinedUnitOfWork
 from workflow import staff_cases, ticket_cases
 from workflow.errors import InvalidInput
 from workflow.reply_queue import TicketStatus

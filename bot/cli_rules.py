@@ -24,10 +24,6 @@ from workflow.errors import InvalidInput
 from workflow.model import Context
 from workflow.roles import CONSOLE_ACTOR
 
-#: Whoever runs ``wxops`` on the server: they hold its database, so they act as
-#: an admin would; the audit names the command line.
-OPERATOR = CONSOLE_ACTOR
-
 ARTICLE_HELP = "图文：标题|描述|https://链接[|https://图片]，可重复（最多 8 篇）"
 
 
@@ -59,7 +55,7 @@ def rules_add(app: App, exact: str | None, contains: str | None, regex_: str | N
     start, end = parse_hours(hours) if hours else (None, None)
     new = NewRule(match_type, pattern, reply_text=reply or "", articles=parsed,
                   priority=priority, active=not inactive, active_from=start, active_until=end)
-    rule, _ = rule_cases.add(app.uow(), OPERATOR, new, _context(), _local_now(app))
+    rule, _ = rule_cases.add(app.uow(), CONSOLE_ACTOR, new, _context(), _local_now(app))
     click.echo(f"已添加规则 {rule.id}：{_describe(rule)}")
 
 
@@ -82,7 +78,7 @@ def rules_list(app: App, active_only: bool) -> None:
 @click.pass_obj
 def rules_remove(app: App, rule_id: int) -> None:
     """删除规则 (delete a rule)."""
-    rule = rule_cases.remove(app.uow(), OPERATOR, rule_id, _context())
+    rule = rule_cases.remove(app.uow(), CONSOLE_ACTOR, rule_id, _context())
     click.echo(f"已删除规则 {rule.id}：{_describe(rule)}")
 
 
@@ -142,7 +138,7 @@ def _reply(reply: str | None, articles: tuple[str, ...]) -> tuple[Article, ...]:
 
 
 def _set_active(app: App, rule_id: int, active: bool) -> None:
-    rule = rule_cases.set_active(app.uow(), OPERATOR, rule_id, active, _context())
+    rule = rule_cases.set_active(app.uow(), CONSOLE_ACTOR, rule_id, active, _context())
     click.echo(f"已{'启用' if active else '停用'}规则 {rule.id}：{_describe(rule)}")
 
 

@@ -14,13 +14,12 @@ from bot.cli import warn_about_environment
 from bot.cli_types import ROW_ID
 from bot.columns import pad
 from bot.startup import require_current_schema
-from bot.timefmt import local
+from bot.timefmt import local, utcnow
 from bot.wiring import App
 from handlers.texts import outbox_note, phrase
 from storage import outbox
 from storage.db import write_lock
 from storage.outbox import OutboxRow
-from storage.uow import utcnow
 from workflow.errors import InvalidInput
 
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "held": "待转交",

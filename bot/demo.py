@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 
 from bot.articles import article_html
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
+from bot.timefmt import utcnow
 from bot.wiring import App
 from handlers import texts
 from handlers.when import format_moment
 from storage import staff as staff_store
 from storage.db import sqlite_file
 from storage.models import AccountText, Follower, Staff
-from storage.uow import utcnow
 from workflow import rule_cases, usecases
 from workflow.autoreply import MatchType, NewRule
 from workflow.model import Context, ItemChanges

@@ -11,7 +11,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot import deliveries, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
+from bot.timefmt import utcnow
 from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
 from bot.wiring import App
 from storage import inbound
@@ -36,9 +37,6 @@ log = logging.getLogger("wxops.worker")
 POLL_AFTER = timedelta(minutes=2)
 REPLAY_EVERY = 2  # seconds: a follower's message kept after a fault reaches the queue soon
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def token_source(app: App) -> TokenSource:

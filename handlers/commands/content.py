@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from handlers import texts
 from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, CommandError, refused
 from handlers.when import (
@@ -56,12 +57,12 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
 
 
 def due_note(item: ContentItem, today: date) -> str:
-    """``截稿 12月20日（周日）``, ``已逾期 3 天`` while the item is being written."""
+    """``12月20日（周日）截稿``, and ``，已逾期 3 天`` once overdue, while the item
+    is being written (templates/due.j2); "" otherwise."""
     if item.due_on is None or item.state not in WRITING_STATES:
         return ""
-    late = agenda.overdue_days(item, today)
-    shown = f"{format_day(item.due_on, today)}截稿"
-    return f"{shown}，已逾期 {late} 天" if late else shown
+    return texts.phrase("due", "note", day=format_day(item.due_on, today),
+                        late=agenda.overdue_days(item, today))
 
 
 def _item(item: ContentItem | None, item_id: int) -> ContentItem:

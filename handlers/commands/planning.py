@@ -17,7 +17,7 @@ from workflow.ports import UnitOfWork
 from workflow.roles import Actor
 
 #: ``选题 标题 截止 周五``: the due date follows the last 截止 (or "due") set off by spaces.
-_DUE_SUFFIX = re.compile(r"^(?P<title>.+?)\s+(?:截止|due)\s+(?P<day>\S.*)$", re.IGNORECASE)
+_DUE_SUFFIX = re.compile(r"^(?P<title>.+)\s+(?:截止|due)\s+(?P<day>\S.*)$", re.IGNORECASE)
 #: ``截止 12 无``: the item has no due date any more.
 NO_DUE = frozenset({"无", "不限", "取消", "none", "-"})
 #: Lines per section of 日程, tried in turn until the reply fits one message.
@@ -25,13 +25,15 @@ FIT_LIMITS = (5, 3, 2, 1)
 
 
 def plan(ctx: CommandContext, cmd: Command) -> Result:
-    title, due_text = _title_and_due(str(cmd.args["title"]))
+    title, due_text = title_and_due(str(cmd.args["title"]))
     due_on = _day(ctx, due_text, lambda s: f"选题 {title} 截止 {s}") if due_text else None
     item = usecases.plan(ctx.uow(), ctx.actor.id, title, replace(ctx.workflow(), due_on=due_on))
     return say("planned", item=item, due=_shown(item.due_on, ctx))
 
 
-def _title_and_due(text: str) -> tuple[str, str]:
+def title_and_due(text: str) -> tuple[str, str]:
+    """The title and the due day's text ("" when none) of ``选题 标题 [截止 日期]``:
+    the day follows the last 截止 set off by spaces; one inside a word is title."""
     found = _DUE_SUFFIX.match(text.strip())
     return (found["title"], found["day"]) if found else (text, "")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from handlers import refusals
-from handlers.commands.context import CommandContext
+from handlers.commands.context import CommandContext, Result
 from handlers.commands.grammar import Command, CommandError, Spec, match, parse, refused
 from handlers.commands.table import TABLE
 from workflow.errors import WorkflowError
@@ -27,6 +27,12 @@ def run(ctx: CommandContext, trusted: bool) -> str:
 def perform(ctx: CommandContext, trusted: bool) -> str:
     """The reply to a command that went through; a refusal is raised (CommandError
     or WorkflowError), for a caller that tells the two apart (the CLI's exit code)."""
+    return answer(ctx, trusted).render()
+
+
+def answer(ctx: CommandContext, trusted: bool) -> Result:
+    """What a command that went through answers, as data (a template and its
+    context); a refusal is raised."""
     try:
         command = parse(ctx.text, TABLE)
     except CommandError:
@@ -36,7 +42,7 @@ def perform(ctx: CommandContext, trusted: bool) -> str:
             raise _needs_role(found[0]) from None
         raise
     _authorise(ctx, command, trusted)
-    return command.spec.handler(ctx, command).render()  # type: ignore[no-any-return]
+    return command.spec.handler(ctx, command)  # type: ignore[no-any-return]
 
 
 def _authorise(ctx: CommandContext, command: Command, trusted: bool) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 
 from handlers.commands import dispatch
-from handlers.commands.context import CommandContext
+from handlers.commands.context import CommandContext, Result
 from handlers.commands.grammar import CommandError
 from storage import followers, staff, tickets
 from storage.models import AuditRow, ReplyTicket, Staff
@@ -80,6 +80,20 @@ def say(engine: Engine, who: int | str, text: str, now: datetime = NOW,
     with engine.connect() as conn:
         actor, openid = _actor(conn, who)
     return run_command(engine, actor, openid, text, now, trusted)
+
+
+def ask(engine: Engine, who: int | str, text: str, now: datetime = NOW,
+        trusted: bool = True) -> Result:
+    """The answer as data (its template and context), for a test that asserts on
+    codes and data rather than wording; fails if the command is refused."""
+    with engine.connect() as conn:
+        actor, openid = _actor(conn, who)
+    try:
+        with engine.begin() as conn:
+            ctx = command_context(conn, actor, openid, text, now)
+            return dispatch.answer(ctx, trusted)
+    except (CommandError, WorkflowError) as refused:
+        raise AssertionError(f"{text!r} was refused: {refused.code} {refused}") from None
 
 
 def refusal(engine: Engine, who: int | str, text: str,

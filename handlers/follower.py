@@ -58,9 +58,9 @@ def rule_question(msg: Inbound) -> RuleQuestion | None:
     return (text, None) if text else None
 
 
-def answer_text(ctx: HandlerContext, msg: Inbound, follower_id: int) -> Reply:
-    """A follower's text. The staff channel sees every text first, and has
-    recorded the sender (``follower_id``) to find out they are not staff."""
+def on_text(ctx: HandlerContext, msg: Inbound, follower_id: int) -> Reply:
+    """A follower's text. ``handlers.routing.on_text`` has recorded the sender
+    (``follower_id``) to find out they are not staff."""
     return _answer_or_queue(ctx, msg, follower_id, "text", msg.text("Content"))
 
 

@@ -10,8 +10,18 @@ from handlers.replies import Reply
 
 Handler = Callable[[HandlerContext, Inbound], Reply]
 
+def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
+    """A text is a staff command or a follower's message; which, the write that
+    records the sender tells (staff have service windows too)."""
+    follower_id = ctx.touch(msg.openid, "message")
+    actor = ctx.staff(msg.openid)  # known from the touch when they are not staff
+    if staff_channel.takes(actor, msg.text("Content")):
+        return staff_channel.on_command(ctx, msg, actor)
+    return follower.on_text(ctx, msg, follower_id)
+
+
 MESSAGE_ROUTES: dict[str, Handler] = {
-    "text": staff_channel.on_text,
+    "text": on_text,
     "voice": follower.on_voice,
     "image": follower.on_media,
     "video": follower.on_media,

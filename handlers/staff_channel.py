@@ -1,4 +1,5 @@
-"""Text from a registered staff member is a command; everyone else is a follower.
+"""Text from a registered staff member is a command; everyone else is a follower
+(``handlers.routing.on_text`` tells which, from the write that records the sender).
 
 Non-staff who type a command word are simply followers (their text goes to the
 rules and the queue): nothing tells an outsider that staff commands exist. The
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from handlers import follower
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
 from handlers.commands.grammar import normalise
@@ -20,12 +20,14 @@ from workflow.roles import Actor
 BIND_WORDS = ("绑定", "bind")
 
 
-def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
+def takes(actor: Actor | None, text: str) -> bool:
+    """Whether the text is for the staff channel: from a member, or a newcomer's 绑定."""
+    return actor is not None or _is_bind(text)
+
+
+def on_command(ctx: HandlerContext, msg: Inbound, actor: Actor | None) -> Reply:
+    """Run a member's text (or a newcomer's 绑定 CODE) as a command."""
     text = msg.text("Content")
-    follower_id = ctx.touch(msg.openid, "message")  # staff have windows too
-    actor = ctx.staff(msg.openid)  # known from the touch when they are not staff
-    if actor is None and not _is_bind(text):
-        return follower.answer_text(ctx, msg, follower_id)
     newcomer = Actor(id=0, name=msg.openid, roles=frozenset())
     command_ctx = CommandContext(
         now=ctx.now, tz=ctx.tz, actor=actor or newcomer, openid=msg.openid,
@@ -35,8 +37,8 @@ def on_text(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 
 def _is_bind(text: str) -> bool:
-    # Every follower's text comes here: a short head rules most out before
-    # the whole text is normalised.
+    # Every follower's text is asked: a short head rules most out before the
+    # whole text is normalised.
     if not unicodedata.normalize("NFKC", text.lstrip()[:8]).lower().startswith(BIND_WORDS):
         return False
     first = normalise(text).split(" ", 1)[0].lower()

@@ -119,7 +119,7 @@ def test_a_due_day_gone_this_year_is_asked_and_the_offer_sets_it(
     say(engine, team.wang, f"截止 {item} 2027-11-20")
     assert _row(engine, item).due_on == date(2027, 11, 20)
     asked = refusal(engine, team.wang, "选题 新年贺词 截止 1月1日 9:00")  # a day, not a time
-    assert asked.code == "" and _latest_item(engine) == item  # nothing planned
+    assert asked.code == "day_with_clock" and _latest_item(engine) == item  # nothing planned
     asked = refusal(engine, team.wang, "选题 新年贺词 截止 11月1日")
     assert getattr(asked, "data", {}).get("reply") == "选题 新年贺词 截止 2027-11-01"
 

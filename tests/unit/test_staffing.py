@@ -134,7 +134,7 @@ def test_role_changes(uow: FakeUnitOfWork) -> None:
         staff_cases.set_roles(uow, BOSS, BOSS.id, frozenset({Role.REVIEWER}), ctx())
     with pytest.raises(MemberNotFound) as missing:
         staff_cases.set_roles(uow, BOSS, 99, frozenset({Role.REVIEWER}), ctx())
-    assert missing.value.data == {"id": 99}
+    assert missing.value.data == {"ref": 99}
 
 
 def test_the_last_admin_keeps_the_role_and_stays(uow: FakeUnitOfWork) -> None:

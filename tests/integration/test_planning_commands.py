@@ -18,6 +18,7 @@ from storage.models import ContentItemRow, OutboxMessage
 from tests.integration.commanding import (
     NOW,
     Team,
+    ask,
     command_context,
     make_team,
     refusal,
@@ -128,10 +129,11 @@ def test_a_topic_given_to_me_shows_in_我的_with_its_due_day(engine: Engine, te
     say(engine, team.admin, "选题 冬季助学计划 截止 12月20日")
     item = _latest_item(engine)
     say(engine, team.admin, f"分配 {item} 王芳")
-    mine = say(engine, team.wang, "我的")
-    assert f"{item}.《冬季助学计划》" in mine and "12月20日（周日）截稿" in mine
+    mine = ask(engine, team.wang, "我的").context["todo"].mine
+    assert [(it.id, it.title, it.due_on) for it in mine] == [(item, "冬季助学计划",
+                                                              date(2026, 12, 20))]
     late = say(engine, team.wang, "我的", now=NOW + timedelta(days=26))  # Dec 22nd
-    assert "已逾期 2 天" in late
+    assert "已逾期 2 天" in late  # as 我的 words it (templates/due.j2)
 
 
 def _agenda(engine: Engine, who: int, text: str, now: datetime = NOW) -> Result:

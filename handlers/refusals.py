@@ -1,6 +1,6 @@
-"""A workflow refusal in words: the catalogue's (templates/errors.j2, a macro per
-code, given the error's data), or, for a refusal from before the catalogue, the
-message it carries."""
+"""A refusal in words: a workflow refusal from templates/errors.j2, a command's
+from templates/cmd/refused.j2 (a macro per code, given the refusal's data); a
+workflow refusal from before the catalogue says the message it carries."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from functools import cache
 from typing import Any
 
 from handlers import texts
+from handlers.commands.grammar import CommandError
 from workflow.errors import WorkflowError
 
 
-def say(refusal: WorkflowError) -> str:
+def say(refusal: WorkflowError | CommandError) -> str:
+    if isinstance(refusal, CommandError):
+        return texts.phrase("cmd/refused", refusal.code, **refusal.data)
     if refusal.code in catalogued():
         return texts.phrase("errors", refusal.code, **data(refusal))
     return refusal.message

@@ -25,7 +25,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from handlers.hours import OfficeHours
-from handlers.when import format_date, format_moment
+from handlers.when import format_date, format_day, format_moment, format_when
 from workflow.roles import ROLE_WORDS, STAFF_ROLES, Role
 
 log = logging.getLogger("wxops.texts")
@@ -46,20 +46,6 @@ class Editable:
     def variables(self) -> str:
         """The variable names, as the refusals and ``wxops texts list`` show them."""
         return phrase("text_edit", "variables", names=list(self.sample))
-
-
-EDITABLE = {
-    "welcome": Editable("关注后的欢迎语", {}),
-    "ack": Editable("收到留言后的确认（工作时间）", {"ticket_id": 5}),
-    "ack_away": Editable("收到留言后的确认（非工作时间）", {
-        "ticket_id": 5, "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
-    "ack_follow_up": Editable("粉丝隔了一阵又留言或投诉时的确认：已加入他的工单（工作时间）",
-                              {"ticket_id": 5, "complaint": False}),
-    "ack_follow_up_away": Editable(
-        "粉丝隔了一阵又留言或投诉时的确认：已加入他的工单（非工作时间）",
-        {"ticket_id": 5, "complaint": False,
-         "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
-}
 
 
 def role_words(roles: Iterable[Role]) -> str:
@@ -102,7 +88,10 @@ _shipped = Environment(loader=PackageLoader("handlers", "templates"), autoescape
                        auto_reload=False)
 _shipped.filters["moment"] = format_moment
 _shipped.filters["day"] = format_date
+_shipped.filters["day_seen"] = format_day  # {{ day|day_seen(today) }}
+_shipped.filters["when"] = format_when  # {{ moment|when(now) }}: 明天（11月27日 周五）09:00
 _shipped.globals["role_words"] = role_words
+_shipped.globals["role_choices"] = [ROLE_WORDS[role] for role in STAFF_ROLES]  # 未知角色: 可选
 _sandbox = _TextSandbox()
 
 
@@ -135,6 +124,21 @@ def phrase(name: str, key: str, /, **context: Any) -> str:
     """One macro ``key`` of the shipped template ``name``: a catalogue of short texts."""
     macro = getattr(_shipped.get_template(f"{name}.j2").module, key)
     return str(macro(**context)).strip()
+
+
+# After phrase(): the samples are worded by the catalogue (office hours).
+EDITABLE = {
+    "welcome": Editable("关注后的欢迎语", {}),
+    "ack": Editable("收到留言后的确认（工作时间）", {"ticket_id": 5}),
+    "ack_away": Editable("收到留言后的确认（非工作时间）", {
+        "ticket_id": 5, "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
+    "ack_follow_up": Editable("粉丝隔了一阵又留言或投诉时的确认：已加入他的工单（工作时间）",
+                              {"ticket_id": 5, "complaint": False}),
+    "ack_follow_up_away": Editable(
+        "粉丝隔了一阵又留言或投诉时的确认：已加入他的工单（非工作时间）",
+        {"ticket_id": 5, "complaint": False,
+         "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
+}
 
 
 #: What storage notes on an outbox row by code, rather than in words.

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from handlers.commands.grammar import CommandError
+
 _DAY = timedelta(days=1)
 _WEEK = timedelta(days=7)
 _SHORTEST = timedelta(minutes=1)
@@ -56,11 +58,11 @@ _CLOCK = re.compile(
     r"(?P<h>[0-9]{1,2})\s*:\s*(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?"
     rf"|(?P<hc>{_NUM})\s*[点时]\s*(?:(?P<half>半)|(?P<mc>{_NUM})\s*分?|整|钟)?)")
 
-_WHEN_EXAMPLES = "明天 9:00、周五 20:00、12月1日 9:00、2小时后"
 
 
-class WhenError(ValueError):
-    """Text that is not a usable time or duration; the message is a reply for the staff member."""
+class WhenError(CommandError, ValueError):
+    """Text that is not a usable time or duration: a refusal of the catalogue
+    (templates/cmd/refused.j2, the times), its ``code`` and ``data``."""
 
 
 class WhenPassed(ValueError):
@@ -104,14 +106,14 @@ def parse_when(text: str, now: datetime) -> datetime:
     _require_aware(now)
     s = _normalise(text)
     if not s:
-        raise WhenError(f"请告诉我时间，例如：{_WHEN_EXAMPLES}")
+        raise WhenError("when_missing")
     relative = _RELATIVE.fullmatch(s)
     if relative and _DURATION.fullmatch(relative["amount"].lower()):
         later = now.astimezone(UTC) + parse_duration(relative["amount"])
         return later.astimezone(now.tzinfo).replace(second=0, microsecond=0)
     part, rest = _day_part(s, now)
     if part is not None and not rest:
-        raise WhenError(f"请加上具体时间，例如“{_quote(s)} 9:00”")
+        raise WhenError("when_no_clock", text=_quote(s))
     clock, extra_days = _clock(rest, part.period if part else "", s)
     part = part or _DayPart(now.date(), ask="time")
     when = datetime.combine(part.day + extra_days * _DAY, clock, tzinfo=now.tzinfo)
@@ -120,9 +122,6 @@ def parse_when(text: str, now: datetime) -> datetime:
             when.date() + part.roll, clock, tzinfo=now.tzinfo)
         raise WhenPassed(part.ask, later, rest)
     return when
-
-
-_DAY_EXAMPLES = "周五、下周一、12月20日、2026-12-20"
 
 
 def parse_day(text: str, now: datetime) -> date:
@@ -135,16 +134,16 @@ def parse_day(text: str, now: datetime) -> date:
     _require_aware(now)
     s = _normalise(text)
     if not s:
-        raise WhenError(f"请告诉我日期，例如：{_DAY_EXAMPLES}")
+        raise WhenError("day_missing")
     part, rest = _day_part(s, now)
     if part is None:
-        raise WhenError(f"没看懂日期“{_quote(s)}”，可以这样写：{_DAY_EXAMPLES}")
+        raise WhenError("day_unclear", text=_quote(s))
     if rest:
-        raise WhenError(f"截止日期只写哪一天，不写几点，例如：{_DAY_EXAMPLES}")
+        raise WhenError("day_with_clock")
     if part.gone:
         raise WhenPassed("date", datetime.combine(part.day, time(), now.tzinfo), "")
     if part.day < now.date():
-        raise WhenError(f"{format_day(part.day, now.date())} 已经过去了，请选择今天或以后的日期")
+        raise WhenError("day_gone", day=part.day, today=now.date())
     return part.day
 
 
@@ -172,11 +171,11 @@ def parse_duration(text: str) -> timedelta:
     s = _normalise(text).lower()
     m = _DURATION.fullmatch(s)
     if not m or not (m["n"] or m["half"]):
-        raise WhenError(f"没看懂时长“{_quote(s)}”，可以这样写：2小时、30分钟、1天、半小时")
+        raise WhenError("duration_unclear", text=_quote(s))
     amount = (_number(m["n"]) if m["n"] else 0.0) + (0.5 if m["half"] else 0.0)
     duration = amount * _unit(m["unit"])
     if not _SHORTEST <= duration <= _LONGEST:
-        raise WhenError("时长应在1分钟到30天之间，例如“2小时”")
+        raise WhenError("duration_range")
     return duration
 
 
@@ -248,7 +247,7 @@ def _chinese_int(token: str) -> int:
         if ten:
             value += 10 * (_CN_DIGITS[tens] if tens else 1)
     except KeyError:
-        raise WhenError(f"没看懂数字“{token}”，请用阿拉伯数字，例如 9:00") from None
+        raise WhenError("number_unclear", text=token) from None
     return value
 
 
@@ -274,17 +273,18 @@ def _day_part(s: str, now: datetime) -> tuple[_DayPart | None, str]:
     return part, s[m.end():].strip()
 
 
-def _date(year: int, month: int, day: int, shown: str = "") -> date:
+def _date(year: int, month: int, day: int, any_year: bool = False) -> date:
+    """The date, or a refusal naming it (without the year when ``any_year``)."""
     try:
         return date(year, month, day)
     except ValueError:
-        shown = shown or f"{year}年{month}月{day}日"
-        raise WhenError(f"没有{shown}这一天，例如“12月1日 9:00”") from None
+        raise WhenError("no_such_day", year=0 if any_year else year, month=month,
+                        day=day) from None
 
 
 def _month_day(month: int, day: int, today: date) -> date:
     # 2000 is a leap year, so only days no year has (2月30日, 13月1日) fail here.
-    _date(2000, month, day, shown=f"{month}月{day}日")
+    _date(2000, month, day, any_year=True)
     # Without a year: this year's, or next year's once the day has passed (asked, not taken).
     year = today.year + ((month, day) < (today.month, today.day))
     return _date(year, month, day)
@@ -309,14 +309,14 @@ def _clock(text: str, day_period: str, whole: str) -> tuple[time, int]:
     """The time of day in ``text``, and how many days later it falls (``今晚12点`` is midnight)."""
     m = _CLOCK.fullmatch(text)
     if not m:
-        raise WhenError(f"没看懂时间“{_quote(whole)}”，可以这样写：{_WHEN_EXAMPLES}")
+        raise WhenError("when_unclear", text=_quote(whole))
     if m["h"] is not None:
         hour, minute, second = int(m["h"]), int(m["m"]), int(m["s"] or 0)
     else:
         hour, second = _int(m["hc"]), 0
         minute = 30 if m["half"] else _int(m["mc"]) if m["mc"] else 0
     if hour > 23 or minute > 59 or second > 59:
-        raise WhenError(f"没有{hour}:{minute:02d}这个时间（0:00–23:59），例如“20:30”")
+        raise WhenError("no_such_clock", hour=hour, minute=minute)
     hour, extra_days = _apply_period(hour, m["period"] or day_period, whole)
     return time(hour, minute, second), extra_days
 
@@ -325,7 +325,7 @@ def _apply_period(hour: int, period: str, whole: str) -> tuple[int, int]:
     """24-hour clock for ``下午3点``; ``晚上12点`` and ``夜里2点`` belong to the next day."""
     if period in _MORNING:
         if hour > 12:
-            raise WhenError(f"“{_quote(whole)}”里上午和{hour}点对不上，例如“上午9点”或“15:00”")
+            raise WhenError("morning_mismatch", text=_quote(whole), hour=hour)
         return hour, 0
     if period in _NIGHT and (hour == 12 or hour < 5):
         return hour % 12, 1

@@ -1,14 +1,14 @@
-"""Typed workflow errors. Each carries the Chinese message a person is shown.
+"""Typed workflow errors: each a ``code`` and the data that says why.
 
-The messages live here, in one catalogue, because the domain decides *why* a
-move is refused; handlers only choose where to show it.
+The domain decides *why* a move is refused; what people read is the
+catalogue's (handlers/templates/errors.j2, a macro per code).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from workflow.roles import ROLE_WORDS, STAFF_ROLES, Role
+from workflow.roles import Role
 from workflow.states import Event, State
 
 
@@ -245,12 +245,13 @@ class EmptyBody(WorkflowError):
 
 
 class StaffRefusal(InvalidInput):
-    """A membership change refused; ``data`` is what a catalogue message needs."""
+    """A membership change refused: its ``code`` and ``data``, which the
+    catalogue words (handlers/templates/errors.j2, staff and confirmations)."""
 
     code = "staff_refusal"
 
-    def __init__(self, message: str, **data: object) -> None:
-        super().__init__(message)
+    def __init__(self, **data: object) -> None:
+        super().__init__()
         self.data = data
 
 
@@ -258,22 +259,18 @@ class UnknownRole(StaffRefusal):
     code = "unknown_role"
 
     def __init__(self, name: str) -> None:
-        valid = "、".join(ROLE_WORDS[r] for r in STAFF_ROLES)
-        super().__init__(f"未知角色“{name}”，可选：{valid}", name=name)
+        super().__init__(name=name)
 
 
 class NoRole(StaffRefusal):
     code = "no_role"
-
-    def __init__(self) -> None:
-        super().__init__("至少需要一个角色")
 
 
 class MemberNameInvalid(StaffRefusal):
     code = "member_name_invalid"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"成员名字不能为空，且不超过 {limit} 个字符", limit=limit)
+        super().__init__(limit=limit)
 
 
 class NameTooLong(StaffRefusal):
@@ -282,15 +279,14 @@ class NameTooLong(StaffRefusal):
     code = "name_too_long"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"名字不能超过 {limit} 个字符", limit=limit)
+        super().__init__(limit=limit)
 
 
 class NameTaken(StaffRefusal):
     code = "name_taken"
 
     def __init__(self, name: str, holder_id: int) -> None:
-        super().__init__(f"已有名为“{name}”的成员（编号 {holder_id}）：换一个名字，"
-                         "用名字指人时才不会认错", name=name, holder_id=holder_id)
+        super().__init__(name=name, holder_id=holder_id)
 
 
 class NameShared(StaffRefusal):
@@ -299,60 +295,47 @@ class NameShared(StaffRefusal):
     code = "name_shared"
 
     def __init__(self, name: str, ids: list[int]) -> None:
-        shown = "、".join(str(i) for i in ids)
-        super().__init__(f"有 {len(ids)} 位成员叫“{name}”（编号 {shown}）：请用编号",
-                         name=name, ids=ids)
+        super().__init__(name=name, ids=ids)
 
 
 class OpenidTaken(StaffRefusal):
     code = "openid_taken"
 
     def __init__(self, openid: str) -> None:
-        super().__init__(f"openid {openid} 已经绑定了成员", openid=openid)
+        super().__init__(openid=openid)
 
 
 class MemberNotFound(StaffRefusal):
     code = "member_not_found"
 
     def __init__(self, ref: int | str) -> None:
-        super().__init__(f"找不到成员 {ref}", id=ref)
+        super().__init__(ref=ref)
 
 
 class LastAdmin(StaffRefusal):
     code = "last_admin"
 
     def __init__(self, name: str, removing: bool) -> None:
-        what = "删除" if removing else "去掉管理员角色"
-        super().__init__(f"{name} 是最后一位管理员，不能{what}：先添加另一位管理员",
-                         name=name, removing=removing)
+        super().__init__(name=name, removing=removing)
 
 
 class OwnAdminRole(StaffRefusal):
     code = "own_admin_role"
 
-    def __init__(self) -> None:
-        super().__init__("不能去掉你自己的管理员角色。请让另一位管理员来改。")
-
 
 class RemoveSelf(StaffRefusal):
     code = "remove_self"
 
-    def __init__(self) -> None:
-        super().__init__("不能移除你自己。请让另一位管理员来操作。")
-
 
 class InviteInvalid(StaffRefusal):
     code = "invite_invalid"
-
-    def __init__(self) -> None:
-        super().__init__("邀请码无效或已过期，请向管理员重新索取")
 
 
 class AlreadyMember(StaffRefusal):
     code = "already_member"
 
     def __init__(self, name: str = "") -> None:
-        super().__init__("你已经是成员了，无需再次绑定", name=name)
+        super().__init__(name=name)
 
 
 class MemberChanged(StaffRefusal):
@@ -361,8 +344,7 @@ class MemberChanged(StaffRefusal):
     code = "member_changed"
 
     def __init__(self, member_id: int) -> None:
-        super().__init__("成员信息已变化，确认码作废。请发送「成员」查看后重新发起。",
-                         member_id=member_id)
+        super().__init__(member_id=member_id)
 
 
 class ActionDenied(StaffRefusal):
@@ -371,8 +353,7 @@ class ActionDenied(StaffRefusal):
     code = "action_denied"
 
     def __init__(self, action: str, roles: frozenset[Role]) -> None:
-        needed = "、".join(sorted(r.label for r in roles))
-        super().__init__(f"这个操作需要{needed}权限", action=action, roles=roles)
+        super().__init__(action=action, roles=roles)
 
 
 class ConfirmationRefused(WorkflowError):
@@ -382,11 +363,11 @@ class ConfirmationRefused(WorkflowError):
     code = "confirmation_refused"
 
     def __init__(self, why: str) -> None:
-        messages = {"expired": "确认码已过期（5 分钟内有效）。请重新发起操作。",
-                    "outdated": "这个确认码是系统升级前发出的，已作废。请重新发起操作。"}
-        super().__init__(messages.get(why, "确认码无效或已使用。请重新发起操作。"))
+        super().__init__()
         self.why = why
         self.data = {"why": why}
+
+
 # --- the reply queue (workflow.tickets) ---------------------------------------------
 
 

@@ -9,7 +9,6 @@ from handlers.commands.context import CommandContext, Result
 from handlers.commands.grammar import Command, refused
 from workflow import confirm_cases
 from workflow.confirming import Confirmation
-from workflow.errors import ConfirmationRefused
 from workflow.roles import Action
 from workflow.states import Event
 
@@ -27,10 +26,7 @@ CONFIRMED: dict[str, Performer] = {
 
 def confirm(ctx: CommandContext, cmd: Command) -> Result:
     """Only the person who asked, within 5 minutes, and only if nothing changed since."""
-    try:
-        asked = confirm_cases.take(ctx.uow(), ctx.actor, str(cmd.args["code"]), ctx.workflow())
-    except ConfirmationRefused as exc:
-        raise refused("confirmation_refused", why=exc.why) from None
+    asked = confirm_cases.take(ctx.uow(), ctx.actor, str(cmd.args["code"]), ctx.workflow())
     performer = CONFIRMED.get(asked.action)
     if performer is None:
         raise refused("confirmation_unsupported")

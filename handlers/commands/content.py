@@ -7,9 +7,8 @@ from datetime import date
 
 from handlers import texts
 from handlers.commands.context import CommandContext, Handler, Result, say
-from handlers.commands.grammar import Command, CommandError, refused
+from handlers.commands.grammar import Command, refused
 from handlers.when import (
-    WhenError,
     WhenPassed,
     format_day,
     format_moment,
@@ -95,8 +94,6 @@ def _moved(ctx: CommandContext, decision: Decision, event: Event, comment: str) 
 def schedule(ctx: CommandContext, cmd: Command) -> Result:
     try:
         when = parse_when(str(cmd.args["when"]), ctx.local_now)
-    except WhenError as exc:
-        raise CommandError(str(exc)) from None
     except WhenPassed as passed:  # asked, never moved to a day the person did not write
         raise refused("when_passed", what=passed.what, candidate=passed.candidate,
                       clock=passed.clock, weekday=passed.weekday,

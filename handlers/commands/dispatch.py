@@ -18,9 +18,7 @@ def run(ctx: CommandContext, trusted: bool) -> str:
     (safe mode), or the deployment allows plaintext commands."""
     try:
         return perform(ctx, trusted)
-    except CommandError as refusal:
-        return refusal.message
-    except WorkflowError as refusal:
+    except (CommandError, WorkflowError) as refusal:  # worded here, from the catalogue
         return refusals.say(refusal)
 
 

@@ -2,7 +2,7 @@
 
 "Does it apply?" is kept apart from "do it": parsing knows the table's words
 and argument kinds, nothing about the database; a hint's wording comes from
-the shipped templates (cmd/refused.j2). Chinese words come first,
+the shipped templates (cmd/refused.j2), when it is shown. Chinese words come first,
 English aliases after; several words make one command (``成员 邀请``).
 """
 
@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from handlers import texts
 from workflow.roles import Action, Role
 from workflow.states import Event
 
@@ -93,17 +92,28 @@ class Command:
 
 
 class CommandError(Exception):
-    """A message the staff member sees instead of the command running; ``code`` and
-    ``data``, for a refusal from the catalogue, say which one and with what."""
+    """Why a command did not run, as a refusal of the catalogue (templates/cmd/refused.j2):
+    its ``code`` and ``data``. Worded when shown (handlers.refusals.say)."""
 
-    def __init__(self, message: str, code: str = "", data: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message, self.code, self.data = message, code, dict(data or {})
+    def __init__(self, code: str, /, **data: Any) -> None:
+        super().__init__(code)
+        self.code, self.data = code, data
+
+    @property
+    def message(self) -> str:
+        """The refusal in words, as the staff member reads it."""
+        # Imported when shown: the catalogue's filters use the time words, which
+        # refuse with a CommandError (handlers.when.WhenError).
+        from handlers import refusals
+        return refusals.say(self)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def refused(reason: str, /, **context: Any) -> CommandError:
     """The refusal ``reason`` (a macro in templates/cmd/refused.j2), ready to raise."""
-    return CommandError(texts.phrase("cmd/refused", reason, **context), reason, context)
+    return CommandError(reason, **context)
 
 
 def normalise(text: str) -> str:
@@ -164,7 +174,7 @@ def parse_args(spec: Spec, typed: list[str], norm: list[str]) -> dict[str, Any]:
         if arg.kind == "rest":
             text = " ".join(typed[position:]).strip()
             if arg.required and not text:
-                raise refused("missing", spec=spec, label=arg.label or "内容")
+                raise refused("missing", spec=spec, label=arg.label or ARG_LABELS[arg.kind])
             values[arg.name] = text
             return values
         if position >= len(norm):

@@ -9,15 +9,18 @@ from dataclasses import replace
 from datetime import date
 
 from handlers.commands.context import CommandContext, Result, say
-from handlers.commands.grammar import Command, CommandError, refused
+from handlers.commands.grammar import Command, refused
 from handlers.replies import TEXT_REPLY_BYTES
-from handlers.when import WhenError, WhenPassed, format_day, parse_day
+from handlers.when import WhenPassed, format_day, parse_day
 from workflow import agenda, usecases
 from workflow.ports import UnitOfWork
 from workflow.roles import Actor
 
+#: The word that gives a due day, in 选题 … 截止 周五 (also the command 截止 12 周五).
+DUE_WORD = "截止"
 #: ``选题 标题 截止 周五``: the due date follows the last 截止 (or "due") set off by spaces.
-_DUE_SUFFIX = re.compile(r"^(?P<title>.+)\s+(?:截止|due)\s+(?P<day>\S.*)$", re.IGNORECASE)
+_DUE_SUFFIX = re.compile(rf"^(?P<title>.+)\s+(?:{DUE_WORD}|due)\s+(?P<day>\S.*)$",
+                         re.IGNORECASE)
 #: ``截止 12 无``: the item has no due date any more.
 NO_DUE = frozenset({"无", "不限", "取消", "none", "-"})
 #: Lines per section of 日程, tried in turn until the reply fits one message.
@@ -26,7 +29,8 @@ FIT_LIMITS = (5, 3, 2, 1)
 
 def plan(ctx: CommandContext, cmd: Command) -> Result:
     title, due_text = title_and_due(str(cmd.args["title"]))
-    due_on = _day(ctx, due_text, lambda s: f"选题 {title} 截止 {s}") if due_text else None
+    word = cmd.spec.words[0]  # the reply to a question names the day in the command's words
+    due_on = _day(ctx, due_text, lambda s: f"{word} {title} {DUE_WORD} {s}") if due_text else None
     item = usecases.plan(ctx.uow(), ctx.actor.id, title, replace(ctx.workflow(), due_on=due_on))
     return say("planned", item=item, due=_shown(item.due_on, ctx))
 
@@ -54,7 +58,8 @@ def _name(ctx: CommandContext, staff_id: int) -> str:
 
 def due(ctx: CommandContext, cmd: Command) -> Result:
     item_id, text = int(cmd.args["item"]), str(cmd.args["day"]).strip()
-    due_on = None if text.lower() in NO_DUE else _day(ctx, text, lambda s: f"截止 {item_id} {s}")
+    word = cmd.spec.words[0]
+    due_on = None if text.lower() in NO_DUE else _day(ctx, text, lambda s: f"{word} {item_id} {s}")
     decision = usecases.set_due(ctx.uow(), ctx.actor.id, item_id, due_on, ctx.workflow())
     return say("due_set", item=decision.item, due=_shown(due_on, ctx))
 
@@ -64,8 +69,6 @@ def _day(ctx: CommandContext, text: str, command: Callable[[str], str]) -> date:
     ``command(day)`` as the reply that names the candidate."""
     try:
         return parse_day(text, ctx.local_now)
-    except WhenError as exc:
-        raise CommandError(str(exc)) from None
     except WhenPassed as passed:
         raise refused("when_passed", what=passed.what, candidate=passed.candidate,
                       clock="", weekday=passed.weekday,

@@ -13,9 +13,9 @@ from typing import TypeVar
 
 from handlers import texts
 from handlers.commands.context import CommandContext, Result, say
-from handlers.commands.grammar import Command, CommandError, refused
+from handlers.commands.grammar import Command, refused
 from handlers.replies import TEXT_REPLY_BYTES
-from handlers.when import WhenError, format_when, parse_duration
+from handlers.when import format_when, parse_duration
 from workflow import ticket_cases
 from workflow.errors import (
     NoteTooLong,
@@ -128,10 +128,7 @@ def close(ctx: CommandContext, cmd: Command) -> Result:
 
 def snooze(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
-    try:
-        until = ctx.now + parse_duration(str(cmd.args["duration"]))
-    except WhenError as exc:
-        raise CommandError(str(exc)) from None
+    until = ctx.now + parse_duration(str(cmd.args["duration"]))
     try:
         ticket_cases.snooze(ctx.uow(), ctx.actor, ticket.id, until)
     except TicketRefused:

@@ -6,16 +6,14 @@ bound to a fingerprint of the row, so any change in between voids it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from handlers.commands.context import CommandContext, Handler, Result, say
-from handlers.commands.grammar import Command, CommandError, refused
-from handlers.when import format_when
+from handlers.commands.grammar import Command, refused
 from workflow import confirm_cases, rule_cases, staff_cases, staffing
 from workflow.autoreply import MatchType, NewRule, Rule
 from workflow.confirming import Confirmation
-from workflow.errors import RuleNotFound, StaffRefusal
+from workflow.errors import AlreadyMember, RuleNotFound
 from workflow.roles import STAFF_ROLES, Action, Role
 from workflow.staffing import fingerprint
 
@@ -34,42 +32,12 @@ def rule_fingerprint(rule: Rule) -> int:
 
 # --- joining ---------------------------------------------------------------------------
 
-@contextmanager
-def _worded() -> Iterator[None]:
-    """A staff refusal with a chat wording in cmd/refused.j2 is said that way."""
-    try:
-        yield
-    except StaffRefusal as exc:
-        raise _chat_refusal(exc) or exc from None
-
-
-def _chat_refusal(exc: StaffRefusal) -> CommandError | None:
-    data = exc.data
-    match exc.code:
-        case "already_member":
-            return refused("already_member", name=data["name"])
-        case "name_too_long":
-            return refused("name_too_long", limit=data["limit"])
-        case "member_not_found":
-            return refused("member_not_found", id=data["id"])
-        case "own_admin_role":
-            return refused("own_admin_role")
-        case "remove_self":
-            return refused("remove_self")
-        case "member_changed":
-            return refused("member_changed")
-        case "action_denied" if data["roles"] == {Role.ADMIN}:
-            return refused("admin_only")  # a confirmation, after the asker lost the role
-    return None
-
-
 def bind(ctx: CommandContext, cmd: Command) -> Result:
     """绑定 CODE. Also runs for a sender who is not staff yet (placeholder actor, id 0)."""
     if ctx.actor.id:
-        raise refused("already_member", name=ctx.actor.name)
-    with _worded():
-        member = staff_cases.bind(ctx.uow(), str(cmd.args["code"]), ctx.openid,
-                                  fallback_name=ctx.openid, ctx=ctx.workflow())
+        raise AlreadyMember(ctx.actor.name)
+    member = staff_cases.bind(ctx.uow(), str(cmd.args["code"]), ctx.openid,
+                              fallback_name=ctx.openid, ctx=ctx.workflow())
     return say("team_welcome", member=member, roles=ordered(member.roles))
 
 
@@ -82,35 +50,31 @@ def list_staff(ctx: CommandContext, cmd: Command) -> Result:
 def invite(ctx: CommandContext, cmd: Command) -> Result:
     role = Role(str(cmd.args["role"]))
     name = str(cmd.args.get("name") or "").strip() or None
-    with _worded():
-        created = staff_cases.invite(ctx.uow(), ctx.actor, frozenset({role}), name,
-                                     ctx.workflow())
+    created = staff_cases.invite(ctx.uow(), ctx.actor, frozenset({role}), name,
+                                 ctx.workflow())
     return say("team_invite", code=created.code, role=role, invitee=created.name,
-               expires=format_when(created.expires_at, ctx.local_now))
+               expires=created.expires_at, now=ctx.local_now)
 
 
 def set_roles(ctx: CommandContext, cmd: Command) -> Result:
     member_id = int(cmd.args["member"])
     new = staffing.parse_role_names(str(cmd.args["roles"]).split(" "))
-    with _worded():
-        change = staff_cases.set_roles(ctx.uow(), ctx.actor, member_id, new, ctx.workflow())
+    change = staff_cases.set_roles(ctx.uow(), ctx.actor, member_id, new, ctx.workflow())
     return say("team_roles", member_id=member_id, member_name=change.after.name,
                old=ordered(change.before.roles), new=ordered(change.after.roles))
 
 
 def remove_staff(ctx: CommandContext, cmd: Command) -> Result:
-    with _worded():
-        member, asked = confirm_cases.ask_removal(ctx.uow(), ctx.actor, int(cmd.args["member"]),
-                                                  ctx.workflow())
+    member, asked = confirm_cases.ask_removal(ctx.uow(), ctx.actor, int(cmd.args["member"]),
+                                              ctx.workflow())
     return say("team_confirm", member=member, roles=ordered(member.roles), rule=None,
                code=asked.code)
 
 
 def perform_remove_staff(ctx: CommandContext, asked: Confirmation) -> Result:
     """成员 删除, confirmed: only if the member is exactly as they were when asked."""
-    with _worded():
-        removal = staff_cases.remove(ctx.uow(), ctx.actor, asked.subject_id, ctx.workflow(),
-                                     expected=asked.subject_version)
+    removal = staff_cases.remove(ctx.uow(), ctx.actor, asked.subject_id, ctx.workflow(),
+                                 expected=asked.subject_version)
     return say("team_removed", member=removal.member, released=removal.released_tickets)
 
 
@@ -153,8 +117,8 @@ def remove_rule(ctx: CommandContext, cmd: Command) -> Result:
 
 def perform_delete_rule(ctx: CommandContext, pending: Confirmation) -> Result:
     """规则 删除, confirmed: only if the rule still matches and answers as it did."""
-    with _worded():  # 确认 is open to every member: the asker may have lost admin since
-        staffing.authorise(ctx.actor, Action.DELETE_RULE)
+    # 确认 is open to every member: the asker may have lost admin since.
+    staffing.authorise(ctx.actor, Action.DELETE_RULE)
     try:
         rule = rule_cases.get(ctx.uow(), pending.subject_id)
     except RuleNotFound:

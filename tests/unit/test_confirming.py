@@ -57,3 +57,16 @@ def test_asking_checks_the_move_and_stores_what_it_confirms() -> None:
         confirm_cases.take(uow, BOSS, asked.code, ctx)
     _, removal = confirm_cases.ask_removal(uow, BOSS, LI.id, ctx)
     assert removal.action == Action.REMOVE_STAFF.value and removal.note == ""
+
+
+@pytest.mark.parametrize(("why_", "words"), [
+    ("invalid", "确认码无效或已使用。请重新发起操作。"),
+    ("expired", "确认码已过期（5 分钟内有效）。请重新发起操作。"),
+    ("outdated", "这个确认码是系统升级前发出的，已作废。请重新发起操作。"),
+])
+def test_a_refused_code_is_worded_by_the_catalogue(why_: str, words: str) -> None:
+    from handlers import refusals
+
+    refused = ConfirmationRefused(why_)
+    assert (refused.code, refused.data) == ("confirmation_refused", {"why": why_})
+    assert refusals.say(refused) == words

@@ -40,11 +40,27 @@ def test_a_month_and_day_gone_this_year_is_asked_not_moved() -> None:
     assert parse_day(asked.value.suggestion, THU) == date(2027, 11, 20)  # the offer reads back
 
 
-@pytest.mark.parametrize("text", ["", "  ", "下周五 9:00", "明天下午3点", "2026-11-25",
-                                  "昨天", "很快", "2026-02-30", "13月1日"])
-def test_parse_day_refuses(text: str) -> None:
-    with pytest.raises(WhenError):
+@pytest.mark.parametrize(("text", "code", "data"), [
+    ("", "day_missing", {}),
+    ("  ", "day_missing", {}),
+    ("下周五 9:00", "day_with_clock", {}),
+    ("明天下午3点", "day_with_clock", {}),
+    ("2026-11-25", "day_gone", {"day": date(2026, 11, 25), "today": date(2026, 11, 26)}),
+    ("昨天", "day_unclear", {"text": "昨天"}),
+    ("很快", "day_unclear", {"text": "很快"}),
+    ("2026-02-30", "no_such_day", {"year": 2026, "month": 2, "day": 30}),
+    ("13月1日", "no_such_day", {"year": 0, "month": 13, "day": 1}),
+])
+def test_parse_day_refuses(text: str, code: str, data: dict[str, object]) -> None:
+    with pytest.raises(WhenError) as caught:
         parse_day(text, THU)
+    assert (caught.value.code, caught.value.data) == (code, data)
+
+
+def test_a_day_gone_reads_as_before() -> None:
+    with pytest.raises(WhenError) as caught:
+        parse_day("2026-11-25", THU)
+    assert str(caught.value) == "11月25日（周三） 已经过去了，请选择今天或以后的日期"
 
 
 def test_a_naive_now_is_a_programming_error() -> None:

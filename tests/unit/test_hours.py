@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.hours import OfficeHours
+from handlers.hours import HoursInvalid, OfficeHours
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -29,3 +29,22 @@ def test_open_on_the_days_and_hours_given() -> None:
     assert hours.is_open(datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI))  # a Friday
     assert not hours.is_open(datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI))  # Saturday
     assert not hours.is_open(datetime(2026, 11, 27, 18, 0, tzinfo=SHANGHAI))
+
+
+@pytest.mark.parametrize(("spec", "code", "data"), [
+    ("mon fri 09:00-18:00", "hours_format", {}),
+    ("mon-fry 09:00-18:00", "hours_days", {"text": "mon-fry"}),
+    ("mon 0900", "hours_span", {"text": "0900"}),
+    ("mon 09:00-25:00", "hours_span", {"text": "09:00-25:00"}),
+])
+def test_hours_that_cannot_be_read_are_refused_by_code(spec: str, code: str,
+                                                       data: dict[str, str]) -> None:
+    with pytest.raises(HoursInvalid) as refused:
+        OfficeHours.parse(spec)
+    assert (refused.value.code, refused.value.data) == (code, data)
+
+
+def test_the_settings_check_shows_the_catalogues_words() -> None:
+    with pytest.raises(ValueError) as refused:
+        OfficeHours.parse("mon-fry 09:00-18:00")
+    assert str(refused.value) == "无法识别的星期 'mon-fry'（用 mon tue wed thu fri sat sun）"

@@ -1,5 +1,7 @@
-"""Every refusal a command raises is a macro in templates/cmd/refused.j2, called
-with exactly the macro's arguments, and every macro there is used."""
+"""Every refusal a command raises (``refused(...)`` in handlers/commands, a
+``WhenError(...)`` of the time words in handlers/when.py) is a macro in
+templates/cmd/refused.j2, called with exactly the macro's arguments, and every
+macro there is used."""
 
 from __future__ import annotations
 
@@ -10,15 +12,17 @@ from jinja2.runtime import Macro
 
 from handlers import texts
 
-COMMANDS = Path(__file__).resolve().parents[2] / "handlers" / "commands"
+HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
+RAISERS = {"refused", "WhenError"}
 
 
 def _calls() -> list[tuple[str, str, frozenset[str]]]:
-    """(file, macro, keyword names) of each ``refused("macro", ...)`` call."""
+    """(file, macro, keyword names) of each ``refused("macro", ...)`` and
+    ``WhenError("macro", ...)`` call."""
     found = []
-    for path in sorted(COMMANDS.glob("*.py")):
+    for path in [*sorted((HANDLERS / "commands").glob("*.py")), HANDLERS / "when.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and _name(node.func) == "refused":
+            if isinstance(node, ast.Call) and _name(node.func) in RAISERS:
                 first = node.args[0]
                 assert isinstance(first, ast.Constant), f"{path.name}: name the refusal literally"
                 keywords = frozenset(k.arg for k in node.keywords if k.arg is not None)
@@ -54,3 +58,12 @@ def test_no_macro_is_left_unused() -> None:
 
 def test_a_refusal_reads_as_one_sentence() -> None:
     assert texts.phrase("cmd/refused", "note_too_long", limit=1000) == "备注不能超过 1000 字"
+
+
+def test_a_command_refusal_is_worded_when_shown() -> None:
+    from handlers import refusals
+    from handlers.commands.grammar import CommandError
+
+    refusal = CommandError("note_too_long", limit=1000)
+    assert (refusal.code, refusal.data) == ("note_too_long", {"limit": 1000})
+    assert refusals.say(refusal) == refusal.message == str(refusal) == "备注不能超过 1000 字"

@@ -23,6 +23,7 @@ from workflow.errors import (
     OpenidTaken,
     OwnAdminRole,
     RemoveSelf,
+    StaffRefusal,
     UnknownRole,
 )
 from workflow.model import Context
@@ -134,7 +135,7 @@ def test_role_changes(uow: FakeUnitOfWork) -> None:
         staff_cases.set_roles(uow, BOSS, BOSS.id, frozenset({Role.REVIEWER}), ctx())
     with pytest.raises(MemberNotFound) as missing:
         staff_cases.set_roles(uow, BOSS, 99, frozenset({Role.REVIEWER}), ctx())
-    assert missing.value.data == {"id": 99}
+    assert missing.value.data == {"ref": 99}
 
 
 def test_the_last_admin_keeps_the_role_and_stays(uow: FakeUnitOfWork) -> None:
@@ -171,3 +172,34 @@ def test_the_fingerprint_is_the_one_codes_were_issued_with() -> None:
     member = Member(3, "李雷", "o_li", frozenset({Role.REVIEWER, Role.ANALYST}))
     assert staffing.member_fingerprint(member) == staffing.fingerprint(
         3, "李雷", "analyst,reviewer", True, "o_li")
+
+
+@pytest.mark.parametrize(("refusal", "words"), [
+    (UnknownRole("厨师"), "未知角色“厨师”，可选：创作、审核、分析、管理"),
+    (NoRole(), "至少需要一个角色"),
+    (MemberNameInvalid(64), "成员名字不能为空，且不超过 64 个字符"),
+    (NameTooLong(64), "名字不能超过 64 个字符"),
+    (NameTaken("王芳", 3), "已有名为“王芳”的成员（编号 3）：换一个名字，用名字指人时才不会认错"),
+    (NameShared("王芳", [3, 7]), "有 2 位成员叫“王芳”（编号 3、7）：请用编号"),
+    (OpenidTaken("o_x"), "openid o_x 已经绑定了成员"),
+    (MemberNotFound(99), "找不到成员 99（发送「成员」或 wxops staff list 查看成员编号）"),
+    (LastAdmin("张敏", removing=True), "张敏 是最后一位管理员，不能删除：先添加另一位管理员"),
+    (LastAdmin("张敏", removing=False),
+     "张敏 是最后一位管理员，不能去掉管理员角色：先添加另一位管理员"),
+    (OwnAdminRole(), "不能去掉你自己的管理员角色。请让另一位管理员来改。"),
+    (RemoveSelf(), "不能移除你自己。请让另一位管理员来操作。"),
+    (InviteInvalid(), "邀请码无效或已过期，请向管理员重新索取"),
+    (AlreadyMember(), "你已经是成员了，无需再次绑定"),
+    (AlreadyMember("李雷"), "你已经是成员（李雷）了，无需再次绑定"),
+    (MemberChanged(2), "成员信息已变化，确认码作废。请发送「成员」查看后重新发起。"),
+    (ActionDenied("remove_staff", frozenset({Role.ADMIN})), "这个操作需要管理员权限"),
+    (ActionDenied("read", frozenset({Role.ANALYST, Role.ADMIN})),
+     "这个操作需要数据分析员、管理员权限"),
+])
+def test_a_staff_refusal_is_worded_once_by_the_catalogue(refusal: Exception, words: str) -> None:
+    """errors.j2 words each from its code and data, for chat and the CLI alike."""
+    from handlers import refusals
+
+    assert isinstance(refusal, StaffRefusal)
+    assert refusal.message == ""  # no words of its own: a code and data
+    assert refusals.say(refusal) == words

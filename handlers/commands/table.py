@@ -1,6 +1,7 @@
 """THE routing table of staff commands: words (Chinese first, English aliases),
 arguments, roles, and the handler of each. The README's command reference and
-the 帮助 reply are generated from it."""
+the 帮助 reply are generated from it and from what the catalogue says of each
+command under its name (handlers/templates/commands.toml)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,6 @@ BUDGET: dict[str, int] = {
     "bot/wechat_errors.py": 12,
     "bot/worker.py": 1,
     "bot/wsgi.py": 1,
-    "handlers/commands/content.py": 1,
     "handlers/commands/grammar.py": 9,
     "handlers/commands/me.py": 2,
     "handlers/commands/planning.py": 7,

@@ -124,7 +124,7 @@ class Jobs:
             self._poll_one(str(publish_id), now)
 
     def _poll_one(self, publish_id: str, now: datetime) -> None:
-        from handlers.platform import FAILURES, first_article_url
+        from handlers.platform import failure_reason, first_article_url
 
         result = self.sender.gateway.publish_get(publish_id)
         status = int(result.get("publish_status", 1))
@@ -132,7 +132,7 @@ class Jobs:
             return
         extra = {"article_id": str(result.get("article_id") or ""),
                  "url": first_article_url(result)}
-        ctx = Context(now=now, comment="" if status == 0 else FAILURES.get(status, str(status)),
+        ctx = Context(now=now, comment="" if status == 0 else failure_reason(status),
                       extra=extra)
         usecases.record_publish_result(self.app.uow(), publish_id, status == 0, ctx)
 

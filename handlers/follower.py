@@ -118,14 +118,15 @@ def describe(msg: Inbound) -> str:
     t = msg.text
     match msg.msg_type:
         case "image":
-            return f"[图片] {t('PicUrl')}"
+            return texts.phrase("described", "image", url=t("PicUrl"))
         case "voice":
-            return f"[语音] {t('Recognition')}".strip()
+            return texts.phrase("described", "voice", recognition=t("Recognition"))
         case "video" | "shortvideo":
-            return f"[视频] media_id={t('MediaId')}"
+            return texts.phrase("described", "video", media_id=t("MediaId"))
         case "location":
-            return f"[位置] {t('Label')} ({t('Location_X')}, {t('Location_Y')})"
+            return texts.phrase("described", "location", label=t("Label"), x=t("Location_X"),
+                                y=t("Location_Y"))
         case "link":
-            return f"[链接] {t('Title')} {t('Url')}"
+            return texts.phrase("described", "link", title=t("Title"), url=t("Url"))
         case _:
-            return f"[{msg.msg_type or '未知消息'}]"
+            return texts.phrase("described", "other", kind=msg.msg_type)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from handlers import texts
 from handlers.inbound import HandlerContext, Inbound, as_int
 from handlers.replies import Reply
 from workflow import usecases
@@ -14,14 +15,12 @@ from workflow.model import Context
 log = logging.getLogger("wxops.platform")
 
 STATUS_OK, STATUS_PUBLISHING = 0, 1
-#: freepublish/get publish_status codes (WECHAT.md).
-FAILURES = {
-    2: "原创声明失败",
-    3: "发布失败（平台未说明原因）",
-    4: "平台审核不通过",
-    5: "发布成功后被删除",
-    6: "发布成功后被封禁",
-}
+
+
+def failure_reason(status: int) -> str:
+    """Why a publish failed, by the platform's publish_status (freepublish/get codes,
+    WECHAT.md), as recorded on the item and told to the admins."""
+    return texts.phrase("publish_status", "failed", status=status)
 
 
 def on_publish_finish(ctx: HandlerContext, msg: Inbound) -> Reply:
@@ -34,7 +33,7 @@ def on_publish_finish(ctx: HandlerContext, msg: Inbound) -> Reply:
     if status == STATUS_PUBLISHING:
         return None
     article_id, url = str(info.get("article_id") or ""), first_article_url(info)
-    wf_ctx = Context(now=ctx.now, comment=FAILURES.get(status, f"发布失败（状态 {status}）"),
+    wf_ctx = Context(now=ctx.now, comment=failure_reason(status),
                      extra={"article_id": article_id, "url": url, "status": str(status)})
     if status == STATUS_OK:
         wf_ctx = Context(now=ctx.now, extra=wf_ctx.extra)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,11 +37,16 @@ MAX_RANGE = 100  # range() in an edited text
 
 @dataclass(frozen=True)
 class Editable:
-    """A text admins may override: what it is for, and the variables it is
-    rendered with (example values, to try an edit with)."""
+    """A text admins may override: its key, and the variables it is rendered
+    with (example values, to try an edit with)."""
 
-    purpose: str
+    key: str
     sample: Mapping[str, object]
+
+    @property
+    def purpose(self) -> str:
+        """What the text is for, as ``wxops texts list`` shows it."""
+        return phrase("editable", "purpose", key=self.key)
 
     @property
     def variables(self) -> str:
@@ -127,18 +133,14 @@ def phrase(name: str, key: str, /, **context: Any) -> str:
 
 
 # After phrase(): the samples are worded by the catalogue (office hours).
-EDITABLE = {
-    "welcome": Editable("关注后的欢迎语", {}),
-    "ack": Editable("收到留言后的确认（工作时间）", {"ticket_id": 5}),
-    "ack_away": Editable("收到留言后的确认（非工作时间）", {
-        "ticket_id": 5, "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
-    "ack_follow_up": Editable("粉丝隔了一阵又留言或投诉时的确认：已加入他的工单（工作时间）",
-                              {"ticket_id": 5, "complaint": False}),
-    "ack_follow_up_away": Editable(
-        "粉丝隔了一阵又留言或投诉时的确认：已加入他的工单（非工作时间）",
-        {"ticket_id": 5, "complaint": False,
-         "hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}),
-}
+_AWAY = {"hours": OfficeHours.parse("mon-fri 09:00-18:00").describe()}
+EDITABLE = {e.key: e for e in (
+    Editable("welcome", {}),
+    Editable("ack", {"ticket_id": 5}),
+    Editable("ack_away", {"ticket_id": 5, **_AWAY}),
+    Editable("ack_follow_up", {"ticket_id": 5, "complaint": False}),
+    Editable("ack_follow_up_away", {"ticket_id": 5, "complaint": False, **_AWAY}),
+)}
 
 
 #: What storage notes on an outbox row by code, rather than in words.
@@ -157,9 +159,37 @@ def macros(name: str) -> frozenset[str]:
 
 
 def shipped_source(name: str) -> str:
+    return _catalogue_file(f"{name}.j2").strip()
+
+
+def _catalogue_file(filename: str) -> str:
     loader = _shipped.loader
     assert loader is not None
-    return loader.get_source(_shipped, f"{name}.j2")[0].strip()
+    return loader.get_source(_shipped, filename)[0]
+
+
+@dataclass(frozen=True)
+class CommandText:
+    """What 帮助 and the command reference say about one staff command."""
+
+    summary: str
+    example: str
+    confirm_when: str = ""  # asks for 确认 only for these uses ("" : always or never)
+
+
+def command_text(name: str) -> CommandText:
+    """The catalogue's words for the command ``name`` (templates/commands.toml,
+    keyed by the command table's ``Spec.name``)."""
+    return command_texts()[name]
+
+
+@lru_cache(maxsize=1)
+def command_texts() -> Mapping[str, CommandText]:
+    data = tomllib.loads(_catalogue_file("commands.toml"))
+    return {name: CommandText(**entry) for name, entry in data.items()}
+
+
+_shipped.globals["command_text"] = command_text
 
 
 def check_template(key: str, body: str) -> str:
@@ -196,7 +226,7 @@ def _undefined(exc: UndefinedError) -> str:
     if found := _UNDEFINED.fullmatch(text):
         return found["name"]
     if found := _NO_ATTRIBUTE.fullmatch(text):
-        return f"{found['name']}（变量没有这一项）"
+        return phrase("text_edit", "no_such_field", name=found["name"])
     return text
 
 

@@ -184,7 +184,7 @@ def _published(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Conte
 
 def _publish_failed(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
                     _ch: ItemChanges | None) -> _Result:
-    reason = ctx.comment or "未知原因"
+    reason = ctx.comment  # "" when the platform said nothing: the notice says so
     notify = NotifyRole(Role.ADMIN, "item_publish_failed", _ctx(item, reason=reason))
     effects: list[AnyEffect] = [notify]
     effects += _notify_author(item, actor, "item_publish_failed", reason=reason)

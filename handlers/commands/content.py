@@ -97,7 +97,7 @@ def schedule(ctx: CommandContext, cmd: Command) -> Result:
     except WhenPassed as passed:  # asked, never moved to a day the person did not write
         raise refused("when_passed", what=passed.what, candidate=passed.candidate,
                       clock=passed.clock, weekday=passed.weekday,
-                      reply=f"排期 {cmd.args['item']} {passed.suggestion}") from None
+                      reply=f"{cmd.spec.words[0]} {cmd.args['item']} {passed.suggestion}") from None
     if is_past(when, ctx.local_now):  # the workflow refuses it too; this names the moment
         raise refused("when_past", when=format_moment(when))
     decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]), Event.SCHEDULE,

@@ -65,16 +65,14 @@ class Spec:
     name: str
     words: tuple[str, ...]
     args: tuple[Arg, ...]
-    handler: Callable[..., Any]
-    summary: str
-    example: str
+    handler: Callable[..., Any]  # what 帮助 says about it: texts.command_text(name)
     roles: frozenset[Role] = frozenset()  # empty: every staff member
     # What the command does, in workflow's terms: its roles come from there
     # (workflow.roles.command_roles), never written here.
     does: Event | Action | None = None
     changes: bool = True  # changes something: needs an authenticated message
-    confirm: bool = False  # asks for 确认 CODE before acting
-    confirm_when: str = ""  # or only for some uses, said in 帮助 (结论为「删除」)
+    confirm: bool = False  # asks for 确认 CODE before acting (some do for some uses:
+    # the catalogue's confirm_when says which, as 帮助 shows it)
 
     @property
     def usage(self) -> str:

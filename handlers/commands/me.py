@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from handlers import texts
 from handlers.commands.content import due_note
 from handlers.commands.context import CommandContext, Result, say
 from handlers.commands.grammar import (
@@ -25,10 +26,11 @@ from workflow.roles import Role
 
 # --- 帮助 ------------------------------------------------------------------------------
 
-#: Help groups by the module that handles the command (the table's own sections).
-GROUPS = {"me": "我的", "content": "稿件", "planning": "稿件", "confirm": "稿件",
-          "queue": "留言队列", "team": "团队与规则"}
-GROUP_ORDER = ("我的", "稿件", "留言队列", "团队与规则", "其他")
+#: Help groups by the module that handles the command (the table's own sections);
+#: me_help.j2 names each group.
+GROUPS = {"me": "me", "content": "content", "planning": "content", "confirm": "content",
+          "queue": "queue", "team": "team"}
+GROUP_ORDER = ("me", "content", "queue", "team", "other")
 
 HelpLine = tuple[str, str]  # usage, summary ("" when left out to fit)
 
@@ -50,12 +52,12 @@ def help_(ctx: CommandContext, cmd: Command) -> Result:
 
 
 def _full(spec: Spec) -> str:
-    return spec.summary
+    return texts.command_text(spec.name).summary
 
 
 def _short(spec: Spec) -> str:
     """The summary up to its first explanation: 定时发布（明天 9:00…） → 定时发布."""
-    return re.split(r"[（(：；]", spec.summary, maxsplit=1)[0].strip()
+    return re.split(r"[（(：；]", _full(spec), maxsplit=1)[0].strip()
 
 
 def _none(spec: Spec) -> str:
@@ -77,7 +79,7 @@ def _brief_arg(arg: Arg) -> str:
 
 def _group(spec: Spec) -> str:
     module = str(getattr(spec.handler, "__module__", "") or "")
-    return GROUPS.get(module.rsplit(".", 1)[-1], "其他")
+    return GROUPS.get(module.rsplit(".", 1)[-1], "other")
 
 
 def _grouped(specs: Iterable[Spec],

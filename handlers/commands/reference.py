@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handlers import texts
 from handlers.commands.grammar import Spec
 from workflow.roles import ROLE_LABELS, Role
 
@@ -11,15 +12,14 @@ START, END = "<!-- commands:start -->", "<!-- commands:end -->"
 
 
 def markdown(table: Sequence[Spec]) -> str:
-    lines = [
-        "| 命令 | English | 谁可以用 | 说明 | 例子 |",
-        "|---|---|---|---|---|",
-    ]
+    lines = [texts.phrase("reference", "header"), "|---|---|---|---|---|"]
+    needs_confirm = texts.phrase("reference", "needs_confirm")
     for spec in table:
         english = " / ".join(f"`{w}`" for w in spec.words[1:])
-        confirm = spec.confirm and "需确认" not in spec.summary
-        note = spec.summary + ("（需确认）" if confirm else "")
-        cells = (f"`{spec.usage}`", english, _roles(spec.roles), note, f"`{spec.example}`")
+        text = texts.command_text(spec.name)
+        confirm = spec.confirm and needs_confirm not in text.summary
+        note = text.summary + (f"（{needs_confirm}）" if confirm else "")
+        cells = (f"`{spec.usage}`", english, _roles(spec.roles), note, f"`{text.example}`")
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -32,7 +32,7 @@ def _cell(text: str) -> str:
 
 def _roles(roles: frozenset[Role]) -> str:
     if not roles:
-        return "所有成员"
+        return texts.phrase("reference", "everyone")
     return "、".join(ROLE_LABELS[r] for r in sorted(roles | {Role.ADMIN}))
 
 

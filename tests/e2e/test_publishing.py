@@ -1,19 +1,20 @@
 """A workflow decision becomes outbox rows; the worker drafts and publishes through the
 emulator; the platform's PUBLISHJOBFINISH comes back through the server. Then by chat:
 a published article previewed, revised and published again; a submission WeChat
-refuses, failing the publish until 重试."""
+refuses, failing the publish until 重试. What a command did is read from the
+item's audit trail, not from the words of the reply."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 
+from handlers import texts
 from storage import staff as staff_store
 from storage.db import make_engine
-from storage.models import ContentItemRow, OutboxMessage
+from storage.models import Confirmation, ContentItemRow, OutboxMessage
 from storage.uow import SqlUnitOfWork
 from tests.e2e.conftest import Stack
 from tests.e2e.test_outbound import control, eventually, inbox_texts, says
@@ -56,12 +57,25 @@ def outbox_by_kind(engine: Engine, kind: str) -> list[str]:
                                  .order_by(OutboxMessage.id)))
 
 
-def publish_by_chat(stack: Stack, engine: Engine, item_id: int) -> str:
+def publish_by_chat(stack: Stack, engine: Engine, item_id: int) -> tuple[State, State]:
     """发布 and 确认, once the worker has synced the draft (a confirmation code is
-    void once the item changes, and storing the draft's id is a change)."""
+    void once the item changes, and storing the draft's id is a change): the move
+    the confirmation made."""
     eventually(lambda: set(outbox_by_kind(engine, "sync_draft")) == {"sent"})
-    code = re.findall(r"确认 (\w+)", says(stack, "o_admin", f"发布 {item_id}"))[0]
-    return says(stack, "o_admin", f"确认 {code}")
+    says(stack, "o_admin", f"发布 {item_id}")
+    with engine.connect() as conn:
+        code = conn.scalar(select(Confirmation.code).order_by(Confirmation.id.desc()))
+    return moved(stack, engine, "o_admin", f"确认 {code}", item_id)
+
+
+def moved(stack: Stack, engine: Engine, openid: str, text: str,
+          item_id: int) -> tuple[State, State]:
+    """``openid`` says ``text``, which answers something: the move it made, as the
+    item's audit trail has it (the newest row written by the command)."""
+    assert says(stack, openid, text)
+    with SqlUnitOfWork(engine) as uow:
+        made = [e for e in uow.audit.history(item_id) if e.actor_name == openid[2:]]
+    return made[-1].from_state, made[-1].to_state
 
 
 def calls(stack: Stack, path: str) -> list[dict[str, Any]]:
@@ -92,19 +106,24 @@ def test_a_published_article_is_previewed_revised_and_published_again(stack: Sta
     ids = team(engine)
     item_id = approved(engine, ids, "冬季助学计划")
     stack.start_worker("w1")
-    assert "正在提交发布" in publish_by_chat(stack, engine, item_id)
+    assert publish_by_chat(stack, engine, item_id) == (State.APPROVED, State.PUBLISHING)
     eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)
     first = item_row(engine, item_id)
-    assert "预览" in says(stack, "o_admin", f"预览 {item_id}")
+    assert says(stack, "o_admin", f"预览 {item_id}")
     eventually(lambda: any(m["kind"] == "preview" for m in control(stack, "inbox/o_admin")))
-    assert "已发布 → 待更新" in says(stack, "o_admin", f"复查 {item_id} 更新 数据已过时")
-    assert "待更新 → 撰写中" in says(stack, "o_creator", f"修订 {item_id}")
+    assert moved(stack, engine, "o_admin", f"复查 {item_id} 更新 数据已过时", item_id) == (
+        State.PUBLISHED, State.NEEDS_UPDATE)
+    assert moved(stack, engine, "o_creator", f"修订 {item_id}", item_id) == (
+        State.NEEDS_UPDATE, State.DRAFTING)
     usecases.edit(SqlUnitOfWork(engine), ids["creator"], item_id,
                   ItemChanges(body="<p>名额增加到 30 人。</p>"), Context(now=datetime.now(UTC)))
-    assert "撰写中 → 初审中" in says(stack, "o_creator", f"提交 {item_id}")
-    assert "初审中 → 终审中" in says(stack, "o_r1", f"通过 {item_id}")
-    assert "终审中 → 待排期" in says(stack, "o_r2", f"终审 {item_id}")
-    assert "正在提交发布" in publish_by_chat(stack, engine, item_id)
+    assert moved(stack, engine, "o_creator", f"提交 {item_id}", item_id) == (
+        State.DRAFTING, State.IN_REVIEW)
+    assert moved(stack, engine, "o_r1", f"通过 {item_id}", item_id) == (
+        State.IN_REVIEW, State.FINAL_REVIEW)
+    assert moved(stack, engine, "o_r2", f"终审 {item_id}", item_id) == (
+        State.FINAL_REVIEW, State.APPROVED)
+    assert publish_by_chat(stack, engine, item_id) == (State.APPROVED, State.PUBLISHING)
 
     def published_again() -> bool:
         row = item_row(engine, item_id)
@@ -128,11 +147,16 @@ def test_a_refused_submission_fails_the_publish_until_retried(stack: Stack) -> N
     item_id = approved(engine, ids, "冬季助学计划")
     stack.start_worker("w1")
     control(stack, "fail", {"path": "/cgi-bin/freepublish/submit", "errcode": 48001})
-    assert "正在提交发布" in publish_by_chat(stack, engine, item_id)
+    assert publish_by_chat(stack, engine, item_id) == (State.APPROVED, State.PUBLISHING)
     eventually(lambda: item_row(engine, item_id).state == State.PUBLISH_FAILED.value)
-    eventually(lambda: any("【发布失败】" in t and "48001" in t
-                           for t in inbox_texts(stack, "o_admin")))
-    assert "发布失败 → 发布中" in says(stack, "o_admin", f"重试 {item_id}")
+    with engine.connect() as conn:
+        told = [p["context"] for p in conn.scalars(select(OutboxMessage.payload))
+                if p.get("template") == "item_publish_failed" and p["staff_id"] == ids["admin"]]
+    assert len(told) == 1 and "48001" in told[0]["reason"]
+    notice = texts.render("notify/item_publish_failed", **told[0])
+    eventually(lambda: notice in inbox_texts(stack, "o_admin"))
+    assert moved(stack, engine, "o_admin", f"重试 {item_id}", item_id) == (
+        State.PUBLISH_FAILED, State.PUBLISHING)
     eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)
     assert outbox_by_kind(engine, "submit_publish") == ["dead", "sent"]
     engine.dispose()

@@ -22,6 +22,11 @@ from bot.tokens import fetch_stable_token
 from tests.integration.emulator.talking import TOKEN, Receiver
 
 
+def custom(text: str) -> str:
+    """A customer-service text message as the chat shows it (show_inbox_entry)."""
+    return show_inbox_entry({"kind": "custom", "payload": {"text": {"content": text}}})
+
+
 @pytest.fixture
 def emulator() -> Iterator[str]:
     url, stop = start_in_thread()
@@ -38,7 +43,7 @@ def test_messages_sent_later_are_printed_as_they_arrive(emulator: str) -> None:
     requests.post(f"{emulator}/cgi-bin/message/custom/send", params={"access_token": token},
                   json={"touser": "o_fan", "msgtype": "text", "text": {"content": "周六见"}},
                   timeout=5)
-    assert chat.arrivals() == ["[客服消息] 周六见"]
+    assert chat.arrivals() == [custom("周六见")]
     assert chat.arrivals() == []
 
 
@@ -46,6 +51,7 @@ def test_replies_and_inbox_entries_read_like_wechat() -> None:
     text = ("<xml><ToUserName><![CDATA[o]]></ToUserName><MsgType><![CDATA[text]]></MsgType>"
             "<Content><![CDATA[你的留言已收到]]></Content></xml>")
     assert show_reply(text) == "你的留言已收到"
+    assert custom("周六见") == "[客服消息] 周六见"
     assert show_reply("success") == "（没有回复）"
     news = ("<xml><MsgType><![CDATA[news]]></MsgType><Articles><item><Title><![CDATA[活动]]>"
             "</Title><Url><![CDATA[https://x.org/a]]></Url></item></Articles></xml>")
@@ -79,11 +85,11 @@ def test_what_arrived_while_no_chat_was_open_is_shown_by_the_next(
     first = Chat(emulator, "o_fan", memory=memory)
     assert first.show_missed() == []  # the first chat ever: nothing is "since last time"
     _custom(emulator, "o_fan", "聊天时收到")
-    assert first.arrivals() == ["[客服消息] 聊天时收到"]
+    assert first.arrivals() == [custom("聊天时收到")]
     _custom(emulator, "o_fan", "退回：标题太长")  # while no chat is open
     _custom(emulator, "o_fan", "【已发布】稿件 3")
     later = Chat(emulator, "o_fan", memory=memory)
-    assert later.show_missed() == ["[客服消息] 退回：标题太长", "[客服消息] 【已发布】稿件 3"]
+    assert later.show_missed() == [custom("退回：标题太长"), custom("【已发布】稿件 3")]
     assert later.arrivals() == []
     assert Chat(emulator, "o_fan", memory=memory).show_missed() == []  # shown once
     assert Chat(emulator, "o_other", memory=memory).show_missed() == []  # per person
@@ -123,7 +129,7 @@ def test_an_emulator_restart_is_reported_and_waited_out() -> None:
         requests.post(f"{url}/cgi-bin/message/custom/send", params={"access_token": token},
                       json={"touser": "o_fan", "msgtype": "text", "text": {"content": "回来了"}},
                       timeout=5)
-        _until(lambda: "\n[客服消息] 回来了" in shown)
+        _until(lambda: "\n" + custom("回来了") in shown)
     finally:
         stopped.set()
         watcher.join(timeout=5)

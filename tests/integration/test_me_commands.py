@@ -1,4 +1,7 @@
-"""我的, 统计 and 建议 through the real grammar and dispatcher, on both engines."""
+"""我的, 统计 and 建议 through the real grammar and dispatcher, on both engines.
+
+The tests read the answer as data (``ask``: the template and its context; a
+refusal's code and data); a few check the catalogue's wording of it."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from handlers.commands.grammar import CommandError
+from handlers.commands.table import TABLE
 from storage.models import (
     ArticleMetric,
     ContentItemRow,
@@ -20,11 +25,15 @@ from storage.models import (
 from tests.integration.commanding import (
     NOW,
     Team,
+    ask,
     audit_trail,
     make_team,
     open_ticket,
+    refusal,
     say,
 )
+from workflow.model import ContentItem
+from workflow.overview import Stats, Todo
 from workflow.states import State
 
 TODAY = date(2026, 11, 26)
@@ -73,33 +82,47 @@ def _seed_items(engine: Engine, team: Team) -> Items:
     return made
 
 
+def todo(engine: Engine, who: int, text: str = "我的") -> Todo:
+    answer = ask(engine, who, text)
+    assert answer.template == "me_todo"
+    found: Todo = answer.context["todo"]
+    return found
+
+
+def ids(items: list[ContentItem]) -> list[int]:
+    return [item.id for item in items]
+
+
 def test_todo_when_nothing_waits(engine: Engine, team: Team) -> None:
     _seed_items(engine, team)
-    assert say(engine, team.zhou, "我的") == "没有等你处理的事。"
+    assert todo(engine, team.zhou).empty
+    assert say(engine, team.zhou, "我的") == "没有等你处理的事。"  # the wording, once
 
 
 def test_todo_for_reviewers(engine: Engine, team: Team) -> None:
     made = _seed_items(engine, team)
-    li = say(engine, team.li, "我的")
-    assert f"【待初审】1 篇\n{made.in_review}.《年度报告》" in li  # not his own item
-    assert "待终审" not in li  # he gave the first approval
-    chen = say(engine, team.chen, "todo")
-    assert f"【待初审】2 篇\n{made.in_review}.《年度报告》\n{made.li_own}.《审核手记》" in chen
-    assert f"【待终审】1 篇\n{made.final}.《募捐倡议》\n回复「终审 编号」" in chen
-    assert "我的稿件" not in chen and "待排期" not in chen
+    li = todo(engine, team.li)
+    assert ids(li.to_review) == [made.in_review]  # not his own item
+    assert li.to_final == []  # he gave the first approval
+    chen = todo(engine, team.chen, "todo")
+    assert ids(chen.to_review) == [made.in_review, made.li_own]
+    assert ids(chen.to_final) == [made.final]
+    assert chen.mine == [] and chen.to_schedule == []
+    shown = say(engine, team.chen, "todo")  # how a section reads: count, items, what to reply
+    assert f"【待终审】1 篇\n{made.final}.《募捐倡议》\n回复「终审 编号」" in shown
 
 
 def test_todo_for_creator_and_admin(engine: Engine, team: Team) -> None:
     made = _seed_items(engine, team)
-    wang = say(engine, team.wang, "我的")
-    assert (f"【我的稿件】2 篇\n{made.planned}.《冬季助学》 选题\n"
-            f"{made.changes}.《志愿者故事》 待修改\n"
-            "选题先回复「开始 编号」，写完回复「提交 编号」") in wang
-    assert "年度报告" not in wang
-    admin = say(engine, team.admin, "我的")
-    assert f"【待排期】1 篇\n{made.approved}.《活动回顾》" in admin
-    assert f"【发布失败】1 篇\n{made.failed}.《新年寄语》" in admin
-    assert "待初审" not in admin and "我的稿件" not in admin
+    wang = todo(engine, team.wang)
+    assert [(it.id, it.state) for it in wang.mine] == [(made.planned, State.PLANNED),
+                                                       (made.changes, State.CHANGES_REQUESTED)]
+    assert wang.mine_to_start and not wang.mine_to_revise
+    assert wang.to_review == [] and wang.to_final == []  # 年度报告 is not theirs to review
+    admin = todo(engine, team.admin)
+    assert ids(admin.to_schedule) == [made.approved]
+    assert ids(admin.failed) == [made.failed]
+    assert admin.to_review == [] and admin.mine == []
 
 
 def test_todo_lists_my_tickets_and_the_unclaimed(engine: Engine, team: Team) -> None:
@@ -107,11 +130,11 @@ def test_todo_lists_my_tickets_and_the_unclaimed(engine: Engine, team: Team) -> 
     open_ticket(engine, "o_fan2", team.li, status="pending")  # waits for the follower
     open_ticket(engine, "o_fan3", None)
     open_ticket(engine, "o_fan4", team.chen)
-    li = say(engine, team.li, "我的")
-    assert f"【我的工单】1 条\nT{mine} o_fan1 的留言（已等 1 小时）" in li
-    assert "还有 1 条留言没人认领，发送「队列」查看。" in li
-    assert say(engine, team.zhou, "我的") == \
-        "等你处理的事：\n还有 1 条留言没人认领，发送「队列」查看。"
+    li = todo(engine, team.li)
+    assert [(t.id, t.summary, t.minutes) for t in li.tickets] == [(mine, "o_fan1 的留言", 90)]
+    assert li.unclaimed == 1
+    zhou = todo(engine, team.zhou)
+    assert (zhou.tickets, zhou.unclaimed, zhou.empty) == ([], 1, False)
 
 
 # 统计
@@ -129,15 +152,24 @@ def _seed_activity(engine: Engine, team: Team) -> None:
     open_ticket(engine, "o_fan1", None)
 
 
+def stats(engine: Engine, who: int, text: str) -> tuple[int, Stats]:
+    answer = ask(engine, who, text)
+    assert answer.template == "me_stats"
+    return answer.context["days"], answer.context["stats"]
+
+
 def test_stats_before_any_analytics_pull(engine: Engine, team: Team) -> None:
     _seed_activity(engine, team)
-    reply = say(engine, team.wang, "统计")
+    days, week = stats(engine, team.wang, "统计")
+    assert (days, week.first, week.last) == (7, date(2026, 11, 20), TODAY)
+    assert not week.analytics_pulled
+    assert (week.new_followers, week.lost_followers) == (2, None)  # counted from our records
+    assert [it.title for it in week.published] == ["本周文章"]
+    assert week.open_tickets == 1
+    assert stats(engine, team.wang, "统计 30天")[1].new_followers == 3
+    reply = say(engine, team.wang, "统计")  # the wording, once
     assert reply.startswith("最近 7 天（11月20日–11月26日）：\n阅读、分享：还没有从微信拉取过数据")
-    assert "新增关注 2 人（按本系统收到的关注事件统计）" in reply
-    assert "发布 1 篇\n· " in reply and "《本周文章》" in reply and "上月文章" not in reply
-    assert "现在待回复的工单：1 条" in reply
     assert "完整的数据分析稍后上线" in reply
-    assert "新增关注 3 人" in say(engine, team.wang, "统计 30天")
 
 
 def test_stats_sums_pulled_metrics(engine: Engine, team: Team) -> None:
@@ -149,29 +181,33 @@ def test_stats_sums_pulled_metrics(engine: Engine, team: Team) -> None:
         session.add(FollowerMetric(day=TODAY - timedelta(days=1), new_users=10, cancel_users=1))
         session.add(FollowerMetric(day=TODAY - timedelta(days=8), new_users=99, cancel_users=0))
         session.commit()
-    week = say(engine, team.zhou, "统计 7天")
-    assert "阅读 150 次，分享 7 次" in week
-    assert "新增关注 10 人，取消关注 1 人" in week
-    assert "稍后上线" not in week
-    assert say(engine, team.zhou, "统计 7") == week == say(engine, team.zhou, "stats 7d")
-    month = say(engine, team.zhou, "统计 30天")
-    assert month.startswith("最近 30 天（10月28日–11月26日）")
-    assert "阅读 1150 次，分享 47 次" in month and "新增关注 109 人" in month
+    days, week = stats(engine, team.zhou, "统计 7天")
+    assert (days, week.reads, week.shares) == (7, 150, 7)
+    assert (week.new_followers, week.lost_followers) == (10, 1)
+    assert week.analytics_pulled
+    assert stats(engine, team.zhou, "统计 7") == (7, week) == stats(engine, team.zhou, "stats 7d")
+    days, month = stats(engine, team.zhou, "统计 30天")
+    assert (days, month.first, month.last) == (30, date(2026, 10, 28), TODAY)
+    assert (month.reads, month.shares, month.new_followers) == (1150, 47, 109)
 
 
 def test_stats_refuses_odd_periods(engine: Engine, team: Team) -> None:
     for text in ("统计 91天", "统计 0天", "统计 一周"):
-        assert say(engine, team.wang, text).startswith("天数应为 1 到 90"), text
-    assert "最近 90 天" in say(engine, team.wang, "统计 90天")
+        refused = refusal(engine, team.wang, text)
+        assert isinstance(refused, CommandError), text
+        assert (refused.code, refused.data) == ("days_invalid", {"limit": 90}), text
+    assert stats(engine, team.wang, "统计 90天")[0] == 90
 
 
 # 建议
 
 def test_feedback_is_stored_with_its_quarter(engine: Engine, team: Team) -> None:
-    reply = say(engine, team.li, "建议 终审通知能不能早一点发")
-    assert reply == "谢谢你的建议！已记录，会在 2026Q4 的季度流程评估时一起讨论。"
+    thanked = ask(engine, team.li, "建议 终审通知能不能早一点发")
+    assert (thanked.template, thanked.context) == ("me_feedback", {"quarter": "2026Q4"})
+    assert thanked.render() == "谢谢你的建议！已记录，会在 2026Q4 的季度流程评估时一起讨论。"
     new_year = datetime(2026, 12, 31, 17, 0, tzinfo=UTC)  # already 2027-01-01 in Shanghai
-    assert "2027Q1" in say(engine, team.wang, "feedback 选题会改到周一", now=new_year)
+    later = ask(engine, team.wang, "feedback 选题会改到周一", now=new_year)
+    assert later.context["quarter"] == "2027Q1"
     with Session(engine) as session:
         rows = session.execute(select(ProcessFeedback.staff_id, ProcessFeedback.content,
                                       ProcessFeedback.quarter)
@@ -182,7 +218,11 @@ def test_feedback_is_stored_with_its_quarter(engine: Engine, team: Team) -> None
 
 
 def test_feedback_refusals(engine: Engine, team: Team) -> None:
-    assert "缺少建议内容" in say(engine, team.li, "建议")
-    assert "1000 字以内" in say(engine, team.li, "建议 " + "长" * 1001)
+    missing = refusal(engine, team.li, "建议")
+    assert isinstance(missing, CommandError)
+    feedback = next(spec for spec in TABLE if spec.name == "feedback")
+    assert (missing.code, missing.data["label"]) == ("missing", feedback.args[0].label)
+    too_long = refusal(engine, team.li, "建议 " + "长" * 1001)
+    assert (too_long.code, getattr(too_long, "limit", None)) == ("feedback_too_long", 1000)
     with Session(engine) as session:
         assert session.scalars(select(ProcessFeedback)).first() is None

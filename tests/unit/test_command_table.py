@@ -51,7 +51,26 @@ def test_help_for_schedule_says_how_the_time_words_read() -> None:
 def test_help_for_other_commands_has_no_details() -> None:
     spec = next(s for s in TABLE if s.name == "approve")
     shown = texts.render("cmd/me_help_topic", spec=spec, roles=[], allowed=True)
-    assert shown.splitlines()[1:3] == [spec.summary, f"例如：{spec.example}"]
+    text = texts.command_text("approve")
+    assert shown.splitlines()[1:3] == [text.summary, f"例如：{text.example}"]
+    assert (text.summary, text.example) == ("初审通过", "通过 12 写得很好")
+
+
+def test_every_command_has_its_words_in_the_catalogue() -> None:
+    """What 帮助 and the README say about a command is found by its name: one
+    entry for each command of the table, none for a command that is gone."""
+    assert set(texts.command_texts()) == {spec.name for spec in TABLE}
+    for spec in TABLE:
+        text = texts.command_text(spec.name)
+        assert text.summary and text.example.startswith(spec.words[0]), spec.name
+
+
+def test_a_command_that_confirms_only_sometimes_says_when() -> None:
+    """复查 asks for 确认 only when the verdict is 删除; commands that always ask
+    need no such note."""
+    sometimes = {s.name for s in TABLE if texts.command_text(s.name).confirm_when}
+    assert sometimes == {"recheck"}
+    assert not next(s for s in TABLE if s.name == "recheck").confirm
 
 
 def test_every_command_takes_its_roles_from_the_workflow() -> None:

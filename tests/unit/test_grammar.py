@@ -15,18 +15,17 @@ def nothing(*_args: object) -> None:
 TABLE = (
     Spec("approve", ("通过", "approve"), (Arg("item", "item"), Arg("note", "rest",
                                                                    required=False)),
-         nothing, "初审通过", "通过 12", frozenset({Role.REVIEWER})),
+         nothing, frozenset({Role.REVIEWER})),
     Spec("schedule", ("排期", "schedule"), (Arg("item", "item"), Arg("when", "rest", "时间")),
-         nothing, "排期", "排期 12 明天 9:00"),
-    Spec("unschedule", ("取消排期", "unschedule"), (Arg("item", "item"),), nothing, "取消排期",
-         "取消排期 12"),
-    Spec("staff", ("成员", "staff"), (), nothing, "成员", "成员"),
+         nothing),
+    Spec("unschedule", ("取消排期", "unschedule"), (Arg("item", "item"),), nothing),
+    Spec("staff", ("成员", "staff"), (), nothing),
     Spec("invite", ("成员 邀请", "staff invite"),
          (Arg("role", "choice", "角色", True, {"审核": "reviewer", "reviewer": "reviewer"}),),
-         nothing, "邀请", "成员 邀请 审核"),
+         nothing),
     Spec("reply", ("回", "reply"), (Arg("ticket", "ticket"), Arg("text", "rest", "回复内容")),
-         nothing, "回复", "回 T5 你好"),
-    Spec("confirm", ("确认", "confirm"), (Arg("code", "code"),), nothing, "确认", "确认 ABC123"),
+         nothing),
+    Spec("confirm", ("确认", "confirm"), (Arg("code", "code"),), nothing),
 )
 
 

@@ -65,3 +65,27 @@ def test_every_catalogued_refusal_names_an_error_and_only_its_data() -> None:
         assert code in classes, f"errors.j2 words {code!r}, which no error has"
         init = inspect.signature(classes[code].__init__).parameters
         assert set(getattr(module, code).arguments) <= set(init) - {"self"}, code
+
+
+def test_the_catalogue_words_what_python_names_by_code() -> None:
+    """A few renderings of catalogue entries that were Python literals once:
+    non-text messages in the queue, the platform's publish failures, the purpose
+    of an editable text, a command's summary."""
+    from handlers.platform import failure_reason
+
+    assert texts.phrase("described", "image", url="http://x/1.jpg") == "[图片] http://x/1.jpg"
+    assert texts.phrase("described", "voice", recognition="") == "[语音]"
+    assert texts.phrase("described", "other", kind="") == "[未知消息]"
+    assert [failure_reason(s) for s in (2, 3, 4, 5, 6, 9)] == [
+        "原创声明失败", "发布失败（平台未说明原因）", "平台审核不通过", "发布成功后被删除",
+        "发布成功后被封禁", "发布失败（状态 9）"]
+    assert texts.EDITABLE["ack_away"].purpose == "收到留言后的确认（非工作时间）"
+    assert texts.command_text("recheck").confirm_when == "结论为「删除」"
+    assert texts.render("notify/item_publish_failed", item_id=3, title="义诊", reason="") == (
+        "【发布失败】稿件 3《义诊》发布失败：未知原因。管理员可回复「重试 3」或退回修改。")
+
+
+def test_an_unknown_field_of_a_variable_is_named() -> None:
+    with pytest.raises(ValueError) as refused:
+        texts.check_template("ack_away", "{{ hours.nope }}")
+    assert "nope（变量没有这一项）" in str(refused.value)

@@ -14,6 +14,7 @@ from storage.uow import JoinedUnitOfWork
 from tests.integration.commanding import NOW, run_command
 from workflow import ticket_cases
 from workflow.effects import SendReply
+from workflow.model import Context
 from workflow.roles import Actor, Role
 
 
@@ -52,7 +53,7 @@ def staff_reply(conn: Connection, ticket_id: int, staff_id: int, text: str,
     caller's transaction: the send it queued."""
     uow = JoinedUnitOfWork(conn, clock=lambda: now)
     actor = Actor(staff_id, f"staff {staff_id}", frozenset())
-    return ticket_cases.reply(uow, actor, ticket_id, text, now).effect
+    return ticket_cases.reply(uow, actor, ticket_id, text, Context(now=now)).effect
 
 
 def ticket(engine: Engine, ticket_id: int) -> ReplyTicket:

@@ -53,4 +53,5 @@ def test_no_macro_is_left_unused() -> None:
 
 
 def test_a_refusal_reads_as_one_sentence() -> None:
-    assert texts.phrase("cmd/refused", "note_too_long", limit=1000) == "备注不能超过 1000 字"
+    assert texts.phrase("cmd/refused", "canned_body_invalid", limit=600) == \
+        "快捷回复的内容不能为空，且不超过 600 字"

@@ -56,8 +56,8 @@ def claim(ctx: CommandContext, cmd: Command) -> Result:
     except TicketRefused as refused:
         if refused.refusal == Refusal.ALREADY_YOURS:
             return say("ticket_claimed", t=ticket, again=True)
-        # Closed by a commit after this command first read the ticket open: raced.
-        refused.raced = refused.raced or not ticket.facts.closed
+        if refused.refusal == Refusal.CLOSED and not ticket.facts.closed:
+            refused.raced = True  # closed by a commit after this command first read it
         raise
     return say("ticket_claimed", t=ticket, again=False)
 

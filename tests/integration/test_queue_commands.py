@@ -34,6 +34,7 @@ from tests.integration.queueing import (
     say,
     ticket,
 )
+from workflow.errors import WorkflowError
 from workflow.queue_view import QueueLine
 from workflow.roles import ROLE_LABELS, Role
 from workflow.window import Closed
@@ -436,6 +437,7 @@ def test_ticket_refusals_read_the_same_in_chat_and_from_their_code(engine: Engin
               f"结 T{ticket_id}": "已经结束了（已解决）"}
     for text, words in worded.items():
         error = refusal(engine, team.li.id, text)
+        assert isinstance(error, WorkflowError)
         assert say(engine, team.li, text) == refusals.say(error) == f"T{ticket_id} {words}"
     assert say(engine, team.wang, "接 T99") == "找不到工单 T99"
     other = fan(engine, "o_b", "你好", NOW)

@@ -36,6 +36,7 @@ from storage.db import make_engine  # noqa: E402
 from storage.tokens import DatabaseTokens  # noqa: E402
 from storage.uow import JoinedUnitOfWork  # noqa: E402
 from workflow import ticket_cases  # noqa: E402
+from workflow.model import Context  # noqa: E402
 from workflow.roles import Actor  # noqa: E402
 
 PER_PERSON = 5  # the customer-service window allows 5 sends after a message
@@ -88,7 +89,7 @@ def prepare(url: str, people: list[str], count: int) -> None:
             ticket = tickets.record_inbound(conn, follower, "text", "hi", None, now).ticket_id
             for k in range(PER_PERSON):
                 ticket_cases.reply(JoinedUnitOfWork(conn, clock=lambda: now), actor, ticket,
-                                   f"reply {n}.{k}", now)
+                                   f"reply {n}.{k}", Context(now=now))
     engine.dispose()
 
 

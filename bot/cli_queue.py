@@ -16,7 +16,7 @@ from storage.db import write_lock
 from storage.models import AccountText
 from storage.uow import JoinedUnitOfWork
 from workflow import staff_cases, ticket_cases
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, TicketNotFound
 from workflow.reply_queue import TicketStatus
 from workflow.roles import Actor
 
@@ -97,7 +97,7 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
         if member is None:
             raise InvalidInput(f"找不到成员 {as_}")
         if not known:
-            raise InvalidInput(f"找不到工单 T{ticket_id}")
+            raise TicketNotFound(ticket_id)
         actor = Actor(member.id, member.name, member.roles)
         ctx = CommandContext(now, app.settings.tz, actor, member.openid or "",
                              f"回 T{ticket_id} {text}",

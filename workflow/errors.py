@@ -381,13 +381,17 @@ class TicketNotFound(WorkflowError):
 
 class TicketRefused(WorkflowError):
     """A staff action the ticket's state does not allow (``reply_queue.refusal``).
-    ``raced``: it was allowed when first read, and another commit changed that."""
+    ``raced``: it was allowed when first read, and another commit changed that.
+    ``assignee`` (the holder's name) and ``resolution`` say how the ticket is now;
+    the use case fills them in from the queue's view of it."""
 
     code = "ticket_refused"
 
-    def __init__(self, ticket_id: int, action: str, refusal: str, raced: bool = False) -> None:
+    def __init__(self, ticket_id: int, action: str, refusal: str, raced: bool = False,
+                 assignee: str | None = None, resolution: str = "") -> None:
         super().__init__()
         self.ticket_id, self.action, self.refusal, self.raced = ticket_id, action, refusal, raced
+        self.assignee, self.resolution = assignee, resolution
 
 
 class ReplyWindowClosed(WorkflowError):

@@ -52,6 +52,7 @@ class Refusal(StrEnum):
     CLOSED = "closed"  # the ticket is resolved
     TAKEN = "taken"  # someone else has claimed it
     ALREADY_YOURS = "already_yours"  # a claim of one's own ticket: nothing to do
+    CHANGED = "changed"  # changed by others again and again while deciding: try again
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Reply-queue use cases: load through the unit of work, decide (workflow.tickets),
-save with a version check, record the effects, commit. Chat commands, the CLI
-and the worker call these; the follower's own messages come in through the
-inbound port (``receive``).
+save with a version check, record the effects and the audit row, commit. Chat
+commands, the CLI and the worker call these; the follower's own messages come in
+through the inbound port (``receive``).
 
 A save that finds the ticket changed by another commit decides again on the
 ticket as that commit left it, so two staff members acting at once cannot
@@ -18,8 +18,10 @@ from typing import TypeVar
 from workflow import tickets
 from workflow.effects import TicketEffect
 from workflow.errors import StaleTicket, TicketNotFound, TicketRefused
+from workflow.model import ActionEntry, Context
 from workflow.ports import TicketInbox, UnitOfWork
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage
+from workflow.reply_queue import Refusal, TicketAction, TicketStatus, refusal
 from workflow.roles import Actor, Role
 from workflow.tickets import Arrived, Ticket
 from workflow.window import window
@@ -65,24 +67,54 @@ def history(uow: UnitOfWork, ticket_id: int) -> History:
 
 
 # --- staff actions -----------------------------------------------------------------
+# Each change writes its audit row (``ticket:N``) in the transaction that makes it,
+# so chat, the CLI and any later front door leave the same trail.
 
 
-def claim(uow: UnitOfWork, actor: Actor, ticket_id: int) -> Ticket:
-    return _change(uow, ticket_id, lambda t: (tickets.claim(t, actor.id), None))[0]
+@dataclass(frozen=True)
+class _Act:
+    """Who does what, and the request it came in (for the audit row)."""
+
+    actor: Actor
+    action: TicketAction
+    ctx: Context
 
 
-def close(uow: UnitOfWork, actor: Actor, ticket_id: int, now: datetime) -> Ticket:
-    return _change(uow, ticket_id, lambda t: (tickets.close(t, actor.id, now), None))[0]
+def check(line: QueueLine, actor: Actor, action: TicketAction) -> None:
+    """Refuse ``action`` on the ticket as the queue shows it, as the change itself
+    would: for a command that must know before it does more (回 before it looks up
+    a saved reply)."""
+    why = refusal(action, line.facts, actor.id)
+    if why is not None:
+        raise _explained(TicketRefused(line.id, action, why), line)
 
 
-def snooze(uow: UnitOfWork, actor: Actor, ticket_id: int, until: datetime) -> Ticket:
-    return _change(uow, ticket_id, lambda t: (tickets.snooze(t, actor.id, until), None))[0]
+def claim(uow: UnitOfWork, actor: Actor, ticket_id: int, ctx: Context) -> Ticket:
+    act = _Act(actor, TicketAction.CLAIM, ctx)
+    return _change(uow, act, ticket_id, lambda t: (tickets.claim(t, actor.id), None))[0]
+
+
+def close(uow: UnitOfWork, actor: Actor, ticket_id: int, ctx: Context) -> Ticket:
+    act = _Act(actor, TicketAction.CLOSE, ctx)
+    return _change(uow, act, ticket_id,
+                   lambda t: (tickets.close(t, actor.id, ctx.now), None))[0]
+
+
+def snooze(uow: UnitOfWork, actor: Actor, ticket_id: int, until: datetime,
+           ctx: Context) -> Ticket:
+    """Set aside until ``until``; the audit row's comment is ``ctx.comment`` (the
+    duration as typed)."""
+    act = _Act(actor, TicketAction.SNOOZE, ctx)
+    return _change(uow, act, ticket_id,
+                   lambda t: (tickets.snooze(t, actor.id, until), None))[0]
 
 
 def reply(uow: UnitOfWork, actor: Actor, ticket_id: int, text: str,
-          now: datetime) -> tickets.Reply:
-    """Answer the follower: the answer is logged on the ticket and its send queued
-    (``SendReply``) in one transaction, or nothing happens."""
+          ctx: Context) -> tickets.Reply:
+    """Answer the follower: the answer is logged on the ticket, its send queued
+    (``SendReply``) and the action audited in one transaction, or nothing happens."""
+    now = ctx.now
+
     def decide(ticket: Ticket) -> tuple[Ticket, tickets.Reply]:
         seen = uow.interactions.of(ticket.openid)
         now_open = window(seen, now, uow.outbox.queued_sends(ticket.openid))
@@ -96,15 +128,17 @@ def reply(uow: UnitOfWork, actor: Actor, ticket_id: int, text: str,
         _emit(uow, [decided.effect], now)
         return decided
 
-    return _change(uow, ticket_id, decide, record)[1]
+    act = _Act(actor, TicketAction.REPLY, ctx)
+    return _change(uow, act, ticket_id, decide, record, lambda r: r.effect.text)[1]
 
 
-def note(uow: UnitOfWork, actor: Actor, ticket_id: int, text: str, now: datetime) -> str:
+def note(uow: UnitOfWork, actor: Actor, ticket_id: int, text: str, ctx: Context) -> str:
     """A private note for the team; returns the text kept."""
     with uow:
         ticket = _get(uow, ticket_id)
         kept = tickets.note(ticket, actor.id, text)
-        uow.tickets.add_note(ticket.id, actor.id, kept, now)
+        uow.tickets.add_note(ticket.id, actor.id, kept, ctx.now)
+        _audit(uow, _Act(actor, TicketAction.NOTE, ctx), ticket, kept)
         uow.commit()
     return kept
 
@@ -116,11 +150,12 @@ def _get(uow: UnitOfWork, ticket_id: int) -> Ticket:
     return ticket
 
 
-def _change(uow: UnitOfWork, ticket_id: int,
+def _change(uow: UnitOfWork, act: _Act, ticket_id: int,
             decide: Callable[[Ticket], tuple[Ticket, T]],
-            record: Callable[[T], T] | None = None) -> tuple[Ticket, T]:
-    """Decide on the ticket as stored and save it; decided again, as the other
-    commit left it, when one got there first (a refusal then is ``raced``)."""
+            record: Callable[[T], T] | None = None,
+            comment: Callable[[T], str] | None = None) -> tuple[Ticket, T]:
+    """Decide on the ticket as stored, save it and audit it; decided again, as the
+    other commit left it, when one got there first (a refusal then is ``raced``)."""
     raced = False
     for _ in range(TRIES):
         with uow:
@@ -128,8 +163,7 @@ def _change(uow: UnitOfWork, ticket_id: int,
             try:
                 after, extra = decide(ticket)
             except TicketRefused as refused:
-                refused.raced = raced
-                raise
+                raise _explained(refused, uow.queue.line(ticket_id), raced) from None
             try:
                 uow.tickets.save(after, expected_version=ticket.version)
             except StaleTicket:
@@ -137,9 +171,34 @@ def _change(uow: UnitOfWork, ticket_id: int,
                 continue
             if record is not None:
                 extra = record(extra)
+            _audit(uow, act, after, comment(extra) if comment else act.ctx.comment)
             uow.commit()
             return after, extra
-    raise TicketRefused(ticket_id, "change", "changed", raced=True)
+    changed = TicketRefused(ticket_id, act.action, Refusal.CHANGED)
+    with uow:
+        raise _explained(changed, uow.queue.line(ticket_id), raced=True)
+
+
+def _explained(refused: TicketRefused, now: QueueLine | None,
+               raced: bool = False) -> TicketRefused:
+    """The refusal with what people are told of the ticket as it is now: who holds
+    it and how it ended."""
+    refused.raced = refused.raced or raced
+    if now is not None:
+        refused.assignee, refused.resolution = now.assignee, now.resolution
+    return refused
+
+
+def _audit(uow: UnitOfWork, act: _Act, after: Ticket, comment: str) -> None:
+    """The audit row: the ticket's status after the action (and until when, for a
+    snooze) as its result."""
+    result = after.status.value
+    if after.status is TicketStatus.SNOOZED and after.snoozed_until is not None:
+        result += f" until {after.snoozed_until.isoformat()}"
+    ctx = act.ctx
+    uow.audit.record(ActionEntry(f"ticket:{after.id}", act.action.value, act.actor.id,
+                                 act.actor.name, ctx.now, result=result, comment=comment,
+                                 command=ctx.command))
 
 
 def _emit(uow: UnitOfWork, effects: Sequence[TicketEffect], now: datetime) -> None:

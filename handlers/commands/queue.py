@@ -1,7 +1,8 @@
 """Reply-queue commands: 队列, 工单 T5, 接, 回, 结, 缓, 备注, and the saved replies (快捷).
 
-Refusals are macros in cmd/refused.j2; every answer is a template under cmd/. Each
-change writes an audit row with the reply the staff member got.
+Every answer is a template under cmd/. A ticket's refusals are the workflow's
+(``ticket_cases`` raises them, errors.j2 words them, for the CLI too); the saved
+replies' are macros in cmd/refused.j2. The use cases audit each ticket change.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
 
 from handlers import texts
 from handlers.commands.context import CommandContext, Result, say
@@ -17,24 +17,14 @@ from handlers.commands.grammar import Command, refused
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import format_when, parse_duration
 from workflow import ticket_cases
-from workflow.errors import (
-    NoteTooLong,
-    ReplyTooLong,
-    ReplyWindowClosed,
-    TicketNotFound,
-    TicketRefused,
-)
+from workflow.errors import TicketRefused
 from workflow.queue_view import QueueLine
-from workflow.reply_queue import Refusal
+from workflow.reply_queue import Refusal, TicketAction
 from workflow.tickets import REPLY_LIMIT
 
 QUEUE_LIMIT = 15
 HISTORY_LIMIT = 10  # messages shown by 工单 T5: a passive reply must stay short
 CANNED_CODE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]{1,16}")
-CANNED_ADD = ("添加", "add")
-CANNED_REMOVE = ("删除", "remove", "delete")
-
-T = TypeVar("T")
 
 
 def show_queue(ctx: CommandContext, cmd: Command) -> Result:
@@ -47,7 +37,7 @@ def show_queue(ctx: CommandContext, cmd: Command) -> Result:
 def show_ticket(ctx: CommandContext, cmd: Command) -> Result:
     """The ticket's newest messages, as many as fit in one passive reply (at most
     HISTORY_LIMIT): the newest is what the follower waits for now."""
-    found = _found(lambda: ticket_cases.history(ctx.uow(), _id(cmd)))
+    found = ticket_cases.history(ctx.uow(), _id(cmd))
     ticket, history, notes = found.ticket, found.messages, found.notes
     shown = min(HISTORY_LIMIT, len(history))
     while True:
@@ -62,47 +52,25 @@ def show_ticket(ctx: CommandContext, cmd: Command) -> Result:
 def claim(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
     try:
-        ticket_cases.claim(ctx.uow(), ctx.actor, ticket.id)
-    except TicketRefused as exc:
-        # Explained with the ticket as it is now, as another commit may have left it;
-        # raced when that commit came after the ticket was first read here.
-        raced = exc.raced or not ticket.facts.closed
-        return _not_claimed(_ticket(ctx, cmd), exc, raced)
-    return _audited(ctx, ticket, "claim", say("ticket_claimed", t=ticket, again=False))
-
-
-def _not_claimed(ticket: QueueLine, why: TicketRefused, raced: bool) -> Result:
-    """Why a claim did not go through; ``raced`` when another commit got there first."""
-    if why.refusal == Refusal.ALREADY_YOURS:
-        return say("ticket_claimed", t=ticket, again=True)
-    if why.refusal == Refusal.TAKEN:
-        raise refused("ticket_taken", t=ticket)
-    if why.refusal != Refusal.CLOSED:  # changed again and again meanwhile: try again
-        raise refused("ticket_changed", t=ticket)
-    if raced:
-        raise refused("ticket_closed_just_now", t=ticket)
-    raise refused("claim_closed", t=ticket)
+        ticket_cases.claim(ctx.uow(), ctx.actor, ticket.id, ctx.workflow())
+    except TicketRefused as refusal:
+        if refusal.refusal == Refusal.ALREADY_YOURS:
+            return say("ticket_claimed", t=ticket, again=True)
+        if refusal.refusal == Refusal.CLOSED and not ticket.facts.closed:
+            refusal.raced = True  # closed by a commit after this command first read it
+        raise
+    return say("ticket_claimed", t=ticket, again=False)
 
 
 def reply(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
-    if ticket.facts.closed:  # before the saved reply is looked up
-        raise refused("reply_closed", t=ticket)
+    ticket_cases.check(ticket, ctx.actor, TicketAction.REPLY)  # before the saved reply
     text = _expand(ctx, str(cmd.args["text"]))
-    try:  # replying to an unassigned ticket claims it
-        answered = ticket_cases.reply(ctx.uow(), ctx.actor, ticket.id, text, ctx.now)
-    except ReplyWindowClosed as exc:
-        reason = texts.render("window_closed", why=exc.why)
-        raise refused("reply_window_closed", t=ticket, reason=reason) from None
-    except ReplyTooLong as exc:
-        raise refused("reply_too_long", limit=exc.limit, length=exc.length) from None
-    except TicketRefused:  # closed since we read it: say how, as it is now
-        raise refused("reply_closed", t=_ticket(ctx, cmd)) from None
-    text = answered.effect.text
+    # Replying to an unassigned ticket claims it.
+    answered = ticket_cases.reply(ctx.uow(), ctx.actor, ticket.id, text, ctx.workflow())
     mine = answered.ticket.assignee_id == ctx.actor.id
-    result = say("ticket_replied", t=ticket, text=text, mine=mine,
-                 claimed=mine and answered.claimed)
-    return _audited(ctx, ticket, "reply", result, comment=text)
+    return say("ticket_replied", t=ticket, text=answered.effect.text, mine=mine,
+               claimed=mine and answered.claimed)
 
 
 def _expand(ctx: CommandContext, text: str) -> str:
@@ -119,32 +87,23 @@ def _expand(ctx: CommandContext, text: str) -> str:
 
 def close(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
-    try:
-        ticket_cases.close(ctx.uow(), ctx.actor, ticket.id, ctx.now)
-    except TicketRefused:
-        raise refused("close_closed", t=_ticket(ctx, cmd)) from None  # as whoever closed it
-    return _audited(ctx, ticket, "close", say("ticket_closed", t=ticket))
+    ticket_cases.close(ctx.uow(), ctx.actor, ticket.id, ctx.workflow())
+    return say("ticket_closed", t=ticket)
 
 
 def snooze(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
     until = ctx.now + parse_duration(str(cmd.args["duration"]))
-    try:
-        ticket_cases.snooze(ctx.uow(), ctx.actor, ticket.id, until)
-    except TicketRefused:
-        raise refused("snooze_closed", t=_ticket(ctx, cmd)) from None  # as whoever closed it
-    result = say("ticket_snoozed", t=ticket, until=format_when(until, ctx.local_now))
-    return _audited(ctx, ticket, "snooze", result, comment=str(cmd.args["duration"]))
+    ticket_cases.snooze(ctx.uow(), ctx.actor, ticket.id, until,
+                        ctx.workflow(comment=str(cmd.args["duration"])))
+    return say("ticket_snoozed", t=ticket, until=format_when(until, ctx.local_now))
 
 
 def note(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
-    try:
-        text = ticket_cases.note(ctx.uow(), ctx.actor, ticket.id, str(cmd.args["text"]),
-                                 ctx.now)
-    except NoteTooLong as exc:
-        raise refused("note_too_long", limit=exc.limit) from None
-    return _audited(ctx, ticket, "note", say("ticket_noted", t=ticket, text=text), text)
+    text = ticket_cases.note(ctx.uow(), ctx.actor, ticket.id, str(cmd.args["text"]),
+                             ctx.workflow())
+    return say("ticket_noted", t=ticket, text=text)
 
 
 def canned(ctx: CommandContext, cmd: Command) -> Result:
@@ -154,11 +113,16 @@ def canned(ctx: CommandContext, cmd: Command) -> Result:
     if not action:
         with ctx.uow() as uow:
             return say("canned", replies=list(uow.canned.all()))
-    if action in CANNED_ADD:
+    if action in _canned_words("add"):
         return _save_canned(ctx, _canned_code(words), words[2].strip() if len(words) > 2 else "")
-    if action in CANNED_REMOVE and len(words) == 2:
+    if action in _canned_words("remove") and len(words) == 2:
         return _remove_canned(ctx, _canned_code(words))
     raise refused("canned_usage")
+
+
+def _canned_words(action: str) -> list[str]:
+    """The words that ask 快捷 for ``action`` (templates/cmd/canned_words.j2)."""
+    return texts.phrase("cmd/canned_words", action).split()
 
 
 def _canned_code(words: list[str]) -> str:
@@ -194,27 +158,14 @@ def _id(cmd: Command) -> int:
     return int(cmd.args["ticket"])
 
 
-def _found(read: Callable[[], T]) -> T:
-    try:
-        return read()
-    except TicketNotFound as exc:
-        raise refused("ticket_not_found", id=exc.ticket_id) from None
-
-
 def _ticket(ctx: CommandContext, cmd: Command) -> QueueLine:
     """The ticket the command names, as the queue shows it now."""
-    return _found(lambda: ticket_cases.line(ctx.uow(), _id(cmd)))
+    return ticket_cases.line(ctx.uow(), _id(cmd))
 
 
 def _canned_codes(ctx: CommandContext) -> list[str]:
     with ctx.uow() as uow:
         return [c.shortcut for c in uow.canned.all()]
-
-
-def _audited(ctx: CommandContext, ticket: QueueLine, event: str, result: Result,
-             comment: str = "") -> Result:
-    ctx.record(f"ticket:{ticket.id}", event, result.render(), comment)
-    return result
 
 
 def _local(ctx: CommandContext) -> Callable[[datetime], str]:

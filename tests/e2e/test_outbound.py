@@ -11,6 +11,8 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
+from bot import wechat_errors
+from handlers import texts
 from storage.db import make_engine
 from storage.models import OutboxMessage
 from tests.e2e.conftest import Stack
@@ -60,6 +62,11 @@ def reply(stack: Stack, ticket_id: int, text: str) -> None:
     engine.dispose()
 
 
+def answer(to: object) -> str:
+    """A staff reply, different for each follower."""
+    return f"回复 {to}"
+
+
 def add_admin(stack: Stack) -> None:
     assert stack.wxops("staff", "add", "admin", "--role", "admin",
                        "--openid", "o_admin").returncode == 0
@@ -67,14 +74,16 @@ def add_admin(stack: Stack) -> None:
 
 def test_a_follower_message_becomes_a_ticket_and_the_reply_arrives_once(stack: Stack) -> None:
     add_admin(stack)
-    assert "T1" in says(stack, "o_fan", "请问周末的活动几点开始？")
+    question, answer = "请问周末的活动几点开始？", "周六上午九点。"
+    acknowledged = says(stack, "o_fan", question)
+    assert "T1" in acknowledged
     assert "T1" in stack.wxops("queue", "list").stdout
-    replied = stack.wxops("queue", "reply", "T1", "周六上午九点。", "--as", "admin")
+    replied = stack.wxops("queue", "reply", "T1", answer, "--as", "admin")
     assert replied.returncode == 0, replied.stderr
     stack.start_worker("w1")
-    eventually(lambda: inbox_texts(stack, "o_fan") == ["周六上午九点。"])
+    eventually(lambda: inbox_texts(stack, "o_fan") == [answer])
     time.sleep(2)  # a second pass of the worker must not send it again
-    assert inbox_texts(stack, "o_fan") == ["周六上午九点。"]
+    assert inbox_texts(stack, "o_fan") == [answer]
     assert [r.status for r in outbox_rows(stack)] == ["sent"]
 
 
@@ -87,37 +96,39 @@ def test_a_reply_after_48_hours_is_refused_with_the_reason(stack: Stack) -> None
     control(stack, "clock", {"advance_seconds": 49 * 3600})
     stack.start_worker("w1")
     eventually(lambda: outbox_rows(stack)[0].status == "refused")
-    assert "48 小时" in outbox_rows(stack)[0].last_error
+    reason = outbox_rows(stack)[0].last_error  # WeChat's refusal: out of the 48 hours
+    assert reason == wechat_errors.OutsideReplyWindow(45015).reason
     assert inbox_texts(stack, "o_late") == []
-    shown = stack.wxops("queue", "show", "T1").stdout
-    assert "回复未送达" in shown
+    shown = stack.wxops("queue", "show", "T1").stdout  # the ticket's note says so
+    assert texts.phrase("outbox", "reply_note", reason=reason, unconfirmed=False) in shown
 
 
 def test_a_45009_storm_is_retried_with_backoff_and_nothing_is_lost(stack: Stack) -> None:
     add_admin(stack)
     for n in range(3):
         says(stack, f"o_fan{n}", "你好")
-        reply(stack, n + 1, f"回复 {n}")
+        reply(stack, n + 1, answer(n))
     control(stack, "fail", {"path": "/cgi-bin/message/custom/send", "errcode": 45009,
                             "times": 6})
     stack.start_worker("w1")
     eventually(lambda: all(r.status == "sent" for r in outbox_rows(stack)), seconds=60)
     for n in range(3):
-        assert inbox_texts(stack, f"o_fan{n}") == [f"回复 {n}"]
+        assert inbox_texts(stack, f"o_fan{n}") == [answer(n)]
     assert sum(r.attempts for r in outbox_rows(stack)) == 3 + 6
 
 
 def test_a_worker_killed_after_the_api_call_does_not_double_send(stack: Stack) -> None:
     add_admin(stack)
+    answer = "在的"
     says(stack, "o_fan", "在吗")
-    stack.wxops("queue", "reply", "T1", "在的", "--as", "admin")
+    stack.wxops("queue", "reply", "T1", answer, "--as", "admin")
     doomed = stack.start_worker("doomed", WXOPS_TEST_CRASH_AFTER_SEND="cs_reply")
     assert doomed.wait(timeout=30) == 17  # died between the API call and the commit
-    assert inbox_texts(stack, "o_fan") == ["在的"]
+    assert inbox_texts(stack, "o_fan") == [answer]
     assert outbox_rows(stack)[0].status == "sending"
     stack.start_worker("rescuer")
     eventually(lambda: outbox_rows(stack)[0].status == "sent", seconds=40)
-    assert inbox_texts(stack, "o_fan") == ["在的"]
+    assert inbox_texts(stack, "o_fan") == [answer]
 
 
 def test_two_workers_never_send_one_row_twice(stack: Stack) -> None:
@@ -125,12 +136,12 @@ def test_two_workers_never_send_one_row_twice(stack: Stack) -> None:
     people = [f"o_crowd{n:02d}" for n in range(24)]
     for n, openid in enumerate(people):
         says(stack, openid, "你好")
-        reply(stack, n + 1, f"回复 {openid}")
+        reply(stack, n + 1, answer(openid))
     stack.start_worker("a")
     stack.start_worker("b")
     eventually(lambda: all(r.status == "sent" for r in outbox_rows(stack)), seconds=60)
     for openid in people:
-        assert inbox_texts(stack, openid) == [f"回复 {openid}"]
+        assert inbox_texts(stack, openid) == [answer(openid)]
     sends = [c for c in control(stack, "calls") if c["path"] == "/cgi-bin/message/custom/send"]
     assert len(sends) == len(people)
     assert {r.attempts for r in outbox_rows(stack)} == {1}
@@ -144,7 +155,7 @@ def test_a_worker_stopped_with_sigterm_loses_nothing_it_had_claimed(stack: Stack
     people = [f"o_stop{n:02d}" for n in range(30)]
     for n, openid in enumerate(people):
         says(stack, openid, "你好")
-        reply(stack, n + 1, f"回复 {openid}")
+        reply(stack, n + 1, answer(openid))
     control(stack, "fail", {"path": "/cgi-bin/message/custom/send", "delay": 0.4,
                             "times": len(people)})
     first = stack.start_worker("first")
@@ -158,5 +169,5 @@ def test_a_worker_stopped_with_sigterm_loses_nothing_it_had_claimed(stack: Stack
     stack.start_worker("second")
     eventually(lambda: all(r.status == "sent" for r in outbox_rows(stack)), seconds=60)
     for openid in people:
-        assert inbox_texts(stack, openid) == [f"回复 {openid}"]
+        assert inbox_texts(stack, openid) == [answer(openid)]
     assert {r.attempts for r in outbox_rows(stack)} == {1}

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
+from handlers import refusals
+from handlers.commands.context import Result
+from handlers.commands.grammar import CommandError
 from storage import followers, staff, tickets
 from storage.models import OutboxMessage, ReplyTicket
 from storage.uow import JoinedUnitOfWork
+from tests.integration import commanding
 from tests.integration.commanding import NOW, run_command
 from workflow import ticket_cases
 from workflow.effects import SendReply
+from workflow.model import Context
 from workflow.roles import Actor, Role
 
 
@@ -38,6 +44,20 @@ def say(engine: Engine, actor: Actor, text: str, now: datetime = NOW) -> str:
     return run_command(engine, actor, f"o_staff_{actor.id}", text, now)
 
 
+def ask(engine: Engine, actor: Actor, text: str, now: datetime = NOW) -> Result:
+    """The answer as data (template and context); fails if the command is refused."""
+    return commanding.ask(engine, actor.id, text, now)
+
+
+def refused(engine: Engine, actor: Actor, text: str,
+            now: datetime = NOW) -> tuple[str, dict[str, Any]]:
+    """The refusal a command meets, as its code and data; fails if the command runs."""
+    error = commanding.refusal(engine, actor.id, text, now)
+    if isinstance(error, CommandError):
+        return error.code, dict(error.data)
+    return error.code, refusals.data(error)
+
+
 def fan(engine: Engine, openid: str, text: str, at: datetime, priority: int = 0) -> int:
     """A follower's message at ``at``: a ticket waiting since then."""
     with engine.begin() as conn:
@@ -52,7 +72,7 @@ def staff_reply(conn: Connection, ticket_id: int, staff_id: int, text: str,
     caller's transaction: the send it queued."""
     uow = JoinedUnitOfWork(conn, clock=lambda: now)
     actor = Actor(staff_id, f"staff {staff_id}", frozenset())
-    return ticket_cases.reply(uow, actor, ticket_id, text, now).effect
+    return ticket_cases.reply(uow, actor, ticket_id, text, Context(now=now)).effect
 
 
 def ticket(engine: Engine, ticket_id: int) -> ReplyTicket:

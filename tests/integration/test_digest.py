@@ -155,7 +155,8 @@ def test_a_notice_too_long_for_any_message_is_cut_not_dropped(account: Account) 
     assert shown(text) == [7] and text.rstrip().splitlines()[-2].endswith("…")
     with account.engine.connect() as conn:
         assert outbox.get(conn, row_id).status == "sent"  # type: ignore[union-attr]
-    assert shown(says(account, "在吗", 5002)) == [8]  # the other one waited, whole
+    later = says(account, "在吗", 5002)
+    assert shown(later) == [8]  # the other one waited, whole
 
 
 def test_a_request_already_dealt_with_is_dropped_from_the_digest(account: Account) -> None:
@@ -175,7 +176,8 @@ def test_a_request_already_dealt_with_is_dropped_from_the_digest(account: Accoun
     with account.engine.begin() as conn:  # someone else reviewed it meanwhile
         conn.execute(update(ContentItemRow).where(ContentItemRow.id == dealt_with)
                      .values(state="final_review", version=3))
-    assert shown(says(account, "在吗", 6001)) == [waiting]
+    text = says(account, "在吗", 6001)
+    assert shown(text) == [waiting]
     with account.engine.connect() as conn:
         statuses = sorted(conn.scalars(select(OutboxMessage.status)))
     assert statuses == ["cancelled", "sent"]  # dropped, not left held

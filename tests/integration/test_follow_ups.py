@@ -19,7 +19,7 @@ from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
 from tests.integration.commanding import NOW
 from tests.integration.conftest import Account, make_account
-from tests.integration.queueing import make_team, say, ticket
+from tests.integration.queueing import ask, make_team, say, ticket
 from workflow import ticket_cases
 from workflow.reply_queue import COMPLAINT_PRIORITY, QUIET_SPELL, FollowUpNote
 from workflow.tickets import Arrival, Arrived
@@ -47,28 +47,31 @@ def notes(engine: Engine, *messages: tuple[str, datetime, int]) -> list[FollowUp
 
 
 def test_messages_in_quick_succession_get_nothing(engine: Engine) -> None:
-    assert notes(engine, ("你好", NOW, 0), ("在吗", NOW + MINUTE, 0),
-                 ("活动几点开始", NOW + 29 * MINUTE, 0)) == [None, None]
+    noted = notes(engine, ("你好", NOW, 0), ("在吗", NOW + MINUTE, 0),
+                  ("活动几点开始", NOW + 29 * MINUTE, 0))
+    assert noted == [None, None]
 
 
 def test_a_follow_up_after_a_quiet_spell_is_noted_once(engine: Engine) -> None:
     back = NOW + QUIET_SPELL  # the spell is measured from the newest message
-    assert notes(engine, ("你好", NOW, 0), ("还有人吗", back, 0), ("？", back + MINUTE, 0),
-                 ("我再问一次", back + MINUTE + QUIET_SPELL + MINUTE, 0)) == [
-        FollowUpNote.QUIET, None, FollowUpNote.QUIET]
+    noted = notes(engine, ("你好", NOW, 0), ("还有人吗", back, 0), ("？", back + MINUTE, 0),
+                  ("我再问一次", back + MINUTE + QUIET_SPELL + MINUTE, 0))
+    assert noted == [FollowUpNote.QUIET, None, FollowUpNote.QUIET]
 
 
 def test_a_complaint_is_noted_when_it_makes_the_ticket_one(engine: Engine) -> None:
-    assert notes(engine, ("请问活动几点开始", NOW, 0),
-                 ("我要投诉，一直没人回", NOW + MINUTE, COMPLAINT_PRIORITY),
-                 ("投诉！", NOW + 2 * MINUTE, COMPLAINT_PRIORITY),
-                 ("好的", NOW + 3 * MINUTE, 0)) == [FollowUpNote.COMPLAINT, None, None]
+    noted = notes(engine, ("请问活动几点开始", NOW, 0),
+                  ("我要投诉，一直没人回", NOW + MINUTE, COMPLAINT_PRIORITY),
+                  ("投诉！", NOW + 2 * MINUTE, COMPLAINT_PRIORITY),
+                  ("好的", NOW + 3 * MINUTE, 0))
+    assert noted == [FollowUpNote.COMPLAINT, None, None]
     assert ticket(engine, 1).priority == COMPLAINT_PRIORITY
 
 
 def test_a_ticket_opened_by_a_complaint_gets_no_note_for_the_next_one(engine: Engine) -> None:
-    assert notes(engine, ("投诉：没人接待", NOW, COMPLAINT_PRIORITY),
-                 ("投诉！！", NOW + MINUTE, COMPLAINT_PRIORITY)) == [None]
+    noted = notes(engine, ("投诉：没人接待", NOW, COMPLAINT_PRIORITY),
+                  ("投诉！！", NOW + MINUTE, COMPLAINT_PRIORITY))
+    assert noted == [None]
 
 
 def test_a_staff_answer_keeps_the_conversation_going(engine: Engine) -> None:
@@ -127,30 +130,33 @@ def push(account: Account, text: str, msg_id: int) -> str | None:
 
 
 def test_a_follower_writing_after_a_quiet_spell_is_told_once(account: Account) -> None:
-    assert push(account, "你好", 1) == texts.render("ack", ticket_id=1)
-    assert push(account, "在吗", 2) is None
+    hello, there, anyone, what = "你好", "在吗", "还有人吗", "？"
+    assert push(account, hello, 1) == texts.render("ack", ticket_id=1)
+    assert push(account, there, 2) is None
     backdate_messages(account, QUIET_SPELL + MINUTE)
-    assert push(account, "还有人吗", 3) == texts.render("ack_follow_up", ticket_id=1,
-                                                       complaint=False)
-    assert push(account, "？", 4) is None
+    assert push(account, anyone, 3) == texts.render("ack_follow_up", ticket_id=1,
+                                                    complaint=False)
+    assert push(account, what, 4) is None
     assert outbox_count(account.engine) == 0  # passive replies only
 
 
 def test_a_complaint_is_told_it_was_added_and_then_silence(account: Account) -> None:
-    push(account, "请问活动几点开始", 1)
-    assert push(account, "我要投诉，一直没人回", 2) == texts.render(
+    question, complaint, again = "请问活动几点开始", "我要投诉，一直没人回", "投诉！"
+    push(account, question, 1)
+    assert push(account, complaint, 2) == texts.render(
         "ack_follow_up", ticket_id=1, complaint=True)
-    assert push(account, "投诉！", 3) is None
+    assert push(account, again, 3) is None
     assert outbox_count(account.engine) == 0
 
 
 def test_out_of_hours_the_note_says_when_the_team_answers(engine: Engine) -> None:
     away = make_account(engine, WXOPS_OFFICE_HOURS="sun 03:00-03:01")
-    push(away, "晚上好", 1)
+    evening, anyone = "晚上好", "有人吗"
+    push(away, evening, 1)
     backdate_messages(away, QUIET_SPELL)
     hours = OfficeHours.parse("sun 03:00-03:01").describe()
-    assert push(away, "有人吗", 2) == texts.render("ack_follow_up_away", ticket_id=1,
-                                                  complaint=False, hours=hours)
+    assert push(away, anyone, 2) == texts.render("ack_follow_up_away", ticket_id=1,
+                                                 complaint=False, hours=hours)
 
 
 @pytest.mark.parametrize("key", ["ack_follow_up", "ack_follow_up_away"])
@@ -167,37 +173,43 @@ def test_the_notes_are_short_and_editable(key: str) -> None:
 
 def test_the_queue_previews_the_newest_message_with_the_complaint_mark(engine: Engine) -> None:
     team = make_team(engine)
+    complaint, other = "我要投诉，一直没人回", "普通问题"
     write(engine, "请问周六的活动几点开始？", NOW - 20 * MINUTE)
-    write(engine, "我要投诉，一直没人回", NOW - 10 * MINUTE, COMPLAINT_PRIORITY)
-    write(engine, "普通问题", NOW - 5 * MINUTE, openid="o_other")
-    lines = say(engine, team.li, "队列").splitlines()
-    assert lines[1].startswith("T1！ ") and lines[1].endswith(" · 我要投诉，一直没人回")
-    assert lines[2].startswith("T2 ") and lines[2].endswith(" · 普通问题")
+    write(engine, complaint, NOW - 10 * MINUTE, COMPLAINT_PRIORITY)
+    write(engine, other, NOW - 5 * MINUTE, openid="o_other")
+    rows = ask(engine, team.li, "队列").context["rows"]
+    assert [(r["t"].id, r["t"].priority, r["t"].preview) for r in rows] == [
+        (1, COMPLAINT_PRIORITY, complaint), (2, 0, other)]
 
     page = ticket_cases.queue(SqlUnitOfWork(engine), NOW, 50)  # wxops queue list
     listed = {r.id: (r.priority, r.preview) for r in page.tickets}
     detail = ticket_cases.history(SqlUnitOfWork(engine), 1)
-    assert listed == {1: (COMPLAINT_PRIORITY, "我要投诉，一直没人回"), 2: (0, "普通问题")}
-    assert detail.ticket.preview == "我要投诉，一直没人回"
+    assert listed == {1: (COMPLAINT_PRIORITY, complaint), 2: (0, other)}
+    assert detail.ticket.preview == complaint
 
-    shown = say(engine, team.li, "工单 T1").splitlines()
-    assert shown[0] == "工单 T1！" and shown[-2].endswith("粉丝 → 我要投诉，一直没人回")
-    assert say(engine, team.li, "接 T1").splitlines()[0] == "已认领 T1：我要投诉，一直没人回"
+    shown = ask(engine, team.li, "工单 T1").context
+    assert (shown["t"].priority, shown["messages"][-1].direction,
+            shown["messages"][-1].content) == (COMPLAINT_PRIORITY, "in", complaint)
+    claimed = ask(engine, team.li, "接 T1")
+    assert (claimed.template, claimed.context["t"].preview) == ("ticket_claimed", complaint)
 
 
 def test_the_preview_is_the_followers_not_the_answer(engine: Engine) -> None:
     team = make_team(engine)
-    write(engine, "周六有活动吗", NOW - 10 * MINUTE)
+    question = "周六有活动吗"
+    write(engine, question, NOW - 10 * MINUTE)
     say(engine, team.wang, "回 T1 有，九点开始", NOW - 5 * MINUTE)
     found = ticket_cases.line(SqlUnitOfWork(engine), 1)
-    assert found.preview == "周六有活动吗"
+    assert found.preview == question
 
 
 def test_a_long_ticket_shows_its_newest_messages_in_one_reply(engine: Engine) -> None:
     team = make_team(engine)
-    for n in range(12):
-        write(engine, f"第{n}条：" + "很长的留言" * 60, NOW - (30 - n) * MINUTE)
-    shown = say(engine, team.li, "工单 T1")
-    assert len(shown.encode()) <= TEXT_REPLY_BYTES
-    assert "第11条" in shown and "第0条" not in shown
-    assert "更早的" in shown
+    written = [f"第{n}条：" + "很长的留言" * 60 for n in range(12)]
+    for n, text in enumerate(written):
+        write(engine, text, NOW - (30 - n) * MINUTE)
+    shown = ask(engine, team.li, "工单 T1")
+    assert len(shown.render().encode()) <= TEXT_REPLY_BYTES
+    messages = [m.content for m in shown.context["messages"]]
+    assert messages == written[len(written) - len(messages):]  # the newest, in order
+    assert written[0] not in messages and shown.context["earlier"] == 12 - len(messages) > 0

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select, update
 from bot import deliveries
 from bot.sender import Sender, backoff
 from bot.wechat_errors import OutsideReplyWindow, RateLimited
+from handlers import texts
 from storage import followers, outbox, tickets
 from storage import staff as staff_store
 from storage.models import ContentItemRow, Follower, OutboxMessage, TicketMessage, TicketNote
@@ -287,11 +288,12 @@ def test_a_reply_after_48_hours_is_refused_with_the_reason(engine: Engine) -> No
     gateway = FakeGateway()
     make_sender(engine, gateway).run_once()
     assert gateway.calls == []
-    assert status_of(engine)[0] == ("refused", "对方超过 48 小时没有发消息，客服消息无法送达")
+    reason = texts.render("window_closed", why=Closed.EXPIRED)  # 48 hours without a word
+    assert status_of(engine)[0] == ("refused", reason)
     with engine.connect() as conn:
         note = conn.scalar(select(TicketNote.content))
         kinds = conn.execute(select(OutboxMessage.kind, OutboxMessage.status)).all()
-    assert note is not None and "48 小时" in note
+    assert note == texts.phrase("outbox", "reply_note", reason=reason, unconfirmed=False)
     assert ("notify", "pending") in [tuple(k) for k in kinds]  # the staff member is told
 
 
@@ -317,4 +319,5 @@ def test_unsubscribed_people_get_nothing(engine: Engine) -> None:
         conn.execute(update(Follower).values(subscribed=False))
         window = service_window(followers.interactions(conn, "o_gone"), NOW)
     assert not window.open and window.closed_because is Closed.UNSUBSCRIBED
-    assert "取消关注" in deliveries.closed_reason(window)
+    assert deliveries.closed_reason(window) == texts.render("window_closed",
+                                                           why=Closed.UNSUBSCRIBED)

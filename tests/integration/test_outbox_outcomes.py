@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from bot.sender import Delivery, Outcome, Sender
 from bot.wechat_errors import OutcomeUnknown, TransportError
+from handlers import texts
 from storage import outbox
 from storage.models import Follower, OutboxMessage, TicketMessage, TicketNote
 from tests.integration.queueing import staff_reply
@@ -50,7 +51,10 @@ def test_an_unknown_outcome_parks_a_reply_for_a_person(engine: Engine) -> None:
         note = conn.scalar(select(TicketNote.content))
         told = [p for k, p in conn.execute(select(OutboxMessage.kind, OutboxMessage.payload))
                 if k == "notify"]
-    assert delivery == "unknown" and note is not None and note.startswith("回复可能未送达：")
+    assert delivery == "unknown" and note is not None
+    # the ticket's note says the reply may not have arrived (whatever the reason given)
+    before, after = texts.phrase("outbox", "reply_note", reason="\0", unconfirmed=True).split("\0")
+    assert note.startswith(before) and note.endswith(after)
     assert [(p["staff_id"], p["template"]) for p in told] == [(1, "replies_undelivered")]
     assert [(r["row_id"], r["ticket_id"], r["unconfirmed"]) for r in
             told[0]["context"]["replies"]] == [(1, ticket_id, True)]

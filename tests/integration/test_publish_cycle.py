@@ -19,14 +19,17 @@ from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from bot.wechat_errors import OutcomeUnknown
 from bot.worker import Jobs
+from handlers import texts
+from handlers.commands.context import Result
 from storage import outbox
 from storage.models import AuditRow, ContentItemRow, OutboxMessage
-from tests.integration.commanding import confirmation_code
+from tests.integration import commanding
 from tests.integration.conftest import APP_ID, make_account
 from tests.integration.test_commands import Team
 from workflow import usecases
 from workflow.model import Context, ItemChanges
-from workflow.states import State
+from workflow.roles import SYSTEM_ACTOR
+from workflow.states import Event, State
 
 
 @pytest.fixture
@@ -50,9 +53,13 @@ class Desk:
     def engine(self) -> Engine:
         return self.team.account.engine
 
-    def publish(self, item_id: int) -> str:
-        code = confirmation_code(self.team.say("admin", f"发布 {item_id}"))
-        return self.team.say("admin", f"确认 {code}")
+    def ask(self, who: str, text: str) -> Result:
+        """A team member's command, answered as data (template and context)."""
+        return commanding.ask(self.engine, self.team.staff_id(who), text, datetime.now(UTC))
+
+    def publish(self, item_id: int) -> Result:
+        code = self.ask("admin", f"发布 {item_id}").context["code"]
+        return self.ask("admin", f"确认 {code}")
 
     def work(self) -> None:
         """Send the outbox, then collect publish results as the poll does when no
@@ -107,7 +114,7 @@ def desk(engine: Engine, wechat: str) -> Iterator[Desk]:
 
 def published(desk: Desk, title: str = "冬季助学") -> int:
     item_id = desk.team.approved(title)
-    assert "待排期 → 发布中" in desk.publish(item_id)
+    assert moved(desk.publish(item_id), State.APPROVED, State.PUBLISHING)
     desk.work()
     assert desk.item(item_id).state == State.PUBLISHED.value
     return item_id
@@ -115,14 +122,21 @@ def published(desk: Desk, title: str = "冬季助学") -> int:
 
 def revised(desk: Desk, item_id: int, body: str) -> None:
     """复查 … 更新, 修订, an edit, and both reviews again, as chat (the edit as the CLI's)."""
-    say = desk.team.say
-    assert "已发布 → 待更新" in say("admin", f"复查 {item_id} 更新 数据已过时")
-    assert "待更新 → 撰写中" in say("creator", f"修订 {item_id}")
+    ask = desk.ask
+    assert moved(ask("admin", f"复查 {item_id} 更新 数据已过时"), State.PUBLISHED,
+                 State.NEEDS_UPDATE)
+    assert moved(ask("creator", f"修订 {item_id}"), State.NEEDS_UPDATE, State.DRAFTING)
     usecases.edit(desk.team.account.app.uow(), desk.team.staff_id("creator"), item_id,
                   ItemChanges(body=body), Context(now=datetime.now(UTC)))
-    assert "撰写中 → 初审中" in say("creator", f"提交 {item_id}")
-    assert "初审中 → 终审中" in say("王芳", f"通过 {item_id}")
-    assert "终审中 → 待排期" in say("陈静", f"终审 {item_id}")
+    assert moved(ask("creator", f"提交 {item_id}"), State.DRAFTING, State.IN_REVIEW)
+    assert moved(ask("王芳", f"通过 {item_id}"), State.IN_REVIEW, State.FINAL_REVIEW)
+    assert moved(ask("陈静", f"终审 {item_id}"), State.FINAL_REVIEW, State.APPROVED)
+
+
+def moved(answer: Result, before: State, after: State) -> bool:
+    """The command moved the item from ``before`` to ``after`` (cmd/moved.j2)."""
+    return (answer.template, answer.context["before"], answer.context["item"].state) == (
+        "moved", before, after)
 
 
 def test_a_revised_article_is_published_again_as_a_new_article(desk: Desk) -> None:
@@ -131,9 +145,12 @@ def test_a_revised_article_is_published_again_as_a_new_article(desk: Desk) -> No
     revised(desk, item_id, "<p>名额增加到 30 人。</p>")
     desk.work()  # the revision goes into a new draft
     assert desk.item(item_id).draft_media_id
-    asked = desk.team.say("admin", f"发布 {item_id}")
-    assert f"发布成功后，线上的旧版文章会被删除：{first.url}" in asked
-    assert "待排期 → 发布中" in desk.team.say("admin", f"确认 {confirmation_code(asked)}")
+    asked = desk.ask("admin", f"发布 {item_id}")  # says the article online is replaced
+    assert (asked.template, asked.context["event"], asked.context["item"].article_id,
+            asked.context["item"].url) == ("confirm", Event.PUBLISH, first.article_id,
+                                           first.url)
+    assert moved(desk.ask("admin", f"确认 {asked.context['code']}"), State.APPROVED,
+                 State.PUBLISHING)
     desk.work()
     again = desk.item(item_id)
     assert again.state == State.PUBLISHED.value
@@ -155,7 +172,8 @@ def test_a_revised_article_is_published_again_as_a_new_article(desk: Desk) -> No
 def test_a_published_item_can_be_previewed(desk: Desk) -> None:
     item_id = published(desk)
     desk.control("send", {"openid": "o_admin", "text": "你好"})  # a follower of the account
-    assert "预览" in desk.team.say("admin", f"预览 {item_id}")
+    answer = desk.ask("admin", f"预览 {item_id}")
+    assert (answer.template, answer.context["item"].id) == ("preview", item_id)
     desk.work()
     assert [status for _id, status, _error in desk.outbox("preview")] == ["sent"]
     inbox = requests.get(f"{desk.wechat}/_emulator/inbox/o_admin", timeout=5).json()
@@ -190,7 +208,7 @@ def test_a_failed_publication_is_retried_with_a_fresh_draft(desk: Desk) -> None:
     desk.publish(item_id)
     desk.work()
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value
-    assert "发布失败 → 发布中" in desk.team.say("admin", f"重试 {item_id}")
+    assert moved(desk.ask("admin", f"重试 {item_id}"), State.PUBLISH_FAILED, State.PUBLISHING)
     desk.work()
     assert desk.item(item_id).state == State.PUBLISHED.value
     first, second = [c["body"]["media_id"] for c in desk.calls("freepublish/submit")]
@@ -206,10 +224,10 @@ def test_a_refused_submission_fails_the_publish_and_retry_publishes(desk: Desk) 
     assert status == "dead" and "48001" in error
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value
     event, actor, comment = desk.last_audit(item_id)
-    assert (event, actor) == ("publish_failed", "系统") and "48001" in comment
+    assert (event, actor) == ("publish_failed", SYSTEM_ACTOR.name) and "48001" in comment
     assert desk.notices("item_publish_failed") == sorted(
         [desk.team.staff_id("admin"), desk.team.staff_id("creator")])
-    assert "发布失败 → 发布中" in desk.team.say("admin", f"重试 {item_id}")
+    assert moved(desk.ask("admin", f"重试 {item_id}"), State.PUBLISH_FAILED, State.PUBLISHING)
     desk.work()
     assert desk.item(item_id).state == State.PUBLISHED.value
     assert len(desk.calls("freepublish/submit")) == 2  # the refused one and the retry
@@ -217,8 +235,8 @@ def test_a_refused_submission_fails_the_publish_and_retry_publishes(desk: Desk) 
     with desk.engine.begin() as conn:
         assert outbox.retry(conn, row_id, datetime.now(UTC))
     desk.work()
-    assert desk.outbox("submit_publish")[0][1:] == (
-        "dead", f"稿件 {item_id} 当前状态为已发布，不在等待这次提交，未提交发布")
+    assert desk.outbox("submit_publish")[0][1:] == ("dead", texts.phrase(
+        "publish_submit", "not_publishing", item_id=item_id, state=State.PUBLISHED.label))
     assert len(desk.calls("freepublish/submit")) == 2
     assert desk.item(item_id).state == State.PUBLISHED.value
 
@@ -240,7 +258,7 @@ def test_a_submission_whose_answer_was_lost_fails_the_publish_unconfirmed(
     desk.work()
     assert desk.outbox("submit_publish")[0][1] == "dead"
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value
-    assert "无法确认是否已提交" in desk.last_audit(item_id)[2]
+    assert texts.phrase("publish_submit", "unconfirmed") in desk.last_audit(item_id)[2]
     assert len(desk.calls("freepublish/submit")) == 1
 
 
@@ -284,8 +302,8 @@ def test_a_submission_cut_off_by_a_dead_worker_fails_the_publish(desk: Desk) -> 
     desk.worker.recover()
     assert desk.outbox("submit_publish")[0][1] == "dead"
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value
-    assert "无法确认是否已提交" in desk.last_audit(item_id)[2]
-    assert "发布失败 → 发布中" in desk.team.say("admin", f"重试 {item_id}")
+    assert texts.phrase("publish_submit", "unconfirmed") in desk.last_audit(item_id)[2]
+    assert moved(desk.ask("admin", f"重试 {item_id}"), State.PUBLISH_FAILED, State.PUBLISHING)
 
 
 def test_a_submission_given_up_while_its_worker_stalled_goes_on_when_accepted(
@@ -315,7 +333,7 @@ def test_a_submission_given_up_while_its_worker_stalled_goes_on_when_accepted(
     item = desk.item(item_id)
     assert (item.state, bool(item.publish_id)) == (State.PUBLISHING.value, True)
     assert desk.outbox("submit_publish")[0][1] == "sent"
-    assert desk.last_audit(item_id)[:2] == ("submit_confirmed", "系统")
+    assert desk.last_audit(item_id)[:2] == ("submit_confirmed", SYSTEM_ACTOR.name)
     assert desk.notices("item_submit_confirmed") == desk.notices("item_publish_failed")
     desk.work()
     assert desk.item(item_id).state == State.PUBLISHED.value
@@ -339,8 +357,11 @@ def test_an_item_without_text_fails_its_publish_instead_of_getting_a_made_up_bod
     assert status == "dead" and f"wxops item edit {item_id}" in error
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value
     event, actor, comment = desk.last_audit(item_id)
-    assert (event, actor) == ("publish_failed", "系统") and f"item edit {item_id}" in comment
+    assert (event, actor) == ("publish_failed", SYSTEM_ACTOR.name)
+    assert f"item edit {item_id}" in comment
     assert desk.notices("item_publish_failed") == sorted(
         [desk.team.staff_id("admin"), desk.team.staff_id("creator")])
-    assert f"wxops item edit {item_id}" in desk.team.say("admin", f"重试 {item_id}")
+    retry = commanding.refusal(desk.engine, desk.team.staff_id("admin"), f"重试 {item_id}",
+                               datetime.now(UTC))  # says to add text with wxops item edit
+    assert (retry.code, vars(retry).get("item_id")) == ("empty_body", item_id)
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value

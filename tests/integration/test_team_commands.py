@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from handlers import refusals
 from handlers.commands.grammar import CommandError
 from handlers.replies import TEXT_REPLY_BYTES
+from handlers.texts import command_text
 from storage import staff
 from storage.models import (
     AutoReplyRule,
@@ -402,9 +403,10 @@ def test_help_for_one_command(engine: Engine, team: Team) -> None:
         "权限：审核员、管理员", "需要确认：否"]
     assert topic(team.wang, "help publish") == ("publish", [Role.ADMIN], False)
     publish = ask(engine, team.wang, "help publish").context["spec"]
-    assert publish.confirm and not publish.confirm_when
+    assert publish.confirm and not command_text(publish.name).confirm_when
     recheck = ask(engine, team.li, "帮助 复查").context["spec"]  # only its 删除 verdict asks
-    assert (recheck.name, recheck.confirm, bool(recheck.confirm_when)) == ("recheck", False, True)
+    assert (recheck.name, recheck.confirm, bool(command_text(recheck.name).confirm_when)) == (
+        "recheck", False, True)
     assert topic(team.admin, "帮助 成员 删除") == ("remove", [Role.ADMIN], True)
     assert "staff remove" in ask(engine, team.admin, "帮助 成员 删除").context["spec"].words
     assert topic(team.wang, "帮助 我的") == ("todo", [], True)  # every member

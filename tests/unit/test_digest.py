@@ -24,20 +24,22 @@ def size(digest: Digest) -> int:
 
 
 def test_all_fit_all_are_shown_in_order_of_rank_then_age() -> None:
-    digest = compose("好的", [held(5, NEWS), held(3, TO_DO), held(9, TROUBLE), held(4, TO_DO)])
+    reply = "好的"
+    digest = compose(reply, [held(5, NEWS), held(3, TO_DO), held(9, TROUBLE), held(4, TO_DO)])
     assert (digest.shown, digest.waiting) == ((9, 3, 4, 5), 0)
-    assert digest.text.startswith("好的\n\n")  # the reply first, whole
+    assert digest.text.startswith(f"{reply}\n\n")  # the reply first, whole
 
 
 def test_a_hundred_notices_fill_one_message_and_the_rest_wait() -> None:
     many = [held(n, rank=TROUBLE if n > 95 else NEWS) for n in range(1, 101)]
-    digest = compose("收到", many)
+    reply = "收到"
+    digest = compose(reply, many)
     assert size(digest) <= TEXT_REPLY_BYTES
     assert digest.shown[:5] == (96, 97, 98, 99, 100)  # the trouble first
     assert digest.shown[5:] == tuple(range(1, len(digest.shown) - 4))  # then the oldest
     assert digest.waiting == 100 - len(digest.shown) > 0
     # one more would not have fitted: the message is as full as the notices allow
-    assert size(compose("收到", many[:len(digest.shown) + 1], budget=10**6)) > TEXT_REPLY_BYTES
+    assert size(compose(reply, many[:len(digest.shown) + 1], budget=10**6)) > TEXT_REPLY_BYTES
 
 
 def test_the_budget_is_in_utf8_bytes_not_characters() -> None:
@@ -53,11 +55,12 @@ def test_the_tail_says_how_many_wait_and_where_to_see_them() -> None:
 
 
 def test_a_notice_too_long_for_any_message_is_cut_with_an_ellipsis() -> None:
-    digest = compose("收到", [held(1, TROUBLE, "长" * 3000), held(2)])
+    long = "长" * 3000
+    digest = compose("收到", [held(1, TROUBLE, long), held(2)])
     assert digest.shown == (1,) and digest.waiting == 1
     assert size(digest) <= TEXT_REPLY_BYTES
     cut = digest.text.splitlines()[3]
-    assert cut.endswith("长" + ELLIPSIS) and len(cut.encode()) > TEXT_REPLY_BYTES - 200
+    assert cut.endswith(long[-1] + ELLIPSIS) and len(cut.encode()) > TEXT_REPLY_BYTES - 200
 
 
 def test_a_notice_that_fits_alone_waits_whole_rather_than_beside_a_long_reply() -> None:
@@ -66,7 +69,8 @@ def test_a_notice_that_fits_alone_waits_whole_rather_than_beside_a_long_reply() 
     digest = compose(reply, [notice])
     assert (digest.shown, digest.waiting) == ((), 1)
     assert digest.text.startswith(reply) and size(digest) <= TEXT_REPLY_BYTES
-    assert compose("好", [notice]).shown == (1,)
+    short = "好"
+    assert compose(short, [notice]).shown == (1,)
 
 
 def test_beside_a_reply_that_fills_the_message_nothing_is_added() -> None:

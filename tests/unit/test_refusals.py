@@ -57,13 +57,15 @@ def test_no_macro_is_left_unused() -> None:
 
 
 def test_a_refusal_reads_as_one_sentence() -> None:
-    assert texts.phrase("cmd/refused", "note_too_long", limit=1000) == "备注不能超过 1000 字"
+    assert texts.phrase("cmd/refused", "canned_body_invalid", limit=600) == \
+        "快捷回复的内容不能为空，且不超过 600 字"
 
 
 def test_a_command_refusal_is_worded_when_shown() -> None:
     from handlers import refusals
     from handlers.commands.grammar import CommandError
 
-    refusal = CommandError("note_too_long", limit=1000)
-    assert (refusal.code, refusal.data) == ("note_too_long", {"limit": 1000})
-    assert refusals.say(refusal) == refusal.message == str(refusal) == "备注不能超过 1000 字"
+    refusal = CommandError("canned_body_invalid", limit=600)
+    assert (refusal.code, refusal.data) == ("canned_body_invalid", {"limit": 600})
+    assert refusals.say(refusal) == refusal.message == str(refusal) == \
+        "快捷回复的内容不能为空，且不超过 600 字"

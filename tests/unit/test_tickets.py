@@ -19,12 +19,14 @@ from workflow.errors import (
     TicketNotFound,
     TicketRefused,
 )
+from workflow.model import Context
 from workflow.reply_queue import (
     COMPLAINT_PRIORITY,
     QUIET_SPELL,
     FollowUpNote,
     Refusal,
     Resolution,
+    TicketAction,
     TicketStatus,
 )
 from workflow.roles import Actor, Role
@@ -33,6 +35,7 @@ from workflow.window import Closed, Counter, Interactions, Window
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+AT = Context(now=NOW)
 OPEN = Window(Counter.MESSAGE)
 WANG, LI, ADMIN = (Actor(2, "王芳", frozenset({Role.CREATOR})),
                    Actor(3, "李雷", frozenset({Role.REVIEWER})),
@@ -205,7 +208,7 @@ def uow() -> FakeUnitOfWork:
 
 
 def test_a_reply_is_logged_and_queued_as_one_send_to_the_follower(uow: FakeUnitOfWork) -> None:
-    decided = ticket_cases.reply(uow, WANG, 5, "九点开始", NOW)
+    decided = ticket_cases.reply(uow, WANG, 5, "九点开始", AT)
     assert uow.tickets.rows[5].status is TicketStatus.PENDING
     assert uow.tickets.replies == [(5, WANG.id, "九点开始", NOW)]
     key = decided.effect.key
@@ -215,9 +218,9 @@ def test_a_reply_is_logged_and_queued_as_one_send_to_the_follower(uow: FakeUnitO
 
 def test_the_window_counts_the_sends_already_queued(uow: FakeUnitOfWork) -> None:
     for n in range(5):
-        ticket_cases.reply(uow, WANG, 5, f"回复 {n}", NOW)
+        ticket_cases.reply(uow, WANG, 5, f"回复 {n}", AT)
     with pytest.raises(ReplyWindowClosed) as outside:
-        ticket_cases.reply(uow, WANG, 5, "第六条", NOW)
+        ticket_cases.reply(uow, WANG, 5, "第六条", AT)
     assert outside.value.why == Closed.USED_UP
     assert len(uow.outbox.rows) == 5 and len(uow.tickets.replies) == 5
 
@@ -225,18 +228,18 @@ def test_the_window_counts_the_sends_already_queued(uow: FakeUnitOfWork) -> None
 def test_a_refused_reply_leaves_nothing_behind(uow: FakeUnitOfWork) -> None:
     uow.interactions.seen["o_fan"] = Interactions(False)
     with pytest.raises(ReplyWindowClosed):
-        ticket_cases.reply(uow, WANG, 5, "九点开始", NOW)
+        ticket_cases.reply(uow, WANG, 5, "九点开始", AT)
     assert uow.outbox.rows == {} and uow.tickets.replies == [] and uow.commits == 0
     assert uow.tickets.rows[5] == a_ticket()
     with pytest.raises(TicketNotFound):
-        ticket_cases.reply(uow, WANG, 6, "九点开始", NOW)
+        ticket_cases.reply(uow, WANG, 6, "九点开始", AT)
 
 
 def test_a_claim_that_loses_a_race_is_refused_as_the_winner_left_it(
         uow: FakeUnitOfWork) -> None:
     uow.tickets.meanwhile = [replace(a_ticket(), assignee_id=LI.id, version=2)]
     with pytest.raises(TicketRefused) as refused:
-        ticket_cases.claim(uow, WANG, 5)
+        ticket_cases.claim(uow, WANG, 5, AT)
     assert (refusal_of(refused), refused.value.raced) == (Refusal.TAKEN, True)
     assert uow.tickets.rows[5].assignee_id == LI.id
 
@@ -245,20 +248,54 @@ def test_a_reply_racing_a_close_queues_nothing(uow: FakeUnitOfWork) -> None:
     closed = tickets.close(a_ticket(), LI.id, NOW)
     uow.tickets.meanwhile = [closed]
     with pytest.raises(TicketRefused) as refused:
-        ticket_cases.reply(uow, WANG, 5, "九点开始", NOW)
+        ticket_cases.reply(uow, WANG, 5, "九点开始", AT)
     assert (refusal_of(refused), refused.value.raced) == (Refusal.CLOSED, True)
     assert uow.outbox.rows == {} and uow.tickets.replies == []
 
 
 def test_a_change_that_raced_something_harmless_is_decided_again(uow: FakeUnitOfWork) -> None:
     uow.tickets.meanwhile = [replace(a_ticket(), priority=1, version=2)]  # a complaint came in
-    ticket_cases.close(uow, WANG, 5, NOW)
+    ticket_cases.close(uow, WANG, 5, AT)
     assert (uow.tickets.rows[5].status, uow.tickets.rows[5].priority) == (
         TicketStatus.RESOLVED, 1)
 
 
+def test_each_staff_action_is_audited_in_its_transaction(uow: FakeUnitOfWork) -> None:
+    """The use cases audit (not the chat handler), so every front door leaves the
+    same row: the ticket, the action, who, the status after, the text, the command."""
+    until = NOW + 60 * MINUTE
+    ticket_cases.claim(uow, WANG, 5, Context(now=NOW, command="接 T5"))
+    ticket_cases.reply(uow, WANG, 5, " 九点开始 ", Context(now=NOW, command="回 T5 九点开始"))
+    ticket_cases.note(uow, WANG, 5, "已电话联系", AT)
+    ticket_cases.snooze(uow, WANG, 5, until, Context(now=NOW, comment="1小时"))
+    ticket_cases.close(uow, WANG, 5, AT)
+    with pytest.raises(TicketRefused):
+        ticket_cases.close(uow, LI, 5, AT)  # refused: nothing audited
+    assert [(a.subject, a.event, a.actor_id, a.actor_name, a.at, a.result, a.comment,
+             a.command) for a in uow.audit.actions] == [
+        ("ticket:5", "claim", WANG.id, "王芳", NOW, "open", "", "接 T5"),
+        ("ticket:5", "reply", WANG.id, "王芳", NOW, "pending", "九点开始", "回 T5 九点开始"),
+        ("ticket:5", "note", WANG.id, "王芳", NOW, "pending", "已电话联系", ""),
+        ("ticket:5", "snooze", WANG.id, "王芳", NOW, f"snoozed until {until.isoformat()}",
+         "1小时", ""),
+        ("ticket:5", "close", WANG.id, "王芳", NOW, "resolved", "", "")]
+
+
+def test_a_refused_action_says_how_the_ticket_is_now(uow: FakeUnitOfWork) -> None:
+    ticket_cases.claim(uow, LI, 5, AT)
+    with pytest.raises(TicketRefused) as taken:
+        ticket_cases.claim(uow, WANG, 5, AT)
+    assert (taken.value.refusal, taken.value.assignee, taken.value.raced) == (
+        Refusal.TAKEN, "李雷", False)
+    ticket_cases.close(uow, LI, 5, AT)
+    with pytest.raises(TicketRefused) as closed:
+        ticket_cases.check(ticket_cases.line(uow, 5), WANG, TicketAction.REPLY)
+    assert (closed.value.action, closed.value.refusal, closed.value.resolution) == (
+        TicketAction.REPLY, Refusal.CLOSED, Resolution.RESOLVED)
+
+
 def test_the_queue_leaves_snoozed_tickets_out_until_their_time(uow: FakeUnitOfWork) -> None:
-    ticket_cases.snooze(uow, WANG, 5, NOW + 60 * MINUTE)
+    ticket_cases.snooze(uow, WANG, 5, NOW + 60 * MINUTE, AT)
     page = ticket_cases.queue(uow, NOW, 15)
     assert (page.tickets, page.total, page.snoozed) == ([], 0, 1)
     assert [t.id for t in ticket_cases.queue(uow, NOW + 61 * MINUTE, 15).tickets] == [5]

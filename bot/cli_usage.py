@@ -65,5 +65,8 @@ def in_chinese(message: str) -> str:
 def _first(rules: list[_Rule], text: str) -> tuple[str, dict[str, str | None]]:
     for pattern, code in rules:
         if found := pattern.fullmatch(text):
-            return code, found.groupdict()
+            data = found.groupdict()
+            if data.get("guess"):  # click quotes the option it guesses
+                data["guess"] = data["guess"].strip("'")
+            return code, data
     return "unknown", {"text": text}

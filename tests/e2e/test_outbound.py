@@ -11,6 +11,7 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
+from handlers import texts
 from storage.db import make_engine
 from storage.models import OutboxMessage
 from tests.e2e.conftest import Stack
@@ -87,7 +88,8 @@ def test_a_reply_after_48_hours_is_refused_with_the_reason(stack: Stack) -> None
     control(stack, "clock", {"advance_seconds": 49 * 3600})
     stack.start_worker("w1")
     eventually(lambda: outbox_rows(stack)[0].status == "refused")
-    assert "48 小时" in outbox_rows(stack)[0].last_error
+    # the platform's reason (45015: the 48-hour window), as templates/wechat.j2 words it
+    assert texts.phrase("wechat", "outside_reply_window") in outbox_rows(stack)[0].last_error
     assert inbox_texts(stack, "o_late") == []
     shown = stack.wxops("queue", "show", "T1").stdout
     assert "回复未送达" in shown

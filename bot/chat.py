@@ -20,6 +20,7 @@ import requests
 from defusedxml import ElementTree
 
 from bot import demo
+from bot.cli_text import CliError, CliUsageError, echo, helptext, say
 from bot.demo import DEMO_FOLLOWER
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST
 from bot.wiring import App
@@ -31,9 +32,9 @@ SLASH_EVENTS = {"/subscribe": "subscribe", "/unsubscribe": "unsubscribe", "/clic
 KEYED_EVENTS = {"/click": "CONTACT", "/scan": "poster_2026"}  # with an example key
 
 
-class ChatError(click.ClickException):
-    def format_message(self) -> str:
-        return self.message
+class ChatError(CliError):
+    """The emulator could not be reached: ``unreachable`` with its ``url`` and
+    ``why`` (a code of unreachable_why)."""
 
 
 class Chat:
@@ -56,17 +57,18 @@ class Chat:
         body: dict[str, Any] = {"openid": self.openid}
         if word in SLASH_EVENTS:
             if word in KEYED_EVENTS and not rest.strip():
-                return f"（用法：{word} KEY，例如 {word} {KEYED_EVENTS[word]}）"
+                return say("chat", "usage", word=word, example=KEYED_EVENTS[word])
             body |= {"event": SLASH_EVENTS[word], "key": rest.strip()}
         else:
             body["text"] = line
         answer = self._post("/_emulator/send", body)
         if "status" not in answer and answer.get("error"):  # the platform refused to send
-            return f"（没有发出：{answer['error']}）"
+            return say("chat", "not_sent", error=answer["error"])
         if answer.get("status") != 200:
-            return f"（服务器没有正常回复：状态 {answer.get('status')} {answer.get('error', '')}）"
+            return say("chat", "bad_status", status=answer.get("status"),
+                       error=answer.get("error", ""))
         if answer.get("notice"):  # the platform would not show the reply (too long)
-            return f"[微信提示] {answer['notice']}（{answer.get('error', '')}）"
+            return say("chat", "notice", notice=answer["notice"], error=answer.get("error", ""))
         return show_reply(str(answer.get("reply") or ""))
 
     def arrivals(self) -> list[str]:
@@ -99,8 +101,7 @@ class Chat:
             raise self._unreachable(exc) from None
 
     def _unreachable(self, exc: Exception) -> ChatError:
-        return ChatError(f"连不上微信模拟器 {self.base}：{unreachable_why(exc)}"
-                         "（先运行 make run，或用 --emulator 指定地址）")
+        return ChatError("unreachable", url=self.base, why=unreachable_why(exc))
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -113,17 +114,18 @@ PREVIEW_OPENING = 40  # characters of an article's text a preview line shows
 
 
 def unreachable_why(exc: Exception) -> str:
-    """Why the emulator did not answer, in a few Chinese words (requests says it in
-    several lines of English)."""
+    """Why the emulator did not answer, as a code templates/cli/errors.j2 words in
+    a few Chinese words (requests says it in several lines of English); else the
+    exception's name."""
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
                   | requests.exceptions.InvalidSchema):
-        return "地址无效，应像 http://127.0.0.1:9090"
+        return "bad_url"
     if isinstance(exc, requests.Timeout):
-        return "等待答复超时"
+        return "timeout"
     if isinstance(exc, requests.ConnectionError):
-        return "连接被拒绝，这个端口上没有程序在运行"
+        return "refused"
     if isinstance(exc, ValueError):
-        return "答复不是微信模拟器的，这个端口上可能是别的程序"
+        return "not_emulator"
     return type(exc).__name__
 
 
@@ -157,12 +159,13 @@ class ChatMemory:
 def show_reply(xml: str) -> str:
     """The passive reply as a person would see it."""
     if not xml or xml == "success":
-        return "（没有回复）"
+        return say("chat", "no_reply")
     root = ElementTree.fromstring(xml.encode("utf-8"))
     if root.findtext("MsgType") == "news":
         items = root.findall("./Articles/item")
-        return "\n".join(f"[图文] {i.findtext('Title')} {i.findtext('Url')}" for i in items)
-    return root.findtext("Content") or "（空回复）"
+        return "\n".join(say("chat", "news", title=i.findtext("Title"), url=i.findtext("Url"))
+                         for i in items)
+    return root.findtext("Content") or say("chat", "empty_reply")
 
 
 def show_inbox_entry(entry: dict[str, Any]) -> str:
@@ -170,27 +173,28 @@ def show_inbox_entry(entry: dict[str, Any]) -> str:
     if not isinstance(payload, dict):
         return f"[{kind}] {payload}"
     if "text" in payload and isinstance(payload["text"], dict):
-        return f"[客服消息] {payload['text'].get('content', '')}"
+        return say("chat", "cs_text", content=payload["text"].get("content", ""))
     if "news" in payload:
         articles = payload["news"].get("articles", [])
-        return "\n".join(f"[客服图文] {a.get('title')} {a.get('url')}" for a in articles)
+        return "\n".join(say("chat", "cs_news", title=a.get("title"), url=a.get("url"))
+                         for a in articles)
     if "template_id" in payload:
         values = [v.get("value", "") for v in (payload.get("data") or {}).values()
                   if isinstance(v, dict)]
-        return f"[模板消息] {' '.join(values)}"
+        return say("chat", "template", values=values)
     if isinstance(payload.get("articles"), list):  # a preview or a mass send: the draft's
-        label = "预览" if kind == "preview" else "群发"
-        return "\n".join(_article_line(label, a) for a in payload["articles"]
+        return "\n".join(_article_line(kind == "preview", a) for a in payload["articles"]
                          if isinstance(a, dict))
     return f"[{kind}] {payload}"
 
 
-def _article_line(label: str, article: dict[str, Any]) -> str:
-    """An article as the phone shows it in the chat: title, then the digest or the
-    opening of the text."""
+def _article_line(preview: bool, article: dict[str, Any]) -> str:
+    """An article (of a preview, else of a mass send) as the phone shows it in the
+    chat: title, then the digest or the opening of the text."""
     body = str(article.get("content", ""))
     shown = str(article.get("digest") or "") or opening(body, PREVIEW_OPENING)
-    return f"[{label}] 《{article.get('title', '')}》{shown}（正文 {visible_length(body)} 字）"
+    return say("chat", "article", preview=preview, title=article.get("title", ""),
+               shown=shown, length=visible_length(body))
 
 
 def resolve(app: App, who: str) -> str:
@@ -201,10 +205,7 @@ def resolve(app: App, who: str) -> str:
     member = staff_cases.find(app.uow(), who)
     if member and member.openid:
         return member.openid
-    if member is None:
-        click.echo(f"没有名为“{who}”的成员：以 openid 为“{who}”的粉丝身份聊天", err=True)
-    else:
-        click.echo(f"成员“{who}”还没有绑定微信：以 openid 为“{who}”的粉丝身份聊天", err=True)
+    echo("chat", "as_follower", who=who, member=member is not None, err=True)
     return who
 
 
@@ -230,7 +231,7 @@ def send_line(chat: Chat, line: str) -> str:
     try:
         return chat.say(line)
     except ChatError as exc:
-        return f"（没有发出：{exc.message}）"
+        return say("chat", "not_sent", error=exc.format_message())
 
 
 def watch_arrivals(chat: Chat, stop: threading.Event, echo: Callable[[str], None]) -> None:
@@ -241,29 +242,26 @@ def watch_arrivals(chat: Chat, stop: threading.Event, echo: Callable[[str], None
             lines = chat.arrivals()
         except ChatError as exc:
             if not lost:
-                echo(f"\n（{exc.message}；恢复后会继续显示收到的消息）")
+                echo("\n" + say("chat", "lost", error=exc.format_message()))
             lost = True
             continue
         if lost:
-            echo("\n（已重新连上微信模拟器）")
+            echo("\n" + say("chat", "back"))
             lost = False
         for line in lines:
             echo(f"\n{line}")
 
 
 @click.command("chat")
-@click.option("--as", "who", required=True,
-              help="follower、演示成员名（admin、reviewer…）、成员编号或 openid")
-@click.option("--send", "one", default=None, help="只发送这一条并打印回复（用于脚本）")
-@click.option("--wait", default=0.0, type=click.FloatRange(0, 60),
-              help="配合 --send：再等这么多秒，打印期间收到的消息")
-@click.option("--emulator", default=None,
-              help="微信模拟器地址（默认：正在运行的 make run 的模拟器，否则 http://127.0.0.1:9090）")
+@click.option("--as", "who", required=True, help=helptext("chat_as"))
+@click.option("--send", "one", default=None, help=helptext("send"))
+@click.option("--wait", default=0.0, type=click.FloatRange(0, 60), help=helptext("wait"))
+@click.option("--emulator", default=None, help=helptext("emulator"))
 @click.pass_obj
 def chat(app: App, who: str, one: str | None, wait: float, emulator: str | None) -> None:
     """像在微信里一样和公众号聊天：/subscribe /click KEY /quit (chat with the account)."""
     if one is not None and not one.strip():
-        raise click.UsageError("--send 的内容是空的：微信不能发送空消息")
+        raise CliUsageError("send_empty")
     url = app.settings.database_url
     session = Chat(emulator or emulator_url(url), resolve(app, who),
                    memory=ChatMemory(demo.emulator_state_file(url).with_name("chat-seen.json")))
@@ -274,13 +272,10 @@ def chat(app: App, who: str, one: str | None, wait: float, emulator: str | None)
             for line in session.arrivals():
                 click.echo(line)
         return
-    click.echo(f"以 {who}（{session.openid}）的身份聊天；/subscribe、/click KEY、/quit")
+    echo("chat", "started", who=who, openid=session.openid)
     missed = session.show_missed()
     if missed:
-        click.echo(f"—— 你不在时收到 {len(missed)} 条 ——")
-        for line in missed:
-            click.echo(line)
-        click.echo("—— 以上为你不在时收到的 ——")
+        echo("chat", "missed", lines=missed)
     interactive(session, f"{who}> ")
 
 

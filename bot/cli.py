@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import click
 from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 
 from bot.cli_items import item
 from bot.cli_staff import staff
-from bot.cli_usage import in_chinese
+from bot.cli_text import CliBadParameter, CliError, CliUsageError, echo, helptext, say
+from bot.cli_usage import classify, in_words
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, SchemaNotCurrent
 from bot.wiring import App
@@ -35,14 +38,14 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True, help="目标版本")
+@click.option("--revision", default="head", show_default=True, help=helptext("revision"))
 @click.pass_obj
 def db_upgrade(app: App, revision: str) -> None:
     """把数据库升级到最新结构 (apply migrations)."""
     before = migrate.current_revision(app.engine)
     with revision_errors(revision):
         migrate.upgrade(app.engine, revision)
-    click.echo(_moved(before, migrate.current_revision(app.engine)))
+    _moved(before, migrate.current_revision(app.engine))
 
 
 @db.command("downgrade")
@@ -53,14 +56,12 @@ def db_downgrade(app: App, revision: str) -> None:
     before = migrate.current_revision(app.engine)
     with revision_errors(revision):
         migrate.downgrade(app.engine, revision)
-    click.echo(_moved(before, migrate.current_revision(app.engine)))
+    _moved(before, migrate.current_revision(app.engine))
 
 
-def _moved(before: str | None, after: str | None) -> str:
+def _moved(before: str | None, after: str | None) -> None:
     """What a migration command did: ``base`` is the empty database."""
-    if before == after:
-        return f"数据库已是版本 {after or 'base'}，没有需要执行的迁移"
-    return f"数据库已从版本 {before or 'base'} 迁移到 {after or 'base'}"
+    echo("db", "moved", before=before or "base", after=after or "base")
 
 
 @contextmanager
@@ -71,7 +72,7 @@ def revision_errors(revision: str) -> Iterator[None]:
     try:
         yield
     except CommandError as exc:
-        raise click.ClickException(f"无法迁移到版本 {revision}：{_first_line(exc)}") from None
+        raise CliError("revision_refused", revision=revision, detail=_first_line(exc)) from None
 
 
 @db.command("current")
@@ -79,7 +80,7 @@ def revision_errors(revision: str) -> Iterator[None]:
 def db_current(app: App) -> None:
     """显示当前版本与最新版本 (show the schema revision)."""
     current, head = migrate.current_revision(app.engine), migrate.head_revision(app.engine)
-    click.echo(f"当前 {current or '(空库)'}，最新 {head}")
+    echo("db", "current", current=current, head=head)
 
 
 @cli.group("config")
@@ -94,13 +95,8 @@ def config_check(app: App) -> None:
     warn_about_environment()
     settings, by_demo = _as_run(app.settings)
     for name, value in settings.masked().items():
-        click.echo(f"{name}={value}" + ("  # 演示：由 wxops run 设置" if name in by_demo else ""))
-    if by_demo:
-        click.echo("# 配置有效；运行方式：演示模式。标有“演示”的值是 `wxops run` "
-                   "为服务器和 worker 设置的（本地模拟器的演示账号，安全模式）；"
-                   "单独运行 wxops serve 或 wxops worker 时不设置")
-    else:
-        click.echo("# 配置有效；运行方式：正式公众号")
+        echo("config", "setting", name=name, value=value, by_demo=name in by_demo)
+    echo("config", "valid", demo=bool(by_demo))
 
 
 def _as_run(settings: Settings) -> tuple[Settings, frozenset[str]]:
@@ -119,7 +115,7 @@ def _as_run(settings: Settings) -> tuple[Settings, frozenset[str]]:
 def warn_about_environment() -> None:
     """One line on stderr for each ``WXOPS_*`` variable that is not a setting."""
     for line in unknown_variables():
-        click.echo(f"wxops: 警告：{line}", err=True)
+        echo("config", "warning", line=line, err=True)
 
 
 cli.add_command(staff)
@@ -134,46 +130,100 @@ def _commands() -> None:
         module.register(cli)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning known errors into one line and exit 1."""
+@dataclass(frozen=True)
+class Failure:
+    """How a command failed: its ``code`` and ``data`` (what tests read), the exit
+    ``status``, and the one ``line`` people read."""
+
+    code: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    status: int = 1
+    line: str = ""
+
+
+def run(argv: list[str] | None = None) -> Failure | None:
+    """Run the CLI: None when the command did its work, else how it failed (a
+    known error; anything else propagates)."""
     _commands()
     try:
         cli.main(args=argv, prog_name="wxops", standalone_mode=False)
-    except click.exceptions.Abort:
-        _fail("已取消", 130)
-    except click.UsageError as exc:
-        hint = f"（用 `{exc.ctx.command_path} --help` 查看用法）" if exc.ctx else ""
-        _fail(f"{in_chinese(exc.format_message())}{hint}", exc.exit_code)
-    except click.ClickException as exc:
-        _fail(exc.format_message(), exc.exit_code)
-    except ConfigError as exc:
-        _fail(f"配置错误：{exc}", 2)
-    except SchemaNotCurrent as exc:
-        _fail(str(exc), 1)
-    except WorkflowError as exc:  # a refusal, worded for people
-        _fail(refusals.say(exc), 1)
-    except CommandError as exc:
-        _fail(exc.message, 1)
-    except (OperationalError, ProgrammingError, DataError) as exc:  # DataError: a value it refused
-        _fail(_database_error(exc), 1)
+    except Exception as exc:  # only the known ones are turned into a Failure
+        if (failed := failure(exc)) is None:
+            raise
+        return failed
+    return None
 
 
-def _fail(message: str, status: int) -> None:
-    # One line whatever the refusal: a chat template may put its example on a second.
-    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    click.echo(f"wxops: {line}", err=True)
-    sys.exit(status)
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning known errors into one line and exit status."""
+    if (failed := run(argv)) is not None:
+        _fail(failed)
 
 
-def _database_error(exc: Exception) -> str:
+def failure(exc: Exception) -> Failure | None:
+    """A known error as a Failure, worded once here; None for any other."""
+    if isinstance(exc, click.exceptions.Abort):
+        return Failure("aborted", {}, 130, say("errors", "aborted"))
+    if isinstance(exc, click.UsageError):
+        return _usage_failure(exc)
+    if isinstance(exc, CliError):
+        return Failure(exc.code, exc.data, exc.exit_code, exc.format_message())
+    if isinstance(exc, click.ClickException):
+        return Failure("click", {"text": exc.format_message()}, exc.exit_code, exc.format_message())
+    return _domain_failure(exc)
+
+
+def _usage_failure(exc: click.UsageError) -> Failure:
+    if isinstance(exc, CliBadParameter):
+        code, data, line = exc.code, {"option": exc.option(), **exc.data}, exc.format_message()
+    elif isinstance(exc, CliUsageError):
+        code, data, line = exc.code, exc.data, exc.format_message()
+    else:
+        code, data = classify(exc.format_message())
+        line = in_words(code, data)
+    if exc.ctx:
+        line += say("usage", "see_help", command=exc.ctx.command_path)
+    return Failure(code, data, exc.exit_code, line)
+
+
+def _domain_failure(exc: Exception) -> Failure | None:
+    if isinstance(exc, ConfigError):
+        data = {"setting": exc.setting, **exc.data}
+        return Failure(exc.problem, data, 2, say("errors", "config", detail=str(exc)))
+    if isinstance(exc, SchemaNotCurrent):
+        state = exc.state
+        return Failure(state.code, state.data, 1, state.refusal())
+    if isinstance(exc, WorkflowError):  # a refusal, worded for people
+        return Failure(exc.code, refusals.data(exc), 1, refusals.say(exc))
+    if isinstance(exc, CommandError):
+        return Failure(exc.code or "command", exc.data or {"message": exc.message}, 1, exc.message)
+    if isinstance(exc, OperationalError | ProgrammingError | DataError):  # DataError: a bad value
+        code, detail = _database_error(exc)
+        return Failure(code, {"detail": detail}, 1, say("errors", code, detail=detail))
+    return None
+
+
+def _fail(failed: Failure) -> None:
+    click.echo(one_line(failed), err=True)
+    sys.exit(failed.status)
+
+
+def one_line(failed: Failure) -> str:
+    """What the CLI prints for a failure: one line whatever the refusal (a chat
+    template may put its example on a second)."""
+    line = " ".join(part.strip() for part in failed.line.splitlines() if part.strip())
+    return f"wxops: {line}"
+
+
+def _database_error(exc: Exception) -> tuple[str, str]:
+    """Which database error it is (a code of cli/errors.j2), and the driver's first line."""
     detail = _first_line(exc)
     if "no such table" in detail or "does not exist" in detail:
-        return f"数据库还没有初始化：{detail}（请先运行 `wxops db upgrade`）"
+        return "database_not_initialised", detail
     if "connect" in detail.lower() or "unable to open" in detail:
-        return f"无法连接数据库：{detail}"
-    return f"数据库错误：{detail}"
+        return "database_unreachable", detail
+    return "database", detail
 
 
 def _first_line(exc: Exception) -> str:
     return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-

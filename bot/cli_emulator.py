@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli_text import CliBadParameter, echo, helptext
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.emulator.state import EmulatorConfig
 from bot.ports import ensure_free
@@ -15,7 +16,7 @@ from bot.wiring import App
 def emulator_config(app: App, push_to: str | None, push_delay: float) -> EmulatorConfig:
     """The account from the wxops settings; demo credentials when none are set."""
     if push_to and not push_to.startswith(("http://", "https://")):
-        raise click.BadParameter("必须是 http:// 或 https:// 开头的 URL", param_hint="--push-to")
+        raise CliBadParameter("not_http", param_hint="--push-to")
     settings = app.settings
     has_account = bool(settings.app_id and settings.app_secret)
     return EmulatorConfig(
@@ -32,12 +33,12 @@ def emulator_config(app: App, push_to: str | None, push_delay: float) -> Emulato
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=9090, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--push-to", default=None, metavar="URL",
-              help="wxops 的微信推送地址，例如 http://127.0.0.1:8080/wechat")
+              help=helptext("push_to"))
 @click.option("--push-delay", default=0.5, show_default=True, type=click.FloatRange(0, 3600),
-              help="发布、群发、模板消息结果推送前等待的秒数")
+              help=helptext("push_delay"))
 @click.option("--state", "state_file", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="在此文件中保存平台状态（关注者、客服窗口、草稿、令牌），重启后接着用")
+              help=helptext("emulator_state"))
 @click.pass_obj
 def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: float,
              state_file: Path | None) -> None:
@@ -49,10 +50,10 @@ def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: fl
     ensure_free(host, port)
     config = emulator_config(app, push_to, push_delay)
     emulator_app = create_app(config, state_file)
-    click.echo(f"微信模拟器 http://{host}:{port}  AppID {config.app_id}  "
-               f"推送到 {config.push_to or '（未设置）'}  控制接口 /_emulator/")
+    echo("emulator", "serving", url=f"http://{host}:{port}", app_id=config.app_id,
+         push_to=config.push_to)
     if emulator_app.emulator.restored:
-        click.echo(f"已从 {state_file} 恢复上次的平台状态")
+        echo("emulator", "restored", state_file=state_file)
     serve(emulator_app, host, port)
 
 
@@ -60,8 +61,8 @@ def _state_folder(state_file: Path) -> None:
     try:
         state_file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise click.BadParameter(f"无法创建目录 {state_file.parent}：{exc.strerror}",
-                                 param_hint="--state") from None
+        raise CliBadParameter("no_folder", param_hint="--state", folder=state_file.parent,
+                              detail=exc.strerror) from None
 
 
 def register(cli: click.Group) -> None:

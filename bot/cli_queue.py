@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import delete
 
+from bot.cli_text import CliError, CliUsageError, echo, helptext, say
 from bot.cli_types import MEMBER, TICKET
 from bot.columns import pad
 from bot.timefmt import local, utcnow
@@ -16,11 +17,11 @@ from storage.db import write_lock
 from storage.models import AccountText
 from storage.uow import JoinedUnitOfWork
 from workflow import staff_cases, ticket_cases
-from workflow.errors import InvalidInput, TicketNotFound
+from workflow.errors import TicketNotFound
 from workflow.reply_queue import TicketStatus
 from workflow.roles import Actor
 
-STATUS_LABELS: dict[str, str] = {
+STATUS_LABELS: dict[str, str] = {  # names of the states: vocabulary
     TicketStatus.OPEN: "待回复", TicketStatus.PENDING: "待对方回复",
     TicketStatus.SNOOZED: "已暂缓", TicketStatus.RESOLVED: "已解决",
 }
@@ -33,7 +34,7 @@ def queue() -> None:
 
 @queue.command("list")
 @click.option("--all", "include_resolved", is_flag=True,
-              help="包括暂缓中和已解决的工单 (every ticket)")
+              help=helptext("queue_all"))
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.pass_obj
 def queue_list(app: App, include_resolved: bool, limit: int) -> None:
@@ -44,16 +45,14 @@ def queue_list(app: App, include_resolved: bool, limit: int) -> None:
     now = utcnow()
     page = ticket_cases.queue(app.uow(), now, limit, include_resolved)
     if not page.tickets:
-        click.echo("队列是空的")
+        echo("queue", "empty")
     for r in page.tickets:
-        flag = "！" if r.priority else " "
-        holder = r.assignee or "未认领"
-        since = local(r.waiting_since, app.settings.tz)
         status = r.current_status(now)
-        click.echo(f"{flag}T{r.id:<5} {pad(STATUS_LABELS.get(status, status), 10)} {since}  "
-                   f"{pad(holder, 10)} {r.preview}")
+        echo("queue", "row", ticket=r, since=local(r.waiting_since, app.settings.tz),
+             status=pad(STATUS_LABELS.get(status, status), 10),
+             holder=pad(r.assignee or say("queue", "unclaimed"), 10))
     if page.snoozed and not include_resolved:
-        click.echo(f"另有 {page.snoozed} 条暂缓中（--all 列出）")
+        echo("queue", "snoozed", count=page.snoozed)
 
 
 @queue.command("show")
@@ -63,21 +62,17 @@ def queue_show(app: App, ticket_id: int) -> None:
     """查看一个工单的全部消息和备注，例如 T5 或 5 (one ticket's history)."""
     found = ticket_cases.history(app.uow(), ticket_id)
     tz, r = app.settings.tz, found.ticket
-    priority = "高" if r.priority > 0 else "普通"  # as the chat's 工单 shows it
-    click.echo(f"工单 T{r.id}  {STATUS_LABELS.get(r.status, r.status)}  优先级 {priority}  "
-               f"负责人 {r.assignee or '未认领'}  粉丝 {r.openid}")
-    lines = [(m.at, f"{'粉丝 →' if m.direction == 'in' else '← 回复'} [{m.kind}] {m.content}")
-             for m in found.messages]
-    lines += [(n.at, f"备注（{n.staff}）：{n.content}") for n in found.notes]
+    echo("queue", "ticket", ticket=r, status=STATUS_LABELS.get(r.status, r.status))
+    lines = [(m.at, say("queue", "message", message=m)) for m in found.messages]
+    lines += [(n.at, say("queue", "note", note=n)) for n in found.notes]
     for at, line in sorted(lines, key=lambda entry: entry[0]):  # one history, in time order
-        click.echo(f"  {local(at, tz)}  {line}")
+        echo("queue", "history", at=local(at, tz), line=line)
 
 
 @queue.command("reply")
 @click.argument("ticket_id", metavar="TICKET", type=TICKET)
 @click.argument("text")
-@click.option("--as", "as_", required=True, type=MEMBER,
-              help="以哪位成员的身份回复（编号、名字或 openid）")
+@click.option("--as", "as_", required=True, type=MEMBER, help=helptext("reply_as"))
 @click.pass_obj
 def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
     """回复粉丝：作为客服消息发出（#代码 换成快捷回复），窗口已过则告知原因.
@@ -86,7 +81,7 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
     ticket still open, the customer-service window, the length) and audit alike.
     """
     if not text.strip():
-        raise click.UsageError("回复内容是空的")
+        raise CliUsageError("reply_empty")
     now = utcnow()
     with write_lock(app.engine), app.engine.begin() as conn:
         member = staff_cases.find(JoinedUnitOfWork(conn), as_)
@@ -95,7 +90,7 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
             # would answer a longer id with the chat's usage (回 T5 内容).
             known = uow.queue.line(ticket_id) is not None
         if member is None:
-            raise InvalidInput(f"找不到成员 {as_}")
+            raise CliError("member_not_found", member=as_)
         if not known:
             raise TicketNotFound(ticket_id)
         actor = Actor(member.id, member.name, member.roles)
@@ -117,10 +112,9 @@ def texts_list(app: App) -> None:
     with app.uow() as uow:
         for key, editable in texts.EDITABLE.items():
             custom = uow.session.get(AccountText, key)
-            source = "已自定义" if custom else "默认"
             body = custom.body if custom else texts.shipped_source(key)
-            click.echo(f"[{key}] {editable.purpose}（{source}；可用变量：{editable.variables}）"
-                       f"\n{body}\n")
+            echo("queue", "text", key=key, editable=editable, custom=bool(custom), body=body)
+            click.echo()
 
 
 @texts_group.command("set")
@@ -132,11 +126,11 @@ def texts_set(app: App, key: str, body: str) -> None:
     try:
         example = texts.check_template(key, body)
     except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise CliError("text_refused", detail=str(exc)) from None
     with app.uow() as uow:
         uow.session.merge(AccountText(key=key, body=body.strip(), updated_at=utcnow()))
         uow.commit()
-    click.echo(f"已更新 {key}，例如：\n{example}")
+    echo("queue", "text_set", key=key, example=example)
 
 
 @texts_group.command("reset")
@@ -147,7 +141,7 @@ def texts_reset(app: App, key: str) -> None:
     with app.uow() as uow:
         uow.session.execute(delete(AccountText).where(AccountText.key == key))
         uow.commit()
-    click.echo(f"{key} 已恢复默认")
+    echo("queue", "text_reset", key=key)
 
 
 def register(cli: click.Group) -> None:

@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from bot import demo
 from bot.cli import revision_errors, warn_about_environment
+from bot.cli_text import echo, helptext
 from bot.config import load_settings
 from bot.ports import ensure_free
 from bot.startup import (
@@ -64,7 +65,7 @@ def serve(app: App, host: str, port: int, workers: int) -> None:
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--emulator-port", default=DEFAULT_EMULATOR_PORT, show_default=True,
-              type=click.IntRange(1, 65535), help="演示模式下微信模拟器的端口")
+              type=click.IntRange(1, 65535), help=helptext("emulator_port"))
 @click.pass_obj
 def run(app: App, host: str, port: int, emulator_port: int) -> None:
     """迁移数据库并启动：演示模式下连同模拟器与 worker 一起 (what `make run` does)."""
@@ -81,7 +82,7 @@ def run(app: App, host: str, port: int, emulator_port: int) -> None:
         env |= demo.environment(f"http://{host}:{emulator_port}")
         demo_app = App(settings=load_settings(env))
         if demo.seed(demo_app):
-            click.echo("已创建演示成员 admin、reviewer、reviewer2、creator 和粉丝 follower")
+            echo("run", "demo_seeded")
         push_to = f"http://{host}:{port}{app.settings.wechat_path}"
         children.insert(0, Child("emulator", wxops_command(
             "emulator", "--host", host, "--port", str(emulator_port), "--push-to", push_to,
@@ -89,7 +90,7 @@ def run(app: App, host: str, port: int, emulator_port: int) -> None:
         click.echo(demo.how_to_chat(host, port, emulator_port))
         demo.record_run(app.settings.database_url, demo.DemoRun(host, port, emulator_port))
     else:
-        click.echo(f"正式公众号模式：服务器 http://{host}:{port}{app.settings.wechat_path}")
+        echo("run", "account", url=f"http://{host}:{port}{app.settings.wechat_path}")
     try:
         status = supervise(children, env)
     finally:

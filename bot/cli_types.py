@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli_text import CliBadParameter
 from workflow.model import MAX_ID as MAX_ROW_ID
 
 if TYPE_CHECKING:  # generic from click 8.4; the pin allows 8.1, where it cannot be subscripted
@@ -38,8 +39,7 @@ class RowId(_IdBase):
     """A row id: a whole number from 1 to MAX_ROW_ID."""
 
     name = "id"
-    what = "编号"
-    example = "5"
+    code = "not_a_row_id"  # why a value is refused, in templates/cli/errors.j2
 
     def convert(self, value: object, param: click.Parameter | None,
                 ctx: click.Context | None) -> int:
@@ -47,8 +47,8 @@ class RowId(_IdBase):
             return value  # a default, or a value converted already
         found = self.parse(str(value))
         if found is None:
-            self.fail(f"“{value}”不是{self.what}，应为 1 到 {MAX_ROW_ID} 之间的整数"
-                      f"（例如 {self.example}）", param, ctx)
+            raise CliBadParameter(self.code, param=param, ctx=ctx, value=str(value),
+                                  limit=MAX_ROW_ID)
         return found
 
     def parse(self, text: str) -> int | None:
@@ -59,8 +59,7 @@ class TicketRef(RowId):
     """A ticket, as the queue shows it (T5) or as its bare id (5)."""
 
     name = "ticket"
-    what = "工单编号"
-    example = "T5"
+    code = "not_a_ticket"
 
     def parse(self, text: str) -> int | None:
         text = text.strip()
@@ -81,8 +80,8 @@ class MemberRef(_RefBase):
                 ctx: click.Context | None) -> str:
         text = str(value).strip()
         if _DIGITS.fullmatch(text) and row_id(text) is None:
-            self.fail(f"“{value}”不是成员编号，应为 1 到 {MAX_ROW_ID} 之间的整数"
-                      "，或成员的名字、openid", param, ctx)
+            raise CliBadParameter("not_a_member", param=param, ctx=ctx, value=str(value),
+                                  limit=MAX_ROW_ID)
         return text
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli import warn_about_environment
+from bot.cli_text import CliBadParameter, CliError, echo, helptext, say
 from bot.cli_types import ROW_ID
 from bot.columns import pad
 from bot.startup import require_current_schema
@@ -20,7 +21,6 @@ from handlers.texts import outbox_note, phrase
 from storage import outbox
 from storage.db import write_lock
 from storage.outbox import OutboxRow
-from workflow.errors import InvalidInput
 
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "held": "待转交",
                  "refused": "无法送达", "dead": "失败", "cancelled": "已取消"}
@@ -34,8 +34,8 @@ def _label(row: OutboxRow) -> str:
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="只发送一轮到期的消息后退出")
-@click.option("--name", default="", help="工作进程名（默认 主机名:进程号）")
+@click.option("--once", is_flag=True, help=helptext("once"))
+@click.option("--name", default="", help=helptext("worker_name"))
 @click.pass_obj
 def worker(app: App, once: bool, name: str) -> None:
     """发送待发消息并运行定时任务；数据库须已迁移到最新 (the outbox sender and the scheduler)."""
@@ -47,7 +47,7 @@ def worker(app: App, once: bool, name: str) -> None:
     from bot import worker as worker_module
 
     if once:
-        click.echo(f"处理了 {worker_module.once(app, name)} 条")
+        echo("outbox", "handled", count=worker_module.once(app, name))
         return
     worker_module.run(app, name)
 
@@ -69,17 +69,15 @@ def outbox_list(app: App, status: str | None, limit: int) -> None:
     click.echo(_summary(totals, status))
     for r in rows:
         note = outbox_note(r.last_error)
-        click.echo(f"{r.id:>6}  {pad(_label(r), 8)} {r.kind:<16} "
-                   f"尝试 {r.attempts}  {local(r.created_at, app.settings.tz)}  {note}")
+        echo("outbox", "row", row=r, label=pad(_label(r), 8), note=note,
+             created=local(r.created_at, app.settings.tz))
 
 
 def _summary(totals: dict[str, int], status: str | None) -> str:
     """The count of each status, or of the one listed: `outbox dead` that said how
     many rows were sent read as if those had failed too."""
-    if status is not None:
-        return f"{STATUS_LABELS.get(status, status)} {totals.get(status, 0)}"
-    return "  ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(totals.items())) \
-        or "没有消息"
+    shown = sorted(totals.items()) if status is None else [(status, totals.get(status, 0))]
+    return say("outbox", "summary", counts=[(STATUS_LABELS.get(k, k), v) for k, v in shown])
 
 
 @outbox_group.command("dead")
@@ -97,20 +95,17 @@ def outbox_show(app: App, row_id: int) -> None:
     with app.engine.connect() as conn:
         row = outbox.get(conn, row_id)
     if row is None:
-        raise InvalidInput(f"找不到消息 {row_id}")
+        raise CliError("outbox_not_found", row_id=row_id)
     tz = app.settings.tz
-    click.echo(f"消息 {row.id}  {row.kind}  {_label(row)}  "
-               f"尝试 {row.attempts} 次")
-    click.echo(f"幂等键：{row.idempotency_key}")
-    click.echo(f"创建 {local(row.created_at, tz)}  下次 {local(row.next_attempt_at, tz)}  "
-               f"完成 {local(row.sent_at, tz)}")
+    echo("outbox", "shown", row=row, label=_label(row), created=local(row.created_at, tz),
+         next=local(row.next_attempt_at, tz), sent=local(row.sent_at, tz))
     # What the platform said, when it took the call: the proof that it arrived,
     # whatever happened to the worker afterwards (outbox retry would call it again).
     if row.delivered_at is not None:
-        click.echo(f"微信已受理 {local(row.delivered_at, tz)}：" +
-                   json.dumps(row.result or {}, ensure_ascii=False))
+        echo("outbox", "delivered", at=local(row.delivered_at, tz),
+             result=json.dumps(row.result or {}, ensure_ascii=False))
     if row.last_error:
-        click.echo(f"原因：{outbox_note(row.last_error)}")
+        echo("outbox", "reason", note=outbox_note(row.last_error))
     if (case := _case(row, tz)):
         click.echo(case)
     click.echo(json.dumps(row.payload, ensure_ascii=False, indent=2))
@@ -141,44 +136,41 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str | None
         return None
     found = _DURATION.fullmatch(value.strip().lower())
     if not found or int(found["n"]) == 0:
-        raise click.BadParameter(phrase("outbox", "bad_duration", text=value), param=param)
+        raise CliBadParameter("bad_duration", param=param, text=value)
     return timedelta(seconds=int(found["n"]) * _SECONDS[found["unit"]])
 
 
 @outbox_group.command("retry")
 @click.argument("row_id", type=ROW_ID, required=False)
 @click.option("--dead-since", default=None, callback=_duration, metavar="DURATION",
-              help="重发这段时间内失败的全部消息（30s、10m、2h、1d）；可能已送达的跳过")
-@click.option("--force", is_flag=True,
-              help="可能已送达或微信已受理过的消息也重发（对方可能会再收到一次）")
+              help=helptext("dead_since"))
+@click.option("--force", is_flag=True, help=helptext("force"))
 @click.pass_obj
 def outbox_retry(app: App, row_id: int | None, dead_since: timedelta | None,
                  force: bool) -> None:
     """重新发送一条失败、无法送达或待转交的消息，或一段时间内失败的全部消息."""
     if (row_id is None) == (dead_since is None):
-        raise InvalidInput(phrase("outbox", "one_or_since"))
+        raise CliError("one_or_since")
     if dead_since is not None:
         _retry_dead_since(app, dead_since, force)
         return
     assert row_id is not None
     with write_lock(app.engine), app.engine.begin() as conn:
         row = outbox.get(conn, row_id)
-        if row is not None and not force and (why := _refusal(row, app)):
-            raise InvalidInput(why)
+        if row is not None and not force:
+            _refuse_a_delivery(row, app)
         if not outbox.retry(conn, row_id, utcnow()):
-            raise InvalidInput(phrase("outbox", "retry_not_dead", row_id=row_id))
+            raise CliError("retry_not_dead", row_id=row_id)
     click.echo(phrase("outbox", "retried", row_id=row_id))
 
 
-def _refusal(row: OutboxRow, app: App) -> str:
-    """Why resending this row needs --force ("" when it does not): WeChat took it,
-    or it may have arrived."""
+def _refuse_a_delivery(row: OutboxRow, app: App) -> None:
+    """Refuse to resend without --force a row WeChat took, or one that may have arrived."""
     if row.delivered_at is not None:
-        return phrase("outbox", "retry_delivered", row_id=row.id,
-                      at=local(row.delivered_at, app.settings.tz))
+        raise CliError("retry_delivered", row_id=row.id,
+                       at=local(row.delivered_at, app.settings.tz))
     if row.status == "dead" and row.in_doubt:
-        return phrase("outbox", "retry_in_doubt", row_id=row.id, kind=row.kind)
-    return ""
+        raise CliError("retry_in_doubt", row_id=row.id, kind=row.kind)
 
 
 def _retry_dead_since(app: App, since: timedelta, force: bool) -> None:

@@ -27,11 +27,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config_messages import first_error
+from bot.config_messages import SettingProblem, first_error
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
+from handlers import texts
 from handlers.hours import OfficeHours
 
 PREFIX = "WXOPS_"
+CONFIG = f"{PREFIX}CONFIG"  # the variable naming the TOML file
 DEFAULT_DATABASE_URL = "sqlite:///var/wxops.db"
 SECRET_FIELDS = frozenset({"app_secret", "encoding_aes_key", "encoding_aes_key_previous",
                            "token", "database_url", "redis_url"})
@@ -42,11 +44,24 @@ TEST_ONLY_PREFIXES = (f"{PREFIX}TEST_", f"{PREFIX}BENCH_")
 TEST_ONLY_NAMES = frozenset({f"{PREFIX}REGENERATE_DOCS"})
 
 
+# Vocabulary, not a sentence: the words that mark a follower's message a complaint.
 DEFAULT_COMPLAINT_WORDS = "投诉,举报,差评,骗,退款,曝光,维权,不满,太差"
 
 
 class ConfigError(Exception):
-    """A setting is missing or malformed; the message names it."""
+    """A setting is missing or malformed: which (``setting``, the variable's name,
+    or None), the ``problem`` (a macro of templates/cli/settings.j2) and its
+    ``data``. ``str()`` words it, naming the setting."""
+
+    def __init__(self, setting: str | None, problem: str, /, **data: Any) -> None:
+        super().__init__(problem)
+        self.setting, self.problem, self.data = setting, problem, data
+
+    def __str__(self) -> str:
+        why = texts.phrase("cli/settings", self.problem, **self.data)
+        if self.setting is None:
+            return why
+        return texts.phrase("cli/settings", "named", setting=self.setting, why=why)
 
 
 class Settings(BaseModel):
@@ -91,9 +106,9 @@ class Settings(BaseModel):
         try:
             backend = make_url(value).get_backend_name()
         except ArgumentError:
-            raise ValueError("不是合法的数据库 URL") from None
+            raise SettingProblem("database_url_invalid") from None
         if backend not in ("sqlite", "postgresql"):
-            raise ValueError(f"只支持 sqlite 和 postgresql，而不是 {backend}")
+            raise SettingProblem("database_backend", backend=backend)
         return value
 
     @field_validator("encoding_aes_key", "encoding_aes_key_previous")
@@ -107,7 +122,7 @@ class Settings(BaseModel):
     @classmethod
     def _api_base(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")) or len(value) < 10:
-            raise ValueError("必须是 http:// 或 https:// 开头的 URL")
+            raise SettingProblem("not_http")
         return value.rstrip("/")
 
     @field_validator("timezone")
@@ -116,21 +131,21 @@ class Settings(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
-            raise ValueError(f"未知时区 {value[:40]!r}（例如 Asia/Shanghai）") from None
+            raise SettingProblem("timezone_unknown", name=value[:40]) from None
         return value
 
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("必须是 redis://、rediss:// 或 unix:// 开头的 URL")
+            raise SettingProblem("redis_url")
         return value
 
     @field_validator("wechat_path")
     @classmethod
     def _wechat_path(cls, value: str) -> str:
         if not value.startswith("/") or len(value) > 200 or any(c in value for c in "?# "):
-            raise ValueError("必须是以 / 开头的路径，例如 /wechat")
+            raise SettingProblem("wechat_path")
         return value
 
     @field_validator("office_hours")
@@ -170,11 +185,11 @@ class Settings(BaseModel):
 
 def check_aes_key(value: str) -> bytes:
     if len(value) != 43:
-        raise ValueError(f"EncodingAESKey 必须是 43 个字符（当前 {len(value)} 个）")
+        raise SettingProblem("aes_key_length", length=len(value))
     try:
         key = base64.b64decode(value + "=", validate=True)
     except binascii.Error:
-        raise ValueError("EncodingAESKey 必须由字母、数字、+ 和 / 组成") from None
+        raise SettingProblem("aes_key_chars") from None
     return key
 
 
@@ -202,12 +217,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     values = {k: v for k, v in {**file_values, **env_values}.items() if k in known}
     unknown = sorted(set(file_values) - known)
     if unknown:
-        raise ConfigError(f"配置文件中有未知设置：{', '.join(unknown)}")
+        raise ConfigError(None, "unknown_in_file", names=unknown)
     try:
         settings = Settings.model_validate(values)
     except ValidationError as exc:
-        name, why = first_error(exc)
-        raise ConfigError(f"{PREFIX}{name.upper()}：{why}") from None
+        name, problem, data = first_error(exc)
+        raise ConfigError(f"{PREFIX}{name.upper()}", problem, **data) from None
     _check_account(settings)
     return settings
 
@@ -218,7 +233,7 @@ def _environment_values(env: dict[str, str]) -> dict[str, str]:
         if not key.startswith(PREFIX) or key == f"{PREFIX}CONFIG":
             continue
         if not _is_utf8(value):  # undecodable bytes: os.environ keeps them as surrogates
-            raise ConfigError(f"{key}：不是 UTF-8 编码的文本（请用 UTF-8 设置环境变量）")
+            raise ConfigError(key, "env_not_utf8")
         values[key[len(PREFIX):].lower()] = value
     return values
 
@@ -235,25 +250,24 @@ def _check_account(s: Settings) -> None:
     """A real account needs both credentials and a Token WeChat would accept."""
     if bool(s.app_id) != bool(s.app_secret):
         given, missing = ("APP_ID", "APP_SECRET") if s.app_id else ("APP_SECRET", "APP_ID")
-        raise ConfigError(f"{PREFIX}{missing}：没有设置，而 {PREFIX}{given} 设置了；正式公众号"
-                          f"两者都要设置（两者都不设置才是演示模式）")
+        raise ConfigError(f"{PREFIX}{missing}", "account_half", given=f"{PREFIX}{given}")
     if s.demo or s.demo_account:
         return
-    problem = _token_problem(s.token)
-    if problem:
-        raise ConfigError(f"{PREFIX}TOKEN：{problem}")
+    if problem := _token_problem(s.token):
+        code, data = problem
+        raise ConfigError(f"{PREFIX}TOKEN", code, **data)
 
 
-def _token_problem(token: str) -> str | None:
+def _token_problem(token: str) -> tuple[str, dict[str, Any]] | None:
+    """What is wrong with a real account's Token (a code and its data), or None."""
     if not token:
-        return "正式公众号必须设置，与公众平台“服务器配置”里填写的 Token 相同"
+        return "token_missing", {}
     if token == DEMO_TOKEN:
-        return (f"正式公众号不能用公开的演示 Token {DEMO_TOKEN}，"
-                f"请换成公众平台“服务器配置”里的 Token")
+        return "token_demo", {"token": DEMO_TOKEN}
     if not 3 <= len(token) <= 32:
-        return f"必须是 3–32 个字符（公众平台的规则），现在是 {len(token)} 个"
+        return "token_length", {"length": len(token)}
     if not TOKEN_PATTERN.fullmatch(token):
-        return "只能由英文字母和数字组成（公众平台的规则），不能有空格、标点或中文"
+        return "token_chars", {}
     return None
 
 
@@ -278,8 +292,8 @@ def _unknown_variable(name: str) -> str:
     # anything look close.
     names = [field.upper() for field in Settings.model_fields] + ["CONFIG"]
     close = difflib.get_close_matches(name[len(PREFIX):].upper(), names, n=1)
-    hint = f"是不是 {PREFIX}{close[0]}？" if close else "设置的列表见 README 的 Configuration 一节"
-    return f"环境变量 {name} 不是 wxops 的设置，已忽略（{hint}）"
+    return texts.phrase("cli/settings", "unknown_variable", name=name,
+                        close=f"{PREFIX}{close[0]}" if close else None)
 
 
 def _read_toml(path: str) -> dict[str, Any]:
@@ -288,15 +302,16 @@ def _read_toml(path: str) -> dict[str, Any]:
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{PREFIX}CONFIG：找不到配置文件 {path}") from None
+        raise ConfigError(CONFIG, "config_missing", path=path) from None
     except IsADirectoryError:
-        raise ConfigError(f"{PREFIX}CONFIG：{path} 是目录，不是配置文件") from None
+        raise ConfigError(CONFIG, "config_is_dir", path=path) from None
     except OSError as exc:
-        raise ConfigError(f"{PREFIX}CONFIG：无法读取 {path}（{exc.strerror or exc}）") from None
+        raise ConfigError(CONFIG, "config_unreadable", path=path,
+                          detail=str(exc.strerror or exc)) from None
     try:
         data = tomllib.loads(_utf8_text(path, raw))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{PREFIX}CONFIG：无法读取 {path}，不是合法的 TOML（{exc}）") from None
+        raise ConfigError(CONFIG, "config_not_toml", path=path, detail=str(exc)) from None
     return {str(k).lower(): v for k, v in data.items()}
 
 
@@ -307,6 +322,4 @@ def _utf8_text(path: str, raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        hint = "GBK 文件可以用 iconv -f gbk -t utf-8 转换"
-        raise ConfigError(f"{PREFIX}CONFIG：配置文件 {path} 必须是 UTF-8 编码，"
-                          f"第 {line} 行有不是 UTF-8 的字节（{hint}）") from None
+        raise ConfigError(CONFIG, "config_not_utf8", path=path, line=line) from None

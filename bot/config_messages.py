@@ -1,10 +1,11 @@
-"""pydantic's validation errors as the one Chinese line a bad setting gets.
+"""pydantic's validation errors as the one line a bad setting gets: a problem's
+code (a macro of templates/cli/settings.j2) and its data.
 
 pydantic words its errors in English ("Input should be a valid boolean"); a
 setting's refusal names the setting and says in Chinese what it must be. Every
 error type a setting can produce (a string from the environment, any TOML value
-from the file) has its own message here; the validators in ``bot.config`` raise
-theirs in Chinese already (``value_error``).
+from the file) has its own macro; the validators in ``bot.config`` raise a
+:class:`SettingProblem` with theirs.
 """
 
 from __future__ import annotations
@@ -13,44 +14,42 @@ from typing import Any
 
 from pydantic import ValidationError
 
-_MESSAGES = {
-    "bool_parsing": "必须是 1 或 0（也可以写 true/false、yes/no、on/off）",
-    "bool_type": "必须是 1 或 0（也可以写 true/false、yes/no、on/off）",
-    "int_parsing": "必须是整数",
-    "int_type": "必须是整数",
-    "int_from_float": "必须是整数，不能有小数",
-    "int_parsing_size": "数字太大",
-    "float_parsing": "必须是数字，例如 5 或 0.5",
-    "float_type": "必须是数字，例如 5 或 0.5",
-    "finite_number": "必须是有限的数字，不能是 nan 或 inf",
-    "greater_than": "必须大于 {gt}",
-    "greater_than_equal": "不能小于 {ge}",
-    "less_than": "必须小于 {lt}",
-    "less_than_equal": "不能大于 {le}",
-    "string_type": "必须是文字（在 TOML 文件里要加引号）",
-    "string_too_short": "至少要 {min_length} 个字符",
-    "string_too_long": "最多 {max_length} 个字符",
-    "string_pattern_mismatch": "格式不对",
-    "string_unicode": "不是合法的 Unicode 文本",
-    "missing": "必须设置",
-    "extra_forbidden": "不是 wxops 的设置",
-}
+#: pydantic's error types that templates/cli/settings.j2 words.
+PYDANTIC_TYPES = frozenset({
+    "bool_parsing", "bool_type", "int_parsing", "int_type", "int_from_float",
+    "int_parsing_size", "float_parsing", "float_type", "finite_number", "greater_than",
+    "greater_than_equal", "less_than", "less_than_equal", "string_type", "string_too_short",
+    "string_too_long", "string_pattern_mismatch", "string_unicode", "missing", "extra_forbidden",
+})
+#: The bounds pydantic's context gives, which the words show.
+_BOUNDS = ("gt", "ge", "lt", "le", "min_length", "max_length")
 
 
-def first_error(exc: ValidationError) -> tuple[str, str]:
-    """The field pydantic found wrong first, and why in Chinese."""
+class SettingProblem(ValueError):
+    """A validator's refusal: ``code`` (a macro of templates/cli/settings.j2) and its ``data``."""
+
+    def __init__(self, code: str, /, **data: Any) -> None:
+        super().__init__(code)
+        self.code, self.data = code, data
+
+
+def first_error(exc: ValidationError) -> tuple[str, str, dict[str, Any]]:
+    """The field pydantic found wrong first, and its problem: a code and its data."""
     err = exc.errors()[0]
     name = str(err["loc"][0]) if err["loc"] else "?"
-    return name, message(err["type"], err.get("ctx") or {})
+    return (name, *problem(err["type"], err.get("ctx") or {}))
 
 
-def message(error_type: str, ctx: dict[str, Any]) -> str:
-    if error_type == "value_error" and "error" in ctx:
-        return str(ctx["error"])  # our validators' own (Chinese) words
-    template = _MESSAGES.get(error_type)
-    if template is None:
-        return f"取值无效（{error_type}）"
-    return template.format(**{k: _number(v) for k, v in ctx.items()})
+def problem(error_type: str, ctx: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """pydantic's error type and context as a problem's code and data."""
+    error = ctx.get("error")
+    if error_type == "value_error" and isinstance(error, SettingProblem):
+        return error.code, dict(error.data)
+    if error_type == "value_error" and error is not None:
+        return "value_error", {"detail": str(error)}  # a parser's own words (OfficeHours)
+    if error_type not in PYDANTIC_TYPES:
+        return "unknown_type", {"error_type": error_type}
+    return error_type, {k: _number(ctx[k]) for k in _BOUNDS if k in ctx}
 
 
 def _number(value: Any) -> Any:

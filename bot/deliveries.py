@@ -48,7 +48,7 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
     payload = d.row.payload
     openid = d.read(lambda c: platform.staff_openid(c, int(payload["staff_id"])))
     if openid is None:
-        return Outcome("dead", "成员不存在、已移除或未绑定微信")
+        return Outcome("dead", texts.phrase("delivery", "no_recipient"))
     current = d.read(lambda c: platform.item_versions(c, notices.items_named([payload])))
     text = notices.show([payload], current)[0]
     window = service_window(d, openid)
@@ -64,7 +64,7 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
             reason = exc.reason
     if template_id:
         d.call_once(lambda: d.gateway.send_template(
-            openid, template_id, {"first": {"value": "wxops 通知"},
+            openid, template_id, {"first": {"value": texts.phrase("delivery", "notice_title")},
                                   "keyword1": {"value": text[:200]}}))
         return Outcome("sent")
     return Outcome("held", reason, recipient=openid)
@@ -242,8 +242,7 @@ def _store_ids(d: Delivery, **ids: Any) -> Any:
 class DraftTakenBySubmission(InvalidMediaId):
     """The item's draft left the draft box while a submission of it is unconfirmed."""
 
-    summary = ("草稿已不在草稿箱：上一次提交发布可能已被微信接受而未记下，"
-               "请先在公众号后台「发表记录」核对")
+    code = "draft_taken"
 
 
 def _sync(d: Delivery) -> str:

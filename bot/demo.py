@@ -118,6 +118,7 @@ def demo_rule_replies(now: datetime, tz: ZoneInfo) -> dict[str, str]:
     account has no rules until admins add them. The activity is on the next
     Saturday morning, named by its real date and weekday (a date written into
     the text went out of date, and named the wrong weekday)."""
+    # Keyed by the keywords the welcome names (vocabulary, like a command word).
     return {"活动": texts.phrase("demo_rules", "activity",
                                when=format_moment(next_saturday_morning(now, tz))),
             "志愿者": texts.phrase("demo_rules", "volunteers")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-import click
+from bot.cli_text import CliError
 
 
 def ensure_free(host: str, port: int, option: str = "--port") -> None:
@@ -14,6 +14,5 @@ def ensure_free(host: str, port: int, option: str = "--port") -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise click.ClickException(
-                f"无法监听 {host}:{port}：{exc.strerror or exc}（端口被占用？换一个 {option}）"
-            ) from None
+            raise CliError("port_taken", host=host, port=port, option=option,
+                           detail=str(exc.strerror or exc)) from None

@@ -169,7 +169,8 @@ class Sender:
     def _failed(self, row: OutboxRow, transient: bool, error: str) -> Outcome:
         if transient and row.attempts < MAX_ATTEMPTS:
             return Outcome("pending", error)
-        return Outcome("dead", error if not transient else f"重试 {row.attempts} 次后放弃：{error}")
+        return Outcome("dead", error if not transient else texts.phrase(
+            "delivery", "gave_up", attempts=row.attempts, error=error))
 
     def _unknown(self, row: OutboxRow, exc: OutcomeUnknown) -> Outcome:
         """The call went out and no answer came: as after a crash in flight, only a

@@ -15,6 +15,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from bot.config import PREFIX, is_known_variable
+from handlers import texts
 from storage import migrate
 
 #: `wxops serve` and `wxops run` listen on DEFAULT_HOST unless told otherwise, and
@@ -25,7 +26,12 @@ DEFAULT_EMULATOR_PORT = 9090
 
 
 class SchemaNotCurrent(Exception):
-    """The database is not at the migration head; the message says what to do."""
+    """The database is not at the migration head: its ``state`` says how (and
+    ``state.refusal()`` what to do)."""
+
+    def __init__(self, state: SchemaState) -> None:
+        super().__init__(state.code)
+        self.state = state
 
 
 @dataclass(frozen=True)
@@ -41,14 +47,18 @@ class SchemaState:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def code(self) -> str:
+        """The refusal's code in templates/cli/errors.j2 (``schema_<status>``)."""
+        return f"schema_{self.status}"
+
+    @property
+    def data(self) -> dict[str, str | None]:
+        return {"revision": self.revision, "head": self.head}
+
     def refusal(self) -> str:
-        if self.status == "not_migrated":
-            return "数据库还没有初始化（没有做过迁移）：请先运行 `wxops db upgrade`"
-        if self.status == "outdated":
-            return (f"数据库结构是旧版本 {self.revision}（最新 {self.head}）："
-                    f"请先运行 `wxops db upgrade`")
-        return (f"数据库结构版本 {self.revision} 不是这个版本的 wxops 的迁移（最新 {self.head}），"
-                f"可能已被更新版本的 wxops 升级：请用那个版本运行")
+        """What to do about a schema not at the head, in words."""
+        return texts.phrase("cli/errors", self.code, **self.data)
 
 
 class SchemaCheck:
@@ -82,7 +92,7 @@ def require_current_schema(engine: Engine) -> None:
     finally:
         engine.dispose()
     if not state.ok:
-        raise SchemaNotCurrent(state.refusal())
+        raise SchemaNotCurrent(state)
 
 
 def child_environment(environ: Mapping[str, str]) -> dict[str, str]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import click
 
+from bot.cli_text import echo
+
 
 @dataclass(frozen=True)
 class Child:
@@ -50,10 +52,11 @@ def _watch(running: dict[str, subprocess.Popen[bytes]], stopping: Callable[[], b
         for name, process in running.items():
             code = process.poll()
             if code is not None:
-                click.echo(f"wxops: {name} 已退出（状态 {code}），正在停止其他进程", err=True)
+                echo("run", "child_exited", name=name, status=code, err=True)
                 return code or 1
         time.sleep(0.2)
-    click.echo("\n正在停止…")
+    click.echo()
+    echo("run", "stopping")
     return 0
 
 

@@ -9,7 +9,10 @@ class WeChatError(Exception):
     """The platform refused a call. ``transient`` errors are worth retrying later."""
 
     transient = False
-    summary = "微信接口返回错误"
+    #: What people read about it: a macro of templates/wechat.j2.
+    code = "wechat_error"
+    #: Words of its own instead (a refusal worded by another catalogue), if any.
+    summary: str | None = None
 
     def __init__(self, errcode: int | None, errmsg: str = "", **extra: object) -> None:
         # No errcode (nothing from WeChat itself): the detail alone, never "None ...".
@@ -19,48 +22,48 @@ class WeChatError(Exception):
     @property
     def reason(self) -> str:
         """Chinese, for the person whose action failed."""
-        code = f"（{self.errcode}）" if self.errcode is not None else ""
-        return f"{self.summary}{code}"
+        summary = self.summary or texts.phrase("wechat", self.code)
+        return texts.phrase("wechat", "reason", summary=summary, errcode=self.errcode)
 
 
 class InvalidAccessToken(WeChatError):
-    summary = "access_token 无效或已过期"
+    code = "invalid_access_token"
 
 
 class BadCredentials(WeChatError):
-    summary = "公众号 AppID、AppSecret 或服务器 IP 白名单配置有误"
+    code = "bad_credentials"
 
 
 class OutsideReplyWindow(WeChatError):
-    summary = "对方超过 48 小时未互动或已取消关注，无法发送客服消息"
+    code = "outside_reply_window"
 
 
 class SendLimitExceeded(WeChatError):
-    summary = "客服消息条数已达上限，需等对方再次互动"
+    code = "send_limit_exceeded"
 
 
 class NotSubscribed(WeChatError):
-    summary = "对方未关注公众号"
+    code = "not_subscribed"
 
 
 class RateLimited(WeChatError):
     transient = True
-    summary = "接口调用频率或每日额度已达上限"
+    code = "rate_limited"
 
 
 class PlatformBusy(WeChatError):
     transient = True
-    summary = "微信系统繁忙"
+    code = "platform_busy"
 
 
 class NotAuthorised(WeChatError):
-    summary = "公众号没有该接口的权限"
+    code = "not_authorised"
 
 
 class DuplicateClientMsgId(WeChatError):
     """The mass send with this clientmsgid already happened: not an error for us."""
 
-    summary = "相同 clientmsgid 的群发已存在"
+    code = "duplicate_clientmsgid"
 
 
 class TransportError(WeChatError):
@@ -100,14 +103,14 @@ class OutcomeUnknown(TransportError):
 
 
 class InvalidRequest(WeChatError):
-    summary = "微信拒绝了请求内容"
+    code = "invalid_request"
 
 
 class InvalidMediaId(InvalidRequest):
     """40007: the platform knows no such media_id (a draft that left the draft box,
     a deleted material)."""
 
-    summary = "微信找不到对应的草稿或素材（media_id 无效）"
+    code = "invalid_media_id"
 
 
 ERRORS: dict[int, type[WeChatError]] = {

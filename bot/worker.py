@@ -23,6 +23,7 @@ from bot.inbound_replay import Replayer
 from bot.timefmt import utcnow
 from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
 from bot.wiring import App
+from handlers import texts
 from storage import inbound
 from storage.db import write_lock
 from storage.models import ContentItemRow
@@ -106,7 +107,7 @@ class Jobs:
         for item_id in due:
             try:
                 usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE,
-                             Context(now=now, command="定时发布"))
+                             Context(now=now, command=texts.phrase("delivery", "timed_publish")))
             except WorkflowError as exc:
                 log.info("timed publish of %s skipped: %s", item_id, exc.code)
 

@@ -19,6 +19,7 @@ from bot.config import ConfigError, unknown_variables
 from bot.startup import SchemaNotCurrent, require_current_schema
 from bot.web import WsgiApp, create_app
 from bot.wiring import App
+from handlers import texts
 
 APP_LOAD_ERROR = 4  # gunicorn.arbiter.Arbiter.APP_LOAD_ERROR: halts the arbiter
 
@@ -34,9 +35,9 @@ def load() -> WsgiApp:
         wxops.settings  # noqa: B018 - loads and validates them here, to report in one line
         require_current_schema(wxops.engine)
     except ConfigError as exc:
-        _stop(f"配置错误：{exc}")
+        _stop(texts.phrase("cli/errors", "config", detail=str(exc)))
     except SchemaNotCurrent as exc:
-        _stop(str(exc))
+        _stop(exc.state.refusal())
     except SQLAlchemyError as exc:
         log.warning("cannot check the database schema (unreachable?): %s",
                     str(exc).strip().splitlines()[0])

@@ -143,6 +143,12 @@ EDITABLE = {e.key: e for e in (
 )}
 
 
+def verbatim(name: str, key: str, /, **context: Any) -> str:
+    """Like :func:`phrase`, but blanks kept as written (a table's columns)."""
+    macro = getattr(_shipped.get_template(f"{name}.j2").module, key)
+    return str(macro(**context))
+
+
 #: What storage notes on an outbox row by code, rather than in words.
 OUTBOX_NOTES = frozenset({"superseded", "handed_over", "notice_moot"})
 

@@ -75,6 +75,8 @@ def send(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     with emu.state.lock:
         person = emu.state.audience.followers.get(openid)
     if person is not None and not person.subscribed and body.get("event") != "subscribe":
+        # The emulator's text, not wxops's: the platform it imitates lets no
+        # unfollowed person write, and says so here as its control API's answer.
         raise ControlError("该用户已取消关注，不能给公众号发消息（先 /subscribe 重新关注）")
     if "text" in body:
         if not isinstance(body["text"], str):

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bot.cli_text import say
 from tests.e2e.conftest import ROOT, free_port, wait_healthy, wxops
 from tests.e2e.test_outbound import eventually
 
@@ -78,4 +79,5 @@ def test_a_restarted_demo_remembers_what_the_platform_would(tmp_path: Path) -> N
         eventually(again.delivered_to_follower, seconds=30)
     finally:
         output = again.stop()
-    assert "恢复上次的平台状态" in output
+    # the emulator's state beside the demo's database (var/wxops.db)
+    assert say("emulator", "restored", state_file=Path("var/emulator-state.pickle")) in output

@@ -101,8 +101,10 @@ def test_an_unreachable_emulator_is_one_clear_line() -> None:
     for url in ("http://127.0.0.1:9", "nonsense"):
         with pytest.raises(ChatError) as failed:
             Chat(url, "o_fan", timeout=1)
-        message = failed.value.message
-        assert "连不上微信模拟器" in message and "\n" not in message
+        assert (failed.value.code, failed.value.data["url"]) == ("unreachable", url)
+        assert failed.value.data["why"] in ("refused", "bad_url")
+        message = failed.value.format_message()
+        assert "连不上微信模拟器" in message and "\n" not in message  # the catalogue's words
         assert not any(w in message for w in ("HTTPConnectionPool", "Errno", "Invalid URL"))
 
 

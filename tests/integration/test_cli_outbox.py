@@ -1,21 +1,40 @@
-"""`wxops outbox` and `wxops queue reply` as a person runs them."""
+"""`wxops outbox` and `wxops queue reply` as a person runs them, in this process
+(tests.integration.clirun): refusals read by code and data, output compared with
+the catalogue's words for the data."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine, update
 
-from bot.cli_worker import IN_DOUBT_LABEL
+from bot.cli_queue import STATUS_LABELS as QUEUE_LABELS
+from bot.cli_text import say
+from bot.cli_worker import IN_DOUBT_LABEL, STATUS_LABELS
+from bot.timefmt import local
 from handlers import texts
 from storage import followers, outbox, tickets
 from storage import staff as staff_store
 from storage.db import make_engine
 from storage.models import Follower, OutboxMessage, ReplyTicket
 from storage.uow import SqlUnitOfWork
+from tests.integration.clirun import Wxops
 from tests.integration.test_cli import run
+from workflow.reply_queue import TicketStatus
 from workflow.roles import Role
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the default timezone, which the CLI shows times in
+
+
+@pytest.fixture
+def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          capsys: pytest.CaptureFixture[str]) -> Wxops:
+    """`wxops` in this process, on the test's database."""
+    return Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
 
 
 def admin_and_ticket(engine_url: str, tmp_path: Path, text: str) -> tuple[Engine, datetime]:
@@ -31,69 +50,77 @@ def admin_and_ticket(engine_url: str, tmp_path: Path, text: str) -> tuple[Engine
     return engine, now
 
 
-def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path) -> None:
-    env = {"WXOPS_DATABASE_URL": engine_url}
+def test_inspect_and_redrive_the_outbox(engine_url: str, tmp_path: Path, wxops: Wxops) -> None:
     engine, _ = admin_and_ticket(engine_url, tmp_path, "你好")
-    assert "待回复" in run(["queue", "list"], tmp_path, **env).stdout
-    replied = run(["queue", "reply", "T1", "您好，已收到", "--as", "admin"], tmp_path, **env)
-    assert replied.returncode == 0 and "T1" in replied.stdout
-    assert "待对方回复" in run(["queue", "show", "T1"], tmp_path, **env).stdout
-    listed = run(["outbox", "list"], tmp_path, **env).stdout
-    assert "待发送 1" in listed and "cs_reply" in listed
-    shown = run(["outbox", "show", "1"], tmp_path, **env).stdout
+    assert QUEUE_LABELS[TicketStatus.OPEN] in wxops("queue", "list").out
+    replied = wxops("queue", "reply", "T1", "您好，已收到", "--as", "admin")
+    assert replied.status == 0 and "T1" in replied.out
+    assert QUEUE_LABELS[TicketStatus.PENDING] in wxops("queue", "show", "T1").out
+    listed = wxops("outbox", "list").out
+    assert f"{STATUS_LABELS['pending']} 1" in listed and "cs_reply" in listed
+    shown = wxops("outbox", "show", "1").out
     assert "您好，已收到" in shown and "cs_reply:" in shown
-    assert run(["outbox", "retry", "1"], tmp_path, **env).returncode == 1  # not dead yet
+    assert wxops("outbox", "retry", "1").status == 1  # not dead yet
     with engine.begin() as conn:
         conn.execute(update(OutboxMessage).values(status="dead", last_error="测试失败"))
-    assert "测试失败" in run(["outbox", "dead"], tmp_path, **env).stdout
-    assert run(["outbox", "retry", "1"], tmp_path, **env).returncode == 0
+    assert "测试失败" in wxops("outbox", "dead").out
+    assert wxops("outbox", "retry", "1").status == 0
     with engine.connect() as conn:
         row = outbox.get(conn, 1)
     assert row is not None and (row.status, row.attempts) == ("pending", 0)
+    took = datetime.now(UTC)
     with engine.begin() as conn:  # the platform took it, then the worker died: parked
         conn.execute(update(OutboxMessage).values(
-            status="dead", delivered_at=datetime.now(UTC), result={"msgid": 42},
-            last_error="发送过程中断"))
-    accepted = run(["outbox", "show", "1"], tmp_path, **env).stdout.split("微信已受理")
-    assert len(accepted) == 2 and '"msgid": 42' in accepted[1]  # what WeChat answered
-    again = run(["outbox", "retry", "1"], tmp_path, **env)
-    assert again.returncode == 1 and "重发对方会再收到一次" in again.stderr
-    assert run(["outbox", "retry", "1", "--force"], tmp_path, **env).returncode == 0
+            status="dead", delivered_at=took, result={"msgid": 42}, last_error="发送过程中断"))
+    accepted = say("outbox", "delivered", at=local(took, SHANGHAI), result='{"msgid": 42}')
+    assert accepted in wxops("outbox", "show", "1").out.splitlines()  # what WeChat answered
+    again = wxops("outbox", "retry", "1")  # it would arrive twice
+    assert (again.status, again.code) == (1, "retry_delivered") and again.data["row_id"] == 1
+    assert wxops("outbox", "retry", "1", "--force").status == 0
     with engine.connect() as conn:  # the worker will call WeChat again, not skip the call
         forced = outbox.get(conn, 1)
     assert forced is not None and (forced.status, forced.delivered_at) == ("pending", None)
-    missing = run(["outbox", "show", "99"], tmp_path, **env)
-    assert missing.returncode == 1 and "找不到消息 99" in missing.stderr
+    missing = wxops("outbox", "show", "99")
+    assert (missing.status, missing.code, missing.data) == (1, "outbox_not_found", {"row_id": 99})
     with engine.begin() as conn:
         conn.execute(update(ReplyTicket).values(status="resolved", resolution="resolved"))
-    late = run(["queue", "reply", "T1", "还在吗", "--as", "admin"], tmp_path, **env)
-    assert late.returncode == 1 and "T1 已结束（已解决），不能再回复" in late.stderr
-    assert "还在吗" not in run(["queue", "show", "T1"], tmp_path, **env).stdout
+    late = wxops("queue", "reply", "T1", "还在吗", "--as", "admin")
+    assert (late.status, late.code) == (1, "ticket_refused")
+    assert (late.data["ticket_id"], late.data["action"], late.data["refusal"]) == (
+        1, "reply", "closed")
+    assert "还在吗" not in wxops("queue", "show", "T1").out
     engine.dispose()
 
 
 def test_a_cli_reply_is_checked_and_expanded_as_the_chat_command_is(
-        engine_url: str, tmp_path: Path) -> None:
-    env = {"WXOPS_DATABASE_URL": engine_url}
+        engine_url: str, tmp_path: Path, wxops: Wxops) -> None:
     engine, now = admin_and_ticket(engine_url, tmp_path, "地址在哪")
     with SqlUnitOfWork(engine) as uow:
         uow.canned.save("地址", "社区中心在幸福路 8 号", 1, now)
         uow.tickets.add_note(1, 1, "先发地址", now + timedelta(milliseconds=1))
         uow.commit()
-    replied = run(["queue", "reply", "T1", "#地址 周六见", "--as", "admin"], tmp_path, **env)
-    assert replied.returncode == 0, replied.stderr
-    shown = run(["queue", "show", "T1"], tmp_path, **env).stdout.splitlines()
-    assert "优先级 普通" in shown[0]
-    assert [line.split("  ")[-1].split(" ")[0] for line in shown[1:]] == [
-        "粉丝", "备注（admin）：先发地址", "←"]  # one history in time order
-    assert "社区中心在幸福路 8 号 周六见" in run(["outbox", "show", "1"], tmp_path, **env).stdout
-    unknown = run(["queue", "reply", "T1", "#电话", "--as", "admin"], tmp_path, **env)
-    assert unknown.returncode == 1 and "没有快捷回复“#电话”" in unknown.stderr
+    replied = wxops("queue", "reply", "T1", "#地址 周六见", "--as", "admin")
+    assert replied.status == 0, replied.err
+    shown = wxops("queue", "show", "T1").out.splitlines()
+    ticket = SimpleNamespace(id=1, priority=0, assignee="admin", openid="o_fan")  # not raised
+    assert shown[0] == say("queue", "ticket", ticket=ticket,
+                           status=QUEUE_LABELS[TicketStatus.PENDING])
+    assert [line.split("  ", 2)[2] for line in shown[1:]] == [  # one history in time order
+        say("queue", "message", message=SimpleNamespace(direction="in", kind="text",
+                                                        content="地址在哪")),
+        say("queue", "note", note=SimpleNamespace(staff="admin", content="先发地址")),
+        say("queue", "message", message=SimpleNamespace(direction="out", kind="text",
+                                                        content="社区中心在幸福路 8 号 周六见"))]
+    assert "社区中心在幸福路 8 号 周六见" in wxops("outbox", "show", "1").out
+    unknown = wxops("queue", "reply", "T1", "#电话", "--as", "admin")
+    assert (unknown.status, unknown.code, unknown.data["code"]) == (
+        1, "canned_unknown_in_reply", "电话")
     with engine.begin() as conn:  # the follower wrote three days ago: the window is closed
         conn.execute(update(Follower).values(last_message_at=now - timedelta(days=3)))
-    closed = run(["queue", "reply", "T1", "还在吗", "--as", "admin"], tmp_path, **env)
-    assert closed.returncode == 1 and "T1 现在无法回复" in closed.stderr
-    assert len(closed.stderr.strip().splitlines()) == 1
+    closed = wxops("queue", "reply", "T1", "还在吗", "--as", "admin")
+    assert (closed.status, closed.code) == (1, "reply_window_closed")
+    assert closed.data["ticket_id"] == 1
+    assert len(closed.err.strip().splitlines()) == 1
     engine.dispose()
 
 
@@ -114,55 +141,55 @@ def statuses(engine: Engine) -> list[tuple[str, bool, bool]]:
 
 
 def test_a_row_that_may_have_arrived_is_resent_only_by_force(
-        engine_url: str, tmp_path: Path) -> None:
+        engine_url: str, tmp_path: Path, wxops: Wxops) -> None:
     """Issue 18 point 3: `outbox retry ID` resent rows in doubt without --force,
     and five of six had arrived. Now it refuses, and `show` says which case a
     row is and how to check."""
-    env = {"WXOPS_DATABASE_URL": engine_url}
     engine, now = admin_and_ticket(engine_url, tmp_path, "你好")
     parked(engine, now, ("cs_reply", True, False, timedelta(minutes=1)),
            ("cs_reply", False, False, timedelta(minutes=1)))
-    refused = run(["outbox", "retry", "1"], tmp_path, **env)
-    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
-    assert "--force" in refused.stderr and statuses(engine)[0] == ("dead", True, False)
-    shown = run(["outbox", "show", "1"], tmp_path, **env).stdout
+    refused = wxops("outbox", "retry", "1")
+    assert refused.status == 1 and len(refused.err.strip().splitlines()) == 1
+    assert (refused.code, refused.data) == ("retry_in_doubt", {"row_id": 1, "kind": "cs_reply"})
+    assert "--force" in refused.err and statuses(engine)[0] == ("dead", True, False)
+    shown = wxops("outbox", "show", "1").out
     assert texts.phrase("outbox", "case_in_doubt", kind="cs_reply", row_id=1) in shown
     assert texts.phrase("outbox", "case_not_delivered", row_id=2) in \
-        run(["outbox", "show", "2"], tmp_path, **env).stdout
+        wxops("outbox", "show", "2").out
     listed = {line.split()[0]: line for line in
-              run(["outbox", "dead"], tmp_path, **env).stdout.splitlines()[1:]}
+              wxops("outbox", "dead").out.splitlines()[1:]}
     assert IN_DOUBT_LABEL in listed["1"] and IN_DOUBT_LABEL not in listed["2"]
-    assert run(["outbox", "retry", "2"], tmp_path, **env).returncode == 0
-    assert run(["outbox", "retry", "1", "--force"], tmp_path, **env).returncode == 0
+    assert wxops("outbox", "retry", "2").status == 0
+    assert wxops("outbox", "retry", "1", "--force").status == 0
     assert statuses(engine) == [("pending", False, False)] * 2
     engine.dispose()
 
 
 def test_a_burst_of_dead_rows_is_retried_at_once_except_those_that_may_have_arrived(
-        engine_url: str, tmp_path: Path) -> None:
-    env = {"WXOPS_DATABASE_URL": engine_url}
+        engine_url: str, tmp_path: Path, wxops: Wxops) -> None:
     engine, now = admin_and_ticket(engine_url, tmp_path, "你好")
     parked(engine, now, ("cs_reply", True, False, timedelta(minutes=2)),  # may have arrived
            ("cs_reply", False, False, timedelta(minutes=3)),  # never reached WeChat
            ("notify", False, True, timedelta(minutes=4)),  # WeChat took it
            ("cs_reply", False, False, timedelta(hours=2)),  # died before the burst
            ("cs_reply", False, False, timedelta(minutes=5)))
-    burst = run(["outbox", "retry", "--dead-since", "10m"], tmp_path, **env)
-    assert burst.returncode == 0, burst.stderr
-    assert burst.stdout.splitlines() == [
+    burst = wxops("outbox", "retry", "--dead-since", "10m")
+    assert burst.status == 0, burst.err
+    assert burst.out.splitlines() == [
         texts.phrase("outbox", "retried_many", ids=[2, 5]),
         texts.phrase("outbox", "skipped_in_doubt", ids=[1]),
         texts.phrase("outbox", "skipped_delivered", ids=[3])]
     assert [s for s, _, _ in statuses(engine)] == ["dead", "pending", "dead", "dead", "pending"]
-    forced = run(["outbox", "retry", "--dead-since", "10m", "--force"], tmp_path, **env)
-    assert forced.stdout.splitlines() == [texts.phrase("outbox", "retried_many", ids=[1, 3])]
+    forced = wxops("outbox", "retry", "--dead-since", "10m", "--force")
+    assert forced.out.splitlines() == [texts.phrase("outbox", "retried_many", ids=[1, 3])]
     assert statuses(engine)[:3] == [("pending", False, False)] * 3  # the marker is cleared
-    assert run(["outbox", "retry", "--dead-since", "3h"], tmp_path, **env).returncode == 0
+    assert wxops("outbox", "retry", "--dead-since", "3h").status == 0
     assert [s for s, _, _ in statuses(engine)] == ["pending"] * 5
     for wrong in (["--dead-since", "10x"], ["--dead-since", "0m"]):
-        bad = run(["outbox", "retry", *wrong], tmp_path, **env)
-        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
-        assert "--dead-since" in bad.stderr
+        bad = wxops("outbox", "retry", *wrong)
+        assert bad.status == 2 and len(bad.err.strip().splitlines()) == 1
+        assert (bad.code, bad.data) == ("bad_duration", {"option": "--dead-since",
+                                                         "text": wrong[1]})
     for unclear in ([], ["1", "--dead-since", "10m"]):
-        assert run(["outbox", "retry", *unclear], tmp_path, **env).returncode == 1
+        assert wxops("outbox", "retry", *unclear).code == "one_or_since"
     engine.dispose()

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, QueuePool, text
 
-from bot.config import load_settings
+from bot.cli_text import say
+from bot.config import ConfigError, load_settings
 from bot.startup import require_current_schema
 from bot.web import create_app
 from bot.wiring import App
@@ -62,6 +63,25 @@ def start_up_commands() -> list[list[str]]:
             ["run", "--port", free_port(), "--emulator-port", free_port()]]
 
 
+def config_refusal(refused: ConfigError) -> str:
+    """The line a start-up refused by a setting prints (the catalogue's words for it)."""
+    return "wxops: " + say("errors", "config", detail=str(refused))
+
+
+def schema_refusal(status: str, revision: str | None = None, head: str | None = None) -> str:
+    """What a start-up on a database not at the head says (SchemaState.refusal)."""
+    return say("errors", f"schema_{status}", revision=revision, head=head)
+
+
+def head_of(url: str) -> str | None:
+    """The migration head this code knows."""
+    engine = make_engine(url)
+    try:
+        return migrate.head_revision(engine)
+    finally:
+        engine.dispose()
+
+
 def one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -80,27 +100,32 @@ def test_a_config_file_that_is_not_utf8_stops_every_start_up(tmp_path: Path) -> 
         result = run(args, tmp_path, **env)
         line = one_line(result)
         assert result.returncode == 2, args
-        assert line.startswith("wxops: 配置错误：WXOPS_CONFIG：") and "UTF-8" in line, args
+        assert line == config_refusal(ConfigError("WXOPS_CONFIG", "config_not_utf8",
+                                                  path=str(config), line=1)), args
 
 
-@pytest.mark.parametrize(("env", "named", "command"), [
-    ({"WXOPS_APP_ID": "wx5823bf96d3bd56c7", "WXOPS_TOKEN": "wxopsStartToken"}, "WXOPS_APP_SECRET",
-     "run"),
-    ({"WXOPS_APP_SECRET": "real-secret", "WXOPS_TOKEN": "wxopsStartToken"}, "WXOPS_APP_ID", "run"),
-    ({**REAL, "WXOPS_TOKEN": "wxops-demo-token"}, "WXOPS_TOKEN", "serve"),
-    ({**REAL, "WXOPS_TOKEN": ""}, "WXOPS_TOKEN", "worker"),
-    ({**REAL, "WXOPS_TOKEN": "my token"}, "WXOPS_TOKEN", "run"),
-    ({"WXOPS_OUTBOX_BACKOFF_SECONDS": "nan"}, "WXOPS_OUTBOX_BACKOFF_SECONDS", "worker"),
+@pytest.mark.parametrize(("env", "refused", "command"), [
+    ({"WXOPS_APP_ID": "wx5823bf96d3bd56c7", "WXOPS_TOKEN": "wxopsStartToken"},
+     ConfigError("WXOPS_APP_SECRET", "account_half", given="WXOPS_APP_ID"), "run"),
+    ({"WXOPS_APP_SECRET": "real-secret", "WXOPS_TOKEN": "wxopsStartToken"},
+     ConfigError("WXOPS_APP_ID", "account_half", given="WXOPS_APP_SECRET"), "run"),
+    ({**REAL, "WXOPS_TOKEN": "wxops-demo-token"},
+     ConfigError("WXOPS_TOKEN", "token_demo", token="wxops-demo-token"), "serve"),
+    ({**REAL, "WXOPS_TOKEN": ""}, ConfigError("WXOPS_TOKEN", "token_missing"), "worker"),
+    ({**REAL, "WXOPS_TOKEN": "my token"}, ConfigError("WXOPS_TOKEN", "token_chars"), "run"),
+    ({"WXOPS_OUTBOX_BACKOFF_SECONDS": "nan"},
+     ConfigError("WXOPS_OUTBOX_BACKOFF_SECONDS", "finite_number"), "worker"),
 ])
 def test_an_unsafe_or_half_configured_account_is_refused(tmp_path: Path, env: dict[str, str],
-                                                         named: str, command: str) -> None:
+                                                         refused: ConfigError,
+                                                         command: str) -> None:
     """`wxops run` would otherwise start the emulator and demo data against what the
     operator takes for production, or serve pushes signed with a public Token."""
     env = {**env, "WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
     args = next(a for a in start_up_commands() if a[0] == command)
     result = run(args, tmp_path, **env)
     assert result.returncode == 2
-    assert one_line(result).startswith(f"wxops: 配置错误：{named}：")
+    assert one_line(result) == config_refusal(refused)
     assert not (tmp_path / "a.db").exists()  # refused before anything was migrated or seeded
 
 
@@ -113,10 +138,11 @@ def test_serve_and_worker_refuse_a_database_that_was_never_migrated(engine_url: 
     for args in (["serve", "--port", free_port()], ["worker"], ["worker", "--once"]):
         result = run(args, tmp_path, **env)
         assert result.returncode == 1, args
-        assert "请先运行 `wxops db upgrade`" in one_line(result), args
+        assert one_line(result) == "wxops: " + schema_refusal("not_migrated"), args
     assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
     done = run(["worker", "--once"], tmp_path, **env)
-    assert done.returncode == 0 and "处理了 0 条" in done.stdout, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == say("outbox", "handled", count=0)
 
 
 def test_serve_refuses_a_database_an_upgrade_behind(tmp_path: Path) -> None:
@@ -124,7 +150,9 @@ def test_serve_refuses_a_database_an_upgrade_behind(tmp_path: Path) -> None:
     assert run(["db", "upgrade", "--revision", "0005"], tmp_path, **env).returncode == 0
     result = run(["serve", "--port", free_port()], tmp_path, **env)
     assert result.returncode == 1
-    assert "旧版本 0005" in one_line(result) and "wxops db upgrade" in result.stderr
+    assert one_line(result) == "wxops: " + schema_refusal(
+        "outdated", "0005", head_of(env["WXOPS_DATABASE_URL"]))
+    assert "wxops db upgrade" in result.stderr  # what to do
 
 
 def test_run_refuses_a_database_a_newer_wxops_upgraded_in_one_line(tmp_path: Path) -> None:
@@ -137,7 +165,9 @@ def test_run_refuses_a_database_a_newer_wxops_upgraded_in_one_line(tmp_path: Pat
     result = run(["run", "--port", free_port(), "--emulator-port", free_port()], tmp_path,
                  WXOPS_DATABASE_URL=url)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "9999x" in one_line(result)
+    assert "9999x" in one_line(result)  # the revision it does not know
+    refused = "wxops: " + say("errors", "revision_refused", revision="head", detail="")
+    assert one_line(result).startswith(refused)  # an upgrade cannot go to it
 
 
 def test_gunicorn_refuses_to_load_the_app_on_a_database_never_migrated(tmp_path: Path) -> None:
@@ -146,7 +176,8 @@ def test_gunicorn_refuses_to_load_the_app_on_a_database_never_migrated(tmp_path:
                      tmp_path, WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}")
     assert result.returncode != 0
     refusals = [line for line in result.stderr.splitlines() if "CRITICAL wxops.wsgi" in line]
-    assert len(refusals) == 1 and "请先运行 `wxops db upgrade`" in refusals[0], result.stderr
+    assert len(refusals) == 1, result.stderr
+    assert refusals[0].endswith(schema_refusal("not_migrated")), result.stderr
     assert "App failed to load" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -157,12 +188,14 @@ def test_a_misspelled_variable_is_one_warning_with_a_suggestion(tmp_path: Path) 
     env = {"WXOPS_MAX_CLOCKSKEW": "5", "WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}"}
     checked = run(["config", "check"], tmp_path, **env)
     assert checked.returncode == 0
-    assert one_line(checked) == ("wxops: 警告：环境变量 WXOPS_MAX_CLOCKSKEW 不是 wxops 的设置，"
-                                 "已忽略（是不是 WXOPS_MAX_CLOCK_SKEW？）")
+    warning = say("config", "warning", line=say("settings", "unknown_variable",
+                                                name="WXOPS_MAX_CLOCKSKEW",
+                                                close="WXOPS_MAX_CLOCK_SKEW"))
+    assert one_line(checked) == warning
     assert "WXOPS_MAX_CLOCK_SKEW=300" in checked.stdout  # ignored, as it says
     for args in (["serve", "--port", free_port()], ["worker", "--once"]):
         lines = run(args, tmp_path, **env).stderr.strip().splitlines()
-        assert "WXOPS_MAX_CLOCK_SKEW？" in lines[0] and "wxops db upgrade" in lines[1], args
+        assert lines[0] == warning and "wxops db upgrade" in lines[1], args
 
 
 def test_test_only_variables_are_not_warned_about(tmp_path: Path) -> None:
@@ -184,20 +217,21 @@ def test_config_check_shows_the_values_the_demo_runs_with(tmp_path: Path) -> Non
     result = run(["config", "check"], tmp_path)
     assert result.returncode == 0, result.stderr
     values = shown(result.stdout)
-    marked = "  # 演示：由 wxops run 设置"
+    marked = say("config", "setting", name="X", value="", by_demo=True).removeprefix("X=")
     assert values["WXOPS_WECHAT_API_BASE"] == "http://127.0.0.1:9090" + marked
     assert values["WXOPS_ENCODING_AES_KEY"].endswith(marked)
     assert len(values["WXOPS_ENCODING_AES_KEY"].removesuffix(marked)) == 43  # masked, not empty
     assert values["WXOPS_APP_ID"] == "wx0000000000demo" + marked
-    assert "演示模式" in result.stdout.splitlines()[-1]
+    assert result.stdout.splitlines()[-1] == say("config", "valid", demo=True)
 
 
 def test_config_check_of_a_real_account_marks_nothing(tmp_path: Path) -> None:
     result = run(["config", "check"], tmp_path, **REAL)
     assert result.returncode == 0, result.stderr
-    assert "演示" not in result.stdout and "wxopsStartToken" not in result.stdout
+    marked = say("config", "setting", name="X", value="", by_demo=True).removeprefix("X=")
+    assert marked not in result.stdout and "wxopsStartToken" not in result.stdout
     assert shown(result.stdout)["WXOPS_WECHAT_API_BASE"] == "https://api.weixin.qq.com"
-    assert result.stdout.splitlines()[-1] == "# 配置有效；运行方式：正式公众号"
+    assert result.stdout.splitlines()[-1] == say("config", "valid", demo=False)
 
 
 # --- /healthz -----------------------------------------------------------------------------------

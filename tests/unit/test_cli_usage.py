@@ -1,25 +1,39 @@
-"""click's usage errors, as the CLI says them to Chinese-speaking staff."""
+"""click's usage errors, as the CLI says them to Chinese-speaking staff: a code of
+templates/cli/usage.j2 and the parts of click's message as its data."""
 
 from __future__ import annotations
 
 import click
 import pytest
 
-from bot.cli import cli, main
-from bot.cli_usage import in_chinese
+from bot.cli import cli, main, run
+from bot.cli_usage import classify, in_chinese
 from workflow.errors import InvalidInput
 
 
+@pytest.mark.parametrize(("argv", "code", "data"), [
+    (["item", "plan", "标题"], "missing_option", {"name": "--as"}),
+    (["item", "plan"], "missing_argument", {"name": "TITLE"}),
+    (["item", "nope"], "no_such_command", {"name": "nope", "guess": None}),
+    (["queue", "lst"], "no_such_command", {"name": "lst", "guess": "list"}),
+    (["item", "list", "--limt", "3"], "no_such_option", {"name": "--limt", "guess": "--limit"}),
+    (["item", "list", "--limit", "0"], "not_in_range",
+     {"option": "--limit", "value": "0", "range": "1<=x<=1000"}),
+    (["item", "list", "--limit", "abc"], "not_an_integer", {"option": "--limit", "value": "abc"}),
+    (["staff", "list", "多余"], "extra_arguments", {"extra": "多余"}),
+    (["item", "list", "--state"], "needs_a_value", {"name": "--state"}),
+    (["item", "edit", "1", "--as", "x", "--body-file", "/没有这个文件"], "no_such_file",
+     {"option": "--body-file", "value": "/没有这个文件"}),
+])
+def test_usage_errors_are_classified(argv: list[str], code: str, data: dict[str, str]) -> None:
+    failed = run(argv)
+    assert failed is not None and (failed.code, dict(failed.data), failed.status) == (code, data, 2)
+
+
 @pytest.mark.parametrize(("argv", "said"), [
-    (["item", "plan", "标题"], "缺少选项 --as"),
-    (["item", "plan"], "缺少参数 TITLE"),
-    (["item", "nope"], "没有“nope”这个命令"),
     (["queue", "lst"], "没有“lst”这个命令，是不是 list？"),
     (["item", "list", "--limt", "3"], "没有选项 --limt，是不是 --limit？"),
     (["item", "list", "--limit", "0"], "--limit 的值无效：0 不在允许的范围（1<=x<=1000）内"),
-    (["item", "list", "--limit", "abc"], "--limit 的值无效：“abc”不是整数"),
-    (["staff", "list", "多余"], "多余的参数：多余"),
-    (["item", "list", "--state"], "选项 --state 后面要跟一个值"),
     (["item", "edit", "1", "--as", "x", "--body-file", "/没有这个文件"],
      "--body-file 的值无效：文件“/没有这个文件”不存在"),
 ])
@@ -32,7 +46,17 @@ def test_usage_errors_are_said_in_chinese(argv: list[str], said: str,
     assert err.startswith(f"wxops: {said}") and len(err.strip().splitlines()) == 1
 
 
+def test_a_choice_lists_what_may_be_chosen() -> None:
+    code, data = classify("Invalid value for '--status': 'x' is not one of 'sent', 'dead'.")
+    assert (code, data) == ("not_a_choice", {"option": "--status", "value": "x",
+                                             "choices": "'sent', 'dead'"})
+    assert in_chinese("Invalid value for '--status': 'x' is not one of 'sent', 'dead'.") == (
+        "--status 的值无效：“x”不是可选的值，可选：sent、dead")
+
+
 def test_a_message_without_a_translation_keeps_clicks_words() -> None:
+    assert classify("Something click says one day.") == (
+        "unknown", {"text": "Something click says one day."})
     assert in_chinese("Something click says one day.") == "Something click says one day."
 
 

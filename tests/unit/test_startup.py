@@ -13,6 +13,17 @@ def test_the_children_of_run_do_not_get_the_variables_it_warned_about() -> None:
                                       "WXOPS_CONFIG": "/etc/wxops.toml"}
 
 
+def test_each_schema_state_is_refused_by_its_code() -> None:
+    never = SchemaState("not_migrated", None, "0006")
+    behind = SchemaState("outdated", "0005", "0006")
+    ahead = SchemaState("unrecognised", "0009", "0006")
+    assert [(s.code, s.data) for s in (never, behind, ahead)] == [
+        ("schema_not_migrated", {"revision": None, "head": "0006"}),
+        ("schema_outdated", {"revision": "0005", "head": "0006"}),
+        ("schema_unrecognised", {"revision": "0009", "head": "0006"})]
+    assert not any(s.ok for s in (never, behind, ahead)) and SchemaState("ok", "1", "1").ok
+
+
 def test_each_schema_state_says_what_to_do_in_one_line() -> None:
     never = SchemaState("not_migrated", None, "0006")
     behind = SchemaState("outdated", "0005", "0006")
@@ -20,5 +31,4 @@ def test_each_schema_state_says_what_to_do_in_one_line() -> None:
     assert "wxops db upgrade" in never.refusal() and "wxops db upgrade" in behind.refusal()
     assert "0005" in behind.refusal() and "0009" in ahead.refusal()
     assert "upgrade" not in ahead.refusal()  # upgrading cannot help a newer schema
-    assert not any(s.ok for s in (never, behind, ahead)) and SchemaState("ok", "1", "1").ok
     assert all("\n" not in s.refusal() for s in (never, behind, ahead))

@@ -146,11 +146,13 @@ def run(argv: list[str] | None = None) -> Failure | None:
     known error; anything else propagates)."""
     _commands()
     try:
-        cli.main(args=argv, prog_name="wxops", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="wxops", standalone_mode=False)
     except Exception as exc:  # only the known ones are turned into a Failure
         if (failed := failure(exc)) is None:
             raise
         return failed
+    if isinstance(status, int) and status:  # click.exceptions.Exit: said what went wrong
+        return Failure("exit", {}, status, "")
     return None
 
 
@@ -204,7 +206,8 @@ def _domain_failure(exc: Exception) -> Failure | None:
 
 
 def _fail(failed: Failure) -> None:
-    click.echo(one_line(failed), err=True)
+    if failed.line:
+        click.echo(one_line(failed), err=True)
     sys.exit(failed.status)
 
 

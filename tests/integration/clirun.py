@@ -55,6 +55,6 @@ class Wxops:
         self.capsys.readouterr()
         failed = run(list(argv))
         out, err = self.capsys.readouterr()
-        if failed is not None:
+        if failed is not None and failed.line:
             err += one_line(failed) + "\n"
         return Ran(failed.status if failed else 0, out, err, failed)

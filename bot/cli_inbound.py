@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli_types import ROW_ID
+from bot.seams import LoggedPush
 from bot.startup import require_current_schema
 from bot.timefmt import local
 from bot.wiring import App
-from storage import inbound
-from storage.models import InboundMessage
+from bot.wiring import inbound_log as inbound
 from workflow.errors import InvalidInput
 
 if TYPE_CHECKING:  # the handlers load only for a replay
@@ -41,11 +41,11 @@ def inbound_errors(app: App, limit: int) -> None:
                    f"{_next(app, row)}  {row.error.splitlines()[0] if row.error else ''}")
 
 
-def _kind(row: InboundMessage) -> str:
+def _kind(row: LoggedPush) -> str:
     return f"event/{row.event}" if row.event else row.msg_type
 
 
-def _next(app: App, row: InboundMessage) -> str:
+def _next(app: App, row: LoggedPush) -> str:
     if row.replay_at is None:
         return "待人工重放"
     return f"{local(row.replay_at, app.settings.tz, '%H:%M:%S')} 自动重试"

@@ -22,13 +22,14 @@ from sqlalchemy import Connection, Engine
 from bot import replies
 from bot.handling import Contexts, HandlerFailed, handle
 from bot.timefmt import local
-from bot.wiring import App
+from bot.wiring import App, database
+from bot.wiring import inbound_log as inbound
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply, TextReply
-from storage import inbound
-from storage.db import describe, transient, write_lock
 
 log = logging.getLogger("wxops.replay")
+
+write_lock, transient, describe = database.write_lock, database.transient, database.describe
 
 #: Failed attempts after which the worker leaves a push to a person.
 MAX_FAILURES = 8

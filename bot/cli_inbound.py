@@ -9,11 +9,11 @@ import click
 
 from bot.cli_text import CliError, CliUsageError, echo, helptext, say
 from bot.cli_types import ROW_ID
+from bot.seams import LoggedPush
 from bot.startup import require_current_schema
 from bot.timefmt import local
 from bot.wiring import App
-from storage import inbound
-from storage.models import InboundMessage
+from bot.wiring import inbound_log as inbound
 
 if TYPE_CHECKING:  # the handlers load only for a replay
     from bot.inbound_replay import Replayer
@@ -41,11 +41,11 @@ def inbound_errors(app: App, limit: int) -> None:
              error=row.error.splitlines()[0] if row.error else "")
 
 
-def _kind(row: InboundMessage) -> str:
+def _kind(row: LoggedPush) -> str:
     return f"event/{row.event}" if row.event else row.msg_type
 
 
-def _next(app: App, row: InboundMessage) -> str:
+def _next(app: App, row: LoggedPush) -> str:
     at = local(row.replay_at, app.settings.tz, "%H:%M:%S") if row.replay_at else None
     return say("inbound", "next", at=at)
 

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import delete
 
 from bot.cli_text import CliError, CliUsageError, echo, helptext, say
 from bot.cli_types import MEMBER, TICKET
 from bot.columns import pad
 from bot.timefmt import local, utcnow
-from bot.wiring import App
+from bot.wiring import App, account_texts, database, joined_uow
 from handlers import texts
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
-from storage.db import write_lock
-from storage.models import AccountText
-from storage.uow import JoinedUnitOfWork
 from workflow import staff_cases, ticket_cases
 from workflow.errors import TicketNotFound
 from workflow.reply_queue import TicketStatus
@@ -83,9 +79,9 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
     if not text.strip():
         raise CliUsageError("reply_empty")
     now = utcnow()
-    with write_lock(app.engine), app.engine.begin() as conn:
-        member = staff_cases.find(JoinedUnitOfWork(conn), as_)
-        with JoinedUnitOfWork(conn) as uow:
+    with database.write_lock(app.engine), app.engine.begin() as conn:
+        member = staff_cases.find(joined_uow(conn), as_)
+        with joined_uow(conn) as uow:
             # Checked here, not left to 回: its grammar takes up to nine digits and
             # would answer a longer id with the chat's usage (回 T5 内容).
             known = uow.queue.line(ticket_id) is not None
@@ -96,7 +92,7 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
         actor = Actor(member.id, member.name, member.roles)
         ctx = CommandContext(now, app.settings.tz, actor, member.openid or "",
                              f"回 T{ticket_id} {text}",
-                             uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
+                             uow=lambda: joined_uow(conn, clock=lambda: now))
         click.echo(dispatch.perform(ctx, trusted=True))
 
 
@@ -111,7 +107,7 @@ def texts_list(app: App) -> None:
     """列出可编辑的文字及其当前内容."""
     with app.uow() as uow:
         for key, editable in texts.EDITABLE.items():
-            custom = uow.session.get(AccountText, key)
+            custom = account_texts(uow.session).custom(key)
             body = custom.body if custom else texts.shipped_source(key)
             echo("queue", "text", key=key, editable=editable, custom=bool(custom), body=body)
             click.echo()
@@ -128,7 +124,7 @@ def texts_set(app: App, key: str, body: str) -> None:
     except ValueError as exc:
         raise CliError("text_refused", detail=str(exc)) from None
     with app.uow() as uow:
-        uow.session.merge(AccountText(key=key, body=body.strip(), updated_at=utcnow()))
+        account_texts(uow.session).save(key, body.strip(), utcnow())
         uow.commit()
     echo("queue", "text_set", key=key, example=example)
 
@@ -139,7 +135,7 @@ def texts_set(app: App, key: str, body: str) -> None:
 def texts_reset(app: App, key: str) -> None:
     """恢复默认文字."""
     with app.uow() as uow:
-        uow.session.execute(delete(AccountText).where(AccountText.key == key))
+        account_texts(uow.session).reset(key)
         uow.commit()
     echo("queue", "text_reset", key=key)
 

@@ -14,13 +14,12 @@ from bot.cli import warn_about_environment
 from bot.cli_text import CliBadParameter, CliError, echo, helptext, say
 from bot.cli_types import ROW_ID
 from bot.columns import pad
+from bot.seams import OutboxRow
 from bot.startup import require_current_schema
 from bot.timefmt import local, utcnow
-from bot.wiring import App
+from bot.wiring import App, database
+from bot.wiring import outbox_log as outbox
 from handlers.texts import outbox_note, phrase
-from storage import outbox
-from storage.db import write_lock
-from storage.outbox import OutboxRow
 
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "held": "待转交",
                  "refused": "无法送达", "dead": "失败", "cancelled": "已取消"}
@@ -155,7 +154,7 @@ def outbox_retry(app: App, row_id: int | None, dead_since: timedelta | None,
         _retry_dead_since(app, dead_since, force)
         return
     assert row_id is not None
-    with write_lock(app.engine), app.engine.begin() as conn:
+    with database.write_lock(app.engine), app.engine.begin() as conn:
         row = outbox.get(conn, row_id)
         if row is not None and not force:
             _refuse_a_delivery(row, app)
@@ -177,7 +176,7 @@ def _retry_dead_since(app: App, since: timedelta, force: bool) -> None:
     """Re-drive the rows that died since then, but (without --force) none that
     may have arrived or that WeChat took: those are listed for a person."""
     now = utcnow()
-    with write_lock(app.engine), app.engine.begin() as conn:
+    with database.write_lock(app.engine), app.engine.begin() as conn:
         dead = outbox.dead_since(conn, now - since)
         delivered = [r.id for r in dead if r.delivered_at is not None]
         doubt = [r.id for r in dead if r.delivered_at is None and r.in_doubt]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from bot.seams import OutboxRow
 from bot.sender import DeadEnd, Delivery, Handler, Outcome, SentAfterAll
 from bot.wechat_errors import (
     DuplicateClientMsgId,
@@ -17,10 +18,12 @@ from bot.wechat_errors import (
     SendLimitExceeded,
     WeChatError,
 )
+from bot.wiring import incident_log as incidents
+from bot.wiring import joined_uow
+from bot.wiring import outbox_log as outbox
+from bot.wiring import platform_records as platform
+from bot.wiring import send_window as followers
 from handlers import notices, texts
-from storage import followers, incidents, outbox, platform
-from storage.outbox import OutboxRow
-from storage.uow import JoinedUnitOfWork
 from workflow import tickets, usecases
 from workflow.effects import SendReply
 from workflow.model import Context
@@ -142,7 +145,7 @@ def reply_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> Non
 
 def _note(conn: Connection, reply: SendReply, now: datetime, content: str) -> None:
     """A note on the reply's ticket, in its writer's name."""
-    uow = JoinedUnitOfWork(conn, clock=lambda: now)
+    uow = joined_uow(conn, clock=lambda: now)
     with uow:
         uow.tickets.add_note(reply.ticket_id, reply.staff_id, content, now)
         uow.commit()
@@ -193,7 +196,7 @@ def submit_given_up(conn: Connection, row: OutboxRow, outcome: Outcome,
     重试 works. An unconfirmed submission asks for a look at 发表记录 first."""
     reason = texts.phrase("publish_submit", "unconfirmed") if outcome.unconfirmed else \
         texts.phrase("publish_submit", "not_submitted", error=outcome.error)
-    usecases.record_submit_failure(JoinedUnitOfWork(conn, clock=lambda: now),
+    usecases.record_submit_failure(joined_uow(conn, clock=lambda: now),
                                    int(row.payload["item_id"]), Context(now=now, comment=reason))
 
 
@@ -202,7 +205,7 @@ def submit_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> No
     stalled past the lease with the call in flight): the publish failed on it goes
     on, and whoever was told it failed is told it did not. (The publish_id is
     stored by the submission's follow-up, in this transaction.)"""
-    usecases.record_submit_confirmed(JoinedUnitOfWork(conn, clock=lambda: now),
+    usecases.record_submit_confirmed(joined_uow(conn, clock=lambda: now),
                                      int(row.payload["item_id"]),
                                      Context(now=now, comment=texts.phrase(
                                          "publish_submit", "confirmed_late")))

@@ -9,21 +9,17 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from bot.articles import article_html
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.timefmt import utcnow
-from bot.wiring import App
+from bot.wiring import App, account_texts, add_follower, database
 from handlers import texts
 from handlers.when import format_moment
-from storage import staff as staff_store
-from storage.db import sqlite_file
-from storage.models import AccountText, Follower, Staff
 from workflow import rule_cases, usecases
 from workflow.autoreply import MatchType, NewRule
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
+from workflow.staffing import Member
 from workflow.states import Event
 
 
@@ -48,8 +44,8 @@ DEMO_AES_KEY = "wxopsDemoEncodingAESKey0123456789abcdefghij"
 def emulator_state_file(database_url: str) -> Path:
     """Where the demo's emulator keeps its memory: beside the SQLite database it
     goes with, or under ``var/``."""
-    database = sqlite_file(database_url)
-    return (database.parent if database else Path("var")) / "emulator-state.pickle"
+    file = database.sqlite_file(database_url)
+    return (file.parent if file else Path("var")) / "emulator-state.pickle"
 
 
 def run_file(database_url: str) -> Path:
@@ -137,16 +133,12 @@ def seed(app: App) -> bool:
     has staff already."""
     now = utcnow()
     with app.uow() as uow:
-        if uow.session.scalar(select(func.count()).select_from(Staff)):
+        if uow.staff.members(include_inactive=True):
             return False
-        ids = {
-            p.name: staff_store.add_staff(uow.session, p.name, p.roles, now, p.openid).id
-            for p in DEMO_STAFF
-        }
-        uow.session.add(Follower(openid=DEMO_FOLLOWER, subscribed=True, subscribed_at=now,
-                                 message_window_sent=0, event_window_sent=0))
-        uow.session.add(AccountText(key="welcome", body=texts.shipped_source("demo_welcome"),
-                                    updated_at=now))
+        ids = {p.name: uow.staff.add(Member(0, p.name, p.openid, p.roles), now).id
+               for p in DEMO_STAFF}
+        add_follower(uow.session, DEMO_FOLLOWER, now)
+        account_texts(uow.session).add("welcome", texts.shipped_source("demo_welcome"), now)
         for keyword, reply in demo_rule_replies(now, app.settings.tz).items():
             uow.rules.add(rule_cases.checked(NewRule(MatchType.EXACT, keyword, reply)),
                           created_by=ids["admin"], now=now)

@@ -37,15 +37,18 @@ from bot.protocol import (
     check_verification,
     open_envelope,
 )
-from bot.wiring import App
+from bot.seams import PushClaim, PushRecord
+from bot.wiring import App, database
+from bot.wiring import inbound_log as inbound
 from handlers.digest import with_held_notices
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import prepare
-from storage import inbound
-from storage.db import KeptConnections, WriteLockBusy, describe, transient, write_lock
 
 log = logging.getLogger("wxops.endpoint")
+
+#: Bound once: the hot path finds them as module globals, at no cost for the seam.
+write_lock, transient, describe = database.write_lock, database.transient, database.describe
 
 StartResponse = Any
 
@@ -74,7 +77,7 @@ class WeChatEndpoint:
                                      s.encoding_aes_key_previous or None)
                        if s.encoding_aes_key else None)
         self.engine = app.engine
-        self.connections = KeptConnections(app.engine, wait=DATABASE_WAIT)
+        self.connections = app.kept_connections(wait=DATABASE_WAIT)
         self.contexts = Contexts(s)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -126,7 +129,7 @@ class WeChatEndpoint:
             return self._handle_or_keep(envelope, now, budget)
         except ReplayedNonce as exc:
             raise Refused(exc.status, exc.reason) from None
-        except (SQLAlchemyError, WriteLockBusy) as exc:
+        except (SQLAlchemyError, database.WriteLockBusy) as exc:
             # Not recorded, so not accepted: a 503 makes WeChat retry rather than
             # losing the message behind a "success".
             log.error("database unavailable; push not recorded: %s", describe(exc))
@@ -178,7 +181,7 @@ class WeChatEndpoint:
 
     @staticmethod
     def _claim(conn: Connection, envelope: InboundEnvelope,
-               push: inbound.Record) -> inbound.Claim:
+               push: PushRecord) -> PushClaim:
         # An authenticated body is covered by msg_signature: a reused pair can
         # only bring the same body back, which dedupe answers as a retry.
         if not envelope.authenticated and not inbound.nonce_is_fresh(
@@ -187,7 +190,7 @@ class WeChatEndpoint:
         return inbound.claim(conn, push)
 
     def _in_transaction(self, conn: Connection, ctx: HandlerContext, msg: Inbound,
-                        envelope: InboundEnvelope, push: inbound.Record) -> str:
+                        envelope: InboundEnvelope, push: PushRecord) -> str:
         claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:
             return claim.previous_reply or ""
@@ -196,7 +199,7 @@ class WeChatEndpoint:
         inbound.store_reply(conn, claim.inbound_id, reply_xml, ctx.now)
         return reply_xml
 
-    def _store_failure(self, conn: Connection, envelope: InboundEnvelope, push: inbound.Record,
+    def _store_failure(self, conn: Connection, envelope: InboundEnvelope, push: PushRecord,
                        error: str, replay_at: datetime | None) -> str:
         """A transaction of its own after handling failed: keep the push with the
         error (and when the worker tries it again), answer success."""

@@ -10,14 +10,10 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from bot.config import Settings
+from bot.wiring import database, joined_uow, push_store, push_texts, ticket_inbox
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
-from storage.db import transient
-from storage.push import RawPushStore
-from storage.texts import SqlTexts
-from storage.tickets import RawTicketInbox
-from storage.uow import JoinedUnitOfWork
 
 log = logging.getLogger("wxops.endpoint")
 
@@ -46,11 +42,11 @@ class Contexts:
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
-            store=RawPushStore(conn), now=now, tz=self.settings.tz, hours=self.hours,
+            store=push_store(conn), now=now, tz=self.settings.tz, hours=self.hours,
             complaint_words=self.complaint_words,
-            joined_uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
-            texts=SqlTexts(conn),
-            tickets=RawTicketInbox(conn),
+            joined_uow=lambda: joined_uow(conn, clock=lambda: now),
+            texts=push_texts(conn),
+            tickets=ticket_inbox(conn),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
         )
@@ -62,13 +58,13 @@ Answer = Callable[[HandlerContext, Inbound, Reply], str]
 
 def handle(ctx: HandlerContext, msg: Inbound, answer: Answer) -> str:
     """Route the push and make the handler's reply into the answer. A database
-    fault that passes (``storage.db.transient``) is raised as it is, for the
+    fault that passes (``database.transient``) is raised as it is, for the
     caller to try again; anything else unexpected is logged with its context
     and raised as ``HandlerFailed``."""
     try:
         return answer(ctx, msg, route(msg)(ctx, msg))
     except Exception as exc:
-        if transient(exc):
+        if database.transient(exc):
             raise
         log.exception("handler failed for %s %s from %s (inbound %s)",
                       msg.msg_type, msg.event, msg.openid, ctx.inbound_id)

@@ -22,11 +22,10 @@ from sqlalchemy import Connection, Engine
 from bot import replies
 from bot.handling import Contexts, HandlerFailed, handle
 from bot.timefmt import local
-from bot.wiring import App
+from bot.wiring import App, database
+from bot.wiring import inbound_log as inbound
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply, TextReply
-from storage import inbound
-from storage.db import describe, transient, write_lock
 
 log = logging.getLogger("wxops.replay")
 
@@ -59,14 +58,14 @@ class Replayer:
     def replay(self, inbound_id: int, *, due_only: bool = False) -> Replayed:
         now = self.clock()
         try:
-            with write_lock(self.engine), self.engine.begin() as conn:
+            with database.write_lock(self.engine), self.engine.begin() as conn:
                 return self._replay(conn, inbound_id, now, due_only)
         except HandlerFailed as failed:
             return self._failed(inbound_id, failed.error, None)
         except Exception as exc:
-            if not transient(exc):
+            if not database.transient(exc):
                 raise
-            return self._failed(inbound_id, describe(exc), now)
+            return self._failed(inbound_id, database.describe(exc), now)
 
     def _replay(self, conn: Connection, inbound_id: int, now: datetime,
                 due_only: bool) -> Replayed:
@@ -105,17 +104,17 @@ class Replayer:
         """Keep the new error; a passing fault is tried again later, up to a point."""
         log.warning("inbound %s failed again: %s", inbound_id, error)
         try:
-            with write_lock(self.engine), self.engine.begin() as conn:
+            with database.write_lock(self.engine), self.engine.begin() as conn:
                 row = inbound.get(conn, inbound_id)
                 tries = (row.failures if row is not None else 0) + 1
                 again = None if passing_since is None or tries >= MAX_FAILURES \
                     else passing_since + pause(tries)
                 inbound.store_failure(conn, inbound_id, error, again, again=True)
         except Exception as exc:
-            if not transient(exc):
+            if not database.transient(exc):
                 raise
             log.warning("could not record the failure of inbound %s: %s", inbound_id,
-                        describe(exc))  # its replay_at stands: the worker comes back to it
+                        database.describe(exc))  # its replay_at stands: the worker comes back to it
         return Replayed("failed", error)
 
 

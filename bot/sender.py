@@ -15,11 +15,11 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 
 from bot.gateway import Gateway
+from bot.seams import FollowUp, OutboxRow
 from bot.wechat_errors import OutcomeUnknown, WeChatError
+from bot.wiring import database
+from bot.wiring import outbox_log as outbox
 from handlers import texts
-from storage import outbox
-from storage.db import write_lock
-from storage.outbox import OutboxRow
 
 log = logging.getLogger("wxops.sender")
 
@@ -30,7 +30,6 @@ BACKOFF_CAP = timedelta(minutes=15)
 #: anything else is recorded (proves a restart does not send it again).
 CRASH_HOOK = "WXOPS_TEST_CRASH_AFTER_SEND"
 
-FollowUp = Callable[[Connection], None]
 T = TypeVar("T")
 
 
@@ -185,7 +184,7 @@ class Sender:
         now = self.clock()
         retry_at = now + backoff(row.attempts, self.backoff_base) \
             if outcome.status == "pending" else None
-        with write_lock(self.engine), self.engine.begin() as conn:
+        with database.write_lock(self.engine), self.engine.begin() as conn:
             if outbox.finish(conn, row.id, outcome.status, now, outcome.error, retry_at,
                              outcome.recipient, worker=self.worker,
                              in_doubt=outcome.unconfirmed):

@@ -1,17 +1,54 @@
-"""Wiring: settings -> engine -> unit of work. The only place bot meets storage."""
+"""Wiring: settings -> engine -> unit of work. The only place bot meets storage.
+
+Besides ``App`` (one process's engine and what is built on it), the seams
+every other bot module takes from here instead of importing storage: each is
+named by a contract in ``bot/seams.py`` (or ``workflow/ports.py``) and bound
+to its storage implementation here, once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
+from bot import seams
 from bot.config import Settings, load_settings
-from storage import inbound, migrate
-from storage.db import make_engine, writes_flow
+from storage import db, followers, inbound, incidents, migrate, outbox, platform
+from storage.db import KeptConnections, make_engine, writes_flow
 from storage.leader import LeaderLock
+from storage.push import RawPushStore
+from storage.texts import SqlAccountTexts, SqlTexts
+from storage.tickets import RawTicketInbox
 from storage.tokens import DatabaseTokens, Fetch
-from storage.uow import SqlUnitOfWork
+from storage.uow import JoinedUnitOfWork, SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from handlers.texts import TextSource
+    from workflow.ports import PushStore, TicketInbox
+
+#: The write lock, and what a database fault means.
+database: seams.Database = db
+#: The inbound log (the endpoint's prepared statements, the replayer, the CLI).
+inbound_log: seams.InboundLog = inbound
+#: The outbox table (the sender, ``wxops outbox``).
+outbox_log: seams.OutboxLog = outbox
+#: What the outbox deliveries read and write besides the outbox.
+platform_records: seams.PlatformRecords = platform
+send_window: seams.SendWindow = followers
+incident_log: seams.IncidentLog = incidents
+#: A unit of work inside a transaction the caller owns (a push, a sent row).
+joined_uow: seams.JoinUnitOfWork = JoinedUnitOfWork
+#: What handling one push reads and records on the push's own connection.
+push_store: Callable[[Connection], PushStore] = RawPushStore
+push_texts: Callable[[Connection], TextSource] = SqlTexts
+ticket_inbox: Callable[[Connection], TicketInbox] = RawTicketInbox
+#: ``wxops texts`` and the demo's welcome.
+account_texts: Callable[[Session], seams.AccountTexts] = SqlAccountTexts
+add_follower: seams.AddFollower = followers.add_follower
 
 
 class App:
@@ -33,6 +70,10 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def kept_connections(self, wait: float | None = None) -> seams.KeptConnections:
+        """Connections kept open between pushes, for the inbound endpoint."""
+        return KeptConnections(self.engine, wait=wait)
 
     def writes_flow(self) -> bool:
         """A write can get through now (no writer holds the database for long)."""

@@ -15,23 +15,20 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import select
 
 from bot import deliveries, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
 from bot.timefmt import utcnow
 from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
-from bot.wiring import App
+from bot.wiring import App, database, platform_records
+from bot.wiring import inbound_log as inbound
 from handlers import texts
-from storage import inbound
-from storage.db import write_lock
-from storage.models import ContentItemRow
 from workflow import ticket_cases, usecases
 from workflow.errors import WorkflowError
 from workflow.model import Context
 from workflow.roles import SYSTEM_ACTOR
-from workflow.states import Event, State
+from workflow.states import Event
 
 log = logging.getLogger("wxops.worker")
 
@@ -101,9 +98,7 @@ class Jobs:
             return
         now = utcnow()
         with self.app.engine.connect() as conn:
-            due = conn.execute(select(ContentItemRow.id).where(
-                ContentItemRow.state == State.SCHEDULED.value,
-                ContentItemRow.scheduled_at <= now)).scalars().all()
+            due = platform_records.scheduled_due(conn, now)
         for item_id in due:
             try:
                 usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE,
@@ -117,12 +112,9 @@ class Jobs:
             return
         now = utcnow()
         with self.app.engine.connect() as conn:
-            waiting = conn.execute(select(ContentItemRow.publish_id).where(
-                ContentItemRow.state == State.PUBLISHING.value,
-                ContentItemRow.publish_id.is_not(None),
-                ContentItemRow.updated_at < now - POLL_AFTER)).scalars().all()
+            waiting = platform_records.publishing_since(conn, now - POLL_AFTER)
         for publish_id in waiting:
-            self._poll_one(str(publish_id), now)
+            self._poll_one(publish_id, now)
 
     def _poll_one(self, publish_id: str, now: datetime) -> None:
         from handlers.platform import failure_reason, first_article_url
@@ -142,14 +134,14 @@ class Jobs:
         if not self._leading("reply_sla"):
             return
         sla = timedelta(minutes=self.app.settings.reply_sla)
-        with write_lock(self.app.engine):
+        with database.write_lock(self.app.engine):
             ticket_cases.remind_waiting(self.app.uow(), sla, utcnow())
 
     def prune(self) -> None:
         if not self._leading("prune"):
             return
         retention = inbound.nonce_retention(self.app.settings.max_clock_skew)
-        with write_lock(self.app.engine), self.app.engine.begin() as conn:
+        with database.write_lock(self.app.engine), self.app.engine.begin() as conn:
             inbound.prune_nonces(conn, int(utcnow().timestamp()) - retention)
 
 

@@ -114,3 +114,10 @@ class SqlInteractions:
 
     def of(self, openid: str) -> Interactions | None:
         return interactions(self.session.connection(), openid)
+
+
+def add_follower(session: Session, openid: str, now: datetime) -> None:
+    """Add a subscribed follower as it is, no interaction recorded: for seeding
+    (the demo)."""
+    session.add(Follower(openid=openid, subscribed=True, subscribed_at=now,
+                         message_window_sent=0, event_window_sent=0))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from storage.models import ContentItemRow, PlatformAsset, Staff, TicketMessage
+from workflow.states import State
 
 
 def set_item_ids(conn: Connection, item_id: int, **ids: Any) -> None:
@@ -57,3 +58,20 @@ def staff_openid(conn: Connection, staff_id: int) -> str | None:
 def set_delivery(conn: Connection, message_id: int, delivery: str) -> None:
     conn.execute(update(TicketMessage).where(TicketMessage.id == message_id)
                  .values(delivery=delivery[:32]))
+
+
+def scheduled_due(conn: Connection, now: datetime) -> list[int]:
+    """Items scheduled for ``now`` or earlier (the worker's timed publishes)."""
+    return list(conn.execute(select(ContentItemRow.id).where(
+        ContentItemRow.state == State.SCHEDULED.value,
+        ContentItemRow.scheduled_at <= now)).scalars().all())
+
+
+def publishing_since(conn: Connection, before: datetime) -> list[str]:
+    """The publish_ids of items submitted and not heard of since ``before``
+    (the worker asks freepublish/get about them)."""
+    return [str(publish_id) for publish_id in conn.execute(
+        select(ContentItemRow.publish_id).where(
+            ContentItemRow.state == State.PUBLISHING.value,
+            ContentItemRow.publish_id.is_not(None),
+            ContentItemRow.updated_at < before)).scalars().all()]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import make_url, select, text
+from sqlalchemy import select
 
 from storage import inbound
 from storage.db import make_engine
 from storage.models import TicketMessage
+from tests.harness.faults import refuse_word
 from tests.integration.test_cli import run
 
 
@@ -52,26 +53,15 @@ def test_list_show_and_replay_a_failed_push(engine_url: str, tmp_path: Path) -> 
     assert _ticket_messages(engine_url) == ["你好"]  # nothing handled twice
 
 
-def _refuse_bad_words(engine_url: str) -> None:
-    """The database refuses a message with 坏 in it, as a bug would: its replay fails."""
-    engine = make_engine(engine_url)
-    with engine.begin() as conn:
-        if make_url(engine_url).get_backend_name() == "postgresql":
-            conn.execute(text("ALTER TABLE ticket_messages ADD CONSTRAINT no_bad"
-                              " CHECK (content NOT LIKE '%坏%')"))
-        else:
-            conn.execute(text("CREATE TRIGGER no_bad BEFORE INSERT ON ticket_messages"
-                              " WHEN NEW.content LIKE '%坏%'"
-                              " BEGIN SELECT RAISE(ABORT, 'no bad words'); END"))
-    engine.dispose()
-
-
 def test_replay_all_exits_non_zero_while_a_push_still_fails(engine_url: str,
                                                              tmp_path: Path) -> None:
     env = {"WXOPS_DATABASE_URL": engine_url}
     failed_push(engine_url, tmp_path, "你好", "201")
     failed_push(engine_url, tmp_path, "一条坏消息", "202")
-    _refuse_bad_words(engine_url)
+    engine = make_engine(engine_url)
+    with engine.begin() as conn:
+        refuse_word(conn, "坏")
+    engine.dispose()
     replayed = run(["inbound", "replay", "--all"], tmp_path, **env)
     assert replayed.returncode == 1, replayed.stderr  # a script must see it is not done
     assert _ticket_messages(engine_url) == ["你好"]  # the other one went through

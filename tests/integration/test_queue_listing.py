@@ -20,13 +20,17 @@ from tests.integration.test_cli import run
 MINUTE = timedelta(minutes=1)
 
 
-def test_chat_and_cli_list_the_same_tickets_in_the_same_order(engine_url: str,
-                                                               tmp_path: Path) -> None:
+def _migrated(engine_url: str, tmp_path: Path) -> tuple[dict[str, str], Engine]:
+    """The CLI's settings for the database, migrated by the CLI, and an engine on it."""
     env = {"WXOPS_DATABASE_URL": engine_url}
     assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
-    engine = make_engine(engine_url)
-    team = make_team(engine)
-    now = datetime.now(UTC)
+    return env, make_engine(engine_url)
+
+
+def test_chat_and_cli_list_the_same_tickets_in_the_same_order(engine_url: str,
+                                                               tmp_path: Path) -> None:
+    env, engine = _migrated(engine_url, tmp_path)
+    team, now = make_team(engine), datetime.now(UTC)
     ids = [fan(engine, f"o_{n}", f"留言 {n}", now - (50 - n) * MINUTE,
                priority=1 if n == 3 else 0) for n in range(6)]
     say(engine, team.wang, f"缓 T{ids[0]} 2小时", now)  # set aside for later: in neither
@@ -51,11 +55,8 @@ def test_chat_and_cli_list_the_same_tickets_in_the_same_order(engine_url: str,
 def test_a_cli_reply_and_a_chat_reply_leave_the_same_audit_row(engine_url: str,
                                                                tmp_path: Path) -> None:
     """The use case audits (workflow.ticket_cases), not the chat handler."""
-    env = {"WXOPS_DATABASE_URL": engine_url}
-    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
-    engine = make_engine(engine_url)
-    team = make_team(engine)
-    now = datetime.now(UTC)
+    env, engine = _migrated(engine_url, tmp_path)
+    team, now = make_team(engine), datetime.now(UTC)
     by_chat, by_cli = (fan(engine, openid, "几点开始", now - MINUTE) for openid in ("o_a", "o_b"))
 
     say(engine, team.wang, f"回 T{by_chat} 九点", now)

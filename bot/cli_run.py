@@ -13,7 +13,7 @@ from gunicorn.app.base import BaseApplication
 from bot import demo
 from bot.cli import revision_errors, warn_about_environment
 from bot.cli_text import echo, helptext
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.ports import ensure_free
 from bot.startup import (
     DEFAULT_EMULATOR_PORT,
@@ -86,6 +86,7 @@ def run(app: App, host: str, port: int, emulator_port: int) -> None:
         push_to = f"http://{host}:{port}{app.settings.wechat_path}"
         children.insert(0, Child("emulator", wxops_command(
             "emulator", "--host", host, "--port", str(emulator_port), "--push-to", push_to,
+            *_account_kind_options(app.settings),
             "--state", str(demo.emulator_state_file(app.settings.database_url)))))
         click.echo(demo.how_to_chat(host, port, emulator_port))
         demo.record_run(app.settings.database_url, demo.DemoRun(host, port, emulator_port))
@@ -97,6 +98,12 @@ def run(app: App, host: str, port: int, emulator_port: int) -> None:
         if app.settings.demo:
             demo.forget_run(app.settings.database_url)
     sys.exit(status)
+
+
+def _account_kind_options(settings: Settings) -> tuple[str, ...]:
+    """The emulator plays the kind of account the settings name."""
+    return ("--account-kind", settings.account_kind,
+            "--verified" if settings.account_verified else "--unverified")
 
 
 def register(cli: click.Group) -> None:

@@ -31,6 +31,7 @@ from bot.config_messages import SettingProblem, first_error
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
 from handlers import texts
 from handlers.hours import OfficeHours
+from workflow.capabilities import AccountKind, AccountType
 
 PREFIX = "WXOPS_"
 CONFIG = f"{PREFIX}CONFIG"  # the variable naming the TOML file
@@ -99,6 +100,10 @@ class Settings(BaseModel):
                     "given up meanwhile (one notice per person for a burst)")
     complaint_words: str = Field(DEFAULT_COMPLAINT_WORDS,
                                  description="comma-separated words that raise a ticket's priority")
+    account_kind: str = Field(AccountType.SERVICE.value,
+                              description="the account's type: subscription or service")
+    account_verified: bool = Field(True, description="whether WeChat verified the account "
+                                   "(an account registered to a person is not)")
 
     @field_validator("database_url")
     @classmethod
@@ -148,11 +153,24 @@ class Settings(BaseModel):
             raise SettingProblem("wechat_path")
         return value
 
+    @field_validator("account_kind")
+    @classmethod
+    def _account_kind(cls, value: str) -> str:
+        kinds = [t.value for t in AccountType]
+        if value.strip().lower() not in kinds:
+            raise SettingProblem("account_kind", value=value[:40], kinds=kinds)
+        return value.strip().lower()
+
     @field_validator("office_hours")
     @classmethod
     def _office_hours(cls, value: str) -> str:
         OfficeHours.parse(value)
         return value
+
+    @property
+    def kind(self) -> AccountKind:
+        """The kind of account, which says what it may call (workflow.capabilities)."""
+        return AccountKind.parse(self.account_kind, self.account_verified)
 
     @property
     def hours(self) -> OfficeHours:

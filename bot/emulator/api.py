@@ -1,7 +1,10 @@
 """The WeChat endpoints: one small handler each, and the routing table.
 
 `dispatch` applies what every endpoint shares, in WeChat's order: method,
-access_token, quota; the server logs the call and injects failures before it.
+access_token, the account's permission for the endpoint's capability (48001,
+before anything is done or counted), quota; the server logs the call and
+injects failures before it. Each route names its capability: the one place
+that maps the emulated paths onto ``workflow.capabilities``' table.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from bot.emulator.limits import MASS_PREVIEW, MASS_SENDALL
 from bot.emulator.request import Call
 from bot.emulator.state import EmulatorState
 from bot.emulator.tokens import TOKEN_TTL
+from workflow.capabilities import Capability, granted
 
 Body = dict[str, object]
 Handler = Callable[[EmulatorState, Call], Body]
@@ -24,6 +28,7 @@ Handler = Callable[[EmulatorState, Call], Body]
 class Route:
     method: str
     handler: Handler
+    capability: Capability
     auth: bool = True
 
 
@@ -76,40 +81,44 @@ def mass_sendall(state: EmulatorState, call: Call) -> Body:
     return ok(msg_id=sent.msg_id, msg_data_id=sent.msg_data_id)
 
 
-def _post(handler: Handler) -> Route:
-    return Route("POST", handler)
+def _post(handler: Handler, capability: Capability) -> Route:
+    return Route("POST", handler, capability)
 
 
 _DATACUBE = ("getusersummary", "getusercumulate", "getarticlesummary", "getarticletotal")
 
+_CS, _TEMPLATE = Capability.CUSTOMER_SERVICE, Capability.TEMPLATE_MESSAGE
+_MATERIALS, _PUBLISH = Capability.MATERIALS, Capability.FREE_PUBLISH
+_COMMENTS, _DATA = Capability.COMMENTS, Capability.DATACUBE
+
 ROUTES: dict[str, Route] = {
-    "/cgi-bin/token": Route("GET", token, auth=False),
-    "/cgi-bin/stable_token": Route("POST", stable_token, auth=False),
-    "/cgi-bin/message/custom/send": _post(custom_send),
-    "/cgi-bin/message/template/send": _post(template_send),
-    MASS_PREVIEW: _post(mass_preview),
-    MASS_SENDALL: _post(mass_sendall),
-    "/cgi-bin/draft/add": _post(content.draft_add),
-    "/cgi-bin/draft/get": _post(content.draft_get),
-    "/cgi-bin/draft/update": _post(content.draft_update),
-    "/cgi-bin/draft/delete": _post(content.draft_delete),
-    "/cgi-bin/draft/batchget": _post(content.draft_batchget),
-    "/cgi-bin/draft/count": Route("GET", content.draft_count),
-    "/cgi-bin/freepublish/submit": _post(content.publish_submit),
-    "/cgi-bin/freepublish/get": _post(content.publish_get),
-    "/cgi-bin/freepublish/delete": _post(content.publish_delete),
-    "/cgi-bin/freepublish/getarticle": _post(content.publish_getarticle),
-    "/cgi-bin/freepublish/batchget": _post(content.publish_batchget),
-    "/cgi-bin/media/uploadimg": _post(content.upload_image),
-    "/cgi-bin/material/add_material": _post(content.add_material),
-    "/cgi-bin/comment/open": _post(content.comment_open),
-    "/cgi-bin/comment/close": _post(content.comment_close),
-    "/cgi-bin/comment/list": _post(content.comment_list),
-    "/cgi-bin/comment/markelect": _post(content.comment_markelect),
-    "/cgi-bin/comment/unmarkelect": _post(content.comment_unmarkelect),
-    "/cgi-bin/comment/delete": _post(content.comment_delete),
-    "/cgi-bin/comment/reply/add": _post(content.comment_reply),
-    **{f"/datacube/{name}": _post(content.datacube_query) for name in _DATACUBE},
+    "/cgi-bin/token": Route("GET", token, Capability.ACCESS_TOKEN, auth=False),
+    "/cgi-bin/stable_token": Route("POST", stable_token, Capability.ACCESS_TOKEN, auth=False),
+    "/cgi-bin/message/custom/send": _post(custom_send, _CS),
+    "/cgi-bin/message/template/send": _post(template_send, _TEMPLATE),
+    MASS_PREVIEW: _post(mass_preview, Capability.PREVIEW),
+    MASS_SENDALL: _post(mass_sendall, Capability.MASS_SEND),
+    "/cgi-bin/draft/add": _post(content.draft_add, _MATERIALS),
+    "/cgi-bin/draft/get": _post(content.draft_get, _MATERIALS),
+    "/cgi-bin/draft/update": _post(content.draft_update, _MATERIALS),
+    "/cgi-bin/draft/delete": _post(content.draft_delete, _MATERIALS),
+    "/cgi-bin/draft/batchget": _post(content.draft_batchget, _MATERIALS),
+    "/cgi-bin/draft/count": Route("GET", content.draft_count, _MATERIALS),
+    "/cgi-bin/freepublish/submit": _post(content.publish_submit, _PUBLISH),
+    "/cgi-bin/freepublish/get": _post(content.publish_get, _PUBLISH),
+    "/cgi-bin/freepublish/delete": _post(content.publish_delete, _PUBLISH),
+    "/cgi-bin/freepublish/getarticle": _post(content.publish_getarticle, _PUBLISH),
+    "/cgi-bin/freepublish/batchget": _post(content.publish_batchget, _PUBLISH),
+    "/cgi-bin/media/uploadimg": _post(content.upload_image, _MATERIALS),
+    "/cgi-bin/material/add_material": _post(content.add_material, _MATERIALS),
+    "/cgi-bin/comment/open": _post(content.comment_open, _COMMENTS),
+    "/cgi-bin/comment/close": _post(content.comment_close, _COMMENTS),
+    "/cgi-bin/comment/list": _post(content.comment_list, _COMMENTS),
+    "/cgi-bin/comment/markelect": _post(content.comment_markelect, _COMMENTS),
+    "/cgi-bin/comment/unmarkelect": _post(content.comment_unmarkelect, _COMMENTS),
+    "/cgi-bin/comment/delete": _post(content.comment_delete, _COMMENTS),
+    "/cgi-bin/comment/reply/add": _post(content.comment_reply, _COMMENTS),
+    **{f"/datacube/{name}": _post(content.datacube_query, _DATA) for name in _DATACUBE},
 }
 # Endpoints that check their quota themselves, after their own earlier checks.
 _OWN_QUOTA = frozenset({MASS_SENDALL})
@@ -124,6 +133,8 @@ def dispatch(state: EmulatorState, method: str, call: Call) -> Body:
         raise WeChatError(43002 if route.method == "POST" else 43001)
     if route.auth:
         state.authorize(call.query.get("access_token"))
+    if not granted(state.config.kind, route.capability):
+        raise WeChatError(48001)  # this kind of account may not call it: nothing done
     if call.path not in _OWN_QUOTA:
         state.quotas.check(call.path, state.now())
     result = route.handler(state, call)

@@ -13,6 +13,7 @@ from werkzeug.routing import Map, Rule
 from bot.emulator.limits import Injection
 from bot.emulator.messages import RELAYED_EVENTS
 from bot.emulator.runtime import Emulator
+from workflow.capabilities import granted_to
 
 Args = dict[str, str]
 ControlHandler = Callable[[Emulator, dict[str, Any], Args], object]
@@ -38,8 +39,11 @@ def _str(body: dict[str, Any], key: str) -> str:
 
 
 def health(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    kind = emu.config.kind
     return {"ok": True, "app_id": emu.config.app_id, "account_id": emu.config.account_id,
-            "push_to": emu.config.push_to}
+            "push_to": emu.config.push_to,
+            "account": {"kind": kind.type.value, "verified": kind.verified,
+                        "capabilities": sorted(granted_to(kind))}}
 
 
 def calls(emu: Emulator, body: dict[str, Any], args: Args) -> object:

@@ -33,6 +33,7 @@ ERRMSG: dict[int, str] = {
     45065: "clientmsgid exist",
     45110: "author size out of limit",
     47001: "data format error",
+    48001: "api unauthorized",
     53600: "Article ID invalid",
     61500: "date format error",
     61501: "date range error",

@@ -23,6 +23,7 @@ from bot.emulator.errors import WeChatError
 from bot.emulator.limits import FailureBook, QuotaBook
 from bot.emulator.publishing import MassSend, Publication, PublishBook
 from bot.emulator.tokens import Token, TokenBook
+from workflow.capabilities import VERIFIED_SERVICE, AccountKind
 
 CUSTOM_TYPES = frozenset({"text", "image", "news"})
 # The call and push logs keep the newest entries only: an emulator left running
@@ -41,6 +42,8 @@ class EmulatorConfig:
     account_id: str = ACCOUNT_ID
     push_to: str | None = None
     push_delay: float = 0.5
+    #: The kind of account played: the API refuses what it may not call (48001).
+    kind: AccountKind = VERIFIED_SERVICE
 
 
 class EmulatorState:

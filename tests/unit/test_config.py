@@ -11,6 +11,13 @@ from bot import demo
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
 from bot.config_messages import problem
 from bot.emulator import DEMO_TOKEN
+from workflow.capabilities import (
+    UNVERIFIED_SERVICE,
+    UNVERIFIED_SUBSCRIPTION,
+    VERIFIED_SERVICE,
+    VERIFIED_SUBSCRIPTION,
+    AccountKind,
+)
 
 GOOD_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -300,3 +307,37 @@ def test_no_wxops_variable_read_anywhere_in_the_repository_is_warned_about() -> 
             "WXOPS_REGENERATE_DOCS", "WXOPS_TEST_DATABASE_URL"} <= names
     assert unknown_variables(dict.fromkeys(names - DELIBERATE, "1")) == []
     assert len(unknown_variables(dict.fromkeys(DELIBERATE, "1"))) == 2  # the scan sees them
+
+
+# --- the kind of account ----------------------------------------------------------
+
+
+def test_the_account_is_a_verified_service_account_by_default() -> None:
+    s = load_settings({})
+    assert (s.account_kind, s.account_verified) == ("service", True)
+    assert s.kind == VERIFIED_SERVICE
+
+
+@pytest.mark.parametrize(("kind", "verified", "expected"), [
+    ("subscription", "0", UNVERIFIED_SUBSCRIPTION),
+    ("Subscription", "false", UNVERIFIED_SUBSCRIPTION),
+    ("service", "no", UNVERIFIED_SERVICE),
+    ("subscription", "1", VERIFIED_SUBSCRIPTION),
+])
+def test_the_kind_of_account_is_set(kind: str, verified: str, expected: AccountKind) -> None:
+    s = load_settings({"WXOPS_ACCOUNT_KIND": kind, "WXOPS_ACCOUNT_VERIFIED": verified})
+    assert s.kind == expected
+
+
+def test_a_kind_that_is_not_one_is_refused_naming_the_setting() -> None:
+    assert refusal({"WXOPS_ACCOUNT_KIND": "订阅号"}) == (
+        "WXOPS_ACCOUNT_KIND", "account_kind",
+        {"value": "订阅号", "kinds": ["subscription", "service"]})
+    assert one_line_error({"WXOPS_ACCOUNT_KIND": "enterprise"}) == (
+        "WXOPS_ACCOUNT_KIND：必须是 subscription 或 service（订阅号或服务号），"
+        "而不是 'enterprise'")
+
+
+def test_verified_must_be_a_boolean() -> None:
+    assert refusal({"WXOPS_ACCOUNT_VERIFIED": "maybe"}) == (
+        "WXOPS_ACCOUNT_VERIFIED", "bool_parsing", {})

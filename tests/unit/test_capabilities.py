@@ -1,0 +1,123 @@
+"""The capability table: what each kind of account may call (docs/platform.md,
+"What each kind of account may call"), and capabilities learnt missing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from workflow.capabilities import (
+    ALL_KINDS,
+    TABLE,
+    UNVERIFIED_SERVICE,
+    UNVERIFIED_SUBSCRIPTION,
+    VERIFIED_SERVICE,
+    VERIFIED_SUBSCRIPTION,
+    AccountKind,
+    AccountType,
+    Capabilities,
+    Capability,
+    granted,
+    granted_to,
+)
+
+C = Capability
+T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+#: The platform's table, row by row, as the issue lists it: unverified subscription,
+#: verified subscription, unverified service, verified service.
+EXPECTED: dict[Capability, tuple[bool, bool, bool, bool]] = {
+    C.RECEIVE: (True, True, True, True),
+    C.ACCESS_TOKEN: (True, True, True, True),
+    C.CUSTOMER_SERVICE: (False, True, False, True),
+    C.MASS_SEND: (False, True, False, True),
+    C.USER_INFO: (False, True, False, True),
+    C.MATERIALS: (False, True, False, True),
+    C.PREVIEW: (False, True, False, True),
+    C.TEMPLATE_MESSAGE: (False, False, False, True),
+    C.MASS_SEND_OPENIDS: (False, False, False, True),
+    C.QRCODE: (False, False, False, True),
+    C.OAUTH: (False, False, False, True),
+    C.MENU: (False, True, True, True),
+    C.FREE_PUBLISH: (False, True, False, True),
+    C.COMMENTS: (False, True, False, True),
+    C.DATACUBE: (False, True, False, True),
+}
+COLUMNS = (UNVERIFIED_SUBSCRIPTION, VERIFIED_SUBSCRIPTION, UNVERIFIED_SERVICE, VERIFIED_SERVICE)
+
+
+def test_every_capability_has_one_row() -> None:
+    assert set(TABLE) == set(Capability) == set(EXPECTED)
+    assert len(set(ALL_KINDS)) == 4
+
+
+@pytest.mark.parametrize("capability", list(Capability), ids=str)
+def test_the_table_says_what_each_kind_may_call(capability: Capability) -> None:
+    assert tuple(granted(kind, capability) for kind in COLUMNS) == EXPECTED[capability]
+
+
+def test_every_kind_receives_and_replies_passively() -> None:
+    for kind in ALL_KINDS:
+        assert {C.RECEIVE, C.ACCESS_TOKEN} <= granted_to(kind)
+
+
+def test_a_verified_service_account_may_call_everything() -> None:
+    assert granted_to(VERIFIED_SERVICE) == frozenset(Capability)
+
+
+def test_an_unverified_subscription_account_may_only_receive_and_reply() -> None:
+    assert granted_to(UNVERIFIED_SUBSCRIPTION) == {C.RECEIVE, C.ACCESS_TOKEN}
+
+
+def test_an_unverified_service_account_gets_the_menu_only_beyond_that() -> None:
+    assert granted_to(UNVERIFIED_SERVICE) == {C.RECEIVE, C.ACCESS_TOKEN, C.MENU}
+
+
+def test_kinds_parse_from_the_settings_words() -> None:
+    assert AccountKind.parse("subscription", False) == UNVERIFIED_SUBSCRIPTION
+    assert AccountKind.parse("service", True) == VERIFIED_SERVICE
+    assert VERIFIED_SUBSCRIPTION.type is AccountType.SUBSCRIPTION
+    assert UNVERIFIED_SERVICE.name == "unverified-service"
+    with pytest.raises(ValueError):
+        AccountKind.parse("enterprise", True)
+
+
+# --- capabilities learnt missing -------------------------------------------------------
+
+
+def test_without_anything_learnt_the_account_has_what_the_table_grants() -> None:
+    caps = Capabilities(VERIFIED_SUBSCRIPTION)
+    assert caps.allowed == granted_to(VERIFIED_SUBSCRIPTION)
+    assert caps.allows(C.CUSTOMER_SERVICE) and not caps.allows(C.TEMPLATE_MESSAGE)
+
+
+def test_a_capability_refused_with_48001_is_missing_from_then_on() -> None:
+    caps = Capabilities(VERIFIED_SERVICE).refused(C.FREE_PUBLISH, T0)
+    assert not caps.allows(C.FREE_PUBLISH)
+    assert caps.allows(C.CUSTOMER_SERVICE)
+    assert caps.missing == {C.FREE_PUBLISH: T0}
+    assert caps.allowed == granted_to(VERIFIED_SERVICE) - {C.FREE_PUBLISH}
+
+
+def test_the_first_time_a_capability_was_learnt_missing_is_kept() -> None:
+    later = datetime(2026, 12, 7, tzinfo=UTC)
+    caps = Capabilities(VERIFIED_SERVICE).refused(C.PREVIEW, T0).refused(C.PREVIEW, later)
+    assert caps.missing == {C.PREVIEW: T0}
+
+
+def test_learning_is_pure_the_original_is_unchanged() -> None:
+    caps = Capabilities(VERIFIED_SERVICE)
+    caps.refused(C.PREVIEW, T0)
+    assert caps.allows(C.PREVIEW) and caps.missing == {}
+
+
+def test_a_restored_capability_is_allowed_again() -> None:
+    caps = Capabilities(VERIFIED_SERVICE).refused(C.PREVIEW, T0).refused(C.MENU, T0)
+    assert caps.restored(C.PREVIEW).missing == {C.MENU: T0}
+    assert caps.restored(C.PREVIEW).allows(C.PREVIEW)
+
+
+def test_learning_never_grants_what_the_table_does_not() -> None:
+    caps = Capabilities(UNVERIFIED_SUBSCRIPTION).restored(C.CUSTOMER_SERVICE)
+    assert not caps.allows(C.CUSTOMER_SERVICE)

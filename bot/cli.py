@@ -195,10 +195,9 @@ def _domain_failure(exc: Exception) -> Failure | None:
     if isinstance(exc, SchemaNotCurrent):
         state = exc.state
         return Failure(state.code, state.data, 1, state.refusal())
-    if isinstance(exc, WorkflowError):  # a refusal, worded for people
-        return Failure(exc.code, refusals.data(exc), 1, refusals.say(exc))
-    if isinstance(exc, CommandError):
-        return Failure(exc.code or "command", exc.data or {"message": exc.message}, 1, exc.message)
+    if isinstance(exc, WorkflowError | CommandError):  # a refusal, worded for people
+        data = dict(exc.data) if isinstance(exc, CommandError) else refusals.data(exc)
+        return Failure(exc.code, data, 1, refusals.say(exc))
     if isinstance(exc, OperationalError | ProgrammingError | DataError):  # DataError: a bad value
         code, detail = _database_error(exc)
         return Failure(code, {"detail": detail}, 1, say("errors", code, detail=detail))

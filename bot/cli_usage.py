@@ -57,11 +57,6 @@ def in_words(code: str, data: dict[str, str | None]) -> str:
     return say("usage", code, **data)
 
 
-def in_chinese(message: str) -> str:
-    """click's usage error, said in Chinese when it is one people meet."""
-    return in_words(*classify(message))
-
-
 def _first(rules: list[_Rule], text: str) -> tuple[str, dict[str, str | None]]:
     for pattern, code in rules:
         if found := pattern.fullmatch(text):

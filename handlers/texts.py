@@ -126,10 +126,15 @@ def render(name: str, source: TextSource | None = None, /, **context: Any) -> st
     return _shipped.get_template(f"{name}.j2").render(**context).strip()
 
 
+def verbatim(name: str, key: str, /, **context: Any) -> str:
+    """Like :func:`phrase`, but blanks kept as written (a table's columns)."""
+    macro = getattr(_shipped.get_template(f"{name}.j2").module, key)
+    return str(macro(**context))
+
+
 def phrase(name: str, key: str, /, **context: Any) -> str:
     """One macro ``key`` of the shipped template ``name``: a catalogue of short texts."""
-    macro = getattr(_shipped.get_template(f"{name}.j2").module, key)
-    return str(macro(**context)).strip()
+    return verbatim(name, key, **context).strip()
 
 
 # After phrase(): the samples are worded by the catalogue (office hours).
@@ -141,12 +146,6 @@ EDITABLE = {e.key: e for e in (
     Editable("ack_follow_up", {"ticket_id": 5, "complaint": False}),
     Editable("ack_follow_up_away", {"ticket_id": 5, "complaint": False, **_AWAY}),
 )}
-
-
-def verbatim(name: str, key: str, /, **context: Any) -> str:
-    """Like :func:`phrase`, but blanks kept as written (a table's columns)."""
-    macro = getattr(_shipped.get_template(f"{name}.j2").module, key)
-    return str(macro(**context))
 
 
 #: What storage notes on an outbox row by code, rather than in words.

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 
+from handlers import refusals
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext, Result
 from handlers.commands.grammar import CommandError
@@ -85,15 +86,18 @@ def say(engine: Engine, who: int | str, text: str, now: datetime = NOW,
 def ask(engine: Engine, who: int | str, text: str, now: datetime = NOW,
         trusted: bool = True) -> Result:
     """The answer as data (its template and context), for a test that asserts on
-    codes and data rather than wording; fails if the command is refused."""
+    codes and data rather than wording; fails if the command is refused, or if the
+    answer cannot be worded (its template needs data the handler did not give)."""
     with engine.connect() as conn:
         actor, openid = _actor(conn, who)
     try:
         with engine.begin() as conn:
             ctx = command_context(conn, actor, openid, text, now)
-            return dispatch.answer(ctx, trusted)
+            result = dispatch.answer(ctx, trusted)
     except (CommandError, WorkflowError) as refused:
         raise AssertionError(f"{text!r} was refused: {refused.code} {refused}") from None
+    result.render()  # what the staff member reads: raises if the template cannot be filled
+    return result
 
 
 def refusal(engine: Engine, who: int | str, text: str,
@@ -105,6 +109,7 @@ def refusal(engine: Engine, who: int | str, text: str,
         with engine.begin() as conn:
             reply = dispatch.perform(command_context(conn, actor, openid, text, now), True)
     except (CommandError, WorkflowError) as refused:
+        refusals.say(refused)  # what the staff member reads: raises if it cannot be worded
         return refused
     raise AssertionError(f"{text!r} ran: {reply}")
 

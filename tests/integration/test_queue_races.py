@@ -72,12 +72,18 @@ def _act(engine: Engine, actor: Actor, text: str) -> Outcome:
 
 
 def _perform(ctx: CommandContext) -> Outcome:
+    """The answer or the refusal, each worded once as the staff member would read
+    it (a template that cannot be filled fails the test)."""
     try:
-        return dispatch.answer(ctx, trusted=True)
+        answer = dispatch.answer(ctx, trusted=True)
     except CommandError as error:
+        refusals.say(error)
         return error.code, dict(error.data)
     except WorkflowError as error:
+        refusals.say(error)
         return error.code, refusals.data(error)
+    answer.render()
+    return answer
 
 
 def _claimed(answer: Outcome, ticket_id: int) -> bool:

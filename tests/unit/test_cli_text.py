@@ -12,6 +12,7 @@ import pytest
 from bot.cli import failure
 from bot.cli_text import CliError, CliUsageError, say
 from bot.cli_types import ROW_ID, TICKET
+from bot.startup import SchemaState
 from handlers import texts
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
@@ -28,6 +29,17 @@ def test_every_failure_code_raised_in_bot_is_worded() -> None:
     raised = set(RAISED.findall(sources())) | {ROW_ID.code, TICKET.code}
     assert {"member_not_found", "not_a_member", "unreachable"} <= raised  # the scan sees them
     assert raised - texts.macros("cli/errors") == set()
+
+
+def test_no_failure_macro_is_left_unused() -> None:
+    """A macro of cli/errors.j2 no code names is dead text: it goes with the raise."""
+    source = sources()
+    named = set(RAISED.findall(source)) | {ROW_ID.code, TICKET.code}
+    named |= {key for catalogue, key in SAID.findall(source) if catalogue == "errors"}
+    named |= set(re.findall(r'return "(database\w*)"', source))  # bot.cli._database_error
+    named |= {SchemaState(status, None, None).code
+              for status in ("not_migrated", "outdated", "unrecognised")}
+    assert texts.macros("cli/errors") - named == set()
 
 
 def test_every_text_said_and_every_help_is_in_the_catalogue() -> None:

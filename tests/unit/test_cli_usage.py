@@ -7,7 +7,7 @@ import click
 import pytest
 
 from bot.cli import cli, main, run
-from bot.cli_usage import classify, in_chinese
+from bot.cli_usage import classify, in_words
 from workflow.errors import InvalidInput
 
 
@@ -50,14 +50,14 @@ def test_a_choice_lists_what_may_be_chosen() -> None:
     code, data = classify("Invalid value for '--status': 'x' is not one of 'sent', 'dead'.")
     assert (code, data) == ("not_a_choice", {"option": "--status", "value": "x",
                                              "choices": "'sent', 'dead'"})
-    assert in_chinese("Invalid value for '--status': 'x' is not one of 'sent', 'dead'.") == (
+    assert in_words(code, data) == (
         "--status 的值无效：“x”不是可选的值，可选：sent、dead")
 
 
 def test_a_message_without_a_translation_keeps_clicks_words() -> None:
     assert classify("Something click says one day.") == (
         "unknown", {"text": "Something click says one day."})
-    assert in_chinese("Something click says one day.") == "Something click says one day."
+    assert in_words(*classify("Something click says one day.")) == "Something click says one day."
 
 
 def test_a_refusal_on_two_lines_is_said_on_one(monkeypatch: pytest.MonkeyPatch,

@@ -1,6 +1,5 @@
 """A refusal in words: a workflow refusal from templates/errors.j2, a command's
-from templates/cmd/refused.j2 (a macro per code, given the refusal's data); a
-workflow refusal from before the catalogue says the message it carries."""
+from templates/cmd/refused.j2 (a macro per code, given the refusal's data)."""
 
 from __future__ import annotations
 
@@ -15,9 +14,7 @@ from workflow.errors import WorkflowError
 def say(refusal: WorkflowError | CommandError) -> str:
     if isinstance(refusal, CommandError):
         return texts.phrase("cmd/refused", refusal.code, **refusal.data)
-    if refusal.code in catalogued():
-        return texts.phrase("errors", refusal.code, **data(refusal))
-    return refusal.message
+    return texts.phrase("errors", refusal.code, **data(refusal))
 
 
 def data(refusal: WorkflowError) -> dict[str, Any]:
@@ -25,7 +22,7 @@ def data(refusal: WorkflowError) -> dict[str, Any]:
     given = vars(refusal).get("data")
     if isinstance(given, dict):
         return dict(given)
-    return {name: value for name, value in vars(refusal).items() if name != "message"}
+    return dict(vars(refusal))
 
 
 @cache

@@ -15,14 +15,12 @@ from workflow.states import Event, State
 class WorkflowError(Exception):
     """Base of every refusal the workflow can give: a ``code`` and its data (the
     instance's attributes, or its ``data``). People read it as the catalogue
-    words it (handlers/templates/errors.j2, a macro per code, given the data);
-    refusals from before the catalogue still carry their ``message`` (issue 20)."""
+    words it (handlers/templates/errors.j2, a macro per code, given the data)."""
 
     code = "workflow_error"
 
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or self.code)
-        self.message = message
+    def __init__(self) -> None:
+        super().__init__(self.code)
 
 
 class ItemNotFound(WorkflowError):
@@ -149,6 +147,8 @@ class InvalidSchedule(WorkflowError):
 
 
 class InvalidInput(WorkflowError):
+    """Input no use case can take; each kind is its own subclass and code."""
+
     code = "invalid_input"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import cli, main, run
 from bot.cli_usage import classify, in_words
-from workflow.errors import InvalidInput
+from handlers.commands.grammar import CommandError
 
 
 @pytest.mark.parametrize(("argv", "code", "data"), [
@@ -64,10 +64,11 @@ def test_a_refusal_on_two_lines_is_said_on_one(monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     @click.command()
     def refuses() -> None:
-        raise InvalidInput("用法：回 工单编号 回复内容\n例如：回 T5 周六见")
+        raise CommandError("canned_usage")  # its example on a second line
 
     monkeypatch.setitem(cli.commands, "refuses", refuses)
     with pytest.raises(SystemExit) as exited:
         main(["refuses"])
     assert exited.value.code == 1
-    assert capsys.readouterr().err == "wxops: 用法：回 工单编号 回复内容 例如：回 T5 周六见\n"
+    usage = "用法：快捷｜快捷 添加 代码 内容｜快捷 删除 代码"
+    assert capsys.readouterr().err == f"wxops: {usage} 例如：快捷 添加 地址 社区中心在幸福路 8 号\n"

@@ -13,6 +13,7 @@ from handlers import texts
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
 from workflow import staff_cases, ticket_cases
+from workflow.capabilities import Capabilities
 from workflow.errors import TicketNotFound
 from workflow.reply_queue import TicketStatus
 from workflow.roles import Actor
@@ -92,7 +93,8 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
         actor = Actor(member.id, member.name, member.roles)
         ctx = CommandContext(now, app.settings.tz, actor, member.openid or "",
                              f"回 T{ticket_id} {text}",
-                             uow=lambda: joined_uow(conn, clock=lambda: now))
+                             uow=lambda: joined_uow(conn, clock=lambda: now),
+                             capabilities=Capabilities(app.settings.kind))
         click.echo(dispatch.perform(ctx, trusted=True))
 
 

@@ -25,6 +25,7 @@ from bot.wiring import platform_records as platform
 from bot.wiring import send_window as followers
 from handlers import notices, texts
 from workflow import tickets, usecases
+from workflow.capabilities import FULL, Capabilities, Capability
 from workflow.effects import SendReply
 from workflow.model import Context
 from workflow.states import State
@@ -42,10 +43,11 @@ COVER_ASSET = "default_cover_thumb"
 INCIDENT = timedelta(seconds=60)
 
 
-def notify(d: Delivery, template_id: str = "") -> Outcome:
+def notify(d: Delivery, template_id: str = "", capabilities: Capabilities = FULL) -> Outcome:
     """A staff notice: customer-service message inside the window, otherwise a
     template message when one is configured, otherwise held for the person's next
-    message (delivered as a digest with the passive reply)."""
+    message (delivered as a digest with the passive reply). Each way is tried only
+    where the account may use it (``capabilities``): none meets 48001."""
     if d.delivered:  # neither the window nor the member's binding matters any more
         return Outcome("sent")
     payload = d.row.payload
@@ -54,23 +56,34 @@ def notify(d: Delivery, template_id: str = "") -> Outcome:
         return Outcome("dead", texts.phrase("delivery", "no_recipient"))
     current = d.read(lambda c: platform.item_versions(c, notices.items_named([payload])))
     text = notices.show([payload], current)[0]
-    window = service_window(d, openid)
-    reason = closed_reason(window)
-    if window.counter is not None:
-        counter = window.counter
-        try:
-            d.call_once(lambda: d.gateway.send_text(openid, text),
-                        also=lambda c: followers.count_send(c, openid, counter))
+    if capabilities.allows(Capability.CUSTOMER_SERVICE):
+        reason = _as_customer_service(d, openid, text)
+        if not reason:
             return Outcome("sent")
-        except (OutsideReplyWindow, SendLimitExceeded) as exc:
-            log.info("platform closed the window for %s: %s", openid, exc)
-            reason = exc.reason
-    if template_id:
+    else:
+        reason = texts.phrase("delivery", "no_customer_service")
+    if template_id and capabilities.allows(Capability.TEMPLATE_MESSAGE):
         d.call_once(lambda: d.gateway.send_template(
             openid, template_id, {"first": {"value": texts.phrase("delivery", "notice_title")},
                                   "keyword1": {"value": text[:200]}}))
         return Outcome("sent")
     return Outcome("held", reason, recipient=openid)
+
+
+def _as_customer_service(d: Delivery, openid: str, text: str) -> str:
+    """Send the notice as a customer-service message while the window is open:
+    "" when it went, otherwise why the window is closed."""
+    window = service_window(d, openid)
+    if window.counter is None:
+        return closed_reason(window)
+    counter = window.counter
+    try:
+        d.call_once(lambda: d.gateway.send_text(openid, text),
+                    also=lambda c: followers.count_send(c, openid, counter))
+    except (OutsideReplyWindow, SendLimitExceeded) as exc:
+        log.info("platform closed the window for %s: %s", openid, exc)
+        return exc.reason
+    return ""
 
 
 def cs_reply(d: Delivery, incident: timedelta = INCIDENT) -> Outcome:
@@ -337,9 +350,12 @@ def sent_after_all() -> dict[str, SentAfterAll]:
     return {"cs_reply": reply_sent_after_all, "submit_publish": submit_sent_after_all}
 
 
-def handlers(template_id: str = "", incident: timedelta = INCIDENT) -> dict[str, Handler]:
+def handlers(template_id: str = "", incident: timedelta = INCIDENT,
+             capabilities: Capabilities = FULL) -> dict[str, Handler]:
+    """``capabilities``: what the account may call (``Capabilities(settings.kind)``),
+    asked before a notice is sent one way or another."""
     return {
-        "notify": lambda d: notify(d, template_id),
+        "notify": lambda d: notify(d, template_id, capabilities),
         "cs_reply": lambda d: cs_reply(d, incident),
         "sync_draft": sync_draft,
         "submit_publish": submit_publish,

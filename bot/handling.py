@@ -14,6 +14,7 @@ from bot.wiring import database, joined_uow, push_store, push_texts, ticket_inbo
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
+from workflow.capabilities import Capabilities
 
 log = logging.getLogger("wxops.endpoint")
 
@@ -39,6 +40,7 @@ class Contexts:
         # things; without one, a deployment must opt in explicitly (WECHAT.md).
         self.plaintext_commands = (settings.allow_plaintext_commands
                                    and not settings.encoding_aes_key)
+        self.capabilities = Capabilities(settings.kind)
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
@@ -49,6 +51,7 @@ class Contexts:
             tickets=ticket_inbox(conn),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
+            capabilities=self.capabilities,
         )
 
 

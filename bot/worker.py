@@ -25,6 +25,7 @@ from bot.wiring import App, database, platform_records
 from bot.wiring import inbound_log as inbound
 from handlers import texts
 from workflow import ticket_cases, usecases
+from workflow.capabilities import Capabilities
 from workflow.errors import WorkflowError
 from workflow.model import Context
 from workflow.roles import SYSTEM_ACTOR
@@ -57,7 +58,8 @@ def make_sender(app: App, worker: str = "") -> sender.Sender:
     s = app.settings
     incident = timedelta(seconds=s.outbox_incident_seconds)
     return sender.Sender(app.engine, make_gateway(app),
-                         deliveries.handlers(s.template_id_notify, incident), worker,
+                         deliveries.handlers(s.template_id_notify, incident,
+                                             Capabilities(s.kind)), worker,
                          backoff_base=timedelta(seconds=s.outbox_backoff_seconds),
                          dead_ends=deliveries.dead_ends(incident),
                          sent_after_all=deliveries.sent_after_all())

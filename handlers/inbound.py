@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from handlers.hours import OfficeHours
 from handlers.texts import TextSource
 from workflow.autoreply import Rule, match
+from workflow.capabilities import FULL, Capabilities
 from workflow.ports import PushStore, TicketInbox, UnitOfWork
 from workflow.roles import Actor
 from workflow.window import Interaction
@@ -67,6 +68,7 @@ class HandlerContext:
     inbound_id: int = 0
     plaintext_commands: bool = False  # staff commands accepted from unauthenticated bodies
     reply_sla_minutes: int = 30
+    capabilities: Capabilities = FULL  # what the account may call: built once, not per push
     _staff: dict[str, Actor | None] = field(default_factory=dict)
     _rules: dict[RuleQuestion, Rule | None] = field(default_factory=dict)
 

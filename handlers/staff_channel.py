@@ -31,7 +31,8 @@ def on_command(ctx: HandlerContext, msg: Inbound, actor: Actor | None) -> Reply:
     newcomer = Actor(id=0, name=msg.openid, roles=frozenset())
     command_ctx = CommandContext(
         now=ctx.now, tz=ctx.tz, actor=actor or newcomer, openid=msg.openid,
-        text=text, uow=ctx.joined_uow, reply_sla_minutes=ctx.reply_sla_minutes)
+        text=text, uow=ctx.joined_uow, reply_sla_minutes=ctx.reply_sla_minutes,
+        capabilities=ctx.capabilities)
     trusted = msg.authenticated or ctx.plaintext_commands
     return TextReply(dispatch.run(command_ctx, trusted))
 

@@ -157,3 +157,8 @@ class Capabilities:
     @property
     def allowed(self) -> frozenset[Capability]:
         return frozenset(cap for cap in Capability if self.allows(cap))
+
+
+#: What wxops assumed before it knew kinds: a verified service account, nothing
+#: learnt missing (the default where no settings say otherwise).
+FULL = Capabilities(VERIFIED_SERVICE)

@@ -394,6 +394,19 @@ class TicketRefused(WorkflowError):
         self.assignee, self.resolution = assignee, resolution
 
 
+class AccountCannotReply(WorkflowError):
+    """The account may not send customer-service messages (``workflow.capabilities``),
+    so no reply can reach the follower from wxops: the team answers in the official
+    backend's message page instead, within 48 hours. ``kind`` names the account's
+    kind (``AccountKind.name``)."""
+
+    code = "account_cannot_reply"
+
+    def __init__(self, ticket_id: int, kind: str) -> None:
+        super().__init__()
+        self.ticket_id, self.kind = ticket_id, kind
+
+
 class ReplyWindowClosed(WorkflowError):
     """Outside the follower's customer-service window (``workflow.window.Closed``)."""
 

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from workflow import tickets
+from workflow.capabilities import Capabilities, Capability
 from workflow.effects import TicketEffect
-from workflow.errors import StaleTicket, TicketNotFound, TicketRefused
+from workflow.errors import AccountCannotReply, StaleTicket, TicketNotFound, TicketRefused
 from workflow.model import ActionEntry, Context
 from workflow.ports import TicketInbox, UnitOfWork
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage
@@ -87,6 +88,19 @@ def check(line: QueueLine, actor: Actor, action: TicketAction) -> None:
     why = refusal(action, line.facts, actor.id)
     if why is not None:
         raise _explained(TicketRefused(line.id, action, why), line)
+
+
+def can_reply(capabilities: Capabilities) -> bool:
+    """Whether a reply from wxops can reach a follower at all: a reply is a
+    customer-service message, which only some accounts may send."""
+    return capabilities.allows(Capability.CUSTOMER_SERVICE)
+
+
+def check_can_reply(capabilities: Capabilities, ticket_id: int) -> None:
+    """Refuse a reply the account could never send, before anything is queued: the
+    ticket stays open, and the team answers in the official backend instead."""
+    if not can_reply(capabilities):
+        raise AccountCannotReply(ticket_id, capabilities.kind.name)
 
 
 def claim(uow: UnitOfWork, actor: Actor, ticket_id: int, ctx: Context) -> Ticket:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import texts
 from handlers.commands.grammar import Command
+from workflow.capabilities import FULL, Capabilities
 from workflow.model import ActionEntry, Context
 from workflow.ports import UnitOfWork
 from workflow.roles import Actor
@@ -26,6 +27,7 @@ class CommandContext:
     text: str
     uow: Callable[[], UnitOfWork]  # a unit of work joined to the push's transaction
     reply_sla_minutes: int = 30
+    capabilities: Capabilities = FULL  # what the account may call (the settings' kind)
 
     @property
     def local_now(self) -> datetime:

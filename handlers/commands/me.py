@@ -36,13 +36,14 @@ HelpLine = tuple[str, str]  # usage, summary ("" when left out to fit)
 
 
 def help_(ctx: CommandContext, cmd: Command) -> Result:
-    from handlers.commands.table import TABLE  # table.py imports this module
+    from handlers.commands.table import NEEDS, TABLE  # table.py imports this module
 
     topic = normalise(str(cmd.args.get("topic") or ""))
     if topic:
         return _help_topic(ctx, topic, TABLE)
     shown = [s for s in TABLE if s.allowed_for(ctx.actor.roles)
-             and not (s.name == "bind" and ctx.actor.id)]  # members are bound already
+             and not (s.name == "bind" and ctx.actor.id)  # members are bound already
+             and (s.name not in NEEDS or ctx.capabilities.allows(NEEDS[s.name]))]
     # An admin's list is long: shorten the summaries, then drop them, until it fits.
     for summary in (_full, _short, _none):
         result = say("me_help", groups=_grouped(shown, summary))

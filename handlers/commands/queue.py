@@ -64,6 +64,7 @@ def claim(ctx: CommandContext, cmd: Command) -> Result:
 
 def reply(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
+    ticket_cases.check_can_reply(ctx.capabilities, ticket.id)  # before anything is queued
     ticket_cases.check(ticket, ctx.actor, TicketAction.REPLY)  # before the saved reply
     text = _expand(ctx, str(cmd.args["text"]))
     # Replying to an unassigned ticket claims it.

@@ -9,6 +9,7 @@ from handlers.commands import confirm, content, me, planning, queue, team
 from handlers.commands.grammar import Arg, Spec
 from workflow.agenda import PERIOD_WORDS
 from workflow.autoreply import MatchType
+from workflow.capabilities import Capability
 from workflow.roles import ROLE_WORDS, Action, command_roles
 from workflow.states import STATE_LABELS, Event
 
@@ -32,6 +33,12 @@ def _spec(name: str, words: tuple[str, ...], args: tuple[Arg, ...], handler: obj
     return Spec(name, words, args, handler,  # type: ignore[arg-type]
                 roles=command_roles(does), does=does, changes=changes, confirm=confirm)
 
+
+#: What the account must be able to call for a command to be of use: 回 and the
+#: saved replies it sends are customer-service messages. 帮助 leaves out the
+#: commands the account cannot use (workflow.capabilities).
+NEEDS: dict[str, Capability] = {"reply": Capability.CUSTOMER_SERVICE,
+                                "canned": Capability.CUSTOMER_SERVICE}
 
 _A, _E = Action, Event
 TABLE: tuple[Spec, ...] = (

@@ -18,6 +18,7 @@ from storage import followers, staff, tickets
 from storage.models import AuditRow, ReplyTicket, Staff
 from storage.repositories import parse_roles
 from storage.uow import JoinedUnitOfWork
+from workflow.capabilities import FULL, Capabilities
 from workflow.errors import WorkflowError
 from workflow.roles import Actor, Role
 
@@ -26,10 +27,12 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 def command_context(conn: Connection, actor: Actor, openid: str, text: str,
-                    now: datetime = NOW) -> CommandContext:
-    """What the endpoint builds for a staff member's text, on ``conn``'s transaction."""
+                    now: datetime = NOW, capabilities: Capabilities = FULL) -> CommandContext:
+    """What the endpoint builds for a staff member's text, on ``conn``'s transaction
+    (an account of the kind ``capabilities`` says: a verified service account unless told)."""
     return CommandContext(now, TZ, actor, openid, text,
-                          uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now))
+                          uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
+                          capabilities=capabilities)
 
 
 def run_command(engine: Engine, actor: Actor, openid: str, text: str, now: datetime = NOW,
@@ -84,7 +87,7 @@ def say(engine: Engine, who: int | str, text: str, now: datetime = NOW,
 
 
 def ask(engine: Engine, who: int | str, text: str, now: datetime = NOW,
-        trusted: bool = True) -> Result:
+        trusted: bool = True, capabilities: Capabilities = FULL) -> Result:
     """The answer as data (its template and context), for a test that asserts on
     codes and data rather than wording; fails if the command is refused, or if the
     answer cannot be worded (its template needs data the handler did not give)."""
@@ -92,7 +95,7 @@ def ask(engine: Engine, who: int | str, text: str, now: datetime = NOW,
         actor, openid = _actor(conn, who)
     try:
         with engine.begin() as conn:
-            ctx = command_context(conn, actor, openid, text, now)
+            ctx = command_context(conn, actor, openid, text, now, capabilities)
             result = dispatch.answer(ctx, trusted)
     except (CommandError, WorkflowError) as refused:
         raise AssertionError(f"{text!r} was refused: {refused.code} {refused}") from None
@@ -100,14 +103,15 @@ def ask(engine: Engine, who: int | str, text: str, now: datetime = NOW,
     return result
 
 
-def refusal(engine: Engine, who: int | str, text: str,
-            now: datetime = NOW) -> CommandError | WorkflowError:
+def refusal(engine: Engine, who: int | str, text: str, now: datetime = NOW,
+            capabilities: Capabilities = FULL) -> CommandError | WorkflowError:
     """The refusal a command meets (its ``code`` and data); fails if the command runs."""
     with engine.connect() as conn:
         actor, openid = _actor(conn, who)
     try:
         with engine.begin() as conn:
-            reply = dispatch.perform(command_context(conn, actor, openid, text, now), True)
+            reply = dispatch.perform(command_context(conn, actor, openid, text, now,
+                                                     capabilities), True)
     except (CommandError, WorkflowError) as refused:
         refusals.say(refused)  # what the staff member reads: raises if it cannot be worded
         return refused

@@ -101,10 +101,13 @@ class Jobs:
         now = utcnow()
         with self.app.engine.connect() as conn:
             due = platform_records.scheduled_due(conn, now)
+        # The account's capabilities decide the way: submitted, or the admins told
+        # to publish it by hand (workflow.publishing).
+        ctx = Context(now=now, command=texts.phrase("delivery", "timed_publish"),
+                      capabilities=Capabilities(self.app.settings.kind))
         for item_id in due:
             try:
-                usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE,
-                             Context(now=now, command=texts.phrase("delivery", "timed_publish")))
+                usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE, ctx)
             except WorkflowError as exc:
                 log.info("timed publish of %s skipped: %s", item_id, exc.code)
 

@@ -43,6 +43,7 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "item_approvers_missing": TO_DO,     # nobody (enough) may approve it: invite a reviewer
     "changes_requested": TO_DO,          # revise and resubmit
     "item_approved": TO_DO,              # schedule or publish it
+    "item_publish_by_hand": TO_DO,       # publish it in the backend, record its link
     "item_outdated": TO_DO,              # revise the published article
     "item_assigned": TO_DO,              # write the item given to you
     "item_unassigned": NEWS,

@@ -190,6 +190,17 @@ class TooLong(InvalidInput):
         self.field, self.length, self.limit = field, length, limit
 
 
+class NotAnArticleLink(InvalidInput):
+    """A publication recorded by hand names its article: an https link on
+    mp.weixin.qq.com, which ``url`` is not."""
+
+    code = "not_an_article_link"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+
 class WriterUnknown(InvalidInput):
     code = "writer_unknown"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from workflow import policy
+from workflow import policy, publishing
 from workflow.effects import (
     AnyEffect,
     AskForApproval,
@@ -137,9 +137,12 @@ def _final_approve(item: ContentItem, reviews: Sequence[Review], actor: Actor, c
     if len(approvers) < item.required_final_approvals:
         ask = AskForApproval("item_needs_second_final", _ctx(item, by=actor.name))
         return item, review, [ask]
+    # The draft box is filled at once, where the account publishes through it.
+    sync = [] if publishing.by_hand(ctx.capabilities) else [
+        SyncDraft(item_id=item.id, revision=item.revision)]
     effects: list[AnyEffect] = [
         NotifyRole(Role.ADMIN, "item_approved", _ctx(item, by=actor.name)),
-        SyncDraft(item_id=item.id, revision=item.revision),
+        *sync,
         *_notify_author(item, actor, "item_approved_author", by=actor.name),
     ]
     return replace(item, state=State.APPROVED), review, effects
@@ -160,10 +163,24 @@ def _unschedule(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Conte
     return new, None, _notify_author(item, actor, "item_unscheduled", by=actor.name)
 
 
-def _publish(item: ContentItem, _r: Sequence[Review], _a: Actor, _c: Context,
+def _publish(item: ContentItem, _r: Sequence[Review], _a: Actor, ctx: Context,
              _ch: ItemChanges | None) -> _Result:
+    """Through the platform (the worker submits the draft), or, where the account
+    may not, by hand: the admins are told to publish it in the official backend
+    and record its link (RECORD_PUBLISHED)."""
     new = replace(item, state=State.PUBLISHING, publish_id=None)
+    if publishing.by_hand(ctx.capabilities):
+        return new, None, [NotifyRole(Role.ADMIN, "item_publish_by_hand", _ctx(item))]
     return new, None, [SubmitPublish(item_id=item.id, revision=item.revision)]
+
+
+def _record_published(item: ContentItem, reviews: Sequence[Review], actor: Actor,
+                      ctx: Context, changes: ItemChanges | None) -> _Result:
+    """An admin published the article by hand: its link (``ctx.extra["url"]``)
+    is recorded, and it is published as one the platform published."""
+    url = publishing.article_link(ctx.extra.get("url", ""))
+    ctx = replace(ctx, extra={"url": url})
+    return _published(item, reviews, actor, ctx, changes)
 
 
 def _published(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
@@ -295,6 +312,7 @@ _STEPS: dict[Event, _Step] = {
     Event.PUBLISH_SUCCEEDED: _published,
     Event.PUBLISH_FAILED: _publish_failed,
     Event.SUBMIT_CONFIRMED: _submit_confirmed,
+    Event.RECORD_PUBLISHED: _record_published,
     Event.FLAG_OUTDATED: _flag_outdated,
     Event.WITHDRAW: _withdraw,
     Event.CANCEL: _cancel,

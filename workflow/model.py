@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from workflow.capabilities import FULL, Capabilities
 from workflow.roles import Actor
 from workflow.states import Event, State
 
@@ -132,3 +133,6 @@ class Context:
     due_on: date | None = None
     assignee: Actor | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # What the account may call: decides which way a publication goes
+    # (workflow.publishing).
+    capabilities: Capabilities = FULL

@@ -63,6 +63,7 @@ EVENT_ROLES: dict[Event, frozenset[Role]] = {
     _E.PUBLISH_SUCCEEDED: frozenset({_R.SYSTEM}),
     _E.PUBLISH_FAILED: frozenset({_R.SYSTEM}),
     _E.SUBMIT_CONFIRMED: frozenset({_R.SYSTEM}),
+    _E.RECORD_PUBLISHED: frozenset(),
 }
 
 #: Events only the system fires; not even an admin may fake a publish result.

@@ -67,6 +67,7 @@ class Event(StrEnum):
     PUBLISH_SUCCEEDED = "publish_succeeded"
     PUBLISH_FAILED = "publish_failed"
     SUBMIT_CONFIRMED = "submit_confirmed"
+    RECORD_PUBLISHED = "record_published"
     RETRY = "retry"
     RECHECK_OK = "recheck_ok"
     FLAG_OUTDATED = "flag_outdated"
@@ -98,6 +99,8 @@ EVENT_LABELS: dict[Event, str] = {
     Event.PUBLISH_SUCCEEDED: "发布成功",
     Event.PUBLISH_FAILED: "发布失败",
     Event.SUBMIT_CONFIRMED: "确认已提交",
+    # An admin records an article published by hand: the command is the state's name.
+    Event.RECORD_PUBLISHED: STATE_LABELS[State.PUBLISHED],
     Event.RETRY: "重试发布",
     Event.RECHECK_OK: "复查正常",
     Event.FLAG_OUTDATED: "标记待更新",
@@ -143,6 +146,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(_S.SCHEDULED, _E.PUBLISH, _S.PUBLISHING),
     Transition(_S.PUBLISHING, _E.PUBLISH_SUCCEEDED, _S.PUBLISHED),
     Transition(_S.PUBLISHING, _E.PUBLISH_FAILED, _S.PUBLISH_FAILED),
+    # An account that may not publish through the platform (workflow.publishing):
+    # an admin publishes the article in the official backend and records its link.
+    Transition(_S.PUBLISHING, _E.RECORD_PUBLISHED, _S.PUBLISHED, "published by hand"),
     Transition(_S.PUBLISH_FAILED, _E.RETRY, _S.PUBLISHING),
     # A submission given up as unconfirmed (its worker stalled with the call in
     # flight) that WeChat is then seen to have accepted: the publication goes on,

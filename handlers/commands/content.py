@@ -16,7 +16,7 @@ from handlers.when import (
     is_past,
     parse_when,
 )
-from workflow import agenda, confirm_cases, policy, usecases
+from workflow import agenda, confirm_cases, policy, publishing, usecases
 from workflow.confirming import Confirmation
 from workflow.errors import ItemNotFound
 from workflow.machine import Decision
@@ -88,7 +88,7 @@ def _moved(ctx: CommandContext, decision: Decision, event: Event, comment: str) 
         outlook = usecases.outlook(uow, decision.item, uow.reviews.for_item(decision.item.id))
     short = outlook.shortfall() if outlook is not None and outlook.missing else None
     return say("moved", item=decision.item, before=decision.before.state, event=event,
-               comment=comment, short=short)
+               comment=comment, short=short, by_hand=publishing.by_hand(ctx.capabilities))
 
 
 def schedule(ctx: CommandContext, cmd: Command) -> Result:
@@ -140,6 +140,16 @@ def perform_item(ctx: CommandContext, asked: Confirmation) -> Result:
                             replace(ctx.workflow(asked.note or ""),
                                     command=f"{asked.command}（{ctx.text}）"))
     return _moved(ctx, decision, event, "")
+
+
+def record_published(ctx: CommandContext, cmd: Command) -> Result:
+    """已发布 12 <链接>: an article an admin published by hand in the official
+    backend, recorded with its link; the item is 已发布 as if the platform had
+    published it (workflow.publishing)."""
+    flow = replace(ctx.workflow(), extra={"url": str(cmd.args["link"])})
+    decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]),
+                            Event.RECORD_PUBLISHED, flow)
+    return _moved(ctx, decision, Event.RECORD_PUBLISHED, "")
 
 
 def preview(ctx: CommandContext, cmd: Command) -> Result:

@@ -35,7 +35,8 @@ class CommandContext:
 
     def workflow(self, comment: str = "", when: datetime | None = None) -> Context:
         """A workflow context that carries the command text into the audit log."""
-        return Context(now=self.now, comment=comment, command=self.text, when=when)
+        return Context(now=self.now, comment=comment, command=self.text, when=when,
+                       capabilities=self.capabilities)
 
     def record(self, subject: str, event: str, result: str, comment: str = "") -> None:
         """Audit a change that is not a content-item transition (canned replies,

@@ -11,7 +11,7 @@ from workflow.agenda import PERIOD_WORDS
 from workflow.autoreply import MatchType
 from workflow.capabilities import Capability
 from workflow.roles import ROLE_WORDS, Action, command_roles
-from workflow.states import STATE_LABELS, Event
+from workflow.states import STATE_LABELS, Event, State
 
 ITEM = Arg("item", "item", "稿件编号")
 TICKET = Arg("ticket", "ticket", "工单编号")
@@ -83,6 +83,10 @@ TABLE: tuple[Spec, ...] = (
           content.transition(Event.UNSCHEDULE), does=_E.UNSCHEDULE),
     _spec("publish", ("发布", "publish"), (ITEM,), content.ask_to_confirm(Event.PUBLISH),
           does=_E.PUBLISH, confirm=True),
+    # Named by the state it moves an item to: 已发布 12 <链接>.
+    _spec("published", (State.PUBLISHED.label, "published"),
+          (ITEM, Arg("link", "pattern", "文章链接")), content.record_published,
+          does=_E.RECORD_PUBLISHED),
     _spec("retry", ("重试", "retry"), (ITEM,), content.transition(Event.RETRY), does=_E.RETRY),
     _spec("withdraw", ("撤回", "withdraw"), (ITEM,), content.ask_to_confirm(Event.WITHDRAW),
           does=_E.WITHDRAW, confirm=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pytest import MonkeyPatch
@@ -21,14 +22,17 @@ from storage.models import ContentItemRow, OutboxMessage, ReplyTicket
 from storage.uow import SqlUnitOfWork
 from tests.integration import test_leader as leader_test
 from workflow import usecases
+from workflow.capabilities import FULL, UNVERIFIED_SUBSCRIPTION, Capabilities
 from workflow.model import Context, ItemChanges
 from workflow.roles import Role
 from workflow.states import Event, State
 
 
-def jobs(engine: Engine) -> Jobs:
+def jobs(engine: Engine, **account: str) -> Jobs:
+    """``account``: more settings (the account's kind: WXOPS_ACCOUNT_KIND=...)."""
     settings = load_settings({"WXOPS_REPLY_SLA": "30", "WXOPS_APP_ID": "wx_test",
-                              "WXOPS_APP_SECRET": "s", "WXOPS_TOKEN": "workerJobs"})
+                              "WXOPS_APP_SECRET": "s", "WXOPS_TOKEN": "workerJobs",
+                              **account})
     return Jobs(App(settings=settings, engine=engine), "test-worker")
 
 
@@ -67,9 +71,11 @@ def test_a_ticket_waiting_past_the_sla_is_reported_once(engine: Engine) -> None:
     worker.leader.release()
 
 
-def scheduled_item(engine: Engine, ids: dict[str, int], now: datetime) -> int:
-    """An item approved and scheduled for five minutes after ``now``."""
-    ctx = Context(now=now)
+def scheduled_item(engine: Engine, ids: dict[str, int], now: datetime,
+                   capabilities: Capabilities = FULL) -> int:
+    """An item approved and scheduled for five minutes after ``now`` (on an account
+    with ``capabilities``)."""
+    ctx = Context(now=now, capabilities=capabilities)
     item = usecases.plan(SqlUnitOfWork(engine), ids["creator"], "定时", ctx)
     usecases.act(SqlUnitOfWork(engine), ids["creator"], item.id, Event.START, ctx)
     written(SqlUnitOfWork(engine), ids["creator"], item.id, ctx)
@@ -77,7 +83,7 @@ def scheduled_item(engine: Engine, ids: dict[str, int], now: datetime) -> int:
                          (ids["r2"], Event.FINAL_APPROVE)):
         usecases.act(SqlUnitOfWork(engine), actor, item.id, event, ctx)
     usecases.act(SqlUnitOfWork(engine), ids["admin"], item.id, Event.SCHEDULE,
-                      Context(now=now, when=now + timedelta(minutes=5)))
+                 replace(ctx, when=now + timedelta(minutes=5)))
     return item.id
 
 
@@ -103,6 +109,25 @@ def test_a_due_item_is_published_by_the_scheduler(engine: Engine) -> None:
     with engine.connect() as conn:
         kinds = conn.execute(select(OutboxMessage.kind)).scalars().all()
     assert "submit_publish" in kinds
+    worker.leader.release()
+
+
+def test_a_due_item_on_an_account_without_free_publishing_is_left_to_the_admins(
+        engine: Engine) -> None:
+    """Unverified subscription account: no draft box, no freepublish. At the time
+    the admins are told to publish it by hand; nothing would meet 48001."""
+    now = datetime.now(UTC)
+    ids = people(engine)
+    scheduled_item(engine, ids, now, Capabilities(UNVERIFIED_SUBSCRIPTION))
+    make_due(engine, now)
+    worker = jobs(engine, WXOPS_ACCOUNT_KIND="subscription", WXOPS_ACCOUNT_VERIFIED="false")
+    worker.due_publishes()
+    assert state(engine) == State.PUBLISHING.value
+    with engine.connect() as conn:
+        kinds = conn.execute(select(OutboxMessage.kind)).scalars().all()
+    assert not {"sync_draft", "submit_publish"} & set(kinds)
+    told = [staff for staff, template in notices(engine) if template == "item_publish_by_hand"]
+    assert sorted(told) == sorted([ids["admin"], ids["boss"]])
     worker.leader.release()
 
 

@@ -31,7 +31,9 @@ needs_update | revise -> drafting, withdraw -> withdrawn, recheck_ok -> publishe
 withdrawn | archive -> archived
 """  # noqa: E501
 
-# What the code adds to the design's table, each for a stated rule:
+# What the code adds to the design's table, each for a stated rule (the last:
+# issue 21, an account that may not publish through the platform publishes by
+# hand, and an admin records the article's link):
 ADDITIONS = """
 scheduled | schedule -> scheduled, publish -> publishing
 planned | edit -> planned, mark_sensitive -> planned
@@ -46,6 +48,7 @@ planned | assign -> planned, set_due -> planned
 drafting | assign -> drafting, set_due -> drafting
 changes_requested | assign -> changes_requested, set_due -> changes_requested
 needs_update | assign -> needs_update, set_due -> needs_update
+publishing | record_published -> published
 """
 
 # DESIGN.md: creator (plan, write, submit), reviewer (approve, request changes,
@@ -67,6 +70,8 @@ EVENT_ROLES_ORACLE: dict[str, set[str]] = {
     # Topic planning (issue 19): an admin gives an item to a writer; its writer
     # (or an admin) says when the draft is due.
     "assign": {"admin"}, "set_due": {"creator", "admin"},
+    # Issue 21: only an admin records an article published by hand.
+    "record_published": {"admin"},
 }
 
 
@@ -110,7 +115,8 @@ def _reviews(state: State) -> list[Review]:
 def _ctx() -> Context:
     return Context(now=NOW, comment="理由", when=NOW + timedelta(days=1),
                    due_on=(NOW + timedelta(days=3)).date(),
-                   assignee=Actor(8, "新作者", frozenset({Role.CREATOR})))
+                   assignee=Actor(8, "新作者", frozenset({Role.CREATOR})),
+                   extra={"url": "https://mp.weixin.qq.com/s/abc"})
 
 
 def test_code_table_is_the_design_table_plus_documented_additions() -> None:

@@ -53,6 +53,7 @@ class Contexts:
         #: The table for the settings' kind less what the platform refused (48001),
         #: re-read at most every CAPABILITIES_TTL seconds, not on every push.
         self.capabilities = KeptCapabilities(settings.kind, CAPABILITIES_TTL)
+        self.table = self.capabilities.table
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
@@ -63,14 +64,18 @@ class Contexts:
             tickets=ticket_inbox(conn),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
-            capabilities=self.capabilities.current(lambda: _learnt(conn)),
+            capabilities=self.table,
+            learnt_capabilities=lambda: self.capabilities.current(lambda: _learnt(conn)),
         )
 
 
 def _learnt(conn: Connection) -> dict[Capability, LearntMissing]:
-    """Read on a connection of its own: the push's own has not begun its
-    transaction yet, and must begin it as the endpoint does (at most once every
-    CAPABILITIES_TTL seconds, so no push pays for it on the hot path)."""
+    """Read at most once every CAPABILITIES_TTL seconds, only when a handler asks
+    (a staff command), so no push pays for it on the hot path. In the push's
+    transaction (which may hold the write lock: on SQLite another connection
+    would wait for it); on a connection of its own if none is open."""
+    if conn.in_transaction():
+        return learnt_capabilities.missing(conn)
     with conn.engine.connect() as own:
         return learnt_capabilities.missing(own)
 

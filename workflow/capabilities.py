@@ -187,6 +187,11 @@ class KeptCapabilities:
         self.kind, self.ttl, self.clock = kind, ttl, clock
         self._kept: tuple[float, Capabilities] | None = None
 
+    @property
+    def table(self) -> Capabilities:
+        """What the table alone gives the kind (nothing learnt; no query)."""
+        return Capabilities(self.kind)
+
     def current(self, read: Callable[[], Mapping[Capability, LearntMissing]]) -> Capabilities:
         now = self.clock()
         if self._kept is None or now - self._kept[0] >= self.ttl:

@@ -25,7 +25,13 @@ from tests.integration.test_commands import Team
 from tests.integration.test_gateway import calls_to, follower_writes
 from tests.integration.test_outbox import interacted, queue_notify, staff_member, status_of
 from tests.integration.test_publish_cycle import Desk, moved
-from workflow.capabilities import UNVERIFIED_SUBSCRIPTION, Capability, LearntMissing
+from workflow.capabilities import (
+    UNVERIFIED_SUBSCRIPTION,
+    VERIFIED_SERVICE,
+    Capabilities,
+    Capability,
+    LearntMissing,
+)
 from workflow.states import State
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -147,14 +153,19 @@ def test_the_push_contexts_ask_what_was_learnt_and_keep_it_a_while(engine: Engin
     clock = [0.0]
     contexts.capabilities.clock = lambda: clock[0]
     now = datetime.now(UTC)
-    with engine.connect() as conn:
-        assert contexts(conn, now).capabilities.allows(Capability.CUSTOMER_SERVICE)
+
+    def asked() -> Capabilities:
+        with engine.begin() as conn:  # as a handler asks: in the push's transaction
+            ctx = contexts(conn, now)
+            assert ctx.capabilities == Capabilities(VERIFIED_SERVICE)  # no query for this
+            return ctx.account_capabilities()
+
+    assert asked().allows(Capability.CUSTOMER_SERVICE)
     with engine.begin() as conn:
         learnt_log.learn(conn, Capability.CUSTOMER_SERVICE, AT, 48001, "send_text")
-    with engine.connect() as conn:  # kept: no query on this push
-        assert contexts(conn, now).capabilities.allows(Capability.CUSTOMER_SERVICE)
+    assert asked().allows(Capability.CUSTOMER_SERVICE)  # kept: not read again
     clock[0] += contexts.capabilities.ttl
-    with engine.connect() as conn:
-        caps = contexts(conn, now).capabilities
+    caps = asked()
     assert not caps.allows(Capability.CUSTOMER_SERVICE)
     assert caps.missing == {Capability.CUSTOMER_SERVICE: AT}
+

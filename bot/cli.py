@@ -124,9 +124,19 @@ cli.add_command(item)
 
 def _commands() -> None:
     # Later commands register here, in one place, so `wxops --help` lists them all.
-    from bot import chat, cli_emulator, cli_inbound, cli_queue, cli_rules, cli_run, cli_worker
+    from bot import (
+        chat,
+        cli_capabilities,
+        cli_emulator,
+        cli_inbound,
+        cli_queue,
+        cli_rules,
+        cli_run,
+        cli_worker,
+    )
 
-    for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator, chat):
+    for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
+                   cli_capabilities, chat):
         module.register(cli)
 
 

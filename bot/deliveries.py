@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -351,11 +352,14 @@ def sent_after_all() -> dict[str, SentAfterAll]:
 
 
 def handlers(template_id: str = "", incident: timedelta = INCIDENT,
-             capabilities: Capabilities = FULL) -> dict[str, Handler]:
-    """``capabilities``: what the account may call (``Capabilities(settings.kind)``),
-    asked before a notice is sent one way or another."""
+             capabilities: Capabilities | Callable[[], Capabilities] = FULL
+             ) -> dict[str, Handler]:
+    """``capabilities``: what the account may call, asked before a notice is sent
+    one way or another; given as a function, it is asked for each delivery (the
+    worker's: the settings' kind less what was learnt missing, kept a while)."""
+    current = capabilities if callable(capabilities) else lambda: capabilities
     return {
-        "notify": lambda d: notify(d, template_id, capabilities),
+        "notify": lambda d: notify(d, template_id, current()),
         "cs_reply": lambda d: cs_reply(d, incident),
         "sync_draft": sync_draft,
         "submit_publish": submit_publish,

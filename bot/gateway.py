@@ -10,6 +10,7 @@ unbounded, so it is off).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,11 +23,13 @@ from wechatpy.exceptions import WeChatClientException
 from bot.tokens import TokenSource
 from bot.wechat_errors import (
     InvalidAccessToken,
+    NotAuthorised,
     OutcomeUnknown,
     TransportError,
     WeChatError,
     error_for,
 )
+from workflow.capabilities import Capability
 
 log = logging.getLogger("wxops.gateway")
 Json = dict[str, Any]
@@ -208,6 +211,53 @@ class Gateway:
         data = self._call(lambda: self.client.datacube._post(
             name, data={"begin_date": begin_date, "end_date": end_date}))
         return list(data.get("list", []))
+
+
+#: The one mapping from a gateway call to the capability it needs (the table in
+#: workflow/capabilities.py): a 48001 from one of these says which capability the
+#: account lacks (``NotAuthorised.capability``), for the sender to learn it missing.
+NEEDS: dict[str, Capability] = {
+    "send_text": Capability.CUSTOMER_SERVICE,
+    "send_image": Capability.CUSTOMER_SERVICE,
+    "send_news": Capability.CUSTOMER_SERVICE,
+    "send_template": Capability.TEMPLATE_MESSAGE,
+    "preview": Capability.PREVIEW,
+    "sendall": Capability.MASS_SEND,
+    "draft_add": Capability.MATERIALS,
+    "draft_get": Capability.MATERIALS,
+    "draft_update": Capability.MATERIALS,
+    "draft_delete": Capability.MATERIALS,
+    "draft_batchget": Capability.MATERIALS,
+    "draft_count": Capability.MATERIALS,
+    "upload_image": Capability.MATERIALS,
+    "add_material": Capability.MATERIALS,
+    "publish_submit": Capability.FREE_PUBLISH,
+    "publish_get": Capability.FREE_PUBLISH,
+    "publish_delete": Capability.FREE_PUBLISH,
+    "published_article": Capability.FREE_PUBLISH,
+    "published_batchget": Capability.FREE_PUBLISH,
+    "comment_open": Capability.COMMENTS,
+    "comment_close": Capability.COMMENTS,
+    "comment_list": Capability.COMMENTS,
+    "comment_action": Capability.COMMENTS,
+    "comment_reply": Capability.COMMENTS,
+    "datacube": Capability.DATACUBE,
+}
+
+
+def _needing(name: str, capability: Capability, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Gateway, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except NotAuthorised as exc:
+            exc.capability, exc.call = capability, name
+            raise
+    return call
+
+
+for _name, _capability in NEEDS.items():
+    setattr(Gateway, _name, _needing(_name, _capability, getattr(Gateway, _name)))
 
 
 #: Longest span in days each datacube accepts (WECHAT.md).

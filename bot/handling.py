@@ -10,13 +10,23 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from bot.config import Settings
-from bot.wiring import database, joined_uow, push_store, push_texts, ticket_inbox
+from bot.wiring import (
+    database,
+    joined_uow,
+    learnt_capabilities,
+    push_store,
+    push_texts,
+    ticket_inbox,
+)
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
-from workflow.capabilities import Capabilities
+from workflow.capabilities import Capability, KeptCapabilities, LearntMissing
 
 log = logging.getLogger("wxops.endpoint")
+
+#: How long a process keeps what it read of the capabilities learnt missing.
+CAPABILITIES_TTL = 30.0
 
 
 class HandlerFailed(Exception):
@@ -40,7 +50,10 @@ class Contexts:
         # things; without one, a deployment must opt in explicitly (WECHAT.md).
         self.plaintext_commands = (settings.allow_plaintext_commands
                                    and not settings.encoding_aes_key)
-        self.capabilities = Capabilities(settings.kind)
+        #: The table for the settings' kind less what the platform refused (48001),
+        #: re-read at most every CAPABILITIES_TTL seconds, not on every push.
+        self.capabilities = KeptCapabilities(settings.kind, CAPABILITIES_TTL)
+        self.table = self.capabilities.table
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
@@ -51,8 +64,20 @@ class Contexts:
             tickets=ticket_inbox(conn),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
-            capabilities=self.capabilities,
+            capabilities=self.table,
+            learnt_capabilities=lambda: self.capabilities.current(lambda: _learnt(conn)),
         )
+
+
+def _learnt(conn: Connection) -> dict[Capability, LearntMissing]:
+    """Read at most once every CAPABILITIES_TTL seconds, only when a handler asks
+    (a staff command), so no push pays for it on the hot path. In the push's
+    transaction (which may hold the write lock: on SQLite another connection
+    would wait for it); on a connection of its own if none is open."""
+    if conn.in_transaction():
+        return learnt_capabilities.missing(conn)
+    with conn.engine.connect() as own:
+        return learnt_capabilities.missing(own)
 
 
 #: What becomes of the handler's reply: the passive reply's XML ("" for success).

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from workflow.capabilities import Capability, LearntMissing
 from workflow.ports import UnitOfWork
 from workflow.window import Counter, Interactions
 
@@ -305,6 +306,19 @@ class IncidentLog(Protocol):
 
     def take_back(self, conn: Connection, staff_id: int, row_id: int, since: datetime,
                   cancelled_because: str) -> bool: ...
+
+
+class LearntCapabilitiesLog(Protocol):
+    """Capabilities the platform refused with 48001 (``storage.capabilities``), on
+    the caller's connection; ``workflow.ports.LearntCapabilities`` is the same on
+    an engine."""
+
+    def learn(self, conn: Connection, capability: Capability, at: datetime,
+              errcode: int | None, call: str) -> None: ...
+
+    def missing(self, conn: Connection) -> dict[Capability, LearntMissing]: ...
+
+    def forget(self, conn: Connection, capability: Capability) -> bool: ...
 
 
 class JoinUnitOfWork(Protocol):

@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Engine
 
 from bot.gateway import Gateway
 from bot.seams import FollowUp, OutboxRow
-from bot.wechat_errors import OutcomeUnknown, WeChatError
-from bot.wiring import database
+from bot.wechat_errors import NotAuthorised, OutcomeUnknown, WeChatError
+from bot.wiring import database, learnt_capabilities
 from bot.wiring import outbox_log as outbox
 from handlers import texts
 
@@ -44,6 +44,9 @@ class Outcome:
     unconfirmed: bool = False
     #: What happened, in a few words for a notice ("" : the error says it).
     summary: str = ""
+    #: The platform refused the call with 48001: the capability it needs is
+    #: learnt missing, in the transaction that records this outcome.
+    lacks: NotAuthorised | None = None
 
     @property
     def why(self) -> str:
@@ -158,6 +161,9 @@ class Sender:
             return
         except OutcomeUnknown as exc:
             outcome = self._unknown(row, exc)
+        except NotAuthorised as exc:
+            outcome = self._failed(row, False, exc.reason)
+            outcome.lacks = exc if exc.capability is not None else None
         except WeChatError as exc:
             outcome = self._failed(row, exc.transient, f"{exc.reason}：{exc}")
         except Exception as exc:  # a bug or an outage: retried, then dead, never silent
@@ -189,6 +195,7 @@ class Sender:
                              outcome.recipient, worker=self.worker,
                              in_doubt=outcome.unconfirmed):
                 self._follow_up(conn, outcome)
+                self._learn(conn, outcome, now)
                 if outcome.status == "dead":
                     self._given_up(conn, row, outcome, now)
             elif not self._sent_after_all(conn, row, outcome, now):
@@ -211,6 +218,14 @@ class Sender:
         if late is not None:
             late(conn, row, now)
         return True
+
+    @staticmethod
+    def _learn(conn: Connection, outcome: Outcome, now: datetime) -> None:
+        lacks = outcome.lacks
+        if lacks is not None and lacks.capability is not None:
+            log.warning("the platform refused %s (%s): %s learnt missing",
+                        lacks.call, lacks.errcode, lacks.capability.value)
+            learnt_capabilities.learn(conn, lacks.capability, now, lacks.errcode, lacks.call)
 
     @staticmethod
     def _follow_up(conn: Connection, outcome: Outcome) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import texts
+from workflow.capabilities import Capability
 
 
 class WeChatError(Exception):
@@ -57,7 +58,19 @@ class PlatformBusy(WeChatError):
 
 
 class NotAuthorised(WeChatError):
+    """48001: the account may not call this interface. The gateway names the
+    capability the call needs (``gateway.NEEDS``) and the call, when it knows."""
+
     code = "not_authorised"
+    capability: Capability | None = None
+    call: str = ""
+
+    @property
+    def reason(self) -> str:
+        if self.capability is None:
+            return super().reason
+        summary = texts.phrase("wechat", "lacks_capability", capability=self.capability.value)
+        return texts.phrase("wechat", "reason", summary=summary, errcode=self.errcode)
 
 
 class DuplicateClientMsgId(WeChatError):

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot import seams
 from bot.config import Settings, load_settings
-from storage import db, followers, inbound, incidents, migrate, outbox, platform
+from storage import capabilities, db, followers, inbound, incidents, migrate, outbox, platform
+from storage.capabilities import SqlLearntCapabilities
 from storage.db import KeptConnections, make_engine, writes_flow
 from storage.leader import LeaderLock
 from storage.push import RawPushStore
@@ -25,10 +26,11 @@ from storage.texts import SqlAccountTexts, SqlTexts
 from storage.tickets import RawTicketInbox
 from storage.tokens import DatabaseTokens, Fetch
 from storage.uow import JoinedUnitOfWork, SqlUnitOfWork
+from workflow.capabilities import Capabilities, learnt
 
 if TYPE_CHECKING:
     from handlers.texts import TextSource
-    from workflow.ports import PushStore, TicketInbox
+    from workflow.ports import LearntCapabilities, PushStore, TicketInbox
 
 #: The write lock, and what a database fault means.
 database: seams.Database = db
@@ -40,6 +42,8 @@ outbox_log: seams.OutboxLog = outbox
 platform_records: seams.PlatformRecords = platform
 send_window: seams.SendWindow = followers
 incident_log: seams.IncidentLog = incidents
+#: Capabilities learnt missing (the sender records a 48001 there).
+learnt_capabilities: seams.LearntCapabilitiesLog = capabilities
 #: A unit of work inside a transaction the caller owns (a push, a sent row).
 joined_uow: seams.JoinUnitOfWork = JoinedUnitOfWork
 #: What handling one push reads and records on the push's own connection.
@@ -87,6 +91,16 @@ class App:
     def database_tokens(self, fetch: Fetch) -> DatabaseTokens:
         """The access token kept in the database for every process (storage.tokens)."""
         return DatabaseTokens(self.engine, self.settings.app_id, fetch)
+
+    def learnt_capabilities(self) -> LearntCapabilities:
+        """Capabilities learnt missing, on this process's engine (storage.capabilities)."""
+        return SqlLearntCapabilities(self.engine)
+
+    def capabilities(self) -> Capabilities:
+        """The account's capabilities now: the settings' kind less what was learnt
+        missing. One query: callers on a hot path keep it a while
+        (``bot.handling``)."""
+        return learnt(self.settings.kind, self.learnt_capabilities().missing())
 
     def leader_lock(self, holder: str) -> LeaderLock:
         """The lock that makes one worker at a time the scheduler (storage.leader)."""

@@ -25,7 +25,7 @@ from bot.wiring import App, database, platform_records
 from bot.wiring import inbound_log as inbound
 from handlers import texts
 from workflow import ticket_cases, usecases
-from workflow.capabilities import Capabilities
+from workflow.capabilities import Capabilities, KeptCapabilities
 from workflow.errors import WorkflowError
 from workflow.model import Context
 from workflow.roles import SYSTEM_ACTOR
@@ -35,6 +35,9 @@ log = logging.getLogger("wxops.worker")
 
 POLL_AFTER = timedelta(minutes=2)
 REPLAY_EVERY = 2  # seconds: a follower's message kept after a fault reaches the queue soon
+#: How long the sender keeps what it read of the capabilities learnt missing (about
+#: one sending cycle): a 48001 learnt now is asked before the next notices.
+CAPABILITIES_TTL = 5.0
 
 
 
@@ -59,10 +62,17 @@ def make_sender(app: App, worker: str = "") -> sender.Sender:
     incident = timedelta(seconds=s.outbox_incident_seconds)
     return sender.Sender(app.engine, make_gateway(app),
                          deliveries.handlers(s.template_id_notify, incident,
-                                             Capabilities(s.kind)), worker,
+                                             _capabilities(app)), worker,
                          backoff_base=timedelta(seconds=s.outbox_backoff_seconds),
                          dead_ends=deliveries.dead_ends(incident),
                          sent_after_all=deliveries.sent_after_all())
+
+
+def _capabilities(app: App) -> Callable[[], Capabilities]:
+    """The settings' kind less what the platform refused (48001), re-read at most
+    every few seconds: a 48001 learnt in one sending cycle is asked in the next."""
+    kept = KeptCapabilities(app.settings.kind, CAPABILITIES_TTL)
+    return lambda: kept.current(lambda: app.learnt_capabilities().missing())
 
 
 class Jobs:

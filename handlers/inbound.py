@@ -68,9 +68,16 @@ class HandlerContext:
     inbound_id: int = 0
     plaintext_commands: bool = False  # staff commands accepted from unauthenticated bodies
     reply_sla_minutes: int = 30
-    capabilities: Capabilities = FULL  # what the account may call: built once, not per push
+    capabilities: Capabilities = FULL  # what the account may call, when nothing is learnt
+    #: The same with what the platform refused (48001), asked only by a handler that
+    #: needs it, inside the push's transaction; kept a while by the process.
+    learnt_capabilities: Callable[[], Capabilities] | None = None
     _staff: dict[str, Actor | None] = field(default_factory=dict)
     _rules: dict[RuleQuestion, Rule | None] = field(default_factory=dict)
+
+    def account_capabilities(self) -> Capabilities:
+        """What the account may call now: the table for its kind less what was learnt."""
+        return self.learnt_capabilities() if self.learnt_capabilities else self.capabilities
 
     @property
     def local_now(self) -> datetime:

@@ -314,6 +314,17 @@ class OutboxMessage(Base):
     dead_at: Mapped[datetime | None]
 
 
+class LearntCapability(Base):
+    """A capability the platform refused (48001) although the table grants it to
+    the account's kind: since when, and the errcode and call that showed it."""
+
+    __tablename__ = "learnt_capabilities"
+    capability: Mapped[str] = mapped_column(String(32), primary_key=True)
+    missing_since: Mapped[datetime]
+    errcode: Mapped[int | None] = mapped_column(Integer)
+    call: Mapped[str] = mapped_column(String(64))
+
+
 class Confirmation(Base):
     """A pending dangerous action: done only when the same person sends 确认 CODE
     in time, and only if the subject has not changed since (same version)."""

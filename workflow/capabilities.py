@@ -14,7 +14,8 @@ keeps what was learnt so on top of the table, with the time it was learnt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -157,6 +158,45 @@ class Capabilities:
     @property
     def allowed(self) -> frozenset[Capability]:
         return frozenset(cap for cap in Capability if self.allows(cap))
+
+
+@dataclass(frozen=True)
+class LearntMissing:
+    """How a capability was learnt missing: since when, the errcode the platform
+    answered (48001) and the call that met it."""
+
+    since: datetime
+    errcode: int | None
+    call: str
+
+
+def learnt(kind: AccountKind, missing: Mapping[Capability, LearntMissing]) -> Capabilities:
+    """The account's capabilities: the table for ``kind`` less what was learnt
+    missing. A capability the table does not grant this kind stays refused by
+    the table; its row only says when the platform confirmed it."""
+    return Capabilities(kind, {cap: how.since for cap, how in missing.items()})
+
+
+class KeptCapabilities:
+    """The account's capabilities, the learnt part re-read at most every ``ttl``
+    seconds: a process asks it per push or per delivery without a query each
+    time. ``read`` is given per call (the push's own connection, say)."""
+
+    def __init__(self, kind: AccountKind, ttl: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.kind, self.ttl, self.clock = kind, ttl, clock
+        self._kept: tuple[float, Capabilities] | None = None
+
+    @property
+    def table(self) -> Capabilities:
+        """What the table alone gives the kind (nothing learnt; no query)."""
+        return Capabilities(self.kind)
+
+    def current(self, read: Callable[[], Mapping[Capability, LearntMissing]]) -> Capabilities:
+        now = self.clock()
+        if self._kept is None or now - self._kept[0] >= self.ttl:
+            self._kept = (now, learnt(self.kind, read()))
+        return self._kept[1]
 
 
 #: What wxops assumed before it knew kinds: a verified service account, nothing

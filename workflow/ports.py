@@ -9,6 +9,7 @@ from typing import Any, Protocol, Self
 
 from workflow import window
 from workflow.autoreply import NewRule, Rule
+from workflow.capabilities import Capability, LearntMissing
 from workflow.confirming import Confirmation
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
@@ -325,6 +326,22 @@ class PushStore(Protocol):
         ...
 
     def count_hit(self, rule: Rule) -> None: ...
+
+
+class LearntCapabilities(Protocol):
+    """Capabilities the platform refused (48001) although the table grants them:
+    what the sender learnt, ``wxops capabilities`` shows and resets."""
+
+    def missing(self) -> Mapping[Capability, LearntMissing]: ...
+
+    def learn(self, capability: Capability, at: datetime, errcode: int | None,
+              call: str) -> None:
+        """Record it missing since ``at``; the first time learnt is kept."""
+        ...
+
+    def forget(self, capability: Capability) -> bool:
+        """The account has it again; False when it was not learnt missing."""
+        ...
 
 
 class UnitOfWork(Protocol):

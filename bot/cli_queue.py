@@ -13,7 +13,6 @@ from handlers import texts
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
 from workflow import staff_cases, ticket_cases
-from workflow.capabilities import Capabilities
 from workflow.errors import TicketNotFound
 from workflow.reply_queue import TicketStatus
 from workflow.roles import Actor
@@ -79,7 +78,7 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
     """
     if not text.strip():
         raise CliUsageError("reply_empty")
-    now = utcnow()
+    now, capabilities = utcnow(), app.capabilities()  # read before the write lock
     with database.write_lock(app.engine), app.engine.begin() as conn:
         member = staff_cases.find(joined_uow(conn), as_)
         with joined_uow(conn) as uow:
@@ -94,7 +93,7 @@ def queue_reply(app: App, ticket_id: int, text: str, as_: str) -> None:
         ctx = CommandContext(now, app.settings.tz, actor, member.openid or "",
                              f"回 T{ticket_id} {text}",
                              uow=lambda: joined_uow(conn, clock=lambda: now),
-                             capabilities=Capabilities(app.settings.kind))
+                             capabilities=capabilities)
         click.echo(dispatch.perform(ctx, trusted=True))
 
 

@@ -111,10 +111,10 @@ class Jobs:
         now = utcnow()
         with self.app.engine.connect() as conn:
             due = platform_records.scheduled_due(conn, now)
-        # The account's capabilities decide the way: submitted, or the admins told
-        # to publish it by hand (workflow.publishing).
+        # The account's capabilities (less any learnt missing) decide the way:
+        # submitted, or the admins told to publish it by hand (workflow.publishing).
         ctx = Context(now=now, command=texts.phrase("delivery", "timed_publish"),
-                      capabilities=Capabilities(self.app.settings.kind))
+                      capabilities=self.app.capabilities())
         for item_id in due:
             try:
                 usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE, ctx)

@@ -21,13 +21,9 @@ from bot.wiring import (
 from handlers.inbound import HandlerContext, Inbound
 from handlers.replies import Reply
 from handlers.routing import route
-from workflow.capabilities import Capability, KeptCapabilities, LearntMissing
+from workflow.capabilities import Capabilities, Capability, LearntMissing, learnt
 
 log = logging.getLogger("wxops.endpoint")
-
-#: How long a process keeps what it read of the capabilities learnt missing.
-CAPABILITIES_TTL = 30.0
-
 
 class HandlerFailed(Exception):
     """A handler raised what asking again will not mend (a bug, bad data): its
@@ -50,10 +46,9 @@ class Contexts:
         # things; without one, a deployment must opt in explicitly (WECHAT.md).
         self.plaintext_commands = (settings.allow_plaintext_commands
                                    and not settings.encoding_aes_key)
-        #: The table for the settings' kind less what the platform refused (48001),
-        #: re-read at most every CAPABILITIES_TTL seconds, not on every push.
-        self.capabilities = KeptCapabilities(settings.kind, CAPABILITIES_TTL)
-        self.table = self.capabilities.table
+        #: The table for the settings' kind; a staff command asks it less what the
+        #: platform refused (48001), read afresh (two hosts must agree at once).
+        self.table = Capabilities(settings.kind)
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
@@ -65,13 +60,13 @@ class Contexts:
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
             capabilities=self.table,
-            learnt_capabilities=lambda: self.capabilities.current(lambda: _learnt(conn)),
+            learnt_capabilities=lambda: learnt(self.settings.kind, _learnt(conn)),
         )
 
 
 def _learnt(conn: Connection) -> dict[Capability, LearntMissing]:
-    """Read at most once every CAPABILITIES_TTL seconds, only when a handler asks
-    (a staff command), so no push pays for it on the hot path. In the push's
+    """Read only when a handler asks (a staff command: one small query), so no
+    follower's push pays for it on the hot path. In the push's
     transaction (which may hold the write lock: on SQLite another connection
     would wait for it); on a connection of its own if none is open."""
     if conn.in_transaction():

@@ -155,6 +155,13 @@ def test_a_refused_submission_fails_the_publish_until_retried(stack: Stack) -> N
     assert len(told) == 1 and "48001" in told[0]["reason"]
     notice = texts.render("notify/item_publish_failed", **told[0])
     eventually(lambda: notice in inbox_texts(stack, "o_admin"))
+    # The 48001 taught wxops the account lacks free publishing; once it has it
+    # again, an admin says so, and 重试 goes through the platform once more.
+    listed = stack.wxops("capabilities").stdout.splitlines()
+    assert [line for line in listed if line.startswith("✗")] == [
+        line for line in listed if line.startswith("✗ free_publish")]
+    assert any(line.startswith("✗ free_publish") for line in listed)
+    assert stack.wxops("capabilities", "reset", "free_publish").returncode == 0
     assert moved(stack, engine, "o_admin", f"重试 {item_id}", item_id) == (
         State.PUBLISH_FAILED, State.PUBLISHING)
     eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)

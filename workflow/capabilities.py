@@ -142,23 +142,6 @@ class Capabilities:
     def allows(self, capability: Capability) -> bool:
         return granted(self.kind, capability) and capability not in self.missing
 
-    def refused(self, capability: Capability, at: datetime) -> Capabilities:
-        """The platform answered 48001 to this capability at ``at``: a copy with it
-        missing. The first time it was learnt is kept."""
-        if capability in self.missing:
-            return self
-        return Capabilities(self.kind, {**self.missing, capability: at})
-
-    def restored(self, capability: Capability) -> Capabilities:
-        """The capability worked again (the account was verified, say): a copy
-        without it among the missing."""
-        return Capabilities(self.kind, {c: t for c, t in self.missing.items()
-                                        if c != capability})
-
-    @property
-    def allowed(self) -> frozenset[Capability]:
-        return frozenset(cap for cap in Capability if self.allows(cap))
-
 
 @dataclass(frozen=True)
 class LearntMissing:
@@ -179,18 +162,12 @@ def learnt(kind: AccountKind, missing: Mapping[Capability, LearntMissing]) -> Ca
 
 class KeptCapabilities:
     """The account's capabilities, the learnt part re-read at most every ``ttl``
-    seconds: a process asks it per push or per delivery without a query each
-    time. ``read`` is given per call (the push's own connection, say)."""
+    seconds: the sender asks it per delivery without a query each time."""
 
     def __init__(self, kind: AccountKind, ttl: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.kind, self.ttl, self.clock = kind, ttl, clock
         self._kept: tuple[float, Capabilities] | None = None
-
-    @property
-    def table(self) -> Capabilities:
-        """What the table alone gives the kind (nothing learnt; no query)."""
-        return Capabilities(self.kind)
 
     def current(self, read: Callable[[], Mapping[Capability, LearntMissing]]) -> Capabilities:
         now = self.clock()

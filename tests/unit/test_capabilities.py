@@ -18,8 +18,10 @@ from workflow.capabilities import (
     AccountType,
     Capabilities,
     Capability,
+    LearntMissing,
     granted,
     granted_to,
+    learnt,
 )
 
 C = Capability
@@ -86,38 +88,24 @@ def test_kinds_parse_from_the_settings_words() -> None:
 # --- capabilities learnt missing -------------------------------------------------------
 
 
+def _allowed(caps: Capabilities) -> frozenset[Capability]:
+    return frozenset(cap for cap in Capability if caps.allows(cap))
+
+
 def test_without_anything_learnt_the_account_has_what_the_table_grants() -> None:
-    caps = Capabilities(VERIFIED_SUBSCRIPTION)
-    assert caps.allowed == granted_to(VERIFIED_SUBSCRIPTION)
+    caps = learnt(VERIFIED_SUBSCRIPTION, {})
+    assert _allowed(caps) == granted_to(VERIFIED_SUBSCRIPTION)
     assert caps.allows(C.CUSTOMER_SERVICE) and not caps.allows(C.TEMPLATE_MESSAGE)
 
 
 def test_a_capability_refused_with_48001_is_missing_from_then_on() -> None:
-    caps = Capabilities(VERIFIED_SERVICE).refused(C.FREE_PUBLISH, T0)
+    caps = learnt(VERIFIED_SERVICE, {C.FREE_PUBLISH: LearntMissing(T0, 48001, "submit")})
     assert not caps.allows(C.FREE_PUBLISH)
     assert caps.allows(C.CUSTOMER_SERVICE)
     assert caps.missing == {C.FREE_PUBLISH: T0}
-    assert caps.allowed == granted_to(VERIFIED_SERVICE) - {C.FREE_PUBLISH}
-
-
-def test_the_first_time_a_capability_was_learnt_missing_is_kept() -> None:
-    later = datetime(2026, 12, 7, tzinfo=UTC)
-    caps = Capabilities(VERIFIED_SERVICE).refused(C.PREVIEW, T0).refused(C.PREVIEW, later)
-    assert caps.missing == {C.PREVIEW: T0}
-
-
-def test_learning_is_pure_the_original_is_unchanged() -> None:
-    caps = Capabilities(VERIFIED_SERVICE)
-    caps.refused(C.PREVIEW, T0)
-    assert caps.allows(C.PREVIEW) and caps.missing == {}
-
-
-def test_a_restored_capability_is_allowed_again() -> None:
-    caps = Capabilities(VERIFIED_SERVICE).refused(C.PREVIEW, T0).refused(C.MENU, T0)
-    assert caps.restored(C.PREVIEW).missing == {C.MENU: T0}
-    assert caps.restored(C.PREVIEW).allows(C.PREVIEW)
+    assert _allowed(caps) == granted_to(VERIFIED_SERVICE) - {C.FREE_PUBLISH}
 
 
 def test_learning_never_grants_what_the_table_does_not() -> None:
-    caps = Capabilities(UNVERIFIED_SUBSCRIPTION).restored(C.CUSTOMER_SERVICE)
+    caps = learnt(UNVERIFIED_SUBSCRIPTION, {})
     assert not caps.allows(C.CUSTOMER_SERVICE)

@@ -13,6 +13,7 @@ from workflow.capabilities import (
     FULL,
     UNVERIFIED_SERVICE,
     UNVERIFIED_SUBSCRIPTION,
+    VERIFIED_SERVICE,
     VERIFIED_SUBSCRIPTION,
     Capabilities,
     Capability,
@@ -59,7 +60,7 @@ def test_verified_accounts_publish_through_the_platform_the_others_by_hand() -> 
 @pytest.mark.parametrize("missing", [Capability.FREE_PUBLISH, Capability.MATERIALS])
 def test_a_capability_learnt_missing_sends_a_verified_account_by_hand(
         missing: Capability) -> None:
-    assert publishing.by_hand(FULL.refused(missing, NOW))
+    assert publishing.by_hand(Capabilities(VERIFIED_SERVICE, {missing: NOW}))
 
 
 @pytest.mark.parametrize("event", [Event.PUBLISH, Event.RETRY, Event.DUE])

@@ -49,7 +49,7 @@ def test_a_reply_the_account_cannot_send_is_refused_with_the_ticket_and_kind(
 
 def test_a_capability_learnt_missing_refuses_replies_too() -> None:
     """The table grants it, but the platform answered 48001: replies are refused."""
-    learnt = FULL.refused(Capability.CUSTOMER_SERVICE, LEARNT)
+    learnt = Capabilities(VERIFIED_SERVICE, {Capability.CUSTOMER_SERVICE: LEARNT})
     assert not ticket_cases.can_reply(learnt)
     with pytest.raises(AccountCannotReply):
         ticket_cases.check_can_reply(learnt, 7)

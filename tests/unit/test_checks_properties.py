@@ -5,6 +5,7 @@ nested, malformed)."""
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import pytest
 
@@ -12,6 +13,7 @@ from handlers.texts import macros, phrase
 from tests.unit.test_checks import CASES
 from workflow.checks import Code, Finding, Revision, Severity, WordEntry, WordList, check
 from workflow.checks.document import read
+from workflow.checks.typography import _changes
 from workflow.checks.words import fold
 from workflow.text import visible_length
 
@@ -121,3 +123,25 @@ def test_the_words_of_a_few_findings() -> None:
         "敏感词「敏感」（政治）（「一个敏感的」处）"
     minutes = phrase("checks", Code.READING_TIME, minutes=3)
     assert minutes == "阅读约 3 分钟" and phrase("checks", Code.READING_TIME, minutes=0) != minutes
+
+
+def apply(old: str, new: str, changes: list[tuple[int, int, int, int]]) -> str:
+    out, last = [], 0
+    for i1, i2, j1, j2 in changes:
+        out += [old[last:i1], new[j1:j2]]
+        last = i2
+    return "".join([*out, old[last:]])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_changes_of_a_line_rebuild_the_suggested_line(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(200):
+        old = "".join(rng.choices("中文ab ,，Ａ1\xa0", k=rng.randint(0, 12)))
+        new = "".join(rng.choices("中文ab ,，A1", k=rng.randint(0, 12))) if rng.random() < 0.3 \
+            else "".join(c if rng.random() < 0.7 else rng.choice([" ", "，", c + " "])
+                         for c in old)
+        changes = _changes(old, new)
+        assert apply(old, new, changes) == new, (old, new)
+        assert all(i1 <= i2 and j1 <= j2 for i1, i2, j1, j2 in changes)
+        assert all(a[1] <= b[0] for a, b in pairwise(changes))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 import regex
@@ -135,7 +136,7 @@ def structure(doc: Document) -> Iterator[Finding]:
         yield Finding(Code.LIST_TOO_DEEP, {"limit": MAX_LIST_DEPTH}, at=at,
                       excerpt=excerpt(doc.text, at))
     yield from _tables(doc)
-    for before, heading in zip(doc.headings, doc.headings[1:], strict=False):
+    for before, heading in pairwise(doc.headings):
         if heading.level > before.level + 1:
             yield Finding(Code.HEADING_SKIPPED, {"before": before.level, "level": heading.level},
                           at=heading.at, excerpt=excerpt(doc.text, heading.at))

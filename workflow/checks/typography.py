@@ -24,6 +24,7 @@ from workflow.checks.model import Code
 
 #: The same sentence mark two or more times in a row (full-width or ASCII).
 _REPEATED = regex.compile(r"([！？。，、；：!?,;:])\1+")
+_NOT_BLANK = regex.compile(r"\s+")
 _LINT_AS = "text.txt"  # autocorrect picks its rules by file name: plain text
 
 
@@ -62,11 +63,38 @@ def _line_starts(text: str) -> list[int]:
 
 
 def _differences(old: str, new: str, offset: int) -> Iterator[Suggestion]:
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            before, after = old[i1:i2], new[j1:j2]
-            yield Suggestion(_kind(before, after), offset + i1, offset + i2, before, after)
+    for i1, i2, j1, j2 in _changes(old, new):
+        before, after = old[i1:i2], new[j1:j2]
+        yield Suggestion(_kind(before, after), offset + i1, offset + i2, before, after)
+
+
+def _changes(old: str, new: str) -> list[tuple[int, int, int, int]]:
+    """The changed stretches, as (i1, i2, j1, j2). autocorrect adds and removes
+    blanks and swaps one character for another (a mark's width), so one walk
+    over both lines finds them; a line where it did more (the letters, blanks
+    aside, are not as many) goes to difflib, which is exact but slower."""
+    if len(_NOT_BLANK.sub("", old)) != len(_NOT_BLANK.sub("", new)):
+        matcher = SequenceMatcher(None, old, new, autojunk=False)
+        return [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+                if tag != "equal"]
+    changes: list[tuple[int, int, int, int]] = []
+    i = j = 0
+    while i < len(old) or j < len(new):
+        if i < len(old) and j < len(new) and old[i] == new[j]:
+            i, j = i + 1, j + 1
+            continue
+        start = (i, j)
+        if j < len(new) and new[j].isspace() and not (i < len(old) and old[i].isspace()):
+            j += 1  # a blank added
+        elif i < len(old) and old[i].isspace():
+            i += 1  # a blank taken away (or changed)
+        else:
+            i, j = i + 1, j + 1  # a character for another
+        if changes and changes[-1][1:4:2] == start:  # touches the last stretch: one change
+            changes[-1] = (changes[-1][0], i, changes[-1][2], j)
+        else:
+            changes.append((start[0], i, start[1], j))
+    return changes
 
 
 def _kind(before: str, after: str) -> Code:

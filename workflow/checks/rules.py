@@ -75,12 +75,12 @@ def images(revision: Revision, doc: Document, limits: Limits) -> Iterator[Findin
         if _host(image.src) not in limits.image_hosts:
             yield Finding(Code.IMAGE_NOT_UPLOADED, {"number": number, "src": image.src},
                           at=image.at, excerpt=around)
-        facts = revision.images.get(image.src)
-        if facts is not None and facts.byte_size is not None \
-                and facts.byte_size >= limits.upload_image_bytes:
-            yield Finding(Code.IMAGE_TOO_LARGE, {"number": number, "size": facts.byte_size,
+        known = revision.images.get(image.src)
+        if known is not None and known.byte_size is not None \
+                and known.byte_size >= limits.upload_image_bytes:
+            yield Finding(Code.IMAGE_TOO_LARGE, {"number": number, "size": known.byte_size,
                                                  "limit": limits.upload_image_bytes,
-                                                 "width": facts.width, "height": facts.height},
+                                                 "width": known.width, "height": known.height},
                           at=image.at, excerpt=around)
         if not image.alt.strip():
             yield Finding(Code.IMAGE_NO_ALT, {"number": number}, at=image.at, excerpt=around)

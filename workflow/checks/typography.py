@@ -74,9 +74,7 @@ def _changes(old: str, new: str) -> list[tuple[int, int, int, int]]:
     over both lines finds them; a line where it did more (the letters, blanks
     aside, are not as many) goes to difflib, which is exact but slower."""
     if len(_NOT_BLANK.sub("", old)) != len(_NOT_BLANK.sub("", new)):
-        matcher = SequenceMatcher(None, old, new, autojunk=False)
-        return [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-                if tag != "equal"]
+        return _exact_changes(old, new)
     changes: list[tuple[int, int, int, int]] = []
     i = j = 0
     while i < len(old) or j < len(new):
@@ -95,6 +93,11 @@ def _changes(old: str, new: str) -> list[tuple[int, int, int, int]]:
         else:
             changes.append((start[0], i, start[1], j))
     return changes
+
+
+def _exact_changes(old: str, new: str) -> list[tuple[int, int, int, int]]:
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    return [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def _kind(before: str, after: str) -> Code:

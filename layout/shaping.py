@@ -96,6 +96,9 @@ def _images(root: Element, image_url: ImageUrl, embedded: Mapping[str, EmbeddedI
     for paragraph in list(root.iter("p")):
         if _only_images(paragraph):
             _as_figures(paragraph)
+    for img in list(root.iter("img")):
+        if img.getparent().tag in ("section", "blockquote"):  # an image block of its own
+            _as_figures(img)
     for img in root.iter("img"):
         img.attrib.pop("data-caption", None)
     return tuple(placed), tuple(unplaced)
@@ -127,22 +130,24 @@ def _only_images(paragraph: Element) -> bool:
             and not "".join(t or "" for t in texts).strip())
 
 
-def _as_figures(paragraph: Element) -> None:
-    figures = [_figure(img) for img in paragraph if img.tag == "img"]
+def _as_figures(block: Element) -> None:
+    """``block`` (a paragraph of images, or one image) replaced by a figure per image."""
+    images = [block] if block.tag == "img" else [img for img in block if img.tag == "img"]
+    figures = [_new("figure") for _ in images]
     for figure in figures:
-        paragraph.addprevious(figure)
-    figures[-1].tail = paragraph.tail
-    paragraph.getparent().remove(paragraph)
+        block.addprevious(figure)
+    figures[-1].tail = block.tail
+    block.getparent().remove(block)
+    for figure, img in zip(figures, images, strict=True):
+        _fill_figure(figure, img)
 
 
-def _figure(img: Element) -> Element:
-    figure = _new("figure")
+def _fill_figure(figure: Element, img: Element) -> None:
     caption = img.attrib.pop("data-caption", "")
     img.tail = None
     figure.append(img)
     if caption:
         figure.append(_new("figcaption", None, caption))
-    return figure
 
 
 # -- links ------------------------------------------------------------------------

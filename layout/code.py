@@ -28,7 +28,8 @@ def highlighted(code: str, language: str) -> str:
     """``<pre><code>`` of ``code`` with one styled ``span`` per coloured token."""
     lexer = _lexer(language.strip().split(" ", 1)[0].lower())
     parts = [_token_html(ttype, text) for ttype, text in lexer.get_tokens(code.rstrip("\n"))]
-    return f'<pre class="code"><code>{"".join(parts)}</code></pre>\n'
+    body = "".join(parts).removesuffix("<br>")  # the lexer ends every text with a newline
+    return f'<pre class="code"><code>{body}</code></pre>\n'
 
 
 def _token_html(ttype: _TokenType, text: str) -> str:

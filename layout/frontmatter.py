@@ -1,5 +1,5 @@
 """Front matter: the YAML block at the top of a Markdown article, read with
-PyYAML's ``safe_load`` (no tags, no objects) and checked into ``FrontMatter``.
+PyYAML's safe loader (no tags, no objects) and checked into ``FrontMatter``.
 
 A bad value is a ``LayoutError`` whose code names what is wrong and whose data
 names the key: ``front_matter_unreadable`` (YAML that does not parse, with its
@@ -21,6 +21,18 @@ import yaml
 
 from layout.errors import LayoutError
 from layout.themes import THEMES, check_colour
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader (plain data only) without its own date reading:
+    ``expires: 2026-13-01`` then reaches ``_date`` as text and is refused by
+    code, instead of failing inside the loader with no key to name."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,7 @@ def parse_front_matter(text: str) -> FrontMatter:
     if not text.strip():
         return FrontMatter()
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)  # a SafeLoader: see _Loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise LayoutError("front_matter_unreadable",
@@ -91,7 +103,7 @@ def _date(key: str, value: object) -> date:
         return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            return datetime.fromisoformat(value.strip()).date()
         except ValueError:
             pass
     raise LayoutError("front_matter_bad_date", key=key, value=str(value))

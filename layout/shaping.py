@@ -171,12 +171,12 @@ def _links(root: Element) -> tuple[Reference, ...]:
 
 
 def _link_kind(href: str, text: str) -> str:
-    """keep (an article on the platform), plain (no target of its own, or the URL
-    is its text) or reference (anything else: the platform refuses it)."""
-    if not href or href.startswith("#"):
-        return "plain"
+    """keep (an article on the platform), plain (no web or mail address, or the
+    address is its text) or reference (any other address: the platform refuses it)."""
     parts = urlsplit(href)
-    if parts.scheme in ("http", "https") and parts.hostname == WECHAT_HOST:
+    if parts.scheme not in ("http", "https", "mailto"):
+        return "plain"  # an anchor, a relative path, javascript: and the like
+    if parts.scheme != "mailto" and parts.hostname == WECHAT_HOST:
         return "keep"
     if _bare(text) == _bare(href):
         return "plain"
@@ -229,9 +229,17 @@ def _lists(root: Element) -> None:
 
 def _markers(listing: Element, depth: int) -> Iterator[str]:
     if listing.tag == "ul":
-        while True:
-            yield BULLETS[depth % len(BULLETS)]
-    number = int(listing.get("start") or 1) if (listing.get("start") or "1").isdigit() else 1
+        return _bullets(BULLETS[depth % len(BULLETS)])
+    start = (listing.get("start") or "1").strip()
+    return _numbers(int(start) if start.isdigit() else 1, depth)
+
+
+def _bullets(bullet: str) -> Iterator[str]:
+    while True:
+        yield bullet
+
+
+def _numbers(number: int, depth: int) -> Iterator[str]:
     while True:
         yield _ordinal(number, depth) + "."
         number += 1

@@ -34,6 +34,7 @@ from string import Template
 
 TEXT_CONTRAST = 90
 TINT_RANGE = (190, 250)
+PURE_BLACK_MARGIN = 30
 DEFAULT_PRIMARY = "#1e6fba"
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 _PALETTE_LINE = re.compile(r"^\s*--(\w+):\s*(#[0-9a-f]{6});", re.MULTILINE)
@@ -92,8 +93,10 @@ def _brand(primary: str) -> dict[str, str]:
     tint = _mix(primary, "#ffffff", 0.88)
     while brightness(tint) > TINT_RANGE[1] - 2:  # a near-white primary
         tint = _mix(tint, "#000000", 0.03)
-    return {"primary": _readable(primary, tint), "tint": tint,
-            "border": _mix(primary, "#ffffff", 0.6)}
+    border = _mix(primary, "#ffffff", 0.6)
+    while brightness(border) > TINT_RANGE[0] + 40:  # a near-white primary
+        border = _mix(border, "#000000", 0.05)
+    return {"primary": _readable(primary, tint), "tint": tint, "border": border}
 
 
 def _readable(colour: str, background: str) -> str:
@@ -102,6 +105,8 @@ def _readable(colour: str, background: str) -> str:
     floor = min(brightness(background), 255.0) - TEXT_CONTRAST
     while brightness(colour) > floor:
         colour = _mix(colour, "#000000", 0.08)
+    while brightness(colour) < PURE_BLACK_MARGIN:  # pure black is the one colour to avoid
+        colour = _mix(colour, "#ffffff", 0.04)
     return colour
 
 

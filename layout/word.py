@@ -6,6 +6,7 @@ named in the HTML by a ``docx-image-N`` source that the renderer resolves.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -51,7 +52,7 @@ def read_docx(data: bytes) -> WordSource:
     try:
         result = mammoth.convert_to_html(BytesIO(data), style_map=STYLE_MAP,
                                          convert_image=mammoth.images.img_element(keep))
-    except (KeyError, ValueError, OSError) as error:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise LayoutError("docx_unreadable", size=len(data)) from error
     messages = tuple(str(message.message) for message in result.messages)
     return WordSource(result.value, tuple(images), messages)

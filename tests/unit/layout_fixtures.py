@@ -49,8 +49,18 @@ def _saved(image: Image.Image, kind: str, **options: object) -> bytes:
     return out.getvalue()
 
 
+def _see_through(image: Image.Image) -> Image.Image:
+    """``image`` with a transparent band along its top."""
+    image = image.convert("RGBA")
+    image.paste((0, 0, 0, 0), (0, 0, image.width, image.height // 5))
+    return image
+
+
 def _animated() -> bytes:
+    """Two frames with a transparent corner (palette index 0)."""
     frames = [Image.new("P", (120, 120), colour) for colour in (1, 2)]
+    for frame in frames:
+        frame.paste(0, (0, 0, 40, 40))
     out = BytesIO()
     frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=200,
                    transparency=0)
@@ -72,7 +82,7 @@ def corpus_images() -> dict[str, bytes]:
         "small.jpg": _saved(_gradient((400, 300)), "JPEG", quality=85),
         "logo.png": _saved(_transparent((300, 120)), "PNG"),
         "icon.png": _saved(_transparent((24, 24)), "PNG"),
-        "wide.png": _saved(_gradient((2400, 600)).convert("RGBA"), "PNG"),
+        "wide.png": _saved(_see_through(_gradient((2400, 600))), "PNG"),
         "noise.png": _saved(_noise((1400, 1000), seed=7), "PNG"),
         "chart.webp": _saved(_gradient((800, 600)), "WEBP", quality=80),
         "anim.gif": _animated(),

@@ -79,6 +79,8 @@ def _with_class(root: Element, *names: str) -> list[Element]:
 
 def _images(root: Element, image_url: ImageUrl, embedded: Mapping[str, EmbeddedImage],
             ) -> tuple[tuple[ImageRef, ...], tuple[ImageRef, ...]]:
+    """Each image given its uploaded URL (or left out), then made a figure
+    where it stands alone; the images placed and those left out, in order."""
     placed: list[ImageRef] = []
     unplaced: list[ImageRef] = []
     for img in list(root.iter("img")):
@@ -87,12 +89,21 @@ def _images(root: Element, image_url: ImageUrl, embedded: Mapping[str, EmbeddedI
         if url is None:
             unplaced.append(ref)
             _drop_image(img)
-            continue
-        placed.append(ref)
-        img.attrib.clear()
-        img.set("src", url)
-        img.set("alt", ref.alt)
-        img.set("data-caption", ref.title or ref.alt)
+        else:
+            placed.append(ref)
+            _point(img, ref, url)
+    _figures(root)
+    return tuple(placed), tuple(unplaced)
+
+
+def _point(img: Element, ref: ImageRef, url: str) -> None:
+    img.attrib.clear()
+    img.set("src", url)
+    img.set("alt", ref.alt)
+    img.set("data-caption", ref.title or ref.alt)  # read by _fill_figure, then gone
+
+
+def _figures(root: Element) -> None:
     for paragraph in list(root.iter("p")):
         if _only_images(paragraph):
             _as_figures(paragraph)
@@ -100,8 +111,7 @@ def _images(root: Element, image_url: ImageUrl, embedded: Mapping[str, EmbeddedI
         if img.getparent().tag in ("section", "blockquote"):  # an image block of its own
             _as_figures(img)
     for img in root.iter("img"):
-        img.attrib.pop("data-caption", None)
-    return tuple(placed), tuple(unplaced)
+        img.attrib.pop("data-caption", None)  # an image inside a line has no caption
 
 
 def _drop_image(img: Element) -> None:

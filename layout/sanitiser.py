@@ -22,8 +22,8 @@ STYLE_PROPERTIES = frozenset({
     "color", "background-color", "font-size", "font-weight", "font-style", "font-family",
     "line-height", "letter-spacing", "text-align", "text-decoration", "word-break",
     "white-space", "display", "overflow-x", "max-width", "height", "vertical-align",
-    "margin", "margin-top", "margin-bottom", "margin-right", "padding", "padding-left",
-    "padding-bottom", "border", "border-top", "border-bottom", "border-left",
+    "margin", "margin-top", "margin-bottom", "margin-right", "margin-left", "padding",
+    "padding-left", "padding-bottom", "border", "border-top", "border-bottom", "border-left",
     "border-left-color", "border-top-color", "border-radius", "border-collapse",
 })
 

@@ -294,6 +294,9 @@ def _wrap_item(item: Element, marker: str) -> None:
     if first is None:
         first = _new("section", "item")
         item.insert(0, first)
+    for block in item[1:]:
+        if block.tag not in ("ul", "ol"):  # a nested list has its own indent
+            block.set("class", f"{block.get('class') or ''} more".strip())
     _prepend(first, _new("span", "marker", marker))
     item.attrib.clear()
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from layout.sanitiser import STYLE_PROPERTIES
 from layout.themes import (
     TEXT_CONTRAST,
     THEMES,
@@ -71,3 +72,10 @@ def test_brightness_is_hsp() -> None:
     assert brightness("#ffffff") == pytest.approx(255)
     assert brightness("#000000") == 0
     assert brightness("#191919") == pytest.approx(25)
+
+
+def test_the_sanitiser_keeps_every_property_a_theme_writes() -> None:
+    for name in THEMES:
+        properties = set(re.findall(r"([a-z-]+)\s*:", re.sub(r"/\*.*?\*/", "",
+                                                              stylesheet(name), flags=re.S)))
+        assert properties <= STYLE_PROPERTIES, properties - STYLE_PROPERTIES

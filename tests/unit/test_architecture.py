@@ -5,6 +5,10 @@ handlers/ decide what a push or a command means through workflow's use cases
 and ports: no storage, no SQLAlchemy, nothing of bot/. storage/ implements
 workflow's ports and knows nothing of handlers or bot. In bot/, only the
 composition root and the storage-specific commands meet storage.
+
+layout/ (Markdown and Word to WeChat HTML, images) is pure too: it knows no
+package of wxops and no driver or network library; bot/ wires it in (uploads
+reach it as a callable). workflow/ and handlers/ do not import it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {"sqlalchemy", "werobot", "wechatpy", "apscheduler", "requests", "alembic",
-             "psycopg", "redis", "jinja2", "bot", "handlers", "storage"}
+             "psycopg", "redis", "jinja2", "bot", "handlers", "storage", "layout"}
+LAYOUT_FORBIDDEN = {"bot", "handlers", "storage", "workflow", "sqlalchemy", "requests",
+                    "werobot", "wechatpy", "apscheduler", "psycopg", "redis", "alembic"}
 WORKFLOW_FILES = sorted((ROOT / "workflow").rglob("*.py"))
 
 
@@ -45,7 +51,16 @@ def _files(package: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", _files("handlers"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_handlers_reach_storage_only_through_workflow_ports(path: Path) -> None:
-    assert _imported_roots(path) & {"storage", "sqlalchemy", "bot"} == set()
+    assert _imported_roots(path) & {"storage", "sqlalchemy", "bot", "layout"} == set()
+
+
+def test_there_are_layout_modules_to_check() -> None:
+    assert len(_files("layout")) >= 5
+
+
+@pytest.mark.parametrize("path", _files("layout"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_layout_knows_no_package_of_wxops_and_no_driver(path: Path) -> None:
+    assert _imported_roots(path) & LAYOUT_FORBIDDEN == set()
 
 
 @pytest.mark.parametrize("path", _files("storage"), ids=lambda p: str(p.relative_to(ROOT)))

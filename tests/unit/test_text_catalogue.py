@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("bot", "handlers", "workflow", "storage")
+PACKAGES = ("bot", "handlers", "workflow", "storage", "layout")
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 #: What only a sentence has: its punctuation.
 SENTENCE = re.compile(r"[，。！？；：“”「」]")

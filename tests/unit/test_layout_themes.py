@@ -1,0 +1,81 @@
+"""The themes' colours hold to the dark-mode rule layout/themes.py states
+(after wechatjs/mp-darkmode): no pure white or black, block backgrounds light
+tints, every text colour well away in brightness from what it sits on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from layout.sanitiser import STYLE_PROPERTIES
+from layout.themes import (
+    TEXT_CONTRAST,
+    THEMES,
+    TINT_RANGE,
+    brightness,
+    check_colour,
+    palette,
+    stylesheet,
+)
+
+PRIMARIES = [None, "#0a7d5a", "#c8102e", "#f5a623", "#ffee00", "#ffffff", "#000000", "#1e6fba"]
+CASES = [(name, None) for name in THEMES] + [("brand", colour) for colour in PRIMARIES]
+
+
+@pytest.mark.parametrize(("name", "primary"), CASES)
+def test_no_pure_white_or_black_in_a_theme(name: str, primary: str | None) -> None:
+    colours = {c.lower() for c in re.findall(r"#[0-9a-fA-F]{6}\b", stylesheet(name, primary))}
+    assert not colours & {"#ffffff", "#000000"}
+
+
+@pytest.mark.parametrize(("name", "primary"), CASES)
+def test_block_backgrounds_are_light_tints(name: str, primary: str | None) -> None:
+    colours = palette(name, primary)
+    for background in (colours.tint, colours.code_bg):
+        assert TINT_RANGE[0] <= brightness(background) <= TINT_RANGE[1]
+
+
+@pytest.mark.parametrize(("name", "primary"), CASES)
+def test_text_colours_stand_well_away_from_every_background(name: str,
+                                                             primary: str | None) -> None:
+    colours = palette(name, primary)
+    for text in (colours.text, colours.muted, colours.primary):
+        for background in ("#ffffff", colours.tint, colours.code_bg):
+            assert brightness(background) - brightness(text) >= TEXT_CONTRAST, (text, background)
+
+
+def test_every_theme_fills_in_every_colour() -> None:
+    for name in THEMES:
+        assert "$" not in stylesheet(name)
+
+
+def test_no_gradient_in_any_theme() -> None:
+    assert not any("gradient" in stylesheet(name) for name in THEMES)
+
+
+def test_the_brand_theme_follows_its_colour() -> None:
+    assert palette("brand", "#0a7d5a").primary == "#0a7d5a"
+    assert palette("brand", "#0a7d5a") != palette("brand", "#c8102e")
+
+
+def test_a_light_brand_colour_is_darkened_for_text() -> None:
+    assert brightness(palette("brand", "#ffee00").primary) < brightness("#ffee00")
+
+
+def test_colours_are_read_in_the_usual_spellings() -> None:
+    assert [check_colour(v) for v in ("#ABC", "aabbcc", "#a1b2c3", "red", "#12345")] == [
+        "#aabbcc", "#aabbcc", "#a1b2c3", None, None]
+
+
+def test_brightness_is_hsp() -> None:
+    assert brightness("#ffffff") == pytest.approx(255)
+    assert brightness("#000000") == 0
+    assert brightness("#191919") == pytest.approx(25)
+
+
+def test_the_sanitiser_keeps_every_property_a_theme_writes() -> None:
+    for name in THEMES:
+        properties = set(re.findall(r"([a-z-]+)\s*:", re.sub(r"/\*.*?\*/", "",
+                                                              stylesheet(name), flags=re.S)))
+        assert properties <= STYLE_PROPERTIES, properties - STYLE_PROPERTIES

@@ -21,6 +21,7 @@ from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
 from bot.timefmt import utcnow
 from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
+from bot.wechat_errors import WeChatError
 from bot.wiring import App, database, platform_records
 from bot.wiring import inbound_log as inbound
 from handlers import texts
@@ -150,7 +151,11 @@ class Jobs:
         with self.app.engine.connect() as conn:
             waiting = platform_records.publishing_since(conn, now - POLL_AFTER)
         for publish_id in waiting:
-            self._poll_one(publish_id, now)
+            try:
+                self._poll_one(publish_id, now)
+            except WeChatError as exc:  # asked again next round; one line, no traceback
+                log.warning("publish %s not polled: %s", publish_id, exc.reason)
+                return
 
     def _poll_one(self, publish_id: str, now: datetime) -> None:
         from handlers.platform import failure_reason, first_article_url

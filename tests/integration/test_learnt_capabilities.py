@@ -172,3 +172,23 @@ def test_a_staff_command_asks_what_was_learnt_as_it_is_now(engine: Engine) -> No
     assert not caps.allows(Capability.CUSTOMER_SERVICE)
     assert caps.missing == {Capability.CUSTOMER_SERVICE: AT}
 
+
+
+def test_a_poll_the_platform_refuses_is_one_log_line_not_a_traceback(
+        desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
+    """wxops takes the account for a verified service account, so the poll runs;
+    the platform refuses it (48001): a warning, and the job returns."""
+    from sqlalchemy import update
+
+    from storage.models import ContentItemRow
+
+    item_id = desk.team.approved()
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with desk.engine.begin() as conn:
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id).values(
+            state=State.PUBLISHING.value, publish_id="P1", updated_at=long_ago))
+    with caplog.at_level("WARNING", logger="wxops.worker"):
+        desk.worker.poll_publishing()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "wxops.worker"]
+    assert "P1" in line and "48001" in line
+    assert calls_to(desk.wechat, "/cgi-bin/freepublish/get") == 1

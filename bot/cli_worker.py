@@ -14,12 +14,15 @@ from bot.cli import warn_about_environment
 from bot.cli_text import CliBadParameter, CliError, echo, helptext, say
 from bot.cli_types import ROW_ID
 from bot.columns import pad
+from bot.deliveries import ask_first
 from bot.seams import OutboxRow
 from bot.startup import require_current_schema
 from bot.timefmt import local, utcnow
+from bot.wechat_errors import NotCalled
 from bot.wiring import App, database
 from bot.wiring import outbox_log as outbox
 from handlers.texts import outbox_note, phrase
+from workflow.capabilities import Capabilities
 
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "held": "待转交",
                  "refused": "无法送达", "dead": "失败", "cancelled": "已取消"}
@@ -154,8 +157,11 @@ def outbox_retry(app: App, row_id: int | None, dead_since: timedelta | None,
         _retry_dead_since(app, dead_since, force)
         return
     assert row_id is not None
+    capabilities = app.capabilities()  # read before the write lock (its own connection)
     with database.write_lock(app.engine), app.engine.begin() as conn:
         row = outbox.get(conn, row_id)
+        if row is not None:
+            _refuse_lacking(row, capabilities)
         if row is not None and not force:
             _refuse_a_delivery(row, app)
         if not outbox.retry(conn, row_id, utcnow()):
@@ -172,15 +178,39 @@ def _refuse_a_delivery(row: OutboxRow, app: App) -> None:
         raise CliError("retry_in_doubt", row_id=row.id, kind=row.kind)
 
 
+def _lacking(row: OutboxRow, capabilities: Capabilities) -> NotCalled | None:
+    """Why the account cannot deliver the row (a call it may not make), if so.
+    A row that got through once is finished without a call, whatever is known now."""
+    if row.delivered_at is not None:
+        return None
+    try:
+        ask_first(capabilities, row.kind)
+    except NotCalled as lacks:
+        return lacks
+    return None
+
+
+def _refuse_lacking(row: OutboxRow, capabilities: Capabilities) -> None:
+    """Refuse, --force or not, to resend a row whose calls the account may not
+    make: it would only end dead again (the row says what to do instead)."""
+    lacks = _lacking(row, capabilities)
+    if lacks is not None and lacks.capability is not None:
+        raise CliError("retry_lacks_capability", row_id=row.id,
+                       capability=lacks.capability.value, call=lacks.call, kind=lacks.kind,
+                       learnt=lacks.learnt)
+
+
 def _retry_dead_since(app: App, since: timedelta, force: bool) -> None:
     """Re-drive the rows that died since then, but (without --force) none that
     may have arrived or that WeChat took: those are listed for a person."""
-    now = utcnow()
+    now, capabilities = utcnow(), app.capabilities()
     with database.write_lock(app.engine), app.engine.begin() as conn:
         dead = outbox.dead_since(conn, now - since)
         delivered = [r.id for r in dead if r.delivered_at is not None]
-        doubt = [r.id for r in dead if r.delivered_at is None and r.in_doubt]
-        held_back = set() if force else {*delivered, *doubt}
+        lacking = [r.id for r in dead if _lacking(r, capabilities) is not None]
+        doubt = [r.id for r in dead if r.delivered_at is None and r.in_doubt
+                 and r.id not in lacking]
+        held_back = {*lacking} if force else {*delivered, *doubt, *lacking}
         retried = outbox.retry_many(conn, [r.id for r in dead if r.id not in held_back], now)
     if not dead:
         click.echo(phrase("outbox", "none_dead", since=local(now - since, app.settings.tz)))
@@ -190,6 +220,8 @@ def _retry_dead_since(app: App, since: timedelta, force: bool) -> None:
         click.echo(phrase("outbox", "skipped_in_doubt", ids=doubt))
     if delivered and not force:
         click.echo(phrase("outbox", "skipped_delivered", ids=delivered))
+    if lacking:
+        click.echo(phrase("outbox", "skipped_lacking", ids=lacking))
 
 
 def register(cli: click.Group) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from bot.gateway import NEEDS, lacking
 from bot.seams import OutboxRow
 from bot.sender import DeadEnd, Delivery, Handler, Outcome, SentAfterAll
 from bot.wechat_errors import (
@@ -351,15 +352,43 @@ def sent_after_all() -> dict[str, SentAfterAll]:
     return {"cs_reply": reply_sent_after_all, "submit_publish": submit_sent_after_all}
 
 
+#: The platform calls each kind of row makes (a notice has ways of its own): what
+#: they need (gateway.NEEDS) is asked before the first, so a row the account
+#: cannot deliver makes no call and ends dead with why and what to do instead.
+KIND_CALLS: dict[str, tuple[str, ...]] = {
+    "cs_reply": ("send_text",),
+    "sync_draft": ("add_material", "draft_add"),
+    "submit_publish": ("add_material", "draft_add", "publish_submit"),
+    "delete_published": ("publish_delete",),
+    "preview": ("add_material", "draft_add", "preview"),
+    "sendall": ("add_material", "draft_add", "sendall"),
+}
+
+
+def ask_first(capabilities: Capabilities, kind: str) -> None:
+    """NotCalled when the account may not make one of the calls a row of ``kind``
+    makes (``KIND_CALLS``)."""
+    for call in KIND_CALLS.get(kind, ()):
+        lacking(capabilities, NEEDS[call], call)
+
+
+def _asking(kind: str, handler: Handler, current: Callable[[], Capabilities]) -> Handler:
+    def deliver(d: Delivery) -> Outcome:
+        if not d.delivered:  # one that got through is finished, whatever is known now
+            ask_first(current(), kind)
+        return handler(d)
+    return deliver
+
+
 def handlers(template_id: str = "", incident: timedelta = INCIDENT,
              capabilities: Capabilities | Callable[[], Capabilities] = FULL
              ) -> dict[str, Handler]:
-    """``capabilities``: what the account may call, asked before a notice is sent
-    one way or another; given as a function, it is asked for each delivery (the
-    worker's: the settings' kind less what was learnt missing, kept a while)."""
+    """``capabilities``: what the account may call, asked before a row's first
+    call (and before a notice is sent one way or another); given as a function,
+    it is asked for each delivery (the worker's: the settings' kind less what was
+    learnt missing, kept a while)."""
     current = capabilities if callable(capabilities) else lambda: capabilities
-    return {
-        "notify": lambda d: notify(d, template_id, current()),
+    kinds: dict[str, Handler] = {
         "cs_reply": lambda d: cs_reply(d, incident),
         "sync_draft": sync_draft,
         "submit_publish": submit_publish,
@@ -367,3 +396,5 @@ def handlers(template_id: str = "", incident: timedelta = INCIDENT,
         "preview": preview,
         "sendall": sendall,
     }
+    return {"notify": lambda d: notify(d, template_id, current()),
+            **{kind: _asking(kind, handler, current) for kind, handler in kinds.items()}}

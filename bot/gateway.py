@@ -6,6 +6,10 @@ token URL and the datacube base; both are redirected here). The access token
 comes from a shared ``TokenSource``; on 40001/40014/42001 the gateway
 refreshes once and retries once, then raises (wechatpy's own retry is
 unbounded, so it is off).
+
+Given the account's capabilities, the gateway asks them before each call that
+needs one (``NEEDS``): a call the account may not make is not made, and
+raises ``NotCalled``, worded like the 48001 it would have met.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from bot.tokens import TokenSource
 from bot.wechat_errors import (
     InvalidAccessToken,
     NotAuthorised,
+    NotCalled,
     OutcomeUnknown,
     TransportError,
     WeChatError,
     error_for,
 )
-from workflow.capabilities import Capability
+from workflow.capabilities import Capabilities, Capability, granted
 
 log = logging.getLogger("wxops.gateway")
 Json = dict[str, Any]
@@ -71,9 +76,18 @@ class _Client(WeChatClient):  # type: ignore[misc]
 
 class Gateway:
     def __init__(self, app_id: str, secret: str, base: str, tokens: TokenSource,
-                 timeout: float = 5.0) -> None:
+                 timeout: float = 5.0,
+                 capabilities: Callable[[], Capabilities] | None = None) -> None:
         self.client = _Client(app_id, secret, base, timeout)
         self.tokens = tokens
+        #: What the account may call now, asked before each call in NEEDS (None:
+        #: nothing asked, every call is made).
+        self.capabilities = capabilities
+
+    def _ask(self, capability: Capability, call: str) -> None:
+        """NotCalled when the account may not use ``capability`` for ``call``."""
+        if self.capabilities is not None:
+            lacking(self.capabilities(), capability, call)
 
     def _call(self, operation: Callable[[], Any]) -> Json:
         """Run one API call with the shared token; refresh and retry once if stale."""
@@ -245,9 +259,18 @@ NEEDS: dict[str, Capability] = {
 }
 
 
+def lacking(capabilities: Capabilities, capability: Capability, call: str) -> None:
+    """Ask before calling: NotCalled, without a call, when ``capabilities`` do not
+    allow ``capability`` (by the table for the account's kind, or learnt missing)."""
+    if not capabilities.allows(capability):
+        learnt = granted(capabilities.kind, capability)  # so refused by the platform
+        raise NotCalled(capability, call, capabilities.kind.name, learnt=learnt)
+
+
 def _needing(name: str, capability: Capability, method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: Gateway, *args: Any, **kwargs: Any) -> Any:
+        self._ask(capability, name)
         try:
             return method(self, *args, **kwargs)
         except NotAuthorised as exc:

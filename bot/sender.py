@@ -163,7 +163,10 @@ class Sender:
             outcome = self._unknown(row, exc)
         except NotAuthorised as exc:
             outcome = self._failed(row, False, exc.reason)
-            outcome.lacks = exc if exc.capability is not None else None
+            # Learnt only from the platform's own answer: a call not made (NotCalled)
+            # has no errcode and teaches nothing.
+            learnt = exc.capability is not None and exc.errcode is not None
+            outcome.lacks = exc if learnt else None
         except WeChatError as exc:
             outcome = self._failed(row, exc.transient, f"{exc.reason}：{exc}")
         except Exception as exc:  # a bug or an outage: retried, then dead, never silent

@@ -73,6 +73,25 @@ class NotAuthorised(WeChatError):
         return texts.phrase("wechat", "reason", summary=summary, errcode=self.errcode)
 
 
+class NotCalled(NotAuthorised):
+    """The account lacks the capability the call needs, by the table for its kind
+    or as learnt missing (``workflow.capabilities``): wxops asked first and made
+    no call. Worded like a 48001, with what wxops does instead; nothing is
+    learnt from it (no errcode: the platform was not asked)."""
+
+    code = "not_called"
+
+    def __init__(self, capability: Capability, call: str, kind: str, learnt: bool) -> None:
+        super().__init__(None, f"{call}: {capability.value} missing ({kind}), not called")
+        self.capability, self.call, self.kind, self.learnt = capability, call, kind, learnt
+
+    @property
+    def reason(self) -> str:
+        assert self.capability is not None
+        return texts.phrase("wechat", "not_called", capability=self.capability.value,
+                            call=self.call, kind=self.kind, learnt=self.learnt)
+
+
 class DuplicateClientMsgId(WeChatError):
     """The mass send with this clientmsgid already happened: not an error for us."""
 

@@ -21,11 +21,12 @@ from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
 from bot.timefmt import utcnow
 from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
+from bot.wechat_errors import WeChatError
 from bot.wiring import App, database, platform_records
 from bot.wiring import inbound_log as inbound
 from handlers import texts
 from workflow import ticket_cases, usecases
-from workflow.capabilities import Capabilities, KeptCapabilities
+from workflow.capabilities import Capabilities, Capability, KeptCapabilities
 from workflow.errors import WorkflowError
 from workflow.model import Context
 from workflow.roles import SYSTEM_ACTOR
@@ -52,17 +53,20 @@ def token_source(app: App) -> TokenSource:
     return app.database_tokens(fetch)
 
 
-def make_gateway(app: App) -> Gateway:
+def make_gateway(app: App, capabilities: Callable[[], Capabilities] | None = None) -> Gateway:
+    """``capabilities``: asked before each call (the account's, when not given)."""
     s = app.settings
-    return Gateway(s.app_id, s.app_secret, s.wechat_api_base, token_source(app))
+    return Gateway(s.app_id, s.app_secret, s.wechat_api_base, token_source(app),
+                   capabilities=capabilities or _capabilities(app))
 
 
 def make_sender(app: App, worker: str = "") -> sender.Sender:
     s = app.settings
     incident = timedelta(seconds=s.outbox_incident_seconds)
-    return sender.Sender(app.engine, make_gateway(app),
+    capabilities = _capabilities(app)
+    return sender.Sender(app.engine, make_gateway(app, capabilities),
                          deliveries.handlers(s.template_id_notify, incident,
-                                             _capabilities(app)), worker,
+                                             capabilities), worker,
                          backoff_base=timedelta(seconds=s.outbox_backoff_seconds),
                          dead_ends=deliveries.dead_ends(incident),
                          sent_after_all=deliveries.sent_after_all())
@@ -75,11 +79,29 @@ def _capabilities(app: App) -> Callable[[], Capabilities]:
     return lambda: kept.current(lambda: app.learnt_capabilities().missing())
 
 
+#: What a scheduled job calls on the platform: on an account without it the job
+#: is skipped (one log line when that starts), not run to fail every time.
+JOB_NEEDS: dict[str, Capability] = {"poll_publishing": Capability.FREE_PUBLISH}
+
+
 class Jobs:
     def __init__(self, app: App, worker: str = "") -> None:
         self.app, self.sender = app, make_sender(app, worker)
         self.leader = app.leader_lock(holder=self.sender.worker)
         self.replayer = Replayer(app)
+        self.skipping: set[str] = set()  # jobs skipped for a capability, logged once
+
+    def _able(self, job: str) -> bool:
+        """Whether the account may make the calls ``job`` makes (JOB_NEEDS)."""
+        need = JOB_NEEDS.get(job)
+        if need is None or self.app.capabilities().allows(need):
+            self.skipping.discard(job)
+            return True
+        if job not in self.skipping:
+            self.skipping.add(job)
+            log.info("%s skipped: the account (%s) lacks %s", job,
+                     self.app.settings.kind.name, need.value)
+        return False
 
     def send(self) -> None:
         self.sender.drain()
@@ -123,13 +145,17 @@ class Jobs:
 
     def poll_publishing(self) -> None:
         """A safety net for a lost PUBLISHJOBFINISH push: ask freepublish/get."""
-        if not self._leading("poll_publishing"):
+        if not self._leading("poll_publishing") or not self._able("poll_publishing"):
             return
         now = utcnow()
         with self.app.engine.connect() as conn:
             waiting = platform_records.publishing_since(conn, now - POLL_AFTER)
         for publish_id in waiting:
-            self._poll_one(publish_id, now)
+            try:
+                self._poll_one(publish_id, now)
+            except WeChatError as exc:  # asked again next round; one line, no traceback
+                log.warning("publish %s not polled: %s", publish_id, exc.reason)
+                return
 
     def _poll_one(self, publish_id: str, now: datetime) -> None:
         from handlers.platform import failure_reason, first_article_url

@@ -223,12 +223,17 @@ def _flag_outdated(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: C
     return replace(item, state=State.NEEDS_UPDATE), None, effects
 
 
-def _withdraw(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
+def _withdraw(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
               _ch: ItemChanges | None) -> _Result:
+    """The article comes down through freepublish/delete, or, where wxops cannot
+    delete it (published by hand, or no free publishing), nothing is sent and
+    the notice says to delete it in the backend (publishing.deleted_by_hand)."""
+    by_hand = publishing.deleted_by_hand(item.article_id, ctx.capabilities)
     effects: list[AnyEffect] = []
-    if item.article_id:
-        effects.append(DeletePublished(item_id=item.id, article_id=item.article_id))
-    effects += _notify_author(item, actor, "item_withdrawn", by=actor.name)
+    if not by_hand:
+        effects.append(DeletePublished(item_id=item.id, article_id=str(item.article_id)))
+    effects += _notify_author(item, actor, "item_withdrawn", by=actor.name,
+                              delete_by_hand=by_hand, url=item.url or "")
     return replace(item, state=State.WITHDRAWN), None, effects
 
 

@@ -48,3 +48,11 @@ def article_link(url: str) -> str:
     if parts.scheme != "https" or parts.hostname != ARTICLE_HOST or len(parts.path) <= 1:
         raise NotAnArticleLink(url)
     return url
+
+
+def deleted_by_hand(article_id: str | None, capabilities: Capabilities) -> bool:
+    """Whether taking down a published article is left to the admins in the
+    official backend (发表记录): wxops cannot delete it on the platform because
+    it was published by hand (no ``article_id``: the platform never told wxops
+    one) or because the account may not call ``freepublish/delete``."""
+    return not article_id or not capabilities.allows(Capability.FREE_PUBLISH)

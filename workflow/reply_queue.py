@@ -36,6 +36,9 @@ UNRESOLVED: tuple[TicketStatus, ...] = (TicketStatus.OPEN, TicketStatus.PENDING,
 class Resolution(StrEnum):
     RESOLVED = "resolved"  # a staff member closed it
     UNREACHABLE = "unreachable"  # the follower unsubscribed: nobody can answer them
+    #: answered in the official backend: the account cannot reply from wxops, and a
+    #: staff member closed it with a note (``结 T5 已在后台回复``)
+    ANSWERED_IN_BACKEND = "answered_in_backend"
 
 
 class TicketAction(StrEnum):

@@ -22,7 +22,7 @@ from workflow.errors import AccountCannotReply, StaleTicket, TicketNotFound, Tic
 from workflow.model import ActionEntry, Context
 from workflow.ports import TicketInbox, UnitOfWork
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage
-from workflow.reply_queue import Refusal, TicketAction, TicketStatus, refusal
+from workflow.reply_queue import Refusal, Resolution, TicketAction, TicketStatus, refusal
 from workflow.roles import Actor, Role
 from workflow.tickets import Arrived, Ticket
 from workflow.window import window
@@ -108,10 +108,32 @@ def claim(uow: UnitOfWork, actor: Actor, ticket_id: int, ctx: Context) -> Ticket
     return _change(uow, act, ticket_id, lambda t: (tickets.claim(t, actor.id), None))[0]
 
 
-def close(uow: UnitOfWork, actor: Actor, ticket_id: int, ctx: Context) -> Ticket:
+def closing(capabilities: Capabilities, note: str) -> Resolution:
+    """How a ticket closed with ``note`` ends: on an account that cannot reply from
+    wxops, a note on closing records that the team answered in the official
+    backend; otherwise it is resolved."""
+    if note.strip() and not can_reply(capabilities):
+        return Resolution.ANSWERED_IN_BACKEND
+    return Resolution.RESOLVED
+
+
+def close(uow: UnitOfWork, actor: Actor, ticket_id: int, ctx: Context,
+          note: str = "") -> Ticket:
+    """Resolve the ticket, with a note for the team kept in the same transaction
+    (``closing`` says how it ended); the audit row's comment is the note."""
     act = _Act(actor, TicketAction.CLOSE, ctx)
-    return _change(uow, act, ticket_id,
-                   lambda t: (tickets.close(t, actor.id, ctx.now), None))[0]
+    ending = closing(ctx.capabilities, note)
+
+    def decide(ticket: Ticket) -> tuple[Ticket, str]:
+        kept = tickets.note(ticket, actor.id, note) if note.strip() else ""
+        return tickets.close(ticket, actor.id, ctx.now, ending), kept
+
+    def record(kept: str) -> str:
+        if kept:
+            uow.tickets.add_note(ticket_id, actor.id, kept, ctx.now)
+        return kept
+
+    return _change(uow, act, ticket_id, decide, record, lambda kept: kept)[0]
 
 
 def snooze(uow: UnitOfWork, actor: Actor, ticket_id: int, until: datetime,

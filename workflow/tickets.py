@@ -108,10 +108,11 @@ def reply(ticket: Ticket, staff_id: int, text: str, window: Window, now: datetim
     return Reply(after, effect, claimed=ticket.assignee_id is None)
 
 
-def close(ticket: Ticket, staff_id: int, now: datetime) -> Ticket:
+def close(ticket: Ticket, staff_id: int, now: datetime,
+          resolution: Resolution = Resolution.RESOLVED) -> Ticket:
     """Resolve the ticket; whoever closes an unassigned ticket is recorded as its handler."""
     _check(TicketAction.CLOSE, ticket, staff_id)
-    return ticket._changed(status=TicketStatus.RESOLVED, resolution=Resolution.RESOLVED.value,
+    return ticket._changed(status=TicketStatus.RESOLVED, resolution=resolution.value,
                            resolved_at=now, waiting_since=None, snoozed_until=None,
                            assignee_id=ticket.assignee_id or staff_id)
 

@@ -88,7 +88,9 @@ def _moved(ctx: CommandContext, decision: Decision, event: Event, comment: str) 
         outlook = usecases.outlook(uow, decision.item, uow.reviews.for_item(decision.item.id))
     short = outlook.shortfall() if outlook is not None and outlook.missing else None
     return say("moved", item=decision.item, before=decision.before.state, event=event,
-               comment=comment, short=short, by_hand=publishing.by_hand(ctx.capabilities))
+               comment=comment, short=short, by_hand=publishing.by_hand(ctx.capabilities),
+               delete_by_hand=publishing.deleted_by_hand(decision.before.article_id,
+                                                         ctx.capabilities))
 
 
 def schedule(ctx: CommandContext, cmd: Command) -> Result:

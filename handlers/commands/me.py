@@ -98,7 +98,17 @@ def _help_topic(ctx: CommandContext, topic: str, table: Sequence[Spec]) -> Resul
     spec = found[0]
     roles = ordered(spec.roles | {Role.ADMIN}) if spec.roles else []
     return say("me_help_topic", spec=spec, roles=roles,
-               allowed=spec.allowed_for(ctx.actor.roles))
+               allowed=spec.allowed_for(ctx.actor.roles), lacking=_lacking(ctx, spec),
+               kind=ctx.capabilities.kind.name)
+
+
+def _lacking(ctx: CommandContext, spec: Spec) -> str:
+    """The capability the account lacks for the command (table.NEEDS), "" if none:
+    its help says so and where to do it instead."""
+    from handlers.commands.table import NEEDS  # table.py imports this module
+
+    need = NEEDS.get(spec.name)
+    return need.value if need is not None and not ctx.capabilities.allows(need) else ""
 
 
 # --- 我的 ------------------------------------------------------------------------------

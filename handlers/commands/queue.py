@@ -87,9 +87,12 @@ def _expand(ctx: CommandContext, text: str) -> str:
 
 
 def close(ctx: CommandContext, cmd: Command) -> Result:
+    """结 T5 [备注]: the note is kept on the ticket; where the account cannot reply
+    from wxops, it records that the team answered in the official backend."""
     ticket = _ticket(ctx, cmd)
-    ticket_cases.close(ctx.uow(), ctx.actor, ticket.id, ctx.workflow())
-    return say("ticket_closed", t=ticket)
+    note = str(cmd.args.get("note") or "")
+    closed = ticket_cases.close(ctx.uow(), ctx.actor, ticket.id, ctx.workflow(), note)
+    return say("ticket_closed", t=ticket, resolution=closed.resolution, note=note.strip())
 
 
 def snooze(ctx: CommandContext, cmd: Command) -> Result:

@@ -16,6 +16,7 @@ from workflow.states import STATE_LABELS, Event, State
 ITEM = Arg("item", "item", "稿件编号")
 TICKET = Arg("ticket", "ticket", "工单编号")
 REPLY = Arg("reply", "rest", "回复")
+NOTE = "备注内容"  # 备注 T5 …, and 结 T5 … (closing with a note)
 KEYWORD = Arg("pattern", "word", "关键词")  # a rule's pattern, like the regex and menu key
 STATES = {label: state.value for state, label in STATE_LABELS.items()} | \
     {state.value: state.value for state in STATE_LABELS}
@@ -106,10 +107,11 @@ TABLE: tuple[Spec, ...] = (
     _spec("claim", ("接", "claim"), (TICKET,), queue.claim, does=_A.HANDLE_TICKET),
     _spec("reply", ("回", "reply"), (TICKET, Arg("text", "rest", "回复内容")), queue.reply,
           does=_A.HANDLE_TICKET),
-    _spec("close", ("结", "close"), (TICKET,), queue.close, does=_A.HANDLE_TICKET),
+    _spec("close", ("结", "close"), (TICKET, Arg("note", "rest", NOTE, required=False)),
+          queue.close, does=_A.HANDLE_TICKET),
     _spec("snooze", ("缓", "snooze"), (TICKET, Arg("duration", "rest", "时长")), queue.snooze,
           does=_A.HANDLE_TICKET),
-    _spec("note", ("备注", "note"), (TICKET, Arg("text", "rest", "备注内容")), queue.note,
+    _spec("note", ("备注", "note"), (TICKET, Arg("text", "rest", NOTE)), queue.note,
           does=_A.HANDLE_TICKET),
     _spec("canned", ("快捷", "canned"), (Arg("rest", "rest", "添加 代码 内容|删除 代码",
                                             required=False),), queue.canned,

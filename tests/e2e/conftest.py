@@ -116,19 +116,37 @@ def _start(args: list[str], env: dict[str, str], workdir: Path,
 
 @pytest.fixture
 def stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
+    yield from _stack(database_url, tmp_path)
+
+
+#: An unverified subscription account (issue 21): the settings say so, and the
+#: emulator plays one (``--account-kind subscription --unverified``).
+SMALL_ACCOUNT = {"WXOPS_ACCOUNT_KIND": "subscription", "WXOPS_ACCOUNT_VERIFIED": "0"}
+
+
+@pytest.fixture
+def small_stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
+    """The stack for an unverified subscription account."""
+    yield from _stack(database_url, tmp_path, SMALL_ACCOUNT,
+                      ["--account-kind", "subscription", "--unverified"])
+
+
+def _stack(database_url: str, tmp_path: Path, account: dict[str, str] | None = None,
+           emulator_args: list[str] | None = None) -> Iterator[Stack]:
     from bot.demo import environment
 
     emulator_port, server_port = free_port(), free_port()
     emulator_url = f"http://127.0.0.1:{emulator_port}"
     env = process_env(database_url, WXOPS_OUTBOX_BACKOFF_SECONDS="0.3",
-                      WXOPS_OUTBOX_LEASE_SECONDS="5")
+                      WXOPS_OUTBOX_LEASE_SECONDS="5", **(account or {}))
     env |= environment(emulator_url)
     env["WXOPS_TOKEN"] = TOKEN
     subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
     server_url = f"http://127.0.0.1:{server_port}"
     processes = [
         _start(wxops("emulator", "--port", str(emulator_port), "--push-to",
-                     f"{server_url}/wechat", "--push-delay", "0.2"), env, tmp_path, "emulator"),
+                     f"{server_url}/wechat", "--push-delay", "0.2", *(emulator_args or [])),
+               env, tmp_path, "emulator"),
         _start(wxops("serve", "--port", str(server_port), "--workers", "2"), env, tmp_path,
                "server"),
     ]

@@ -193,3 +193,29 @@ def test_a_burst_of_dead_rows_is_retried_at_once_except_those_that_may_have_arri
     for unclear in ([], ["1", "--dead-since", "10m"]):
         assert wxops("outbox", "retry", *unclear).code == "one_or_since"
     engine.dispose()
+
+
+def test_a_row_the_account_cannot_deliver_is_not_queued_again(
+        engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """On an unverified subscription account, a dead reply or publication would
+    only die again: `outbox retry` refuses it (even with --force) and says why;
+    a notice (which has ways of its own) is queued again."""
+    engine, now = admin_and_ticket(engine_url, tmp_path, "你好")
+    small = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url,
+                  WXOPS_ACCOUNT_KIND="subscription", WXOPS_ACCOUNT_VERIFIED="0")
+    parked(engine, now, ("cs_reply", False, False, timedelta(minutes=1)),
+           ("submit_publish", False, False, timedelta(minutes=1)),
+           ("notify", False, False, timedelta(minutes=1)))
+    for force in ([], ["--force"]):
+        refused = small("outbox", "retry", "1", *force)
+        assert (refused.status, refused.code, dict(refused.data)) == (
+            1, "retry_lacks_capability",
+            {"row_id": 1, "capability": "customer_service", "call": "send_text",
+             "kind": "unverified-subscription", "learnt": False})
+        assert "消息管理" in refused.err
+    burst = small("outbox", "retry", "--dead-since", "10m")
+    assert burst.out.splitlines() == [texts.phrase("outbox", "retried_many", ids=[3]),
+                                      texts.phrase("outbox", "skipped_lacking", ids=[1, 2])]
+    assert [s for s, _, _ in statuses(engine)] == ["dead", "dead", "pending"]
+    engine.dispose()

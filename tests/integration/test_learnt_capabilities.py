@@ -109,12 +109,17 @@ def test_a_publication_refused_48001_fails_with_the_permission_and_is_learnt(
     assert moved(desk.publish(item_id), State.APPROVED, State.PUBLISHING)
     desk.work()
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value
-    lacking = texts.phrase("wechat", "lacks_capability", capability="materials")
+    # The approval's draft sync met 48001 on the cover's upload (the team's notices
+    # on the way met it too): the submission then asked first and made no call.
+    [(_row, status, error)] = desk.outbox("sync_draft")
+    assert status == "dead" and texts.phrase(
+        "wechat", "lacks_capability", capability="materials") in error
+    lacking = texts.phrase("wechat", "not_called", capability="materials", call="add_material",
+                           kind="verified-service", learnt=True)
     [(_row, status, error)] = desk.outbox("submit_publish")
     assert status == "dead" and lacking in error
     event, _actor, comment = desk.last_audit(item_id)
     assert event == "publish_failed" and lacking in comment
-    # The cover's upload came first; the team's notices on the way met 48001 too.
     learnt = missing(desk.engine)
     assert learnt[Capability.MATERIALS].call == "add_material"
     assert Capability.FREE_PUBLISH not in learnt
@@ -167,3 +172,23 @@ def test_a_staff_command_asks_what_was_learnt_as_it_is_now(engine: Engine) -> No
     assert not caps.allows(Capability.CUSTOMER_SERVICE)
     assert caps.missing == {Capability.CUSTOMER_SERVICE: AT}
 
+
+
+def test_a_poll_the_platform_refuses_is_one_log_line_not_a_traceback(
+        desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
+    """wxops takes the account for a verified service account, so the poll runs;
+    the platform refuses it (48001): a warning, and the job returns."""
+    from sqlalchemy import update
+
+    from storage.models import ContentItemRow
+
+    item_id = desk.team.approved()
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with desk.engine.begin() as conn:
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id).values(
+            state=State.PUBLISHING.value, publish_id="P1", updated_at=long_ago))
+    with caplog.at_level("WARNING", logger="wxops.worker"):
+        desk.worker.poll_publishing()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "wxops.worker"]
+    assert "P1" in line and "48001" in line
+    assert calls_to(desk.wechat, "/cgi-bin/freepublish/get") == 1

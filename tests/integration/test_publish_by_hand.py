@@ -7,10 +7,13 @@ dispatcher, on both engines."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from handlers.commands.context import Result
 from handlers.commands.grammar import CommandError
 from storage.models import ContentItemRow, OutboxMessage
 from tests.integration.commanding import (
@@ -139,3 +142,57 @@ def test_only_admins_record_a_publication(engine: Engine, team: Team) -> None:
 
 def test_the_help_lists_the_command(engine: Engine, team: Team) -> None:
     assert "已发布" in say(engine, team.admin, "帮助 已发布")
+
+
+def _withdraw(engine: Engine, team: Team, item_id: int, capabilities: Capabilities) -> Result:
+    asked = ask(engine, team.admin, f"撤回 {item_id}", capabilities=capabilities)
+    return ask(engine, team.admin, f"确认 {confirmation_code(asked.render())}",
+               capabilities=capabilities)
+
+
+def _notices(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [p for k, p in conn.execute(select(OutboxMessage.kind, OutboxMessage.payload))
+                if k == "notify"]
+
+
+@pytest.mark.parametrize("capabilities", [SMALL, FULL], ids=["small", "full"])
+def test_withdrawing_an_article_published_by_hand_leaves_its_deletion_to_the_backend(
+        engine: Engine, team: Team, capabilities: Capabilities) -> None:
+    """Published by hand, the platform never named the article to wxops: on any
+    account nothing goes to freepublish/delete, and the reply and the author's
+    notice say to delete it in 发表记录."""
+    item_id = _item(engine, team, State.PUBLISHING)
+    ask(engine, team.admin, f"已发布 {item_id} {LINK}", capabilities=SMALL)
+
+    moved = _withdraw(engine, team, item_id, capabilities)
+
+    assert moved.template == "moved" and moved.context["delete_by_hand"] is True
+    assert "发表记录" in moved.render() and LINK in moved.render()
+    assert _row(engine, item_id)[0] == State.WITHDRAWN.value
+    assert "delete_published" not in [kind for kind, _t, _s in _outbox(engine)]
+    [told] = [p for p in _notices(engine) if p["template"] == "item_withdrawn"]
+    assert told["staff_id"] == team.wang
+    assert (told["context"]["delete_by_hand"], told["context"]["url"]) == (True, LINK)
+
+
+def test_an_article_the_platform_published_is_deleted_through_it(engine: Engine,
+                                                                  team: Team) -> None:
+    item_id = _item(engine, team, State.PUBLISHED)
+    with Session(engine) as session:
+        row = session.get(ContentItemRow, item_id)
+        assert row is not None
+        row.article_id, row.url = "ART1", LINK
+        session.commit()
+    moved = _withdraw(engine, team, item_id, FULL)
+    assert moved.context["delete_by_hand"] is False
+    assert ("delete_published", None, None) in _outbox(engine)
+    # The same article on an account without free publishing: left to the backend.
+    other = _item(engine, team, State.PUBLISHED)
+    with Session(engine) as session:
+        row = session.get(ContentItemRow, other)
+        assert row is not None
+        row.article_id, row.url = "ART2", LINK
+        session.commit()
+    assert _withdraw(engine, team, other, SMALL).context["delete_by_hand"] is True
+    assert [k for k, _t, _s in _outbox(engine)].count("delete_published") == 1

@@ -15,18 +15,21 @@ import requests
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import OperationalError
 
+from bot import worker as worker_module
 from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from bot.wechat_errors import OutcomeUnknown
 from bot.worker import Jobs
 from handlers import texts
 from handlers.commands.context import Result
+from storage import capabilities as learnt_log
 from storage import outbox
 from storage.models import AuditRow, ContentItemRow, OutboxMessage
 from tests.integration import commanding
 from tests.integration.conftest import APP_ID, make_account
 from tests.integration.test_commands import Team
 from workflow import usecases
+from workflow.capabilities import Capability
 from workflow.model import Context, ItemChanges
 from workflow.roles import SYSTEM_ACTOR
 from workflow.states import Event, State
@@ -105,7 +108,9 @@ class Desk:
 
 
 @pytest.fixture
-def desk(engine: Engine, wechat: str) -> Iterator[Desk]:
+def desk(engine: Engine, wechat: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    # Each delivery reads what was learnt missing afresh: a reset takes effect at once.
+    monkeypatch.setattr(worker_module, "CAPABILITIES_TTL", 0.0)
     account = make_account(engine, WXOPS_WECHAT_API_BASE=wechat)
     worker = Jobs(account.app, "test-worker")
     yield Desk(Team(account), worker, wechat)
@@ -227,6 +232,11 @@ def test_a_refused_submission_fails_the_publish_and_retry_publishes(desk: Desk) 
     assert (event, actor) == ("publish_failed", SYSTEM_ACTOR.name) and "48001" in comment
     assert desk.notices("item_publish_failed") == sorted(
         [desk.team.staff_id("admin"), desk.team.staff_id("creator")])
+    # The 48001 taught that the account lacks free publishing: a submission now
+    # would not be made. The account gets the permission back, and an admin says
+    # so (wxops capabilities reset free_publish) before 重试.
+    with desk.engine.begin() as conn:
+        assert learnt_log.forget(conn, Capability.FREE_PUBLISH)
     assert moved(desk.ask("admin", f"重试 {item_id}"), State.PUBLISH_FAILED, State.PUBLISHING)
     desk.work()
     assert desk.item(item_id).state == State.PUBLISHED.value

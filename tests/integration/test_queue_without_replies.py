@@ -1,8 +1,8 @@
 """An account that may not send customer-service messages (unverified accounts,
 issue 21): tickets still open and staff still see the queue, but 回 and
-`wxops queue reply` are refused before anything is queued; a note and 结
-record that the team answered in the official backend. 帮助 leaves out 回 and
-快捷 there."""
+`wxops queue reply` are refused before anything is queued; 结 T5 with a note
+records that the team answered in the official backend. 帮助 leaves out 回 and
+快捷 there, and 帮助 回 says why and where to answer instead."""
 
 from __future__ import annotations
 
@@ -152,3 +152,58 @@ def test_the_endpoint_builds_the_contexts_from_the_settings(engine: Engine) -> N
     assert xmltodict.parse(answered)["xml"]["Content"] == refusals.say(
         AccountCannotReply(1, UNVERIFIED_SUBSCRIPTION.name))
     _no_reply_left_a_trace(engine)
+
+
+def test_closing_with_a_note_records_the_answer_in_the_backend(engine: Engine,
+                                                               team: Team) -> None:
+    """结 T5 <备注> (issue 21: "the ticket records that it was answered there when a
+    staff member closes it with a note"): one command, one transaction."""
+    ticket_id = fan(engine, "o_a", "捐款收据", NOW - timedelta(hours=1))
+
+    closed = commanding.ask(engine, team.li.id, f"结 T{ticket_id} 已在后台回复",
+                            capabilities=SMALL)
+
+    assert (closed.template, closed.context["resolution"], closed.context["note"]) == (
+        "ticket_closed", "answered_in_backend", "已在后台回复")
+    after = ticket(engine, ticket_id)
+    assert (after.status, after.resolution, after.assignee_id) == (
+        "resolved", "answered_in_backend", team.li.id)
+    with Session(engine) as session:
+        assert session.scalars(select(TicketNote.content)).all() == ["已在后台回复"]
+    assert outbox_rows(engine) == []
+    assert audit_trail(engine) == [(f"ticket:{ticket_id}", "close", team.li.name)]
+    history = commanding.ask(engine, team.li.id, f"工单 T{ticket_id}", capabilities=SMALL)
+    shown = history.render()
+    assert "已在公众号后台答复" in shown and "已在后台回复" in shown
+
+
+def test_closing_with_a_note_where_replies_go_from_wxops_is_resolved(engine: Engine,
+                                                                     team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "在吗", NOW - timedelta(hours=1))
+    closed = commanding.ask(engine, team.li.id, f"结 T{ticket_id} 已电话联系",
+                            capabilities=FULL)
+    assert closed.context["resolution"] == "resolved"
+    assert ticket(engine, ticket_id).resolution == "resolved"
+    with Session(engine) as session:
+        assert session.scalars(select(TicketNote.content)).all() == ["已电话联系"]
+
+
+def test_closing_without_a_note_is_resolved_on_any_account(engine: Engine,
+                                                           team: Team) -> None:
+    ticket_id = fan(engine, "o_a", "谢谢", NOW - timedelta(hours=1))
+    commanding.ask(engine, team.li.id, f"结 T{ticket_id}", capabilities=SMALL)
+    assert ticket(engine, ticket_id).resolution == "resolved"
+    with Session(engine) as session:
+        assert session.scalars(select(TicketNote.content)).all() == []
+
+
+@pytest.mark.parametrize("topic", ["回", "reply", "快捷"])
+def test_help_on_a_command_the_account_cannot_use_says_why_and_where(
+        engine: Engine, team: Team, topic: str) -> None:
+    small = commanding.ask(engine, team.li.id, f"帮助 {topic}", capabilities=SMALL)
+    full = commanding.ask(engine, team.li.id, f"帮助 {topic}", capabilities=FULL)
+    assert (small.template, small.context["lacking"]) == ("me_help_topic", "customer_service")
+    assert full.context["lacking"] == ""
+    shown = small.render()
+    assert "消息管理" in shown and "未认证的订阅号" in shown
+    assert "消息管理" not in full.render()

@@ -7,12 +7,15 @@ from __future__ import annotations
 import inspect
 from datetime import UTC, datetime
 
-from bot.gateway import NEEDS, Gateway
-from bot.wechat_errors import NotAuthorised, error_for
+import pytest
+
+from bot.gateway import NEEDS, Gateway, lacking
+from bot.wechat_errors import NotAuthorised, NotCalled, error_for
 from handlers import texts
 from workflow.capabilities import (
     UNVERIFIED_SUBSCRIPTION,
     VERIFIED_SERVICE,
+    Capabilities,
     Capability,
     KeptCapabilities,
     LearntMissing,
@@ -72,3 +75,18 @@ def test_a_48001_with_its_capability_says_which_permission_is_lacking() -> None:
         "wechat", "reason", errcode=48001,
         summary=texts.phrase("wechat", "lacks_capability", capability="free_publish"))
     assert "free_publish" in exc.reason and "48001" in exc.reason
+
+
+
+def test_a_call_not_made_is_worded_as_missing_with_what_to_do_instead() -> None:
+    small = Capabilities(UNVERIFIED_SUBSCRIPTION)
+    lacking(small, Capability.RECEIVE, "none")  # allowed: nothing raised
+    with pytest.raises(NotCalled) as refused:
+        lacking(small, Capability.FREE_PUBLISH, "publish_delete")
+    exc = refused.value
+    assert (exc.capability, exc.errcode, exc.learnt) == (Capability.FREE_PUBLISH, None, False)
+    assert "发表记录" in exc.reason and "reset" not in exc.reason
+    learnt_missing = Capabilities(VERIFIED_SERVICE, {Capability.DATACUBE: datetime(2026, 1, 1)})
+    with pytest.raises(NotCalled) as refused:
+        lacking(learnt_missing, Capability.DATACUBE, "datacube")
+    assert refused.value.learnt and "capabilities reset datacube" in refused.value.reason

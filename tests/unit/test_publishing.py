@@ -18,7 +18,7 @@ from workflow.capabilities import (
     Capabilities,
     Capability,
 )
-from workflow.effects import NotifyRole, SubmitPublish, SyncDraft
+from workflow.effects import DeletePublished, NotifyRole, NotifyStaff, SubmitPublish, SyncDraft
 from workflow.errors import NotAnArticleLink, PermissionDenied, TransitionNotAllowed
 from workflow.machine import decide
 from workflow.model import ContentItem, Context, Review, ReviewDecision, ReviewStage
@@ -123,3 +123,22 @@ def test_only_an_admin_records_and_only_while_publishing() -> None:
                _ctx(BY_HAND, LINK))
     with pytest.raises(TransitionNotAllowed):
         decide(_item(State.APPROVED), [], ADMIN, Event.RECORD_PUBLISHED, _ctx(BY_HAND, LINK))
+
+
+@pytest.mark.parametrize(("article_id", "capabilities", "by_hand"), [
+    (None, FULL, True),  # published by hand: the platform never named it
+    ("ART1", FULL, False),
+    ("ART1", BY_HAND, True),  # no freepublish/delete on this account
+    ("ART1", Capabilities(VERIFIED_SERVICE, {Capability.FREE_PUBLISH: NOW}), True),
+])
+def test_who_takes_a_withdrawn_article_down(article_id: str | None,
+                                            capabilities: Capabilities, by_hand: bool) -> None:
+    assert publishing.deleted_by_hand(article_id, capabilities) is by_hand
+    decision = decide(_item(State.PUBLISHED, article_id=article_id, url=LINK), [], ADMIN,
+                      Event.WITHDRAW, _ctx(capabilities))
+    assert decision.item.state is State.WITHDRAWN
+    deletes = [e for e in decision.effects if isinstance(e, DeletePublished)]
+    assert deletes == ([] if by_hand else [DeletePublished(item_id=12, article_id="ART1")])
+    [told] = [e for e in decision.effects if isinstance(e, NotifyStaff)]
+    assert (told.template, told.context["delete_by_hand"], told.context["url"]) == (
+        "item_withdrawn", by_hand, LINK)

@@ -1,6 +1,7 @@
 """Replies to followers need customer-service messages: an account without them
-is refused a reply before anything is queued (workflow.ticket_cases), and the
-refusal says where the team can answer instead (errors.j2)."""
+is refused a reply before anything is queued (workflow.ticket_cases), the
+refusal says where the team can answer instead (errors.j2), and a note on
+closing records that it answered there."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from workflow.capabilities import (
     Capability,
 )
 from workflow.errors import AccountCannotReply
+from workflow.reply_queue import Resolution
 
 LEARNT = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -58,5 +60,19 @@ def test_a_capability_learnt_missing_refuses_replies_too() -> None:
 def test_the_refusal_says_where_to_answer_and_how_to_record_it() -> None:
     text = refusals.say(AccountCannotReply(5, UNVERIFIED_SUBSCRIPTION.name))
     assert "\n" not in text
-    for words in ("T5", "未认证的订阅号", "客服消息", "消息管理", "48 小时", "备注 T5", "结 T5"):
+    for words in ("T5", "未认证的订阅号", "客服消息", "消息管理", "48 小时", "结 T5 已在后台回复"):
         assert words in text, words
+
+
+@pytest.mark.parametrize(("capabilities", "note", "ending"), [
+    (Capabilities(UNVERIFIED_SUBSCRIPTION), "已在后台回复", Resolution.ANSWERED_IN_BACKEND),
+    (Capabilities(UNVERIFIED_SERVICE), "已在后台回复", Resolution.ANSWERED_IN_BACKEND),
+    (Capabilities(VERIFIED_SERVICE, {Capability.CUSTOMER_SERVICE: LEARNT}), "后台回复了",
+     Resolution.ANSWERED_IN_BACKEND),
+    (Capabilities(UNVERIFIED_SUBSCRIPTION), "  ", Resolution.RESOLVED),  # no note
+    (Capabilities(UNVERIFIED_SUBSCRIPTION), "", Resolution.RESOLVED),
+    (FULL, "已电话联系", Resolution.RESOLVED),  # replies go from wxops there
+])
+def test_a_note_on_closing_says_the_team_answered_in_the_backend(
+        capabilities: Capabilities, note: str, ending: Resolution) -> None:
+    assert ticket_cases.closing(capabilities, note) is ending

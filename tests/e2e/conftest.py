@@ -116,7 +116,7 @@ def _start(args: list[str], env: dict[str, str], workdir: Path,
 
 @pytest.fixture
 def stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
-    yield from _stack(database_url, tmp_path)
+    yield from start_stack(database_url, tmp_path)
 
 
 #: An unverified subscription account (issue 21): the settings say so, and the
@@ -127,11 +127,11 @@ SMALL_ACCOUNT = {"WXOPS_ACCOUNT_KIND": "subscription", "WXOPS_ACCOUNT_VERIFIED":
 @pytest.fixture
 def small_stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
     """The stack for an unverified subscription account."""
-    yield from _stack(database_url, tmp_path, SMALL_ACCOUNT,
+    yield from start_stack(database_url, tmp_path, SMALL_ACCOUNT,
                       ["--account-kind", "subscription", "--unverified"])
 
 
-def _stack(database_url: str, tmp_path: Path, account: dict[str, str] | None = None,
+def start_stack(database_url: str, tmp_path: Path, account: dict[str, str] | None = None,
            emulator_args: list[str] | None = None) -> Iterator[Stack]:
     from bot.demo import environment
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,18 +49,26 @@ WRONG_APP_ID = 40013
 NOT_WHITELISTED = 40164
 
 
-def diagnose(load: Any = load_settings, url: str | None = None) -> list[Check]:
+def diagnose(load: Callable[[], Settings] = load_settings,
+             url: str | None = None) -> list[Check]:
     """Every check, in order. ``load`` reads the settings (ConfigError when bad);
     ``url`` is the public address to verify when the settings name none."""
     settings, check = settings_check(load)
     if settings is None:
         return [check, *(skipped(code, "no_settings") for code in AFTER_SETTINGS)]
     app = App(settings)
+    try:
+        return [check, *_with_settings(app, url)]
+    finally:
+        app.engine.dispose()
+
+
+def _with_settings(app: App, url: str | None) -> list[Check]:
+    settings = app.settings
     token, token_line = token_check(settings)
     db_line = database_check(app)
     db_ok = db_line.status is Status.OK
-    return [check, token_line, server_url_check(settings, url), aes_key_check(settings),
-            db_line,
+    return [token_line, server_url_check(settings, url), aes_key_check(settings), db_line,
             worker_check(app) if db_ok else skipped("worker", "no_database"),
             outbox_check(app) if db_ok else skipped("outbox", "no_database"),
             *capability_checks(app, token, db_ok)]
@@ -69,12 +78,11 @@ AFTER_SETTINGS = ("access_token", "server_url", "aes_key", "database", "worker",
                   "capabilities")
 
 
-def settings_check(load: Any) -> tuple[Settings | None, Check]:
+def settings_check(load: Callable[[], Settings]) -> tuple[Settings | None, Check]:
     from bot.cli import as_run  # the demo's settings as `wxops run` gives them
 
     try:
-        loaded: Settings = load()
-        settings, by_demo = as_run(loaded)
+        settings, by_demo = as_run(load())
     except ConfigError as exc:
         data = {"setting": exc.setting, "problem": exc.problem, "detail": str(exc)}
         return None, Check("settings", Status.FAIL, "invalid", data)

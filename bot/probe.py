@@ -150,6 +150,10 @@ def cross_check(app: App, gateway: Gateway) -> tuple[AccountKind, ...] | None:
     the configured kind. Returns the kinds that fit, or None when they agree."""
     kind = app.settings.kind
     answers = probe(gateway, yesterday(app))
+    if not verdicts(answers):
+        first = next(iter(answers.values()))
+        log.warning("capability probe at start-up skipped: no answer (%s)", first.detail)
+        return None
     learnt = learn_refusals(app, answers, utcnow())
     fitting = fits(kind, answers)
     if kind in fitting:

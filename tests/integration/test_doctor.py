@@ -184,6 +184,7 @@ def test_a_worker_long_silent_or_a_stuck_outbox_fails_and_dead_rows_warn(
     engine = make_engine(engine_url)
     with engine.begin() as conn:
         dead = outbox.add(conn, "notify", {}, "k1", now)
+        assert dead is not None
         outbox.finish(conn, dead, "dead", now, "gone")
     checks = by_code(doctor(wxops)[1])
     assert (checks["outbox"]["status"], checks["outbox"]["data"]["dead"]) == ("warn", 1)

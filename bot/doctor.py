@@ -17,6 +17,7 @@ import requests
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import probe
+from bot.cli import as_run
 from bot.config import ConfigError, Settings, check_aes_key, load_settings
 from bot.crypto import signature
 from bot.diagnosis import (
@@ -52,7 +53,7 @@ NOT_WHITELISTED = 40164
 def diagnose(load: Callable[[], Settings] = load_settings,
              url: str | None = None) -> list[Check]:
     """Every check, in order. ``load`` reads the settings (ConfigError when bad);
-    ``url`` is the public address to verify when the settings name none."""
+    ``url`` (``--url``) is the public address to verify, else the settings'."""
     settings, check = settings_check(load)
     if settings is None:
         return [check, *(skipped(code, "no_settings") for code in AFTER_SETTINGS)]
@@ -79,8 +80,7 @@ AFTER_SETTINGS = ("access_token", "server_url", "aes_key", "database", "worker",
 
 
 def settings_check(load: Callable[[], Settings]) -> tuple[Settings | None, Check]:
-    from bot.cli import as_run  # the demo's settings as `wxops run` gives them
-
+    """The settings; the demo's as `wxops run` gives them (the emulator's account)."""
     try:
         settings, by_demo = as_run(load())
     except ConfigError as exc:

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from tests.e2e.conftest import Stack, _start, _wait_emulator, free_port, wxops
+from workflow.capabilities import Capability
 
 
 def doctor(stack: Stack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -38,7 +39,7 @@ def test_a_healthy_installation_is_all_ticks_and_exit_0(stack: Stack) -> None:
     lines = ran.stdout.splitlines()
     assert ran.returncode == 0, ran.stdout + ran.stderr
     *found, summary = lines
-    assert len(found) == 7 + 15 + 1  # the checks, one line per capability, the kind
+    assert len(found) == 7 + len(Capability) + 1  # the checks, each capability, the kind
     assert all(line.startswith("✓ ") for line in found), ran.stdout
     assert summary.startswith("全部通过")
     assert f"✓ 服务器地址：{stack.server}/wechat 用 Token 验证通过" in lines

@@ -149,6 +149,7 @@ def cross_check(app: App, gateway: Gateway) -> tuple[AccountKind, ...] | None:
     """Probe, record the refusals, and warn (one line) when the answers contradict
     the configured kind. Returns the kinds that fit, or None when they agree."""
     kind = app.settings.kind
+    gateway.tokens.get()  # once: WeChat unreachable raises here, not in every probe
     answers = probe(gateway, yesterday(app))
     if not verdicts(answers):
         first = next(iter(answers.values()))

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.request
 from typing import Any
 
-from tests.e2e.conftest import Stack, _start, _wait_emulator, free_port, wxops
+from tests.e2e.conftest import Stack, _start, free_port, wxops
 from workflow.capabilities import Capability
 
 
@@ -31,6 +32,18 @@ def worker_alive(stack: Stack) -> None:
             return
         time.sleep(0.5)
     raise AssertionError("the worker's heartbeat never came")
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    """Until the emulator answers (a loaded machine may take a while to start it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_emulator/health", timeout=2):
+                return
+        except OSError:  # refused, or not answering yet
+            time.sleep(0.3)
+    raise AssertionError(f"the emulator at {url} did not start")
 
 
 def test_a_healthy_installation_is_all_ticks_and_exit_0(stack: Stack) -> None:
@@ -67,7 +80,7 @@ def test_40164_names_the_address_to_add_to_the_whitelist(stack: Stack) -> None:
     process = _start(wxops("emulator", "--port", str(port), "--ip-whitelist", "10.0.0.1"),
                      stack.env, stack.workdir, "guarded")
     stack.processes.append(process)
-    _wait_emulator(guarded)
+    wait_for(guarded)
     ran = doctor(stack, "--json", WXOPS_WECHAT_API_BASE=guarded)
     found = checks(ran)["access_token"]
     assert (found["status"], found["problem"]) == ("fail", "ip_not_whitelisted")

@@ -93,13 +93,13 @@ def config_group() -> None:
 def config_check(app: App) -> None:
     """检查并打印生效的配置，密钥已遮蔽 (print effective settings, secrets masked)."""
     warn_about_environment()
-    settings, by_demo = _as_run(app.settings)
+    settings, by_demo = as_run(app.settings)
     for name, value in settings.masked().items():
         echo("config", "setting", name=name, value=value, by_demo=name in by_demo)
     echo("config", "valid", demo=bool(by_demo))
 
 
-def _as_run(settings: Settings) -> tuple[Settings, frozenset[str]]:
+def as_run(settings: Settings) -> tuple[Settings, frozenset[str]]:
     """The settings as `wxops run` gives them to the server and worker, and the
     names the demo sets (none for a real account)."""
     if not settings.demo:
@@ -127,6 +127,7 @@ def _commands() -> None:
     from bot import (
         chat,
         cli_capabilities,
+        cli_doctor,
         cli_emulator,
         cli_inbound,
         cli_queue,
@@ -136,7 +137,7 @@ def _commands() -> None:
     )
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
-                   cli_capabilities, chat):
+                   cli_capabilities, cli_doctor, chat):
         module.register(cli)
 
 

@@ -16,7 +16,8 @@ from workflow.capabilities import AccountKind, AccountType
 
 def emulator_config(app: App, push_to: str | None, push_delay: float,
                     account_kind: str | None = None,
-                    verified: bool | None = None) -> EmulatorConfig:
+                    verified: bool | None = None,
+                    ip_whitelist: tuple[str, ...] = ()) -> EmulatorConfig:
     """The account from the wxops settings; demo credentials when none are set.
     The kind of account played is the settings' unless the options name another."""
     if push_to and not push_to.startswith(("http://", "https://")):
@@ -33,6 +34,7 @@ def emulator_config(app: App, push_to: str | None, push_delay: float,
         push_to=push_to or None,
         push_delay=push_delay,
         kind=kind,
+        ip_whitelist=ip_whitelist,
     )
 
 
@@ -48,22 +50,27 @@ def emulator_config(app: App, push_to: str | None, push_delay: float,
               help=helptext("account_kind"))
 @click.option("--verified/--unverified", "verified", default=None,
               help=helptext("account_verified"))
+@click.option("--ip-whitelist", default="", metavar="IP[,IP...]", help=helptext("ip_whitelist"))
 @click.option("--state", "state_file", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help=helptext("emulator_state"))
 @click.pass_obj
 def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: float,
-             account_kind: str | None, verified: bool | None, state_file: Path | None) -> None:
+             account_kind: str | None, verified: bool | None, ip_whitelist: str,
+             state_file: Path | None) -> None:
     """本地微信平台模拟器 (a local emulator of the WeChat platform)."""
     from bot.emulator.server import create_app, serve  # loaded only to serve
 
     if state_file is not None:
         _state_folder(state_file)
     ensure_free(host, port)
-    config = emulator_config(app, push_to, push_delay, account_kind, verified)
+    addresses = tuple(a.strip() for a in ip_whitelist.split(",") if a.strip())
+    config = emulator_config(app, push_to, push_delay, account_kind, verified, addresses)
     emulator_app = create_app(config, state_file)
     echo("emulator", "serving", url=f"http://{host}:{port}", app_id=config.app_id,
          push_to=config.push_to, kind=config.kind.type.value, verified=config.kind.verified)
+    if addresses:
+        echo("emulator", "whitelist", addresses=addresses)
     if emulator_app.emulator.restored:
         echo("emulator", "restored", state_file=state_file)
     serve(emulator_app, host, port)

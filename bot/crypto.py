@@ -56,6 +56,11 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
 
 
+def signature(token: str, timestamp: str, nonce: str) -> str:
+    """The `signature` WeChat computes over token, timestamp and nonce."""
+    return _sha1_sorted(token, timestamp, nonce)
+
+
 def check_signature(token: str, timestamp: str, nonce: str, signature: str) -> bool:
     """True when `signature` is WeChat's sha1 over token, timestamp and nonce."""
     if not (token and timestamp and nonce and signature):

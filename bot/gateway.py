@@ -218,6 +218,28 @@ class Gateway:
             "msg_data_id": msg_data_id, "index": index, "user_comment_id": user_comment_id,
             "content": content})
 
+    # Read-only calls that show whether the account has a capability (bot.probe):
+    # each answers without changing anything on the account.
+    def kf_list(self) -> Json:
+        """customservice/getkflist: the customer-service staff."""
+        return self._call(lambda: self.client.get("customservice/getkflist"))
+
+    def private_templates(self) -> Json:
+        """template/get_all_private_template: the account's message templates."""
+        return self._call(lambda: self.client.get("template/get_all_private_template"))
+
+    def material_count(self) -> Json:
+        """material/get_materialcount: how many permanent materials of each type."""
+        return self._call(lambda: self.client.get("material/get_materialcount"))
+
+    def followers(self) -> Json:
+        """user/get: the first page of the follower list."""
+        return self._call(lambda: self.client.get("user/get"))
+
+    def menu_info(self) -> Json:
+        """get_current_selfmenu_info: the menu as it is now."""
+        return self._call(lambda: self.client.get("get_current_selfmenu_info"))
+
     # Analytics (dates as yyyy-MM-dd)
     def datacube(self, name: str, begin_date: str, end_date: str) -> list[Json]:
         if name not in DATACUBE_SPANS:
@@ -256,6 +278,11 @@ NEEDS: dict[str, Capability] = {
     "comment_action": Capability.COMMENTS,
     "comment_reply": Capability.COMMENTS,
     "datacube": Capability.DATACUBE,
+    "kf_list": Capability.CUSTOMER_SERVICE,
+    "private_templates": Capability.TEMPLATE_MESSAGE,
+    "material_count": Capability.MATERIALS,
+    "followers": Capability.USER_INFO,
+    "menu_info": Capability.MENU,
 }
 
 

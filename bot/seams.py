@@ -264,6 +264,8 @@ class OutboxLog(Protocol):
 
     def counts(self, conn: Connection) -> dict[str, int]: ...
 
+    def oldest_pending(self, conn: Connection) -> tuple[datetime | None, datetime | None]: ...
+
 
 class PlatformRecords(Protocol):
     """What the worker reads of items, staff and assets, and writes back of what
@@ -319,6 +321,29 @@ class LearntCapabilitiesLog(Protocol):
     def missing(self, conn: Connection) -> dict[Capability, LearntMissing]: ...
 
     def forget(self, conn: Connection, capability: Capability) -> bool: ...
+
+
+class WorkerBeat(Protocol):
+    """A worker's last heartbeat."""
+
+    @property
+    def worker(self) -> str: ...
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    @property
+    def beat_at(self) -> datetime: ...
+
+
+class Heartbeats(Protocol):
+    """Each running worker's heartbeat (``storage.heartbeats``)."""
+
+    def beat(self, conn: Connection, worker: str, now: datetime) -> None: ...
+
+    def stopped(self, conn: Connection, worker: str) -> None: ...
+
+    def latest(self, conn: Connection) -> WorkerBeat | None: ...
 
 
 class JoinUnitOfWork(Protocol):

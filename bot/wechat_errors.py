@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handlers import texts
 from workflow.capabilities import Capability
 
@@ -158,6 +160,26 @@ ERRORS: dict[int, type[WeChatError]] = {
     45065: DuplicateClientMsgId,
     40007: InvalidMediaId,
 }
+
+
+#: 40164's errmsg names the caller's address: "invalid ip 1.2.3.4 ipv6
+#: ::ffff:1.2.3.4, not in whitelist rid: ..." (or "... hint: [...]").
+_WHITELIST_IP = re.compile(r"invalid ip\s+(?P<v4>[0-9.]+)?\s*(?:ipv6\s+(?P<v6>[0-9A-Fa-f:.]+))?")
+_MAPPED = "::ffff:"
+
+
+def whitelist_ip(errmsg: str) -> str | None:
+    """The outbound address WeChat saw, from a 40164's errmsg: the one to add to
+    the account's IP whitelist (an IPv4 address mapped into IPv6 as IPv4)."""
+    found = _WHITELIST_IP.search(errmsg)
+    if found is None:
+        return None
+    v4, v6 = found["v4"], (found["v6"] or "").rstrip(",.")
+    if v4:
+        return v4
+    if v6.lower().startswith(_MAPPED) and "." in v6:
+        return v6[len(_MAPPED):]
+    return v6 or None
 
 
 def error_for(errcode: int | None, errmsg: str = "", **extra: object) -> WeChatError:

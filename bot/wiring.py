@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 
 from bot import seams
 from bot.config import Settings, load_settings
-from storage import capabilities, db, followers, inbound, incidents, migrate, outbox, platform
+from storage import (
+    capabilities,
+    db,
+    followers,
+    heartbeats,
+    inbound,
+    incidents,
+    migrate,
+    outbox,
+    platform,
+)
 from storage.capabilities import SqlLearntCapabilities
 from storage.db import KeptConnections, make_engine, writes_flow
 from storage.leader import LeaderLock
@@ -44,6 +54,8 @@ send_window: seams.SendWindow = followers
 incident_log: seams.IncidentLog = incidents
 #: Capabilities learnt missing (the sender records a 48001 there).
 learnt_capabilities: seams.LearntCapabilitiesLog = capabilities
+#: Each running worker's heartbeat (the worker writes it, ``wxops doctor`` reads it).
+worker_heartbeats: seams.Heartbeats = heartbeats
 #: A unit of work inside a transaction the caller owns (a push, a sent row).
 joined_uow: seams.JoinUnitOfWork = JoinedUnitOfWork
 #: What handling one push reads and records on the push's own connection.

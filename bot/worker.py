@@ -16,13 +16,13 @@ from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot import deliveries, sender
+from bot import deliveries, probe, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
 from bot.timefmt import utcnow
 from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
 from bot.wechat_errors import WeChatError
-from bot.wiring import App, database, platform_records
+from bot.wiring import App, database, platform_records, worker_heartbeats
 from bot.wiring import inbound_log as inbound
 from handlers import texts
 from workflow import ticket_cases, usecases
@@ -39,8 +39,9 @@ REPLAY_EVERY = 2  # seconds: a follower's message kept after a fault reaches the
 #: How long the sender keeps what it read of the capabilities learnt missing (about
 #: one sending cycle): a 48001 learnt now is asked before the next notices.
 CAPABILITIES_TTL = 5.0
-
-
+#: Seconds between a worker's heartbeats (``wxops doctor`` finds a worker dead
+#: when its last is a few of these old).
+HEARTBEAT_EVERY = 30
 
 def token_source(app: App) -> TokenSource:
     s = app.settings
@@ -105,6 +106,23 @@ class Jobs:
 
     def send(self) -> None:
         self.sender.drain()
+
+    def heartbeat(self) -> None:
+        """Say this worker is alive (``wxops doctor`` reads it). A database fault
+        is said and the next beat tries again."""
+        try:
+            with database.write_lock(self.app.engine), self.app.engine.begin() as conn:
+                worker_heartbeats.beat(conn, self.sender.worker, utcnow())
+        except Exception as exc:  # the database's faults: the worker goes on
+            log.warning("heartbeat not written: %s", database.describe(exc))
+
+    def stopped(self) -> None:
+        """A clean stop takes the heartbeat away: no worker runs under this name."""
+        try:
+            with database.write_lock(self.app.engine), self.app.engine.begin() as conn:
+                worker_heartbeats.stopped(conn, self.sender.worker)
+        except Exception as exc:
+            log.warning("heartbeat not removed: %s", database.describe(exc))
 
     def replay_inbound(self) -> None:
         """Pushes kept after a passing database fault, handled now (every worker:
@@ -200,11 +218,15 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.poll_publishing, "interval", seconds=60, id="poll", coalesce=True)
     scheduler.add_job(jobs.prune, "interval", hours=1, id="prune", coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
+    scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
+                      coalesce=True)
     log.info("worker %s started", jobs.sender.worker)
     if app.settings.demo:
         log.warning("no WXOPS_APP_ID/WXOPS_APP_SECRET: nothing can be sent to WeChat. "
                     "For the demo, `make run` starts the emulator and points the worker at it.")
     jobs.recover()
+    jobs.heartbeat()
+    probe.start_cross_check(app, make_gateway)
     try:
         _stop_on_signals(jobs)
         scheduler.start()
@@ -215,6 +237,7 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
         if scheduler.running:
             scheduler.shutdown(wait=True)  # the send job returns after its row in flight
         jobs.leader.release()
+        jobs.stopped()
         log.info("worker stopped")
 
 

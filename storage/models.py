@@ -325,6 +325,15 @@ class LearntCapability(Base):
     call: Mapped[str] = mapped_column(String(64))
 
 
+class WorkerHeartbeat(Base):
+    """A running worker: when it started and when it last said it was alive."""
+
+    __tablename__ = "worker_heartbeats"
+    worker: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
+
+
 class Confirmation(Base):
     """A pending dangerous action: done only when the same person sends 确认 CODE
     in time, and only if the subject has not changed since (same version)."""

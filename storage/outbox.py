@@ -251,6 +251,14 @@ def counts(conn: Connection) -> dict[str, int]:
 
 
 
+def oldest_pending(conn: Connection) -> tuple[datetime | None, datetime | None]:
+    """Of the rows waiting to be sent: when the oldest was written, and the
+    earliest time one was due (None, None when none waits)."""
+    row = conn.execute(select(func.min(OUTBOX.c.created_at), func.min(OUTBOX.c.next_attempt_at))
+                       .where(OUTBOX.c.status == "pending")).one()
+    return row[0], row[1]
+
+
 _HELD = "SELECT id, payload FROM outbox WHERE recipient = :openid AND status = 'held' ORDER BY id"
 _HANDED_OVER = ("UPDATE outbox SET status = 'sent', sent_at = :now,"
                 " last_error = 'handed_over' WHERE id = :id AND status = 'held'")

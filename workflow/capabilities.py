@@ -131,6 +131,14 @@ def granted_to(kind: AccountKind) -> frozenset[Capability]:
     return frozenset(cap for cap in Capability if granted(kind, cap))
 
 
+def kinds_fitting(answers: Mapping[Capability, bool]) -> tuple[AccountKind, ...]:
+    """The kinds of account whose table agrees with what the platform answered:
+    ``answers`` maps each capability asked to whether the platform allowed it
+    (False: it answered 48001). Capabilities not asked say nothing."""
+    return tuple(kind for kind in ALL_KINDS
+                 if all(granted(kind, cap) == allowed for cap, allowed in answers.items()))
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """The account's capabilities: the table for its kind, less any the platform

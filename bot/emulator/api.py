@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.emulator import api_account as account
 from bot.emulator import api_content as content
 from bot.emulator.errors import WeChatError, ok
 from bot.emulator.limits import MASS_PREVIEW, MASS_SENDALL
@@ -35,12 +36,14 @@ class Route:
 def token(state: EmulatorState, call: Call) -> Body:
     q = call.query
     state.check_credentials(q.get("grant_type"), q.get("appid"), q.get("secret"))
+    state.check_caller(call.remote_addr)
     return {"access_token": state.issue_token().value, "expires_in": TOKEN_TTL}
 
 
 def stable_token(state: EmulatorState, call: Call) -> Body:
     b = call.body
     state.check_credentials(b.get("grant_type"), b.get("appid"), b.get("secret"))
+    state.check_caller(call.remote_addr)
     issued = state.stable_token(call.flag("force_refresh"))
     return {"access_token": issued.value, "expires_in": issued.remaining(state.now())}
 
@@ -85,6 +88,10 @@ def _post(handler: Handler, capability: Capability) -> Route:
     return Route("POST", handler, capability)
 
 
+def _get(handler: Handler, capability: Capability) -> Route:
+    return Route("GET", handler, capability)
+
+
 _DATACUBE = ("getusersummary", "getusercumulate", "getarticlesummary", "getarticletotal")
 
 _CS, _TEMPLATE = Capability.CUSTOMER_SERVICE, Capability.TEMPLATE_MESSAGE
@@ -103,7 +110,12 @@ ROUTES: dict[str, Route] = {
     "/cgi-bin/draft/update": _post(content.draft_update, _MATERIALS),
     "/cgi-bin/draft/delete": _post(content.draft_delete, _MATERIALS),
     "/cgi-bin/draft/batchget": _post(content.draft_batchget, _MATERIALS),
-    "/cgi-bin/draft/count": Route("GET", content.draft_count, _MATERIALS),
+    "/cgi-bin/draft/count": _get(content.draft_count, _MATERIALS),
+    "/cgi-bin/material/get_materialcount": _get(account.material_count, _MATERIALS),
+    "/cgi-bin/customservice/getkflist": _get(account.kf_list, _CS),
+    "/cgi-bin/template/get_all_private_template": _get(account.private_templates, _TEMPLATE),
+    "/cgi-bin/user/get": _get(account.followers, Capability.USER_INFO),
+    "/cgi-bin/get_current_selfmenu_info": _get(account.menu_info, Capability.MENU),
     "/cgi-bin/freepublish/submit": _post(content.publish_submit, _PUBLISH),
     "/cgi-bin/freepublish/get": _post(content.publish_get, _PUBLISH),
     "/cgi-bin/freepublish/delete": _post(content.publish_delete, _PUBLISH),

@@ -22,6 +22,7 @@ class Call:
     body: dict[str, Any] = field(default_factory=dict)
     files: Mapping[str, Upload] = field(default_factory=dict)
     malformed: bool = False  # the body was not a JSON object
+    remote_addr: str = ""  # the caller's address, as the platform sees it
 
     def text(self, key: str, errcode: int = 47001) -> str:
         """A required non-empty string field."""

@@ -50,23 +50,24 @@ def _drop(environ: dict[str, Any]) -> NoReturn:
 
 def _read_call(request: Request) -> tuple[Call, object]:
     """The call and its body as logged; a body that is not a JSON object → 47001."""
-    query = dict(request.args.items())
+    query, caller = dict(request.args.items()), request.remote_addr or ""
     if request.mimetype == "multipart/form-data":
         files = {k: Upload(f.filename or "", f.read()) for k, f in request.files.items()}
         logged = {"files": {k: {"filename": u.filename, "size": len(u.data)}
                             for k, u in files.items()}}
-        return Call(request.path, query, {}, files), logged
+        return Call(request.path, query, {}, files, remote_addr=caller), logged
     # WeChat ignores Content-Type: a JSON body may come labelled as a form.
     raw = request.get_data(parse_form_data=False)
     if not raw.strip():
-        return Call(request.path, query), None
+        return Call(request.path, query, remote_addr=caller), None
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return Call(request.path, query, malformed=True), raw.decode("utf-8", "replace")
+        return (Call(request.path, query, malformed=True, remote_addr=caller),
+                raw.decode("utf-8", "replace"))
     if not isinstance(body, dict):
-        return Call(request.path, query, malformed=True), body
-    return Call(request.path, query, body), body
+        return Call(request.path, query, malformed=True, remote_addr=caller), body
+    return Call(request.path, query, body, remote_addr=caller), body
 
 
 def _control_body(raw: bytes) -> object:

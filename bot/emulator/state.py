@@ -7,6 +7,7 @@ API can move forward.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -44,6 +45,9 @@ class EmulatorConfig:
     push_delay: float = 0.5
     #: The kind of account played: the API refuses what it may not call (48001).
     kind: AccountKind = VERIFIED_SERVICE
+    #: The API IP whitelist set in the official backend: a token fetched from any
+    #: other address answers 40164 (empty: no whitelist, every address may).
+    ip_whitelist: tuple[str, ...] = ()
 
 
 class EmulatorState:
@@ -87,6 +91,14 @@ class EmulatorState:
             raise WeChatError(40013)
         if secret != self.config.app_secret:
             raise WeChatError(40125)
+
+    def check_caller(self, address: str) -> None:
+        """40164 for a token fetched from an address not on the IP whitelist, with
+        the caller's address in the errmsg as the platform words it."""
+        if self.config.ip_whitelist and address not in self.config.ip_whitelist:
+            rid = secrets.token_hex(12)
+            raise WeChatError(40164, f"invalid ip {address} ipv6 ::ffff:{address}, "
+                                     f"not in whitelist rid: {rid[:8]}-{rid[8:16]}-{rid[16:]}")
 
     def issue_token(self) -> Token:
         return self.tokens.issue(self.now())

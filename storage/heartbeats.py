@@ -1,0 +1,46 @@
+"""Worker heartbeats: each running worker's row, written when it starts and every
+half minute, deleted when it stops cleanly (``wxops doctor`` reads the newest).
+
+The scheduler leader lock keeps no time (storage/leader.py), so it cannot say
+whether a worker runs; this table does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import NamedTuple, cast
+
+from sqlalchemy import Connection, Table, delete, select, update
+
+from storage.models import WorkerHeartbeat
+
+TABLE = cast(Table, WorkerHeartbeat.__table__)
+#: Rows of workers that died without deleting theirs are dropped after this long.
+FORGET_AFTER = timedelta(days=1)
+
+
+class Beat(NamedTuple):
+    worker: str
+    started_at: datetime
+    beat_at: datetime
+
+
+def beat(conn: Connection, worker: str, now: datetime) -> None:
+    """Say ``worker`` is alive now (its row made on the first beat); forget the
+    rows of workers gone for a day."""
+    name = worker[:64]
+    if not conn.execute(update(TABLE).where(TABLE.c.worker == name).values(beat_at=now)
+                        ).rowcount:
+        conn.execute(TABLE.insert().values(worker=name, started_at=now, beat_at=now))
+    conn.execute(delete(TABLE).where(TABLE.c.beat_at < now - FORGET_AFTER))
+
+
+def stopped(conn: Connection, worker: str) -> None:
+    """The worker stopped cleanly: its row goes."""
+    conn.execute(delete(TABLE).where(TABLE.c.worker == worker[:64]))
+
+
+def latest(conn: Connection) -> Beat | None:
+    """The newest heartbeat of any worker, or None when no worker ever beat."""
+    row = conn.execute(select(TABLE).order_by(TABLE.c.beat_at.desc()).limit(1)).first()
+    return Beat(row.worker, row.started_at, row.beat_at) if row else None

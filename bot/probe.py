@@ -21,7 +21,7 @@ from typing import Any
 from bot.gateway import Gateway
 from bot.timefmt import utcnow
 from bot.tokens import fetch_stable_token
-from bot.wechat_errors import NotAuthorised, WeChatError
+from bot.wechat_errors import NotAuthorised, NotCalled, WeChatError
 from bot.wiring import App, database, learnt_capabilities
 from workflow.capabilities import AccountKind, Capability, kinds_fitting
 
@@ -81,6 +81,8 @@ def ask(gateway: Gateway, capability: Capability, name: str, call: Call,
     """One probe call, its answer; never raises for what the platform says."""
     try:
         call(gateway, yesterday)
+    except NotCalled as exc:  # a gateway that asks first: the platform was not asked
+        return Probed(capability, Answer.FAILED, name, None, str(exc))
     except NotAuthorised as exc:
         return Probed(capability, Answer.REFUSED, name, exc.errcode, str(exc))
     except WeChatError as exc:

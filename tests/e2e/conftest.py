@@ -39,6 +39,14 @@ def wxops(*args: str) -> list[str]:
     return [sys.executable, "-c", "from bot.cli import main; main()", *args]
 
 
+#: The read-only calls of the worker's start-up probe (bot/probe.py), which asks the
+#: platform what the account may call: the one place a 48001 is expected.
+PROBE_PATHS = {"/cgi-bin/customservice/getkflist", "/cgi-bin/template/get_all_private_template",
+               "/cgi-bin/material/get_materialcount", "/cgi-bin/draft/count",
+               "/cgi-bin/freepublish/batchget", "/cgi-bin/user/get",
+               "/cgi-bin/get_current_selfmenu_info", "/datacube/getusersummary"}
+
+
 @dataclass
 class Server:
     url: str

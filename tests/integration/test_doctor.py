@@ -22,14 +22,14 @@ from bot.config import load_settings
 from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from bot.wiring import App
-from bot.worker import Jobs, make_gateway
+from bot.worker import Jobs, make_gateway, probing_gateway
 from storage import capabilities as learnt_log
 from storage import heartbeats, outbox
 from storage.db import make_engine
 from tests.e2e.conftest import free_port
 from tests.integration.clirun import Ran, Wxops
 from tests.integration.conftest import AES_KEY, APP_ID, TOKEN
-from workflow.capabilities import UNVERIFIED_SUBSCRIPTION, Capability
+from workflow.capabilities import UNVERIFIED_SUBSCRIPTION, VERIFIED_SERVICE, Capability
 
 SECRET = "doctor-secret"
 ORDER = ["settings", "access_token", "server_url", "aes_key", "database", "worker", "outbox"]
@@ -221,7 +221,7 @@ def test_the_start_up_cross_check_learns_and_warns_once(
     try:
         app = App(load_settings(settings("sqlite://", url)), engine)
         with caplog.at_level(logging.INFO, logger="wxops.probe"):
-            thread = probe.start_cross_check(app, make_gateway)
+            thread = probe.start_cross_check(app, probing_gateway)
             assert isinstance(thread, threading.Thread)
             thread.join(timeout=30)
     finally:
@@ -232,10 +232,39 @@ def test_the_start_up_cross_check_learns_and_warns_once(
     assert Capability.FREE_PUBLISH in app.learnt_capabilities().missing()
 
 
+def test_the_start_up_cross_check_finds_a_kind_set_too_small(
+        engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """Set as an unverified subscription account, the account is a verified service
+    one: the probe calls what the settings say it lacks, learns nothing missing,
+    and says which kind fits."""
+    url, stop = emulator()
+    try:
+        app = App(load_settings(settings("sqlite://", url, WXOPS_ACCOUNT_KIND="subscription",
+                                         WXOPS_ACCOUNT_VERIFIED="0")), engine)
+        fitting = probe.cross_check(app, probing_gateway(app))
+    finally:
+        stop()
+    assert fitting is not None and VERIFIED_SERVICE in fitting
+    assert app.learnt_capabilities().missing() == {}
+
+
+def test_a_probe_through_a_gateway_that_asks_first_learns_nothing(engine: Engine) -> None:
+    """Given the sender's gateway by mistake, the probe records no capability missing
+    for a call it did not make."""
+    url, stop = emulator()
+    try:
+        app = App(load_settings(settings("sqlite://", url, WXOPS_ACCOUNT_KIND="subscription",
+                                         WXOPS_ACCOUNT_VERIFIED="0")), engine)
+        probe.cross_check(app, make_gateway(app))
+    finally:
+        stop()
+    assert app.learnt_capabilities().missing() == {}
+
+
 def test_the_start_up_cross_check_never_stops_the_worker_when_wechat_is_away(
         engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     app = App(load_settings(settings("sqlite://", f"http://127.0.0.1:{free_port()}")), engine)
-    thread = probe.start_cross_check(app, make_gateway)
+    thread = probe.start_cross_check(app, probing_gateway)
     assert thread is not None
     thread.join(timeout=30)
     assert not thread.is_alive()

@@ -129,6 +129,7 @@ def _commands() -> None:
         cli_capabilities,
         cli_emulator,
         cli_inbound,
+        cli_links,
         cli_queue,
         cli_rules,
         cli_run,
@@ -136,7 +137,7 @@ def _commands() -> None:
     )
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
-                   cli_capabilities, chat):
+                   cli_capabilities, cli_links, chat):
         module.register(cli)
 
 

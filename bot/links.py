@@ -48,7 +48,7 @@ class PageAddresses:
 
     @property
     def _signer(self) -> Signer:
-        return Signer(self.secret, salt=SALT)
+        return Signer(self.secret, salt=SALT, digest_method=hashlib.sha256)
 
     def token(self, key: str) -> str:
         return self._signer.sign(key).decode()

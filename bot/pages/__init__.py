@@ -47,7 +47,8 @@ class Pages:
 
     def respond(self, request: Request) -> Response:
         try:
-            endpoint, args = ROUTES.bind_to_environ(request.environ).match()
+            # Bound to the path alone: the host plays no part in a page's address.
+            endpoint, args = ROUTES.bind("wxops").match(request.path, request.method)
             return self.views[str(endpoint)](**args)
         except NotFound:
             return refused("not_found")

@@ -6,6 +6,7 @@ cancelled item and a tampered token close it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -15,11 +16,12 @@ from bot.config import load_settings
 from bot.links import PageAddresses
 from bot.web import create_app
 from bot.wiring import App
-from handlers import refusals
+from handlers import refusals, texts
 from storage.models import OutboxMessage
 from storage.models import PageLink as PageLinkRow
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
+from tests.integration.clirun import Wxops
 from tests.integration.commanding import Team, make_team
 from workflow import link_cases, usecases
 from workflow.capabilities import FULL, UNVERIFIED_SUBSCRIPTION, Capabilities
@@ -188,3 +190,27 @@ def test_bad_paths_and_methods_get_chinese_pages_not_errors(app: App) -> None:
         assert "找不到页面" in got.get_data(as_text=True)
     posted = client.post("/preview/abc")
     assert posted.status_code == 405 and posted.headers["Allow"] == "GET, HEAD"
+
+
+def test_wxops_links_and_item_preview(engine_url: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url,
+                  **{k: v for k, v in SETTINGS.items() if k != "WXOPS_PUBLIC_URL"})
+    assert wxops("db", "upgrade").status == 0
+    assert wxops("staff", "add", "王芳", "--role", "creator").status == 0
+    assert wxops("item", "plan", "冬季助学", "--as", "王芳").status == 0
+    assert wxops("item", "preview", "1").code == "public_url_missing"
+    monkeypatch.setenv("WXOPS_PUBLIC_URL", PUBLIC)
+    made = wxops("item", "preview", "1")
+    assert made.status == 0 and made.out.startswith(f"{PUBLIC}/preview/")
+    assert wxops("item", "preview", "9").code == "item_not_found"
+    assert wxops("links", "list").out.startswith("1 ")
+    assert wxops("links", "revoke").code == "links_revoke_which"
+    assert wxops("links", "revoke", "1", "--item", "1").code == "links_revoke_which"
+    assert wxops("links", "revoke", "7").code == "link_not_found"
+    assert wxops("links", "revoke", "1").status == 0
+    assert wxops("links", "revoke", "--item", "1").out.strip() == texts.verbatim(
+        "cli/links", "revoked_item", item_id=1, count=0).strip()
+    assert "链接" in wxops("links", "list").out  # nothing live: the line saying so
+    assert "已撤销" in wxops("links", "list", "--all").out

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -50,10 +50,10 @@ class Pages:
             # Bound to the path alone: the host plays no part in a page's address.
             endpoint, args = ROUTES.bind("wxops").match(request.path, request.method)
             return self.views[str(endpoint)](**args)
-        except NotFound:
-            return refused("not_found")
         except MethodNotAllowed:
             return refused("method")
+        except HTTPException:  # no such page (a redirect to a neighbour is no page either)
+            return refused("not_found")
         except LinkRefused as no:
             return refused(no.why)
         except SQLAlchemyError as exc:

@@ -98,7 +98,7 @@ def test_an_account_without_previews_gets_the_link_only(engine: Engine, team: Te
                            capabilities=SMALL, pages=_addresses(app))
     assert asked.context["phone"] is False and asked.context["url"].startswith(PUBLIC)
     assert _preview_rows(engine) == 0
-    assert asked.context["url"] in asked.render()
+    assert asked.context["url"] in asked.render() and "预览页" in asked.render()
 
 
 def test_without_previews_or_a_public_url_preview_is_refused_with_the_remedy(

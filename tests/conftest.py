@@ -134,8 +134,8 @@ def _truncate(engine: Engine) -> None:
         # The pooled connection may be one the endpoint kept, with its 1-second
         # statement and lock timeouts still set: a loaded machine's TRUNCATE of every
         # table can take longer, and a cancelled one leaves the next test's rows.
-        conn.execute(text("SET LOCAL statement_timeout = 0"))
-        conn.execute(text("SET LOCAL lock_timeout = 0"))
+        conn.execute(text("SET LOCAL statement_timeout = 60000"))
+        conn.execute(text("SET LOCAL lock_timeout = 60000"))
         conn.execute(text(f"TRUNCATE {names}, alembic_version RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO alembic_version VALUES (:v)"),
                      {"v": migrate.head_revision(engine)})

@@ -130,6 +130,7 @@ def _commands() -> None:
         cli_doctor,
         cli_emulator,
         cli_inbound,
+        cli_links,
         cli_queue,
         cli_rules,
         cli_run,
@@ -137,7 +138,7 @@ def _commands() -> None:
     )
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
-                   cli_capabilities, cli_doctor, chat):
+                   cli_capabilities, cli_doctor, cli_links, chat):
         module.register(cli)
 
 

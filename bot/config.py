@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -36,8 +37,11 @@ from workflow.capabilities import AccountKind, AccountType
 PREFIX = "WXOPS_"
 CONFIG = f"{PREFIX}CONFIG"  # the variable naming the TOML file
 DEFAULT_DATABASE_URL = "sqlite:///var/wxops.db"
+MIN_LINK_SECRET = 16
 SECRET_FIELDS = frozenset({"app_secret", "encoding_aes_key", "encoding_aes_key_previous",
-                           "token", "database_url", "redis_url"})
+                           "token", "database_url", "redis_url", "link_secret"})
+#: Hosts a page address may name over plain http: this machine (the demo, tests).
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 #: WeChat's console accepts a Token of 3 to 32 English letters or digits.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9]{3,32}")
 #: Variables the tests and benchmarks read; not settings, and not a typo either.
@@ -104,6 +108,14 @@ class Settings(BaseModel):
                               description="the account's type: subscription or service")
     account_verified: bool = Field(True, description="whether WeChat verified the account "
                                    "(an account registered to a person is not)")
+    account_name: str = Field("", max_length=64,
+                              description="the account's name, shown on its web pages")
+    public_url: str = Field("", description="the https address people open wxops' web "
+                            "pages at (empty: no web pages, no preview links)")
+    link_secret: str = Field("", description="the key page links are signed with (empty: "
+                             "derived from the AppSecret)")
+    preview_link_hours: int = Field(72, ge=1, le=720,
+                                    description="hours a preview link can be opened")
 
     @field_validator("database_url")
     @classmethod
@@ -153,6 +165,20 @@ class Settings(BaseModel):
             raise SettingProblem("wechat_path")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value:
+            check_public_url(value)
+        return value.rstrip("/")
+
+    @field_validator("link_secret")
+    @classmethod
+    def _link_secret(cls, value: str) -> str:
+        if value and len(value) < MIN_LINK_SECRET:
+            raise SettingProblem("link_secret_short", length=len(value), least=MIN_LINK_SECRET)
+        return value
+
     @field_validator("account_kind")
     @classmethod
     def _account_kind(cls, value: str) -> str:
@@ -199,6 +225,21 @@ class Settings(BaseModel):
         """Every setting as its variable's name (``WXOPS_TOKEN``) -> value, secrets masked."""
         return {f"{PREFIX}{name.upper()}": _mask(name, str(getattr(self, name)))
                 for name in type(self).model_fields}
+
+
+def check_public_url(value: str) -> None:
+    """An address people open: https (plain http only on this machine), a host,
+    no query or fragment."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number
+    except ValueError:
+        raise SettingProblem("public_url_invalid") from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or parts.username or parts.password or " " in value):
+        raise SettingProblem("public_url_invalid")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise SettingProblem("public_url_not_https")
 
 
 def check_aes_key(value: str) -> bytes:

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.articles import article_html
+from bot.config import LOOPBACK_HOSTS
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.timefmt import utcnow
 from bot.wiring import App, account_texts, add_follower, database
@@ -101,6 +102,19 @@ def environment(emulator_url: str) -> dict[str, str]:
     """Settings every demo process shares: the emulator is their WeChat."""
     return {"WXOPS_APP_ID": DEMO_APP_ID, "WXOPS_APP_SECRET": DEMO_APP_SECRET,
             "WXOPS_WECHAT_API_BASE": emulator_url, "WXOPS_ENCODING_AES_KEY": DEMO_AES_KEY}
+
+
+def public_url(host: str, port: int, configured: str) -> dict[str, str]:
+    """The demo's pages at the local server's address, so 预览's link opens on this
+    machine; a configured ``WXOPS_PUBLIC_URL`` is kept, and a host that is not this
+    machine's gets none (plain http is for this machine only)."""
+    if configured:
+        return {}
+    local = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    if local not in LOOPBACK_HOSTS:
+        return {}
+    shown = f"[{local}]" if ":" in local else local
+    return {"WXOPS_PUBLIC_URL": f"http://{shown}:{port}"}
 
 
 def how_to_chat(host: str, port: int, emulator_port: int) -> str:

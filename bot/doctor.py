@@ -121,7 +121,7 @@ def _token_refused(exc: WeChatError, s: Settings) -> Check:
 def server_url_check(s: Settings, url: str | None) -> Check:
     """A GET signed with the Token as WeChat sends it when the URL is saved in the
     official backend: the server must answer the echostr."""
-    base = url or str(getattr(s, "public_url", "") or "")
+    base = url or s.public_url
     if not base:
         return Check("server_url", Status.SKIP, "no_url", {"path": s.wechat_path})
     address = base.rstrip("/") + s.wechat_path

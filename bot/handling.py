@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from bot.config import Settings
+from bot.links import addresses_for_chat
 from bot.wiring import (
     database,
     joined_uow,
@@ -49,6 +50,7 @@ class Contexts:
         #: The table for the settings' kind; a staff command asks it less what the
         #: platform refused (48001), read afresh (two hosts must agree at once).
         self.table = Capabilities(settings.kind)
+        self.pages = addresses_for_chat(settings)
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
@@ -61,6 +63,7 @@ class Contexts:
             reply_sla_minutes=self.settings.reply_sla,
             capabilities=self.table,
             learnt_capabilities=lambda: learnt(self.settings.kind, _learnt(conn)),
+            pages=self.pages,
         )
 
 

@@ -1,4 +1,5 @@
-"""The WSGI application: the WeChat endpoint and ``/healthz``."""
+"""The WSGI application: the WeChat endpoint, ``/healthz`` and the web pages
+(``bot/pages``), which answer every other path."""
 
 from __future__ import annotations
 
@@ -20,19 +21,21 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 def create_app(app: App) -> WsgiApp:
     from bot.endpoint import WeChatEndpoint
+    from bot.pages import Pages
 
     endpoint = WeChatEndpoint(app)
+    pages = Pages(app)
     _warn_about_trust(app)
     wechat_path = app.settings.wechat_path
     schema = SchemaCheck(app.engine)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == wechat_path:
+        if path == wechat_path:  # the hot path: compared before any routing
             return endpoint(environ, start_response)
         if path == "/healthz":
             return _healthz(app, schema, start_response)
-        return _respond(start_response, "404 Not Found", b"not found\n")
+        return pages(environ, start_response)
 
     return application
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.commands.context import LinkAddresses
 from handlers.hours import OfficeHours
 from handlers.texts import TextSource
 from workflow.autoreply import Rule, match
@@ -72,6 +73,8 @@ class HandlerContext:
     #: The same with what the platform refused (48001), asked only by a handler that
     #: needs it, inside the push's transaction; kept a while by the process.
     learnt_capabilities: Callable[[], Capabilities] | None = None
+    #: Where page links point (WXOPS_PUBLIC_URL); None: no web address is set.
+    pages: LinkAddresses | None = None
     _staff: dict[str, Actor | None] = field(default_factory=dict)
     _rules: dict[RuleQuestion, Rule | None] = field(default_factory=dict)
 

@@ -353,6 +353,23 @@ class Confirmation(Base):
     used_at: Mapped[datetime | None]
 
 
+class PageLink(Base):
+    """A link to a web page (workflow.pages): the address carries ``key``, signed;
+    ``id`` is how people name it. Checked on every opening: revoked, expired."""
+
+    __tablename__ = "page_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id"), index=True)
+    item_version: Mapped[int] = mapped_column(Integer)
+    item_revision: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class CannedReply(Base):
     """Saved answers staff use with ``回 T5 #地址``."""
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.confirmations import SqlConfirmations
 from storage.followers import SqlInteractions
+from storage.links import SqlPageLinks
 from storage.queue_ops import SqlCannedReplies, SqlQueueView
 from storage.repositories import (
     SqlAuditLog,
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
     interactions: SqlInteractions
     queue: SqlQueueView
     canned: SqlCannedReplies
+    links: SqlPageLinks
     session: Session
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.interactions = SqlInteractions(self.session)
         self.queue = SqlQueueView(self.session)
         self.canned = SqlCannedReplies(self.session)
+        self.links = SqlPageLinks(self.session)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

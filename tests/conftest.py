@@ -1,4 +1,5 @@
 """Database fixtures: every ``engine`` test runs on SQLite *and* PostgreSQL.
+Browser tests (tests/browser) need Debian's chromium and chromium-driver.
 
 PostgreSQL comes from ``WXOPS_TEST_DATABASE_URL`` (default: the local server's
 ``test`` database). Each run creates its own database there and drops it at
@@ -30,6 +31,10 @@ PG_URL = os.environ.get("WXOPS_TEST_DATABASE_URL",
 REQUIRE_PG = os.environ.get("WXOPS_TEST_REQUIRE_POSTGRES") == "1"
 ENGINES = ("sqlite", "postgresql")
 ENGINE_PROPERTY = "wxops_engine"
+REQUIRE_BROWSER = os.environ.get("WXOPS_TEST_REQUIRE_BROWSER") == "1"
+BROWSER_PROPERTY = "wxops_browser"
+#: Debian's chromium and chromium-driver (tests/browser/conftest.py drives them).
+BROWSER_FILES = ("/usr/bin/chromium", "/usr/bin/chromedriver")
 _outcomes: Counter[tuple[str, str]] = Counter()
 
 
@@ -43,6 +48,18 @@ def postgres_unavailable() -> str | None:
         eng.dispose()
     except Exception as exc:  # any failure to connect means "not available"
         return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+    return None
+
+
+def browser_unavailable() -> str | None:
+    """Why the browser tests cannot run, or None when they can."""
+    missing = [path for path in BROWSER_FILES if not os.access(path, os.X_OK)]
+    if missing:
+        return f"{' and '.join(missing)} not installed (apt-get install chromium chromium-driver)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (make setup)"
     return None
 
 
@@ -114,6 +131,11 @@ def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
 def _truncate(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
+        # The pooled connection may be one the endpoint kept, with its 1-second
+        # statement and lock timeouts still set: a loaded machine's TRUNCATE of every
+        # table can take longer, and a cancelled one leaves the next test's rows.
+        conn.execute(text("SET LOCAL statement_timeout = 60000"))
+        conn.execute(text("SET LOCAL lock_timeout = 60000"))
         conn.execute(text(f"TRUNCATE {names}, alembic_version RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO alembic_version VALUES (:v)"),
                      {"v": migrate.head_revision(engine)})
@@ -163,10 +185,16 @@ def _engine_of(item: pytest.Item) -> str | None:
     return None
 
 
+def _is_browser_test(item: pytest.Item) -> bool:
+    return "browser" in Path(str(item.fspath)).parts
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _engine_of(item):
             item.add_marker(pytest.mark.db)
+        if _is_browser_test(item):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -175,14 +203,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     engine_name = _engine_of(item)
     if engine_name:  # travels with the report from a pytest-xdist worker
         outcome.get_result().user_properties.append((ENGINE_PROPERTY, engine_name))
+    if _is_browser_test(item):
+        outcome.get_result().user_properties.append((BROWSER_PROPERTY, "chromium"))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Counted where the reports arrive: in the one process, or in the controller
     when the tests run in several (``make test`` runs them with pytest-xdist)."""
-    engine_name = dict(report.user_properties).get(ENGINE_PROPERTY)
-    if engine_name and (report.when == "call" or report.outcome != "passed"):
-        _outcomes[(str(engine_name), report.outcome)] += 1
+    properties = dict(report.user_properties)
+    counted = report.when == "call" or report.outcome != "passed"
+    for name in (properties.get(ENGINE_PROPERTY), properties.get(BROWSER_PROPERTY)):
+        if name and counted:
+            _outcomes[(str(name), report.outcome)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -203,4 +235,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         tr.write_line(f"!! {reason}", red=True, bold=True)
         tr.write_line("!! Start PostgreSQL or set WXOPS_TEST_DATABASE_URL; CI requires it.",
                       red=True, bold=True)
+        tr.write_line("!" * 78, red=True, bold=True)
+    _browser_summary(tr)
+
+
+def _browser_summary(tr: pytest.TerminalReporter) -> None:
+    counts = {o: _outcomes[("chromium", o)] for o in ("passed", "failed", "skipped")}
+    if not any(counts.values()):
+        return
+    tr.section("browser tests")
+    tr.write_line(f"chromium: {counts['passed']} passed, {counts['failed']} failed, "
+                  f"{counts['skipped']} skipped")
+    reason = browser_unavailable() if counts["skipped"] else None
+    if reason:
+        tr.write_line("")
+        tr.write_line("!" * 78, red=True, bold=True)
+        tr.write_line("!! THE BROWSER TESTS WERE SKIPPED: no page was checked in Chromium.",
+                      red=True, bold=True)
+        tr.write_line(f"!! {reason}", red=True, bold=True)
+        tr.write_line("!! Install them or run .ci/run; CI requires them "
+                      "(WXOPS_TEST_REQUIRE_BROWSER=1).", red=True, bold=True)
         tr.write_line("!" * 78, red=True, bold=True)

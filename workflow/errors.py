@@ -459,3 +459,34 @@ class StaleTicket(Exception):
     def __init__(self, ticket_id: int) -> None:
         super().__init__(f"reply ticket {ticket_id} changed concurrently")
         self.ticket_id = ticket_id
+
+
+class LinkRefused(WorkflowError):
+    """A page's link that cannot be opened: ``why`` is ``unknown`` (never made,
+    or its signature is wrong), ``revoked`` or ``expired``."""
+
+    code = "link_refused"
+
+    def __init__(self, why: str) -> None:
+        super().__init__()
+        self.why = why
+
+
+class LinkNotFound(WorkflowError):
+    code = "link_not_found"
+
+    def __init__(self, link_id: int) -> None:
+        super().__init__()
+        self.link_id = link_id
+
+
+class PreviewUnavailable(WorkflowError):
+    """预览 on an account that may not send WeChat previews (``kind``, as
+    ``AccountKind.name``) and has no web address for the preview page: the
+    remedy is setting WXOPS_PUBLIC_URL."""
+
+    code = "preview_unavailable"
+
+    def __init__(self, item_id: int, kind: str) -> None:
+        super().__init__()
+        self.item_id, self.kind = item_id, kind

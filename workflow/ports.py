@@ -12,6 +12,7 @@ from workflow.autoreply import NewRule, Rule
 from workflow.capabilities import Capability, LearntMissing
 from workflow.confirming import Confirmation
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
+from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
@@ -344,6 +345,35 @@ class LearntCapabilities(Protocol):
         ...
 
 
+class PageLinks(Protocol):
+    """Links to web pages (workflow.pages decides; link_cases uses)."""
+
+    def add(self, link: PageLink) -> PageLink:
+        """Insert and return it with its id."""
+        ...
+
+    def by_key(self, key: str) -> PageLink | None: ...
+
+    def get(self, link_id: int) -> PageLink | None: ...
+
+    def listed(self, item_id: int | None, include_ended: bool, now: datetime,
+               limit: int) -> Sequence[PageLink]:
+        """Newest first; live ones only unless ``include_ended``."""
+        ...
+
+    def revoke(self, link_id: int, now: datetime) -> bool:
+        """Revoke it now; False when it was revoked already (or is unknown)."""
+        ...
+
+    def revoke_item(self, item_id: int, now: datetime) -> int:
+        """Revoke the item's links not revoked yet; how many."""
+        ...
+
+    def article(self, item_id: int, revision: int) -> ArticleText | None:
+        """What the item said at that revision (kept for every revision)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -391,6 +421,9 @@ class UnitOfWork(Protocol):
 
     @property
     def canned(self) -> CannedReplies: ...
+
+    @property
+    def links(self) -> PageLinks: ...
 
     def __enter__(self) -> Self: ...
 

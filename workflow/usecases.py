@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from workflow import approvals, staffing
+from workflow import approvals, pages, staffing
 from workflow.approvals import Outlook
-from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff, SendPreview
+from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff
 from workflow.errors import (
     ActorNotFound,
     ConcurrentUpdate,
@@ -116,21 +116,6 @@ def set_due(uow: UnitOfWork, actor_id: int, item_id: int, due_on: date | None,
             ctx: Context) -> Decision:
     """Set (or, with None, clear) the day the item's draft is due."""
     return act(uow, actor_id, item_id, Event.SET_DUE, replace(ctx, due_on=due_on))
-
-
-def preview(uow: UnitOfWork, actor: Actor, item_id: int, openid: str,
-            ctx: Context) -> ContentItem:
-    """Queue the item's WeChat preview for ``actor``'s phone (``openid``)."""
-    with uow:
-        item = uow.items.get(item_id)
-        if item is None:
-            raise ItemNotFound(item_id)
-        effect = SendPreview(item_id=item.id, openid=openid, staff_id=actor.id,
-                             requested_at=int(ctx.now.timestamp()))
-        uow.outbox.add(effect.kind, effect.payload(),
-                       effect.idempotency_key(item.id, item.version), ctx.now)
-        uow.commit()
-        return item
 
 
 def _checked_title(title: str, planning: bool = False) -> str:
@@ -241,6 +226,8 @@ def _record(uow: UnitOfWork, decision: Decision, actor: Actor, reviews: list[Rev
         uow.reviews.add(decision.review)
         reviews = [*reviews, decision.review]
     uow.audit.add(decision.audit)
+    if decision.item.state is not decision.before.state and pages.ends_links(decision.item.state):
+        uow.links.revoke_item(decision.item.id, decision.audit.at)  # its previews end with it
     for effect in _expand(uow, decision, actor, reviews):
         key = effect.idempotency_key(decision.item.id, decision.item.version)
         if isinstance(effect, NotifyStaff):  # eleven reschedules are one notice, not eleven
@@ -330,6 +317,6 @@ def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
 
 
 __all__ = [
-    "act", "assign", "edit", "outlook", "plan", "preview", "record_publish_result",
+    "act", "assign", "edit", "outlook", "plan", "record_publish_result",
     "record_submit_confirmed", "record_submit_failure", "set_due",
 ]

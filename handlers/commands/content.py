@@ -16,7 +16,7 @@ from handlers.when import (
     is_past,
     parse_when,
 )
-from workflow import agenda, confirm_cases, policy, publishing, usecases
+from workflow import agenda, confirm_cases, link_cases, policy, publishing, usecases
 from workflow.confirming import Confirmation
 from workflow.errors import ItemNotFound
 from workflow.machine import Decision
@@ -155,7 +155,13 @@ def record_published(ctx: CommandContext, cmd: Command) -> Result:
 
 
 def preview(ctx: CommandContext, cmd: Command) -> Result:
-    """Send the item's WeChat preview to the requester's phone (through the outbox)."""
-    item = usecases.preview(ctx.uow(), ctx.actor, int(cmd.args["item"]), ctx.openid,
-                            ctx.workflow())
-    return say("preview", item=item)
+    """The preview page's link, where the web pages have an address; and the WeChat
+    preview to the requester's phone (through the outbox), where the account may
+    send one. Refused, saying to set WXOPS_PUBLIC_URL, when neither can be had."""
+    pages = ctx.pages
+    asked = link_cases.preview(ctx.uow(), ctx.actor, int(cmd.args["item"]), ctx.workflow(),
+                               openid=ctx.openid, lifetime=pages.lifetime if pages else None)
+    link = asked.link
+    return say("preview", item=asked.item, phone=asked.phone,
+               url=pages.url(link) if pages and link else None,
+               expires=format_moment(link.expires_at.astimezone(ctx.tz)) if link else None)

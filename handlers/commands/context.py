@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from handlers import texts
 from handlers.commands.grammar import Command
 from workflow.capabilities import FULL, Capabilities
 from workflow.model import ActionEntry, Context
+from workflow.pages import PageLink
 from workflow.ports import UnitOfWork
 from workflow.roles import Actor
+
+
+class LinkAddresses(Protocol):
+    """How a page link is given to people (``bot/links.PageAddresses``)."""
+
+    @property
+    def lifetime(self) -> timedelta:
+        """How long a preview link lives."""
+        ...
+
+    def url(self, link: PageLink) -> str: ...
 
 
 @dataclass
@@ -28,6 +40,7 @@ class CommandContext:
     uow: Callable[[], UnitOfWork]  # a unit of work joined to the push's transaction
     reply_sla_minutes: int = 30
     capabilities: Capabilities = FULL  # what the account may call (the settings' kind)
+    pages: LinkAddresses | None = None  # None: no web address (WXOPS_PUBLIC_URL) is set
 
     @property
     def local_now(self) -> datetime:

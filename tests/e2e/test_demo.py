@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -60,6 +61,11 @@ def test_the_demo_runs_and_a_newcomer_can_chat(tmp_path: Path) -> None:
         assert "admin" in demo.cli("staff", "list")
         demo.cli("queue", "reply", "T1", "欢迎！周六上午来社区中心。", "--as", "admin")
         eventually(demo.delivered_to_follower, seconds=30)
+        link = re.search(rf"http://127\.0\.0\.1:{demo.port}/preview/\S+",
+                         demo.chat("admin", "预览 1"))
+        assert link, "预览 answers with a link to the demo's own server"
+        with urllib.request.urlopen(link.group(0), timeout=10) as page:
+            assert page.status == 200 and "noindex" in page.headers["X-Robots-Tag"]
     finally:
         output = demo.stop()
     assert "wxops chat --as follower" in output

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from handlers import refusals
 from handlers.commands import dispatch
-from handlers.commands.context import CommandContext, Result
+from handlers.commands.context import CommandContext, LinkAddresses, Result
 from handlers.commands.grammar import CommandError
 from storage import followers, staff, tickets
 from storage.models import AuditRow, ReplyTicket, Staff
@@ -27,12 +27,14 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 def command_context(conn: Connection, actor: Actor, openid: str, text: str,
-                    now: datetime = NOW, capabilities: Capabilities = FULL) -> CommandContext:
+                    now: datetime = NOW, capabilities: Capabilities = FULL,
+                    pages: LinkAddresses | None = None) -> CommandContext:
     """What the endpoint builds for a staff member's text, on ``conn``'s transaction
-    (an account of the kind ``capabilities`` says: a verified service account unless told)."""
+    (an account of the kind ``capabilities`` says: a verified service account unless
+    told; page links made with ``pages``: none unless told)."""
     return CommandContext(now, TZ, actor, openid, text,
                           uow=lambda: JoinedUnitOfWork(conn, clock=lambda: now),
-                          capabilities=capabilities)
+                          capabilities=capabilities, pages=pages)
 
 
 def run_command(engine: Engine, actor: Actor, openid: str, text: str, now: datetime = NOW,
@@ -87,7 +89,8 @@ def say(engine: Engine, who: int | str, text: str, now: datetime = NOW,
 
 
 def ask(engine: Engine, who: int | str, text: str, now: datetime = NOW,
-        trusted: bool = True, capabilities: Capabilities = FULL) -> Result:
+        trusted: bool = True, capabilities: Capabilities = FULL,
+        pages: LinkAddresses | None = None) -> Result:
     """The answer as data (its template and context), for a test that asserts on
     codes and data rather than wording; fails if the command is refused, or if the
     answer cannot be worded (its template needs data the handler did not give)."""
@@ -95,7 +98,7 @@ def ask(engine: Engine, who: int | str, text: str, now: datetime = NOW,
         actor, openid = _actor(conn, who)
     try:
         with engine.begin() as conn:
-            ctx = command_context(conn, actor, openid, text, now, capabilities)
+            ctx = command_context(conn, actor, openid, text, now, capabilities, pages)
             result = dispatch.answer(ctx, trusted)
     except (CommandError, WorkflowError) as refused:
         raise AssertionError(f"{text!r} was refused: {refused.code} {refused}") from None
@@ -104,14 +107,15 @@ def ask(engine: Engine, who: int | str, text: str, now: datetime = NOW,
 
 
 def refusal(engine: Engine, who: int | str, text: str, now: datetime = NOW,
-            capabilities: Capabilities = FULL) -> CommandError | WorkflowError:
+            capabilities: Capabilities = FULL,
+            pages: LinkAddresses | None = None) -> CommandError | WorkflowError:
     """The refusal a command meets (its ``code`` and data); fails if the command runs."""
     with engine.connect() as conn:
         actor, openid = _actor(conn, who)
     try:
         with engine.begin() as conn:
             reply = dispatch.perform(command_context(conn, actor, openid, text, now,
-                                                     capabilities), True)
+                                                     capabilities, pages), True)
     except (CommandError, WorkflowError) as refused:
         refusals.say(refused)  # what the staff member reads: raises if it cannot be worded
         return refused

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -13,6 +13,7 @@ from workflow.autoreply import NewRule, Rule
 from workflow.confirming import Confirmation
 from workflow.errors import StaleTicket, StaleVersion
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
+from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.reply_queue import TicketStatus, in_queue
 from workflow.roles import Actor, Role
@@ -373,6 +374,52 @@ class FakeCanned:
         return self.rows.pop(code, None) is not None
 
 
+class FakeLinks:
+    """Page links; an item's text is its current one at its current revision
+    (``articles`` holds older revisions a test keeps)."""
+
+    def __init__(self, items: FakeItems) -> None:
+        self.items = items
+        self.rows: dict[int, PageLink] = {}
+        self.articles: dict[tuple[int, int], ArticleText] = {}
+
+    def add(self, link: PageLink) -> PageLink:
+        link = replace(link, id=max(self.rows, default=0) + 1)
+        self.rows[link.id] = link
+        return link
+
+    def by_key(self, key: str) -> PageLink | None:
+        return next((r for r in self.rows.values() if r.key == key), None)
+
+    def get(self, link_id: int) -> PageLink | None:
+        return self.rows.get(link_id)
+
+    def listed(self, item_id: int | None, include_ended: bool, now: datetime,
+               limit: int) -> Sequence[PageLink]:
+        found = [r for r in sorted(self.rows.values(), key=lambda r: -r.id)
+                 if (item_id is None or r.item_id == item_id)
+                 and (include_ended or r.live(now))]
+        return found[:limit]
+
+    def revoke(self, link_id: int, now: datetime) -> bool:
+        link = self.rows.get(link_id)
+        if link is None or link.revoked_at is not None:
+            return False
+        self.rows[link_id] = replace(link, revoked_at=now)
+        return True
+
+    def revoke_item(self, item_id: int, now: datetime) -> int:
+        ids = [r.id for r in self.rows.values() if r.item_id == item_id and r.revoked_at is None]
+        return sum(self.revoke(i, now) for i in ids)
+
+    def article(self, item_id: int, revision: int) -> ArticleText | None:
+        item = self.items.get(item_id)
+        if item is not None and item.revision == revision:
+            return ArticleText(item.title, item.body, item.digest,
+                               item.planned_at or datetime(2026, 1, 1, tzinfo=UTC))
+        return self.articles.get((item_id, revision))
+
+
 class FakeUnitOfWork:
     """Commits by keeping the state; rolls back by restoring a snapshot."""
 
@@ -385,6 +432,7 @@ class FakeUnitOfWork:
         self.tickets, self.canned = FakeTickets(), FakeCanned()
         self.interactions = FakeInteractions()
         self.queue = FakeQueue(self.tickets, self.staff)
+        self.links = FakeLinks(self.items)
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 
@@ -392,7 +440,8 @@ class FakeUnitOfWork:
         return (dict(self.items.rows), list(self.reviews.rows), list(self.audit.rows),
                 dict(self.outbox.rows), list(self.audit.actions), dict(self.staff.rows),
                 dict(self.staff.invites), dict(self.confirmations.rows),
-                dict(self.tickets.rows), list(self.tickets.replies), list(self.tickets.notes))
+                dict(self.tickets.rows), list(self.tickets.replies), list(self.tickets.notes),
+                dict(self.links.rows))
 
     def __enter__(self) -> Self:
         self._snapshot = copy.copy(self._state())
@@ -410,7 +459,8 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         if self._snapshot is not None:
             (items, reviews, audit, outbox, notes, members, invites, codes, tickets, replies,
-             ticket_notes) = self._snapshot
+             ticket_notes, links) = self._snapshot
+            self.links.rows = dict(links)
             self.items.rows, self.reviews.rows = dict(items), list(reviews)
             self.audit.rows, self.outbox.rows = list(audit), dict(outbox)
             self.audit.actions = list(notes)

@@ -39,10 +39,26 @@ def test_defaults_work_out_of_the_box() -> None:
     ("WXOPS_DATABASE_URL", "mysql://root@localhost/x", "database_backend", {"backend": "mysql"}),
     ("WXOPS_WECHAT_API_BASE", "api.weixin.qq.com", "not_http", {}),
     ("WXOPS_REDIS_URL", "localhost:6379", "redis_url", {}),
+    ("WXOPS_PUBLIC_URL", "wx.example.org", "public_url_invalid", {}),
+    ("WXOPS_PUBLIC_URL", "https://wx.example.org/?a=1", "public_url_invalid", {}),
+    ("WXOPS_PUBLIC_URL", "https://wx.example.org:port", "public_url_invalid", {}),
+    ("WXOPS_PUBLIC_URL", "http://wx.example.org", "public_url_not_https", {}),
+    ("WXOPS_LINK_SECRET", "short", "link_secret_short", {"length": 5, "least": 16}),
+    ("WXOPS_PREVIEW_LINK_HOURS", "0", "greater_than_equal", {"ge": 1}),
 ])
 def test_a_bad_value_names_the_setting_in_one_line(name: str, value: str, code: str,
                                                    data: dict[str, object]) -> None:
     assert refusal({name: value}) == (name, code, data)
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("https://wx.example.org/", "https://wx.example.org"),
+    ("https://wx.example.org/wxops", "https://wx.example.org/wxops"),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),  # plain http only on this machine
+    ("http://localhost:8080/", "http://localhost:8080"),
+])
+def test_a_public_url_is_kept_without_its_last_slash(value: str, kept: str) -> None:
+    assert load_settings({"WXOPS_PUBLIC_URL": value}).public_url == kept
 
 
 def test_a_refusal_reads_as_the_setting_and_the_catalogues_words() -> None:

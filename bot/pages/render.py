@@ -1,0 +1,50 @@
+"""Rendering a web page: its template (handlers/templates/web, HTML-escaped), its
+headers, and the Chinese page a refusal shows."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from werkzeug.wrappers import Response
+
+#: No script at all, nothing loaded from elsewhere but the article's images, no
+#: framing, no forms: a draft's HTML cannot act in a reviewer's browser.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+}
+#: Why a page is refused, and the status it answers with.
+STATUS = {"unknown": 404, "not_found": 404, "expired": 410, "revoked": 410,
+          "method": 405, "unavailable": 503, "failed": 500}
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("handlers", "templates/web"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    """A page of templates/web/``template``.j2, with the headers every page has."""
+    body = _environment().get_template(f"{template}.j2").render(**context)
+    response = Response(body, status=status, content_type="text/html; charset=utf-8")
+    response.headers.update(HEADERS)
+    return response
+
+
+def refused(why: str, **context: Any) -> Response:
+    """The page saying why a page cannot be shown (templates/web/refused.j2)."""
+    response = page("refused", STATUS[why], why=why, **context)
+    if why == "method":
+        response.headers["Allow"] = "GET, HEAD"
+    return response

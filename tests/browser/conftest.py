@@ -1,0 +1,92 @@
+"""Headless Chromium (Debian's ``chromium`` and ``chromium-driver``) driven by
+Selenium against a real ``wxops serve`` process: one browser and one server for
+the session.
+
+Without the browser the tests are skipped, and the run's summary says so loudly
+(tests/conftest.py), unless ``WXOPS_TEST_REQUIRE_BROWSER=1`` (CI), which turns
+that into a failure. Selenium is given the driver's path, so it never looks for
+(or downloads) one itself.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.wiring import App
+from tests.conftest import REQUIRE_BROWSER, browser_unavailable
+from tests.e2e.conftest import free_port, process_env, wait_healthy, wxops
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+PHONE = {"width": 375, "height": 740, "pixelRatio": 2.0}
+#: What WeChat's built-in browser on Android calls itself.
+WECHAT_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                "Chrome/130.0 Mobile Safari/537.36 MicroMessenger/8.0.50 NetType/WIFI")
+
+
+def _need_browser() -> None:
+    reason = browser_unavailable()
+    if reason is None:
+        return
+    if REQUIRE_BROWSER:
+        pytest.fail(f"the browser is required (WXOPS_TEST_REQUIRE_BROWSER=1) but {reason}")
+    pytest.skip(f"browser unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _need_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--no-first-run", "--disable-extensions"):
+        options.add_argument(flag)
+    # No speculative connections: each would hold a sync gunicorn worker until it
+    # times out, and the test's own requests would wait behind it.
+    options.add_experimental_option("prefs", {"net.network_prediction_options": 2})
+    options.add_argument("--dns-prefetch-disable")
+    options.add_experimental_option("mobileEmulation",
+                                    {"deviceMetrics": PHONE, "userAgent": WECHAT_AGENT})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@dataclass
+class PageServer:
+    url: str
+    app: App  # on the server's database and settings: makes the links it serves
+
+
+@pytest.fixture(scope="session")
+def page_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageServer]:
+    _need_browser()
+    workdir: Path = tmp_path_factory.mktemp("pages")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = process_env(f"sqlite:///{workdir / 'pages.db'}", WXOPS_PUBLIC_URL=url,
+                      WXOPS_ACCOUNT_NAME="助学公益")
+    subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
+    log = (workdir / "server.log").open("wb")
+    process = subprocess.Popen(wxops("serve", "--port", str(port), "--workers", "2"), env=env,
+                               cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    settings = load_settings({k: v for k, v in env.items() if k.startswith("WXOPS_")})
+    try:
+        wait_healthy(url, process)
+        yield PageServer(url, App(settings=settings))
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()

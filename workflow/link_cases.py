@@ -1,0 +1,120 @@
+"""Use cases of page links: ask for a preview (the WeChat one to the phone where
+the account may send it, and the web page's link), open a page, list and revoke.
+
+Each is one transaction through the unit of work; what is allowed is decided in
+``workflow/pages.py`` and ``workflow/staffing.authorise``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from workflow import pages, staffing
+from workflow.capabilities import Capability
+from workflow.effects import SendPreview
+from workflow.errors import ItemNotFound, LinkNotFound, LinkRefused, PreviewUnavailable
+from workflow.model import ActionEntry, ContentItem, Context
+from workflow.pages import PageKind, PageLink, Preview
+from workflow.ports import UnitOfWork
+from workflow.roles import Action, Actor
+
+#: How many links ``wxops links list`` shows at most.
+LIST_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class PreviewAsked:
+    """What 预览 did: ``link`` is the page's (None without a public address);
+    ``phone`` whether the WeChat preview was queued for the asker's phone."""
+
+    item: ContentItem
+    link: PageLink | None
+    phone: bool
+
+
+def preview(uow: UnitOfWork, actor: Actor, item_id: int, ctx: Context, *,
+            openid: str | None, lifetime: timedelta | None,
+            key: Callable[[], str] = pages.new_key) -> PreviewAsked:
+    """Preview an item as ``actor``: the WeChat preview to ``openid``'s phone where
+    the account may send one (``ctx.capabilities``), and a link to the preview page
+    living ``lifetime`` where the web pages have an address (``lifetime`` None:
+    they have none). Refused when neither can be had."""
+    staffing.authorise(actor, Action.PREVIEW)
+    phone = openid is not None and ctx.capabilities.allows(Capability.PREVIEW)
+    with uow:
+        item = _item(uow, item_id)
+        if not phone and lifetime is None:
+            raise PreviewUnavailable(item.id, ctx.capabilities.kind.name)
+        if phone and openid is not None:
+            _queue_phone_preview(uow, item, actor, openid, ctx)
+        link = None
+        if lifetime is not None:
+            link = uow.links.add(pages.issue(
+                PageKind.PREVIEW, item.id, item.version, item.revision,
+                actor.id or None, ctx.now, lifetime, key()))
+        uow.commit()
+        return PreviewAsked(item, link, phone)
+
+
+def _queue_phone_preview(uow: UnitOfWork, item: ContentItem, actor: Actor, openid: str,
+                         ctx: Context) -> None:
+    effect = SendPreview(item_id=item.id, openid=openid, staff_id=actor.id,
+                         requested_at=int(ctx.now.timestamp()))
+    uow.outbox.add(effect.kind, effect.payload(),
+                   effect.idempotency_key(item.id, item.version), ctx.now)
+
+
+def open_preview(uow: UnitOfWork, key: str, now: datetime) -> Preview:
+    """The preview page behind a link's key: refused when the link is unknown,
+    revoked or expired (``pages.opened``), checked on every opening."""
+    with uow:
+        link = pages.opened(uow.links.by_key(key), PageKind.PREVIEW, now)
+        text = uow.links.article(link.item_id, link.item_revision)
+        item = uow.items.get(link.item_id)
+        if text is None or item is None:
+            raise LinkRefused("unknown")
+        return Preview(link, text, item.revision)
+
+
+def listed(uow: UnitOfWork, item_id: int | None, include_ended: bool,
+           now: datetime) -> Sequence[PageLink]:
+    with uow:
+        return uow.links.listed(item_id, include_ended, now, LIST_LIMIT)
+
+
+def revoke(uow: UnitOfWork, actor: Actor, link_id: int, ctx: Context) -> bool:
+    """Revoke one link; False when it was revoked already."""
+    with uow:
+        if uow.links.get(link_id) is None:
+            raise LinkNotFound(link_id)
+        done = uow.links.revoke(link_id, ctx.now)
+        if done:
+            _audit(uow, actor, f"link:{link_id}", ctx)
+        uow.commit()
+        return done
+
+
+def revoke_item(uow: UnitOfWork, actor: Actor, item_id: int, ctx: Context) -> int:
+    """Revoke every link of one item not revoked yet; how many."""
+    with uow:
+        _item(uow, item_id)
+        count = uow.links.revoke_item(item_id, ctx.now)
+        if count:
+            _audit(uow, actor, f"item:{item_id}", ctx, result=str(count))
+        uow.commit()
+        return count
+
+
+def _item(uow: UnitOfWork, item_id: int) -> ContentItem:
+    item = uow.items.get(item_id)
+    if item is None:
+        raise ItemNotFound(item_id)
+    return item
+
+
+def _audit(uow: UnitOfWork, actor: Actor, subject: str, ctx: Context,
+           result: str = "") -> None:
+    uow.audit.record(ActionEntry(subject, "revoke_links", actor.id, actor.name, ctx.now,
+                                 result=result, command=ctx.command))

@@ -1,0 +1,105 @@
+"""Links to web pages (the preview of a content item), decided.
+
+A link is a stored row with a random key; the address people open carries
+that key signed (``bot/links.py``), so nobody can make one up. It is made for
+one revision of one item, expires, and can be revoked; every opening checks
+all three (:func:`opened`). Who may make one, for how long and what ends one
+early are decided here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from workflow.errors import LinkRefused
+from workflow.states import State
+
+#: Bytes of randomness in a link's key (the signature comes on top of it).
+KEY_BYTES = 16
+#: The longest a link may live: a preview is for the review, not for keeps.
+MAX_LIFETIME = timedelta(days=30)
+#: A withdrawn (已删除) or cancelled item's previews end with it.
+ENDS_LINKS = frozenset({State.WITHDRAWN, State.CANCELLED})
+
+
+class PageKind(StrEnum):
+    """What a link opens: one kind of page each."""
+
+    PREVIEW = "preview"
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """One link: ``key`` is what its address carries (signed); ``id`` is how
+    people name it (``wxops links revoke 3``)."""
+
+    id: int
+    key: str
+    kind: PageKind
+    item_id: int
+    item_version: int
+    item_revision: int
+    created_by: int | None  # None: made at the server's shell
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def live(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """What one revision of an item says, as its page shows it."""
+
+    title: str
+    body: str
+    digest: str
+    written_at: datetime
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A preview page: the revision the link was made for, and whether the item
+    has a newer one since (``latest``: the item's revision now)."""
+
+    link: PageLink
+    text: ArticleText
+    latest: int
+
+    @property
+    def outdated(self) -> bool:
+        return self.latest > self.link.item_revision
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(KEY_BYTES)
+
+
+def issue(kind: PageKind, item_id: int, item_version: int, item_revision: int,
+          created_by: int | None, now: datetime, lifetime: timedelta, key: str) -> PageLink:
+    """A new link (id 0 until stored), living ``lifetime`` (at most MAX_LIFETIME)."""
+    if lifetime <= timedelta(0):
+        raise ValueError("a link's lifetime must be positive")
+    return PageLink(0, key, kind, item_id, item_version, item_revision, created_by, now,
+                    now + min(lifetime, MAX_LIFETIME))
+
+
+def opened(found: PageLink | None, kind: PageKind, now: datetime) -> PageLink:
+    """The link, if it may be opened now: unknown (or of another kind), revoked
+    and expired links are refused, each with its own reason."""
+    if found is None or found.kind is not kind:
+        raise LinkRefused("unknown")
+    if found.revoked_at is not None:
+        raise LinkRefused("revoked")
+    if now >= found.expires_at:
+        raise LinkRefused("expired")
+    return found
+
+
+def ends_links(state: State) -> bool:
+    """Whether an item moving into ``state`` takes its links down."""
+    return state in ENDS_LINKS

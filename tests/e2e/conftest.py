@@ -148,9 +148,9 @@ def start_stack(database_url: str, tmp_path: Path, account: dict[str, str] | Non
     env = process_env(database_url, WXOPS_OUTBOX_BACKOFF_SECONDS="0.3",
                       WXOPS_OUTBOX_LEASE_SECONDS="5", **(account or {}))
     env |= environment(emulator_url)
-    env["WXOPS_TOKEN"] = TOKEN
-    subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
     server_url = f"http://127.0.0.1:{server_port}"
+    env |= {"WXOPS_TOKEN": TOKEN, "WXOPS_PUBLIC_URL": server_url}  # as `make run` gives it
+    subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
     processes = [
         _start(wxops("emulator", "--port", str(emulator_port), "--push-to",
                      f"{server_url}/wechat", "--push-delay", "0.2", *(emulator_args or [])),

@@ -8,12 +8,14 @@ and no process logs a traceback."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import Engine, select, update
 
 from bot.emulator.api import ROUTES
@@ -120,13 +122,18 @@ def _reviewer_is_told(stack: Stack, engine: Engine, kind: AccountKind, r1: int) 
 
 
 def _preview(stack: Stack, kind: AccountKind, item_id: int) -> None:
-    """预览: the WeChat preview on the phone where the kind may send one."""
-    says(stack, "o_r1", f"预览 {item_id}")
+    """预览: a link to the preview page on every kind, which opens without a login and
+    shows the draft; the WeChat preview on the phone too where the kind may send one."""
+    answer = says(stack, "o_r1", f"预览 {item_id}")
+    links = re.findall(re.escape(stack.server) + r"/preview/\S+", answer)
+    assert len(links) == 1, answer
+    page = requests.get(links[0], timeout=10)
+    assert page.status_code == 200 and "寒假前为山区学生募集冬衣" in page.text
+    sent = [m["kind"] for m in control(stack, "inbox/o_r1")]
     if granted(kind, Capability.PREVIEW):
-        eventually(lambda: any(m["kind"] == "preview"
-                               for m in control(stack, "inbox/o_r1")))
+        eventually(lambda: "preview" in [m["kind"] for m in control(stack, "inbox/o_r1")])
     else:
-        assert not any(m["kind"] == "preview" for m in control(stack, "inbox/o_r1"))
+        assert "preview" not in sent
 
 
 def _approved_and_published(stack: Stack, engine: Engine, kind: AccountKind, item_id: int,

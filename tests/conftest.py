@@ -228,14 +228,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                       f"{counts['skipped']} skipped")
     reason = postgres_unavailable() if _outcomes[("postgresql", "skipped")] else None
     if reason:
-        tr.write_line("")
-        tr.write_line("!" * 78, red=True, bold=True)
-        tr.write_line("!! THE POSTGRESQL HALF OF THE SUITE WAS SKIPPED: only SQLite was tested.",
-                      red=True, bold=True)
-        tr.write_line(f"!! {reason}", red=True, bold=True)
-        tr.write_line("!! Start PostgreSQL or set WXOPS_TEST_DATABASE_URL; CI requires it.",
-                      red=True, bold=True)
-        tr.write_line("!" * 78, red=True, bold=True)
+        _banner(tr, "THE POSTGRESQL HALF OF THE SUITE WAS SKIPPED: only SQLite was tested.",
+                reason, "Start PostgreSQL or set WXOPS_TEST_DATABASE_URL; CI requires it.")
     _browser_summary(tr)
 
 
@@ -248,11 +242,14 @@ def _browser_summary(tr: pytest.TerminalReporter) -> None:
                   f"{counts['skipped']} skipped")
     reason = browser_unavailable() if counts["skipped"] else None
     if reason:
-        tr.write_line("")
-        tr.write_line("!" * 78, red=True, bold=True)
-        tr.write_line("!! THE BROWSER TESTS WERE SKIPPED: no page was checked in Chromium.",
-                      red=True, bold=True)
-        tr.write_line(f"!! {reason}", red=True, bold=True)
-        tr.write_line("!! Install them or run .ci/run; CI requires them "
-                      "(WXOPS_TEST_REQUIRE_BROWSER=1).", red=True, bold=True)
-        tr.write_line("!" * 78, red=True, bold=True)
+        _banner(tr, "THE BROWSER TESTS WERE SKIPPED: no page was checked in Chromium.", reason,
+                "Install them or run .ci/run; CI requires them (WXOPS_TEST_REQUIRE_BROWSER=1).")
+
+
+def _banner(tr: pytest.TerminalReporter, *lines: str) -> None:
+    """A notice nobody scrolling past the summary can miss."""
+    tr.write_line("")
+    tr.write_line("!" * 78, red=True, bold=True)
+    for line in lines:
+        tr.write_line(f"!! {line}", red=True, bold=True)
+    tr.write_line("!" * 78, red=True, bold=True)

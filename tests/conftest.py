@@ -204,3 +204,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         tr.write_line("!! Start PostgreSQL or set WXOPS_TEST_DATABASE_URL; CI requires it.",
                       red=True, bold=True)
         tr.write_line("!" * 78, red=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_word_list() -> None:
+    """Each test's database starts its ids again: a list built for another test
+    could share its stamp, so no test inherits one (workflow/revision_checks.WORDS)."""
+    from workflow import revision_checks
+    revision_checks.WORDS.clear()

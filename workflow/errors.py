@@ -459,3 +459,16 @@ class StaleTicket(Exception):
     def __init__(self, ticket_id: int) -> None:
         super().__init__(f"reply ticket {ticket_id} changed concurrently")
         self.ticket_id = ticket_id
+
+
+class ChecksFailed(WorkflowError):
+    """The newest revision has an error the checks found (workflow/revision_checks.py):
+    it may not go to review, or on from it, until a new revision fixes it."""
+
+    code = "checks_failed"
+
+    def __init__(self, item_id: int, event: Event, finding: str, finding_data: dict[str, object],
+                 excerpt: str, errors: int) -> None:
+        super().__init__()
+        self.item_id, self.event, self.finding = item_id, event, finding
+        self.finding_data, self.excerpt, self.errors = finding_data, excerpt, errors

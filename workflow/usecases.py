@@ -11,8 +11,9 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from workflow import approvals, staffing
+from workflow import approvals, revision_checks, staffing
 from workflow.approvals import Outlook
+from workflow.checks.model import MAX_BODY_CHARS, MAX_DIGEST, MAX_TITLE
 from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff, SendPreview
 from workflow.errors import (
     ActorNotFound,
@@ -37,11 +38,6 @@ from workflow.states import Event, State, transitions_from
 #: later, the refusal says what the item's state allows, like any other.
 RACE_WINDOW = timedelta(minutes=2)
 
-# WeChat's limits for a draft article (draft/add): checked when the title is
-# planned or edited, not found out when the draft is synced after approval.
-MAX_TITLE = 32
-MAX_DIGEST = 128
-MAX_BODY_CHARS = 20_000  # the content must be shorter than this
 
 #: How often a publish failure is tried against concurrent writes of the item.
 SETTLE_TRIES = 3
@@ -87,9 +83,29 @@ def _act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Contex
             decision = decide(item, reviews, actor, event, ctx, changes)
         except TransitionNotAllowed as refusal:
             raise _lost_race(uow, item, actor, event, ctx) or refusal from None
+        revision_checks.refuse_on_errors(item, event, uow.checks.of(item.id, item.revision))
         _record(uow, decision, actor, reviews)
+        if decision.item.revision != item.revision:
+            decision = _check_revision(uow, decision, ctx, reviews)
         uow.commit()
         return decision
+
+
+def _check_revision(uow: UnitOfWork, decision: Decision, ctx: Context,
+                    reviews: list[Review]) -> Decision:
+    """Check the new revision and keep the result with it; a word of the list
+    marks the item sensitive in the same transaction (the system's move, whose
+    audit row names the words). Returns the decision the caller's reply is
+    about: the edit's, with the item as it now stands."""
+    item = decision.item
+    result = revision_checks.run(item, revision_checks.WORDS.current(uow.words))
+    uow.checks.add(item.id, item.revision, result, ctx.now)
+    if not result.sensitive or item.sensitive:
+        return decision
+    why = replace(ctx, comment=revision_checks.sensitive_places(result), command="")
+    marked = decide(item, reviews, SYSTEM_ACTOR, Event.MARK_SENSITIVE, why)
+    _record(uow, marked, SYSTEM_ACTOR, reviews)
+    return replace(decision, item=marked.item)
 
 
 def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
@@ -330,6 +346,7 @@ def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
 
 
 __all__ = [
-    "act", "assign", "edit", "outlook", "plan", "preview", "record_publish_result",
+    "MAX_BODY_CHARS", "MAX_DIGEST", "MAX_TITLE", "act", "assign", "edit", "outlook", "plan",
+    "preview", "record_publish_result",
     "record_submit_confirmed", "record_submit_failure", "set_due",
 ]

@@ -132,11 +132,12 @@ def _commands() -> None:
         cli_queue,
         cli_rules,
         cli_run,
+        cli_words,
         cli_worker,
     )
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
-                   cli_capabilities, chat):
+                   cli_capabilities, cli_words, chat):
         module.register(cli)
 
 

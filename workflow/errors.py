@@ -472,3 +472,14 @@ class ChecksFailed(WorkflowError):
         super().__init__()
         self.item_id, self.event, self.finding = item_id, event, finding
         self.finding_data, self.excerpt, self.errors = finding_data, excerpt, errors
+
+
+class WordInvalid(WorkflowError):
+    """A line of the sensitive-word list that cannot be kept: ``reason`` is
+    ``empty_or_long`` or ``pattern`` (a regular expression that does not compile)."""
+
+    code = "word_invalid"
+
+    def __init__(self, word: str, reason: str) -> None:
+        super().__init__()
+        self.word, self.reason = word, reason

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.checks import CheckResult, Finding, Revision, Severity, WordList, check
+from workflow.checks import CheckResult, Facts, Finding, Revision, Severity, WordList, check
 from workflow.errors import ChecksFailed
 from workflow.model import ContentItem
 from workflow.ports import SensitiveWords
@@ -42,6 +42,24 @@ def refuse_on_errors(item: ContentItem, event: Event, result: CheckResult | None
     first = errors[0]
     raise ChecksFailed(item.id, event, first.code.value, dict(first.data), first.excerpt,
                        len(errors))
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What 查看 and ``wxops item show`` list of a revision's check: the errors,
+    the sensitive words, how many warnings, and the facts."""
+
+    errors: tuple[Finding, ...]
+    sensitive: tuple[Finding, ...]
+    warnings: int
+    facts: Facts
+
+
+def brief(result: CheckResult | None) -> Brief | None:
+    if result is None:
+        return None
+    return Brief(result.of(Severity.ERROR), result.of(Severity.SENSITIVE),
+                 len(result.of(Severity.WARNING)), result.facts)
 
 
 def sensitive_places(result: CheckResult) -> str:

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handlers import refusals
+from handlers import refusals, texts
 from tests.unit.fakes import FakeUnitOfWork, FakeWords
-from workflow import usecases
+from workflow import revision_checks, usecases, word_cases
 from workflow.checks import Code, WordEntry
-from workflow.errors import ChecksFailed
+from workflow.errors import ChecksFailed, WordInvalid
 from workflow.model import Context, ItemChanges
 from workflow.revision_checks import WordListCache
 from workflow.roles import SYSTEM_ACTOR, Actor, Role
@@ -126,3 +126,34 @@ def test_the_built_list_is_kept_while_the_stored_list_is_unchanged() -> None:
     store.remove("捐款")
     cache.current(store)
     assert cache.builds == 3
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("募捐", WordEntry("募捐", "默认")),
+    ("医疗\t偏方", WordEntry("偏方", "医疗")),
+    ("re:包治.{0,2}病", WordEntry("包治.{0,2}病", "默认", True)),
+    ("医疗\tre:根治", WordEntry("根治", "医疗", True)),
+    ("   ", None),
+    ("# 注释", None),
+])
+def test_a_line_of_an_imported_list(line: str, expected: WordEntry | None) -> None:
+    assert word_cases.line_entry(line, "默认") == expected
+
+
+@pytest.mark.parametrize("line", ["re:([", "\t募捐", "长" * 257])
+def test_a_line_that_cannot_be_kept(line: str) -> None:
+    with pytest.raises(WordInvalid):
+        word_cases.line_entry(line, "")
+
+
+def test_the_brief_lists_errors_then_sensitive_then_counts(uow: FakeUnitOfWork) -> None:
+    uow.words.add(WordEntry("募捐", "募捐"), NOW)
+    item_id = edited(uow, OUTSIDE_LINK.replace("报名", "募捐报名") + "<p>中文English</p>")
+    item = uow.items.rows[item_id]
+    shown = revision_checks.brief(uow.checks.rows[item_id, item.revision])
+    assert shown is not None
+    assert [f.code for f in shown.errors] == [Code.EXTERNAL_LINK]
+    assert [f.code for f in shown.sensitive] == [Code.SENSITIVE_WORD]
+    assert shown.warnings >= 1 and shown.facts.references == 1
+    said = texts.phrase("checks_brief", "brief", b=shown)
+    assert said.index("example.org") < said.index("募捐") < said.index(f"{shown.warnings} 条")

@@ -128,6 +128,7 @@ def _commands() -> None:
         chat,
         cli_capabilities,
         cli_emulator,
+        cli_import,
         cli_inbound,
         cli_queue,
         cli_rules,
@@ -137,7 +138,7 @@ def _commands() -> None:
     )
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
-                   cli_capabilities, cli_words, chat):
+                   cli_capabilities, cli_words, cli_import, chat):
         module.register(cli)
 
 

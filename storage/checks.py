@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import RevisionCheckRow, SensitiveWordRow
+from storage.models import RevisionCheckRow, SensitiveWordRow, UploadedImageRow
 from workflow.checks import CheckResult, Code, Facts, Finding, WordEntry
 
 
@@ -69,3 +69,16 @@ class SqlSensitiveWords:
         gone = self.session.execute(
             delete(SensitiveWordRow).where(SensitiveWordRow.text == text)).rowcount  # type: ignore[attr-defined]
         return int(gone or 0)
+
+
+class SqlUploadedImages:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def url(self, sha256: str) -> str | None:
+        return self.session.scalar(select(UploadedImageRow.url).where(
+            UploadedImageRow.sha256 == sha256))
+
+    def add(self, sha256: str, url: str, at: datetime) -> None:
+        self.session.merge(UploadedImageRow(sha256=sha256, url=url, uploaded_at=at))
+        self.session.flush()

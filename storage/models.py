@@ -428,3 +428,13 @@ class SensitiveWordRow(Base):
     category: Mapped[str] = mapped_column(String(64))
     pattern: Mapped[bool] = mapped_column(Boolean)
     added_at: Mapped[datetime]
+
+
+class UploadedImageRow(Base):
+    """An image uploaded with media/uploadimg, by the hash of the bytes sent:
+    the same image is never uploaded twice."""
+
+    __tablename__ = "uploaded_images"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(1024))
+    uploaded_at: Mapped[datetime]

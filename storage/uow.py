@@ -10,7 +10,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.checks import SqlRevisionChecks, SqlSensitiveWords
+from storage.checks import SqlRevisionChecks, SqlSensitiveWords, SqlUploadedImages
 from storage.confirmations import SqlConfirmations
 from storage.followers import SqlInteractions
 from storage.queue_ops import SqlCannedReplies, SqlQueueView
@@ -37,6 +37,7 @@ class SqlUnitOfWork:
     reviews: SqlReviewRepository
     checks: SqlRevisionChecks
     words: SqlSensitiveWords
+    uploads: SqlUploadedImages
     audit: SqlAuditLog
     outbox: SqlOutbox
     work: SqlWorkView
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
         self.reviews = SqlReviewRepository(self.session)
         self.checks = SqlRevisionChecks(self.session)
         self.words = SqlSensitiveWords(self.session)
+        self.uploads = SqlUploadedImages(self.session)
         self.audit = SqlAuditLog(self.session)
         self.outbox = SqlOutbox(self.session)
         self.work = SqlWorkView(self.session)

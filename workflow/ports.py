@@ -375,6 +375,14 @@ class SensitiveWords(Protocol):
         ...
 
 
+class UploadedImages(Protocol):
+    """URLs of images uploaded with media/uploadimg, by the sha256 of the bytes sent."""
+
+    def url(self, sha256: str) -> str | None: ...
+
+    def add(self, sha256: str, url: str, at: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -389,6 +397,9 @@ class UnitOfWork(Protocol):
 
     @property
     def words(self) -> SensitiveWords: ...
+
+    @property
+    def uploads(self) -> UploadedImages: ...
 
     @property
     def audit(self) -> AuditLog: ...

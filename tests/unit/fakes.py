@@ -410,6 +410,17 @@ class FakeWords:
         return len(gone)
 
 
+class FakeUploads:
+    def __init__(self) -> None:
+        self.rows: dict[str, str] = {}
+
+    def url(self, sha256: str) -> str | None:
+        return self.rows.get(sha256)
+
+    def add(self, sha256: str, url: str, at: datetime) -> None:
+        self.rows[sha256] = url
+
+
 class FakeUnitOfWork:
     """Commits by keeping the state; rolls back by restoring a snapshot."""
 
@@ -422,7 +433,7 @@ class FakeUnitOfWork:
         self.tickets, self.canned = FakeTickets(), FakeCanned()
         self.interactions = FakeInteractions()
         self.queue = FakeQueue(self.tickets, self.staff)
-        self.checks, self.words = FakeChecks(), FakeWords()
+        self.checks, self.words, self.uploads = FakeChecks(), FakeWords(), FakeUploads()
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 

@@ -62,6 +62,16 @@ def brief(result: CheckResult | None) -> Brief | None:
                  len(result.of(Severity.WARNING)), result.facts)
 
 
+def notice_counts(result: CheckResult | None) -> dict[str, dict[str, int]]:
+    """What a call for review says of the check (JSON for the outbox row): how
+    many errors, sensitive words and warnings; nothing for an unchecked revision."""
+    if result is None:
+        return {}
+    return {"checks": {"errors": len(result.of(Severity.ERROR)),
+                       "sensitive": len(result.of(Severity.SENSITIVE)),
+                       "warnings": len(result.of(Severity.WARNING))}}
+
+
 def sensitive_places(result: CheckResult) -> str:
     """The words found, for the audit row of the marking: what, not a sentence."""
     found = [_found_text(f) for f in result.of(Severity.SENSITIVE)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from workflow import approvals, revision_checks, staffing
 from workflow.approvals import Outlook
+from workflow.checks import CheckResult
 from workflow.checks.model import MAX_BODY_CHARS, MAX_DIGEST, MAX_TITLE
 from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff, SendPreview
 from workflow.errors import (
@@ -84,24 +85,31 @@ def _act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Contex
         except TransitionNotAllowed as refusal:
             raise _lost_race(uow, item, actor, event, ctx) or refusal from None
         revision_checks.refuse_on_errors(item, event, uow.checks.of(item.id, item.revision))
+        result = _check_revision(uow, decision, ctx)
         _record(uow, decision, actor, reviews)
-        if decision.item.revision != item.revision:
-            decision = _check_revision(uow, decision, ctx, reviews)
+        if result is not None and result.sensitive and not decision.item.sensitive:
+            decision = _mark_sensitive(uow, decision, result, ctx, reviews)
         uow.commit()
         return decision
 
 
-def _check_revision(uow: UnitOfWork, decision: Decision, ctx: Context,
-                    reviews: list[Review]) -> Decision:
-    """Check the new revision and keep the result with it; a word of the list
-    marks the item sensitive in the same transaction (the system's move, whose
-    audit row names the words). Returns the decision the caller's reply is
-    about: the edit's, with the item as it now stands."""
+def _check_revision(uow: UnitOfWork, decision: Decision, ctx: Context) -> CheckResult | None:
+    """Check a new revision and keep the result with it (before the move's
+    notices are written, so that they can say what the check found)."""
     item = decision.item
+    if item.revision == decision.before.revision:
+        return None
     result = revision_checks.run(item, revision_checks.WORDS.current(uow.words))
     uow.checks.add(item.id, item.revision, result, ctx.now)
-    if not result.sensitive or item.sensitive:
-        return decision
+    return result
+
+
+def _mark_sensitive(uow: UnitOfWork, decision: Decision, result: CheckResult, ctx: Context,
+                    reviews: list[Review]) -> Decision:
+    """A word of the list marks the item sensitive in the same transaction (the
+    system's move, whose audit row names the words). Returns the decision the
+    caller's reply is about: the edit's, with the item as it now stands."""
+    item = decision.item
     why = replace(ctx, comment=revision_checks.sensitive_places(result), command="")
     marked = decide(item, reviews, SYSTEM_ACTOR, Event.MARK_SENSITIVE, why)
     _record(uow, marked, SYSTEM_ACTOR, reviews)
@@ -283,6 +291,8 @@ def _expand(uow: UnitOfWork, decision: Decision, actor: Actor,
         elif isinstance(effect, AskForApproval):
             asked = approvals.to_ask(seen) if seen is not None else ()
             context = {**effect.context, "short": short} if short else effect.context
+            context = {**context, **revision_checks.notice_counts(
+                uow.checks.of(item.id, item.revision))}
             effects += _tell(asked, effect.template, context, actor)
         else:
             effects.append(effect)

@@ -157,3 +157,13 @@ def test_the_brief_lists_errors_then_sensitive_then_counts(uow: FakeUnitOfWork) 
     assert shown.warnings >= 1 and shown.facts.references == 1
     said = texts.phrase("checks_brief", "brief", b=shown)
     assert said.index("example.org") < said.index("募捐") < said.index(f"{shown.warnings} 条")
+
+
+def test_the_call_for_review_says_what_the_check_found(uow: FakeUnitOfWork) -> None:
+    uow.words.add(WordEntry("募捐", "募捐"), NOW)
+    item_id = edited(uow, "<p>周末街头募捐，请带好证件。</p>")
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx())
+    asked = [row for row in uow.outbox.rows.values()
+             if row[1].get("template") == "item_submitted"]
+    assert asked and asked[-1][1]["context"]["checks"] == {"errors": 0, "sensitive": 1,
+                                                           "warnings": 0}

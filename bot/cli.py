@@ -129,16 +129,19 @@ def _commands() -> None:
         cli_capabilities,
         cli_doctor,
         cli_emulator,
+        cli_import,
         cli_inbound,
         cli_links,
         cli_queue,
         cli_rules,
         cli_run,
+        cli_words,
         cli_worker,
     )
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
-                   cli_capabilities, cli_doctor, cli_links, chat):
+                   cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
+                   chat):
         module.register(cli)
 
 

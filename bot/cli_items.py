@@ -18,7 +18,7 @@ from handlers import texts
 from handlers.commands.content import due_note
 from handlers.commands.planning import NO_DUE
 from handlers.when import WhenError, WhenPassed, parse_day
-from workflow import staff_cases, usecases
+from workflow import revision_checks, staff_cases, usecases
 from workflow.approvals import Outlook
 from workflow.errors import ItemNotFound
 from workflow.model import Context, ItemChanges
@@ -151,12 +151,15 @@ def item_show(app: App, item_id: int, full: bool) -> None:
             raise ItemNotFound(item_id)
         author = uow.staff.actor(it.author_id)
         outlook = usecases.outlook(uow, it, uow.reviews.for_item(it.id))
+        checks = revision_checks.brief(uow.checks.of(it.id, it.revision))
     echo("items", "shown", item=it, author=author.name if author else it.author_id,
          due=due_note(it, utcnow().astimezone(tz).date()),
          planned=_local(it.planned_at, tz), scheduled=_local(it.scheduled_at, tz),
          published=_local(it.published_at, tz),
          withdrawn=it.state is State.WITHDRAWN)  # a withdrawn article's link leads nowhere
     _echo_approvers(outlook)
+    if checks is not None:
+        click.echo(texts.phrase("checks_brief", "brief", b=checks))
     _echo_body(it.id, it.body, full)
 
 

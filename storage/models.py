@@ -428,3 +428,39 @@ class ProcessFeedback(Base):
     content: Mapped[str] = mapped_column(Text)
     quarter: Mapped[str] = mapped_column(String(8), index=True)  # e.g. 2026Q4
     created_at: Mapped[datetime]
+
+
+class RevisionCheckRow(Base):
+    """What workflow.checks found on one revision of an item (findings and facts as JSON)."""
+
+    __tablename__ = "revision_checks"
+    __table_args__ = (UniqueConstraint("item_id", "revision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[bool] = mapped_column(Boolean)
+    sensitive: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[dict[str, Any]]
+    checked_at: Mapped[datetime]
+
+
+class SensitiveWordRow(Base):
+    """One line of the organisation's sensitive-word list: a word, or a regex when ``pattern``."""
+
+    __tablename__ = "sensitive_words"
+    __table_args__ = (UniqueConstraint("text", "pattern"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(256))
+    category: Mapped[str] = mapped_column(String(64))
+    pattern: Mapped[bool] = mapped_column(Boolean)
+    added_at: Mapped[datetime]
+
+
+class UploadedImageRow(Base):
+    """An image uploaded with media/uploadimg, by the hash of the bytes sent:
+    the same image is never uploaded twice."""
+
+    __tablename__ = "uploaded_images"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(1024))
+    uploaded_at: Mapped[datetime]

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.checks import SqlRevisionChecks, SqlSensitiveWords, SqlUploadedImages
 from storage.confirmations import SqlConfirmations
 from storage.followers import SqlInteractions
 from storage.links import SqlPageLinks
@@ -35,6 +36,9 @@ class SqlUnitOfWork:
 
     items: SqlItemRepository
     reviews: SqlReviewRepository
+    checks: SqlRevisionChecks
+    words: SqlSensitiveWords
+    uploads: SqlUploadedImages
     audit: SqlAuditLog
     outbox: SqlOutbox
     work: SqlWorkView
@@ -67,6 +71,9 @@ class SqlUnitOfWork:
     def _bind_repositories(self, now: datetime) -> None:
         self.items = SqlItemRepository(self.session, now)
         self.reviews = SqlReviewRepository(self.session)
+        self.checks = SqlRevisionChecks(self.session)
+        self.words = SqlSensitiveWords(self.session)
+        self.uploads = SqlUploadedImages(self.session)
         self.audit = SqlAuditLog(self.session)
         self.outbox = SqlOutbox(self.session)
         self.work = SqlWorkView(self.session)

@@ -253,3 +253,11 @@ def _banner(tr: pytest.TerminalReporter, *lines: str) -> None:
     for line in lines:
         tr.write_line(f"!! {line}", red=True, bold=True)
     tr.write_line("!" * 78, red=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_word_list() -> None:
+    """Each test's database starts its ids again: a list built for another test
+    could share its stamp, so no test inherits one (workflow/revision_checks.WORDS)."""
+    from workflow import revision_checks
+    revision_checks.WORDS.clear()

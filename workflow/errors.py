@@ -490,3 +490,25 @@ class PreviewUnavailable(WorkflowError):
     def __init__(self, item_id: int, kind: str) -> None:
         super().__init__()
         self.item_id, self.kind = item_id, kind
+class ChecksFailed(WorkflowError):
+    """The newest revision has an error the checks found (workflow/revision_checks.py):
+    it may not go to review, or on from it, until a new revision fixes it."""
+
+    code = "checks_failed"
+
+    def __init__(self, item_id: int, event: Event, finding: str, finding_data: dict[str, object],
+                 excerpt: str, errors: int) -> None:
+        super().__init__()
+        self.item_id, self.event, self.finding = item_id, event, finding
+        self.finding_data, self.excerpt, self.errors = finding_data, excerpt, errors
+
+
+class WordInvalid(WorkflowError):
+    """A line of the sensitive-word list that cannot be kept: ``reason`` is
+    ``empty_or_long`` or ``pattern`` (a regular expression that does not compile)."""
+
+    code = "word_invalid"
+
+    def __init__(self, word: str, reason: str) -> None:
+        super().__init__()
+        self.word, self.reason = word, reason

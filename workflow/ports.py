@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self
 from workflow import window
 from workflow.autoreply import NewRule, Rule
 from workflow.capabilities import Capability, LearntMissing
+from workflow.checks import CheckResult, WordEntry
 from workflow.confirming import Confirmation
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
@@ -374,6 +375,44 @@ class PageLinks(Protocol):
         ...
 
 
+class RevisionChecks(Protocol):
+    """What the checks found on each revision of an item (workflow/revision_checks.py)."""
+
+    def add(self, item_id: int, revision: int, result: CheckResult, at: datetime) -> None: ...
+
+    def of(self, item_id: int, revision: int) -> CheckResult | None:
+        """The stored result for that revision; None when it was never checked
+        (a revision written before the checks were)."""
+        ...
+
+
+class SensitiveWords(Protocol):
+    """The organisation's sensitive-word list."""
+
+    def entries(self) -> list[WordEntry]: ...
+
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever the list does (its size and its newest id): a cache
+        of the built list is kept while the stamp is the same."""
+        ...
+
+    def add(self, entry: WordEntry, at: datetime) -> bool:
+        """False when the list has it already (same text, same kind)."""
+        ...
+
+    def remove(self, text: str) -> int:
+        """How many entries (word, pattern or both) were removed."""
+        ...
+
+
+class UploadedImages(Protocol):
+    """URLs of images uploaded with media/uploadimg, by the sha256 of the bytes sent."""
+
+    def url(self, sha256: str) -> str | None: ...
+
+    def add(self, sha256: str, url: str, at: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -382,6 +421,15 @@ class UnitOfWork(Protocol):
 
     @property
     def reviews(self) -> ReviewRepository: ...
+
+    @property
+    def checks(self) -> RevisionChecks: ...
+
+    @property
+    def words(self) -> SensitiveWords: ...
+
+    @property
+    def uploads(self) -> UploadedImages: ...
 
     @property
     def audit(self) -> AuditLog: ...

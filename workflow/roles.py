@@ -48,7 +48,8 @@ EVENT_ROLES: dict[Event, frozenset[Role]] = {
     _E.APPROVE: frozenset({_R.REVIEWER}),
     _E.REQUEST_CHANGES: frozenset({_R.REVIEWER}),
     _E.FINAL_APPROVE: frozenset({_R.REVIEWER}),
-    _E.MARK_SENSITIVE: frozenset({_R.REVIEWER}),
+    # The system marks an item whose new revision has a word of the list (revision_checks).
+    _E.MARK_SENSITIVE: frozenset({_R.REVIEWER, _R.SYSTEM}),
     _E.SET_DUE: frozenset({_R.CREATOR}),
     _E.ASSIGN: frozenset(),
     _E.RECHECK_OK: frozenset({_R.REVIEWER, _R.ANALYST}),
@@ -158,6 +159,6 @@ CONSOLE_ACTOR = Actor(id=0, name="cli", roles=frozenset({Role.ADMIN}))
 def command_roles(thing: Event | Action) -> frozenset[Role]:
     """The roles a staff command that does ``thing`` needs, as the command table
     keeps them: empty when every member may; otherwise they include admin."""
-    if isinstance(thing, Event):
-        return roles_for(thing)
+    if isinstance(thing, Event):  # the system's share of an event is no command's
+        return (roles_for(thing) - {Role.SYSTEM}) or roles_for(thing)
     return action_roles(thing) or frozenset()

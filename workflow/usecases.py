@@ -11,8 +11,10 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from workflow import approvals, pages, staffing
+from workflow import approvals, pages, revision_checks, staffing
 from workflow.approvals import Outlook
+from workflow.checks import CheckResult
+from workflow.checks.model import MAX_BODY_CHARS, MAX_DIGEST, MAX_TITLE
 from workflow.effects import AskForApproval, Effect, NotifyRole, NotifyStaff
 from workflow.errors import (
     ActorNotFound,
@@ -37,11 +39,6 @@ from workflow.states import Event, State, transitions_from
 #: later, the refusal says what the item's state allows, like any other.
 RACE_WINDOW = timedelta(minutes=2)
 
-# WeChat's limits for a draft article (draft/add): checked when the title is
-# planned or edited, not found out when the draft is synced after approval.
-MAX_TITLE = 32
-MAX_DIGEST = 128
-MAX_BODY_CHARS = 20_000  # the content must be shorter than this
 
 #: How often a publish failure is tried against concurrent writes of the item.
 SETTLE_TRIES = 3
@@ -87,9 +84,36 @@ def _act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Contex
             decision = decide(item, reviews, actor, event, ctx, changes)
         except TransitionNotAllowed as refusal:
             raise _lost_race(uow, item, actor, event, ctx) or refusal from None
+        revision_checks.refuse_on_errors(item, event, uow.checks.of(item.id, item.revision))
+        result = _check_revision(uow, decision, ctx)
         _record(uow, decision, actor, reviews)
+        if result is not None and result.sensitive and not decision.item.sensitive:
+            decision = _mark_sensitive(uow, decision, result, ctx, reviews)
         uow.commit()
         return decision
+
+
+def _check_revision(uow: UnitOfWork, decision: Decision, ctx: Context) -> CheckResult | None:
+    """Check a new revision and keep the result with it (before the move's
+    notices are written, so that they can say what the check found)."""
+    item = decision.item
+    if item.revision == decision.before.revision:
+        return None
+    result = revision_checks.run(item, revision_checks.WORDS.current(uow.words))
+    uow.checks.add(item.id, item.revision, result, ctx.now)
+    return result
+
+
+def _mark_sensitive(uow: UnitOfWork, decision: Decision, result: CheckResult, ctx: Context,
+                    reviews: list[Review]) -> Decision:
+    """A word of the list marks the item sensitive in the same transaction (the
+    system's move, whose audit row names the words). Returns the decision the
+    caller's reply is about: the edit's, with the item as it now stands."""
+    item = decision.item
+    why = replace(ctx, comment=revision_checks.sensitive_places(result), command="")
+    marked = decide(item, reviews, SYSTEM_ACTOR, Event.MARK_SENSITIVE, why)
+    _record(uow, marked, SYSTEM_ACTOR, reviews)
+    return replace(decision, item=marked.item)
 
 
 def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
@@ -254,6 +278,8 @@ def _expand(uow: UnitOfWork, decision: Decision, actor: Actor,
         elif isinstance(effect, AskForApproval):
             asked = approvals.to_ask(seen) if seen is not None else ()
             context = {**effect.context, "short": short} if short else effect.context
+            context = {**context, **revision_checks.notice_counts(
+                uow.checks.of(item.id, item.revision))}
             effects += _tell(asked, effect.template, context, actor)
         else:
             effects.append(effect)
@@ -317,6 +343,7 @@ def _conflict(uow: UnitOfWork, item_id: int) -> ConcurrentUpdate:
 
 
 __all__ = [
-    "act", "assign", "edit", "outlook", "plan", "record_publish_result",
+    "MAX_BODY_CHARS", "MAX_DIGEST", "MAX_TITLE", "act", "assign", "edit", "outlook", "plan",
+    "record_publish_result",
     "record_submit_confirmed", "record_submit_failure", "set_due",
 ]

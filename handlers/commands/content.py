@@ -16,7 +16,15 @@ from handlers.when import (
     is_past,
     parse_when,
 )
-from workflow import agenda, confirm_cases, link_cases, policy, publishing, usecases
+from workflow import (
+    agenda,
+    confirm_cases,
+    link_cases,
+    policy,
+    publishing,
+    revision_checks,
+    usecases,
+)
 from workflow.confirming import Confirmation
 from workflow.errors import ItemNotFound
 from workflow.machine import Decision
@@ -42,9 +50,10 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
         history = list(uow.audit.history(item_id))[-5:]
         author = uow.staff.actor(item.author_id)
         outlook = usecases.outlook(uow, item, reviews)
+        checks = revision_checks.brief(uow.checks.of(item.id, item.revision))
     today = ctx.local_now.date()
     return say("show", item=item, author=author.name if author else item.author_id,
-               due=due_note(item, today),
+               due=due_note(item, today), checks=checks,
                outlook=outlook, short=outlook.shortfall() if outlook else None,
                length=visible_length(item.body), opening=opening(item.body),
                first=sorted(policy.first_approvers(item, reviews)),

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from workflow.autoreply import NewRule, Rule
+from workflow.checks import CheckResult, WordEntry
 from workflow.confirming import Confirmation
 from workflow.errors import StaleTicket, StaleVersion
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
@@ -420,6 +421,53 @@ class FakeLinks:
         return self.articles.get((item_id, revision))
 
 
+class FakeChecks:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, int], CheckResult] = {}
+
+    def add(self, item_id: int, revision: int, result: CheckResult, at: datetime) -> None:
+        self.rows[item_id, revision] = result
+
+    def of(self, item_id: int, revision: int) -> CheckResult | None:
+        return self.rows.get((item_id, revision))
+
+
+class FakeWords:
+    def __init__(self) -> None:
+        self.rows: dict[int, WordEntry] = {}
+        self.next_id = 1
+
+    def entries(self) -> list[WordEntry]:
+        return list(self.rows.values())
+
+    def stamp(self) -> tuple[int, int]:
+        return len(self.rows), max(self.rows, default=0)
+
+    def add(self, entry: WordEntry, at: datetime) -> bool:
+        if any((e.text, e.pattern) == (entry.text, entry.pattern) for e in self.rows.values()):
+            return False
+        self.rows[self.next_id] = entry
+        self.next_id += 1
+        return True
+
+    def remove(self, text: str) -> int:
+        gone = [k for k, e in self.rows.items() if e.text == text]
+        for k in gone:
+            del self.rows[k]
+        return len(gone)
+
+
+class FakeUploads:
+    def __init__(self) -> None:
+        self.rows: dict[str, str] = {}
+
+    def url(self, sha256: str) -> str | None:
+        return self.rows.get(sha256)
+
+    def add(self, sha256: str, url: str, at: datetime) -> None:
+        self.rows[sha256] = url
+
+
 class FakeUnitOfWork:
     """Commits by keeping the state; rolls back by restoring a snapshot."""
 
@@ -433,6 +481,7 @@ class FakeUnitOfWork:
         self.interactions = FakeInteractions()
         self.queue = FakeQueue(self.tickets, self.staff)
         self.links = FakeLinks(self.items)
+        self.checks, self.words, self.uploads = FakeChecks(), FakeWords(), FakeUploads()
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 
@@ -441,7 +490,7 @@ class FakeUnitOfWork:
                 dict(self.outbox.rows), list(self.audit.actions), dict(self.staff.rows),
                 dict(self.staff.invites), dict(self.confirmations.rows),
                 dict(self.tickets.rows), list(self.tickets.replies), list(self.tickets.notes),
-                dict(self.links.rows))
+                dict(self.links.rows), dict(self.checks.rows), dict(self.words.rows))
 
     def __enter__(self) -> Self:
         self._snapshot = copy.copy(self._state())
@@ -459,8 +508,9 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         if self._snapshot is not None:
             (items, reviews, audit, outbox, notes, members, invites, codes, tickets, replies,
-             ticket_notes, links) = self._snapshot
+             ticket_notes, links, checks, words) = self._snapshot
             self.links.rows = dict(links)
+            self.checks.rows, self.words.rows = dict(checks), dict(words)
             self.items.rows, self.reviews.rows = dict(items), list(reviews)
             self.audit.rows, self.outbox.rows = list(audit), dict(outbox)
             self.audit.actions = list(notes)

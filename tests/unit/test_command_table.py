@@ -110,7 +110,7 @@ def test_every_event_a_person_fires_agrees_with_its_command() -> None:
         elif event in elsewhere:
             assert roles_for(event) == roles_for(Event.RECHECK_OK) or event is Event.EDIT
         else:
-            assert by_event[event].roles == roles_for(event), event
+            assert by_event[event].roles == command_roles(event), event
 
 
 def test_a_confirmed_action_is_authorised_by_the_command_that_asked() -> None:

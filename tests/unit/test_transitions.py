@@ -53,13 +53,14 @@ publishing | record_published -> published
 
 # DESIGN.md: creator (plan, write, submit), reviewer (approve, request changes,
 # final approve), analyst (statistics, flag outdated), admin (all); the
-# scheduler and WeChat (system) report timed publishes and results.
+# scheduler and WeChat (system) report timed publishes and results; the system
+# marks an item sensitive when its new revision has a word of the list (issue 22).
 EVENT_ROLES_ORACLE: dict[str, set[str]] = {
     "start": {"creator", "admin"}, "cancel": {"creator", "admin"},
     "submit": {"creator", "admin"}, "edit": {"creator", "admin"},
     "revise": {"creator", "admin"},
     "approve": {"reviewer", "admin"}, "request_changes": {"reviewer", "admin"},
-    "final_approve": {"reviewer", "admin"}, "mark_sensitive": {"reviewer", "admin"},
+    "final_approve": {"reviewer", "admin"}, "mark_sensitive": {"reviewer", "admin", "system"},
     "recheck_ok": {"reviewer", "analyst", "admin"},
     "flag_outdated": {"reviewer", "analyst", "admin"},
     "schedule": {"admin"}, "unschedule": {"admin"}, "publish": {"admin"},

@@ -17,7 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from workflow.usecases import MAX_BODY_CHARS, MAX_DIGEST, MAX_TITLE
+# WeChat's limits for a draft article (draft/add); the use cases refuse a title
+# or digest over them when it is typed, the checks find them on every revision.
+MAX_TITLE = 32
+MAX_DIGEST = 128
+MAX_BODY_CHARS = 20_000  # the content must be shorter than this
 
 
 class Severity(StrEnum):

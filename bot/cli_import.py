@@ -1,0 +1,62 @@
+"""``wxops item import``: a Markdown or Word article into an item (bot/importing.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.cli_items import _staff_id, item
+from bot.cli_text import CliError, CliUsageError, echo, helptext
+from bot.cli_types import ROW_ID
+from bot.importing import Images, Upload, article_of, render_file
+from bot.timefmt import utcnow
+from bot.wiring import App
+from layout.errors import LayoutError
+from workflow import import_cases
+from workflow.model import Context
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@item.command("import")
+@click.argument("target")
+@click.argument("file", required=False, type=_FILE)
+@click.option("--as", "as_", required=True, help=helptext("as_member"))
+@click.option("--new", "new", is_flag=True, help=helptext("import_new"))
+@click.pass_obj
+def item_import(app: App, target: str, file: Path | None, as_: str, new: bool) -> None:
+    """从 Markdown 或 Word 文件写入新版本 (import ITEM_ID FILE, or --new FILE)."""
+    item_id, path = _target(target, file, new)
+    actor_id = _staff_id(app, as_)
+    images = Images(app.uow, _upload(app), path.parent)
+    try:
+        article = article_of(render_file(path, images))
+    except (LayoutError, UnicodeDecodeError) as unreadable:
+        raise CliError("article_unreadable", file=path.name,
+                       reason=getattr(unreadable, "code", "encoding")) from None
+    ctx = Context(now=utcnow(), command="cli", comment=path.name)
+    decision = (import_cases.plan(app.uow(), actor_id, article, ctx) if item_id is None
+                else import_cases.write(app.uow(), actor_id, item_id, article, ctx))
+    echo("items", "imported", item=decision.item, images=images)
+
+
+def _target(target: str, file: Path | None, new: bool) -> tuple[int | None, Path]:
+    if new and file is None:
+        return None, _FILE.convert(target, None, None)
+    if new or file is None:
+        raise CliUsageError("import_usage")
+    return ROW_ID.convert(target, None, None), file
+
+
+def _upload(app: App) -> Upload:
+    from bot.worker import make_gateway  # the gateway the worker uses, asking capabilities
+
+    gateway = make_gateway(app)
+    return lambda name, data: str(gateway.upload_image(name, data)["url"])
+
+
+def register(cli: click.Group) -> None:
+    """``item import`` joins ``wxops item``; safe to call more than once."""
+    if "import" not in item.commands:
+        item.add_command(item_import)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli_items import _staff_id, item
 from bot.cli_text import CliError, CliUsageError, echo, helptext
 from bot.cli_types import ROW_ID
-from bot.importing import Images, Upload, article_of, render_file
 from bot.timefmt import utcnow
 from bot.wiring import App
 from layout.errors import LayoutError
 from workflow import import_cases
 from workflow.model import Context
+
+if TYPE_CHECKING:
+    from bot.importing import Upload
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -27,6 +30,9 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.pass_obj
 def item_import(app: App, target: str, file: Path | None, as_: str, new: bool) -> None:
     """从 Markdown 或 Word 文件写入新版本 (import ITEM_ID FILE, or --new FILE)."""
+    # Here, not at the top: layout's libraries would slow every other command's start.
+    from bot.importing import Images, article_of, render_file
+
     item_id, path = _target(target, file, new)
     actor_id = _staff_id(app, as_)
     images = Images(app.uow, _upload(app), path.parent)

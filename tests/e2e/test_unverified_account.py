@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select, update
 
 from handlers import texts
@@ -60,6 +61,8 @@ def _dead_rows(engine: Engine) -> list[Any]:
                                  .where(OutboxMessage.status == "dead")).all())
 
 
+# On PostgreSQL the same account runs in test_account_kinds.py.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_item_is_scheduled_published_by_hand_and_recorded(small_stack: Stack) -> None:
     stack = small_stack
     engine = make_engine(stack.database_url)

@@ -63,13 +63,18 @@ def browser_unavailable() -> str | None:
     return None
 
 
-def _need_postgres() -> None:
-    reason = postgres_unavailable()
+def need(reason: str | None, required: bool, what: str, variable: str) -> None:
+    """Skip (or, where CI requires it, fail) a test that needs ``what`` when
+    ``reason`` says why it is unavailable."""
     if reason is None:
         return
-    if REQUIRE_PG:
-        pytest.fail(f"PostgreSQL is required (WXOPS_TEST_REQUIRE_POSTGRES=1) but {reason}")
-    pytest.skip(f"PostgreSQL unavailable: {reason}")
+    if required:
+        pytest.fail(f"{what} is required ({variable}=1) but {reason}")
+    pytest.skip(f"{what} unavailable: {reason}")
+
+
+def _need_postgres() -> None:
+    need(postgres_unavailable(), REQUIRE_PG, "PostgreSQL", "WXOPS_TEST_REQUIRE_POSTGRES")
 
 
 class PgServer:

@@ -19,7 +19,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.wiring import App
-from tests.conftest import REQUIRE_BROWSER, browser_unavailable
+from tests.conftest import REQUIRE_BROWSER, browser_unavailable, need
 from tests.e2e.conftest import free_port, process_env, wait_healthy, wxops
 
 CHROMIUM = "/usr/bin/chromium"
@@ -31,12 +31,7 @@ WECHAT_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KH
 
 
 def _need_browser() -> None:
-    reason = browser_unavailable()
-    if reason is None:
-        return
-    if REQUIRE_BROWSER:
-        pytest.fail(f"the browser is required (WXOPS_TEST_REQUIRE_BROWSER=1) but {reason}")
-    pytest.skip(f"browser unavailable: {reason}")
+    need(browser_unavailable(), REQUIRE_BROWSER, "the browser", "WXOPS_TEST_REQUIRE_BROWSER")
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.emulator.cleaning import clean_content
 from bot.emulator.errors import WeChatError
 
 MAX_TITLE, MAX_AUTHOR, MAX_DIGEST = 32, 16, 128
@@ -14,7 +15,6 @@ MAX_CONTENT_CHARS, MAX_CONTENT_BYTES = 20_000, 1024 * 1024
 UPLOADIMG_MAX = 1024 * 1024
 IMAGE_MAX = 10 * 1024 * 1024
 THUMB_MAX = 64 * 1024
-_SCRIPT_RE = re.compile(r"<script\b.*?(?:</script\s*>|$)", re.IGNORECASE | re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]*>")
 _MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png", b"GIF8": "gif"}
 ARTICLE_FIELDS = ("title", "author", "digest", "content", "content_source_url",
@@ -57,7 +57,7 @@ class Draft:
 @dataclass
 class Library:
     materials: dict[str, Material] = field(default_factory=dict)
-    uploaded_urls: list[str] = field(default_factory=list)
+    uploaded_urls: set[str] = field(default_factory=set)
     drafts: dict[str, Draft] = field(default_factory=dict)
 
     def upload_image(self, data: bytes) -> str:
@@ -68,7 +68,7 @@ class Library:
         if len(data) >= UPLOADIMG_MAX:
             raise WeChatError(40009)
         url = _image_url(kind)
-        self.uploaded_urls.append(url)
+        self.uploaded_urls.add(url)
         return url
 
     def add_material(self, kind: str, data: bytes) -> Material:
@@ -112,6 +112,44 @@ class Library:
         del self.drafts[draft.media_id]
         return draft
 
+    def write_draft(self, title: str, content: str, now: float) -> Draft:
+        """A draft written in the official backend's editor: no cover needed yet."""
+        media_id = _new_id()
+        article = {"title": title, "author": "", "content": self.clean(content),
+                   "need_open_comment": 0, "only_fans_can_comment": 0, "thumb_media_id": "",
+                   "thumb_url": "", "url": _draft_url(media_id, 0)}
+        article["digest"] = _digest(article["content"])
+        _check_lengths(article)
+        draft = Draft(media_id, [article], int(now), int(now))
+        self.drafts[media_id] = draft
+        return draft
+
+    def edit_draft(self, media_id: object, index: int, changes: dict[str, str],
+                   now: float) -> Draft:
+        """A person's edit in the backend's editor: the title or the content of
+        one article, saved and cleaned as the editor saves it. The save time
+        moves on even within the second of the last one (people are slower)."""
+        draft = self.draft(media_id)
+        if not 0 <= index < len(draft.articles):
+            raise WeChatError(40007, "invalid index")
+        article = dict(draft.articles[index])
+        if "title" in changes:
+            article["title"] = changes["title"]
+        if "content" in changes:
+            article["content"] = self.clean(changes["content"])
+        _check_lengths(article)
+        draft.articles[index] = article
+        draft.update_time = max(int(now), draft.update_time + 1)
+        return draft
+
+    def clean(self, content: str) -> str:
+        """The content as the draft box keeps it (bot/emulator/cleaning.py)."""
+        return clean_content(content, self.image_known)
+
+    def image_known(self, src: str) -> bool:
+        """Whether this platform handed out the image URL (uploadimg or a material)."""
+        return src in self.uploaded_urls or any(m.url == src for m in self.materials.values())
+
     def batch(self, offset: int, count: int) -> list[Draft]:
         newest_first = sorted(self.drafts.values(), key=lambda d: -d.update_time)
         return newest_first[offset:offset + count]
@@ -122,17 +160,26 @@ class Library:
             raise WeChatError(47001)
         article = {k: raw.get(k) for k in ARTICLE_FIELDS if raw.get(k) is not None}
         _check_lengths(article)
-        content = _SCRIPT_RE.sub("", str(article.get("content", "")))
+        content = self.clean(str(article.get("content", "")))
         article["content"] = content
         thumb = self.materials.get(str(article.get("thumb_media_id", "")))
         if thumb is None:
             raise WeChatError(40007, "invalid thumb_media_id")
-        article.setdefault("digest", _TAG_RE.sub("", content).strip()[:54])
+        article.setdefault("digest", _digest(content))
         article.setdefault("need_open_comment", 0)
         article.setdefault("only_fans_can_comment", 0)
         article["thumb_url"] = thumb.url
-        article["url"] = f"http://mp.weixin.qq.com/s?__biz=emulator&tempkey={media_id}_{index}"
+        article["url"] = _draft_url(media_id, index)
         return article
+
+
+def _draft_url(media_id: str, index: int) -> str:
+    return f"http://mp.weixin.qq.com/s?__biz=emulator&tempkey={media_id}_{index}"
+
+
+def _digest(content: str) -> str:
+    """What the platform fills an empty digest with: the text's first 54 characters."""
+    return _TAG_RE.sub("", content).strip()[:54]
 
 
 def _check_lengths(article: dict[str, Any]) -> None:

@@ -5,11 +5,13 @@ JSON in and out, no access token. Errors answer 400 with ``{"error": "..."}``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from werkzeug.routing import Map, Rule
 
+from bot.emulator.errors import WeChatError
 from bot.emulator.limits import Injection
 from bot.emulator.messages import RELAYED_EVENTS
 from bot.emulator.runtime import Emulator
@@ -191,6 +193,37 @@ def seed_datacube(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     return {"ok": True}
 
 
+def write_draft(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    """A person writes a draft in the official backend's editor (no API call)."""
+    title, content = _str(body, "title"), body.get("content", "")
+    if not isinstance(content, str):
+        raise ControlError("content must be a string")
+    with emu.state.lock, _refused():
+        draft = emu.state.library.write_draft(title, content, emu.state.now())
+    return {"media_id": draft.media_id, "update_time": draft.update_time}
+
+
+def edit_draft(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    """A person edits one article of a draft in the editor: its title, its
+    content, or both; answers the draft's new update_time."""
+    changes = {k: body[k] for k in ("title", "content") if k in body}
+    if not changes or not all(isinstance(v, str) for v in changes.values()):
+        raise ControlError("give title or content (strings)")
+    with emu.state.lock, _refused():
+        draft = emu.state.library.edit_draft(_str(body, "media_id"), _int(body, "index", 0),
+                                             changes, emu.state.now())
+    return {"media_id": draft.media_id, "update_time": draft.update_time}
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """The platform's refusal of a control request (too long, no such draft) as a 400."""
+    try:
+        yield
+    except WeChatError as error:
+        raise ControlError(f"errcode {error.errcode}: {error.errmsg}") from None
+
+
 def reset(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     emu.reset()
     return {"ok": True}
@@ -214,5 +247,7 @@ URLS = Map([
     _rule("expire_tokens", expire_tokens),
     _rule("comments", add_comment),
     _rule("datacube", seed_datacube),
+    _rule("drafts", write_draft),
+    _rule("drafts/edit", edit_draft),
     _rule("reset", reset),
 ])

@@ -464,3 +464,19 @@ class UploadedImageRow(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     url: Mapped[str] = mapped_column(String(1024))
     uploaded_at: Mapped[datetime]
+
+
+class BoxDraftRow(Base):
+    """A draft seen in the WeChat draft box (workflow/draft_box.py): its first
+    article as last seen, the item it is attached to, and what was judged."""
+
+    __tablename__ = "box_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)  # the number people pick it by
+    media_id: Mapped[str] = mapped_column(String(128), unique=True)
+    title: Mapped[str] = mapped_column(String(128), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    update_time: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # last seen
+    judged_time: Mapped[int] = mapped_column(BigInteger, default=0)  # update_time last judged
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    revision: Mapped[int | None] = mapped_column(Integer)  # the item's, last taken
+    seen_at: Mapped[datetime]

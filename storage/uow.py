@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.checks import SqlRevisionChecks, SqlSensitiveWords, SqlUploadedImages
 from storage.confirmations import SqlConfirmations
+from storage.drafts import SqlBoxDrafts
 from storage.followers import SqlInteractions
 from storage.links import SqlPageLinks
 from storage.queue_ops import SqlCannedReplies, SqlQueueView
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
     checks: SqlRevisionChecks
     words: SqlSensitiveWords
     uploads: SqlUploadedImages
+    drafts: SqlBoxDrafts
     audit: SqlAuditLog
     outbox: SqlOutbox
     work: SqlWorkView
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
         self.checks = SqlRevisionChecks(self.session)
         self.words = SqlSensitiveWords(self.session)
         self.uploads = SqlUploadedImages(self.session)
+        self.drafts = SqlBoxDrafts(self.session)
         self.audit = SqlAuditLog(self.session)
         self.outbox = SqlOutbox(self.session)
         self.work = SqlWorkView(self.session)

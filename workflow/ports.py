@@ -12,6 +12,7 @@ from workflow.autoreply import NewRule, Rule
 from workflow.capabilities import Capability, LearntMissing
 from workflow.checks import CheckResult, WordEntry
 from workflow.confirming import Confirmation
+from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
@@ -413,6 +414,37 @@ class UploadedImages(Protocol):
     def add(self, sha256: str, url: str, at: datetime) -> None: ...
 
 
+class BoxDrafts(Protocol):
+    """Drafts seen in the WeChat draft box (workflow/draft_box.py)."""
+
+    def get(self, media_id: str) -> SeenDraft | None: ...
+
+    def numbered(self, number: int) -> SeenDraft | None: ...
+
+    def recent(self, limit: int) -> list[SeenDraft]:
+        """Newest saved first (the box's update_time)."""
+        ...
+
+    def item_using(self, media_id: str) -> int | None:
+        """The item whose own draft (``draft_media_id``) this is, if any."""
+        ...
+
+    def record(self, draft: BoxDraft, at: datetime, item_id: int | None = None,
+               revision: int | None = None, judged: bool = True) -> None:
+        """Keep the draft as seen now (title, content); ``judged``: its
+        update_time is the one judged; ``revision``: the one taken from it."""
+        ...
+
+    def attach(self, media_id: str, item_id: int) -> None:
+        """Attach the draft to the item (not yet judged for it) and make it the
+        item's own draft, the one its pushes update."""
+        ...
+
+    def forget_except(self, media_ids: set[str]) -> int:
+        """Forget drafts no longer in the box; how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -430,6 +462,9 @@ class UnitOfWork(Protocol):
 
     @property
     def uploads(self) -> UploadedImages: ...
+
+    @property
+    def drafts(self) -> BoxDrafts: ...
 
     @property
     def audit(self) -> AuditLog: ...

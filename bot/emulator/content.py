@@ -115,10 +115,11 @@ class Library:
     def write_draft(self, title: str, content: str, now: float) -> Draft:
         """A draft written in the official backend's editor: no cover needed yet."""
         media_id = _new_id()
-        article = {"title": title, "author": "", "content": self.clean(content),
-                   "need_open_comment": 0, "only_fans_can_comment": 0, "thumb_media_id": "",
-                   "thumb_url": "", "url": _draft_url(media_id, 0)}
-        article["digest"] = _digest(article["content"])
+        cleaned = self.clean(content)
+        article: dict[str, Any] = {
+            "title": title, "author": "", "digest": _digest(cleaned), "content": cleaned,
+            "need_open_comment": 0, "only_fans_can_comment": 0, "thumb_media_id": "",
+            "thumb_url": "", "url": _draft_url(media_id, 0)}
         _check_lengths(article)
         draft = Draft(media_id, [article], int(now), int(now))
         self.drafts[media_id] = draft

@@ -206,7 +206,7 @@ def write_draft(emu: Emulator, body: dict[str, Any], args: Args) -> object:
 def edit_draft(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     """A person edits one article of a draft in the editor: its title, its
     content, or both; answers the draft's new update_time."""
-    changes = {k: body[k] for k in ("title", "content") if k in body}
+    changes: dict[str, str] = {k: body[k] for k in ("title", "content") if k in body}
     if not changes or not all(isinstance(v, str) for v in changes.values()):
         raise ControlError("give title or content (strings)")
     with emu.state.lock, _refused():

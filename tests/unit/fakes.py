@@ -12,6 +12,7 @@ from typing import Any, Self
 from workflow.autoreply import NewRule, Rule
 from workflow.checks import CheckResult, WordEntry
 from workflow.confirming import Confirmation
+from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.errors import StaleTicket, StaleVersion
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
@@ -468,6 +469,45 @@ class FakeUploads:
         self.rows[sha256] = url
 
 
+class FakeBoxDrafts:
+    def __init__(self, items: FakeItems) -> None:
+        self.items = items
+        self.rows: dict[str, SeenDraft] = {}
+
+    def get(self, media_id: str) -> SeenDraft | None:
+        return self.rows.get(media_id)
+
+    def numbered(self, number: int) -> SeenDraft | None:
+        return next((d for d in self.rows.values() if d.number == number), None)
+
+    def recent(self, limit: int) -> list[SeenDraft]:
+        return sorted(self.rows.values(), key=lambda d: (-d.update_time, -d.number))[:limit]
+
+    def item_using(self, media_id: str) -> int | None:
+        return next((i.id for i in self.items.rows.values() if i.draft_media_id == media_id),
+                    None)
+
+    def record(self, draft: BoxDraft, at: datetime, item_id: int | None = None,
+               revision: int | None = None, judged: bool = True) -> None:
+        old = self.rows.get(draft.media_id)
+        number = old.number if old else max((d.number for d in self.rows.values()), default=0) + 1
+        self.rows[draft.media_id] = SeenDraft(
+            number, draft.media_id, draft.title, draft.content, draft.update_time, at,
+            judged_time=draft.update_time if judged else (old.judged_time if old else 0),
+            item_id=item_id if item_id is not None else (old.item_id if old else None),
+            revision=revision if revision is not None else (old.revision if old else None))
+
+    def attach(self, media_id: str, item_id: int) -> None:
+        self.rows[media_id] = replace(self.rows[media_id], item_id=item_id, judged_time=0)
+        self.items.rows[item_id] = replace(self.items.rows[item_id], draft_media_id=media_id)
+
+    def forget_except(self, media_ids: set[str]) -> int:
+        gone = [m for m in self.rows if m not in media_ids]
+        for media_id in gone:
+            del self.rows[media_id]
+        return len(gone)
+
+
 class FakeUnitOfWork:
     """Commits by keeping the state; rolls back by restoring a snapshot."""
 
@@ -482,6 +522,7 @@ class FakeUnitOfWork:
         self.queue = FakeQueue(self.tickets, self.staff)
         self.links = FakeLinks(self.items)
         self.checks, self.words, self.uploads = FakeChecks(), FakeWords(), FakeUploads()
+        self.drafts = FakeBoxDrafts(self.items)
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 
@@ -490,7 +531,8 @@ class FakeUnitOfWork:
                 dict(self.outbox.rows), list(self.audit.actions), dict(self.staff.rows),
                 dict(self.staff.invites), dict(self.confirmations.rows),
                 dict(self.tickets.rows), list(self.tickets.replies), list(self.tickets.notes),
-                dict(self.links.rows), dict(self.checks.rows), dict(self.words.rows))
+                dict(self.links.rows), dict(self.checks.rows), dict(self.words.rows),
+                dict(self.drafts.rows))
 
     def __enter__(self) -> Self:
         self._snapshot = copy.copy(self._state())
@@ -508,7 +550,8 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         if self._snapshot is not None:
             (items, reviews, audit, outbox, notes, members, invites, codes, tickets, replies,
-             ticket_notes, links, checks, words) = self._snapshot
+             ticket_notes, links, checks, words, drafts) = self._snapshot
+            self.drafts.rows = dict(drafts)
             self.links.rows = dict(links)
             self.checks.rows, self.words.rows = dict(checks), dict(words)
             self.items.rows, self.reviews.rows = dict(items), list(reviews)

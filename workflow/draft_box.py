@@ -1,0 +1,137 @@
+"""The WeChat draft box as a source of revisions: what a draft seen there
+means for the item it is attached to. Pure: the drafts come in as data.
+
+A draft is attached to an item by a person (``稿件 12 草稿 2``, ``wxops item
+attach``), or is the item's own draft (``draft_media_id``, the one the outbox
+pushes). A change in the box becomes a new revision of the item when the
+draft's ``update_time`` moved on since it was last judged AND its content
+differs from the item's current text. The second guard is what keeps wxops's
+own pushes out: a push moves ``update_time`` on, but the box then holds the
+item's own body (the box keeps layout's HTML byte for byte: see
+tests/integration/emulator/test_corpus_round_trip.py). Comparing content has
+no race: recording the ``update_time`` after a push would need a read after
+it, and a person's save between the two would be taken for ours and lost.
+Only a draft's first article is read: an item is one article.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from workflow.errors import WorkflowError
+from workflow.model import ContentItem, ItemChanges
+
+
+@dataclass(frozen=True)
+class BoxDraft:
+    """One draft as ``draft/batchget`` (or ``draft/get``) shows it: its first article."""
+
+    media_id: str
+    title: str
+    content: str
+    update_time: int
+
+
+@dataclass(frozen=True)
+class SeenDraft:
+    """A draft as wxops last saw it (table ``box_drafts``). ``number`` is how
+    people pick it in chat; ``update_time`` is the box's as last seen,
+    ``judged_time`` the one last judged (0: not yet judged for the item it is
+    attached to); ``revision`` is the item's revision last taken from it."""
+
+    number: int
+    media_id: str
+    title: str
+    content: str
+    update_time: int
+    seen_at: datetime
+    judged_time: int = 0
+    item_id: int | None = None
+    revision: int | None = None
+
+    def as_box(self) -> BoxDraft:
+        return BoxDraft(self.media_id, self.title, self.content, self.update_time)
+
+
+class Verdict(StrEnum):
+    """What one draft of a sync means."""
+
+    NEW = "new"  # attached to nothing, seen for the first time
+    SEEN = "seen"  # attached to nothing, seen before
+    UNCHANGED = "unchanged"  # attached; nothing saved since it was judged
+    SAME = "same"  # attached; saved again with the item's own text (wxops's push)
+    TAKEN = "taken"  # attached; a person's change, now a new revision of the item
+    REFUSED = "refused"  # attached; changed, but the item takes no edit now (tried again)
+
+
+def judge(draft: BoxDraft, seen: SeenDraft | None, item: ContentItem | None) -> Verdict:
+    """What ``draft`` means, given how it was last seen and the item it is
+    attached to (None: attached to nothing)."""
+    if item is None:
+        return Verdict.NEW if seen is None else Verdict.SEEN
+    if seen is not None and seen.judged_time == draft.update_time:
+        return Verdict.UNCHANGED
+    return Verdict.SAME if changes(draft, item).is_empty() else Verdict.TAKEN
+
+
+def changes(draft: BoxDraft, item: ContentItem) -> ItemChanges:
+    """The edit that makes the item say what the draft says (empty: it does)."""
+    title = draft.title.strip()
+    return ItemChanges(
+        title=title if title and title != item.title.strip() else None,
+        body=draft.content if draft.content.strip() != item.body.strip() else None)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One draft of a sync: what it meant, and for an attached one the item, the
+    revision taken, or the refusal's code."""
+
+    media_id: str
+    title: str
+    verdict: Verdict
+    item_id: int | None = None
+    revision: int | None = None
+    refusal: str = ""
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    outcomes: tuple[Outcome, ...]
+    forgotten: int = 0  # drafts no longer in the box, forgotten
+
+    def of(self, *verdicts: Verdict) -> list[Outcome]:
+        return [o for o in self.outcomes if o.verdict in verdicts]
+
+
+class NoDraftBox(WorkflowError):
+    """The account may not use the draft box (``kind``, as ``AccountKind.name``):
+    drafts come in by ``wxops item import`` or ``wxops item edit`` instead."""
+
+    code = "no_draft_box"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+
+class DraftNotFound(WorkflowError):
+    """No draft of the box by this number or media_id has been seen (``draft``)."""
+
+    code = "draft_not_found"
+
+    def __init__(self, draft: str) -> None:
+        super().__init__()
+        self.draft = draft
+
+
+class DraftAttachedElsewhere(WorkflowError):
+    """The draft is attached to another item already: one draft, one item."""
+
+    code = "draft_attached_elsewhere"
+
+    def __init__(self, number: int, title: str, item_id: int) -> None:
+        super().__init__()
+        self.number, self.title, self.item_id = number, title, item_id

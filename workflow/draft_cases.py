@@ -1,0 +1,147 @@
+"""Drafts in from the WeChat draft box: a sync's batch judged draft by draft,
+a draft attached to an item, the recent drafts listed (workflow/draft_box.py).
+
+Every change taken from the box is a revision through ``usecases.edit``, so
+it is checked like any other and an approved item goes back to review. The
+box's edits are written in the name of the item's writer (whoever edits in
+WeChat's editor, wxops cannot tell); attaching is done by a person, in theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from workflow import policy, usecases
+from workflow.capabilities import Capability
+from workflow.draft_box import (
+    BoxDraft,
+    DraftAttachedElsewhere,
+    DraftNotFound,
+    NoDraftBox,
+    Outcome,
+    SeenDraft,
+    SyncReport,
+    Verdict,
+    changes,
+    judge,
+)
+from workflow.errors import ActorNotFound, ItemNotFound, WorkflowError
+from workflow.model import ContentItem, Context
+from workflow.ports import UnitOfWork
+from workflow.states import Event
+
+
+def require_box(ctx: Context) -> None:
+    """NoDraftBox on an account that may not use the draft box."""
+    if not ctx.capabilities.allows(Capability.MATERIALS):
+        raise NoDraftBox(ctx.capabilities.kind.name)
+
+
+def sync(uow: UnitOfWork, drafts: Sequence[BoxDraft], ctx: Context,
+         complete: bool = True) -> SyncReport:
+    """Judge each draft of the box (one transaction each); ``complete``: the
+    batch is the whole box, so drafts not in it are forgotten."""
+    require_box(ctx)
+    outcomes = tuple(_one(uow, draft, ctx) for draft in drafts)
+    forgotten = 0
+    if complete:
+        with uow:
+            forgotten = uow.drafts.forget_except({d.media_id for d in drafts})
+            uow.commit()
+    return SyncReport(outcomes, forgotten)
+
+
+def _one(uow: UnitOfWork, draft: BoxDraft, ctx: Context) -> Outcome:
+    with uow:
+        seen = uow.drafts.get(draft.media_id)
+        item_id = seen.item_id if seen and seen.item_id else uow.drafts.item_using(draft.media_id)
+        item = uow.items.get(item_id) if item_id is not None else None
+        verdict = judge(draft, seen, item)
+        if verdict is not Verdict.TAKEN:
+            uow.drafts.record(draft, ctx.now, item.id if item else None)
+            uow.commit()
+            return Outcome(draft.media_id, draft.title, verdict, item.id if item else None)
+    assert item is not None
+    return _take(uow, draft, item, item.author_id, ctx)
+
+
+def _take(uow: UnitOfWork, draft: BoxDraft, item: ContentItem, actor_id: int,
+          ctx: Context) -> Outcome:
+    """The draft's text as a new revision of ``item``; a refusal (the item is
+    being published, say) leaves the draft unjudged, to be tried again."""
+    flow = replace(ctx, comment=ctx.comment or draft.title)
+    try:
+        decision = usecases.edit(uow, actor_id, item.id, changes(draft, item), flow)
+    except WorkflowError as refusal:
+        with uow:
+            uow.drafts.record(draft, ctx.now, item.id, judged=False)
+            uow.commit()
+        return Outcome(draft.media_id, draft.title, Verdict.REFUSED, item.id,
+                       refusal=refusal.code)
+    revision = decision.item.revision
+    with uow:
+        uow.drafts.record(draft, ctx.now, item.id, revision=revision)
+        uow.commit()
+    return Outcome(draft.media_id, draft.title, Verdict.TAKEN, item.id, revision)
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A draft attached to an item: the item as it now stands, and the revision
+    taken from the draft (None: the item says what the draft says already)."""
+
+    item: ContentItem
+    draft: SeenDraft
+    revision: int | None
+
+
+def attach(uow: UnitOfWork, actor_id: int, item_id: int, draft: str | int,
+           ctx: Context) -> Attached:
+    """Attach a draft (its media_id, or its number in the list) to an item and
+    take its text as a revision now. Whoever may edit the item may attach."""
+    require_box(ctx)
+    with uow:
+        item, seen = _attachable(uow, actor_id, item_id, draft)
+        uow.drafts.attach(seen.media_id, item.id)
+        uow.commit()
+    box = seen.as_box()
+    edit = changes(box, item)
+    revision = None
+    if not edit.is_empty():  # refused here only by a race: the policy allowed it above
+        flow = replace(ctx, comment=ctx.comment or box.title)
+        revision = usecases.edit(uow, actor_id, item.id, edit, flow).item.revision
+    with uow:
+        uow.drafts.record(box, ctx.now, item.id, revision=revision)
+        uow.commit()
+        now = uow.items.get(item.id) or item
+    return Attached(now, seen, revision)
+
+
+def _attachable(uow: UnitOfWork, actor_id: int, item_id: int,
+                draft: str | int) -> tuple[ContentItem, SeenDraft]:
+    actor = uow.staff.actor(actor_id)
+    if actor is None:
+        raise ActorNotFound(actor_id)
+    item = uow.items.get(item_id)
+    if item is None:
+        raise ItemNotFound(item_id)
+    seen = uow.drafts.numbered(draft) if isinstance(draft, int) else uow.drafts.get(draft)
+    if seen is None:
+        raise DraftNotFound(str(draft))
+    if seen.item_id not in (None, item.id):
+        raise DraftAttachedElsewhere(seen.number, seen.title, seen.item_id)
+    policy.can(actor, Event.EDIT, item, uow.reviews.for_item(item.id))
+    return item, seen
+
+
+def recent(uow: UnitOfWork, ctx: Context, limit: int = 10,
+           item_id: int | None = None) -> tuple[ContentItem | None, list[SeenDraft]]:
+    """The drafts seen most recently saved in the box, newest first; with the
+    item they are listed for, when given (ItemNotFound if there is none)."""
+    require_box(ctx)
+    with uow:
+        item = uow.items.get(item_id) if item_id is not None else None
+        if item_id is not None and item is None:
+            raise ItemNotFound(item_id)
+        return item, uow.drafts.recent(limit)

@@ -128,6 +128,7 @@ def _commands() -> None:
         chat,
         cli_capabilities,
         cli_doctor,
+        cli_drafts,
         cli_emulator,
         cli_import,
         cli_inbound,
@@ -141,7 +142,7 @@ def _commands() -> None:
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
-                   chat):
+                   cli_drafts, chat):
         module.register(cli)
 
 

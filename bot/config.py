@@ -116,6 +116,9 @@ class Settings(BaseModel):
                              "derived from the AppSecret)")
     preview_link_hours: int = Field(72, ge=1, le=720,
                                     description="hours a preview link can be opened")
+    draft_sync_minutes: float = Field(10.0, gt=0, le=1440, allow_inf_nan=False,
+                                      description="minutes between the worker's reads of "
+                                      "the WeChat draft box")
 
     @field_validator("database_url")
     @classmethod

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot import deliveries, probe, sender
+from bot import deliveries, draft_box, probe, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
 from bot.timefmt import utcnow
@@ -27,6 +27,7 @@ from bot.wiring import inbound_log as inbound
 from handlers import texts
 from workflow import ticket_cases, usecases
 from workflow.capabilities import Capabilities, Capability, KeptCapabilities
+from workflow.draft_box import Verdict
 from workflow.errors import WorkflowError
 from workflow.model import Context
 from workflow.roles import SYSTEM_ACTOR
@@ -89,7 +90,8 @@ def _capabilities(app: App) -> Callable[[], Capabilities]:
 
 #: What a scheduled job calls on the platform: on an account without it the job
 #: is skipped (one log line when that starts), not run to fail every time.
-JOB_NEEDS: dict[str, Capability] = {"poll_publishing": Capability.FREE_PUBLISH}
+JOB_NEEDS: dict[str, Capability] = {"poll_publishing": Capability.FREE_PUBLISH,
+                                    "sync_drafts": Capability.MATERIALS}
 
 
 class Jobs:
@@ -195,6 +197,21 @@ class Jobs:
                       extra=extra)
         usecases.record_publish_result(self.app.uow(), publish_id, status == 0, ctx)
 
+    def sync_drafts(self) -> None:
+        """Read the draft box: a change saved in a draft attached to an item
+        becomes its new revision (bot/draft_box.py). Skipped, with one quiet
+        line, on an account without the draft box."""
+        if not self._leading("sync_drafts") or not self._able("sync_drafts"):
+            return
+        try:
+            report = draft_box.sync(self.app, self.sender.gateway, "worker")
+        except WeChatError as exc:  # read again next round; one line, no traceback
+            log.warning("draft box not read: %s", exc.reason)
+            return
+        for taken in report.of(Verdict.TAKEN):
+            log.info("draft %s: revision %s of item %s", taken.media_id, taken.revision,
+                     taken.item_id)
+
     def reply_sla(self) -> None:
         """Tickets waiting longer than WXOPS_REPLY_SLA: tell the holder, or the admins."""
         if not self._leading("reply_sla"):
@@ -224,6 +241,9 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
                       max_instances=1, coalesce=True)
     scheduler.add_job(jobs.poll_publishing, "interval", seconds=60, id="poll", coalesce=True)
     scheduler.add_job(jobs.prune, "interval", hours=1, id="prune", coalesce=True)
+    scheduler.add_job(jobs.sync_drafts, "interval",
+                      seconds=app.settings.draft_sync_minutes * 60, id="drafts",
+                      max_instances=1, coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

@@ -16,8 +16,8 @@ Only a draft's first article is read: an item is one article.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from workflow.errors import WorkflowError
@@ -50,6 +50,11 @@ class SeenDraft:
     judged_time: int = 0
     item_id: int | None = None
     revision: int | None = None
+
+    @property
+    def saved_at(self) -> datetime:
+        """When it was last saved in the box (its update_time), in UTC."""
+        return datetime.fromtimestamp(self.update_time, UTC)
 
     def as_box(self) -> BoxDraft:
         return BoxDraft(self.media_id, self.title, self.content, self.update_time)
@@ -94,7 +99,7 @@ class Outcome:
     verdict: Verdict
     item_id: int | None = None
     revision: int | None = None
-    refusal: str = ""
+    refusal: WorkflowError | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -104,34 +109,3 @@ class SyncReport:
 
     def of(self, *verdicts: Verdict) -> list[Outcome]:
         return [o for o in self.outcomes if o.verdict in verdicts]
-
-
-class NoDraftBox(WorkflowError):
-    """The account may not use the draft box (``kind``, as ``AccountKind.name``):
-    drafts come in by ``wxops item import`` or ``wxops item edit`` instead."""
-
-    code = "no_draft_box"
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-
-
-class DraftNotFound(WorkflowError):
-    """No draft of the box by this number or media_id has been seen (``draft``)."""
-
-    code = "draft_not_found"
-
-    def __init__(self, draft: str) -> None:
-        super().__init__()
-        self.draft = draft
-
-
-class DraftAttachedElsewhere(WorkflowError):
-    """The draft is attached to another item already: one draft, one item."""
-
-    code = "draft_attached_elsewhere"
-
-    def __init__(self, number: int, title: str, item_id: int) -> None:
-        super().__init__()
-        self.number, self.title, self.item_id = number, title, item_id

@@ -16,9 +16,6 @@ from workflow import policy, usecases
 from workflow.capabilities import Capability
 from workflow.draft_box import (
     BoxDraft,
-    DraftAttachedElsewhere,
-    DraftNotFound,
-    NoDraftBox,
     Outcome,
     SeenDraft,
     SyncReport,
@@ -26,7 +23,14 @@ from workflow.draft_box import (
     changes,
     judge,
 )
-from workflow.errors import ActorNotFound, ItemNotFound, WorkflowError
+from workflow.errors import (
+    ActorNotFound,
+    DraftAttachedElsewhere,
+    DraftNotFound,
+    ItemNotFound,
+    NoDraftBox,
+    WorkflowError,
+)
 from workflow.model import ContentItem, Context
 from workflow.ports import UnitOfWork
 from workflow.states import Event
@@ -78,7 +82,7 @@ def _take(uow: UnitOfWork, draft: BoxDraft, item: ContentItem, actor_id: int,
             uow.drafts.record(draft, ctx.now, item.id, judged=False)
             uow.commit()
         return Outcome(draft.media_id, draft.title, Verdict.REFUSED, item.id,
-                       refusal=refusal.code)
+                       refusal=refusal)
     revision = decision.item.revision
     with uow:
         uow.drafts.record(draft, ctx.now, item.id, revision=revision)

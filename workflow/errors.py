@@ -512,3 +512,34 @@ class WordInvalid(WorkflowError):
     def __init__(self, word: str, reason: str) -> None:
         super().__init__()
         self.word, self.reason = word, reason
+
+
+class NoDraftBox(WorkflowError):
+    """The account may not use the draft box (``kind``, as ``AccountKind.name``):
+    drafts come in by ``wxops item import`` or ``wxops item edit`` instead."""
+
+    code = "no_draft_box"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+
+class DraftNotFound(WorkflowError):
+    """No draft of the box by this number or media_id has been seen (``draft``)."""
+
+    code = "draft_not_found"
+
+    def __init__(self, draft: str) -> None:
+        super().__init__()
+        self.draft = draft
+
+
+class DraftAttachedElsewhere(WorkflowError):
+    """The draft is attached to another item already: one draft, one item."""
+
+    code = "draft_attached_elsewhere"
+
+    def __init__(self, number: int, title: str, item_id: int) -> None:
+        super().__init__()
+        self.number, self.title, self.item_id = number, title, item_id

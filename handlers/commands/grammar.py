@@ -73,6 +73,10 @@ class Spec:
     changes: bool = True  # changes something: needs an authenticated message
     confirm: bool = False  # asks for 确认 CODE before acting (some do for some uses:
     # the catalogue's confirm_when says which, as 帮助 shows it)
+    # The same words with other arguments, each its own command (name, handler,
+    # roles): a form is taken when the first argument typed fits the form's first
+    # (稿件 12 草稿: a number where 稿件 takes a state).
+    forms: tuple[Spec, ...] = ()
 
     @property
     def usage(self) -> str:
@@ -80,6 +84,18 @@ class Spec:
 
     def allowed_for(self, roles: frozenset[Role]) -> bool:
         return not self.roles or Role.ADMIN in roles or bool(self.roles & roles)
+
+    def every(self) -> tuple[Spec, ...]:
+        """This command and its forms."""
+        return (self, *self.forms)
+
+    def form_for(self, tokens: Sequence[str]) -> Spec:
+        """The form the typed arguments (normalised) call for: this command unless
+        the first one fits a form's first argument."""
+        for form in self.forms:
+            if tokens and form.args and _fits(form, form.args[0], tokens[0]):
+                return form
+        return self
 
 
 @dataclass(frozen=True)
@@ -162,6 +178,7 @@ def parse(text: str, table: Sequence[Spec]) -> Command:
     if glued:
         typed = [typed[0][glued:], *typed[1:]]
         norm = [norm[0][glued:], *norm[1:]]
+    spec = spec.form_for(norm[words:])
     values = parse_args(spec, typed[words:], norm[words:])
     return Command(spec, values, " ".join(_tokens(text)[0]))
 
@@ -207,6 +224,14 @@ def _convert(spec: Spec, arg: Arg, token: str) -> Any:
     if arg.kind == "code":
         return token.upper()
     return token
+
+
+def _fits(spec: Spec, arg: Arg, token: str) -> bool:
+    try:
+        _convert(spec, arg, token)
+    except CommandError:
+        return False
+    return True
 
 
 def unknown_command(text: str, table: Sequence[Spec]) -> CommandError:

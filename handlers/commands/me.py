@@ -29,6 +29,7 @@ from workflow.roles import Role
 #: Help groups by the module that handles the command (the table's own sections);
 #: me_help.j2 names each group.
 GROUPS = {"me": "me", "content": "content", "planning": "content", "confirm": "content",
+          "drafts": "content",
           "queue": "queue", "team": "team"}
 GROUP_ORDER = ("me", "content", "queue", "team", "other")
 
@@ -41,7 +42,7 @@ def help_(ctx: CommandContext, cmd: Command) -> Result:
     topic = normalise(str(cmd.args.get("topic") or ""))
     if topic:
         return _help_topic(ctx, topic, TABLE)
-    shown = [s for s in TABLE if s.allowed_for(ctx.actor.roles)
+    shown = [s for command in TABLE for s in command.every() if s.allowed_for(ctx.actor.roles)
              and not (s.name == "bind" and ctx.actor.id)  # members are bound already
              and (s.name not in NEEDS or ctx.capabilities.allows(NEEDS[s.name]))]
     # An admin's list is long: shorten the summaries, then drop them, until it fits.

@@ -14,7 +14,7 @@ START, END = "<!-- commands:start -->", "<!-- commands:end -->"
 def markdown(table: Sequence[Spec]) -> str:
     lines = [texts.phrase("reference", "header"), "|---|---|---|---|---|"]
     needs_confirm = texts.phrase("reference", "needs_confirm")
-    for spec in table:
+    for spec in (form for command in table for form in command.every()):
         english = " / ".join(f"`{w}`" for w in spec.words[1:])
         text = texts.command_text(spec.name)
         confirm = spec.confirm and needs_confirm not in text.summary

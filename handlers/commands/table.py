@@ -5,7 +5,7 @@ command under its name (handlers/templates/commands.toml)."""
 
 from __future__ import annotations
 
-from handlers.commands import confirm, content, me, planning, queue, team
+from handlers.commands import confirm, content, drafts, me, planning, queue, team
 from handlers.commands.grammar import Arg, Spec
 from workflow.agenda import PERIOD_WORDS
 from workflow.autoreply import MatchType
@@ -22,24 +22,28 @@ STATES = {label: state.value for state, label in STATE_LABELS.items()} | \
     {state.value: state.value for state in STATE_LABELS}
 VERDICTS = {"正常": "ok", "ok": "ok", "更新": "update", "update": "update",
             "删除": "delete", "delete": "delete"}
+DRAFTS = {"草稿": "drafts", "drafts": "drafts", "draft": "drafts"}
 ROLES = {word: role.value for role, word in ROLE_WORDS.items()} | \
     {role.value: role.value for role in ROLE_WORDS}
 
 
 def _spec(name: str, words: tuple[str, ...], args: tuple[Arg, ...], handler: object,
-          does: Event | Action, changes: bool = True, confirm: bool = False) -> Spec:
+          does: Event | Action, changes: bool = True, confirm: bool = False,
+          forms: tuple[Spec, ...] = ()) -> Spec:
     """A command that does ``does``: who may use it is workflow's answer (one
     authorisation source: workflow.roles.EVENT_ROLES and ACTION_ROLES). What 帮助
     says about it is in the catalogue under its name (templates/commands.toml)."""
     return Spec(name, words, args, handler,  # type: ignore[arg-type]
-                roles=command_roles(does), does=does, changes=changes, confirm=confirm)
+                roles=command_roles(does), does=does, changes=changes, confirm=confirm,
+                forms=forms)
 
 
 #: What the account must be able to call for a command to be of use: 回 and the
 #: saved replies it sends are customer-service messages. 帮助 leaves out the
 #: commands the account cannot use (workflow.capabilities).
 NEEDS: dict[str, Capability] = {"reply": Capability.CUSTOMER_SERVICE,
-                                "canned": Capability.CUSTOMER_SERVICE}
+                                "canned": Capability.CUSTOMER_SERVICE,
+                                "item_drafts": Capability.MATERIALS}
 
 _A, _E = Action, Event
 TABLE: tuple[Spec, ...] = (
@@ -53,7 +57,13 @@ TABLE: tuple[Spec, ...] = (
           does=_A.FEEDBACK),
     # Content
     _spec("items", ("稿件", "items"), (Arg("state", "choice", "状态", False, STATES),),
-          content.items, changes=False, does=_A.READ),
+          content.items, changes=False, does=_A.READ, forms=(
+              # 稿件 12 草稿 lists the draft box's drafts; 稿件 12 草稿 2 attaches one:
+              # whoever may edit the item (its roles are an edit's, the policy decides).
+              _spec("item_drafts", ("稿件", "items"),
+                    (ITEM, Arg("drafts", "choice", "草稿", True, DRAFTS),
+                     Arg("draft", "int", "草稿编号", required=False)),
+                    drafts.item_drafts, does=_E.EDIT),)),
     _spec("show", ("查看", "show"), (ITEM,), content.show, changes=False, does=_A.READ),
     _spec("plan", ("选题", "plan"), (Arg("title", "rest", "标题 [截止 日期]"),), planning.plan,
           does=_E.PLAN),

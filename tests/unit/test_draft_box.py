@@ -12,15 +12,14 @@ import pytest
 from tests.unit.fakes import FakeUnitOfWork
 from workflow import draft_cases, usecases
 from workflow.capabilities import UNVERIFIED_SUBSCRIPTION, Capabilities
-from workflow.draft_box import (
-    BoxDraft,
+from workflow.draft_box import BoxDraft, Verdict, judge
+from workflow.errors import (
     DraftAttachedElsewhere,
     DraftNotFound,
     NoDraftBox,
-    Verdict,
-    judge,
+    NotOwner,
+    PermissionDenied,
 )
-from workflow.errors import NotOwner, PermissionDenied
 from workflow.model import ContentItem, Context
 from workflow.roles import Actor, Role
 from workflow.states import Event, State
@@ -125,7 +124,7 @@ def test_a_refused_edit_is_tried_again_next_time(uow: FakeUnitOfWork) -> None:
     uow.items.rows[item_id] = replace(uow.items.rows[item_id], state=State.PUBLISHING)
     changed = box(content="<p>新</p>", update_time=150)
     report = draft_cases.sync(uow, [changed], ctx(10))
-    assert [(o.verdict, o.refusal) for o in report.outcomes] == [
+    assert [(o.verdict, o.refusal and o.refusal.code) for o in report.outcomes] == [
         (Verdict.REFUSED, "transition_not_allowed")]
     uow.items.rows[item_id] = replace(uow.items.rows[item_id], state=State.APPROVED)
     assert draft_cases.sync(uow, [changed], ctx(11)).of(Verdict.TAKEN)

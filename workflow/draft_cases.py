@@ -63,11 +63,19 @@ def _one(uow: UnitOfWork, draft: BoxDraft, ctx: Context) -> Outcome:
         item = uow.items.get(item_id) if item_id is not None else None
         verdict = judge(draft, seen, item)
         if verdict is not Verdict.TAKEN:
-            uow.drafts.record(draft, ctx.now, item.id if item else None)
-            uow.commit()
-            return Outcome(draft.media_id, draft.title, verdict, item.id if item else None)
+            attached = item.id if item else None
+            if not _as_seen(draft, seen, attached):  # a box of many drafts: no idle writes
+                uow.drafts.record(draft, ctx.now, attached)
+                uow.commit()
+            return Outcome(draft.media_id, draft.title, verdict, attached)
     assert item is not None
     return _take(uow, draft, item, item.author_id, ctx)
+
+
+def _as_seen(draft: BoxDraft, seen: SeenDraft | None, item_id: int | None) -> bool:
+    """Whether the draft is kept as it is now already (nothing saved since)."""
+    return (seen is not None and seen.update_time == draft.update_time == seen.judged_time
+            and seen.item_id == item_id and seen.title == draft.title)
 
 
 def _take(uow: UnitOfWork, draft: BoxDraft, item: ContentItem, actor_id: int,

@@ -198,3 +198,13 @@ def test_recent_drafts_newest_saved_first(uow: FakeUnitOfWork) -> None:
                            box("M3", update_time=200)], ctx())
     _, drafts = draft_cases.recent(uow, ctx(), limit=2)
     assert [d.media_id for d in drafts] == ["M2", "M3"]
+
+
+def test_a_box_seen_again_unchanged_writes_nothing_per_draft(uow: FakeUnitOfWork) -> None:
+    batch = [box("M1"), box("M2", update_time=300)]
+    draft_cases.sync(uow, batch, ctx())
+    before = uow.commits
+    draft_cases.sync(uow, batch, ctx(1))
+    assert uow.commits == before + 1  # forgetting what left the box, nothing else
+    draft_cases.sync(uow, [box("M1"), box("M2", update_time=301)], ctx(2))
+    assert uow.commits == before + 3

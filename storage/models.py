@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -90,7 +91,14 @@ class ContentItemRow(Base):
     topic: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     digest: Mapped[str] = mapped_column(String(256), default="")
-    cover: Mapped[str] = mapped_column(String(512), default="")
+    cover: Mapped[str] = mapped_column(String(512), default="")  # the cover's media_id
+    # What the article's front matter says of itself (workflow.model.ContentItem).
+    byline: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cover_file: Mapped[str] = mapped_column(Text, default="", server_default="")
+    comments: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    theme: Mapped[str] = mapped_column(String(32), default="", server_default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(32), index=True)
@@ -118,7 +126,14 @@ class Revision(Base):
     title: Mapped[str] = mapped_column(String(128))
     body: Mapped[str] = mapped_column(Text, default="")
     digest: Mapped[str] = mapped_column(String(256), default="")
-    cover: Mapped[str] = mapped_column(String(512), default="")
+    cover: Mapped[str] = mapped_column(String(512), default="")  # the cover's media_id
+    # What the article's front matter says of itself (workflow.model.ContentItem).
+    byline: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cover_file: Mapped[str] = mapped_column(Text, default="", server_default="")
+    comments: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    theme: Mapped[str] = mapped_column(String(32), default="", server_default="")
     editor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime]
 
@@ -462,5 +477,16 @@ class UploadedImageRow(Base):
 
     __tablename__ = "uploaded_images"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(1024))
+    uploaded_at: Mapped[datetime]
+
+
+class UploadedMaterialRow(Base):
+    """A cover uploaded with material/add_material (type image), by the hash of
+    the bytes sent: its permanent media_id is the draft's ``thumb_media_id``."""
+
+    __tablename__ = "uploaded_materials"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_id: Mapped[str] = mapped_column(String(128))
     url: Mapped[str] = mapped_column(String(1024))
     uploaded_at: Mapped[datetime]

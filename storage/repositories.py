@@ -27,24 +27,28 @@ from workflow.roles import Actor, Role
 from workflow.staffing import Member
 from workflow.states import WRITING_STATES, Event, State
 
+#: What the front matter says, kept on the item and on each revision (0018).
+ARTICLE_META = ("byline", "cover_file", "comments", "sources", "expires_on", "theme")
+
 #: More items than a calendar can show are not read (a team plans tens a month).
 AGENDA_LIMIT = 1000
 
 _ITEM_FIELDS = (
     "title", "topic", "body", "digest", "cover", "author_id", "sensitive", "revision",
     "review_round", "planned_at", "due_on", "scheduled_at", "published_at", "draft_media_id",
-    "publish_id", "article_id", "url",
+    "publish_id", "article_id", "url", *ARTICLE_META,
 )
 
 
 def item_from_row(row: ContentItemRow) -> ContentItem:
     fields = {name: getattr(row, name) for name in _ITEM_FIELDS}
+    fields["sources"] = tuple(row.sources or ())
     return ContentItem(id=row.id, state=State(row.state), version=row.version, **fields)
 
 
 def _item_values(item: ContentItem) -> dict[str, Any]:
     values = {name: getattr(item, name) for name in _ITEM_FIELDS}
-    values.update(state=item.state.value, version=item.version)
+    values.update(state=item.state.value, version=item.version, sources=list(item.sources))
     return values
 
 
@@ -109,8 +113,8 @@ class SqlItemRepository:
         to what was read, and an editor kept from reviewing their own revision."""
         self.session.add(Revision(
             item_id=row.id, revision=row.revision, title=row.title, body=row.body,
-            digest=row.digest, cover=row.cover, editor_id=editor or row.author_id,
-            created_at=self.now,
+            digest=row.digest, editor_id=editor or row.author_id, created_at=self.now,
+            **{name: getattr(row, name) for name in ("cover", *ARTICLE_META)},
         ))
 
     def _editor(self, row: ContentItemRow) -> int | None:

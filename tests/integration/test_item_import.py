@@ -62,7 +62,7 @@ def test_every_titled_shape_of_the_corpus_becomes_an_item(wxops: Wxops, tmp_path
     again = wxops("item", "import", "1", TITLED[0].name, "--as", "王芳")
     images_file = next(p.name for p in TITLED if "image-formats" in p.name)
     wxops("item", "import", "2", images_file, "--as", "王芳")
-    assert again.status == 0 and len(uploads.images) == first  # the same images: none uploaded again
+    assert again.status == 0 and len(uploads.images) == first  # the same images: none again
 
 
 def test_a_word_file_brings_its_images(wxops: Wxops, tmp_path: Path, engine_url: str,
@@ -100,3 +100,23 @@ def test_the_front_matter_titles_and_marks_the_item(wxops: Wxops, tmp_path: Path
     assert missing.failure is not None and missing.failure.code == "title_missing"
     usage = wxops("item", "import", "a.md", "--as", "王芳")
     assert usage.failure is not None and usage.failure.code == "import_usage"
+
+
+def test_the_reviewer_sees_what_the_article_says_of_itself(wxops: Wxops, tmp_path: Path,
+                                                           engine_url: str,
+                                                           uploads: FakeUpload) -> None:
+    (tmp_path / "notice.md").write_text(
+        "---\ntitle: 冬衣募集\nauthor: 社区服务队\ncomments: false\nexpires: 2026-12-20\n"
+        "cover: photo.jpg\nsources:\n  - 街道通知 https://example.org/notice\n---\n\n收冬衣。\n",
+        "utf-8")
+    assert wxops("item", "import", "--new", "notice.md", "--as", "王芳").status == 0
+    assert len(uploads.materials) == 1
+    shown = wxops("item", "show", "1").out
+    chat = commanding.say(make_engine(engine_url), "o_staff0", "查看 1")
+    for text in (shown, chat):
+        assert "署名：社区服务队" in text and "留言：关闭" in text and "2026年12月20日" in text
+        assert "封面：photo.jpg" in text and "- 街道通知 https://example.org/notice" in text
+    (tmp_path / "notice.md").write_text("---\ntitle: 冬衣募集\n---\n\n收冬衣。\n", "utf-8")
+    assert wxops("item", "import", "1", "notice.md", "--as", "王芳").status == 0
+    shown = wxops("item", "show", "1").out  # a later import replaces all of it
+    assert "署名：不署名" in shown and "留言：开启" in shown and "来源" not in shown

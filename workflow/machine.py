@@ -8,7 +8,7 @@ write, and the effects to hand to the outbox.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from workflow import policy, publishing
 from workflow.effects import (
@@ -256,7 +256,7 @@ def _edit(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
         topic=ch.topic if ch.topic is not None else item.topic,
         body=ch.body if ch.body is not None else item.body,
         digest=ch.digest if ch.digest is not None else item.digest,
-        **(asdict(ch.meta) if ch.meta is not None else {}),
+        meta=ch.meta if ch.meta is not None else item.meta,
         revision=item.revision + 1,
         state=_target(item, Event.EDIT),
         edited_by=None if actor.id == item.author_id else actor.id,

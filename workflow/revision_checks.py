@@ -26,13 +26,14 @@ GUARDED = frozenset({Event.SUBMIT, Event.APPROVE, Event.FINAL_APPROVE})
 def revision_of(item: ContentItem, capabilities: Capabilities = FULL) -> Revision:
     """The article as the draft box would get it. An article that names no cover
     gets the account's default (bot/deliveries.py, COVER_ASSET); one that names
-    a cover has it only once it was uploaded (``item.cover``, its media_id):
+    a cover has it only once it was uploaded (``meta.cover``, its media_id):
     named but not uploaded (not found, unreadable) is a missing cover. An
     account without materials has no draft box: its cover is chosen by hand in
     WeChat's backend, so nothing is missing here."""
-    lost = bool(item.cover_file) and not item.cover
+    lost = bool(item.meta.cover_file) and not item.meta.cover
     missing = lost and capabilities.allows(Capability.MATERIALS)
-    return Revision(title=item.title, body=item.body, author=item.byline, digest=item.digest,
+    return Revision(title=item.title, body=item.body, author=item.meta.byline,
+                    digest=item.digest,
                     has_cover=not missing)
 
 

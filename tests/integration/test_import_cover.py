@@ -83,7 +83,7 @@ def pushed(engine: Engine, wechat: str, item_id: int) -> dict[str, Any]:
         item = uow.items.get(item_id)
         assert item is not None and item.draft_media_id, "the draft was not pushed"
     draft = make_gateway(account.app).draft_get(item.draft_media_id)
-    return dict(draft["news_item"][0]) | {"cover": item.cover}
+    return dict(draft["news_item"][0]) | {"cover": item.meta.cover}
 
 
 def test_the_articles_cover_byline_and_comments_reach_the_draft(
@@ -99,8 +99,8 @@ def test_the_articles_cover_byline_and_comments_reach_the_draft(
     assert uploads(wechat, "material/add_material") == 1  # the same cover: nothing uploaded
     with SqlUnitOfWork(engine) as uow:
         item = uow.items.get(1)
-        assert item is not None and item.revision == 3 and item.cover == draft["cover"]
-        assert item.sources == ("街道通知 https://example.org/notice",)
+        assert item is not None and item.revision == 3 and item.meta.cover == draft["cover"]
+        assert item.meta.sources == ("街道通知 https://example.org/notice",)
 
 
 def test_an_article_without_a_cover_gets_the_default_and_open_comments(

@@ -418,7 +418,7 @@ class FakeLinks:
         if item is not None and item.revision == revision:
             return ArticleText(item.title, item.body, item.digest,
                                item.planned_at or datetime(2026, 1, 1, tzinfo=UTC),
-                               item.byline, item.sources)
+                               item.meta.byline, item.meta.sources)
         return self.articles.get((item_id, revision))
 
 

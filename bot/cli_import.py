@@ -31,20 +31,25 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 def item_import(app: App, target: str, file: Path | None, as_: str, new: bool) -> None:
     """从 Markdown 或 Word 文件写入新版本 (import ITEM_ID FILE, or --new FILE)."""
     # Here, not at the top: layout's libraries would slow every other command's start.
-    from bot.importing import Images, article_of, render_file
+    from bot.importing import Cover, Images, article_of, render_file, take_cover
 
     item_id, path = _target(target, file, new)
     actor_id = _staff_id(app, as_)
-    images = Images(app.uow, _upload(app), path.parent)
+    upload = _upload(app)
+    images, cover = Images(app.uow, upload, path.parent), Cover(app.uow, upload)
     try:
-        article = article_of(render_file(path, images))
+        rendered = render_file(path, images)
     except (LayoutError, UnicodeDecodeError) as unreadable:
         raise CliError("article_unreadable", file=path.name,
                        reason=getattr(unreadable, "code", "encoding")) from None
-    ctx = Context(now=utcnow(), command="cli", comment=path.name)
+    take_cover(rendered, images, cover)
+    article = article_of(rendered, cover)
+    # The account's capabilities: a cover it cannot upload is not missing (checks).
+    ctx = Context(now=utcnow(), command="cli", comment=path.name,
+                  capabilities=app.capabilities())
     decision = (import_cases.plan(app.uow(), actor_id, article, ctx) if item_id is None
                 else import_cases.write(app.uow(), actor_id, item_id, article, ctx))
-    echo("items", "imported", item=decision.item, images=images)
+    echo("items", "imported", item=decision.item, images=images, cover=cover)
 
 
 def _target(target: str, file: Path | None, new: bool) -> tuple[int | None, Path]:
@@ -56,10 +61,10 @@ def _target(target: str, file: Path | None, new: bool) -> tuple[int | None, Path
 
 
 def _upload(app: App) -> Upload:
+    from bot.importing import GatewayUpload
     from bot.worker import make_gateway  # the gateway the worker uses, asking capabilities
 
-    gateway = make_gateway(app)
-    return lambda name, data: str(gateway.upload_image(name, data)["url"])
+    return GatewayUpload(make_gateway(app))
 
 
 def register(cli: click.Group) -> None:

@@ -28,6 +28,7 @@ from bot.wiring import send_window as followers
 from handlers import notices, texts
 from workflow import tickets, usecases
 from workflow.capabilities import FULL, Capabilities, Capability
+from workflow.checks.model import MAX_AUTHOR
 from workflow.effects import SendReply
 from workflow.model import Context
 from workflow.states import State
@@ -274,7 +275,7 @@ def _sync(d: Delivery) -> str:
     item = d.read(lambda c: platform.item_row(c, int(d.row.payload["item_id"])))
     if item is None:
         raise LookupError(f"item {d.row.payload['item_id']} is gone")
-    article = _article(item, _cover(d))
+    article = _article(item, item.cover or _default_cover(d))
     if item.draft_media_id and _updated(d, item, article):
         return str(item.draft_media_id)
     media_id = str(d.gateway.draft_add([article])["media_id"])
@@ -321,17 +322,21 @@ class ArticleWithoutBody(WeChatError):
 
 def _article(item: Any, thumb_media_id: str) -> dict[str, Any]:
     """The article as reviewed: never a body made up for an item without one (an
-    item from an older version, which the workflow lets through no more)."""
+    item from an older version, which the workflow lets through no more). The
+    byline and comments are the article's own (its front matter)."""
     if not has_text(item.body or ""):
         raise ArticleWithoutBody(item.id)
-    # Cut to WeChat's limits only for items written before they were checked.
-    return {"title": item.title[:MAX_TITLE], "author": "", "digest": item.digest[:MAX_DIGEST],
-            "content": item.body, "content_source_url": "", "thumb_media_id": thumb_media_id,
-            "need_open_comment": 1, "only_fans_can_comment": 0}
+    # Cut to WeChat's limits only for items written before they were checked, and
+    # for a preview of a revision the checks refused (a byline over 16 characters).
+    return {"title": item.title[:MAX_TITLE], "author": item.byline[:MAX_AUTHOR],
+            "digest": item.digest[:MAX_DIGEST], "content": item.body, "content_source_url": "",
+            "thumb_media_id": thumb_media_id, "need_open_comment": int(bool(item.comments)),
+            "only_fans_can_comment": 0}
 
 
-def _cover(d: Delivery) -> str:
-    """The item's cover, or the account's default cover uploaded once."""
+def _default_cover(d: Delivery) -> str:
+    """The account's default cover, uploaded once, for an item without its own
+    (``content_items.cover``: the media_id ``wxops item import`` uploaded)."""
     cached = d.read(lambda c: platform.asset(c, COVER_ASSET))
     if cached is not None:
         return cached

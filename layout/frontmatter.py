@@ -91,9 +91,19 @@ def _flag(key: str, value: object) -> bool:
     return value
 
 
-def _texts(key: str, value: object) -> tuple[str, ...]:
+def _sources(key: str, value: object) -> tuple[str, ...]:
+    """Each source a line of text, or a mapping of ``title`` and ``url`` (either
+    may be left out), kept as one line: ``title url``."""
     items = value if isinstance(value, list) else [value]
-    return tuple(_text(key, item) for item in items)
+    return tuple(_source(key, item) for item in items)
+
+
+def _source(key: str, item: object) -> str:
+    if not isinstance(item, dict):
+        return _text(key, item)
+    if not item or set(item) - {"title", "url"}:
+        raise LayoutError("front_matter_bad_type", key=key, expected="title_url")
+    return " ".join(_text(key, item[part]) for part in ("title", "url") if part in item)
 
 
 def _date(key: str, value: object) -> date:
@@ -125,6 +135,6 @@ def _colour(key: str, value: object) -> str:
 
 _READERS: dict[str, Callable[[str, object], object]] = {
     "title": _text, "author": _text, "digest": _text, "cover": _text,
-    "theme": _theme, "primary": _colour, "comments": _flag, "sources": _texts,
+    "theme": _theme, "primary": _colour, "comments": _flag, "sources": _sources,
     "expires": _date, "sensitive": _flag,
 }

@@ -47,9 +47,21 @@ def prepare_body_image(data: bytes) -> PreparedImage:
 
 
 def prepare_cover(data: bytes) -> PreparedImage:
-    """``data`` cropped about its centre to 2.35:1, then fitted like a body image."""
+    """``data`` cropped about its centre to 2.35:1 and re-encoded as JPEG (any
+    transparency laid on white) at most 1080 px wide and under 1 MB: well within
+    what ``material/add_material`` takes for a permanent image (10 MB), and what
+    the draft's ``thumb_media_id`` shows. A small image is not enlarged."""
     image, _ = _open(data)
-    return _fit(_cover_crop(_upright(image)), MAX_WIDTH)
+    return _fit(_on_white(_cover_crop(_upright(image))), MAX_WIDTH)
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """An opaque RGB image: JPEG has no transparency, and a cover shows on white."""
+    if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")
 
 
 def _cover_crop(image: Image.Image) -> Image.Image:

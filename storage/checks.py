@@ -10,7 +10,12 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import RevisionCheckRow, SensitiveWordRow, UploadedImageRow
+from storage.models import (
+    RevisionCheckRow,
+    SensitiveWordRow,
+    UploadedImageRow,
+    UploadedMaterialRow,
+)
 from workflow.checks import CheckResult, Code, Facts, Finding, WordEntry
 
 
@@ -81,4 +86,13 @@ class SqlUploadedImages:
 
     def add(self, sha256: str, url: str, at: datetime) -> None:
         self.session.merge(UploadedImageRow(sha256=sha256, url=url, uploaded_at=at))
+        self.session.flush()
+
+    def material(self, sha256: str) -> str | None:
+        return self.session.scalar(select(UploadedMaterialRow.media_id).where(
+            UploadedMaterialRow.sha256 == sha256))
+
+    def add_material(self, sha256: str, media_id: str, url: str, at: datetime) -> None:
+        self.session.merge(UploadedMaterialRow(sha256=sha256, media_id=media_id, url=url,
+                                               uploaded_at=at))
         self.session.flush()

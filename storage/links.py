@@ -73,4 +73,5 @@ class SqlPageLinks:
                                                           Revision.revision == revision))
         if row is None:
             return None
-        return ArticleText(row.title, row.body, row.digest, row.created_at)
+        return ArticleText(row.title, row.body, row.digest, row.created_at, row.byline,
+                           tuple(row.sources or ()))

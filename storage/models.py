@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -83,14 +84,26 @@ class Follower(Base):
     event_window_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ContentItemRow(Base):
+class ArticleMetaColumns:
+    """What an article says of itself (``workflow.model.ArticleMeta``), kept on
+    the item and on each of its revisions: columns of the same names."""
+
+    cover: Mapped[str] = mapped_column(String(512), default="")  # the cover's media_id
+    byline: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cover_file: Mapped[str] = mapped_column(Text, default="", server_default="")
+    comments: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    theme: Mapped[str] = mapped_column(String(32), default="", server_default="")
+
+
+class ContentItemRow(ArticleMetaColumns, Base):
     __tablename__ = "content_items"
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(128))
     topic: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     digest: Mapped[str] = mapped_column(String(256), default="")
-    cover: Mapped[str] = mapped_column(String(512), default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(32), index=True)
@@ -109,7 +122,7 @@ class ContentItemRow(Base):
     updated_at: Mapped[datetime]
 
 
-class Revision(Base):
+class Revision(ArticleMetaColumns, Base):
     __tablename__ = "revisions"
     __table_args__ = (UniqueConstraint("item_id", "revision"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,7 +131,6 @@ class Revision(Base):
     title: Mapped[str] = mapped_column(String(128))
     body: Mapped[str] = mapped_column(Text, default="")
     digest: Mapped[str] = mapped_column(String(256), default="")
-    cover: Mapped[str] = mapped_column(String(512), default="")
     editor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime]
 
@@ -480,3 +492,14 @@ class BoxDraftRow(Base):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)
     revision: Mapped[int | None] = mapped_column(Integer)  # the item's, last taken
     seen_at: Mapped[datetime]
+
+
+class UploadedMaterialRow(Base):
+    """A cover uploaded with material/add_material (type image), by the hash of
+    the bytes sent: its permanent media_id is the draft's ``thumb_media_id``."""
+
+    __tablename__ = "uploaded_materials"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_id: Mapped[str] = mapped_column(String(128))
+    url: Mapped[str] = mapped_column(String(1024))
+    uploaded_at: Mapped[datetime]

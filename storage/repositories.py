@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from workflow.errors import StaleVersion
 from workflow.model import (
     MAX_ID,
     ActionEntry,
+    ArticleMeta,
     AuditEntry,
     ContentItem,
     Review,
@@ -27,24 +28,36 @@ from workflow.roles import Actor, Role
 from workflow.staffing import Member
 from workflow.states import WRITING_STATES, Event, State
 
+#: What the article says of itself (``ArticleMeta``): columns of the item and of
+#: each revision, of the same names.
+ARTICLE_META = tuple(f.name for f in fields(ArticleMeta))
+
 #: More items than a calendar can show are not read (a team plans tens a month).
 AGENDA_LIMIT = 1000
 
 _ITEM_FIELDS = (
-    "title", "topic", "body", "digest", "cover", "author_id", "sensitive", "revision",
+    "title", "topic", "body", "digest", "author_id", "sensitive", "revision",
     "review_round", "planned_at", "due_on", "scheduled_at", "published_at", "draft_media_id",
     "publish_id", "article_id", "url",
 )
 
 
 def item_from_row(row: ContentItemRow) -> ContentItem:
-    fields = {name: getattr(row, name) for name in _ITEM_FIELDS}
-    return ContentItem(id=row.id, state=State(row.state), version=row.version, **fields)
+    values = {name: getattr(row, name) for name in _ITEM_FIELDS}
+    return ContentItem(id=row.id, state=State(row.state), version=row.version,
+                       meta=meta_of(row), **values)
+
+
+def meta_of(row: ContentItemRow) -> ArticleMeta:
+    """The item's ``ArticleMeta`` (sources: a JSON list)."""
+    values = {name: getattr(row, name) for name in ARTICLE_META}
+    return ArticleMeta(**{**values, "sources": tuple(row.sources or ())})
 
 
 def _item_values(item: ContentItem) -> dict[str, Any]:
     values = {name: getattr(item, name) for name in _ITEM_FIELDS}
-    values.update(state=item.state.value, version=item.version)
+    values.update(asdict(item.meta), state=item.state.value, version=item.version,
+                  sources=list(item.meta.sources))
     return values
 
 
@@ -109,8 +122,8 @@ class SqlItemRepository:
         to what was read, and an editor kept from reviewing their own revision."""
         self.session.add(Revision(
             item_id=row.id, revision=row.revision, title=row.title, body=row.body,
-            digest=row.digest, cover=row.cover, editor_id=editor or row.author_id,
-            created_at=self.now,
+            digest=row.digest, editor_id=editor or row.author_id, created_at=self.now,
+            **{name: getattr(row, name) for name in ARTICLE_META},
         ))
 
     def _editor(self, row: ContentItemRow) -> int | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from workflow import usecases
 from workflow.machine import Decision
-from workflow.model import Context, ItemChanges
+from workflow.model import ArticleMeta, Context, ItemChanges
 from workflow.ports import UnitOfWork
 from workflow.roles import SYSTEM_ACTOR
 from workflow.states import Event
@@ -20,18 +20,21 @@ from workflow.states import Event
 
 @dataclass(frozen=True)
 class Article:
-    """What the file gives an item: the body as HTML, and what the front matter says."""
+    """What the file gives an item: the body as HTML, and what the front matter
+    says (``meta`` replaces the item's as a whole; None leaves it as it is)."""
 
     body: str
     title: str | None = None
     digest: str | None = None
     sensitive: bool = False
+    meta: ArticleMeta | None = None
 
 
 def write(uow: UnitOfWork, actor_id: int, item_id: int, article: Article,
           ctx: Context) -> Decision:
     """A new revision of ``item_id`` from ``article`` (``ctx.comment``: the file)."""
-    changes = ItemChanges(title=article.title, digest=article.digest, body=article.body)
+    changes = ItemChanges(title=article.title, digest=article.digest, body=article.body,
+                          meta=article.meta)
     decision = usecases.edit(uow, actor_id, item_id, changes, ctx)
     if not article.sensitive or decision.item.sensitive:
         return decision

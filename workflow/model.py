@@ -27,6 +27,23 @@ class ReviewDecision(StrEnum):
     CHANGES_REQUESTED = "changes_requested"
 
 
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What an imported article says of itself beyond its title and digest,
+    replaced as a whole by each import: the byline (the draft's ``author``),
+    the cover's media_id and the image it came from (``cover_file``; a cover
+    named but not uploaded leaves ``cover`` empty), whether comments are open,
+    the sources reviewers see, the day an event notice expires, the theme."""
+
+    byline: str = ""
+    cover: str = ""  # the permanent material's media_id ("": the account's default cover)
+    cover_file: str = ""
+    comments: bool = True
+    sources: tuple[str, ...] = ()
+    expires_on: date | None = None
+    theme: str = ""
+
+
 @dataclass
 class ContentItem:
     """One article on its way through the process.
@@ -43,7 +60,7 @@ class ContentItem:
     topic: str = ""
     body: str = ""
     digest: str = ""
-    cover: str = ""
+    meta: ArticleMeta = field(default_factory=ArticleMeta)  # what the article says of itself
     sensitive: bool = False
     revision: int = 1
     review_round: int = 0
@@ -85,10 +102,10 @@ class ItemChanges:
     topic: str | None = None
     body: str | None = None
     digest: str | None = None
-    cover: str | None = None
+    meta: ArticleMeta | None = None
 
     def is_empty(self) -> bool:
-        return all(v is None for v in (self.title, self.topic, self.body, self.digest, self.cover))
+        return all(v is None for v in (self.title, self.topic, self.body, self.digest, self.meta))
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ class ArticleText:
     body: str
     digest: str
     written_at: datetime
+    byline: str = ""
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

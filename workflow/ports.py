@@ -407,11 +407,16 @@ class SensitiveWords(Protocol):
 
 
 class UploadedImages(Protocol):
-    """URLs of images uploaded with media/uploadimg, by the sha256 of the bytes sent."""
+    """URLs of images uploaded with media/uploadimg, and media_ids of covers
+    uploaded with material/add_material, by the sha256 of the bytes sent."""
 
     def url(self, sha256: str) -> str | None: ...
 
     def add(self, sha256: str, url: str, at: datetime) -> None: ...
+
+    def material(self, sha256: str) -> str | None: ...
+
+    def add_material(self, sha256: str, media_id: str, url: str, at: datetime) -> None: ...
 
 
 class BoxDrafts(Protocol):

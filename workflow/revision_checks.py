@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflow.capabilities import FULL, Capabilities, Capability
 from workflow.checks import CheckResult, Facts, Finding, Revision, Severity, WordList, check
 from workflow.errors import ChecksFailed
 from workflow.model import ContentItem
@@ -22,15 +23,22 @@ from workflow.states import Event
 GUARDED = frozenset({Event.SUBMIT, Event.APPROVE, Event.FINAL_APPROVE})
 
 
-def revision_of(item: ContentItem) -> Revision:
-    """The article as the draft box would get it. There is always a cover: the
-    item's own, or the account's default cover the draft sync uploads when the
-    item has none (bot/deliveries.py, COVER_ASSET); so ``has_cover`` is True."""
-    return Revision(title=item.title, body=item.body, digest=item.digest, has_cover=True)
+def revision_of(item: ContentItem, capabilities: Capabilities = FULL) -> Revision:
+    """The article as the draft box would get it. An article that names no cover
+    gets the account's default (bot/deliveries.py, COVER_ASSET); one that names
+    a cover has it only once it was uploaded (``meta.cover``, its media_id):
+    named but not uploaded (not found, unreadable) is a missing cover. An
+    account without materials has no draft box: its cover is chosen by hand in
+    WeChat's backend, so nothing is missing here."""
+    lost = bool(item.meta.cover_file) and not item.meta.cover
+    missing = lost and capabilities.allows(Capability.MATERIALS)
+    return Revision(title=item.title, body=item.body, author=item.meta.byline,
+                    digest=item.digest,
+                    has_cover=not missing)
 
 
-def run(item: ContentItem, words: WordList) -> CheckResult:
-    return check(revision_of(item), words)
+def run(item: ContentItem, words: WordList, capabilities: Capabilities = FULL) -> CheckResult:
+    return check(revision_of(item, capabilities), words)
 
 
 def refuse_on_errors(item: ContentItem, event: Event, result: CheckResult | None) -> None:

@@ -99,7 +99,8 @@ def _check_revision(uow: UnitOfWork, decision: Decision, ctx: Context) -> CheckR
     item = decision.item
     if item.revision == decision.before.revision:
         return None
-    result = revision_checks.run(item, revision_checks.WORDS.current(uow.words))
+    result = revision_checks.run(item, revision_checks.WORDS.current(uow.words),
+                                 ctx.capabilities)
     uow.checks.add(item.id, item.revision, result, ctx.now)
     return result
 

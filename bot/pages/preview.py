@@ -42,6 +42,7 @@ def safe_html(body: str) -> str:
 def preview_page(preview: Preview, account_name: str, tz: ZoneInfo) -> Response:
     link, text = preview.link, preview.text
     return page("preview", title=text.title, digest=text.digest, body=safe_html(text.body),
+                byline=text.byline, sources=text.sources,
                 account_name=account_name, written=text.written_at.astimezone(tz),
                 expires=link.expires_at.astimezone(tz), item_id=link.item_id,
                 revision=link.item_revision, latest=preview.latest,

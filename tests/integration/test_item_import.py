@@ -11,36 +11,20 @@ from pathlib import Path
 import pytest
 
 from bot import cli_import
-from bot.wechat_errors import NotCalled
 from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.clirun import Wxops
 from tests.integration.test_cli import run
-from tests.unit.layout_fixtures import corpus_images, word_file
-from workflow.capabilities import Capability
+from tests.unit.layout_fixtures import FakeUpload, corpus_images, word_file
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 TITLED = sorted(p for p in CORPUS.glob("*.md") if p.read_text("utf-8").startswith("---\ntitle:"))
 
 
-class FakeUploads:
-    """media/uploadimg as the emulator answers it, counted; or refused as an
-    account without materials is (the gateway's NotCalled, no call made)."""
-
-    def __init__(self, allowed: bool = True) -> None:
-        self.allowed, self.calls = allowed, 0
-
-    def __call__(self, name: str, data: bytes) -> str:
-        if not self.allowed:
-            raise NotCalled(Capability.MATERIALS, "media/uploadimg", "subscription", False)
-        self.calls += 1
-        return f"http://mmbiz.qpic.cn/mmbiz_png/{self.calls}/0?wx_fmt=png"
-
-
 @pytest.fixture
-def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUploads:
-    fake = FakeUploads()
+def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUpload:
+    fake = FakeUpload()
     monkeypatch.setattr(cli_import, "_upload", lambda app: fake)
     return fake
 
@@ -66,45 +50,45 @@ def stored(engine_url: str, item_id: int) -> tuple[str, str, bool, bool]:
 
 def test_every_titled_shape_of_the_corpus_becomes_an_item(wxops: Wxops, tmp_path: Path,
                                                           engine_url: str,
-                                                          uploads: FakeUploads) -> None:
+                                                          uploads: FakeUpload) -> None:
     for number, source in enumerate(TITLED, start=1):
         shutil.copy(source, tmp_path / source.name)
         done = wxops("item", "import", "--new", source.name, "--as", "王芳")
         assert done.status == 0, (source.name, done.err)
         title, body, _, _ = stored(engine_url, number)
         assert title and body and "<style" not in body
-    first = uploads.calls
+    first = len(uploads.images)
     assert first > 0
     again = wxops("item", "import", "1", TITLED[0].name, "--as", "王芳")
     images_file = next(p.name for p in TITLED if "image-formats" in p.name)
     wxops("item", "import", "2", images_file, "--as", "王芳")
-    assert again.status == 0 and uploads.calls == first  # the same images: none uploaded again
+    assert again.status == 0 and len(uploads.images) == first  # the same images: none again
 
 
 def test_a_word_file_brings_its_images(wxops: Wxops, tmp_path: Path, engine_url: str,
-                                       uploads: FakeUploads) -> None:
+                                       uploads: FakeUpload) -> None:
     assert wxops("item", "plan", "助学周报", "--as", "王芳").status == 0
     (tmp_path / "report.docx").write_bytes(word_file())
     done = wxops("item", "import", "1", "report.docx", "--as", "王芳")
     assert done.status == 0, done.err
     _, body, _, _ = stored(engine_url, 1)
-    assert uploads.calls >= 1 and body.count("mmbiz.qpic.cn") >= 1
+    assert len(uploads.images) >= 1 and body.count("mmbiz.qpic.cn") >= 1
 
 
 def test_without_materials_images_stay_out_and_nothing_is_called(
-        wxops: Wxops, tmp_path: Path, engine_url: str, uploads: FakeUploads) -> None:
+        wxops: Wxops, tmp_path: Path, engine_url: str, uploads: FakeUpload) -> None:
     uploads.allowed = False
     source = next(p for p in TITLED if "image-formats" in p.name)
     shutil.copy(source, tmp_path / source.name)
     done = wxops("item", "import", "--new", source.name, "--as", "王芳")
-    assert done.status == 0 and uploads.calls == 0
+    assert done.status == 0 and uploads.images == [] and uploads.asked >= 1
     _, body, _, _ = stored(engine_url, 1)
     assert "<img" not in body
 
 
 def test_the_front_matter_titles_and_marks_the_item(wxops: Wxops, tmp_path: Path,
                                                     engine_url: str,
-                                                    uploads: FakeUploads) -> None:
+                                                    uploads: FakeUpload) -> None:
     (tmp_path / "a.md").write_text("---\ntitle: 冬衣募集\ndigest: 本周六收衣\nsensitive: true\n"
                                    "---\n\n周六上午九点在社区中心收冬衣。\n", "utf-8")
     assert wxops("item", "import", "--new", "a.md", "--as", "王芳").status == 0
@@ -116,3 +100,23 @@ def test_the_front_matter_titles_and_marks_the_item(wxops: Wxops, tmp_path: Path
     assert missing.failure is not None and missing.failure.code == "title_missing"
     usage = wxops("item", "import", "a.md", "--as", "王芳")
     assert usage.failure is not None and usage.failure.code == "import_usage"
+
+
+def test_the_reviewer_sees_what_the_article_says_of_itself(wxops: Wxops, tmp_path: Path,
+                                                           engine_url: str,
+                                                           uploads: FakeUpload) -> None:
+    (tmp_path / "notice.md").write_text(
+        "---\ntitle: 冬衣募集\nauthor: 社区服务队\ncomments: false\nexpires: 2026-12-20\n"
+        "cover: photo.jpg\nsources:\n  - 街道通知 https://example.org/notice\n---\n\n收冬衣。\n",
+        "utf-8")
+    assert wxops("item", "import", "--new", "notice.md", "--as", "王芳").status == 0
+    assert len(uploads.materials) == 1
+    shown = wxops("item", "show", "1").out
+    chat = commanding.say(make_engine(engine_url), "o_staff0", "查看 1")
+    for text in (shown, chat):
+        assert "署名：社区服务队" in text and "留言：关闭" in text and "2026年12月20日" in text
+        assert "封面：photo.jpg" in text and "- 街道通知 https://example.org/notice" in text
+    (tmp_path / "notice.md").write_text("---\ntitle: 冬衣募集\n---\n\n收冬衣。\n", "utf-8")
+    assert wxops("item", "import", "1", "notice.md", "--as", "王芳").status == 0
+    shown = wxops("item", "show", "1").out  # a later import replaces all of it
+    assert "署名：不署名" in shown and "留言：开启" in shown and "来源" not in shown

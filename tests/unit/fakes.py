@@ -418,7 +418,8 @@ class FakeLinks:
         item = self.items.get(item_id)
         if item is not None and item.revision == revision:
             return ArticleText(item.title, item.body, item.digest,
-                               item.planned_at or datetime(2026, 1, 1, tzinfo=UTC))
+                               item.planned_at or datetime(2026, 1, 1, tzinfo=UTC),
+                               item.meta.byline, item.meta.sources)
         return self.articles.get((item_id, revision))
 
 
@@ -461,12 +462,19 @@ class FakeWords:
 class FakeUploads:
     def __init__(self) -> None:
         self.rows: dict[str, str] = {}
+        self.materials: dict[str, str] = {}
 
     def url(self, sha256: str) -> str | None:
         return self.rows.get(sha256)
 
     def add(self, sha256: str, url: str, at: datetime) -> None:
         self.rows[sha256] = url
+
+    def material(self, sha256: str) -> str | None:
+        return self.materials.get(sha256)
+
+    def add_material(self, sha256: str, media_id: str, url: str, at: datetime) -> None:
+        self.materials[sha256] = media_id
 
 
 class FakeBoxDrafts:

@@ -1,6 +1,7 @@
 """What the layout tests are given: images of several formats and sizes drawn
 with Pillow, a Word file built with python-docx, and an image-URL callable
-that prepares each image as the upload would and answers a URL named after it."""
+that prepares each image as the upload would and answers a URL named after it,
+and the two uploads of an import (``FakeUpload``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from docx.oxml import OxmlElement
 from docx.shared import Inches
 from PIL import Image, ImageDraw
 
+from bot.wechat_errors import NotCalled
 from layout import ImageRef, prepare_body_image
 from layout.images import MAX_BYTES, MAX_WIDTH
+from workflow.capabilities import Capability
 
 CDN = "https://mmbiz.qpic.cn/corpus"
 
@@ -146,3 +149,31 @@ def _picture(document: object, data: bytes, alt: str) -> None:
     document.add_picture(BytesIO(data), width=Inches(4))  # type: ignore[attr-defined]
     inline = document.inline_shapes[-1]  # type: ignore[attr-defined]
     inline._inline.docPr.set("descr", alt)
+
+
+class FakeUpload:
+    """``bot.importing.Upload`` as the platform answers it, counted: media/uploadimg
+    (``images``) and material/add_material (``materials``); or, ``allowed`` False,
+    refused as on an account without materials (the gateway's NotCalled), each
+    refusal counted in ``asked``."""
+
+    def __init__(self, allowed: bool = True) -> None:
+        self.allowed, self.asked = allowed, 0
+        self.images: list[str] = []
+        self.materials: list[bytes] = []
+
+    def image(self, name: str, data: bytes) -> str:
+        self._ask("media/uploadimg")
+        self.images.append(name)
+        return f"http://mmbiz.qpic.cn/mmbiz_png/{len(self.images)}/0?wx_fmt=png"
+
+    def material(self, name: str, data: bytes) -> tuple[str, str]:
+        self._ask("material/add_material")
+        self.materials.append(data)
+        number = len(self.materials)
+        return f"material-{number}", f"http://mmbiz.qpic.cn/mmbiz_jpg/m{number}/0?wx_fmt=jpeg"
+
+    def _ask(self, call: str) -> None:
+        if not self.allowed:
+            self.asked += 1
+            raise NotCalled(Capability.MATERIALS, call, "subscription", False)

@@ -32,6 +32,15 @@ def test_a_single_source_and_a_quoted_date_are_understood() -> None:
     assert (front.sources, front.expires, front.title) == (("审计报告",), date(2026, 1, 2), "2025")
 
 
+def test_a_source_may_be_a_title_and_url() -> None:
+    front = parse_front_matter("sources:\n  - title: 年报\n    url: https://example.org/r\n"
+                               "  - url: https://example.org/only\n  - 口述\n")
+    assert front.sources == ("年报 https://example.org/r", "https://example.org/only", "口述")
+    with pytest.raises(LayoutError) as refused:
+        parse_front_matter("sources:\n  - name: 年报\n")
+    assert (refused.value.code, refused.value.data["key"]) == ("front_matter_bad_type", "sources")
+
+
 def test_a_short_colour_is_spelled_out() -> None:
     assert parse_front_matter("primary: 'c00'").primary == "#cc0000"
 

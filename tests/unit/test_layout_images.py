@@ -70,6 +70,31 @@ def test_a_cover_is_cut_to_235_to_1_about_its_centre() -> None:
         assert cover.width <= 1080 and len(cover.data) < MAX_BYTES
 
 
+def png(size: tuple[int, int], mode: str = "RGB") -> bytes:
+    out = BytesIO()
+    Image.new(mode, size, (30, 120, 200, 128)[:len(mode)]).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("size", "expected"), [
+    ((4000, 1000), (1080, 460)),  # wide: cut at the sides to 2350 x 1000, then narrowed
+    ((900, 1600), (900, 383)),  # tall: cut at top and bottom, not narrowed
+    ((200, 200), (200, 85)),  # small: cut, never enlarged
+])
+def test_a_cover_has_the_ratio_and_size_of_its_kind(size: tuple[int, int],
+                                                    expected: tuple[int, int]) -> None:
+    cover = prepare_cover(png(size))
+    assert (cover.width, cover.height) == expected == opened(cover.data).size
+    assert abs(cover.width / cover.height - 2.35) < 0.01
+
+
+def test_a_cover_is_always_a_jpeg_even_from_a_transparent_png() -> None:
+    cover = prepare_cover(png((1200, 600), "RGBA"))
+    assert cover.content_type == "image/jpeg" and opened(cover.data).format == "JPEG"
+    r, g, _ = opened(cover.data).getpixel((10, 10))  # type: ignore[misc]
+    assert r > 120 and g > 170  # half-transparent blue laid on white, not on black
+
+
 def test_the_cover_keeps_the_middle() -> None:
     image = Image.new("RGB", (1000, 1000), (255, 0, 0))
     image.paste((0, 0, 255), (0, 400, 1000, 600))  # a blue band across the middle

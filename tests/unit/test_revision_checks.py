@@ -4,6 +4,7 @@ the list marking the item sensitive, and the built list reused while unchanged."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -11,9 +12,10 @@ import pytest
 from handlers import refusals, texts
 from tests.unit.fakes import FakeUnitOfWork, FakeWords
 from workflow import revision_checks, usecases, word_cases
+from workflow.capabilities import FULL, UNVERIFIED_SUBSCRIPTION, Capabilities
 from workflow.checks import Code, WordEntry
 from workflow.errors import ChecksFailed, WordInvalid
-from workflow.model import Context, ItemChanges
+from workflow.model import ArticleMeta, Context, ItemChanges
 from workflow.revision_checks import WordListCache
 from workflow.roles import SYSTEM_ACTOR, Actor, Role
 from workflow.states import Event, State
@@ -167,3 +169,33 @@ def test_the_call_for_review_says_what_the_check_found(uow: FakeUnitOfWork) -> N
              if row[1].get("template") == "item_submitted"]
     assert asked and asked[-1][1]["context"]["checks"] == {"errors": 0, "sensitive": 1,
                                                            "warnings": 0}
+
+
+def meta_checked(uow: FakeUnitOfWork, meta: ArticleMeta, capabilities: Capabilities = FULL,
+                 ) -> set[Code]:
+    """The codes of the check of a revision written with ``meta``."""
+    item_id = started(uow)
+    usecases.edit(uow, AUTHOR.id, item_id, ItemChanges(body=CLEAN, meta=meta),
+                  replace(ctx(), capabilities=capabilities))
+    return set(uow.checks.rows[item_id, uow.items.rows[item_id].revision].codes())
+
+
+@pytest.mark.parametrize(("meta", "missing"), [
+    (ArticleMeta(), False),  # names none: the account's default cover goes with the draft
+    (ArticleMeta(cover="m1", cover_file="photo.jpg"), False),  # named and uploaded
+    (ArticleMeta(cover_file="photo.jpg"), True),  # named, not found or not readable
+])
+def test_a_cover_is_missing_only_when_the_one_named_was_not_uploaded(
+        uow: FakeUnitOfWork, meta: ArticleMeta, missing: bool) -> None:
+    assert (Code.COVER_MISSING in meta_checked(uow, meta)) is missing
+
+
+def test_without_materials_a_cover_not_uploaded_is_chosen_by_hand(uow: FakeUnitOfWork) -> None:
+    unverified = Capabilities(UNVERIFIED_SUBSCRIPTION)
+    assert Code.COVER_MISSING not in meta_checked(uow, ArticleMeta(cover_file="a.jpg"),
+                                                  unverified)
+
+
+def test_a_byline_over_16_characters_is_an_error(uow: FakeUnitOfWork) -> None:
+    assert Code.AUTHOR_TOO_LONG in meta_checked(uow, ArticleMeta(byline="长" * 17))
+    assert Code.AUTHOR_TOO_LONG not in meta_checked(uow, ArticleMeta(byline="长" * 16))

@@ -21,6 +21,7 @@ from enum import StrEnum
 # or digest over them when it is typed, the checks find them on every revision.
 MAX_TITLE = 32
 MAX_DIGEST = 128
+MAX_AUTHOR = 16  # the byline: found by the checks, never refused when typed
 MAX_BODY_CHARS = 20_000  # the content must be shorter than this
 
 
@@ -127,7 +128,7 @@ class Limits:
     emulator's) adds it to ``image_hosts``."""
 
     title_chars: int = MAX_TITLE
-    author_chars: int = 16
+    author_chars: int = MAX_AUTHOR
     digest_chars: int = MAX_DIGEST
     content_chars: int = MAX_BODY_CHARS  # the content must be shorter than this
     content_bytes: int = 1024 * 1024  # and smaller than this

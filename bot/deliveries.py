@@ -26,7 +26,7 @@ from bot.wiring import outbox_log as outbox
 from bot.wiring import platform_records as platform
 from bot.wiring import send_window as followers
 from handlers import notices, texts
-from workflow import tickets, usecases
+from workflow import kept_images, tickets, usecases
 from workflow.capabilities import FULL, Capabilities, Capability
 from workflow.effects import SendReply
 from workflow.model import Context
@@ -319,11 +319,25 @@ class ArticleWithoutBody(WeChatError):
         self.summary = texts.phrase("publish_submit", "no_body_short")
 
 
+class ArticleWithKeptImages(WeChatError):
+    """The body names images kept only in wxops (workflow/kept_images.py): the
+    draft box would drop them without a word, and the article published would
+    not be the one reviewed. Refused for good, before any call."""
+
+    def __init__(self, item_id: int, count: int) -> None:
+        super().__init__(None, texts.phrase("publish_submit", "kept_images", item_id=item_id,
+                                            count=count))
+        self.summary = texts.phrase("publish_submit", "kept_images_short", count=count)
+
+
 def _article(item: Any, thumb_media_id: str) -> dict[str, Any]:
     """The article as reviewed: never a body made up for an item without one (an
-    item from an older version, which the workflow lets through no more)."""
+    item from an older version, which the workflow lets through no more), never
+    one whose images the draft box would drop."""
     if not has_text(item.body or ""):
         raise ArticleWithoutBody(item.id)
+    if kept := kept_images.kept_in(item.body):
+        raise ArticleWithKeptImages(item.id, len(kept))
     # Cut to WeChat's limits only for items written before they were checked.
     return {"title": item.title[:MAX_TITLE], "author": "", "digest": item.digest[:MAX_DIGEST],
             "content": item.body, "content_source_url": "", "thumb_media_id": thumb_media_id,

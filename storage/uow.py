@@ -10,10 +10,12 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.assets import SqlAssets
 from storage.checks import SqlRevisionChecks, SqlSensitiveWords, SqlUploadedImages
 from storage.confirmations import SqlConfirmations
 from storage.followers import SqlInteractions
 from storage.links import SqlPageLinks
+from storage.liveness import SqlLinkChecks
 from storage.queue_ops import SqlCannedReplies, SqlQueueView
 from storage.repositories import (
     SqlAuditLog,
@@ -39,6 +41,8 @@ class SqlUnitOfWork:
     checks: SqlRevisionChecks
     words: SqlSensitiveWords
     uploads: SqlUploadedImages
+    assets: SqlAssets
+    liveness: SqlLinkChecks
     audit: SqlAuditLog
     outbox: SqlOutbox
     work: SqlWorkView
@@ -74,6 +78,8 @@ class SqlUnitOfWork:
         self.checks = SqlRevisionChecks(self.session)
         self.words = SqlSensitiveWords(self.session)
         self.uploads = SqlUploadedImages(self.session)
+        self.assets = SqlAssets(self.session)
+        self.liveness = SqlLinkChecks(self.session)
         self.audit = SqlAuditLog(self.session)
         self.outbox = SqlOutbox(self.session)
         self.work = SqlWorkView(self.session)

@@ -19,6 +19,7 @@ from tests.integration.clirun import Wxops
 from tests.integration.test_cli import run
 from tests.unit.layout_fixtures import corpus_images, word_file
 from workflow.capabilities import Capability
+from workflow.kept_images import PREFIX, kept_in
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 TITLED = sorted(p for p in CORPUS.glob("*.md") if p.read_text("utf-8").startswith("---\ntitle:"))
@@ -91,7 +92,7 @@ def test_a_word_file_brings_its_images(wxops: Wxops, tmp_path: Path, engine_url:
     assert uploads.calls >= 1 and body.count("mmbiz.qpic.cn") >= 1
 
 
-def test_without_materials_images_stay_out_and_nothing_is_called(
+def test_without_materials_images_are_kept_for_the_preview_and_nothing_is_called(
         wxops: Wxops, tmp_path: Path, engine_url: str, uploads: FakeUploads) -> None:
     uploads.allowed = False
     source = next(p for p in TITLED if "image-formats" in p.name)
@@ -99,7 +100,9 @@ def test_without_materials_images_stay_out_and_nothing_is_called(
     done = wxops("item", "import", "--new", source.name, "--as", "王芳")
     assert done.status == 0 and uploads.calls == 0
     _, body, _, _ = stored(engine_url, 1)
-    assert "<img" not in body
+    kept = kept_in(body)
+    assert kept and body.count("<img") == body.count(PREFIX)  # every image a placeholder
+    assert all(name in done.out for name in ("photo.jpg", "logo.png"))
 
 
 def test_the_front_matter_titles_and_marks_the_item(wxops: Wxops, tmp_path: Path,

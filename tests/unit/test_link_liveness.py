@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.liveness import public
+from handlers import texts
 from tests.unit.fakes import FakeUnitOfWork
 from workflow import link_liveness as links
-from workflow.checks import Code, Revision, check
+from workflow.checks import Code, Revision, Severity, check
 from workflow.kept_images import placeholder
 from workflow.link_liveness import LinkStatus
 from workflow.model import ContentItem
+from workflow.revision_checks import brief
 from workflow.states import State
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
@@ -89,3 +91,15 @@ def test_private_loopback_and_unresolved_hosts_are_never_asked(addresses: list[s
 
 def test_public_hosts_are_asked() -> None:
     assert public(["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"])
+
+
+def test_dead_links_and_kept_images_are_listed_in_the_brief_not_counted() -> None:
+    result = check(Revision(title="年报", body=BODY, has_cover=True))
+    found = links.findings(BODY, {"https://example.org/report.pdf": "404"})
+    with_dead = links.merged(result, found)
+    shown = brief(with_dead)
+    assert shown is not None
+    assert [f.code for f in shown.notices] == [Code.IMAGE_KEPT, Code.LINK_DEAD]
+    assert shown.warnings == len(with_dead.of(Severity.WARNING)) - 2
+    said = texts.phrase("checks_brief", "brief", b=shown)
+    assert "https://example.org/report.pdf" in said and "HTTP 404" in said and "手动插入" in said

@@ -14,6 +14,7 @@ from bot.gateway import NEEDS, lacking
 from bot.seams import OutboxRow
 from bot.sender import DeadEnd, Delivery, Handler, Outcome, SentAfterAll
 from bot.wechat_errors import (
+    ArticleWithKeptImages,
     DuplicateClientMsgId,
     InvalidMediaId,
     OutsideReplyWindow,
@@ -319,21 +320,9 @@ class ArticleWithoutBody(WeChatError):
         self.summary = texts.phrase("publish_submit", "no_body_short")
 
 
-class ArticleWithKeptImages(WeChatError):
-    """The body names images kept only in wxops (workflow/kept_images.py): the
-    draft box would drop them without a word, and the article published would
-    not be the one reviewed. Refused for good, before any call."""
-
-    def __init__(self, item_id: int, count: int) -> None:
-        super().__init__(None, texts.phrase("publish_submit", "kept_images", item_id=item_id,
-                                            count=count))
-        self.summary = texts.phrase("publish_submit", "kept_images_short", count=count)
-
-
 def _article(item: Any, thumb_media_id: str) -> dict[str, Any]:
     """The article as reviewed: never a body made up for an item without one (an
-    item from an older version, which the workflow lets through no more), never
-    one whose images the draft box would drop."""
+    item from an older version, which the workflow lets through no more)."""
     if not has_text(item.body or ""):
         raise ArticleWithoutBody(item.id)
     if kept := kept_images.kept_in(item.body):

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot import deliveries
+from bot.wechat_errors import ArticleWithKeptImages
 from layout.article import ImageRef, Placed
 from layout.render import render_markdown
 from tests.unit.fakes import FakeUnitOfWork
@@ -106,7 +107,7 @@ def test_a_bare_url_is_still_an_answer() -> None:
 def test_the_draft_box_never_gets_a_body_with_kept_images() -> None:
     kept = SimpleNamespace(id=7, title="冬衣", digest="",
                            body=f'<p>文</p><img src="{placeholder(SHA)}">')
-    with pytest.raises(deliveries.ArticleWithKeptImages) as refused:
+    with pytest.raises(ArticleWithKeptImages) as refused:
         deliveries._article(kept, "thumb")
     assert refused.value.transient is False and "7" in str(refused.value)
     fine = SimpleNamespace(id=8, title="冬衣", digest="",

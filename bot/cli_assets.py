@@ -13,6 +13,7 @@ from bot.timefmt import local, utcnow
 from bot.wiring import App
 from workflow import asset_cases
 from workflow.asset_cases import Asset
+from workflow.errors import AssetInvalid
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -30,6 +31,8 @@ def assets() -> None:
 @click.pass_obj
 def assets_add(app: App, file: Path, name: str, credit: str, consent: str) -> None:
     """保存一个素材 (keep a file under a name: asset:NAME in an article)."""
+    if file.stat().st_size > asset_cases.MAX_BYTES:  # refused before it is read
+        raise AssetInvalid(name, "too_large", asset_cases.MAX_BYTES)
     data = file.read_bytes()
     added = asset_cases.add(app.uow(), name, file.name, data, credit, consent,
                             hashlib.sha256(data).hexdigest(), utcnow())

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
-from bot import cli_import
 from bot.cli_text import say
 from bot.config import load_settings
 from bot.links import PageAddresses
@@ -23,7 +22,7 @@ from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.clirun import Wxops
 from tests.integration.test_cli import run
-from tests.integration.test_item_import import FakeUploads
+from tests.integration.test_item_import import FakeUploads, fake_uploads
 from tests.unit.layout_fixtures import corpus_images
 from workflow import link_cases
 from workflow.checks import Code
@@ -37,9 +36,7 @@ ARTICLE = "---\ntitle: 冬衣募集\n---\n\n周六上午在社区中心收冬衣
 
 @pytest.fixture
 def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUploads:
-    fake = FakeUploads()
-    monkeypatch.setattr(cli_import, "_upload", lambda app: fake)
-    return fake
+    return fake_uploads(monkeypatch)
 
 
 @pytest.fixture

@@ -39,11 +39,16 @@ class FakeUploads:
         return f"http://mmbiz.qpic.cn/mmbiz_png/{self.calls}/0?wx_fmt=png"
 
 
-@pytest.fixture
-def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUploads:
+def fake_uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUploads:
+    """``wxops item import``'s uploads, through the fake (for this module and others)."""
     fake = FakeUploads()
     monkeypatch.setattr(cli_import, "_upload", lambda app: fake)
     return fake
+
+
+@pytest.fixture
+def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUploads:
+    return fake_uploads(monkeypatch)
 
 
 @pytest.fixture

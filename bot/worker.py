@@ -46,6 +46,7 @@ HEARTBEAT_EVERY = 30
 #: review is looked at soon; an address is still asked once per its interval.
 LINK_ROUND_MINUTES = 5
 
+
 def token_source(app: App) -> TokenSource:
     s = app.settings
 

@@ -113,3 +113,8 @@ def test_the_draft_box_never_gets_a_body_with_kept_images() -> None:
     fine = SimpleNamespace(id=8, title="冬衣", digest="",
                            body='<p>文</p><img src="https://mmbiz.qpic.cn/a">')
     assert deliveries._article(fine, "thumb")["content"] == fine.body
+
+
+def test_a_link_to_a_file_material_stays_its_text() -> None:
+    html = render_markdown("见[年报](asset:annual-report)。\n", placing("")).html
+    assert "见年报。" in html and "asset:" not in html and "<a" not in html

@@ -119,6 +119,13 @@ class Settings(BaseModel):
     draft_sync_minutes: float = Field(10.0, gt=0, le=1440, allow_inf_nan=False,
                                       description="minutes between the worker's reads of "
                                       "the WeChat draft box")
+    link_check_minutes: int = Field(30, ge=1, le=10080,
+                                    description="minutes between two checks of one address "
+                                    "an article in review cites (does it answer?)")
+    link_timeout_seconds: float = Field(5.0, gt=0, le=60, allow_inf_nan=False,
+                                        description="seconds an address has to answer")
+    link_check_private: bool = Field(False, description="also check addresses on private "
+                                     "and loopback networks (for tests; never in production)")
 
     @field_validator("database_url")
     @classmethod

@@ -14,6 +14,7 @@ from bot.gateway import NEEDS, lacking
 from bot.seams import OutboxRow
 from bot.sender import DeadEnd, Delivery, Handler, Outcome, SentAfterAll
 from bot.wechat_errors import (
+    ArticleWithKeptImages,
     DuplicateClientMsgId,
     InvalidMediaId,
     OutsideReplyWindow,
@@ -26,7 +27,7 @@ from bot.wiring import outbox_log as outbox
 from bot.wiring import platform_records as platform
 from bot.wiring import send_window as followers
 from handlers import notices, texts
-from workflow import tickets, usecases
+from workflow import kept_images, tickets, usecases
 from workflow.capabilities import FULL, Capabilities, Capability
 from workflow.checks.model import MAX_AUTHOR
 from workflow.effects import SendReply
@@ -326,6 +327,8 @@ def _article(item: Any, thumb_media_id: str) -> dict[str, Any]:
     byline and comments are the article's own (its front matter)."""
     if not has_text(item.body or ""):
         raise ArticleWithoutBody(item.id)
+    if kept := kept_images.kept_in(item.body):
+        raise ArticleWithKeptImages(item.id, len(kept))
     # Cut to WeChat's limits only for items written before they were checked, and
     # for a preview of a revision the checks refused (a byline over 16 characters).
     return {"title": item.title[:MAX_TITLE], "author": item.byline[:MAX_AUTHOR],

@@ -6,9 +6,12 @@ the account's capabilities first): the upload's URL is part of the revision
 being written, an answer wxops needs now, not an effect of a decision for the
 outbox to carry later. Each image is uploaded once: the sha256 of the bytes
 sent finds an earlier upload's URL (table ``uploaded_images``). On an account
-without materials (``media/uploadimg`` not allowed) or when an image cannot be
-read, the image is left out of the body and named in the command's output:
-whoever publishes by hand adds it in WeChat's editor.
+without materials (``media/uploadimg`` not allowed) the prepared bytes are kept
+in wxops and the body names them by a placeholder the preview page serves
+(workflow/kept_images.py): reviewers see the image, the checks say the platform
+would drop it, and the command's output names it for whoever publishes by hand.
+An image that cannot be read is left out and named too. ``asset:NAME`` is one
+of the team's materials (``wxops assets``), with its credit for the caption.
 
 The cover is the image the front matter's ``cover`` names (a path relative to
 the file); a Word file, which has no front matter, takes its first image. It
@@ -27,10 +30,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.timefmt import utcnow
 from bot.wechat_errors import NotCalled
-from layout.article import ImageRef, Rendered
+from layout.article import ImageRef, Placed, Rendered
 from layout.errors import LayoutError
 from layout.images import prepare_body_image, prepare_cover
 from layout.render import render_docx, render_markdown
+from workflow import asset_cases, kept_images
 from workflow.import_cases import Article
 from workflow.model import ArticleMeta
 from workflow.ports import UnitOfWork
@@ -76,11 +80,15 @@ class Images:
     not_allowed: bool = False
     unreadable: list[str] = field(default_factory=list)
     first: ImageRef | None = None  # a Word file's first image: its cover
+    kept: list[str] = field(default_factory=list)  # sources kept for the preview only
 
-    def __call__(self, ref: ImageRef) -> str | None:
+    def __call__(self, ref: ImageRef) -> str | Placed | None:
         if self.first is None and ref.data is not None:
             self.first = ref
-        data = ref.data if ref.data is not None else self._read(ref.src)
+        credit = ""
+        data = ref.data
+        if data is None:
+            data, credit = self._source(ref.src)
         if data is None:
             return None
         try:
@@ -88,7 +96,21 @@ class Images:
         except LayoutError:
             self.unreadable.append(ref.src)
             return None
-        return self._url(prepared.sha256, prepared.data, prepared.content_type)
+        url = self._url(prepared.sha256, prepared.data, prepared.content_type)
+        if url is None:
+            url = self._keep(ref.src, prepared.sha256, prepared.data, prepared.content_type)
+        return Placed(url, credit)
+
+    def _source(self, src: str) -> tuple[bytes | None, str]:
+        """The bytes ``src`` names, and the credit of a material."""
+        name = asset_cases.name_of(src)
+        if name is None:
+            return self._read(src), ""
+        found = asset_cases.image(self.uow(), name)
+        if found is None:
+            self.unreadable.append(src)
+            return None, ""
+        return found[1], found[0].credit
 
     def _read(self, src: str) -> bytes | None:
         path = self.folder / src
@@ -115,6 +137,14 @@ class Images:
             uow.commit()
         self.uploaded += 1
         return url
+
+    def _keep(self, src: str, sha256: str, data: bytes, content_type: str) -> str:
+        """The image kept in wxops for the preview; its placeholder address."""
+        with self.uow() as uow:
+            uow.assets.keep(sha256, content_type, data, utcnow())
+            uow.commit()
+        self.kept.append(src)
+        return kept_images.placeholder(sha256)
 
 
 def _file_name(sha256: str, content_type: str) -> str:

@@ -185,3 +185,13 @@ def whitelist_ip(errmsg: str) -> str | None:
 def error_for(errcode: int | None, errmsg: str = "", **extra: object) -> WeChatError:
     cls = ERRORS.get(errcode, InvalidRequest) if errcode is not None else TransportError
     return cls(errcode, errmsg, **extra)
+
+
+class ArticleWithKeptImages(WeChatError):
+    """Images kept only in wxops (workflow/kept_images.py), which the draft box
+    would drop without a word: refused for good, before any call."""
+
+    def __init__(self, item_id: int, count: int) -> None:
+        super().__init__(None, texts.phrase("publish_submit", "kept_images", item_id=item_id,
+                                            count=count))
+        self.summary = texts.phrase("publish_submit", "kept_images_short", count=count)

@@ -25,7 +25,7 @@ from bot.wechat_errors import WeChatError
 from bot.wiring import App, database, platform_records, worker_heartbeats
 from bot.wiring import inbound_log as inbound
 from handlers import texts
-from workflow import ticket_cases, usecases
+from workflow import link_liveness, ticket_cases, usecases
 from workflow.capabilities import Capabilities, Capability, KeptCapabilities
 from workflow.draft_box import Verdict
 from workflow.errors import WorkflowError
@@ -43,6 +43,10 @@ CAPABILITIES_TTL = 5.0
 #: Seconds between a worker's heartbeats (``wxops doctor`` finds a worker dead
 #: when its last is a few of these old).
 HEARTBEAT_EVERY = 30
+#: Minutes between two rounds of the links check at most: a revision sent to
+#: review is looked at soon; an address is still asked once per its interval.
+LINK_ROUND_MINUTES = 5
+
 
 def token_source(app: App) -> TokenSource:
     s = app.settings
@@ -220,6 +224,23 @@ class Jobs:
         with database.write_lock(self.app.engine):
             ticket_cases.remind_waiting(self.app.uow(), sla, utcnow())
 
+    def check_links(self) -> None:
+        """Whether the addresses of the articles in review and waiting to be published
+        answer (workflow/link_liveness.py); asked here, never in a request."""
+        if not self._leading("check_links"):
+            return
+        from bot.liveness import Asker
+
+        s, now = self.app.settings, utcnow()
+        planned = link_liveness.plan(self.app.uow(), now,
+                                     timedelta(minutes=s.link_check_minutes))
+        fresh = Asker(s.link_timeout_seconds, s.link_check_private).statuses(planned.due)
+        with database.write_lock(self.app.engine):
+            changed = link_liveness.record(self.app.uow(), planned, fresh, now)
+        if planned.due:
+            log.info("links checked: %s asked, %s revisions' findings changed",
+                     len(planned.due), changed)
+
     def prune(self) -> None:
         if not self._leading("prune"):
             return
@@ -244,6 +265,9 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.sync_drafts, "interval",
                       seconds=app.settings.draft_sync_minutes * 60, id="drafts",
                       max_instances=1, coalesce=True)
+    scheduler.add_job(jobs.check_links, "interval",
+                      minutes=min(LINK_ROUND_MINUTES, app.settings.link_check_minutes),
+                      id="check_links", max_instances=1, coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

@@ -25,6 +25,16 @@ class ImageRef:
 
 
 @dataclass(frozen=True)
+class Placed:
+    """What the image-URL callable may answer instead of a bare URL: the URL and
+    a credit line (a photographer's) the figure's caption ends with, unless the
+    article's caption says it already."""
+
+    url: str
+    credit: str = ""
+
+
+@dataclass(frozen=True)
 class EmbeddedImage:
     """An image taken out of a Word file."""
 

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from lxml import html as lxml_html
 from lxml.html import HtmlElement as Element
 
-from layout.article import EmbeddedImage, ImageRef, Reference, Words
+from layout.article import EmbeddedImage, ImageRef, Placed, Reference, Words
 
-ImageUrl = Callable[[ImageRef], str | None]
+ImageUrl = Callable[[ImageRef], str | Placed | None]
 WECHAT_HOST = "mp.weixin.qq.com"
 BLOCKS = frozenset({"p", "section", "div", "pre", "blockquote", "table", "figure", "ul", "ol",
                     "h1", "h2", "h3", "h4", "h5", "h6", "hr"})
@@ -96,11 +96,20 @@ def _images(root: Element, image_url: ImageUrl, embedded: Mapping[str, EmbeddedI
     return tuple(placed), tuple(unplaced)
 
 
-def _point(img: Element, ref: ImageRef, url: str) -> None:
+def _point(img: Element, ref: ImageRef, url: str | Placed) -> None:
+    placed = url if isinstance(url, Placed) else Placed(url)
     img.attrib.clear()
-    img.set("src", url)
+    img.set("src", placed.url)
     img.set("alt", ref.alt)
-    img.set("data-caption", ref.title or ref.alt)  # read by _fill_figure, then gone
+    # read by _fill_figure, then gone
+    img.set("data-caption", _credited(ref.title or ref.alt, placed.credit))
+
+
+def _credited(caption: str, credit: str) -> str:
+    """The caption with the credit after it, unless the caption names it already."""
+    if not credit or credit in caption:
+        return caption
+    return f"{caption}（{credit}）" if caption else credit
 
 
 def _figures(root: Element) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -45,6 +45,14 @@ class SqlRevisionChecks:
         stored = self.session.scalar(select(RevisionCheckRow.result).where(
             RevisionCheckRow.item_id == item_id, RevisionCheckRow.revision == revision))
         return None if stored is None else result_from_json(stored)
+
+    def replace(self, item_id: int, revision: int, result: CheckResult) -> None:
+        self.session.execute(
+            update(RevisionCheckRow)
+            .where(RevisionCheckRow.item_id == item_id, RevisionCheckRow.revision == revision)
+            .values(refused=result.refused, sensitive=result.sensitive,
+                    result=result_to_json(result))
+            .execution_options(synchronize_session=False))
 
 
 class SqlSensitiveWords:

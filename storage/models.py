@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -503,3 +504,46 @@ class UploadedMaterialRow(Base):
     media_id: Mapped[str] = mapped_column(String(128))
     url: Mapped[str] = mapped_column(String(1024))
     uploaded_at: Mapped[datetime]
+
+
+class AssetRow(Base):
+    """One of the team's materials (``wxops assets``), its bytes with it: a backup
+    of the database is a backup of the materials."""
+
+    __tablename__ = "assets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    credit: Mapped[str] = mapped_column(String(200))
+    consent: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    added_at: Mapped[datetime]
+
+
+class KeptImageRow(Base):
+    """A body image prepared for an account that could not upload it, kept by the
+    hash of its bytes so the preview page can show it (workflow/kept_images.py)."""
+
+    __tablename__ = "kept_images"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    kept_at: Mapped[datetime]
+
+
+class LinkCheckRow(Base):
+    """Whether an address one revision of an item cites answered, and when it
+    was asked (workflow/link_liveness.py)."""
+
+    __tablename__ = "link_checks"
+    __table_args__ = (UniqueConstraint("item_id", "revision", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(String(2048), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    checked_at: Mapped[datetime]

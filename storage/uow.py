@@ -10,11 +10,13 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.assets import SqlAssets
 from storage.checks import SqlRevisionChecks, SqlSensitiveWords, SqlUploadedImages
 from storage.confirmations import SqlConfirmations
 from storage.drafts import SqlBoxDrafts
 from storage.followers import SqlInteractions
 from storage.links import SqlPageLinks
+from storage.liveness import SqlLinkChecks
 from storage.queue_ops import SqlCannedReplies, SqlQueueView
 from storage.repositories import (
     SqlAuditLog,
@@ -41,6 +43,8 @@ class SqlUnitOfWork:
     words: SqlSensitiveWords
     uploads: SqlUploadedImages
     drafts: SqlBoxDrafts
+    assets: SqlAssets
+    liveness: SqlLinkChecks
     audit: SqlAuditLog
     outbox: SqlOutbox
     work: SqlWorkView
@@ -77,6 +81,8 @@ class SqlUnitOfWork:
         self.words = SqlSensitiveWords(self.session)
         self.uploads = SqlUploadedImages(self.session)
         self.drafts = SqlBoxDrafts(self.session)
+        self.assets = SqlAssets(self.session)
+        self.liveness = SqlLinkChecks(self.session)
         self.audit = SqlAuditLog(self.session)
         self.outbox = SqlOutbox(self.session)
         self.work = SqlWorkView(self.session)

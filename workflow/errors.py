@@ -543,3 +543,31 @@ class DraftAttachedElsewhere(WorkflowError):
     def __init__(self, number: int, title: str, item_id: int) -> None:
         super().__init__()
         self.number, self.title, self.item_id = number, title, item_id
+
+
+class AssetInvalid(WorkflowError):
+    """A material that cannot be kept: ``reason`` is ``name`` (not a name an
+    article can write after ``asset:``), ``empty``, ``too_large`` or ``long``
+    (a credit or consent note over its limit); ``limit`` is that limit."""
+
+    code = "asset_invalid"
+
+    def __init__(self, name: str, reason: str, limit: int = 0) -> None:
+        super().__init__()
+        self.name, self.reason, self.limit = name, reason, limit
+
+
+class AssetExists(WorkflowError):
+    code = "asset_exists"
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class AssetUnknown(WorkflowError):
+    code = "asset_unknown"
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name

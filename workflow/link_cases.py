@@ -15,6 +15,7 @@ from workflow import pages, staffing
 from workflow.capabilities import Capability
 from workflow.effects import SendPreview
 from workflow.errors import ItemNotFound, LinkNotFound, LinkRefused, PreviewUnavailable
+from workflow.kept_images import kept_in
 from workflow.model import ActionEntry, ContentItem, Context
 from workflow.pages import PageKind, PageLink, Preview
 from workflow.ports import UnitOfWork
@@ -76,6 +77,19 @@ def open_preview(uow: UnitOfWork, key: str, now: datetime) -> Preview:
         if text is None or item is None:
             raise LinkRefused("unknown")
         return Preview(link, text, item.revision)
+
+
+def kept_image(uow: UnitOfWork, key: str, sha256: str, now: datetime) -> tuple[str, bytes]:
+    """An image kept in wxops (workflow/kept_images.py) as the preview behind a
+    link's key shows it: the link checked as for the page, and only an image
+    that revision's body names (a link opens one article, not every kept image)."""
+    with uow:
+        link = pages.opened(uow.links.by_key(key), PageKind.PREVIEW, now)
+        text = uow.links.article(link.item_id, link.item_revision)
+        found = uow.assets.kept(sha256) if text and sha256 in kept_in(text.body) else None
+    if found is None:
+        raise LinkRefused("not_found")
+    return found
 
 
 def listed(uow: UnitOfWork, item_id: int | None, include_ended: bool,

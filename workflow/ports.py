@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from workflow import window
 from workflow.autoreply import NewRule, Rule
@@ -21,6 +21,10 @@ from workflow.staffing import Invite, Member
 from workflow.states import State
 from workflow.tickets import Arrived, Ticket
 from workflow.window import Interaction
+
+if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
+    from workflow.asset_cases import Asset
+    from workflow.link_liveness import LinkStatus, Watched
 
 
 class ItemRepository(Protocol):
@@ -386,6 +390,10 @@ class RevisionChecks(Protocol):
         (a revision written before the checks were)."""
         ...
 
+    def replace(self, item_id: int, revision: int, result: CheckResult) -> None:
+        """The stored result of a revision replaced (the worker's findings added)."""
+        ...
+
 
 class SensitiveWords(Protocol):
     """The organisation's sensitive-word list."""
@@ -450,6 +458,47 @@ class BoxDrafts(Protocol):
         ...
 
 
+class AssetStore(Protocol):
+    """The team's materials (workflow/asset_cases.py) and the images kept for
+    the preview (workflow/kept_images.py), bytes and all."""
+
+    def add(self, asset: Asset, data: bytes) -> None: ...
+
+    def get(self, name: str) -> Asset | None: ...
+
+    def data(self, name: str) -> bytes | None: ...
+
+    def listed(self) -> Sequence[Asset]: ...
+
+    def remove(self, name: str) -> bool:
+        """False when there was no such material."""
+        ...
+
+    def keep(self, sha256: str, content_type: str, data: bytes, at: datetime) -> None:
+        """Keep an image for the preview (nothing when it is kept already)."""
+        ...
+
+    def kept(self, sha256: str) -> tuple[str, bytes] | None:
+        """A kept image's content type and bytes."""
+        ...
+
+
+class LinkChecks(Protocol):
+    """Whether the addresses an article cites answer (workflow/link_liveness.py)."""
+
+    def watched(self, states: Sequence[State]) -> Sequence[Watched]:
+        """The newest revision of each item in ``states``."""
+        ...
+
+    def latest(self, urls: Collection[str]) -> Mapping[str, LinkStatus]:
+        """The newest status known of each address, whichever revision cited it."""
+        ...
+
+    def record(self, item_id: int, revision: int, status: LinkStatus) -> None:
+        """One revision's address's status, replacing an older one."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -470,6 +519,12 @@ class UnitOfWork(Protocol):
 
     @property
     def drafts(self) -> BoxDrafts: ...
+
+    @property
+    def assets(self) -> AssetStore: ...
+
+    @property
+    def liveness(self) -> LinkChecks: ...
 
     @property
     def audit(self) -> AuditLog: ...

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workflow.capabilities import FULL, Capabilities, Capability
-from workflow.checks import CheckResult, Facts, Finding, Revision, Severity, WordList, check
+from workflow.checks import CheckResult, Code, Facts, Finding, Revision, Severity, WordList, check
 from workflow.errors import ChecksFailed
 from workflow.model import ContentItem
 from workflow.ports import SensitiveWords
@@ -52,22 +52,31 @@ def refuse_on_errors(item: ContentItem, event: Event, result: CheckResult | None
                        len(errors))
 
 
+#: Warnings listed one by one, not only counted: someone must act on them
+#: (mend the address, put the image in by hand when publishing).
+LISTED_WARNINGS = frozenset({Code.LINK_DEAD, Code.IMAGE_KEPT})
+
+
 @dataclass(frozen=True)
 class Brief:
     """What 查看 and ``wxops item show`` list of a revision's check: the errors,
-    the sensitive words, how many warnings, and the facts."""
+    the sensitive words, how many warnings, and the facts; ``notices`` are the
+    warnings of ``LISTED_WARNINGS``, not counted in ``warnings``."""
 
     errors: tuple[Finding, ...]
     sensitive: tuple[Finding, ...]
     warnings: int
     facts: Facts
+    notices: tuple[Finding, ...] = ()
 
 
 def brief(result: CheckResult | None) -> Brief | None:
     if result is None:
         return None
+    warnings = result.of(Severity.WARNING)
+    notices = tuple(f for f in warnings if f.code in LISTED_WARNINGS)
     return Brief(result.of(Severity.ERROR), result.of(Severity.SENSITIVE),
-                 len(result.of(Severity.WARNING)), result.facts)
+                 len(warnings) - len(notices), result.facts, notices)
 
 
 def notice_counts(result: CheckResult | None) -> dict[str, dict[str, int]]:

@@ -9,7 +9,7 @@ opening. Bad input gets a Chinese 4xx page, never a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from bot.links import MAX_TOKEN, PageAddresses
 from bot.pages.preview import preview_page
-from bot.pages.render import refused
+from bot.pages.render import image, refused
 from bot.timefmt import utcnow
 from bot.wiring import App
 from workflow import link_cases
@@ -30,6 +30,8 @@ log = logging.getLogger("wxops.pages")
 ROUTES = Map([
     Rule(f"/preview/<string(maxlength={MAX_TOKEN}):token>", endpoint="preview",
          methods=["GET", "HEAD"]),
+    Rule(f"/preview/<string(maxlength={MAX_TOKEN}):token>/image/"
+         "<string(length=64):sha256>", endpoint="kept_image", methods=["GET", "HEAD"]),
 ])
 
 
@@ -39,7 +41,8 @@ class Pages:
     def __init__(self, app: App) -> None:
         self.app = app
         self.addresses = PageAddresses.from_settings(app.settings)
-        self.views = {"preview": self.preview}
+        self.views: dict[str, Callable[..., Response]] = {
+            "preview": self.preview, "kept_image": self.kept_image}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         response = self.respond(Request(environ))
@@ -69,4 +72,13 @@ class Pages:
             raise LinkRefused("unknown")
         shown = link_cases.open_preview(self.app.uow(), key, utcnow())
         settings = self.app.settings
-        return preview_page(shown, settings.account_name, settings.tz)
+        return preview_page(shown, settings.account_name, settings.tz,
+                            kept_base=f"{token}/image/")
+
+    def kept_image(self, token: str, sha256: str) -> Response:
+        """An image kept for the preview (workflow/kept_images.py), under the page's link."""
+        key = self.addresses.key(token)
+        if key is None:
+            raise LinkRefused("unknown")
+        content_type, data = link_cases.kept_image(self.app.uow(), key, sha256, utcnow())
+        return image(content_type, data)

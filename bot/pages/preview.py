@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from bot.articles import article_html
 from bot.pages.render import page
+from workflow.kept_images import served_from
 from workflow.pages import Preview
 
 #: What an article's HTML may keep: the usual formatting, WeChat's <section>s,
@@ -39,9 +40,13 @@ def safe_html(body: str) -> str:
                      link_rel="noopener noreferrer nofollow")
 
 
-def preview_page(preview: Preview, account_name: str, tz: ZoneInfo) -> Response:
+def preview_page(preview: Preview, account_name: str, tz: ZoneInfo,
+                 kept_base: str = "") -> Response:
+    """``kept_base``: where the page's link serves the images kept in wxops
+    (workflow/kept_images.py), relative to the page's address."""
     link, text = preview.link, preview.text
-    return page("preview", title=text.title, digest=text.digest, body=safe_html(text.body),
+    body = served_from(safe_html(text.body), kept_base) if kept_base else safe_html(text.body)
+    return page("preview", title=text.title, digest=text.digest, body=body,
                 byline=text.byline, sources=text.sources,
                 account_name=account_name, written=text.written_at.astimezone(tz),
                 expires=link.expires_at.astimezone(tz), item_id=link.item_id,

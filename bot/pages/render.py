@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 #: No script at all, nothing loaded from elsewhere but the article's images, no
 #: framing, no forms: a draft's HTML cannot act in a reviewer's browser.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 HEADERS = {
@@ -47,4 +47,11 @@ def refused(why: str, **context: Any) -> Response:
     response = page("refused", STATUS[why], why=why, **context)
     if why == "method":
         response.headers["Allow"] = "GET, HEAD"
+    return response
+
+
+def image(content_type: str, data: bytes) -> Response:
+    """An image a page shows, with the pages' headers (kept private, not stored)."""
+    response = Response(data, content_type=content_type)
+    response.headers.update(HEADERS)
     return response

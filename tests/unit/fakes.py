@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from tests.unit.fakes_assets import FakeAssets, FakeLinkChecks
 from workflow.autoreply import NewRule, Rule
 from workflow.checks import CheckResult, WordEntry
 from workflow.confirming import Confirmation
@@ -433,6 +434,10 @@ class FakeChecks:
     def of(self, item_id: int, revision: int) -> CheckResult | None:
         return self.rows.get((item_id, revision))
 
+    def replace(self, item_id: int, revision: int, result: CheckResult) -> None:
+        if (item_id, revision) in self.rows:
+            self.rows[item_id, revision] = result
+
 
 class FakeWords:
     def __init__(self) -> None:
@@ -531,6 +536,7 @@ class FakeUnitOfWork:
         self.links = FakeLinks(self.items)
         self.checks, self.words, self.uploads = FakeChecks(), FakeWords(), FakeUploads()
         self.drafts = FakeBoxDrafts(self.items)
+        self.assets, self.liveness = FakeAssets(), FakeLinkChecks(self.items)
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 

@@ -19,6 +19,7 @@ from workflow.checks import (
     check,
     visible_text,
 )
+from workflow.kept_images import placeholder
 from workflow.text import visible_length
 
 UPLOADED = "https://mmbiz.qpic.cn/mmbiz_png/abc/0?wx_fmt=png"
@@ -77,6 +78,7 @@ CASES: dict[Code, tuple[Case, Case]] = {
     Code.CONTENT_TOO_LARGE: (Case("<p>" + "字" * 31 + "</p>", limits=Limits(content_bytes=100)),
                              Case("<p>" + "字" * 30 + "</p>", limits=Limits(content_bytes=100))),
     Code.IMAGE_NOT_UPLOADED: (img("https://example.org/a.png"), img()),
+    Code.IMAGE_KEPT: (img(placeholder("a" * 64)), img()),
     Code.IMAGE_TOO_LARGE: (img(facts=BIG), img(facts=FITS)),
     Code.COVER_MISSING: (Case(changes={"has_cover": False}), Case()),
     Code.EXTERNAL_LINK: (Case('<p>见<a href="https://example.org/r">报告</a></p>'),
@@ -99,6 +101,8 @@ CASES: dict[Code, tuple[Case, Case]] = {
                            Case("<h2>一</h2><h3>二</h3><h4>三</h4><h2>四</h2>")),
 }
 FACT_CODES = {Code.CHARACTERS, Code.READING_TIME, Code.IMAGE_COUNT, Code.REFERENCE_COUNT}
+#: Found by the worker, not by ``check`` (tests/unit/test_link_liveness.py).
+WORKER_CODES = {Code.LINK_DEAD}
 
 
 def codes(result: CheckResult) -> set[Code]:
@@ -106,7 +110,7 @@ def codes(result: CheckResult) -> set[Code]:
 
 
 def test_every_code_but_the_facts_has_a_case() -> None:
-    assert set(CASES) == set(Code) - FACT_CODES
+    assert set(CASES) == set(Code) - FACT_CODES - WORKER_CODES
     assert {c for c in Code if c.severity is Severity.FACT} == FACT_CODES
 
 

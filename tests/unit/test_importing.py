@@ -1,19 +1,25 @@
 """The images of an imported article (bot/importing.Images): uploaded once by
-content hash, left out when the account may not upload or the file is missing;
-its cover (bot/importing.Cover), cut, uploaded as a permanent image once; and
-the front matter kept on the article (bot/importing.article_of)."""
+content hash, kept for the preview when the account may not upload, left out
+when the file is missing, a material's credit handed to the caption; its cover
+(bot/importing.Cover), cut, uploaded as a permanent image once; and the front
+matter kept on the article (bot/importing.article_of)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.importing import Cover, Images, article_of, take_cover
 from layout import render_docx, render_markdown
-from layout.article import ImageRef
+from layout.article import ImageRef, Placed
 from tests.unit.fakes import FakeUnitOfWork
 from tests.unit.layout_fixtures import FakeUpload, corpus_images, word_file
+from workflow import asset_cases
+from workflow.kept_images import sha256_of
 from workflow.model import ArticleMeta
+
+NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+FIRST_URL = "http://mmbiz.qpic.cn/mmbiz_png/1/0?wx_fmt=png"  # FakeUpload's first answer
 
 
 def test_the_same_image_is_uploaded_once(tmp_path: Path) -> None:
@@ -21,7 +27,7 @@ def test_the_same_image_is_uploaded_once(tmp_path: Path) -> None:
     images = Images(lambda: uow, upload, tmp_path)
     photo = corpus_images()["photo.jpg"]
     first = images(ImageRef("a.jpg", data=photo))
-    assert images(ImageRef("b.jpg", data=photo)) == first is not None
+    assert images(ImageRef("b.jpg", data=photo)) == first == Placed(FIRST_URL)
     assert (images.uploaded, images.reused, len(uow.uploads.rows)) == (1, 1, 1)
     assert len(upload.images) == 1
 
@@ -35,11 +41,27 @@ def test_a_missing_file_or_an_outside_url_is_named_not_placed(tmp_path: Path) ->
 
 def test_without_materials_the_gateway_is_asked_once(tmp_path: Path) -> None:
     refused = FakeUpload(allowed=False)
-    images = Images(lambda: FakeUnitOfWork([]), refused, tmp_path)
+    uow = FakeUnitOfWork([])
+    images = Images(lambda: uow, refused, tmp_path)
     pictures = corpus_images()
-    assert images(ImageRef("a", data=pictures["photo.jpg"])) is None
-    assert images(ImageRef("b", data=pictures["small.jpg"])) is None
+    kept = [images(ImageRef(name, data=pictures[name])) for name in ("photo.jpg", "small.jpg")]
     assert images.not_allowed and refused.asked == 1
+    assert images.kept == ["photo.jpg", "small.jpg"] and not images.unreadable
+    hashes = [sha256_of(placed.url) for placed in kept if isinstance(placed, Placed)]
+    assert len(hashes) == 2 and all(uow.assets.kept(h) for h in hashes if h)
+
+
+def test_a_material_is_read_from_the_store_with_its_credit(tmp_path: Path) -> None:
+    uow = FakeUnitOfWork([])
+    photo = corpus_images()["small.jpg"]
+    asset_cases.add(uow, "scene", "scene.jpg", photo, "摄影：王某", "", "h", NOW)
+    asset_cases.add(uow, "report", "report.pdf", b"%PDF-1.4", "", "", "h2", NOW)
+    upload = FakeUpload()
+    images = Images(lambda: uow, upload, tmp_path)
+    assert images(ImageRef("asset:scene")) == Placed(FIRST_URL, "摄影：王某")
+    assert images(ImageRef("asset:report")) is None  # a file, not an image
+    assert images(ImageRef("asset:nothing")) is None
+    assert images.unreadable == ["asset:report", "asset:nothing"]
 
 
 ARTICLE = """---

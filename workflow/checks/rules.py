@@ -14,6 +14,7 @@ from workflow.checks.document import Document
 from workflow.checks.model import Code, Facts, Finding, Limits, Revision
 from workflow.checks.typography import suggestions
 from workflow.checks.words import WordList
+from workflow.kept_images import sha256_of
 
 EXCERPT_CHARS = 12  # visible text shown either side of a place
 MAX_LIST_DEPTH = 2
@@ -72,7 +73,9 @@ def content(revision: Revision, doc: Document, limits: Limits) -> Iterator[Findi
 def images(revision: Revision, doc: Document, limits: Limits) -> Iterator[Finding]:
     for number, image in enumerate(doc.images, start=1):
         around = excerpt(doc.text, image.at)
-        if _host(image.src) not in limits.image_hosts:
+        if sha256_of(image.src) is not None:
+            yield Finding(Code.IMAGE_KEPT, {"number": number}, at=image.at, excerpt=around)
+        elif _host(image.src) not in limits.image_hosts:
             yield Finding(Code.IMAGE_NOT_UPLOADED, {"number": number, "src": image.src},
                           at=image.at, excerpt=around)
         known = revision.images.get(image.src)
@@ -163,11 +166,21 @@ def facts(doc: Document) -> Facts:
     chinese = len(_CHINESE.findall(text))
     words = len(_LATIN_WORD.findall(text))
     minutes = chinese / CHINESE_PER_MINUTE + words / WORDS_PER_MINUTE
-    addresses = {link.href for link in doc.links if _host(link.href)}
-    addresses.update(url.rstrip(".,;:!?)]}") for url in _URL.findall(text))
     return Facts(characters=len(_BLANK.sub("", text)),
                  reading_minutes=math.ceil(minutes) if minutes else 0,
-                 images=len(doc.images), references=len(addresses))
+                 images=len(doc.images), references=len(web_addresses(doc)))
+
+
+def web_addresses(doc: Document) -> dict[str, int]:
+    """Each web address the article cites, as a link or written out (the
+    reference list), with where it first stands in the visible text."""
+    found: dict[str, int] = {}
+    for link in doc.links:
+        if _host(link.href):
+            found.setdefault(link.href, link.at)
+    for match in _URL.finditer(doc.text):
+        found.setdefault(match.group().rstrip(".,;:!?)]}"), match.start())
+    return found
 
 
 def fact_findings(found: Facts) -> Iterator[Finding]:

@@ -110,7 +110,7 @@ def test_the_draft_box_never_gets_a_body_with_kept_images() -> None:
     with pytest.raises(ArticleWithKeptImages) as refused:
         deliveries._article(kept, "thumb")
     assert refused.value.transient is False and "7" in str(refused.value)
-    fine = SimpleNamespace(id=8, title="冬衣", digest="",
+    fine = SimpleNamespace(id=8, title="冬衣", digest="", byline="", comments=True,
                            body='<p>文</p><img src="https://mmbiz.qpic.cn/a">')
     assert deliveries._article(fine, "thumb")["content"] == fine.body
 

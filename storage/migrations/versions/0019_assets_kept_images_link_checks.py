@@ -2,14 +2,13 @@
 preview, and whether the links of an article answer
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-06
 
 ``assets`` keeps each material with its bytes (``wxops assets``), so one backup
 of the database holds them all. ``kept_images`` holds body images an account
 without materials could not upload, for the preview page. ``link_checks`` keeps
-the worker's answer for each address a revision cites. Written on a branch:
-``down_revision`` is main's head when it was written, to be rechained.
+the worker's answer for each address a revision cites.
 """
 
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

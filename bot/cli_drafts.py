@@ -59,7 +59,7 @@ def item_attach(app: App, item_id: int, media_id: str, as_: str) -> None:
     from bot.worker import make_gateway
 
     actor_id = _staff_id(app, as_)
-    ctx = draft_box.context(app, "cli")
+    ctx = draft_box.context(app, "attach")
     draft_cases.require_box(ctx)
     try:
         found = draft_box.read_one(make_gateway(app), media_id)

@@ -1,6 +1,9 @@
 """The preview page: one revision of a content item as a WeChat article reads,
 its body sanitised (nh3) so a draft's HTML cannot run script in the reader's
-browser."""
+browser; beside it what a reviewer needs (templates/web/preview_*.j2, one
+block each): the reasons of the last review with their passages marked in the
+body, what changed since the revision last reviewed, and the check's findings.
+The article's colours get dark-mode twins (``darkmode``)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,12 @@ import nh3
 from werkzeug.wrappers import Response
 
 from bot.articles import article_html
+from bot.pages.darkmode import with_dark_colours
+from bot.pages.marking import Quote, mark_quotes
 from bot.pages.render import page
+from workflow.checks import CheckResult, Severity
 from workflow.pages import Preview
+from workflow.review_view import Reason
 
 #: What an article's HTML may keep: the usual formatting, WeChat's <section>s,
 #: and these properties of an inline style (nothing that positions or hides).
@@ -39,10 +46,27 @@ def safe_html(body: str) -> str:
                      link_rel="noopener noreferrer nofollow")
 
 
+def quotes_of(reasons: tuple[Reason, ...]) -> list[Quote]:
+    """The passages to mark, numbered as the reasons are listed."""
+    return [Quote(n, r.quote, f"{r.by}：{r.reason}")
+            for n, r in enumerate(reasons, 1) if r.quote]
+
+
+def findings(result: CheckResult | None) -> dict[str, object] | None:
+    """The check's findings by severity, for templates/web/preview_checks.j2."""
+    if result is None:
+        return None
+    return {"errors": result.of(Severity.ERROR), "sensitive": result.of(Severity.SENSITIVE),
+            "warnings": result.of(Severity.WARNING), "facts": result.facts}
+
+
 def preview_page(preview: Preview, account_name: str, tz: ZoneInfo) -> Response:
     link, text = preview.link, preview.text
-    return page("preview", title=text.title, digest=text.digest, body=safe_html(text.body),
-                account_name=account_name, written=text.written_at.astimezone(tz),
+    body, marked = mark_quotes(safe_html(text.body), quotes_of(preview.reasons))
+    return page("preview", title=text.title, digest=text.digest,
+                body=with_dark_colours(body), account_name=account_name,
+                written=text.written_at.astimezone(tz),
                 expires=link.expires_at.astimezone(tz), item_id=link.item_id,
                 revision=link.item_revision, latest=preview.latest,
-                outdated=preview.outdated)
+                outdated=preview.outdated, checks=findings(preview.checks),
+                diff=preview.diff, reasons=preview.reasons, marked=marked)

@@ -28,7 +28,7 @@ from bot.emulator.state import EmulatorState
 
 log = logging.getLogger("wxops.emulator")
 
-FORMAT = 3  # bump when the shape of the kept parts changes (3: two windows a follower)
+FORMAT = 4  # bump when the shape of the kept parts changes (4: uploaded images' bytes)
 KEPT = ("tokens", "audience", "library", "publishing", "comments", "quotas",
         "datacube_seeds", "last_follower_msg_id")
 

@@ -6,7 +6,7 @@ references, and, with the dark scheme emulated, every text readable (WCAG
 contrast at least 4.5 against what it sits on). A revision sent back with a
 quote and changed shows the review's blocks and marks, and they fit too.
 
-With ``WXOPS_WRITE_SCREENSHOTS=1`` the screenshots (each theme light, one
+With ``WXOPS_TEST_WRITE_SCREENSHOTS=1`` the screenshots (each theme light, one
 dark, and the review's blocks) are written to docs/screenshots/ (small PNGs,
 palette-reduced); otherwise to the test's temporary folder.
 """
@@ -107,7 +107,7 @@ def _shot(browser: Any, name: str, tmp_path: Path, at: str = "title") -> None:
                            f"document.getElementById('{at}').scrollIntoView()")
     png = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
     png = png.resize((WIDTH, round(png.height * WIDTH / png.width)), Image.Resampling.LANCZOS)
-    folder = SHOTS if os.environ.get("WXOPS_WRITE_SCREENSHOTS") == "1" else tmp_path
+    folder = SHOTS if os.environ.get("WXOPS_TEST_WRITE_SCREENSHOTS") == "1" else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     png.quantize(96).save(folder / f"{name}.png", optimize=True)
 

@@ -29,7 +29,7 @@ from workflow.model import Review
 _TOKEN = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+(?:['’.\-][0-9A-Za-z\u00C0-\u024F]+)*|\s+|.",
                     re.DOTALL)
 #: diff-match-patch gives up refining after this long and returns a coarser diff.
-TIMEOUT_SECONDS = 0.5
+TIMEOUT_SECONDS = 0.2
 _SURROGATES = 0x800  # code points 0xD800-0xDFFF cannot stand for a token
 
 

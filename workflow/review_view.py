@@ -40,15 +40,17 @@ def since_review(uow: UnitOfWork, item_id: int, revision: int,
 
 
 def reasons(uow: UnitOfWork, reviews: Sequence[Review], revision: int) -> tuple[Reason, ...]:
-    """The requests for changes made on the newest reviewed revision up to
-    ``revision``: what the writer was asked to change last time."""
-    reviewed = [r.revision for r in reviews if r.revision <= revision]
+    """The requests for changes of the last review up to ``revision`` (the
+    newest round on the newest reviewed revision): what the writer was asked
+    to change last time; none when that review passed it."""
+    reviewed = [r for r in reviews if r.revision <= revision]
     if not reviewed:
         return ()
-    last = max(reviewed)
+    last = max((r.revision, r.review_round) for r in reviewed)
     return tuple(Reason(_name(uow, r.reviewer_id), r.revision, r.comment, r.quote)
-                 for r in reviews
-                 if r.revision == last and r.decision is ReviewDecision.CHANGES_REQUESTED)
+                 for r in reviewed
+                 if (r.revision, r.review_round) == last
+                 and r.decision is ReviewDecision.CHANGES_REQUESTED)
 
 
 def _name(uow: UnitOfWork, staff_id: int) -> str:

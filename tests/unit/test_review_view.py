@@ -97,3 +97,11 @@ def test_a_resubmission_is_announced_with_the_diff_since_the_review(
     called = notices(uow, "item_submitted")[-1]
     assert called["diff"] == {"revision": 3, "since": 2, "added": 4, "removed": 3, "places": 2}
     assert "第 3 版：+4 字，−3 字，改了 2 处" in texts.render("notify/item_submitted", **called)
+
+
+def test_reasons_are_those_of_the_last_review_only(uow: FakeUnitOfWork) -> None:
+    item_id = submitted(uow)
+    usecases.act(uow, R1.id, item_id, Event.REQUEST_CHANGES, ctx("「三所」 应为五所"))
+    usecases.act(uow, AUTHOR.id, item_id, Event.SUBMIT, ctx(minutes=1))  # unchanged, again
+    usecases.act(uow, R1.id, item_id, Event.APPROVE, ctx(minutes=2))
+    assert review_view.reasons(uow, uow.reviews.for_item(item_id), 2) == ()

@@ -185,8 +185,11 @@ class Gateway:
 
     # Images
     def upload_image(self, filename: str, content: bytes) -> Json:
-        """media/uploadimg: a URL usable inside article HTML."""
-        return self._call(lambda: self.client.media.upload_image((filename, content)))
+        """media/uploadimg: a URL usable inside article HTML, as ``{"url": ...}``.
+        (wechatpy's ``media.upload_image`` answers the bare URL, which is not the
+        platform's JSON; the same multipart call, its answer as sent.)"""
+        return self._call(lambda: self.client.media._post(
+            url="media/uploadimg", files={"media": (filename, content)}))
 
     def add_material(self, kind: str, filename: str, content: bytes) -> Json:
         """material/add_material: a permanent media_id (kind image or thumb)."""

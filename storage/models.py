@@ -147,6 +147,7 @@ class ReviewRow(Base):
     revision: Mapped[int] = mapped_column(Integer)
     review_round: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
+    quote: Mapped[str] = mapped_column(Text, default="", server_default="")
     at: Mapped[datetime]
 
 

@@ -141,7 +141,7 @@ class SqlReviewRepository:
         stmt = select(ReviewRow).where(ReviewRow.item_id == item_id).order_by(ReviewRow.id)
         return [
             Review(r.item_id, r.reviewer_id, ReviewStage(r.stage), ReviewDecision(r.decision),
-                   r.revision, r.review_round, r.comment, r.at)
+                   r.revision, r.review_round, r.comment, r.at, r.quote)
             for r in self.session.scalars(stmt)
         ]
 
@@ -150,6 +150,7 @@ class SqlReviewRepository:
             item_id=review.item_id, reviewer_id=review.reviewer_id, stage=review.stage.value,
             decision=review.decision.value, revision=review.revision,
             review_round=review.review_round, comment=review.comment, at=review.at,
+            quote=review.quote,
         ))
 
 

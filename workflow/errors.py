@@ -138,6 +138,16 @@ class ReasonRequired(WorkflowError):
         super().__init__()
 
 
+class QuoteNotFound(WorkflowError):
+    """退回 with a quote that is not words of the revision's visible text."""
+
+    code = "quote_not_found"
+
+    def __init__(self, item_id: int, revision: int, quote: str) -> None:
+        super().__init__()
+        self.item_id, self.revision, self.quote = item_id, revision, quote
+
+
 class InvalidSchedule(WorkflowError):
     code = "invalid_schedule"
 

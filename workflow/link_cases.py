@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from workflow import pages, staffing
+from workflow import pages, review_view, staffing
 from workflow.capabilities import Capability
 from workflow.effects import SendPreview
 from workflow.errors import ItemNotFound, LinkNotFound, LinkRefused, PreviewUnavailable
@@ -76,7 +76,11 @@ def open_preview(uow: UnitOfWork, key: str, now: datetime) -> Preview:
         item = uow.items.get(link.item_id)
         if text is None or item is None:
             raise LinkRefused("unknown")
-        return Preview(link, text, item.revision)
+        revision = link.item_revision
+        reviews = uow.reviews.for_item(item.id)
+        return Preview(link, text, item.revision, uow.checks.of(item.id, revision),
+                       review_view.since_review(uow, item.id, revision, reviews),
+                       review_view.reasons(uow, reviews, revision))
 
 
 def kept_image(uow: UnitOfWork, key: str, sha256: str, now: datetime) -> tuple[str, bytes]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from workflow import policy, publishing
+from workflow import policy, publishing, quoting
+from workflow.checks.document import visible_text
 from workflow.effects import (
     AnyEffect,
     AskForApproval,
@@ -20,7 +21,13 @@ from workflow.effects import (
     SubmitPublish,
     SyncDraft,
 )
-from workflow.errors import AlreadyWriter, InvalidSchedule, ReasonRequired, WriterMissing
+from workflow.errors import (
+    AlreadyWriter,
+    InvalidSchedule,
+    QuoteNotFound,
+    ReasonRequired,
+    WriterMissing,
+)
 from workflow.model import (
     AuditEntry,
     ContentItem,
@@ -122,11 +129,16 @@ def _is_words(text: str) -> bool:
 
 def _request_changes(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Context,
                      _ch: ItemChanges | None) -> _Result:
-    if not _is_words(ctx.comment):
+    quote, reason = quoting.split_quote(ctx.comment)
+    if not _is_words(reason):
         raise ReasonRequired()
+    if quote and not quoting.occurs(quote, visible_text(item.body)):
+        raise QuoteNotFound(item.id, item.revision, quote)
     stage = ReviewStage.FINAL if item.state is not State.IN_REVIEW else ReviewStage.FIRST
-    review = _review(item, actor, ctx, stage, ReviewDecision.CHANGES_REQUESTED)
-    effects = _notify_author(item, actor, "changes_requested", by=actor.name, reason=ctx.comment)
+    review = replace(_review(item, actor, replace(ctx, comment=reason), stage,
+                             ReviewDecision.CHANGES_REQUESTED), quote=quote)
+    effects = _notify_author(item, actor, "changes_requested", by=actor.name, reason=reason,
+                             quote=quote)
     return replace(item, state=State.CHANGES_REQUESTED), review, effects
 
 

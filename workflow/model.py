@@ -92,6 +92,7 @@ class Review:
     review_round: int
     comment: str = ""
     at: datetime | None = None
+    quote: str = ""  # the passage of the revision a request for changes is about
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from workflow.errors import LinkRefused
 from workflow.states import State
+
+if TYPE_CHECKING:  # review_view reads through the ports, which name this module's types
+    from workflow.checks import CheckResult
+    from workflow.diffing import RevisionDiff
+    from workflow.review_view import Reason
 
 #: Bytes of randomness in a link's key (the signature comes on top of it).
 KEY_BYTES = 16
@@ -66,11 +72,16 @@ class ArticleText:
 @dataclass(frozen=True)
 class Preview:
     """A preview page: the revision the link was made for, and whether the item
-    has a newer one since (``latest``: the item's revision now)."""
+    has a newer one since (``latest``: the item's revision now); what the check
+    of that revision found, what changed since the revision last reviewed, and
+    the reasons the last review sent it back with."""
 
     link: PageLink
     text: ArticleText
     latest: int
+    checks: CheckResult | None = None
+    diff: RevisionDiff | None = None
+    reasons: tuple[Reason, ...] = ()
 
     @property
     def outdated(self) -> bool:

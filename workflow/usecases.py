@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from workflow import approvals, pages, revision_checks, staffing
+from workflow import approvals, pages, review_view, revision_checks, staffing
 from workflow.approvals import Outlook
 from workflow.checks import CheckResult
 from workflow.checks.model import MAX_BODY_CHARS, MAX_DIGEST, MAX_TITLE
@@ -280,7 +280,7 @@ def _expand(uow: UnitOfWork, decision: Decision, actor: Actor,
             asked = approvals.to_ask(seen) if seen is not None else ()
             context = {**effect.context, "short": short} if short else effect.context
             context = {**context, **revision_checks.notice_counts(
-                uow.checks.of(item.id, item.revision))}
+                uow.checks.of(item.id, item.revision)), **_diff_summary(uow, item, reviews)}
             effects += _tell(asked, effect.template, context, actor)
         else:
             effects.append(effect)
@@ -288,6 +288,13 @@ def _expand(uow: UnitOfWork, decision: Decision, actor: Actor,
         effects += _admins_told_short(uow, item, short, effects, actor)
     return _unique([replace(e, item_version=item.version, item_state=item.state.value)
                     if isinstance(e, NotifyStaff) else e for e in effects])
+
+
+def _diff_summary(uow: UnitOfWork, item: ContentItem,
+                  reviews: list[Review]) -> dict[str, dict[str, int]]:
+    """What a call for review says of the revision against the one last reviewed."""
+    diff = review_view.since_review(uow, item.id, item.revision, reviews)
+    return {} if diff is None else {"diff": diff.summary()}
 
 
 def _admins_told_short(uow: UnitOfWork, item: ContentItem, short: dict[str, Any],

@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.emulator.cleaning import clean_content
 from bot.emulator.errors import WeChatError
@@ -59,6 +60,16 @@ class Library:
     materials: dict[str, Material] = field(default_factory=dict)
     uploaded_urls: set[str] = field(default_factory=set)
     drafts: dict[str, Draft] = field(default_factory=dict)
+    #: The bytes behind each image URL handed out, by the URL's path: the emulator
+    #: plays the platform's image host too (server.py serves them).
+    images: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    def image(self, path: str) -> tuple[str, bytes] | None:
+        """(format, bytes) of an image uploaded here, by its URL's path."""
+        return self.images.get(path)
+
+    def _keep(self, url: str, kind: str, data: bytes) -> None:
+        self.images[urlsplit(url).path] = (kind, data)
 
     def upload_image(self, data: bytes) -> str:
         """media/uploadimg: a URL for use inside article HTML (jpg/png under 1 MB)."""
@@ -69,6 +80,7 @@ class Library:
             raise WeChatError(40009)
         url = _image_url(kind)
         self.uploaded_urls.add(url)
+        self._keep(url, kind, data)
         return url
 
     def add_material(self, kind: str, data: bytes) -> Material:
@@ -82,6 +94,7 @@ class Library:
             raise WeChatError(40009)
         material = Material(_new_id(), kind, _image_url(fmt), len(data))
         self.materials[material.media_id] = material
+        self._keep(material.url, fmt, data)
         return material
 
     def add_draft(self, raw_articles: object, now: float) -> Draft:

@@ -100,6 +100,11 @@ class _RequestHandler(WSGIRequestHandler):
         super().log_request(code, size)
 
 
+#: Where the image host serves an upload (content._image_url), and its content type.
+IMAGE_PATH = re.compile(r"/mmbiz_(jpg|png|gif)/[0-9a-f]{32}/0")
+IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif"}
+
+
 class EmulatorApp:
     """WSGI application of one emulator."""
 
@@ -109,6 +114,8 @@ class EmulatorApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
         request = Request(environ)
+        if request.method in ("GET", "HEAD") and IMAGE_PATH.fullmatch(request.path):
+            return self._image(request.path)(environ, start_response)
         if request.path.startswith(CONTROL_PREFIX):
             response = self._control(request)
         else:
@@ -116,6 +123,17 @@ class EmulatorApp:
         if request.method != "GET" or not request.path.startswith(CONTROL_PREFIX):
             self.emulator.remember()  # every WeChat call counts against a quota
         return response(environ, start_response)
+
+    def _image(self, path: str) -> Response:
+        """An image uploaded here, as the platform's image host (mmbiz.qpic.cn) serves
+        it: a browser told that host is this emulator (tests/browser) shows it."""
+        with self.emulator.state.lock:
+            found = self.emulator.state.library.image(path)
+        if found is None:
+            return Response(status=404)
+        kind, data = found
+        return Response(data, content_type=IMAGE_TYPES[kind],
+                        headers={"Cache-Control": "max-age=86400"})
 
     def _wechat(self, request: Request, environ: dict[str, Any]) -> Response:
         state = self.emulator.state

@@ -29,7 +29,8 @@ from bot.emulator.state import EmulatorState
 log = logging.getLogger("wxops.emulator")
 
 FORMAT = 4  # bump when the shape of the kept parts changes (3: two windows a follower;
-#            4: the image URLs uploaded kept as a set, for the draft box's cleaning)
+#            4: the image URLs uploaded kept as a set, for the draft box's cleaning,
+#            and the uploaded images' bytes, served as the image host)
 KEPT = ("tokens", "audience", "library", "publishing", "comments", "quotas",
         "datacube_seeds", "last_follower_msg_id")
 

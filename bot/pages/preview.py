@@ -1,6 +1,9 @@
 """The preview page: one revision of a content item as a WeChat article reads,
 its body sanitised (nh3) so a draft's HTML cannot run script in the reader's
-browser."""
+browser; beside it what a reviewer needs (templates/web/preview_*.j2, one
+block each): the reasons of the last review with their passages marked in the
+body, what changed since the revision last reviewed, and the check's findings.
+The article's colours get dark-mode twins (``darkmode``)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,13 @@ import nh3
 from werkzeug.wrappers import Response
 
 from bot.articles import article_html
+from bot.pages.darkmode import with_dark_colours
+from bot.pages.marking import Quote, mark_quotes
 from bot.pages.render import page
+from workflow.checks import CheckResult, Severity
 from workflow.kept_images import served_from
 from workflow.pages import Preview
+from workflow.review_view import Reason
 
 #: What an article's HTML may keep: the usual formatting, WeChat's <section>s,
 #: and these properties of an inline style (nothing that positions or hides).
@@ -40,15 +47,31 @@ def safe_html(body: str) -> str:
                      link_rel="noopener noreferrer nofollow")
 
 
+def quotes_of(reasons: tuple[Reason, ...]) -> list[Quote]:
+    """The passages to mark, numbered as the reasons are listed."""
+    return [Quote(n, r.quote, f"{r.by}：{r.reason}")
+            for n, r in enumerate(reasons, 1) if r.quote]
+
+
+def findings(result: CheckResult | None) -> dict[str, object] | None:
+    """The check's findings by severity, for templates/web/preview_checks.j2."""
+    if result is None:
+        return None
+    return {"errors": result.of(Severity.ERROR), "sensitive": result.of(Severity.SENSITIVE),
+            "warnings": result.of(Severity.WARNING), "facts": result.facts}
+
+
 def preview_page(preview: Preview, account_name: str, tz: ZoneInfo,
                  kept_base: str = "") -> Response:
     """``kept_base``: where the page's link serves the images kept in wxops
     (workflow/kept_images.py), relative to the page's address."""
     link, text = preview.link, preview.text
-    body = served_from(safe_html(text.body), kept_base) if kept_base else safe_html(text.body)
-    return page("preview", title=text.title, digest=text.digest, body=body,
-                byline=text.byline, sources=text.sources,
+    safe = served_from(safe_html(text.body), kept_base) if kept_base else safe_html(text.body)
+    body, marked = mark_quotes(safe, quotes_of(preview.reasons))
+    return page("preview", title=text.title, digest=text.digest,
+                body=with_dark_colours(body), byline=text.byline, sources=text.sources,
                 account_name=account_name, written=text.written_at.astimezone(tz),
                 expires=link.expires_at.astimezone(tz), item_id=link.item_id,
                 revision=link.item_revision, latest=preview.latest,
-                outdated=preview.outdated)
+                outdated=preview.outdated, checks=findings(preview.checks),
+                diff=preview.diff, reasons=preview.reasons, marked=marked)

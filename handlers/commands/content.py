@@ -22,6 +22,7 @@ from workflow import (
     link_cases,
     policy,
     publishing,
+    review_view,
     revision_checks,
     usecases,
 )
@@ -51,9 +52,11 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
         author = uow.staff.actor(item.author_id)
         outlook = usecases.outlook(uow, item, reviews)
         checks = revision_checks.brief(uow.checks.of(item.id, item.revision))
+        diff = review_view.since_review(uow, item.id, item.revision, reviews)
+        reasons = review_view.reasons(uow, reviews, item.revision)
     today = ctx.local_now.date()
     return say("show", item=item, author=author.name if author else item.author_id,
-               due=due_note(item, today), checks=checks,
+               due=due_note(item, today), checks=checks, diff=diff, reasons=reasons,
                outlook=outlook, short=outlook.shortfall() if outlook else None,
                length=visible_length(item.body), opening=opening(item.body),
                first=sorted(policy.first_approvers(item, reviews)),

@@ -18,9 +18,19 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
+from bot.emulator.server import start_in_thread
+from bot.emulator.state import EmulatorConfig
 from bot.wiring import App
 from tests.conftest import REQUIRE_BROWSER, browser_unavailable, need
-from tests.e2e.conftest import free_port, process_env, wait_healthy, wxops
+from tests.e2e.conftest import (
+    AES_KEY,
+    APP_ID,
+    TOKEN,
+    free_port,
+    process_env,
+    wait_healthy,
+    wxops,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -34,8 +44,26 @@ def _need_browser() -> None:
     need(browser_unavailable(), REQUIRE_BROWSER, "the browser", "WXOPS_TEST_REQUIRE_BROWSER")
 
 
+#: The platform's image host: media/uploadimg's URLs point there.
+IMAGE_HOST = "mmbiz.qpic.cn"
+SECRET = "e2e-secret"
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def emulator() -> Iterator[str]:
+    """The WeChat emulator, in a thread: the account the page server's settings
+    name, and the image host the browser is pointed at (``browser``)."""
+    _need_browser()
+    url, stop = start_in_thread(EmulatorConfig(app_id=APP_ID, app_secret=SECRET, token=TOKEN,
+                                               encoding_aes_key=AES_KEY))
+    try:
+        yield url
+    finally:
+        stop()
+
+
+@pytest.fixture(scope="session")
+def browser(emulator: str) -> Iterator[object]:
     _need_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -49,6 +77,8 @@ def browser() -> Iterator[object]:
     # times out, and the test's own requests would wait behind it.
     options.add_experimental_option("prefs", {"net.network_prediction_options": 2})
     options.add_argument("--dns-prefetch-disable")
+    # The emulator plays the image host: uploaded images load from it, by their own URL.
+    options.add_argument(f"--host-resolver-rules=MAP {IMAGE_HOST} {emulator.split('//', 1)[1]}")
     options.add_experimental_option("mobileEmulation",
                                     {"deviceMetrics": PHONE, "userAgent": WECHAT_AGENT})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
@@ -66,13 +96,14 @@ class PageServer:
 
 
 @pytest.fixture(scope="session")
-def page_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageServer]:
+def page_server(tmp_path_factory: pytest.TempPathFactory, emulator: str
+                ) -> Iterator[PageServer]:
     _need_browser()
     workdir: Path = tmp_path_factory.mktemp("pages")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = process_env(f"sqlite:///{workdir / 'pages.db'}", WXOPS_PUBLIC_URL=url,
-                      WXOPS_ACCOUNT_NAME="助学公益")
+                      WXOPS_ACCOUNT_NAME="助学公益", WXOPS_WECHAT_API_BASE=emulator)
     subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
     log = (workdir / "server.log").open("wb")
     process = subprocess.Popen(wxops("serve", "--port", str(port), "--workers", "2"), env=env,

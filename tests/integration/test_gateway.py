@@ -310,3 +310,11 @@ def test_the_emulator_plays_a_proxy_that_passed_the_call_on_or_not(
     refused_control = requests.post(f"{emulator}/_emulator/fail", timeout=5,
                                     json={"path": send, "status": 200})
     assert refused_control.status_code == 400
+
+
+def test_an_uploaded_image_answers_its_url_as_json(engine: Engine, emulator: str) -> None:
+    answer = gateway(engine, emulator).upload_image("cover.jpg", COVER)
+    assert answer["url"].startswith("http://mmbiz.qpic.cn/mmbiz_jpg/")
+    with pytest.raises(WeChatError) as refused:
+        gateway(engine, emulator).upload_image("a.txt", b"not an image")
+    assert refused.value.errcode == 40005

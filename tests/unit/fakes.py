@@ -29,6 +29,7 @@ from workflow.window import Interactions
 class FakeItems:
     def __init__(self) -> None:
         self.rows: dict[int, ContentItem] = {}
+        self.revisions: dict[tuple[int, int], ContentItem] = {}  # as each was saved
 
     def get(self, item_id: int) -> ContentItem | None:
         return self.rows.get(item_id)
@@ -42,6 +43,7 @@ class FakeItems:
         if self.rows[item.id].version != expected_version:
             raise StaleVersion(item.id)
         self.rows[item.id] = item
+        self.revisions[item.id, item.revision] = item
 
     def list(self, state: State | None = None, limit: int = 50) -> list[ContentItem]:
         return [i for i in self.rows.values() if state is None or i.state is state][:limit]
@@ -418,10 +420,15 @@ class FakeLinks:
     def article(self, item_id: int, revision: int) -> ArticleText | None:
         item = self.items.get(item_id)
         if item is not None and item.revision == revision:
-            return ArticleText(item.title, item.body, item.digest,
-                               item.planned_at or datetime(2026, 1, 1, tzinfo=UTC),
-                               item.meta.byline, item.meta.sources)
-        return self.articles.get((item_id, revision))
+            return _text(item)
+        saved = self.items.revisions.get((item_id, revision))
+        return _text(saved) if saved is not None else self.articles.get((item_id, revision))
+
+
+def _text(item: ContentItem) -> ArticleText:
+    return ArticleText(item.title, item.body, item.digest,
+                       item.planned_at or datetime(2026, 1, 1, tzinfo=UTC),
+                       item.meta.byline, item.meta.sources)
 
 
 class FakeChecks:

@@ -237,6 +237,16 @@ def test_images(wx: Client) -> None:
     assert wx.wx("/cgi-bin/media/uploadimg", {})["errcode"] == 41005
 
 
+def test_the_emulator_serves_what_was_uploaded_as_the_image_host(wx: Client) -> None:
+    url = wx.upload("/cgi-bin/media/uploadimg", JPEG)["url"]
+    path = url.split("mmbiz.qpic.cn", 1)[1].split("?", 1)[0]
+    with urllib.request.urlopen(wx.url + path, timeout=10) as got:
+        assert (got.status, got.headers["Content-Type"], got.read()) == (200, "image/jpeg", JPEG)
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(wx.url + "/mmbiz_png/" + "0" * 32 + "/0", timeout=10)
+    assert missing.value.code == 404
+
+
 # --- comments -------------------------------------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.clirun import Wxops
-from tests.integration.test_cli import run
 from tests.unit.layout_fixtures import corpus_images, word_file
 from workflow.capabilities import Capability
 
@@ -48,11 +47,12 @@ def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUploads:
 @pytest.fixture
 def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
           capsys: pytest.CaptureFixture[str]) -> Wxops:
-    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=engine_url).returncode == 0
+    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    assert cli("db", "upgrade").status == 0
     commanding.make_team(make_engine(engine_url))
     for name, data in corpus_images().items():
         (tmp_path / name).write_bytes(data)
-    return Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    return cli
 
 
 def stored(engine_url: str, item_id: int) -> tuple[str, str, bool, bool]:

@@ -69,10 +69,11 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'e2e.db'}"
-    return str(request.getfixturevalue("pg_server").create())
+        yield f"sqlite:///{tmp_path / 'e2e.db'}"
+        return
+    yield from request.getfixturevalue("pg_server").lend()
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""The `wxops` command line: run as a user runs it (a process, exit codes, output),
-and in this process (tests.integration.clirun) where a test reads how a command
-failed by its code and data. Output is compared with the catalogue's words for
-the same data (bot.cli_text.say), so a rewording does not ripple through here."""
+"""The `wxops` command line as a user runs it (exit codes, output, database
+effects), in this process (tests.integration.clirun), which also reads how a
+command failed by its code and data; a process each costs half a second or more.
+What needs the process boundary runs as one: the entry point (--help) and a taken
+port. Output is compared with the catalogue's words for the same data
+(bot.cli_text.say), so a rewording does not ripple through here."""
 
 from __future__ import annotations
 

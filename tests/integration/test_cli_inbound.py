@@ -4,9 +4,7 @@ failed pushes listed, shown, replayed."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from storage import inbound
@@ -14,15 +12,6 @@ from storage.db import make_engine
 from storage.models import TicketMessage
 from tests.harness.faults import refuse_word
 from tests.integration.clirun import Wxops
-
-
-@pytest.fixture
-def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> Wxops:
-    """`wxops` in this process on a fresh database of each engine, upgraded."""
-    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
-    assert cli("db", "upgrade").status == 0
-    return cli
 
 
 def failed_push(engine_url: str, content: str, msg_id: str) -> int:

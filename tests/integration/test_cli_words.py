@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from bot.cli_text import say
@@ -15,14 +14,6 @@ from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.clirun import Wxops
 from workflow.checks import Code, WordEntry
-
-
-@pytest.fixture
-def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> Wxops:
-    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
-    assert cli("db", "upgrade").status == 0
-    return cli
 
 
 def test_add_import_list_and_remove(wxops: Wxops, tmp_path: Path) -> None:

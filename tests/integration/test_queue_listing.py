@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, select
 
 from storage.db import make_engine
@@ -19,15 +17,6 @@ from tests.integration.commanding import ask
 from tests.integration.queueing import fan, make_team, say
 
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> Wxops:
-    """`wxops` in this process on the database, migrated by the CLI."""
-    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
-    assert cli("db", "upgrade").status == 0
-    return cli
 
 
 def test_chat_and_cli_list_the_same_tickets_in_the_same_order(engine_url: str,

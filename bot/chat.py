@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import requests
 from defusedxml import ElementTree
 
 from bot import demo
@@ -95,6 +94,8 @@ class Chat:
         return data if isinstance(data, list) else []
 
     def _get(self, path: str) -> Any:
+        import requests  # loads when a chat talks, not at every wxops start-up
+
         try:
             return requests.get(self.base + path, timeout=self.timeout).json()
         except (requests.RequestException, ValueError) as exc:
@@ -104,6 +105,8 @@ class Chat:
         return ChatError("unreachable", url=self.base, why=unreachable_why(exc))
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        import requests
+
         try:
             data = requests.post(self.base + path, json=body, timeout=self.timeout).json()
         except (requests.RequestException, ValueError) as exc:
@@ -117,6 +120,8 @@ def unreachable_why(exc: Exception) -> str:
     """Why the emulator did not answer, as a code templates/cli/errors.j2 words in
     a few Chinese words (requests says it in several lines of English); else the
     exception's name."""
+    import requests
+
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
                   | requests.exceptions.InvalidSchema):
         return "bad_url"

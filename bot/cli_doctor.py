@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli import warn_about_environment
 from bot.cli_text import CliBadParameter, helptext, say
-from bot.diagnosis import Check, Status, verdict
-from bot.doctor import diagnose
+
+if TYPE_CHECKING:  # the checks load with the command (wechatpy with them), not at start-up
+    from bot.diagnosis import Check
 
 #: The terminal the report must fit.
 WIDTH = 80
@@ -32,6 +34,9 @@ def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 def doctor(url: str | None, as_json: bool) -> None:
     """检查安装：配置、令牌、服务器地址、密钥、数据库、worker、待发消息、接口权限
     (check the installation against the real account, or the emulator)."""
+    from bot.diagnosis import verdict
+    from bot.doctor import diagnose
+
     warn_about_environment()
     checks = diagnose(url=url)
     status = verdict(checks)
@@ -42,6 +47,8 @@ def doctor(url: str | None, as_json: bool) -> None:
 
 def report(checks: Sequence[Check]) -> str:
     """The checks as people read them, each line fitted to WIDTH columns."""
+    from bot.diagnosis import Status
+
     lines = [say("doctor", c.macro, status=c.status.value, problem=c.problem, d=c.data)
              for c in checks]
     failed = sum(1 for c in checks if c.status is Status.FAIL)

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.gateway import NEEDS, lacking
 from bot.seams import OutboxRow
 from bot.sender import DeadEnd, Delivery, Handler, Outcome, SentAfterAll
 from bot.wechat_errors import (
@@ -376,6 +375,8 @@ KIND_CALLS: dict[str, tuple[str, ...]] = {
 def ask_first(capabilities: Capabilities, kind: str) -> None:
     """NotCalled when the account may not make one of the calls a row of ``kind``
     makes (``KIND_CALLS``)."""
+    from bot.gateway import NEEDS, lacking  # wechatpy with it: not at every start-up
+
     for call in KIND_CALLS.get(kind, ()):
         lacking(capabilities, NEEDS[call], call)
 

@@ -16,20 +16,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.gateway import Gateway
 from bot.timefmt import utcnow
 from bot.tokens import fetch_stable_token
 from bot.wechat_errors import NotAuthorised, NotCalled, WeChatError
 from bot.wiring import App, database, learnt_capabilities
 from workflow.capabilities import AccountKind, Capability, kinds_fitting
 
+if TYPE_CHECKING:  # wechatpy loads with the gateway, not at every start-up
+    from bot.gateway import Gateway
+
 log = logging.getLogger("wxops.probe")
 
 Json = dict[str, Any]
 #: A read-only call, given the gateway and yesterday's date (for datacube).
-Call = Callable[[Gateway, date], Json]
+Call = Callable[["Gateway", date], Json]
 
 
 class Answer(StrEnum):
@@ -196,6 +198,8 @@ def start_cross_check(app: App, make: Callable[[App], Gateway]) -> threading.Thr
 
 def doctor_gateway(app: App, token: str) -> Gateway:
     """A gateway on the token ``wxops doctor`` fetched, storing nothing."""
+    from bot.gateway import Gateway
+
     s = app.settings
 
     def fetch() -> str:

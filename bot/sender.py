@@ -10,16 +10,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from bot.gateway import Gateway
 from bot.seams import FollowUp, OutboxRow
 from bot.wechat_errors import NotAuthorised, OutcomeUnknown, WeChatError
 from bot.wiring import database, learnt_capabilities
 from bot.wiring import outbox_log as outbox
 from handlers import texts
+
+if TYPE_CHECKING:  # wechatpy loads with the gateway, not at every start-up
+    from bot.gateway import Gateway
 
 log = logging.getLogger("wxops.sender")
 

@@ -68,11 +68,18 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30
     raise RuntimeError("server did not become healthy")
 
 
+#: For an e2e test whose PostgreSQL half adds nothing: what it checks is the
+#: processes' and the platform's part, and an integration test covers the same code
+#: on PostgreSQL (each use names it).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'e2e.db'}"
-    return str(request.getfixturevalue("pg_server").create())
+        yield f"sqlite:///{tmp_path / 'e2e.db'}"
+        return
+    yield from request.getfixturevalue("pg_server").lend()
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ import time
 import urllib.request
 from typing import Any
 
-import pytest
-
-from tests.e2e.conftest import Stack, _start, free_port, wxops
+from tests.e2e.conftest import SQLITE_ONLY, Stack, _start, free_port, wxops
 from workflow.capabilities import Capability
 
-#: What tells these apart is the platform's and the web server's answer, not the
-#: database; the healthy case and tests/integration/test_doctor.py run on both engines.
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# What tells the SQLITE_ONLY cases apart is the platform's and the web server's
+# answer, not the database; the healthy case and tests/integration/test_doctor.py
+# run on both engines.
 
 
 def doctor(stack: Stack, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ from storage import staff as staff_store
 from storage.db import make_engine
 from storage.models import Confirmation, ContentItemRow, OutboxMessage
 from storage.uow import SqlUnitOfWork
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import SQLITE_ONLY, Stack
 from tests.e2e.test_outbound import control, eventually, inbox_texts, says
 from workflow import usecases
 from workflow.model import Context, ItemChanges
@@ -101,6 +101,10 @@ def test_an_approved_item_is_drafted_published_and_confirmed(stack: Stack) -> No
     assert len(drafted) == 1 and drafted[0]["body"]["articles"][0]["title"] == "冬季助学计划"
 
 
+# On PostgreSQL: tests/integration/test_publish_cycle.py's
+# test_a_revised_article_is_published_again_as_a_new_article and
+# test_a_published_item_can_be_previewed (the real worker against the emulator).
+@SQLITE_ONLY
 def test_a_published_article_is_previewed_revised_and_published_again(stack: Stack) -> None:
     engine = make_engine(stack.database_url)
     ids = team(engine)
@@ -141,6 +145,9 @@ def test_a_published_article_is_previewed_revised_and_published_again(stack: Sta
     assert "30 人" in last_update["articles"]["content"]
 
 
+# On PostgreSQL: tests/integration/test_publish_cycle.py's
+# test_a_refused_submission_fails_the_publish_and_retry_publishes.
+@SQLITE_ONLY
 def test_a_refused_submission_fails_the_publish_until_retried(stack: Stack) -> None:
     engine = make_engine(stack.database_url)
     ids = team(engine)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from storage.db import make_engine
 from storage.models import InboundMessage, TicketMessage
-from tests.e2e.conftest import AES_KEY, APP_ID, TOKEN, Server
+from tests.e2e.conftest import AES_KEY, APP_ID, SQLITE_ONLY, TOKEN, Server
 from tests.harness import wechat as wx
 from tests.harness.wechat import WeChatSigner
 
@@ -39,6 +39,13 @@ def counts(server: Server) -> tuple[int, int]:
     return result
 
 
+# The PostgreSQL half of verification, refusals and chunked bodies is the
+# integration tests' (test_endpoint: test_get_verification,
+# test_safe_mode_reply_is_encrypted_and_signed; test_endpoint_refusals:
+# test_signature_refusals, test_bad_xml_is_400, test_body_over_64_kib_is_413), which
+# run on both engines; what only this file adds (gunicorn over sockets) does not
+# depend on the engine. Retries across two workers run on both.
+@SQLITE_ONLY
 def test_verification_and_a_safe_mode_message(server: Server) -> None:
     status, body = send(server, SIGNER.verification_query("hello-echo"), method="GET")
     assert (status, body) == (200, b"hello-echo")
@@ -69,6 +76,7 @@ def test_concurrent_retries_across_workers_run_once(server: Server) -> None:
     assert counts(server) == (1, 1)
 
 
+@SQLITE_ONLY
 def test_hostile_requests_get_4xx_never_5xx(server: Server) -> None:
     query, body = SIGNER.build(wx.text("x", msg_id=7))
     cases = [
@@ -81,6 +89,7 @@ def test_hostile_requests_get_4xx_never_5xx(server: Server) -> None:
     assert counts(server) == (0, 0)
 
 
+@SQLITE_ONLY
 def test_a_chunked_push_is_read_and_a_chunked_flood_refused(server: Server) -> None:
     """A body sent without Content-Length (chunked) is read as gunicorn ends it,
     up to the same 64 KiB."""

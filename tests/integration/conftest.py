@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -13,6 +14,7 @@ from bot.web import create_app
 from bot.wiring import App
 from tests.harness.client import WeChatClient
 from tests.harness.wechat import WeChatSigner
+from tests.integration.clirun import Wxops
 
 TOKEN = "wxopsTestToken"  # 3-32 letters or digits, as the WeChat console requires
 APP_ID = "wx5823bf96d3bd56c7"
@@ -42,3 +44,13 @@ def make_account(engine: Engine, **settings: str) -> Account:
 @pytest.fixture
 def account(engine: Engine) -> Iterator[Account]:
     yield make_account(engine)
+
+
+@pytest.fixture
+def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          capsys: pytest.CaptureFixture[str]) -> Wxops:
+    """`wxops` in this process (tests.integration.clirun) on a fresh database of each
+    engine, after its own `wxops db upgrade`. A module may define its own."""
+    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    assert cli("db", "upgrade").status == 0
+    return cli

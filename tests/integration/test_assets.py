@@ -21,7 +21,6 @@ from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.clirun import Wxops
-from tests.integration.test_cli import run
 from tests.integration.test_item_import import fake_uploads
 from tests.unit.layout_fixtures import FakeUpload, corpus_images
 from workflow import link_cases
@@ -42,12 +41,13 @@ def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUpload:
 @pytest.fixture
 def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
           capsys: pytest.CaptureFixture[str]) -> Wxops:
-    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=engine_url).returncode == 0
+    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    assert cli("db", "upgrade").status == 0
     commanding.make_team(make_engine(engine_url))
     (tmp_path / "scene.jpg").write_bytes(corpus_images()["photo.jpg"])
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n" + b"0" * 3000)
     (tmp_path / "a.md").write_text(ARTICLE, "utf-8")
-    return Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    return cli
 
 
 def test_add_list_show_and_remove(wxops: Wxops) -> None:

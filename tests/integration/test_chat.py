@@ -19,6 +19,7 @@ from bot.emulator.push import SYSTEM_NOTICE
 from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from bot.tokens import fetch_stable_token
+from tests.integration.clirun import Wxops
 from tests.integration.emulator.talking import TOKEN, Receiver
 
 
@@ -151,26 +152,18 @@ def test_a_click_without_a_key_is_a_hint_not_a_push(emulator: str) -> None:
     assert chat.say("/click") == "（用法：/click KEY，例如 /click CONTACT）"
 
 
-def _wxops(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
-    env |= {"WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    command = [sys.executable, "-c", "from bot.cli import main; main()", *args]
-    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
-
-
 def test_a_misspelt_name_is_said_and_an_empty_message_refused(
-        emulator: str, tmp_path: Path) -> None:
-    assert _wxops(["db", "upgrade"], tmp_path).returncode == 0
-    typo = _wxops(["chat", "--as", "reviwer", "--send", "你好", "--emulator", emulator],
-                  tmp_path)
-    assert typo.returncode == 0
-    assert "没有名为“reviwer”的成员：以 openid 为“reviwer”的粉丝身份聊天" in typo.stderr
-    empty = _wxops(["chat", "--as", "follower", "--send", " ", "--emulator", emulator],
-                   tmp_path)
-    assert empty.returncode == 2 and "微信不能发送空消息" in empty.stderr
-    assert "Traceback" not in empty.stderr
+        emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    wxops = Wxops(monkeypatch, capsys, tmp_path,
+                  WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'chat.db'}")
+    assert wxops("db", "upgrade").status == 0
+    typo = wxops("chat", "--as", "reviwer", "--send", "你好", "--emulator", emulator)
+    assert typo.status == 0
+    assert "没有名为“reviwer”的成员：以 openid 为“reviwer”的粉丝身份聊天" in typo.err
+    empty = wxops("chat", "--as", "follower", "--send", " ", "--emulator", emulator)
+    assert empty.status == 2 and "微信不能发送空消息" in empty.err
+    assert "Traceback" not in empty.err
 
 
 def test_a_message_the_platform_will_not_send_says_why(emulator: str) -> None:
@@ -193,20 +186,21 @@ def test_a_reply_too_long_for_wechat_shows_what_the_person_would_see() -> None:
         receiver.stop()
 
 
-def test_chat_and_config_check_follow_the_ports_the_demo_runs_on(tmp_path: Path) -> None:
+def test_chat_and_config_check_follow_the_ports_the_demo_runs_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     """`wxops run --port 8181 --emulator-port 9191`: chat and config check pointed at
     9090 (perhaps someone else's emulator). A file left by a demo that is gone is
     not believed."""
     from bot import demo
     from bot.chat import emulator_url
-    from tests.integration.test_cli import run
 
     url = f"sqlite:///{tmp_path / 'var' / 'wxops.db'}"
     assert emulator_url(url) == "http://127.0.0.1:9090"
     demo.record_run(url, demo.DemoRun("127.0.0.1", 8181, 9191))  # as `wxops run` does
     assert emulator_url(url) == "http://127.0.0.1:9191"
-    checked = run(["config", "check"], tmp_path, WXOPS_DATABASE_URL=url)
-    assert "WXOPS_WECHAT_API_BASE=http://127.0.0.1:9191" in checked.stdout
+    checked = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=url)("config", "check")
+    assert "WXOPS_WECHAT_API_BASE=http://127.0.0.1:9191" in checked.out
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     demo.run_file(url).write_text(demo.run_file(url).read_text().replace(

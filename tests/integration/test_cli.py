@@ -1,7 +1,9 @@
-"""The `wxops` command line: run as a user runs it (a process, exit codes, output),
-and in this process (tests.integration.clirun) where a test reads how a command
-failed by its code and data. Output is compared with the catalogue's words for
-the same data (bot.cli_text.say), so a rewording does not ripple through here."""
+"""The `wxops` command line as a user runs it (exit codes, output, database
+effects), in this process (tests.integration.clirun), which also reads how a
+command failed by its code and data; a process each costs half a second or more.
+What needs the process boundary runs as one: the entry point (--help) and a taken
+port. Output is compared with the catalogue's words for the same data
+(bot.cli_text.say), so a rewording does not ripple through here."""
 
 from __future__ import annotations
 
@@ -32,49 +34,51 @@ def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[s
                           text=True, timeout=60, check=False)
 
 
-def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
-    env = {"WXOPS_DATABASE_URL": engine_url}
-    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
-    added = run(["staff", "add", "李雷", "--role", "creator"], tmp_path, **env)
-    assert added.stdout.startswith(say("staff", "added", member={"id": 1, "name": "李雷"},
-                                       roles="creator"))
-    invite = run(["staff", "invite", "--role", "reviewer", "--name", "王芳"], tmp_path, **env)
-    assert invite.returncode == 0 and len(code := invite.stdout.strip()) == 8
-    assert f"绑定 {code}" in invite.stderr  # what the new member sends (the command word)
-    planned = run(["item", "plan", "冬季助学", "--as", "李雷"], tmp_path, **env)
-    assert planned.returncode == 0
-    assert planned.stdout == say("items", "planned", item_id=1, title="冬季助学",
-                                 due_on=None) + "\n"
-    assert "冬季助学" in run(["item", "list", "--state", "planned"], tmp_path, **env).stdout
-    assert "冬季助学" in run(["item", "list", "--state", "选题"], tmp_path, **env).stdout
-    assert "冬季助学" not in run(["item", "list", "--state", "已发布"], tmp_path, **env).stdout
-    shown = run(["item", "show", "1"], tmp_path, **env).stdout
+def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    assert wxops("db", "upgrade").status == 0
+    added = wxops("staff", "add", "李雷", "--role", "creator")
+    assert added.out.startswith(say("staff", "added", member={"id": 1, "name": "李雷"},
+                                    roles="creator"))
+    invite = wxops("staff", "invite", "--role", "reviewer", "--name", "王芳")
+    assert invite.status == 0 and len(code := invite.out.strip()) == 8
+    assert f"绑定 {code}" in invite.err  # what the new member sends (the command word)
+    planned = wxops("item", "plan", "冬季助学", "--as", "李雷")
+    assert planned.status == 0
+    assert planned.out == say("items", "planned", item_id=1, title="冬季助学",
+                              due_on=None) + "\n"
+    assert "冬季助学" in wxops("item", "list", "--state", "planned").out
+    assert "冬季助学" in wxops("item", "list", "--state", "选题").out
+    assert "冬季助学" not in wxops("item", "list", "--state", "已发布").out
+    shown = wxops("item", "show", "1").out
     assert say("items", "body_length", item_id=1, length=0) in shown  # no text: how to add it
     assert "wxops item edit 1" in shown
     (tmp_path / "body.txt").write_text("第一段：义诊时间。\n\n第二段 <报名>\n请带身份证", "utf-8")
-    edited = run(["item", "edit", "1", "--as", "李雷", "--title", "冬季助学计划",
-                  "--body-file", "body.txt"], tmp_path, **env)
+    edited = wxops("item", "edit", "1", "--as", "李雷", "--title", "冬季助学计划",
+                   "--body-file", "body.txt")
     assert say("items", "edited", item_id=1, title="冬季助学计划", revision=2,
-               state=State.PLANNED) in edited.stdout, edited.stderr
+               state=State.PLANNED) in edited.out, edited.err
     assert stored_body(engine_url, 1) == ("<p>第一段：义诊时间。</p>"
                                           "<p>第二段 &lt;报名&gt;<br/>请带身份证</p>")
-    shown = run(["item", "show", "1"], tmp_path, **env).stdout
+    shown = wxops("item", "show", "1").out
     assert say("items", "body_length", item_id=1, length=21) in shown  # no tags, no blanks
     opening = say("items", "opening", item_id=1,
                   opening="第一段：义诊时间。 第二段 <报名> 请带身份证")
     assert opening in shown  # the opening in one line, and how to read it all
     assert "item show 1 --full" in shown and "预览 1" in shown
-    full = run(["item", "show", "1", "--full"], tmp_path, **env).stdout
+    full = wxops("item", "show", "1", "--full").out
     assert "第一段：义诊时间。\n第二段 <报名>\n请带身份证" in full
-    too_long = run(["item", "edit", "1", "--as", "李雷", "--digest", "摘" * 129], tmp_path, **env)
+    too_long = wxops("item", "edit", "1", "--as", "李雷", "--digest", "摘" * 129)
     too_long_words = texts.phrase("errors", "too_long", field="digest", length=129, limit=128)
-    assert too_long.returncode != 0 and too_long_words in too_long.stderr
-    history = run(["item", "history", "1"], tmp_path, **env).stdout
+    assert too_long.status != 0 and too_long_words in too_long.err
+    history = wxops("item", "history", "1").out
     assert f"李雷  {Event.PLAN.label}" in history
-    listed = run(["staff", "list"], tmp_path, **env).stdout
+    listed = wxops("staff", "list").out
     assert "李雷" in listed and "creator" in listed
-    assert run(["staff", "remove", "李雷"], tmp_path, **env).returncode == 0
-    assert "李雷" not in run(["staff", "list"], tmp_path, **env).stdout
+    assert wxops("staff", "remove", "李雷").status == 0
+    assert "李雷" not in wxops("staff", "list").out
 
 
 def stored_body(engine_url: str, item_id: int) -> str:
@@ -169,12 +173,13 @@ def test_help_works_even_with_a_broken_config(tmp_path: Path) -> None:
         assert result.returncode == 0 and "Usage" in result.stdout
 
 
-def test_config_check_masks_secrets(tmp_path: Path) -> None:
-    result = run(["config", "check"], tmp_path, WXOPS_APP_SECRET="topsecret123456",
-                 WXOPS_APP_ID="wxabc", WXOPS_TOKEN="secretToken2024")
-    assert result.returncode == 0
-    assert "topsecret123456" not in result.stdout and "WXOPS_APP_ID=wxabc" in result.stdout
-    assert "secretToken2024" not in result.stdout
+def test_config_check_masks_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    result = Wxops(monkeypatch, capsys, tmp_path, WXOPS_APP_SECRET="topsecret123456",
+                   WXOPS_APP_ID="wxabc", WXOPS_TOKEN="secretToken2024")("config", "check")
+    assert result.status == 0
+    assert "topsecret123456" not in result.out and "WXOPS_APP_ID=wxabc" in result.out
+    assert "secretToken2024" not in result.out
 
 
 def test_a_taken_port_is_one_line(tmp_path: Path) -> None:

@@ -17,13 +17,12 @@ from bot.cli_text import say
 from bot.cli_worker import IN_DOUBT_LABEL, STATUS_LABELS
 from bot.timefmt import local
 from handlers import texts
-from storage import followers, outbox, tickets
+from storage import followers, migrate, outbox, tickets
 from storage import staff as staff_store
 from storage.db import make_engine
 from storage.models import Follower, OutboxMessage, ReplyTicket
 from storage.uow import SqlUnitOfWork
 from tests.integration.clirun import Wxops
-from tests.integration.test_cli import run
 from workflow.reply_queue import TicketStatus
 from workflow.roles import Role
 
@@ -39,8 +38,8 @@ def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 def admin_and_ticket(engine_url: str, tmp_path: Path, text: str) -> tuple[Engine, datetime]:
     """A migrated database with an admin and ticket T1, opened by ``text`` from o_fan."""
-    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=engine_url).returncode == 0
     engine, now = make_engine(engine_url), datetime.now(UTC)
+    migrate.upgrade(engine)  # what `wxops db upgrade` does (tests.integration.test_cli)
     with SqlUnitOfWork(engine) as uow:
         staff_store.add_staff(uow.session, "admin", frozenset({Role.ADMIN}), now, "o_admin")
         uow.commit()

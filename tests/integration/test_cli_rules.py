@@ -1,41 +1,27 @@
-"""`wxops rules` run as a user runs it (a process, exit codes, output), and in this
-process where a test reads a refusal's code and data. Output is compared with
-the catalogue's words (bot.cli_text.say) for the rules the commands made."""
+"""`wxops rules` as a user runs it (exit codes, output), in this process
+(tests.integration.clirun), which also reads a refusal's code and data. Output is
+compared with the catalogue's words (bot.cli_text.say) for the rules the commands
+made."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
 
 import pytest
 
+from bot.cli import run
 from bot.cli_text import say
 from tests.integration.clirun import Wxops
 from workflow.autoreply import Article, MatchType, ReplyKind, Rule
 
-# Registers the group itself, so the test does not depend on bot/cli.py doing it;
-# register() is idempotent, so it also works once main() registers it too.
-WXOPS = [sys.executable, "-c",
-         "from bot.cli import cli, main; from bot.cli_rules import register; register(cli); main()"]
 
-
-def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
-    full_env.update(env)
-    full_env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-    return subprocess.run([*WXOPS, *args], cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=60, check=False)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cli.db'}"
-    return str(request.getfixturevalue("pg_server").create())
+@pytest.fixture
+def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          capsys: pytest.CaptureFixture[str]) -> Wxops:
+    """`wxops` in this process on a fresh database of each engine."""
+    return Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
 
 
 DONATE = Rule(1, MatchType.CONTAINS, "捐款", 5, True, None, None, ReplyKind.TEXT,
@@ -52,33 +38,30 @@ def answered(at: time, rule: Rule | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_rules_at_the_command_line(engine_url: str, tmp_path: Path) -> None:
-    env = {"WXOPS_DATABASE_URL": engine_url}
-    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
-    assert run(["rules", "list"], tmp_path, **env).stdout == say("rules", "empty") + "\n"
-    added = run(["rules", "add", "--contains", "捐款", "--reply", "感谢支持！捐款方式见菜单。",
-                 "--priority", "5"], tmp_path, **env)
-    assert added.returncode == 0 and added.stdout == say("rules", "added", rule=DONATE) + "\n"
-    night = run(["rules", "add", "--contains", "捐款", "--reply", "夜间请留言", "--priority", "9",
-                 "--hours", "22:00-06:00"], tmp_path, **env)
-    assert night.stdout == say("rules", "added", rule=NIGHT) + "\n"
-    assert "22:00-06:00" in night.stdout  # the hours are shown
+def test_rules_at_the_command_line(wxops: Wxops) -> None:
+    assert wxops("db", "upgrade").status == 0
+    assert wxops("rules", "list").out == say("rules", "empty") + "\n"
+    added = wxops("rules", "add", "--contains", "捐款", "--reply", "感谢支持！捐款方式见菜单。",
+                  "--priority", "5")
+    assert added.status == 0 and added.out == say("rules", "added", rule=DONATE) + "\n"
+    night = wxops("rules", "add", "--contains", "捐款", "--reply", "夜间请留言", "--priority", "9",
+                  "--hours", "22:00-06:00")
+    assert night.out == say("rules", "added", rule=NIGHT) + "\n"
+    assert "22:00-06:00" in night.out  # the hours are shown
 
-    hit = run(["rules", "test", "我想捐款", "--at", "12:00"], tmp_path, **env)
-    assert hit.returncode == 0 and hit.stdout == answered(time(12), DONATE)
-    assert run(["rules", "test", "我想捐款", "--at", "23:30"], tmp_path,
-               **env).stdout == answered(time(23, 30), NIGHT)
-    miss = run(["rules", "test", "你好", "--at", "12:00"], tmp_path, **env)
-    assert miss.returncode == 0 and miss.stdout == answered(time(12), None)
+    hit = wxops("rules", "test", "我想捐款", "--at", "12:00")
+    assert hit.status == 0 and hit.out == answered(time(12), DONATE)
+    assert wxops("rules", "test", "我想捐款", "--at", "23:30").out == answered(time(23, 30), NIGHT)
+    miss = wxops("rules", "test", "你好", "--at", "12:00")
+    assert miss.status == 0 and miss.out == answered(time(12), None)
 
-    listed = run(["rules", "list"], tmp_path, **env).stdout.splitlines()
+    listed = wxops("rules", "list").out.splitlines()
     assert [line.split()[0] for line in listed] == ["2", "1"]  # the order they are tried
     # `test` counts no hits
     assert listed[1] == say("rules", "row", rule=DONATE, summary="感谢支持！捐款方式见菜单。")
-    removed = run(["rules", "remove", "1"], tmp_path, **env)
-    assert removed.returncode == 0 and removed.stdout == say("rules", "removed", rule=DONATE) + "\n"
-    assert run(["rules", "test", "我想捐款", "--at", "12:00"], tmp_path,
-               **env).stdout == answered(time(12), None)
+    removed = wxops("rules", "remove", "1")
+    assert removed.status == 0 and removed.out == say("rules", "removed", rule=DONATE) + "\n"
+    assert wxops("rules", "test", "我想捐款", "--at", "12:00").out == answered(time(12), None)
 
 
 NEWS = Rule(1, MatchType.CLICK, "MENU_NEWS", 0, True, None, None, ReplyKind.NEWS, "", (
@@ -86,19 +69,21 @@ NEWS = Rule(1, MatchType.CLICK, "MENU_NEWS", 0, True, None, None, ReplyKind.NEWS
     Article("志愿者招募", "", "https://example.org/v", "")))
 
 
-def test_menu_click_news_reply(tmp_path: Path) -> None:
-    env = {"WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
-    run(["db", "upgrade"], tmp_path, **env)
-    added = run(["rules", "add", "--click", "MENU_NEWS",
-                 "--article", "冬季助学|为山区孩子送去冬衣|https://example.org/a|https://e.org/p",
-                 "--article", "志愿者招募||https://example.org/v"], tmp_path, **env)
-    assert added.returncode == 0, added.stderr
-    shown = run(["rules", "test", "--click", "MENU_NEWS", "--at", "12:00"], tmp_path, **env)
-    assert shown.stdout == answered(time(12), NEWS)  # both articles, with their links
-    assert run(["rules", "test", "MENU_NEWS", "--at", "12:00"], tmp_path,
-               **env).stdout == answered(time(12), None)  # a click key is not a keyword
-    assert run(["rules", "disable", "1"], tmp_path, **env).returncode == 0
-    [line] = run(["rules", "list"], tmp_path, **env).stdout.splitlines()
+def test_menu_click_news_reply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    wxops = Wxops(monkeypatch, capsys, tmp_path,
+                  WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}")
+    assert wxops("db", "upgrade").status == 0
+    added = wxops("rules", "add", "--click", "MENU_NEWS",
+                  "--article", "冬季助学|为山区孩子送去冬衣|https://example.org/a|https://e.org/p",
+                  "--article", "志愿者招募||https://example.org/v")
+    assert added.status == 0, added.err
+    shown = wxops("rules", "test", "--click", "MENU_NEWS", "--at", "12:00")
+    assert shown.out == answered(time(12), NEWS)  # both articles, with their links
+    assert wxops("rules", "test", "MENU_NEWS", "--at", "12:00").out == answered(
+        time(12), None)  # a click key is not a keyword
+    assert wxops("rules", "disable", "1").status == 0
+    [line] = wxops("rules", "list").out.splitlines()
     assert line == say("rules", "row", rule=replace(NEWS, active=False),
                        summary=say("rules", "news_summary", articles=NEWS.articles))
 
@@ -117,9 +102,11 @@ def test_a_rule_and_its_reply_read_as_the_catalogue_words_them() -> None:
 def upgraded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One migrated SQLite file for the refusals, which change nothing."""
     path = tmp_path_factory.mktemp("refusals")
-    env = {"WXOPS_DATABASE_URL": f"sqlite:///{path / 'e.db'}"}
-    assert run(["db", "upgrade"], path, **env).returncode == 0
-    return env
+    url = f"sqlite:///{path / 'e.db'}"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("WXOPS_DATABASE_URL", url)
+        assert run(["db", "upgrade"]) is None
+    return {"WXOPS_DATABASE_URL": url}
 
 
 @pytest.mark.parametrize(("args", "code", "data"), [

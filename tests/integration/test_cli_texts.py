@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine
 
 from storage.texts import SqlTexts
-from tests.integration.test_cli import run
+from tests.integration.clirun import Wxops
 
 
 def stored(engine_url: str, key: str) -> str | None:
@@ -20,21 +21,23 @@ def stored(engine_url: str, key: str) -> str | None:
         engine.dispose()
 
 
-def test_a_text_is_set_listed_and_reset(engine_url: str, tmp_path: Path) -> None:
-    env = {"WXOPS_DATABASE_URL": engine_url}
-    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
-    shipped = run(["texts", "list"], tmp_path, **env).stdout
+def test_a_text_is_set_listed_and_reset(engine_url: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    assert wxops("db", "upgrade").status == 0
+    shipped = wxops("texts", "list").out
     assert stored(engine_url, "welcome") is None
 
     body = "Welcome to the clinic account"
-    changed = run(["texts", "set", "welcome", f"  {body}  "], tmp_path, **env)
-    assert changed.returncode == 0, changed.stderr
+    changed = wxops("texts", "set", "welcome", f"  {body}  ")
+    assert changed.status == 0, changed.err
     assert stored(engine_url, "welcome") == body  # kept stripped
-    assert body in run(["texts", "list"], tmp_path, **env).stdout
+    assert body in wxops("texts", "list").out
 
-    again = run(["texts", "set", "welcome", "A second version"], tmp_path, **env)
-    assert again.returncode == 0 and stored(engine_url, "welcome") == "A second version"
+    again = wxops("texts", "set", "welcome", "A second version")
+    assert again.status == 0 and stored(engine_url, "welcome") == "A second version"
 
-    assert run(["texts", "reset", "welcome"], tmp_path, **env).returncode == 0
+    assert wxops("texts", "reset", "welcome").status == 0
     assert stored(engine_url, "welcome") is None
-    assert run(["texts", "list"], tmp_path, **env).stdout == shipped
+    assert wxops("texts", "list").out == shipped

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from bot.cli_text import say
@@ -14,15 +13,7 @@ from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.clirun import Wxops
-from tests.integration.test_cli import run
 from workflow.checks import Code, WordEntry
-
-
-@pytest.fixture
-def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> Wxops:
-    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=engine_url).returncode == 0
-    return Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
 
 
 def test_add_import_list_and_remove(wxops: Wxops, tmp_path: Path) -> None:

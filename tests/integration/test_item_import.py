@@ -15,7 +15,6 @@ from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.clirun import Wxops
-from tests.integration.test_cli import run
 from tests.unit.layout_fixtures import FakeUpload, corpus_images, word_file
 from workflow.kept_images import PREFIX, kept_in
 
@@ -38,11 +37,12 @@ def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUpload:
 @pytest.fixture
 def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
           capsys: pytest.CaptureFixture[str]) -> Wxops:
-    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=engine_url).returncode == 0
+    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    assert cli("db", "upgrade").status == 0
     commanding.make_team(make_engine(engine_url))
     for name, data in corpus_images().items():
         (tmp_path / name).write_bytes(data)
-    return Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    return cli
 
 
 def stored(engine_url: str, item_id: int) -> tuple[str, str, bool, bool]:

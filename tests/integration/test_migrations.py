@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -11,7 +12,7 @@ from sqlalchemy import inspect
 from storage import migrate
 from storage.db import make_engine
 from storage.models import Base
-from tests.integration.test_cli import run
+from tests.integration.clirun import Wxops
 
 TABLES = {t.name for t in Base.metadata.sorted_tables}
 
@@ -103,16 +104,18 @@ def test_0005_keeps_every_ticket_and_its_messages(empty_database_url: str) -> No
     engine.dispose()
 
 
-def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
+def test_db_upgrade_says_what_it_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     engine = make_engine(url)
     head = migrate.head_revision(engine)
     engine.dispose()
-    first = run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=url).stdout
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=url)
+    first = wxops("db", "upgrade").out
     assert first.strip() == f"数据库已从版本 base 迁移到 {head}"
-    again = run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=url).stdout
+    again = wxops("db", "upgrade").out
     assert again.strip() == f"数据库已是版本 {head}，没有需要执行的迁移"
-    down = run(["db", "downgrade", "base"], tmp_path, WXOPS_DATABASE_URL=url).stdout
+    down = wxops("db", "downgrade", "base").out
     assert down.strip() == f"数据库已从版本 {head} 迁移到 base"
 
 

@@ -7,29 +7,21 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine, select
 
 from storage.db import make_engine
 from storage.models import AuditRow
+from tests.integration.clirun import Wxops
 from tests.integration.commanding import ask
 from tests.integration.queueing import fan, make_team, say
-from tests.integration.test_cli import run
 
 MINUTE = timedelta(minutes=1)
 
 
-def _migrated(engine_url: str, tmp_path: Path) -> tuple[dict[str, str], Engine]:
-    """The CLI's settings for the database, migrated by the CLI, and an engine on it."""
-    env = {"WXOPS_DATABASE_URL": engine_url}
-    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
-    return env, make_engine(engine_url)
-
-
 def test_chat_and_cli_list_the_same_tickets_in_the_same_order(engine_url: str,
-                                                               tmp_path: Path) -> None:
-    env, engine = _migrated(engine_url, tmp_path)
+                                                               wxops: Wxops) -> None:
+    engine = make_engine(engine_url)
     team, now = make_team(engine), datetime.now(UTC)
     ids = [fan(engine, f"o_{n}", f"留言 {n}", now - (50 - n) * MINUTE,
                priority=1 if n == 3 else 0) for n in range(6)]
@@ -39,30 +31,30 @@ def test_chat_and_cli_list_the_same_tickets_in_the_same_order(engine_url: str,
     say(engine, team.wang, f"结 T{ids[4]}", now)
 
     chat = ask(engine, team.li.id, "队列", now)
-    cli = run(["queue", "list"], tmp_path, **env)
+    cli = wxops("queue", "list")
     engine.dispose()
 
-    assert cli.returncode == 0, cli.stderr
+    assert cli.status == 0, cli.err
     listed = [row["t"].id for row in chat.context["rows"]]
     assert (chat.template, chat.context["snoozed"]) == ("queue", 1)
-    assert listed == [int(n) for n in re.findall(r"^.T(\d+)", cli.stdout, re.M)]
+    assert listed == [int(n) for n in re.findall(r"^.T(\d+)", cli.out, re.M)]
     assert listed == [ids[3], ids[1], ids[5], ids[2]]  # complaint, longest waiting, answered
-    assert "另有 1 条暂缓" in cli.stdout  # the CLI's words (bot/cli_queue.py): it counts it too
-    everything = run(["queue", "list", "--all"], tmp_path, **env).stdout
+    assert "另有 1 条暂缓" in cli.out  # the CLI's words (bot/cli_queue.py): it counts it too
+    everything = wxops("queue", "list", "--all").out
     assert {int(n) for n in re.findall(r"^.T(\d+)", everything, re.M)} == set(ids)
 
 
 def test_a_cli_reply_and_a_chat_reply_leave_the_same_audit_row(engine_url: str,
-                                                               tmp_path: Path) -> None:
+                                                               wxops: Wxops) -> None:
     """The use case audits (workflow.ticket_cases), not the chat handler."""
-    env, engine = _migrated(engine_url, tmp_path)
+    engine = make_engine(engine_url)
     team, now = make_team(engine), datetime.now(UTC)
     by_chat, by_cli = (fan(engine, openid, "几点开始", now - MINUTE) for openid in ("o_a", "o_b"))
 
     say(engine, team.wang, f"回 T{by_chat} 九点", now)
-    cli = run(["queue", "reply", f"T{by_cli}", "九点", "--as", team.wang.name], tmp_path, **env)
+    cli = wxops("queue", "reply", f"T{by_cli}", "九点", "--as", team.wang.name)
 
-    assert cli.returncode == 0, cli.stderr
+    assert cli.status == 0, cli.err
     chat_row, cli_row = _audit_rows(engine)
     engine.dispose()
     assert chat_row == (f"ticket:{by_chat}", "reply", team.wang.id, team.wang.name, "pending",

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.web import create_app
 from bot.wiring import App
 from storage import migrate
 from storage.db import make_engine
+from tests.integration.clirun import Ran, Wxops
 from tests.integration.test_cli import WXOPS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,11 +84,21 @@ def head_of(url: str) -> str | None:
         engine.dispose()
 
 
-def one_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+def one_line(result: subprocess.CompletedProcess[str] | Ran) -> str:
+    err = result.err if isinstance(result, Ran) else result.stderr
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     return lines[0]
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         capsys: pytest.CaptureFixture[str]) -> Callable[..., Wxops]:
+    """`wxops` in this process with the given settings, for the commands that start
+    nothing (db upgrade, config check); those that start a server or a worker run
+    as processes above, so a start-up that is not refused cannot hang the test."""
+    return lambda **env: Wxops(monkeypatch, capsys, tmp_path, **env)
 
 
 # --- a bad configuration stops every start-up, in one line, exit 2 ------------------------------
@@ -132,22 +144,23 @@ def test_an_unsafe_or_half_configured_account_is_refused(tmp_path: Path, env: di
 # --- the database must be at the migration head -------------------------------------------------
 
 
-def test_serve_and_worker_refuse_a_database_that_was_never_migrated(engine_url: str,
-                                                                    tmp_path: Path) -> None:
+def test_serve_and_worker_refuse_a_database_that_was_never_migrated(
+        engine_url: str, tmp_path: Path, here: Callable[..., Wxops]) -> None:
     env = {"WXOPS_DATABASE_URL": engine_url}
     for args in (["serve", "--port", free_port()], ["worker"], ["worker", "--once"]):
         result = run(args, tmp_path, **env)
         assert result.returncode == 1, args
         assert one_line(result) == "wxops: " + schema_refusal("not_migrated"), args
-    assert run(["db", "upgrade"], tmp_path, **env).returncode == 0
+    assert here(**env)("db", "upgrade").status == 0
     done = run(["worker", "--once"], tmp_path, **env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == say("outbox", "handled", count=0)
 
 
-def test_serve_refuses_a_database_an_upgrade_behind(tmp_path: Path) -> None:
+def test_serve_refuses_a_database_an_upgrade_behind(tmp_path: Path,
+                                                    here: Callable[..., Wxops]) -> None:
     env = {"WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}"}
-    assert run(["db", "upgrade", "--revision", "0005"], tmp_path, **env).returncode == 0
+    assert here(**env)("db", "upgrade", "--revision", "0005").status == 0
     result = run(["serve", "--port", free_port()], tmp_path, **env)
     assert result.returncode == 1
     assert one_line(result) == "wxops: " + schema_refusal(
@@ -155,9 +168,10 @@ def test_serve_refuses_a_database_an_upgrade_behind(tmp_path: Path) -> None:
     assert "wxops db upgrade" in result.stderr  # what to do
 
 
-def test_run_refuses_a_database_a_newer_wxops_upgraded_in_one_line(tmp_path: Path) -> None:
+def test_run_refuses_a_database_a_newer_wxops_upgraded_in_one_line(
+        tmp_path: Path, here: Callable[..., Wxops]) -> None:
     url = f"sqlite:///{tmp_path / 'newer.db'}"
-    assert run(["db", "upgrade"], tmp_path, WXOPS_DATABASE_URL=url).returncode == 0
+    assert here(WXOPS_DATABASE_URL=url)("db", "upgrade").status == 0
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999x'"))
@@ -184,26 +198,27 @@ def test_gunicorn_refuses_to_load_the_app_on_a_database_never_migrated(tmp_path:
 # --- WXOPS_* variables that are not settings ----------------------------------------------------
 
 
-def test_a_misspelled_variable_is_one_warning_with_a_suggestion(tmp_path: Path) -> None:
+def test_a_misspelled_variable_is_one_warning_with_a_suggestion(
+        tmp_path: Path, here: Callable[..., Wxops]) -> None:
     env = {"WXOPS_MAX_CLOCKSKEW": "5", "WXOPS_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}"}
-    checked = run(["config", "check"], tmp_path, **env)
-    assert checked.returncode == 0
+    checked = here(**env)("config", "check")
+    assert checked.status == 0
     warning = say("config", "warning", line=say("settings", "unknown_variable",
                                                 name="WXOPS_MAX_CLOCKSKEW",
                                                 close="WXOPS_MAX_CLOCK_SKEW"))
     assert one_line(checked) == warning
-    assert "WXOPS_MAX_CLOCK_SKEW=300" in checked.stdout  # ignored, as it says
+    assert "WXOPS_MAX_CLOCK_SKEW=300" in checked.out  # ignored, as it says
     for args in (["serve", "--port", free_port()], ["worker", "--once"]):
         lines = run(args, tmp_path, **env).stderr.strip().splitlines()
         assert lines[0] == warning and "wxops db upgrade" in lines[1], args
 
 
-def test_test_only_variables_are_not_warned_about(tmp_path: Path) -> None:
+def test_test_only_variables_are_not_warned_about(here: Callable[..., Wxops]) -> None:
     env = {"WXOPS_TEST_DATABASE_URL": "x", "WXOPS_TEST_REQUIRE_POSTGRES": "1",
            "WXOPS_BENCH_SEPARATE_DB": "1", "WXOPS_REGENERATE_DOCS": "1",
            "WXOPS_TEST_CRASH_AFTER_SEND": "custom_text"}
-    result = run(["config", "check"], tmp_path, **env)
-    assert result.returncode == 0 and result.stderr == ""
+    result = here(**env)("config", "check")
+    assert result.status == 0 and result.err == ""
 
 
 # --- `wxops config check` shows what the demo really runs with ----------------------------------
@@ -213,25 +228,25 @@ def shown(stdout: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in stdout.splitlines() if not line.startswith("#"))
 
 
-def test_config_check_shows_the_values_the_demo_runs_with(tmp_path: Path) -> None:
-    result = run(["config", "check"], tmp_path)
-    assert result.returncode == 0, result.stderr
-    values = shown(result.stdout)
+def test_config_check_shows_the_values_the_demo_runs_with(here: Callable[..., Wxops]) -> None:
+    result = here()("config", "check")
+    assert result.status == 0, result.err
+    values = shown(result.out)
     marked = say("config", "setting", name="X", value="", by_demo=True).removeprefix("X=")
     assert values["WXOPS_WECHAT_API_BASE"] == "http://127.0.0.1:9090" + marked
     assert values["WXOPS_ENCODING_AES_KEY"].endswith(marked)
     assert len(values["WXOPS_ENCODING_AES_KEY"].removesuffix(marked)) == 43  # masked, not empty
     assert values["WXOPS_APP_ID"] == "wx0000000000demo" + marked
-    assert result.stdout.splitlines()[-1] == say("config", "valid", demo=True)
+    assert result.out.splitlines()[-1] == say("config", "valid", demo=True)
 
 
-def test_config_check_of_a_real_account_marks_nothing(tmp_path: Path) -> None:
-    result = run(["config", "check"], tmp_path, **REAL)
-    assert result.returncode == 0, result.stderr
+def test_config_check_of_a_real_account_marks_nothing(here: Callable[..., Wxops]) -> None:
+    result = here(**REAL)("config", "check")
+    assert result.status == 0, result.err
     marked = say("config", "setting", name="X", value="", by_demo=True).removeprefix("X=")
-    assert marked not in result.stdout and "wxopsStartToken" not in result.stdout
-    assert shown(result.stdout)["WXOPS_WECHAT_API_BASE"] == "https://api.weixin.qq.com"
-    assert result.stdout.splitlines()[-1] == say("config", "valid", demo=False)
+    assert marked not in result.out and "wxopsStartToken" not in result.out
+    assert shown(result.out)["WXOPS_WECHAT_API_BASE"] == "https://api.weixin.qq.com"
+    assert result.out.splitlines()[-1] == say("config", "valid", demo=False)
 
 
 # --- /healthz -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from workflow.canonical_html import same_article
 from workflow.errors import WorkflowError
 from workflow.model import ContentItem, ItemChanges
 
@@ -60,12 +61,21 @@ class SeenDraft:
         return BoxDraft(self.media_id, self.title, self.content, self.update_time)
 
 
+class JudgedElsewhere(Exception):
+    """Another sync judged the draft's update_time first (it took the change,
+    or found it the item's own): this one's revision is undone."""
+
+    def __init__(self, media_id: str) -> None:
+        super().__init__(media_id)
+        self.media_id = media_id
+
+
 class Verdict(StrEnum):
     """What one draft of a sync means."""
 
     NEW = "new"  # attached to nothing, seen for the first time
     SEEN = "seen"  # attached to nothing, seen before
-    UNCHANGED = "unchanged"  # attached; nothing saved since it was judged
+    UNCHANGED = "unchanged"  # attached; nothing saved since it was judged (maybe just now)
     SAME = "same"  # attached; saved again with the item's own text (wxops's push)
     TAKEN = "taken"  # attached; a person's change, now a new revision of the item
     REFUSED = "refused"  # attached; changed, but the item takes no edit now (tried again)
@@ -86,7 +96,7 @@ def changes(draft: BoxDraft, item: ContentItem) -> ItemChanges:
     title = draft.title.strip()
     return ItemChanges(
         title=title if title and title != item.title.strip() else None,
-        body=draft.content if draft.content.strip() != item.body.strip() else None)
+        body=None if same_article(draft.content, item.body) else draft.content)
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,18 @@ means for the item it is attached to. Pure: the drafts come in as data.
 A draft is attached to an item by a person (``稿件 12 草稿 2``, ``wxops item
 attach``), or is the item's own draft (``draft_media_id``, the one the outbox
 pushes). A change in the box becomes a new revision of the item when the
-draft's ``update_time`` moved on since it was last judged AND its content
-differs from the item's current text. The second guard is what keeps wxops's
-own pushes out: a push moves ``update_time`` on, but the box then holds the
-item's own body (the box keeps layout's HTML byte for byte: see
-tests/integration/emulator/test_corpus_round_trip.py). Comparing content has
-no race: recording the ``update_time`` after a push would need a read after
-it, and a person's save between the two would be taken for ours and lost.
+draft's ``update_time`` moved on since it was last judged AND its content is
+another article than the item's current text. The second guard is what keeps
+wxops's own pushes out: a push moves ``update_time`` on, but the box then
+holds the item's own body, perhaps rewritten on save (attribute order and
+quoting, entities, ``<br/>``, spacing in styles, ``data-*`` added, ``class``
+and ``id`` stripped), so the bodies are compared in canonical form
+(workflow/canonical_html.py), not byte for byte. Comparing content has no
+race: recording the ``update_time`` after a push would need a read after it,
+and a person's save between the two would be taken for ours and lost.
+Two syncs at once judge a change once: the draft's update_time is claimed in
+the transaction that writes the revision (``BoxDrafts.claim``), and the sync
+that loses the claim has its revision undone (``JudgedElsewhere``).
 Only a draft's first article is read: an item is one article.
 """
 

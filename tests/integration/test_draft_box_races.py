@@ -58,9 +58,9 @@ def revision_and_edits(engine: Engine, item_id: int) -> tuple[int, int]:
 
 
 @pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Callable[[], None]], None]]:
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Callable[[], object]], None]]:
     """Holds each sync's edit until ``wait`` (run in that sync's thread) returns."""
-    waits: dict[int, Callable[[], None]] = {}
+    waits: dict[int, Callable[[], object]] = {}
     edit = usecases.edit
 
     def holding(*args: Any, **kwargs: Any) -> Any:
@@ -69,7 +69,7 @@ def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Callable[[], Non
 
     monkeypatch.setattr(usecases, "edit", holding)
 
-    def hold(wait: Callable[[], None]) -> None:
+    def hold(wait: Callable[[], object]) -> None:
         waits[threading.get_ident()] = wait
 
     yield hold
@@ -89,7 +89,7 @@ def run(*syncs: Callable[[], Verdict]) -> list[Verdict]:
 
 @pytest.mark.parametrize("seen_before", [True, False], ids=["kept", "first-sight"])
 def test_a_sync_that_judged_before_another_took_the_change_makes_no_second_revision(
-        engine: Engine, item_id: int, held: Callable[[Callable[[], None]], None],
+        engine: Engine, item_id: int, held: Callable[[Callable[[], object]], None],
         seen_before: bool) -> None:
     """The late sync read the draft (and the item) before the early one took the
     change, and edits only after it committed: it must find the claim taken."""
@@ -105,8 +105,12 @@ def test_a_sync_that_judged_before_another_took_the_change_makes_no_second_revis
         finally:
             early_done.set()
 
+    def until_early_is_done() -> None:
+        judged.set()
+        early_done.wait(10)
+
     def late() -> Verdict:
-        held(lambda: (judged.set(), early_done.wait(10)) and None)
+        held(until_early_is_done)
         return sync(engine)
 
     assert sorted(run(early, late)) == sorted([Verdict.TAKEN, Verdict.UNCHANGED])
@@ -116,7 +120,7 @@ def test_a_sync_that_judged_before_another_took_the_change_makes_no_second_revis
 
 @pytest.mark.parametrize("seen_before", [True, False], ids=["kept", "first-sight"])
 def test_two_syncs_editing_at_the_same_moment_make_one_revision(
-        engine: Engine, item_id: int, held: Callable[[Callable[[], None]], None],
+        engine: Engine, item_id: int, held: Callable[[Callable[[], object]], None],
         seen_before: bool) -> None:
     """Both judged the draft a change and edit at once: one claims it, the other
     waits on its row lock and finds it judged (PostgreSQL; SQLite runs one
@@ -129,7 +133,7 @@ def test_two_syncs_editing_at_the_same_moment_make_one_revision(
     both = threading.Barrier(2)
 
     def racing() -> Verdict:
-        held(lambda: both.wait(10) and None)
+        held(lambda: both.wait(10))
         return sync(engine)
 
     assert sorted(run(racing, racing)) == sorted([Verdict.TAKEN, Verdict.UNCHANGED])

@@ -33,8 +33,9 @@ OURS = (
         "color: #3F3F3F; font-size: 16px; line-height: 1.75;"),  # style spacing, order, case
     OURS.replace('<img src=', '<img data-ratio="0.75" data-w="1080" src=').replace(
         "<a href", '<a data-linktype="2" href'),  # data-* added
-    OURS.replace('alt="冬衣" ', "").replace('src="', "src='", 1).replace("appmsg\"", "appmsg'"),
-    OURS.replace("<section ", '<section class="rich_media" id="js_content" ') + "<style>p{}</style>",
+    OURS.replace('src="', "src='", 1).replace('appmsg"', "appmsg'"),  # quoting
+    OURS.replace("<section ", '<section class="rich_media" id="js_content" ')
+    + "<style>p{}</style>",  # what the box strips
     OURS.replace("<strong>", "<b>").replace("</strong>", "</b>"),
     OURS.replace("上期回顾", "<!-- x -->上期回顾"),
     f"<!-- saved -->{OURS}\n",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import BoxDraftRow, ContentItemRow
@@ -56,6 +58,27 @@ class SqlBoxDrafts:
         if revision is not None:
             row.revision = revision
         self.session.flush()
+
+    def claim(self, draft: BoxDraft, was: int | None, at: datetime, item_id: int,
+              revision: int) -> bool:
+        values = {"title": draft.title[:128], "content": draft.content, "seen_at": at,
+                  "update_time": draft.update_time, "judged_time": draft.update_time,
+                  "item_id": item_id, "revision": revision}
+        if was is None:
+            return self._insert(draft.media_id, values)
+        done = self.session.execute(update(BoxDraftRow).where(
+            BoxDraftRow.media_id == draft.media_id, BoxDraftRow.judged_time == was)
+            .values(**values))
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    def _insert(self, media_id: str, values: dict[str, Any]) -> bool:
+        """A first sight kept, unless another sync kept it first (the unique media_id)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(BoxDraftRow(media_id=media_id, **values))
+        except IntegrityError:
+            return False
+        return True
 
     def attach(self, media_id: str, item_id: int) -> None:
         self.session.execute(update(BoxDraftRow).where(BoxDraftRow.media_id == media_id)

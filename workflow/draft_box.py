@@ -4,13 +4,18 @@ means for the item it is attached to. Pure: the drafts come in as data.
 A draft is attached to an item by a person (``稿件 12 草稿 2``, ``wxops item
 attach``), or is the item's own draft (``draft_media_id``, the one the outbox
 pushes). A change in the box becomes a new revision of the item when the
-draft's ``update_time`` moved on since it was last judged AND its content
-differs from the item's current text. The second guard is what keeps wxops's
-own pushes out: a push moves ``update_time`` on, but the box then holds the
-item's own body (the box keeps layout's HTML byte for byte: see
-tests/integration/emulator/test_corpus_round_trip.py). Comparing content has
-no race: recording the ``update_time`` after a push would need a read after
-it, and a person's save between the two would be taken for ours and lost.
+draft's ``update_time`` moved on since it was last judged AND its content is
+another article than the item's current text. The second guard is what keeps
+wxops's own pushes out: a push moves ``update_time`` on, but the box then
+holds the item's own body, perhaps rewritten on save (attribute order and
+quoting, entities, ``<br/>``, spacing in styles, ``data-*`` added, ``class``
+and ``id`` stripped), so the bodies are compared in canonical form
+(workflow/canonical_html.py), not byte for byte. Comparing content has no
+race: recording the ``update_time`` after a push would need a read after it,
+and a person's save between the two would be taken for ours and lost.
+Two syncs at once judge a change once: the draft's update_time is claimed in
+the transaction that writes the revision (``BoxDrafts.claim``), and the sync
+that loses the claim has its revision undone (``JudgedElsewhere``).
 Only a draft's first article is read: an item is one article.
 """
 
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from workflow.canonical_html import same_article
 from workflow.errors import WorkflowError
 from workflow.model import ContentItem, ItemChanges
 
@@ -60,12 +66,21 @@ class SeenDraft:
         return BoxDraft(self.media_id, self.title, self.content, self.update_time)
 
 
+class JudgedElsewhere(Exception):
+    """Another sync judged the draft's update_time first (it took the change,
+    or found it the item's own): this one's revision is undone."""
+
+    def __init__(self, media_id: str) -> None:
+        super().__init__(media_id)
+        self.media_id = media_id
+
+
 class Verdict(StrEnum):
     """What one draft of a sync means."""
 
     NEW = "new"  # attached to nothing, seen for the first time
     SEEN = "seen"  # attached to nothing, seen before
-    UNCHANGED = "unchanged"  # attached; nothing saved since it was judged
+    UNCHANGED = "unchanged"  # attached; nothing saved since it was judged (maybe just now)
     SAME = "same"  # attached; saved again with the item's own text (wxops's push)
     TAKEN = "taken"  # attached; a person's change, now a new revision of the item
     REFUSED = "refused"  # attached; changed, but the item takes no edit now (tried again)
@@ -86,7 +101,7 @@ def changes(draft: BoxDraft, item: ContentItem) -> ItemChanges:
     title = draft.title.strip()
     return ItemChanges(
         title=title if title and title != item.title.strip() else None,
-        body=draft.content if draft.content.strip() != item.body.strip() else None)
+        body=None if same_article(draft.content, item.body) else draft.content)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from workflow import policy, usecases
 from workflow.capabilities import Capability
 from workflow.draft_box import (
     BoxDraft,
+    JudgedElsewhere,
     Outcome,
     SeenDraft,
     SyncReport,
@@ -31,6 +32,7 @@ from workflow.errors import (
     NoDraftBox,
     WorkflowError,
 )
+from workflow.machine import Decision
 from workflow.model import ContentItem, Context
 from workflow.ports import UnitOfWork
 from workflow.states import Event
@@ -69,7 +71,7 @@ def _one(uow: UnitOfWork, draft: BoxDraft, ctx: Context) -> Outcome:
                 uow.commit()
             return Outcome(draft.media_id, draft.title, verdict, attached)
     assert item is not None
-    return _take(uow, draft, item, item.author_id, ctx)
+    return _take(uow, draft, seen, item, ctx)
 
 
 def _as_seen(draft: BoxDraft, seen: SeenDraft | None, item_id: int | None) -> bool:
@@ -78,24 +80,35 @@ def _as_seen(draft: BoxDraft, seen: SeenDraft | None, item_id: int | None) -> bo
             and seen.item_id == item_id and seen.title == draft.title)
 
 
-def _take(uow: UnitOfWork, draft: BoxDraft, item: ContentItem, actor_id: int,
+def _take(uow: UnitOfWork, draft: BoxDraft, seen: SeenDraft | None, item: ContentItem,
           ctx: Context) -> Outcome:
-    """The draft's text as a new revision of ``item``; a refusal (the item is
-    being published, say) leaves the draft unjudged, to be tried again."""
+    """The draft's text as a new revision of ``item``, in the writer's name; a
+    refusal (the item is being published, say) leaves the draft unjudged, to
+    be tried again. Of two syncs at once, the one that claims it first takes it."""
     flow = replace(ctx, comment=ctx.comment or draft.title)
+    claim = _claim(uow, draft, seen.judged_time if seen else None, item.id, ctx)
     try:
-        decision = usecases.edit(uow, actor_id, item.id, changes(draft, item), flow)
+        decision = usecases.edit(uow, item.author_id, item.id, changes(draft, item), flow, claim)
+    except JudgedElsewhere:
+        return Outcome(draft.media_id, draft.title, Verdict.UNCHANGED, item.id)
     except WorkflowError as refusal:
         with uow:
             uow.drafts.record(draft, ctx.now, item.id, judged=False)
             uow.commit()
         return Outcome(draft.media_id, draft.title, Verdict.REFUSED, item.id,
                        refusal=refusal)
-    revision = decision.item.revision
-    with uow:
-        uow.drafts.record(draft, ctx.now, item.id, revision=revision)
-        uow.commit()
-    return Outcome(draft.media_id, draft.title, Verdict.TAKEN, item.id, revision)
+    return Outcome(draft.media_id, draft.title, Verdict.TAKEN, item.id, decision.item.revision)
+
+
+def _claim(uow: UnitOfWork, draft: BoxDraft, was: int | None, item_id: int,
+           ctx: Context) -> usecases.Claim:
+    """The draft judged at its update_time, in the revision's own transaction,
+    if nobody judged it since it was read as judged at ``was`` (None: not kept
+    yet); otherwise JudgedElsewhere undoes the revision."""
+    def claim(decision: Decision) -> None:
+        if not uow.drafts.claim(draft, was, ctx.now, item_id, decision.item.revision):
+            raise JudgedElsewhere(draft.media_id)
+    return claim
 
 
 @dataclass(frozen=True)
@@ -117,17 +130,28 @@ def attach(uow: UnitOfWork, actor_id: int, item_id: int, draft: str | int,
         item, seen = _attachable(uow, actor_id, item_id, draft)
         uow.drafts.attach(seen.media_id, item.id)
         uow.commit()
-    box = seen.as_box()
-    edit = changes(box, item)
-    revision = None
-    if not edit.is_empty():  # refused here only by a race: the policy allowed it above
-        flow = replace(ctx, comment=ctx.comment or box.title)
-        revision = usecases.edit(uow, actor_id, item.id, edit, flow).item.revision
+    revision = _attached_revision(uow, actor_id, seen.as_box(), item, ctx)
     with uow:
-        uow.drafts.record(box, ctx.now, item.id, revision=revision)
-        uow.commit()
         now = uow.items.get(item.id) or item
     return Attached(now, seen, revision)
+
+
+def _attached_revision(uow: UnitOfWork, actor_id: int, box: BoxDraft, item: ContentItem,
+                       ctx: Context) -> int | None:
+    """The revision taken from a draft just attached (unjudged: judged_time 0);
+    None when the item says what it says already, or a sync took it first."""
+    edit = changes(box, item)
+    if edit.is_empty():
+        with uow:
+            uow.drafts.record(box, ctx.now, item.id)
+            uow.commit()
+        return None
+    flow = replace(ctx, comment=ctx.comment or box.title)
+    claim = _claim(uow, box, 0, item.id, ctx)
+    try:  # refused here only by a race: the policy allowed it above
+        return usecases.edit(uow, actor_id, item.id, edit, flow, claim).item.revision
+    except JudgedElsewhere:  # a sync at this moment took it, in the writer's name
+        return None
 
 
 def _attachable(uow: UnitOfWork, actor_id: int, item_id: int,

@@ -448,6 +448,16 @@ class BoxDrafts(Protocol):
         update_time is the one judged; ``revision``: the one taken from it."""
         ...
 
+    def claim(self, draft: BoxDraft, was: int | None, at: datetime, item_id: int,
+              revision: int) -> bool:
+        """Keep the draft as judged at its update_time, attached to ``item_id``
+        with ``revision`` taken from it, if it is still judged at ``was``
+        (None: not kept yet); whether it was. A compare-and-set: of two syncs
+        at once exactly one claims a change, and the other's transaction (the
+        revision's) is undone. On PostgreSQL the loser waits on the winner's
+        row lock and then finds ``judged_time`` moved on."""
+        ...
+
     def attach(self, media_id: str, item_id: int) -> None:
         """Attach the draft to the item (not yet judged for it) and make it the
         item's own draft, the one its pushes update."""

@@ -6,7 +6,7 @@ audit row and one outbox row per effect commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -59,21 +59,27 @@ def plan(uow: UnitOfWork, actor_id: int, title: str, ctx: Context, topic: str = 
         return item
 
 
+#: Called with the decision in the move's transaction, before anything of the
+#: move is written; what it raises undoes the move (workflow/draft_cases.py
+#: claims a draft's update_time this way, in the transaction of its revision).
+Claim = Callable[[Decision], None]
+
+
 def act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Context,
-        changes: ItemChanges | None = None) -> Decision:
+        changes: ItemChanges | None = None, claim: Claim | None = None) -> Decision:
     """Fire ``event`` on an item as ``actor_id`` (0 = the system).
 
     Two people acting on one item at once: the optimistic version check lets
     exactly one commit; the other gets ConcurrentUpdate naming the winner.
     """
     try:
-        return _act(uow, actor_id, item_id, event, ctx, changes)
+        return _act(uow, actor_id, item_id, event, ctx, changes, claim)
     except StaleVersion:
         raise _conflict(uow, item_id) from None
 
 
 def _act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Context,
-         changes: ItemChanges | None) -> Decision:
+         changes: ItemChanges | None, claim: Claim | None = None) -> Decision:
     with uow:
         actor = SYSTEM_ACTOR if actor_id == SYSTEM_ACTOR.id else _actor(uow, actor_id)
         item = uow.items.get(item_id)
@@ -84,6 +90,8 @@ def _act(uow: UnitOfWork, actor_id: int, item_id: int, event: Event, ctx: Contex
             decision = decide(item, reviews, actor, event, ctx, changes)
         except TransitionNotAllowed as refusal:
             raise _lost_race(uow, item, actor, event, ctx) or refusal from None
+        if claim is not None:
+            claim(decision)
         revision_checks.refuse_on_errors(item, event, uow.checks.of(item.id, item.revision))
         result = _check_revision(uow, decision, ctx)
         _record(uow, decision, actor, reviews)
@@ -118,11 +126,11 @@ def _mark_sensitive(uow: UnitOfWork, decision: Decision, result: CheckResult, ct
 
 
 def edit(uow: UnitOfWork, actor_id: int, item_id: int, changes: ItemChanges,
-         ctx: Context) -> Decision:
+         ctx: Context, claim: Claim | None = None) -> Decision:
     """Change an item's content; bumps the revision and voids approvals."""
     if changes.is_empty():
         raise NothingToChange()
-    return act(uow, actor_id, item_id, Event.EDIT, ctx, _checked_changes(changes))
+    return act(uow, actor_id, item_id, Event.EDIT, ctx, _checked_changes(changes), claim)
 
 
 def assign(uow: UnitOfWork, actor_id: int, item_id: int, member: str, ctx: Context) -> Decision:

@@ -3,9 +3,16 @@
 The platform keeps an article's markup but drops ``<style>`` and ``<script>``
 elements (with what is inside them), every ``class`` and ``id`` attribute, and
 any ``<img>`` whose ``src`` it did not hand out itself (``media/uploadimg`` or
-a permanent material's URL). Everything else passes through byte for byte:
-the HTML is tokenised, never parsed into a tree and written out again, so an
-article that breaks none of these rules comes back exactly as it was sent.
+a permanent material's URL). It also rewrites markup on save without
+changing what a reader sees, as the platform's editor does: a void element is
+written without its slash (``<br/>`` becomes ``<br>``), and a ``style``
+attribute as ``property: value;`` declarations, spaced, each ending in a
+semicolon (``color:#333;margin:0`` becomes ``color: #333; margin: 0;``); a tag
+so rewritten has its attributes re-quoted. Everything else passes through byte
+for byte: the HTML is tokenised, never parsed into a tree and written out
+again. So an article that breaks none of the rules comes back with the same
+canonical form (workflow/canonical_html.py), which is what wxops compares to
+tell its own push from an edit, though not always with the same bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from html.parser import HTMLParser
 
 DROPPED_ELEMENTS = frozenset({"style", "script"})
 DROPPED_ATTRIBUTES = frozenset({"class", "id"})
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                           "meta", "source", "track", "wbr"})
 
 Attrs = list[tuple[str, str | None]]
 
@@ -36,8 +45,10 @@ class _Cleaner(HTMLParser):
         if tag == "img" and not self.image_known(dict(attrs).get("src") or ""):
             return
         raw = self.get_starttag_text() or ""
-        if any(name in DROPPED_ATTRIBUTES for name, _ in attrs):
-            raw = _tag(tag, [(n, v) for n, v in attrs if n not in DROPPED_ATTRIBUTES], closed)
+        if _rewritten(tag, attrs, closed):
+            kept = [(n, _spaced(v) if n == "style" and v is not None else v)
+                    for n, v in attrs if n not in DROPPED_ATTRIBUTES]
+            raw = _tag(tag, kept, closed and tag not in VOID_ELEMENTS)
         self.out.append(raw)
 
     def handle_starttag(self, tag: str, attrs: Attrs) -> None:
@@ -76,6 +87,23 @@ class _Cleaner(HTMLParser):
 
     def unknown_decl(self, data: str) -> None:
         self._keep(f"<![{data}]>")
+
+
+def _rewritten(tag: str, attrs: Attrs, closed: bool) -> bool:
+    """Whether the platform writes this start tag otherwise than it was sent."""
+    return ((closed and tag in VOID_ELEMENTS)
+            or any(name in DROPPED_ATTRIBUTES or name == "style" for name, _ in attrs))
+
+
+def _spaced(style: str) -> str:
+    """A style's declarations as the editor writes them: ``name: value;``, spaced."""
+    declarations = (d.strip() for d in style.split(";"))
+    return " ".join(_declaration(d) for d in declarations if d)
+
+
+def _declaration(declaration: str) -> str:
+    name, colon, value = declaration.partition(":")
+    return f"{name.strip()}: {value.strip()};" if colon else f"{declaration};"
 
 
 def _tag(tag: str, attrs: Attrs, closed: bool) -> str:

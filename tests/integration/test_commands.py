@@ -82,6 +82,10 @@ def words(name: str) -> str:
     return next(spec.words[0] for spec in TABLE if spec.name == name)
 
 
+#: The text an item is written with, unless a test says otherwise.
+WRITTEN = "<p>寒假前为山区学生募集冬衣。</p>"
+
+
 class Team:
     def __init__(self, account: Account, people: dict[str, set[Role]] | None = None) -> None:
         self.account = account
@@ -132,20 +136,20 @@ class Team:
             uow.session.expunge(row)
             return row
 
-    def write(self, item_id: int, body: str = "<p>寒假前为山区学生募集冬衣。</p>") -> None:
+    def write(self, item_id: int, body: str = WRITTEN) -> None:
         """The author puts text into the item, as ``wxops item edit --body-file`` does."""
         author = self.item(item_id).author_id
         usecases.edit(self.account.app.uow(), author, item_id, ItemChanges(body=body),
                       Context(now=datetime.now(UTC), command="cli"))
 
-    def approved(self, title: str = "冬季助学") -> int:
+    def approved(self, title: str = "冬季助学", body: str = WRITTEN) -> int:
         """An item written, then through first and final review, as commands."""
         self.say("creator", f"选题 {title}")  # also used where answers are not recorded
         with self.account.engine.connect() as conn:
             item_id = int(conn.scalar(select(ContentItemRow.id).where(
                 ContentItemRow.title == title).order_by(ContentItemRow.id.desc())) or 0)
         self.say("creator", f"开始 {item_id}")
-        self.write(item_id)
+        self.write(item_id, body)
         for who, text in (("creator", f"提交 {item_id}"),
                           ("王芳", f"通过 {item_id}"), ("陈静", f"终审 {item_id}")):
             self.say(who, text)

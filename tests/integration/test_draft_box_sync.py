@@ -34,6 +34,9 @@ from workflow.states import State
 
 EDITED = '<p class="lead">寒假前为山区学生募集冬衣，已收到 320 件。</p><script>x()</script>'
 CLEANED = "<p>寒假前为山区学生募集冬衣，已收到 320 件。</p>"
+#: A body written as layout writes it: the box rewrites its <br/> and its style on save.
+LAID_OUT = ('<section style="font-size:16px;color:#3f3f3f"><p style="margin:0 0 1em">'
+            "寒假前为山区学生募集冬衣。<br/>请转发。</p></section>")
 
 
 def start(engine: Engine, monkeypatch: pytest.MonkeyPatch,
@@ -75,12 +78,14 @@ def cli(desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
 
 
 def test_an_edit_in_the_box_sends_an_approved_item_back_to_review(desk: Desk) -> None:
-    item_id = desk.team.approved()
+    item_id = desk.team.approved(body=LAID_OUT)
     desk.worker.send()  # the final approval's draft is pushed: the item's own draft
     media_id = desk.item(item_id).draft_media_id
     revision = desk.item(item_id).revision
     assert media_id
-    desk.worker.sync_drafts()  # wxops's own push does not come back
+    kept = desk.worker.sender.gateway.draft_get(media_id)["news_item"][0]["content"]
+    assert kept != LAID_OUT and "<br>" in kept  # the box rewrote it on save
+    desk.worker.sync_drafts()  # wxops's own push does not come back, rewritten or not
     assert (desk.item(item_id).state, desk.item(item_id).revision) == (
         State.APPROVED.value, revision)
     control(desk, "drafts/edit", {"media_id": media_id, "content": EDITED})

@@ -517,6 +517,14 @@ class FakeBoxDrafts:
             item_id=item_id if item_id is not None else (old.item_id if old else None),
             revision=revision if revision is not None else (old.revision if old else None))
 
+    def claim(self, draft: BoxDraft, was: int | None, at: datetime, item_id: int,
+              revision: int) -> bool:
+        old = self.rows.get(draft.media_id)
+        if (old.judged_time if old else None) != was:
+            return False
+        self.record(draft, at, item_id, revision)
+        return True
+
     def attach(self, media_id: str, item_id: int) -> None:
         self.rows[media_id] = replace(self.rows[media_id], item_id=item_id, judged_time=0)
         self.items.rows[item_id] = replace(self.items.rows[item_id], draft_media_id=media_id)

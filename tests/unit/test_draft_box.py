@@ -82,6 +82,15 @@ def test_a_save_with_the_items_own_text_is_not_a_change() -> None:
     assert judge(box(content=f"  {BODY}\n", update_time=200), None, item()) is Verdict.SAME
 
 
+def test_our_push_rewritten_by_the_box_on_save_is_not_a_change() -> None:
+    """The platform normalises markup on save; what a reader sees is the item's."""
+    ours = replace(item(), body='<p style="margin:0;color:#333">来了&nbsp;八十位<br>居民。</p>')
+    saved = '<p data-mid="" style="color: #333; margin: 0;">来了\u00a0八十位<br/>居民。</p>\n'
+    assert judge(box(content=saved, update_time=200), None, ours) is Verdict.SAME
+    assert judge(box(content=saved.replace("#333", "#c00"), update_time=200), None,
+                 ours) is Verdict.TAKEN
+
+
 @pytest.mark.parametrize("draft", [box(content="<p>改过了。</p>"), box(title="义诊回顾（修订）")])
 def test_a_new_text_or_title_is_taken(draft: BoxDraft) -> None:
     assert judge(draft, None, item()) is Verdict.TAKEN
@@ -208,3 +217,29 @@ def test_a_box_seen_again_unchanged_writes_nothing_per_draft(uow: FakeUnitOfWork
     assert uow.commits == before + 1  # forgetting what left the box, nothing else
     draft_cases.sync(uow, [box("M1"), box("M2", update_time=301)], ctx(2))
     assert uow.commits == before + 3
+
+
+# --- two syncs at once -------------------------------------------------------------------
+
+
+def test_a_sync_that_loses_the_claim_has_its_revision_undone(
+        uow: FakeUnitOfWork, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another sync judged this update_time between our read and our edit."""
+    item_id = approved(uow, draft_media_id="M1")
+    draft_cases.sync(uow, [box()], ctx())
+    before, history = uow.items.rows[item_id], len(uow.audit.history(item_id))
+    monkeypatch.setattr(uow.drafts, "claim", lambda *args: False)
+    report = draft_cases.sync(uow, [box(content="<p>新</p>", update_time=150)], ctx(1))
+    assert [(o.verdict, o.revision) for o in report.outcomes] == [(Verdict.UNCHANGED, None)]
+    assert uow.items.rows[item_id] == before
+    assert len(uow.audit.history(item_id)) == history
+
+
+def test_attaching_while_a_sync_takes_the_draft_makes_one_revision(
+        uow: FakeUnitOfWork, monkeypatch: pytest.MonkeyPatch) -> None:
+    item_id = approved(uow)
+    draft_cases.sync(uow, [box("M7", content="<p>后台写的。</p>")], ctx())
+    before = uow.items.rows[item_id]
+    monkeypatch.setattr(uow.drafts, "claim", lambda *args: False)
+    attached = draft_cases.attach(uow, AUTHOR.id, item_id, "M7", ctx(1))
+    assert (attached.revision, attached.item.revision) == (None, before.revision)

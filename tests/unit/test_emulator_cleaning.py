@@ -1,5 +1,6 @@
 """The emulator's draft box cleans an article's HTML as the platform does, rule
-by rule (bot/emulator/cleaning.py), and keeps every other byte as sent."""
+by rule (bot/emulator/cleaning.py), rewrites void tags and style attributes as
+the platform's editor does, and keeps every other byte as sent."""
 
 from __future__ import annotations
 
@@ -41,17 +42,18 @@ def test_script_elements_go_with_their_content(sent: str, kept: str) -> None:
 
 @pytest.mark.parametrize(("sent", "kept"), [
     ('<p class="lead">a</p>', "<p>a</p>"),
-    ('<section id="top" style="margin:0">a</section>', '<section style="margin:0">a</section>'),
+    ('<section id="top" style="margin: 0;">a</section>',
+     '<section style="margin: 0;">a</section>'),
     ("<p CLASS=x ID=y title='t &quot;q&quot;'>a</p>", '<p title="t &quot;q&quot;">a</p>'),
-    ('<br class="x"/>', "<br />"),
+    ('<br class="x">', "<br>"),
 ])
 def test_class_and_id_attributes_go_and_the_element_stays(sent: str, kept: str) -> None:
     assert clean(sent) == kept
 
 
 @pytest.mark.parametrize(("sent", "kept"), [
-    (f'<figure><img src="{KNOWN}" alt="a"/></figure>',
-     f'<figure><img src="{KNOWN}" alt="a"/></figure>'),
+    (f'<figure><img src="{KNOWN}" alt="a"></figure>',
+     f'<figure><img src="{KNOWN}" alt="a"></figure>'),
     ('<figure><img src="https://example.org/a.jpg" alt="a"/></figure>', "<figure></figure>"),
     ("<p>a<img alt='no source'>b</p>", "<p>ab</p>"),
     (f'<img class="w" src="{KNOWN}">', f'<img src="{KNOWN}">'),
@@ -60,15 +62,31 @@ def test_images_stay_only_when_the_platform_gave_their_url(sent: str, kept: str)
     assert clean(sent) == kept
 
 
+@pytest.mark.parametrize(("sent", "kept"), [
+    ("<p>a<br/>b<br />c<br>d</p>", "<p>a<br>b<br>c<br>d</p>"),
+    (f"<img src='{KNOWN}' alt=a />", f'<img src="{KNOWN}" alt="a">'),
+    ('<section style="font-size:16px;color:#333">a</section>',
+     '<section style="font-size: 16px; color: #333;">a</section>'),
+    ("<td colspan=2 style=' border : 1px solid #ccc ;; '>a</td>",
+     '<td colspan="2" style="border: 1px solid #ccc;">a</td>'),
+])
+def test_void_tags_and_styles_are_rewritten_as_the_editor_saves_them(sent: str,
+                                                                     kept: str) -> None:
+    """Harmless rewrites the real platform makes: wxops must not take them for edits."""
+    assert clean(sent) == kept
+    assert clean(kept) == kept
+
+
 @pytest.mark.parametrize("html", [
-    '<section style="font-size:16px;color:#333">'
+    '<section style="font-size: 16px; color: #333;">'
     "<p>中文 and Latin &amp; &lt;code&gt; &#8203;</p></section>",
     "<pre><code>if a &lt; b:\n    return &quot;x&quot;</code></pre>",
-    '<table><tr><td colspan="2" style="border:1px solid #ccc">a</td></tr></table>',
-    "<!-- a comment --><p>a<br/>b<br>c</p>",
+    '<table><tr><td colspan="2" style="border: 1px solid #ccc;">a</td></tr></table>',
+    "<!-- a comment --><p>a<br>b<br>c</p>",
     '<a href="https://mp.weixin.qq.com/s/x">link</a> text &nbsp; a < b',
 ])
 def test_everything_else_comes_back_byte_for_byte(html: str) -> None:
+    """Markup already written as the editor writes it, and all text, unchanged."""
     assert clean(html) == html
 
 
@@ -81,8 +99,8 @@ def test_the_library_knows_its_uploads_and_its_materials() -> None:
     library = Library()
     uploaded = library.upload_image(JPEG)
     material = library.add_material("image", PNG).url
-    html = f'<img src="{uploaded}"/><img src="{material}"/><img src="http://mmbiz.qpic.cn/x"/>'
-    assert library.clean(html) == f'<img src="{uploaded}"/><img src="{material}"/>'
+    html = f'<img src="{uploaded}"><img src="{material}"><img src="http://mmbiz.qpic.cn/x">'
+    assert library.clean(html) == f'<img src="{uploaded}"><img src="{material}">'
 
 
 def test_draft_add_and_update_keep_the_cleaned_content() -> None:

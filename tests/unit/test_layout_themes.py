@@ -13,8 +13,10 @@ from layout.themes import (
     TEXT_CONTRAST,
     THEMES,
     TINT_RANGE,
+    WCAG_AA,
     brightness,
     check_colour,
+    contrast,
     palette,
     stylesheet,
 )
@@ -45,6 +47,27 @@ def test_text_colours_stand_well_away_from_every_background(name: str,
             assert brightness(background) - brightness(text) >= TEXT_CONTRAST, (text, background)
 
 
+@pytest.mark.parametrize(("name", "primary"), CASES)
+def test_text_colours_read_at_wcag_aa_in_light_mode(name: str, primary: str | None) -> None:
+    """Captions, quotes and references (muted) sit on the page; body text and the
+    primary (links, markers, inline code) also on the tint and the code background."""
+    colours = palette(name, primary)
+    assert contrast(colours.muted, "#ffffff") >= WCAG_AA
+    for text in (colours.text, colours.primary):
+        for background in ("#ffffff", colours.tint, colours.code_bg):
+            assert contrast(text, background) >= WCAG_AA, (text, background)
+
+
+def test_wcag_contrast_is_the_standard_ratio() -> None:
+    assert contrast("#ffffff", "#000000") == pytest.approx(21)
+    assert contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.005)
+    assert contrast("#777777", "#ffffff") < WCAG_AA  # the grey plain had before
+
+
+def test_a_brand_colour_that_reads_only_on_white_is_darkened_a_little() -> None:
+    assert palette("brand", "#0a7d5a").primary == "#0a7a58"
+
+
 def test_every_theme_fills_in_every_colour() -> None:
     for name in THEMES:
         assert "$" not in stylesheet(name)
@@ -55,7 +78,7 @@ def test_no_gradient_in_any_theme() -> None:
 
 
 def test_the_brand_theme_follows_its_colour() -> None:
-    assert palette("brand", "#0a7d5a").primary == "#0a7d5a"
+    assert palette("brand", "#c8102e").primary == "#c8102e"  # readable as it is
     assert palette("brand", "#0a7d5a") != palette("brand", "#c8102e")
 
 

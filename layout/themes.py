@@ -125,10 +125,17 @@ def _readable(colour: str, background: str) -> str:
     floor = min(brightness(background), 255.0) - TEXT_CONTRAST
     while brightness(colour) > floor:
         colour = _mix(colour, "#000000", 0.08)
-    while min(contrast(colour, "#ffffff"), contrast(colour, background)) < WCAG_AA:
-        colour = _mix(colour, "#000000", 0.02)
+    colour = legible(colour, ("#ffffff", background))
     while brightness(colour) < PURE_BLACK_MARGIN:  # pure black is the one colour to avoid
         colour = _mix(colour, "#ffffff", 0.04)
+    return colour
+
+
+def legible(colour: str, backgrounds: tuple[str, ...]) -> str:
+    """``colour`` darkened in small steps until it reads at ``WCAG_AA`` on every
+    one of ``backgrounds`` (as it is, when it already does)."""
+    while min(contrast(colour, background) for background in backgrounds) < WCAG_AA:
+        colour = _mix(colour, "#000000", 0.02)
     return colour
 
 

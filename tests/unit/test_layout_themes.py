@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from layout.code import highlighted
 from layout.sanitiser import STYLE_PROPERTIES
 from layout.themes import (
     TEXT_CONTRAST,
@@ -102,3 +103,13 @@ def test_the_sanitiser_keeps_every_property_a_theme_writes() -> None:
         properties = set(re.findall(r"([a-z-]+)\s*:", re.sub(r"/\*.*?\*/", "",
                                                               stylesheet(name), flags=re.S)))
         assert properties <= STYLE_PROPERTIES, properties - STYLE_PROPERTIES
+
+
+@pytest.mark.parametrize("name", THEMES)
+def test_highlighted_code_reads_at_wcag_aa_on_the_code_background(name: str) -> None:
+    source = ("# a comment\nclass Donor:\n    count = 42  # 捐赠人数\n"
+              "    name = f\"{count} 人\"\n    print(name, 3.5, None)\n")
+    colours = set(re.findall(r"color: (#[0-9a-f]{6})", highlighted(source, "python")))
+    assert len(colours) >= 5  # comments, names, numbers, strings, keywords
+    background = palette(name).code_bg
+    assert all(contrast(c, background) >= WCAG_AA for c in colours), colours

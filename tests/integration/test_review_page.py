@@ -1,7 +1,7 @@
 """What the reviewer and the writer see of a revision, on both engines: 退回 with
 a quoted passage, the diff against the revision last reviewed in 查看, in
-`wxops item show` and in the call for review, and the preview page's blocks (reasons with the passage
-marked in the body, the changes, the check's findings)."""
+`wxops item show` and in the call for review, and the preview page's blocks
+(reasons with the passage marked in the body, the changes, the check's findings)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -18,8 +19,9 @@ from handlers import texts
 from handlers.commands.content import due_note
 from handlers.commands.planning import NO_DUE
 from handlers.when import WhenError, WhenPassed, parse_day
-from workflow import revision_checks, staff_cases, usecases
+from workflow import review_view, revision_checks, staff_cases, usecases
 from workflow.approvals import Outlook
+from workflow.diffing import RevisionDiff
 from workflow.errors import ItemNotFound
 from workflow.model import Context, ItemChanges
 from workflow.states import State
@@ -150,16 +152,18 @@ def item_show(app: App, item_id: int, full: bool) -> None:
         if it is None:
             raise ItemNotFound(item_id)
         author = uow.staff.actor(it.author_id)
-        outlook = usecases.outlook(uow, it, uow.reviews.for_item(it.id))
+        reviews = list(uow.reviews.for_item(it.id))
+        outlook = usecases.outlook(uow, it, reviews)
         checks = revision_checks.brief(uow.checks.of(it.id, it.revision))
+        diff = review_view.since_review(uow, it.id, it.revision, reviews)
+        reasons = review_view.reasons(uow, reviews, it.revision)
     echo("items", "shown", item=it, author=author.name if author else it.author_id,
          due=due_note(it, utcnow().astimezone(tz).date()),
          planned=_local(it.planned_at, tz), scheduled=_local(it.scheduled_at, tz),
          published=_local(it.published_at, tz),
          withdrawn=it.state is State.WITHDRAWN)  # a withdrawn article's link leads nowhere
     _echo_approvers(outlook)
-    if checks is not None:
-        click.echo(texts.phrase("checks_brief", "brief", b=checks))
+    _echo_review(diff, checks, reasons)
     _echo_body(it.id, it.body, full)
 
 
@@ -175,6 +179,18 @@ def _echo_approvers(outlook: Outlook | None) -> None:
         click.echo(texts.phrase("approvers", "waiting", stage=outlook.stage,
                                 names=[p.name for p in outlook.approvers]))
     _echo_missing(outlook)
+
+
+def _echo_review(diff: RevisionDiff | None, checks: revision_checks.Brief | None,
+                 reasons: Sequence[review_view.Reason]) -> None:
+    """As 查看 shows them: what changed since the revision last reviewed, the
+    check's findings, and the reasons (with their passages) the last review gave."""
+    if diff is not None:
+        click.echo(texts.phrase("diff", "line", d=diff.summary()))
+    if checks is not None:
+        click.echo(texts.phrase("checks_brief", "brief", b=checks))
+    if reasons:
+        click.echo(texts.phrase("diff", "reasons", rs=reasons))
 
 
 def _echo_missing(outlook: Outlook | None) -> None:

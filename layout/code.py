@@ -19,8 +19,12 @@ from pygments.styles import get_style_by_name
 from pygments.token import _TokenType
 from pygments.util import ClassNotFound
 
+from layout.themes import THEMES, legible, palette
+
 #: Pygments' "friendly" style: mid-dark colours on a light grey, none of them
-#: pure black or white, which WeChat's dark-mode conversion handles well.
+#: pure black or white, which WeChat's dark-mode conversion handles well. Its
+#: lighter colours (comments, numbers, names) are darkened until they read at
+#: WCAG AA on every theme's code background (``themes.legible``).
 STYLE = "friendly"
 
 
@@ -41,10 +45,16 @@ def _token_html(ttype: _TokenType, text: str) -> str:
 @cache
 def _token_style(ttype: _TokenType) -> str:
     rule = _style().style_for_token(ttype)
-    declarations = [f"color: #{rule['color']}"] if rule["color"] else []
+    colour = f"#{rule['color']}".lower()
+    declarations = [f"color: {legible(colour, _code_backgrounds())}"] if rule["color"] else []
     declarations += ["font-weight: bold"] if rule["bold"] else []
     declarations += ["font-style: italic"] if rule["italic"] else []
     return "; ".join(declarations)
+
+
+@cache
+def _code_backgrounds() -> tuple[str, ...]:
+    return tuple(sorted({palette(name).code_bg for name in THEMES}))
 
 
 @cache

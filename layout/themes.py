@@ -18,7 +18,10 @@ So the rule the themes follow, checked by tests/unit/test_layout_themes.py:
    text is a dark grey or a colour, never #000.
 3. Every text colour is at least ``TEXT_CONTRAST`` (90) HSP away from every
    background it sits on in light mode, well over the algorithm's 65, so no
-   pair depends on being rescued in either mode.
+   pair depends on being rescued in either mode; and in light mode, as the
+   reader sees the theme's own colours, every text colour reads at WCAG AA
+   (contrast ``WCAG_AA``, 4.5, against white, and the body text and primary
+   also against the tint and the code background they may sit on).
 4. No gradients behind text; colour carries meaning only with a border or a
    word beside it (a callout has its title).
 """
@@ -33,6 +36,7 @@ from math import sqrt
 from string import Template
 
 TEXT_CONTRAST = 90
+WCAG_AA = 4.5
 TINT_RANGE = (190, 250)
 PURE_BLACK_MARGIN = 30
 DEFAULT_PRIMARY = "#1e6fba"
@@ -72,6 +76,22 @@ def brightness(colour: str) -> float:
     return sqrt(0.299 * r * r + 0.587 * g * g + 0.114 * b * b)
 
 
+def contrast(colour: str, other: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1–21)."""
+    high, low = sorted((_luminance(colour), _luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance (0–1)."""
+    r, g, b = (_linear(channel / 255) for channel in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _linear(value: float) -> float:
+    return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+
 def palette(name: str, primary: str | None = None) -> Palette:
     """The palette of theme ``name``; the brand theme is built from ``primary``."""
     colours = _declared(name)
@@ -101,12 +121,21 @@ def _brand(primary: str) -> dict[str, str]:
 
 def _readable(colour: str, background: str) -> str:
     """``colour`` darkened in small steps until it is ``TEXT_CONTRAST`` from white
-    and from ``background``."""
+    and from ``background``, and reads at ``WCAG_AA`` on both."""
     floor = min(brightness(background), 255.0) - TEXT_CONTRAST
     while brightness(colour) > floor:
         colour = _mix(colour, "#000000", 0.08)
+    colour = legible(colour, ("#ffffff", background))
     while brightness(colour) < PURE_BLACK_MARGIN:  # pure black is the one colour to avoid
         colour = _mix(colour, "#ffffff", 0.04)
+    return colour
+
+
+def legible(colour: str, backgrounds: tuple[str, ...]) -> str:
+    """``colour`` darkened in small steps until it reads at ``WCAG_AA`` on every
+    one of ``backgrounds`` (as it is, when it already does)."""
+    while min(contrast(colour, background) for background in backgrounds) < WCAG_AA:
+        colour = _mix(colour, "#000000", 0.02)
     return colour
 
 

@@ -65,12 +65,11 @@ function luminance(c) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
-// Every element showing text of its own whose WCAG contrast is under 4.5; with
-// ``pageOnly``, the page's own parts only (not the article's body).
-function unreadable(pageOnly = false) {
-  const out = [], article = document.getElementById("body");
+// Every element showing text of its own whose WCAG contrast is under 4.5, the
+// article's body included.
+function unreadable() {
+  const out = [];
   for (const el of document.body.querySelectorAll("*")) {
-    if (pageOnly && article && article.contains(el)) continue;
     const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
     const box = el.getBoundingClientRect();
     if (!own || box.width === 0 || box.height === 0) continue;

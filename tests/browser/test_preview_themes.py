@@ -2,8 +2,9 @@
 images uploaded to the emulator, which plays the platform's image host), on
 the preview page in headless Chromium at 375 px: nothing wider than the screen,
 every image loaded, the reference list matching the body's numbered
-references, and, with the dark scheme emulated, every text readable (WCAG
-contrast at least 4.5 against what it sits on). A revision sent back with a
+references, and, in light mode and with the dark scheme emulated, every text
+readable, the article's own colours included (WCAG contrast at least 4.5
+against what it sits on). A revision sent back with a
 quote and changed shows the review's blocks and marks, and they fit too.
 
 With ``WXOPS_TEST_WRITE_SCREENSHOTS=1`` the screenshots (each theme light, one
@@ -143,25 +144,28 @@ def test_a_corpus_article_fits_a_phone_with_its_images_and_references(
     assert images and all(complete and width > 0 for _src, complete, width in images), images
     assert all(src.startswith("http://mmbiz.qpic.cn/") for src, _c, _w in images)
     _references(browser, (CORPUS / name).read_text("utf-8"))
+    assert _checked(browser, "unreadable") == []  # light mode: the theme's own colours
     if name == WITH_IMAGES[0]:
         _shot(browser, f"preview-{theme}-light", tmp_path)
 
 
 @pytest.mark.parametrize("name", COLOURFUL)
 @pytest.mark.parametrize("theme", THEMES)
-def test_every_text_reads_in_dark_mode(browser: Any, page_server: PageServer, tmp_path: Path,
-                                       theme: str, name: str) -> None:
+def test_every_text_reads_in_light_and_dark_mode(browser: Any, page_server: PageServer,
+                                                 tmp_path: Path, theme: str, name: str) -> None:
     _, item_id = _item(page_server, name, theme, _folder(tmp_path))
-    _scheme(browser, "dark")
-    try:
-        _open(browser, page_server, item_id)
-        assert browser.execute_script(
-            "return matchMedia('(prefers-color-scheme: dark)').matches")
-        assert _checked(browser, "unreadable") == []
-        if (theme, name) == ("warm", COLOURFUL[0]):
-            _shot(browser, f"preview-{theme}-dark", tmp_path)
-    finally:
-        _scheme(browser, "")
+    for scheme in ("light", "dark"):
+        _scheme(browser, scheme)
+        try:
+            _open(browser, page_server, item_id)
+            assert browser.execute_script(
+                "return matchMedia('(prefers-color-scheme: dark)').matches") == (
+                scheme == "dark")
+            assert _checked(browser, "unreadable") == [], scheme
+            if (theme, name, scheme) == ("warm", COLOURFUL[0], "dark"):
+                _shot(browser, f"preview-{theme}-dark", tmp_path)
+        finally:
+            _scheme(browser, "")
 
 
 def test_a_revision_sent_back_shows_its_reasons_and_changes_on_a_phone(
@@ -181,9 +185,7 @@ def test_a_revision_sent_back_shows_its_reasons_and_changes_on_a_phone(
         try:
             _open(browser, page_server, item_id)
             _fits(browser)
-            # In light mode the article's colours are the theme's own (plain's captions,
-            # #777777, are 4.48 on white): the page's parts are checked there.
-            assert _checked(browser, "unreadable", scheme == "light") == []
+            assert _checked(browser, "unreadable") == []
             browser.find_element("css selector", "#changes summary").click()
             _fits(browser)
             assert [e.text for e in browser.find_elements("css selector", "#changes ins")] == [
@@ -192,7 +194,7 @@ def test_a_revision_sent_back_shows_its_reasons_and_changes_on_a_phone(
                 "213", "坦白说，"}
             assert "".join(e.text for e in browser.find_elements(
                 "css selector", "#body mark")) == "配捐比例达到 1:0.8"
-            assert _checked(browser, "unreadable", scheme == "light") == []
+            assert _checked(browser, "unreadable") == []
             _shot(browser, f"preview-review-{scheme}", tmp_path, at="reasons")
         finally:
             _scheme(browser, "")

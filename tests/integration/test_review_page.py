@@ -1,10 +1,11 @@
 """What the reviewer and the writer see of a revision, on both engines: 退回 with
-a quoted passage, the diff against the revision last reviewed in 查看 and in the
-call for review, and the preview page's blocks (reasons with the passage
-marked in the body, the changes, the check's findings)."""
+a quoted passage, the diff against the revision last reviewed in 查看, in
+`wxops item show` and in the call for review, and the preview page's blocks
+(reasons with the passage marked in the body, the changes, the check's findings)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +19,7 @@ from bot.wiring import App
 from storage.models import OutboxMessage, ReviewRow
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
+from tests.integration.clirun import Wxops
 from tests.integration.commanding import Team, make_team
 from workflow import link_cases, usecases
 from workflow.model import Context, ItemChanges
@@ -83,6 +85,30 @@ def test_a_resubmission_says_what_changed_in_chat(engine: Engine, team: Team) ->
     assert called["diff"] == {"revision": 3, "since": 2, "added": 26, "removed": 4, "places": 4}
     shown = commanding.say(engine, team.li, f"查看 {item_id}")
     assert "第 3 版：+26 字，−4 字，改了 4 处（对比上次审核的第 2 版）" in shown
+
+
+def _numbers(line: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\d+", line)]
+
+
+def test_item_show_says_what_changed_and_why_as_chat_does(
+        engine: Engine, team: Team, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    wxops = Wxops(monkeypatch, capsys,
+                  WXOPS_DATABASE_URL=engine.url.render_as_string(hide_password=False))
+    item_id = _sent_back(engine, team)
+    shown = wxops("item", "show", str(item_id))
+    assert shown.status == 0, shown.err
+    asked = [line for line in shown.out.splitlines() if line.startswith("- 李雷：")]
+    assert asked == ["- 李雷：「三所山区 小学」——应为五所，请核对"]
+    assert not [line for line in shown.out.splitlines() if line.startswith("第 2 版：")]
+    _edit(engine, team, item_id, SECOND)
+    lines = wxops("item", "show", str(item_id)).out.splitlines()
+    changed = [line for line in lines if line.startswith("第 3 版：")]
+    # revision, added, removed, places, since: the numbers 查看 and the call for review give
+    assert [_numbers(line) for line in changed] == [[3, 26, 4, 4, 2]]
+    assert [_numbers(line) for line in lines if "退回意见" in line] == [[2]]
+    assert "- 李雷：「三所山区 小学」——应为五所，请核对" in lines
 
 
 def test_the_preview_shows_reasons_changes_and_findings(engine: Engine, team: Team) -> None:

@@ -153,7 +153,7 @@ def test_an_error_refuses_and_says_the_length_and_the_limit() -> None:
 
 def test_content_is_measured_as_sent_tags_included() -> None:
     assert only(CASES[Code.CONTENT_TOO_LONG][0].run(), Code.CONTENT_TOO_LONG) == {
-        "length": 20_000, "limit": 20_000}
+        "length": 20_000, "limit": 20_000, "visible": 19_993}
     assert only(CASES[Code.CONTENT_TOO_LARGE][0].run(), Code.CONTENT_TOO_LARGE) == {
         "size": 100, "limit": 100}
 

@@ -216,12 +216,12 @@ def test_footnotes_are_numbered_in_the_text_and_listed_as_notes() -> None:
 
 def test_the_theme_s_colours_are_applied() -> None:
     warm = html_of("---\ntheme: warm\n---\n## h\n")
-    assert "border-left:4px solid #b5532a" in warm and "color:#b5532a" in warm
+    assert "border-left:4px solid #b15129" in warm and "color:#b15129" in warm
 
 
 def test_the_brand_theme_takes_the_primary_colour() -> None:
-    html = html_of("---\ntheme: brand\nprimary: '#0a7d5a'\n---\n## h\n")
-    assert "border-bottom:3px solid #0a7d5a" in html
+    html = html_of("---\ntheme: brand\nprimary: '#c8102e'\n---\n## h\n")
+    assert "border-bottom:3px solid #c8102e" in html
 
 
 def test_the_caller_s_theme_and_colour_win_over_the_front_matter_s() -> None:

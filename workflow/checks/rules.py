@@ -60,11 +60,13 @@ def fields(revision: Revision, limits: Limits) -> Iterator[Finding]:
 
 
 def content(revision: Revision, doc: Document, limits: Limits) -> Iterator[Finding]:
-    if not _BLANK.sub("", doc.text):
+    visible = len(_BLANK.sub("", doc.text))
+    if not visible:
         yield Finding(Code.BODY_EMPTY)
-    if len(revision.body) >= limits.content_chars:
-        yield Finding(Code.CONTENT_TOO_LONG,
-                      {"length": len(revision.body), "limit": limits.content_chars})
+    if len(revision.body) >= limits.content_chars:  # the HTML as sent, styles included
+        yield Finding(Code.CONTENT_TOO_LONG, {"length": len(revision.body),
+                                              "limit": limits.content_chars,
+                                              "visible": visible})
     size = len(revision.body.encode())
     if size >= limits.content_bytes:
         yield Finding(Code.CONTENT_TOO_LARGE, {"size": size, "limit": limits.content_bytes})

@@ -39,15 +39,13 @@ def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUpload:
 
 
 @pytest.fixture
-def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> Wxops:
-    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
-    assert cli("db", "upgrade").status == 0
+def wxops(wxops: Wxops, engine_url: str, tmp_path: Path) -> Wxops:
+    """The upgraded in-process `wxops` (conftest), with a team and the files."""
     commanding.make_team(make_engine(engine_url))
     (tmp_path / "scene.jpg").write_bytes(corpus_images()["photo.jpg"])
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n" + b"0" * 3000)
     (tmp_path / "a.md").write_text(ARTICLE, "utf-8")
-    return cli
+    return wxops
 
 
 def test_add_list_show_and_remove(wxops: Wxops) -> None:

@@ -35,14 +35,12 @@ def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUpload:
 
 
 @pytest.fixture
-def wxops(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> Wxops:
-    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
-    assert cli("db", "upgrade").status == 0
+def wxops(wxops: Wxops, engine_url: str, tmp_path: Path) -> Wxops:
+    """The upgraded in-process `wxops` (conftest), with a team and the corpus's images."""
     commanding.make_team(make_engine(engine_url))
     for name, data in corpus_images().items():
         (tmp_path / name).write_bytes(data)
-    return cli
+    return wxops
 
 
 def stored(engine_url: str, item_id: int) -> tuple[str, str, bool, bool]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -116,6 +117,8 @@ class PgServer:
                 conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                   "WHERE datname = current_database() "
                                   "AND pid <> pg_backend_pid()"))
+                if not _alone(conn):
+                    return
                 conn.execute(text("SET lock_timeout = 10000"))
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
@@ -134,6 +137,21 @@ class PgServer:
             for name in self.created:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self.admin.dispose()
+
+
+def _alone(conn: Connection, seconds: float = 10.0) -> bool:
+    """Until the sessions told to end have ended: pg_terminate_backend only signals
+    them, and one that lingers still holds its advisory locks (a worker's leader
+    lock), so the next test to borrow the database would find it taken."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        others = conn.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() "
+                                   "AND pid <> pg_backend_pid()")).scalar_one()
+        if not others:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 @pytest.fixture(scope="session")

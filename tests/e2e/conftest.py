@@ -63,7 +63,7 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30
             with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or a read timed out while the server boots
             time.sleep(0.2)
     raise RuntimeError("server did not become healthy")
 
@@ -187,6 +187,6 @@ def _wait_emulator(url: str) -> None:
         try:
             with urllib.request.urlopen(f"{url}/_emulator/health", timeout=1):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or a read timed out while it starts
             time.sleep(0.2)
     raise RuntimeError("emulator did not start")

@@ -1,0 +1,66 @@
+"""``wxops analytics backfill|pull``: the platform's figures in (bot/analytics.py)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+
+import click
+from click._termui_impl import ProgressBar
+
+from bot import analytics
+from bot.cli_text import CliError, echo, helptext
+from bot.probe import yesterday
+from bot.wiring import App
+
+
+@click.group("analytics")
+def analytics_group() -> None:
+    """公众号数据统计 (the platform's figures)."""
+
+
+def _day(value: datetime) -> date:
+    return value.date()
+
+
+@analytics_group.command("backfill")
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help=helptext("analytics_since"))
+@click.option("--pause", default=0.2, show_default=True, type=click.FloatRange(0, 60),
+              help=helptext("analytics_pause"))
+@click.pass_obj
+def backfill(app: App, since: datetime, pause: float) -> None:
+    """补齐历史数据：按各接口的最大跨度分步，可中断后续跑 (fill history)."""
+    from bot.worker import make_gateway
+
+    gateway = make_gateway(app)
+    until = analytics.last_ready_day(app, gateway, yesterday(app))
+    first = _day(since)
+    if first > until:
+        raise CliError("analytics_since_late", since=first, until=until)
+    planned = analytics.backfill_plan(app, first, until)
+    short = analytics.shortfalls(gateway, planned)
+    if short:
+        raise CliError("analytics_quota_low", short=short)
+    days = sum((b - a).days + 1 for steps in planned.values() for a, b in steps)
+    bar: ProgressBar[int]
+    with click.progressbar(length=days, label=helptext("analytics_progress"),
+                           file=sys.stderr) as bar:
+        done = analytics.backfill(app, gateway, first, until, pause, bar.update)
+    echo("analytics", "backfilled", pull=done, since=first, until=until)
+
+
+@analytics_group.command("pull")
+@click.pass_obj
+def pull(app: App) -> None:
+    """立即拉取昨天的数据（定时任务每小时一次）(pull yesterday now)."""
+    from bot.worker import make_gateway
+
+    day = yesterday(app)
+    done = analytics.daily(app, make_gateway(app), day)
+    echo("analytics", "pulled" if done.ready else "not_ready", pull=done, day=day)
+
+
+def register(cli: click.Group) -> None:
+    if "analytics" not in cli.commands:
+        cli.add_command(analytics_group)

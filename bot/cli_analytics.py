@@ -26,28 +26,30 @@ def _day(value: datetime) -> date:
 @analytics_group.command("backfill")
 @click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]),
               help=helptext("analytics_since"))
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help=helptext("analytics_until"))
 @click.option("--pause", default=0.2, show_default=True, type=click.FloatRange(0, 60),
               help=helptext("analytics_pause"))
 @click.pass_obj
-def backfill(app: App, since: datetime, pause: float) -> None:
+def backfill(app: App, since: datetime, until: datetime | None, pause: float) -> None:
     """补齐历史数据：按各接口的最大跨度分步，可中断后续跑 (fill history)."""
     from bot.worker import make_gateway
 
     gateway = make_gateway(app)
-    until = analytics.last_ready_day(app, gateway, yesterday(app))
-    first = _day(since)
-    if first > until:
-        raise CliError("analytics_since_late", since=first, until=until)
-    planned = analytics.backfill_plan(app, first, until)
-    short = analytics.shortfalls(gateway, planned)
+    first, last = _day(since), _day(until) if until else yesterday(app)
+    if first > last:
+        raise CliError("analytics_since_late", since=first, until=last)
+    # The quota first, for the most the run may ask: refused before any figure is asked.
+    short = analytics.shortfalls(gateway, analytics.backfill_plan(app, first, last))
     if short:
         raise CliError("analytics_quota_low", short=short)
+    last = analytics.last_ready_day(app, gateway, last)
+    planned = analytics.backfill_plan(app, first, last)
     days = sum((b - a).days + 1 for steps in planned.values() for a, b in steps)
     bar: ProgressBar[int]
     with click.progressbar(length=days, label=helptext("analytics_progress"),
                            file=sys.stderr) as bar:
-        done = analytics.backfill(app, gateway, first, until, pause, bar.update)
-    echo("analytics", "backfilled", pull=done, since=first, until=until)
+        done = analytics.backfill(app, gateway, first, last, pause, bar.update)
+    echo("analytics", "backfilled", pull=done, since=first, until=last)
 
 
 @analytics_group.command("pull")

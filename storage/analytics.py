@@ -4,7 +4,7 @@ workflow/analytics.py). Storing a day again replaces it."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -13,7 +13,7 @@ from storage.models import AnalyticsDay, ArticleMetric, ContentItemRow, Follower
 from workflow.analytics import DayRecord, DayStatus, Totals
 
 #: The platform's days are Beijing days.
-CHINA_OFFSET = timedelta(hours=8)
+CHINA = timezone(timedelta(hours=8))
 Row = dict[str, Any]
 
 
@@ -71,12 +71,11 @@ def _sources(rows: list[Row]) -> dict[str, int]:
 def published_items(conn: Connection, first: date, last: date) -> list[tuple[int, date, str]]:
     """wxops items published from ``first`` to ``last`` (Beijing days): id, day, title."""
     c = ContentItemRow
-    start = datetime.combine(first, datetime.min.time()) - CHINA_OFFSET
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time()) - CHINA_OFFSET
+    start = datetime.combine(first, datetime.min.time(), CHINA)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), CHINA)
     rows = conn.execute(select(c.id, c.published_at, c.title).where(
         c.published_at >= start, c.published_at < end))
-    return [(r.id, (r.published_at.replace(tzinfo=None) + CHINA_OFFSET).date(), r.title)
-            for r in rows]
+    return [(r.id, r.published_at.astimezone(CHINA).date(), r.title) for r in rows]
 
 
 def item_totals(conn: Connection, item_id: int) -> list[Totals]:

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 #: Longest span in days each datacube interface accepts (WECHAT.md; the current
 #: article interfaces: one day a call).
@@ -167,6 +168,19 @@ def item_numbers(totals: Sequence[Totals], others_day7: Sequence[int]) -> ItemNu
                        last.shares / last.reads if last.reads else None,
                        last.likes, last.zaikan, last.comments, median, ratio,
                        len(others_day7[:COMPARED]))
+
+
+class ItemFigures(Protocol):
+    """The read port the numbers need (workflow.ports.FiguresView has it)."""
+
+    def item_totals(self, item_id: int) -> Sequence[Totals]: ...
+
+    def recent_day7(self, except_item: int, limit: int) -> Sequence[int]: ...
+
+
+def numbers_for(figures: ItemFigures, item_id: int) -> ItemNumbers | None:
+    """查看's numbers of one item: None until the platform's figures for it are in."""
+    return item_numbers(figures.item_totals(item_id), figures.recent_day7(item_id, COMPARED))
 
 
 def median_of(values: Sequence[int]) -> float | None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 
 from bot import analytics
 from bot.emulator.clock import CHINA
+from bot.emulator.datacube_news import running_totals
 from bot.worker import make_gateway
 from storage.models import AnalyticsDay, ArticleMetric, FollowerMetric
 from tests.integration.clirun import Wxops
@@ -150,8 +151,18 @@ def test_backfill_steps_by_span_and_resumes_after_an_interruption(
     summary = [c for c in asked if c[0] == "getusersummary"]
     assert len(summary) == 2  # 12 days in steps of at most 7
     with desk.engine.connect() as conn:
-        mine = conn.execute(select(ArticleMetric).where(ArticleMetric.item_id == item)).all()
+        mine = conn.execute(select(ArticleMetric).where(ArticleMetric.item_id == item)
+                            .order_by(ArticleMetric.day)).all()
     assert len(mine) >= 7  # the item's running totals were mapped to it
+    expected = running_totals(mine[0].published_on, mine[0].msgid, yesterday)
+    shown = desk.ask("admin", f"查看 {item}")
+    numbers = shown.context["numbers"]
+    assert (numbers.reads_day1, numbers.reads_day7, numbers.reads_day30) == (
+        expected[0]["read_user"], expected[6]["read_user"], None)
+    assert numbers.likes == expected[-1]["like_user"] and numbers.compared == 0
+    assert "数据：首日阅读" in shown.render()
+    printed = cli(desk, monkeypatch, capsys)("item", "show", str(item))
+    assert f"首日阅读 {numbers.reads_day1}" in printed.out
 
 
 def statuses_of(engine: Engine, endpoint: str) -> set[date]:

@@ -115,8 +115,11 @@ def test_articles_are_matched_to_items_only_when_certain() -> None:
 
 def test_the_emulator_has_yesterday_only_after_eight_plus_the_delay() -> None:
     timing = Timing(ready_hour=8, delay_hours=1.5)
-    at = lambda h: (datetime.combine(day(1), datetime.min.time(), CHINA)  # noqa: E731
-                    + timedelta(hours=h)).timestamp()
+
+    def at(hour: float) -> float:
+        return (datetime.combine(day(1), datetime.min.time(), CHINA)
+                + timedelta(hours=hour)).timestamp()
+
     assert not timing.ready(day(0), at(9))
     assert timing.ready(day(0), at(9.5))
     sent = [SentArticle("5_1", "t", day(0))]

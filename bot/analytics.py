@@ -16,7 +16,7 @@ from typing import Any
 from bot.gateway import Gateway
 from bot.timefmt import utcnow
 from bot.wiring import App, database
-from storage import analytics as store
+from bot.wiring import analytics_records as store
 from workflow import analytics as rules
 from workflow.analytics import ANCHOR, TOTALS, DayRecord, DayStatus
 

@@ -320,6 +320,7 @@ NEEDS: dict[str, Capability] = {
     "material_count": Capability.MATERIALS,
     "followers": Capability.USER_INFO,
     "menu_info": Capability.MENU,
+    "quota_get": Capability.ACCESS_TOKEN,  # interface management: every account's
 }
 
 

@@ -17,14 +17,16 @@ from sqlalchemy import Engine, select
 from bot import analytics
 from bot.emulator.clock import CHINA
 from bot.emulator.datacube_news import running_totals
-from bot.worker import make_gateway
+from bot.worker import Jobs, make_gateway
 from storage.models import AnalyticsDay, ArticleMetric, FollowerMetric
 from tests.integration.clirun import Wxops
 from tests.integration.conftest import APP_ID, TOKEN
+from tests.integration.test_draft_box_sync import start
 from tests.integration.test_publish_cycle import Desk, published
 from tests.integration.test_publish_cycle import desk as desk  # the fixture
 from tests.integration.test_publish_cycle import wechat as wechat  # the fixture
 from workflow.analytics import PULLED, SPANS
+from workflow.capabilities import UNVERIFIED_SUBSCRIPTION
 
 
 def control(desk: Desk, path: str, body: dict[str, Any]) -> Any:
@@ -169,3 +171,21 @@ def statuses_of(engine: Engine, endpoint: str) -> set[date]:
     with engine.connect() as conn:
         return set(conn.scalars(select(AnalyticsDay.day).where(
             AnalyticsDay.endpoint == endpoint)))
+
+
+def test_the_hourly_pull_is_skipped_without_datacube(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    for small in start(engine, monkeypatch, UNVERIFIED_SUBSCRIPTION):
+        small.worker.pull_analytics(date(2026, 3, 1))
+        assert datacube_calls(small) == []  # the account has no datacube: not asked
+
+
+def test_the_hourly_pull_is_the_leaders(desk: Desk) -> None:
+    other = Jobs(desk.team.account.app, "second-worker")
+    assert desk.worker.leader.try_acquire()  # the first worker leads
+    other.pull_analytics(beijing(desk, 2, 12))
+    assert datacube_calls(desk) == []  # not the leader: nothing asked
+    desk.worker.leader.release()
+    other.pull_analytics(beijing(desk, 0, 12))
+    assert datacube_calls(desk) != []
+    other.leader.release()

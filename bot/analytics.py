@@ -39,6 +39,12 @@ def ask(gateway: Gateway, endpoint: str, first: date, last: date) -> tuple[list[
     return gateway.datacube(endpoint, begin, end), False
 
 
+def records(app: App, endpoint: str, first: date, last: date) -> dict[date, DayRecord]:
+    """What is recorded of ``endpoint``'s days from ``first`` to ``last``."""
+    with app.engine.connect() as conn:
+        return store.records(conn, endpoint, first, last)
+
+
 @dataclass
 class Pull:
     """What one run asked and found."""
@@ -57,8 +63,7 @@ class Puller:
         self.pull = Pull()
 
     def records(self, endpoint: str, first: date, last: date) -> dict[date, DayRecord]:
-        with self.app.engine.connect() as conn:
-            return store.records(conn, endpoint, first, last)
+        return records(self.app, endpoint, first, last)
 
     def step(self, endpoint: str, first: date, last: date) -> list[Row]:
         """Ask one span-sized range and store each of its days."""
@@ -140,8 +145,7 @@ class Shortfall:
 
 def backfill_plan(app: App, since: date, until: date) -> dict[str, list[tuple[date, date]]]:
     """Each endpoint's calls still needed (days recorded complete are skipped)."""
-    puller = Puller(app, None)  # type: ignore[arg-type]  # only reads the records
-    return {name: rules.plan(name, since, until, puller.records(name, since, until), until)
+    return {name: rules.plan(name, since, until, records(app, name, since, until), until)
             for name in rules.PULLED}
 
 

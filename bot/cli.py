@@ -126,6 +126,7 @@ def _commands() -> None:
     # Later commands register here, in one place, so `wxops --help` lists them all.
     from bot import (
         chat,
+        cli_analytics,
         cli_assets,
         cli_capabilities,
         cli_doctor,
@@ -143,7 +144,7 @@ def _commands() -> None:
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
-                   cli_drafts, cli_assets, chat):
+                   cli_drafts, cli_assets, cli_analytics, chat):
         module.register(cli)
 
 

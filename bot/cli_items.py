@@ -19,7 +19,7 @@ from handlers import texts
 from handlers.commands.content import due_note
 from handlers.commands.planning import NO_DUE
 from handlers.when import WhenError, WhenPassed, parse_day
-from workflow import review_view, revision_checks, staff_cases, usecases
+from workflow import analytics, review_view, revision_checks, staff_cases, usecases
 from workflow.approvals import Outlook
 from workflow.diffing import RevisionDiff
 from workflow.errors import ItemNotFound
@@ -157,6 +157,7 @@ def item_show(app: App, item_id: int, full: bool) -> None:
         checks = revision_checks.brief(uow.checks.of(it.id, it.revision))
         diff = review_view.since_review(uow, it.id, it.revision, reviews)
         reasons = review_view.reasons(uow, reviews, it.revision)
+        numbers = analytics.numbers_for(uow.figures, it.id)
     echo("items", "shown", item=it, author=author.name if author else it.author_id,
          due=due_note(it, utcnow().astimezone(tz).date()),
          planned=_local(it.planned_at, tz), scheduled=_local(it.scheduled_at, tz),
@@ -164,6 +165,8 @@ def item_show(app: App, item_id: int, full: bool) -> None:
          withdrawn=it.state is State.WITHDRAWN)  # a withdrawn article's link leads nowhere
     _echo_approvers(outlook)
     _echo_review(diff, checks, reasons)
+    if numbers is not None:
+        click.echo(texts.phrase("item_numbers", "lines", n=numbers))
     _echo_body(it.id, it.body, full)
 
 

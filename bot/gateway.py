@@ -251,6 +251,36 @@ class Gateway:
             name, data={"begin_date": begin_date, "end_date": end_date}))
         return list(data.get("list", []))
 
+    def _cube(self, name: str, begin_date: str, end_date: str) -> Json:
+        return self._call(lambda: self.client.datacube._post(
+            name, data={"begin_date": begin_date, "end_date": end_date}))
+
+    def article_read(self, begin_date: str, end_date: str) -> Json:
+        """datacube/getarticleread: each article's reads that day, by source; is_delay.
+        https://developers.weixin.qq.com/doc/service/api/wedata/news/api_getarticleread"""
+        return self._cube("getarticleread", begin_date, end_date)
+
+    def article_share(self, begin_date: str, end_date: str) -> Json:
+        """datacube/getarticleshare: each article's shares that day; is_delay.
+        https://developers.weixin.qq.com/doc/service/api/wedata/news/api_getarticleshare"""
+        return self._cube("getarticleshare", begin_date, end_date)
+
+    def biz_summary(self, begin_date: str, end_date: str) -> Json:
+        """datacube/getbizsummary: the account's totals of the day; is_delay.
+        https://developers.weixin.qq.com/doc/service/api/wedata/news/api_getbizsummary"""
+        return self._cube("getbizsummary", begin_date, end_date)
+
+    def article_total_detail(self, begin_date: str, end_date: str) -> Json:
+        """datacube/getarticletotaldetail: articles published in the range, with running
+        totals for up to 30 days (detail_list); is_delay.
+        https://developers.weixin.qq.com/doc/service/api/wedata/news/api_getarticletotaldetail"""
+        return self._cube("getarticletotaldetail", begin_date, end_date)
+
+    def quota_get(self, cgi_path: str) -> Json:
+        """openapi/quota/get: {quota: {daily_limit, used, remain}} of one interface.
+        https://developers.weixin.qq.com/doc/service/api/apimange/api_getapiquota"""
+        return self._post("openapi/quota/get", {"cgi_path": cgi_path})
+
 
 #: The one mapping from a gateway call to the capability it needs (the table in
 #: workflow/capabilities.py): a 48001 from one of these says which capability the
@@ -281,11 +311,16 @@ NEEDS: dict[str, Capability] = {
     "comment_action": Capability.COMMENTS,
     "comment_reply": Capability.COMMENTS,
     "datacube": Capability.DATACUBE,
+    "article_read": Capability.DATACUBE,
+    "article_share": Capability.DATACUBE,
+    "biz_summary": Capability.DATACUBE,
+    "article_total_detail": Capability.DATACUBE,
     "kf_list": Capability.CUSTOMER_SERVICE,
     "private_templates": Capability.TEMPLATE_MESSAGE,
     "material_count": Capability.MATERIALS,
     "followers": Capability.USER_INFO,
     "menu_info": Capability.MENU,
+    "quota_get": Capability.ACCESS_TOKEN,  # interface management: every account's
 }
 
 
@@ -315,7 +350,8 @@ for _name, _capability in NEEDS.items():
 
 #: Longest span in days each datacube accepts (WECHAT.md).
 DATACUBE_SPANS = {"getusersummary": 7, "getusercumulate": 7, "getarticlesummary": 1,
-                  "getarticletotal": 1}
+                  "getarticletotal": 1, "getarticleread": 1, "getarticleshare": 1,
+                  "getbizsummary": 1, "getarticletotaldetail": 1}
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from workflow.analytics import DayRecord
 from workflow.capabilities import Capability, LearntMissing
 from workflow.ports import UnitOfWork
 from workflow.window import Counter, Interactions
@@ -289,6 +290,24 @@ class PlatformRecords(Protocol):
     def scheduled_due(self, conn: Connection, now: datetime) -> list[int]: ...
 
     def publishing_since(self, conn: Connection, before: datetime) -> list[str]: ...
+
+
+class AnalyticsRecords(Protocol):
+    """The platform's figures as stored (``storage.analytics``)."""
+
+    def records(self, conn: Connection, endpoint: str, first: date,
+                last: date) -> dict[date, DayRecord]: ...
+
+    def store_day(self, conn: Connection, endpoint: str, day: date, record: DayRecord,
+                  rows: list[dict[str, Any]], now: datetime) -> None: ...
+
+    def store_followers(self, conn: Connection, day: date, **figures: int) -> None: ...
+
+    def store_totals(self, conn: Connection, msgid: str, published_on: date,
+                     details: list[dict[str, Any]], item_id: int | None) -> None: ...
+
+    def published_items(self, conn: Connection, first: date,
+                        last: date) -> list[tuple[int, date, str]]: ...
 
 
 class SendWindow(Protocol):

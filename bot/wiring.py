@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot import seams
 from bot.config import Settings, load_settings
 from storage import (
+    analytics,
     capabilities,
     db,
     followers,
@@ -50,6 +51,7 @@ inbound_log: seams.InboundLog = inbound
 outbox_log: seams.OutboxLog = outbox
 #: What the outbox deliveries read and write besides the outbox.
 platform_records: seams.PlatformRecords = platform
+analytics_records: seams.AnalyticsRecords = analytics
 send_window: seams.SendWindow = followers
 incident_log: seams.IncidentLog = incidents
 #: Capabilities learnt missing (the sender records a 48001 there).

@@ -11,7 +11,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -95,7 +95,8 @@ def _capabilities(app: App) -> Callable[[], Capabilities]:
 #: What a scheduled job calls on the platform: on an account without it the job
 #: is skipped (one log line when that starts), not run to fail every time.
 JOB_NEEDS: dict[str, Capability] = {"poll_publishing": Capability.FREE_PUBLISH,
-                                    "sync_drafts": Capability.MATERIALS}
+                                    "sync_drafts": Capability.MATERIALS,
+                                    "pull_analytics": Capability.DATACUBE}
 
 
 class Jobs:
@@ -241,6 +242,23 @@ class Jobs:
             log.info("links checked: %s asked, %s revisions' findings changed",
                      len(planned.due), changed)
 
+    def pull_analytics(self, day: date | None = None) -> None:
+        """Yesterday's platform figures once the platform has them (bot/analytics.py):
+        run hourly, it asks only what is not complete, so a late or delayed day is
+        asked again next hour and a complete one costs no call."""
+        if not self._leading("pull_analytics") or not self._able("pull_analytics"):
+            return
+        from bot import analytics
+
+        day = day or probe.yesterday(self.app)
+        try:
+            pull = analytics.daily(self.app, self.sender.gateway, day)
+        except WeChatError as exc:  # asked again next hour; one line, no traceback
+            log.warning("figures of %s not pulled: %s", day, exc.reason)
+            return
+        log.info("figures of %s: %s calls, ready %s, delayed %s", day, pull.calls,
+                 pull.ready, sorted(pull.delayed))
+
     def prune(self) -> None:
         if not self._leading("prune"):
             return
@@ -268,6 +286,8 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.check_links, "interval",
                       minutes=min(LINK_ROUND_MINUTES, app.settings.link_check_minutes),
                       id="check_links", max_instances=1, coalesce=True)
+    scheduler.add_job(jobs.pull_analytics, "interval", hours=1, id="analytics",
+                      max_instances=1, coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

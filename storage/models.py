@@ -425,6 +425,28 @@ class ArticleMetric(Base):
     shares: Mapped[int] = mapped_column(Integer, default=0)
     share_users: Mapped[int] = mapped_column(Integer, default=0)
     favorites: Mapped[int] = mapped_column(Integer, default=0)
+    # Running totals since publishing (getarticletotaldetail; workflow/analytics.py).
+    total_reads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    total_shares: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    likes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    zaikan: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    read_sources: Mapped[dict[str, int]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'"))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    age: Mapped[int | None] = mapped_column(Integer)  # day since publishing: 1 is the first
+
+
+class AnalyticsDay(Base):
+    """One datacube endpoint's answer for one day, and how final it is."""
+
+    __tablename__ = "analytics_days"
+    endpoint: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # complete | delayed | open
+    through: Mapped[date] = mapped_column(Date)
+    rows: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    fetched_at: Mapped[datetime]
 
 
 class FollowerMetric(Base):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage import outbox, platform
+from storage import analytics, outbox, platform
 from storage.models import (
     ArticleMetric,
     ContentItemRow,
@@ -20,6 +20,7 @@ from storage.models import (
     ReplyTicket,
 )
 from storage.repositories import item_from_row
+from workflow.analytics import Totals
 from workflow.model import ContentItem
 from workflow.states import State
 
@@ -85,6 +86,12 @@ class SqlFiguresView:
     def analytics_pulled(self) -> bool:
         return any(self.session.scalar(select(func.count()).select_from(model))
                    for model in (ArticleMetric, FollowerMetric))
+
+    def item_totals(self, item_id: int) -> Sequence[Totals]:
+        return analytics.item_totals(self.session.connection(), item_id)
+
+    def recent_day7(self, except_item: int, limit: int) -> Sequence[int]:
+        return analytics.recent_day7(self.session.connection(), except_item, limit)
 
 
 class SqlHeldNotices:

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from workflow import window
+from workflow.analytics import Totals
 from workflow.autoreply import NewRule, Rule
 from workflow.capabilities import Capability, LearntMissing
 from workflow.checks import CheckResult, WordEntry
@@ -183,6 +184,14 @@ class FiguresView(Protocol):
 
     def analytics_pulled(self) -> bool:
         """Any figures pulled from the platform at all yet."""
+        ...
+
+    def item_totals(self, item_id: int) -> Sequence[Totals]:
+        """An item's running totals from the platform, by day since publishing."""
+        ...
+
+    def recent_day7(self, except_item: int, limit: int) -> Sequence[int]:
+        """Day-7 reads of the last ``limit`` articles published, newest first."""
         ...
 
 

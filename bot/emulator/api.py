@@ -92,7 +92,8 @@ def _get(handler: Handler, capability: Capability) -> Route:
     return Route("GET", handler, capability)
 
 
-_DATACUBE = ("getusersummary", "getusercumulate", "getarticlesummary", "getarticletotal")
+_DATACUBE = ("getusersummary", "getusercumulate", "getarticlesummary", "getarticletotal",
+             "getarticleread", "getarticleshare", "getbizsummary", "getarticletotaldetail")
 
 _CS, _TEMPLATE = Capability.CUSTOMER_SERVICE, Capability.TEMPLATE_MESSAGE
 _MATERIALS, _PUBLISH = Capability.MATERIALS, Capability.FREE_PUBLISH
@@ -130,6 +131,7 @@ ROUTES: dict[str, Route] = {
     "/cgi-bin/comment/unmarkelect": _post(content.comment_unmarkelect, _COMMENTS),
     "/cgi-bin/comment/delete": _post(content.comment_delete, _COMMENTS),
     "/cgi-bin/comment/reply/add": _post(content.comment_reply, _COMMENTS),
+    "/cgi-bin/openapi/quota/get": _post(content.quota_get, Capability.ACCESS_TOKEN),
     **{f"/datacube/{name}": _post(content.datacube_query, _DATA) for name in _DATACUBE},
 }
 # Endpoints that check their quota themselves, after their own earlier checks.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.emulator import datacube
+from datetime import timedelta
+
+from bot.emulator import datacube, datacube_news
 from bot.emulator.errors import WeChatError, ok
 from bot.emulator.request import Call
 from bot.emulator.state import EmulatorState
@@ -157,4 +159,16 @@ def datacube_query(state: EmulatorState, call: Call) -> Body:
     name = call.path.rsplit("/", 1)[-1]
     days = datacube.parse_range(name, call.body.get("begin_date"), call.body.get("end_date"),
                                 state.clock.today())
-    return {"list": datacube.query(name, days, state.sent_articles(), state.datacube_seeds)}
+    now, timing = state.now(), state.datacube_timing
+    if name in datacube_news.NEWS_SPANS:
+        return datacube_news.answer(name, days, state.sent_articles(), timing, now,
+                                    state.clock.today() - timedelta(days=1))
+    return {"list": datacube.query(name, days, state.sent_articles(), state.datacube_seeds,
+                                   lambda day: timing.ready(day, now))}
+
+
+def quota_get(state: EmulatorState, call: Call) -> Body:
+    """openapi/quota/get: the day's limit, use and what is left for one cgi_path."""
+    daily_limit, used = state.quotas.daily(call.text("cgi_path", 76021), state.now())
+    return ok(quota={"daily_limit": daily_limit, "used": used,
+                     "remain": max(0, daily_limit - used)})

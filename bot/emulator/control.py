@@ -193,6 +193,22 @@ def seed_datacube(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     return {"ok": True}
 
 
+def datacube_timing(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    """When a day's data is ready (Beijing hour plus a delay) and the days marked
+    delayed (``is_delay``); fields left out stay as they are."""
+    delayed = body.get("delayed")
+    if delayed is not None and not (isinstance(delayed, list)
+                                    and all(isinstance(d, str) for d in delayed)):
+        raise ControlError("delayed must be a list of yyyy-MM-dd")
+    with emu.state.lock:
+        timing = emu.state.datacube_timing
+        timing.ready_hour = int(body.get("ready_hour", timing.ready_hour))
+        timing.delay_hours = float(body.get("delay_hours", timing.delay_hours))
+        if delayed is not None:
+            timing.delayed = set(delayed)
+    return {"ok": True}
+
+
 def write_draft(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     """A person writes a draft in the official backend's editor (no API call)."""
     title, content = _str(body, "title"), body.get("content", "")
@@ -247,6 +263,7 @@ URLS = Map([
     _rule("expire_tokens", expire_tokens),
     _rule("comments", add_comment),
     _rule("datacube", seed_datacube),
+    _rule("datacube/timing", datacube_timing),
     _rule("drafts", write_draft),
     _rule("drafts/edit", edit_draft),
     _rule("reset", reset),

@@ -16,7 +16,10 @@ from datetime import date, timedelta
 from bot.emulator.errors import WeChatError
 
 MAX_SPAN_DAYS = {"getusersummary": 7, "getusercumulate": 7,
-                 "getarticlesummary": 1, "getarticletotal": 1}
+                 "getarticlesummary": 1, "getarticletotal": 1,
+                 # the current article interfaces (datacube_news): one day a call
+                 "getarticleread": 1, "getarticleshare": 1, "getbizsummary": 1,
+                 "getarticletotaldetail": 1}
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EPOCH = date(2020, 1, 1)
 Row = dict[str, object]
@@ -100,9 +103,11 @@ GENERATORS: dict[str, Callable[[date, Sequence[SentArticle]], list[Row]]] = {
 
 
 def query(name: str, days: list[date], articles: Sequence[SentArticle],
-          seeded: dict[tuple[str, str], list[Row]]) -> list[Row]:
+          seeded: dict[tuple[str, str], list[Row]],
+          ready: Callable[[date], bool] = lambda _: True) -> list[Row]:
+    """Rows of the days in ``days`` that are ``ready`` (yesterday is empty before)."""
     rows: list[Row] = []
-    for day in days:
+    for day in filter(ready, days):
         seed = seeded.get((name, day.isoformat()))
         rows.extend(seed if seed is not None else GENERATORS[name](day, articles))
     return rows

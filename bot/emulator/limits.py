@@ -18,9 +18,19 @@ class Quota:
     per_day: int | None = None
 
 
+#: The datacube interfaces' daily limit, as openapi/quota/get reports it (the
+#: emulator's choice; the control API's ``quota`` sets another).
+DATACUBE_PER_DAY = 5000
+#: What openapi/quota/get reports for a path with no limit set.
+UNLIMITED_PER_DAY = 100_000
+
+
 def default_quotas() -> dict[str, Quota]:
     # Subscription accounts: one mass send a day; previews: 100 a day.
-    return {MASS_PREVIEW: Quota(per_day=100), MASS_SENDALL: Quota(per_day=1)}
+    from bot.emulator.datacube import MAX_SPAN_DAYS
+
+    cubes = {f"/datacube/{name}": Quota(per_day=DATACUBE_PER_DAY) for name in MAX_SPAN_DAYS}
+    return {MASS_PREVIEW: Quota(per_day=100), MASS_SENDALL: Quota(per_day=1), **cubes}
 
 
 def normalize_path(path: str) -> str:
@@ -46,6 +56,14 @@ class QuotaBook:
             raise WeChatError(45011)
         if quota.per_day is not None and uses.today(now) >= quota.per_day:
             raise WeChatError(45009)
+
+    def daily(self, path: str, now: float) -> tuple[int, int]:
+        """The daily limit of ``path`` and the calls counted against it today."""
+        path = normalize_path(path)
+        quota = self.limits.get(path)
+        limit = quota.per_day if quota and quota.per_day is not None else UNLIMITED_PER_DAY
+        uses = self._uses.get(path)
+        return limit, uses.today(now) if uses else 0
 
     def record(self, path: str, now: float) -> None:
         self._uses.setdefault(path, RateCounter()).record(now)

@@ -20,6 +20,7 @@ from bot.emulator.clock import Clock, china_date
 from bot.emulator.comments import CommentBoard
 from bot.emulator.content import Library
 from bot.emulator.datacube import SentArticle
+from bot.emulator.datacube_news import Timing
 from bot.emulator.errors import WeChatError
 from bot.emulator.limits import FailureBook, QuotaBook
 from bot.emulator.publishing import MassSend, Publication, PublishBook
@@ -75,6 +76,7 @@ class EmulatorState:
         self.calls: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.pushes: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.datacube_seeds: dict[tuple[str, str], list[dict[str, object]]] = {}
+        self.datacube_timing = Timing()
         # From the clock, 10,000 a millisecond: a fresh emulator must not reuse an
         # earlier run's MsgIds, or wxops would answer them as retries of old messages.
         self.last_follower_msg_id = int(self.now() * 1000) * 10_000

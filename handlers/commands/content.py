@@ -18,6 +18,7 @@ from handlers.when import (
 )
 from workflow import (
     agenda,
+    analytics,
     confirm_cases,
     link_cases,
     policy,
@@ -54,10 +55,12 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
         checks = revision_checks.brief(uow.checks.of(item.id, item.revision))
         diff = review_view.since_review(uow, item.id, item.revision, reviews)
         reasons = review_view.reasons(uow, reviews, item.revision)
+        numbers = analytics.numbers_for(uow.figures, item_id)
     today = ctx.local_now.date()
     return say("show", item=item, author=author.name if author else item.author_id,
                due=due_note(item, today), checks=checks, diff=diff, reasons=reasons,
                outlook=outlook, short=outlook.shortfall() if outlook else None,
+               numbers=numbers,
                length=visible_length(item.body), opening=opening(item.body),
                first=sorted(policy.first_approvers(item, reviews)),
                final=sorted(policy.final_approvers(item, reviews)),

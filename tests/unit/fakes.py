@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from tests.unit.fakes_assets import FakeAssets, FakeLinkChecks
+from workflow.analytics import Totals
 from workflow.autoreply import NewRule, Rule
 from workflow.checks import CheckResult, WordEntry
 from workflow.confirming import Confirmation
@@ -191,7 +192,12 @@ class FakeWork:
 
 
 class FakeFigures:
-    """No platform figures and no followers: 统计 over an empty account."""
+    """No platform figures and no followers: 统计 over an empty account; an item's
+    running totals and the other articles' day-7 reads as a test sets them."""
+
+    def __init__(self) -> None:
+        self.totals: dict[int, list[Totals]] = {}
+        self.day7: list[int] = []
 
     def article_sums(self, first: date, last: date) -> tuple[int, int]:
         return 0, 0
@@ -207,6 +213,12 @@ class FakeFigures:
 
     def analytics_pulled(self) -> bool:
         return False
+
+    def item_totals(self, item_id: int) -> Sequence[Totals]:
+        return self.totals.get(item_id, [])
+
+    def recent_day7(self, except_item: int, limit: int) -> Sequence[int]:
+        return self.day7[:limit]
 
 
 class FakeFeedback:

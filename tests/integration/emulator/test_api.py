@@ -288,6 +288,7 @@ def test_datacube_ranges(wx: Client) -> None:
         return wx.wx(f"/datacube/{name}", {"begin_date": _days_ago(wx, begin),
                                             "end_date": _days_ago(wx, end)})
 
+    wx.control("datacube/timing", {"ready_hour": 0})  # yesterday ready whatever the hour
     summary = cube("getusersummary", 7, 1)["list"]
     assert len(summary) == 7 and {"new_user", "cancel_user", "user_source"} <= set(summary[0])
     assert cube("getusersummary", 7, 1) == {"list": summary}  # deterministic
@@ -300,6 +301,7 @@ def test_datacube_ranges(wx: Client) -> None:
 
 
 def test_datacube_articles_and_seeds(wx: Client) -> None:
+    wx.control("datacube/timing", {"ready_hour": 0})
     wx.wx("/cgi-bin/freepublish/submit", {"media_id": wx.draft()})
     time.sleep(0.1)
     travel(wx, 86400)

@@ -1,0 +1,96 @@
+"""The platform's figures as stored: each endpoint's days and how final they are,
+follower and per-article figures (the read model is described in
+workflow/analytics.py). Storing a day again replaces it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from storage.models import AnalyticsDay, ArticleMetric, ContentItemRow, FollowerMetric
+from workflow.analytics import DayRecord, DayStatus, Totals
+
+#: The platform's days are Beijing days.
+CHINA = timezone(timedelta(hours=8))
+Row = dict[str, Any]
+
+
+def records(conn: Connection, endpoint: str, first: date, last: date) -> dict[date, DayRecord]:
+    t = AnalyticsDay
+    rows = conn.execute(select(t.day, t.status, t.through).where(
+        t.endpoint == endpoint, t.day >= first, t.day <= last))
+    return {r.day: DayRecord(DayStatus(r.status), r.through) for r in rows}
+
+
+def store_day(conn: Connection, endpoint: str, day: date, record: DayRecord,
+              rows: list[Row], now: datetime) -> None:
+    t = AnalyticsDay
+    conn.execute(delete(t).where(t.endpoint == endpoint, t.day == day))
+    conn.execute(insert(t).values(endpoint=endpoint, day=day, status=record.status.value,
+                                  through=record.through, rows=rows, fetched_at=now))
+
+
+def store_followers(conn: Connection, day: date, **figures: int) -> None:
+    """new_users / cancel_users / cumulate_users of one day (the others kept)."""
+    found = conn.execute(select(FollowerMetric.day).where(FollowerMetric.day == day)).first()
+    if found is None:
+        conn.execute(insert(FollowerMetric).values(day=day, **{
+            "new_users": 0, "cancel_users": 0, "cumulate_users": 0, **figures}))
+    else:
+        conn.execute(update(FollowerMetric).where(FollowerMetric.day == day).values(**figures))
+
+
+def store_totals(conn: Connection, msgid: str, published_on: date, details: list[Row],
+                 item_id: int | None) -> None:
+    """An article's running totals, one row a stat date; a day's reads and shares
+    are the difference from the day before."""
+    t = ArticleMetric
+    before: Row = {"read_user": 0, "share_user": 0}
+    for detail in sorted(details, key=lambda d: str(d["stat_date"])):
+        day = date.fromisoformat(str(detail["stat_date"]))
+        reads = int(detail["read_user"]) - int(before["read_user"])
+        shares = int(detail["share_user"]) - int(before["share_user"])
+        before = detail
+        conn.execute(delete(t).where(t.msgid == msgid, t.day == day))
+        conn.execute(insert(t).values(
+            item_id=item_id, msgid=msgid, day=day, published_on=published_on,
+            age=(day - published_on).days + 1,
+            reads=reads, read_users=reads, shares=shares, share_users=shares, favorites=0,
+            total_reads=int(detail["read_user"]), total_shares=int(detail["share_user"]),
+            likes=int(detail.get("like_user", 0)), zaikan=int(detail.get("zaikan_user", 0)),
+            comments=int(detail.get("comment_count", 0)),
+            read_sources=_sources(detail.get("read_user_source", []))))
+
+
+def _sources(rows: list[Row]) -> dict[str, int]:
+    return {str(r.get("user_source")): int(r.get("read_user", 0)) for r in rows}
+
+
+def published_items(conn: Connection, first: date, last: date) -> list[tuple[int, date, str]]:
+    """wxops items published from ``first`` to ``last`` (Beijing days): id, day, title."""
+    c = ContentItemRow
+    start = datetime.combine(first, datetime.min.time(), CHINA)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), CHINA)
+    rows = conn.execute(select(c.id, c.published_at, c.title).where(
+        c.published_at >= start, c.published_at < end))
+    return [(r.id, r.published_at.astimezone(CHINA).date(), r.title) for r in rows]
+
+
+def item_totals(conn: Connection, item_id: int) -> list[Totals]:
+    t = ArticleMetric
+    rows = conn.execute(select(t).where(t.item_id == item_id, t.age.is_not(None))
+                        .order_by(t.day))
+    return [Totals(r.age, r.total_reads, r.total_shares,
+                   r.likes, r.zaikan, r.comments) for r in rows]
+
+
+def recent_day7(conn: Connection, except_item: int, limit: int) -> list[int]:
+    """Day-7 reads of the last ``limit`` articles published (newest first)."""
+    t = ArticleMetric
+    rows = conn.execute(select(t.total_reads).where(
+        t.age == 7,
+        (t.item_id != except_item) | t.item_id.is_(None))
+        .order_by(t.published_on.desc(), t.msgid).limit(limit))
+    return [int(r.total_reads) for r in rows]

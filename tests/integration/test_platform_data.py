@@ -1,0 +1,191 @@
+"""The platform's figures in, on both engines, against the emulator over real
+sockets with its clock moved: the daily pull with a late day and a delayed day,
+the backfill in span-sized steps with its quota check and a resume after an
+interruption, and an item's own numbers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import Engine, select
+
+from bot import analytics
+from bot.emulator.clock import CHINA
+from bot.emulator.datacube_news import running_totals
+from bot.worker import Jobs, make_gateway
+from storage.models import AnalyticsDay, ArticleMetric, FollowerMetric
+from tests.integration.clirun import Wxops
+from tests.integration.conftest import APP_ID, TOKEN
+from tests.integration.test_draft_box_sync import start
+from tests.integration.test_publish_cycle import Desk, published
+from tests.integration.test_publish_cycle import desk as desk  # the fixture
+from tests.integration.test_publish_cycle import wechat as wechat  # the fixture
+from workflow.analytics import PULLED, SPANS
+from workflow.capabilities import UNVERIFIED_SUBSCRIPTION
+
+
+def control(desk: Desk, path: str, body: dict[str, Any]) -> Any:
+    answer = requests.post(f"{desk.wechat}/_emulator/{path}", json=body, timeout=5)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def beijing(desk: Desk, days: int, hour: float) -> date:
+    """Move the emulator to ``hour`` Beijing time ``days`` days after today's;
+    returns that day's yesterday."""
+    now = control(desk, "clock", {"advance_seconds": 0})["now"]
+    today = datetime.fromtimestamp(now, UTC).astimezone(CHINA).date() + timedelta(days=days)
+    target = datetime.combine(today, datetime.min.time(), CHINA) + timedelta(hours=hour)
+    control(desk, "clock", {"advance_seconds": target.timestamp() - now})
+    return today - timedelta(days=1)
+
+
+def datacube_calls(desk: Desk) -> list[tuple[str, str, str]]:
+    calls = requests.get(f"{desk.wechat}/_emulator/calls", timeout=5).json()
+    return [(c["path"].rsplit("/", 1)[-1], c["body"]["begin_date"], c["body"]["end_date"])
+            for c in calls if c["path"].startswith("/datacube/")]
+
+
+def statuses(engine: Engine, day: date) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(AnalyticsDay.endpoint, AnalyticsDay.status)
+                            .where(AnalyticsDay.day == day))
+        return {r.endpoint: r.status for r in rows}
+
+
+@pytest.fixture
+def item(desk: Desk) -> Iterator[int]:
+    yield published(desk, "冬季助学")
+
+
+def test_a_late_day_is_asked_again_until_the_platform_has_it(desk: Desk, item: int) -> None:
+    app = desk.team.account.app
+    yesterday = beijing(desk, 3, 7.5)
+    control(desk, "datacube/timing", {"ready_hour": 8, "delay_hours": 1.5})
+    requests.delete(f"{desk.wechat}/_emulator/calls", timeout=5)
+    early = analytics.daily(app, make_gateway(app), yesterday)
+    assert not early.ready and early.calls == 1  # only the anchor was asked
+    assert statuses(desk.engine, yesterday) == {}
+    beijing(desk, 0, 9)  # 08:00 passed, the delay not: still nothing
+    assert not analytics.daily(app, make_gateway(app), yesterday).ready
+    beijing(desk, 0, 10)
+    desk.worker.pull_analytics(yesterday)  # the hourly job, as the leader
+    assert set(statuses(desk.engine, yesterday).values()) <= {"complete", "open"}
+    assert set(statuses(desk.engine, yesterday)) == set(PULLED)
+    with desk.engine.connect() as conn:
+        followers = conn.execute(select(FollowerMetric).where(
+            FollowerMetric.day == yesterday)).one()
+        assert followers.new_users > 0 and followers.cumulate_users > 0
+    again = analytics.daily(app, make_gateway(app), yesterday)
+    assert again.ready and again.calls == 0  # complete: nothing asked twice
+    for name, begin, end in datacube_calls(desk):
+        assert (date.fromisoformat(end) - date.fromisoformat(begin)).days < SPANS[name]
+
+
+def test_a_delayed_day_is_asked_again_until_it_is_final(desk: Desk, item: int) -> None:
+    app = desk.team.account.app
+    yesterday = beijing(desk, 2, 11)
+    control(desk, "datacube/timing", {"delayed": [yesterday.isoformat()]})
+    first = analytics.daily(app, make_gateway(app), yesterday)
+    assert first.ready and "getbizsummary" in first.delayed
+    assert statuses(desk.engine, yesterday)["getarticleread"] == "delayed"
+    still = analytics.daily(app, make_gateway(app), yesterday)
+    assert "getarticleread" in still.delayed and still.calls > 0
+    control(desk, "datacube/timing", {"delayed": []})
+    final = analytics.daily(app, make_gateway(app), yesterday)
+    assert not final.delayed
+    assert statuses(desk.engine, yesterday)["getarticleread"] == "complete"
+    assert analytics.daily(app, make_gateway(app), yesterday).calls == 0
+
+
+def cli(desk: Desk, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Wxops:
+    url = desk.engine.url.render_as_string(hide_password=False)
+    return Wxops(monkeypatch, capsys, None, WXOPS_DATABASE_URL=url,
+                 WXOPS_WECHAT_API_BASE=desk.wechat, WXOPS_APP_ID=APP_ID,
+                 WXOPS_APP_SECRET="secret", WXOPS_TOKEN=TOKEN)
+
+
+def test_backfill_refuses_when_the_quota_left_is_too_low(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    yesterday = beijing(desk, 9, 12)
+    control(desk, "quota", {"path": "/datacube/getarticleread", "per_day": 3})
+    requests.delete(f"{desk.wechat}/_emulator/calls", timeout=5)
+    since = (yesterday - timedelta(days=9)).isoformat()
+    ran = cli(desk, monkeypatch, capsys)("analytics", "backfill", "--since", since,
+                                         "--until", yesterday.isoformat())
+    assert ran.status == 1 and ran.code == "analytics_quota_low"
+    assert [(s.endpoint, s.needed, s.remaining) for s in ran.data["short"]] == [
+        ("getarticleread", 10, 3)]
+    assert datacube_calls(desk) == []  # refused before anything was fetched
+
+
+def test_backfill_steps_by_span_and_resumes_after_an_interruption(
+        desk: Desk, item: int, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    app = desk.team.account.app
+    yesterday = beijing(desk, 9, 12)
+    since = yesterday - timedelta(days=11)
+    make_gateway(app).quota_get("/datacube/getbizsummary")  # a fresh token after the travel
+    requests.delete(f"{desk.wechat}/_emulator/calls", timeout=5)
+    ticks: list[int] = []
+
+    def interrupted(days: int) -> None:
+        ticks.append(days)
+        if len(ticks) == 15:
+            raise KeyboardInterrupt  # the process stopped mid-way
+
+    with pytest.raises(KeyboardInterrupt):
+        analytics.backfill(app, make_gateway(app), since, yesterday, 0.0, interrupted)
+    ran = cli(desk, monkeypatch, capsys)("analytics", "backfill", "--since", since.isoformat(),
+                                         "--until", yesterday.isoformat(), "--pause", "0")
+    assert ran.status == 0, ran.err
+    asked = Counter(datacube_calls(desk))
+    assert [call for call, n in asked.items() if n > 1] == []  # no day fetched twice
+    for name in PULLED:  # nothing missing
+        days = {d for d in statuses_of(desk.engine, name)}
+        assert days >= {since + timedelta(days=n) for n in range(12)}, name
+    summary = [c for c in asked if c[0] == "getusersummary"]
+    assert len(summary) == 2  # 12 days in steps of at most 7
+    with desk.engine.connect() as conn:
+        mine = conn.execute(select(ArticleMetric).where(ArticleMetric.item_id == item)
+                            .order_by(ArticleMetric.day)).all()
+    assert len(mine) >= 7  # the item's running totals were mapped to it
+    expected = running_totals(mine[0].published_on, mine[0].msgid, yesterday)
+    shown = desk.ask("admin", f"查看 {item}")
+    numbers = shown.context["numbers"]
+    assert (numbers.reads_day1, numbers.reads_day7, numbers.reads_day30) == (
+        expected[0]["read_user"], expected[6]["read_user"], None)
+    assert numbers.likes == expected[-1]["like_user"] and numbers.compared == 0
+    assert "数据：首日阅读" in shown.render()
+    printed = cli(desk, monkeypatch, capsys)("item", "show", str(item))
+    assert f"首日阅读 {numbers.reads_day1}" in printed.out
+
+
+def statuses_of(engine: Engine, endpoint: str) -> set[date]:
+    with engine.connect() as conn:
+        return set(conn.scalars(select(AnalyticsDay.day).where(
+            AnalyticsDay.endpoint == endpoint)))
+
+
+def test_the_hourly_pull_is_skipped_without_datacube(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    for small in start(engine, monkeypatch, UNVERIFIED_SUBSCRIPTION):
+        small.worker.pull_analytics(date(2026, 3, 1))
+        assert datacube_calls(small) == []  # the account has no datacube: not asked
+
+
+def test_the_hourly_pull_is_the_leaders(desk: Desk) -> None:
+    other = Jobs(desk.team.account.app, "second-worker")
+    assert desk.worker.leader.try_acquire()  # the first worker leads
+    other.pull_analytics(beijing(desk, 2, 12))
+    assert datacube_calls(desk) == []  # not the leader: nothing asked
+    desk.worker.leader.release()
+    other.pull_analytics(beijing(desk, 0, 12))
+    assert datacube_calls(desk) != []
+    other.leader.release()

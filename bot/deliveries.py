@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from bot import comment_deliveries
 from bot.seams import OutboxRow
 from bot.sender import DeadEnd, Delivery, Handler, Outcome, SentAfterAll
 from bot.wechat_errors import (
@@ -369,6 +370,7 @@ KIND_CALLS: dict[str, tuple[str, ...]] = {
     "delete_published": ("publish_delete",),
     "preview": ("add_material", "draft_add", "preview"),
     "sendall": ("add_material", "draft_add", "sendall"),
+    **comment_deliveries.COMMENT_CALLS,
 }
 
 
@@ -404,6 +406,7 @@ def handlers(template_id: str = "", incident: timedelta = INCIDENT,
         "delete_published": delete_published,
         "preview": preview,
         "sendall": sendall,
+        **comment_deliveries.HANDLERS,
     }
     return {"notify": lambda d: notify(d, template_id, current()),
             **{kind: _asking(kind, handler, current) for kind, handler in kinds.items()}}

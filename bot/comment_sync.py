@@ -13,13 +13,14 @@ from datetime import datetime
 
 from bot.gateway import Gateway
 from bot.wiring import App, database
-from storage import comments as stored
+from bot.wiring import comment_records as stored
 from workflow import comment_cases
 from workflow.comments import (
     MAX_PAGES,
     PAGE,
     ArticleRef,
     SeenComment,
+    Thread,
     comment_priority,
     due,
     from_url,
@@ -59,7 +60,7 @@ def sync(app: App, gateway: Gateway, now: datetime, force: bool = False) -> Sync
     return report
 
 
-def _map(app: App, thread: stored.Thread, report: SyncReport) -> ArticleRef | None:
+def _map(app: App, thread: Thread, report: SyncReport) -> ArticleRef | None:
     """The item's article from its address, stored; reported when it cannot be."""
     article = from_url(thread.url)
     if article is None:

@@ -3,7 +3,6 @@ each is on the platform, and the reply tickets comments open (one per comment)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
@@ -16,23 +15,9 @@ from storage.models import (
     ReplyTicket,
     TicketMessage,
 )
-from workflow.comments import ArticleRef, CommentTarget
+from workflow.comments import ArticleRef, CommentTarget, Thread
 from workflow.states import State
 from workflow.tickets import SUMMARY_LENGTH
-
-
-@dataclass(frozen=True)
-class Thread:
-    """A published item with its comments open, as the sync reads it."""
-
-    item_id: int
-    title: str
-    url: str
-    published_at: datetime | None
-    article: ArticleRef | None  # None until mapped
-    unmapped: str  # why it could not be mapped, if it could not
-    checked_at: datetime | None
-
 
 _THREADS = (select(ContentItemRow.id, ContentItemRow.title, ContentItemRow.url,
                    ContentItemRow.published_at, CommentThreadRow.msg_data_id,

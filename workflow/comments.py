@@ -83,6 +83,19 @@ def comment_priority(content: str, complaint_words: Sequence[str]) -> int:
 
 
 @dataclass(frozen=True)
+class Thread:
+    """A published item with its comments open, as the comment sync reads it."""
+
+    item_id: int
+    title: str
+    url: str
+    published_at: datetime | None
+    article: ArticleRef | None  # None until mapped
+    unmapped: str  # why it could not be mapped, if it could not
+    checked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class CommentTarget:
     """The comment a reply ticket was opened by: its item, article and id."""
 

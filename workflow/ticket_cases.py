@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from workflow import comment_cases, tickets
+from workflow import comment_cases, staffing, tickets
 from workflow.capabilities import Capabilities, Capability
 from workflow.comment_cases import CommentAction
 from workflow.comments import CommentTarget
@@ -25,7 +25,7 @@ from workflow.model import ActionEntry, Context
 from workflow.ports import TicketInbox, UnitOfWork
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage
 from workflow.reply_queue import Refusal, Resolution, TicketAction, TicketStatus, refusal
-from workflow.roles import Actor, Role
+from workflow.roles import Action, Actor, Role
 from workflow.tickets import Arrived, Ticket
 from workflow.window import window
 
@@ -255,6 +255,7 @@ def act_on_comment(uow: UnitOfWork, actor: Actor, ticket_id: int, action: Commen
                    ctx: Context) -> CommentTarget:
     """精选 (feature) or 删评 (delete, confirmed first) the comment of a ticket: the
     call is queued, the comment's status kept and the action audited at once."""
+    staffing.authorise(actor, Action(action.value))
     comment_cases.require_comments(ctx.capabilities)
     with uow:
         ticket = _get(uow, ticket_id)

@@ -12,6 +12,7 @@ from workflow.confirming import Confirmation
 from workflow.roles import Action
 from workflow.staffing import authorise
 
+
 def feature(ctx: CommandContext, cmd: Command) -> Result:
     ticket_id = int(cmd.args["ticket"])
     ticket_cases.act_on_comment(ctx.uow(), ctx.actor, ticket_id, CommentAction.FEATURE,

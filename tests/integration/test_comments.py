@@ -84,6 +84,10 @@ def test_comments_become_tickets_once_and_are_answered_featured_and_deleted(
     desk.worker.sync_comments()  # not due yet: nothing read
     assert len(comment_tickets(desk)) == 3
     first, second = found[0][0], found[1][0]
+    queue = desk.ask("admin", "队列")
+    marked = {r["t"].id: r["t"].comment_item for r in queue.context["rows"]}
+    assert marked[first] == marked[second] == item_id  # marked as comments on the item
+    assert f"[稿件 {item_id} 留言]" in queue.render()
     # A message from the same person opens its own ticket: a comment's is not joined.
     desk.control("send", {"openid": "o_fan1", "text": "你好，我想咨询"})
     assert len(comment_tickets(desk)) == 3

@@ -352,12 +352,14 @@ def _default_cover(d: Delivery) -> str:
 
 def dead_ends(incident: timedelta = INCIDENT) -> dict[str, DeadEnd]:
     """What else a row gone dead means, by kind (run where the row is marked dead)."""
-    return {"submit_publish": submit_given_up, "cs_reply": reply_given_up(incident)}
+    given_up = reply_given_up(incident)  # a comment reply's writer is told as for a message
+    return {"submit_publish": submit_given_up, "cs_reply": given_up, "comment_reply": given_up}
 
 
 def sent_after_all() -> dict[str, SentAfterAll]:
     """What else it means, by kind, when a row parked in doubt turns out delivered."""
-    return {"cs_reply": reply_sent_after_all, "submit_publish": submit_sent_after_all}
+    return {"cs_reply": reply_sent_after_all, "comment_reply": reply_sent_after_all,
+            "submit_publish": submit_sent_after_all}
 
 
 #: The platform calls each kind of row makes (a notice has ways of its own): what

@@ -153,9 +153,10 @@ class SendReply:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> SendReply:
-        """The send an outbox row holds (``payload``)."""
+        """The send an outbox row holds (``payload``); a comment reply's
+        (``ReplyToComment``) reads the same, with no openid."""
         return cls(ticket_id=int(payload["ticket_id"]), message_id=int(payload["message_id"]),
-                   openid=str(payload["openid"]), text=str(payload["text"]),
+                   openid=str(payload.get("openid", "")), text=str(payload["text"]),
                    staff_id=int(payload["staff_id"]))
 
 

@@ -8,6 +8,7 @@ reported, never guessed; an account without comments is refused clearly."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,11 +16,13 @@ import requests
 from sqlalchemy import Engine, select, update
 
 from storage.models import CommentThreadRow, CommentTicketRow, ContentItemRow, ReplyTicket
+from tests.integration import commanding
+from tests.integration.queueing import fan
 from tests.integration.test_draft_box_sync import cli, start
 from tests.integration.test_publish_cycle import Desk, published
 from workflow.capabilities import UNVERIFIED_SUBSCRIPTION
 from workflow.comments import ArticleRef, from_url
-from workflow.errors import CommentsUnavailable
+from workflow.errors import CommentsUnavailable, NotACommentTicket
 from workflow.reply_queue import COMPLAINT_PRIORITY
 
 
@@ -89,8 +92,8 @@ def test_comments_become_tickets_once_and_are_answered_featured_and_deleted(
     assert marked[first] == marked[second] == item_id  # marked as comments on the item
     assert f"[稿件 {item_id} 留言]" in queue.render()
     # A message from the same person opens its own ticket: a comment's is not joined.
-    desk.control("send", {"openid": "o_fan1", "text": "你好，我想咨询"})
-    assert len(comment_tickets(desk)) == 3
+    asked = fan(desk.engine, "o_fan1", "你好，我想咨询", datetime.now(UTC))
+    assert asked not in {ticket for ticket, _, _ in comment_tickets(desk)}
 
     replied = desk.ask("admin", f"回 T{first} 周六上午九点，社区中心见")
     assert replied.template == "ticket_replied"
@@ -146,3 +149,18 @@ def test_an_account_without_comments_is_refused_clearly(
     assert ran.code == CommentsUnavailable.code, ran
     small.worker.sync_comments()  # skipped, no call
     assert not small.calls("comment/list")
+
+
+def test_an_items_flag_is_what_its_draft_asks_and_message_tickets_are_not_comments(
+        desk: Desk) -> None:
+    item_id = desk.team.approved("春季招募")
+    answer = desk.ask("admin", f"评论 {item_id} 关")
+    assert (answer.template, answer.context["switched"]) == ("comments_set", False)
+    desk.worker.send()  # the draft made for the approved item
+    drafted = desk.calls("draft/add")[-1]["body"]["articles"][0]
+    assert drafted["need_open_comment"] == 0
+    ticket_id = fan(desk.engine, "o_fan9", "在吗", datetime.now(UTC))
+    refused = commanding.refusal(desk.engine, desk.team.staff_id("admin"), f"精选 T{ticket_id}",
+                                 datetime.now(UTC))
+    assert refused.code == NotACommentTicket.code
+    assert not desk.calls("comment/markelect")

@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from bot.gateway import Gateway
-from bot.wiring import App, database
+from bot.wiring import App, database, joined_uow
 from bot.wiring import comment_records as stored
 from workflow import comment_cases
 from workflow.comments import (
@@ -26,6 +28,7 @@ from workflow.comments import (
     from_url,
     seen,
 )
+from workflow.roles import Role
 
 log = logging.getLogger("wxops.comments")
 
@@ -49,29 +52,45 @@ def sync(app: App, gateway: Gateway, now: datetime, force: bool = False) -> Sync
         threads = stored.open_threads(conn)
     words = app.settings.complaint_word_list
     for thread in threads:
-        article = thread.article or _map(app, thread, report)
+        article = _map(app, thread, report, now)
         if article is None:
             continue
-        if not force and not due(thread.published_at or now, thread.checked_at, now):
+        fresh = article != thread.article  # published again: a new article, read now
+        if not (force or fresh) and not due(thread.published_at or now, thread.checked_at, now):
             continue
         found = read_all(gateway, article)
-        report.opened += _record(app, thread.item_id, found, words, now)
+        report.opened += _record(app, thread.item_id, article, found, words, now)
         report.read.append(thread.item_id)
     return report
 
 
-def _map(app: App, thread: Thread, report: SyncReport) -> ArticleRef | None:
-    """The item's article from its address, stored; reported when it cannot be."""
+def _map(app: App, thread: Thread, report: SyncReport, now: datetime) -> ArticleRef | None:
+    """The item's article from its address (read each round: an item published
+    again has a new one), stored when it changed; reported when there is none."""
     article = from_url(thread.url)
     if article is None:
         report.unmapped.append((thread.item_id, thread.title))
-        if thread.unmapped != NO_ARTICLE_IN_URL:  # logged once, then kept
-            log.warning("item %s: its article cannot be mapped from %r", thread.item_id,
-                        thread.url)
-    if article is not None or thread.unmapped != NO_ARTICLE_IN_URL:
-        with database.write_lock(app.engine), app.engine.begin() as conn:
-            stored.set_article(conn, thread.item_id, article, NO_ARTICLE_IN_URL)
+    if article == thread.article and (article is not None or thread.unmapped):
+        return article  # as stored; an unmapped item was reported when first found
+    if article is None:
+        log.warning("item %s: its article cannot be mapped from %r", thread.item_id,
+                    thread.url)
+    with database.write_lock(app.engine), app.engine.begin() as conn:
+        stored.set_article(conn, thread.item_id, article, NO_ARTICLE_IN_URL)
+        if article is None:
+            _tell_admins(conn, thread, now)
     return article
+
+
+def _tell_admins(conn: Connection, thread: Thread, now: datetime) -> None:
+    """Once per item: its comments are not read, and where to see them instead."""
+    with joined_uow(conn, clock=lambda: now) as uow:
+        for admin in uow.staff.with_role(Role.ADMIN):
+            uow.outbox.add("notify", {"staff_id": admin.id, "template": "comments_unmapped",
+                                      "context": {"item_id": thread.item_id,
+                                                  "title": thread.title}},
+                           f"comments_unmapped:{thread.item_id}:{admin.id}", now)
+        uow.commit()
 
 
 def read_all(gateway: Gateway, article: ArticleRef) -> list[SeenComment]:
@@ -87,16 +106,16 @@ def read_all(gateway: Gateway, article: ArticleRef) -> list[SeenComment]:
     return found
 
 
-def _record(app: App, item_id: int, found: Sequence[SeenComment], words: Sequence[str],
-            now: datetime) -> list[int]:
+def _record(app: App, item_id: int, article: ArticleRef, found: Sequence[SeenComment],
+            words: Sequence[str], now: datetime) -> list[int]:
     """A ticket for each comment not seen before; the item marked read."""
     opened: list[int] = []
     with database.write_lock(app.engine), app.engine.begin() as conn:
         for comment in found:
-            if stored.known(conn, item_id, comment.user_comment_id):
+            if stored.known(conn, article, comment.user_comment_id):
                 continue
             priority = comment_priority(comment.content, words)
-            opened.append(stored.open_ticket(conn, item_id, comment.user_comment_id,
+            opened.append(stored.open_ticket(conn, item_id, article, comment.user_comment_id,
                                              comment.openid, comment.content, priority, now))
         stored.set_checked(conn, item_id, now)
     return opened

@@ -77,14 +77,15 @@ def _follower(conn: Connection, openid: str) -> int:
                             .returning(Follower.id)).scalar_one())
 
 
-def known(conn: Connection, item_id: int, user_comment_id: int) -> bool:
+def known(conn: Connection, article: ArticleRef, user_comment_id: int) -> bool:
     return conn.execute(select(CommentTicketRow.ticket_id).where(
-        CommentTicketRow.item_id == item_id,
+        CommentTicketRow.msg_data_id == article.msg_data_id,
+        CommentTicketRow.article_index == article.index,
         CommentTicketRow.user_comment_id == user_comment_id)).first() is not None
 
 
-def open_ticket(conn: Connection, item_id: int, user_comment_id: int, openid: str,
-                content: str, priority: int, now: datetime) -> int:
+def open_ticket(conn: Connection, item_id: int, article: ArticleRef, user_comment_id: int,
+                openid: str, content: str, priority: int, now: datetime) -> int:
     """A new comment's ticket, waiting since now, with the comment as its message."""
     follower_id = _follower(conn, openid)
     ticket_id = int(conn.execute(insert(ReplyTicket).values(
@@ -92,7 +93,8 @@ def open_ticket(conn: Connection, item_id: int, user_comment_id: int, openid: st
         summary=content[:SUMMARY_LENGTH], opened_at=now, waiting_since=now, resolution="",
         version=1).returning(ReplyTicket.id)).scalar_one())
     conn.execute(insert(CommentTicketRow).values(
-        ticket_id=ticket_id, item_id=item_id, user_comment_id=user_comment_id, status=""))
+        ticket_id=ticket_id, item_id=item_id, msg_data_id=article.msg_data_id,
+        article_index=article.index, user_comment_id=user_comment_id, status=""))
     conn.execute(insert(TicketMessage).values(
         ticket_id=ticket_id, direction="in", kind="comment", content=content, delivery="",
         created_at=now))
@@ -102,14 +104,13 @@ def open_ticket(conn: Connection, item_id: int, user_comment_id: int, openid: st
 def comment_ticket(conn: Connection, ticket_id: int) -> CommentTarget | None:
     """The comment a ticket was opened by, or None for a message's ticket."""
     row = conn.execute(
-        select(CommentTicketRow.ticket_id, CommentTicketRow.item_id,
-               CommentTicketRow.user_comment_id, CommentTicketRow.status,
-               CommentThreadRow.msg_data_id, CommentThreadRow.article_index)
-        .outerjoin(CommentThreadRow, CommentThreadRow.item_id == CommentTicketRow.item_id)
+        select(CommentTicketRow.item_id, CommentTicketRow.msg_data_id,
+               CommentTicketRow.article_index, CommentTicketRow.user_comment_id,
+               CommentTicketRow.status)
         .where(CommentTicketRow.ticket_id == ticket_id)).first()
     if row is None:
         return None
-    return CommentTarget(row[1], _article(row[4], row[5]), int(row[2]), row[3])
+    return CommentTarget(row[0], ArticleRef(row[1], row[2]), int(row[3]), row[4])
 
 
 def set_status(conn: Connection, ticket_id: int, status: str) -> None:

@@ -565,14 +565,17 @@ class CommentThreadRow(Base):
 
 
 class CommentTicketRow(Base):
-    """A reply ticket opened by a comment: the item and the platform's comment id.
-    One ticket per comment, however often it is read."""
+    """A reply ticket opened by a comment: the item, the article (an item published
+    again is a new article) and the platform's comment id. One ticket per comment,
+    however often it is read."""
 
     __tablename__ = "comment_tickets"
-    __table_args__ = (UniqueConstraint("item_id", "user_comment_id"),)
+    __table_args__ = (UniqueConstraint("msg_data_id", "article_index", "user_comment_id"),)
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("reply_tickets.id", ondelete="CASCADE"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    msg_data_id: Mapped[str] = mapped_column(String(32))
+    article_index: Mapped[int] = mapped_column(Integer)  # 0-based
     user_comment_id: Mapped[int] = mapped_column(BigInteger)
     # "", elected or deleted: what staff did to the comment
     status: Mapped[str] = mapped_column(String(16), default="", server_default="")

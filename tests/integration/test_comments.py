@@ -132,9 +132,13 @@ def test_an_article_its_address_does_not_name_is_reported_not_guessed(
     with desk.engine.begin() as conn:
         conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
                      .values(url="https://mp.weixin.qq.com/s/Ao0ZJ3FZ_lJ9xQz1mTq2Sg"))
-    ran = cli(desk, monkeypatch, capsys)("comments", "sync")
+    wxops = cli(desk, monkeypatch, capsys)
+    ran = wxops("comments", "sync")
     assert ran.status == 0 and f"稿件 {item_id}" in ran.err, ran.err
+    assert wxops("comments", "sync").status == 0  # reported again, the admins told once
+    desk.worker.sync_comments()
     assert not desk.calls("comment/list")
+    assert desk.notices("comments_unmapped") == [desk.team.staff_id("admin")]
     with desk.engine.connect() as conn:
         row = conn.execute(select(CommentThreadRow.msg_data_id, CommentThreadRow.unmapped)
                            .where(CommentThreadRow.item_id == item_id)).one()

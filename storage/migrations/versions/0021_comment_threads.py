@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 A published item's comments are read from the platform (workflow/comments.py):
 comment_threads keeps the article's msg_data_id and 0-based index (or why it
 could not be mapped) and when its comments were last read; comment_tickets
-links a reply ticket to the comment that opened it, one ticket per comment.
+links a reply ticket to the comment that opened it (item, article, comment id),
+one ticket per comment.
 """
 
 from collections.abc import Sequence
@@ -39,9 +40,11 @@ def upgrade() -> None:
                   sa.ForeignKey("reply_tickets.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("item_id", sa.Integer(),
                   sa.ForeignKey("content_items.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("msg_data_id", sa.String(32), nullable=False),
+        sa.Column("article_index", sa.Integer(), nullable=False),
         sa.Column("user_comment_id", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False, server_default=""),
-        sa.UniqueConstraint("item_id", "user_comment_id"),
+        sa.UniqueConstraint("msg_data_id", "article_index", "user_comment_id"),
     )
 
 

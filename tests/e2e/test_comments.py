@@ -7,32 +7,22 @@ engines: tests/integration/test_comments.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from storage.db import make_engine
 from storage.models import CommentTicketRow, Confirmation
-from storage.uow import SqlUnitOfWork
 from tests.e2e.conftest import SQLITE_ONLY, Stack
 from tests.e2e.test_outbound import control, eventually, says
-from tests.e2e.test_publishing import approved, item_row, team
-from workflow import usecases
+from tests.e2e.test_publishing import item_row, published_by_worker
 from workflow.comments import from_url
-from workflow.model import Context
-from workflow.states import Event, State
 
 
 @SQLITE_ONLY
 def test_a_comment_is_answered_featured_and_deleted_from_chat(stack: Stack) -> None:
     engine = make_engine(stack.database_url)
-    ids = team(engine)
-    item_id = approved(engine, ids, "冬季助学计划")
-    usecases.act(SqlUnitOfWork(engine), ids["admin"], item_id, Event.PUBLISH,
-                 Context(now=datetime.now(UTC)))
-    stack.start_worker("w1")
-    eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)
+    item_id = published_by_worker(stack, engine)
     article = from_url(item_row(engine, item_id).url)
     assert article is not None
     control(stack, "comments", {"msg_data_id": int(article.msg_data_id),

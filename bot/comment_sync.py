@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from bot.gateway import Gateway
+from bot.wechat_errors import InvalidRequest
 from bot.wiring import App, database, joined_uow
 from bot.wiring import comment_records as stored
 from workflow import comment_cases
@@ -41,6 +42,7 @@ class SyncReport:
     read: list[int] = field(default_factory=list)  # items whose comments were read
     opened: list[int] = field(default_factory=list)  # tickets opened
     unmapped: list[tuple[int, str]] = field(default_factory=list)  # item, title
+    failed: list[int] = field(default_factory=list)  # items the platform refused to list
 
 
 def sync(app: App, gateway: Gateway, now: datetime, force: bool = False) -> SyncReport:
@@ -58,7 +60,12 @@ def sync(app: App, gateway: Gateway, now: datetime, force: bool = False) -> Sync
         fresh = article != thread.article  # published again: a new article, read now
         if not (force or fresh) and not due(thread.published_at or now, thread.checked_at, now):
             continue
-        found = read_all(gateway, article)
+        try:
+            found = read_all(gateway, article)
+        except InvalidRequest as exc:  # this article (88001: gone): the others still read
+            log.warning("item %s: comments not read: %s", thread.item_id, exc.reason)
+            report.failed.append(thread.item_id)
+            continue
         report.opened += _record(app, thread.item_id, article, found, words, now)
         report.read.append(thread.item_id)
     return report

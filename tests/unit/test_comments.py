@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workflow import comment_cases, tickets
+from tests.unit.fakes import FakeUnitOfWork
+from workflow import comment_cases, ticket_cases, tickets
 from workflow.capabilities import AccountKind, AccountType, Capabilities
 from workflow.comment_cases import CommentAction
 from workflow.comments import (
@@ -24,16 +25,23 @@ from workflow.comments import (
 )
 from workflow.effects import ActOnComment, ReplyToComment, SendReply
 from workflow.errors import (
+    ActionDenied,
     CommentGone,
     CommentsUnavailable,
     CommentUnmapped,
     NotACommentTicket,
     ReplyWindowClosed,
 )
+from workflow.model import Context
 from workflow.reply_queue import COMPLAINT_PRIORITY, TicketStatus
-from workflow.window import Closed, Window
+from workflow.roles import Actor, Role
+from workflow.window import Closed, Interactions, Window
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+AT = Context(now=NOW)
+WANG, LI, ADMIN = (Actor(2, "王芳", frozenset({Role.CREATOR})),
+                   Actor(3, "李雷", frozenset({Role.REVIEWER})),
+                   Actor(1, "张敏", frozenset({Role.ADMIN})))
 
 
 @pytest.mark.parametrize(("url", "expected"), [
@@ -144,3 +152,34 @@ def test_accounts_without_the_comment_interfaces_are_refused() -> None:
     assert refused.value.kind == "unverified-subscription"
     for kind in AccountType:
         comment_cases.require_comments(Capabilities(AccountKind(kind, verified=True)))
+
+
+# --- the use cases, with fakes --------------------------------------------------------
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    fake = FakeUnitOfWork([ADMIN, WANG, LI])
+    fake.tickets.rows[5] = _ticket()
+    fake.tickets.comments[5] = TARGET
+    fake.interactions.seen["o-fan"] = Interactions(False)  # unsubscribed: no window at all
+    return fake
+
+
+def test_a_comment_ticket_is_answered_whatever_the_window(uow: FakeUnitOfWork) -> None:
+    decided = ticket_cases.reply(uow, WANG, 5, "谢谢留言", AT)
+    key = decided.effect.key
+    assert uow.outbox.rows[key] == ("comment_reply", decided.effect.payload())
+    assert decided.effect.payload()["user_comment_id"] == 42 and uow.commits == 1
+
+
+def test_deleting_a_comment_needs_a_reviewer_and_is_done_once(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(ActionDenied):
+        ticket_cases.act_on_comment(uow, WANG, 5, CommentAction.DELETE, AT)
+    ticket_cases.act_on_comment(uow, LI, 5, CommentAction.DELETE, AT)
+    assert [kind for kind, _ in uow.outbox.rows.values()] == ["comment_action"]
+    assert uow.tickets.comments[5].status == CommentStatus.DELETED
+    with pytest.raises(CommentGone):
+        ticket_cases.act_on_comment(uow, ADMIN, 5, CommentAction.FEATURE, AT)
+    with pytest.raises(CommentGone):
+        ticket_cases.reply(uow, WANG, 5, "谢谢", AT)

@@ -287,8 +287,9 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.check_links, "interval",
                       minutes=min(LINK_ROUND_MINUTES, app.settings.link_check_minutes),
                       id="check_links", max_instances=1, coalesce=True)
+    # Also at start: what came in while no worker ran (each article only when due).
     scheduler.add_job(jobs.sync_comments, "interval", minutes=COMMENTS_EVERY_MINUTES,
-                      id="sync_comments", coalesce=True)
+                      id="sync_comments", coalesce=True, next_run_time=utcnow())
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

@@ -1,8 +1,9 @@
 """A follower's comment on a published article, end to end on SQLite: the
 article is published through the worker, a follower comments (the emulator's
 control endpoint), the worker's comment job opens a ticket, staff answer it
-in chat with 回 and the emulator shows the reply under the comment; then 精选 features it and 删评, confirmed, deletes it. Both
-engines: tests/integration/test_comments.py."""
+in chat with 回 and the emulator shows the reply under the comment; then 精选
+features it and 删评, confirmed, deletes it. Both engines:
+tests/integration/test_comments.py."""
 
 from __future__ import annotations
 

@@ -292,11 +292,13 @@ def receive(inbox: TicketInbox, follower_id: int, kind: str, content: str,
 
 
 def follower_left(uow: UnitOfWork, follower_id: int, now: datetime) -> int:
-    """The follower unsubscribed: their unresolved tickets close as unreachable.
-    Returns how many."""
+    """The follower unsubscribed: their unresolved tickets close as unreachable
+    (not a comment's: its reply goes under the comment). Returns how many."""
     closed = 0
     with uow:
         for ticket in uow.tickets.unresolved_of(follower_id):
+            if uow.tickets.comment_of(ticket.id) is not None:
+                continue  # answered under the comment, which needs no subscription
             after = tickets.unreachable(ticket, now)
             if after is not None:
                 uow.tickets.save(after, expected_version=ticket.version)

@@ -4,6 +4,7 @@ featuring and deleting one decide."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -183,3 +184,10 @@ def test_deleting_a_comment_needs_a_reviewer_and_is_done_once(uow: FakeUnitOfWor
         ticket_cases.act_on_comment(uow, ADMIN, 5, CommentAction.FEATURE, AT)
     with pytest.raises(CommentGone):
         ticket_cases.reply(uow, WANG, 5, "谢谢", AT)
+
+
+def test_a_commenter_who_unsubscribes_can_still_be_answered(uow: FakeUnitOfWork) -> None:
+    uow.tickets.rows[6] = replace(_ticket(), id=6)  # a message's ticket of the same person
+    assert ticket_cases.follower_left(uow, 1, NOW) == 1
+    assert uow.tickets.rows[5].status is TicketStatus.OPEN
+    assert uow.tickets.rows[6].status is TicketStatus.RESOLVED

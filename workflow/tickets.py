@@ -103,7 +103,8 @@ def reply(ticket: Ticket, staff_id: int, text: str, window: Window | None, now: 
     answer sets the first-response time, and an unassigned ticket becomes the
     replier's. Refused on a closed ticket, outside the customer-service window,
     and for an empty or overlong text, in that order. A comment's ticket
-    (``comment``; ``window`` None) is answered under the comment: no window."""
+    (``comment``; ``window`` None) is answered under the comment, with no window,
+    and resolved by it."""
     _check(TicketAction.REPLY, ticket, staff_id)
     if window is not None and window.closed_because is not None:
         raise ReplyWindowClosed(ticket.id, window.closed_because)
@@ -119,8 +120,10 @@ def reply(ticket: Ticket, staff_id: int, text: str, window: Window | None, now: 
     if comment is None:
         effect = SendReply(ticket_id=ticket.id, openid=ticket.openid, text=text,
                            staff_id=staff_id)
-    else:
+    else:  # a comment gets one reply (the platform takes no second): the ticket is done
         effect = comment_reply(ticket.id, comment, text, staff_id)
+        after = replace(after, status=TicketStatus.RESOLVED, resolved_at=now,
+                        resolution=Resolution.RESOLVED.value)
     return Reply(after, effect, claimed=ticket.assignee_id is None)
 
 

@@ -120,7 +120,7 @@ def test_a_comment_ticket_is_answered_under_the_comment_with_no_window() -> None
     decided = tickets.reply(_ticket(), 3, " 谢谢 ", None, NOW, TARGET)
     assert decided.effect == ReplyToComment(ticket_id=5, msg_data_id="2650447891", index=0,
                                             user_comment_id=42, text="谢谢", staff_id=3)
-    assert decided.ticket.status is TicketStatus.PENDING
+    assert decided.ticket.status is TicketStatus.RESOLVED  # one reply per comment
 
 
 def test_a_message_ticket_still_needs_its_window() -> None:

@@ -189,6 +189,23 @@ def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _no_leader(engine: Engine, seconds: float = 10.0) -> None:
+    """End the sessions that hold an advisory lock (a worker's leader lock a test
+    did not give back): the next test on this database would not lead. A
+    terminated session lets its locks go only when it has ended: waited for."""
+    held = ("FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+            "WHERE l.locktype = 'advisory' AND d.datname = current_database() "
+            "AND l.pid <> pg_backend_pid()")
+    with engine.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(l.pid) {held}"))
+        deadline = time.monotonic() + seconds
+        while conn.execute(text(f"SELECT count(*) {held}")).scalar_one():
+            if time.monotonic() > deadline:
+                raise RuntimeError("a leader lock outlived its test's session")
+            time.sleep(0.02)
+        conn.rollback()
+
+
 def _truncate(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
@@ -214,6 +231,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         return
     eng = request.getfixturevalue("pg_migrated")
     yield eng
+    _no_leader(eng)
     _truncate(eng)
     rules.forget_cached_rules()  # the PostgreSQL database is reused by the next test
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -72,6 +72,20 @@ def site() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.fixture
+def worker(engine: Engine) -> Iterator[Callable[..., Jobs]]:
+    """The worker's jobs with more settings; its leader lock given back after the
+    test (the PostgreSQL database is the next test's, and so is the lock)."""
+    made: list[Jobs] = []
+
+    def make(**more: str) -> Jobs:
+        made.append(jobs(engine, **more))
+        return made[-1]
+    yield make
+    for each in made:
+        each.leader.release()
+
+
 def jobs(engine: Engine, **more: str) -> Jobs:
     settings = load_settings({"WXOPS_APP_ID": "wx_test", "WXOPS_APP_SECRET": "s",
                               "WXOPS_TOKEN": "linkCheck", "WXOPS_LINK_CHECK_MINUTES": "30",
@@ -113,24 +127,24 @@ def statuses(engine: Engine) -> dict[str, str]:
     return {url.rsplit("/", 1)[1]: status for url, status in rows}
 
 
-def test_dead_links_become_warnings_and_are_asked_once_per_interval(engine: Engine,
-                                                                      site: str) -> None:
+def test_dead_links_become_warnings_and_are_asked_once_per_interval(
+        engine: Engine, site: str, worker: Callable[..., Jobs]) -> None:
     item_id = in_review(engine, site)
-    worker = jobs(engine, WXOPS_LINK_CHECK_PRIVATE="1")
-    worker.check_links()
+    checker = worker(WXOPS_LINK_CHECK_PRIVATE="1")
+    checker.check_links()
     assert statuses(engine) == {"ok": "ok", "gone": "404", "moved": "ok", "nohead": "ok",
                                 "loop": "redirects", "slow": "timeout"}
     assert dead(engine, item_id) == {"gone": "404", "loop": "redirects", "slow": "timeout"}
     assert Site.asked["nohead"] == 2 and Site.asked["ok"] == 2  # HEAD, then GET; and a hop
     before = sum(Site.asked.values())
-    worker.check_links()
+    checker.check_links()
     assert sum(Site.asked.values()) == before  # nothing asked again within the interval
     assert not check_of(engine, item_id).refused
 
 
-def test_without_the_tests_setting_this_machine_is_never_asked(engine: Engine,
-                                                               site: str) -> None:
+def test_without_the_tests_setting_this_machine_is_never_asked(
+        engine: Engine, site: str, worker: Callable[..., Jobs]) -> None:
     item_id = in_review(engine, site)
-    jobs(engine).check_links()
+    worker().check_links()
     assert not Site.asked and set(statuses(engine).values()) == {"blocked"}
     assert dead(engine, item_id) == {}

@@ -102,14 +102,19 @@ def stats(uow: UnitOfWork, days: int, now: datetime, tz: tzinfo) -> Stats:
     """The last ``days`` days up to today in the account's zone: the platform's
     figures where pulled, else what wxops itself recorded."""
     last = now.astimezone(tz).date()
-    first = last - timedelta(days=days - 1)
-    since = datetime.combine(first, time(), tz).astimezone(UTC)
     with uow:
-        figures = uow.figures
-        reads, shares = figures.article_sums(first, last)
-        pulled_days, new, cancelled = figures.follower_sums(first, last)
-        lost: int | None = cancelled
-        if not pulled_days:  # no platform figures: the subscribe events wxops recorded
-            new, lost = figures.subscribed_since(since), None
-        return Stats(first, last, reads, shares, new, lost, uow.work.open_tickets(),
-                     list(figures.published_between(since, now)), figures.analytics_pulled())
+        return figures_between(uow, last - timedelta(days=days - 1), last, now, tz)
+
+
+def figures_between(uow: UnitOfWork, first: date, last: date, now: datetime,
+                    tz: tzinfo) -> Stats:
+    """Stats of the local days ``first``..``last`` (inside an open unit of work)."""
+    since = datetime.combine(first, time(), tz).astimezone(UTC)
+    figures = uow.figures
+    reads, shares = figures.article_sums(first, last)
+    pulled_days, new, cancelled = figures.follower_sums(first, last)
+    lost: int | None = cancelled
+    if not pulled_days:  # no platform figures: the subscribe events wxops recorded
+        new, lost = figures.subscribed_since(since), None
+    return Stats(first, last, reads, shares, new, lost, uow.work.open_tickets(),
+                 list(figures.published_between(since, now)), figures.analytics_pulled())

@@ -23,8 +23,8 @@ from handlers.commands.team import ordered
 from handlers.replies import TEXT_REPLY_BYTES
 from workflow import feedback as process_feedback
 from workflow import overview
-from workflow.stats import Period, last_days, period_stats, this_month
 from workflow.roles import Role
+from workflow.stats import Period, last_days, period_stats, this_month
 
 # --- 帮助 ------------------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ from workflow.autoreply import NewRule, Rule
 from workflow.checks import CheckResult, WordEntry
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
-from workflow.figures import ArticleReads, FollowerDay, Published, Response
 from workflow.errors import StaleTicket, StaleVersion
+from workflow.figures import ArticleReads, FollowerDay, Published, Response
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply

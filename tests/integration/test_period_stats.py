@@ -5,13 +5,16 @@ answer's data, not its wording, except one rendering check)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, create_engine, update
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleMetric, ContentItemRow, FollowerMetric, ReplyTicket
 from storage.views import SqlFiguresView
+from tests.integration.clirun import Wxops
 from tests.integration.commanding import NOW, Team, ask, make_team, open_ticket, say
 from workflow.stats import PeriodStats
 
@@ -122,3 +125,25 @@ def test_the_suggestions_read_model(engine: Engine, team: Team, seeded: dict[str
                          seeded["c"]: ("", None)}
     assert days == [(date(2026, 11, 10), 2), (date(2026, 11, 21), 3), (date(2026, 11, 25), 1)]
     assert waiting == [NOW - timedelta(hours=30)]
+
+
+def test_the_cli_runs_the_same_use_case(engine_url: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    assert wxops("db", "upgrade").status == 0
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    engine = create_engine(engine_url)
+    try:
+        with Session(engine) as session:
+            _metric(session, "m_1", None, today, 42, 3)
+            _metric(session, "m_1", None, today - timedelta(days=20), 100)
+            session.commit()
+    finally:
+        engine.dispose()
+    week = wxops("stats")
+    assert week.status == 0, week.err
+    assert week.out.startswith("最近 7 天") and "阅读 42 次，分享 3 次" in week.out
+    assert "阅读 142 次" in wxops("stats", "--days", "30").out
+    assert wxops("stats", "--month").out.startswith("本月（")
+    assert wxops("stats", "--days", "9").status != 0

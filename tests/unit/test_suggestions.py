@@ -146,3 +146,23 @@ def test_an_even_spread_suggests_nothing_about_reads() -> None:
     facts = replace(FACTS, articles=even)
     assert (rules.topics(facts), rules.formats(facts), rules.collapsed(facts),
             rules.publish_times(facts)) == ([], [], [], [])
+
+
+def test_every_suggestion_is_worded_with_its_numbers() -> None:
+    from handlers import texts
+    from workflow import overview
+    from workflow.stats import PeriodStats, this_month
+
+    today = date(2026, 11, 26)
+    base = overview.Stats(today.replace(day=1), today, 10, 1, 5, 2, 0, [], True)
+    found = rules.suggest(FACTS) + rules.publish_times(replace(FACTS, articles=[
+        replace(a, published_at=a.published_at + timedelta(hours=11))
+        if a.topic == "环保" else a for a in ARTICLES]))[1:]
+    shown = texts.render("cmd/me_stats", days=26, stats=base, report=PeriodStats(
+        this_month(today), base, [], [], 0, None, found))
+    lines = shown.split("建议：")[1].strip().splitlines()
+    assert len(lines) == len(found) == 9
+    for line, suggestion in zip(lines, found, strict=True):
+        assert suggestion.code not in line, line  # worded, not the fallback
+    assert "22 点" in lines[3] and "120 分钟" in lines[3]
+    assert "周六" in lines[7] and "20 点" in lines[8]

@@ -166,7 +166,7 @@ class WorkView(Protocol):
 
 
 class FiguresView(Protocol):
-    """The numbers behind 统计 (workflow.overview.stats)."""
+    """The numbers behind 统计 (workflow.stats) and its suggestions."""
 
     def article_sums(self, first: date, last: date) -> tuple[int, int]:
         """Reads and shares over the days from ``first`` to ``last``."""

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from workflow import overview, suggestions
+from workflow import suggestions
 from workflow.figures import ArticleReads, Response
+from workflow.model import ContentItem
 from workflow.ports import FiguresView, UnitOfWork
 from workflow.suggestions import Facts, Suggestion
 
@@ -49,9 +50,36 @@ def this_month(today: date) -> Period:
 
 
 @dataclass(frozen=True)
+class Stats:
+    first: date
+    last: date
+    reads: int
+    shares: int
+    new_followers: int
+    lost_followers: int | None  # None: no platform figures, counted from our own records
+    open_tickets: int
+    published: list[ContentItem]
+    analytics_pulled: bool  # any datacube rows at all yet
+
+
+def figures_between(uow: UnitOfWork, first: date, last: date, now: datetime,
+                    tz: tzinfo) -> Stats:
+    """Stats of the local days ``first``..``last`` (inside an open unit of work)."""
+    since = datetime.combine(first, time(), tz).astimezone(UTC)
+    figures = uow.figures
+    reads, shares = figures.article_sums(first, last)
+    pulled_days, new, cancelled = figures.follower_sums(first, last)
+    lost: int | None = cancelled
+    if not pulled_days:  # no platform figures: the subscribe events wxops recorded
+        new, lost = figures.subscribed_since(since), None
+    return Stats(first, last, reads, shares, new, lost, uow.work.open_tickets(),
+                 list(figures.published_between(since, now)), figures.analytics_pulled())
+
+
+@dataclass(frozen=True)
 class PeriodStats:
     period: Period
-    stats: overview.Stats  # reads, shares, followers, open tickets, published
+    stats: Stats  # reads, shares, followers, open tickets, published
     best: list[ArticleReads]
     weakest: list[ArticleReads]
     answered: int  # tickets first answered in the period
@@ -89,7 +117,7 @@ def period_stats(uow: UnitOfWork, period: Period, now: datetime, tz: tzinfo) -> 
     since, until = utc_span(period, tz)
     with uow:
         figures = uow.figures
-        base = overview.figures_between(uow, period.first, period.last, now, tz)
+        base = figures_between(uow, period.first, period.last, now, tz)
         best, weakest = ranked(figures.article_reads(period.first, period.last))
         answered = list(figures.first_responses(since, min(until, now)))
         found = PeriodStats(period, base, best, weakest, len(answered),

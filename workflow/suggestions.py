@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -106,16 +106,12 @@ def _spread(facts: Facts, code: str, key: Callable[[Published], Any]) -> list[Su
 
 
 def topics(facts: Facts) -> list[Suggestion]:
-    with_topic = Facts([a for a in facts.articles if a.topic], *_rest(facts))
+    with_topic = replace(facts, articles=[a for a in facts.articles if a.topic])
     return _spread(with_topic, "topic", lambda a: a.topic)
 
 
 def formats(facts: Facts) -> list[Suggestion]:
     return _spread(facts, "theme", lambda a: a.theme)
-
-
-def _rest(facts: Facts) -> tuple[Any, ...]:
-    return (facts.follower_days, facts.responses, facts.waiting, facts.now, facts.tz)
 
 
 def _best_time(facts: Facts, code: str, key: Callable[[Published], int]) -> list[Suggestion]:

@@ -33,8 +33,9 @@ from tests.integration.commanding import (
     say,
 )
 from workflow.model import ContentItem
-from workflow.overview import Stats, Todo
+from workflow.overview import Todo
 from workflow.states import State
+from workflow.stats import Stats
 
 TODAY = date(2026, 11, 26)
 

@@ -150,11 +150,10 @@ def test_an_even_spread_suggests_nothing_about_reads() -> None:
 
 def test_every_suggestion_is_worded_with_its_numbers() -> None:
     from handlers import texts
-    from workflow import overview
-    from workflow.stats import PeriodStats, this_month
+    from workflow.stats import PeriodStats, Stats, this_month
 
     today = date(2026, 11, 26)
-    base = overview.Stats(today.replace(day=1), today, 10, 1, 5, 2, 0, [], True)
+    base = Stats(today.replace(day=1), today, 10, 1, 5, 2, 0, [], True)
     found = rules.suggest(FACTS) + rules.publish_times(replace(FACTS, articles=[
         replace(a, published_at=a.published_at + timedelta(hours=11))
         if a.topic == "环保" else a for a in ARTICLES]))[1:]

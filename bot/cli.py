@@ -129,6 +129,7 @@ def _commands() -> None:
         cli_analytics,
         cli_assets,
         cli_capabilities,
+        cli_comments,
         cli_doctor,
         cli_drafts,
         cli_emulator,
@@ -144,7 +145,7 @@ def _commands() -> None:
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
-                   cli_drafts, cli_assets, cli_analytics, chat):
+                   cli_drafts, cli_assets, cli_analytics, cli_comments, chat):
         module.register(cli)
 
 

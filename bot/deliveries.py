@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from bot import comment_deliveries
 from bot.seams import OutboxRow
 from bot.sender import DeadEnd, Delivery, Handler, Outcome, SentAfterAll
 from bot.wechat_errors import (
@@ -351,12 +352,14 @@ def _default_cover(d: Delivery) -> str:
 
 def dead_ends(incident: timedelta = INCIDENT) -> dict[str, DeadEnd]:
     """What else a row gone dead means, by kind (run where the row is marked dead)."""
-    return {"submit_publish": submit_given_up, "cs_reply": reply_given_up(incident)}
+    given_up = reply_given_up(incident)  # a comment reply's writer is told as for a message
+    return {"submit_publish": submit_given_up, "cs_reply": given_up, "comment_reply": given_up}
 
 
 def sent_after_all() -> dict[str, SentAfterAll]:
     """What else it means, by kind, when a row parked in doubt turns out delivered."""
-    return {"cs_reply": reply_sent_after_all, "submit_publish": submit_sent_after_all}
+    return {"cs_reply": reply_sent_after_all, "comment_reply": reply_sent_after_all,
+            "submit_publish": submit_sent_after_all}
 
 
 #: The platform calls each kind of row makes (a notice has ways of its own): what
@@ -369,6 +372,7 @@ KIND_CALLS: dict[str, tuple[str, ...]] = {
     "delete_published": ("publish_delete",),
     "preview": ("add_material", "draft_add", "preview"),
     "sendall": ("add_material", "draft_add", "sendall"),
+    **comment_deliveries.COMMENT_CALLS,
 }
 
 
@@ -404,6 +408,7 @@ def handlers(template_id: str = "", incident: timedelta = INCIDENT,
         "delete_published": delete_published,
         "preview": preview,
         "sendall": sendall,
+        **comment_deliveries.HANDLERS,
     }
     return {"notify": lambda d: notify(d, template_id, current()),
             **{kind: _asking(kind, handler, current) for kind, handler in kinds.items()}}

@@ -20,6 +20,7 @@ from bot.config import Settings, load_settings
 from storage import (
     analytics,
     capabilities,
+    comments,
     db,
     followers,
     heartbeats,
@@ -56,6 +57,8 @@ send_window: seams.SendWindow = followers
 incident_log: seams.IncidentLog = incidents
 #: Capabilities learnt missing (the sender records a 48001 there).
 learnt_capabilities: seams.LearntCapabilitiesLog = capabilities
+#: Article comments read in: threads, their mapping, the tickets comments open.
+comment_records = comments
 #: Each running worker's heartbeat (the worker writes it, ``wxops doctor`` reads it).
 worker_heartbeats: seams.Heartbeats = heartbeats
 #: A unit of work inside a transaction the caller owns (a push, a sent row).

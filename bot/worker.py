@@ -92,11 +92,16 @@ def _capabilities(app: App) -> Callable[[], Capabilities]:
     return lambda: kept.current(lambda: app.learnt_capabilities().missing())
 
 
+#: How often the comment job looks for articles due (each is read when due:
+#: workflow.comments.read_every).
+COMMENTS_EVERY_MINUTES = 10
+
 #: What a scheduled job calls on the platform: on an account without it the job
 #: is skipped (one log line when that starts), not run to fail every time.
 JOB_NEEDS: dict[str, Capability] = {"poll_publishing": Capability.FREE_PUBLISH,
                                     "sync_drafts": Capability.MATERIALS,
-                                    "pull_analytics": Capability.DATACUBE}
+                                    "pull_analytics": Capability.DATACUBE,
+                                    "sync_comments": Capability.COMMENTS}
 
 
 class Jobs:
@@ -217,6 +222,20 @@ class Jobs:
             log.info("draft %s: revision %s of item %s", taken.media_id, taken.revision,
                      taken.item_id)
 
+    def sync_comments(self) -> None:
+        """Read the comments of published items when due (bot/comment_sync.py)."""
+        if not self._leading("sync_comments") or not self._able("sync_comments"):
+            return
+        from bot import comment_sync
+
+        try:
+            report = comment_sync.sync(self.app, self.sender.gateway, utcnow())
+        except WeChatError as exc:  # read again next round; one line, no traceback
+            log.warning("comments not read: %s", exc.reason)
+            return
+        for item_id, _ in report.unmapped:
+            log.warning("item %s: comments not read, its article is not mapped", item_id)
+
     def reply_sla(self) -> None:
         """Tickets waiting longer than WXOPS_REPLY_SLA: tell the holder, or the admins."""
         if not self._leading("reply_sla"):
@@ -288,6 +307,9 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
                       id="check_links", max_instances=1, coalesce=True)
     scheduler.add_job(jobs.pull_analytics, "interval", hours=1, id="analytics",
                       max_instances=1, coalesce=True)
+    # Also at start: what came in while no worker ran (each article only when due).
+    scheduler.add_job(jobs.sync_comments, "interval", minutes=COMMENTS_EVERY_MINUTES,
+                      id="sync_comments", coalesce=True, next_run_time=utcnow())
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

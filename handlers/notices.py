@@ -35,6 +35,7 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "replies_undelivered": TROUBLE,      # several did (a burst, one notice)
     "ticket_waiting": TROUBLE,           # a follower has waited past the promise
     "inbound_replayed": TROUBLE,         # a command of theirs was carried out late
+    "comments_unmapped": TO_DO,          # its comments are not read: see to them in the backend
     "item_submitted": TO_DO,             # review it
     "item_resubmitted": TO_DO,           # review it again
     "item_needs_final": TO_DO,           # give the final review

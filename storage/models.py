@@ -570,3 +570,34 @@ class LinkCheckRow(Base):
     url: Mapped[str] = mapped_column(String(2048), index=True)
     status: Mapped[str] = mapped_column(String(16))
     checked_at: Mapped[datetime]
+
+
+class CommentThreadRow(Base):
+    """A published item's comments on the platform (workflow/comments.py): the
+    article they belong to, once mapped, and when they were last read."""
+
+    __tablename__ = "comment_threads"
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True)
+    msg_data_id: Mapped[str | None] = mapped_column(String(32))
+    article_index: Mapped[int | None] = mapped_column(Integer)  # 0-based
+    # why the item is not mapped, if it is not
+    unmapped: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    checked_at: Mapped[datetime | None]
+
+
+class CommentTicketRow(Base):
+    """A reply ticket opened by a comment: the item, the article (an item published
+    again is a new article) and the platform's comment id. One ticket per comment,
+    however often it is read."""
+
+    __tablename__ = "comment_tickets"
+    __table_args__ = (UniqueConstraint("msg_data_id", "article_index", "user_comment_id"),)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("reply_tickets.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    msg_data_id: Mapped[str] = mapped_column(String(32))
+    article_index: Mapped[int] = mapped_column(Integer)  # 0-based
+    user_comment_id: Mapped[int] = mapped_column(BigInteger)
+    # "", elected or deleted: what staff did to the comment
+    status: Mapped[str] = mapped_column(String(16), default="", server_default="")

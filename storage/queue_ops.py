@@ -13,7 +13,15 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import CannedReply, Follower, ReplyTicket, Staff, TicketMessage, TicketNote
+from storage.models import (
+    CannedReply,
+    CommentTicketRow,
+    Follower,
+    ReplyTicket,
+    Staff,
+    TicketMessage,
+    TicketNote,
+)
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.reply_queue import TicketStatus
 
@@ -33,7 +41,9 @@ def newest_follower_message() -> ColumnElement[str]:
 _TICKET = (
     select(ReplyTicket.id, ReplyTicket.status, ReplyTicket.priority, ReplyTicket.assignee_id,
            Staff.name, Follower.openid, newest_follower_message(), ReplyTicket.opened_at,
-           ReplyTicket.waiting_since, ReplyTicket.snoozed_until, ReplyTicket.resolution)
+           ReplyTicket.waiting_since, ReplyTicket.snoozed_until, ReplyTicket.resolution,
+           select(CommentTicketRow.item_id).where(CommentTicketRow.ticket_id == ReplyTicket.id)
+           .scalar_subquery())
     .join(Follower, Follower.id == ReplyTicket.follower_id)
     .outerjoin(Staff, Staff.id == ReplyTicket.assignee_id)
 )

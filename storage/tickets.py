@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, Select, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage import comments
 from storage.models import Follower, ReplyTicket, TicketMessage, TicketNote
 from storage.raw import Raw, as_utc
+from workflow.comments import CommentTarget
 from workflow.errors import StaleTicket
 from workflow.reply_queue import UNRESOLVED, TicketStatus, quiet_since
 from workflow.tickets import (
@@ -43,8 +45,13 @@ OPEN_STATUSES = tuple(status.value for status in UNRESOLVED)
 # one writer at a time anyway. Anything else (no waiting ticket, a complaint
 # that raises it, a quiet spell) writes nothing there and reads the ticket's
 # facts for the rule.
-_UNRESOLVED = "follower_id = :follower AND status IN ('open', 'pending', 'snoozed')"
-_WAITING_TICKET = "follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL"
+# A comment's ticket (comment_tickets) is answered on the article, never joined by a message.
+_NOT_COMMENT = (" AND NOT EXISTS (SELECT 1 FROM comment_tickets"
+                " WHERE comment_tickets.ticket_id = reply_tickets.id)")
+_UNRESOLVED = ("follower_id = :follower AND status IN ('open', 'pending', 'snoozed')"
+               + _NOT_COMMENT)
+_WAITING_TICKET = ("follower_id = :follower AND status = 'open' AND waiting_since IS NOT NULL"
+                   + _NOT_COMMENT)
 # The ticket's newest message, either way: its id from the ticket_id index, then its row.
 _LAST_MESSAGE_AT = (
     "(SELECT created_at FROM ticket_messages WHERE id = (SELECT max(id) FROM ticket_messages"
@@ -179,6 +186,12 @@ class SqlTicketRepository:
         result = self.session.execute(insert(TicketNote).values(
             ticket_id=ticket_id, staff_id=staff_id, content=text, created_at=now))
         return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+    def comment_of(self, ticket_id: int) -> CommentTarget | None:
+        return comments.comment_ticket(self.session.connection(), ticket_id)
+
+    def set_comment_status(self, ticket_id: int, status: str) -> None:
+        comments.set_status(self.session.connection(), ticket_id, status)
 
 
 class RawTicketInbox:

@@ -153,9 +153,10 @@ class SendReply:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> SendReply:
-        """The send an outbox row holds (``payload``)."""
+        """The send an outbox row holds (``payload``); a comment reply's
+        (``ReplyToComment``) reads the same, with no openid."""
         return cls(ticket_id=int(payload["ticket_id"]), message_id=int(payload["message_id"]),
-                   openid=str(payload["openid"]), text=str(payload["text"]),
+                   openid=str(payload.get("openid", "")), text=str(payload["text"]),
                    staff_id=int(payload["staff_id"]))
 
 
@@ -204,7 +205,77 @@ class TellOfTicket:
                 "context": {"ticket_id": self.ticket_id}}
 
 
-TicketEffect = SendReply | RemindOfTicket | TellOfTicket
+@dataclass(frozen=True)
+class ReplyToComment:
+    """A staff member's answer to a comment ticket, as a reply under the comment
+    (``comment/reply/add``); no customer-service window applies."""
+
+    kind = "comment_reply"
+    ticket_id: int = 0
+    message_id: int = 0
+    msg_data_id: str = ""
+    index: int = 0
+    user_comment_id: int = 0
+    text: str = ""
+    staff_id: int = 0
+    recipient = None
+
+    @property
+    def key(self) -> str:
+        return f"comment_reply:{self.message_id}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"ticket_id": self.ticket_id, "message_id": self.message_id,
+                "msg_data_id": self.msg_data_id, "index": self.index,
+                "user_comment_id": self.user_comment_id, "text": self.text,
+                "staff_id": self.staff_id}
+
+
+@dataclass(frozen=True)
+class ActOnComment:
+    """Feature (``markelect``) or delete (``delete``) the comment of a ticket."""
+
+    kind = "comment_action"
+    ticket_id: int = 0
+    action: str = ""  # markelect | delete
+    msg_data_id: str = ""
+    index: int = 0
+    user_comment_id: int = 0
+    recipient = None
+
+    @property
+    def key(self) -> str:
+        return f"comment_{self.action}:{self.ticket_id}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"ticket_id": self.ticket_id, "action": self.action,
+                "msg_data_id": self.msg_data_id, "index": self.index,
+                "user_comment_id": self.user_comment_id}
+
+
+@dataclass(frozen=True)
+class SwitchComments:
+    """Open or close a published article's comments (``comment/open|close``);
+    each switch is its own call: the key holds when it was asked."""
+
+    kind = "comment_switch"
+    item_id: int = 0
+    open: bool = True
+    msg_data_id: str = ""
+    index: int = 0
+    asked_at: int = 0  # unix seconds
+    recipient = None
+
+    @property
+    def key(self) -> str:
+        return f"comment_switch:{self.item_id}:{int(self.open)}:{self.asked_at}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "open": self.open, "msg_data_id": self.msg_data_id,
+                "index": self.index}
+
+
+TicketEffect = SendReply | RemindOfTicket | TellOfTicket | ReplyToComment
 
 
 @dataclass(frozen=True)

@@ -581,3 +581,48 @@ class AssetUnknown(WorkflowError):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
+
+
+# --- article comments (workflow.comments) --------------------------------------------
+
+
+class CommentUnmapped(WorkflowError):
+    """The item's article could not be named to the comment interfaces (its
+    address carries no ``mid``/``idx``): reported, never guessed."""
+
+    code = "comment_unmapped"
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__()
+        self.item_id = item_id
+
+
+class CommentsUnavailable(WorkflowError):
+    """The account may not call the comment interfaces (``workflow.capabilities``):
+    only a verified account's articles have them here."""
+
+    code = "comments_unavailable"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+
+class NotACommentTicket(WorkflowError):
+    """精选 and 删评 act on a comment's ticket; this one came from a message."""
+
+    code = "not_a_comment_ticket"
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+
+
+class CommentGone(WorkflowError):
+    """The comment was deleted already: nothing more is done to it."""
+
+    code = "comment_gone"
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id

@@ -12,6 +12,7 @@ from workflow.analytics import Totals
 from workflow.autoreply import NewRule, Rule
 from workflow.capabilities import Capability, LearntMissing
 from workflow.checks import CheckResult, WordEntry
+from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.figures import ArticleReads, FollowerDay, Published, Response
@@ -290,6 +291,12 @@ class TicketRepository(Protocol):
         ...
 
     def add_note(self, ticket_id: int, staff_id: int, text: str, now: datetime) -> int: ...
+
+    def comment_of(self, ticket_id: int) -> CommentTarget | None:
+        """The comment a ticket was opened by; None for a message's ticket."""
+        ...
+
+    def set_comment_status(self, ticket_id: int, status: str) -> None: ...
 
 
 class Interactions(Protocol):

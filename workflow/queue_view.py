@@ -25,6 +25,7 @@ class QueueLine:
     waiting_since: datetime | None
     snoozed_until: datetime | None
     resolution: str
+    comment_item: int | None = None  # a comment's ticket: the item commented on
 
     @property
     def facts(self) -> TicketFacts:

@@ -94,6 +94,9 @@ class Action(StrEnum):
     REMOVE_STAFF = "remove_staff"
     MANAGE_RULES = "manage_rules"  # list, add, test
     DELETE_RULE = "delete_rule"
+    FEATURE_COMMENT = "feature_comment"  # 精选 T5
+    DELETE_COMMENT = "delete_comment"  # 删评 T5 (confirmed)
+    SET_COMMENTS = "set_comments"  # 评论 12 开|关
 
 
 #: Who may do each Action. ``None``: every member. Otherwise as in EVENT_ROLES:
@@ -112,6 +115,9 @@ ACTION_ROLES: dict[Action, frozenset[Role] | None] = {
     Action.REMOVE_STAFF: frozenset(),
     Action.MANAGE_RULES: frozenset(),
     Action.DELETE_RULE: frozenset(),
+    Action.FEATURE_COMMENT: None,
+    Action.DELETE_COMMENT: frozenset({Role.REVIEWER}),
+    Action.SET_COMMENTS: frozenset({Role.REVIEWER}),
 }
 
 

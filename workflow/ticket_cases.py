@@ -15,15 +15,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from workflow import tickets
+from workflow import comment_cases, staffing, tickets
 from workflow.capabilities import Capabilities, Capability
-from workflow.effects import TicketEffect
+from workflow.comment_cases import CommentAction
+from workflow.comments import CommentTarget
+from workflow.effects import ActOnComment, TicketEffect
 from workflow.errors import AccountCannotReply, StaleTicket, TicketNotFound, TicketRefused
 from workflow.model import ActionEntry, Context
 from workflow.ports import TicketInbox, UnitOfWork
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage
 from workflow.reply_queue import Refusal, Resolution, TicketAction, TicketStatus, refusal
-from workflow.roles import Actor, Role
+from workflow.roles import Action, Actor, Role
 from workflow.tickets import Arrived, Ticket
 from workflow.window import window
 
@@ -96,11 +98,20 @@ def can_reply(capabilities: Capabilities) -> bool:
     return capabilities.allows(Capability.CUSTOMER_SERVICE)
 
 
-def check_can_reply(capabilities: Capabilities, ticket_id: int) -> None:
+def check_can_reply(capabilities: Capabilities, ticket_id: int, comment: bool = False) -> None:
     """Refuse a reply the account could never send, before anything is queued: the
-    ticket stays open, and the team answers in the official backend instead."""
-    if not can_reply(capabilities):
+    ticket stays open, and the team answers in the official backend instead. A
+    comment's reply needs the comment interfaces, not customer-service messages."""
+    if comment:
+        comment_cases.require_comments(capabilities)
+    elif not can_reply(capabilities):
         raise AccountCannotReply(ticket_id, capabilities.kind.name)
+
+
+def comment_of(uow: UnitOfWork, ticket_id: int) -> CommentTarget | None:
+    """The comment a ticket was opened by (None: a follower's message)."""
+    with uow:
+        return uow.tickets.comment_of(ticket_id)
 
 
 def claim(uow: UnitOfWork, actor: Actor, ticket_id: int, ctx: Context) -> Ticket:
@@ -152,9 +163,12 @@ def reply(uow: UnitOfWork, actor: Actor, ticket_id: int, text: str,
     now = ctx.now
 
     def decide(ticket: Ticket) -> tuple[Ticket, tickets.Reply]:
-        seen = uow.interactions.of(ticket.openid)
-        now_open = window(seen, now, uow.outbox.queued_sends(ticket.openid))
-        decided = tickets.reply(ticket, actor.id, text, now_open, now)
+        comment = uow.tickets.comment_of(ticket.id)
+        now_open = None
+        if comment is None:  # a comment is answered under it: no window applies
+            seen = uow.interactions.of(ticket.openid)
+            now_open = window(seen, now, uow.outbox.queued_sends(ticket.openid))
+        decided = tickets.reply(ticket, actor.id, text, now_open, now, comment)
         return decided.ticket, decided
 
     def record(decided: tickets.Reply) -> tickets.Reply:
@@ -237,7 +251,28 @@ def _audit(uow: UnitOfWork, act: _Act, after: Ticket, comment: str) -> None:
                                  command=ctx.command))
 
 
-def _emit(uow: UnitOfWork, effects: Sequence[TicketEffect], now: datetime) -> None:
+def act_on_comment(uow: UnitOfWork, actor: Actor, ticket_id: int, action: CommentAction,
+                   ctx: Context) -> CommentTarget:
+    """精选 (feature) or 删评 (delete, confirmed first) the comment of a ticket: the
+    call is queued, the comment's status kept and the action audited at once."""
+    staffing.authorise(actor, Action(action.value))
+    comment_cases.require_comments(ctx.capabilities)
+    with uow:
+        ticket = _get(uow, ticket_id)
+        target = uow.tickets.comment_of(ticket_id)
+        effect = comment_cases.act(ticket_id, target, action)
+        uow.tickets.set_comment_status(ticket_id, action.status.value)
+        _emit(uow, [effect], ctx.now)
+        uow.audit.record(ActionEntry(f"ticket:{ticket.id}", action.value, actor.id, actor.name,
+                                     ctx.now, result=action.status.value,
+                                     comment=ctx.comment, command=ctx.command))
+        uow.commit()
+        assert target is not None
+        return target
+
+
+def _emit(uow: UnitOfWork, effects: Sequence[TicketEffect | ActOnComment],
+          now: datetime) -> None:
     for effect in effects:
         uow.outbox.add(effect.kind, effect.payload(), effect.key, now,
                        recipient=effect.recipient)
@@ -257,11 +292,13 @@ def receive(inbox: TicketInbox, follower_id: int, kind: str, content: str,
 
 
 def follower_left(uow: UnitOfWork, follower_id: int, now: datetime) -> int:
-    """The follower unsubscribed: their unresolved tickets close as unreachable.
-    Returns how many."""
+    """The follower unsubscribed: their unresolved tickets close as unreachable
+    (not a comment's: its reply goes under the comment). Returns how many."""
     closed = 0
     with uow:
         for ticket in uow.tickets.unresolved_of(follower_id):
+            if uow.tickets.comment_of(ticket.id) is not None:
+                continue  # answered under the comment, which needs no subscription
             after = tickets.unreachable(ticket, now)
             if after is not None:
                 uow.tickets.save(after, expected_version=ticket.version)

@@ -15,8 +15,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from workflow.effects import RemindOfTicket, ReplyGivenUp, SendReply, TellOfTicket
+from workflow.comments import CommentStatus, CommentTarget
+from workflow.effects import (
+    RemindOfTicket,
+    ReplyGivenUp,
+    ReplyToComment,
+    SendReply,
+    TellOfTicket,
+)
 from workflow.errors import (
+    CommentGone,
+    CommentUnmapped,
     NoteTooLong,
     ReplyEmpty,
     ReplyTooLong,
@@ -84,17 +93,20 @@ def claim(ticket: Ticket, staff_id: int) -> Ticket:
 @dataclass(frozen=True)
 class Reply:
     ticket: Ticket
-    effect: SendReply  # its message_id is known once the answer is logged
+    effect: SendReply | ReplyToComment  # its message_id is known once the answer is logged
     claimed: bool  # the ticket was nobody's: now it is the replier's
 
 
-def reply(ticket: Ticket, staff_id: int, text: str, window: Window, now: datetime) -> Reply:
+def reply(ticket: Ticket, staff_id: int, text: str, window: Window | None, now: datetime,
+          comment: CommentTarget | None = None) -> Reply:
     """A staff answer. The ticket then waits for the follower (pending); the first
     answer sets the first-response time, and an unassigned ticket becomes the
     replier's. Refused on a closed ticket, outside the customer-service window,
-    and for an empty or overlong text, in that order."""
+    and for an empty or overlong text, in that order. A comment's ticket
+    (``comment``; ``window`` None) is answered under the comment, with no window,
+    and resolved by it."""
     _check(TicketAction.REPLY, ticket, staff_id)
-    if window.closed_because is not None:
+    if window is not None and window.closed_because is not None:
         raise ReplyWindowClosed(ticket.id, window.closed_because)
     text = text.strip()
     if not text:
@@ -104,8 +116,26 @@ def reply(ticket: Ticket, staff_id: int, text: str, window: Window, now: datetim
     after = ticket._changed(status=TicketStatus.PENDING, waiting_since=None,
                             assignee_id=ticket.assignee_id or staff_id,
                             first_response_at=ticket.first_response_at or now)
-    effect = SendReply(ticket_id=ticket.id, openid=ticket.openid, text=text, staff_id=staff_id)
+    effect: SendReply | ReplyToComment
+    if comment is None:
+        effect = SendReply(ticket_id=ticket.id, openid=ticket.openid, text=text,
+                           staff_id=staff_id)
+    else:  # a comment gets one reply (the platform takes no second): the ticket is done
+        effect = comment_reply(ticket.id, comment, text, staff_id)
+        after = replace(after, status=TicketStatus.RESOLVED, resolved_at=now,
+                        resolution=Resolution.RESOLVED.value)
     return Reply(after, effect, claimed=ticket.assignee_id is None)
+
+
+def comment_reply(ticket_id: int, comment: CommentTarget, text: str,
+                  staff_id: int) -> ReplyToComment:
+    if comment.status == CommentStatus.DELETED:
+        raise CommentGone(ticket_id)
+    if comment.article is None:
+        raise CommentUnmapped(comment.item_id)
+    return ReplyToComment(ticket_id=ticket_id, msg_data_id=comment.article.msg_data_id,
+                          index=comment.article.index, user_comment_id=comment.user_comment_id,
+                          text=text, staff_id=staff_id)
 
 
 def close(ticket: Ticket, staff_id: int, now: datetime,

@@ -180,6 +180,18 @@ def add_comment(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     return {"user_comment_id": comment.user_comment_id}
 
 
+def comment_thread(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    """An article's comments as the official backend shows them, deleted ones
+    too (``deleted``), with their replies and whether comments are open."""
+    key = (int(args["msg_data_id"]), int(args["index"]))
+    with emu.state.lock:
+        thread = emu.state.comments.threads.get(key)
+        if thread is None:
+            raise ControlError("no article with this msg_data_id and index")
+        return {"open": thread.open,
+                "comments": [{**c.view(), "deleted": c.deleted} for c in thread.comments]}
+
+
 def seed_datacube(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     """Rows that replace the generated ones of their ref_date for one endpoint."""
     endpoint, rows = _str(body, "endpoint"), body.get("rows")
@@ -262,6 +274,7 @@ URLS = Map([
     _rule("clock", clock),
     _rule("expire_tokens", expire_tokens),
     _rule("comments", add_comment),
+    _rule("comments/<int:msg_data_id>/<int:index>", comment_thread, "GET"),
     _rule("datacube", seed_datacube),
     _rule("datacube/timing", datacube_timing),
     _rule("drafts", write_draft),

@@ -37,7 +37,9 @@ class Publication:
         return self.final_status
 
     def article_urls(self) -> list[str]:
-        return [f"https://mp.weixin.qq.com/s/{self.article_id[:22]}{i}"
+        """As the platform's long form: ``mid`` is the msg_data_id, ``idx`` 1-based."""
+        return [f"https://mp.weixin.qq.com/s?__biz=MzI0NTEmulator==&mid={self.msg_data_id}"
+                f"&idx={i}&sn={self.article_id[:32].lower()}#rd"
                 for i in range(1, len(self.draft.articles) + 1)]
 
     def event_info(self, now: float) -> dict[str, object]:

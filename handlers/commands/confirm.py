@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers.commands import content, team
+from handlers.commands import comments, content, team
 from handlers.commands.context import CommandContext, Result
 from handlers.commands.grammar import Command, refused
 from workflow import confirm_cases
@@ -21,6 +21,7 @@ CONFIRMED: dict[str, Performer] = {
     Event.CANCEL.value: content.perform_item,
     Action.REMOVE_STAFF.value: team.perform_remove_staff,
     Action.DELETE_RULE.value: team.perform_delete_rule,
+    Action.DELETE_COMMENT.value: comments.perform_delete,
 }
 
 

@@ -64,7 +64,8 @@ def claim(ctx: CommandContext, cmd: Command) -> Result:
 
 def reply(ctx: CommandContext, cmd: Command) -> Result:
     ticket = _ticket(ctx, cmd)
-    ticket_cases.check_can_reply(ctx.capabilities, ticket.id)  # before anything is queued
+    comment = ticket_cases.comment_of(ctx.uow(), ticket.id) is not None
+    ticket_cases.check_can_reply(ctx.capabilities, ticket.id, comment)  # before anything is queued
     ticket_cases.check(ticket, ctx.actor, TicketAction.REPLY)  # before the saved reply
     text = _expand(ctx, str(cmd.args["text"]))
     # Replying to an unassigned ticket claims it.

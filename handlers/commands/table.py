@@ -5,7 +5,7 @@ command under its name (handlers/templates/commands.toml)."""
 
 from __future__ import annotations
 
-from handlers.commands import confirm, content, drafts, me, planning, queue, team
+from handlers.commands import comments, confirm, content, drafts, me, planning, queue, team
 from handlers.commands.grammar import Arg, Spec
 from workflow.agenda import PERIOD_WORDS
 from workflow.autoreply import MatchType
@@ -22,6 +22,7 @@ STATES = {label: state.value for state, label in STATE_LABELS.items()} | \
     {state.value: state.value for state in STATE_LABELS}
 VERDICTS = {"正常": "ok", "ok": "ok", "更新": "update", "update": "update",
             "删除": "delete", "delete": "delete"}
+SWITCH = {"开": "on", "on": "on", "open": "on", "关": "off", "off": "off", "close": "off"}
 DRAFTS = {"草稿": "drafts", "drafts": "drafts", "draft": "drafts"}
 ROLES = {word: role.value for role, word in ROLE_WORDS.items()} | \
     {role.value: role.value for role in ROLE_WORDS}
@@ -42,6 +43,8 @@ def _spec(name: str, words: tuple[str, ...], args: tuple[Arg, ...], handler: obj
 #: saved replies it sends are customer-service messages. 帮助 leaves out the
 #: commands the account cannot use (workflow.capabilities).
 NEEDS: dict[str, Capability] = {"reply": Capability.CUSTOMER_SERVICE,
+                                "feature_comment": Capability.COMMENTS,
+                                "delete_comment": Capability.COMMENTS,
                                 "canned": Capability.CUSTOMER_SERVICE,
                                 "item_drafts": Capability.MATERIALS}
 
@@ -123,6 +126,13 @@ TABLE: tuple[Spec, ...] = (
           does=_A.HANDLE_TICKET),
     _spec("note", ("备注", "note"), (TICKET, Arg("text", "rest", NOTE)), queue.note,
           does=_A.HANDLE_TICKET),
+    _spec("feature_comment", ("精选", "feature"), (TICKET,), comments.feature,
+          does=_A.FEATURE_COMMENT),
+    _spec("delete_comment", ("删评", "uncomment"), (TICKET,), comments.ask_delete,
+          does=_A.DELETE_COMMENT, confirm=True),
+    _spec("comments", ("评论", "comments"),
+          (ITEM, Arg("switch", "choice", "开|关", True, SWITCH)),
+          comments.switch, does=_A.SET_COMMENTS),
     _spec("canned", ("快捷", "canned"), (Arg("rest", "rest", "添加 代码 内容|删除 代码",
                                             required=False),), queue.canned,
           does=_A.CANNED),

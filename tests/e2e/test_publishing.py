@@ -82,14 +82,20 @@ def calls(stack: Stack, path: str) -> list[dict[str, Any]]:
     return [c for c in control(stack, "calls") if c["path"] == f"/cgi-bin/{path}"]
 
 
-def test_an_approved_item_is_drafted_published_and_confirmed(stack: Stack) -> None:
-    engine = make_engine(stack.database_url)
+def published_by_worker(stack: Stack, engine: Engine) -> int:
+    """An approved item published (a worker started to do it): its id."""
     ids = team(engine)
     item_id = approved(engine, ids, "冬季助学计划")
     usecases.act(SqlUnitOfWork(engine), ids["admin"], item_id, Event.PUBLISH,
                  Context(now=datetime.now(UTC)))
     stack.start_worker("w1")
     eventually(lambda: item_row(engine, item_id).state == State.PUBLISHED.value, seconds=40)
+    return item_id
+
+
+def test_an_approved_item_is_drafted_published_and_confirmed(stack: Stack) -> None:
+    engine = make_engine(stack.database_url)
+    item_id = published_by_worker(stack, engine)
     row = item_row(engine, item_id)
     with engine.connect() as conn:
         kinds = {k: s for k, s in conn.execute(select(OutboxMessage.kind, OutboxMessage.status))}

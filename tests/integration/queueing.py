@@ -72,7 +72,9 @@ def staff_reply(conn: Connection, ticket_id: int, staff_id: int, text: str,
     caller's transaction: the send it queued."""
     uow = JoinedUnitOfWork(conn, clock=lambda: now)
     actor = Actor(staff_id, f"staff {staff_id}", frozenset())
-    return ticket_cases.reply(uow, actor, ticket_id, text, Context(now=now)).effect
+    effect = ticket_cases.reply(uow, actor, ticket_id, text, Context(now=now)).effect
+    assert isinstance(effect, SendReply)  # a follower's message, not a comment
+    return effect
 
 
 def ticket(engine: Engine, ticket_id: int) -> ReplyTicket:

@@ -118,8 +118,10 @@ def test_help_leaves_out_replies_where_the_account_cannot_send_them(engine: Engi
     full, small = _help_lines(engine, team, FULL), _help_lines(engine, team, SMALL)
     assert {usage["reply"], usage["canned"]} <= full
     assert usage["reply"] not in small and usage["canned"] not in small
-    # 稿件 12 草稿 goes too: an unverified account has no draft box either
-    assert full - small == {usage["reply"], usage["canned"], usage["item_drafts"]}
+    # 稿件 12 草稿 goes too: an unverified account has no draft box either; nor has
+    # it the comment interfaces (精选, 删评)
+    assert full - small == {usage["reply"], usage["canned"], usage["item_drafts"],
+                            usage["feature_comment"], usage["delete_comment"]}
     assert {usage["queue"], usage["close"], usage["note"]} <= small
 
 

@@ -13,6 +13,7 @@ from tests.unit.fakes_assets import FakeAssets, FakeLinkChecks
 from workflow.analytics import Totals
 from workflow.autoreply import NewRule, Rule
 from workflow.checks import CheckResult, WordEntry
+from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.errors import StaleTicket, StaleVersion
@@ -328,6 +329,7 @@ class FakeTickets:
         self.notes: list[tuple[int, int, str, datetime]] = []
         self.meanwhile: list[Ticket] = []
         self.landed: dict[int, Ticket] = {}  # committed by the others: no rollback undoes it
+        self.comments: dict[int, CommentTarget] = {}  # by ticket: the comment it came from
 
     def get(self, ticket_id: int) -> Ticket | None:
         return self.rows.get(ticket_id)
@@ -356,6 +358,12 @@ class FakeTickets:
     def add_note(self, ticket_id: int, staff_id: int, text: str, now: datetime) -> int:
         self.notes.append((ticket_id, staff_id, text, now))
         return len(self.notes)
+
+    def comment_of(self, ticket_id: int) -> CommentTarget | None:
+        return self.comments.get(ticket_id)
+
+    def set_comment_status(self, ticket_id: int, status: str) -> None:
+        self.comments[ticket_id] = replace(self.comments[ticket_id], status=status)
 
 
 class FakeInteractions:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from storage import analytics, outbox, platform
 from storage.models import (
     ArticleMetric,
+    CommentTicketRow,
     ContentItemRow,
     Follower,
     FollowerMetric,
@@ -21,8 +22,9 @@ from storage.models import (
 )
 from storage.repositories import item_from_row
 from workflow.analytics import Totals
-from workflow.figures import ArticleReads, FollowerDay, Published, Response
+from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
 from workflow.model import ContentItem
+from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
 
 
@@ -135,6 +137,15 @@ class SqlFiguresView:
         rows = self.session.execute(select(f.day, f.new_users, f.cancel_users).where(
             f.day >= first, f.day <= last).order_by(f.day))
         return [FollowerDay(r.day, r.new_users, r.cancel_users) for r in rows]
+
+    def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
+        t, c, item = ReplyTicket, CommentTicketRow, ContentItemRow
+        rows = self.session.execute(
+            select(c.item_id, item.title, func.count().label("n"))
+            .join(t, t.id == c.ticket_id).join(item, item.id == c.item_id)
+            .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
+            .group_by(c.item_id, item.title).order_by(c.item_id))
+        return [Complaints(r.item_id, r.title, int(r.n)) for r in rows]
 
     def waiting_since(self) -> Sequence[datetime]:
         t = ReplyTicket

@@ -43,6 +43,15 @@ class Published:
 
 
 @dataclass(frozen=True)
+class Complaints:
+    """Comments on one item that raised their ticket's priority (complaint words)."""
+
+    item_id: int
+    title: str
+    count: int
+
+
+@dataclass(frozen=True)
 class FollowerDay:
     day: date
     new: int

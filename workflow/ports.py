@@ -15,7 +15,7 @@ from workflow.checks import CheckResult, WordEntry
 from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
-from workflow.figures import ArticleReads, FollowerDay, Published, Response
+from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
@@ -213,6 +213,10 @@ class FiguresView(Protocol):
 
     def waiting_since(self) -> Sequence[datetime]:
         """Open tickets: since when each has waited for the team."""
+        ...
+
+    def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
+        """Per item, its comments opened in the range as complaints."""
         ...
 
 

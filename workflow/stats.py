@@ -136,4 +136,5 @@ def facts_from(figures: FiguresView, last: date, now: datetime, tz: tzinfo) -> F
     return Facts(list(figures.published_day7(since, until)),
                  list(figures.follower_days(window.first, window.last)),
                  list(figures.first_responses(since, until)),
-                 list(figures.waiting_since()), now, tz)
+                 list(figures.waiting_since()), now, tz,
+                 list(figures.complaints(since, until)))

@@ -5,9 +5,9 @@ reason. A suggestion is a code and its data; templates word it (cmd/suggestions.
 Reads are compared by day-7 reads (the running total on an article's 7th day):
 every article has had the same time by then, and most reading is done.
 
-Not built: "articles that drew complaints". Tickets are not linked to content
-items yet (the comments work adds the link); until then the rule has no data and
-is left out rather than guessed from message text.
+Complaints count only where a ticket is linked to an item: a comment's ticket
+(comment_tickets). A message that names an article is not linked to it, and is
+not guessed from its text.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from workflow.figures import FollowerDay, Published, Response
+from workflow.figures import Complaints, FollowerDay, Published, Response
 
 #: Articles with day-7 reads needed before any reads comparison: the median of
 #: fewer swings with a single article.
@@ -40,6 +40,9 @@ MIN_FOLLOWER_DAYS = 14
 #: Unsubscribes on the day after a post at least twice the median day's, and at
 #: least 5 people (doubling 1 to 2 is noise).
 LOSS_RATIO, MIN_LOSS = 2.0, 5
+#: Complaint comments on one item that make it a re-check candidate: one is one
+#: reader's view, two from the period are a pattern worth a look.
+MIN_COMPLAINTS = 2
 #: A follower waiting a whole day for a person has waited too long.
 UNANSWERED_HOURS = 24
 #: First responses needed overall, and per hour of the day, to call an hour slow.
@@ -63,6 +66,7 @@ class Facts:
     waiting: Sequence[datetime]  # open tickets: since when each waits for the team
     now: datetime
     tz: tzinfo
+    complaints: Sequence[Complaints] = ()
 
 
 def _median(values: Sequence[float]) -> float:
@@ -151,6 +155,14 @@ def collapsed(facts: Facts) -> list[Suggestion]:
         for a in sorted(low, key=lambda a: (a.day7 or 0, a.item_id))]
 
 
+def complained(facts: Facts) -> list[Suggestion]:
+    """Items whose comments complained at least twice: re-check candidates."""
+    return [Suggestion("complaints", {"item_id": c.item_id, "title": c.title,
+                                      "count": c.count, "least": MIN_COMPLAINTS})
+            for c in sorted(facts.complaints, key=lambda c: (-c.count, c.item_id))
+            if c.count >= MIN_COMPLAINTS]
+
+
 def follower_loss(facts: Facts) -> list[Suggestion]:
     """Posts followed the next day by far more unsubscribes than a normal day."""
     if len(facts.follower_days) < MIN_FOLLOWER_DAYS:
@@ -199,7 +211,7 @@ def slow_hours(facts: Facts) -> list[Suggestion]:
 #: The rules, most urgent first: people waiting, then articles to re-check, then
 #: what to do more or less of.
 RULES: tuple[Callable[[Facts], list[Suggestion]], ...] = (
-    unanswered, collapsed, follower_loss, slow_hours, topics, formats, publish_times)
+    unanswered, collapsed, complained, follower_loss, slow_hours, topics, formats, publish_times)
 
 
 def suggest(facts: Facts) -> list[Suggestion]:

@@ -9,13 +9,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, create_engine, update
+from sqlalchemy import Engine, create_engine, insert, update
 from sqlalchemy.orm import Session
 
-from storage.models import ArticleMetric, ContentItemRow, FollowerMetric, ReplyTicket
+from storage.models import (
+    ArticleMetric,
+    CommentTicketRow,
+    ContentItemRow,
+    FollowerMetric,
+    ReplyTicket,
+)
 from storage.views import SqlFiguresView
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import NOW, Team, ask, make_team, open_ticket, say
+from workflow.figures import Complaints
 from workflow.stats import PeriodStats
 
 TODAY = date(2026, 11, 26)  # NOW in Shanghai
@@ -42,13 +49,17 @@ def _metric(session: Session, msgid: str, item_id: int | None, day: date, reads:
 
 
 def _ticket(engine: Engine, openid: str, status: str, opened: datetime,
-            answered_after: timedelta | None) -> None:
+            answered_after: timedelta | None, complaint_on: int | None = None) -> None:
     ticket_id = open_ticket(engine, openid, None, status)
     answered = opened + answered_after if answered_after is not None else None
     with engine.begin() as conn:
         conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id).values(
             opened_at=opened, first_response_at=answered,
-            waiting_since=None if answered else opened))
+            waiting_since=None if answered else opened, priority=1 if complaint_on else 0))
+        if complaint_on is not None:  # a comment's ticket, raised as a complaint
+            conn.execute(insert(CommentTicketRow).values(
+                ticket_id=ticket_id, item_id=complaint_on, msg_data_id="2247", article_index=0,
+                user_comment_id=ticket_id))
 
 
 @pytest.fixture
@@ -68,8 +79,8 @@ def seeded(engine: Engine, team: Team) -> dict[str, int]:
                                (date(2026, 11, 10), 7, 2)):
             session.add(FollowerMetric(day=day, new_users=new, cancel_users=lost))
         session.commit()
-    _ticket(engine, "o_t1", "pending", NOW - timedelta(days=3), timedelta(minutes=20))
-    _ticket(engine, "o_t2", "resolved", NOW - timedelta(days=2), timedelta(minutes=60))
+    _ticket(engine, "o_t1", "pending", NOW - timedelta(days=3), timedelta(minutes=20), a)
+    _ticket(engine, "o_t2", "resolved", NOW - timedelta(days=2), timedelta(minutes=60), a)
     _ticket(engine, "o_t3", "pending", NOW - timedelta(days=20), timedelta(minutes=10))
     _ticket(engine, "o_t4", "open", NOW - timedelta(hours=30), None)
     return {"a": a, "b": b, "c": c}
@@ -103,7 +114,8 @@ def test_thirty_days_and_this_month(engine: Engine, team: Team, seeded: dict[str
     assert [a.item_id for a in month.best] == [seeded["c"], seeded["a"], seeded["b"]]
     assert [a.msgid for a in month.weakest] == ["x_1"]
     assert (month.answered, month.median_response_minutes) == (3, 20.0)
-    assert [(s.code, s.data["count"]) for s in month.suggestions] == [("unanswered", 1)]
+    assert [(s.code, s.data["count"]) for s in month.suggestions] == [("unanswered", 1),
+                                                                   ("complaints", 2)]
     this = report(engine, team, "统计 本月")
     assert (this.period.first, this.period.month, this.stats.reads) == (
         date(2026, 11, 1), True, 610)
@@ -121,10 +133,12 @@ def test_the_suggestions_read_model(engine: Engine, team: Team, seeded: dict[str
         published = {p.item_id: (p.topic, p.day7) for p in view.published_day7(since, until)}
         days = [(d.day, d.lost) for d in view.follower_days(date(2026, 11, 1), TODAY)]
         waiting = view.waiting_since()
+        complaints = view.complaints(since, until)
     assert published == {seeded["a"]: ("环保", 150), seeded["b"]: ("", None),
                          seeded["c"]: ("", None)}
     assert days == [(date(2026, 11, 10), 2), (date(2026, 11, 21), 3), (date(2026, 11, 25), 1)]
     assert waiting == [NOW - timedelta(hours=30)]
+    assert complaints == [Complaints(seeded["a"], "甲", 2)]
 
 
 def test_the_cli_runs_the_same_use_case(engine_url: str, tmp_path: Path,

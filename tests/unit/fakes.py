@@ -17,7 +17,7 @@ from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.errors import StaleTicket, StaleVersion
-from workflow.figures import ArticleReads, FollowerDay, Published, Response
+from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
@@ -238,6 +238,9 @@ class FakeFigures:
     def waiting_since(self) -> Sequence[datetime]:
         return self.period.waiting
 
+    def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
+        return self.period.complaints
+
 
 @dataclass
 class FakePeriodFigures:
@@ -248,6 +251,7 @@ class FakePeriodFigures:
     published: list[Published] = field(default_factory=list)
     followers: list[FollowerDay] = field(default_factory=list)
     waiting: list[datetime] = field(default_factory=list)
+    complaints: list[Complaints] = field(default_factory=list)
 
 
 class FakeFeedback:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflow import suggestions as rules
-from workflow.figures import FollowerDay, Published, Response
+from workflow.figures import Complaints, FollowerDay, Published, Response
 from workflow.suggestions import Facts, Suggestion
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -48,7 +48,9 @@ RESPONSES = ([Response(local(date(2026, 11, 20), 10), local(date(2026, 11, 20), 
              + [Response(local(date(2026, 11, 20), 22), local(date(2026, 11, 20), 22)
                          + timedelta(minutes=120))] * 5)
 WAITING = [NOW - timedelta(hours=30), NOW - timedelta(hours=25), NOW - timedelta(hours=2)]
-FACTS = Facts(ARTICLES, FOLLOWERS, RESPONSES, WAITING, NOW, TZ)
+#: Complaint comments: two on item 3 (a re-check), one on item 5 (one reader's view).
+COMPLAINTS = [Complaints(5, "文章5", 1), Complaints(3, "文章3", 2)]
+FACTS = Facts(ARTICLES, FOLLOWERS, RESPONSES, WAITING, NOW, TZ, COMPLAINTS)
 
 
 def codes(found: list[Suggestion]) -> list[str]:
@@ -85,6 +87,12 @@ def test_collapsed_reads_are_re_check_candidates() -> None:
             for s in rules.collapsed(FACTS)] == [(1, 40, 115.0, 0.35)]  # 50 is above 46
 
 
+def test_items_that_drew_complaints() -> None:
+    assert rules.complained(FACTS) == [Suggestion("complaints", {
+        "item_id": 3, "title": "文章3", "count": 2, "least": 2})]
+    assert rules.complained(replace(FACTS, complaints=COMPLAINTS[:1])) == []
+
+
 def test_follower_loss_on_the_day_after_a_post() -> None:
     found = rules.follower_loss(FACTS)
     assert [(s.data["item_id"], s.data["day"], s.data["lost"], s.data["median"])
@@ -103,8 +111,8 @@ def test_slow_reply_hours() -> None:
 
 def test_suggest_puts_people_waiting_first() -> None:
     assert codes(rules.suggest(FACTS)) == [
-        "unanswered", "reads_collapsed", "follower_loss", "slow_hour", "topic", "topic",
-        "theme", "best_weekday"]
+        "unanswered", "reads_collapsed", "complaints", "follower_loss", "slow_hour",
+        "topic", "topic", "theme", "best_weekday"]
 
 
 # Does not fire
@@ -160,8 +168,9 @@ def test_every_suggestion_is_worded_with_its_numbers() -> None:
     shown = texts.render("cmd/me_stats", days=26, stats=base, report=PeriodStats(
         this_month(today), base, [], [], 0, None, found))
     lines = shown.split("建议：")[1].strip().splitlines()
-    assert len(lines) == len(found) == 9
+    assert len(lines) == len(found) == 10
     for line, suggestion in zip(lines, found, strict=True):
         assert suggestion.code not in line, line  # worded, not the fallback
-    assert "22 点" in lines[3] and "120 分钟" in lines[3]
-    assert "周六" in lines[7] and "20 点" in lines[8]
+    assert "22 点" in lines[4] and "120 分钟" in lines[4]
+    assert "2 条投诉" in lines[2]
+    assert "周六" in lines[8] and "20 点" in lines[9]

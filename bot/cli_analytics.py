@@ -11,7 +11,10 @@ from click._termui_impl import ProgressBar
 from bot import analytics
 from bot.cli_text import CliError, echo, helptext
 from bot.probe import yesterday
+from bot.timefmt import utcnow
 from bot.wiring import App
+from handlers.commands.context import Result
+from workflow.stats import last_days, period_stats, this_month
 
 
 @click.group("analytics")
@@ -63,6 +66,23 @@ def pull(app: App) -> None:
     echo("analytics", "pulled" if done.ready else "not_ready", pull=done, day=day)
 
 
+@click.command("stats")
+@click.option("--days", type=click.Choice(["7", "30"]), default="7", show_default=True,
+              help=helptext("stats_days"))
+@click.option("--month", is_flag=True, help=helptext("stats_month"))
+@click.pass_obj
+def stats_command(app: App, days: str, month: bool) -> None:
+    """统计：阅读、分享、关注、最好和最弱的文章、工单，30 天和本月附建议 (as 统计 in chat)."""
+    now, tz = utcnow(), app.settings.tz
+    today = now.astimezone(tz).date()
+    period = this_month(today) if month else last_days(today, int(days))
+    found = period_stats(app.uow(), period, now, tz)
+    click.echo(Result("me_stats", {"days": period.days, "stats": found.stats,
+                                   "report": found}).render())
+
+
 def register(cli: click.Group) -> None:
     if "analytics" not in cli.commands:
         cli.add_command(analytics_group)
+    if "stats" not in cli.commands:
+        cli.add_command(stats_command)

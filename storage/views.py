@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from storage import analytics, outbox, platform
 from storage.models import (
     ArticleMetric,
+    CommentTicketRow,
     ContentItemRow,
     Follower,
     FollowerMetric,
@@ -21,7 +22,9 @@ from storage.models import (
 )
 from storage.repositories import item_from_row
 from workflow.analytics import Totals
+from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
 from workflow.model import ContentItem
+from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
 
 
@@ -92,6 +95,63 @@ class SqlFiguresView:
 
     def recent_day7(self, except_item: int, limit: int) -> Sequence[int]:
         return analytics.recent_day7(self.session.connection(), except_item, limit)
+
+    def article_reads(self, first: date, last: date) -> Sequence[ArticleReads]:
+        m = ArticleMetric
+        rows = self.session.execute(
+            select(m.msgid, func.max(m.item_id).label("item_id"),
+                   func.sum(m.reads).label("reads"), func.sum(m.shares).label("shares"))
+            .where(m.day >= first, m.day <= last).group_by(m.msgid)).all()
+        titles = self._titles({r.item_id for r in rows if r.item_id is not None})
+        return [ArticleReads(r.msgid, r.item_id, titles.get(r.item_id, ""),
+                             int(r.reads or 0), int(r.shares or 0)) for r in rows]
+
+    def _titles(self, ids: Collection[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = self.session.execute(select(ContentItemRow.id, ContentItemRow.title)
+                                    .where(ContentItemRow.id.in_(ids)))
+        return {r.id: r.title for r in rows}
+
+    def first_responses(self, since: datetime, until: datetime) -> Sequence[Response]:
+        t = ReplyTicket
+        rows = self.session.execute(select(t.opened_at, t.first_response_at).where(
+            t.first_response_at >= since, t.first_response_at < until)
+            .order_by(t.first_response_at, t.id))
+        return [Response(r.opened_at, r.first_response_at) for r in rows]
+
+    def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
+        c, m = ContentItemRow, ArticleMetric
+        day7 = (select(m.item_id, func.max(m.total_reads).label("reads"))
+                .where(m.age == 7, m.item_id.is_not(None)).group_by(m.item_id).subquery())
+        rows = self.session.execute(
+            select(c.id, c.title, c.topic, c.theme, c.published_at, day7.c.reads)
+            .outerjoin(day7, day7.c.item_id == c.id)
+            .where(c.published_at >= since, c.published_at < until)
+            .order_by(c.published_at, c.id))
+        return [Published(r.id, r.title, r.topic or "", r.theme or "", r.published_at,
+                          None if r.reads is None else int(r.reads)) for r in rows]
+
+    def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
+        f = FollowerMetric
+        rows = self.session.execute(select(f.day, f.new_users, f.cancel_users).where(
+            f.day >= first, f.day <= last).order_by(f.day))
+        return [FollowerDay(r.day, r.new_users, r.cancel_users) for r in rows]
+
+    def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
+        t, c, item = ReplyTicket, CommentTicketRow, ContentItemRow
+        rows = self.session.execute(
+            select(c.item_id, item.title, func.count().label("n"))
+            .join(t, t.id == c.ticket_id).join(item, item.id == c.item_id)
+            .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
+            .group_by(c.item_id, item.title).order_by(c.item_id))
+        return [Complaints(r.item_id, r.title, int(r.n)) for r in rows]
+
+    def waiting_since(self) -> Sequence[datetime]:
+        t = ReplyTicket
+        rows = self.session.scalars(select(t.waiting_since).where(
+            t.status == "open", t.waiting_since.is_not(None)))
+        return [at for at in rows if at is not None]
 
 
 class SqlHeldNotices:

@@ -1,12 +1,12 @@
-"""Read views a person asks for: what waits for me (我的) and the recent figures
-(统计). Assembled here from the read-view ports, so chat, the CLI and (later)
+"""Read views a person asks for: what waits for me (我的; 统计 is workflow.stats).
+Assembled here from the read-view ports, so chat, the CLI and (later)
 the console show the same thing; storage only answers the queries."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime
 
 from workflow import policy
 from workflow.model import ContentItem
@@ -83,33 +83,3 @@ def by_due_day(items: Sequence[ContentItem]) -> list[ContentItem]:
 
 def _minutes(since: datetime | None, now: datetime) -> int:
     return max(0, int((now - since).total_seconds() // 60)) if since else 0
-
-
-@dataclass(frozen=True)
-class Stats:
-    first: date
-    last: date
-    reads: int
-    shares: int
-    new_followers: int
-    lost_followers: int | None  # None: no platform figures, counted from our own records
-    open_tickets: int
-    published: list[ContentItem]
-    analytics_pulled: bool  # any datacube rows at all yet
-
-
-def stats(uow: UnitOfWork, days: int, now: datetime, tz: tzinfo) -> Stats:
-    """The last ``days`` days up to today in the account's zone: the platform's
-    figures where pulled, else what wxops itself recorded."""
-    last = now.astimezone(tz).date()
-    first = last - timedelta(days=days - 1)
-    since = datetime.combine(first, time(), tz).astimezone(UTC)
-    with uow:
-        figures = uow.figures
-        reads, shares = figures.article_sums(first, last)
-        pulled_days, new, cancelled = figures.follower_sums(first, last)
-        lost: int | None = cancelled
-        if not pulled_days:  # no platform figures: the subscribe events wxops recorded
-            new, lost = figures.subscribed_since(since), None
-        return Stats(first, last, reads, shares, new, lost, uow.work.open_tickets(),
-                     list(figures.published_between(since, now)), figures.analytics_pulled())

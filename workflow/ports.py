@@ -15,6 +15,7 @@ from workflow.checks import CheckResult, WordEntry
 from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
+from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
@@ -166,7 +167,7 @@ class WorkView(Protocol):
 
 
 class FiguresView(Protocol):
-    """The numbers behind 统计 (workflow.overview.stats)."""
+    """The numbers behind 统计 (workflow.stats) and its suggestions."""
 
     def article_sums(self, first: date, last: date) -> tuple[int, int]:
         """Reads and shares over the days from ``first`` to ``last``."""
@@ -193,6 +194,29 @@ class FiguresView(Protocol):
 
     def recent_day7(self, except_item: int, limit: int) -> Sequence[int]:
         """Day-7 reads of the last ``limit`` articles published, newest first."""
+        ...
+
+    def article_reads(self, first: date, last: date) -> Sequence[ArticleReads]:
+        """Each article's reads and shares summed over the days ``first``..``last``."""
+        ...
+
+    def first_responses(self, since: datetime, until: datetime) -> Sequence[Response]:
+        """Tickets first answered from ``since`` until before ``until``."""
+        ...
+
+    def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
+        """Items published in the range, with their day-7 reads where pulled."""
+        ...
+
+    def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
+        ...
+
+    def waiting_since(self) -> Sequence[datetime]:
+        """Open tickets: since when each has waited for the team."""
+        ...
+
+    def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
+        """Per item, its comments opened in the range as complaints."""
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 
 from handlers import texts
 from handlers.commands.content import due_note
@@ -23,6 +24,7 @@ from handlers.replies import TEXT_REPLY_BYTES
 from workflow import feedback as process_feedback
 from workflow import overview
 from workflow.roles import Role
+from workflow.stats import Period, last_days, period_stats, this_month
 
 # --- 帮助 ------------------------------------------------------------------------------
 
@@ -126,11 +128,21 @@ def todo(ctx: CommandContext, cmd: Command) -> Result:
 # --- 统计 ------------------------------------------------------------------------------
 
 DEFAULT_DAYS, MAX_DAYS = 7, 90
+MONTH_WORDS = ("本月", "这个月", "month")
 
 
 def stats(ctx: CommandContext, cmd: Command) -> Result:
-    days = parse_days(cmd.args.get("days"))
-    return say("me_stats", days=days, stats=overview.stats(ctx.uow(), days, ctx.now, ctx.tz))
+    period = parse_period(cmd.args.get("days"), ctx.local_now.date())
+    found = period_stats(ctx.uow(), period, ctx.now, ctx.tz)
+    return say("me_stats", days=period.days, stats=found.stats, report=found)
+
+
+def parse_period(value: object, today: date) -> Period:
+    """``本月`` (this month so far), or a number of days: ``7``, ``7天``, ``7d``
+    (1 to 90, 7 when not given)."""
+    if value is not None and str(value).lower() in MONTH_WORDS:
+        return this_month(today)
+    return last_days(today, parse_days(value))
 
 
 def parse_days(value: object) -> int:

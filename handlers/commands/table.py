@@ -54,8 +54,8 @@ TABLE: tuple[Spec, ...] = (
     _spec("help", ("帮助", "help"), (Arg("topic", "rest", "命令", required=False),), me.help_,
           changes=False, does=_A.READ),
     _spec("todo", ("我的", "todo"), (), me.todo, changes=False, does=_A.READ),
-    _spec("stats", ("统计", "stats"), (Arg("days", "word", "天数", required=False),), me.stats,
-          changes=False, does=_A.READ),
+    _spec("stats", ("统计", "stats"), (Arg("days", "word", "7天|30天|本月", required=False),),
+          me.stats, changes=False, does=_A.READ),
     _spec("feedback", ("建议", "feedback"), (Arg("text", "rest", "建议内容"),), me.feedback,
           does=_A.FEEDBACK),
     # Content

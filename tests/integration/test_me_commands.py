@@ -33,8 +33,9 @@ from tests.integration.commanding import (
     say,
 )
 from workflow.model import ContentItem
-from workflow.overview import Stats, Todo
+from workflow.overview import Todo
 from workflow.states import State
+from workflow.stats import Stats
 
 TODAY = date(2026, 11, 26)
 
@@ -169,7 +170,7 @@ def test_stats_before_any_analytics_pull(engine: Engine, team: Team) -> None:
     assert stats(engine, team.wang, "统计 30天")[1].new_followers == 3
     reply = say(engine, team.wang, "统计")  # the wording, once
     assert reply.startswith("最近 7 天（11月20日–11月26日）：\n阅读、分享：还没有从微信拉取过数据")
-    assert "完整的数据分析稍后上线" in reply
+    assert "wxops analytics backfill" in reply
 
 
 def test_stats_sums_pulled_metrics(engine: Engine, team: Team) -> None:

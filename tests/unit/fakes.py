@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -17,6 +17,7 @@ from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.errors import StaleTicket, StaleVersion
+from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
@@ -199,6 +200,7 @@ class FakeFigures:
     def __init__(self) -> None:
         self.totals: dict[int, list[Totals]] = {}
         self.day7: list[int] = []
+        self.period = FakePeriodFigures()
 
     def article_sums(self, first: date, last: date) -> tuple[int, int]:
         return 0, 0
@@ -220,6 +222,36 @@ class FakeFigures:
 
     def recent_day7(self, except_item: int, limit: int) -> Sequence[int]:
         return self.day7[:limit]
+
+    def article_reads(self, first: date, last: date) -> Sequence[ArticleReads]:
+        return self.period.reads
+
+    def first_responses(self, since: datetime, until: datetime) -> Sequence[Response]:
+        return [r for r in self.period.responses if since <= r.answered_at < until]
+
+    def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
+        return [a for a in self.period.published if since <= a.published_at < until]
+
+    def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
+        return [d for d in self.period.followers if first <= d.day <= last]
+
+    def waiting_since(self) -> Sequence[datetime]:
+        return self.period.waiting
+
+    def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
+        return self.period.complaints
+
+
+@dataclass
+class FakePeriodFigures:
+    """What 统计's period views return, as a test sets it."""
+
+    reads: list[ArticleReads] = field(default_factory=list)
+    responses: list[Response] = field(default_factory=list)
+    published: list[Published] = field(default_factory=list)
+    followers: list[FollowerDay] = field(default_factory=list)
+    waiting: list[datetime] = field(default_factory=list)
+    complaints: list[Complaints] = field(default_factory=list)
 
 
 class FakeFeedback:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.unit.fakes import FakeUnitOfWork
-from workflow import feedback, overview
+from workflow import feedback, overview, stats
 from workflow.errors import FeedbackTooLong, InvalidInput
 from workflow.model import ContentItem, Context
 from workflow.roles import Actor, Role
@@ -69,7 +69,8 @@ def test_feedback_that_is_empty_or_too_long_is_refused(
 
 
 def test_stats_without_platform_figures_count_our_own_records(uow: FakeUnitOfWork) -> None:
-    figures = overview.stats(uow, 7, NOW, TZ)
+    today = NOW.astimezone(TZ).date()
+    figures = stats.period_stats(uow, stats.last_days(today, 7), NOW, TZ).stats
     assert (figures.first, figures.last) == (date(2026, 12, 26), date(2027, 1, 1))
     assert (figures.lost_followers, figures.analytics_pulled) == (None, False)
     assert figures.last - figures.first == timedelta(days=6)

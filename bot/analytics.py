@@ -102,7 +102,7 @@ class Puller:
         elif endpoint == TOTALS and rows:
             items = store.published_items(conn, day, day)
             found = rules.match_items(items, [(str(r["msgid"]), day, str(r.get("title", "")))
-                                              for r in rows])
+                                              for r in rows], store.mapped_articles(conn))
             for r in rows:
                 self.pull.unmapped.update({str(r["msgid"])} - set(found))
                 store.store_totals(conn, str(r["msgid"]), day, list(r["detail_list"]),

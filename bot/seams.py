@@ -309,6 +309,8 @@ class AnalyticsRecords(Protocol):
     def published_items(self, conn: Connection, first: date,
                         last: date) -> list[tuple[int, date, str]]: ...
 
+    def mapped_articles(self, conn: Connection) -> dict[tuple[str, int], int]: ...
+
 
 class SendWindow(Protocol):
     """A follower's recorded interactions, and the sends counted against them

@@ -9,7 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from storage.models import AnalyticsDay, ArticleMetric, ContentItemRow, FollowerMetric
+from storage.models import (
+    AnalyticsDay,
+    ArticleMetric,
+    CommentThreadRow,
+    ContentItemRow,
+    FollowerMetric,
+)
 from workflow.analytics import DayRecord, DayStatus, Totals
 
 #: The platform's days are Beijing days.
@@ -76,6 +82,15 @@ def published_items(conn: Connection, first: date, last: date) -> list[tuple[int
     rows = conn.execute(select(c.id, c.published_at, c.title).where(
         c.published_at >= start, c.published_at < end))
     return [(r.id, r.published_at.astimezone(CHINA).date(), r.title) for r in rows]
+
+
+def mapped_articles(conn: Connection) -> dict[tuple[str, int], int]:
+    """(msg_data_id, 0-based index) → item, for the items mapped to their article
+    from its address (``comment_threads``)."""
+    t = CommentThreadRow
+    rows = conn.execute(select(t.msg_data_id, t.article_index, t.item_id).where(
+        t.msg_data_id.is_not(None), t.article_index.is_not(None)))
+    return {(str(r.msg_data_id), int(r.article_index)): r.item_id for r in rows}
 
 
 def item_totals(conn: Connection, item_id: int) -> list[Totals]:

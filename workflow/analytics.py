@@ -23,7 +23,7 @@ final.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -194,12 +194,19 @@ def msgid_key(msgid: str) -> tuple[str, int] | None:
 
 
 def match_items(published: Sequence[tuple[int, date, str]],
-                articles: Sequence[tuple[str, date, str]]) -> dict[str, int]:
-    """msgid → item id, only where the match is certain: the same title on the
-    same publish day, or the one wxops item and the one article of a day. What is
-    left is not guessed (reported unmapped)."""
+                articles: Sequence[tuple[str, date, str]],
+                known: Mapping[tuple[str, int], int] | None = None) -> dict[str, int]:
+    """msgid → item id, only where the match is certain: the article the item was
+    mapped to from its address (``known``: (msg_data_id, 0-based index) → item, as
+    workflow/comments.py reads it), else the same title on the same publish day,
+    or the one wxops item and the one article of a day. What is left is not
+    guessed (reported unmapped)."""
     found: dict[str, int] = {}
     for msgid, day, title in articles:
+        key = msgid_key(msgid)
+        if known and key and (key[0], key[1] - 1) in known:
+            found[msgid] = known[(key[0], key[1] - 1)]
+            continue
         same_day = [p for p in published if p[1] == day]
         by_title = [p for p in same_day if title and p[2] == title]
         only = len(same_day) == 1 and sum(1 for a in articles if a[1] == day) == 1

@@ -12,21 +12,26 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from bot import analytics
 from bot.emulator.clock import CHINA
 from bot.emulator.datacube_news import running_totals
 from bot.worker import Jobs, make_gateway
-from storage.models import AnalyticsDay, ArticleMetric, FollowerMetric
+from storage import analytics as store
+from storage.models import AnalyticsDay, ArticleMetric, CommentThreadRow, FollowerMetric
+from storage.uow import SqlUnitOfWork
 from tests.integration.clirun import Wxops
+from tests.integration.commanding import make_team
 from tests.integration.conftest import APP_ID, TOKEN
 from tests.integration.test_draft_box_sync import start
 from tests.integration.test_publish_cycle import Desk, published
 from tests.integration.test_publish_cycle import desk as desk  # the fixture
 from tests.integration.test_publish_cycle import wechat as wechat  # the fixture
+from workflow import usecases
 from workflow.analytics import PULLED, SPANS
 from workflow.capabilities import UNVERIFIED_SUBSCRIPTION
+from workflow.model import Context
 
 
 def control(desk: Desk, path: str, body: dict[str, Any]) -> Any:
@@ -189,3 +194,19 @@ def test_the_hourly_pull_is_the_leaders(desk: Desk) -> None:
     other.pull_analytics(beijing(desk, 0, 12))
     assert datacube_calls(desk) != []
     other.leader.release()
+
+
+def test_the_articles_mapped_from_their_address_are_read_for_the_match(engine: Engine) -> None:
+    """storage.analytics.mapped_articles: what the comments' mapping stored, and
+    nothing for an item whose address could not be mapped."""
+    team = make_team(engine)
+    ctx = Context(now=datetime.now(UTC), command="test")
+    mapped, unmapped = (usecases.plan(SqlUnitOfWork(engine), team.wang, title, ctx).id
+                        for title in ("冬衣", "春游"))
+    with engine.begin() as conn:
+        conn.execute(insert(CommentThreadRow), [
+            {"item_id": mapped, "msg_data_id": "2247490098", "article_index": 1},
+            {"item_id": unmapped, "msg_data_id": None, "article_index": None,
+             "unmapped": "no_mid"}])
+    with engine.connect() as conn:
+        assert store.mapped_articles(conn) == {("2247490098", 1): mapped}

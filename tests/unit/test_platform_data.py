@@ -113,6 +113,17 @@ def test_articles_are_matched_to_items_only_when_certain() -> None:
     assert msgid_key("oops") is None
 
 
+def test_an_article_mapped_from_its_address_is_matched_whatever_its_title() -> None:
+    """The comments' mapping (msg_data_id, index from 0) is exact: it settles the
+    day of two untitled articles, which the title and day alone cannot."""
+    published = [(2, day(1), "春游"), (3, day(1), "义诊")]
+    articles = [("8_1", day(1), ""), ("8_2", day(1), ""), ("7_1", day(2), "")]
+    assert match_items(published, articles) == {}
+    known = {("8", 0): 2, ("8", 1): 3}
+    assert match_items(published, articles, known) == {"8_1": 2, "8_2": 3}
+    assert match_items(published, articles, {("8", 1): 2}) == {"8_2": 2}  # not 8_1
+
+
 def test_the_emulator_has_yesterday_only_after_eight_plus_the_delay() -> None:
     timing = Timing(ready_hour=8, delay_hours=1.5)
 

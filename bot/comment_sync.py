@@ -118,6 +118,7 @@ def _record(app: App, item_id: int, article: ArticleRef, found: Sequence[SeenCom
     """A ticket for each comment not seen before; the item marked read."""
     opened: list[int] = []
     with database.write_lock(app.engine), app.engine.begin() as conn:
+        stored.hold_thread(conn, item_id)
         for comment in found:
             if stored.known(conn, article, comment.user_comment_id):
                 continue

@@ -77,6 +77,15 @@ def _follower(conn: Connection, openid: str) -> int:
                             .returning(Follower.id)).scalar_one())
 
 
+def hold_thread(conn: Connection, item_id: int) -> None:
+    """Lock the item's thread row for this transaction (PostgreSQL; SQLite writes
+    one at a time anyway): two readers of one article's comments at once, the
+    worker and ``wxops comments sync``, then record them one after the other, and
+    the second finds the first's tickets (``known``) instead of failing on them."""
+    conn.execute(select(CommentThreadRow.item_id)
+                 .where(CommentThreadRow.item_id == item_id).with_for_update())
+
+
 def known(conn: Connection, article: ArticleRef, user_comment_id: int) -> bool:
     return conn.execute(select(CommentTicketRow.ticket_id).where(
         CommentTicketRow.msg_data_id == article.msg_data_id,

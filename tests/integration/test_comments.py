@@ -7,22 +7,28 @@ reported, never guessed; an account without comments is refused clearly."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, text, update
 
+from storage import comments
 from storage.models import CommentThreadRow, CommentTicketRow, ContentItemRow, ReplyTicket
+from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.queueing import fan
 from tests.integration.test_draft_box_sync import cli, start
 from tests.integration.test_publish_cycle import Desk, published
+from workflow import usecases
 from workflow.capabilities import UNVERIFIED_SUBSCRIPTION
 from workflow.comments import ArticleRef, from_url
 from workflow.errors import CommentsUnavailable, NotACommentTicket
+from workflow.model import Context
 from workflow.reply_queue import COMPLAINT_PRIORITY
 
 
@@ -168,3 +174,48 @@ def test_an_items_flag_is_what_its_draft_asks_and_message_tickets_are_not_commen
                                  datetime.now(UTC))
     assert refused.code == NotACommentTicket.code
     assert not desk.calls("comment/markelect")
+
+
+def test_two_readers_of_one_article_record_each_comment_once(engine: Engine) -> None:
+    """The worker and `wxops comments sync` read one article at once: the second to
+    record waits for the first (storage.comments.hold_thread) and finds its ticket,
+    where it would have inserted the same comment again and failed on it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers are a PostgreSQL matter; SQLite serialises them")
+    team, now = commanding.make_team(engine), datetime.now(UTC)
+    item_id = usecases.plan(SqlUnitOfWork(engine), team.wang, "冬衣",
+                            Context(now=now, command="test")).id
+    article = ArticleRef("2247490098", 0)
+    with engine.begin() as conn:
+        comments.set_article(conn, item_id, article, "")
+    second: dict[str, Any] = {}
+
+    def record_again() -> None:
+        try:
+            with engine.begin() as conn:
+                comments.hold_thread(conn, item_id)
+                second["known"] = comments.known(conn, article, 7)
+                if not second["known"]:
+                    comments.open_ticket(conn, item_id, article, 7, "o_c", "留言", 0, now)
+        except Exception as exc:  # what the unlocked race ends in: a unique violation
+            second["error"] = exc
+
+    with engine.begin() as first:
+        comments.hold_thread(first, item_id)
+        comments.open_ticket(first, item_id, article, 7, "o_c", "留言", 0, now)
+        racer = threading.Thread(target=record_again)
+        racer.start()
+        _until_someone_waits(engine)
+    racer.join(20)
+    assert second == {"known": True}
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(CommentTicketRow)).scalar() == 1
+
+
+def _until_someone_waits(engine: Engine, seconds: float = 10.0) -> None:
+    """Until a session waits for a lock (the racer, behind the first's transaction)."""
+    deadline = time.monotonic() + seconds
+    with engine.connect() as conn:
+        while not conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+            assert time.monotonic() < deadline, "the second reader never waited"
+            time.sleep(0.02)

@@ -18,6 +18,7 @@ from bot.cli_text import CliBadParameter, CliError, CliUsageError, echo, helptex
 from bot.cli_usage import classify, in_words
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, SchemaNotCurrent
+from bot.wechat_errors import WeChatError
 from bot.wiring import App
 from handlers import refusals
 from handlers.commands.grammar import CommandError
@@ -217,6 +218,10 @@ def _domain_failure(exc: Exception) -> Failure | None:
     if isinstance(exc, WorkflowError | CommandError):  # a refusal, worded for people
         data = dict(exc.data) if isinstance(exc, CommandError) else refusals.data(exc)
         return Failure(exc.code, data, 1, refusals.say(exc))
+    if isinstance(exc, WeChatError):  # the platform refused, or could not be reached
+        data = {"errcode": exc.errcode, "errmsg": exc.errmsg}
+        return Failure(exc.code, data, 1, say("errors", "wechat", reason=exc.reason,
+                                               detail=exc.errmsg))
     if isinstance(exc, OperationalError | ProgrammingError | DataError):  # DataError: a bad value
         code, detail = _database_error(exc)
         return Failure(code, {"detail": detail}, 1, say("errors", code, detail=detail))

@@ -21,7 +21,7 @@ from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.clirun import Wxops
-from tests.integration.test_item_import import fake_uploads
+from tests.integration.test_item_import import uploads as uploads  # the fixture
 from tests.unit.layout_fixtures import FakeUpload, corpus_images
 from workflow import link_cases
 from workflow.checks import Code
@@ -31,11 +31,6 @@ from workflow.roles import CONSOLE_ACTOR
 
 PUBLIC = "https://wx.example.org"
 ARTICLE = "---\ntitle: 冬衣募集\n---\n\n周六上午在社区中心收冬衣。\n\n![收衣现场](asset:scene)\n"
-
-
-@pytest.fixture
-def uploads(monkeypatch: pytest.MonkeyPatch) -> FakeUpload:
-    return fake_uploads(monkeypatch)
 
 
 @pytest.fixture

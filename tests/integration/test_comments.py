@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,24 +21,15 @@ from storage.models import CommentThreadRow, CommentTicketRow, ContentItemRow, R
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.queueing import fan
-from tests.integration.test_draft_box_sync import cli, start
+from tests.integration.test_draft_box_sync import cli
+from tests.integration.test_draft_box_sync import desk as desk  # the fixture
+from tests.integration.test_draft_box_sync import small as small  # the fixture
 from tests.integration.test_publish_cycle import Desk, published
 from workflow import usecases
-from workflow.capabilities import UNVERIFIED_SUBSCRIPTION
 from workflow.comments import ArticleRef, from_url
 from workflow.errors import CommentsUnavailable, NotACommentTicket
 from workflow.model import Context
 from workflow.reply_queue import COMPLAINT_PRIORITY
-
-
-@pytest.fixture
-def desk(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    yield from start(engine, monkeypatch)
-
-
-@pytest.fixture
-def small(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    yield from start(engine, monkeypatch, UNVERIFIED_SUBSCRIPTION)
 
 
 def article(desk: Desk, item_id: int) -> ArticleRef:

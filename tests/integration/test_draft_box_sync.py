@@ -174,3 +174,14 @@ def test_without_the_draft_box_the_source_is_absent(small: Desk,
     assert not alarms
     assert len([r for r in caplog.records if "sync_drafts skipped" in r.getMessage()]) == 1
     assert small.calls("draft/batchget") == []
+
+
+def test_a_refusal_of_the_platform_is_one_line_and_a_failure(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`wxops drafts sync` when WeChat refuses the read: the refusal's reason and
+    errcode on one line and exit status 1, not a traceback."""
+    control(desk, "fail", {"path": "/cgi-bin/draft/batchget", "errcode": 40013})
+    refused = cli(desk, monkeypatch, capsys)("drafts", "sync")
+    assert refused.status == 1 and refused.failure is not None
+    assert refused.failure.data["errcode"] == 40013
+    assert "40013" in refused.failure.line and "\n" not in refused.failure.line.strip()

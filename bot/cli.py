@@ -138,6 +138,7 @@ def _commands() -> None:
         cli_inbound,
         cli_links,
         cli_queue,
+        cli_reports,
         cli_rules,
         cli_run,
         cli_words,
@@ -146,7 +147,7 @@ def _commands() -> None:
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
-                   cli_drafts, cli_assets, cli_analytics, cli_comments, chat):
+                   cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, chat):
         module.register(cli)
 
 

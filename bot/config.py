@@ -116,6 +116,14 @@ class Settings(BaseModel):
                              "derived from the AppSecret)")
     preview_link_hours: int = Field(72, ge=1, le=720,
                                     description="hours a preview link can be opened")
+    reports_dir: str = Field("var/reports", min_length=1, description="the folder "
+                             "reports are kept in, one HTML file each (relative: to the "
+                             "working directory)")
+    report_hour: int = Field(10, ge=0, le=23, description="the hour (account's time) from "
+                             "which Monday's weekly report is made, once Sunday's figures "
+                             "are in")
+    report_link_days: int = Field(30, ge=1, le=30, description="days a report's link can "
+                                  "be opened")
     draft_sync_minutes: float = Field(10.0, gt=0, le=1440, allow_inf_nan=False,
                                       description="minutes between the worker's reads of "
                                       "the WeChat draft box")

@@ -20,7 +20,7 @@ from workflow.pages import PageKind, PageLink
 
 SALT = b"wxops.page-link"
 #: Where each kind of page is served (bot/pages routes the same prefixes).
-PATHS = {PageKind.PREVIEW: "/preview/"}
+PATHS = {PageKind.PREVIEW: "/preview/", PageKind.REPORT: "/report/"}
 #: A token longer than this is not one of ours (a key of 22 and its signature).
 MAX_TOKEN = 100
 

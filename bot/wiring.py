@@ -29,6 +29,7 @@ from storage import (
     migrate,
     outbox,
     platform,
+    reports,
 )
 from storage.capabilities import SqlLearntCapabilities
 from storage.db import KeptConnections, make_engine, writes_flow
@@ -59,6 +60,8 @@ incident_log: seams.IncidentLog = incidents
 learnt_capabilities: seams.LearntCapabilitiesLog = capabilities
 #: Article comments read in: threads, their mapping, the tickets comments open.
 comment_records = comments
+#: Reports made: their pages, where they were kept, whether they were sent.
+report_records = reports
 #: Each running worker's heartbeat (the worker writes it, ``wxops doctor`` reads it).
 worker_heartbeats: seams.Heartbeats = heartbeats
 #: A unit of work inside a transaction the caller owns (a push, a sent row).

@@ -278,6 +278,21 @@ class Jobs:
         log.info("figures of %s: %s calls, ready %s, delayed %s", day, pull.calls,
                  pull.ready, sorted(pull.delayed))
 
+    def weekly_report(self) -> None:
+        """Last week's report to the analysts and admins, once, when due
+        (bot/reports.py; run hourly, it does nothing most hours)."""
+        if not self._leading("weekly_report"):
+            return
+        from bot import reports
+
+        try:
+            made = reports.send_weekly(self.app, utcnow())
+        except OSError as exc:  # the reports folder: tried again next hour
+            log.warning("weekly report not made: %s", exc)
+            return
+        if made is not None:
+            log.info("weekly report %s sent: %s", made.report.period.name, made.path)
+
     def prune(self) -> None:
         if not self._leading("prune"):
             return
@@ -310,6 +325,8 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     # Also at start: what came in while no worker ran (each article only when due).
     scheduler.add_job(jobs.sync_comments, "interval", minutes=COMMENTS_EVERY_MINUTES,
                       id="sync_comments", coalesce=True, next_run_time=utcnow())
+    scheduler.add_job(jobs.weekly_report, "interval", hours=1, id="weekly_report",
+                      max_instances=1, coalesce=True, next_run_time=utcnow())
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

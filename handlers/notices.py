@@ -56,6 +56,7 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "item_withdrawn": NEWS,
     "item_revision_dropped": NEWS,
     "reply_sent_after_all": NEWS,        # a warning taken back
+    "report_ready": NEWS,                # the weekly report: read it when there is time
 })
 
 

@@ -12,14 +12,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import PageLink as PageLinkRow
-from storage.models import Revision
+from storage.models import ReportRow, Revision
 from workflow.pages import ArticleText, PageKind, PageLink
 
 
 def _link(row: PageLinkRow) -> PageLink:
     return PageLink(row.id, row.key, PageKind(row.kind), row.item_id, row.item_version,
                     row.item_revision, row.created_by, row.created_at, row.expires_at,
-                    row.revoked_at)
+                    row.revoked_at, row.report_id)
 
 
 class SqlPageLinks:
@@ -30,7 +30,8 @@ class SqlPageLinks:
         row = PageLinkRow(key=link.key, kind=link.kind.value, item_id=link.item_id,
                           item_version=link.item_version, item_revision=link.item_revision,
                           created_by=link.created_by, created_at=link.created_at,
-                          expires_at=link.expires_at, revoked_at=link.revoked_at)
+                          expires_at=link.expires_at, revoked_at=link.revoked_at,
+                          report_id=link.report_id)
         self.session.add(row)
         self.session.flush()
         return _link(row)
@@ -75,3 +76,6 @@ class SqlPageLinks:
             return None
         return ArticleText(row.title, row.body, row.digest, row.created_at, row.byline,
                            tuple(row.sources or ()))
+
+    def report_page(self, report_id: int) -> str | None:
+        return self.session.scalar(select(ReportRow.html).where(ReportRow.id == report_id))

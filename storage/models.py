@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -367,15 +368,36 @@ class Confirmation(Base):
     used_at: Mapped[datetime | None]
 
 
+class ReportRow(Base):
+    """A report made (workflow/report.py): its page as served, where it was kept
+    on disk, and when the weekly job sent its link (so it is sent once)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("kind", "first_day", "last_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # week | month | range
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    made_at: Mapped[datetime]
+    html: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(String(500), default="")
+    sent_at: Mapped[datetime | None]
+
+
 class PageLink(Base):
     """A link to a web page (workflow.pages): the address carries ``key``, signed;
     ``id`` is how people name it. Checked on every opening: revoked, expired."""
 
     __tablename__ = "page_links"
+    __table_args__ = (CheckConstraint("(item_id IS NULL) <> (report_id IS NULL)",
+                                      name="one_page"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id"), index=True)
+    # A preview's item (its version and revision when the link was made); a
+    # report's link names the report instead, and its item fields are 0.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
     item_version: Mapped[int] = mapped_column(Integer)
     item_revision: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

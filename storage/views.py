@@ -4,7 +4,7 @@ queries only; workflow.overview assembles what people are shown."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,8 +21,15 @@ from storage.models import (
     ReplyTicket,
 )
 from storage.repositories import item_from_row
-from workflow.analytics import Totals
-from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
+from workflow.analytics import DETAIL_DAYS, Totals
+from workflow.figures import (
+    ArticleReads,
+    Complaints,
+    FollowerDay,
+    Published,
+    Response,
+    SourceTotals,
+)
 from workflow.model import ContentItem
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
@@ -134,9 +141,11 @@ class SqlFiguresView:
 
     def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
         f = FollowerMetric
-        rows = self.session.execute(select(f.day, f.new_users, f.cancel_users).where(
-            f.day >= first, f.day <= last).order_by(f.day))
-        return [FollowerDay(r.day, r.new_users, r.cancel_users) for r in rows]
+        rows = self.session.execute(
+            select(f.day, f.new_users, f.cancel_users, f.cumulate_users)
+            .where(f.day >= first, f.day <= last).order_by(f.day))
+        return [FollowerDay(r.day, r.new_users, r.cancel_users, r.cumulate_users)
+                for r in rows]
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
         t, c, item = ReplyTicket, CommentTicketRow, ContentItemRow
@@ -146,6 +155,14 @@ class SqlFiguresView:
             .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
             .group_by(c.item_id, item.title).order_by(c.item_id))
         return [Complaints(r.item_id, r.title, int(r.n)) for r in rows]
+
+    def source_totals(self, first: date, last: date) -> Sequence[SourceTotals]:
+        m = ArticleMetric
+        since = first - timedelta(days=DETAIL_DAYS + 1)  # running totals end at day 30
+        rows = self.session.execute(select(m.msgid, m.day, m.read_sources).where(
+            m.day >= since, m.day <= last, m.read_sources.is_not(None)))
+        return [SourceTotals(r.msgid, r.day, {str(k): int(v) for k, v in
+                                              (r.read_sources or {}).items()}) for r in rows]
 
     def waiting_since(self) -> Sequence[datetime]:
         t = ReplyTicket

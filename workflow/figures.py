@@ -3,6 +3,7 @@ the suggestions compute from. Plain data, no behaviour beyond a derived number."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -56,3 +57,14 @@ class FollowerDay:
     day: date
     new: int
     lost: int
+    total: int = 0  # followers at the day's end (the platform's cumulate_user)
+
+
+@dataclass(frozen=True)
+class SourceTotals:
+    """One article's readers by read source, running since it was published, on
+    one day (source: the platform's number as text, "99999999" for all)."""
+
+    msgid: str
+    day: date
+    sources: Mapping[str, int]

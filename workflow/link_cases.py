@@ -72,8 +72,8 @@ def open_preview(uow: UnitOfWork, key: str, now: datetime) -> Preview:
     revoked or expired (``pages.opened``), checked on every opening."""
     with uow:
         link = pages.opened(uow.links.by_key(key), PageKind.PREVIEW, now)
-        text = uow.links.article(link.item_id, link.item_revision)
-        item = uow.items.get(link.item_id)
+        text = uow.links.article(pages.item_of(link), link.item_revision)
+        item = uow.items.get(pages.item_of(link))
         if text is None or item is None:
             raise LinkRefused("unknown")
         revision = link.item_revision
@@ -89,10 +89,29 @@ def kept_image(uow: UnitOfWork, key: str, sha256: str, now: datetime) -> tuple[s
     that revision's body names (a link opens one article, not every kept image)."""
     with uow:
         link = pages.opened(uow.links.by_key(key), PageKind.PREVIEW, now)
-        text = uow.links.article(link.item_id, link.item_revision)
+        text = uow.links.article(pages.item_of(link), link.item_revision)
         found = uow.assets.kept(sha256) if text and sha256 in kept_in(text.body) else None
     if found is None:
         raise LinkRefused("not_found")
+    return found
+
+
+def report_link(uow: UnitOfWork, report_id: int, created_by: int | None, now: datetime,
+                lifetime: timedelta, key: Callable[[], str] = pages.new_key) -> PageLink:
+    """A new link to a report's page (the report made and stored already)."""
+    with uow:
+        link = uow.links.add(pages.for_report(report_id, created_by, now, lifetime, key()))
+        uow.commit()
+        return link
+
+
+def open_report(uow: UnitOfWork, key: str, now: datetime) -> str:
+    """The report page behind a link's key, checked as a preview's is."""
+    with uow:
+        link = pages.opened(uow.links.by_key(key), PageKind.REPORT, now)
+        found = uow.links.report_page(link.report_id) if link.report_id else None
+    if found is None:
+        raise LinkRefused("unknown")
     return found
 
 

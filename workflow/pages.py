@@ -35,23 +35,26 @@ class PageKind(StrEnum):
     """What a link opens: one kind of page each."""
 
     PREVIEW = "preview"
+    REPORT = "report"
 
 
 @dataclass(frozen=True)
 class PageLink:
     """One link: ``key`` is what its address carries (signed); ``id`` is how
-    people name it (``wxops links revoke 3``)."""
+    people name it (``wxops links revoke 3``). A preview's link names its item
+    (and the item's version and revision then); a report's names the report."""
 
     id: int
     key: str
     kind: PageKind
-    item_id: int
+    item_id: int | None
     item_version: int
     item_revision: int
     created_by: int | None  # None: made at the server's shell
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    report_id: int | None = None
 
     def live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
@@ -101,6 +104,15 @@ def issue(kind: PageKind, item_id: int, item_version: int, item_revision: int,
                     now + min(lifetime, MAX_LIFETIME))
 
 
+def for_report(report_id: int, created_by: int | None, now: datetime, lifetime: timedelta,
+               key: str) -> PageLink:
+    """A new link to a report (id 0 until stored)."""
+    if lifetime <= timedelta(0):
+        raise ValueError("a link's lifetime must be positive")
+    return PageLink(0, key, PageKind.REPORT, None, 0, 0, created_by, now,
+                    now + min(lifetime, MAX_LIFETIME), report_id=report_id)
+
+
 def opened(found: PageLink | None, kind: PageKind, now: datetime) -> PageLink:
     """The link, if it may be opened now: unknown (or of another kind), revoked
     and expired links are refused, each with its own reason."""
@@ -111,6 +123,13 @@ def opened(found: PageLink | None, kind: PageKind, now: datetime) -> PageLink:
     if now >= found.expires_at:
         raise LinkRefused("expired")
     return found
+
+
+def item_of(link: PageLink) -> int:
+    """The item a preview's link opens (a link without one opens nothing)."""
+    if link.item_id is None:
+        raise LinkRefused("unknown")
+    return link.item_id
 
 
 def ends_links(state: State) -> bool:

@@ -15,7 +15,14 @@ from workflow.checks import CheckResult, WordEntry
 from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
-from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
+from workflow.figures import (
+    ArticleReads,
+    Complaints,
+    FollowerDay,
+    Published,
+    Response,
+    SourceTotals,
+)
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
@@ -219,6 +226,11 @@ class FiguresView(Protocol):
         """Per item, its comments opened in the range as complaints."""
         ...
 
+    def source_totals(self, first: date, last: date) -> Sequence[SourceTotals]:
+        """Articles' running read-source totals on the days from before ``first``
+        (as far back as running totals go) to ``last``."""
+        ...
+
 
 class HeldNotices(Protocol):
     """Staff notices held for the person's next message (handlers.digest)."""
@@ -417,6 +429,10 @@ class PageLinks(Protocol):
 
     def article(self, item_id: int, revision: int) -> ArticleText | None:
         """What the item said at that revision (kept for every revision)."""
+        ...
+
+    def report_page(self, report_id: int) -> str | None:
+        """A report's page as it was made (workflow/report.py, bot/report_page.py)."""
         ...
 
 

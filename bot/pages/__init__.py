@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from bot.links import MAX_TOKEN, PageAddresses
 from bot.pages.preview import preview_page
-from bot.pages.render import image, refused
+from bot.pages.render import html_page, image, refused
 from bot.timefmt import utcnow
 from bot.wiring import App
 from workflow import link_cases
@@ -32,6 +32,8 @@ ROUTES = Map([
          methods=["GET", "HEAD"]),
     Rule(f"/preview/<string(maxlength={MAX_TOKEN}):token>/image/"
          "<string(length=64):sha256>", endpoint="kept_image", methods=["GET", "HEAD"]),
+    Rule(f"/report/<string(maxlength={MAX_TOKEN}):token>", endpoint="report",
+         methods=["GET", "HEAD"]),
 ])
 
 
@@ -42,7 +44,7 @@ class Pages:
         self.app = app
         self.addresses = PageAddresses.from_settings(app.settings)
         self.views: dict[str, Callable[..., Response]] = {
-            "preview": self.preview, "kept_image": self.kept_image}
+            "preview": self.preview, "kept_image": self.kept_image, "report": self.report}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         response = self.respond(Request(environ))
@@ -74,6 +76,13 @@ class Pages:
         settings = self.app.settings
         return preview_page(shown, settings.account_name, settings.tz,
                             kept_base=f"{token}/image/")
+
+    def report(self, token: str) -> Response:
+        """A report's page as it was made (bot/reports.py), behind its link."""
+        key = self.addresses.key(token)
+        if key is None:
+            raise LinkRefused("unknown")
+        return html_page(link_cases.open_report(self.app.uow(), key, utcnow()))
 
     def kept_image(self, token: str, sha256: str) -> Response:
         """An image kept for the preview (workflow/kept_images.py), under the page's link."""

@@ -30,7 +30,7 @@ STATUS = {"unknown": 404, "not_found": 404, "expired": 410, "revoked": 410,
 
 
 @cache
-def _environment() -> Environment:
+def environment() -> Environment:
     # The pages' own templates first; then the catalogue's (checks.j2, diff.j2), whose
     # macros say a finding or a diff as chat does, HTML-escaped here like the rest.
     loader = ChoiceLoader([PackageLoader("handlers", "templates/web"),
@@ -42,7 +42,11 @@ def _environment() -> Environment:
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
     """A page of templates/web/``template``.j2, with the headers every page has."""
-    body = _environment().get_template(f"{template}.j2").render(**context)
+    return html_page(environment().get_template(f"{template}.j2").render(**context), status)
+
+
+def html_page(body: str, status: int = 200) -> Response:
+    """A page already rendered (a report, made once and kept), with the headers."""
     response = Response(body, status=status, content_type="text/html; charset=utf-8")
     response.headers.update(HEADERS)
     return response

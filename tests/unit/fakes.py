@@ -17,7 +17,14 @@ from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.errors import StaleTicket, StaleVersion
-from workflow.figures import ArticleReads, Complaints, FollowerDay, Published, Response
+from workflow.figures import (
+    ArticleReads,
+    Complaints,
+    FollowerDay,
+    Published,
+    Response,
+    SourceTotals,
+)
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
@@ -241,6 +248,9 @@ class FakeFigures:
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
         return self.period.complaints
 
+    def source_totals(self, first: date, last: date) -> Sequence[SourceTotals]:
+        return [s for s in self.period.sources if s.day <= last]
+
 
 @dataclass
 class FakePeriodFigures:
@@ -252,6 +262,7 @@ class FakePeriodFigures:
     followers: list[FollowerDay] = field(default_factory=list)
     waiting: list[datetime] = field(default_factory=list)
     complaints: list[Complaints] = field(default_factory=list)
+    sources: list[SourceTotals] = field(default_factory=list)
 
 
 class FakeFeedback:
@@ -439,6 +450,7 @@ class FakeLinks:
         self.items = items
         self.rows: dict[int, PageLink] = {}
         self.articles: dict[tuple[int, int], ArticleText] = {}
+        self.reports: dict[int, str] = {}
 
     def add(self, link: PageLink) -> PageLink:
         link = replace(link, id=max(self.rows, default=0) + 1)
@@ -475,6 +487,9 @@ class FakeLinks:
             return _text(item)
         saved = self.items.revisions.get((item_id, revision))
         return _text(saved) if saved is not None else self.articles.get((item_id, revision))
+
+    def report_page(self, report_id: int) -> str | None:
+        return self.reports.get(report_id)
 
 
 def _text(item: ContentItem) -> ArticleText:

@@ -78,12 +78,13 @@ def link_to(app: App, report_id: int, now: datetime, made_by: int | None = None)
     return addresses.url(link)
 
 
-def figures_in(app: App, conn: Connection, day: date) -> bool:
+def figures_in(app: App, day: date) -> bool:
     """Whether the platform's figures of ``day`` are final (or will never come:
     the account has no data interfaces)."""
     if not app.capabilities().allows(Capability.DATACUBE):
         return True
-    record = figures.records(conn, ANCHOR, day, day).get(day)
+    with app.engine.connect() as conn:
+        record = figures.records(conn, ANCHOR, day, day).get(day)
     return record is not None and record.status is DayStatus.COMPLETE
 
 
@@ -94,9 +95,9 @@ def send_weekly(app: App, now: datetime) -> Made | None:
     period = rules.last_week(local.date())
     with app.engine.connect() as conn:
         kept = stored.find(conn, period)
-        ready = figures_in(app, conn, period.last)
     sent = kept is not None and kept.sent_at is not None
-    if not rules.weekly_due(period, local, sent, ready, app.settings.report_hour):
+    if not rules.weekly_due(period, local, sent, figures_in(app, period.last),
+                            app.settings.report_hour):
         return None
     made = make(app, period, now)
     with database.write_lock(app.engine), app.engine.begin() as conn:

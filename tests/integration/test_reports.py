@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select, update
@@ -161,7 +162,7 @@ def test_without_a_public_address_the_report_is_kept_without_a_link(
         assert conn.execute(select(PageLinkRow.id)).all() == []
 
 
-def _notices(engine: Engine) -> list[dict[str, object]]:
+def _notices(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [r.payload for r in conn.execute(select(OutboxMessage.payload).where(
             OutboxMessage.kind == "notify"))]

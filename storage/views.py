@@ -19,6 +19,7 @@ from storage.models import (
     FollowerMetric,
     ProcessFeedback,
     ReplyTicket,
+    TicketMessage,
 )
 from storage.repositories import item_from_row
 from workflow.analytics import DETAIL_DAYS, Totals
@@ -33,6 +34,7 @@ from workflow.figures import (
 from workflow.model import ContentItem
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
+from workflow.suggestions import named_items, unique_titles
 
 
 class SqlWorkView:
@@ -148,13 +150,35 @@ class SqlFiguresView:
                 for r in rows]
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
-        t, c, item = ReplyTicket, CommentTicketRow, ContentItemRow
+        t, c = ReplyTicket, CommentTicketRow
         rows = self.session.execute(
-            select(c.item_id, item.title, func.count().label("n"))
-            .join(t, t.id == c.ticket_id).join(item, item.id == c.item_id)
+            select(c.item_id, func.count().label("n")).join(t, t.id == c.ticket_id)
             .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
-            .group_by(c.item_id, item.title).order_by(c.item_id))
-        return [Complaints(r.item_id, r.title, int(r.n)) for r in rows]
+            .group_by(c.item_id))
+        counts = {r.item_id: int(r.n) for r in rows}
+        for item_id in self._named_in_messages(since, until):
+            counts[item_id] = counts.get(item_id, 0) + 1
+        titles = self._titles(counts)
+        return [Complaints(i, titles.get(i, ""), n) for i, n in sorted(counts.items())]
+
+    def _named_in_messages(self, since: datetime, until: datetime) -> list[int]:
+        """Items named (suggestions.named_items) in the messages of the message
+        tickets raised as complaints in the range: each item once a ticket."""
+        t, m, c = ReplyTicket, TicketMessage, CommentTicketRow
+        rows = self.session.execute(
+            select(m.ticket_id, m.content).join(t, t.id == m.ticket_id)
+            .outerjoin(c, c.ticket_id == t.id)
+            .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until,
+                   c.ticket_id.is_(None), m.direction == "in", m.content.contains("《")))
+        texts: dict[int, list[str]] = {}
+        for r in rows:
+            texts.setdefault(r.ticket_id, []).append(r.content)
+        if not texts:
+            return []
+        item = ContentItemRow
+        titles = unique_titles([(r.id, r.title) for r in self.session.execute(
+            select(item.id, item.title).where(item.published_at.is_not(None)))])
+        return [i for said in texts.values() for i in named_items(" ".join(said), titles)]
 
     def source_totals(self, first: date, last: date) -> Sequence[SourceTotals]:
         m = ArticleMetric

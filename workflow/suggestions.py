@@ -5,15 +5,17 @@ reason. A suggestion is a code and its data; templates word it (cmd/suggestions.
 Reads are compared by day-7 reads (the running total on an article's 7th day):
 every article has had the same time by then, and most reading is done.
 
-Complaints count only where a ticket is linked to an item: a comment's ticket
-(comment_tickets). A message that names an article is not linked to it, and is
-not guessed from its text.
+Complaints count where a complaint is tied to an item for certain: a comment's
+ticket (comment_tickets), or a message ticket raised as a complaint whose
+messages name a published article by its exact title in 《》 (``named_items``).
+Nothing else in a message's text is taken to mean an article.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -67,6 +69,26 @@ class Facts:
     now: datetime
     tz: tzinfo
     complaints: Sequence[Complaints] = ()
+
+
+#: How a follower names an article: its title between 《 and 》, as Chinese
+#: writing quotes titles (a title is at most 64 characters on the platform).
+TITLE_QUOTE = re.compile(r"《([^《》]{1,64})》")
+
+
+def named_items(text: str, titles: Mapping[str, int]) -> set[int]:
+    """The published items a message names: each title in 《》 that is exactly one
+    published item's title (``titles``: title → item, with the titles two items
+    share left out by the caller — a shared title names neither)."""
+    return {titles[t.strip()] for t in TITLE_QUOTE.findall(text) if t.strip() in titles}
+
+
+def unique_titles(items: Sequence[tuple[int, str]]) -> dict[str, int]:
+    """Title → item for the titles only one item has."""
+    seen: dict[str, list[int]] = {}
+    for item_id, title in items:
+        seen.setdefault(title.strip(), []).append(item_id)
+    return {title: ids[0] for title, ids in seen.items() if title and len(ids) == 1}
 
 
 def _median(values: Sequence[float]) -> float:

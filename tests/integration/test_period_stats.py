@@ -18,6 +18,7 @@ from storage.models import (
     ContentItemRow,
     FollowerMetric,
     ReplyTicket,
+    TicketMessage,
 )
 from storage.views import SqlFiguresView
 from tests.integration.clirun import Wxops
@@ -161,3 +162,25 @@ def test_the_cli_runs_the_same_use_case(engine_url: str, tmp_path: Path,
     assert "阅读 142 次" in wxops("stats", "--days", "30").out
     assert wxops("stats", "--month").out.startswith("本月（")
     assert wxops("stats", "--days", "9").status != 0
+
+
+def _complaint_message(engine: Engine, openid: str, text: str, priority: int = 1) -> None:
+    ticket_id = open_ticket(engine, openid, None)
+    with engine.begin() as conn:
+        conn.execute(update(ReplyTicket).where(ReplyTicket.id == ticket_id).values(
+            priority=priority, opened_at=NOW - timedelta(days=1)))
+        conn.execute(insert(TicketMessage).values(
+            ticket_id=ticket_id, direction="in", kind="text", content=text,
+            created_at=NOW - timedelta(days=1)))
+
+
+def test_a_complaint_message_naming_an_article_counts_for_it(
+        engine: Engine, team: Team, seeded: dict[str, int]) -> None:
+    _complaint_message(engine, "o_m1", "《乙》里的电话打不通，投诉")
+    _complaint_message(engine, "o_m2", "《乙》写错了 《乙》")  # one ticket counts once
+    _complaint_message(engine, "o_m3", "《乙》很好", priority=0)  # not a complaint
+    _complaint_message(engine, "o_m4", "《不存在的文章》太差")  # names no published item
+    _complaint_message(engine, "o_m5", "乙 这篇太差")  # a title not in 《》 is not a name
+    with Session(engine) as session:
+        found = SqlFiguresView(session).complaints(NOW - timedelta(days=90), NOW)
+    assert found == [Complaints(seeded["a"], "甲", 2), Complaints(seeded["b"], "乙", 2)]

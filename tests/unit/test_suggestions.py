@@ -174,3 +174,10 @@ def test_every_suggestion_is_worded_with_its_numbers() -> None:
     assert "22 点" in lines[4] and "120 分钟" in lines[4]
     assert "2 条投诉" in lines[2]
     assert "周六" in lines[8] and "20 点" in lines[9]
+
+
+def test_a_message_names_an_article_by_its_exact_title_in_book_quotes() -> None:
+    titles = rules.unique_titles([(1, "冬衣募集"), (2, "助学回访"), (3, "通知"), (4, "通知")])
+    assert titles == {"冬衣募集": 1, "助学回访": 2}  # a shared title names neither
+    assert rules.named_items("《冬衣募集》和《 助学回访 》都有错", titles) == {1, 2}
+    assert rules.named_items("冬衣募集有错；《冬衣》；《通知》", titles) == set()

@@ -127,6 +127,9 @@ class Settings(BaseModel):
     draft_sync_minutes: float = Field(10.0, gt=0, le=1440, allow_inf_nan=False,
                                       description="minutes between the worker's reads of "
                                       "the WeChat draft box")
+    analytics_pull_minutes: float = Field(60.0, gt=0, le=1440, allow_inf_nan=False,
+                                          description="minutes between the worker's asks "
+                                          "for yesterday's platform figures (until complete)")
     link_check_minutes: int = Field(30, ge=1, le=10080,
                                     description="minutes between two checks of one address "
                                     "an article in review cites (does it answer?)")

@@ -263,8 +263,9 @@ class Jobs:
 
     def pull_analytics(self, day: date | None = None) -> None:
         """Yesterday's platform figures once the platform has them (bot/analytics.py):
-        run hourly, it asks only what is not complete, so a late or delayed day is
-        asked again next hour and a complete one costs no call."""
+        run hourly (WXOPS_ANALYTICS_PULL_MINUTES), it asks only what is not complete,
+        so a late or delayed day is asked again next hour and a complete one costs
+        no call."""
         if not self._leading("pull_analytics") or not self._able("pull_analytics"):
             return
         from bot import analytics
@@ -320,7 +321,8 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.check_links, "interval",
                       minutes=min(LINK_ROUND_MINUTES, app.settings.link_check_minutes),
                       id="check_links", max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.pull_analytics, "interval", hours=1, id="analytics",
+    scheduler.add_job(jobs.pull_analytics, "interval",
+                      seconds=app.settings.analytics_pull_minutes * 60, id="analytics",
                       max_instances=1, coalesce=True)
     # Also at start: what came in while no worker ran (each article only when due).
     scheduler.add_job(jobs.sync_comments, "interval", minutes=COMMENTS_EVERY_MINUTES,

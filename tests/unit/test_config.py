@@ -226,6 +226,8 @@ def test_one_credential_without_the_other_is_refused(given: dict[str, str], miss
     ("WXOPS_REPLY_SLA", "99999", "less_than_equal", {"le": 10080}),
     ("WXOPS_DRAFT_SYNC_MINUTES", "0", "greater_than", {"gt": 0}),
     ("WXOPS_DRAFT_SYNC_MINUTES", "1441", "less_than_equal", {"le": 1440}),
+    ("WXOPS_ANALYTICS_PULL_MINUTES", "0", "greater_than", {"gt": 0}),
+    ("WXOPS_ANALYTICS_PULL_MINUTES", "1441", "less_than_equal", {"le": 1440}),
     ("WXOPS_TIMEZONE", "x" * 300, "timezone_unknown", {"name": "x" * 40}),
 ])
 def test_pydantic_refusals_are_chinese(name: str, value: str, code: str,

@@ -40,11 +40,13 @@ class PageAddresses:
     public_url: str  # "" when the web pages have no address people can open
     secret: bytes
     lifetime: timedelta  # of a preview link
+    report_lifetime: timedelta = timedelta(days=30)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PageAddresses:
         return cls(settings.public_url, signing_key(settings),
-                   timedelta(hours=settings.preview_link_hours))
+                   timedelta(hours=settings.preview_link_hours),
+                   timedelta(days=settings.report_link_days))
 
     @property
     def _signer(self) -> Signer:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import PageLink as PageLinkRow
 from storage.models import ReportRow, Revision
-from workflow.pages import ArticleText, PageKind, PageLink
+from workflow.pages import ArticleText, PageKind, PageLink, ReportRef
 
 
 def _link(row: PageLinkRow) -> PageLink:
@@ -79,3 +79,10 @@ class SqlPageLinks:
 
     def report_page(self, report_id: int) -> str | None:
         return self.session.scalar(select(ReportRow.html).where(ReportRow.id == report_id))
+
+    def latest_report(self) -> ReportRef | None:
+        r = ReportRow
+        row = self.session.execute(
+            select(r.id, r.kind, r.first_day, r.last_day, r.path)
+            .order_by((r.kind == "week").desc(), r.last_day.desc(), r.id.desc()).limit(1)).first()
+        return ReportRef(row.id, row.kind, row.first_day, row.last_day, row.path) if row else None

@@ -490,6 +490,12 @@ class LinkNotFound(WorkflowError):
         self.link_id = link_id
 
 
+class NoReport(WorkflowError):
+    """报告 before any report was made (the weekly job makes one every Monday)."""
+
+    code = "no_report"
+
+
 class PreviewUnavailable(WorkflowError):
     """预览 on an account that may not send WeChat previews (``kind``, as
     ``AccountKind.name``) and has no web address for the preview page: the

@@ -14,10 +14,16 @@ from datetime import datetime, timedelta
 from workflow import pages, review_view, staffing
 from workflow.capabilities import Capability
 from workflow.effects import SendPreview
-from workflow.errors import ItemNotFound, LinkNotFound, LinkRefused, PreviewUnavailable
+from workflow.errors import (
+    ItemNotFound,
+    LinkNotFound,
+    LinkRefused,
+    NoReport,
+    PreviewUnavailable,
+)
 from workflow.kept_images import kept_in
 from workflow.model import ActionEntry, ContentItem, Context
-from workflow.pages import PageKind, PageLink, Preview
+from workflow.pages import PageKind, PageLink, Preview, ReportRef
 from workflow.ports import UnitOfWork
 from workflow.roles import Action, Actor
 
@@ -103,6 +109,24 @@ def report_link(uow: UnitOfWork, report_id: int, created_by: int | None, now: da
         link = uow.links.add(pages.for_report(report_id, created_by, now, lifetime, key()))
         uow.commit()
         return link
+
+
+def latest_report(uow: UnitOfWork, actor: Actor, now: datetime,
+                  lifetime: timedelta | None,
+                  key: Callable[[], str] = pages.new_key) -> tuple[ReportRef, PageLink | None]:
+    """报告: the newest weekly report (else the newest of any period), and a new
+    link to it where the web pages have an address (``lifetime`` None: none)."""
+    staffing.authorise(actor, Action.READ)
+    with uow:
+        found = uow.links.latest_report()
+        if found is None:
+            raise NoReport()
+        link = None
+        if lifetime is not None:
+            link = uow.links.add(pages.for_report(found.id, actor.id or None, now, lifetime,
+                                                  key()))
+        uow.commit()
+        return found, link
 
 
 def open_report(uow: UnitOfWork, key: str, now: datetime) -> str:

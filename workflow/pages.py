@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,17 @@ class PageLink:
 
     def live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class ReportRef:
+    """A report made (workflow/report.py): its id, period and where it was kept."""
+
+    id: int
+    kind: str  # week | month | range
+    first: date
+    last: date
+    path: str
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from workflow.figures import (
     SourceTotals,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
-from workflow.pages import ArticleText, PageLink
+from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
@@ -433,6 +433,10 @@ class PageLinks(Protocol):
 
     def report_page(self, report_id: int) -> str | None:
         """A report's page as it was made (workflow/report.py, bot/report_page.py)."""
+        ...
+
+    def latest_report(self) -> ReportRef | None:
+        """The newest weekly report, else the newest report of any period."""
         ...
 
 

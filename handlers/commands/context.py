@@ -25,6 +25,11 @@ class LinkAddresses(Protocol):
         """How long a preview link lives."""
         ...
 
+    @property
+    def report_lifetime(self) -> timedelta:
+        """How long a report's link lives."""
+        ...
+
     def url(self, link: PageLink) -> str: ...
 
 

@@ -21,8 +21,9 @@ from handlers.commands.grammar import (
 )
 from handlers.commands.team import ordered
 from handlers.replies import TEXT_REPLY_BYTES
+from handlers.when import format_moment
 from workflow import feedback as process_feedback
-from workflow import overview
+from workflow import link_cases, overview
 from workflow.roles import Role
 from workflow.stats import Period, last_days, period_stats, this_month
 
@@ -153,6 +154,19 @@ def parse_days(value: object) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
         raise refused("days_invalid", limit=MAX_DAYS)
     return int(text)
+
+
+# --- 报告 ------------------------------------------------------------------------------
+
+def report(ctx: CommandContext, cmd: Command) -> Result:
+    """The newest weekly report's link (a new one each time), or where it is kept
+    when the web pages have no address."""
+    pages = ctx.pages
+    found, link = link_cases.latest_report(ctx.uow(), ctx.actor, ctx.now,
+                                           pages.report_lifetime if pages else None)
+    return say("report_link", report=found,
+               url=pages.url(link) if pages and link else None,
+               expires=format_moment(link.expires_at.astimezone(ctx.tz)) if link else None)
 
 
 # --- 建议 ------------------------------------------------------------------------------

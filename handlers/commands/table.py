@@ -56,6 +56,7 @@ TABLE: tuple[Spec, ...] = (
     _spec("todo", ("我的", "todo"), (), me.todo, changes=False, does=_A.READ),
     _spec("stats", ("统计", "stats"), (Arg("days", "word", "7天|30天|本月", required=False),),
           me.stats, changes=False, does=_A.READ),
+    _spec("report", ("报告", "report"), (), me.report, does=_A.READ),
     _spec("feedback", ("建议", "feedback"), (Arg("text", "rest", "建议内容"),), me.feedback,
           does=_A.FEEDBACK),
     # Content

@@ -16,6 +16,7 @@ from werkzeug.test import Client
 
 from bot import reports
 from bot.config import load_settings
+from bot.links import PageAddresses
 from bot.web import create_app
 from bot.wiring import App
 from handlers import texts
@@ -29,6 +30,7 @@ from storage.models import (
     ReportRow,
 )
 from storage.models import PageLink as PageLinkRow
+from tests.integration import commanding
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import Team, make_team, open_ticket
 from workflow.report import ReportKind, ReportPeriod, last_week
@@ -220,3 +222,19 @@ def test_wxops_report(engine_url: str, tmp_path: Path, monkeypatch: pytest.Monke
     blocked = tmp_path / "file"
     blocked.write_text("x")
     assert wxops("report", "--out", str(blocked / "r.html")).code == "report_unwritable"
+
+
+def test_the_report_command_gives_a_new_link_to_the_newest_weekly_report(
+        app: App, engine: Engine, team: Team, seeded: dict[str, int]) -> None:
+    pages = PageAddresses.from_settings(app.settings)
+    assert commanding.refusal(engine, team.li, "报告", pages=pages).code == "no_report"
+    reports.make(app, ReportPeriod(ReportKind.MONTH, date(2026, 11, 1), date(2026, 11, 30)),
+                 MONDAY_10)
+    weekly = reports.make(app, WEEK, MONDAY_10)
+    asked = commanding.ask(engine, team.li, "报告", now=datetime.now(UTC), pages=pages)
+    assert asked.context["report"].id == weekly.id  # the weekly one, though made later
+    url = asked.context["url"]
+    assert url != weekly.url and _open(app, url)[0] == 200
+    kept = commanding.ask(engine, team.li, "报告")  # no web address: where the file is
+    assert kept.context["url"] is None and kept.context["report"].path == str(weekly.path)
+    assert str(weekly.path) in commanding.say(engine, team.li, "报告")

@@ -26,7 +26,7 @@ from workflow.figures import (
     SourceTotals,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
-from workflow.pages import ArticleText, PageLink
+from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.reply_queue import TicketStatus, in_queue
 from workflow.roles import Actor, Role
@@ -451,6 +451,7 @@ class FakeLinks:
         self.rows: dict[int, PageLink] = {}
         self.articles: dict[tuple[int, int], ArticleText] = {}
         self.reports: dict[int, str] = {}
+        self.latest: ReportRef | None = None
 
     def add(self, link: PageLink) -> PageLink:
         link = replace(link, id=max(self.rows, default=0) + 1)
@@ -490,6 +491,9 @@ class FakeLinks:
 
     def report_page(self, report_id: int) -> str | None:
         return self.reports.get(report_id)
+
+    def latest_report(self) -> ReportRef | None:
+        return self.latest
 
 
 def _text(item: ContentItem) -> ArticleText:

@@ -17,6 +17,7 @@ from storage.models import (
     FollowerMetric,
 )
 from workflow.analytics import DayRecord, DayStatus, Totals
+from workflow.comments import ArticleRef, from_url
 
 #: The platform's days are Beijing days.
 CHINA = timezone(timedelta(hours=8))
@@ -86,11 +87,15 @@ def published_items(conn: Connection, first: date, last: date) -> list[tuple[int
 
 def mapped_articles(conn: Connection) -> dict[tuple[str, int], int]:
     """(msg_data_id, 0-based index) → item, for the items mapped to their article
-    from its address (``comment_threads``)."""
-    t = CommentThreadRow
-    rows = conn.execute(select(t.msg_data_id, t.article_index, t.item_id).where(
-        t.msg_data_id.is_not(None), t.article_index.is_not(None)))
-    return {(str(r.msg_data_id), int(r.article_index)): r.item_id for r in rows}
+    from its address (``comment_threads``). A mapping the address does not carry
+    (made from the data's msgid: workflow/comments.bridge) is left out: it came
+    from this very matching, and must not vouch for it."""
+    t, c = CommentThreadRow, ContentItemRow
+    rows = conn.execute(select(t.msg_data_id, t.article_index, t.item_id, c.url)
+                        .join(c, c.id == t.item_id)
+                        .where(t.msg_data_id.is_not(None), t.article_index.is_not(None)))
+    return {(str(r.msg_data_id), int(r.article_index)): r.item_id for r in rows
+            if from_url(r.url or "") == ArticleRef(str(r.msg_data_id), int(r.article_index))}
 
 
 def item_totals(conn: Connection, item_id: int) -> list[Totals]:

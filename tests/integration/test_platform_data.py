@@ -12,14 +12,20 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from bot import analytics
 from bot.emulator.clock import CHINA
 from bot.emulator.datacube_news import running_totals
 from bot.worker import Jobs, make_gateway
 from storage import analytics as store
-from storage.models import AnalyticsDay, ArticleMetric, CommentThreadRow, FollowerMetric
+from storage.models import (
+    AnalyticsDay,
+    ArticleMetric,
+    CommentThreadRow,
+    ContentItemRow,
+    FollowerMetric,
+)
 from storage.uow import SqlUnitOfWork
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import make_team
@@ -197,16 +203,23 @@ def test_the_hourly_pull_is_the_leaders(desk: Desk) -> None:
 
 
 def test_the_articles_mapped_from_their_address_are_read_for_the_match(engine: Engine) -> None:
-    """storage.analytics.mapped_articles: what the comments' mapping stored, and
-    nothing for an item whose address could not be mapped."""
+    """storage.analytics.mapped_articles: what the comments' mapping stored from
+    an item's address; nothing for an item whose address could not be mapped, nor
+    for one mapped from the data's msgid (the matching must not vouch for itself)."""
     team = make_team(engine)
     ctx = Context(now=datetime.now(UTC), command="test")
-    mapped, unmapped = (usecases.plan(SqlUnitOfWork(engine), team.wang, title, ctx).id
-                        for title in ("冬衣", "春游"))
+    mapped, unmapped, bridged = (usecases.plan(SqlUnitOfWork(engine), team.wang, title, ctx).id
+                                 for title in ("冬衣", "春游", "夏令营"))
     with engine.begin() as conn:
+        for item_id, url in ((mapped, "https://mp.weixin.qq.com/s?__biz=MzI0NQ==&mid=2247490098"
+                                      "&idx=2&sn=ab#rd"),
+                             (bridged, "https://mp.weixin.qq.com/s/Ao0ZJ3FZ_lJ9xQz1mTq2Sg")):
+            conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                         .values(url=url))
         conn.execute(insert(CommentThreadRow), [
             {"item_id": mapped, "msg_data_id": "2247490098", "article_index": 1},
             {"item_id": unmapped, "msg_data_id": None, "article_index": None,
-             "unmapped": "no_mid"}])
+             "unmapped": "no_mid"},
+            {"item_id": bridged, "msg_data_id": "2247490111", "article_index": 0}])
     with engine.connect() as conn:
         assert store.mapped_articles(conn) == {("2247490098", 1): mapped}

@@ -49,22 +49,33 @@ def store_followers(conn: Connection, day: date, **figures: int) -> None:
         conn.execute(update(FollowerMetric).where(FollowerMetric.day == day).values(**figures))
 
 
+def day_rows(conn: Connection, endpoint: str, day: date) -> list[Row]:
+    """The rows stored of one endpoint's day (none when it was not asked)."""
+    t = AnalyticsDay
+    found = conn.execute(select(t.rows).where(t.endpoint == endpoint, t.day == day)).scalar()
+    return list(found or [])
+
+
 def store_totals(conn: Connection, msgid: str, published_on: date, details: list[Row],
                  item_id: int | None) -> None:
-    """An article's running totals, one row a stat date; a day's reads and shares
-    are the difference from the day before."""
+    """An article's running totals, one row a stat date, in place of all it had
+    (the details run from its publish day: an answer from the other interface is
+    replaced whole); a day's reads, shares and favourites are the difference
+    from the day before."""
     t = ArticleMetric
-    before: Row = {"read_user": 0, "share_user": 0}
+    conn.execute(delete(t).where(t.msgid == msgid))
+    before: Row = {"read_user": 0, "share_user": 0, "add_to_fav_user": 0}
     for detail in sorted(details, key=lambda d: str(d["stat_date"])):
         day = date.fromisoformat(str(detail["stat_date"]))
         reads = int(detail["read_user"]) - int(before["read_user"])
         shares = int(detail["share_user"]) - int(before["share_user"])
+        favorites = int(detail.get("add_to_fav_user", 0)) - int(
+            before.get("add_to_fav_user", 0))
         before = detail
-        conn.execute(delete(t).where(t.msgid == msgid, t.day == day))
         conn.execute(insert(t).values(
             item_id=item_id, msgid=msgid, day=day, published_on=published_on,
-            age=(day - published_on).days + 1,
-            reads=reads, read_users=reads, shares=shares, share_users=shares, favorites=0,
+            age=(day - published_on).days + 1, reads=reads, read_users=reads,
+            shares=shares, share_users=shares, favorites=favorites,
             total_reads=int(detail["read_user"]), total_shares=int(detail["share_user"]),
             likes=int(detail.get("like_user", 0)), zaikan=int(detail.get("zaikan_user", 0)),
             comments=int(detail.get("comment_count", 0)),

@@ -113,11 +113,12 @@ class Puller:
     def _derive_totals(self, conn: Any, day: date) -> None:
         """A publish day's articles from both interfaces' stored rows, matched to
         items over all of them (a day's one article is only certain among all)."""
-        current = store.day_rows(conn, TOTALS, day)
-        older = rules.older_only(store.day_rows(conn, OLDER_TOTALS, day), current)
+        current, every_older = (store.day_rows(conn, TOTALS, day),
+                                store.day_rows(conn, OLDER_TOTALS, day))
+        older = rules.older_only(every_older, current)
         found = rules.match_items(store.published_items(conn, day, day),
-                                  rules.day_articles([*current, *older], day),
-                                  store.mapped_articles(conn))
+                                  rules.day_articles([*current, *every_older], day),
+                                  store.mapped_articles(conn))  # titles from either
         figures = [(str(r["msgid"]), list(r["detail_list"])) for r in current]
         figures += [(str(r["msgid"]), rules.older_details(r["details"])) for r in older]
         for msgid, details in figures:

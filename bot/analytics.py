@@ -2,7 +2,14 @@
 and the backfill (workflow/analytics.py decides what to ask; storage/analytics.py
 keeps it). Every call goes through the gateway; each step is written in its own
 transaction, so an interruption loses at most the step in flight and a rerun
-asks only what is not recorded complete."""
+asks only what is not recorded complete.
+
+Per-article figures come from the running totals of a publish day: the current
+interface's (getarticletotaldetail) and, for a mass-sent article it leaves out,
+the older getarticletotal's. Whichever of the two is stored, the day's articles
+are derived again from both as stored (``_derive_totals``), so the order they
+arrive in does not matter and an article is stored once, from the current one
+when it has it; the items are matched over all of the day's articles."""
 
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from bot.timefmt import utcnow
 from bot.wiring import App, database
 from bot.wiring import analytics_records as store
 from workflow import analytics as rules
-from workflow.analytics import ANCHOR, TOTALS, DayRecord, DayStatus
+from workflow.analytics import ANCHOR, OLDER_TOTALS, RUNNING, TOTALS, DayRecord, DayStatus
 
 log = logging.getLogger("wxops.analytics")
 Row = dict[str, Any]
@@ -87,10 +94,11 @@ class Puller:
 
     @staticmethod
     def _record(endpoint: str, day: date, rows: list[Row], delayed: bool) -> DayRecord:
-        stats = [str(d["stat_date"]) for r in rows for d in r.get("detail_list", [])]
+        stats = [str(d["stat_date"]) for r in rows
+                 for d in r.get("detail_list") or r.get("details") or []]
         through = max(map(date.fromisoformat, stats)) if stats else day
-        if endpoint == TOTALS and not rows:
-            through = day + timedelta(days=rules.DETAIL_DAYS - 1)  # nothing published then
+        if endpoint in RUNNING and not rows:
+            through = day + timedelta(days=RUNNING[endpoint] - 1)  # nothing published then
         return DayRecord(rules.status_of(endpoint, day, delayed, through), through)
 
     def _derive(self, conn: Any, endpoint: str, day: date, rows: list[Row]) -> None:
@@ -99,14 +107,24 @@ class Puller:
                                   cancel_users=sum(int(r["cancel_user"]) for r in rows))
         elif endpoint == "getusercumulate" and rows:
             store.store_followers(conn, day, cumulate_users=int(rows[-1]["cumulate_user"]))
-        elif endpoint == TOTALS and rows:
-            items = store.published_items(conn, day, day)
-            found = rules.match_items(items, [(str(r["msgid"]), day, str(r.get("title", "")))
-                                              for r in rows], store.mapped_articles(conn))
-            for r in rows:
-                self.pull.unmapped.update({str(r["msgid"])} - set(found))
-                store.store_totals(conn, str(r["msgid"]), day, list(r["detail_list"]),
-                                   found.get(str(r["msgid"])))
+        elif endpoint in RUNNING and rows:
+            self._derive_totals(conn, day)
+
+    def _derive_totals(self, conn: Any, day: date) -> None:
+        """A publish day's articles from both interfaces' stored rows, matched to
+        items over all of them (a day's one article is only certain among all)."""
+        current, every_older = (store.day_rows(conn, TOTALS, day),
+                                store.day_rows(conn, OLDER_TOTALS, day))
+        older = rules.older_only(every_older, current)
+        found = rules.match_items(store.published_items(conn, day, day),
+                                  rules.day_articles([*current, *every_older], day),
+                                  store.mapped_articles(conn))  # titles from either
+        figures = [(str(r["msgid"]), list(r["detail_list"])) for r in current]
+        figures += [(str(r["msgid"]), rules.older_details(r["details"])) for r in older]
+        for msgid, details in figures:
+            if msgid not in found:
+                self.pull.unmapped.add(msgid)
+            store.store_totals(conn, msgid, day, details, found.get(msgid))
 
     def available(self, day: date) -> bool:
         """Whether the platform has ``day`` ready: its getbizsummary row (stored)."""

@@ -1,8 +1,11 @@
 """Comments read in: every published item with comments open is mapped to its
-platform article (workflow/comments.py), and its comments are read when due
-(every 2 hours up to 30 days old, daily after); each new comment opens a reply
-ticket (storage/comments.py). What ``wxops comments sync`` and the worker's job
-share. An item that cannot be mapped is reported, never guessed."""
+platform article (workflow/comments.bridge: from its address, else from the one
+msgid of the platform's figures matched to it), and its comments are read when
+due (every 2 hours up to 30 days old, daily after); each new comment opens a
+reply ticket (storage/comments.py). What ``wxops comments sync`` and the
+worker's job share. An item that cannot be mapped is reported (the admins told
+once), never guessed; when the daily data pull later matches its article to it,
+the next round maps it and reads its comments at once."""
 
 from __future__ import annotations
 
@@ -24,17 +27,14 @@ from workflow.comments import (
     ArticleRef,
     SeenComment,
     Thread,
+    bridge,
     comment_priority,
     due,
-    from_url,
     seen,
 )
 from workflow.roles import Role
 
 log = logging.getLogger("wxops.comments")
-
-#: Why an item is not mapped: its address carries no mid/idx (or it has none).
-NO_ARTICLE_IN_URL = "url"
 
 
 @dataclass
@@ -72,18 +72,19 @@ def sync(app: App, gateway: Gateway, now: datetime, force: bool = False) -> Sync
 
 
 def _map(app: App, thread: Thread, report: SyncReport, now: datetime) -> ArticleRef | None:
-    """The item's article from its address (read each round: an item published
-    again has a new one), stored when it changed; reported when there is none."""
-    article = from_url(thread.url)
+    """The item's article from its address or its one matched msgid (found again
+    each round: an item published again has a new one, the data may have come
+    in since), stored when it changed; reported when there is none."""
+    article, why = bridge(thread.url, thread.msgids)
     if article is None:
         report.unmapped.append((thread.item_id, thread.title))
-    if article == thread.article and (article is not None or thread.unmapped):
+    if article == thread.article and (article is not None or thread.unmapped == why):
         return article  # as stored; an unmapped item was reported when first found
     if article is None:
-        log.warning("item %s: its article cannot be mapped from %r", thread.item_id,
-                    thread.url)
+        log.warning("item %s: its article cannot be mapped (%s) from %r and msgids %s",
+                    thread.item_id, why, thread.url, sorted(thread.msgids))
     with database.write_lock(app.engine), app.engine.begin() as conn:
-        stored.set_article(conn, thread.item_id, article, NO_ARTICLE_IN_URL)
+        stored.set_article(conn, thread.item_id, article, why)
         if article is None:
             _tell_admins(conn, thread, now)
     return article

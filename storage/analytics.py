@@ -17,6 +17,7 @@ from storage.models import (
     FollowerMetric,
 )
 from workflow.analytics import DayRecord, DayStatus, Totals
+from workflow.comments import ArticleRef, from_url
 
 #: The platform's days are Beijing days.
 CHINA = timezone(timedelta(hours=8))
@@ -48,22 +49,33 @@ def store_followers(conn: Connection, day: date, **figures: int) -> None:
         conn.execute(update(FollowerMetric).where(FollowerMetric.day == day).values(**figures))
 
 
+def day_rows(conn: Connection, endpoint: str, day: date) -> list[Row]:
+    """The rows stored of one endpoint's day (none when it was not asked)."""
+    t = AnalyticsDay
+    found = conn.execute(select(t.rows).where(t.endpoint == endpoint, t.day == day)).scalar()
+    return list(found or [])
+
+
 def store_totals(conn: Connection, msgid: str, published_on: date, details: list[Row],
                  item_id: int | None) -> None:
-    """An article's running totals, one row a stat date; a day's reads and shares
-    are the difference from the day before."""
+    """An article's running totals, one row a stat date, in place of all it had
+    (the details run from its publish day: an answer from the other interface is
+    replaced whole); a day's reads, shares and favourites are the difference
+    from the day before."""
     t = ArticleMetric
-    before: Row = {"read_user": 0, "share_user": 0}
+    conn.execute(delete(t).where(t.msgid == msgid))
+    before: Row = {"read_user": 0, "share_user": 0, "add_to_fav_user": 0}
     for detail in sorted(details, key=lambda d: str(d["stat_date"])):
         day = date.fromisoformat(str(detail["stat_date"]))
         reads = int(detail["read_user"]) - int(before["read_user"])
         shares = int(detail["share_user"]) - int(before["share_user"])
+        favorites = int(detail.get("add_to_fav_user", 0)) - int(
+            before.get("add_to_fav_user", 0))
         before = detail
-        conn.execute(delete(t).where(t.msgid == msgid, t.day == day))
         conn.execute(insert(t).values(
             item_id=item_id, msgid=msgid, day=day, published_on=published_on,
-            age=(day - published_on).days + 1,
-            reads=reads, read_users=reads, shares=shares, share_users=shares, favorites=0,
+            age=(day - published_on).days + 1, reads=reads, read_users=reads,
+            shares=shares, share_users=shares, favorites=favorites,
             total_reads=int(detail["read_user"]), total_shares=int(detail["share_user"]),
             likes=int(detail.get("like_user", 0)), zaikan=int(detail.get("zaikan_user", 0)),
             comments=int(detail.get("comment_count", 0)),
@@ -86,11 +98,15 @@ def published_items(conn: Connection, first: date, last: date) -> list[tuple[int
 
 def mapped_articles(conn: Connection) -> dict[tuple[str, int], int]:
     """(msg_data_id, 0-based index) → item, for the items mapped to their article
-    from its address (``comment_threads``)."""
-    t = CommentThreadRow
-    rows = conn.execute(select(t.msg_data_id, t.article_index, t.item_id).where(
-        t.msg_data_id.is_not(None), t.article_index.is_not(None)))
-    return {(str(r.msg_data_id), int(r.article_index)): r.item_id for r in rows}
+    from its address (``comment_threads``). A mapping the address does not carry
+    (made from the data's msgid: workflow/comments.bridge) is left out: it came
+    from this very matching, and must not vouch for it."""
+    t, c = CommentThreadRow, ContentItemRow
+    rows = conn.execute(select(t.msg_data_id, t.article_index, t.item_id, c.url)
+                        .join(c, c.id == t.item_id)
+                        .where(t.msg_data_id.is_not(None), t.article_index.is_not(None)))
+    return {(str(r.msg_data_id), int(r.article_index)): r.item_id for r in rows
+            if from_url(r.url or "") == ArticleRef(str(r.msg_data_id), int(r.article_index))}
 
 
 def item_totals(conn: Connection, item_id: int) -> list[Totals]:

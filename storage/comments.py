@@ -1,13 +1,17 @@
 """Article comments: the published items whose comments are read, the article
-each is on the platform, and the reply tickets comments open (one per comment)."""
+each is on the platform (with the msgids of the platform's figures matched to
+it, the second bridge: workflow/comments.bridge), and the reply tickets
+comments open (one per comment)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from storage.models import (
+    ArticleMetric,
     CommentThreadRow,
     CommentTicketRow,
     ContentItemRow,
@@ -30,19 +34,36 @@ def _article(msg_data_id: str | None, index: int | None) -> ArticleRef | None:
     return None if msg_data_id is None or index is None else ArticleRef(msg_data_id, index)
 
 
+def matched_msgids(conn: Connection, item_ids: list[int]) -> dict[int, frozenset[str]]:
+    """Item → the msgids of the platform's per-article figures matched to it
+    (``article_metrics.item_id``, workflow/analytics.match_items)."""
+    if not item_ids:
+        return {}
+    t = ArticleMetric
+    found: dict[int, set[str]] = {}
+    for item_id, msgid in conn.execute(select(t.item_id, t.msgid).distinct()
+                                       .where(t.item_id.in_(item_ids))):
+        found.setdefault(int(item_id), set()).add(str(msgid))
+    return {item: frozenset(ids) for item, ids in found.items()}
+
+
+def _threads(conn: Connection, rows: list[Any]) -> list[Thread]:
+    msgids = matched_msgids(conn, [r[0] for r in rows])
+    return [Thread(r[0], r[1], r[2] or "", r[3], _article(r[4], r[5]), r[6] or "", r[7],
+                   msgids.get(r[0], frozenset())) for r in rows]
+
+
 def open_threads(conn: Connection) -> list[Thread]:
     """Published items with comments open, oldest first."""
     rows = conn.execute(_THREADS.where(ContentItemRow.state == State.PUBLISHED.value,
                                        ContentItemRow.comments.is_(True))
-                        .order_by(ContentItemRow.id))
-    return [Thread(r[0], r[1], r[2] or "", r[3], _article(r[4], r[5]), r[6] or "", r[7])
-            for r in rows]
+                        .order_by(ContentItemRow.id)).all()
+    return _threads(conn, list(rows))
 
 
 def thread(conn: Connection, item_id: int) -> Thread | None:
     row = conn.execute(_THREADS.where(ContentItemRow.id == item_id)).first()
-    return None if row is None else Thread(row[0], row[1], row[2] or "", row[3],
-                                           _article(row[4], row[5]), row[6] or "", row[7])
+    return None if row is None else _threads(conn, [row])[0]
 
 
 def _upsert(conn: Connection, item_id: int, **values: object) -> None:

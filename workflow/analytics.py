@@ -5,7 +5,8 @@ The read model (storage/analytics.py) this module reasons about:
 
 - ``analytics_days`` (endpoint, day): one row per endpoint and day asked, with
   ``status`` (``complete``, ``delayed``: the platform said ``is_delay``, or
-  ``open``: getarticletotaldetail's running totals still growing), ``through``
+  ``open``: a publish day's running totals still growing: getarticletotaldetail's
+  for 30 days, the older getarticletotal's for 7), ``through``
   (the last stat date the answer covered) and the answer's rows as JSON.
   Storing a day again replaces its row. The backfill resumes from it: a day
   recorded complete is never asked again.
@@ -13,7 +14,11 @@ The read model (storage/analytics.py) this module reasons about:
 - ``article_metrics`` (msgid, day): one article's figures on one day: ``reads`` and
   ``shares`` that day, ``total_reads``/``total_shares``/``likes``/``zaikan``/
   ``comments`` running since it was published, ``read_sources`` (JSON, source →
-  readers), ``item_id`` when the article is known to be a wxops item.
+  readers), ``item_id`` when the article is known to be a wxops item. An article
+  the current interface (getarticletotaldetail) gives is stored from it; one only
+  the older getarticletotal gives for its sending day (a mass-sent article the
+  current interface leaves out) is stored from that (``older_details``: reads,
+  shares and favourites; no likes, 在看, comments or sources there). Never both.
 
 A reports slice reads ``article_metrics`` by item or by day range and
 ``follower_metrics`` by day range; ``analytics_days`` says how far the data is
@@ -27,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 #: Longest span in days each datacube interface accepts (WECHAT.md; the current
 #: article interfaces: one day a call).
@@ -41,8 +46,14 @@ PULLED = ("getbizsummary", "getusersummary", "getusercumulate", "getarticleread"
           "getarticleshare", "getarticletotaldetail", "getarticlesummary", "getarticletotal")
 ANCHOR = "getbizsummary"
 TOTALS = "getarticletotaldetail"
+#: The older interface's running totals of mass-sent articles (``details``).
+OLDER_TOTALS = "getarticletotal"
 #: getarticletotaldetail keeps counting an article for 30 days from publishing.
 DETAIL_DAYS = 30
+#: getarticletotal, for 7 stat dates from the sending day.
+OLDER_DAYS = 7
+#: The running totals: a publish day stays open until this many stat dates are in.
+RUNNING = {TOTALS: DETAIL_DAYS, OLDER_TOTALS: OLDER_DAYS}
 #: Articles the item's numbers are compared with.
 COMPARED = 20
 
@@ -92,10 +103,10 @@ def due(record: DayRecord | None, yesterday: date) -> bool:
 
 def status_of(endpoint: str, day: date, is_delay: bool, through: date) -> DayStatus:
     """What one answer makes of a day: delayed when the platform says so; a
-    publish day of getarticletotaldetail stays open until its 30 days are in."""
+    publish day of running totals stays open until its days are in (RUNNING)."""
     if is_delay:
         return DayStatus.DELAYED
-    if endpoint == TOTALS and through < day + timedelta(days=DETAIL_DAYS - 1):
+    if endpoint in RUNNING and through < day + timedelta(days=RUNNING[endpoint] - 1):
         return DayStatus.OPEN
     return DayStatus.COMPLETE
 
@@ -110,9 +121,9 @@ def plan(endpoint: str, first: date, last: date, records: dict[date, DayRecord],
 
 def daily_days(yesterday: date) -> dict[str, tuple[date, date]]:
     """The days the daily job asks of each endpoint: yesterday, and for the running
-    totals every publish day whose 30 days are not over."""
-    return {name: ((yesterday - timedelta(days=DETAIL_DAYS - 1), yesterday)
-                   if name == TOTALS else (yesterday, yesterday)) for name in PULLED}
+    totals every publish day whose days (RUNNING) are not over."""
+    return {name: (yesterday - timedelta(days=RUNNING.get(name, 1) - 1), yesterday)
+            for name in PULLED}
 
 
 def steps_count(first: date, last: date, records: dict[str, dict[date, DayRecord]],
@@ -191,6 +202,32 @@ def msgid_key(msgid: str) -> tuple[str, int] | None:
     """``<msg_data_id>_<index>`` split (the index as the platform counts it, from 1)."""
     head, _, tail = msgid.rpartition("_")
     return (head, int(tail)) if head and tail.isdigit() else None
+
+
+def older_only(older: Sequence[Mapping[str, Any]],
+               current: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """getarticletotal's rows of a sending day whose article getarticletotaldetail
+    did not give that day (the current interface wins: an article is stored once)."""
+    given = {str(r.get("msgid")) for r in current}
+    return [r for r in older if str(r.get("msgid")) not in given]
+
+
+def older_details(details: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """getarticletotal's details as the current interface's running totals: readers
+    of the article page, sharers and favouriters so far on each stat date."""
+    return [{"stat_date": str(d["stat_date"]), "read_user": int(d.get("int_page_read_user", 0)),
+             "share_user": int(d.get("share_user", 0)),
+             "add_to_fav_user": int(d.get("add_to_fav_user", 0))} for d in details]
+
+
+def day_articles(rows: Sequence[Mapping[str, Any]], day: date) -> list[tuple[str, date, str]]:
+    """(msgid, publish day, title) of a publish day's rows, each msgid once (with
+    the title any of its rows gives)."""
+    titles: dict[str, str] = {}
+    for r in rows:
+        msgid = str(r["msgid"])
+        titles[msgid] = titles.get(msgid) or str(r.get("title") or "")
+    return [(msgid, day, title) for msgid, title in titles.items()]
 
 
 def match_items(published: Sequence[tuple[int, date, str]],

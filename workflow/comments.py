@@ -3,16 +3,23 @@ comment interfaces need), when its comments are read next, and what a comment
 becomes in the reply queue.
 
 The comment interfaces take ``msg_data_id`` and a 0-based ``index``; free
-publishing returns neither. Two things carry them: the article's address
-(``mp.weixin.qq.com/s?__biz=…&mid=<msg_data_id>&idx=<1-based>&sn=…``) and the
-data interfaces' ``msgid`` (``<msg_data_id>_<1-based index>``). An address in
-the short form (``/s/<token>``) carries neither: such an article is reported as
-unmapped, never guessed.
+publishing returns neither. Two things carry them (``bridge``): the article's
+address (``mp.weixin.qq.com/s?__biz=…&mid=<msg_data_id>&idx=<1-based>&sn=…``),
+read first, and the data interfaces' ``msgid`` (``<msg_data_id>_<1-based
+index>``) of the platform's per-article figures matched to the item
+(``article_metrics.item_id``, set only where the match is certain:
+workflow/analytics.match_items). An address in the short form (``/s/<token>``)
+carries neither; such an item is mapped from the data when exactly one article's
+figures are matched to it, and otherwise reported as unmapped, never guessed.
+
+A mapping found from the data is not fed back into the data's matching:
+storage/analytics.mapped_articles gives only the mappings the item's address
+itself carries, so a match made by title and day never confirms itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -67,6 +74,27 @@ def from_msgid(msgid: str) -> ArticleRef | None:
     return ArticleRef(mid, int(idx) - 1)
 
 
+#: Why an item is not mapped (``comment_threads.unmapped``): its address names no
+#: article and no article's figures are matched to it, or several are.
+NO_ARTICLE = "url"
+SEVERAL_ARTICLES = "msgids"
+
+
+def bridge(url: str, msgids: Collection[str]) -> tuple[ArticleRef | None, str]:
+    """The article an item is, and why not when it cannot be said: its address
+    when that names one; else the one article whose figures the data interfaces
+    matched to it (``msgids``). None of them, several, or one that does not read
+    as ``<msg_data_id>_<index>``: unmapped, never guessed."""
+    article = from_url(url)
+    if article is not None:
+        return article, ""
+    distinct = set(msgids)
+    if len(distinct) > 1:
+        return None, SEVERAL_ARTICLES
+    found = from_msgid(next(iter(distinct))) if distinct else None
+    return (found, "") if found is not None else (None, NO_ARTICLE)
+
+
 def read_every(published_at: datetime, now: datetime) -> timedelta:
     """Every 2 hours for an article up to 30 days old, daily after that."""
     return FRESH_EVERY if now - published_at <= FRESH_AGE else OLD_EVERY
@@ -93,6 +121,8 @@ class Thread:
     article: ArticleRef | None  # None until mapped
     unmapped: str  # why it could not be mapped, if it could not
     checked_at: datetime | None
+    #: The data interfaces' msgids whose figures are matched to the item.
+    msgids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

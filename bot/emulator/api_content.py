@@ -163,8 +163,10 @@ def datacube_query(state: EmulatorState, call: Call) -> Body:
     if name in datacube_news.NEWS_SPANS:
         return datacube_news.answer(name, days, state.sent_articles(), timing, now,
                                     state.clock.today() - timedelta(days=1))
+    yesterday = state.clock.today() - timedelta(days=1)
     return {"list": datacube.query(name, days, state.sent_articles(), state.datacube_seeds,
-                                   lambda day: timing.ready(day, now))}
+                                   lambda day: timing.ready(day, now),
+                                   datacube_news.last_ready(timing, now, yesterday))}
 
 
 def quota_get(state: EmulatorState, call: Call) -> Body:

@@ -221,6 +221,23 @@ def datacube_timing(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     return {"ok": True}
 
 
+def publications(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    """Every publication with its msg_data_id, titles and article addresses."""
+    with emu.state.lock:
+        return emu.state.publishing.describe(emu.state.now())
+
+
+def publishing_urls(emu: Emulator, body: dict[str, Any], args: Args) -> object:
+    """``{"short": true}``: publications from now on get short addresses
+    (``/s/<token>``, naming no article); false: the long form again."""
+    short = body.get("short")
+    if not isinstance(short, bool):
+        raise ControlError("short must be true or false")
+    with emu.state.lock:
+        emu.state.publishing.short_urls = short
+    return {"ok": True}
+
+
 def write_draft(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     """A person writes a draft in the official backend's editor (no API call)."""
     title, content = _str(body, "title"), body.get("content", "")
@@ -277,6 +294,8 @@ URLS = Map([
     _rule("comments/<int:msg_data_id>/<int:index>", comment_thread, "GET"),
     _rule("datacube", seed_datacube),
     _rule("datacube/timing", datacube_timing),
+    _rule("publications", publications, "GET"),
+    _rule("publishing/urls", publishing_urls),
     _rule("drafts", write_draft),
     _rule("drafts/edit", edit_draft),
     _rule("reset", reset),

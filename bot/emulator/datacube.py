@@ -3,6 +3,11 @@
 Numbers are derived from a hash of the endpoint, the date and the article, so
 the same query always gives the same answer; rows seeded through the control
 API replace the generated rows of their date.
+
+The older article interfaces count only mass-sent articles, as the platform's
+do: ``getarticlesummary`` a day's figures of each, ``getarticletotal`` for the
+day an article was sent (``ref_date``) its running totals on each following
+stat date, up to ``OLDER_DAYS`` of them and no later than the last day ready.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ MAX_SPAN_DAYS = {"getusersummary": 7, "getusercumulate": 7,
                  "getarticletotaldetail": 1}
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EPOCH = date(2020, 1, 1)
+#: getarticletotal's details stop this many stat dates after the sending day.
+OLDER_DAYS = 7
 Row = dict[str, object]
 
 
@@ -32,6 +39,7 @@ class SentArticle:
     msgid: str
     title: str
     sent_on: date
+    mass: bool = False  # mass-sent (sendall), not only published (freepublish)
 
 
 def parse_range(name: str, begin: object, end: object, today: date) -> list[date]:
@@ -81,33 +89,49 @@ def _reads(ref: str, msgid: str) -> Row:
 def article_summary(day: date, articles: Sequence[SentArticle]) -> list[Row]:
     ref = day.isoformat()
     return [{"ref_date": ref, "msgid": a.msgid, "title": a.title, "user_source": 0,
-             **_reads(ref, a.msgid)} for a in articles if a.sent_on <= day]
+             **_reads(ref, a.msgid)} for a in articles if a.mass and a.sent_on <= day]
 
 
-def article_total(day: date, articles: Sequence[SentArticle]) -> list[Row]:
+def older_totals(sent_on: date, msgid: str, last: date) -> list[Row]:
+    """getarticletotal's details: from the sending day, each stat date's totals
+    so far (the day's ``_reads`` added up), at most OLDER_DAYS, none after ``last``."""
+    totals: dict[str, int] = {}
+    out: list[Row] = []
+    for n in range(min(OLDER_DAYS, (last - sent_on).days + 1)):
+        stat = (sent_on + timedelta(days=n)).isoformat()
+        for key, value in _reads(stat, msgid).items():
+            totals[key] = totals.get(key, 0) + int(value)  # type: ignore[call-overload]
+        out.append({"stat_date": stat, "target_user": _number(1000, 500, "target", msgid),
+                    **totals})
+    return out
+
+
+def article_total(day: date, articles: Sequence[SentArticle], last: date) -> list[Row]:
     ref = day.isoformat()
-    rows: list[Row] = []
-    for a in articles:
-        if a.sent_on != day:
-            continue
-        stat = {"stat_date": ref, "target_user": _number(1000, 500, "target", a.msgid),
-                **_reads(ref, a.msgid)}
-        rows.append({"ref_date": ref, "msgid": a.msgid, "title": a.title, "details": [stat]})
-    return rows
+    return [{"ref_date": ref, "msgid": a.msgid, "title": a.title,
+             "details": older_totals(day, a.msgid, last)}
+            for a in articles if a.mass and a.sent_on == day]
 
 
 GENERATORS: dict[str, Callable[[date, Sequence[SentArticle]], list[Row]]] = {
     "getusersummary": user_summary, "getusercumulate": user_cumulate,
-    "getarticlesummary": article_summary, "getarticletotal": article_total,
+    "getarticlesummary": article_summary,
 }
 
 
 def query(name: str, days: list[date], articles: Sequence[SentArticle],
           seeded: dict[tuple[str, str], list[Row]],
-          ready: Callable[[date], bool] = lambda _: True) -> list[Row]:
-    """Rows of the days in ``days`` that are ``ready`` (yesterday is empty before)."""
+          ready: Callable[[date], bool] = lambda _: True,
+          last: date | None = None) -> list[Row]:
+    """Rows of the days in ``days`` that are ``ready`` (yesterday is empty before);
+    ``last``: the newest day ready, where getarticletotal's details stop."""
     rows: list[Row] = []
     for day in filter(ready, days):
         seed = seeded.get((name, day.isoformat()))
-        rows.extend(seed if seed is not None else GENERATORS[name](day, articles))
+        if seed is not None:
+            rows.extend(seed)
+        elif name == "getarticletotal":
+            rows.extend(article_total(day, articles, last or day))
+        else:
+            rows.extend(GENERATORS[name](day, articles))
     return rows

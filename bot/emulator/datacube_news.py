@@ -125,14 +125,14 @@ def answer(name: str, days: list[date], articles: Sequence[SentArticle], timing:
         if not timing.ready(day, now):
             continue
         if name == "getarticletotaldetail":
-            rows.extend(total_detail(day, articles, _last_ready(timing, now, yesterday)))
+            rows.extend(total_detail(day, articles, last_ready(timing, now, yesterday)))
         else:
             rows.extend(_SIMPLE[name](day, articles))
     delayed = any(d.isoformat() in timing.delayed for d in days)
     return {"list": rows, "is_delay": delayed}
 
 
-def _last_ready(timing: Timing, now: float, yesterday: date) -> date:
+def last_ready(timing: Timing, now: float, yesterday: date) -> date:
     return yesterday if timing.ready(yesterday, now) else yesterday - timedelta(days=1)
 
 

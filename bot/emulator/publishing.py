@@ -1,7 +1,15 @@
-"""Publications (freepublish) and mass sends (preview, sendall)."""
+"""Publications (freepublish) and mass sends (preview, sendall).
+
+A publication's article addresses are in the long form, which names the
+article (``mid`` = msg_data_id, ``idx`` 1-based), unless ``short_urls`` is set
+(control API ``/_emulator/publishing/urls``): then in the short ``/s/<token>``
+form the platform also hands out, which names nothing, as for an account whose
+addresses come that way."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import secrets
 import time
@@ -28,6 +36,12 @@ class Publication:
     article_id: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     deleted: set[int] = field(default_factory=set)
     settled: bool = False
+    short: bool = False  # its addresses in the short /s/<token> form
+
+    def _short_url(self, idx: int) -> str:
+        digest = hashlib.sha256(f"{self.article_id}|{idx}".encode()).digest()
+        return ("https://mp.weixin.qq.com/s/"
+                + base64.urlsafe_b64encode(digest[:16]).decode().rstrip("="))
 
     def status(self, now: float) -> int:
         if now < self.ready_at:
@@ -37,7 +51,10 @@ class Publication:
         return self.final_status
 
     def article_urls(self) -> list[str]:
-        """As the platform's long form: ``mid`` is the msg_data_id, ``idx`` 1-based."""
+        """As the platform's long form: ``mid`` is the msg_data_id, ``idx`` 1-based
+        (or the short form, which says neither)."""
+        if self.short:
+            return [self._short_url(i) for i in range(1, len(self.draft.articles) + 1)]
         return [f"https://mp.weixin.qq.com/s?__biz=MzI0NTEmulator==&mid={self.msg_data_id}"
                 f"&idx={i}&sn={self.article_id[:32].lower()}#rd"
                 for i in range(1, len(self.draft.articles) + 1)]
@@ -87,15 +104,23 @@ class PublishBook:
 
     publications: dict[int, Publication] = field(default_factory=dict)
     mass_sends: list[MassSend] = field(default_factory=list)
+    short_urls: bool = False  # publications from now on get short addresses
     _publish_ids: itertools.count[int] = field(default_factory=_ids_from_clock)
     _msg_ids: itertools.count[int] = field(default_factory=_ids_from_clock)
     _msg_data_ids: itertools.count[int] = field(default_factory=_ids_from_clock)
 
     def submit(self, draft: Draft, now: float, delay: float, status: int) -> Publication:
         pub = Publication(next(self._publish_ids), next(self._msg_data_ids), draft, now,
-                          now + delay, status)
+                          now + delay, status, short=self.short_urls)
         self.publications[pub.publish_id] = pub
         return pub
+
+    def describe(self, now: float) -> list[dict[str, Any]]:
+        """What the official backend lists: each publication's ids, titles, addresses."""
+        return [{"publish_id": p.publish_id, "msg_data_id": p.msg_data_id,
+                 "article_id": p.article_id, "status": p.status(now),
+                 "titles": [str(a.get("title", "")) for a in p.draft.articles],
+                 "urls": p.article_urls()} for p in self.publications.values()]
 
     def publication(self, publish_id: object) -> Publication:
         pub = self.publications.get(publish_id) if isinstance(publish_id, int) else None

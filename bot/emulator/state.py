@@ -202,7 +202,8 @@ class EmulatorState:
                 for p in self.publishing.published(now)
                 for i, a in enumerate(p.draft.articles, start=1)]
         for sent in self.publishing.mass_sends:
-            rows.extend(SentArticle(f"{sent.msg_data_id}_{i}", title, china_date(sent.sent_at))
+            rows.extend(SentArticle(f"{sent.msg_data_id}_{i}", title, china_date(sent.sent_at),
+                                    mass=True)
                         for i, title in enumerate(sent.titles, start=1))
         return rows
 

@@ -3,30 +3,42 @@ a published item is mapped to its article from its address, the worker's job
 (and ``wxops comments sync``) turns each new comment into one reply ticket,
 回 answers under the comment, 精选 features it, 删评 (confirmed) deletes it,
 评论 12 关 closes the article's comments. An address without mid/idx is
-reported, never guessed; an account without comments is refused clearly."""
+reported, never guessed, until the platform's figures pulled for the item name
+its one article (the msgid bridge); an account without comments is refused
+clearly."""
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
+from bot import analytics
+from bot.worker import make_gateway
+from storage import analytics as figures
 from storage import comments
-from storage.models import CommentThreadRow, CommentTicketRow, ContentItemRow, ReplyTicket
+from storage.models import (
+    ArticleMetric,
+    CommentThreadRow,
+    CommentTicketRow,
+    ContentItemRow,
+    ReplyTicket,
+)
 from storage.uow import SqlUnitOfWork
 from tests.integration import commanding
 from tests.integration.queueing import fan
 from tests.integration.test_draft_box_sync import cli
 from tests.integration.test_draft_box_sync import desk as desk  # the fixture
 from tests.integration.test_draft_box_sync import small as small  # the fixture
+from tests.integration.test_platform_data import beijing
 from tests.integration.test_publish_cycle import Desk, published
 from workflow import usecases
-from workflow.comments import ArticleRef, from_url
+from workflow.comments import NO_ARTICLE, SEVERAL_ARTICLES, ArticleRef, from_url
 from workflow.errors import CommentsUnavailable, NotACommentTicket
 from workflow.model import Context
 from workflow.reply_queue import COMPLAINT_PRIORITY
@@ -139,6 +151,72 @@ def test_an_article_its_address_does_not_name_is_reported_not_guessed(
         row = conn.execute(select(CommentThreadRow.msg_data_id, CommentThreadRow.unmapped)
                            .where(CommentThreadRow.item_id == item_id)).one()
     assert tuple(row) == (None, "url")
+
+
+SHORT_URL = "https://mp.weixin.qq.com/s/Ao0ZJ3FZ_lJ9xQz1mTq2Sg"
+
+
+def shorten(desk: Desk, item_id: int) -> ArticleRef:
+    """The item's address as the short form; answers the article it was."""
+    where = article(desk, item_id)
+    with desk.engine.begin() as conn:
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(url=SHORT_URL))
+    return where
+
+
+def mapping(desk: Desk, item_id: int) -> tuple[str | None, int | None, str]:
+    with desk.engine.connect() as conn:
+        row = conn.execute(select(CommentThreadRow.msg_data_id, CommentThreadRow.article_index,
+                                  CommentThreadRow.unmapped)
+                           .where(CommentThreadRow.item_id == item_id)).one()
+    return row[0], row[1], row[2]
+
+
+def test_an_unmapped_article_is_mapped_from_the_data_pulled_for_it_next_round(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    item_id = published(desk)
+    where = shorten(desk, item_id)
+    comment(desk, where, "o_fan1", "请问周末还招志愿者吗？")
+    desk.worker.sync_comments()
+    assert mapping(desk, item_id) == (None, None, NO_ARTICLE)  # nothing to go by yet
+    assert not desk.calls("comment/list") and comment_tickets(desk) == []
+    assert desk.notices("comments_unmapped") == [desk.team.staff_id("admin")]
+    app = desk.team.account.app
+    pull = analytics.daily(app, make_gateway(app), beijing(desk, 1, 12))
+    assert pull.ready and not pull.unmapped  # the day's one article is the day's one item
+    ran = cli(desk, monkeypatch, capsys)("comments", "sync")
+    assert ran.status == 0, ran.err
+    assert mapping(desk, item_id) == (where.msg_data_id, where.index, "")
+    assert [cid for _, cid, _ in comment_tickets(desk)] == [1]  # read at once, not when due
+    lists = desk.calls("comment/list")
+    assert {(str(c["body"]["msg_data_id"]), c["body"]["index"]) for c in lists} == {
+        (where.msg_data_id, where.index)}
+    with desk.engine.connect() as conn:  # not fed back as if the address had said it
+        assert figures.mapped_articles(conn) == {}
+    assert desk.notices("comments_unmapped") == [desk.team.staff_id("admin")]  # told once
+
+
+def test_an_item_two_articles_figures_are_matched_to_is_not_guessed(desk: Desk) -> None:
+    item_id = published(desk)
+    where = shorten(desk, item_id)
+    day = date.today()
+    with desk.engine.begin() as conn:
+        conn.execute(insert(ArticleMetric), [
+            {"item_id": item_id, "msgid": msgid, "day": day, "reads": 1, "read_users": 1,
+             "shares": 0, "share_users": 0, "favorites": 0}
+            for msgid in (f"{where.msg_data_id}_{where.index + 1}", "2247499999_1")])
+    desk.worker.sync_comments()
+    assert mapping(desk, item_id) == (None, None, SEVERAL_ARTICLES)
+    assert not desk.calls("comment/list")
+    assert desk.notices("comments_unmapped") == [desk.team.staff_id("admin")]
+    with desk.engine.begin() as conn:  # the other one was not it after all
+        conn.execute(update(ArticleMetric).where(ArticleMetric.msgid == "2247499999_1")
+                     .values(item_id=None))
+    desk.worker.sync_comments()
+    assert mapping(desk, item_id) == (where.msg_data_id, where.index, "")
+    assert desk.calls("comment/list")
 
 
 def test_an_account_without_comments_is_refused_clearly(

@@ -12,14 +12,20 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from bot import analytics
 from bot.emulator.clock import CHINA
 from bot.emulator.datacube_news import running_totals
 from bot.worker import Jobs, make_gateway
 from storage import analytics as store
-from storage.models import AnalyticsDay, ArticleMetric, CommentThreadRow, FollowerMetric
+from storage.models import (
+    AnalyticsDay,
+    ArticleMetric,
+    CommentThreadRow,
+    ContentItemRow,
+    FollowerMetric,
+)
 from storage.uow import SqlUnitOfWork
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import make_team
@@ -32,6 +38,7 @@ from workflow import usecases
 from workflow.analytics import PULLED, SPANS
 from workflow.capabilities import UNVERIFIED_SUBSCRIPTION
 from workflow.model import Context
+from workflow.states import State
 
 
 def control(desk: Desk, path: str, body: dict[str, Any]) -> Any:
@@ -197,16 +204,116 @@ def test_the_hourly_pull_is_the_leaders(desk: Desk) -> None:
 
 
 def test_the_articles_mapped_from_their_address_are_read_for_the_match(engine: Engine) -> None:
-    """storage.analytics.mapped_articles: what the comments' mapping stored, and
-    nothing for an item whose address could not be mapped."""
+    """storage.analytics.mapped_articles: what the comments' mapping stored from
+    an item's address; nothing for an item whose address could not be mapped, nor
+    for one mapped from the data's msgid (the matching must not vouch for itself)."""
     team = make_team(engine)
     ctx = Context(now=datetime.now(UTC), command="test")
-    mapped, unmapped = (usecases.plan(SqlUnitOfWork(engine), team.wang, title, ctx).id
-                        for title in ("冬衣", "春游"))
+    mapped, unmapped, bridged = (usecases.plan(SqlUnitOfWork(engine), team.wang, title, ctx).id
+                                 for title in ("冬衣", "春游", "夏令营"))
     with engine.begin() as conn:
+        for item_id, url in ((mapped, "https://mp.weixin.qq.com/s?__biz=MzI0NQ==&mid=2247490098"
+                                      "&idx=2&sn=ab#rd"),
+                             (bridged, "https://mp.weixin.qq.com/s/Ao0ZJ3FZ_lJ9xQz1mTq2Sg")):
+            conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                         .values(url=url))
         conn.execute(insert(CommentThreadRow), [
             {"item_id": mapped, "msg_data_id": "2247490098", "article_index": 1},
             {"item_id": unmapped, "msg_data_id": None, "article_index": None,
-             "unmapped": "no_mid"}])
+             "unmapped": "no_mid"},
+            {"item_id": bridged, "msg_data_id": "2247490111", "article_index": 0}])
     with engine.connect() as conn:
         assert store.mapped_articles(conn) == {("2247490098", 1): mapped}
+
+
+# --- the older interfaces: mass-sent articles ------------------------------------------------
+
+
+def as_published(desk: Desk, title: str) -> int:
+    """An item recorded as published now (how it went out is not the point here)."""
+    desk.team.say("creator", f"选题 {title}")
+    with desk.engine.begin() as conn:
+        item_id = int(conn.scalar(select(ContentItemRow.id).where(
+            ContentItemRow.title == title)) or 0)
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id).values(
+            state=State.PUBLISHED.value, published_at=datetime.now(UTC)))
+    return item_id
+
+
+def mass_sent(desk: Desk, title: str) -> str:
+    """A draft written in the editor and mass-sent; answers its article's msgid."""
+    media_id = control(desk, "drafts", {"title": title, "content": "<p>正文</p>"})["media_id"]
+    sent = make_gateway(desk.team.account.app).sendall(media_id, f"test-{title}")
+    return f"{sent['msg_data_id']}_1"
+
+
+def metrics(desk: Desk, msgid: str) -> list[Any]:
+    with desk.engine.connect() as conn:
+        return list(conn.execute(select(ArticleMetric).where(ArticleMetric.msgid == msgid)
+                                 .order_by(ArticleMetric.day)))
+
+
+def test_a_mass_sent_article_both_interfaces_give_is_stored_once_from_the_current(
+        desk: Desk) -> None:
+    item = as_published(desk, "冬衣募捐")
+    msgid = mass_sent(desk, "冬衣募捐")
+    sent_on = beijing(desk, 0, 12) + timedelta(days=1)
+    yesterday = beijing(desk, 2, 12)
+    app = desk.team.account.app
+    puller = analytics.Puller(app, make_gateway(app))
+    older = puller.step("getarticletotal", sent_on, sent_on)  # the older one first
+    assert [r["msgid"] for r in older] == [msgid] and len(older[0]["details"]) == 2
+    from_older = metrics(desk, msgid)
+    assert [m.total_reads for m in from_older] == [
+        d["int_page_read_user"] for d in older[0]["details"]]
+    assert {m.item_id for m in from_older} == {item}  # by its title, the day's only one
+    assert sum(m.favorites for m in from_older) == older[0]["details"][-1]["add_to_fav_user"]
+    puller.step("getarticletotaldetail", sent_on, sent_on)
+    expected = running_totals(sent_on, msgid, yesterday)
+    stored = metrics(desk, msgid)
+    assert [(m.day, m.total_reads, m.likes) for m in stored] == [
+        (date.fromisoformat(str(e["stat_date"])), e["read_user"], e["like_user"])
+        for e in expected]  # the current interface's, in place of the older's
+    assert {m.item_id for m in stored} == {item}
+    puller.step("getarticletotal", sent_on, sent_on)  # the older one again: left alone
+    assert [m.total_reads for m in metrics(desk, msgid)] == [m.total_reads for m in stored]
+    assert statuses(desk.engine, sent_on)["getarticletotal"] == "open"  # 2 of 7 stat dates
+
+
+def older_row(ref: date, msgid: str, title: str, reads: list[int]) -> dict[str, Any]:
+    return {"ref_date": ref.isoformat(), "msgid": msgid, "title": title, "details": [
+        {"stat_date": (ref + timedelta(days=n)).isoformat(), "target_user": 900,
+         "int_page_read_user": r, "int_page_read_count": r + 3, "share_user": r // 10,
+         "share_count": r // 10, "add_to_fav_user": r // 20, "add_to_fav_count": r // 20}
+        for n, r in enumerate(reads)]}
+
+
+def test_an_article_only_the_older_interface_gives_gets_its_figures_from_it(
+        desk: Desk) -> None:
+    first = published(desk, "冬季助学")  # published: the current interface has it
+    second = as_published(desk, "春季招募")  # mass-sent some other way: only the older
+    sent_on = beijing(desk, 0, 12) + timedelta(days=1)
+    yesterday = beijing(desk, 3, 12)
+    with desk.engine.connect() as conn:
+        current = conn.scalar(select(AnalyticsDay.rows).where(AnalyticsDay.day == sent_on))
+    assert current is None  # nothing pulled yet
+    app = desk.team.account.app
+    puller = analytics.Puller(app, make_gateway(app))
+    published_msgid = puller.step("getarticletotaldetail", sent_on, sent_on)[0]["msgid"]
+    control(desk, "datacube", {"endpoint": "getarticletotal", "rows": [
+        older_row(sent_on, published_msgid, "冬季助学", [1, 2, 3]),
+        older_row(sent_on, "2247400001_1", "春季招募", [100, 160, 190])]})
+    puller.step("getarticletotal", sent_on, sent_on)
+    only = metrics(desk, "2247400001_1")
+    assert [(m.reads, m.total_reads, m.shares, m.favorites, m.age, m.item_id) for m in only] == [
+        (100, 100, 10, 5, 1, second), (60, 160, 6, 3, 2, second), (30, 190, 3, 1, 3, second)]
+    both = metrics(desk, published_msgid)  # the current interface's, not the seeded 1, 2, 3
+    assert [m.total_reads for m in both] == [
+        e["read_user"] for e in running_totals(sent_on, published_msgid, yesterday)]
+    assert {m.item_id for m in both} == {first}  # by the older row's title
+    control(desk, "datacube", {"endpoint": "getarticletotal", "rows": [
+        older_row(sent_on, "2247400001_1", "春季招募", [100, 170])]})
+    puller.step("getarticletotal", sent_on, sent_on)  # the day again: replaced
+    assert [m.total_reads for m in metrics(desk, "2247400001_1")] == [100, 170]
+    shown = desk.ask("admin", f"查看 {second}").context["numbers"]
+    assert (shown.reads_day1, shown.likes) == (100, 0)

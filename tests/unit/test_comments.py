@@ -14,9 +14,12 @@ from workflow import comment_cases, ticket_cases, tickets
 from workflow.capabilities import AccountKind, AccountType, Capabilities
 from workflow.comment_cases import CommentAction
 from workflow.comments import (
+    NO_ARTICLE,
+    SEVERAL_ARTICLES,
     ArticleRef,
     CommentStatus,
     CommentTarget,
+    bridge,
     comment_priority,
     due,
     from_msgid,
@@ -82,6 +85,31 @@ def test_a_data_msgid_names_its_article_with_a_1_based_index() -> None:
     assert from_msgid("2247483708_2") == ArticleRef("2247483708", 1)
     for bad in ("2247483708", "2247483708_0", "_1", "x_1", "2247483708_a", "0_1"):
         assert from_msgid(bad) is None
+
+
+SHORT = "https://mp.weixin.qq.com/s/Ao0ZJ3FZ_lJ9xQz1mTq2Sg"
+LONG = "https://mp.weixin.qq.com/s?__biz=MzI0NQ==&mid=2247490098&idx=2&sn=ab#rd"
+
+
+def test_the_address_is_the_first_bridge_whatever_the_data_says() -> None:
+    assert bridge(LONG, {"2247499999_1"}) == (ArticleRef("2247490098", 1), "")
+    assert bridge(LONG, set()) == (ArticleRef("2247490098", 1), "")
+
+
+def test_a_short_address_is_mapped_from_the_one_msgid_matched_to_the_item() -> None:
+    assert bridge(SHORT, {"2247490111_3"}) == (ArticleRef("2247490111", 2), "")
+    assert bridge("", ["2247490111_1", "2247490111_1"]) == (ArticleRef("2247490111", 0), "")
+
+
+@pytest.mark.parametrize(("msgids", "why"), [
+    (set(), NO_ARTICLE),  # no figures matched to it (yet)
+    ({"2247490111_1", "2247490222_1"}, SEVERAL_ARTICLES),  # published and mass-sent
+    ({"2247490111_1", "2247490111_2"}, SEVERAL_ARTICLES),
+    ({"2247490111"}, NO_ARTICLE),  # not <msg_data_id>_<index>
+    ({"0_1"}, NO_ARTICLE),
+])
+def test_no_msgid_or_several_leave_a_short_address_unmapped(msgids: set[str], why: str) -> None:
+    assert bridge(SHORT, msgids) == (None, why)
 
 
 def test_fresh_articles_are_read_every_two_hours_older_ones_daily() -> None:

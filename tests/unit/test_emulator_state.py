@@ -10,6 +10,7 @@ from bot.emulator import datacube
 from bot.emulator.clock import Clock
 from bot.emulator.errors import WeChatError
 from bot.emulator.state import EmulatorConfig, EmulatorState
+from workflow.comments import ArticleRef, from_url
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
 FOLLOWER = "o_follower"
@@ -269,6 +270,20 @@ def test_publication_is_publishing_until_the_delay_passes(state: EmulatorState) 
     assert info["publish_status"] == 0
     assert info["article_detail"] == {"count": 1, "item": [
         {"idx": 1, "article_url": pub.article_urls()[0]}]}
+
+
+def test_publications_get_short_addresses_when_asked(state: EmulatorState) -> None:
+    long = state.submit_publication(draft(state))
+    state.publishing.short_urls = True
+    short = state.submit_publication(draft(state))
+    state.clock.advance(2)
+    assert from_url(long.article_urls()[0]) == ArticleRef(str(long.msg_data_id), 0)
+    [url] = short.article_urls()
+    assert url.startswith("https://mp.weixin.qq.com/s/") and from_url(url) is None
+    assert short.article_urls() == [url]  # the same address each time it is given
+    listed = {p["publish_id"]: p for p in state.publishing.describe(state.now())}
+    assert listed[short.publish_id]["urls"] == [url]
+    assert listed[short.publish_id]["msg_data_id"] == short.msg_data_id
 
 
 def test_injected_publish_failure_returns_the_draft(state: EmulatorState) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.emulator.clock import CHINA
-from bot.emulator.datacube import SentArticle
+from bot.emulator.datacube import SentArticle, article_summary, article_total, older_totals
 from bot.emulator.datacube_news import Timing, answer, running_totals
 from handlers import texts
 from tests.unit.fakes import FakeFigures
@@ -15,12 +15,16 @@ from workflow.analytics import (
     DayRecord,
     DayStatus,
     Totals,
+    daily_days,
+    day_articles,
     due,
     item_numbers,
     match_items,
     median_of,
     msgid_key,
     numbers_for,
+    older_details,
+    older_only,
     plan,
     runs,
     status_of,
@@ -60,6 +64,46 @@ def test_running_totals_stay_open_for_thirty_days() -> None:
     assert status_of("getarticletotaldetail", day(0), False, day(29)) is DayStatus.COMPLETE
     assert status_of("getusersummary", day(0), False, day(0)) is DayStatus.COMPLETE
     assert status_of("getbizsummary", day(0), True, day(0)) is DayStatus.DELAYED
+
+
+def test_the_older_running_totals_stay_open_for_seven_days() -> None:
+    assert status_of("getarticletotal", day(0), False, day(5)) is DayStatus.OPEN
+    assert status_of("getarticletotal", day(0), False, day(6)) is DayStatus.COMPLETE
+    asked = daily_days(day(10))
+    assert asked["getarticletotal"] == (day(4), day(10))  # each sending day's 7 stat dates
+    assert asked["getarticletotaldetail"] == (day(10) - timedelta(days=29), day(10))
+    assert asked["getarticlesummary"] == (day(10), day(10))
+
+
+def test_only_what_the_current_interface_left_out_is_taken_from_the_older() -> None:
+    current = [{"msgid": "11_1", "detail_list": []}]
+    older = [{"msgid": "11_1", "title": "冬衣"}, {"msgid": "22_1", "title": "春游"}]
+    assert older_only(older, current) == [{"msgid": "22_1", "title": "春游"}]
+    assert older_only(older, []) == older
+
+
+def test_the_older_details_read_as_running_totals() -> None:
+    details = [{"stat_date": "2026-03-01", "target_user": 900, "int_page_read_user": 40,
+                "int_page_read_count": 55, "share_user": 3, "add_to_fav_user": 1}]
+    assert older_details(details) == [{"stat_date": "2026-03-01", "read_user": 40,
+                                       "share_user": 3, "add_to_fav_user": 1}]
+
+
+def test_a_days_articles_are_listed_once_with_any_title_their_rows_give() -> None:
+    rows = [{"msgid": "11_1"}, {"msgid": "22_1", "title": "春游"},
+            {"msgid": "11_1", "title": "冬衣"}]
+    assert day_articles(rows, D) == [("11_1", D, "冬衣"), ("22_1", D, "春游")]
+
+
+def test_the_emulators_older_interfaces_count_only_mass_sent_articles() -> None:
+    sent = [SentArticle("5_1", "只发表", day(0)), SentArticle("6_1", "群发", day(0), mass=True)]
+    assert [r["msgid"] for r in article_total(day(0), sent, day(0))] == ["6_1"]
+    assert [r["msgid"] for r in article_summary(day(1), sent)] == ["6_1"]
+    details = older_totals(day(0), "6_1", day(20))
+    assert [d["stat_date"] for d in details] == [day(n).isoformat() for n in range(7)]
+    reads = [int(d["int_page_read_user"]) for d in details]  # type: ignore[call-overload]
+    assert reads == sorted(reads) and len(set(reads)) == 7  # running, each day adds
+    assert len(older_totals(day(0), "6_1", day(2))) == 3  # none after the last day ready
 
 
 def test_plan_skips_what_is_recorded_and_cuts_the_rest_by_span() -> None:

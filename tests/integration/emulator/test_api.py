@@ -7,6 +7,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from datetime import date, timedelta
 from typing import Any
 
 import click
@@ -301,14 +302,32 @@ def test_datacube_ranges(wx: Client) -> None:
 
 
 def test_datacube_articles_and_seeds(wx: Client) -> None:
+    """The older interfaces count only the mass-sent article; the current one both.
+    getarticletotal gives, for the sending day, each following stat date's running
+    totals, seven at most."""
     wx.control("datacube/timing", {"ready_hour": 0})
-    wx.wx("/cgi-bin/freepublish/submit", {"media_id": wx.draft()})
+    wx.wx("/cgi-bin/freepublish/submit", {"media_id": wx.draft(title="只发表")})
+    mass = {"filter": {"is_to_all": True}, "mpnews": {"media_id": wx.draft()},
+            "msgtype": "mpnews", "send_ignore_reprint": 0, "clientmsgid": "item-1"}
+    sent = wx.wx("/cgi-bin/message/mass/sendall", mass)
     time.sleep(0.1)
     travel(wx, 86400)
     day = {"begin_date": _days_ago(wx, 1), "end_date": _days_ago(wx, 1)}
     rows = wx.wx("/datacube/getarticletotal", day)["list"]
-    assert rows[0]["title"] == "社区义诊" and rows[0]["details"][0]["int_page_read_user"] > 0
-    assert wx.wx("/datacube/getarticlesummary", day)["list"][0]["msgid"].endswith("_1")
+    assert [(r["msgid"], r["title"]) for r in rows] == [(f"{sent['msg_data_id']}_1", "社区义诊")]
+    assert [d["stat_date"] for d in rows[0]["details"]] == [day["begin_date"]]
+    assert rows[0]["details"][0]["int_page_read_user"] > 0
+    assert [r["msgid"] for r in wx.wx("/datacube/getarticlesummary", day)["list"]] == [
+        rows[0]["msgid"]]
+    current = wx.wx("/datacube/getarticletotaldetail", day)["list"]
+    assert len(current) == 2 and rows[0]["msgid"] in {r["msgid"] for r in current}
+    travel(wx, 9 * 86400)
+    later = wx.wx("/datacube/getarticletotal", day)["list"][0]["details"]
+    first = date.fromisoformat(day["begin_date"])
+    assert [d["stat_date"] for d in later] == [
+        (first + timedelta(days=n)).isoformat() for n in range(7)]
+    reads = [d["int_page_read_user"] for d in later]
+    assert reads == sorted(reads) and reads[0] == rows[0]["details"][0]["int_page_read_user"]
     seeded = [{"ref_date": day["begin_date"], "user_source": 0, "new_user": 5, "cancel_user": 1}]
     wx.control("datacube", {"endpoint": "getusersummary", "rows": seeded})
     assert wx.wx("/datacube/getusersummary", day)["list"] == seeded

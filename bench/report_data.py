@@ -48,7 +48,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 DETAIL_DAYS = 30
 TOPICS = ("助学", "环保", "活动", "志愿者", "财务公开", "故事")
 TOPIC_PULL = {"助学": 1.3, "环保": 1.0, "活动": 0.8, "志愿者": 0.9, "财务公开": 0.5, "故事": 1.6}
-THEMES = ("default", "warm", "ink")
+THEMES = ("plain", "warm", "brand")  # layout.themes.THEMES
 SUBJECTS = ("山区课堂", "一封来信", "月度账目", "河岸清扫", "新学期", "她的故事")
 #: Publishing hours (local) and how often each is used.
 HOURS = {7: 2, 8: 4, 12: 3, 18: 3, 20: 5, 21: 4, 22: 1}

@@ -9,6 +9,7 @@ from templates/web/report_labels.j2; the rest of the page is templates/web/repor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from functools import cache
@@ -29,6 +30,12 @@ CHART_ARTICLES = 20
 #: scales to it, so this sets how large its words read (≈ 14px at 360).
 WIDTH = 420
 BAR_HEIGHT = 26
+#: A column chart names at most this many columns (every second or third hour
+#: of 24), and a name of at most this many characters (周一, 07时); longer
+#: names make the bars run across.
+NAMED_COLUMNS = 8
+COLUMN_NAME = 4
+SCALE_STEPS = 6
 FONTS = ('-apple-system, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", '
          '"Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif')
 #: Greys that read on the light and the dark page alike; WeChat's green and blue.
@@ -61,9 +68,10 @@ def svg(chart: Graph) -> Markup:
 
 
 def _chart(kind: Callable[..., Graph], height: int, **config: Any) -> Graph:
+    # At most SCALE_STEPS round values on the value axis (pygal's own choice of
+    # major labels drops a horizontal chart's names and picks uneven steps).
     settings: dict[str, Any] = {"show_legend": False, "print_values": False,
-                                "y_labels_major_count": 5, "show_minor_y_labels": False,
-                                **config}
+                                "max_scale": SCALE_STEPS, **config}
     return kind(style=STYLE, js=[], disable_xml_declaration=True, explicit_size=False,
                 width=WIDTH, height=height, margin=8, spacing=8, truncate_label=-1,
                 **settings)
@@ -71,20 +79,22 @@ def _chart(kind: Callable[..., Graph], height: int, **config: Any) -> Graph:
 
 def bars(slots: Sequence[Slot], name: Callable[[Slot], str], series: str,
          horizontal: bool = False) -> Markup | None:
-    """A bar per slot (None when there is none, or all are zero)."""
+    """A bar per slot (None when there is none, or all are zero). Names longer
+    than a column holds make the bars run across; under many columns, every
+    few is named (names are never slanted: a slanted name runs off the chart)."""
     if not any(s.value for s in slots):
         return None
     names = [name(s) for s in slots]
-    if horizontal:
+    if horizontal or max(map(len, names)) > COLUMN_NAME:
         chart = _chart(pygal.HorizontalBar, 40 + BAR_HEIGHT * len(slots),
                        print_values=True, value_formatter=_number,
                        margin_left=_wide_margin(names))
         chart.x_labels = list(reversed(names))
         chart.add(label("series", series), [s.value for s in reversed(slots)])
     else:
-        crowded = len(slots) > 8 or max(map(len, names)) > 4
         chart = _chart(pygal.Bar, 260, value_formatter=_number,
-                       x_label_rotation=-40 if crowded else 0)
+                       x_labels_major_every=math.ceil(len(slots) / NAMED_COLUMNS),
+                       show_minor_x_labels=False)
         chart.x_labels = names
         chart.add(label("series", series), [s.value for s in slots])
     return svg(chart)

@@ -93,6 +93,7 @@ def browser(emulator: str) -> Iterator[object]:
 class PageServer:
     url: str
     app: App  # on the server's database and settings: makes the links it serves
+    env: dict[str, str]  # the server's environment: a `wxops` command run with it shares both
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +112,7 @@ def page_server(tmp_path_factory: pytest.TempPathFactory, emulator: str
     settings = load_settings({k: v for k, v in env.items() if k.startswith("WXOPS_")})
     try:
         wait_healthy(url, process)
-        yield PageServer(url, App(settings=settings))
+        yield PageServer(url, App(settings=settings), env)
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import click
@@ -30,7 +31,34 @@ from workflow.errors import WorkflowError
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """wxops: 公众号内容运营助手 (operations assistant for a WeChat Official Account)."""
-    ctx.obj = App()  # settings load on first use, so --help works with a broken config
+    # Settings load on first use, so --help works with a broken config.
+    ctx.obj = App() if ctx.invoked_subcommand in PROCESSES else BesideTheDemo()
+
+
+#: Commands that are (or start) wxops' own processes: they take the settings as
+#: given (`wxops run` gives its children the demo's itself).
+PROCESSES = frozenset({"run", "serve", "worker", "emulator"})
+
+
+class BesideTheDemo(App):
+    """A command typed in another terminal while `wxops run`'s demo runs on this
+    database (no credentials set): it talks to the demo's emulator and makes
+    page links to the demo's server, as the demo's own processes do. With
+    credentials, or no demo running, the settings are as given."""
+
+    @cached_property
+    def settings(self) -> Settings:
+        given = load_settings()
+        if not given.demo:
+            return given
+        from bot import demo  # its imports are the database's: only for the demo
+
+        run = demo.running(given.database_url)
+        if run is None:
+            return given
+        overrides = {**demo.environment(run.emulator_url),
+                     **demo.public_url(run.host, run.port, given.public_url)}
+        return load_settings({**os.environ, **overrides})
 
 
 @cli.group()

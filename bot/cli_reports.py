@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from bot import reports
 from bot.cli_text import CliError, echo, helptext
 from bot.timefmt import utcnow
 from bot.wiring import App
@@ -43,6 +42,8 @@ def _period(kind: str | None, since: datetime | None, until: datetime | None,
 def report_command(app: App, kind: str | None, since: datetime | None,
                    until: datetime | None, out: Path | None) -> None:
     """数据报告：图表和建议的网页，保存到文件并给出链接 (make a report page)."""
+    from bot import reports  # the charts' library loads only for this command
+
     now = utcnow()
     period = _period(kind, since, until, now.astimezone(app.settings.tz).date())
     try:

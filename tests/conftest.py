@@ -270,12 +270,24 @@ def _is_browser_test(item: pytest.Item) -> bool:
     return "browser" in Path(str(item.fspath)).parts
 
 
+#: The order the suite runs in: the tests that start wxops as processes (seconds
+#: each) first, the in-process ones (milliseconds) last, so that with `--dist
+#: load` the run ends on short tests instead of waiting for one long one.
+RUN_ORDER = {"e2e": 0, "browser": 1, "integration": 2, "unit": 3}
+
+
+def _run_rank(item: pytest.Item) -> int:
+    parts = Path(str(item.fspath)).parts
+    return next((RUN_ORDER[p] for p in reversed(parts) if p in RUN_ORDER), len(RUN_ORDER))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _engine_of(item):
             item.add_marker(pytest.mark.db)
         if _is_browser_test(item):
             item.add_marker(pytest.mark.browser)
+    items.sort(key=_run_rank)  # stable: each part keeps its own order
 
 
 @pytest.hookimpl(hookwrapper=True)

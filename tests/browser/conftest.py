@@ -27,6 +27,7 @@ from tests.e2e.conftest import (
     APP_ID,
     TOKEN,
     free_port,
+    migrate_database,
     process_env,
     wait_healthy,
     wxops,
@@ -105,7 +106,7 @@ def page_server(tmp_path_factory: pytest.TempPathFactory, emulator: str
     url = f"http://127.0.0.1:{port}"
     env = process_env(f"sqlite:///{workdir / 'pages.db'}", WXOPS_PUBLIC_URL=url,
                       WXOPS_ACCOUNT_NAME="助学公益", WXOPS_WECHAT_API_BASE=emulator)
-    subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
+    migrate_database(f"sqlite:///{workdir / 'pages.db'}")
     log = (workdir / "server.log").open("wb")
     process = subprocess.Popen(wxops("serve", "--port", str(port), "--workers", "2"), env=env,
                                cwd=workdir, stdout=log, stderr=subprocess.STDOUT)

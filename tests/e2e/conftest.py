@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +41,38 @@ def process_env(database_url: str, **extra: str) -> dict[str, str]:
 
 def wxops(*args: str) -> list[str]:
     return [sys.executable, "-c", "from bot.cli import main; main()", *args]
+
+
+_TEMPLATE: list[Path] = []  # this pytest process's migrated SQLite file, made once
+
+
+def migrate_database(database_url: str) -> None:
+    """The schema at head, as `wxops db upgrade` leaves it (tested as a command
+    elsewhere): a copy of one migrated SQLite file, or the migrations run here on
+    PostgreSQL; not a process of its own per stack."""
+    from storage import migrate
+    from storage.db import make_engine, sqlite_file
+
+    target = sqlite_file(database_url)
+    if target is None:
+        engine = make_engine(database_url)
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
+        return
+    if not _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="wxops-schema-")) / "head.db"
+        engine = make_engine(f"sqlite:///{template}")
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
+        with closing(sqlite3.connect(template)) as conn:  # all in the main file, no WAL
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _TEMPLATE.append(template)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE[0], target)
 
 
 #: The read-only calls of the worker's start-up probe (bot/probe.py), which asks the
@@ -85,7 +121,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     env = process_env(database_url)
-    subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
+    migrate_database(database_url)
     port = free_port()
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(wxops("serve", "--port", str(port), "--workers", "2"),
@@ -157,7 +193,7 @@ def start_stack(database_url: str, tmp_path: Path, account: dict[str, str] | Non
     env |= environment(emulator_url)
     server_url = f"http://127.0.0.1:{server_port}"
     env |= {"WXOPS_TOKEN": TOKEN, "WXOPS_PUBLIC_URL": server_url}  # as `make run` gives it
-    subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
+    migrate_database(database_url)
     processes = [
         _start(wxops("emulator", "--port", str(emulator_port), "--push-to",
                      f"{server_url}/wechat", "--push-delay", "0.2", *(emulator_args or [])),

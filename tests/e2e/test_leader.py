@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import make_engine
-from tests.e2e.conftest import process_env, wxops
+from tests.e2e.conftest import migrate_database, process_env
 
 WITHIN = 60.0  # seconds: the longest a loss may leave the account without a leader
 DUE_EVERY = 5.0  # the timed-publish job's interval, the most frequent leader-only job
@@ -82,7 +82,7 @@ def _when(stamp: str) -> float:
 @pytest.fixture
 def fleet(database_url: str, tmp_path: Path) -> Iterator[Fleet]:
     env = process_env(database_url, WXOPS_WECHAT_API_BASE="http://127.0.0.1:9")  # never WeChat
-    subprocess.run(wxops("db", "upgrade"), env=env, check=True, capture_output=True, timeout=60)
+    migrate_database(database_url)
     fleet = Fleet(database_url, env, tmp_path)
     try:
         yield fleet

@@ -271,8 +271,8 @@ def _is_browser_test(item: pytest.Item) -> bool:
 
 
 #: The order the suite runs in: the tests that start wxops as processes (seconds
-#: each) first, the in-process ones (milliseconds) last, so that with `--dist
-#: load` the run ends on short tests instead of waiting for one long one.
+#: each) first, the in-process ones (milliseconds) last, so that the processes
+#: that run out of work take long tests early and the run ends on short ones.
 RUN_ORDER = {"e2e": 0, "browser": 1, "integration": 2, "unit": 3}
 
 

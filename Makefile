@@ -7,8 +7,9 @@ STAMP  := $(VENV)/.installed
 # mostly wxops started as processes, and its fault tests spend much of their
 # time waiting (for a lease to pass, a worker to take over), so one more process
 # than the build machine's 2 cores keeps them busy. The tests that start
-# processes are collected first (tests/conftest.py RUN_ORDER), and a process
-# that runs out of tests takes half of another's (`--dist worksteal`), so the
+# processes are collected first (tests/conftest.py RUN_ORDER) and handed out
+# two at a time as processes come free (`--dist load --maxschedchunk 2`: a
+# process never holds a queue of long tests the others could have run), so the
 # run ends on short in-process tests rather than on one long fault test.
 TEST_WORKERS ?= 3
 
@@ -34,7 +35,7 @@ lint: $(STAMP)
 # so they are compiled once here (a changed file is compiled again next time).
 test: lint
 	$(BIN)/python -m compileall -q -j 0 bot handlers workflow storage layout tests bench >/dev/null
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load --maxschedchunk 2
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -327,8 +327,10 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     # Also at start: what came in while no worker ran (each article only when due).
     scheduler.add_job(jobs.sync_comments, "interval", minutes=COMMENTS_EVERY_MINUTES,
                       id="sync_comments", coalesce=True, next_run_time=utcnow())
+    # Not at start: a worker (re)started runs it within the hour, never in the
+    # moment a deploy or a test brings it up.
     scheduler.add_job(jobs.weekly_report, "interval", hours=1, id="weekly_report",
-                      max_instances=1, coalesce=True, next_run_time=utcnow())
+                      max_instances=1, coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

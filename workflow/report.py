@@ -217,7 +217,8 @@ def weekly_due(period: ReportPeriod, local_now: datetime, sent: bool, figures_in
     """Whether the weekly job makes and sends ``period``'s report now: once, not
     before ``first_hour`` on the Monday after it, then as soon as the last day's
     figures are in (``figures_in``), and by ``LATEST_HOUR`` or the next day
-    without them (a worker down on Monday sends it when it is back)."""
+    without them (a worker down on Monday sends it when it is back: the job runs
+    hourly)."""
     if sent:
         return False
     monday = period.last + timedelta(days=1)

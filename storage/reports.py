@@ -59,6 +59,3 @@ def claim_sending(conn: Connection, report_id: int, now: datetime) -> bool:
                         .values(sent_at=now))
     return bool(done.rowcount == 1)
 
-
-def page(conn: Connection, report_id: int) -> str | None:
-    return conn.execute(select(ReportRow.html).where(ReportRow.id == report_id)).scalar()

@@ -109,19 +109,21 @@ def new_key() -> str:
 def issue(kind: PageKind, item_id: int, item_version: int, item_revision: int,
           created_by: int | None, now: datetime, lifetime: timedelta, key: str) -> PageLink:
     """A new link (id 0 until stored), living ``lifetime`` (at most MAX_LIFETIME)."""
-    if lifetime <= timedelta(0):
-        raise ValueError("a link's lifetime must be positive")
     return PageLink(0, key, kind, item_id, item_version, item_revision, created_by, now,
-                    now + min(lifetime, MAX_LIFETIME))
+                    _expiry(now, lifetime))
 
 
 def for_report(report_id: int, created_by: int | None, now: datetime, lifetime: timedelta,
                key: str) -> PageLink:
-    """A new link to a report (id 0 until stored)."""
+    """A new link to a report (id 0 until stored), living as :func:`issue`'s do."""
+    return PageLink(0, key, PageKind.REPORT, None, 0, 0, created_by, now,
+                    _expiry(now, lifetime), report_id=report_id)
+
+
+def _expiry(now: datetime, lifetime: timedelta) -> datetime:
     if lifetime <= timedelta(0):
         raise ValueError("a link's lifetime must be positive")
-    return PageLink(0, key, PageKind.REPORT, None, 0, 0, created_by, now,
-                    now + min(lifetime, MAX_LIFETIME), report_id=report_id)
+    return now + min(lifetime, MAX_LIFETIME)
 
 
 def opened(found: PageLink | None, kind: PageKind, now: datetime) -> PageLink:

@@ -17,6 +17,7 @@ from storage.drafts import SqlBoxDrafts
 from storage.followers import SqlInteractions
 from storage.links import SqlPageLinks
 from storage.liveness import SqlLinkChecks
+from storage.old_content import SqlOldContentView
 from storage.queue_ops import SqlCannedReplies, SqlQueueView
 from storage.repositories import (
     SqlAuditLog,
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     work: SqlWorkView
     figures: SqlFiguresView
+    old_content: SqlOldContentView
     feedback: SqlFeedbackLog
     notices: SqlHeldNotices
     rules: SqlRuleRepository
@@ -87,6 +89,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session)
         self.work = SqlWorkView(self.session)
         self.figures = SqlFiguresView(self.session)
+        self.old_content = SqlOldContentView(self.session)
         self.feedback = SqlFeedbackLog(self.session)
         self.notices = SqlHeldNotices(self.session)
         self.rules = SqlRuleRepository(self.session)

@@ -24,6 +24,7 @@ from workflow.figures import (
     SourceTotals,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
+from workflow.old_content import OldContentView
 from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.roles import Actor, Role
@@ -610,6 +611,9 @@ class UnitOfWork(Protocol):
 
     @property
     def figures(self) -> FiguresView: ...
+
+    @property
+    def old_content(self) -> OldContentView: ...
 
     @property
     def feedback(self) -> FeedbackLog: ...

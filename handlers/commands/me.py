@@ -32,7 +32,7 @@ from workflow.stats import Period, last_days, period_stats, this_month
 #: Help groups by the module that handles the command (the table's own sections);
 #: me_help.j2 names each group.
 GROUPS = {"me": "me", "content": "content", "planning": "content", "confirm": "content",
-          "drafts": "content",
+          "drafts": "content", "old_content": "content",
           "queue": "queue", "team": "team"}
 GROUP_ORDER = ("me", "content", "queue", "team", "other")
 

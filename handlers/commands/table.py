@@ -5,7 +5,17 @@ command under its name (handlers/templates/commands.toml)."""
 
 from __future__ import annotations
 
-from handlers.commands import comments, confirm, content, drafts, me, planning, queue, team
+from handlers.commands import (
+    comments,
+    confirm,
+    content,
+    drafts,
+    me,
+    old_content,
+    planning,
+    queue,
+    team,
+)
 from handlers.commands.grammar import Arg, Spec
 from workflow.agenda import PERIOD_WORDS
 from workflow.autoreply import MatchType
@@ -108,6 +118,7 @@ TABLE: tuple[Spec, ...] = (
     _spec("recheck", ("复查", "recheck"),
           (ITEM, Arg("verdict", "choice", "结论", True, VERDICTS),
            Arg("note", "rest", "说明", required=False)), content.recheck, does=_E.RECHECK_OK),
+    _spec("old", ("旧文", "old"), (), old_content.old_articles, changes=False, does=_A.READ),
     _spec("archive", ("归档", "archive"), (ITEM,), content.transition(Event.ARCHIVE),
           does=_E.ARCHIVE),
     _spec("preview", ("预览", "preview"), (ITEM,), content.preview, changes=False,

@@ -26,6 +26,7 @@ from workflow.figures import (
     SourceTotals,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
+from workflow.old_content import Facts, Windows
 from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.reply_queue import TicketStatus, in_queue
@@ -198,6 +199,16 @@ class FakeWork:
 
     def open_tickets(self, unclaimed: bool = False) -> int:
         return 0
+
+
+class FakeOldContent:
+    """The old-content facts a test sets (workflow.old_content.OldContentView)."""
+
+    def __init__(self) -> None:
+        self.facts: list[Facts] = []
+
+    def on_platform(self, window: Windows) -> Sequence[Facts]:
+        return list(self.facts)
 
 
 class FakeFigures:
@@ -614,6 +625,7 @@ class FakeUnitOfWork:
         self.items, self.reviews, self.audit = FakeItems(), FakeReviews(), FakeAudit()
         self.outbox, self.staff = FakeOutbox(), FakeStaff(people)
         self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
+        self.old_content = FakeOldContent()
         self.notices, self.rules = FakeHeldNotices(), FakeRules()
         self.confirmations = FakeConfirmations()
         self.tickets, self.canned = FakeTickets(), FakeCanned()

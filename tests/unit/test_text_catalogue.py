@@ -36,10 +36,11 @@ VOCABULARY: dict[str, int] = {
     "handlers/commands/grammar.py": 8,
     "handlers/commands/me.py": 4,  # +2: 本月, 这个月, words for 统计's period (issue 23)
     "handlers/commands/planning.py": 4,
-    "handlers/commands/table.py": 95,  # +1: 文章链接, the argument of 已发布 (issue 21);
+    "handlers/commands/table.py": 96,  # +1: 文章链接, the argument of 已发布 (issue 21);
     # +4: 稿件 12 草稿 [草稿编号] (issue 22): the word 草稿 and the arguments' labels
     # +6: 精选, 删评, 评论 12 开|关 (issue 23): the words, the switch's label and words
     # +1: 报告, the command word (issue 23)
+    # +1: 旧文, the command word (issue 24)
     "handlers/staff_channel.py": 1,
     "handlers/when.py": 74,
     "workflow/agenda.py": 3,

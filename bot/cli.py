@@ -169,13 +169,15 @@ def _commands() -> None:
         cli_reports,
         cli_rules,
         cli_run,
+        cli_surveys,
         cli_words,
         cli_worker,
     )
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
-                   cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, chat):
+                   cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, cli_surveys,
+                   chat):
         module.register(cli)
 
 

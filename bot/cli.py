@@ -57,7 +57,8 @@ class BesideTheDemo(App):
         if run is None:
             return given
         overrides = {**demo.environment(run.emulator_url),
-                     **demo.public_url(run.host, run.port, given.public_url)}
+                     **demo.public_url(run.host, run.port, given.public_url),
+                     **demo.example_surveys(given.surveys_dir)}
         return load_settings({**os.environ, **overrides})
 
 

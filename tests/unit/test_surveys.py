@@ -345,3 +345,19 @@ def test_a_started_set_past_its_expiry_counts_as_expired() -> None:
 def test_results_without_answers() -> None:
     found = results(form(), [])
     assert found.started == 0 and found.questions[2].mean is None
+
+
+# --- the demo ----------------------------------------------------------------------------
+
+
+def test_the_demo_runs_the_example_survey_unless_the_account_has_its_own(
+        tmp_path: Path) -> None:
+    from bot import demo
+    from bot import surveys as survey_files
+    from bot.config import load_settings
+
+    given = demo.example_surveys(str(tmp_path / "none"))
+    assert given == {"WXOPS_SURVEYS_DIR": str(EXAMPLE.parent)}
+    assert demo.example_surveys(str(tmp_path)) == {}
+    loaded = survey_files.load(load_settings(given))
+    assert loaded.problems == () and [s.name for s in loaded.book.surveys] == ["reader"]

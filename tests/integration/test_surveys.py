@@ -295,3 +295,20 @@ def test_wxops_survey_check_names_the_file_the_question_and_the_problem(
     assert lines[0].startswith("broken.toml：第 3 题：") and "stars" in lines[0]
     # the later file (by name) sharing a keyword or menu key is left out
     assert [line.split("：")[0] for line in lines[1:3]] == ["reader.toml", "reader.toml"]
+
+
+def test_an_answer_finds_its_rows_by_key(sqlite_engine: Engine, folder: Path) -> None:
+    """The statements of a push in a survey walk no table (as a push's must:
+    tests/integration/test_hot_path_plans.py), however many followers answer."""
+    from tests.integration.test_hot_path_plans import _full_walks, _record_statements
+
+    statements = _record_statements(sqlite_engine)
+    account = make_account(sqlite_engine, WXOPS_SURVEYS_DIR=str(folder))
+    for n in range(30):
+        Follower(account, f"o_other_{n}").says("调查")
+    fan = Follower(account)
+    fan.says("调查")
+    statements.clear()
+    fan.says("2")
+    assert any("survey_answer_sets" in s for s in statements if s.startswith("UPDATE"))
+    assert _full_walks(sqlite_engine, statements) == []

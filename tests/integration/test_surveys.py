@@ -4,13 +4,13 @@ process) on both engines, and `wxops survey` on what they stored."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 
 from bot import surveys as survey_files
 from handlers.surveys import render
@@ -188,25 +188,47 @@ def test_leaving_with_tui_chu_abandons_and_later_messages_go_to_the_queue(
     assert answer_sets(account.engine) == [("reader", "started", 0, [])]
 
 
-def _age(engine: Engine, minutes: int) -> None:
-    """As if the follower's last answer was ``minutes`` ago."""
-    with engine.begin() as conn:
-        conn.execute(update(SurveyAnswerSetRow).values(
-            updated_at=utcnow() - timedelta(minutes=minutes)))
+class Clock:
+    """The endpoint's clock, moved by the test (``bot.endpoint`` reads
+    ``datetime.now``; signatures are checked against the real time)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def move(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    kept = Clock()
+
+    class Moved(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return kept.now.astimezone(tz)
+
+    monkeypatch.setattr("bot.endpoint.datetime", Moved)
+    return kept
 
 
 def test_an_unfinished_survey_expires_and_the_next_message_is_routed_as_usual(
-        account: Account, survey: Survey) -> None:
+        account: Account, survey: Survey, clock: Clock) -> None:
     fan = Follower(account)
     fan.says("调查")
-    fan.says("1")
-    _age(account.engine, 29)
-    assert fan.says("2") == words(ReplyCode.NEXT, survey, 3)  # within the expiry
-    _age(account.engine, 31)
+    clock.move(minutes=10)
+    fan.says("1")  # the expiry (30 minutes) runs from here
+    clock.move(minutes=29, seconds=59)
+    assert fan.says("2") == words(ReplyCode.NEXT, survey, 3)
+    clock.move(minutes=30)
     reply = fan.says("3")  # not taken as an answer: a message for staff
     assert reply != words(ReplyCode.NEXT, survey, 4)
     assert tickets(account.engine) == 1
     assert answer_sets(account.engine) == [("reader", "expired", 2, [1, [2]])]
+    s = SurveyAnswerSetRow
+    with account.engine.connect() as conn:
+        ended = conn.scalar(select(s.ended_at))
+    assert ended == clock.now
     fan.sends_an_image()  # no longer in a survey: to the queue as well
     assert answer_sets(account.engine)[0][1] == "expired"
 

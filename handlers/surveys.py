@@ -10,11 +10,8 @@ from handlers.inbound import HandlerContext
 from handlers.replies import TextReply
 from workflow import survey_cases
 from workflow.ports import SurveyAnswers
-from workflow.survey_forms import Survey
+from workflow.survey_forms import MAX_KEYWORD_CHARS, Survey
 from workflow.surveys import SurveyReply
-
-#: A text longer than this is never a keyword (no need to normalise it to know).
-LONGEST_KEYWORD = 32
 
 
 def answered(ctx: HandlerContext, follower_id: int, text: str | None) -> TextReply | None:
@@ -26,7 +23,7 @@ def answered(ctx: HandlerContext, follower_id: int, text: str | None) -> TextRep
                                   ctx.now)
         if reply is not None:
             return render(reply)
-    if text is None or len(text) > LONGEST_KEYWORD:
+    if text is None or len(text) > MAX_KEYWORD_CHARS:
         return None
     survey = ctx.surveys.by_keyword(text)
     return begin(ctx, survey, follower_id) if survey is not None else None

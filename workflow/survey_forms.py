@@ -36,6 +36,7 @@ MAX_QUESTIONS = 30
 MAX_TEXT_ANSWER = 500
 DEFAULT_TEXT_ANSWER = 200
 MAX_EXPIRY = timedelta(days=7)
+MAX_KEYWORD_CHARS = 32  # handlers/surveys.py asks no longer text whether it is one
 #: What a follower sends to leave a survey (normalised: see ``normalise``).
 LEAVE_WORDS = ("退出",)
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -161,6 +162,8 @@ def read_form(file: str, stem: str, table: Mapping[str, Any], tz: tzinfo) -> Sur
     for word in keywords:
         if word in LEAVE_WORDS:
             r.fail("reserved_keyword", word=word)
+        if len(word) > MAX_KEYWORD_CHARS:
+            r.fail("too_long", key="keywords", most=MAX_KEYWORD_CHARS, length=len(word))
     survey = Survey(
         name=str(name), title=r.text(table, "title", MAX_TITLE_CHARS),
         intro=r.text(table, "intro", MAX_INTRO_CHARS, required=False),

@@ -103,6 +103,8 @@ def test_a_name_key_names_the_survey_and_hours_set_the_expiry() -> None:
 @pytest.mark.parametrize(("change", "expected"), [
     (("title = \"读者调查\"\n", ""), ("missing", None, {"key": "title"})),
     (("intro", "intra"), ("unknown_key", None, {"key": "intra"})),
+    (('"ＳＵＲＶＥＹ"', f'"{"问" * 33}"'),
+     ("too_long", None, {"key": "keywords", "most": 32, "length": 33})),
     (('keywords = ["调查", "ＳＵＲＶＥＹ"]\nmenu_key = "SURVEY_READER"\n', ""),
      ("no_start", None, {})),
     (('["调查", "ＳＵＲＶＥＹ"]', '["退出"]'), ("reserved_keyword", None, {"word": "退出"})),

@@ -10,7 +10,7 @@ answer for the survey's expiry; found so on the follower's next message, which
 is then routed as if there were no survey). One answer set per follower and
 survey: a finished one is final; an abandoned or expired one may be started
 again, from the first question. The partial answers of an abandoned or
-expired set stay in the row, but results count finished sets only.
+expired set stay in its row until then, but results count finished sets only.
 """
 
 from __future__ import annotations

@@ -72,6 +72,9 @@ class Follower:
     def sends_an_image(self) -> str:
         return self._content(wx.image(sender=self.openid, msg_id=self._msg_id()))
 
+    def sends_a_voice(self, recognition: str) -> str:
+        return self._content(wx.voice(recognition, sender=self.openid, msg_id=self._msg_id()))
+
     def clicks(self, key: str) -> str:
         return self._content(wx.click(key, sender=self.openid, create_time=next(self.times)))
 
@@ -135,6 +138,8 @@ def test_a_keyword_starts_a_survey_answered_to_the_end_before_rules_and_queue(
     assert fan.says("1、3") == words(ReplyCode.NEXT, survey, 3)
     assert fan.sends_an_image() == words(ReplyCode.ASK_AGAIN, survey, 3, why="not_text")
     assert fan.says("六") == words(ReplyCode.ASK_AGAIN, survey, 3, why="rating", low=1, high=5)
+    # a voice message is no answer, whatever WeChat recognised in it
+    assert fan.sends_a_voice("四") == words(ReplyCode.ASK_AGAIN, survey, 3, why="not_text")
     assert fan.says("4") == words(ReplyCode.NEXT, survey, 4)
     assert answer_sets(account.engine) == [("reader", "started", 3, [2, [1, 3], 4])]
     assert fan.says("多发活动预告") == words(ReplyCode.FINISHED, survey)
@@ -334,3 +339,21 @@ def test_an_answer_finds_its_rows_by_key(sqlite_engine: Engine, folder: Path) ->
     fan.says("2")
     assert any("survey_answer_sets" in s for s in statements if s.startswith("UPDATE"))
     assert _full_walks(sqlite_engine, statements) == []
+
+
+def test_another_surveys_menu_ends_the_one_in_progress(
+        account: Account, folder: Path) -> None:
+    (folder / "events.toml").write_text(
+        FORM.replace('keywords = ["调查"]', 'keywords = ["活动调查"]')
+        .replace("SURVEY_READER", "SURVEY_EVENTS"), encoding="utf-8")
+    again = make_account(account.engine, WXOPS_SURVEYS_DIR=str(folder))  # reads both
+    events = survey_files.load(again.app.settings).book.named("events")
+    assert events is not None
+    fan = Follower(again)
+    fan.says("调查")
+    fan.says("1")
+    # in a survey, a text is an answer, even another survey's keyword
+    assert fan.says("活动调查") != words(ReplyCode.STARTED, events, 1)
+    assert fan.clicks("SURVEY_EVENTS") == words(ReplyCode.STARTED, events, 1)
+    assert answer_sets(again.engine) == [("reader", "abandoned", 1, [1]),
+                                         ("events", "started", 0, [])]

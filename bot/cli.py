@@ -57,7 +57,8 @@ class BesideTheDemo(App):
         if run is None:
             return given
         overrides = {**demo.environment(run.emulator_url),
-                     **demo.public_url(run.host, run.port, given.public_url)}
+                     **demo.public_url(run.host, run.port, given.public_url),
+                     **demo.example_surveys(given.surveys_dir)}
         return load_settings({**os.environ, **overrides})
 
 
@@ -170,6 +171,7 @@ def _commands() -> None:
         cli_review,
         cli_rules,
         cli_run,
+        cli_surveys,
         cli_words,
         cli_worker,
     )
@@ -177,6 +179,7 @@ def _commands() -> None:
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
                    cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, cli_review,
+                   cli_surveys,
                    chat):
         module.register(cli)
 

@@ -81,6 +81,7 @@ def run(app: App, host: str, port: int, emulator_port: int) -> None:
     if app.settings.demo:
         env |= demo.environment(f"http://{host}:{emulator_port}")
         env |= demo.public_url(host, port, app.settings.public_url)
+        env |= demo.example_surveys(app.settings.surveys_dir)
         demo_app = App(settings=load_settings(env))
         if demo.seed(demo_app):
             echo("run", "demo_seeded")

@@ -119,6 +119,9 @@ class Settings(BaseModel):
     reports_dir: str = Field("var/reports", min_length=1, description="the folder "
                              "reports are kept in, one HTML file each (relative: to the "
                              "working directory)")
+    surveys_dir: str = Field("var/surveys", min_length=1, description="the folder of "
+                             "follower surveys, one TOML file each (relative: to the "
+                             "working directory; missing: no surveys)")
     report_hour: int = Field(10, ge=0, le=23, description="the hour (account's time) from "
                              "which Monday's weekly report is made, once Sunday's figures "
                              "are in")

@@ -117,6 +117,18 @@ def public_url(host: str, port: int, configured: str) -> dict[str, str]:
     return {"WXOPS_PUBLIC_URL": f"http://{shown}:{port}"}
 
 
+#: The example survey shipped in the repository (``wxops survey``), for the demo.
+EXAMPLE_SURVEYS = Path(__file__).resolve().parents[1] / "deploy" / "surveys"
+
+
+def example_surveys(configured: str) -> dict[str, str]:
+    """The demo runs the shipped example survey (回复「调查」) unless a surveys
+    folder of the account's own exists."""
+    if Path(configured).is_dir() or not EXAMPLE_SURVEYS.is_dir():
+        return {}
+    return {"WXOPS_SURVEYS_DIR": str(EXAMPLE_SURVEYS)}
+
+
 def how_to_chat(host: str, port: int, emulator_port: int) -> str:
     return texts.render("demo_intro", host=host, port=port, emulator_port=emulator_port,
                         people=[p.name for p in DEMO_STAFF])

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from bot import surveys
 from bot.config import Settings
 from bot.links import addresses_for_chat
 from bot.wiring import (
@@ -17,6 +18,7 @@ from bot.wiring import (
     learnt_capabilities,
     push_store,
     push_texts,
+    survey_answers,
     ticket_inbox,
 )
 from handlers.inbound import HandlerContext, Inbound
@@ -51,6 +53,7 @@ class Contexts:
         #: platform refused (48001), read afresh (two hosts must agree at once).
         self.table = Capabilities(settings.kind)
         self.pages = addresses_for_chat(settings)
+        self.surveys = surveys.book(settings)
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
@@ -64,6 +67,8 @@ class Contexts:
             capabilities=self.table,
             learnt_capabilities=lambda: learnt(self.settings.kind, _learnt(conn)),
             pages=self.pages,
+            surveys=self.surveys,
+            survey_answers=lambda: survey_answers(conn),
         )
 
 

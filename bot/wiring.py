@@ -35,6 +35,7 @@ from storage.capabilities import SqlLearntCapabilities
 from storage.db import KeptConnections, make_engine, writes_flow
 from storage.leader import LeaderLock
 from storage.push import RawPushStore
+from storage.surveys import SqlSurveyAnswers
 from storage.texts import SqlAccountTexts, SqlTexts
 from storage.tickets import RawTicketInbox
 from storage.tokens import DatabaseTokens, Fetch
@@ -43,7 +44,7 @@ from workflow.capabilities import Capabilities, learnt
 
 if TYPE_CHECKING:
     from handlers.texts import TextSource
-    from workflow.ports import LearntCapabilities, PushStore, TicketInbox
+    from workflow.ports import LearntCapabilities, PushStore, SurveyAnswers, TicketInbox
 
 #: The write lock, and what a database fault means.
 database: seams.Database = db
@@ -70,6 +71,8 @@ joined_uow: seams.JoinUnitOfWork = JoinedUnitOfWork
 push_store: Callable[[Connection], PushStore] = RawPushStore
 push_texts: Callable[[Connection], TextSource] = SqlTexts
 ticket_inbox: Callable[[Connection], TicketInbox] = RawTicketInbox
+#: Followers' answer sets to the surveys (a push's, ``wxops survey results``).
+survey_answers: Callable[[Connection], SurveyAnswers] = SqlSurveyAnswers
 #: ``wxops texts`` and the demo's welcome.
 account_texts: Callable[[Session], seams.AccountTexts] = SqlAccountTexts
 add_follower: seams.AddFollower = followers.add_follower

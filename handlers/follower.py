@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import texts
+from handlers import surveys, texts
 from handlers.inbound import HandlerContext, Inbound, RuleQuestion
 from handlers.replies import NewsReply, Reply, TextReply
 from workflow import ticket_cases
@@ -39,7 +39,10 @@ def on_seen(ctx: HandlerContext, msg: Inbound) -> Reply:
 
 
 def on_click(ctx: HandlerContext, msg: Inbound) -> Reply:
-    ctx.touch(msg.openid, "event")
+    follower_id = ctx.touch(msg.openid, "event")
+    started = surveys.clicked(ctx, msg.openid, follower_id, msg.text("EventKey"))
+    if started is not None:
+        return started
     question = rule_question(msg)
     return _rule_reply(ctx, ctx.rule_for(question) if question else None)
 
@@ -60,19 +63,27 @@ def rule_question(msg: Inbound) -> RuleQuestion | None:
 
 def on_text(ctx: HandlerContext, msg: Inbound, follower_id: int) -> Reply:
     """A follower's text. ``handlers.routing.on_text`` has recorded the sender
-    (``follower_id``) to find out they are not staff."""
-    return _answer_or_queue(ctx, msg, follower_id, "text", msg.text("Content"))
+    (``follower_id``) to find out they are not staff. A follower in a survey
+    answers it; a survey's keyword starts one (handlers.surveys)."""
+    text = msg.text("Content")
+    return (surveys.answered(ctx, follower_id, text)
+            or _answer_or_queue(ctx, msg, follower_id, "text", text))
 
 
 def on_voice(ctx: HandlerContext, msg: Inbound) -> Reply:
-    """Voice with WeChat's speech recognition is routed like the recognised text."""
+    """Voice with WeChat's speech recognition is routed like the recognised text;
+    in a survey it is no answer (the question is asked again)."""
     follower_id = ctx.touch(msg.openid, "message")
+    if ctx.in_survey and (asked := surveys.answered(ctx, follower_id, None)) is not None:
+        return asked
     return _answer_or_queue(ctx, msg, follower_id, "voice", msg.text("Recognition"),
                             shown=describe(msg))
 
 
 def on_media(ctx: HandlerContext, msg: Inbound) -> Reply:
     follower_id = ctx.touch(msg.openid, "message")
+    if ctx.in_survey and (asked := surveys.answered(ctx, follower_id, None)) is not None:
+        return asked
     return _queue(ctx, follower_id, msg.msg_type, describe(msg))
 
 

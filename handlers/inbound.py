@@ -13,8 +13,9 @@ from handlers.hours import OfficeHours
 from handlers.texts import TextSource
 from workflow.autoreply import Rule, match
 from workflow.capabilities import FULL, Capabilities
-from workflow.ports import PushStore, TicketInbox, UnitOfWork
+from workflow.ports import PushStore, SurveyAnswers, TicketInbox, UnitOfWork
 from workflow.roles import Actor
+from workflow.survey_forms import SurveyBook
 from workflow.window import Interaction
 
 RuleQuestion = tuple[str | None, str | None]  # (text, menu key) put to the rules
@@ -75,6 +76,13 @@ class HandlerContext:
     learnt_capabilities: Callable[[], Capabilities] | None = None
     #: Where page links point (WXOPS_PUBLIC_URL); None: no web address is set.
     pages: LinkAddresses | None = None
+    #: The follower surveys defined (WXOPS_SURVEYS_DIR), read once by the process.
+    surveys: SurveyBook = field(default_factory=SurveyBook)
+    #: Followers' answer sets, on the push's connection; asked only for a push
+    #: that starts or answers a survey.
+    survey_answers: Callable[[], SurveyAnswers] | None = None
+    #: The sender has a survey's answer set started (known from ``touch``).
+    in_survey: bool = False
     _staff: dict[str, Actor | None] = field(default_factory=dict)
     _rules: dict[RuleQuestion, Rule | None] = field(default_factory=dict)
 
@@ -90,8 +98,10 @@ class HandlerContext:
               scene: str | None = None) -> int:
         """Record the sender's interaction and return their follower id. The same
         statement says whether they are staff, so ``staff`` asks nothing of a
-        follower. A push's handler calls this once."""
-        follower_id, staff_id = self.store.touch(openid, self.now, kind, subscribed, scene)
+        follower, and whether they are in a survey (``in_survey``). A push's
+        handler calls this once."""
+        follower_id, staff_id, self.in_survey = self.store.touch(openid, self.now, kind,
+                                                                 subscribed, scene)
         if staff_id is None:
             self._staff[openid] = None
         return follower_id

@@ -38,6 +38,7 @@ class Sender:
 
     follower_id: int
     staff_id: int | None
+    in_survey: bool = False  # they have a survey's answer set started (workflow.surveys)
 
 
 def touch(conn: Connection, openid: str, now: datetime, kind: Interaction,
@@ -45,16 +46,16 @@ def touch(conn: Connection, openid: str, now: datetime, kind: Interaction,
     """Create or update a follower in one statement, which also tells whether
     the openid is a staff member's.
 
-    Every push records its sender, so the same statement answers the question
-    each push asks next (staff command or follower?) and a follower's push
-    needs no lookup of its own.
+    Every push records its sender, so the same statement answers the questions
+    each push asks next (staff command or follower? in a survey?) and a
+    follower's push needs no lookup of its own.
     """
     changes = _interaction(kind, now) | _subscription(subscribed, scene, now)
     params = {"openid": openid[:64], "subscribed": subscribed is not False,
               "message_window_sent": 0, "event_window_sent": 0, **changes}
     row = Raw.of(conn).one(_upsert(tuple(params), tuple(changes)), params)
     assert row is not None
-    return Sender(int(row[0]), None if row[1] is None else int(row[1]))
+    return Sender(int(row[0]), None if row[1] is None else int(row[1]), bool(row[2]))
 
 
 @cache
@@ -64,7 +65,10 @@ def _upsert(columns: tuple[str, ...], changed: tuple[str, ...]) -> str:
             f"VALUES ({', '.join(':' + c for c in columns)}) "
             f"ON CONFLICT (openid) DO UPDATE SET {updates} RETURNING id, "
             "(SELECT staff.id FROM staff WHERE staff.openid = :openid"
-            " AND staff.active)")
+            " AND staff.active), "
+            "EXISTS (SELECT 1 FROM survey_answer_sets"
+            " WHERE survey_answer_sets.follower_id = followers.id"
+            " AND survey_answer_sets.state = 'started')")
 
 
 def _interaction(kind: Interaction, now: datetime) -> dict[str, Any]:

@@ -623,3 +623,25 @@ class CommentTicketRow(Base):
     user_comment_id: Mapped[int] = mapped_column(BigInteger)
     # "", elected or deleted: what staff did to the comment
     status: Mapped[str] = mapped_column(String(16), default="", server_default="")
+
+
+class SurveyAnswerSetRow(Base):
+    """A follower's answers to one survey (workflow/surveys.py): one set per
+    follower and survey. ``question`` is the 0-based question waiting for an
+    answer; ``answers`` one JSON value per question answered."""
+
+    __tablename__ = "survey_answer_sets"
+    __table_args__ = (
+        UniqueConstraint("survey", "follower_id"),
+        # the sender's write finds their survey in progress by it (storage.followers)
+        Index("ix_survey_answer_sets_follower_state", "follower_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey: Mapped[str] = mapped_column(String(64))
+    follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))  # started|finished|abandoned|expired
+    question: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

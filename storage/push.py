@@ -20,9 +20,10 @@ class RawPushStore:
         self.conn = conn
 
     def touch(self, openid: str, now: datetime, kind: Interaction,
-              subscribed: bool | None = None, scene: str | None = None) -> tuple[int, int | None]:
+              subscribed: bool | None = None,
+              scene: str | None = None) -> tuple[int, int | None, bool]:
         sender = followers.touch(self.conn, openid, now, kind, subscribed, scene)
-        return sender.follower_id, sender.staff_id
+        return sender.follower_id, sender.staff_id, sender.in_survey
 
     def staff_by_openid(self, openid: str) -> Actor | None:
         return staff.actor_by_openid(self.conn, openid)

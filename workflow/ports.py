@@ -30,6 +30,7 @@ from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, Sav
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
 from workflow.states import State
+from workflow.surveys import AnswerSet
 from workflow.tickets import Arrived, Ticket
 from workflow.window import Interaction
 
@@ -370,9 +371,11 @@ class PushStore(Protocol):
     hot path: the driver's prepared statements, no session, no savepoint)."""
 
     def touch(self, openid: str, now: datetime, kind: Interaction,
-              subscribed: bool | None = None, scene: str | None = None) -> tuple[int, int | None]:
+              subscribed: bool | None = None,
+              scene: str | None = None) -> tuple[int, int | None, bool]:
         """Create or update the sender's follower row and record the interaction;
-        returns their follower id and, if they are an active member, their staff id."""
+        returns their follower id, their staff id if they are an active member,
+        and whether they have a survey's answer set started."""
         ...
 
     def staff_by_openid(self, openid: str) -> Actor | None: ...
@@ -386,6 +389,31 @@ class PushStore(Protocol):
         ...
 
     def count_hit(self, rule: Rule) -> None: ...
+
+
+class SurveyAnswers(Protocol):
+    """Followers' answer sets to the surveys (workflow.surveys): on a push's own
+    connection for the follower answering, on any for the results."""
+
+    def current(self, follower_id: int) -> AnswerSet | None:
+        """The follower's answer set still marked started, if any."""
+        ...
+
+    def of(self, survey: str, follower_id: int) -> AnswerSet | None: ...
+
+    def save(self, follower_id: int, answer_set: AnswerSet) -> None:
+        """Store the follower's set for its survey, replacing the one there."""
+        ...
+
+    def of_survey(self, survey: str, since: datetime | None = None,
+                  until: datetime | None = None) -> Sequence[AnswerSet]:
+        """A survey's sets, oldest first; with a period, those last moved in it
+        (``since`` included, ``until`` not)."""
+        ...
+
+    def surveys_moved(self, since: datetime, until: datetime) -> Sequence[str]:
+        """The names of the surveys with a set last moved in the period."""
+        ...
 
 
 class LearntCapabilities(Protocol):

@@ -22,8 +22,8 @@ from handlers.commands.grammar import (
 from handlers.commands.team import ordered
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import format_moment
+from workflow import evaluation, link_cases, overview
 from workflow import feedback as process_feedback
-from workflow import link_cases, overview
 from workflow.roles import Role
 from workflow.stats import Period, last_days, period_stats, this_month
 
@@ -175,3 +175,14 @@ def feedback(ctx: CommandContext, cmd: Command) -> Result:
     quarter = process_feedback.give(ctx.uow(), ctx.actor, str(cmd.args["text"]),
                                     ctx.workflow(), ctx.tz)
     return say("me_feedback", quarter=quarter)
+
+
+# --- 评估 ------------------------------------------------------------------------------
+
+def survey(ctx: CommandContext, cmd: Command) -> Result:
+    """The staff survey: the text answers the member's next open question."""
+    done = evaluation.answer(ctx.uow(), ctx.actor, str(cmd.args.get("answer") or ""),
+                             ctx.workflow())
+    return say("survey", quarter=done.answer.quarter,
+               answered=done.answered.value if done.answered else None,
+               next=done.next.value if done.next else None)

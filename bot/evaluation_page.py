@@ -40,8 +40,10 @@ def _series(found: Evaluation) -> tuple[str, str]:
 
 
 def _pair(found: Evaluation, values: Any) -> list[tuple[str, list[float | None]]]:
+    """Each quarter's values (a zero drawn as no bar, not as a "0" beside none)."""
     now, before = _series(found)
-    return [(now, values(found.current)), (before, values(found.previous))]
+    return [(title, [v or None for v in values(m)])
+            for title, m in ((now, found.current), (before, found.previous))]
 
 
 def charts(found: Evaluation) -> dict[str, Markup | None]:

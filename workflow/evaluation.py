@@ -594,6 +594,21 @@ def rating_of(text: str) -> int | None:
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
+#: 我的 reminds a member of an open survey question this long after it was asked.
+REMIND_DAYS = 31
+
+
+def open_question(uow: UnitOfWork, actor: Actor, now: datetime) -> tuple[str, Question] | None:
+    """我的: the quarter and question the member has yet to answer, of a survey
+    asked of them in the last ``REMIND_DAYS`` (None: nothing open)."""
+    with uow:
+        found = uow.evaluation.open_answer(actor.id)
+    if found is None or found.asked_at < now - timedelta(days=REMIND_DAYS):
+        return None
+    question = next_question(found)
+    return None if question is None else (found.quarter, question)
+
+
 @dataclass(frozen=True)
 class Answered:
     """评估: the member's answers now, the question just answered (None: nothing

@@ -123,7 +123,9 @@ TODO_LIMIT = 5  # items shown per section; the count is always the full one
 def todo(ctx: CommandContext, cmd: Command) -> Result:
     found = overview.todo(ctx.uow(), ctx.actor, ctx.now)
     today = ctx.local_now.date()
-    return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today))
+    survey = evaluation.open_question(ctx.uow(), ctx.actor, ctx.now)
+    return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
+               survey=(survey[0], survey[1].value) if survey else None)
 
 
 # --- 统计 ------------------------------------------------------------------------------

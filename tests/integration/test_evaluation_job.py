@@ -74,8 +74,12 @@ def test_the_survey_is_asked_answered_and_the_evaluation_sent_once(
     assert evaluation.run_quarterly(app, NEW_YEAR + timedelta(hours=1)) is Next.NOTHING
     assert len(_notices(engine, "evaluation_survey")) == 6  # asked once
 
-    # 评估 answers one question at a time, in order; the rating is 1–5.
+    # 我的 reminds of the open question; 评估 answers one question at a time, in
+    # order; the rating is 1–5.
     later = NEW_YEAR + timedelta(hours=2)
+    todo = ask(engine, team.zhou, "我的", later)
+    assert todo.context["survey"] == ("2026Q4", "slowed")
+    assert "评估" in todo.render()
     first = ask(engine, team.wang, "评估 终审等太久", later)
     assert (first.template, first.context["answered"], first.context["next"]) == (
         "survey", "slowed", "change")
@@ -85,6 +89,7 @@ def test_the_survey_is_asked_answered_and_the_evaluation_sent_once(
     assert (wrong.code, getattr(wrong, "given", None)) == ("survey_rating", "六")
     done = ask(engine, team.wang, "评估 ４分", later)  # a full-width digit, with 分
     assert (done.context["answered"], done.context["next"]) == ("rating", None)
+    assert ask(engine, team.wang, "我的", later).context["survey"] is None
     assert (refusal(engine, team.wang, "评估 再说一句", later).code,
             getattr(refusal(engine, team.wang, "评估 再说一句", later), "quarter", None)) == (
         "survey_done", "2026Q4")

@@ -154,3 +154,23 @@ def test_wxops_evaluation_makes_the_page_and_refuses_a_bad_quarter(
         assert (refused.failure.code, refused.failure.data) == (
             "evaluation_quarter", {"why": why, "given": given})
         assert len(refused.err.strip().splitlines()) == 1
+
+
+def test_only_the_leading_worker_runs_the_quarterly_job(
+        engine: Engine, team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import worker
+
+    settings = load_settings({**SETTINGS, "WXOPS_REPORTS_DIR": str(tmp_path)})
+    leader, other = (worker.Jobs(App(settings=settings, engine=engine), name)
+                     for name in ("w1", "w2"))
+    try:
+        monkeypatch.setattr(worker, "utcnow", lambda: NEW_YEAR - timedelta(hours=12))
+        leader.quarterly_evaluation()  # takes the lead; nothing to do on 31 December
+        monkeypatch.setattr(worker, "utcnow", lambda: NEW_YEAR)
+        other.quarterly_evaluation()  # not the leader: does nothing
+        assert _notices(engine, "evaluation_survey") == []
+        leader.quarterly_evaluation()
+        assert len(_notices(engine, "evaluation_survey")) == 6
+    finally:
+        leader.leader.release()
+        other.leader.release()

@@ -33,9 +33,9 @@ class SqlEvaluationRecords:
         touched = select(a.item_id).where(a.item_id.is_not(None), a.at >= since,
                                           a.at < until).distinct()
         rows = self.session.execute(
-            select(a.item_id, a.event, a.from_state, a.to_state, a.at, a.comment)
+            select(a.item_id, a.event, a.from_state, a.to_state, a.at, a.comment, a.result)
             .where(a.item_id.in_(touched)).order_by(a.item_id, a.id))
-        return [Step(r.item_id, r.event, r.from_state, r.to_state, r.at, r.comment)
+        return [Step(r.item_id, r.event, r.from_state, r.to_state, r.at, r.comment, r.result)
                 for r in rows]
 
     def tickets(self, since: datetime, until: datetime) -> Sequence[TicketTimes]:

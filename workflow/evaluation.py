@@ -13,8 +13,9 @@ Its figures, per quarter (local days of the account's zone):
   a new lead time). Median and 90th percentile (nearest rank) in hours;
 - send-backs (退回修改): how many, how many items, their share of the items
   reviewed, and the reasons grouped (``REASON_GROUPS``, first word found);
-- timed publishes: published within ``ON_TIME_MINUTES`` of their timed start
-  (the audit log's ``due`` event: the scheduled time itself is not in the log),
+- timed publishes: published within ``ON_TIME_MINUTES`` of the time they were
+  scheduled for (the schedule's audit row records it; for older rows, the
+  timed start, the ``due`` event, stands in),
   late, or failed (not published); and drafts due in the quarter: submitted by
   their due day, late, or still missing;
 - re-checks done (复查正常 / 标记待更新). Whether they were *on time* needs each
@@ -34,7 +35,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import Enum
 
 from workflow import staffing, stats
@@ -139,6 +140,7 @@ class Step:
     to_state: str
     at: datetime
     comment: str = ""
+    result: str = ""  # a schedule's time (ISO), where the row recorded it
 
 
 @dataclass(frozen=True)
@@ -361,7 +363,7 @@ def publishes(steps: Sequence[Step], since: datetime, until: datetime) -> Publis
                              or t.event == Event.DUE), None)
                 if done is None or done.to_state != State.PUBLISHED:
                     failed += 1
-                elif done.at - s.at <= limit:
+                elif done.at - scheduled_time(trail[:n], s.at) <= limit:
                     on_time += 1
                 else:
                     late += 1
@@ -370,6 +372,20 @@ def publishes(steps: Sequence[Step], since: datetime, until: datetime) -> Publis
                 t.event == Event.DUE for t in trail if t.at <= first.at):
             untimed += 1
     return Publishes(on_time, late, failed, untimed)
+
+
+def scheduled_time(before: Sequence[Step], due_at: datetime) -> datetime:
+    """The time a timed publish was scheduled for: the last schedule before it
+    (its row's ``result``); the timed start itself where that is not recorded
+    (rows older than the record)."""
+    for s in reversed(before):
+        if s.event == Event.SCHEDULE:
+            try:
+                when = datetime.fromisoformat(s.result) if s.result else due_at
+            except ValueError:
+                return due_at
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return due_at
 
 
 @dataclass(frozen=True)

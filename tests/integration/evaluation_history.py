@@ -89,6 +89,10 @@ TRAILS: dict[str, Trail] = {
     "D": [("plan", "planned", "planned", at(9, 1), ""),
           ("submit", "drafting", "in_review", at(9, 2), ""),
           ("request_changes", "in_review", "changes_requested", at(9, 2, 20), "标题太长")],
+    # Scheduled for 08:00; the timed start came at 09:00 (no worker ran): late.
+    "I": [("schedule", "approved", "scheduled", at(8, 19), ""),
+          ("due", "scheduled", "publishing", at(8, 20, 9), ""),
+          ("publish_succeeded", "publishing", "published", at(8, 20, 9, 5), "")],
     "F": [("plan", "planned", "planned", at(2, 1), ""),
           ("publish_succeeded", "publishing", "published", at(3, 1), ""),
           ("recheck_ok", "published", "published", at(8, 10), "数据仍然准确"),
@@ -115,8 +119,12 @@ TRAILS: dict[str, Trail] = {
 DUE: dict[str, date] = {"A": date(YEAR, 7, 2), "B": date(YEAR, 7, 4),
                         "G": date(YEAR, 9, 25), "D": date(YEAR, 10, 5),
                         "H": date(YEAR, 4, 2)}
+#: The time each schedule was for (the schedule's audit row records it).
+SCHEDULED = {"A": at(7, 4, 9), "B": at(7, 9, 8), "I": at(8, 20, 8), "E": at(9, 20, 10),
+             "H": at(4, 6, 9)}
 STATES = {"A": "published", "B": "published", "C": "published", "D": "changes_requested",
-          "E": "publish_failed", "F": "needs_update", "G": "planned", "H": "published"}
+          "E": "publish_failed", "F": "needs_update", "G": "planned", "H": "published",
+          "I": "published"}
 #: (opened, first answered, resolved)
 TICKETS: list[tuple[datetime, datetime | None, datetime | None]] = [
     (at(7, 10), at(7, 10, 10, 30), at(7, 10, 12)),  # 30 min, 2 h
@@ -152,7 +160,9 @@ def seed(engine: Engine) -> Seeded:
             session.add_all(AuditRow(item_id=row.id, subject=f"item:{row.id}",
                                      actor_id=people["li"].id, actor_name="李雷", event=event,
                                      from_state=before, to_state=after, revision=1,
-                                     comment=comment, at=when)
+                                     comment=comment, at=when,
+                                     result=SCHEDULED[key].isoformat()
+                                     if event == "schedule" else "")
                             for event, before, after, when, comment in trail)
         follower = Follower(openid="o_eval_follower")
         session.add(follower)

@@ -4,6 +4,8 @@ quarter and of the one before it, worked out by hand from the history's times.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import Engine
 
 from bot import evaluation_page
@@ -11,6 +13,8 @@ from storage.uow import SqlUnitOfWork
 from tests.integration.evaluation_history import MADE, QUARTER, TZ, seed
 from workflow import evaluation
 from workflow.evaluation import DueDrafts, Publishes, Rechecks, Spread, Stage
+from workflow.model import AuditEntry
+from workflow.states import Event, State
 
 
 def test_every_figure_of_the_quarter_and_the_one_before(engine: Engine) -> None:
@@ -46,11 +50,11 @@ def test_every_figure_of_the_quarter_and_the_one_before(engine: Engine) -> None:
     assert (before.send_backs.count, before.send_backs.items, before.send_backs.reviewed,
             before.send_backs.reasons) == (1, 1, 2, [("images", 1)])
 
-    # Timed publishes: A within 10 minutes, B an hour after its start, E failed;
-    # C published at once.
-    assert now.publishes == Publishes(on_time=1, late=1, failed=1, untimed=1)
+    # Timed publishes: A 10 minutes after its time, B an hour after, I 65 minutes
+    # after (its timed start came late), E failed; C published at once.
+    assert now.publishes == Publishes(on_time=1, late=2, failed=1, untimed=1)
     assert before.publishes == Publishes(on_time=1, late=0, failed=0, untimed=0)
-    assert (now.published, before.published) == (3, 1)
+    assert (now.published, before.published) == (4, 1)
     # Drafts by their due day: A on it, B a day late, G never; D's is in Q4.
     assert now.drafts == DueDrafts(on_time=1, late=1, missing=1)
     assert before.drafts == DueDrafts(on_time=0, late=1, missing=0)
@@ -66,7 +70,7 @@ def test_every_figure_of_the_quarter_and_the_one_before(engine: Engine) -> None:
             before.queue.unanswered) == (Spread(1, 10.0, 10.0), Spread(1, 24.0, 24.0), 2, 1)
 
     # Staff messages (texts only, members only) per item published.
-    assert (now.staff_messages, now.messages_per_item) == (6, 2.0)
+    assert (now.staff_messages, now.messages_per_item) == (6, 1.5)
     assert (before.staff_messages, before.messages_per_item) == (3, 3.0)
 
     assert [s.text for s in now.suggestions] == ["终审通知能不能早一点", "发布时间希望固定",
@@ -96,7 +100,7 @@ def test_the_page_shows_each_figure_beside_the_previous_quarter(engine: Engine) 
         "send_backs")
     assert "data-now>50%</td><td class=\"num\" data-before>50%" in row("send_back_share")
     assert "data-now>36.0<" in row("stage_plan_submit_median")
-    assert "data-now>2.0</td><td class=\"num\" data-before>3.0</td><td class=\"num change\">-1.0" \
+    assert "data-now>1.5</td><td class=\"num\" data-before>3.0</td><td class=\"num change\">-1.5" \
         in row("messages_per_item")
     assert "data-now>4.00</td><td class=\"num\" data-before>2.50" in row("survey_mean")
     for chart in ("stages", "reasons", "publishes", "ratings"):
@@ -104,3 +108,19 @@ def test_the_page_shows_each_figure_beside_the_previous_quarter(engine: Engine) 
     assert 'id="no-follower-surveys"' in html
     assert "终审等太久" in html and "回复粉丝的模板太少" in html and "数据来源不明" in html
     assert "<script" not in html
+
+
+def test_a_schedules_time_is_kept_in_its_audit_row(engine: Engine) -> None:
+    seeded = seed(engine)
+    when = datetime(2025, 7, 20, 1, 0, tzinfo=UTC)
+    with SqlUnitOfWork(engine) as uow:
+        uow.audit.add(AuditEntry(seeded.items["G"], seeded.admin, "张敏", Event.SCHEDULE,
+                                 State.APPROVED, State.SCHEDULED, 1, when - timedelta(days=1),
+                                 result=when.isoformat()))
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        steps = uow.evaluation.item_steps(when - timedelta(days=2), when)
+        latest = uow.audit.latest(seeded.items["G"])
+    assert latest is not None and latest.result == when.isoformat()
+    assert [s.result for s in steps if s.event == "schedule" and s.item_id == seeded.items["G"]
+            ] == [when.isoformat()]

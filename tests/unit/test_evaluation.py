@@ -177,3 +177,32 @@ def test_the_survey_figures() -> None:
     assert (found.asked, found.answered, found.rated, found.mean) == (3, 2, 2, 4.5)
     assert found.ratings == [(1, 0), (2, 0), (3, 0), (4, 1), (5, 1)]
     assert evaluation.staff_survey([]).mean is None
+
+
+def test_a_timed_publish_is_late_by_the_time_it_was_scheduled_for() -> None:
+    planned = (T0 - timedelta(hours=1)).isoformat()
+    steps = [Step(1, "schedule", "approved", "scheduled", T0 - timedelta(days=1), "", planned),
+             _step(1, "due", "scheduled", "publishing", 0),  # an hour after its time
+             _step(1, "publish_succeeded", "publishing", "published", 0.1),
+             Step(2, "schedule", "approved", "scheduled", T0 - timedelta(days=1)),  # no time
+             _step(2, "due", "scheduled", "publishing", 0),
+             _step(2, "publish_succeeded", "publishing", "published", 0.1)]
+    found = evaluation.publishes(steps, T0, T0 + timedelta(days=1))
+    assert (found.on_time, found.late) == (1, 1)
+
+
+def test_a_schedule_records_the_time_it_is_for() -> None:
+    from workflow import machine
+    from workflow.model import ContentItem, Review, ReviewDecision, ReviewStage
+    from workflow.states import Event, State
+
+    admin = Actor(5, "管理员", frozenset({Role.ADMIN}))
+    item = ContentItem(id=7, title="稿件", author_id=1, state=State.APPROVED, review_round=1,
+                       body="<p>正文</p>")
+    reviews = [Review(7, 2, ReviewStage.FIRST, ReviewDecision.APPROVED, 1, 1),
+               Review(7, 6, ReviewStage.FINAL, ReviewDecision.APPROVED, 1, 1)]
+    when = T0 + timedelta(days=1)
+    decided = machine.decide(item, reviews, admin, Event.SCHEDULE,
+                             Context(now=T0, when=when))
+    assert decided.audit.result == when.isoformat()
+    assert datetime.fromisoformat(decided.audit.result) == when

@@ -163,6 +163,7 @@ def _commands() -> None:
         cli_doctor,
         cli_drafts,
         cli_emulator,
+        cli_evaluation,
         cli_import,
         cli_inbound,
         cli_links,
@@ -179,7 +180,7 @@ def _commands() -> None:
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
                    cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, cli_review,
-                   cli_surveys,
+                   cli_surveys, cli_evaluation,
                    chat):
         module.register(cli)
 

@@ -127,6 +127,10 @@ class Settings(BaseModel):
                              "are in")
     report_link_days: int = Field(30, ge=1, le=30, description="days a report's link can "
                                   "be opened")
+    evaluation_survey_days: int = Field(3, ge=0, le=30, description="days the quarterly "
+                                        "evaluation waits for the staff survey's answers "
+                                        "before it is made and sent (sooner when all have "
+                                        "answered)")
     draft_sync_minutes: float = Field(10.0, gt=0, le=1440, allow_inf_nan=False,
                                       description="minutes between the worker's reads of "
                                       "the WeChat draft box")

@@ -100,6 +100,29 @@ def bars(slots: Sequence[Slot], name: Callable[[Slot], str], series: str,
     return svg(chart)
 
 
+def paired_bars(names: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
+                horizontal: bool = True) -> Markup | None:
+    """Bars of a few series side by side under one name each (a quarter and the
+    one before it; bot/evaluation_page.py), with a legend: None when every value
+    is zero or missing."""
+    if not any(v for _, values in series for v in values):
+        return None
+    if horizontal:
+        chart = _chart(pygal.HorizontalBar, 70 + BAR_HEIGHT * len(names) * len(series),
+                       show_legend=True, legend_at_bottom=True, print_values=True,
+                       value_formatter=_number, margin_left=_wide_margin(names))
+        chart.x_labels = list(reversed(names))
+        for title, values in series:
+            chart.add(title, list(reversed(values)))
+    else:
+        chart = _chart(pygal.Bar, 280, show_legend=True, legend_at_bottom=True,
+                       value_formatter=_number)
+        chart.x_labels = list(names)
+        for title, values in series:
+            chart.add(title, list(values))
+    return svg(chart)
+
+
 def _wide_margin(names: Sequence[str]) -> int:
     """What pygal's margin misses: it measures a label as Latin letters, and a
     Chinese character is nearly twice as wide."""

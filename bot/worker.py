@@ -29,6 +29,7 @@ from workflow import link_liveness, ticket_cases, usecases
 from workflow.capabilities import Capabilities, Capability, KeptCapabilities
 from workflow.draft_box import Verdict
 from workflow.errors import WorkflowError
+from workflow.evaluation import Next
 from workflow.model import Context
 from workflow.roles import SYSTEM_ACTOR
 from workflow.states import Event
@@ -294,6 +295,22 @@ class Jobs:
         if made is not None:
             log.info("weekly report %s sent: %s", made.report.period.name, made.path)
 
+    def quarterly_evaluation(self) -> None:
+        """The quarter just over: the staff survey asked, then the evaluation made
+        and its link sent to the admins, once (bot/evaluation.py; run hourly, it
+        does nothing most hours)."""
+        if not self._leading("quarterly_evaluation"):
+            return
+        from bot import evaluation
+
+        try:
+            done = evaluation.run_quarterly(self.app, utcnow())
+        except OSError as exc:  # the reports folder: tried again next hour
+            log.warning("quarterly evaluation not made: %s", exc)
+            return
+        if done is not Next.NOTHING:
+            log.info("quarterly evaluation: %s", done.value)
+
     def prune(self) -> None:
         if not self._leading("prune"):
             return
@@ -331,6 +348,8 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     # moment a deploy or a test brings it up.
     scheduler.add_job(jobs.weekly_report, "interval", hours=1, id="weekly_report",
                       max_instances=1, coalesce=True)
+    scheduler.add_job(jobs.quarterly_evaluation, "interval", hours=1,
+                      id="quarterly_evaluation", max_instances=1, coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

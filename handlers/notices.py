@@ -57,6 +57,8 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "item_revision_dropped": NEWS,
     "reply_sent_after_all": NEWS,        # a warning taken back
     "report_ready": NEWS,                # the weekly report: read it when there is time
+    "evaluation_survey": TO_DO,          # answer the quarter's three questions (评估)
+    "evaluation_ready": NEWS,            # the quarterly evaluation's link
 })
 
 

@@ -375,7 +375,7 @@ class ReportRow(Base):
     __tablename__ = "reports"
     __table_args__ = (UniqueConstraint("kind", "first_day", "last_day"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))  # week | month | range
+    kind: Mapped[str] = mapped_column(String(8))  # week | month | range | quarter
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     made_at: Mapped[datetime]
@@ -477,6 +477,30 @@ class FollowerMetric(Base):
     new_users: Mapped[int] = mapped_column(Integer, default=0)
     cancel_users: Mapped[int] = mapped_column(Integer, default=0)
     cumulate_users: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StaffSurveyRound(Base):
+    """The staff survey of a quarter (workflow.evaluation): when it was asked."""
+
+    __tablename__ = "staff_surveys"
+    quarter: Mapped[str] = mapped_column(String(8), primary_key=True)  # e.g. 2026Q4
+    asked_at: Mapped[datetime]
+
+
+class StaffSurveyAnswerRow(Base):
+    """One member's answers to a quarter's staff survey: a row when asked, filled
+    in as they answer (one set a person a quarter)."""
+
+    __tablename__ = "staff_survey_answers"
+    __table_args__ = (UniqueConstraint("quarter", "staff_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(ForeignKey("staff_surveys.quarter"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    slowed: Mapped[str] = mapped_column(Text, default="")
+    change: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
 
 
 class ProcessFeedback(Base):

@@ -164,7 +164,7 @@ class SqlAuditLog:
             actor_id=entry.actor_id or None, actor_name=entry.actor_name,
             event=entry.event.value, from_state=entry.from_state.value,
             to_state=entry.to_state.value, revision=entry.revision, comment=entry.comment,
-            command=entry.command, at=entry.at,
+            command=entry.command, result=entry.result, at=entry.at,
         ))
 
     def record(self, entry: ActionEntry) -> None:
@@ -191,6 +191,7 @@ def _audit_entry(row: AuditRow) -> AuditEntry:
         item_id=row.item_id or 0, actor_id=row.actor_id or 0, actor_name=row.actor_name,
         event=Event(row.event), from_state=State(row.from_state), to_state=State(row.to_state),
         revision=row.revision or 0, at=row.at, comment=row.comment, command=row.command,
+        result=row.result,
     )
 
 

@@ -14,6 +14,7 @@ from storage.assets import SqlAssets
 from storage.checks import SqlRevisionChecks, SqlSensitiveWords, SqlUploadedImages
 from storage.confirmations import SqlConfirmations
 from storage.drafts import SqlBoxDrafts
+from storage.evaluation import SqlEvaluationRecords
 from storage.followers import SqlInteractions
 from storage.links import SqlPageLinks
 from storage.liveness import SqlLinkChecks
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     figures: SqlFiguresView
     old_content: SqlOldContentView
     feedback: SqlFeedbackLog
+    evaluation: SqlEvaluationRecords
     notices: SqlHeldNotices
     rules: SqlRuleRepository
     staff: SqlStaffRepository
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
         self.figures = SqlFiguresView(self.session)
         self.old_content = SqlOldContentView(self.session)
         self.feedback = SqlFeedbackLog(self.session)
+        self.evaluation = SqlEvaluationRecords(self.session)
         self.notices = SqlHeldNotices(self.session)
         self.rules = SqlRuleRepository(self.session)
         self.staff = SqlStaffRepository(self.session)

@@ -227,6 +227,16 @@ class FeedbackEmpty(InvalidInput):
     code = "feedback_empty"
 
 
+class SurveyRating(InvalidInput):
+    """评估: the third answer of the staff survey is a rating from 1 to 5."""
+
+    code = "survey_rating"
+
+    def __init__(self, given: str) -> None:
+        super().__init__()
+        self.given = given
+
+
 class ConcurrentUpdate(WorkflowError):
     """Somebody else changed the item between our read and our write."""
 
@@ -488,6 +498,30 @@ class LinkNotFound(WorkflowError):
     def __init__(self, link_id: int) -> None:
         super().__init__()
         self.link_id = link_id
+
+
+class SurveyNotAsked(WorkflowError):
+    """评估 from a member no staff survey was asked of."""
+
+    code = "survey_not_asked"
+
+
+class SurveyDone(WorkflowError):
+    """评估 after all three questions were answered: one answer set a quarter."""
+
+    code = "survey_done"
+
+    def __init__(self, quarter: str) -> None:
+        super().__init__()
+        self.quarter = quarter
+
+
+class SurveyAnswerTooLong(WorkflowError):
+    code = "survey_answer_too_long"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
 
 
 class NoReport(WorkflowError):

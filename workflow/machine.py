@@ -67,6 +67,8 @@ def decide(
         item_id=item.id, actor_id=actor.id, actor_name=actor.name, event=event,
         from_state=item.state, to_state=new_item.state, revision=new_item.revision,
         at=ctx.now, comment=ctx.comment, command=ctx.command,
+        result=new_item.scheduled_at.isoformat()
+        if event is Event.SCHEDULE and new_item.scheduled_at else "",
     )
     return Decision(item, new_item, audit, review, tuple(effects))
 

@@ -121,6 +121,9 @@ class AuditEntry:
     at: datetime
     comment: str = ""
     command: str = ""
+    #: What the event settled, when the item's state does not say it: a schedule's
+    #: time (ISO, UTC), so the quarterly evaluation can tell a late publish.
+    result: str = ""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,13 @@ from workflow.window import Interaction
 
 if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
     from workflow.asset_cases import Asset
+    from workflow.evaluation import (
+        DueDraft,
+        StaffSuggestion,
+        Step,
+        SurveyAnswer,
+        TicketTimes,
+    )
     from workflow.link_liveness import LinkStatus, Watched
 
 
@@ -274,6 +281,51 @@ class RuleRepository(Protocol):
 class FeedbackLog(Protocol):
     def add(self, staff_id: int, content: str, quarter: str, at: datetime) -> int:
         """Keep one piece of process feedback; returns its id."""
+class EvaluationRecords(Protocol):
+    """What the quarterly evaluation reads (workflow.evaluation), and the staff
+    survey's rounds and answers."""
+
+    def item_steps(self, since: datetime, until: datetime) -> Sequence[Step]:
+        """The whole audit trail (every time) of each item with a row in [since, until)."""
+        ...
+
+    def tickets(self, since: datetime, until: datetime) -> Sequence[TicketTimes]:
+        """Tickets opened, first answered or resolved in [since, until)."""
+        ...
+
+    def due_drafts(self, first: date, last: date, until: datetime) -> Sequence[DueDraft]:
+        """Items due on a day from ``first`` to ``last``, with their first submit
+        before ``until`` (None: none)."""
+        ...
+
+    def staff_messages(self, since: datetime, until: datetime) -> int:
+        """Text messages members sent the account in [since, until)."""
+        ...
+
+    def suggestions(self, quarter: str) -> Sequence[StaffSuggestion]:
+        """The quarter's process feedback (建议), with who gave it."""
+        ...
+
+    def survey_asked(self, quarter: str) -> datetime | None:
+        """When the quarter's staff survey was asked (None: not yet)."""
+        ...
+
+    def start_survey(self, quarter: str, staff_ids: Collection[int], now: datetime) -> bool:
+        """Record the quarter's survey as asked of ``staff_ids``; False (and
+        nothing written) when it was already."""
+        ...
+
+    def survey_answers(self, quarter: str) -> Sequence[SurveyAnswer]:
+        """Everyone asked in the quarter's survey, answered or not."""
+        ...
+
+    def open_answer(self, staff_id: int) -> SurveyAnswer | None:
+        """The member's answers to the newest survey they were asked (locked)."""
+        ...
+
+    def save_answer(self, answer: SurveyAnswer) -> None: ...
+
+
 class ConfirmationRepository(Protocol):
     def add(self, confirmation: Confirmation) -> None: ...
 
@@ -645,6 +697,9 @@ class UnitOfWork(Protocol):
 
     @property
     def feedback(self) -> FeedbackLog: ...
+
+    @property
+    def evaluation(self) -> EvaluationRecords: ...
 
     @property
     def notices(self) -> HeldNotices: ...

@@ -45,6 +45,7 @@ class ReportKind(StrEnum):
     WEEK = "week"
     MONTH = "month"
     RANGE = "range"
+    QUARTER = "quarter"  # the quarterly evaluation (workflow/evaluation.py)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class ReportPeriod:
             return f"{year}-W{week:02d}"
         if self.kind is ReportKind.MONTH:
             return f"{self.first:%Y-%m}"
+        if self.kind is ReportKind.QUARTER:
+            return f"{self.first.year}Q{(self.first.month - 1) // 3 + 1}"
         return f"{self.first.isoformat()}_{self.last.isoformat()}"
 
 

@@ -22,8 +22,8 @@ from handlers.commands.grammar import (
 from handlers.commands.team import ordered
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import format_moment
+from workflow import evaluation, link_cases, overview
 from workflow import feedback as process_feedback
-from workflow import link_cases, overview
 from workflow.roles import Role
 from workflow.stats import Period, last_days, period_stats, this_month
 
@@ -123,7 +123,9 @@ TODO_LIMIT = 5  # items shown per section; the count is always the full one
 def todo(ctx: CommandContext, cmd: Command) -> Result:
     found = overview.todo(ctx.uow(), ctx.actor, ctx.now)
     today = ctx.local_now.date()
-    return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today))
+    survey = evaluation.open_question(ctx.uow(), ctx.actor, ctx.now)
+    return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
+               survey=(survey[0], survey[1].value) if survey else None)
 
 
 # --- 统计 ------------------------------------------------------------------------------
@@ -175,3 +177,14 @@ def feedback(ctx: CommandContext, cmd: Command) -> Result:
     quarter = process_feedback.give(ctx.uow(), ctx.actor, str(cmd.args["text"]),
                                     ctx.workflow(), ctx.tz)
     return say("me_feedback", quarter=quarter)
+
+
+# --- 评估 ------------------------------------------------------------------------------
+
+def survey(ctx: CommandContext, cmd: Command) -> Result:
+    """The staff survey: the text answers the member's next open question."""
+    done = evaluation.answer(ctx.uow(), ctx.actor, str(cmd.args.get("answer") or ""),
+                             ctx.workflow())
+    return say("survey", quarter=done.answer.quarter,
+               answered=done.answered.value if done.answered else None,
+               next=done.next.value if done.next else None)

@@ -69,6 +69,8 @@ TABLE: tuple[Spec, ...] = (
     _spec("report", ("报告", "report"), (), me.report, does=_A.READ),
     _spec("feedback", ("建议", "feedback"), (Arg("text", "rest", "建议内容"),), me.feedback,
           does=_A.FEEDBACK),
+    _spec("survey", ("评估", "survey"), (Arg("answer", "rest", "回答", required=False),),
+          me.survey, does=_A.FEEDBACK),
     # Content
     _spec("items", ("稿件", "items"), (Arg("state", "choice", "状态", False, STATES),),
           content.items, changes=False, does=_A.READ, forms=(

@@ -17,6 +17,7 @@ from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.errors import StaleTicket, StaleVersion
+from workflow.evaluation import DueDraft, StaffSuggestion, Step, SurveyAnswer, TicketTimes
 from workflow.figures import (
     ArticleReads,
     Complaints,
@@ -283,6 +284,53 @@ class FakeFeedback:
     def add(self, staff_id: int, content: str, quarter: str, at: datetime) -> int:
         self.rows.append((staff_id, content, quarter, at))
         return len(self.rows)
+
+
+class FakeEvaluation:
+    """The staff survey in memory; nothing else to evaluate (the figures are
+    tested on the real records: tests/integration/test_evaluation.py)."""
+
+    def __init__(self) -> None:
+        self.asked: dict[str, datetime] = {}
+        self.answers: dict[tuple[str, int], SurveyAnswer] = {}
+        self.names: dict[int, str] = {}
+
+    def item_steps(self, since: datetime, until: datetime) -> list[Step]:
+        return []
+
+    def tickets(self, since: datetime, until: datetime) -> list[TicketTimes]:
+        return []
+
+    def due_drafts(self, first: date, last: date, until: datetime) -> list[DueDraft]:
+        return []
+
+    def staff_messages(self, since: datetime, until: datetime) -> int:
+        return 0
+
+    def suggestions(self, quarter: str) -> list[StaffSuggestion]:
+        return []
+
+    def survey_asked(self, quarter: str) -> datetime | None:
+        return self.asked.get(quarter)
+
+    def start_survey(self, quarter: str, staff_ids: Collection[int], now: datetime) -> bool:
+        if quarter in self.asked:
+            return False
+        self.asked[quarter] = now
+        for staff_id in staff_ids:
+            self.answers[(quarter, staff_id)] = SurveyAnswer(
+                staff_id, self.names.get(staff_id, str(staff_id)), quarter, now)
+        return True
+
+    def survey_answers(self, quarter: str) -> list[SurveyAnswer]:
+        return [a for (q, _), a in sorted(self.answers.items()) if q == quarter]
+
+    def open_answer(self, staff_id: int) -> SurveyAnswer | None:
+        mine = sorted(q for q, s in self.answers if s == staff_id)
+        return self.answers[(mine[-1], staff_id)] if mine else None
+
+    def save_answer(self, answer: SurveyAnswer) -> None:
+        self.answers[(answer.quarter, answer.staff_id)] = answer
 
 
 class FakeHeldNotices:
@@ -626,6 +674,7 @@ class FakeUnitOfWork:
         self.outbox, self.staff = FakeOutbox(), FakeStaff(people)
         self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
         self.old_content = FakeOldContent()
+        self.evaluation = FakeEvaluation()
         self.notices, self.rules = FakeHeldNotices(), FakeRules()
         self.confirmations = FakeConfirmations()
         self.tickets, self.canned = FakeTickets(), FakeCanned()

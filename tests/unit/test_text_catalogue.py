@@ -36,15 +36,18 @@ VOCABULARY: dict[str, int] = {
     "handlers/commands/grammar.py": 8,
     "handlers/commands/me.py": 4,  # +2: 本月, 这个月, words for 统计's period (issue 23)
     "handlers/commands/planning.py": 4,
-    "handlers/commands/table.py": 96,  # +1: 文章链接, the argument of 已发布 (issue 21);
+    "handlers/commands/table.py": 98,  # +1: 文章链接, the argument of 已发布 (issue 21);
     # +4: 稿件 12 草稿 [草稿编号] (issue 22): the word 草稿 and the arguments' labels
     # +6: 精选, 删评, 评论 12 开|关 (issue 23): the words, the switch's label and words
     # +1: 报告, the command word (issue 23)
     # +1: 旧文, the command word (issue 24)
+    # +2: 评估 and its argument's label, the staff survey's answer (issue 24)
     "handlers/staff_channel.py": 1,
     "handlers/when.py": 74,
     "workflow/agenda.py": 3,
     "workflow/autoreply.py": 4,
+    "workflow/evaluation.py": 62,  # the words that group send-back reasons and
+    # suggestions (REASON_GROUPS, SUGGESTION_GROUPS), and a rating's 分/星 (issue 24)
     "workflow/roles.py": 10,
     "workflow/states.py": 38,
     "workflow/survey_forms.py": 1,  # 退出, the word that leaves a survey (issue 24)

@@ -18,6 +18,7 @@ from storage.followers import SqlInteractions
 from storage.links import SqlPageLinks
 from storage.liveness import SqlLinkChecks
 from storage.queue_ops import SqlCannedReplies, SqlQueueView
+from storage.rechecks import SqlRecheckView
 from storage.repositories import (
     SqlAuditLog,
     SqlItemRepository,
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     work: SqlWorkView
     figures: SqlFiguresView
+    rechecks: SqlRecheckView
     feedback: SqlFeedbackLog
     notices: SqlHeldNotices
     rules: SqlRuleRepository
@@ -87,6 +89,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session)
         self.work = SqlWorkView(self.session)
         self.figures = SqlFiguresView(self.session)
+        self.rechecks = SqlRecheckView(self.session)
         self.feedback = SqlFeedbackLog(self.session)
         self.notices = SqlHeldNotices(self.session)
         self.rules = SqlRuleRepository(self.session)

@@ -35,6 +35,7 @@ from workflow.window import Interaction
 if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
     from workflow.asset_cases import Asset
     from workflow.link_liveness import LinkStatus, Watched
+    from workflow.recheck import Article, DayReads, LastCheck, Said
 
 
 class ItemRepository(Protocol):
@@ -170,6 +171,27 @@ class WorkView(Protocol):
 
     def open_tickets(self, unclaimed: bool = False) -> int:
         """How many tickets wait for a staff reply; ``unclaimed``: nobody took them yet."""
+        ...
+
+
+class RecheckView(Protocol):
+    """The facts re-check dates are computed from (workflow.recheck)."""
+
+    def published(self) -> Sequence[Article]:
+        """Items in the published state, with when they were published."""
+        ...
+
+    def last_checks(self, item_ids: Collection[int]) -> Mapping[int, LastCheck]:
+        """Each item's last re-check in the audit trail (recheck.verdict_of)."""
+        ...
+
+    def said_about(self, item_ids: Collection[int]) -> Sequence[Said]:
+        """Comments on these items, and followers' messages naming one of them
+        (suggestions.named_items), oldest first."""
+        ...
+
+    def daily_reads(self, item_ids: Collection[int], since: datetime | None) -> Sequence[DayReads]:
+        """Each item's reads a day, from the week before ``since`` (None: nothing)."""
         ...
 
 
@@ -610,6 +632,9 @@ class UnitOfWork(Protocol):
 
     @property
     def figures(self) -> FiguresView: ...
+
+    @property
+    def rechecks(self) -> RecheckView: ...
 
     @property
     def feedback(self) -> FeedbackLog: ...

@@ -23,7 +23,7 @@ from handlers.commands.team import ordered
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import format_moment
 from workflow import feedback as process_feedback
-from workflow import link_cases, overview
+from workflow import link_cases, overview, recheck
 from workflow.roles import Role
 from workflow.stats import Period, last_days, period_stats, this_month
 
@@ -123,7 +123,11 @@ TODO_LIMIT = 5  # items shown per section; the count is always the full one
 def todo(ctx: CommandContext, cmd: Command) -> Result:
     found = overview.todo(ctx.uow(), ctx.actor, ctx.now)
     today = ctx.local_now.date()
-    return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today))
+    due = recheck.due_now(recheck.schedule(ctx.uow(), ctx.recheck_days, ctx.tz), today)
+    asked = recheck.asked_of(ctx.actor, due, today)
+    return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
+               rechecks=[d.line(today) for d in asked.mine],
+               overdue_rechecks=[d.line(today) for d in asked.overdue])
 
 
 # --- 统计 ------------------------------------------------------------------------------

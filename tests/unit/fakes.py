@@ -28,6 +28,7 @@ from workflow.figures import (
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
+from workflow.recheck import Article, DayReads, LastCheck, Said, verdict_of
 from workflow.reply_queue import TicketStatus, in_queue
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
@@ -198,6 +199,35 @@ class FakeWork:
 
     def open_tickets(self, unclaimed: bool = False) -> int:
         return 0
+
+
+class FakeRechecks:
+    """Re-check facts over the fake items and audit trail; comments, messages
+    and reads are what a test puts in ``said`` and ``reads``."""
+
+    def __init__(self, items: FakeItems, audit: FakeAudit) -> None:
+        self.items, self.audit = items, audit
+        self.said: list[Said] = []
+        self.reads: list[DayReads] = []
+
+    def published(self) -> list[Article]:
+        return [Article(i.id, i.title, i.topic, i.author_id, i.published_at, i.meta.expires_on)
+                for i in sorted(self.items.rows.values(), key=lambda i: i.id)
+                if i.state is State.PUBLISHED and i.published_at is not None]
+
+    def last_checks(self, item_ids: Collection[int]) -> dict[int, LastCheck]:
+        found: dict[int, LastCheck] = {}
+        for e in self.audit.rows:
+            verdict = verdict_of(e.event.value, e.command)
+            if e.item_id in item_ids and verdict is not None:
+                found[e.item_id] = LastCheck(e.at, verdict, e.actor_id, e.actor_name, e.comment)
+        return found
+
+    def said_about(self, item_ids: Collection[int]) -> list[Said]:
+        return [s for s in self.said if s.item_id in item_ids]
+
+    def daily_reads(self, item_ids: Collection[int], since: datetime | None) -> list[DayReads]:
+        return [r for r in self.reads if r.item_id in item_ids]
 
 
 class FakeFigures:
@@ -614,6 +644,7 @@ class FakeUnitOfWork:
         self.items, self.reviews, self.audit = FakeItems(), FakeReviews(), FakeAudit()
         self.outbox, self.staff = FakeOutbox(), FakeStaff(people)
         self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
+        self.rechecks = FakeRechecks(self.items, self.audit)
         self.notices, self.rules = FakeHeldNotices(), FakeRules()
         self.confirmations = FakeConfirmations()
         self.tickets, self.canned = FakeTickets(), FakeCanned()

@@ -44,6 +44,7 @@ VOCABULARY: dict[str, int] = {
     "handlers/when.py": 74,
     "workflow/agenda.py": 3,
     "workflow/autoreply.py": 4,
+    "workflow/recheck.py": 12,  # RECHECK_WORDS and 复查 (the command a withdrawal came from)
     "workflow/roles.py": 10,
     "workflow/states.py": 38,
 }

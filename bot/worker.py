@@ -25,7 +25,7 @@ from bot.wechat_errors import WeChatError
 from bot.wiring import App, database, platform_records, worker_heartbeats
 from bot.wiring import inbound_log as inbound
 from handlers import texts
-from workflow import link_liveness, ticket_cases, usecases
+from workflow import link_liveness, recheck_cases, ticket_cases, usecases
 from workflow.capabilities import Capabilities, Capability, KeptCapabilities
 from workflow.draft_box import Verdict
 from workflow.errors import WorkflowError
@@ -294,6 +294,18 @@ class Jobs:
         if made is not None:
             log.info("weekly report %s sent: %s", made.report.period.name, made.path)
 
+    def recheck_reminders(self, now: datetime | None = None) -> None:
+        """Each person's re-checks due, in one notice a day from WXOPS_RECHECK_HOUR
+        (workflow/recheck_cases.py; run hourly, it queues nothing twice a day)."""
+        if not self._leading("recheck_reminders"):
+            return
+        s = self.app.settings
+        with database.write_lock(self.app.engine):
+            told = recheck_cases.remind(self.app.uow(), s.recheck_intervals, s.tz,
+                                        now or utcnow(), s.recheck_hour)
+        if told:
+            log.info("re-check reminders queued for %s people", len(told))
+
     def prune(self) -> None:
         if not self._leading("prune"):
             return
@@ -330,6 +342,8 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     # Not at start: a worker (re)started runs it within the hour, never in the
     # moment a deploy or a test brings it up.
     scheduler.add_job(jobs.weekly_report, "interval", hours=1, id="weekly_report",
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(jobs.recheck_reminders, "interval", hours=1, id="recheck_reminders",
                       max_instances=1, coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",

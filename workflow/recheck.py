@@ -244,11 +244,19 @@ def is_spike(reads: int, average: float) -> bool:
 
 def reads_signal(reads: Iterable[DayReads], published_on: date, after: date) -> Signal | None:
     """The first spike on a day after ``after`` once the article is old. Signalled
-    on the day after it: a day's figures are known the next morning."""
+    on the day after it: a day's figures are known the next morning.
+
+    A day without a figure counts as 0 reads (the platform leaves out an article
+    nobody read), but only within the article's figures: a day is judged once they
+    reach back a whole trailing week, or the first figures ever pulled (an old
+    article's first row) would look like a rise from nothing."""
     by_day = {r.day: r.reads for r in reads}
+    if not by_day:
+        return None
     old_from = published_on + timedelta(days=OLD_DAYS)
+    known_from = min(by_day) + timedelta(days=SPIKE_TRAILING)
     for day in sorted(by_day):
-        if day <= after or day < old_from:
+        if day <= after or day < old_from or day < known_from:
             continue
         average = sum(by_day.get(day - timedelta(days=n), 0)
                       for n in range(1, SPIKE_TRAILING + 1)) / SPIKE_TRAILING

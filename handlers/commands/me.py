@@ -100,10 +100,16 @@ def _help_topic(ctx: CommandContext, topic: str, table: Sequence[Spec]) -> Resul
     if found is None:
         raise unknown_command(topic, table)
     spec = found[0]
-    roles = ordered(spec.roles | {Role.ADMIN}) if spec.roles else []
+    roles = _roles(spec)
     return say("me_help_topic", spec=spec, roles=roles,
+               form_roles={form.name: _roles(form) for form in spec.forms},
                allowed=spec.allowed_for(ctx.actor.roles), lacking=_lacking(ctx, spec),
                kind=ctx.capabilities.kind.name)
+
+
+def _roles(spec: Spec) -> list[Role]:
+    """Who may use the command, admins included; [] when every member may."""
+    return ordered(spec.roles | {Role.ADMIN}) if spec.roles else []
 
 
 def _lacking(ctx: CommandContext, spec: Spec) -> str:

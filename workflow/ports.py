@@ -99,6 +99,11 @@ class Outbox(Protocol):
         says what is true now. Returns how many."""
         ...
 
+    def replace_reminders(self, staff_id: int, newer_key: str) -> int:
+        """Withdraw this person's earlier re-check reminders not yet sent (a closed
+        window holds them): the newer one lists everything due now. Returns how many."""
+        ...
+
 
 class StaffDirectory(Protocol):
     def actor(self, staff_id: int) -> Actor | None:

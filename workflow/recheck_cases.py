@@ -6,7 +6,9 @@ each admin, in the same notice, the re-checks two weeks overdue or more. The
 notice's outbox key names the person and the day (``recheck.reminder_key``): a
 rerun that day, or a second worker, queues nothing; the next day, if still due,
 it is sent again. It is a staff notice like any other: sent in the person's
-customer-service window, otherwise held and shown with their next passive reply.
+customer-service window, otherwise held and shown with their next passive reply;
+a reminder still held when the next day's is queued is withdrawn (superseded):
+the new one lists everything due then, and a person back after a week reads one.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ def remind(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, now: datetime,
                        "overdue": [d.line(today) for d in asked.overdue],
                        "may_answer": may_answer(person)}
             notice = NotifyStaff(staff_id=person.id, template=TEMPLATE, context=context)
-            if uow.outbox.add(notice.kind, notice.payload(),
-                              recheck.reminder_key(person.id, today), now):
+            key = recheck.reminder_key(person.id, today)
+            if uow.outbox.add(notice.kind, notice.payload(), key, now):
+                uow.outbox.replace_reminders(person.id, key)  # yesterday's, still held
                 told.append(person.id)
         uow.commit()
     return told

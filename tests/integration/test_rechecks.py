@@ -283,3 +283,19 @@ def test_a_reminder_outside_the_window_is_held_and_shown_with_the_next_reply(
         assert outbox.held_for(conn, "o_staff2") == []
     jobs.recheck_reminders(now=NOW + timedelta(hours=3))  # shown today: not sent again
     assert len([p for p in reminders(engine) if p["staff_id"] == team.wang]) == 1
+
+
+def test_a_held_reminder_gives_way_to_the_next_days(engine: Engine, team: Team,
+                                                    jobs: Jobs) -> None:
+    published(engine, team.wang, "冬衣募集", date(2026, 9, 1))
+    gateway = FakeGateway()
+    for day in range(3):  # the writer's window stays closed three days
+        jobs.recheck_reminders(now=NOW + timedelta(days=day))
+        make_sender(engine, gateway, now=NOW + timedelta(days=day, minutes=1)).drain()
+    with engine.connect() as conn:
+        held = outbox.held_for(conn, "o_staff2")
+        statuses = conn.execute(select(OutboxMessage.status).where(
+            OutboxMessage.idempotency_key.like(f"recheck:%:{team.wang}"))
+            .order_by(OutboxMessage.id)).scalars().all()
+    assert [p["context"]["day"] for _, p in held] == ["2026-12-09"]
+    assert statuses == ["cancelled", "cancelled", "held"]

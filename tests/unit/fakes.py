@@ -124,6 +124,13 @@ class FakeOutbox:
             del self.rows[key]
         return len(older)
 
+    def replace_reminders(self, staff_id: int, newer_key: str) -> int:
+        older = [key for key in self.rows if key != newer_key
+                 and key.startswith("recheck:") and key.endswith(f":{staff_id}")]
+        for key in older:
+            del self.rows[key]
+        return len(older)
+
 
 class FakeStaff:
     """Members by id (actors given are active members without a WeChat account)

@@ -62,28 +62,29 @@ class SqlRecheckView:
                                              r.comment or "")
         return found
 
-    def said_about(self, item_ids: Collection[int]) -> Sequence[Said]:
-        if not item_ids:
+    def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
+        if not item_ids or since is None:
             return []
-        return sorted([*self._comments(item_ids), *self._messages(item_ids)],
+        return sorted([*self._comments(item_ids, since), *self._messages(item_ids, since)],
                       key=lambda s: (s.at, s.ticket_id))
 
-    def _comments(self, item_ids: Collection[int]) -> list[Said]:
+    def _comments(self, item_ids: Collection[int], since: datetime) -> list[Said]:
         c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
         rows = self.session.execute(
             select(c.item_id, c.ticket_id, t.priority, m.content, m.created_at)
             .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
-            .where(c.item_id.in_(list(item_ids)), m.direction == "in"))
+            .where(c.item_id.in_(list(item_ids)), m.direction == "in", m.created_at >= since))
         return [Said(r.item_id, r.created_at, r.content or "",
                      r.priority >= COMPLAINT_PRIORITY, r.ticket_id, "comment") for r in rows]
 
-    def _messages(self, item_ids: Collection[int]) -> list[Said]:
+    def _messages(self, item_ids: Collection[int], since: datetime) -> list[Said]:
         """Followers' messages (not comments) naming a published item in 《》."""
         t, m, c = ReplyTicket, TicketMessage, CommentTicketRow
         rows = self.session.execute(
             select(m.ticket_id, m.content, m.created_at, t.priority)
             .join(t, t.id == m.ticket_id).outerjoin(c, c.ticket_id == t.id)
-            .where(c.ticket_id.is_(None), m.direction == "in", m.content.contains("《")))
+            .where(c.ticket_id.is_(None), m.direction == "in", m.created_at >= since,
+                   m.content.contains("《")))
         found = list(rows)
         if not found:
             return []

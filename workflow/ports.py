@@ -190,9 +190,9 @@ class RecheckView(Protocol):
         """Each item's last re-check in the audit trail (recheck.verdict_of)."""
         ...
 
-    def said_about(self, item_ids: Collection[int]) -> Sequence[Said]:
+    def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
         """Comments on these items, and followers' messages naming one of them
-        (suggestions.named_items), oldest first."""
+        (suggestions.named_items), from ``since`` (None: nothing), oldest first."""
         ...
 
     def daily_reads(self, item_ids: Collection[int], since: datetime | None) -> Sequence[DayReads]:

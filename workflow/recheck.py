@@ -271,10 +271,8 @@ def due_of(article: Article, last: LastCheck | None, said: Sequence[Said],
            reads: Sequence[DayReads], days: RecheckDays, tz: tzinfo) -> Due:
     """The item's next re-check (module docstring)."""
     published_on = article.published_at.astimezone(tz).date()
-    since = article.published_at
-    checked_on = None
-    if last is not None and last.at >= article.published_at:
-        since, checked_on = last.at, last.at.astimezone(tz).date()
+    since = _since(article, last)
+    checked_on = since.astimezone(tz).date() if since != article.published_at else None
     plan = planned(published_on, article.expires_on, checked_on,
                    days.for_topic(article.topic))
     signals = [s for s in (said_signal(x, x.at.astimezone(tz).date()) for x in said
@@ -307,12 +305,19 @@ def schedule(uow: UnitOfWork, days: RecheckDays, tz: tzinfo) -> list[Due]:
         articles = list(view.published())
         ids = [a.item_id for a in articles]
         lasts = view.last_checks(ids)
-        said = _by_item(view.said_about(ids))
-        reads = _by_item(view.daily_reads(ids, min((a.published_at for a in articles),
-                                                   default=None)))
+        # Nothing before the oldest unanswered day can be a signal: not read.
+        since = min((_since(a, lasts.get(a.item_id)) for a in articles), default=None)
+        said = _by_item(view.said_about(ids, since))
+        reads = _by_item(view.daily_reads(ids, since))
     found = [due_of(a, lasts.get(a.item_id), said.get(a.item_id, []),
                     reads.get(a.item_id, []), days, tz) for a in articles]
     return sorted(found, key=lambda d: (d.due_on, d.item_id))
+
+
+def _since(article: Article, last: LastCheck | None) -> datetime:
+    """From when signals count for ``article``: its publication or last re-check."""
+    return last.at if last is not None and last.at >= article.published_at \
+        else article.published_at
 
 
 def _by_item(rows: Iterable[_Row]) -> dict[int, list[_Row]]:

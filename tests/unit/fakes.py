@@ -230,8 +230,8 @@ class FakeRechecks:
                 found[e.item_id] = LastCheck(e.at, verdict, e.actor_id, e.actor_name, e.comment)
         return found
 
-    def said_about(self, item_ids: Collection[int]) -> list[Said]:
-        return [s for s in self.said if s.item_id in item_ids]
+    def said_about(self, item_ids: Collection[int], since: datetime | None) -> list[Said]:
+        return [s for s in self.said if s.item_id in item_ids and since and s.at >= since]
 
     def daily_reads(self, item_ids: Collection[int], since: datetime | None) -> list[DayReads]:
         return [r for r in self.reads if r.item_id in item_ids]

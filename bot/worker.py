@@ -295,14 +295,19 @@ class Jobs:
             log.info("weekly report %s sent: %s", made.report.period.name, made.path)
 
     def recheck_reminders(self, now: datetime | None = None) -> None:
-        """Each person's re-checks due, in one notice a day from WXOPS_RECHECK_HOUR
+        """Reads spikes spotted in the platform's figures, then each person's
+        re-checks due, in one notice a day from WXOPS_RECHECK_HOUR
         (workflow/recheck_cases.py; run hourly, it queues nothing twice a day)."""
         if not self._leading("recheck_reminders"):
             return
-        s = self.app.settings
+        s, now = self.app.settings, now or utcnow()
         with database.write_lock(self.app.engine):
-            told = recheck_cases.remind(self.app.uow(), s.recheck_intervals, s.tz,
-                                        now or utcnow(), s.recheck_hour)
+            spotted = recheck_cases.spot(self.app.uow(), s.tz, now)
+        if spotted:
+            log.info("reads spikes: %s re-checks pulled forward", spotted)
+        with database.write_lock(self.app.engine):
+            told = recheck_cases.remind(self.app.uow(), s.recheck_intervals, s.tz, now,
+                                        s.recheck_hour)
         if told:
             log.info("re-check reminders queued for %s people", len(told))
 

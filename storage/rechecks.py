@@ -4,31 +4,38 @@ workflow/recheck.py decides what they mean."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    AnalyticsDay,
     ArticleMetric,
     AuditRow,
     CommentTicketRow,
     ContentItemRow,
+    RecheckSignalRow,
     ReplyTicket,
     TicketMessage,
 )
 from workflow.recheck import (
-    SPIKE_TRAILING,
     Article,
     DayReads,
     LastCheck,
     Said,
+    Signal,
+    SignalKind,
     verdict_of,
 )
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
 from workflow.suggestions import named_items, unique_titles
 
+#: The interface whose daily answer gives every article's reads that day.
+READS = "getarticleread"
 #: The audit events that may record a re-check (recheck.verdict_of decides).
 CHECK_EVENTS = ("recheck_ok", "flag_outdated", "withdraw")
 
@@ -96,17 +103,69 @@ class SqlRecheckView:
                      r.ticket_id, "message")
                 for r in found for i in named_items(r.content, titles) if i in wanted]
 
-    def daily_reads(self, item_ids: Collection[int],
-                    since: datetime | None) -> Sequence[DayReads]:
-        if not item_ids or since is None:
-            return []
-        m = ArticleMetric
-        first = since.date() - timedelta(days=SPIKE_TRAILING + 1)
-        rows = self.session.execute(
-            select(m.item_id, m.day, m.reads)
-            .where(m.item_id.in_(list(item_ids)), m.day >= first))
+    def daily_reads(self, first: date, last: date) -> Sequence[DayReads]:
+        """getarticleread's answer of each day (every article read that day, by its
+        msgid) mapped to items by the msgids article_metrics has matched; a day
+        without that answer falls back to article_metrics' own rows (the first
+        30 days after publishing)."""
+        items = self._published_msgids()
         by_day: dict[tuple[int, date], int] = {}
-        for r in rows:  # an item published again is two articles: their reads add up
-            key = (int(r.item_id), r.day)
-            by_day[key] = by_day.get(key, 0) + int(r.reads or 0)
+        answered: set[date] = set()
+        a = AnalyticsDay
+        for day, rows in self.session.execute(select(a.day, a.rows).where(
+                a.endpoint == READS, a.day >= first, a.day <= last)):
+            answered.add(day)
+            for row in rows or []:
+                item_id = items.get(str(row.get("msgid", "")))
+                if item_id is not None:
+                    key = (item_id, day)
+                    by_day[key] = by_day.get(key, 0) + _read_users(row)
+        m = ArticleMetric
+        for r in self.session.execute(select(m.item_id, m.day, m.reads).where(
+                m.item_id.in_(set(items.values())), m.day >= first, m.day <= last)):
+            if r.day not in answered:  # an item published again: its articles add up
+                by_day[(r.item_id, r.day)] = by_day.get((r.item_id, r.day), 0) + int(r.reads)
         return [DayReads(i, d, n) for (i, d), n in sorted(by_day.items())]
+
+    def _published_msgids(self) -> dict[str, int]:
+        m, c = ArticleMetric, ContentItemRow
+        rows = self.session.execute(select(m.msgid, m.item_id).distinct()
+                                    .join(c, c.id == m.item_id)
+                                    .where(c.state == State.PUBLISHED.value))
+        return {r.msgid: r.item_id for r in rows}
+
+    def figures_from(self) -> date | None:
+        a, m = AnalyticsDay, ArticleMetric
+        days = [self.session.scalar(select(func.min(a.day)).where(a.endpoint == READS)),
+                self.session.scalar(select(func.min(m.day)))]
+        return min((d for d in days if d is not None), default=None)
+
+    def kept_signals(self, item_ids: Collection[int]) -> Sequence[tuple[int, Signal]]:
+        if not item_ids:
+            return []
+        k = RecheckSignalRow
+        rows = self.session.scalars(select(k).where(k.item_id.in_(list(item_ids)))
+                                    .order_by(k.signal_day, k.id))
+        return [(r.item_id, Signal(SignalKind(r.kind), r.signal_day, dict(r.detail or {})))
+                for r in rows]
+
+    def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
+        stmt = insert(RecheckSignalRow).values(
+            item_id=item_id, kind=signal.kind.value, signal_day=signal.on,
+            detail=dict(signal.detail), found_at=now)
+        try:
+            with self.session.begin_nested():
+                self.session.execute(stmt)
+        except IntegrityError:
+            return False
+        return True
+
+
+def _read_users(row: dict[str, Any]) -> int:
+    """A getarticleread row's readers (its ``detail``; at the top in older answers)."""
+    found = row.get("detail")
+    detail: dict[str, Any] = found if isinstance(found, dict) else row
+    try:
+        return int(detail.get("read_user", 0))
+    except (TypeError, ValueError):
+        return 0

@@ -35,7 +35,7 @@ from workflow.window import Interaction
 if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
     from workflow.asset_cases import Asset
     from workflow.link_liveness import LinkStatus, Watched
-    from workflow.recheck import Article, DayReads, LastCheck, Said
+    from workflow.recheck import Article, DayReads, LastCheck, Said, Signal
 
 
 class ItemRepository(Protocol):
@@ -195,8 +195,21 @@ class RecheckView(Protocol):
         (suggestions.named_items), from ``since`` (None: nothing), oldest first."""
         ...
 
-    def daily_reads(self, item_ids: Collection[int], since: datetime | None) -> Sequence[DayReads]:
-        """Each item's reads a day, from the week before ``since`` (None: nothing)."""
+    def daily_reads(self, first: date, last: date) -> Sequence[DayReads]:
+        """Each published item's reads a day from ``first`` to ``last``, as the
+        platform's data gives them (getarticleread, else article_metrics)."""
+        ...
+
+    def figures_from(self) -> date | None:
+        """The first day with articles' daily figures, None before any."""
+        ...
+
+    def kept_signals(self, item_ids: Collection[int]) -> Sequence[tuple[int, Signal]]:
+        """The signals kept for these items (``keep_signal``), oldest first."""
+        ...
+
+    def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
+        """Keep a signal the worker spotted; False if it was kept before."""
         ...
 
 

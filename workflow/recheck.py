@@ -56,6 +56,9 @@ SPIKE_TRAILING = 7
 #: An article is old from this many days after publication: before, rising reads
 #: are what a new article does.
 OLD_DAYS = 30
+#: Days back the worker looks for reads spikes each hour (the figures of a day
+#: come the next morning, a delayed day later).
+SPOT_DAYS = 7
 #: A re-check this many days overdue is escalated to the admins.
 ESCALATE_DAYS = 14
 #: Commands whose withdrawal is a re-check's answer (复查 N 删除 confirmed).
@@ -242,21 +245,21 @@ def is_spike(reads: int, average: float) -> bool:
     return reads >= SPIKE_FLOOR and reads >= SPIKE_RATIO * average
 
 
-def reads_signal(reads: Iterable[DayReads], published_on: date, after: date) -> Signal | None:
+def reads_signal(reads: Iterable[DayReads], published_on: date, after: date,
+                 known_from: date) -> Signal | None:
     """The first spike on a day after ``after`` once the article is old. Signalled
     on the day after it: a day's figures are known the next morning.
 
     A day without a figure counts as 0 reads (the platform leaves out an article
-    nobody read), but only within the article's figures: a day is judged once they
-    reach back a whole trailing week, or the first figures ever pulled (an old
-    article's first row) would look like a rise from nothing."""
+    nobody read), so a day is judged only when the figures (of any article)
+    reach back a whole trailing week before it: ``known_from`` is the first day
+    with figures. Otherwise the first figures ever pulled would look like a rise
+    from nothing."""
     by_day = {r.day: r.reads for r in reads}
-    if not by_day:
-        return None
     old_from = published_on + timedelta(days=OLD_DAYS)
-    known_from = min(by_day) + timedelta(days=SPIKE_TRAILING)
+    judged_from = known_from + timedelta(days=SPIKE_TRAILING)
     for day in sorted(by_day):
-        if day <= after or day < old_from or day < known_from:
+        if day <= after or day < old_from or day < judged_from:
             continue
         average = sum(by_day.get(day - timedelta(days=n), 0)
                       for n in range(1, SPIKE_TRAILING + 1)) / SPIKE_TRAILING
@@ -268,8 +271,9 @@ def reads_signal(reads: Iterable[DayReads], published_on: date, after: date) -> 
 
 
 def due_of(article: Article, last: LastCheck | None, said: Sequence[Said],
-           reads: Sequence[DayReads], days: RecheckDays, tz: tzinfo) -> Due:
-    """The item's next re-check (module docstring)."""
+           kept: Sequence[Signal], days: RecheckDays, tz: tzinfo) -> Due:
+    """The item's next re-check (module docstring). ``kept``: the signals the
+    worker spotted in the platform's data (``spot``), kept as they were found."""
     published_on = article.published_at.astimezone(tz).date()
     since = _since(article, last)
     checked_on = since.astimezone(tz).date() if since != article.published_at else None
@@ -277,8 +281,7 @@ def due_of(article: Article, last: LastCheck | None, said: Sequence[Said],
                    days.for_topic(article.topic))
     signals = [s for s in (said_signal(x, x.at.astimezone(tz).date()) for x in said
                            if x.at > since) if s is not None]
-    spike = reads_signal(reads, published_on, since.astimezone(tz).date())
-    signals += [spike] if spike is not None else []
+    signals += [s for s in kept if s.on > since.astimezone(tz).date()]
     first = min(signals, key=lambda s: s.on, default=None)
     pulled = first if first is not None and first.on < plan else None
     return Due(article.item_id, article.title, article.topic, article.author_id,
@@ -308,10 +311,29 @@ def schedule(uow: UnitOfWork, days: RecheckDays, tz: tzinfo) -> list[Due]:
         # Nothing before the oldest unanswered day can be a signal: not read.
         since = min((_since(a, lasts.get(a.item_id)) for a in articles), default=None)
         said = _by_item(view.said_about(ids, since))
-        reads = _by_item(view.daily_reads(ids, since))
+        kept: dict[int, list[Signal]] = {}
+        for item_id, signal in view.kept_signals(ids):
+            kept.setdefault(item_id, []).append(signal)
     found = [due_of(a, lasts.get(a.item_id), said.get(a.item_id, []),
-                    reads.get(a.item_id, []), days, tz) for a in articles]
+                    kept.get(a.item_id, []), days, tz) for a in articles]
     return sorted(found, key=lambda d: (d.due_on, d.item_id))
+
+
+def spotted(articles: Sequence[Article], lasts: Mapping[int, LastCheck],
+            reads: Sequence[DayReads], known_from: date, first: date,
+            tz: tzinfo) -> list[tuple[int, Signal]]:
+    """The reads spikes in the figures from ``first`` on (the days the worker
+    looks at again each hour: a late or delayed day is judged when it comes),
+    each after the article's last re-check."""
+    by_item = _by_item(reads)
+    found = []
+    for a in articles:
+        since = _since(a, lasts.get(a.item_id)).astimezone(tz).date()
+        signal = reads_signal(by_item.get(a.item_id, []), a.published_at.astimezone(tz).date(),
+                              max(since, first - timedelta(days=1)), known_from)
+        if signal is not None:
+            found.append((a.item_id, signal))
+    return found
 
 
 def _since(article: Article, last: LastCheck | None) -> datetime:

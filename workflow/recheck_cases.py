@@ -14,7 +14,7 @@ the new one lists everything due then, and a person back after a week reads one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from workflow import recheck
 from workflow.effects import NotifyStaff
@@ -56,6 +56,29 @@ def remind(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, now: datetime,
                 told.append(person.id)
         uow.commit()
     return told
+
+
+def spot(uow: UnitOfWork, tz: tzinfo, now: datetime) -> int:
+    """Look for reads spikes in the last ``SPOT_DAYS`` of the platform's figures
+    and keep the new ones (each pulls its article's re-check forward until it is
+    answered). Run every hour: a day's figures come the next morning, a delayed
+    day later. Returns how many were new."""
+    today = now.astimezone(tz).date()
+    first = today - timedelta(days=recheck.SPOT_DAYS)
+    new = 0
+    with uow:
+        view = uow.rechecks
+        known_from = view.figures_from()
+        articles = list(view.published())
+        if known_from is None or not articles:
+            return 0
+        lasts = view.last_checks([a.item_id for a in articles])
+        reads = view.daily_reads(first - timedelta(days=recheck.SPIKE_TRAILING),
+                                 today - timedelta(days=1))
+        for item_id, signal in recheck.spotted(articles, lasts, reads, known_from, first, tz):
+            new += view.keep_signal(item_id, signal, now)
+        uow.commit()
+    return new
 
 
 def may_answer(person: Actor) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import load_settings
@@ -21,6 +21,7 @@ from bot.wiring import App
 from bot.worker import Jobs
 from storage import followers, outbox, tickets
 from storage.models import (
+    AnalyticsDay,
     ArticleMetric,
     AuditRow,
     CommentTicketRow,
@@ -140,6 +141,7 @@ def signalled(engine: Engine, team: Team) -> dict[str, int]:
     said(engine, "o_fan4", "写得真好", at, ids["plain"])
     week = {date(2026, 11, 28) + timedelta(days=n): 10 for n in range(7)}
     daily_reads(engine, ids["reads"], {**week, date(2026, 12, 5): 240})
+    assert recheck_cases.spot(SqlUnitOfWork(engine), TZ, NOW) == 1  # the worker's look
     return ids
 
 
@@ -164,11 +166,51 @@ def test_signals_pull_a_recheck_forward_and_say_why(engine: Engine, team: Team,
     assert found[signalled["plain"]].due_on == date(2026, 12, 30)
 
 
+def read_that_day(engine: Engine, day: date, reads: dict[str, int]) -> None:
+    """getarticleread's answer for ``day``: each article's readers, by msgid."""
+    with engine.begin() as conn:
+        conn.execute(insert(AnalyticsDay).values(
+            endpoint="getarticleread", day=day, status="complete", through=day,
+            fetched_at=NOW, rows=[{"ref_date": day.isoformat(), "msgid": msgid,
+                                   "detail": {"read_user": n}} for msgid, n in reads.items()]))
+
+
+def test_an_old_articles_reads_spike_in_the_platforms_daily_answer(
+        engine: Engine, team: Team, jobs: Jobs) -> None:
+    """Past its first 30 days an article has figures only in getarticleread's daily
+    answer; its msgid is known from its first days' (article_metrics)."""
+    item = published(engine, team.wang, "冬衣募集", date(2026, 9, 20))  # due 19 December
+    daily_reads(engine, item, {date(2026, 9, 20): 500})
+    with Session(engine) as session:
+        session.execute(update(ArticleMetric).values(msgid="2247_1"))
+        session.commit()
+    for n in range(12):
+        day = date(2026, 11, 24) + timedelta(days=n)
+        read_that_day(engine, day, {"2247_1": 20, "9999_1": 900})
+    read_that_day(engine, date(2026, 12, 6), {"2247_1": 300, "9999_1": 900})
+    assert schedule(engine)[item].signal is None  # not yet spotted
+    jobs.recheck_reminders(now=NOW)
+    found = schedule(engine)[item]
+    assert found.signal is not None and found.signal.kind is SignalKind.READS
+    assert (found.due_on, found.signal.detail) == (
+        TODAY, {"day": "2026-12-06", "reads": 300, "average": 20.0})
+    assert recheck_cases.spot(SqlUnitOfWork(engine), TZ, NOW + timedelta(hours=1)) == 0
+    assert [r["item_id"] for r in reminders(engine)[0]["context"]["mine"]] == [item]
+
+
 def test_a_recheck_answers_the_signals_before_it(engine: Engine, team: Team,
                                                  signalled: dict[str, int]) -> None:
     say(engine, team.li, f"复查 {signalled['complaint']} 正常 已回复读者", now=NOW)
     found = schedule(engine)[signalled["complaint"]]
     assert found.signal is None and found.due_on == TODAY + timedelta(days=90)
+
+
+def test_a_recheck_answers_a_reads_spike(engine: Engine, team: Team,
+                                        signalled: dict[str, int]) -> None:
+    say(engine, team.zhou, f"复查 {signalled['reads']} 正常 转发带来的", now=NOW)
+    found = schedule(engine)[signalled["reads"]]
+    assert found.signal is None and found.due_on == TODAY + timedelta(days=90)
+    assert recheck_cases.spot(SqlUnitOfWork(engine), TZ, NOW + timedelta(hours=1)) == 0
 
 
 def test_recheck_alone_lists_everything_due_with_its_signal(engine: Engine, team: Team,

@@ -28,7 +28,7 @@ from workflow.figures import (
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
-from workflow.recheck import Article, DayReads, LastCheck, Said, verdict_of
+from workflow.recheck import Article, DayReads, LastCheck, Said, Signal, verdict_of
 from workflow.reply_queue import TicketStatus, in_queue
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
@@ -216,6 +216,7 @@ class FakeRechecks:
         self.items, self.audit = items, audit
         self.said: list[Said] = []
         self.reads: list[DayReads] = []
+        self.kept: list[tuple[int, Signal]] = []
 
     def published(self) -> list[Article]:
         return [Article(i.id, i.title, i.topic, i.author_id, i.published_at, i.meta.expires_on)
@@ -233,8 +234,21 @@ class FakeRechecks:
     def said_about(self, item_ids: Collection[int], since: datetime | None) -> list[Said]:
         return [s for s in self.said if s.item_id in item_ids and since and s.at >= since]
 
-    def daily_reads(self, item_ids: Collection[int], since: datetime | None) -> list[DayReads]:
-        return [r for r in self.reads if r.item_id in item_ids]
+    def daily_reads(self, first: date, last: date) -> list[DayReads]:
+        return [r for r in self.reads if first <= r.day <= last]
+
+    def figures_from(self) -> date | None:
+        return min((r.day for r in self.reads), default=None)
+
+    def kept_signals(self, item_ids: Collection[int]) -> list[tuple[int, Signal]]:
+        return [(i, s) for i, s in self.kept if i in item_ids]
+
+    def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
+        if any(i == item_id and (s.kind, s.on) == (signal.kind, signal.on)
+               for i, s in self.kept):
+            return False
+        self.kept.append((item_id, signal))
+        return True
 
 
 class FakeFigures:

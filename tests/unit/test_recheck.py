@@ -16,6 +16,7 @@ from workflow.recheck import (
     RecheckDays,
     RecheckDaysError,
     Said,
+    Signal,
     SignalKind,
     Verdict,
 )
@@ -36,8 +37,8 @@ def checked(at: datetime, verdict: Verdict = Verdict.OK) -> LastCheck:
 
 
 def due(a: Article, last: LastCheck | None = None, said: tuple[Said, ...] = (),
-        reads: tuple[DayReads, ...] = ()) -> Due:
-    return recheck.due_of(a, last, said, reads, DAYS, TZ)
+        kept: tuple[Signal, ...] = ()) -> Due:
+    return recheck.due_of(a, last, said, kept, DAYS, TZ)
 
 
 def test_an_article_is_due_the_default_days_after_publication() -> None:
@@ -124,6 +125,14 @@ def week(last: date, n: int) -> list[tuple[date, int]]:
     return [(last - timedelta(days=k), n) for k in range(7)]
 
 
+def spike(daily: tuple[DayReads, ...], known_from: date) -> Signal | None:
+    return recheck.reads_signal(daily, PUBLISHED.date(), PUBLISHED.date(), known_from)
+
+
+SPIKE_DAY = date(2026, 11, 10)
+RISE = reads(*week(SPIKE_DAY - timedelta(days=1), 10), (SPIKE_DAY, 200))
+
+
 def test_a_spike_is_three_times_the_trailing_week_and_at_least_the_floor() -> None:
     assert recheck.is_spike(60, 20.0) and recheck.is_spike(50, 0.0)
     assert not recheck.is_spike(60, 20.1)  # under three times
@@ -131,39 +140,48 @@ def test_a_spike_is_three_times_the_trailing_week_and_at_least_the_floor() -> No
 
 
 def test_an_old_articles_sudden_reads_pull_its_recheck_forward() -> None:
-    spike_day = date(2026, 11, 10)
-    daily = reads(*week(spike_day - timedelta(days=1), 10), (spike_day, 200))
-    found = due(article(), reads=daily)
-    assert found.signal is not None and found.signal.kind is SignalKind.READS
-    assert found.due_on == spike_day + timedelta(days=1)  # known the next morning
-    assert found.signal.detail == {"day": "2026-11-10", "reads": 200, "average": 10.0}
+    found = spike(RISE, known_from=date(2026, 10, 1))
+    assert found is not None and found.kind is SignalKind.READS
+    assert found.on == SPIKE_DAY + timedelta(days=1)  # known the next morning
+    assert found.detail == {"day": "2026-11-10", "reads": 200, "average": 10.0}
+    pulled = due(article(), kept=(found,))
+    assert pulled.due_on == SPIKE_DAY + timedelta(days=1) and pulled.signal == found
 
 
 def test_days_without_figures_count_as_none_read() -> None:
-    spike_day = date(2026, 11, 10)
-    found = due(article(), reads=reads((spike_day - timedelta(days=7), 1),
-                                       (spike_day - timedelta(days=3), 69), (spike_day, 60)))
-    assert found.signal is not None  # average 10: 70 over seven days
+    daily = reads((SPIKE_DAY - timedelta(days=3), 70), (SPIKE_DAY, 60))
+    assert spike(daily, known_from=date(2026, 10, 1)) is not None  # average 10
 
 
 def test_the_first_figures_ever_pulled_are_no_rise() -> None:
-    day = date(2026, 11, 10)
-    assert due(article(), reads=reads((day, 300), (day + timedelta(days=1), 280))).signal is None
+    daily = reads((SPIKE_DAY, 300), (SPIKE_DAY + timedelta(days=1), 280))
+    assert spike(daily, known_from=SPIKE_DAY) is None
+    assert spike(daily, known_from=SPIKE_DAY - timedelta(days=7)) is not None
 
 
 def test_a_new_articles_rising_reads_are_no_signal() -> None:
     day = PUBLISHED.date() + timedelta(days=10)
-    assert due(article(), reads=reads((day, 500))).signal is None
+    assert spike(reads((day, 500)), known_from=date(2026, 8, 1)) is None
 
 
-def test_a_steady_or_answered_rise_is_no_signal() -> None:
-    day = date(2026, 11, 10)
-    steady = reads(*week(day - timedelta(days=1), 100), (day, 200))
-    assert due(article(), reads=steady).signal is None
-    spike = reads(*week(day - timedelta(days=1), 10), (day, 300))
-    assert due(article(), reads=spike).signal is not None
+def test_a_steady_rise_is_no_signal() -> None:
+    steady = reads(*week(SPIKE_DAY - timedelta(days=1), 100), (SPIKE_DAY, 200))
+    assert spike(steady, known_from=SPIKE_DAY - timedelta(days=7)) is None
+
+
+def test_a_recheck_answers_a_spike() -> None:
     answered = checked(datetime(2026, 11, 11, 2, 0, tzinfo=UTC))
-    assert due(article(), answered, reads=spike).signal is None
+    assert recheck.spotted([article()], {1: answered}, RISE, date(2026, 10, 1),
+                           date(2026, 11, 4), TZ) == []
+    kept = spike(RISE, known_from=date(2026, 10, 1))
+    assert kept is not None and due(article(), answered, kept=(kept,)).signal is None
+    found = recheck.spotted([article()], {}, RISE, date(2026, 10, 1), date(2026, 11, 4), TZ)
+    assert found == [(1, kept)]
+
+
+def test_the_worker_looks_only_at_the_last_days() -> None:
+    assert recheck.spotted([article()], {}, RISE, date(2026, 10, 1), date(2026, 11, 11),
+                           TZ) == []
 
 
 def test_a_signal_after_the_planned_day_changes_nothing() -> None:

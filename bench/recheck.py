@@ -1,5 +1,6 @@
 """How long the re-check schedule (workflow.recheck.schedule) takes to read: what
-复查, 我的 and the worker's hourly reminder job each compute. A database (SQLite
+复查, 我的 and the worker's hourly reminder job each compute; and the worker's
+hourly look for reads spikes (workflow.recheck_cases.spot). A database (SQLite
 file or a throwaway PostgreSQL one) is filled by bench/report_data.py (published
 articles with their first 30 days of figures, tickets, complaint comments), plus
 a follower's message naming an article in 《》 on every tenth ticket.
@@ -27,7 +28,7 @@ from storage import migrate  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.models import ContentItemRow, ReplyTicket, TicketMessage  # noqa: E402
 from storage.uow import SqlUnitOfWork  # noqa: E402
-from workflow import recheck  # noqa: E402
+from workflow import recheck, recheck_cases  # noqa: E402
 
 
 def main() -> None:
@@ -64,6 +65,9 @@ def main() -> None:
     print(f"{args.engine}: {len(found)} published, {len(due)} due, "
           f"{sum(1 for d in due if d.signal)} pulled forward; schedule median {median:.3f} s, "
           f"best {best:.3f} s, cpu {cpu:.3f} s ({len(tickets)} tickets)")
+    spot_median, spot_best, _ = timed(lambda: recheck_cases.spot(uow, CHINA, now), args.runs)
+    print(f"{args.engine}: the worker's look for reads spikes median {spot_median:.3f} s, "
+          f"best {spot_best:.3f} s")
 
 
 if __name__ == "__main__":

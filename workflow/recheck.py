@@ -12,18 +12,24 @@ The rule, decided here once:
   about the article (a comment on it, or a message naming it in 《》, that the
   queue ranked a complaint: ``WXOPS_COMPLAINT_WORDS``), a re-check word
   (``RECHECK_WORDS``) in such a comment or message, or a sudden rise in an old
-  article's reads (``is_spike``). The earliest signal is the one shown.
+  article's reads (``is_spike``, spotted by the worker: ``spotted``). The
+  earliest signal is the one shown. A plain comment ("写得真好") is no signal:
+  every read article would otherwise be due at once.
 - ``复查 N 正常`` (and 更新, and 删除) is a re-check: the next date counts from its day,
   and signals before it are answered.
 
-Why computed on reading and not stored: every fact the date depends on is kept
-already (the publication, the expiry, the topic, the audit trail's re-checks,
-comments and messages, the platform's daily reads), and several arrive from
-places that know nothing of re-checks (comment sync, the analytics pull, the
-reply queue). A stored date would be a cache that each of them must remember to
-refresh, and one forgotten refresh is a reminder silently lost. Reading it is a
-handful of queries over published items, at most once an hour by the worker and
-on a person's 复查 / 我的.
+Why the date is computed on reading and not stored: every fact it depends on
+is kept already (the publication, the expiry, the topic, the audit trail's
+re-checks, comments and messages), and several arrive from places that know
+nothing of re-checks (comment sync, the reply queue, an admin's edit of the
+expiry, a republication). A stored date would be a cache each of them must
+remember to refresh, and one forgotten refresh is a reminder silently lost.
+Reading it is a handful of queries over published items (bench/recheck.py), by
+the worker once an hour and on a person's 复查 / 我的. The one fact kept for it
+is a reads spike (``recheck_signals``, migration 0024): a day's reads come from
+the platform once, inside that day's JSON answer, and rescanning every day
+since each article's last re-check on every 复查 would grow without bound; the
+worker looks at the last ``SPOT_DAYS`` each hour and keeps what it finds.
 """
 
 from __future__ import annotations

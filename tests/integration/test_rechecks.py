@@ -30,7 +30,7 @@ from storage.models import (
 )
 from storage.uow import SqlUnitOfWork
 from tests.harness import wechat as wx
-from tests.integration.commanding import Team, ask, make_team, say
+from tests.integration.commanding import Team, ask, make_team, refusal, say
 from tests.integration.conftest import make_account
 from tests.integration.test_outbox import FakeGateway, make_sender
 from workflow import recheck, recheck_cases
@@ -227,8 +227,10 @@ def test_recheck_alone_lists_everything_due_with_its_signal(engine: Engine, team
         ("words", 2, "2026-12-05"), ("reads", 1, "2026-12-06")]
     text = listed.render()
     assert "已逾期 38 天" in text and "阅读突增" in text and "链接打不开" in text
-    # 复查 N 正常 still answers one
+    # 复查 N 正常 still answers one, and anything else typed is refused as before
     assert ask(engine, team.li, f"复查 {overdue} 正常", now=NOW).template == "moved"
+    assert refusal(engine, team.li, "复查 abc", now=NOW).code == "not_a"
+    assert refusal(engine, team.li, f"复查 {overdue}", now=NOW).code == "missing"
 
 
 def test_me_lists_my_due_rechecks(engine: Engine, team: Team) -> None:

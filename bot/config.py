@@ -32,6 +32,7 @@ from bot.config_messages import SettingProblem, first_error
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
 from handlers import texts
 from handlers.hours import OfficeHours
+from workflow import recheck
 from workflow.capabilities import AccountKind, AccountType
 
 PREFIX = "WXOPS_"
@@ -131,6 +132,11 @@ class Settings(BaseModel):
                                         "evaluation waits for the staff survey's answers "
                                         "before it is made and sent (sooner when all have "
                                         "answered)")
+    recheck_days: str = Field(str(recheck.DEFAULT_DAYS), description="days between "
+                              "re-checks of a published article: a default, then optional "
+                              "topic=days pairs (90, policy=30, events=14)")
+    recheck_hour: int = Field(9, ge=0, le=23, description="the hour (account's time) from "
+                              "which the day's re-check reminders are sent")
     draft_sync_minutes: float = Field(10.0, gt=0, le=1440, allow_inf_nan=False,
                                       description="minutes between the worker's reads of "
                                       "the WeChat draft box")
@@ -169,6 +175,16 @@ class Settings(BaseModel):
         if not value.startswith(("http://", "https://")) or len(value) < 10:
             raise SettingProblem("not_http")
         return value.rstrip("/")
+
+    @field_validator("recheck_days")
+    @classmethod
+    def _recheck_days(cls, value: str) -> str:
+        try:
+            recheck.parse_days(value)
+        except recheck.RecheckDaysError as bad:
+            raise SettingProblem(f"recheck_{bad.code}", part=bad.part[:40],
+                                 most=recheck.MAX_DAYS) from None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -233,6 +249,10 @@ class Settings(BaseModel):
     @property
     def complaint_word_list(self) -> tuple[str, ...]:
         return tuple(w.strip() for w in self.complaint_words.split(",") if w.strip())
+
+    @property
+    def recheck_intervals(self) -> recheck.RecheckDays:
+        return recheck.parse_days(self.recheck_days)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -64,6 +64,7 @@ class Contexts:
             tickets=ticket_inbox(conn),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
+            recheck_days=self.settings.recheck_intervals,
             capabilities=self.table,
             learnt_capabilities=lambda: learnt(self.settings.kind, _learnt(conn)),
             pages=self.pages,

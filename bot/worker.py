@@ -25,7 +25,7 @@ from bot.wechat_errors import WeChatError
 from bot.wiring import App, database, platform_records, worker_heartbeats
 from bot.wiring import inbound_log as inbound
 from handlers import texts
-from workflow import link_liveness, ticket_cases, usecases
+from workflow import link_liveness, recheck_cases, ticket_cases, usecases
 from workflow.capabilities import Capabilities, Capability, KeptCapabilities
 from workflow.draft_box import Verdict
 from workflow.errors import WorkflowError
@@ -311,6 +311,23 @@ class Jobs:
         if done is not Next.NOTHING:
             log.info("quarterly evaluation: %s", done.value)
 
+    def recheck_reminders(self, now: datetime | None = None) -> None:
+        """Reads spikes spotted in the platform's figures, then each person's
+        re-checks due, in one notice a day from WXOPS_RECHECK_HOUR
+        (workflow/recheck_cases.py; run hourly, it queues nothing twice a day)."""
+        if not self._leading("recheck_reminders"):
+            return
+        s, now = self.app.settings, now or utcnow()
+        with database.write_lock(self.app.engine):
+            spotted = recheck_cases.spot(self.app.uow(), s.tz, now)
+        if spotted:
+            log.info("reads spikes: %s re-checks pulled forward", spotted)
+        with database.write_lock(self.app.engine):
+            told = recheck_cases.remind(self.app.uow(), s.recheck_intervals, s.tz, now,
+                                        s.recheck_hour)
+        if told:
+            log.info("re-check reminders queued for %s people", len(told))
+
     def prune(self) -> None:
         if not self._leading("prune"):
             return
@@ -350,6 +367,8 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
                       max_instances=1, coalesce=True)
     scheduler.add_job(jobs.quarterly_evaluation, "interval", hours=1,
                       id="quarterly_evaluation", max_instances=1, coalesce=True)
+    scheduler.add_job(jobs.recheck_reminders, "interval", hours=1, id="recheck_reminders",
+                      max_instances=1, coalesce=True)
     scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)

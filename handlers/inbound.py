@@ -14,6 +14,7 @@ from handlers.texts import TextSource
 from workflow.autoreply import Rule, match
 from workflow.capabilities import FULL, Capabilities
 from workflow.ports import PushStore, SurveyAnswers, TicketInbox, UnitOfWork
+from workflow.recheck import DEFAULT_INTERVALS, RecheckDays
 from workflow.roles import Actor
 from workflow.survey_forms import SurveyBook
 from workflow.window import Interaction
@@ -70,6 +71,7 @@ class HandlerContext:
     inbound_id: int = 0
     plaintext_commands: bool = False  # staff commands accepted from unauthenticated bodies
     reply_sla_minutes: int = 30
+    recheck_days: RecheckDays = DEFAULT_INTERVALS  # WXOPS_RECHECK_DAYS (workflow.recheck)
     capabilities: Capabilities = FULL  # what the account may call, when nothing is learnt
     #: The same with what the platform refused (48001), asked only by a handler that
     #: needs it, inside the push's transaction; kept a while by the process.

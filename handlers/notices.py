@@ -47,6 +47,7 @@ RANKS: Mapping[str, int] = MappingProxyType({
     "item_publish_by_hand": TO_DO,       # publish it in the backend, record its link
     "item_outdated": TO_DO,              # revise the published article
     "item_assigned": TO_DO,              # write the item given to you
+    "recheck_due": TO_DO,                # re-check these published articles (once a day)
     "item_unassigned": NEWS,
     "item_due_changed": NEWS,
     "item_approved_author": NEWS,

@@ -32,6 +32,7 @@ def on_command(ctx: HandlerContext, msg: Inbound, actor: Actor | None) -> Reply:
     command_ctx = CommandContext(
         now=ctx.now, tz=ctx.tz, actor=actor or newcomer, openid=msg.openid,
         text=text, uow=ctx.joined_uow, reply_sla_minutes=ctx.reply_sla_minutes,
+        recheck_days=ctx.recheck_days,
         capabilities=ctx.account_capabilities(), pages=ctx.pages)
     trusted = msg.authenticated or ctx.plaintext_commands
     return TextReply(dispatch.run(command_ctx, trusted))

@@ -368,6 +368,20 @@ class Confirmation(Base):
     used_at: Mapped[datetime | None]
 
 
+class RecheckSignalRow(Base):
+    """A signal the worker spotted in the platform's data that pulls an item's
+    re-check forward (workflow/recheck.py: an old article's reads spike)."""
+
+    __tablename__ = "recheck_signals"
+    __table_args__ = (UniqueConstraint("item_id", "kind", "signal_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    signal_day: Mapped[date] = mapped_column(Date)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    found_at: Mapped[datetime]
+
+
 class ReportRow(Base):
     """A report made (workflow/report.py): its page as served, where it was kept
     on disk, and when the weekly job sent its link (so it is sent once)."""

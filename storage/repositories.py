@@ -230,6 +230,18 @@ class SqlOutbox:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+    def replace_reminders(self, staff_id: int, newer_key: str) -> int:
+        """Found by their keys (``recheck.reminder_key``: the day, then the person)."""
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == "notify",
+                   OutboxMessage.status.in_(("pending", "held")),
+                   OutboxMessage.idempotency_key.like(f"recheck:%:{staff_id}"),
+                   OutboxMessage.idempotency_key != newer_key)
+            .values(status="cancelled", last_error=SUPERSEDED))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 #: Why a notice was withdrawn: a code `wxops outbox` shows in words
 #: (handlers.texts.outbox_note).
 SUPERSEDED = "superseded"

@@ -20,6 +20,7 @@ from storage.links import SqlPageLinks
 from storage.liveness import SqlLinkChecks
 from storage.old_content import SqlOldContentView
 from storage.queue_ops import SqlCannedReplies, SqlQueueView
+from storage.rechecks import SqlRecheckView
 from storage.repositories import (
     SqlAuditLog,
     SqlItemRepository,
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     work: SqlWorkView
     figures: SqlFiguresView
     old_content: SqlOldContentView
+    rechecks: SqlRecheckView
     feedback: SqlFeedbackLog
     evaluation: SqlEvaluationRecords
     notices: SqlHeldNotices
@@ -92,6 +94,7 @@ class SqlUnitOfWork:
         self.work = SqlWorkView(self.session)
         self.figures = SqlFiguresView(self.session)
         self.old_content = SqlOldContentView(self.session)
+        self.rechecks = SqlRecheckView(self.session)
         self.feedback = SqlFeedbackLog(self.session)
         self.evaluation = SqlEvaluationRecords(self.session)
         self.notices = SqlHeldNotices(self.session)

@@ -19,7 +19,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from workflow.model import ContentItem
-from workflow.states import Event, State
+from workflow.recheck import LastCheck, Said
+from workflow.states import State
 
 #: The states of an article that is still on the platform.
 ON_PLATFORM = (State.PUBLISHED, State.NEEDS_UPDATE)
@@ -49,23 +50,14 @@ class Reason(StrEnum):
 
 
 @dataclass(frozen=True)
-class Recheck:
-    """An item's newest re-check: when, the verdict (正常 or 更新), and by whom."""
-
-    at: datetime
-    verdict: Event  # RECHECK_OK or FLAG_OUTDATED
-    actor_name: str
-
-
-@dataclass(frozen=True)
 class Facts:
     """What the view knows of one article on the platform."""
 
     item: ContentItem
-    last_recheck: Recheck | None
+    last_recheck: LastCheck | None
     reads: int | None  # the recent window; None when no platform figures were pulled
     reads_before: int | None  # the window before it
-    complaints: tuple[datetime, ...]  # when each complaint tied to it was opened
+    complaints: tuple[Said, ...]  # what followers said of it that the queue ranked complaints
     open_comments: int  # comment tickets on it not yet resolved
 
 
@@ -98,7 +90,7 @@ class OldContentView(Protocol):
 class OldItem:
     facts: Facts
     age_days: int  # days since it was published (local days)
-    complaints: int  # since its last re-check
+    complaints: int  # tickets complaining of it since its last re-check
     reasons: tuple[Reason, ...]
 
     @property
@@ -130,7 +122,7 @@ def review(view: OldContentView, today: date, tz: tzinfo) -> Listing:
 def judge(facts: Facts, today: date, window: Windows, tz: tzinfo) -> OldItem:
     published = _local_day(facts.item.published_at, tz) or today
     checked = facts.last_recheck.at if facts.last_recheck else None
-    complaints = sum(1 for at in facts.complaints if checked is None or at > checked)
+    complaints = len({s.ticket_id for s in facts.complaints if checked is None or s.at > checked})
     reasons = []
     if _expired(facts.item, checked, tz, today):
         reasons.append(Reason.EXPIRED)

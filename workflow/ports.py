@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
         TicketTimes,
     )
     from workflow.link_liveness import LinkStatus, Watched
+    from workflow.recheck import Article, DayReads, LastCheck, Said, Signal
 
 
 class ItemRepository(Protocol):
@@ -105,6 +106,11 @@ class Outbox(Protocol):
         """Withdraw this person's notices about this item not yet sent (queued or
         held for their next message), other than ``newer_key``: the newer notice
         says what is true now. Returns how many."""
+        ...
+
+    def replace_reminders(self, staff_id: int, newer_key: str) -> int:
+        """Withdraw this person's earlier re-check reminders not yet sent (a closed
+        window holds them): the newer one lists everything due now. Returns how many."""
         ...
 
 
@@ -179,6 +185,40 @@ class WorkView(Protocol):
 
     def open_tickets(self, unclaimed: bool = False) -> int:
         """How many tickets wait for a staff reply; ``unclaimed``: nobody took them yet."""
+        ...
+
+
+class RecheckView(Protocol):
+    """The facts re-check dates are computed from (workflow.recheck)."""
+
+    def published(self) -> Sequence[Article]:
+        """Items in the published state, with when they were published."""
+        ...
+
+    def last_checks(self, item_ids: Collection[int]) -> Mapping[int, LastCheck]:
+        """Each item's last re-check in the audit trail (recheck.verdict_of)."""
+        ...
+
+    def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
+        """Comments on these items, and followers' messages naming one of them
+        (suggestions.named_items), from ``since`` (None: nothing), oldest first."""
+        ...
+
+    def daily_reads(self, first: date, last: date) -> Sequence[DayReads]:
+        """Each published item's reads a day from ``first`` to ``last``, as the
+        platform's data gives them (getarticleread, else article_metrics)."""
+        ...
+
+    def figures_from(self) -> date | None:
+        """The first day with articles' daily figures, None before any."""
+        ...
+
+    def kept_signals(self, item_ids: Collection[int]) -> Sequence[tuple[int, Signal]]:
+        """The signals kept for these items (``keep_signal``), oldest first."""
+        ...
+
+    def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
+        """Keep a signal the worker spotted; False if it was kept before."""
         ...
 
 
@@ -694,6 +734,9 @@ class UnitOfWork(Protocol):
 
     @property
     def old_content(self) -> OldContentView: ...
+
+    @property
+    def rechecks(self) -> RecheckView: ...
 
     @property
     def feedback(self) -> FeedbackLog: ...

@@ -27,6 +27,7 @@ from workflow import (
     revision_checks,
     usecases,
 )
+from workflow import recheck as rechecks
 from workflow.confirming import Confirmation
 from workflow.errors import ItemNotFound
 from workflow.machine import Decision
@@ -144,6 +145,14 @@ def recheck(ctx: CommandContext, cmd: Command) -> Result:
     event = Event.RECHECK_OK if verdict == "ok" else Event.FLAG_OUTDATED
     decision = usecases.act(ctx.uow(), ctx.actor.id, item_id, event, ctx.workflow(note))
     return _moved(ctx, decision, event, note)
+
+
+def rechecks_due(ctx: CommandContext, cmd: Command) -> Result:
+    """复查 alone: every re-check due, most overdue first, with the signal that
+    pulled it forward (workflow.recheck)."""
+    today = ctx.local_now.date()
+    due = rechecks.due_now(rechecks.schedule(ctx.uow(), ctx.recheck_days, ctx.tz), today)
+    return say("rechecks", due=[d.line(today) for d in due], limit=LIST_LIMIT)
 
 
 def perform_item(ctx: CommandContext, asked: Confirmation) -> Result:

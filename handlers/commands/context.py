@@ -14,6 +14,7 @@ from workflow.capabilities import FULL, Capabilities
 from workflow.model import ActionEntry, Context
 from workflow.pages import PageLink
 from workflow.ports import UnitOfWork
+from workflow.recheck import DEFAULT_INTERVALS, RecheckDays
 from workflow.roles import Actor
 
 
@@ -44,6 +45,7 @@ class CommandContext:
     text: str
     uow: Callable[[], UnitOfWork]  # a unit of work joined to the push's transaction
     reply_sla_minutes: int = 30
+    recheck_days: RecheckDays = DEFAULT_INTERVALS  # WXOPS_RECHECK_DAYS (workflow.recheck)
     capabilities: Capabilities = FULL  # what the account may call (the settings' kind)
     pages: LinkAddresses | None = None  # None: no web address (WXOPS_PUBLIC_URL) is set
 

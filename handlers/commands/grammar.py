@@ -91,10 +91,14 @@ class Spec:
 
     def form_for(self, tokens: Sequence[str]) -> Spec:
         """The form the typed arguments (normalised) call for: this command unless
-        the first one fits a form's first argument."""
+        the first one fits a form's first argument. A command that takes no
+        arguments leaves whatever is typed to its first form, whose refusal says
+        what it takes (复查 abc: not an item number, rather than "too much")."""
         for form in self.forms:
             if tokens and form.args and _fits(form, form.args[0], tokens[0]):
                 return form
+        if tokens and not self.args and self.forms:
+            return self.forms[0]
         return self
 
 

@@ -22,7 +22,7 @@ from handlers.commands.grammar import (
 from handlers.commands.team import ordered
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import format_moment
-from workflow import evaluation, link_cases, overview
+from workflow import evaluation, link_cases, overview, recheck
 from workflow import feedback as process_feedback
 from workflow.roles import Role
 from workflow.stats import Period, last_days, period_stats, this_month
@@ -100,10 +100,16 @@ def _help_topic(ctx: CommandContext, topic: str, table: Sequence[Spec]) -> Resul
     if found is None:
         raise unknown_command(topic, table)
     spec = found[0]
-    roles = ordered(spec.roles | {Role.ADMIN}) if spec.roles else []
+    roles = _roles(spec)
     return say("me_help_topic", spec=spec, roles=roles,
+               form_roles={form.name: _roles(form) for form in spec.forms},
                allowed=spec.allowed_for(ctx.actor.roles), lacking=_lacking(ctx, spec),
                kind=ctx.capabilities.kind.name)
+
+
+def _roles(spec: Spec) -> list[Role]:
+    """Who may use the command, admins included; [] when every member may."""
+    return ordered(spec.roles | {Role.ADMIN}) if spec.roles else []
 
 
 def _lacking(ctx: CommandContext, spec: Spec) -> str:
@@ -124,8 +130,12 @@ def todo(ctx: CommandContext, cmd: Command) -> Result:
     found = overview.todo(ctx.uow(), ctx.actor, ctx.now)
     today = ctx.local_now.date()
     survey = evaluation.open_question(ctx.uow(), ctx.actor, ctx.now)
+    due = recheck.due_now(recheck.schedule(ctx.uow(), ctx.recheck_days, ctx.tz), today)
+    asked = recheck.asked_of(ctx.actor, due, today)
     return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
-               survey=(survey[0], survey[1].value) if survey else None)
+               survey=(survey[0], survey[1].value) if survey else None,
+               rechecks=[d.line(today) for d in asked.mine],
+               overdue_rechecks=[d.line(today) for d in asked.overdue])
 
 
 # --- 统计 ------------------------------------------------------------------------------

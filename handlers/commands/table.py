@@ -32,6 +32,7 @@ STATES = {label: state.value for state, label in STATE_LABELS.items()} | \
     {state.value: state.value for state in STATE_LABELS}
 VERDICTS = {"正常": "ok", "ok": "ok", "更新": "update", "update": "update",
             "删除": "delete", "delete": "delete"}
+RECHECK = ("复查", "recheck")  # 复查 lists what is due; 复查 12 正常 answers one
 SWITCH = {"开": "on", "on": "on", "open": "on", "关": "off", "off": "off", "close": "off"}
 DRAFTS = {"草稿": "drafts", "drafts": "drafts", "draft": "drafts"}
 ROLES = {word: role.value for role, word in ROLE_WORDS.items()} | \
@@ -117,9 +118,13 @@ TABLE: tuple[Spec, ...] = (
     _spec("retry", ("重试", "retry"), (ITEM,), content.transition(Event.RETRY), does=_E.RETRY),
     _spec("withdraw", ("撤回", "withdraw"), (ITEM,), content.ask_to_confirm(Event.WITHDRAW),
           does=_E.WITHDRAW, confirm=True),
-    _spec("recheck", ("复查", "recheck"),
-          (ITEM, Arg("verdict", "choice", "结论", True, VERDICTS),
-           Arg("note", "rest", "说明", required=False)), content.recheck, does=_E.RECHECK_OK),
+    # 复查 alone lists what is due; 复查 12 正常 answers one (a number first: the form).
+    _spec("rechecks", RECHECK, (), content.rechecks_due, changes=False,
+          does=_A.READ, forms=(
+              _spec("recheck", RECHECK,
+                    (ITEM, Arg("verdict", "choice", "结论", True, VERDICTS),
+                     Arg("note", "rest", "说明", required=False)), content.recheck,
+                    does=_E.RECHECK_OK),)),
     _spec("old", ("旧文", "old"), (), old_content.old_articles, changes=False, does=_A.READ),
     _spec("archive", ("归档", "archive"), (ITEM,), content.transition(Event.ARCHIVE),
           does=_E.ARCHIVE),

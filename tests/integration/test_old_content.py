@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from storage import followers, tickets
 from storage.db import make_engine
-from storage.models import ArticleMetric, CommentTicketRow, ContentItemRow, ReplyTicket
+from storage.models import (
+    AnalyticsDay,
+    ArticleMetric,
+    CommentTicketRow,
+    ContentItemRow,
+    ReplyTicket,
+)
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import Team, ask, make_team, say
 from workflow.old_content import Reason
@@ -38,10 +44,23 @@ def _published(session: Session, team: Team, title: str, days: int,
 
 
 def _reads(session: Session, item_id: int, msgid: str, days_ago: range, each: int) -> None:
+    """An article's first days' figures (article_metrics: they map its msgid)."""
     today = NOW.date()
     for n in days_ago:
         session.add(ArticleMetric(msgid=msgid, item_id=item_id, day=today - timedelta(days=n),
                                   reads=each))
+
+
+def _read_daily(session: Session, reads: dict[int, dict[str, int]]) -> None:
+    """getarticleread's answers, days ago → each article's reads that day (every
+    article read that day, old ones too)."""
+    for n, day_reads in reads.items():
+        day = NOW.date() - timedelta(days=n)
+        session.add(AnalyticsDay(endpoint="getarticleread", day=day, status="complete",
+                                 through=day, fetched_at=NOW,
+                                 rows=[{"ref_date": day.isoformat(), "msgid": msgid,
+                                        "detail": {"read_user": count}}
+                                       for msgid, count in day_reads.items()]))
 
 
 def _complaint(engine: Engine, openid: str, text: str, days: int,
@@ -81,9 +100,13 @@ def lay_out(engine: Engine, team: Team) -> dict[str, int]:
         gone = _published(session, team, "已撤回的文章", 300)
         session.execute(update(ContentItemRow).where(ContentItemRow.id == gone)
                         .values(state="withdrawn"))
-        _reads(session, ids["faded"], "100_1", range(31, 61), 5)  # 150 reads, then
-        _reads(session, ids["faded"], "100_1", range(1, 31, 10), 2)  # 6
-        _reads(session, ids["fresh"], "200_1", range(1, 6), 40)
+        _reads(session, ids["faded"], "100_1", range(199, 201), 300)  # its first days
+        _reads(session, ids["fresh"], "200_1", range(5, 6), 40)  # maps its msgid
+        # The faded one: 150 reads in the month before, 6 in the last; the fresh one 200.
+        _read_daily(session, {n: {"100_1": 5} for n in range(31, 61)}
+                    | {n: {"100_1": 2} for n in (11, 21)}
+                    | {n: {"100_1": 2, "200_1": 40} if n == 1 else {"200_1": 40}
+                       for n in range(1, 6)})
         session.commit()
     # The old one was re-checked 400 days ago: over a year.
     say(engine, team.li, f"复查 {ids['old']} 正常 还有效", now=ago(400))

@@ -404,9 +404,16 @@ def test_help_for_one_command(engine: Engine, team: Team) -> None:
     assert topic(team.wang, "help publish") == ("publish", [Role.ADMIN], False)
     publish = ask(engine, team.wang, "help publish").context["spec"]
     assert publish.confirm and not command_text(publish.name).confirm_when
-    recheck = ask(engine, team.li, "帮助 复查").context["spec"]  # only its 删除 verdict asks
+    # 复查 alone lists what is due (every member); 复查 12 … answers one, and only
+    # its 删除 verdict asks for 确认
+    rechecks = ask(engine, team.li, "帮助 复查").context["spec"]
+    recheck = rechecks.forms[0]
+    assert (rechecks.name, rechecks.roles) == ("rechecks", frozenset())
     assert (recheck.name, recheck.confirm, bool(command_text(recheck.name).confirm_when)) == (
         "recheck", False, True)
+    page = say(engine, team.li, "帮助 复查")
+    assert "（权限：审核员、数据分析员、管理员）" in page
+    assert f"（{command_text('recheck').confirm_when}时需要确认）" in page
     assert topic(team.admin, "帮助 成员 删除") == ("remove", [Role.ADMIN], True)
     assert "staff remove" in ask(engine, team.admin, "帮助 成员 删除").context["spec"].words
     assert topic(team.wang, "帮助 我的") == ("todo", [], True)  # every member

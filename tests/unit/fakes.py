@@ -30,6 +30,7 @@ from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.old_content import Facts, Windows
 from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
+from workflow.recheck import Article, DayReads, LastCheck, Said, Signal, verdict_of
 from workflow.reply_queue import TicketStatus, in_queue
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
@@ -125,6 +126,13 @@ class FakeOutbox:
             del self.rows[key]
         return len(older)
 
+    def replace_reminders(self, staff_id: int, newer_key: str) -> int:
+        older = [key for key in self.rows if key != newer_key
+                 and key.startswith("recheck:") and key.endswith(f":{staff_id}")]
+        for key in older:
+            del self.rows[key]
+        return len(older)
+
 
 class FakeStaff:
     """Members by id (actors given are active members without a WeChat account)
@@ -210,6 +218,47 @@ class FakeOldContent:
 
     def on_platform(self, window: Windows) -> Sequence[Facts]:
         return list(self.facts)
+class FakeRechecks:
+    """Re-check facts over the fake items and audit trail; comments, messages
+    and reads are what a test puts in ``said`` and ``reads``."""
+
+    def __init__(self, items: FakeItems, audit: FakeAudit) -> None:
+        self.items, self.audit = items, audit
+        self.said: list[Said] = []
+        self.reads: list[DayReads] = []
+        self.kept: list[tuple[int, Signal]] = []
+
+    def published(self) -> list[Article]:
+        return [Article(i.id, i.title, i.topic, i.author_id, i.published_at, i.meta.expires_on)
+                for i in sorted(self.items.rows.values(), key=lambda i: i.id)
+                if i.state is State.PUBLISHED and i.published_at is not None]
+
+    def last_checks(self, item_ids: Collection[int]) -> dict[int, LastCheck]:
+        found: dict[int, LastCheck] = {}
+        for e in self.audit.rows:
+            verdict = verdict_of(e.event.value, e.command)
+            if e.item_id in item_ids and verdict is not None:
+                found[e.item_id] = LastCheck(e.at, verdict, e.actor_id, e.actor_name, e.comment)
+        return found
+
+    def said_about(self, item_ids: Collection[int], since: datetime | None) -> list[Said]:
+        return [s for s in self.said if s.item_id in item_ids and since and s.at >= since]
+
+    def daily_reads(self, first: date, last: date) -> list[DayReads]:
+        return [r for r in self.reads if first <= r.day <= last]
+
+    def figures_from(self) -> date | None:
+        return min((r.day for r in self.reads), default=None)
+
+    def kept_signals(self, item_ids: Collection[int]) -> list[tuple[int, Signal]]:
+        return [(i, s) for i, s in self.kept if i in item_ids]
+
+    def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
+        if any(i == item_id and (s.kind, s.on) == (signal.kind, signal.on)
+               for i, s in self.kept):
+            return False
+        self.kept.append((item_id, signal))
+        return True
 
 
 class FakeFigures:
@@ -675,6 +724,7 @@ class FakeUnitOfWork:
         self.work, self.figures, self.feedback = FakeWork(self.items), FakeFigures(), FakeFeedback()
         self.old_content = FakeOldContent()
         self.evaluation = FakeEvaluation()
+        self.rechecks = FakeRechecks(self.items, self.audit)
         self.notices, self.rules = FakeHeldNotices(), FakeRules()
         self.confirmations = FakeConfirmations()
         self.tickets, self.canned = FakeTickets(), FakeCanned()

@@ -19,6 +19,10 @@ from workflow.roles import Role
     ("稿件 12 草稿 2", "item_drafts", {"item": 12, "drafts": "drafts", "draft": 2}),
     ("稿件12 草稿 2", "item_drafts", {"item": 12, "drafts": "drafts", "draft": 2}),
     ("items 12 drafts", "item_drafts", {"item": 12, "drafts": "drafts", "draft": None}),
+    ("复查", "rechecks", {}),
+    ("复查 12 正常", "recheck", {"item": 12, "verdict": "ok", "note": ""}),
+    ("复查12 删除 活动取消", "recheck", {"item": 12, "verdict": "delete", "note": "活动取消"}),
+    ("recheck 12 ok", "recheck", {"item": 12, "verdict": "ok", "note": ""}),
 ])
 def test_the_first_argument_picks_the_form(text: str, name: str, args: dict[str, object]) -> None:
     command = parse(text, TABLE)
@@ -28,6 +32,8 @@ def test_the_first_argument_picks_the_form(text: str, name: str, args: dict[str,
 @pytest.mark.parametrize(("text", "code"), [
     ("稿件 12", "missing"), ("稿件 12 草", "not_a_choice"), ("稿件 12 草稿 二", "not_a"),
     ("稿件 初审", "not_a_choice"),
+    # 复查 takes nothing: what is typed goes to 复查 12 …, which says what it takes
+    ("复查 abc", "not_a"), ("复查 12", "missing"), ("复查 12 好", "not_a_choice"),
 ])
 def test_a_form_refuses_with_its_own_usage(text: str, code: str) -> None:
     with pytest.raises(CommandError) as refused:

@@ -69,9 +69,10 @@ def test_every_command_has_its_words_in_the_catalogue() -> None:
 def test_a_command_that_confirms_only_sometimes_says_when() -> None:
     """复查 asks for 确认 only when the verdict is 删除; commands that always ask
     need no such note."""
-    sometimes = {s.name for s in TABLE if texts.command_text(s.name).confirm_when}
+    every = [form for spec in TABLE for form in spec.every()]
+    sometimes = {s.name for s in every if texts.command_text(s.name).confirm_when}
     assert sometimes == {"recheck"}
-    assert not next(s for s in TABLE if s.name == "recheck").confirm
+    assert not next(s for s in every if s.name == "recheck").confirm
 
 
 def test_every_command_takes_its_roles_from_the_workflow() -> None:
@@ -104,7 +105,7 @@ def test_every_event_a_person_fires_agrees_with_its_command() -> None:
     command with the same roles, or is done elsewhere for the reason given."""
     elsewhere = {Event.EDIT: "wxops item edit (text is written on a computer)",
                  Event.FLAG_OUTDATED: "复查 … 更新: the recheck command (RECHECK_OK)"}
-    by_event = {s.does: s for s in TABLE if isinstance(s.does, Event)}
+    by_event = {s.does: s for c in TABLE for s in c.every() if isinstance(s.does, Event)}
     for event in Event:
         if event in SYSTEM_EVENTS:
             assert event not in by_event, event

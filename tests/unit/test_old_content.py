@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from tests.unit.fakes import FakeOldContent
 from workflow import old_content
 from workflow.model import ArticleMeta, ContentItem
-from workflow.old_content import Facts, Reason, Recheck
-from workflow.states import Event, State
+from workflow.old_content import Facts, Reason
+from workflow.recheck import LastCheck, Said, Verdict
+from workflow.states import State
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 12, 7)
@@ -28,8 +29,10 @@ def facts(item_id: int = 1, published_days: int = 100, expires: date | None = No
           complaints: tuple[int, ...] = (), comments: int = 0) -> Facts:
     item = ContentItem(item_id, f"文章{item_id}", author_id=1, state=State.PUBLISHED,
                        published_at=ago(published_days), meta=ArticleMeta(expires_on=expires))
-    recheck = Recheck(ago(checked), Event.RECHECK_OK, "李雷") if checked is not None else None
-    return Facts(item, recheck, reads, before, tuple(ago(d) for d in complaints), comments)
+    recheck = LastCheck(ago(checked), Verdict.OK, 4, "李雷") if checked is not None else None
+    said = tuple(Said(item_id, ago(d), "写错了", True, n, "message")
+                 for n, d in enumerate(complaints, start=1))
+    return Facts(item, recheck, reads, before, said, comments)
 
 
 def reviewed(*found: Facts) -> old_content.Listing:
@@ -72,6 +75,12 @@ def test_complaints_count_since_the_last_recheck() -> None:
     assert one.complaints == 1 and one.reasons == (Reason.COMPLAINTS,)
     assert reasons(facts(complaints=(40,), checked=10)) == ()
     assert reviewed(facts(complaints=(3, 40))).items[0].complaints == 2
+
+
+def test_a_ticket_complains_once_however_many_messages() -> None:
+    one = facts(complaints=(3,))
+    again = replace(one.complaints[0], at=ago(2))
+    assert reviewed(replace(one, complaints=(*one.complaints, again))).items[0].complaints == 1
 
 
 def test_reads_that_collapsed() -> None:

@@ -48,6 +48,7 @@ VOCABULARY: dict[str, int] = {
     "workflow/autoreply.py": 4,
     "workflow/evaluation.py": 62,  # the words that group send-back reasons and
     # suggestions (REASON_GROUPS, SUGGESTION_GROUPS), and a rating's 分/星 (issue 24)
+    "workflow/recheck.py": 12,  # RECHECK_WORDS and 复查 (the command a withdrawal came from)
     "workflow/roles.py": 10,
     "workflow/states.py": 38,
     "workflow/survey_forms.py": 1,  # 退出, the word that leaves a survey (issue 24)

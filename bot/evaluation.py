@@ -66,7 +66,7 @@ def make(app: App, quarter: Quarter, now: datetime, out: Path | None = None,
     """Compute, draw, keep on disk (``out`` or the reports folder) and store the
     evaluation of ``quarter``; with a public address, a link to it too."""
     found = rules.make(app.uow(), quarter, now, app.settings.tz,
-                       follower_surveys(app, quarter))
+                       follower_surveys(app, quarter), app.settings.recheck_intervals)
     html = evaluation_page.render(found, app.settings.account_name, app.settings.tz)
     path = (out or default_path(app, quarter)).resolve()
     write(path, html)

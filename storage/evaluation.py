@@ -21,7 +21,11 @@ from storage.models import (
     StaffSurveyRound,
 )
 from workflow.evaluation import DueDraft, StaffSuggestion, Step, SurveyAnswer, TicketTimes
-from workflow.states import Event
+from workflow.recheck_record import Trail
+from workflow.states import Event, State
+
+#: The audit events that record a re-check (their moments are the trail's checks).
+RECHECKS = (Event.RECHECK_OK.value, Event.FLAG_OUTDATED.value)
 
 
 class SqlEvaluationRecords:
@@ -37,6 +41,28 @@ class SqlEvaluationRecords:
             .where(a.item_id.in_(touched)).order_by(a.item_id, a.id))
         return [Step(r.item_id, r.event, r.from_state, r.to_state, r.at, r.comment, r.result)
                 for r in rows]
+
+    def recheck_trails(self, until: datetime) -> Sequence[Trail]:
+        i, a = ContentItemRow, AuditRow
+        items = self.session.execute(
+            select(i.id, i.topic, i.expires_on, i.published_at, i.state)
+            .where(i.published_at.is_not(None), i.published_at < until).order_by(i.id)).all()
+        checks: dict[int, list[datetime]] = {}
+        left: dict[int, datetime] = {}
+        rows = self.session.execute(
+            select(a.item_id, a.event, a.from_state, a.to_state, a.at)
+            .where(a.item_id.in_([r.id for r in items]), a.at < until, or_(
+                a.event.in_(RECHECKS), a.from_state == State.PUBLISHED.value))
+            .order_by(a.item_id, a.id))
+        for r in rows:
+            if r.event in RECHECKS:
+                checks.setdefault(r.item_id, []).append(r.at)
+            if r.from_state == State.PUBLISHED.value and r.to_state != State.PUBLISHED.value:
+                left[r.item_id] = r.at
+        return [Trail(r.id, r.topic or "", r.expires_on, r.published_at,
+                      tuple(checks.get(r.id, ())),
+                      left.get(r.id) if r.state != State.PUBLISHED.value else None)
+                for r in items]
 
     def tickets(self, since: datetime, until: datetime) -> Sequence[TicketTimes]:
         t = ReplyTicket

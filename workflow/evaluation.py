@@ -42,6 +42,8 @@ from workflow import staffing, stats
 from workflow.errors import SurveyAnswerTooLong, SurveyDone, SurveyNotAsked, SurveyRating
 from workflow.model import ActionEntry, Context
 from workflow.ports import UnitOfWork
+from workflow.recheck import DEFAULT_INTERVALS, RecheckDays
+from workflow.recheck_record import NOTHING_DUE, Timeliness, timeliness
 from workflow.roles import Action, Actor
 from workflow.states import Event, State
 from workflow.survey_results import SurveyResults
@@ -431,6 +433,8 @@ class Rechecks:
     ok: int  # 复查正常
     outdated: int  # 标记待更新
     items: int
+    #: against each re-check's day by the schedule (workflow.recheck_record)
+    kept: Timeliness = NOTHING_DUE
 
     @property
     def done(self) -> int:
@@ -536,7 +540,8 @@ class Evaluation:
     follower_surveys: list[FollowerSurvey] = field(default_factory=list)
 
 
-def measure(uow: UnitOfWork, quarter: Quarter, now: datetime, tz: tzinfo) -> Measures:
+def measure(uow: UnitOfWork, quarter: Quarter, now: datetime, tz: tzinfo,
+            recheck_days: RecheckDays = DEFAULT_INTERVALS) -> Measures:
     since, end = quarter.span(tz)
     until = min(end, now)
     with uow:
@@ -547,23 +552,26 @@ def measure(uow: UnitOfWork, quarter: Quarter, now: datetime, tz: tzinfo) -> Mea
         messages = records.staff_messages(since, until)
         suggestions = sorted(records.suggestions(quarter.name), key=lambda s: s.at)
         answers = list(records.survey_answers(quarter.name))
+        trails = list(records.recheck_trails(until))
     today = until.astimezone(tz).date() if until < end else quarter.last + timedelta(days=1)
+    kept = timeliness(trails, quarter.first, quarter.last, today, recheck_days, tz)
     return Measures(
         quarter, until, lead_times(steps, since, until), send_backs(steps, since, until),
         publishes(steps, since, until), due_drafts(drafts, today, tz),
-        rechecks(steps, since, until), queue(tickets, since, until),
+        replace(rechecks(steps, since, until), kept=kept), queue(tickets, since, until),
         published_items(steps, since, until), messages, suggestions,
         counted([group_of(s.text, SUGGESTION_GROUPS) for s in suggestions]),
         staff_survey(answers))
 
 
 def make(uow: UnitOfWork, quarter: Quarter, now: datetime, tz: tzinfo,
-         follower_surveys: Sequence[FollowerSurvey] = ()) -> Evaluation:
+         follower_surveys: Sequence[FollowerSurvey] = (),
+         recheck_days: RecheckDays = DEFAULT_INTERVALS) -> Evaluation:
     """The evaluation of ``quarter`` (and the previous one beside it) as the
-    database holds it at ``now``."""
-    return Evaluation(quarter, now, measure(uow, quarter, now, tz),
-                      measure(uow, quarter.previous(), now, tz), now < quarter.span(tz)[1],
-                      list(follower_surveys))
+    database holds it at ``now``; re-checks judged by ``recheck_days``."""
+    return Evaluation(quarter, now, measure(uow, quarter, now, tz, recheck_days),
+                      measure(uow, quarter.previous(), now, tz, recheck_days),
+                      now < quarter.span(tz)[1], list(follower_surveys))
 
 
 # --- the quarterly job -------------------------------------------------------------------

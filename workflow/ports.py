@@ -27,6 +27,7 @@ from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.old_content import OldContentView
 from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
+from workflow.recheck_record import Trail
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
 from workflow.states import State
@@ -327,6 +328,11 @@ class EvaluationRecords(Protocol):
 
     def item_steps(self, since: datetime, until: datetime) -> Sequence[Step]:
         """The whole audit trail (every time) of each item with a row in [since, until)."""
+        ...
+
+    def recheck_trails(self, until: datetime) -> Sequence[Trail]:
+        """Every item published before ``until``: its re-checks before then and
+        when it left the schedule (workflow.recheck_record)."""
         ...
 
     def tickets(self, since: datetime, until: datetime) -> Sequence[TicketTimes]:

@@ -151,9 +151,12 @@ def seed(engine: Engine) -> Seeded:
                                             ("admin", "张敏", Role.ADMIN))}
         items: dict[str, int] = {}
         for key, trail in TRAILS.items():
+            published = next((when for event, _, after, when, _ in trail
+                              if after == "published"), None)
             row = ContentItemRow(title=f"稿件{key}", author_id=people["wang"].id,
                                  state=STATES[key], created_at=trail[0][3],
-                                 updated_at=trail[-1][3], due_on=DUE.get(key))
+                                 updated_at=trail[-1][3], due_on=DUE.get(key),
+                                 published_at=published)
             session.add(row)
             session.flush()
             items[key] = row.id

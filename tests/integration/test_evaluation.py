@@ -14,6 +14,7 @@ from tests.integration.evaluation_history import MADE, QUARTER, TZ, seed
 from workflow import evaluation
 from workflow.evaluation import DueDrafts, Publishes, Rechecks, Spread, Stage
 from workflow.model import AuditEntry
+from workflow.recheck_record import Timeliness
 from workflow.states import Event, State
 
 
@@ -59,8 +60,14 @@ def test_every_figure_of_the_quarter_and_the_one_before(engine: Engine) -> None:
     assert now.drafts == DueDrafts(on_time=1, late=1, missing=1)
     assert before.drafts == DueDrafts(on_time=0, late=1, missing=0)
 
-    assert now.rechecks == Rechecks(ok=2, outdated=1, items=2)
-    assert before.rechecks == Rechecks(ok=0, outdated=0, items=0)
+    # Against the schedule (90 days): A re-checked on 30 Sep, due 2 Oct (published
+    # 4 Jul); F due 30 May (published 1 Mar) and re-checked 10 Aug, late, then
+    # flagged on 10 Sep, due 8 Nov; H due 5 Jul (published 6 Apr), never: missed
+    # in Q3. In Q2 F's 30 May passed without a re-check.
+    assert now.rechecks == Rechecks(ok=2, outdated=1, items=2,
+                                    kept=Timeliness(on_time=2, late=1, missed=1))
+    assert before.rechecks == Rechecks(ok=0, outdated=0, items=0,
+                                       kept=Timeliness(on_time=0, late=0, missed=1))
 
     # The reply queue: first answers 30, 90 and 600 minutes (one opened in Q2);
     # resolved in 2, 24 and 12 hours; one opened late on 30 Sep unanswered.

@@ -31,6 +31,7 @@ from workflow.old_content import Facts, Windows
 from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.recheck import Article, DayReads, LastCheck, Said, Signal, verdict_of
+from workflow.recheck_record import Trail
 from workflow.reply_queue import TicketStatus, in_queue
 from workflow.roles import Actor, Role
 from workflow.staffing import Invite, Member
@@ -345,6 +346,9 @@ class FakeEvaluation:
         self.names: dict[int, str] = {}
 
     def item_steps(self, since: datetime, until: datetime) -> list[Step]:
+        return []
+
+    def recheck_trails(self, until: datetime) -> list[Trail]:
         return []
 
     def tickets(self, since: datetime, until: datetime) -> list[TicketTimes]:

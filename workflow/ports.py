@@ -33,6 +33,7 @@ from workflow.tickets import Arrived, Ticket
 from workflow.window import Interaction
 
 if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
+    from workflow.archive import ArchiveRequest
     from workflow.asset_cases import Asset
     from workflow.link_liveness import LinkStatus, Watched
 
@@ -66,6 +67,13 @@ class ReviewRepository(Protocol):
     def for_item(self, item_id: int) -> Sequence[Review]: ...
 
     def add(self, review: Review) -> None: ...
+
+
+class ArchiveEntries(Protocol):
+    """The archive (workflow/archive.py): an item's entry written in the move's
+    transaction, from what the database holds of it then."""
+
+    def store(self, request: ArchiveRequest, now: datetime) -> None: ...
 
 
 class AuditLog(Protocol):
@@ -598,6 +606,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def archive(self) -> ArchiveEntries: ...
 
     @property
     def outbox(self) -> Outbox: ...

@@ -156,6 +156,7 @@ def _commands() -> None:
     from bot import (
         chat,
         cli_analytics,
+        cli_archive,
         cli_assets,
         cli_capabilities,
         cli_comments,
@@ -175,7 +176,8 @@ def _commands() -> None:
 
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
-                   cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, chat):
+                   cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, cli_archive,
+                   chat):
         module.register(cli)
 
 

@@ -11,7 +11,7 @@ exports again the same.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -247,7 +247,7 @@ def is_empty(conn: Connection) -> bool:
 
 
 def restore(conn: Connection, found: Mapping[str, Any],
-            metric_rows: list[Mapping[str, Any]]) -> None:
+            metric_rows: Sequence[Mapping[str, Any]]) -> None:
     """Write one item's record back, with its ids (people already written are kept)."""
     people = found.get("people", [])
     known = set(conn.scalars(select(Staff.id).where(Staff.id.in_([p["id"] for p in people]))))

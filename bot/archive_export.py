@@ -1,0 +1,205 @@
+"""``wxops archive export|verify|import``: the archive as a BagIt bag (bot/bag.py).
+
+Every item once public (published, to update, withdrawn, archived) gets a folder
+``data/items/<id>/``: ``published.html`` (the platform's HTML, from its archive
+entry or read now, else the revision's as sent to the draft box),
+``article.html`` (that HTML as a page, its images local), ``source.html`` (the
+item's current body), ``images/``, ``meta.json`` (the item, its revisions,
+reviews, audit trail with the publish results, the addresses it cites, the
+people named, its archive entries), ``metrics.csv`` and ``comments.jsonl``.
+``index.html`` at the top lists them with a search box, and works from disk.
+
+Items are read and written one at a time, images streamed to disk: memory does
+not grow with the archive (bench/archive.py). A second export into the same
+folder writes only the files whose bytes changed, and downloads no image twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import Engine
+
+from bot.bag import BagWriter, Counts
+from bot.wiring import archive_records as archive
+from handlers import texts
+from workflow import kept_images
+from workflow.states import State
+
+#: Reads an image by its address, in chunks (raises OSError when it cannot).
+Fetch = Callable[[str], Iterator[bytes]]
+#: The platform's HTML of a published article, or None when it cannot be read.
+ReadPlatform = Callable[[str], str | None]
+
+_IMG = re.compile(r"""<img\b[^>]*?\b(?:data-src|src)\s*=\s*["']([^"']+)["']""", re.I)
+_FORMATS = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "gif": "gif", "webp": "webp",
+            "bmp": "bmp"}
+METRIC_FIELDS = [c.name for c in archive.METRICS.columns]
+
+
+def image_sources(html: str) -> list[str]:
+    """The images an article shows, in order, once each."""
+    return list(dict.fromkeys(m.strip() for m in _IMG.findall(html or "")))
+
+
+def image_file(src: str) -> str:
+    """The file an image is kept in: named by its address (an address on the
+    platform's image host never changes its bytes), with the format's suffix."""
+    parts = urlsplit(src)
+    fmt = (parse_qs(parts.query).get("wx_fmt") or [""])[0].lower()
+    if not fmt:
+        fmt = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path[-6:] else ""
+    suffix = _FORMATS.get(fmt, "img")
+    return f"images/{hashlib.sha256(src.encode()).hexdigest()[:24]}.{suffix}"
+
+
+def metrics_csv(rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, METRIC_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, dict) else v
+                         for k, v in row.items()})
+    return out.getvalue().encode()
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode()
+
+
+@dataclass
+class Summary:
+    items: int = 0
+    images: int = 0
+    images_failed: list[str] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+    path: str = ""
+
+
+def published_html(found: dict[str, Any], read: ReadPlatform | None) -> tuple[str, str]:
+    """(html, where from): the newest archive entry's platform HTML, else the
+    platform's now (a published item), else the entry's or the item's revision."""
+    entries = sorted(found.get("archive", []), key=lambda e: (e["taken_at"], e["id"]))
+    for entry in reversed(entries):
+        if entry["platform_html"]:
+            return entry["platform_html"], "platform"
+    item = found["item"]
+    live = item["state"] in (State.PUBLISHED.value, State.NEEDS_UPDATE.value)
+    if read is not None and live and item["article_id"]:
+        html = read(str(item["article_id"]))
+        if html:
+            return html, "platform"
+    if entries and entries[-1]["html"]:
+        return entries[-1]["html"], "revision"
+    return item["body"] or "", "revision"
+
+
+class Exporter:
+    def __init__(self, engine: Engine, fetch: Fetch, read: ReadPlatform | None = None,
+                 progress: Callable[[int], None] = lambda _n: None) -> None:
+        self.engine, self.fetch, self.read, self.progress = engine, fetch, read, progress
+
+    def ids(self) -> list[int]:
+        with self.engine.connect() as conn:
+            return archive.exported_ids(conn)
+
+    def run(self, root: Path, ids: list[int], now: datetime) -> Summary:
+        bag, summary, rows = BagWriter(root), Summary(path=str(root)), []
+        for item_id in ids:
+            rows.append(self._item(bag, item_id, summary))
+            summary.items += 1
+            self.progress(1)
+        index = texts.render("web/archive_index", items=rows, made=now).encode()
+        summary.counts = bag.close({"index.html": index}, {
+            "Source-Organization": "wxops", "Bagging-Date": now.date().isoformat(),
+            "External-Description": f"{summary.items} items"})
+        return summary
+
+    def _item(self, bag: BagWriter, item_id: int, summary: Summary) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            found = archive.record(conn, item_id)
+            metric_rows = archive.metrics(conn, item_id)
+            comment_rows = list(archive.comments(conn, item_id))
+        html, origin = published_html(found, self.read)
+        folder = f"items/{item_id}"
+        images = [self._image(bag, f"{folder}/{image_file(src)}", src, summary)
+                  for src in image_sources(html)]
+        local = html
+        for image in images:
+            if image["file"]:
+                local = local.replace(image["src"], image["file"])
+        item = found["item"]
+        bag.put(f"{folder}/published.html", html.encode())
+        bag.put(f"{folder}/article.html", texts.render(
+            "web/archive_article", title=item["title"], body=local).encode())
+        bag.put(f"{folder}/source.html", (item["body"] or "").encode())
+        bag.put(f"{folder}/meta.json", _json({**found, "html_from": origin, "images": images}))
+        bag.put(f"{folder}/metrics.csv", metrics_csv(metric_rows))
+        bag.put(f"{folder}/comments.jsonl", b"".join(
+            json.dumps(c, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+            for c in comment_rows))
+        author = next((p["name"] for p in found["people"] if p["id"] == item["author_id"]), "")
+        return {"id": item_id, "title": item["title"], "state": State(item["state"]).label,
+                "published_at": (item["published_at"] or "")[:10], "author": author,
+                "reads": sum(int(m["reads"]) for m in metric_rows), "folder": folder}
+
+    def _image(self, bag: BagWriter, path: str, src: str, summary: Summary) -> dict[str, Any]:
+        summary.images += 1
+        if bag.have(path):
+            return {"src": src, "file": path.split("/", 2)[2]}
+        try:
+            bag.put_chunks(path, self._bytes(src))
+        except OSError as exc:
+            summary.images_failed.append(src)
+            return {"src": src, "file": None, "error": str(exc)[:200]}
+        return {"src": src, "file": path.split("/", 2)[2]}
+
+    def _bytes(self, src: str) -> Iterator[bytes]:
+        sha = kept_images.sha256_of(src)
+        if sha is None:
+            return self.fetch(src)
+        with self.engine.connect() as conn:
+            kept = archive.kept_image(conn, sha)
+        if kept is None:
+            raise OSError(f"kept image {sha} is gone")
+        return iter((kept[1],))
+
+
+def export_zip(exporter: Exporter, out: Path, ids: list[int], now: datetime) -> Summary:
+    """The bag built in a folder beside ``out``, then zipped file by file."""
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".wxops-archive-") as work:
+        root = Path(work) / out.stem
+        summary = exporter.run(root, ids, now)
+        partial = out.with_name(out.name + ".part")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    zipped.write(path, f"{out.stem}/{path.relative_to(root).as_posix()}")
+        partial.replace(out)
+    summary.path = str(out)
+    return summary
+
+
+def unpacked(path: Path, into: Path) -> Path:
+    """A bag's folder: ``path`` itself, or a .zip's bag unpacked into ``into``."""
+    if path.is_dir():
+        return path
+    with zipfile.ZipFile(path) as zipped:
+        zipped.extractall(into)
+    found = next(into.rglob("bagit.txt"), None)
+    if found is None:
+        raise FileNotFoundError("bagit.txt")
+    return found.parent
+

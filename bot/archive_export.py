@@ -116,13 +116,18 @@ class Exporter:
             return archive.exported_ids(conn)
 
     def run(self, root: Path, ids: list[int], now: datetime) -> Summary:
-        bag, summary, rows = BagWriter(root), Summary(path=str(root)), []
-        for item_id in ids:
-            rows.append(self._item(bag, item_id, summary))
-            summary.items += 1
-            self.progress(1)
-        index = texts.render("web/archive_index", items=rows, made=now).encode()
-        summary.counts = bag.close({"index.html": index}, {
+        bag, summary = BagWriter(root), Summary(path=str(root))
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as rows:  # the index's, on disk
+            for item_id in ids:
+                rows.write(json.dumps(self._item(bag, item_id, summary), ensure_ascii=False))
+                rows.write("\n")
+                summary.items += 1
+                self.progress(1)
+            rows.seek(0)
+            with (root / "index.html").open("w", encoding="utf-8") as index:
+                index.writelines(texts.stream("web/archive_index", count=summary.items,
+                                              items=(json.loads(r) for r in rows), made=now))
+        summary.counts = bag.close(["index.html"], {
             "Source-Organization": "wxops", "Bagging-Date": now.date().isoformat(),
             "External-Description": f"{summary.items} items"})
         return summary

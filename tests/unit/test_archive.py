@@ -80,7 +80,8 @@ def write(root: Path, files: dict[str, bytes]) -> bag.Counts:
     writer = bag.BagWriter(root)
     for path, data in files.items():
         writer.put(path, data)
-    return writer.close({"index.html": b"<html></html>"}, {"Bagging-Date": "2026-12-07"})
+    (root / "index.html").write_bytes(b"<html></html>")
+    return writer.close(["index.html"], {"Bagging-Date": "2026-12-07"})
 
 
 def test_a_bag_is_valid_for_the_reference_implementation(tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_a_file_that_fails_half_way_leaves_nothing(tmp_path: Path) -> None:
         raise OSError("connection reset")
     with pytest.raises(OSError):
         writer.put_chunks("images/a.png", broken())
-    writer.close({}, {})
+    writer.close([], {})
     assert bag.verify(tmp_path) is None and not list((tmp_path / "data").rglob("*.part"))
 
 

@@ -165,12 +165,12 @@ def kept_image(conn: Connection, sha256: str) -> tuple[str, bytes] | None:
 # --- entries -------------------------------------------------------------------------
 
 
-def _published_revision(conn: Connection, item_id: int) -> int | None:
-    """The revision of the item last published (by its audit trail): the one an
-    article still online shows."""
+def _replaced_revision(conn: Connection, item_id: int) -> int | None:
+    """The revision an article replaced by a newer one shows: the item's publish
+    before the one just written (by its audit trail)."""
     return conn.scalar(select(AuditRow.revision).where(
         AuditRow.item_id == item_id, AuditRow.event.in_(PUBLISH_EVENTS))
-        .order_by(AuditRow.id.desc()).limit(1))
+        .order_by(AuditRow.id.desc()).offset(1).limit(1))
 
 
 def _revision_html(conn: Connection, item_id: int, revision: int) -> tuple[str, str] | None:
@@ -186,8 +186,8 @@ def store(conn: Connection, request: ArchiveRequest, now: datetime) -> int:
                                ContentItemRow.revision)
                         .where(ContentItemRow.id == request.item_id)).one()
     revision = request.revision
-    if revision is None:  # the article a newer revision replaces: the one published before
-        revision = _published_revision(conn, request.item_id) or item.revision
+    if revision is None:  # the article a newer revision replaces
+        revision = _replaced_revision(conn, request.item_id) or item.revision
     title, html = (item.title, item.body) if revision == item.revision else \
         _revision_html(conn, request.item_id, revision) or (item.title, item.body)
     values = {"reason": request.reason.value, "revision": revision, "title": title,

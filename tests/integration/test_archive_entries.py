@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from storage.models import ArchiveEntryRow
-from tests.integration.test_publish_cycle import Desk, desk, moved, published, wechat
+from tests.integration.test_publish_cycle import Desk, desk, moved, published, revised, wechat
 from workflow.states import State
 
 __all__ = ["desk", "wechat"]  # the fixtures this module uses
@@ -73,3 +73,20 @@ def test_no_delete_without_the_entry(desk: Desk) -> None:
     assert desk.calls("freepublish/delete") == []
     [entry] = entries(desk, item_id)
     assert entry["platform_html"] is None
+
+
+def test_an_article_replaced_by_a_revision_is_archived_as_it_was(desk: Desk) -> None:
+    item_id = published(desk)
+    first = desk.item(item_id)
+    revised(desk, item_id, "<p>名额增加到 30 人。</p>")
+    code = desk.ask("admin", f"发布 {item_id}").context["code"]
+    assert moved(desk.ask("admin", f"确认 {code}"), State.APPROVED, State.PUBLISHING)
+    desk.work()
+    [entry] = entries(desk, item_id)
+    assert (entry["reason"], entry["article_id"], entry["revision"], entry["html"]) == (
+        "replaced", first.article_id, first.revision, first.body)
+    desk.worker.send()
+    [entry] = entries(desk, item_id)
+    assert entry["platform_html"] and "30 人" not in entry["platform_html"]
+    assert [c["body"]["article_id"] for c in desk.calls("freepublish/delete")] == [
+        first.article_id]

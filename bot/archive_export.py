@@ -54,11 +54,14 @@ def image_sources(html: str) -> list[str]:
     return list(dict.fromkeys(m.strip() for m in _IMG.findall(html or "")))
 
 
-def image_file(src: str) -> str:
+def image_file(src: str, content_type: str = "") -> str:
     """The file an image is kept in: named by its address (an address on the
-    platform's image host never changes its bytes), with the format's suffix."""
+    platform's image host never changes its bytes), with the format's suffix
+    (from the address, or ``content_type`` for an image kept in wxops)."""
     parts = urlsplit(src)
     fmt = (parse_qs(parts.query).get("wx_fmt") or [""])[0].lower()
+    if not fmt and content_type.startswith("image/"):
+        fmt = content_type.removeprefix("image/")
     if not fmt:
         fmt = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path[-6:] else ""
     suffix = _FORMATS.get(fmt, "img")
@@ -139,8 +142,8 @@ class Exporter:
             comment_rows = list(archive.comments(conn, item_id))
         html, origin = published_html(found, self.read)
         folder = f"items/{item_id}"
-        images = [self._image(bag, f"{folder}/{image_file(src)}", src, summary)
-                  for src in image_sources(html)]
+        images = [self._image(bag, f"{folder}/{image_file(src, self._kept_type(src))}", src,
+                              summary) for src in image_sources(html)]
         local = html
         for image in images:
             if image["file"]:
@@ -170,6 +173,15 @@ class Exporter:
             summary.images_failed.append(src)
             return {"src": src, "file": None, "error": str(exc)[:200]}
         return {"src": src, "file": path.split("/", 2)[2]}
+
+    def _kept_type(self, src: str) -> str:
+        """The content type of an image kept in wxops ("" for any other)."""
+        sha = kept_images.sha256_of(src)
+        if sha is None:
+            return ""
+        with self.engine.connect() as conn:
+            kept = archive.kept_image(conn, sha)
+        return kept[0] if kept else ""
 
     def _bytes(self, src: str) -> Iterator[bytes]:
         sha = kept_images.sha256_of(src)

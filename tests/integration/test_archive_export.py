@@ -7,26 +7,30 @@ the same."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import zipfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select, update
 
 from bot.worker import make_gateway
-from storage.models import ArticleMetric
+from storage.db import make_engine
+from storage.models import ArticleMetric, ContentItemRow, KeptImageRow
 from tests.integration.clirun import Ran, Wxops
 from tests.integration.conftest import APP_ID, TOKEN
 from tests.integration.test_publish_cycle import Desk, desk, moved, wechat
+from workflow import kept_images
 from workflow.states import State
 
 __all__ = ["desk", "wechat"]  # the fixtures this module uses
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -183,3 +187,31 @@ def test_a_zip_export_verifies_and_imports(desk: Desk, cli: Cli, tmp_path: Path,
     assert os.path.basename(tampered.data["path"]) == "source.html"
 
 
+
+
+def test_images_kept_in_wxops_go_out_and_come_back(desk: Desk, cli: Cli, tmp_path: Path,
+                                                   second_url: str) -> None:
+    """An image the account could not upload lives in wxops (kept_images): the
+    export takes its bytes from there, and the import puts them back."""
+    item_id = publish_with_image(desk, "冬季助学")
+    sha = hashlib.sha256(PNG + b"kept").hexdigest()
+    with desk.engine.begin() as conn:
+        conn.execute(insert(KeptImageRow).values(sha256=sha, content_type="image/png",
+                                                 data=PNG + b"kept", kept_at=NOW))
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id).values(
+            body=f'<p>正文</p><img src="{kept_images.placeholder(sha)}">'))
+    out = tmp_path / "archive"
+    assert cli("archive", "export", "--out", str(out), "--offline").status == 0
+    meta = json.loads((out / "data" / "items" / str(item_id) / "meta.json").read_text("utf-8"))
+    [image] = meta["images"]
+    assert image["file"].endswith(".png")
+    assert cli.on(second_url, "db", "upgrade").status == 0
+    assert cli.on(second_url, "archive", "import", str(out)).status == 0
+    restored = make_engine(second_url)
+    with restored.connect() as conn:
+        kept = conn.execute(select(KeptImageRow.content_type, KeptImageRow.data)).one()
+    restored.dispose()
+    assert (kept.content_type, bytes(kept.data)) == ("image/png", PNG + b"kept")
+    again = tmp_path / "again"
+    assert cli.on(second_url, "archive", "export", "--out", str(again), "--offline").status == 0
+    assert (again / "manifest-sha256.txt").read_text() == (out / "manifest-sha256.txt").read_text()

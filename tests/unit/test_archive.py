@@ -159,6 +159,8 @@ def test_images_of_an_article() -> None:
     files = [image_file(src) for src in image_sources(html)]
     assert [f.rsplit(".", 1)[1] for f in files] == ["png", "jpg"]
     assert len(set(files)) == 2 and image_file("https://e.org/a.gif").endswith(".gif")
+    kept = "https://wxops.invalid/kept/" + "a" * 64
+    assert image_file(kept, "image/png").endswith(".png") and image_file(kept).endswith(".img")
 
 
 def test_images_come_from_the_emulator_only_against_it() -> None:

@@ -392,7 +392,7 @@ KIND_CALLS: dict[str, tuple[str, ...]] = {
     "cs_reply": ("send_text",),
     "sync_draft": ("add_material", "draft_add"),
     "submit_publish": ("add_material", "draft_add", "publish_submit"),
-    "delete_published": ("published_article", "publish_delete"),
+    "delete_published": ("publish_delete", "published_article"),
     "preview": ("add_material", "draft_add", "preview"),
     "sendall": ("add_material", "draft_add", "sendall"),
     **comment_deliveries.COMMENT_CALLS,

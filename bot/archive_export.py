@@ -36,6 +36,7 @@ from bot.bag import BagWriter, Counts
 from bot.wiring import archive_records as archive
 from handlers import texts
 from workflow import kept_images
+from workflow.archive import Reason
 from workflow.states import State
 
 #: Reads an image by its address, in chunks (raises OSError when it cannot).
@@ -92,21 +93,36 @@ class Summary:
 
 
 def published_html(found: dict[str, Any], read: ReadPlatform | None) -> tuple[str, str]:
-    """(html, where from): the newest archive entry's platform HTML, else the
-    platform's now (a published item), else the entry's or the item's revision."""
-    entries = sorted(found.get("archive", []), key=lambda e: (e["taken_at"], e["id"]))
-    for entry in reversed(entries):
-        if entry["platform_html"]:
-            return entry["platform_html"], "platform"
+    """(html, where from) of the item's current article: its archive entry's
+    platform HTML, else the platform's now (an article still online), else the
+    entry's revision HTML, else the revision last published (by the audit
+    trail: an item being revised holds a body nobody has read yet)."""
     item = found["item"]
-    live = item["state"] in (State.PUBLISHED.value, State.NEEDS_UPDATE.value)
-    if read is not None and live and item["article_id"]:
-        html = read(str(item["article_id"]))
+    article = item["article_id"] or ""
+    entry = next((e for e in found.get("archive", []) if e["article_id"] == article), None)
+    if entry is not None and entry["platform_html"]:
+        return entry["platform_html"], "platform"
+    deleted = entry is not None and entry["reason"] != Reason.ARCHIVE.value
+    online = item["state"] != State.WITHDRAWN.value and not deleted
+    if read is not None and online and article:
+        html = read(article)
         if html:
             return html, "platform"
-    if entries and entries[-1]["html"]:
-        return entries[-1]["html"], "revision"
-    return item["body"] or "", "revision"
+    if entry is not None and entry["html"]:
+        return entry["html"], "revision"
+    return last_published_body(found), "revision"
+
+
+def last_published_body(found: dict[str, Any]) -> str:
+    """The body of the revision the item's last publish showed (its body when
+    the trail names none)."""
+    published = [a["revision"] for a in found.get("audit", [])
+                 if a["event"] in archive.PUBLISH_EVENTS and a["revision"] is not None]
+    if published:
+        for revision in found.get("revisions", []):
+            if revision["revision"] == published[-1]:
+                return str(revision["body"] or "")
+    return str(found["item"]["body"] or "")
 
 
 class Exporter:

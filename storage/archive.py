@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -104,9 +105,11 @@ def _rows(conn: Connection, table: Table, *where: Any) -> list[dict[str, Any]]:
 
 
 def exported_ids(conn: Connection) -> list[int]:
-    """The items an export holds (once public), by id."""
+    """The items an export holds, by id: once public (published, to update,
+    withdrawn, archived, or published before and being revised now)."""
     states = [s.value for s in EXPORTED_STATES]
-    return list(conn.scalars(select(ContentItemRow.id).where(ContentItemRow.state.in_(states))
+    once_public = or_(ContentItemRow.state.in_(states), ContentItemRow.published_at.is_not(None))
+    return list(conn.scalars(select(ContentItemRow.id).where(once_public)
                              .order_by(ContentItemRow.id)))
 
 
@@ -195,6 +198,8 @@ def store(conn: Connection, request: ArchiveRequest, now: datetime) -> int:
               "taken_at": now}
     found = entry_id(conn, request.item_id, request.article_id)
     if found is not None:
+        if request.reason is Reason.ARCHIVE:  # an article deleted before stays deleted
+            del values["reason"]
         conn.execute(update(ArchiveEntryRow).where(ArchiveEntryRow.id == found).values(values))
         return found
     return int(conn.execute(insert(ArchiveEntryRow).values(

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from bot.worker import make_gateway
 from storage.db import make_engine
-from storage.models import ArticleMetric, ContentItemRow, KeptImageRow
+from storage.models import ArticleMetric, ContentItemRow, KeptImageRow, Revision
 from tests.integration.clirun import Ran, Wxops
 from tests.integration.conftest import APP_ID, TOKEN
 from tests.integration.test_publish_cycle import Desk, desk, moved, wechat
@@ -108,7 +108,7 @@ def test_export_verify_import_round_trip(desk: Desk, cli: Cli, tmp_path: Path,
     for item_id in (kept, gone, old):
         folder = items / str(item_id)
         meta = json.loads((folder / "meta.json").read_text("utf-8"))
-        assert meta["html_from"] == ("revision" if item_id == old else "platform")
+        assert meta["html_from"] == "platform"  # the archived article is still online
         [image] = meta["images"]
         assert (folder / image["file"]).read_bytes() == PNG
         assert image["file"] in (folder / "article.html").read_text("utf-8")
@@ -198,8 +198,9 @@ def test_images_kept_in_wxops_go_out_and_come_back(desk: Desk, cli: Cli, tmp_pat
     with desk.engine.begin() as conn:
         conn.execute(insert(KeptImageRow).values(sha256=sha, content_type="image/png",
                                                  data=PNG + b"kept", kept_at=NOW))
-        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id).values(
-            body=f'<p>正文</p><img src="{kept_images.placeholder(sha)}">'))
+        body = f'<p>正文</p><img src="{kept_images.placeholder(sha)}">'
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id).values(body=body))
+        conn.execute(update(Revision).where(Revision.item_id == item_id).values(body=body))
     out = tmp_path / "archive"
     assert cli("archive", "export", "--out", str(out), "--offline").status == 0
     meta = json.loads((out / "data" / "items" / str(item_id) / "meta.json").read_text("utf-8"))

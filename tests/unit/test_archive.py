@@ -172,25 +172,45 @@ def test_images_come_from_the_emulator_only_against_it() -> None:
         "https://e.org/a.png")
 
 
-def record(state: str, entries: list[dict[str, object]]) -> dict[str, object]:
-    return {"item": {"state": state, "article_id": "art_1", "body": "<p>body</p>"},
-            "archive": entries}
+def record(state: str, entries: list[dict[str, object]], body: str = "<p>body</p>"
+           ) -> dict[str, object]:
+    return {"item": {"state": state, "article_id": "art_2", "body": body},
+            "archive": entries, "audit": [], "revisions": []}
 
 
-def entry(n: int, html: str, platform: str | None) -> dict[str, object]:
-    return {"id": n, "taken_at": f"2026-12-0{n}", "html": html, "platform_html": platform}
+def entry(article: str, html: str, platform: str | None, reason: str = "withdraw"
+          ) -> dict[str, object]:
+    return {"article_id": article, "html": html, "platform_html": platform, "reason": reason}
+
+
+def read(article_id: str) -> str | None:
+    return f"<p>live {article_id}</p>"
 
 
 def test_which_html_is_the_published_one() -> None:
-    def read(article_id: str) -> str | None:
-        return f"<p>live {article_id}</p>"
-
-    withdrawn = record("withdrawn", [entry(1, "<p>rev</p>", "<p>platform</p>")])
+    withdrawn = record("withdrawn", [entry("art_1", "<p>old</p>", "<p>old online</p>"),
+                                     entry("art_2", "<p>rev</p>", "<p>platform</p>")])
     assert published_html(withdrawn, read) == ("<p>platform</p>", "platform")
-    assert published_html(record("published", []), read) == ("<p>live art_1</p>", "platform")
-    assert published_html(record("published", []), None) == ("<p>body</p>", "revision")
-    by_hand = record("archived", [entry(1, "<p>old</p>", None), entry(2, "<p>rev</p>", None)])
+    # an older article's entry is not the current article
+    replaced = record("published", [entry("art_1", "<p>old</p>", "<p>old online</p>")])
+    assert published_html(replaced, read) == ("<p>live art_2</p>", "platform")
+    assert published_html(replaced, None) == ("<p>body</p>", "revision")
+    by_hand = record("archived", [entry("art_2", "<p>rev</p>", None)])
     assert published_html(by_hand, read) == ("<p>rev</p>", "revision")
+    # archived, not deleted: the article is still online
+    archived = record("archived", [entry("art_2", "<p>rev</p>", None, "archive")])
+    assert published_html(archived, read) == ("<p>live art_2</p>", "platform")
+    assert published_html(archived, None) == ("<p>rev</p>", "revision")
+
+
+def test_an_item_being_revised_shows_the_revision_it_published() -> None:
+    revising = record("in_review", [], body="<p>draft nobody approved</p>")
+    revising["audit"] = [{"event": "publish_succeeded", "revision": 2},
+                         {"event": "edit", "revision": 3}]
+    revising["revisions"] = [{"revision": 2, "body": "<p>as published</p>"},
+                             {"revision": 3, "body": "<p>draft nobody approved</p>"}]
+    assert published_html(revising, None) == ("<p>as published</p>", "revision")
+    assert published_html(revising, read) == ("<p>live art_2</p>", "platform")
 
 
 def test_metrics_csv_keeps_read_sources_as_json() -> None:

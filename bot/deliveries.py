@@ -234,12 +234,20 @@ def delete_published(d: Delivery) -> Outcome:
     holds it: the entry its move wrote (one is written now if the row is older
     than the archive), with the platform's HTML read into it first."""
     if not d.delivered:
-        _archive_before_delete(d)
+        _read_into_archive(d)
     d.call_once(lambda: d.gateway.publish_delete(str(d.row.payload["article_id"]), 0))
     return Outcome("sent")
 
 
-def _archive_before_delete(d: Delivery) -> None:
+def archive_published(d: Delivery) -> Outcome:
+    """归档 of an article still online: its HTML read into the archive entry."""
+    if not d.delivered:
+        _read_into_archive(d)
+    return Outcome("sent")
+
+
+def _read_into_archive(d: Delivery) -> None:
+    """The article's entry, with the platform's HTML read into it (once)."""
     item_id, article_id = int(d.row.payload["item_id"]), str(d.row.payload["article_id"])
     with d.sender.engine.begin() as conn:
         entry = archive.ensure(conn, item_id, article_id, d.now)
@@ -393,6 +401,7 @@ KIND_CALLS: dict[str, tuple[str, ...]] = {
     "sync_draft": ("add_material", "draft_add"),
     "submit_publish": ("add_material", "draft_add", "publish_submit"),
     "delete_published": ("publish_delete", "published_article"),
+    "archive_published": ("published_article",),
     "preview": ("add_material", "draft_add", "preview"),
     "sendall": ("add_material", "draft_add", "sendall"),
     **comment_deliveries.COMMENT_CALLS,
@@ -429,6 +438,7 @@ def handlers(template_id: str = "", incident: timedelta = INCIDENT,
         "sync_draft": sync_draft,
         "submit_publish": submit_publish,
         "delete_published": delete_published,
+        "archive_published": archive_published,
         "preview": preview,
         "sendall": sendall,
         **comment_deliveries.HANDLERS,

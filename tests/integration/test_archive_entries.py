@@ -40,6 +40,13 @@ def test_archiving_stores_the_entry_at_that_moment(desk: Desk) -> None:
     assert meta["item"]["state"] == "archived" and meta["item"]["url"] == item.url
     assert [row["event"] for row in meta["audit"]][-2:] == ["publish_succeeded", "archive"]
     assert {r["reviewer_id"] for r in meta["reviews"]} <= {p["id"] for p in meta["people"]}
+    assert entry["platform_html"] is None
+    desk.worker.send()  # the article stays online: read into the entry, not deleted
+    [entry] = entries(desk, item_id)
+    assert entry["platform_html"] and "<p>" in entry["platform_html"]
+    assert [c["body"]["article_id"] for c in desk.calls("freepublish/getarticle")] == [
+        item.article_id]
+    assert desk.calls("freepublish/delete") == []
 
 
 def test_a_withdrawal_keeps_the_platform_html_before_the_delete(desk: Desk) -> None:

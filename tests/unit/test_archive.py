@@ -17,7 +17,7 @@ from bot.archive_export import image_file, image_sources, metrics_csv, published
 from bot.cli_archive import image_address
 from workflow.archive import ArchiveRequest, Reason, to_archive
 from workflow.capabilities import FULL, Capabilities, Capability
-from workflow.effects import DeletePublished
+from workflow.effects import ArchivePublished, DeletePublished
 from workflow.machine import decide
 from workflow.model import ContentItem, Context
 from workflow.roles import SYSTEM_ACTOR, Actor, Role
@@ -39,6 +39,17 @@ def item(state: State, **values: object) -> ContentItem:
 def test_archiving_writes_the_entry_of_the_article_online() -> None:
     decision = decide(item(State.PUBLISHED), [], ADMIN, Event.ARCHIVE, Context(now=NOW))
     assert to_archive(decision) == [ArchiveRequest(12, "art_1", Reason.ARCHIVE, 3)]
+    assert decision.effects == (ArchivePublished(item_id=12, article_id="art_1"),)
+
+
+def test_an_article_deleted_or_out_of_reach_is_not_read_when_archived() -> None:
+    withdrawn = decide(item(State.WITHDRAWN), [], ADMIN, Event.ARCHIVE, Context(now=NOW))
+    assert withdrawn.effects == ()
+    assert to_archive(withdrawn) == [ArchiveRequest(12, "art_1", Reason.ARCHIVE, 3)]
+    by_hand = decide(item(State.PUBLISHED, article_id=None), [], ADMIN, Event.ARCHIVE,
+                     Context(now=NOW))
+    assert by_hand.effects == ()
+    assert to_archive(by_hand) == [ArchiveRequest(12, "", Reason.ARCHIVE, 3)]
 
 
 def test_a_withdrawal_writes_the_entry_of_the_article_it_deletes() -> None:

@@ -3,6 +3,7 @@ BagIt bag to keep and browse offline (bot/archive_export.py, bot/bag.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -73,6 +74,18 @@ def _platform_reader(app: App) -> Callable[[str], str | None]:
     return read
 
 
+@contextlib.contextmanager
+def _progress(length: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; nothing at all otherwise
+    (click's hidden bar would still print its label into a log)."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with click.progressbar(length=length, label=helptext("archive_progress"),
+                           file=sys.stderr) as bar:
+        yield bar.update
+
+
 @archive_group.command("export")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help=helptext("archive_out"))
@@ -86,9 +99,7 @@ def export(app: App, out: Path, offline: bool) -> None:
     exporter = Exporter(app.engine, _downloader(app.settings.wechat_api_base), read)
     ids, now = exporter.ids(), utcnow()
     try:
-        with click.progressbar(length=len(ids), label=helptext("archive_progress"),
-                               file=sys.stderr) as bar:
-            exporter.progress = bar.update
+        with _progress(len(ids)) as exporter.progress:
             if out.suffix.lower() == ".zip":
                 summary = export_zip(exporter, out, ids, now)
             else:

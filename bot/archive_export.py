@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html as html_lib
 import io
 import json
 import re
@@ -87,7 +88,7 @@ def _json(value: Any) -> bytes:
 class Summary:
     items: int = 0
     images: int = 0
-    images_failed: list[str] = field(default_factory=list)
+    images_failed: int = 0
     counts: Counts = field(default_factory=Counts)
     path: str = ""
 
@@ -186,7 +187,7 @@ class Exporter:
         try:
             bag.put_chunks(path, self._bytes(src))
         except OSError as exc:
-            summary.images_failed.append(src)
+            summary.images_failed += 1
             return {"src": src, "file": None, "error": str(exc)[:200]}
         return {"src": src, "file": path.split("/", 2)[2]}
 
@@ -202,7 +203,7 @@ class Exporter:
     def _bytes(self, src: str) -> Iterator[bytes]:
         sha = kept_images.sha256_of(src)
         if sha is None:
-            return self.fetch(src)
+            return self.fetch(html_lib.unescape(src))  # as the attribute says it: &amp; is &
         with self.engine.connect() as conn:
             kept = archive.kept_image(conn, sha)
         if kept is None:

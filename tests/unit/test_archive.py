@@ -8,12 +8,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import bagit  # type: ignore[import-untyped]
 import pytest
+from sqlalchemy import Engine
 
 from bot import bag
-from bot.archive_export import image_file, image_sources, metrics_csv, published_html
+from bot.archive_export import (
+    Exporter,
+    image_file,
+    image_sources,
+    metrics_csv,
+    published_html,
+)
 from bot.cli_archive import image_address
 from workflow.archive import ArchiveRequest, Reason, to_archive
 from workflow.capabilities import FULL, Capabilities, Capability
@@ -230,3 +238,15 @@ def test_metrics_csv_keeps_read_sources_as_json() -> None:
     header, row = text.splitlines()
     assert header.startswith("id,item_id,msgid,day,reads")
     assert '"{""a"": 2, ""b"": 1}"' in row
+
+
+def test_an_image_is_fetched_at_the_address_its_attribute_means() -> None:
+    asked: list[str] = []
+
+    def fetch(src: str) -> Iterator[bytes]:
+        asked.append(src)
+        return iter((b"png",))
+    exporter = Exporter(cast(Engine, None), fetch)  # no image kept in wxops: no database
+    src = image_sources('<img src="https://e.org/a.png?x=1&amp;y=2">')[0]
+    assert list(exporter._bytes(src)) == [b"png"]
+    assert asked == ["https://e.org/a.png?x=1&y=2"]

@@ -45,6 +45,7 @@ from storage.models import (
 )
 from storage.types import UTCDateTime
 from workflow.archive import EXPORTED_STATES, ArchiveRequest, Reason
+from workflow.states import State
 
 ITEMS: Table = ContentItemRow.__table__  # type: ignore[assignment]
 ENTRIES: Table = ArchiveEntryRow.__table__  # type: ignore[assignment]
@@ -218,7 +219,12 @@ def ensure(conn: Connection, item_id: int, article_id: str, now: datetime) -> in
     found = entry_id(conn, item_id, article_id)
     if found is not None:
         return found
-    return store(conn, ArchiveRequest(item_id, article_id, Reason.WITHDRAW, None), now)
+    state, revision = conn.execute(select(ContentItemRow.state, ContentItemRow.revision)
+                                   .where(ContentItemRow.id == item_id)).one()
+    if state == State.WITHDRAWN.value:
+        return store(conn, ArchiveRequest(item_id, article_id, Reason.WITHDRAW, revision), now)
+    # still published: a newer article replaced this one
+    return store(conn, ArchiveRequest(item_id, article_id, Reason.REPLACED, None), now)
 
 
 def keep_platform_html(conn: Connection, entry: int, html: str, now: datetime) -> None:

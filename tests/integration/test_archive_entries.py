@@ -80,6 +80,7 @@ def test_no_delete_without_the_entry(desk: Desk) -> None:
     assert desk.calls("freepublish/delete") == []
     [entry] = entries(desk, item_id)
     assert entry["platform_html"] is None
+    assert (entry["reason"], entry["revision"]) == ("withdraw", desk.item(item_id).revision)
 
 
 def test_an_article_replaced_by_a_revision_is_archived_as_it_was(desk: Desk) -> None:

@@ -157,8 +157,8 @@ class Exporter:
             found = archive.record(conn, item_id)
             metric_rows = archive.metrics(conn, item_id)
             comment_rows = list(archive.comments(conn, item_id))
-        html, origin = published_html(found, self.read)
         folder = f"items/{item_id}"
+        html, origin = published_html(found, self._reader(bag, folder))
         images = [self._image(bag, f"{folder}/{image_file(src, self._kept_type(src))}", src,
                               summary) for src in image_sources(html)]
         local = html
@@ -179,6 +179,26 @@ class Exporter:
         return {"id": item_id, "title": item["title"], "state": State(item["state"]).label,
                 "published_at": (item["published_at"] or "")[:10], "author": author,
                 "reads": sum(int(m["reads"]) for m in metric_rows), "folder": folder}
+
+    def _reader(self, bag: BagWriter, folder: str) -> ReadPlatform | None:
+        """The platform's HTML of an article: as the last export read it, when that
+        was the same article (an article's HTML does not change: a revision is
+        published as a new article), else asked of the platform."""
+        read = self.read
+        if read is None:
+            return None
+        last_meta = bag.last(f"{folder}/meta.json")
+        last_html = bag.last(f"{folder}/published.html")
+        if last_meta is None or last_html is None:
+            return read
+        before = json.loads(last_meta)
+
+        def reuse(article_id: str) -> str | None:
+            if before.get("html_from") == "platform" and \
+                    before["item"].get("article_id") == article_id:
+                return last_html.decode("utf-8")
+            return read(article_id)
+        return reuse
 
     def _image(self, bag: BagWriter, path: str, src: str, summary: Summary) -> dict[str, Any]:
         summary.images += 1

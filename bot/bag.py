@@ -108,6 +108,17 @@ class BagWriter:
         self.counts.unchanged += 1
         return True
 
+    def last(self, path: str) -> bytes | None:
+        """The bytes of ``data/path`` in the last bag, when they are still what its
+        manifest says (None otherwise): what a later export may reuse."""
+        full = f"data/{path}"
+        target, digest = os.path.join(self.root, full), self._old(full)
+        if digest is None or not os.path.isfile(target):
+            return None
+        with open(target, "rb") as stream:
+            data = stream.read()
+        return data if hashlib.sha256(data).hexdigest() == digest else None
+
     def put_chunks(self, path: str, chunks: Iterator[bytes], digest: str | None = None) -> bool:
         """Put a file given as chunks (a download), hashed as it is written."""
         # Paths as strings: pathlib interns every part of every path it makes, and

@@ -250,3 +250,13 @@ def test_an_image_is_fetched_at_the_address_its_attribute_means() -> None:
     src = image_sources('<img src="https://e.org/a.png?x=1&amp;y=2">')[0]
     assert list(exporter._bytes(src)) == [b"png"]
     assert asked == ["https://e.org/a.png?x=1&y=2"]
+
+
+def test_the_last_bag_s_bytes_are_reused_only_as_its_manifest_says(tmp_path: Path) -> None:
+    write(tmp_path, {"items/1/published.html": b"<p>as read</p>", "items/1/meta.json": b"{}"})
+    (tmp_path / "data/items/1/meta.json").write_bytes(b'{"changed": 1}')
+    writer = bag.BagWriter(tmp_path)
+    assert writer.last("items/1/published.html") == b"<p>as read</p>"
+    assert writer.last("items/1/meta.json") is None  # changed since: not trusted
+    assert writer.last("items/2/published.html") is None
+    writer.close([], {})

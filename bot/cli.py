@@ -157,6 +157,7 @@ def _commands() -> None:
     from bot import (
         chat,
         cli_analytics,
+        cli_archive,
         cli_assets,
         cli_capabilities,
         cli_comments,
@@ -180,7 +181,7 @@ def _commands() -> None:
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
                    cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, cli_review,
-                   cli_surveys, cli_evaluation,
+                   cli_surveys, cli_evaluation, cli_archive,
                    chat):
         module.register(cli)
 

@@ -21,6 +21,7 @@ from bot.wechat_errors import (
     SendLimitExceeded,
     WeChatError,
 )
+from bot.wiring import archive_records as archive
 from bot.wiring import incident_log as incidents
 from bot.wiring import joined_uow
 from bot.wiring import outbox_log as outbox
@@ -229,8 +230,38 @@ def submit_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> No
 
 
 def delete_published(d: Delivery) -> Outcome:
+    """Delete an article on the platform, never before the item's archive entry
+    holds it: the entry its move wrote (one is written now if the row is older
+    than the archive), with the platform's HTML read into it first."""
+    if not d.delivered:
+        _read_into_archive(d)
     d.call_once(lambda: d.gateway.publish_delete(str(d.row.payload["article_id"]), 0))
     return Outcome("sent")
+
+
+def archive_published(d: Delivery) -> Outcome:
+    """归档 of an article still online: its HTML read into the archive entry."""
+    if not d.delivered:
+        _read_into_archive(d)
+    return Outcome("sent")
+
+
+def _read_into_archive(d: Delivery) -> None:
+    """The article's entry, with the platform's HTML read into it (once)."""
+    item_id, article_id = int(d.row.payload["item_id"]), str(d.row.payload["article_id"])
+    with d.sender.engine.begin() as conn:
+        entry = archive.ensure(conn, item_id, article_id, d.now)
+        if archive.platform_html(conn, item_id, article_id) is not None:
+            return  # read by an earlier attempt
+    html = _published_html(d.gateway.published_article(article_id))
+    with d.sender.engine.begin() as conn:
+        archive.keep_platform_html(conn, entry, html, d.now)
+
+
+def _published_html(answer: dict[str, Any]) -> str:
+    """The first article's HTML in freepublish/getarticle's answer."""
+    items = answer.get("news_item") or [{}]
+    return str(items[0].get("content", ""))
 
 
 def preview(d: Delivery) -> Outcome:
@@ -369,7 +400,8 @@ KIND_CALLS: dict[str, tuple[str, ...]] = {
     "cs_reply": ("send_text",),
     "sync_draft": ("add_material", "draft_add"),
     "submit_publish": ("add_material", "draft_add", "publish_submit"),
-    "delete_published": ("publish_delete",),
+    "delete_published": ("publish_delete", "published_article"),
+    "archive_published": ("published_article",),
     "preview": ("add_material", "draft_add", "preview"),
     "sendall": ("add_material", "draft_add", "sendall"),
     **comment_deliveries.COMMENT_CALLS,
@@ -406,6 +438,7 @@ def handlers(template_id: str = "", incident: timedelta = INCIDENT,
         "sync_draft": sync_draft,
         "submit_publish": submit_publish,
         "delete_published": delete_published,
+        "archive_published": archive_published,
         "preview": preview,
         "sendall": sendall,
         **comment_deliveries.HANDLERS,

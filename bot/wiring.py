@@ -19,6 +19,7 @@ from bot import seams
 from bot.config import Settings, load_settings
 from storage import (
     analytics,
+    archive,
     capabilities,
     comments,
     db,
@@ -61,6 +62,8 @@ incident_log: seams.IncidentLog = incidents
 learnt_capabilities: seams.LearntCapabilitiesLog = capabilities
 #: Article comments read in: threads, their mapping, the tickets comments open.
 comment_records = comments
+#: The archive: entries, and what an export reads and an import writes.
+archive_records = archive
 #: Reports made: their pages, where they were kept, whether they were sent.
 report_records = reports
 #: Each running worker's heartbeat (the worker writes it, ``wxops doctor`` reads it).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -124,6 +124,11 @@ def render(name: str, source: TextSource | None = None, /, **context: Any) -> st
         except Exception:  # whatever the template did, the follower still gets a text
             log.exception("the edited text %r failed; the shipped text was used", name)
     return _shipped.get_template(f"{name}.j2").render(**context).strip()
+
+
+def stream(name: str, /, **context: Any) -> Iterator[str]:
+    """A shipped template rendered piece by piece (a page too long to hold whole)."""
+    return _shipped.get_template(f"{name}.j2").generate(**context)
 
 
 def verbatim(name: str, key: str, /, **context: Any) -> str:

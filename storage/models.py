@@ -683,3 +683,25 @@ class SurveyAnswerSetRow(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class ArchiveEntryRow(Base):
+    """An item written to the archive (workflow/archive.py): when it was archived or
+    one of its articles came down, its article as it stood then (the platform's
+    HTML once read, else the revision's), its source and its history as JSON."""
+
+    __tablename__ = "archive_entries"
+    __table_args__ = (UniqueConstraint("item_id", "article_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"),
+                                         index=True)
+    # the platform's article this entry keeps ("" : none, as for an item published by hand)
+    article_id: Mapped[str] = mapped_column(String(128), default="")
+    reason: Mapped[str] = mapped_column(String(16))  # archive | withdraw | replaced
+    revision: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(128))
+    html: Mapped[str] = mapped_column(Text, default="")  # the revision's, as sent to the draft
+    platform_html: Mapped[str | None] = mapped_column(Text)  # freepublish/getarticle's
+    platform_read_at: Mapped[datetime | None]
+    meta: Mapped[dict[str, Any]]
+    taken_at: Mapped[datetime]

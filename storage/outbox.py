@@ -20,7 +20,7 @@ OUTBOX = cast(Table, OutboxMessage.__table__)
 #: Kinds whose resend the platform itself dedupes (clientmsgid) or that only read:
 #: after a crash mid-send, or a call whose answer never came, they are simply
 #: retried. Every other kind is parked for a person when its outcome is unknown.
-SAFE_TO_RESEND = frozenset({"sendall"})
+SAFE_TO_RESEND = frozenset({"sendall", "archive_published"})
 
 #: Statuses `retry` re-drives.
 RETRYABLE = ("dead", "refused", "held")

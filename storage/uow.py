@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.archive import SqlArchive
 from storage.assets import SqlAssets
 from storage.checks import SqlRevisionChecks, SqlSensitiveWords, SqlUploadedImages
 from storage.confirmations import SqlConfirmations
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     assets: SqlAssets
     liveness: SqlLinkChecks
     audit: SqlAuditLog
+    archive: SqlArchive
     outbox: SqlOutbox
     work: SqlWorkView
     figures: SqlFiguresView
@@ -90,6 +92,7 @@ class SqlUnitOfWork:
         self.assets = SqlAssets(self.session)
         self.liveness = SqlLinkChecks(self.session)
         self.audit = SqlAuditLog(self.session)
+        self.archive = SqlArchive(self.session)
         self.outbox = SqlOutbox(self.session)
         self.work = SqlWorkView(self.session)
         self.figures = SqlFiguresView(self.session)

@@ -104,6 +104,19 @@ class DeletePublished(Effect):
 
 
 @dataclass(frozen=True)
+class ArchivePublished(Effect):
+    """Read the published article's HTML (freepublish/getarticle) into the item's
+    archive entry, the article staying online (归档)."""
+
+    kind = "archive_published"
+    item_id: int = 0
+    article_id: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "article_id": self.article_id}
+
+
+@dataclass(frozen=True)
 class SendPreview(Effect):
     """Send the item's WeChat preview to one staff member's phone. Each request
     is its own send: the key holds who asked and when."""

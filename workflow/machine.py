@@ -14,6 +14,7 @@ from workflow import policy, publishing, quoting
 from workflow.checks.document import visible_text
 from workflow.effects import (
     AnyEffect,
+    ArchivePublished,
     AskForApproval,
     DeletePublished,
     NotifyRole,
@@ -251,6 +252,17 @@ def _withdraw(item: ContentItem, _r: Sequence[Review], actor: Actor, ctx: Contex
     return replace(item, state=State.WITHDRAWN), None, effects
 
 
+def _archive(item: ContentItem, _r: Sequence[Review], _a: Actor, ctx: Context,
+             _ch: ItemChanges | None) -> _Result:
+    """Archived while its article is online: the worker reads the platform's HTML
+    into the archive entry the move writes (workflow/archive.py), where it can."""
+    new = replace(item, state=_target(item, Event.ARCHIVE))
+    if item.state is State.WITHDRAWN or publishing.deleted_by_hand(item.article_id,
+                                                                   ctx.capabilities):
+        return new, None, []
+    return new, None, [ArchivePublished(item_id=item.id, article_id=str(item.article_id))]
+
+
 def _cancel(item: ContentItem, _r: Sequence[Review], actor: Actor, _c: Context,
             _ch: ItemChanges | None) -> _Result:
     if item.published_at is None:
@@ -334,11 +346,11 @@ _STEPS: dict[Event, _Step] = {
     Event.RECORD_PUBLISHED: _record_published,
     Event.FLAG_OUTDATED: _flag_outdated,
     Event.WITHDRAW: _withdraw,
+    Event.ARCHIVE: _archive,
     Event.CANCEL: _cancel,
     Event.EDIT: _edit,
     Event.MARK_SENSITIVE: _mark_sensitive,
     Event.ASSIGN: _assign,
     Event.SET_DUE: _set_due,
-    **{e: _simple(e) for e in (Event.START, Event.RECHECK_OK,
-                               Event.ARCHIVE, Event.REVISE)},
+    **{e: _simple(e) for e in (Event.START, Event.RECHECK_OK, Event.REVISE)},
 }

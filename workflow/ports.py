@@ -36,6 +36,7 @@ from workflow.tickets import Arrived, Ticket
 from workflow.window import Interaction
 
 if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
+    from workflow.archive import ArchiveRequest
     from workflow.asset_cases import Asset
     from workflow.evaluation import (
         DueDraft,
@@ -77,6 +78,13 @@ class ReviewRepository(Protocol):
     def for_item(self, item_id: int) -> Sequence[Review]: ...
 
     def add(self, review: Review) -> None: ...
+
+
+class ArchiveEntries(Protocol):
+    """The archive (workflow/archive.py): an item's entry written in the move's
+    transaction, from what the database holds of it then."""
+
+    def store(self, request: ArchiveRequest, now: datetime) -> None: ...
 
 
 class AuditLog(Protocol):
@@ -725,6 +733,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def archive(self) -> ArchiveEntries: ...
 
     @property
     def outbox(self) -> Outbox: ...

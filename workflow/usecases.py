@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from workflow import approvals, pages, review_view, revision_checks, staffing
+from workflow import approvals, archive, pages, review_view, revision_checks, staffing
 from workflow.approvals import Outlook
 from workflow.checks import CheckResult
 from workflow.checks.model import MAX_BODY_CHARS, MAX_DIGEST, MAX_TITLE
@@ -259,6 +259,8 @@ def _record(uow: UnitOfWork, decision: Decision, actor: Actor, reviews: list[Rev
         uow.reviews.add(decision.review)
         reviews = [*reviews, decision.review]
     uow.audit.add(decision.audit)
+    for request in archive.to_archive(decision):  # before any delete can be sent
+        uow.archive.store(request, decision.audit.at)
     if decision.item.state is not decision.before.state and pages.ends_links(decision.item.state):
         uow.links.revoke_item(decision.item.id, decision.audit.at)  # its previews end with it
     for effect in _expand(uow, decision, actor, reviews):

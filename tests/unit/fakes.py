@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from tests.unit.fakes_assets import FakeAssets, FakeLinkChecks
 from workflow.analytics import Totals
+from workflow.archive import ArchiveRequest
 from workflow.autoreply import NewRule, Rule
 from workflow.checks import CheckResult, WordEntry
 from workflow.comments import CommentTarget
@@ -81,6 +82,16 @@ class FakeReviews:
 
     def add(self, review: Review) -> None:
         self.rows.append(review)
+
+
+class FakeArchive:
+    """The archive entries written, as the requests that wrote them."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[ArchiveRequest, datetime]] = []
+
+    def store(self, request: ArchiveRequest, now: datetime) -> None:
+        self.rows.append((request, now))
 
 
 class FakeAudit:
@@ -738,6 +749,7 @@ class FakeUnitOfWork:
         self.checks, self.words, self.uploads = FakeChecks(), FakeWords(), FakeUploads()
         self.drafts = FakeBoxDrafts(self.items)
         self.assets, self.liveness = FakeAssets(), FakeLinkChecks(self.items)
+        self.archive = FakeArchive()
         self.commits = 0
         self._snapshot: tuple[Any, ...] | None = None
 
@@ -747,7 +759,7 @@ class FakeUnitOfWork:
                 dict(self.staff.invites), dict(self.confirmations.rows),
                 dict(self.tickets.rows), list(self.tickets.replies), list(self.tickets.notes),
                 dict(self.links.rows), dict(self.checks.rows), dict(self.words.rows),
-                dict(self.drafts.rows))
+                dict(self.drafts.rows), list(self.archive.rows))
 
     def __enter__(self) -> Self:
         self._snapshot = copy.copy(self._state())
@@ -765,7 +777,8 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         if self._snapshot is not None:
             (items, reviews, audit, outbox, notes, members, invites, codes, tickets, replies,
-             ticket_notes, links, checks, words, drafts) = self._snapshot
+             ticket_notes, links, checks, words, drafts, archived) = self._snapshot
+            self.archive.rows = list(archived)
             self.drafts.rows = dict(drafts)
             self.links.rows = dict(links)
             self.checks.rows, self.words.rows = dict(checks), dict(words)

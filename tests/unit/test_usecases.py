@@ -414,3 +414,29 @@ def test_an_item_marked_sensitive_is_not_marked_again(uow: FakeUnitOfWork) -> No
     item = uow.items.rows[item_id]
     # 查看 offers it no more:
     assert Event.MARK_SENSITIVE not in policy.allowed_events(ADMIN, item, [])
+
+
+# The archive (issue 24, 5.3): the entry is written by the move's own commit.
+
+
+def test_archiving_and_withdrawing_write_the_entry_with_the_move(uow: FakeUnitOfWork) -> None:
+    item_id = published(uow)
+    assert uow.archive.rows == []
+    usecases.act(uow, ADMIN.id, item_id, Event.WITHDRAW, ctx("活动取消"))
+    [(request, at)] = uow.archive.rows
+    assert (request.item_id, request.article_id, request.reason.value, at) == (
+        item_id, "A7", "withdraw", NOW)
+    assert [k for k, _p in uow.outbox.rows.values() if k == "delete_published"]
+    usecases.act(uow, ADMIN.id, item_id, Event.ARCHIVE, ctx())
+    assert [r.reason.value for r, _at in uow.archive.rows] == ["withdraw", "archive"]
+
+
+def test_an_entry_goes_with_a_move_that_fails_to_commit(uow: FakeUnitOfWork) -> None:
+    item_id = published(uow)
+
+    def broken(*_args: object) -> bool:
+        raise RuntimeError("the outbox is down")
+    uow.outbox.add = broken  # type: ignore[method-assign,assignment]
+    with pytest.raises(RuntimeError):
+        usecases.act(uow, ADMIN.id, item_id, Event.WITHDRAW, ctx())
+    assert uow.archive.rows == [] and uow.items.rows[item_id].state is State.PUBLISHED

@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import Engine
 
 from bot.bag import BagWriter, Counts
+from bot.deliveries import DEFAULT_COVER
 from bot.wiring import archive_records as archive
 from handlers import texts
 from workflow import kept_images
@@ -48,6 +49,7 @@ ReadPlatform = Callable[[str], str | None]
 _IMG = re.compile(r"""<img\b[^>]*?\b(?:data-src|src)\s*=\s*["']([^"']+)["']""", re.I)
 _FORMATS = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "gif": "gif", "webp": "webp",
             "bmp": "bmp"}
+DEFAULT_COVER_FILE = "images/cover-default.jpg"
 METRIC_FIELDS = [c.name for c in archive.METRICS.columns]
 
 
@@ -157,6 +159,7 @@ class Exporter:
             found = archive.record(conn, item_id)
             metric_rows = archive.metrics(conn, item_id)
             comment_rows = list(archive.comments(conn, item_id))
+            cover_url = archive.cover_url(conn, found["item"]["cover"] or "")
         folder = f"items/{item_id}"
         html, origin = published_html(found, self._reader(bag, folder))
         images = [self._image(bag, f"{folder}/{image_file(src, self._kept_type(src))}", src,
@@ -170,7 +173,9 @@ class Exporter:
         bag.put(f"{folder}/article.html", texts.render(
             "web/archive_article", title=item["title"], body=local).encode())
         bag.put(f"{folder}/source.html", (item["body"] or "").encode())
-        bag.put(f"{folder}/meta.json", _json({**found, "html_from": origin, "images": images}))
+        bag.put(f"{folder}/meta.json", _json({
+            **found, "html_from": origin, "images": images,
+            "cover_image": self._cover(bag, folder, item, cover_url, summary)}))
         bag.put(f"{folder}/metrics.csv", metrics_csv(metric_rows))
         bag.put(f"{folder}/comments.jsonl", b"".join(
             json.dumps(c, ensure_ascii=False, sort_keys=True).encode() + b"\n"
@@ -210,6 +215,22 @@ class Exporter:
             summary.images_failed += 1
             return {"src": src, "file": None, "error": str(exc)[:200]}
         return {"src": src, "file": path.split("/", 2)[2]}
+
+    def _cover(self, bag: BagWriter, folder: str, item: dict[str, Any], url: str | None,
+               summary: Summary) -> dict[str, Any] | None:
+        """The article's cover: the image wxops uploaded as its cover (by its
+        address), or the account's default cover wxops gives a draft without one;
+        None for an article that never went through the draft box (published by
+        hand: its cover was chosen in the official backend)."""
+        media_id = str(item["cover"] or "")
+        if url is not None:
+            return {"media_id": media_id, **self._image(
+                bag, f"{folder}/{image_file(url)}", url, summary)}
+        if media_id or not (item["publish_id"] or item["draft_media_id"]):
+            return {"media_id": media_id, "src": None, "file": None} if media_id else None
+        summary.images += 1
+        bag.put(f"{folder}/{DEFAULT_COVER_FILE}", DEFAULT_COVER.read_bytes())
+        return {"media_id": "", "src": "default", "file": DEFAULT_COVER_FILE}
 
     def _kept_type(self, src: str) -> str:
         """The content type of an image kept in wxops ("" for any other)."""

@@ -3,13 +3,15 @@
 Each item's ``meta.json`` gives back its row, revisions, reviews, audit trail,
 the addresses it cites, the people named and its archive entries, with their
 ids; ``metrics.csv`` its figures; images kept in wxops (placeholders in the
-body) go back to the kept images. Comments are not restored: they belong to
+body) go back to the kept images, and a cover wxops uploaded to the uploaded
+materials (its media_id stays the platform's). Comments are not restored: they belong to
 reply tickets and followers, which an archive does not carry.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -55,6 +57,11 @@ def restore(engine: Engine, root: Path, now: datetime,
             archive.restore(conn, found, metric_rows)
             for image in _kept(found, folder):
                 archive.keep_image(conn, *image, now)
+            cover = found.get("cover_image") or {}
+            if cover.get("media_id") and cover.get("src") and cover.get("file"):
+                data = (folder / cover["file"]).read_bytes()
+                archive.keep_cover(conn, hashlib.sha256(data).hexdigest(), cover["media_id"],
+                                   cover["src"], now)
         progress(1)
     with engine.begin() as conn:
         archive.reset_sequences(conn)

@@ -43,6 +43,8 @@ from workflow.window import window as window_of
 log = logging.getLogger("wxops.deliveries")
 
 COVER_ASSET = "default_cover_thumb"
+#: The account's default cover, for a draft without its own (uploaded once).
+DEFAULT_COVER = resources.files("bot").joinpath("assets/cover.jpg")
 #: How long a notice about replies given up waits to gather the others given up
 #: meanwhile (``WXOPS_OUTBOX_INCIDENT_SECONDS``).
 INCIDENT = timedelta(seconds=60)
@@ -374,7 +376,7 @@ def _default_cover(d: Delivery) -> str:
     cached = d.read(lambda c: platform.asset(c, COVER_ASSET))
     if cached is not None:
         return cached
-    image = resources.files("bot").joinpath("assets/cover.jpg").read_bytes()
+    image = DEFAULT_COVER.read_bytes()
     media_id = str(d.gateway.add_material("thumb", "cover.jpg", image)["media_id"])
     with d.sender.engine.begin() as conn:
         platform.set_asset(conn, COVER_ASSET, media_id, d.now)

@@ -42,6 +42,7 @@ from storage.models import (
     Revision,
     Staff,
     TicketMessage,
+    UploadedMaterialRow,
 )
 from storage.types import UTCDateTime
 from workflow.archive import EXPORTED_STATES, ArchiveRequest, Reason
@@ -158,6 +159,14 @@ def comments(conn: Connection, item_id: int) -> Iterator[dict[str, Any]]:
                "user_comment_id": row["user_comment_id"], "status": row["status"],
                "messages": [{"direction": m.direction, "kind": m.kind, "content": m.content,
                              "at": m.created_at.isoformat()} for m in messages]}
+
+
+def cover_url(conn: Connection, media_id: str) -> str | None:
+    """The address of a cover wxops uploaded (material/add_material's answer)."""
+    if not media_id:
+        return None
+    return conn.execute(select(UploadedMaterialRow.url)
+                        .where(UploadedMaterialRow.media_id == media_id)).scalar()
 
 
 def kept_image(conn: Connection, sha256: str) -> tuple[str, bytes] | None:
@@ -278,6 +287,15 @@ def keep_image(conn: Connection, sha256: str, content_type: str, data: bytes,
     if conn.scalar(select(KeptImageRow.sha256).where(KeptImageRow.sha256 == sha256)) is None:
         conn.execute(insert(KeptImageRow).values(sha256=sha256, content_type=content_type,
                                                  data=data, kept_at=now))
+
+
+def keep_cover(conn: Connection, sha256: str, media_id: str, url: str,
+               now: datetime) -> None:
+    """A cover uploaded before, back among the uploaded materials (by its bytes)."""
+    m = UploadedMaterialRow
+    if conn.scalar(select(m.sha256).where(m.sha256 == sha256)) is None:
+        conn.execute(insert(m).values(sha256=sha256, media_id=media_id, url=url,
+                                      uploaded_at=now))
 
 
 def reset_sequences(conn: Connection) -> None:

@@ -18,9 +18,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, select, update
 
+from bot.archive_export import DEFAULT_COVER_FILE
+from bot.deliveries import DEFAULT_COVER
 from bot.worker import make_gateway
 from storage.db import make_engine
-from storage.models import ArticleMetric, ContentItemRow, KeptImageRow, Revision
+from storage.models import (
+    ArticleMetric,
+    ContentItemRow,
+    KeptImageRow,
+    Revision,
+    UploadedMaterialRow,
+)
 from tests.integration.clirun import Ran, Wxops
 from tests.integration.conftest import APP_ID, TOKEN
 from tests.integration.test_publish_cycle import Desk, desk, moved, wechat
@@ -113,6 +121,9 @@ def test_export_verify_import_round_trip(desk: Desk, cli: Cli, tmp_path: Path,
         assert (folder / image["file"]).read_bytes() == PNG
         assert image["file"] in (folder / "article.html").read_text("utf-8")
         assert {"item", "people", "reviews", "audit", "revisions", "archive"} <= set(meta)
+        # No cover of its own: the account's default one, which its draft was given.
+        assert meta["cover_image"]["file"] == DEFAULT_COVER_FILE
+        assert (folder / DEFAULT_COVER_FILE).read_bytes() == DEFAULT_COVER.read_bytes()
     gone_meta = json.loads((items / str(gone) / "meta.json").read_text("utf-8"))
     assert gone_meta["archive"][0]["platform_html"] == (
         items / str(gone) / "published.html").read_text("utf-8")
@@ -144,6 +155,32 @@ def test_export_verify_import_round_trip(desk: Desk, cli: Cli, tmp_path: Path,
     missing = cli("archive", "verify", str(again))
     assert (missing.code, missing.data) == (
         "archive_tampered", {"path": f"data/items/{old}/source.html", "why": "missing"})
+
+
+def test_an_articles_own_cover_goes_out_and_comes_back(desk: Desk, cli: Cli, tmp_path: Path,
+                                                      second_url: str) -> None:
+    """A cover wxops uploaded (material/add_material) is downloaded by its address,
+    and the import puts it back among the uploaded materials."""
+    item_id = publish_with_image(desk, "冬季助学")
+    cover = PNG + b"cover"
+    uploaded = make_gateway(desk.team.account.app).add_material("image", "c.png", cover)
+    with desk.engine.begin() as conn:
+        conn.execute(insert(UploadedMaterialRow).values(
+            sha256=hashlib.sha256(cover).hexdigest(), media_id=uploaded["media_id"],
+            url=uploaded["url"], uploaded_at=NOW))
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(cover=uploaded["media_id"]))
+    out = tmp_path / "archive"
+    assert cli("archive", "export", "--out", str(out)).status == 0
+    folder = out / "data" / "items" / str(item_id)
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    assert meta["cover_image"]["media_id"] == uploaded["media_id"]
+    assert (folder / meta["cover_image"]["file"]).read_bytes() == cover
+    assert cli.on(second_url, "db", "upgrade").status == 0
+    assert cli.on(second_url, "archive", "import", str(out)).status == 0
+    again = tmp_path / "again"
+    assert cli.on(second_url, "archive", "export", "--out", str(again)).status == 0
+    assert (again / "manifest-sha256.txt").read_text() == (out / "manifest-sha256.txt").read_text()
 
 
 def test_a_second_export_writes_only_what_changed(desk: Desk, cli: Cli, tmp_path: Path) -> None:

@@ -253,9 +253,13 @@ class Exporter:
 
 
 def export_zip(exporter: Exporter, out: Path, ids: list[int], now: datetime) -> Summary:
-    """The bag built in a folder beside ``out``, then zipped file by file."""
+    """The bag built in a folder beside ``out``, then zipped file by file. A zip
+    written before is the starting point, as a folder is: only what changed is
+    written (and read from the platform or downloaded) again; the zip itself is
+    then written anew."""
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".wxops-archive-") as work:
         root = Path(work) / out.stem
+        _last_bag(out, root)
         summary = exporter.run(root, ids, now)
         partial = out.with_name(out.name + ".part")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zipped:
@@ -265,6 +269,17 @@ def export_zip(exporter: Exporter, out: Path, ids: list[int], now: datetime) -> 
         partial.replace(out)
     summary.path = str(out)
     return summary
+
+
+def _last_bag(out: Path, root: Path) -> None:
+    """The bag of the zip at ``out``, if it holds one, unpacked at ``root``."""
+    if not out.is_file():
+        return
+    with tempfile.TemporaryDirectory(dir=root.parent) as into:
+        try:
+            unpacked(out, Path(into)).rename(root)
+        except (OSError, zipfile.BadZipFile):
+            return  # not a bag wxops wrote: the export starts from nothing
 
 
 def unpacked(path: Path, into: Path) -> Path:

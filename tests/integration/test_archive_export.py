@@ -213,6 +213,13 @@ def test_a_zip_export_verifies_and_imports(desk: Desk, cli: Cli, tmp_path: Path,
     assert cli("archive", "verify", str(out)).status == 0
     with zipfile.ZipFile(out) as zipped:
         assert "archive/index.html" in zipped.namelist()
+    # A zip's export starts from the last one too: the article is not read again.
+    online = tmp_path / "online.zip"
+    assert cli("archive", "export", "--out", str(online)).status == 0
+    read = len(desk.calls("freepublish/getarticle"))
+    assert read and cli("archive", "export", "--out", str(online)).status == 0
+    assert len(desk.calls("freepublish/getarticle")) == read
+    assert cli("archive", "verify", str(online)).status == 0
     assert cli.on(second_url, "db", "upgrade").status == 0
     assert cli.on(second_url, "archive", "import", str(out)).status == 0
     broken = tmp_path / "broken.zip"

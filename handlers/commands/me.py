@@ -22,8 +22,8 @@ from handlers.commands.grammar import (
 from handlers.commands.team import ordered
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import format_moment
-from workflow import evaluation, link_cases, overview, recheck
 from workflow import feedback as process_feedback
+from workflow import link_cases, overview, recheck, staff_survey
 from workflow.roles import Role
 from workflow.stats import Period, last_days, period_stats, this_month
 
@@ -129,7 +129,7 @@ TODO_LIMIT = 5  # items shown per section; the count is always the full one
 def todo(ctx: CommandContext, cmd: Command) -> Result:
     found = overview.todo(ctx.uow(), ctx.actor, ctx.now)
     today = ctx.local_now.date()
-    survey = evaluation.open_question(ctx.uow(), ctx.actor, ctx.now)
+    survey = staff_survey.open_question(ctx.uow(), ctx.actor, ctx.now)
     due = recheck.due_now(recheck.schedule(ctx.uow(), ctx.recheck_days, ctx.tz), today)
     asked = recheck.asked_of(ctx.actor, due, today)
     return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
@@ -193,7 +193,7 @@ def feedback(ctx: CommandContext, cmd: Command) -> Result:
 
 def survey(ctx: CommandContext, cmd: Command) -> Result:
     """The staff survey: the text answers the member's next open question."""
-    done = evaluation.answer(ctx.uow(), ctx.actor, str(cmd.args.get("answer") or ""),
+    done = staff_survey.answer(ctx.uow(), ctx.actor, str(cmd.args.get("answer") or ""),
                              ctx.workflow())
     return say("survey", quarter=done.answer.quarter,
                answered=done.answered.value if done.answered else None,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.unit.fakes import FakeUnitOfWork
-from workflow import evaluation
+from workflow import evaluation, staff_survey
 from workflow.errors import SurveyDone, SurveyNotAsked, SurveyRating
 from workflow.evaluation import (
     REASON_GROUPS,
@@ -18,7 +18,6 @@ from workflow.evaluation import (
     DueDraft,
     Next,
     Quarter,
-    Question,
     Spread,
     Stage,
     Step,
@@ -27,6 +26,7 @@ from workflow.evaluation import (
 from workflow.model import Context
 from workflow.report import ReportKind, ReportPeriod
 from workflow.roles import Actor, Role
+from workflow.staff_survey import Question
 
 TODAY = date(2026, 12, 7)
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
@@ -139,34 +139,34 @@ def test_the_quarterly_job_asks_waits_then_makes(today: date, asked: datetime | 
     ("4", 4), (" 5 ", 5), ("３分", 3), ("1星", 1), ("0", None), ("6", None), ("四", None),
     ("4.5", None), ("45", None)])
 def test_a_rating_as_typed(typed: str, rating: int | None) -> None:
-    assert evaluation.rating_of(typed) == rating
+    assert staff_survey.rating_of(typed) == rating
 
 
 def test_the_survey_is_answered_in_order_once() -> None:
     uow = FakeUnitOfWork([WANG])
     ctx = Context(now=ASKED + timedelta(hours=1))
     with pytest.raises(SurveyNotAsked):
-        evaluation.answer(uow, WANG, "太慢", ctx)
+        staff_survey.answer(uow, WANG, "太慢", ctx)
     uow.evaluation.names[WANG.id] = WANG.name
     assert uow.evaluation.start_survey("2026Q3", [WANG.id], ASKED)
     assert not uow.evaluation.start_survey("2026Q3", [WANG.id], ASKED)  # asked once
-    shown = evaluation.answer(uow, WANG, "  ", ctx)
+    shown = staff_survey.answer(uow, WANG, "  ", ctx)
     assert (shown.answered, shown.next) == (None, Question.SLOWED)
-    assert evaluation.answer(uow, WANG, "审核慢", ctx).next is Question.CHANGE
-    assert evaluation.answer(uow, WANG, "限时审核", ctx).next is Question.RATING
+    assert staff_survey.answer(uow, WANG, "审核慢", ctx).next is Question.CHANGE
+    assert staff_survey.answer(uow, WANG, "限时审核", ctx).next is Question.RATING
     with pytest.raises(SurveyRating):
-        evaluation.answer(uow, WANG, "很好", ctx)
-    done = evaluation.answer(uow, WANG, "5", ctx)
+        staff_survey.answer(uow, WANG, "很好", ctx)
+    done = staff_survey.answer(uow, WANG, "5", ctx)
     assert (done.answered, done.next) == (Question.RATING, None)
     assert done.answer == SurveyAnswer(WANG.id, WANG.name, "2026Q3", ASKED, "审核慢", "限时审核",
                                        5, ctx.now)
     assert done.answer.complete
     with pytest.raises(SurveyDone):
-        evaluation.answer(uow, WANG, "还有", ctx)
+        staff_survey.answer(uow, WANG, "还有", ctx)
     assert [a.event for a in uow.audit.actions] == ["survey_answer"] * 3
     # The newest survey asked is the one answered.
     assert uow.evaluation.start_survey("2026Q4", [WANG.id], ASKED + timedelta(days=92))
-    assert evaluation.answer(uow, WANG, "评审会", ctx).answer.quarter == "2026Q4"
+    assert staff_survey.answer(uow, WANG, "评审会", ctx).answer.quarter == "2026Q4"
 
 
 def test_the_survey_figures() -> None:

@@ -1,6 +1,8 @@
 """How long the re-check schedule (workflow.recheck.schedule) takes to read: what
 复查, 我的 and the worker's hourly reminder job each compute; and the worker's
-hourly look for reads spikes (workflow.recheck_cases.spot). A database (SQLite
+hourly look for reads spikes (workflow.recheck_cases.spot); and 旧文, the
+old-content list (workflow.old_content). The baseline, in the same run on the
+same data: 统计 30天 (one chat message's figures). A database (SQLite
 file or a throwaway PostgreSQL one) is filled by bench/report_data.py (published
 articles with their first 30 days of figures, tickets, complaint comments), plus
 a follower's message naming an article in 《》 on every tenth ticket.
@@ -28,7 +30,7 @@ from storage import migrate  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.models import ContentItemRow, ReplyTicket, TicketMessage  # noqa: E402
 from storage.uow import SqlUnitOfWork  # noqa: E402
-from workflow import recheck, recheck_cases  # noqa: E402
+from workflow import old_content, recheck, recheck_cases, stats  # noqa: E402
 
 
 def main() -> None:
@@ -60,14 +62,27 @@ def main() -> None:
     def run() -> None:
         found[:] = recheck.schedule(uow, recheck.DEFAULT_INTERVALS, CHINA)
 
+    def baseline() -> None:  # 统计 30天: one chat message's figures, on the same data
+        stats.period_stats(uow, stats.last_days(today - timedelta(days=1), 30), now, CHINA)
+
+    base = timed(baseline, args.runs)[0]
     median, best, cpu = timed(run, args.runs)
     due = recheck.due_now(found, today)
     print(f"{args.engine}: {len(found)} published, {len(due)} due, "
-          f"{sum(1 for d in due if d.signal)} pulled forward; schedule median {median:.3f} s, "
-          f"best {best:.3f} s, cpu {cpu:.3f} s ({len(tickets)} tickets)")
-    spot_median, spot_best, _ = timed(lambda: recheck_cases.spot(uow, CHINA, now), args.runs)
-    print(f"{args.engine}: the worker's look for reads spikes median {spot_median:.3f} s, "
-          f"best {spot_best:.3f} s")
+          f"{sum(1 for d in due if d.signal)} pulled forward ({len(tickets)} tickets); "
+          f"baseline 统计 30天 median {base:.3f} s")
+    print(f"  schedule (复查, 我的, the reminders): median {median:.3f} s "
+          f"({median / base:.1f}x the baseline), best {best:.3f} s, cpu {cpu:.3f} s")
+    spot = timed(lambda: recheck_cases.spot(uow, CHINA, now), args.runs)[0]
+    print(f"  the worker's look for reads spikes: median {spot:.3f} s ({spot / base:.1f}x)")
+
+    def old() -> None:
+        with uow:
+            old_content.review(uow.old_content, today, CHINA)
+
+    old_median = timed(old, args.runs)[0]
+    print(f"  旧文 (the old-content list): median {old_median:.3f} s "
+          f"({old_median / base:.1f}x)")
 
 
 if __name__ == "__main__":

@@ -220,23 +220,19 @@ class SqlOutbox:
     def replace_notices(self, staff_id: int, item_id: int, newer_key: str) -> int:
         """Found by their keys, which name the item first and the person last
         (``NotifyStaff.idempotency_key``); only rows no worker has claimed."""
-        result = self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.kind == "notify",
-                   OutboxMessage.status.in_(("pending", "held")),
-                   OutboxMessage.idempotency_key.like(f"notify:{item_id}:v%:{staff_id}"),
-                   OutboxMessage.idempotency_key != newer_key)
-            .values(status="cancelled", last_error=SUPERSEDED))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
+        return self._supersede(f"notify:{item_id}:v%:{staff_id}", newer_key)
 
     def replace_reminders(self, staff_id: int, newer_key: str) -> int:
         """Found by their keys (``recheck.reminder_key``: the day, then the person)."""
+        return self._supersede(f"recheck:%:{staff_id}", newer_key)
+
+    def _supersede(self, keys: str, newer_key: str) -> int:
+        """Withdraw the notices whose keys are ``LIKE keys``, but ``newer_key``'s."""
         result = self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.kind == "notify",
                    OutboxMessage.status.in_(("pending", "held")),
-                   OutboxMessage.idempotency_key.like(f"recheck:%:{staff_id}"),
+                   OutboxMessage.idempotency_key.like(keys),
                    OutboxMessage.idempotency_key != newer_key)
             .values(status="cancelled", last_error=SUPERSEDED))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

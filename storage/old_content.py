@@ -7,8 +7,8 @@ comments."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,10 +17,7 @@ from storage.models import CommentTicketRow, ContentItemRow, ReplyTicket
 from storage.rechecks import SqlRecheckView
 from storage.repositories import item_from_row
 from workflow.old_content import ON_PLATFORM, Facts, Windows
-from workflow.recheck import DayReads
-
-#: Every complaint ever made about an article counts until a re-check answers it.
-_ALWAYS = datetime(2000, 1, 1, tzinfo=UTC)
+from workflow.recheck import DayReads, LastCheck, Said
 
 
 class SqlOldContentView:
@@ -40,12 +37,13 @@ class SqlOldContentView:
         pulled = view.figures_from() is not None
         recent = _summed(view.reads_of(window.first, window.last, ON_PLATFORM))
         before = _summed(view.reads_of(window.before_first, window.before_last, ON_PLATFORM))
-        said = [s for s in view.said_about(ids, _ALWAYS) if s.complaint]
+        complaints = _by_item(s for s in view.said_about(ids, _since(rows, lasts))
+                              if s.complaint)
         comments = self._open_comments(ids)
         return [Facts(item_from_row(r), lasts.get(r.id),
                       recent.get(r.id, 0) if pulled else None,
                       before.get(r.id, 0) if pulled else None,
-                      tuple(s for s in said if s.item_id == r.id), comments.get(r.id, 0))
+                      tuple(complaints.get(r.id, ())), comments.get(r.id, 0))
                 for r in rows]
 
     def _open_comments(self, ids: list[int]) -> dict[int, int]:
@@ -54,6 +52,20 @@ class SqlOldContentView:
             select(c.item_id, func.count().label("n")).join(t, t.id == c.ticket_id)
             .where(c.item_id.in_(ids), t.status != "resolved").group_by(c.item_id))
         return {r.item_id: int(r.n) for r in rows}
+
+
+def _since(rows: Sequence[ContentItemRow], lasts: Mapping[int, LastCheck]) -> datetime:
+    """The earliest moment a complaint can still count: an article's complaints
+    count from its last re-check, else from when it was made."""
+    return min(lasts[r.id].at if r.id in lasts else (r.published_at or r.created_at)
+               for r in rows)
+
+
+def _by_item(said: Iterable[Said]) -> dict[int, list[Said]]:
+    found: dict[int, list[Said]] = {}
+    for s in said:
+        found.setdefault(s.item_id, []).append(s)
+    return found
 
 
 def _summed(reads: Iterable[DayReads]) -> dict[int, int]:

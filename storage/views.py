@@ -156,10 +156,29 @@ class SqlFiguresView:
             .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
             .group_by(c.item_id))
         counts = {r.item_id: int(r.n) for r in rows}
-        for item_id, _ in named_complaints(self.session, since, until):
+        for item_id in self._named_in_messages(since, until):
             counts[item_id] = counts.get(item_id, 0) + 1
         titles = self._titles(counts)
         return [Complaints(i, titles.get(i, ""), n) for i, n in sorted(counts.items())]
+
+    def _named_in_messages(self, since: datetime, until: datetime) -> list[int]:
+        """Items named (suggestions.named_items) in the messages of the message
+        tickets raised as complaints in the range: each item once a ticket."""
+        t, m, c = ReplyTicket, TicketMessage, CommentTicketRow
+        rows = self.session.execute(
+            select(m.ticket_id, m.content).join(t, t.id == m.ticket_id)
+            .outerjoin(c, c.ticket_id == t.id)
+            .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until,
+                   c.ticket_id.is_(None), m.direction == "in", m.content.contains("《")))
+        texts: dict[int, list[str]] = {}
+        for r in rows:
+            texts.setdefault(r.ticket_id, []).append(r.content)
+        if not texts:
+            return []
+        item = ContentItemRow
+        titles = unique_titles([(r.id, r.title) for r in self.session.execute(
+            select(item.id, item.title).where(item.published_at.is_not(None)))])
+        return [i for said in texts.values() for i in named_items(" ".join(said), titles)]
 
     def source_totals(self, first: date, last: date) -> Sequence[SourceTotals]:
         m = ArticleMetric
@@ -205,26 +224,3 @@ class SqlFeedbackLog:
         self.session.add(row)
         self.session.flush()
         return row.id
-
-
-def named_complaints(session: Session, since: datetime,
-                     until: datetime) -> list[tuple[int, datetime]]:
-    """Items named (suggestions.named_items) in the messages of the message tickets
-    raised as complaints in the range, with when each ticket was opened: each item
-    once a ticket."""
-    t, m, c = ReplyTicket, TicketMessage, CommentTicketRow
-    rows = session.execute(
-        select(m.ticket_id, t.opened_at, m.content).join(t, t.id == m.ticket_id)
-        .outerjoin(c, c.ticket_id == t.id)
-        .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until,
-               c.ticket_id.is_(None), m.direction == "in", m.content.contains("《")))
-    said: dict[int, tuple[datetime, list[str]]] = {}
-    for r in rows:
-        said.setdefault(r.ticket_id, (r.opened_at, []))[1].append(r.content)
-    if not said:
-        return []
-    item = ContentItemRow
-    titles = unique_titles([(r.id, r.title) for r in session.execute(
-        select(item.id, item.title).where(item.published_at.is_not(None)))])
-    return [(i, opened) for opened, texts in said.values()
-            for i in named_items(" ".join(texts), titles)]

@@ -115,13 +115,25 @@ def test_the_env_files_name_only_settings_wxops_knows() -> None:
     assert not {f"WXOPS_{k.upper()}" for k in secrets} & set(env)
 
 
-def test_a_shell_reads_the_env_file_as_systemd_does() -> None:
-    """deploy/wxops-admin sources it: a value with a space must be quoted."""
-    sourced = subprocess.run(["/bin/sh", "-c", 'set -a; . "$0"; exec env -0',
-                              str(DEPLOY / "wxops.env.example")], capture_output=True,
-                             check=True, env={"PATH": "/usr/bin:/bin"}).stdout.decode()
-    variables = dict(entry.split("=", 1) for entry in sourced.split("\0") if "=" in entry)
-    assert {k: v for k, v in variables.items() if k.startswith("WXOPS_")} == env_example()
+def test_wxops_admin_reads_the_env_file_as_systemd_does(tmp_path: Path) -> None:
+    """deploy/wxops-admin exports the env file for wxops: the same values, quotes
+    dropped, an `&` in a database URL left as it is."""
+    env_file = tmp_path / "wxops.env"
+    env_file.write_text((DEPLOY / "wxops.env.example").read_text() +
+                        'WXOPS_DATABASE_URL="postgresql+psycopg://wxops@/wxops?host=/run&port=5433"\n'
+                        "WXOPS_REDIS_URL=redis://127.0.0.1:6380/0?a=1&b=2\n")
+    fake = tmp_path / "bin" / "runuser"  # prints what wxops would be given
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexec env -0\n")
+    fake.chmod(0o755)
+    ran = subprocess.run([str(DEPLOY / "wxops-admin"), "doctor"], capture_output=True,
+                         check=True, env={"PATH": f"{fake.parent}:/usr/bin:/bin",
+                                          "ENV_FILE": str(env_file)}).stdout.decode()
+    given = dict(entry.split("=", 1) for entry in ran.split("\0") if "=" in entry)
+    assert {k: v for k, v in given.items() if k.startswith("WXOPS_")} == {
+        **env_example(),
+        "WXOPS_DATABASE_URL": "postgresql+psycopg://wxops@/wxops?host=/run&port=5433",
+        "WXOPS_REDIS_URL": "redis://127.0.0.1:6380/0?a=1&b=2"}
 
 
 def test_the_env_files_filled_in_are_valid_settings(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""``wxops backup --out DIR`` and ``wxops restore DIR`` (bot/backup.py)."""
+"""``wxops backup --out DIR`` and ``wxops restore DIR`` (storage/backup.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from bot.backup import Folders, restore, take
-from bot.backup_engines import BackupError
 from bot.cli_text import CliError, echo, helptext
 from bot.timefmt import utcnow
 from bot.wiring import App
 from storage import migrate
+from storage.backup import Folders, restore, take
+from storage.backup_copies import BackupError
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, select
 
-from bot.backup import sha256
+from storage.backup import sha256
 from storage.db import make_engine
 from storage.models import Base
 from tests.conftest import PgServer
@@ -132,8 +132,8 @@ def test_without_pg_dump_the_backup_says_so(
 
 def test_a_sqlite_backup_taken_while_another_connection_writes_is_consistent(
         sqlite_engine: Engine, tmp_path: Path) -> None:
-    from bot.backup import Folders, take
     from bot.timefmt import utcnow
+    from storage.backup import Folders, take
 
     path = Path(str(sqlite_engine.url.database))
     setup = sqlite3.connect(path)

@@ -1,7 +1,7 @@
 """``wxops backup --out DIR`` and ``wxops restore DIR``: the database and the
 folders wxops keeps files in, with a manifest to check them by.
 
-A backup folder holds the database (bot/backup_engines.py), the files of
+A backup folder holds the database (storage/backup_copies.py), the files of
 ``WXOPS_REPORTS_DIR`` and ``WXOPS_SURVEYS_DIR`` under ``files/``, and
 ``manifest.json``, written last (a backup cut short has none and is refused):
 the engine, the schema's Alembic revision, when it was taken, and the sha256
@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.backup_engines import BackupError, EngineCopy, for_url, holds_data
 from storage import migrate
+from storage.backup_copies import BackupError, EngineCopy, for_url, holds_data
 
 MANIFEST = "manifest.json"
 FORMAT = 1

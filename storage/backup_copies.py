@@ -6,10 +6,11 @@ which WAL mode lets them do). Restoring goes through the same API the other
 way, so connections still open on the file see the restored database rather
 than a file swapped under them.
 
-PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore`` in one transaction
-into a schema emptied first (what a newer migration made would otherwise stay
-beside the restored tables). Both tools come with the server's client package
-(``postgresql-client``); their major version must be the server's or newer.
+PostgreSQL: ``pg_dump --format=custom``; back in, the schema emptied (what a
+newer migration made would otherwise stay beside the restored tables) and
+``pg_restore``'s script run by ``psql`` in the same single transaction. The
+tools come with the server's client package (``postgresql-client``); their
+major version must be the server's or newer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Protocol
 
@@ -103,8 +105,12 @@ class SqliteCopy:
         snapshot = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
         target = sqlite3.connect(self.path, timeout=30)
         try:
+            # The backup API copies pages as they are: a damaged snapshot would
+            # replace a good database with a damaged one.
+            if snapshot.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                raise BackupError("backup_damaged", path=source.name)
             snapshot.backup(target)
-        except sqlite3.Error as exc:
+        except sqlite3.DatabaseError as exc:  # not a database at all, among others
             raise BackupError("backup_sqlite_failed", detail=str(exc)) from None
         finally:
             target.close()
@@ -133,34 +139,55 @@ class PostgresCopy:
         return revision
 
     def load(self, source: Path) -> None:
+        """The schema emptied and the dump restored in one transaction (psql
+        --single-transaction around pg_restore's script): a restore that fails
+        halfway leaves the database as it was. The script is written out whole
+        first, so that one cut short by a pg_restore failure is never run."""
+        schema = f'"{self._schema()}"'
+        with tempfile.TemporaryDirectory(prefix="wxops-restore-") as work:
+            script = Path(work) / "restore.sql"
+            _run("pg_restore", ["--no-owner", "--no-privileges", f"--file={script}",
+                                str(source)])
+            _run("psql", ["--no-psqlrc", "--quiet", "--single-transaction",
+                          "--set=ON_ERROR_STOP=1", f"--command=DROP SCHEMA {schema} CASCADE",
+                          f"--command=CREATE SCHEMA {schema}", f"--file={script}"], self.url)
+
+    def _schema(self) -> str:
         from sqlalchemy import create_engine
 
         engine = create_engine(self.url)
         try:
-            with engine.begin() as conn:
-                schema = conn.scalar(text("SELECT current_schema()"))
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            with engine.connect() as conn:
+                return str(conn.scalar(text("SELECT current_schema()")))
         finally:
             engine.dispose()
-        _run("pg_restore", ["--single-transaction", "--exit-on-error", "--no-owner",
-                            "--no-privileges", str(source)], self.url)
 
 
-def _run(tool: str, args: list[str], url: URL) -> None:
-    """Run a PostgreSQL client tool on the database of ``url``; the password goes
-    through the environment, not the command line other users can read."""
+def _libpq(url: URL) -> tuple[str, dict[str, str]]:
+    """The database as a libpq URI for the client tools, and their environment:
+    the password goes through it, not the command line other users can read."""
     env = dict(os.environ)
     if url.password is not None:
         env["PGPASSWORD"] = str(url.password)
-    libpq = url.set(drivername="postgresql", password=None)
-    dbname = libpq.render_as_string(hide_password=False)
+    uri = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    return uri, env
+
+
+def _run(tool: str, args: list[str], url: URL | None = None) -> None:
+    """Run a PostgreSQL client tool, on the database of ``url`` if given."""
+    env = dict(os.environ)
+    if url is not None:
+        uri, env = _libpq(url)
+        args = [*args, f"--dbname={uri}"]
     try:
-        done = subprocess.run([tool, *args, f"--dbname={dbname}"], env=env,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run([tool, *args], env=env, capture_output=True, check=False)
     except FileNotFoundError:
         raise BackupError("backup_tool_missing", tool=tool) from None
     if done.returncode:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
         raise BackupError("backup_tool_failed", tool=tool,
-                          detail=lines[0] if lines else f"exit {done.returncode}")
+                          detail=_first_line(done.stderr, done.returncode))
+
+
+def _first_line(stderr: bytes, status: int) -> str:
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[0] if lines else f"exit {status}"

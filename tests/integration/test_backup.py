@@ -117,6 +117,27 @@ def test_a_backup_tampered_with_or_not_for_this_database_is_refused(
     assert rows(target_url) == {}  # nothing was restored by any of them
 
 
+def test_a_restore_that_fails_halfway_leaves_the_database_as_it_was(
+        source: Wxops, engine_url: str, target_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A damaged dump whose manifest was made to match it (the checksums cannot
+    tell): the restore fails, with --force too, and the database keeps its rows."""
+    backup = tmp_path / "backup"
+    assert source("backup", "--out", str(backup)).status == 0
+    monkeypatch.setenv("WXOPS_DATABASE_URL", target_url)
+    assert source("restore", str(backup)).status == 0
+    kept = rows(target_url)
+    database = next(p for p in backup.iterdir() if p.name.startswith("database."))
+    database.write_bytes(database.read_bytes()[: database.stat().st_size * 2 // 3])
+    manifest = json.loads((backup / "manifest.json").read_text())
+    manifest["files"][database.name] = sha256(database)
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    failed = source("restore", "--force", str(backup))
+    assert failed.status == 1 and failed.code in ("backup_damaged", "backup_sqlite_failed",
+                                                  "backup_tool_failed"), failed.err
+    assert rows(target_url) == kept and kept["staff_invites"]
+
+
 def test_without_pg_dump_the_backup_says_so(
         pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

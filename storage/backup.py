@@ -80,6 +80,8 @@ def restore(url: str, engine: Engine, folders: Folders, source: Path,
     folders, after checking the backup whole and the database empty (or ``force``)."""
     manifest = verified(source)
     copy = for_url(url)
+    if copy.file_name not in manifest.files:  # of the other engine, or none at all
+        raise BackupError("restore_wrong_engine", backup=manifest.engine, target=copy.name)
     _fits(manifest, copy, engine)
     if not force and holds_data(engine):
         raise BackupError("restore_not_empty")
@@ -98,7 +100,7 @@ def verified(source: Path) -> Manifest:
     manifest = read_manifest(source)
     for path, digest in manifest.files.items():
         full = source / path
-        if ".." in Path(path).parts or not full.is_file():
+        if ".." in Path(path).parts or Path(path).is_absolute() or not full.is_file():
             raise BackupError("backup_tampered", path=path, why="missing")
         if sha256(full) != digest:
             raise BackupError("backup_tampered", path=path, why="changed")

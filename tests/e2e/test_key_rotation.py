@@ -22,12 +22,13 @@ from tests.e2e.conftest import (
     APP_ID,
     ROOT,
     TOKEN,
+    Server,
     free_port,
     migrate_database,
     process_env,
     wait_healthy,
 )
-from tests.e2e.test_server import Server, send
+from tests.e2e.test_server import send
 from tests.harness import wechat as wx
 from tests.harness.wechat import WeChatSigner
 

@@ -159,6 +159,7 @@ def _commands() -> None:
         cli_analytics,
         cli_archive,
         cli_assets,
+        cli_backup,
         cli_capabilities,
         cli_comments,
         cli_doctor,
@@ -181,7 +182,7 @@ def _commands() -> None:
     for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
                    cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
                    cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, cli_review,
-                   cli_surveys, cli_evaluation, cli_archive,
+                   cli_surveys, cli_evaluation, cli_archive, cli_backup,
                    chat):
         module.register(cli)
 

@@ -34,6 +34,13 @@ class InvalidAccessToken(WeChatError):
 
 
 class BadCredentials(WeChatError):
+    """40013, 40125, 40164: the AppID, the AppSecret or the caller's address
+    refused. Transient: a person puts it right (an AppSecret reset in the console
+    and not yet in the settings, a new server not yet on the IP whitelist), and a
+    message waiting meanwhile goes out then instead of dying at once. Nothing
+    was done by the refused call, so repeating it is safe."""
+
+    transient = True
     code = "bad_credentials"
 
 

@@ -16,13 +16,19 @@ from bot.startup import SchemaState
 from handlers import texts
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
-RAISED = re.compile(r"\b(?:CliError|CliUsageError|CliBadParameter|ChatError)\(\s*\"(\w+)\"")
+RAISED = re.compile(r"\b(?:CliError|CliUsageError|CliBadParameter|ChatError|BackupError)"
+                    r"\(\s*\"(\w+)\"")
 SAID = re.compile(r"\b(?:say|echo)\(\s*\"(\w+)\",\s*\"(\w+)\"")
 HELP = re.compile(r"\bhelptext\(\s*\"(\w+)\"\)")
 
 
+#: storage modules whose refusals `wxops` words (``BackupError``: bot/cli_backup.py).
+STORAGE_WORDED = ("backup.py", "backup_copies.py")
+
+
 def sources() -> str:
-    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(BOT.rglob("*.py")))
+    paths = [*sorted(BOT.rglob("*.py")), *(BOT.parent / "storage" / n for n in STORAGE_WORDED)]
+    return "\n".join(path.read_text(encoding="utf-8") for path in paths)
 
 
 def test_every_failure_code_raised_in_bot_is_worded() -> None:

@@ -1,0 +1,60 @@
+"""``wxops backup --out DIR`` and ``wxops restore DIR`` (storage/backup.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from bot.cli_text import CliError, echo, helptext
+from bot.timefmt import utcnow
+from bot.wiring import App
+from storage import migrate
+from storage.backup import Folders, restore, take
+from storage.backup_copies import BackupError
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except BackupError as exc:
+        raise CliError(exc.code, **exc.data) from None
+
+
+def _folders(app: App) -> Folders:
+    return Folders.of(app.settings.reports_dir, app.settings.surveys_dir)
+
+
+@click.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help=helptext("backup_out"))
+@click.pass_obj
+def backup_command(app: App, out: Path) -> None:
+    """备份数据库与报告、问卷文件夹，附校验清单 (back up)."""
+    with _refusals():
+        manifest = take(app.settings.database_url, app.engine, _folders(app), out, utcnow())
+    echo("backup", "taken", path=str(out), engine=manifest.engine,
+         revision=manifest.revision or "base", files=len(manifest.files))
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help=helptext("restore_force"))
+@click.pass_obj
+def restore_command(app: App, source: Path, force: bool) -> None:
+    """从备份恢复到空数据库；先核对清单与校验和 (restore)."""
+    with _refusals():
+        manifest = restore(app.settings.database_url, app.engine, _folders(app), source, force)
+    head = migrate.head_revision(app.engine)
+    echo("backup", "restored", path=str(source), engine=manifest.engine,
+         revision=manifest.revision or "base", head=head,
+         behind=manifest.revision != head)
+
+
+def register(cli: click.Group) -> None:
+    for command in (backup_command, restore_command):
+        if command.name not in cli.commands:
+            cli.add_command(command)

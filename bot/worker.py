@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot import deliveries, draft_box, probe, sender
+from bot import deliveries, draft_box, metrics, probe, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
 from bot.timefmt import utcnow
@@ -160,7 +160,9 @@ class Jobs:
 
     def _leading(self, job: str) -> bool:
         """Leadership is verified before each leader-only job, never assumed."""
-        if not self.leader.try_acquire():
+        held = self.leader.try_acquire()
+        metrics.leading(held)
+        if not held:
             return False
         log.debug("%s runs as the scheduler leader", job)
         return True
@@ -373,6 +375,10 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)
     log.info("worker %s started", jobs.sender.worker)
+    if app.settings.metrics_port:
+        from bot.metrics_page import serve_in_thread
+
+        serve_in_thread(app.settings, app.settings.metrics_host, app.settings.metrics_port)
     if app.settings.demo:
         log.warning("no WXOPS_APP_ID/WXOPS_APP_SECRET: nothing can be sent to WeChat. "
                     "For the demo, `make run` starts the emulator and points the worker at it.")

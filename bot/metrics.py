@@ -50,8 +50,15 @@ class Instruments:
     """The metrics of wxops, one set per process (prometheus_client's values are)."""
 
     def __init__(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Histogram
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Histogram,
+            disable_created_metrics,
+        )
 
+        # The multiprocess exposition has no *_created series: neither has this one.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry: CollectorRegistry = CollectorRegistry(auto_describe=True)
         self.pushes: Counter = Counter(
             "wxops_pushes", "Requests to the WeChat endpoint by outcome (reason: why refused).",

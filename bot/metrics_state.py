@@ -86,12 +86,21 @@ def _inbound(failed: int, retrying: int) -> Iterator[GaugeMetricFamily]:
 
 def _workers(workers: operations_state.WorkersState,
              now: datetime) -> Iterator[GaugeMetricFamily]:
-    alive = sum(1 for beat in workers.beats if _age(beat, now) <= ALIVE_WITHIN)
+    """No worker ever (or no leader): no age, rather than a made-up one."""
+    ages = [(_age(beat, now), leading) for beat, leading in workers.beats]
+    alive = [(age, leading) for age, leading in ages if age <= ALIVE_WITHIN]
     yield _gauge("wxops_workers_alive", f"Workers whose heartbeat is at most {ALIVE_WITHIN:g} "
-                 "s old.", alive)
-    if workers.newest_beat is not None:  # no worker ever: no age, rather than a made-up one
+                 "s old.", len(alive))
+    if ages:
         yield _gauge("wxops_worker_heartbeat_age_seconds", "Age of the newest heartbeat of "
-                     "any worker.", _age(workers.newest_beat, now))
+                     "any worker.", min(age for age, _ in ages))
+    yield _gauge("wxops_scheduler_leaders", "Live workers whose last heartbeat says they "
+                 "hold the scheduler leader lock (1 when all is well).",
+                 sum(1 for _, leading in alive if leading))
+    leaders = [age for age, leading in ages if leading]
+    if leaders:
+        yield _gauge("wxops_scheduler_leader_heartbeat_age_seconds", "Age of the newest "
+                     "heartbeat of a worker that said it leads the scheduler.", min(leaders))
 
 
 def _age(since: datetime | None, now: datetime) -> float:

@@ -128,11 +128,12 @@ class Jobs:
         self.sender.drain()
 
     def heartbeat(self) -> None:
-        """Say this worker is alive (``wxops doctor`` reads it). A database fault
-        is said and the next beat tries again."""
+        """Say this worker is alive, and whether it leads the scheduler (``wxops
+        doctor`` and /metrics read it). A database fault is said and the next beat
+        tries again."""
         try:
             with database.write_lock(self.app.engine), self.app.engine.begin() as conn:
-                worker_heartbeats.beat(conn, self.sender.worker, utcnow())
+                worker_heartbeats.beat(conn, self.sender.worker, utcnow(), self.leader.held)
         except Exception as exc:  # the database's faults: the worker goes on
             log.warning("heartbeat not written: %s", database.describe(exc))
 
@@ -160,8 +161,10 @@ class Jobs:
 
     def _leading(self, job: str) -> bool:
         """Leadership is verified before each leader-only job, never assumed."""
-        held = self.leader.try_acquire()
+        was, held = self.leader.held, self.leader.try_acquire()
         metrics.leading(held)
+        if held != was:  # said at once, not at the next beat
+            self.heartbeat()
         if not held:
             return False
         log.debug("%s runs as the scheduler leader", job)

@@ -43,8 +43,9 @@ class QueueState:
 
 @dataclass(frozen=True)
 class WorkersState:
-    newest_beat: datetime | None = None
-    beats: tuple[datetime, ...] = ()
+    """Each worker's last heartbeat, and whether it then led the scheduler."""
+
+    beats: tuple[tuple[datetime, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,5 +85,5 @@ def queue_state(conn: Connection) -> QueueState:
 
 
 def workers_state(conn: Connection) -> WorkersState:
-    beats = tuple(conn.execute(select(BEATS.c.beat_at)).scalars())
-    return WorkersState(max(beats) if beats else None, beats)
+    rows = conn.execute(select(BEATS.c.beat_at, BEATS.c.leading))
+    return WorkersState(tuple((beat_at, bool(leading)) for beat_at, leading in rows))

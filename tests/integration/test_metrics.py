@@ -55,6 +55,7 @@ def test_state_gauges_read_the_database_at_each_scrape(engine: Engine) -> None:
     assert value(before, "wxops_outbox_rows", status="pending") == 0
     assert value(before, "wxops_workers_alive") == 0
     assert ("wxops_worker_heartbeat_age_seconds", ()) not in before  # no worker ever
+    assert value(before, "wxops_scheduler_leaders") == 0
 
     assert account.client.push(wx.text("请问活动几点开始？")).status == 200  # opens a ticket
     now = utcnow()
@@ -63,7 +64,9 @@ def test_state_gauges_read_the_database_at_each_scrape(engine: Engine) -> None:
         given_up = outbox.add(conn, "notify", {"openid": "o2"}, "given-up", now)
         assert given_up is not None
         outbox.finish(conn, given_up, "dead", now, "refused", in_doubt=True)
-        heartbeats.beat(conn, "host:1", now - timedelta(seconds=20))
+        heartbeats.beat(conn, "host:1", now - timedelta(seconds=20), leading=True)
+        heartbeats.beat(conn, "host:2", now - timedelta(seconds=30))
+        heartbeats.beat(conn, "gone:3", now - timedelta(minutes=10), leading=True)  # died
     _, after = scrape(account)
     assert value(after, "wxops_tickets_waiting") == 1
     assert 0 <= value(after, "wxops_tickets_oldest_waiting_seconds") < 60
@@ -73,8 +76,10 @@ def test_state_gauges_read_the_database_at_each_scrape(engine: Engine) -> None:
     assert value(after, "wxops_outbox_due_lag_seconds") >= 600
     assert value(after, "wxops_outbox_rows", status="dead") == 1
     assert value(after, "wxops_outbox_dead_in_doubt_rows") == 1
-    assert value(after, "wxops_workers_alive") == 1
+    assert value(after, "wxops_workers_alive") == 2
     assert 20 <= value(after, "wxops_worker_heartbeat_age_seconds") < 80
+    assert value(after, "wxops_scheduler_leaders") == 1  # the dead one's word is stale
+    assert 20 <= value(after, "wxops_scheduler_leader_heartbeat_age_seconds") < 80
     assert value(after, "wxops_inbound_failed_pushes", state="for_a_person") == 0
 
 

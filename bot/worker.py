@@ -184,7 +184,8 @@ class Jobs:
             try:
                 usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE, ctx)
             except WorkflowError as exc:
-                log.info("timed publish of %s skipped: %s", item_id, exc.code)
+                log.info("timed publish of %s skipped: %s", item_id, exc.code,
+                         extra={"item_id": item_id})
 
     def poll_publishing(self) -> None:
         """A safety net for a lost PUBLISHJOBFINISH push: ask freepublish/get."""
@@ -226,7 +227,7 @@ class Jobs:
             return
         for taken in report.of(Verdict.TAKEN):
             log.info("draft %s: revision %s of item %s", taken.media_id, taken.revision,
-                     taken.item_id)
+                     taken.item_id, extra={"item_id": taken.item_id})
 
     def sync_comments(self) -> None:
         """Read the comments of published items when due (bot/comment_sync.py)."""
@@ -240,7 +241,8 @@ class Jobs:
             log.warning("comments not read: %s", exc.reason)
             return
         for item_id, _ in report.unmapped:
-            log.warning("item %s: comments not read, its article is not mapped", item_id)
+            log.warning("item %s: comments not read, its article is not mapped", item_id,
+                        extra={"item_id": item_id})
 
     def reply_sla(self) -> None:
         """Tickets waiting longer than WXOPS_REPLY_SLA: tell the holder, or the admins."""

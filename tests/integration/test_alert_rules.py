@@ -69,3 +69,13 @@ def test_promtool_checks_and_tests_the_rules() -> None:
         done = subprocess.run(["promtool", *command], capture_output=True, text=True,
                               timeout=60, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_operations_guide_lists_each_rule_as_it_is() -> None:
+    guide = (RULES.parents[1] / "docs" / "operations.md").read_text()
+    for rule in rules():
+        row = next((line for line in guide.splitlines()
+                    if line.startswith(f"| {rule['alert']} (")), None)
+        assert row is not None, rule["alert"]
+        assert f"`{rule['expr'].replace('|', chr(92) + '|')}`" in row, rule["alert"]
+        assert f"| {rule['for']} |" in row and f"({rule['labels']['severity']})" in row

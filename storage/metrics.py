@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Select, Table, func, select
 
 from storage import inbound
 from storage.models import OutboxMessage, ReplyTicket, WorkerHeartbeat
@@ -61,13 +61,27 @@ def read(conn: Connection) -> OperationsState:
                            inbound.failed_counts(conn), workers_state(conn))
 
 
+def outbox_statements() -> tuple[Select[Any], Select[Any]]:
+    """The live rows by status (with the oldest waiting row's times), and the dead
+    rows in doubt."""
+    by_status = (select(OUTBOX.c.status, func.count(), func.min(OUTBOX.c.created_at),
+                        func.min(OUTBOX.c.next_attempt_at))
+                 .where(OUTBOX.c.status.in_(LIVE_STATUSES)).group_by(OUTBOX.c.status))
+    in_doubt = select(func.count()).select_from(OUTBOX).where(
+        OUTBOX.c.status == "dead", OUTBOX.c.in_doubt.is_(True))
+    return by_status, in_doubt
+
+
+def queue_statement() -> Select[Any]:
+    """Open tickets whose follower waits for the team (``workflow.tickets``)."""
+    return select(func.count(), func.min(TICKETS.c.waiting_since)).where(
+        TICKETS.c.status == "open", TICKETS.c.waiting_since.is_not(None))
+
+
 def outbox_state(conn: Connection) -> OutboxState:
-    rows = conn.execute(
-        select(OUTBOX.c.status, func.count(), func.min(OUTBOX.c.created_at),
-               func.min(OUTBOX.c.next_attempt_at))
-        .where(OUTBOX.c.status.in_(LIVE_STATUSES)).group_by(OUTBOX.c.status)).all()
-    in_doubt = conn.execute(select(func.count()).select_from(OUTBOX).where(
-        OUTBOX.c.status == "dead", OUTBOX.c.in_doubt.is_(True))).scalar()
+    by_status, doubt = outbox_statements()
+    rows = conn.execute(by_status).all()
+    in_doubt = conn.execute(doubt).scalar()
     counts = {status: 0 for status in LIVE_STATUSES}
     oldest = due = None
     for status, n, created, next_attempt in rows:
@@ -78,9 +92,7 @@ def outbox_state(conn: Connection) -> OutboxState:
 
 
 def queue_state(conn: Connection) -> QueueState:
-    """Open tickets whose follower waits for the team (``workflow.tickets``)."""
-    n, since = conn.execute(select(func.count(), func.min(TICKETS.c.waiting_since)).where(
-        TICKETS.c.status == "open", TICKETS.c.waiting_since.is_not(None))).one()
+    n, since = conn.execute(queue_statement()).one()
     return QueueState(int(n or 0), since)
 
 

@@ -40,7 +40,7 @@ def create_app(app: App) -> WsgiApp:
             return endpoint(environ, start_response)
         if path == "/healthz":
             return _healthz(app, schema, start_response)
-        if path == METRICS_PATH:
+        if path == METRICS_PATH and metrics.enabled:  # off: as any unknown path
             return metrics(environ, start_response)
         return pages(environ, start_response)
 

@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
@@ -14,6 +15,7 @@ from storage import heartbeats, outbox
 from storage.uow import utcnow
 from tests.harness import wechat as wx
 from tests.integration.conftest import Account, make_account
+from tests.integration.test_inbound_faults import passing_fault
 
 SCRAPE_TOKEN = "scrape-token-0123456789"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -104,6 +106,27 @@ def test_pushes_are_counted_by_outcome(engine: Engine) -> None:
     assert delta("wxops_push_duration_seconds_count", outcome="replied") == 1
     assert delta("wxops_push_duration_seconds_bucket", outcome="replied", le="+Inf") == 1
     assert delta("wxops_push_duration_seconds_sum", outcome="replied") > 0
+
+
+def test_pushes_kept_for_the_worker_or_for_a_person_are_counted(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    account = metered(engine)
+    _, before = scrape(account)
+
+    def broken(ctx: Any, msg: Any) -> Any:
+        if msg.text("Content") == "故障":
+            passing_fault(ctx)  # every try: kept for the worker
+        raise ValueError("a handler's bug")  # kept for a person
+
+    monkeypatch.setattr("bot.handling.route", lambda msg: broken)
+    assert account.client.push(wx.text("故障", msg_id=21)).text == "success"
+    assert account.client.push(wx.text("错误", msg_id=22)).text == "success"
+    _, after = scrape(account)
+    for outcome in ("kept", "failed"):
+        counted = value(after, "wxops_pushes_total", outcome=outcome, reason="")
+        assert counted - value(before, "wxops_pushes_total", outcome=outcome, reason="") == 1
+    assert value(after, "wxops_inbound_failed_pushes", state="retrying") == 1
+    assert value(after, "wxops_inbound_failed_pushes", state="for_a_person") == 1
 
 
 def test_metrics_are_off_unless_a_token_or_addresses_are_set(engine: Engine) -> None:

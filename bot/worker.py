@@ -380,10 +380,7 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)
     log.info("worker %s started", jobs.sender.worker)
-    if app.settings.metrics_port:
-        from bot.metrics_page import serve_in_thread
-
-        serve_in_thread(app.settings, app.settings.metrics_host, app.settings.metrics_port)
+    _serve_metrics(app)
     if app.settings.demo:
         log.warning("no WXOPS_APP_ID/WXOPS_APP_SECRET: nothing can be sent to WeChat. "
                     "For the demo, `make run` starts the emulator and points the worker at it.")
@@ -402,6 +399,21 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
         jobs.leader.release()
         jobs.stopped()
         log.info("worker stopped")
+
+
+def _serve_metrics(app: App) -> None:
+    """The worker's own /metrics (WXOPS_METRICS_PORT). A port already taken is said
+    in one line and the worker runs on: sending matters more than its figures."""
+    s = app.settings
+    if not s.metrics_port:
+        return
+    from bot.metrics_page import serve_in_thread
+
+    try:
+        serve_in_thread(s, s.metrics_host, s.metrics_port)
+    except OSError as exc:
+        log.error("worker metrics not served on %s:%s: %s", s.metrics_host, s.metrics_port,
+                  exc.strerror or exc)
 
 
 def once(app: App, worker: str = "") -> int:

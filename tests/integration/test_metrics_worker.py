@@ -3,6 +3,7 @@ its leadership), and the heartbeat that tells every host which worker leads."""
 
 from __future__ import annotations
 
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, select
 
+from bot import worker
 from bot.gateway import errcode_label
 from bot.metrics_page import serve_in_thread
 from bot.wechat_errors import NotCalled, OutcomeUnknown, PlatformBusy, TransportError
@@ -71,3 +73,17 @@ def test_a_call_is_labelled_by_errcode_or_by_what_happened() -> None:
     assert errcode_label(TransportError(None, "HTTP 503", cause="http", status=503)) == \
         "http_503"
     assert errcode_label(ValueError("a bug")) == "error"
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_port_already_taken_is_one_line_and_the_worker_runs_on(
+        engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        account = make_account(engine, WXOPS_METRICS_TOKEN=SCRAPE_TOKEN,
+                               WXOPS_METRICS_PORT=str(port))
+        worker._serve_metrics(account.app)
+    [line] = [r for r in caplog.records if r.name == "wxops.worker"]
+    assert line.levelname == "ERROR" and str(port) in line.getMessage()

@@ -32,6 +32,10 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: the console's GET check, and a bug that escaped (a 500).
 PUSH_OUTCOMES = ("replied", "success", "duplicate", "kept", "failed", "refused",
                  "unavailable", "verification", "error")
+#: Why a request was refused (``reason``): the protocol's refusals by class
+#: (``BadSignature``...), the endpoint's own, and the 503's.
+REFUSAL_REASONS = ("bad_signature", "stale_timestamp", "replayed_nonce", "decrypt_error",
+                   "app_id_mismatch", "bad_xml", "body_too_large", "content_length", "method")
 #: WeChat gives up on an answer after 5 s; the endpoint's database budget is 2.5 s.
 PUSH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.0, 5.0)
 
@@ -95,6 +99,10 @@ class PushMeter:
     def __init__(self) -> None:
         self._metrics = instruments()
         self._bound: dict[tuple[str, str], Callable[[float], None]] = {}
+        # Every series there from the start, at 0: a rate sees the first 503, and
+        # an alert on it does not wait for the second.
+        for outcome, reason in _known_labels():
+            self._bind(outcome, reason)
 
     def __call__(self, outcome: str, reason: str, seconds: float) -> None:
         observe = self._bound.get((outcome, reason))
@@ -112,6 +120,13 @@ class PushMeter:
 
         self._bound[(outcome, reason)] = observe
         return observe
+
+
+def _known_labels() -> list[tuple[str, str]]:
+    plain = [(outcome, "") for outcome in PUSH_OUTCOMES if outcome not in ("refused",
+                                                                         "unavailable")]
+    return [*plain, ("unavailable", "database"),
+            *(("refused", reason) for reason in REFUSAL_REASONS)]
 
 
 def api_call(api: str, errcode: str) -> None:

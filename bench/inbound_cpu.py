@@ -35,7 +35,11 @@ from bench.inbound import AES_KEY, APP_ID, TOKEN, wxops_env  # noqa: E402
 
 TARGETS = {"werobot echo (plain)": ("echo", "plain"),
            "wxops sqlite (plain)": ("wxops", "plain"),
-           "wxops sqlite (safe)": ("wxops", "safe")}
+           "wxops sqlite (safe)": ("wxops", "safe"),
+           # The push's metrics (bot/metrics.py): off, and in the shared directory's
+           # files as under gunicorn; the plain target keeps them in memory.
+           "wxops, no metrics": ("wxops", "plain"),
+           "wxops, metrics in files": ("wxops", "plain")}
 WARM_UP = 300
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -95,8 +99,18 @@ def cpu_per_push(app: WsgiApp, pushes: list[tuple[str, bytes]], path: str) -> fl
 def child(target: str, pushes: int) -> None:
     kind, mode = TARGETS[target]
     with tempfile.TemporaryDirectory() as tmp:
+        _metrics(target, Path(tmp))
         app = load_app(kind, mode, Path(tmp))
         print(json.dumps(cpu_per_push(app, signed_pushes(pushes, mode), "/wechat")))
+
+
+def _metrics(target: str, workdir: Path) -> None:
+    if target == "wxops, no metrics":
+        from bot.metrics import PushMeter
+
+        PushMeter.__call__ = lambda self, outcome, reason, seconds: None  # type: ignore[method-assign]
+    elif target == "wxops, metrics in files":
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(workdir)
 
 
 def measure(target: str, pushes: int) -> float:

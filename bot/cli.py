@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -13,6 +14,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 
+from bot import logs
 from bot.cli_items import item
 from bot.cli_staff import staff
 from bot.cli_text import CliBadParameter, CliError, CliUsageError, echo, helptext, say
@@ -33,6 +35,17 @@ def cli(ctx: click.Context) -> None:
     """wxops: 公众号内容运营助手 (operations assistant for a WeChat Official Account)."""
     # Settings load on first use, so --help works with a broken config.
     ctx.obj = App() if ctx.invoked_subcommand in PROCESSES else BesideTheDemo()
+    if ctx.invoked_subcommand not in PROCESSES and _json_logs():
+        logs.configure("json", logging.WARNING)  # as Python's last resort, one object a line
+
+
+def _json_logs() -> bool:
+    """WXOPS_LOG_FORMAT=json for a command (the processes set their logging up
+    themselves); settings that cannot be read leave it to the command to say why."""
+    try:
+        return load_settings().log_format == "json"
+    except ConfigError:
+        return False
 
 
 #: Commands that are (or start) wxops' own processes: they take the settings as

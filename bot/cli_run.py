@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
-from bot import demo
+from bot import demo, logs, metrics_dir
 from bot.cli import revision_errors, warn_about_environment
 from bot.cli_text import echo, helptext
 from bot.config import Settings, load_settings
@@ -42,9 +41,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def _serve(app: App, host: str, port: int, workers: int) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(app.settings.log_format)
+    metrics_dir.prepare()  # before the app's first instrument, and before the fork
     options = {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-",
-               "timeout": 30, "graceful_timeout": 5}
+               "timeout": 30, "graceful_timeout": 5,
+               "child_exit": metrics_dir.worker_exited, "on_exit": metrics_dir.remove}
+    if app.settings.log_format == "json":
+        options["logconfig_dict"] = logs.gunicorn_logging("json")
     _Gunicorn(create_app(app), options).run()
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import click
 
+from bot import logs
 from bot.cli import warn_about_environment
 from bot.cli_text import CliBadParameter, CliError, echo, helptext, say
 from bot.cli_types import ROW_ID
 from bot.columns import pad
 from bot.deliveries import ask_first
+from bot.metrics import MULTIPROC_ENV
 from bot.seams import OutboxRow
 from bot.startup import require_current_schema
 from bot.timefmt import local, utcnow
@@ -43,8 +46,10 @@ def worker(app: App, once: bool, name: str) -> None:
     """发送待发消息并运行定时任务；数据库须已迁移到最新 (the outbox sender and the scheduler)."""
     warn_about_environment()
     require_current_schema(app.engine)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(app.settings.log_format)
+    # The worker counts for itself (its own /metrics, WXOPS_METRICS_PORT): never into
+    # a web server's directory, which that server empties when it starts.
+    os.environ.pop(MULTIPROC_ENV, None)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a second otherwise
     from bot import worker as worker_module
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -40,7 +41,10 @@ CONFIG = f"{PREFIX}CONFIG"  # the variable naming the TOML file
 DEFAULT_DATABASE_URL = "sqlite:///var/wxops.db"
 MIN_LINK_SECRET = 16
 SECRET_FIELDS = frozenset({"app_secret", "encoding_aes_key", "encoding_aes_key_previous",
-                           "token", "database_url", "redis_url", "link_secret"})
+                           "token", "database_url", "redis_url", "link_secret",
+                           "metrics_token"})
+#: How the processes write their log: lines for people, or one JSON object a line.
+LOG_FORMATS = ("text", "json")
 #: Hosts a page address may name over plain http: this machine (the demo, tests).
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 #: WeChat's console accepts a Token of 3 to 32 English letters or digits.
@@ -150,6 +154,18 @@ class Settings(BaseModel):
                                         description="seconds an address has to answer")
     link_check_private: bool = Field(False, description="also check addresses on private "
                                      "and loopback networks (for tests; never in production)")
+    metrics_token: str = Field("", description="the bearer token a Prometheus scrape of "
+                               "/metrics must send (empty, and no WXOPS_METRICS_ALLOW: "
+                               "/metrics is off)")
+    metrics_allow: str = Field("", description="comma-separated addresses or networks "
+                               "(10.0.0.5, 10.1.0.0/16) /metrics answers (empty: any, "
+                               "with the token)")
+    metrics_port: int = Field(0, ge=0, le=65535, description="the port the worker serves "
+                              "its own /metrics on (0: none)")
+    metrics_host: str = Field("127.0.0.1", min_length=1, description="the address the "
+                              "worker's /metrics listens on")
+    log_format: str = Field("text", description="text (lines for people) or json (one "
+                            "object a line, for a log collector)")
 
     @field_validator("database_url")
     @classmethod
@@ -223,6 +239,26 @@ class Settings(BaseModel):
             raise SettingProblem("link_secret_short", length=len(value), least=MIN_LINK_SECRET)
         return value
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str) -> str:
+        if value and len(value) < MIN_LINK_SECRET:
+            raise SettingProblem("link_secret_short", length=len(value), least=MIN_LINK_SECRET)
+        return value
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _metrics_allow(cls, value: str) -> str:
+        metrics_networks(value)
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.strip().lower() not in LOG_FORMATS:
+            raise SettingProblem("log_format", value=value[:40], formats=LOG_FORMATS)
+        return value.strip().lower()
+
     @field_validator("account_kind")
     @classmethod
     def _account_kind(cls, value: str) -> str:
@@ -288,6 +324,22 @@ def check_public_url(value: str) -> None:
         raise SettingProblem("public_url_invalid")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise SettingProblem("public_url_not_https")
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def metrics_networks(value: str) -> tuple[Network, ...]:
+    """``WXOPS_METRICS_ALLOW`` as networks (an address alone is a network of one)."""
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingProblem("metrics_allow", part=part[:40]) from None
+    return tuple(networks)
 
 
 def check_aes_key(value: str) -> bytes:

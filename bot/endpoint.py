@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import random
+import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import replies
 from bot.crypto import REPLY_FIELD
 from bot.handling import Contexts, HandlerFailed, handle
+from bot.metrics import PushMeter
 from bot.protocol import (
     MAX_BODY,
     BodyTooLarge,
@@ -64,9 +67,15 @@ REPLAY_AFTER = timedelta(seconds=2)
 
 
 class Refused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    """``code``: the refusal's kind, a word (the label of ``wxops_pushes_total``)."""
+
+    def __init__(self, status: int, reason: str, code: str) -> None:
         super().__init__(reason)
-        self.status, self.reason = status, reason
+        self.status, self.reason, self.code = status, reason, code
+
+    @classmethod
+    def of(cls, exc: ProtocolError) -> Refused:
+        return cls(exc.status, exc.reason, _snake(type(exc).__name__))
 
 
 class WeChatEndpoint:
@@ -79,23 +88,39 @@ class WeChatEndpoint:
         self.engine = app.engine
         self.connections = app.kept_connections(wait=DATABASE_WAIT)
         self.contexts = Contexts(s)
+        self.meter = PushMeter()
+        #: What became of the push this thread handles (a PUSH_OUTCOMES word).
+        self.outcome = threading.local()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        method = environ.get("REQUEST_METHOD", "GET")
+        started, outcome, reason = time.perf_counter(), "error", ""
+        self.outcome.value = outcome
         try:
-            if method == "GET":
-                return _ok(start_response, self.verify(query), _TEXT)
-            if method != "POST":
-                raise Refused(405, f"method {method} not allowed")
-            reply = _ok(start_response, self.receive(query, _read_body(environ)))
-            if self.connections.checkpoint_due():
-                return _ThenCheckpoint(reply, self.connections.checkpoint)
+            reply = self._answer(environ, start_response)
+            outcome = self.outcome.value
             return reply
         except Refused as refusal:
             log.warning("refused %s from %s: %s", refusal.status,
                         environ.get("REMOTE_ADDR", "?"), refusal.reason)
+            outcome = "unavailable" if refusal.status == 503 else "refused"
+            reason = refusal.code
             return _status(start_response, refusal.status)
+        finally:
+            self.meter(outcome, reason, time.perf_counter() - started)
+
+    def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "GET":
+            reply = _ok(start_response, self.verify(query), _TEXT)
+            self.outcome.value = "verification"
+            return reply
+        if method != "POST":
+            raise Refused(405, f"method {method} not allowed", "method")
+        reply = _ok(start_response, self.receive(query, _read_body(environ)))
+        if self.connections.checkpoint_due():
+            return _ThenCheckpoint(reply, self.connections.checkpoint)
+        return reply
 
     def verify(self, query: dict[str, str]) -> bytes:
         """GET: WeChat checks the server when the URL is configured."""
@@ -103,7 +128,7 @@ class WeChatEndpoint:
             return check_verification(query, token=self.settings.token, now=int(time.time()),
                                       max_skew=self.settings.max_clock_skew).encode()
         except ProtocolError as exc:
-            raise Refused(exc.status, exc.reason) from None
+            raise Refused.of(exc) from None
 
     def receive(self, query: dict[str, str], body: bytes) -> bytes:
         try:
@@ -111,7 +136,7 @@ class WeChatEndpoint:
                                      now=int(time.time()),
                                      max_skew=self.settings.max_clock_skew)
         except ProtocolError as exc:
-            raise Refused(exc.status, exc.reason) from None
+            raise Refused.of(exc) from None
         reply_xml = self.process(envelope)
         if not reply_xml:
             return b"success"
@@ -128,12 +153,12 @@ class WeChatEndpoint:
         try:
             return self._handle_or_keep(envelope, now, budget)
         except ReplayedNonce as exc:
-            raise Refused(exc.status, exc.reason) from None
+            raise Refused.of(exc) from None
         except (SQLAlchemyError, database.WriteLockBusy) as exc:
             # Not recorded, so not accepted: a 503 makes WeChat retry rather than
             # losing the message behind a "success".
             log.error("database unavailable; push not recorded: %s", describe(exc))
-            raise Refused(503, "database unavailable") from None
+            raise Refused(503, "database unavailable", "database") from None
 
     def _handle_or_keep(self, envelope: InboundEnvelope, now: datetime, budget: _Budget) -> str:
         """A passing fault (a busy or slow database, a dropped connection) undoes
@@ -193,10 +218,12 @@ class WeChatEndpoint:
                         envelope: InboundEnvelope, push: PushRecord) -> str:
         claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:
+            self.outcome.value = "duplicate"
             return claim.previous_reply or ""
         ctx.inbound_id = claim.inbound_id
         reply_xml = handle(ctx, msg, _passive_reply)
         inbound.store_reply(conn, claim.inbound_id, reply_xml, ctx.now)
+        self.outcome.value = "replied" if reply_xml else "success"
         return reply_xml
 
     def _store_failure(self, conn: Connection, envelope: InboundEnvelope, push: PushRecord,
@@ -205,8 +232,10 @@ class WeChatEndpoint:
         error (and when the worker tries it again), answer success."""
         claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:  # a concurrent retry was handled meanwhile
+            self.outcome.value = "duplicate"
             return claim.previous_reply or ""
         inbound.store_failure(conn, claim.inbound_id, error, replay_at)
+        self.outcome.value = "kept" if replay_at is not None else "failed"
         return ""
 
     @staticmethod
@@ -263,13 +292,18 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     if not declared:
         length = MAX_BODY + 1 if environ.get("wsgi.input_terminated") else 0
     elif not (declared.isascii() and declared.isdigit()):
-        raise Refused(400, "bad Content-Length")
+        raise Refused(400, "bad Content-Length", "content_length")
     elif (length := int(declared)) > MAX_BODY:
-        raise Refused(BodyTooLarge.status, f"body of {length} bytes")
+        raise Refused(BodyTooLarge.status, f"body of {length} bytes", "body_too_large")
     body = environ["wsgi.input"].read(length) if length > 0 else b""
     if len(body) > MAX_BODY:
-        raise Refused(BodyTooLarge.status, "body too large")
+        raise Refused(BodyTooLarge.status, "body too large", "body_too_large")
     return bytes(body)
+
+
+def _snake(name: str) -> str:
+    """``BadSignature`` as ``bad_signature``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _reply_nonce(envelope: InboundEnvelope) -> str:

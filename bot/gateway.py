@@ -24,6 +24,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot import metrics
 from bot.tokens import TokenSource
 from bot.wechat_errors import (
     InvalidAccessToken,
@@ -335,13 +336,31 @@ def lacking(capabilities: Capabilities, capability: Capability, call: str) -> No
 def _needing(name: str, capability: Capability, method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: Gateway, *args: Any, **kwargs: Any) -> Any:
-        self._ask(capability, name)
         try:
-            return method(self, *args, **kwargs)
-        except NotAuthorised as exc:
-            exc.capability, exc.call = capability, name
+            self._ask(capability, name)
+            result = method(self, *args, **kwargs)
+        except Exception as exc:
+            if isinstance(exc, NotAuthorised):
+                exc.capability, exc.call = capability, name
+            metrics.api_call(name, errcode_label(exc))
             raise
+        metrics.api_call(name, "0")
+        return result
     return call
+
+
+def errcode_label(exc: Exception) -> str:
+    """How a call ended, for ``wxops_wechat_api_calls_total``: WeChat's errcode, or
+    a word when WeChat gave none (``not_called``, ``timeout``, ``unreachable``,
+    ``http_502``...; ``error`` for anything else)."""
+    if not isinstance(exc, WeChatError):
+        return "error"
+    if exc.errcode is not None:
+        return str(exc.errcode)
+    cause = exc.extra.get("cause", getattr(exc, "default_cause", None))
+    if cause == "http":
+        return f"http_{exc.extra.get('status')}"
+    return str(cause) if cause else exc.code
 
 
 for _name, _capability in NEEDS.items():

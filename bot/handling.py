@@ -99,5 +99,6 @@ def handle(ctx: HandlerContext, msg: Inbound, answer: Answer) -> str:
         if database.transient(exc):
             raise
         log.exception("handler failed for %s %s from %s (inbound %s)",
-                      msg.msg_type, msg.event, msg.openid, ctx.inbound_id)
+                      msg.msg_type, msg.event, msg.openid, ctx.inbound_id,
+                      extra={"inbound_id": ctx.inbound_id})
         raise HandlerFailed(f"{type(exc).__name__}: {exc}") from exc

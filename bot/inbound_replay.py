@@ -83,7 +83,8 @@ class Replayer:
             return replies.render(reply, msg)  # no held notices: nobody sees this reply
 
         inbound.store_reply(conn, inbound_id, handle(ctx, msg, answer), now)
-        log.info("inbound %s handled again after %s failed tries", inbound_id, taken.failures)
+        log.info("inbound %s handled again after %s failed tries", inbound_id, taken.failures,
+                 extra={"inbound_id": inbound_id})
         return Replayed("handled", shown[0] if shown else "")
 
     def _tell_staff(self, ctx: HandlerContext, msg: Inbound, reply: Reply,
@@ -102,7 +103,8 @@ class Replayer:
 
     def _failed(self, inbound_id: int, error: str, passing_since: datetime | None) -> Replayed:
         """Keep the new error; a passing fault is tried again later, up to a point."""
-        log.warning("inbound %s failed again: %s", inbound_id, error)
+        log.warning("inbound %s failed again: %s", inbound_id, error,
+                    extra={"inbound_id": inbound_id})
         try:
             with database.write_lock(self.engine), self.engine.begin() as conn:
                 row = inbound.get(conn, inbound_id)

@@ -362,7 +362,8 @@ class WorkerBeat(Protocol):
 class Heartbeats(Protocol):
     """Each running worker's heartbeat (``storage.heartbeats``)."""
 
-    def beat(self, conn: Connection, worker: str, now: datetime) -> None: ...
+    def beat(self, conn: Connection, worker: str, now: datetime,
+             leading: bool = False) -> None: ...
 
     def stopped(self, conn: Connection, worker: str) -> None: ...
 

@@ -151,7 +151,8 @@ class Sender:
 
     def process(self, row: OutboxRow) -> None:
         if not outbox.start_attempt(self.engine, row.id, self.worker, self.clock()):
-            log.warning("outbox %s is no longer claimed by %s; left alone", row.id, self.worker)
+            log.warning("outbox %s is no longer claimed by %s; left alone", row.id, self.worker,
+                        extra=_context(row))
             return
         handler = self.handlers.get(row.kind)
         try:
@@ -159,7 +160,7 @@ class Sender:
                 Outcome("dead", f"unknown outbox kind {row.kind!r}")
         except StalledPastLease:
             log.warning("outbox %s was recovered while %s stalled; the call was not made",
-                        row.id, self.worker)
+                        row.id, self.worker, extra=_context(row))
             return
         except OutcomeUnknown as exc:
             outcome = self._unknown(row, exc)
@@ -172,7 +173,7 @@ class Sender:
         except WeChatError as exc:
             outcome = self._failed(row, exc.transient, f"{exc.reason}：{exc}")
         except Exception as exc:  # a bug or an outage: retried, then dead, never silent
-            log.exception("outbox %s (%s) failed", row.id, row.kind)
+            log.exception("outbox %s (%s) failed", row.id, row.kind, extra=_context(row))
             outcome = self._failed(row, True, f"{type(exc).__name__}: {exc}")
         self._record(row, outcome)
 
@@ -205,10 +206,12 @@ class Sender:
                     self._given_up(conn, row, outcome, now)
             elif not self._sent_after_all(conn, row, outcome, now):
                 log.warning("outbox %s was recovered while %s stalled; its outcome (%s) "
-                            "is left to the recovery", row.id, self.worker, outcome.status)
+                            "is left to the recovery", row.id, self.worker, outcome.status,
+                            extra=_context(row))
                 return
         level = logging.WARNING if outcome.status in ("dead", "refused") else logging.INFO
-        log.log(level, "outbox %s %s -> %s %s", row.id, row.kind, outcome.status, outcome.error)
+        log.log(level, "outbox %s %s -> %s %s", row.id, row.kind, outcome.status, outcome.error,
+                extra={**_context(row), "status": outcome.status})
 
     def _sent_after_all(self, conn: Connection, row: OutboxRow, outcome: Outcome,
                         now: datetime) -> bool:
@@ -252,6 +255,11 @@ class Sender:
         dead_end = self.dead_ends.get(row.kind)
         if dead_end is not None:
             dead_end(conn, row, outcome, now)
+
+
+def _context(row: OutboxRow) -> dict[str, object]:
+    """What a log line about a row carries as fields of its own (JSON logs)."""
+    return {"outbox_id": row.id, "kind": row.kind}
 
 
 def backoff(attempts: int, base: timedelta = BACKOFF_BASE,

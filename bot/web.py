@@ -1,5 +1,6 @@
-"""The WSGI application: the WeChat endpoint, ``/healthz`` and the web pages
-(``bot/pages``), which answer every other path."""
+"""The WSGI application: the WeChat endpoint, ``/healthz``, ``/metrics`` (for
+Prometheus, guarded: ``bot/metrics_page``) and the web pages (``bot/pages``),
+which answer every other path."""
 
 from __future__ import annotations
 
@@ -15,16 +16,20 @@ from bot.wiring import App
 
 log = logging.getLogger("wxops.web")
 
+METRICS_PATH = "/metrics"
+
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def create_app(app: App) -> WsgiApp:
     from bot.endpoint import WeChatEndpoint
+    from bot.metrics_page import MetricsPage
     from bot.pages import Pages
 
     endpoint = WeChatEndpoint(app)
     pages = Pages(app)
+    metrics = MetricsPage(app.settings, app.engine)
     _warn_about_trust(app)
     wechat_path = app.settings.wechat_path
     schema = SchemaCheck(app.engine)
@@ -35,6 +40,8 @@ def create_app(app: App) -> WsgiApp:
             return endpoint(environ, start_response)
         if path == "/healthz":
             return _healthz(app, schema, start_response)
+        if path == METRICS_PATH and metrics.enabled:  # off: as any unknown path
+            return metrics(environ, start_response)
         return pages(environ, start_response)
 
     return application

@@ -32,6 +32,7 @@ from storage import (
     platform,
     reports,
 )
+from storage import metrics as _operations_state
 from storage.capabilities import SqlLearntCapabilities
 from storage.db import KeptConnections, make_engine, writes_flow
 from storage.leader import LeaderLock
@@ -66,6 +67,8 @@ comment_records = comments
 archive_records = archive
 #: Reports made: their pages, where they were kept, whether they were sent.
 report_records = reports
+#: What a scrape of /metrics reads of the database (``operations_state.read``).
+operations_state = _operations_state
 #: Each running worker's heartbeat (the worker writes it, ``wxops doctor`` reads it).
 worker_heartbeats: seams.Heartbeats = heartbeats
 #: A unit of work inside a transaction the caller owns (a push, a sent row).

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot import deliveries, draft_box, probe, sender
+from bot import deliveries, draft_box, metrics, probe, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
 from bot.timefmt import utcnow
@@ -128,11 +128,12 @@ class Jobs:
         self.sender.drain()
 
     def heartbeat(self) -> None:
-        """Say this worker is alive (``wxops doctor`` reads it). A database fault
-        is said and the next beat tries again."""
+        """Say this worker is alive, and whether it leads the scheduler (``wxops
+        doctor`` and /metrics read it). A database fault is said and the next beat
+        tries again."""
         try:
             with database.write_lock(self.app.engine), self.app.engine.begin() as conn:
-                worker_heartbeats.beat(conn, self.sender.worker, utcnow())
+                worker_heartbeats.beat(conn, self.sender.worker, utcnow(), self.leader.held)
         except Exception as exc:  # the database's faults: the worker goes on
             log.warning("heartbeat not written: %s", database.describe(exc))
 
@@ -160,7 +161,11 @@ class Jobs:
 
     def _leading(self, job: str) -> bool:
         """Leadership is verified before each leader-only job, never assumed."""
-        if not self.leader.try_acquire():
+        was, held = self.leader.held, self.leader.try_acquire()
+        metrics.leading(held)
+        if held != was:  # said at once, not at the next beat
+            self.heartbeat()
+        if not held:
             return False
         log.debug("%s runs as the scheduler leader", job)
         return True
@@ -179,7 +184,8 @@ class Jobs:
             try:
                 usecases.act(self.app.uow(), SYSTEM_ACTOR.id, item_id, Event.DUE, ctx)
             except WorkflowError as exc:
-                log.info("timed publish of %s skipped: %s", item_id, exc.code)
+                log.info("timed publish of %s skipped: %s", item_id, exc.code,
+                         extra={"item_id": item_id})
 
     def poll_publishing(self) -> None:
         """A safety net for a lost PUBLISHJOBFINISH push: ask freepublish/get."""
@@ -221,7 +227,7 @@ class Jobs:
             return
         for taken in report.of(Verdict.TAKEN):
             log.info("draft %s: revision %s of item %s", taken.media_id, taken.revision,
-                     taken.item_id)
+                     taken.item_id, extra={"item_id": taken.item_id})
 
     def sync_comments(self) -> None:
         """Read the comments of published items when due (bot/comment_sync.py)."""
@@ -235,7 +241,8 @@ class Jobs:
             log.warning("comments not read: %s", exc.reason)
             return
         for item_id, _ in report.unmapped:
-            log.warning("item %s: comments not read, its article is not mapped", item_id)
+            log.warning("item %s: comments not read, its article is not mapped", item_id,
+                        extra={"item_id": item_id})
 
     def reply_sla(self) -> None:
         """Tickets waiting longer than WXOPS_REPLY_SLA: tell the holder, or the admins."""
@@ -373,6 +380,7 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)
     log.info("worker %s started", jobs.sender.worker)
+    _serve_metrics(app)
     if app.settings.demo:
         log.warning("no WXOPS_APP_ID/WXOPS_APP_SECRET: nothing can be sent to WeChat. "
                     "For the demo, `make run` starts the emulator and points the worker at it.")
@@ -391,6 +399,21 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
         jobs.leader.release()
         jobs.stopped()
         log.info("worker stopped")
+
+
+def _serve_metrics(app: App) -> None:
+    """The worker's own /metrics (WXOPS_METRICS_PORT). A port already taken is said
+    in one line and the worker runs on: sending matters more than its figures."""
+    s = app.settings
+    if not s.metrics_port:
+        return
+    from bot.metrics_page import serve_in_thread
+
+    try:
+        serve_in_thread(s, s.metrics_host, s.metrics_port)
+    except OSError as exc:
+        log.error("worker metrics not served on %s:%s: %s", s.metrics_host, s.metrics_port,
+                  exc.strerror or exc)
 
 
 def once(app: App, worker: str = "") -> int:

@@ -25,13 +25,14 @@ class Beat(NamedTuple):
     beat_at: datetime
 
 
-def beat(conn: Connection, worker: str, now: datetime) -> None:
-    """Say ``worker`` is alive now (its row made on the first beat); forget the
-    rows of workers gone for a day."""
+def beat(conn: Connection, worker: str, now: datetime, leading: bool = False) -> None:
+    """Say ``worker`` is alive now, and whether it leads the scheduler (its row made
+    on the first beat); forget the rows of workers gone for a day."""
     name = worker[:64]
-    if not conn.execute(update(TABLE).where(TABLE.c.worker == name).values(beat_at=now)
-                        ).rowcount:
-        conn.execute(TABLE.insert().values(worker=name, started_at=now, beat_at=now))
+    if not conn.execute(update(TABLE).where(TABLE.c.worker == name)
+                        .values(beat_at=now, leading=leading)).rowcount:
+        conn.execute(TABLE.insert().values(worker=name, started_at=now, beat_at=now,
+                                           leading=leading))
     conn.execute(delete(TABLE).where(TABLE.c.beat_at < now - FORGET_AFTER))
 
 

@@ -347,6 +347,8 @@ class WorkerHeartbeat(Base):
     worker: Mapped[str] = mapped_column(String(64), primary_key=True)
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
+    # Whether it held the scheduler leader lock at its last check (migration 0031).
+    leading: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Confirmation(Base):

@@ -45,6 +45,10 @@ def test_defaults_work_out_of_the_box() -> None:
     ("WXOPS_PUBLIC_URL", "http://wx.example.org", "public_url_not_https", {}),
     ("WXOPS_LINK_SECRET", "short", "link_secret_short", {"length": 5, "least": 16}),
     ("WXOPS_PREVIEW_LINK_HOURS", "0", "greater_than_equal", {"ge": 1}),
+    ("WXOPS_METRICS_TOKEN", "short", "link_secret_short", {"length": 5, "least": 16}),
+    ("WXOPS_METRICS_ALLOW", "10.0.0.1, intranet", "metrics_allow", {"part": "intranet"}),
+    ("WXOPS_METRICS_PORT", "70000", "less_than_equal", {"le": 65535}),
+    ("WXOPS_LOG_FORMAT", "xml", "log_format", {"value": "xml", "formats": ("text", "json")}),
 ])
 def test_a_bad_value_names_the_setting_in_one_line(name: str, value: str, code: str,
                                                    data: dict[str, object]) -> None:

@@ -10,6 +10,12 @@ command line (``--bind`` in the container) win over this file.
 
 import os
 
+# The hooks that sum the workers' metrics (bot.metrics_dir) and gunicorn's own lines
+# as JSON under WXOPS_LOG_FORMAT=json: without them each worker would count alone.
+from bot.gunicorn_conf import child_exit, logconfig_dict, on_exit
+
+__all__ = ["child_exit", "logconfig_dict", "on_exit"]
+
 bind = "127.0.0.1:8000"  # nginx on the same host; the container passes --bind 0.0.0.0:8000
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))  # sync workers; 2-4 a core
 worker_class = "sync"

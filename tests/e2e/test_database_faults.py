@@ -139,6 +139,7 @@ def test_postgresql_cut_and_refusing_under_load_loses_and_doubles_nothing(
         proxied_stack: tuple[Stack, TcpProxy]) -> None:
     stack, proxy = proxied_stack
     stack.start_worker("w1")
+    started(stack, "w1")
     pushes = Pushes(stack)
     server_pid = stack.processes[1].pid
     with ThreadPoolExecutor(1) as pool:
@@ -160,6 +161,22 @@ def test_postgresql_cut_and_refusing_under_load_loses_and_doubles_nothing(
     for _ in range(5):  # the same processes keep taking pushes
         assert pushes.push(next(_MSG_IDS)) == 200
     each_stored_once(stack, pushes)
+    said_by_worker(stack)
+
+
+def started(stack: Stack, worker: str) -> None:
+    """The worker is through its start-up (its capability probe has run)."""
+    log = stack.workdir / f"worker-{worker}.log"
+    eventually(lambda: "capability probe" in log.read_text(encoding="utf-8"), seconds=20)
+
+
+def said_by_worker(stack: Stack, lines: frozenset[int] = frozenset({1})) -> None:
+    """The worker said the outage in a line when it began and one when it ended (if
+    its jobs met it at all), not in a traceback from each job each round."""
+    log = (stack.workdir / "worker-w1.log").read_text(encoding="utf-8")
+    assert "Traceback" not in log
+    said = log.count("database unavailable")
+    assert said in lines and said == log.count("database available again")
 
 
 @pytest.fixture
@@ -197,6 +214,7 @@ def test_a_full_disk_refuses_pushes_retryably_and_half_writes_none(
     same processes store the retries, each once."""
     for stack in start_stack(f"sqlite:///{small_disk / 'wxops.db'}", tmp_path):
         stack.start_worker("w1")
+        started(stack, "w1")
         pushes = Pushes(stack)
         for _ in range(5):
             assert pushes.push(next(_MSG_IDS)) == 200
@@ -208,3 +226,4 @@ def test_a_full_disk_refuses_pushes_retryably_and_half_writes_none(
         assert 503 in full  # the disk full was met
         pushes.retry_until_taken()
         each_stored_once(stack, pushes)
+        said_by_worker(stack, lines=frozenset({0, 1}))  # a job may not have needed to write

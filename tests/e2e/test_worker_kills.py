@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from tests.e2e.conftest import Stack
 from tests.e2e.test_outbound import add_admin, control, eventually, inbox_texts, outbox_rows, says
 from tests.e2e.test_outbox_faults import SEND, calls_to, of_kind, reply_as
 from tests.e2e.test_publishing import approved, item_row, team
+from tests.integration.test_worker_jobs import make_due
 from workflow import usecases
 from workflow.model import Context
 from workflow.states import Event, State
@@ -81,15 +82,18 @@ def publish_rows(stack: Stack) -> list[Any]:
 
 @ON_POSTGRESQL
 def test_a_worker_killed_mid_publish_never_publishes_twice(stack: Stack) -> None:
-    """Killed while the draft is added, then while the submission is in flight:
-    the article is published once, and what cannot be known is put to a person."""
+    """A timed publish come due: the worker killed while it adds the draft, the next
+    one while its submission is in flight. The article is published once, and what
+    cannot be known is put to a person."""
     engine = make_engine(stack.database_url)
     ids = team(engine)
     item_id = approved(engine, ids, "冬季助学计划")
     control(stack, "fail", {"path": DRAFT_ADD, "delay": 3})
     control(stack, "fail", {"path": SUBMIT, "delay": 3})
-    usecases.act(SqlUnitOfWork(engine), ids["admin"], item_id, Event.PUBLISH,
-                 Context(now=datetime.now(UTC)))
+    now = datetime.now(UTC)  # a timed publish, come due: the worker's scheduler starts it
+    usecases.act(SqlUnitOfWork(engine), ids["admin"], item_id, Event.SCHEDULE,
+                 Context(now=now, when=now + timedelta(minutes=5)))
+    make_due(engine, now)
     first = stack.start_worker("first")
     eventually(lambda: calls_to(stack, DRAFT_ADD) == 1)
     killed(first)

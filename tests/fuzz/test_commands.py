@@ -70,7 +70,7 @@ def command_texts(draw: st.DrawFn) -> str:
 TEXTS = st.one_of(command_texts(), st.text(max_size=80))
 
 
-@budget(300)
+@budget(1000)
 @given(text=TEXTS)
 def test_the_grammar_parses_or_refuses_with_a_worded_reason(text: str) -> None:
     try:
@@ -88,7 +88,7 @@ def team(engine: Engine) -> Iterator[tuple[Engine, Actor]]:
     yield engine, Actor(made.admin, "张敏", frozenset({Role.ADMIN}))
 
 
-@budget(150)
+@budget(300)
 @given(text=TEXTS)
 def test_any_command_text_gets_a_reply_or_a_typed_refusal(
         team: tuple[Engine, Actor], text: str) -> None:

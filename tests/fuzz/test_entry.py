@@ -151,7 +151,7 @@ def answered(account: Account, errors: ErrorLog, method: str, query: dict[str, s
     return response
 
 
-@budget(100)
+@budget(300)
 @given(method=st.sampled_from(["GET", "POST", "PUT", "HEAD"]),
        query=st.dictionaries(st.sampled_from(["signature", "timestamp", "nonce", "echostr",
                                               "openid", "encrypt_type", "msg_signature"]),
@@ -163,7 +163,7 @@ def test_unsigned_requests_are_refused_with_a_4xx(fuzzed: Account, errors: Error
     answered(fuzzed, errors, method, query, body)
 
 
-@budget(60)
+@budget(100)
 @given(timestamp=st.one_of(st.none(), NUMBERS, st.text(max_size=12)),
        nonce=st.one_of(st.none(), st.text(min_size=1, max_size=40)),
        echostr=st.text(max_size=40))
@@ -174,7 +174,7 @@ def test_signed_verifications_echo_or_refuse(fuzzed: Account, errors: ErrorLog,
     answered(fuzzed, errors, "GET", query)
 
 
-@budget(80)
+@budget(250)
 @given(data=st.data(), message=messages())
 def test_signed_plain_messages_of_every_shape_are_answered(
         fuzzed: Account, errors: ErrorLog, data: st.DataObject,
@@ -212,7 +212,7 @@ def envelopes(draw: st.DrawFn) -> str:
         lambda b: b.decode("latin-1")))))
 
 
-@budget(80)
+@budget(250)
 @given(encrypt=envelopes(), safe=st.booleans(), resign=mostly(st.just(True), st.just(False)))
 def test_mutated_encrypted_envelopes_are_opened_or_refused(
         fuzzed: Account, errors: ErrorLog, encrypt: str, safe: bool, resign: bool) -> None:
@@ -227,7 +227,7 @@ def test_mutated_encrypted_envelopes_are_opened_or_refused(
     answered(fuzzed, errors, "POST", query, wx.message_xml(outer).encode("utf-8"))
 
 
-@budget(80)
+@budget(250)
 @given(message=messages(), staff_text=st.one_of(WORDS, XML_TEXT))
 def test_fuzzed_safe_mode_messages_reach_the_handlers_and_are_answered(
         fuzzed: Account, errors: ErrorLog, message: dict[str, object], staff_text: str) -> None:

@@ -207,23 +207,29 @@ def fill(disk: Path) -> Path:
     return filler
 
 
+@pytest.fixture
+def stack_on_small_disk(small_disk: Path, tmp_path: Path) -> Iterator[Stack]:
+    """The stack on SQLite, its database alone on the small filesystem."""
+    yield from start_stack(f"sqlite:///{small_disk / 'wxops.db'}", tmp_path)
+
+
 def test_a_full_disk_refuses_pushes_retryably_and_half_writes_none(
-        small_disk: Path, tmp_path: Path) -> None:
+        stack_on_small_disk: Stack, small_disk: Path) -> None:
     """SQLite on a disk that fills up: each push is stored whole or answered 503
     (WeChat retries it), never 200 with nothing stored; once space is freed the
     same processes store the retries, each once."""
-    for stack in start_stack(f"sqlite:///{small_disk / 'wxops.db'}", tmp_path):
-        stack.start_worker("w1")
-        started(stack, "w1")
-        pushes = Pushes(stack)
-        for _ in range(5):
-            assert pushes.push(next(_MSG_IDS)) == 200
-        filler = fill(small_disk)
-        pushes.load(4.0, senders=2)
-        full = pushes.statuses()
-        filler.unlink()
-        assert full <= {200, 503}, full
-        assert 503 in full  # the disk full was met
-        pushes.retry_until_taken()
-        each_stored_once(stack, pushes)
-        said_by_worker(stack, lines=frozenset({0, 1}))  # a job may not have needed to write
+    stack = stack_on_small_disk
+    stack.start_worker("w1")
+    started(stack, "w1")
+    pushes = Pushes(stack)
+    for _ in range(5):
+        assert pushes.push(next(_MSG_IDS)) == 200
+    filler = fill(small_disk)
+    pushes.load(4.0, senders=2)
+    full = pushes.statuses()
+    filler.unlink()
+    assert full <= {200, 503}, full
+    assert 503 in full  # the disk full was met
+    pushes.retry_until_taken()
+    each_stored_once(stack, pushes)
+    said_by_worker(stack, lines=frozenset({0, 1}))  # a job may not have needed to write

@@ -19,6 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from bot import deliveries, draft_box, metrics, probe, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
+from bot.job_faults import Outage, through_outages
 from bot.timefmt import utcnow
 from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
 from bot.wechat_errors import WeChatError
@@ -346,38 +347,43 @@ class Jobs:
 def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     jobs = Jobs(app, worker)
     scheduler = BlockingScheduler(timezone=app.settings.timezone)
-    scheduler.add_job(jobs.send, "interval", seconds=poll_seconds, id="outbox",
+    outage = Outage()
+
+    def said(job: Callable[[], None]) -> Callable[[], None]:
+        return through_outages(job, outage)
+
+    scheduler.add_job(said(jobs.send), "interval", seconds=poll_seconds, id="outbox",
                       max_instances=1, coalesce=True)
     recover_every = max(1, min(60, app.settings.outbox_lease_seconds // 2))
-    scheduler.add_job(jobs.recover, "interval", seconds=recover_every, id="recover",
+    scheduler.add_job(said(jobs.recover), "interval", seconds=recover_every, id="recover",
                       coalesce=True)
-    scheduler.add_job(jobs.due_publishes, "interval", seconds=5, id="due", coalesce=True)
-    scheduler.add_job(jobs.replay_inbound, "interval", seconds=REPLAY_EVERY, id="replay",
+    scheduler.add_job(said(jobs.due_publishes), "interval", seconds=5, id="due", coalesce=True)
+    scheduler.add_job(said(jobs.replay_inbound), "interval", seconds=REPLAY_EVERY, id="replay",
                       max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.poll_publishing, "interval", seconds=60, id="poll", coalesce=True)
-    scheduler.add_job(jobs.prune, "interval", hours=1, id="prune", coalesce=True)
-    scheduler.add_job(jobs.sync_drafts, "interval",
+    scheduler.add_job(said(jobs.poll_publishing), "interval", seconds=60, id="poll", coalesce=True)
+    scheduler.add_job(said(jobs.prune), "interval", hours=1, id="prune", coalesce=True)
+    scheduler.add_job(said(jobs.sync_drafts), "interval",
                       seconds=app.settings.draft_sync_minutes * 60, id="drafts",
                       max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.check_links, "interval",
+    scheduler.add_job(said(jobs.check_links), "interval",
                       minutes=min(LINK_ROUND_MINUTES, app.settings.link_check_minutes),
                       id="check_links", max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.pull_analytics, "interval",
+    scheduler.add_job(said(jobs.pull_analytics), "interval",
                       seconds=app.settings.analytics_pull_minutes * 60, id="analytics",
                       max_instances=1, coalesce=True)
     # Also at start: what came in while no worker ran (each article only when due).
-    scheduler.add_job(jobs.sync_comments, "interval", minutes=COMMENTS_EVERY_MINUTES,
+    scheduler.add_job(said(jobs.sync_comments), "interval", minutes=COMMENTS_EVERY_MINUTES,
                       id="sync_comments", coalesce=True, next_run_time=utcnow())
     # Not at start: a worker (re)started runs it within the hour, never in the
     # moment a deploy or a test brings it up.
-    scheduler.add_job(jobs.weekly_report, "interval", hours=1, id="weekly_report",
+    scheduler.add_job(said(jobs.weekly_report), "interval", hours=1, id="weekly_report",
                       max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.quarterly_evaluation, "interval", hours=1,
+    scheduler.add_job(said(jobs.quarterly_evaluation), "interval", hours=1,
                       id="quarterly_evaluation", max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.recheck_reminders, "interval", hours=1, id="recheck_reminders",
+    scheduler.add_job(said(jobs.recheck_reminders), "interval", hours=1, id="recheck_reminders",
                       max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.reply_sla, "interval", seconds=60, id="reply_sla", coalesce=True)
-    scheduler.add_job(jobs.heartbeat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
+    scheduler.add_job(said(jobs.reply_sla), "interval", seconds=60, id="reply_sla", coalesce=True)
+    scheduler.add_job(said(jobs.heartbeat), "interval", seconds=HEARTBEAT_EVERY, id="heartbeat",
                       coalesce=True)
     log.info("worker %s started", jobs.sender.worker)
     _serve_metrics(app)

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 log = logging.getLogger("wxops.db")
 
@@ -200,7 +200,9 @@ def transient(error: BaseException) -> bool:
     if isinstance(original, sqlite3.Error):
         return getattr(original, "sqlite_errorname", "") in _PASSING_SQLITE \
             or "database is locked" in str(original)
-    return False
+    # No SQLSTATE: no server answered (psycopg's connection refused, reset or lost),
+    # as when PostgreSQL restarts or the network to it goes away.
+    return isinstance(error, OperationalError) and hasattr(original, "sqlstate")
 
 
 def describe(error: BaseException) -> str:

@@ -173,7 +173,14 @@ def _glued(token: str, word: str, spec: Spec) -> bool:
         takes_code and rest.isascii() and rest.isalnum())
 
 
+#: Characters no WeChat message can carry (XML 1.0 forbids them) and PostgreSQL will
+#: not store (NUL): typed only by a script or a test, refused before any handler.
+_UNSENDABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def parse(text: str, table: Sequence[Spec]) -> Command:
+    if _UNSENDABLE.search(text):
+        raise refused("control_characters")
     typed, norm = _tokens(text)
     found = match(text, table)
     if found is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -284,6 +285,21 @@ def test_a_bounded_waiter_gets_the_lock_as_soon_as_it_is_let_go(sqlite_engine: E
     assert waited < 1.5  # woken by the release, not by the end of the wait
 
 
+def unreachable(engine: Engine) -> OperationalError:
+    """What connecting to a PostgreSQL that refuses connections raises (no SQLSTATE:
+    no server answered)."""
+    with socket.socket() as s:  # a port nobody listens on once closed
+        s.bind(("127.0.0.1", 0))
+        closed = engine.url.set(host="127.0.0.1", port=s.getsockname()[1])
+    refused = create_engine(closed, connect_args={"connect_timeout": 2})
+    try:
+        with pytest.raises(OperationalError) as raised, refused.connect():
+            pass
+    finally:
+        refused.dispose()
+    return raised.value
+
+
 def test_transient_tells_passing_faults_from_bugs(engine: Engine) -> None:
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -297,6 +313,7 @@ def test_transient_tells_passing_faults_from_bugs(engine: Engine) -> None:
             conn.execute(text("SELECT * FROM no_such_table"))
     if timed_out is not None:
         assert db.transient(timed_out.value)
+        assert db.transient(unreachable(engine))
     assert not db.transient(bad_sql.value)
     assert db.transient(OperationalError("x", {}, sqlite3.OperationalError("database is locked")))
     assert db.transient(db.WriteLockBusy("held"))

@@ -62,6 +62,10 @@ def test_parses(text: str, name: str, args: dict[str, object]) -> None:
     ("通畅 12", "unknown_command", {"word": "通畅", "spec": "approve"}),
     ("schedul 3", "unknown_command", {"word": "schedul", "spec": "schedule"}),
     ("今天天气不错", "unknown_command", {"word": "今天天气不错", "spec": None}),
+    # What no WeChat message carries, and PostgreSQL would not store (found by
+    # tests/fuzz/test_commands.py): refused before any handler.
+    ("回 T5 你\x00好", "control_characters", {"spec": None}),
+    ("排期 12 明天\x1b9:00", "control_characters", {"spec": None}),
 ])
 def test_refusals_carry_a_code_and_what_went_wrong(text: str, code: str,
                                                    data: dict[str, object]) -> None:

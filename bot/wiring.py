@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from bot import seams
+from bot.clock import DatabaseClock
 from bot.config import Settings, load_settings
 from storage import (
     analytics,
@@ -33,6 +34,7 @@ from storage import (
     reports,
 )
 from storage.capabilities import SqlLearntCapabilities
+from storage.clock import server_now
 from storage.db import KeptConnections, make_engine, writes_flow
 from storage.leader import LeaderLock
 from storage.push import RawPushStore
@@ -100,6 +102,12 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    @cached_property
+    def clock(self) -> DatabaseClock:
+        """UTC now by the database server's clock, which every host shares
+        (bot/clock.py): the worker's leases and due times are read by it."""
+        return DatabaseClock(lambda: server_now(self.engine))
 
     def kept_connections(self, wait: float | None = None) -> seams.KeptConnections:
         """Connections kept open between pushes, for the inbound endpoint."""

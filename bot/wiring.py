@@ -107,7 +107,7 @@ class App:
     def clock(self) -> DatabaseClock:
         """UTC now by the database server's clock, which every host shares
         (bot/clock.py): the worker's leases and due times are read by it."""
-        return DatabaseClock(lambda: server_now(self.engine))
+        return DatabaseClock(lambda: server_now(self.engine), background=True)
 
     def kept_connections(self, wait: float | None = None) -> seams.KeptConnections:
         """Connections kept open between pushes, for the inbound endpoint."""

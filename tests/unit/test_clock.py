@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import RETRY_SECONDS, DatabaseClock
@@ -74,3 +75,29 @@ def test_without_a_server_clock_the_host_clock_is_used_and_never_asked_again() -
 
     clock = DatabaseClock(sqlite, local=lambda: REAL)
     assert clock() == clock() == REAL and len(asked) == 1
+
+
+def test_clocks_that_agree_within_the_measurement_are_left_alone() -> None:
+    host = Host(timedelta(milliseconds=30))
+    assert host.clock()() == host.local()
+
+
+def test_in_the_background_a_caller_never_waits_for_the_database() -> None:
+    import threading
+
+    host, answered = Host(timedelta(seconds=90)), threading.Event()
+    slow_server = host.server
+
+    def server() -> datetime:
+        answered.wait(5)  # the database takes its time
+        return slow_server()
+
+    clock = DatabaseClock(server, local=host.local, monotonic=lambda: host.elapsed,
+                          background=True)
+    assert clock() == host.local()  # not measured yet: this host's clock
+    answered.set()
+    for _ in range(500):  # the thread measures
+        if clock.offset:
+            break
+        time.sleep(0.01)
+    assert clock() == REAL

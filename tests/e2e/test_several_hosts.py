@@ -86,7 +86,6 @@ class Fleet:
     database_url: str
     env: dict[str, str]
     workdir: Path
-    app_id: str
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -159,7 +158,7 @@ def fleet(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
                       WXOPS_WECHAT_API_BASE=emulator, WXOPS_PUBLIC_URL=hosts["a"],
                       WXOPS_OUTBOX_BACKOFF_SECONDS="0.3",
                       WXOPS_OUTBOX_LEASE_SECONDS="5") | {"WXOPS_APP_ID": app_id}
-    fleet = Fleet(emulator, hosts, database_url, env, workdir, app_id)
+    fleet = Fleet(emulator, hosts, database_url, env, workdir)
     try:
         log = (workdir / "emulator.log").open("wb")
         fleet.processes.append(subprocess.Popen(

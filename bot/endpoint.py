@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -91,6 +91,9 @@ class WeChatEndpoint:
         self.meter = PushMeter()
         #: What became of the push this thread handles (a PUSH_OUTCOMES word).
         self.outcome = threading.local()
+        # The database's clock, not this host's: what a push writes (an outbox row
+        # due now, a confirmation's expiry) is read by other hosts (bot/clock.py).
+        self.clock = app.clock
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started, outcome, reason = time.perf_counter(), "error", ""
@@ -149,7 +152,7 @@ class WeChatEndpoint:
     def process(self, envelope: InboundEnvelope) -> str:
         """The push handled, or kept for the worker to handle; a 503 (WeChat
         tries again) only when the database takes neither in time."""
-        now, budget = datetime.now(UTC), _Budget(time.monotonic() + PUSH_BUDGET)
+        now, budget = self.clock(), _Budget(time.monotonic() + PUSH_BUDGET)
         try:
             return self._handle_or_keep(envelope, now, budget)
         except ReplayedNonce as exc:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from bot import seams
+from bot.clock import DatabaseClock
 from bot.config import Settings, load_settings
 from storage import (
     analytics,
@@ -34,6 +35,7 @@ from storage import (
 )
 from storage import metrics as _operations_state
 from storage.capabilities import SqlLearntCapabilities
+from storage.clock import server_now
 from storage.db import KeptConnections, make_engine, writes_flow
 from storage.leader import LeaderLock
 from storage.push import RawPushStore
@@ -103,6 +105,12 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    @cached_property
+    def clock(self) -> DatabaseClock:
+        """UTC now by the database server's clock, which every host shares
+        (bot/clock.py): the worker's leases and due times are read by it."""
+        return DatabaseClock(lambda: server_now(self.engine), background=True)
 
     def kept_connections(self, wait: float | None = None) -> seams.KeptConnections:
         """Connections kept open between pushes, for the inbound endpoint."""

@@ -79,12 +79,13 @@ def make_sender(app: App, worker: str = "") -> sender.Sender:
     s = app.settings
     incident = timedelta(seconds=s.outbox_incident_seconds)
     capabilities = _capabilities(app)
+    app.clock.measure()  # before the first claim, which compares with others' times
     return sender.Sender(app.engine, make_gateway(app, capabilities),
                          deliveries.handlers(s.template_id_notify, incident,
                                              capabilities), worker,
                          backoff_base=timedelta(seconds=s.outbox_backoff_seconds),
                          dead_ends=deliveries.dead_ends(incident),
-                         sent_after_all=deliveries.sent_after_all())
+                         sent_after_all=deliveries.sent_after_all(), clock=app.clock)
 
 
 def _capabilities(app: App) -> Callable[[], Capabilities]:
@@ -109,6 +110,9 @@ JOB_NEEDS: dict[str, Capability] = {"poll_publishing": Capability.FREE_PUBLISH,
 class Jobs:
     def __init__(self, app: App, worker: str = "") -> None:
         self.app, self.sender = app, make_sender(app, worker)
+        # The database's clock, not this host's: due times and leases are compared
+        # with times other hosts wrote (bot/clock.py).
+        self.clock = app.clock
         self.leader = app.leader_lock(holder=self.sender.worker)
         self.replayer = Replayer(app)
         self.skipping: set[str] = set()  # jobs skipped for a capability, logged once
@@ -134,7 +138,7 @@ class Jobs:
         tries again."""
         try:
             with database.write_lock(self.app.engine), self.app.engine.begin() as conn:
-                worker_heartbeats.beat(conn, self.sender.worker, utcnow(), self.leader.held)
+                worker_heartbeats.beat(conn, self.sender.worker, self.clock(), self.leader.held)
         except Exception as exc:  # the database's faults: the worker goes on
             log.warning("heartbeat not written: %s", database.describe(exc))
 
@@ -174,7 +178,7 @@ class Jobs:
     def due_publishes(self) -> None:
         if not self._leading("due_publishes"):
             return
-        now = utcnow()
+        now = self.clock()
         with self.app.engine.connect() as conn:
             due = platform_records.scheduled_due(conn, now)
         # The account's capabilities (less any learnt missing) decide the way:
@@ -192,7 +196,7 @@ class Jobs:
         """A safety net for a lost PUBLISHJOBFINISH push: ask freepublish/get."""
         if not self._leading("poll_publishing") or not self._able("poll_publishing"):
             return
-        now = utcnow()
+        now = self.clock()
         with self.app.engine.connect() as conn:
             waiting = platform_records.publishing_since(conn, now - POLL_AFTER)
         for publish_id in waiting:
@@ -237,7 +241,7 @@ class Jobs:
         from bot import comment_sync
 
         try:
-            report = comment_sync.sync(self.app, self.sender.gateway, utcnow())
+            report = comment_sync.sync(self.app, self.sender.gateway, self.clock())
         except WeChatError as exc:  # read again next round; one line, no traceback
             log.warning("comments not read: %s", exc.reason)
             return
@@ -251,7 +255,7 @@ class Jobs:
             return
         sla = timedelta(minutes=self.app.settings.reply_sla)
         with database.write_lock(self.app.engine):
-            ticket_cases.remind_waiting(self.app.uow(), sla, utcnow())
+            ticket_cases.remind_waiting(self.app.uow(), sla, self.clock())
 
     def check_links(self) -> None:
         """Whether the addresses of the articles in review and waiting to be published
@@ -260,7 +264,7 @@ class Jobs:
             return
         from bot.liveness import Asker
 
-        s, now = self.app.settings, utcnow()
+        s, now = self.app.settings, self.clock()
         planned = link_liveness.plan(self.app.uow(), now,
                                      timedelta(minutes=s.link_check_minutes))
         fresh = Asker(s.link_timeout_seconds, s.link_check_private).statuses(planned.due)
@@ -296,7 +300,7 @@ class Jobs:
         from bot import reports
 
         try:
-            made = reports.send_weekly(self.app, utcnow())
+            made = reports.send_weekly(self.app, self.clock())
         except OSError as exc:  # the reports folder: tried again next hour
             log.warning("weekly report not made: %s", exc)
             return
@@ -312,7 +316,7 @@ class Jobs:
         from bot import evaluation
 
         try:
-            done = evaluation.run_quarterly(self.app, utcnow())
+            done = evaluation.run_quarterly(self.app, self.clock())
         except OSError as exc:  # the reports folder: tried again next hour
             log.warning("quarterly evaluation not made: %s", exc)
             return
@@ -325,7 +329,7 @@ class Jobs:
         (workflow/recheck_cases.py; run hourly, it queues nothing twice a day)."""
         if not self._leading("recheck_reminders"):
             return
-        s, now = self.app.settings, now or utcnow()
+        s, now = self.app.settings, now or self.clock()
         with database.write_lock(self.app.engine):
             spotted = recheck_cases.spot(self.app.uow(), s.tz, now)
         if spotted:
@@ -341,7 +345,7 @@ class Jobs:
             return
         retention = inbound.nonce_retention(self.app.settings.max_clock_skew)
         with database.write_lock(self.app.engine), self.app.engine.begin() as conn:
-            inbound.prune_nonces(conn, int(utcnow().timestamp()) - retention)
+            inbound.prune_nonces(conn, int(self.clock().timestamp()) - retention)
 
 
 def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:

@@ -76,6 +76,8 @@ def follower(emu: Emulator, body: dict[str, Any], args: Args) -> object:
 
 def send(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     """Relay a follower's text or event to the wxops server; answers its reply.
+    A text with ``hosts`` (a list of URLs) goes to each of them at once instead,
+    the same signed push (a retry landing on another host); answers each reply.
     Someone who unfollowed cannot write to the account until they follow again."""
     openid = _str(body, "openid")
     with emu.state.lock:
@@ -87,6 +89,8 @@ def send(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     if "text" in body:
         if not isinstance(body["text"], str):
             raise ControlError("text must be a string")
+        if "hosts" in body:
+            return emu.relay_copies(openid, body["text"], _hosts(body))
         return emu.relay_text(openid, body["text"])
     event = body.get("event")
     if event not in RELAYED_EVENTS:
@@ -95,6 +99,14 @@ def send(emu: Emulator, body: dict[str, Any], args: Args) -> object:
     if event in ("CLICK", "VIEW", "SCAN") and not key:
         raise ControlError(f"{event} needs a key")
     return emu.relay_event(openid, str(event), str(key))
+
+
+def _hosts(body: dict[str, Any]) -> list[str]:
+    hosts = body["hosts"]
+    if not isinstance(hosts, list) or not 1 <= len(hosts) <= 8 or not all(
+            isinstance(h, str) and h.startswith(("http://", "https://")) for h in hosts):
+        raise ControlError("hosts must be a list of 1-8 http(s) URLs")
+    return hosts
 
 
 def fail(emu: Emulator, body: dict[str, Any], args: Args) -> object:

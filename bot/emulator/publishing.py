@@ -116,8 +116,10 @@ class PublishBook:
         return pub
 
     def describe(self, now: float) -> list[dict[str, Any]]:
-        """What the official backend lists: each publication's ids, titles, addresses."""
+        """What the official backend lists: each publication's ids, titles, addresses,
+        and when it was submitted (the emulator's clock, Unix seconds)."""
         return [{"publish_id": p.publish_id, "msg_data_id": p.msg_data_id,
+                 "submitted_at": p.submitted_at,
                  "article_id": p.article_id, "status": p.status(now),
                  "titles": [str(a.get("title", "")) for a in p.draft.articles],
                  "urls": p.article_urls()} for p in self.publications.values()]

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -130,6 +131,15 @@ class Pusher:
             if result.status == 200 or (result.status is not None and not retry_on_status):
                 break
         return result
+
+    def push_copies(self, xml: str, openid: str, urls: list[str]) -> list[PushResult]:
+        """The same signed request POSTed once to each of ``urls``, all at the same
+        moment: a push and WeChat's retry of it that a load balancer sends to
+        another host while the first is still being answered."""
+        query, body = self.signed_request(xml, openid)
+        with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+            return list(pool.map(lambda url: self._post_once(f"{url}?{urlencode(query)}",
+                                                             body, 1), urls))
 
     def _post_once(self, url: str, body: bytes, attempt: int) -> PushResult:
         request = urllib.request.Request(url, data=body, method="POST",

@@ -48,6 +48,24 @@ class Emulator:
                                int(self.state.now()), msg_id)
         return {**self._relay(xml, openid, "text"), "msg_id": msg_id}
 
+    def relay_copies(self, openid: str, text: str, hosts: list[str]) -> dict[str, object]:
+        """A follower's text message recorded once, and its push delivered at the
+        same moment to each of ``hosts`` (``…/wechat`` URLs): WeChat's retry of
+        one push landing on another host behind the load balancer. Answers each
+        host's status and reply, in the order given."""
+        with self.state.lock:
+            msg_id = self.state.follower_message(openid)
+            xml = text_message(self.config.account_id, openid, text,
+                               int(self.state.now()), msg_id)
+        answers = []
+        for host, result in zip(hosts, self.pusher.push_copies(xml, openid, hosts),
+                                strict=True):
+            reply = self.pusher.open_reply(result.body).text if result.status else None
+            answers.append({"host": host, "status": result.status, "reply": reply,
+                            "error": result.error})
+            self._log_push("text", openid, result)
+        return {"msg_id": msg_id, "answers": answers}
+
     def relay_event(self, openid: str, event: str, key: str) -> dict[str, object]:
         with self.state.lock:
             self.state.follower_event(openid, event)

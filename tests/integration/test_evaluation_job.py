@@ -164,9 +164,10 @@ def test_only_the_leading_worker_runs_the_quarterly_job(
     leader, other = (worker.Jobs(App(settings=settings, engine=engine), name)
                      for name in ("w1", "w2"))
     try:
-        monkeypatch.setattr(worker, "utcnow", lambda: NEW_YEAR - timedelta(hours=12))
+        monkeypatch.setattr(leader, "clock", lambda: NEW_YEAR - timedelta(hours=12))
         leader.quarterly_evaluation()  # takes the lead; nothing to do on 31 December
-        monkeypatch.setattr(worker, "utcnow", lambda: NEW_YEAR)
+        monkeypatch.setattr(leader, "clock", lambda: NEW_YEAR)
+        monkeypatch.setattr(other, "clock", lambda: NEW_YEAR)
         other.quarterly_evaluation()  # not the leader: does nothing
         assert _notices(engine, "evaluation_survey") == []
         leader.quarterly_evaluation()

@@ -213,7 +213,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
         def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
             return kept.now.astimezone(tz)
 
-    monkeypatch.setattr("bot.endpoint.datetime", Moved)
+    monkeypatch.setattr("bot.clock.datetime", Moved)  # the endpoint reads bot.clock
     return kept
 
 

@@ -13,6 +13,7 @@ from bot.emulator.push import PASSIVE_TEXT_MAX_BYTES, SYSTEM_NOTICE
 from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from tests.integration.emulator.talking import (
+    AES_KEY,
     FOLLOWER,
     TOKEN,
     Client,
@@ -38,6 +39,32 @@ def test_send_pushes_signed_text_and_returns_the_reply(pushed: tuple[Client, Rec
     assert message["ToUserName"] == ACCOUNT_ID and message["Content"] == "报名"
     assert message["MsgId"] == str(first["msg_id"])
     assert custom(wx) == 0  # the relayed message opened the window
+
+
+def test_one_push_reaches_several_hosts_at_once(pushed: tuple[Client, Receiver]) -> None:
+    """A retry landing on another host: the same signed request (query and body)
+    at each host, one message recorded (one MsgId, the window opened once)."""
+    wx, receiver = pushed
+    other = Receiver("" if receiver.crypto is None else AES_KEY)
+    try:
+        hosts = [receiver.url, other.url]
+        answer = wx.control("send", {"openid": FOLLOWER, "text": "报名", "hosts": hosts})
+        assert [a["host"] for a in answer["answers"]] == hosts
+        assert [a["status"] for a in answer["answers"]] == [200, 200]
+        assert all(a["reply"].endswith("收到：报名]]></Content></xml>")
+                   for a in answer["answers"])
+        assert receiver.requests == other.requests and len(other.requests) == 1
+        assert other.open(*other.requests[0])["MsgId"] == str(answer["msg_id"])
+        assert custom(wx) == 0
+    finally:
+        other.stop()
+
+
+def test_hosts_must_be_urls(wx: Client) -> None:
+    for hosts in ([], ["ftp://x"], "http://a", [1]):
+        status, answer = wx.request("POST", "/_emulator/send", json.dumps(
+            {"openid": FOLLOWER, "text": "x", "hosts": hosts}).encode())
+        assert status == 400 and "hosts" in answer["error"]
 
 
 def test_the_server_may_call_the_api_while_answering(pushed: tuple[Client, Receiver]) -> None:

@@ -54,10 +54,12 @@ def _line(row: Any) -> QueueLine:
 
 
 def _in_queue(now: datetime) -> ColumnElement[bool]:
-    """``reply_queue.in_queue`` in SQL: open or answered, or snoozed and due again."""
-    return or_(ReplyTicket.status.in_((TicketStatus.OPEN.value, TicketStatus.PENDING.value)),
-               and_(ReplyTicket.status == SNOOZED,
-                    or_(ReplyTicket.snoozed_until.is_(None), ReplyTicket.snoozed_until <= now)))
+    """``reply_queue.in_queue`` in SQL: open or answered, or snoozed and due again.
+    (Not resolved, said first: what the queue's partial index holds.)"""
+    waiting = ReplyTicket.status.in_((TicketStatus.OPEN.value, TicketStatus.PENDING.value))
+    due_again = and_(ReplyTicket.status == SNOOZED, or_(ReplyTicket.snoozed_until.is_(None),
+                                                        ReplyTicket.snoozed_until <= now))
+    return and_(ReplyTicket.status != RESOLVED, or_(waiting, due_again))
 
 
 def _still_snoozed(now: datetime) -> ColumnElement[bool]:

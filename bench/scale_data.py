@@ -141,7 +141,8 @@ def _items(conn: Connection, rng: random.Random, count: int, staff: list[int],
                                now - timedelta(days=120), now)
             row = {"title": f"{state.value}稿件{n}", "topic": "活动", "body": "<p>正文</p>",
                    "digest": "", "author_id": rng.choice(staff), "state": state.value,
-                   "created_at": created, "updated_at": created, "revision": 1}
+                   "created_at": created, "updated_at": created, "revision": 1,
+                   "scheduled_at": None}  # every row names the same columns
             if state is State.SCHEDULED:
                 ahead = -rng.uniform(1, 30) if n < SCHEDULED_DUE else rng.uniform(1, 240)
                 row["scheduled_at"] = now + timedelta(hours=ahead)

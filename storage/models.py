@@ -250,6 +250,7 @@ class ReplyTicket(Base):
               sqlite_where=text("status <> 'resolved'"),
               postgresql_where=text("status <> 'resolved'")),
         Index("ix_reply_tickets_first_response_at", "first_response_at"),  # 统计
+        Index("ix_reply_tickets_priority_opened", "priority", "opened_at"),  # complaints
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id"))
@@ -475,6 +476,7 @@ class ArticleMetric(Base):
         UniqueConstraint("msgid", "day"),
         # Each article's day 7 (查看's comparison, 统计's suggestions), newest first.
         Index("ix_article_metrics_age", "age", "published_on"),
+        Index("ix_article_metrics_day", "day"),  # a period's figures
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)

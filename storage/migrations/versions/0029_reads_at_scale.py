@@ -8,7 +8,7 @@ What bench/scale.py found reading whole tables on an account of a million
 inbound messages, 100,000 tickets and 10,000 items (docs/performance.md,
 "Data at scale"): the queue (every ticket but the resolved ones, in the queue's
 order), 统计 (articles published in a period; tickets first answered in it;
-each article's day 7), and the re-checks (the audit trail's re-checks; the
+each article's day 7 and a period's figures; complaints), and the re-checks (the audit trail's re-checks; the
 followers' messages naming an article in 《》). The partial indexes' conditions
 are the ones their queries state (storage/models.py ``CHECKS``, ``TITLED``).
 """
@@ -45,12 +45,17 @@ def upgrade() -> None:
                     ["first_response_at"])
     op.create_index("ix_ticket_messages_titled", "ticket_messages", ["created_at"],
                     **_where(TITLED))
+    op.create_index("ix_reply_tickets_priority_opened", "reply_tickets",
+                    ["priority", "opened_at"])
     op.create_index("ix_article_metrics_age", "article_metrics", ["age", "published_on"])
+    op.create_index("ix_article_metrics_day", "article_metrics", ["day"])
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index("ix_article_metrics_day", table_name="article_metrics")
     op.drop_index("ix_article_metrics_age", table_name="article_metrics")
+    op.drop_index("ix_reply_tickets_priority_opened", table_name="reply_tickets")
     op.drop_index("ix_ticket_messages_titled", table_name="ticket_messages")
     op.drop_index("ix_reply_tickets_first_response_at", table_name="reply_tickets")
     op.drop_index("ix_reply_tickets_queue", table_name="reply_tickets")

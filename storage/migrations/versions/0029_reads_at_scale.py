@@ -6,10 +6,11 @@ Create Date: 2026-12-07
 
 What bench/scale.py found reading whole tables on an account of a million
 inbound messages, 100,000 tickets and 10,000 items (docs/performance.md,
-"Data at scale"): the queue (every ticket but the resolved ones, in the queue's
-order), 统计 (articles published in a period; tickets first answered in it;
-each article's day 7 and a period's figures; complaints), and the re-checks (the audit trail's re-checks; the
-followers' messages naming an article in 《》). The partial indexes' conditions
+"Data at scale"): the queue (every ticket but the resolved ones, in the
+queue's order), 统计 (articles published in a period; tickets first answered
+in it; each article's day 7 and a period's figures; complaints), and the
+re-checks (the audit trail's re-checks; the followers' messages naming an
+article in 《》). The partial indexes' conditions
 are the ones their queries state (storage/models.py ``CHECKS``, ``TITLED``).
 """
 

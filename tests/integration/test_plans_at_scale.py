@@ -73,7 +73,8 @@ def _walks(engine: Engine, statement: str, parameters: Any) -> list[str]:
         for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
             conn.execute(text(f"SET LOCAL {setting} = off"))
         indexes = {r[0]: (r[1], r[2]) for r in conn.execute(text(_INDEXES))}
-        found = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters).scalar()
+        found = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}",
+                                     parameters).scalar_one()
     return [walk for walk in _whole(found[0]["Plan"], indexes) if walk.split(" ")[0] in BIG]
 
 

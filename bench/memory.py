@@ -127,8 +127,9 @@ def report(samples: list[Sample], pushes: int) -> None:
     if set(warm.rss_kib) != set(last.rss_kib):
         print("a worker was restarted during the run: its memory is not comparable")
     print(f"{'stored':>8} " + " ".join(f"{'worker ' + str(pid):>14}" for pid in last.rss_kib))
-    step = max(1, len(samples) // 12)
-    for s in [*samples[::step], last]:
+    moving = [s for n, s in enumerate(samples) if n == 0 or s.stored != samples[n - 1].stored]
+    step = max(1, len(moving) // 12)
+    for s in [*moving[::step], last]:
         print(f"{s.stored:>8} " + " ".join(f"{s.rss_kib.get(pid, 0) / 1024:>11.1f} MiB"
                                            for pid in last.rss_kib))
     for pid in last.rss_kib:

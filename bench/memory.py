@@ -39,6 +39,7 @@ from bench.inbound import (  # noqa: E402
 from storage.models import InboundMessage  # noqa: E402
 
 PORT = 18090
+SALT = 7  # MsgIds from 70,000,000 (bench.inbound.write_requests)
 WARM = 10_000  # pushes after which the caches are warm: the baseline
 STALLED = 15  # seconds without a push stored: the run is over
 
@@ -61,10 +62,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         requests_file = workdir / "pushes.txt"
-        write_requests(requests_file, args.pushes, args.followers, args.mode, salt=7)
+        write_requests(requests_file, args.pushes, args.followers, args.mode, salt=SALT)
         url = database(args.engine, workdir, "memory")
         samples, wrk_output = run(url, args, requests_file, workdir)
+        missing = not_stored(url, args.pushes)
     print(parse_wrk("wxops", wrk_output))
+    print("\n".join(line for line in wrk_output.splitlines() if "Socket errors" in line))
+    if missing:
+        print(f"not stored: {len(missing)} pushes, by their place in the file: {missing[:10]}")
     report(samples, args.pushes)
 
 
@@ -93,6 +98,15 @@ def run(url: str, args: argparse.Namespace, requests_file: Path,
         process.wait(timeout=15)
         engine.dispose()
     return samples, output
+
+
+def not_stored(url: str, pushes: int) -> list[int]:
+    """The pushes (by their place in the file) that were not stored."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(InboundMessage.msg_id)).scalars())
+    engine.dispose()
+    return [n for n in range(pushes) if SALT * 10_000_000 + n not in stored]
 
 
 def _progressing(samples: list[Sample], quiet: int = STALLED) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.literal import constant
 from storage.models import (
     CannedReply,
     CommentTicketRow,
@@ -59,7 +60,7 @@ def _in_queue(now: datetime) -> ColumnElement[bool]:
     waiting = ReplyTicket.status.in_((TicketStatus.OPEN.value, TicketStatus.PENDING.value))
     due_again = and_(ReplyTicket.status == SNOOZED, or_(ReplyTicket.snoozed_until.is_(None),
                                                         ReplyTicket.snoozed_until <= now))
-    return and_(ReplyTicket.status != RESOLVED, or_(waiting, due_again))
+    return and_(ReplyTicket.status != constant(RESOLVED), or_(waiting, due_again))
 
 
 def _still_snoozed(now: datetime) -> ColumnElement[bool]:

@@ -7,11 +7,12 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, literal_column, or_, select
+from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.among import among
+from storage.literal import constant
 from storage.models import (
     TITLED_LIKE,
     AnalyticsDay,
@@ -41,7 +42,7 @@ from workflow.suggestions import named_items, unique_titles
 READS = "getarticleread"
 #: How a message naming an article in 《》 is found: as a literal, which the
 #: partial index of such messages (``ix_ticket_messages_titled``) repeats.
-TITLED: ColumnElement[str] = literal_column(f"'{TITLED_LIKE}'")
+TITLED = constant(TITLED_LIKE)
 #: The audit events that may record a re-check (recheck.verdict_of decides).
 CHECK_EVENTS = ("recheck_ok", "flag_outdated", "withdraw")
 
@@ -65,7 +66,8 @@ class SqlRecheckView:
         a = AuditRow
         rows = self.session.execute(
             select(a.item_id, a.event, a.command, a.comment, a.actor_id, a.actor_name, a.at)
-            .where(among(self.session, a.item_id, item_ids), a.event.in_(CHECK_EVENTS))
+            .where(among(self.session, a.item_id, item_ids),
+                   a.event.in_([constant(e) for e in CHECK_EVENTS]))
             .order_by(a.id))
         found: dict[int, LastCheck] = {}
         for r in rows:  # oldest first: the last one stays
@@ -99,8 +101,8 @@ class SqlRecheckView:
         rows = self.session.execute(
             select(m.ticket_id, m.content, m.created_at, t.priority)
             .join(t, t.id == m.ticket_id).outerjoin(c, c.ticket_id == t.id)
-            .where(c.ticket_id.is_(None), m.direction == "in", m.created_at >= since,
-                   m.content.like(TITLED), _may_signal(t, m)))
+            .where(c.ticket_id.is_(None), m.direction == constant("in"),
+                   m.created_at >= since, m.content.like(TITLED), _may_signal(t, m)))
         found = list(rows)
         if not found:
             return []

@@ -38,6 +38,12 @@ NAMING = {
 }
 
 
+#: Partial indexes' conditions, as their queries state them (migration 0029).
+CHECKS = "event IN ('recheck_ok', 'flag_outdated', 'withdraw')"
+TITLED_LIKE = "%《%"
+TITLED = f"direction = 'in' AND content LIKE '{TITLED_LIKE}'"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
@@ -115,7 +121,7 @@ class ContentItemRow(ArticleMetaColumns, Base):
     planned_at: Mapped[datetime | None]
     due_on: Mapped[date | None] = mapped_column(Date)
     scheduled_at: Mapped[datetime | None] = mapped_column(index=True)
-    published_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)  # 统计, reports
     draft_media_id: Mapped[str | None] = mapped_column(String(128))
     publish_id: Mapped[str | None] = mapped_column(String(64), index=True)
     article_id: Mapped[str | None] = mapped_column(String(128))
@@ -154,7 +160,12 @@ class ReviewRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_item_id_id", "item_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_log_item_id_id", "item_id", "id"),
+        # The re-checks (storage/rechecks.py CHECK_EVENTS): a few rows among the trail's.
+        Index("ix_audit_log_checks", "item_id", "id", sqlite_where=text(CHECKS),
+              postgresql_where=text(CHECKS)),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"))
     subject: Mapped[str] = mapped_column(String(64), default="")  # e.g. "ticket:5", "rule:3"
@@ -234,6 +245,12 @@ class ReplyTicket(Base):
         Index("ix_reply_tickets_status_waiting", "status", "waiting_since"),
         # A follower's unresolved ticket, looked up on every message (migration 0006).
         Index("ix_reply_tickets_follower_status", "follower_id", "status"),
+        # The queue in its order (storage/queue_ops.py), resolved tickets left out.
+        Index("ix_reply_tickets_queue", "priority", "waiting_since", "id",
+              sqlite_where=text("status <> 'resolved'"),
+              postgresql_where=text("status <> 'resolved'")),
+        Index("ix_reply_tickets_first_response_at", "first_response_at"),  # 统计
+        Index("ix_reply_tickets_priority_opened", "priority", "opened_at"),  # complaints
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id"))
@@ -252,6 +269,10 @@ class ReplyTicket(Base):
 
 class TicketMessage(Base):
     __tablename__ = "ticket_messages"
+    # Followers' messages naming an article in 《》, by time: what the re-checks
+    # read (storage/rechecks.py TITLED), without reading every message.
+    __table_args__ = (Index("ix_ticket_messages_titled", "created_at",
+                            sqlite_where=text(TITLED), postgresql_where=text(TITLED)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("reply_tickets.id", ondelete="CASCADE"), index=True)
@@ -453,7 +474,12 @@ class PlatformAsset(Base):
 
 class ArticleMetric(Base):
     __tablename__ = "article_metrics"
-    __table_args__ = (UniqueConstraint("msgid", "day"),)
+    __table_args__ = (
+        UniqueConstraint("msgid", "day"),
+        # Each article's day 7 (查看's comparison, 统计's suggestions), newest first.
+        Index("ix_article_metrics_age", "age", "published_on"),
+        Index("ix_article_metrics_day", "day"),  # a period's figures
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)
     msgid: Mapped[str] = mapped_column(String(64))  # WeChat's "msgid_index" article key

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.among import among
 from storage.models import CommentTicketRow, ContentItemRow, ReplyTicket
 from storage.rechecks import SqlRecheckView
 from storage.repositories import item_from_row
@@ -50,7 +51,7 @@ class SqlOldContentView:
         t, c = ReplyTicket, CommentTicketRow
         rows = self.session.execute(
             select(c.item_id, func.count().label("n")).join(t, t.id == c.ticket_id)
-            .where(c.item_id.in_(ids), t.status != "resolved").group_by(c.item_id))
+            .where(among(self.session, c.item_id, ids), t.status != "resolved").group_by(c.item_id))
         return {r.item_id: int(r.n) for r in rows}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.literal import constant
 from storage.models import (
     CannedReply,
     CommentTicketRow,
@@ -54,10 +55,12 @@ def _line(row: Any) -> QueueLine:
 
 
 def _in_queue(now: datetime) -> ColumnElement[bool]:
-    """``reply_queue.in_queue`` in SQL: open or answered, or snoozed and due again."""
-    return or_(ReplyTicket.status.in_((TicketStatus.OPEN.value, TicketStatus.PENDING.value)),
-               and_(ReplyTicket.status == SNOOZED,
-                    or_(ReplyTicket.snoozed_until.is_(None), ReplyTicket.snoozed_until <= now)))
+    """``reply_queue.in_queue`` in SQL: open or answered, or snoozed and due again.
+    (Not resolved, said first: what the queue's partial index holds.)"""
+    waiting = ReplyTicket.status.in_((TicketStatus.OPEN.value, TicketStatus.PENDING.value))
+    due_again = and_(ReplyTicket.status == SNOOZED, or_(ReplyTicket.snoozed_until.is_(None),
+                                                        ReplyTicket.snoozed_until <= now))
+    return and_(ReplyTicket.status != constant(RESOLVED), or_(waiting, due_again))
 
 
 def _still_snoozed(now: datetime) -> ColumnElement[bool]:

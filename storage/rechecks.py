@@ -7,11 +7,14 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.among import among
+from storage.literal import constant
 from storage.models import (
+    TITLED_LIKE,
     AnalyticsDay,
     ArticleMetric,
     AuditRow,
@@ -22,6 +25,7 @@ from storage.models import (
     TicketMessage,
 )
 from workflow.recheck import (
+    RECHECK_WORDS,
     Article,
     DayReads,
     LastCheck,
@@ -36,6 +40,9 @@ from workflow.suggestions import named_items, unique_titles
 
 #: The interface whose daily answer gives every article's reads that day.
 READS = "getarticleread"
+#: How a message naming an article in 《》 is found: as a literal, which the
+#: partial index of such messages (``ix_ticket_messages_titled``) repeats.
+TITLED = constant(TITLED_LIKE)
 #: The audit events that may record a re-check (recheck.verdict_of decides).
 CHECK_EVENTS = ("recheck_ok", "flag_outdated", "withdraw")
 
@@ -59,7 +66,8 @@ class SqlRecheckView:
         a = AuditRow
         rows = self.session.execute(
             select(a.item_id, a.event, a.command, a.comment, a.actor_id, a.actor_name, a.at)
-            .where(a.item_id.in_(list(item_ids)), a.event.in_(CHECK_EVENTS))
+            .where(among(self.session, a.item_id, item_ids),
+                   a.event.in_([constant(e) for e in CHECK_EVENTS]))
             .order_by(a.id))
         found: dict[int, LastCheck] = {}
         for r in rows:  # oldest first: the last one stays
@@ -80,18 +88,21 @@ class SqlRecheckView:
         rows = self.session.execute(
             select(c.item_id, c.ticket_id, t.priority, m.content, m.created_at)
             .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
-            .where(c.item_id.in_(list(item_ids)), m.direction == "in", m.created_at >= since))
+            .where(among(self.session, c.item_id, item_ids), m.direction == "in",
+                   m.created_at >= since, _may_signal(t, m)))
         return [Said(r.item_id, r.created_at, r.content or "",
                      r.priority >= COMPLAINT_PRIORITY, r.ticket_id, "comment") for r in rows]
 
     def _messages(self, item_ids: Collection[int], since: datetime) -> list[Said]:
-        """Followers' messages (not comments) naming a published item in 《》."""
+        """Followers' messages (not comments) naming a published item in 《》: read
+        through the index of such messages (migration 0029), so not every
+        message since the oldest unanswered day."""
         t, m, c = ReplyTicket, TicketMessage, CommentTicketRow
         rows = self.session.execute(
             select(m.ticket_id, m.content, m.created_at, t.priority)
             .join(t, t.id == m.ticket_id).outerjoin(c, c.ticket_id == t.id)
-            .where(c.ticket_id.is_(None), m.direction == "in", m.created_at >= since,
-                   m.content.contains("《")))
+            .where(c.ticket_id.is_(None), m.direction == constant("in"),
+                   m.created_at >= since, m.content.like(TITLED), _may_signal(t, m)))
         found = list(rows)
         if not found:
             return []
@@ -125,7 +136,8 @@ class SqlRecheckView:
                     by_day[key] = by_day.get(key, 0) + _read_users(row)
         m = ArticleMetric
         for r in self.session.execute(select(m.item_id, m.day, m.reads).where(
-                m.item_id.in_(set(items.values())), m.day >= first, m.day <= last)):
+                among(self.session, m.item_id, set(items.values())),
+                m.day >= first, m.day <= last)):
             if r.day not in answered:  # an item published again: its articles add up
                 by_day[(r.item_id, r.day)] = by_day.get((r.item_id, r.day), 0) + int(r.reads)
         return [DayReads(i, d, n) for (i, d), n in sorted(by_day.items())]
@@ -147,7 +159,7 @@ class SqlRecheckView:
         if not item_ids:
             return []
         k = RecheckSignalRow
-        rows = self.session.scalars(select(k).where(k.item_id.in_(list(item_ids)))
+        rows = self.session.scalars(select(k).where(among(self.session, k.item_id, item_ids))
                                     .order_by(k.signal_day, k.id))
         return [(r.item_id, Signal(SignalKind(r.kind), r.signal_day, dict(r.detail or {})))
                 for r in rows]
@@ -162,6 +174,12 @@ class SqlRecheckView:
         except IntegrityError:
             return False
         return True
+
+
+def _may_signal(t: type[ReplyTicket], m: type[TicketMessage]) -> ColumnElement[bool]:
+    """What can be a signal (recheck.said_signal): a complaint, or words that say
+    the article may be wrong. The rest (写得真好) is not read at all."""
+    return or_(t.priority >= COMPLAINT_PRIORITY, *[m.content.contains(w) for w in RECHECK_WORDS])
 
 
 def _read_users(row: dict[str, Any]) -> int:

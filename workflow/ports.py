@@ -210,7 +210,9 @@ class RecheckView(Protocol):
 
     def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
         """Comments on these items, and followers' messages naming one of them
-        (suggestions.named_items), from ``since`` (None: nothing), oldest first."""
+        (suggestions.named_items), from ``since`` (None: nothing), oldest first:
+        those that can be a signal (``recheck.said_signal``: a complaint, or a
+        re-check word), which is all that any reader looks for."""
         ...
 
     def daily_reads(self, first: date, last: date) -> Sequence[DayReads]:

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from workflow.roles import Actor, Role
 
@@ -353,6 +353,26 @@ def _by_item(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
     for row in rows:
         out.setdefault(row.item_id, []).append(row)
     return out
+
+
+class Lines(Sequence[dict[str, Any]]):
+    """``Due.line`` of each of ``due``, made when read: a list shows its first
+    few of what may be thousands, and says how many there are in all."""
+
+    def __init__(self, due: Sequence[Due], today: date) -> None:
+        self.due, self.today = due, today
+
+    def __len__(self) -> int:
+        return len(self.due)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [d.line(self.today) for d in self.due[index]]
+        return self.due[index].line(self.today)
 
 
 def due_now(found: Iterable[Due], today: date) -> list[Due]:

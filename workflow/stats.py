@@ -114,18 +114,29 @@ def utc_span(period: Period, tz: tzinfo) -> tuple[datetime, datetime]:
 
 def period_stats(uow: UnitOfWork, period: Period, now: datetime, tz: tzinfo) -> PeriodStats:
     """统计 for ``period`` (local days of the account's zone)."""
-    since, until = utc_span(period, tz)
     with uow:
         figures = uow.figures
         base = figures_between(uow, period.first, period.last, now, tz)
         best, weakest = ranked(figures.article_reads(period.first, period.last))
-        answered = list(figures.first_responses(since, min(until, now)))
+        facts = facts_from(figures, period.last, now, tz) if period.with_suggestions else None
+        answered = _answered(figures, facts, period, now, tz)
         found = PeriodStats(period, base, best, weakest, len(answered),
                             median_minutes(answered))
-        if period.with_suggestions:
-            facts = facts_from(figures, period.last, now, tz)
+        if facts is not None:
             found.suggestions.extend(suggestions.suggest(facts)[:TOP_SUGGESTIONS])
     return found
+
+
+def _answered(figures: FiguresView, facts: Facts | None, period: Period, now: datetime,
+              tz: tzinfo) -> list[Response]:
+    """The period's first answers: taken from the suggestions' window when it
+    holds the period (both end on the period's last day) rather than read
+    twice; at 100,000 tickets reading them is most of what 统计 costs."""
+    since, until = utc_span(period, tz)
+    until = min(until, now)
+    if facts is not None and utc_span(last_days(period.last, HISTORY_DAYS), tz)[0] <= since:
+        return [r for r in facts.responses if r.answered_at >= since]
+    return list(figures.first_responses(since, until))
 
 
 def facts_from(figures: FiguresView, last: date, now: datetime, tz: tzinfo) -> Facts:

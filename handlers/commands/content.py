@@ -152,7 +152,7 @@ def rechecks_due(ctx: CommandContext, cmd: Command) -> Result:
     pulled it forward (workflow.recheck)."""
     today = ctx.local_now.date()
     due = rechecks.due_now(rechecks.schedule(ctx.uow(), ctx.recheck_days, ctx.tz), today)
-    return say("rechecks", due=[d.line(today) for d in due], limit=LIST_LIMIT)
+    return say("rechecks", due=rechecks.Lines(due, today), limit=LIST_LIMIT)
 
 
 def perform_item(ctx: CommandContext, asked: Confirmation) -> Result:

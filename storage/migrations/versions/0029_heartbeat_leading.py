@@ -1,7 +1,7 @@
 """worker_heartbeats.leading: whether the worker held the scheduler leader lock at its beat
 
-Revision ID: 0031
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-07
 
 The leader lock keeps no record (a PostgreSQL advisory lock, a file lock on
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0031"
-down_revision: str | Sequence[str] | None = "0027"
+revision: str = "0029"
+down_revision: str | Sequence[str] | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import replies
+from bot import one_trip, replies
 from bot.crypto import REPLY_FIELD
 from bot.handling import Contexts, HandlerFailed, handle
 from bot.protocol import (
@@ -164,6 +164,9 @@ class WeChatEndpoint:
             msg = Inbound.from_fields(envelope.message, envelope.authenticated)
             ctx = self.contexts(conn, now)
             self._prepare(ctx, msg)
+            reply = one_trip.answer(conn, ctx, msg, envelope, push)
+            if reply is not None:
+                return reply
             try:
                 with write_lock(self.engine, within=budget.wait()), conn.begin():
                     return self._in_transaction(conn, ctx, msg, envelope, push)
@@ -193,7 +196,7 @@ class WeChatEndpoint:
                         envelope: InboundEnvelope, push: PushRecord) -> str:
         claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:
-            return claim.previous_reply or ""
+            return self._previous(conn, envelope, claim)
         ctx.inbound_id = claim.inbound_id
         reply_xml = handle(ctx, msg, _passive_reply)
         inbound.store_reply(conn, claim.inbound_id, reply_xml, ctx.now)
@@ -205,9 +208,18 @@ class WeChatEndpoint:
         error (and when the worker tries it again), answer success."""
         claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:  # a concurrent retry was handled meanwhile
-            return claim.previous_reply or ""
+            return self._previous(conn, envelope, claim)
         inbound.store_failure(conn, claim.inbound_id, error, replay_at)
         return ""
+
+    def _previous(self, conn: Connection, envelope: InboundEnvelope, claim: PushClaim) -> str:
+        """A retry's reply: the one stored, or the acknowledgement rendered again
+        (a push recorded in one statement, ``bot.one_trip``)."""
+        ack = claim.previous_acknowledgement
+        if claim.previous_reply or ack is None:
+            return claim.previous_reply or ""
+        msg = Inbound.from_fields(envelope.message, envelope.authenticated)
+        return one_trip.again(self.contexts(conn, datetime.now(UTC)), msg, ack)
 
     @staticmethod
     def _prepare(ctx: HandlerContext, msg: Inbound) -> None:

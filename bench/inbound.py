@@ -11,7 +11,10 @@ The machine's speed drifts by 10-20 % within minutes, so the echo runs before
 every target and once more at the end, and each target's ratio is taken
 against the mean of the echo runs just before and just after it. With
 ``--rounds N`` the whole set runs N times and the summary gives each target's
-median ratio with the lowest and highest.
+median ratio with the lowest and highest. On PostgreSQL, ``--usual-path`` adds
+a row per mode with the one-statement push switched off (every push the usual
+transaction), and ``--no-flush`` one with ``synchronous_commit`` off: not
+acceptable, a bound that shows what waiting for the commit's WAL flush costs.
 
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL row, the local server.
 """
@@ -211,18 +214,44 @@ def require_wrk() -> None:
         sys.exit("the inbound benchmarks need wrk: apt-get install wrk")
 
 
+#: PostgreSQL's variants, each a row of its own after the target as deployed
+#: (``--usual-path``, ``--no-flush``): (label, app, extra environment).
+VARIANTS = {
+    "usual_path": ("usual path", "bench.usual_path_app:app", {}),
+    # Not acceptable (an acknowledged push could be lost): a bound, to show what
+    # the commit's WAL flush costs.
+    "no_flush": ("no flush: a bound", "bot.wsgi:app",
+                 {"PGOPTIONS": "-c synchronous_commit=off"}),
+}
+
+
+Target = tuple[str, str, str, str, dict[str, str]]
+
+
+def targets(args: argparse.Namespace) -> list[Target]:
+    """(name, app, engine, mode, extra environment) of each target, in order."""
+    chosen = [VARIANTS[v] for v in ("usual_path", "no_flush") if getattr(args, v)]
+    found: list[Target] = []
+    for engine in args.engines.split(","):
+        for mode in ("plain", "safe"):
+            found.append((f"wxops {engine} ({mode})", "bot.wsgi:app", engine, mode, {}))
+            if engine == "postgresql":
+                found += [(f"wxops {engine} ({mode}, {label})", app, engine, mode, extra)
+                          for label, app, extra in chosen]
+    return found
+
+
 def one_round(args: argparse.Namespace, workdir: Path) -> list[Result]:
     """Echo, then each target followed by the echo again; returns the runs in order."""
     env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     runs = [measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 1)]
-    for i, engine in enumerate(args.engines.split(",")):
-        for j, mode in enumerate(("plain", "safe")):
-            url = database(engine, workdir / f"{engine}-{mode}", f"inbound_{mode}")
-            target = measure(f"wxops {engine} ({mode})", "bot.wsgi:app",
-                             wxops_env(url, mode), mode, args, workdir, 10 + i * 2 + j)
-            echo = measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 2)
-            target.baseline_rps = (runs[-1].rps + echo.rps) / 2
-            runs += [target, echo]
+    for i, (name, app, engine, mode, extra) in enumerate(targets(args)):
+        url = database(engine, workdir / f"{engine}-{i}", f"inbound_{mode}_{i}")
+        target = measure(name, app, {**wxops_env(url, mode), **extra}, mode, args, workdir,
+                         10 + i)
+        echo = measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 2)
+        target.baseline_rps = (runs[-1].rps + echo.rps) / 2
+        runs += [target, echo]
     return runs
 
 
@@ -240,6 +269,10 @@ def main() -> None:
     load_options(parser)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--usual-path", action="store_true",
+                        help="PostgreSQL: also each mode with the one-statement push off")
+    parser.add_argument("--no-flush", action="store_true",
+                        help="PostgreSQL: also each mode with synchronous_commit off (a bound)")
     args = parser.parse_args()
     require_wrk()
     rounds = []

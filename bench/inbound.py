@@ -48,7 +48,7 @@ from tests.harness.wechat import WeChatSigner  # noqa: E402
 TOKEN, APP_ID = "wxopsBenchToken", "wx5823bf96d3bd56c7"  # a Token WeChat accepts
 ECHO = "werobot echo (plain)"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-WORKERS = 2  # gunicorn sync workers, for every target
+WORKERS = 2  # gunicorn sync workers, for every target (--workers)
 PUSHES_PER_SECOND = 20_000  # prepared per second of --duration unless --requests says
 
 
@@ -85,8 +85,9 @@ def write_requests(path: Path, count: int, followers: int, mode: str, salt: int)
             out.write(f"/wechat?{urlencode(query)}\t{body.decode('utf-8')}\n")
 
 
-def serve(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "sync", "-b",
+def serve(app: str, port: int, env: dict[str, str], log: Path,
+          workers: int = WORKERS) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b",
            f"127.0.0.1:{port}", "--log-level", "warning", app]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
@@ -140,7 +141,7 @@ def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.
     if not requests_file.exists():  # the echo's are reused: it remembers nothing
         write_requests(requests_file, prepared, args.followers, mode, salt)
     port = 18000 + salt
-    process = serve(app, port, env, workdir / f"{name}.log")
+    process = serve(app, port, env, workdir / f"{name}.log", args.workers)
     try:
         result = load(name, process.pid, port, requests_file, args)
     finally:
@@ -157,7 +158,7 @@ def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.
 def load(name: str, server_pid: int, port: int, requests_file: Path,
          args: argparse.Namespace) -> Result:
     """One wrk run against a started server, with the CPU the server used."""
-    settled(server_pid, WORKERS)
+    settled(server_pid, args.workers)
     before = CpuClock.read(server_pid)
     result = parse_wrk(name, run_wrk(port, requests_file, args.duration, args.connections))
     after = CpuClock.read(server_pid)
@@ -200,6 +201,8 @@ def load_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--followers", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help="gunicorn sync workers, for every target")
     parser.add_argument("--requests", type=int, default=None,
                         help="unique pushes to prepare (default: 20,000 a second of --duration)")
 

@@ -11,7 +11,10 @@ The machine's speed drifts by 10-20 % within minutes, so the echo runs before
 every target and once more at the end, and each target's ratio is taken
 against the mean of the echo runs just before and just after it. With
 ``--rounds N`` the whole set runs N times and the summary gives each target's
-median ratio with the lowest and highest.
+median ratio with the lowest and highest. On PostgreSQL, ``--usual-path`` adds
+a row per mode with the one-statement push switched off (every push the usual
+transaction), and ``--no-flush`` one with ``synchronous_commit`` off: not
+acceptable, a bound that shows what waiting for the commit's WAL flush costs.
 
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL row, the local server.
 """
@@ -45,7 +48,7 @@ from tests.harness.wechat import WeChatSigner  # noqa: E402
 TOKEN, APP_ID = "wxopsBenchToken", "wx5823bf96d3bd56c7"  # a Token WeChat accepts
 ECHO = "werobot echo (plain)"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-WORKERS = 2  # gunicorn sync workers, for every target
+WORKERS = 2  # gunicorn sync workers, for every target (--workers)
 PUSHES_PER_SECOND = 20_000  # prepared per second of --duration unless --requests says
 
 
@@ -82,8 +85,9 @@ def write_requests(path: Path, count: int, followers: int, mode: str, salt: int)
             out.write(f"/wechat?{urlencode(query)}\t{body.decode('utf-8')}\n")
 
 
-def serve(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "sync", "-b",
+def serve(app: str, port: int, env: dict[str, str], log: Path,
+          workers: int = WORKERS) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b",
            f"127.0.0.1:{port}", "--log-level", "warning", app]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
@@ -137,7 +141,7 @@ def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.
     if not requests_file.exists():  # the echo's are reused: it remembers nothing
         write_requests(requests_file, prepared, args.followers, mode, salt)
     port = 18000 + salt
-    process = serve(app, port, env, workdir / f"{name}.log")
+    process = serve(app, port, env, workdir / f"{name}.log", args.workers)
     try:
         result = load(name, process.pid, port, requests_file, args)
     finally:
@@ -154,7 +158,7 @@ def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.
 def load(name: str, server_pid: int, port: int, requests_file: Path,
          args: argparse.Namespace) -> Result:
     """One wrk run against a started server, with the CPU the server used."""
-    settled(server_pid, WORKERS)
+    settled(server_pid, args.workers)
     before = CpuClock.read(server_pid)
     result = parse_wrk(name, run_wrk(port, requests_file, args.duration, args.connections))
     after = CpuClock.read(server_pid)
@@ -197,6 +201,8 @@ def load_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--followers", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help="gunicorn sync workers, for every target")
     parser.add_argument("--requests", type=int, default=None,
                         help="unique pushes to prepare (default: 20,000 a second of --duration)")
 
@@ -211,18 +217,44 @@ def require_wrk() -> None:
         sys.exit("the inbound benchmarks need wrk: apt-get install wrk")
 
 
+#: PostgreSQL's variants, each a row of its own after the target as deployed
+#: (``--usual-path``, ``--no-flush``): (label, app, extra environment).
+VARIANTS = {
+    "usual_path": ("usual path", "bench.usual_path_app:app", {}),
+    # Not acceptable (an acknowledged push could be lost): a bound, to show what
+    # the commit's WAL flush costs.
+    "no_flush": ("no flush: a bound", "bot.wsgi:app",
+                 {"PGOPTIONS": "-c synchronous_commit=off"}),
+}
+
+
+Target = tuple[str, str, str, str, dict[str, str]]
+
+
+def targets(args: argparse.Namespace) -> list[Target]:
+    """(name, app, engine, mode, extra environment) of each target, in order."""
+    chosen = [VARIANTS[v] for v in ("usual_path", "no_flush") if getattr(args, v)]
+    found: list[Target] = []
+    for engine in args.engines.split(","):
+        for mode in ("plain", "safe"):
+            found.append((f"wxops {engine} ({mode})", "bot.wsgi:app", engine, mode, {}))
+            if engine == "postgresql":
+                found += [(f"wxops {engine} ({mode}, {label})", app, engine, mode, extra)
+                          for label, app, extra in chosen]
+    return found
+
+
 def one_round(args: argparse.Namespace, workdir: Path) -> list[Result]:
     """Echo, then each target followed by the echo again; returns the runs in order."""
     env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     runs = [measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 1)]
-    for i, engine in enumerate(args.engines.split(",")):
-        for j, mode in enumerate(("plain", "safe")):
-            url = database(engine, workdir / f"{engine}-{mode}", f"inbound_{mode}")
-            target = measure(f"wxops {engine} ({mode})", "bot.wsgi:app",
-                             wxops_env(url, mode), mode, args, workdir, 10 + i * 2 + j)
-            echo = measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 2)
-            target.baseline_rps = (runs[-1].rps + echo.rps) / 2
-            runs += [target, echo]
+    for i, (name, app, engine, mode, extra) in enumerate(targets(args)):
+        url = database(engine, workdir / f"{engine}-{i}", f"inbound_{mode}_{i}")
+        target = measure(name, app, {**wxops_env(url, mode), **extra}, mode, args, workdir,
+                         10 + i)
+        echo = measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 2)
+        target.baseline_rps = (runs[-1].rps + echo.rps) / 2
+        runs += [target, echo]
     return runs
 
 
@@ -240,6 +272,10 @@ def main() -> None:
     load_options(parser)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--usual-path", action="store_true",
+                        help="PostgreSQL: also each mode with the one-statement push off")
+    parser.add_argument("--no-flush", action="store_true",
+                        help="PostgreSQL: also each mode with synchronous_commit off (a bound)")
     args = parser.parse_args()
     require_wrk()
     rounds = []

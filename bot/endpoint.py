@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import replies
+from bot import one_trip, replies
 from bot.crypto import REPLY_FIELD
 from bot.handling import Contexts, HandlerFailed, handle
 from bot.metrics import PushMeter
@@ -192,6 +192,11 @@ class WeChatEndpoint:
             msg = Inbound.from_fields(envelope.message, envelope.authenticated)
             ctx = self.contexts(conn, now)
             self._prepare(ctx, msg)
+            answered = one_trip.answer(conn, ctx, msg, envelope, push)
+            if answered is not None:
+                self.outcome.value = ("duplicate" if answered.retry
+                                      else "replied" if answered.xml else "success")
+                return answered.xml
             try:
                 with write_lock(self.engine, within=budget.wait()), conn.begin():
                     return self._in_transaction(conn, ctx, msg, envelope, push)
@@ -221,8 +226,7 @@ class WeChatEndpoint:
                         envelope: InboundEnvelope, push: PushRecord) -> str:
         claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:
-            self.outcome.value = "duplicate"
-            return claim.previous_reply or ""
+            return self._previous(conn, envelope, claim)
         ctx.inbound_id = claim.inbound_id
         reply_xml = handle(ctx, msg, _passive_reply)
         inbound.store_reply(conn, claim.inbound_id, reply_xml, ctx.now)
@@ -235,11 +239,20 @@ class WeChatEndpoint:
         error (and when the worker tries it again), answer success."""
         claim = self._claim(conn, envelope, push)
         if claim.inbound_id is None:  # a concurrent retry was handled meanwhile
-            self.outcome.value = "duplicate"
-            return claim.previous_reply or ""
+            return self._previous(conn, envelope, claim)
         inbound.store_failure(conn, claim.inbound_id, error, replay_at)
         self.outcome.value = "kept" if replay_at is not None else "failed"
         return ""
+
+    def _previous(self, conn: Connection, envelope: InboundEnvelope, claim: PushClaim) -> str:
+        """A retry's reply: the one stored, or the acknowledgement rendered again
+        (a push recorded in one statement, ``bot.one_trip``)."""
+        self.outcome.value = "duplicate"
+        ack = claim.previous_acknowledgement
+        if claim.previous_reply or ack is None:
+            return claim.previous_reply or ""
+        msg = Inbound.from_fields(envelope.message, envelope.authenticated)
+        return one_trip.again(self.contexts(conn, self.clock()), msg, ack)
 
     @staticmethod
     def _prepare(ctx: HandlerContext, msg: Inbound) -> None:

@@ -45,6 +45,8 @@ class Contexts:
         self.settings = settings
         self.hours = settings.hours
         self.complaint_words = settings.complaint_word_list
+        self.recheck_days = settings.recheck_intervals  # parsed: a property parses each time
+        self.tz = settings.tz
         # With an EncodingAESKey, only safe-mode (authenticated) bodies may change
         # things; without one, a deployment must opt in explicitly (WECHAT.md).
         self.plaintext_commands = (settings.allow_plaintext_commands
@@ -57,14 +59,14 @@ class Contexts:
 
     def __call__(self, conn: Connection, now: datetime) -> HandlerContext:
         return HandlerContext(
-            store=push_store(conn), now=now, tz=self.settings.tz, hours=self.hours,
+            store=push_store(conn), now=now, tz=self.tz, hours=self.hours,
             complaint_words=self.complaint_words,
             joined_uow=lambda: joined_uow(conn, clock=lambda: now),
             texts=push_texts(conn),
             tickets=ticket_inbox(conn),
             plaintext_commands=self.plaintext_commands,
             reply_sla_minutes=self.settings.reply_sla,
-            recheck_days=self.settings.recheck_intervals,
+            recheck_days=self.recheck_days,
             capabilities=self.table,
             learnt_capabilities=lambda: learnt(self.settings.kind, _learnt(conn)),
             pages=self.pages,

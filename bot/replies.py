@@ -18,12 +18,13 @@ MAX_ARTICLES = 8  # WeChat shows at most 8 articles in one passive news reply
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def render(reply: Reply, msg: Inbound) -> str:
-    """The reply XML, or "" for success (WeChat shows nothing, does not retry)."""
+def render(reply: Reply, msg: Inbound, at: int = 0) -> str:
+    """The reply XML, or "" for success (WeChat shows nothing, does not retry).
+    ``at``: its CreateTime (epoch seconds), when not now."""
     if reply is None:
         return ""
     common = {"source": _cdata_safe(msg.account), "target": _cdata_safe(msg.openid),
-              "time": int(time.time())}
+              "time": at or int(time.time())}
     if isinstance(reply, TextReply):
         return str(WeRoBotText(content=_cdata_safe(reply.text), **common).render())
     return _news(reply, common)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from workflow.analytics import DayRecord
 from workflow.capabilities import Capability, LearntMissing
+from workflow.follower_push import Acknowledgement, FollowerText, Nonce, OneTrip
 from workflow.ports import UnitOfWork
 from workflow.window import Counter, Interactions
 
@@ -80,6 +81,24 @@ class PushClaim(Protocol):
 
     @property
     def previous_reply(self) -> str | None: ...
+
+    @property
+    def previous_acknowledgement(self) -> Acknowledgement | None:
+        """What the reply was rendered from, when it was not stored (one-statement pushes)."""
+        ...
+
+
+class OneTripPushes(Protocol):
+    """A follower's text recorded whole in one statement (``storage.one_trip``)."""
+
+    def available(self, conn: Connection) -> bool:
+        """Whether the connection's database has the statement (PostgreSQL)."""
+        ...
+
+    def push(self, conn: Connection, record: Any, nonce: Nonce | None,
+             text: FollowerText) -> OneTrip:
+        """``record``: what ``InboundLog.record`` returned. Outside any transaction."""
+        ...
 
 
 class TakenPush(Protocol):

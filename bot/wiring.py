@@ -29,6 +29,7 @@ from storage import (
     inbound,
     incidents,
     migrate,
+    one_trip,
     outbox,
     platform,
     reports,
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 database: seams.Database = db
 #: The inbound log (the endpoint's prepared statements, the replayer, the CLI).
 inbound_log: seams.InboundLog = inbound
+#: A follower's text in one statement on PostgreSQL (the endpoint's usual push).
+one_trip_pushes: seams.OneTripPushes = one_trip
 #: The outbox table (the sender, ``wxops outbox``).
 outbox_log: seams.OutboxLog = outbox
 #: What the outbox deliveries read and write besides the outbox.

@@ -5,10 +5,13 @@ from __future__ import annotations
 from handlers import surveys, texts
 from handlers.inbound import HandlerContext, Inbound, RuleQuestion
 from handlers.replies import NewsReply, Reply, TextReply
+from handlers.texts import TextSource
 from workflow import ticket_cases
 from workflow.autoreply import ReplyKind, Rule
+from workflow.follower_push import Acknowledgement
 
 SCENE_PREFIX = "qrscene_"
+AWAY = "_away"  # the out-of-hours variant of an acknowledgement's text
 
 
 def on_subscribe(ctx: HandlerContext, msg: Inbound) -> Reply:
@@ -115,10 +118,26 @@ def _acknowledge(ctx: HandlerContext, text: str, **context: object) -> Reply:
                                   **context))
 
 
+def acknowledged(ctx: HandlerContext, ack: Acknowledgement, source: TextSource) -> Reply:
+    """An acknowledgement recorded by the push's one statement (or kept for its
+    retries), rendered as ``_queue`` renders it; ``source`` has the admin's text."""
+    context: dict[str, object] = {"ticket_id": ack.ticket_id}
+    if ack.text.removesuffix(AWAY) != "ack":
+        context["complaint"] = ack.complaint
+    if ack.text.endswith(AWAY):
+        context["hours"] = ctx.hours.describe()
+    return TextReply(texts.render(ack.text, source, **context))
+
+
 def _rule_reply(ctx: HandlerContext, rule: Rule | None) -> Reply:
     if rule is None:
         return None
     ctx.store.count_hit(rule)
+    return rule_reply(rule)
+
+
+def rule_reply(rule: Rule) -> Reply:
+    """What ``rule`` answers (its hit counted by the caller)."""
     if rule.reply_kind is ReplyKind.NEWS:
         return NewsReply(rule.articles)
     return TextReply(rule.reply_text)

@@ -121,6 +121,10 @@ class HandlerContext:
             self._match(question, self.store.active_rules())
         return self._rules[question]
 
+    def prematched(self, question: RuleQuestion) -> tuple[bool, Rule | None]:
+        """(whether ``question`` was matched before the lock, the rule that answers)."""
+        return (question in self._rules, self._rules.get(question))
+
     def prematch(self, question: RuleQuestion) -> None:
         """Match now if this process's copy of the rules is fresh; otherwise the
         handler reads them and matches in its transaction."""

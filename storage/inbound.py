@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import InboundMessage, InboundNonce
 from storage.raw import Raw
+from workflow.follower_push import Acknowledgement
 
 DEDUPE_KEY_LENGTH = 160  # the column's width
 
@@ -30,7 +31,8 @@ _CLAIM = (
     " :payload, :authenticated, :mode, '', '', :now, :now)"
     " ON CONFLICT DO NOTHING RETURNING id"
 )
-_STORED_REPLY = "SELECT reply FROM inbound_messages WHERE dedupe_key = :key"
+_STORED_REPLY = ("SELECT reply, reply_outcome FROM inbound_messages"
+                 " WHERE dedupe_key = :key")
 _STORE_REPLY = "UPDATE inbound_messages SET reply = :reply, handled_at = :now WHERE id = :id"
 _STORE_FAILURE = ("UPDATE inbound_messages SET reply = '', handled_at = NULL, error = :error,"
                   " failures = failures + 1, replay_at = :replay_at WHERE id = :id{still}")
@@ -50,6 +52,9 @@ class Claim:
 
     inbound_id: int | None
     previous_reply: str | None
+    #: The acknowledgement a retry renders again, when the reply was rendered
+    #: after the push was recorded (``storage.one_trip``).
+    previous_acknowledgement: Acknowledgement | None = None
 
 
 def nonce_is_fresh(conn: Connection, timestamp: int, nonce: str, body_hash: str) -> bool:
@@ -132,7 +137,19 @@ def claim(conn: Connection, push: Record) -> Claim:
     if new is not None:
         return Claim(int(new[0]), None)
     stored = raw.one(_STORED_REPLY, {"key": push.dedupe_key})
-    return Claim(None, (stored[0] if stored else None) or "")
+    if stored is None:
+        return Claim(None, "")
+    return Claim(None, stored[0] or "", acknowledgement(stored[1]))
+
+
+def acknowledgement(stored: dict[str, Any] | str | None) -> Acknowledgement | None:
+    """An acknowledgement as ``wxops_push`` keeps it (``reply_outcome``; JSON text
+    when read from SQLite)."""
+    if not stored:
+        return None
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    return Acknowledgement(str(value["text"]), int(value["ticket"]), bool(value["complaint"]),
+                           int(value.get("at") or 0))
 
 
 def store_reply(conn: Connection, inbound_id: int, reply: str, now: datetime) -> None:

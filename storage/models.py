@@ -197,6 +197,9 @@ class InboundMessage(Base):
     authenticated: Mapped[bool] = mapped_column(Boolean, default=False)
     mode: Mapped[str] = mapped_column(String(16), default="plain")
     reply: Mapped[str | None] = mapped_column(Text)  # the passive reply; "" means "success"
+    #: What the reply was rendered from, when it was rendered after the push was
+    #: recorded (storage.one_trip): a retry renders it again from this.
+    reply_outcome: Mapped[dict[str, Any] | None]
     error: Mapped[str] = mapped_column(Text, default="")  # why handling failed, if it did
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]

@@ -1,6 +1,7 @@
-"""The inbound hot path's SQL (storage.tickets.record_inbound) and the rule it
-implements (workflow.tickets.arrive, reopened, opened) agree on every case, on
-both engines: where the message goes, what the ticket becomes, the note."""
+"""The inbound hot path's SQL (storage.tickets.record_inbound, and on PostgreSQL
+the one-statement push's wxops_ticket_arrive) and the rule it implements
+(workflow.tickets.arrive, reopened, opened) agree on every case, on both
+engines: where the message goes, what the ticket becomes, the note."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from storage import followers, tickets
@@ -16,8 +17,14 @@ from storage.models import ReplyTicket, TicketMessage
 from storage.uow import SqlUnitOfWork
 from tests.integration.commanding import NOW
 from workflow import tickets as rules
-from workflow.reply_queue import COMPLAINT_PRIORITY, QUIET_SPELL, TicketStatus
-from workflow.tickets import Arrival, Ticket, Unresolved
+from workflow.reply_queue import (
+    COMPLAINT_PRIORITY,
+    QUIET_SPELL,
+    FollowUpNote,
+    TicketStatus,
+    quiet_since,
+)
+from workflow.tickets import Arrival, Arrived, Ticket, Unresolved
 
 MINUTE = timedelta(minutes=1)
 STATES = [("open", True), ("open", False), ("pending", False), ("snoozed", True),
@@ -34,10 +41,35 @@ def stored(engine: Engine, ticket_id: int) -> Ticket:
     return found
 
 
+def record_inbound(conn: Connection, follower_id: int, priority: int,
+                   one_statement: bool) -> Arrived:
+    """The message logged by storage.tickets, or by PostgreSQL's one statement
+    (``wxops_ticket_arrive``, migration 0030, which ``wxops_push`` runs)."""
+    if not one_statement:
+        return tickets.record_inbound(conn, follower_id, "text", "在吗", None, NOW, priority)
+    row = conn.execute(text(
+        "SELECT * FROM wxops_ticket_arrive(:f, 'text', '在吗', NULL, :now, :p, :quiet)"),
+        {"f": follower_id, "now": NOW, "p": priority, "quiet": quiet_since(NOW)}).one()
+    return Arrived(int(row[0]), Arrival(row[1]), None if row[2] is None else FollowUpNote(row[2]))
+
+
 @pytest.mark.parametrize(("state", "ticket_priority", "priority", "last"), CASES)
 def test_the_sql_applies_the_rule(engine: Engine, state: tuple[str | None, bool],
                                   ticket_priority: int, priority: int,
                                   last: timedelta | None) -> None:
+    check_the_rule(engine, state, ticket_priority, priority, last, one_statement=False)
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(("state", "ticket_priority", "priority", "last"), CASES)
+def test_the_one_statement_applies_the_rule(engine: Engine, state: tuple[str | None, bool],
+                                            ticket_priority: int, priority: int,
+                                            last: timedelta | None) -> None:
+    check_the_rule(engine, state, ticket_priority, priority, last, one_statement=True)
+
+
+def check_the_rule(engine: Engine, state: tuple[str | None, bool], ticket_priority: int,
+                   priority: int, last: timedelta | None, one_statement: bool) -> None:
     status, waiting = state
     with engine.begin() as conn:
         follower_id = followers.touch(conn, "o_fan", NOW, "message").follower_id
@@ -62,7 +94,7 @@ def test_the_sql_applies_the_rule(engine: Engine, state: tuple[str | None, bool]
     arrival, note = rules.arrive(unresolved, priority, NOW)
 
     with engine.begin() as conn:
-        arrived = tickets.record_inbound(conn, follower_id, "text", "在吗", None, NOW, priority)
+        arrived = record_inbound(conn, follower_id, priority, one_statement)
 
     assert (arrived.arrival, arrived.note) == (arrival, note)
     after = stored(engine, arrived.ticket_id)

@@ -215,10 +215,12 @@ class OutboxRow(Protocol):
     def in_doubt(self) -> bool: ...
 
 
-class BatchReads(Protocol):
-    """The reads of one sender batch on a connection kept for it."""
+class BatchConnections(Protocol):
+    """The connections one sender batch keeps for its reads and its commits."""
 
     def ask(self, query: Callable[[Connection], T]) -> T: ...
+
+    def writing(self) -> AbstractContextManager[Connection]: ...
 
     def close(self) -> None: ...
 
@@ -257,7 +259,7 @@ class OutboxLog(Protocol):
 
     def attempting(self, conn: Connection, row_id: int, worker: str) -> bool: ...
 
-    def BatchReads(self, engine: Engine) -> BatchReads: ...
+    def BatchConnections(self, engine: Engine) -> BatchConnections: ...
 
     def finish(self, conn: Connection, row_id: int, status: str, now: datetime,
                error: str = "", next_attempt: datetime | None = None,

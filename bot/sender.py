@@ -106,7 +106,7 @@ class Delivery:
         return result
 
     def read(self, query: Callable[[Connection], T]) -> T:
-        return self.sender.reads.ask(query)
+        return self.sender.kept.ask(query)
 
 
 Handler = Callable[[Delivery], Outcome]
@@ -137,8 +137,8 @@ class Sender:
         self.sent_after_all = sent_after_all or {}
         self.worker = worker or f"{os.uname().nodename}:{os.getpid()}"
         self.clock = clock or (lambda: datetime.now(UTC))
-        #: The reads of the batch in hand, on one connection kept for it.
-        self.reads = outbox.BatchReads(engine)
+        #: The batch in hand's reads and commits, on connections kept for it.
+        self.kept = outbox.BatchConnections(engine)
         #: Set to stop after the row in flight (SIGTERM): the rest of the batch is
         #: released to pending, untouched.
         self.stopping = threading.Event()
@@ -165,11 +165,11 @@ class Sender:
                     log.warning("outbox %s is no longer claimed by %s; left alone",
                                 row.id, self.worker)
         finally:
-            self.reads.close()
             try:
                 if attempted is not None:
                     self._commit(attempted, None)
             finally:
+                self.kept.close()
                 left = [row.id for row in rows[done:]]
                 if left and outbox.release(self.engine, self.worker, left):
                     log.info("released %s claimed outbox rows not yet attempted", len(left))
@@ -192,10 +192,10 @@ class Sender:
                             row.id, self.worker)
                 return
             attempted = self._attempt(row)
+            if attempted is not None:
+                self._commit(attempted, None)
         finally:
-            self.reads.close()
-        if attempted is not None:
-            self._commit(attempted, None)
+            self.kept.close()
 
     def _attempt(self, row: OutboxRow) -> Attempted | None:
         """Run the row's handler; None when the call must not be made after all."""
@@ -248,7 +248,7 @@ class Sender:
         parked as may-have-arrived, never retried as if nothing had gone out."""
         now = self.clock()
         try:
-            with database.write_lock(self.engine), self.engine.begin() as conn:
+            with database.write_lock(self.engine), self.kept.writing() as conn:
                 recorded = attempted is not None and self._record(conn, attempted, now)
                 started = start is not None and outbox.begin_attempt(
                     conn, start.id, self.worker, now)

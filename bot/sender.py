@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from bot.seams import FollowUp, OutboxRow
+from bot.seams import BatchConnections, FollowUp, OutboxRow
 from bot.wechat_errors import NotAuthorised, OutcomeUnknown, WeChatError
 from bot.wiring import database, learnt_capabilities
 from bot.wiring import outbox_log as outbox
@@ -75,8 +75,8 @@ class Delivery:
     platform call once. An accepted call is kept here and written with the row's
     outcome, in the commit that also marks the next row in flight."""
 
-    def __init__(self, sender: Sender, row: OutboxRow) -> None:
-        self.sender, self.row = sender, row
+    def __init__(self, sender: Sender, row: OutboxRow, kept: BatchConnections) -> None:
+        self.sender, self.row, self.kept = sender, row, kept
         self.gateway, self.now = sender.gateway, sender.clock()
         #: The platform's answer to the call it accepted, not yet recorded.
         self.accepted: dict[str, object] | None = None
@@ -106,7 +106,7 @@ class Delivery:
         return result
 
     def read(self, query: Callable[[Connection], T]) -> T:
-        return self.sender.kept.ask(query)
+        return self.kept.ask(query)
 
 
 Handler = Callable[[Delivery], Outcome]
@@ -137,8 +137,6 @@ class Sender:
         self.sent_after_all = sent_after_all or {}
         self.worker = worker or f"{os.uname().nodename}:{os.getpid()}"
         self.clock = clock or (lambda: datetime.now(UTC))
-        #: The batch in hand's reads and commits, on connections kept for it.
-        self.kept = outbox.BatchConnections(engine)
         #: Set to stop after the row in flight (SIGTERM): the rest of the batch is
         #: released to pending, untouched.
         self.stopping = threading.Event()
@@ -151,25 +149,26 @@ class Sender:
         if self.stopping.is_set():
             return 0
         rows = outbox.claim_due(self.engine, self.worker, self.clock(), limit)
+        kept = outbox.BatchConnections(self.engine)  # the batch's reads and commits
         done, attempted = 0, None
         try:
             for row in rows:
                 if self.stopping.is_set():
                     break
                 previous, attempted = attempted, None
-                started = self._commit(previous, row)
+                started = self._commit(kept, previous, row)
                 done += 1
                 if started:
-                    attempted = self._attempt(row)
+                    attempted = self._attempt(kept, row)
                 else:
                     log.warning("outbox %s is no longer claimed by %s; left alone",
                                 row.id, self.worker)
         finally:
             try:
                 if attempted is not None:
-                    self._commit(attempted, None)
+                    self._commit(kept, attempted, None)
             finally:
-                self.kept.close()
+                kept.close()
                 left = [row.id for row in rows[done:]]
                 if left and outbox.release(self.engine, self.worker, left):
                     log.info("released %s claimed outbox rows not yet attempted", len(left))
@@ -186,21 +185,22 @@ class Sender:
 
     def process(self, row: OutboxRow) -> None:
         """One claimed row on its own: its in-flight marker, the attempt, its outcome."""
+        kept = outbox.BatchConnections(self.engine)
         try:
-            if not self._commit(None, row):
+            if not self._commit(kept, None, row):
                 log.warning("outbox %s is no longer claimed by %s; left alone",
                             row.id, self.worker)
                 return
-            attempted = self._attempt(row)
+            attempted = self._attempt(kept, row)
             if attempted is not None:
-                self._commit(attempted, None)
+                self._commit(kept, attempted, None)
         finally:
-            self.kept.close()
+            kept.close()
 
-    def _attempt(self, row: OutboxRow) -> Attempted | None:
+    def _attempt(self, kept: BatchConnections, row: OutboxRow) -> Attempted | None:
         """Run the row's handler; None when the call must not be made after all."""
         handler = self.handlers.get(row.kind)
-        delivery = Delivery(self, row)
+        delivery = Delivery(self, row, kept)
         try:
             outcome = handler(delivery) if handler else \
                 Outcome("dead", f"unknown outbox kind {row.kind!r}")
@@ -238,7 +238,8 @@ class Sender:
                                             detail=str(exc), row_id=row.id),
                        unconfirmed=True, summary=exc.reason)
 
-    def _commit(self, attempted: Attempted | None, start: OutboxRow | None) -> bool:
+    def _commit(self, kept: BatchConnections, attempted: Attempted | None,
+                start: OutboxRow | None) -> bool:
         """In one commit: the outcome of ``attempted``, and ``start`` marked in
         flight; whether ``start`` is this worker's to attempt.
 
@@ -248,7 +249,7 @@ class Sender:
         parked as may-have-arrived, never retried as if nothing had gone out."""
         now = self.clock()
         try:
-            with database.write_lock(self.engine), self.kept.writing() as conn:
+            with database.write_lock(self.engine), kept.writing() as conn:
                 recorded = attempted is not None and self._record(conn, attempted, now)
                 started = start is not None and outbox.begin_attempt(
                     conn, start.id, self.worker, now)

@@ -29,21 +29,20 @@ What a sender writes for a row, and why no less (``bot.sender`` drives it):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.sql import ColumnElement
 
+from storage.batch import BatchConnections as BatchConnections  # the sender's, by the seam
 from storage.db import write_lock
 from storage.models import OutboxMessage
 from storage.raw import Raw
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
-T = TypeVar("T")
 
 #: Kinds whose resend the platform itself dedupes (clientmsgid) or that only read:
 #: after a crash mid-send, or a call whose answer never came, they are simply
@@ -259,62 +258,6 @@ def recover_stale(engine: Engine, now: datetime, lease: timedelta,
             for row in dead:
                 on_dead(conn, row)
     return int(untouched or 0) + int(resumed or 0), len(dead)
-
-
-class BatchConnections:
-    """The connections a sender keeps for one batch: one for its reads (the row
-    still its own, the follower's window, ...), one for its commits.
-
-    Taking a connection from the pool costs a round trip (its ping) and some
-    CPU; a batch makes a commit and a few reads a row. On PostgreSQL the read
-    connection is in autocommit: a read is one round trip instead of three
-    (BEGIN, the query, ROLLBACK). Elsewhere each read is its own transaction,
-    as before. No transaction stays open between statements' uses (nor during a
-    platform call). A connection that saw an error is dropped; the next use
-    takes a fresh one from the pool, which checks it."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._reader: Connection | None = None
-        self._writer: Connection | None = None
-
-    def ask(self, query: Callable[[Connection], T]) -> T:
-        conn = self._reader or self._connect_reader()
-        try:
-            answer = query(conn)
-            conn.rollback()
-        except BaseException:
-            self._reader = None
-            conn.close()
-            raise
-        return answer
-
-    @contextmanager
-    def writing(self) -> Iterator[Connection]:
-        """A transaction on the kept write connection (the caller holds the
-        write lock)."""
-        conn = self._writer or self.engine.connect()
-        self._writer = conn
-        try:
-            with conn.begin():
-                yield conn
-        except BaseException:
-            self._writer = None
-            conn.close()
-            raise
-
-    def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                conn.close()
-        self._reader = self._writer = None
-
-    def _connect_reader(self) -> Connection:
-        conn = self.engine.connect()
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        self._reader = conn
-        return conn
 
 
 def listing(conn: Connection, status: str | None = None, limit: int = 50) -> list[OutboxRow]:

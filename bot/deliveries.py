@@ -337,8 +337,9 @@ def _maybe_submitted(d: Delivery, item: Any) -> bool:
 
     That is while the item is being published without a publish_id, unless this
     is the submission's own first try (nothing of it can have reached WeChat).
-    An unanswered try is parked, not retried (OutcomeUnknown), but an accepted
-    one whose record failed (the database went away) is retried as an outage.
+    An unanswered try is parked, not retried (OutcomeUnknown), and so is an
+    accepted one whose record failed (the row stays started, and is parked once
+    its lease runs out).
     """
     unconfirmed = item.state == State.PUBLISHING.value and not item.publish_id
     first_try = d.row.kind == "submit_publish" and d.row.attempts <= 1

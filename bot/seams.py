@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
@@ -28,6 +28,7 @@ from workflow.window import Counter, Interactions
 
 #: Written with a row's delivery marker, or its outcome, in the same commit.
 FollowUp = Callable[[Connection], None]
+T = TypeVar("T")
 
 
 class Database(Protocol):
@@ -233,6 +234,16 @@ class OutboxRow(Protocol):
     def in_doubt(self) -> bool: ...
 
 
+class BatchConnections(Protocol):
+    """The connections one sender batch keeps for its reads and its commits."""
+
+    def ask(self, query: Callable[[Connection], T]) -> T: ...
+
+    def writing(self) -> AbstractContextManager[Connection]: ...
+
+    def close(self) -> None: ...
+
+
 class OutboxLog(Protocol):
     """The outbox table: claim, attempt, finish, recover, inspect, re-drive
     (``storage.outbox``)."""
@@ -252,17 +263,27 @@ class OutboxLog(Protocol):
 
     def start_attempt(self, engine: Engine, row_id: int, worker: str, now: datetime) -> bool: ...
 
+    def begin_attempt(self, conn: Connection, row_id: int, worker: str,
+                      now: datetime) -> bool: ...
+
     def release(self, engine: Engine, worker: str, row_ids: list[int]) -> int: ...
 
     def mark_delivered(self, engine: Engine, row_id: int, result: dict[str, Any],
                        now: datetime, also: FollowUp | None = None) -> None: ...
 
+    def delivered(self, conn: Connection, row_id: int, result: dict[str, Any],
+                  now: datetime) -> None: ...
+
     def still_attempting(self, engine: Engine, row_id: int, worker: str) -> bool: ...
+
+    def attempting(self, conn: Connection, row_id: int, worker: str) -> bool: ...
+
+    def BatchConnections(self, engine: Engine) -> BatchConnections: ...
 
     def finish(self, conn: Connection, row_id: int, status: str, now: datetime,
                error: str = "", next_attempt: datetime | None = None,
                recipient: str | None = None, *, worker: str | None = None,
-               in_doubt: bool = False) -> bool: ...
+               in_doubt: bool = False, accepted: dict[str, Any] | None = None) -> bool: ...
 
     def sent_after_all(self, conn: Connection, row_id: int, now: datetime,
                        note: str) -> bool: ...

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from bot.seams import FollowUp, OutboxRow
+from bot.seams import BatchConnections, FollowUp, OutboxRow
 from bot.wechat_errors import NotAuthorised, OutcomeUnknown, WeChatError
 from bot.wiring import database, learnt_capabilities
 from bot.wiring import outbox_log as outbox
@@ -71,12 +71,17 @@ class StalledPastLease(Exception):
 
 
 class Delivery:
-    """What a kind handler gets: the row, the gateway, and a way to record the
-    platform's acceptance the moment it happens."""
+    """What a kind handler gets: the row, the gateway, and a way to make the
+    platform call once. An accepted call is kept here and written with the row's
+    outcome, in the commit that also marks the next row in flight."""
 
-    def __init__(self, sender: Sender, row: OutboxRow) -> None:
-        self.sender, self.row = sender, row
+    def __init__(self, sender: Sender, row: OutboxRow, kept: BatchConnections) -> None:
+        self.sender, self.row, self.kept = sender, row, kept
         self.gateway, self.now = sender.gateway, sender.clock()
+        #: The platform's answer to the call it accepted, not yet recorded.
+        self.accepted: dict[str, object] | None = None
+        #: What the acceptance itself changes (e.g. the window's send count).
+        self.also: list[FollowUp] = []
 
     @property
     def delivered(self) -> bool:
@@ -87,23 +92,37 @@ class Delivery:
     def call_once(self, call: Callable[[], dict[str, object]],
                   also: FollowUp | None = None) -> dict[str, object]:
         """Call the platform unless an earlier attempt already got through. `also`
-        is written with the delivered marker, in the same commit."""
+        is written with the delivered marker, in the row's outcome commit."""
         if self.delivered:
             return dict(self.row.result or {})
-        if not outbox.still_attempting(self.sender.engine, self.row.id, self.sender.worker):
+        if not self.read(lambda c: outbox.attempting(c, self.row.id, self.sender.worker)):
             raise StalledPastLease(self.row.id)
         result = call()
-        outbox.mark_delivered(self.sender.engine, self.row.id, result, self.now, also)
+        self.accepted = result
+        if also is not None:
+            self.also.append(also)
         if os.environ.get(CRASH_HOOK) == self.row.kind:
             os._exit(17)
         return result
 
     def read(self, query: Callable[[Connection], T]) -> T:
-        with self.sender.engine.connect() as conn:
-            return query(conn)
+        return self.kept.ask(query)
 
 
 Handler = Callable[[Delivery], Outcome]
+
+
+@dataclass
+class Attempted:
+    """A row's attempt, made and not yet recorded."""
+
+    row: OutboxRow
+    outcome: Outcome
+    delivery: Delivery | None = None
+
+    @property
+    def accepted(self) -> dict[str, object] | None:
+        return None if self.delivery is None else self.delivery.accepted
 
 
 class Sender:
@@ -123,21 +142,36 @@ class Sender:
         self.stopping = threading.Event()
 
     def run_once(self, limit: int = 20) -> int:
-        """Claim and process one batch; returns how many rows were claimed."""
+        """Claim and process one batch; returns how many rows were claimed.
+
+        One commit a row: the outcome of the row before (with its delivered
+        marker) and this row's in-flight marker (``storage.outbox``)."""
         if self.stopping.is_set():
             return 0
         rows = outbox.claim_due(self.engine, self.worker, self.clock(), limit)
-        done = 0
+        kept = outbox.BatchConnections(self.engine)  # the batch's reads and commits
+        done, attempted = 0, None
         try:
             for row in rows:
                 if self.stopping.is_set():
                     break
-                self.process(row)
+                previous, attempted = attempted, None
+                started = self._commit(kept, previous, row)
                 done += 1
+                if started:
+                    attempted = self._attempt(kept, row)
+                else:
+                    log.warning("outbox %s is no longer claimed by %s; left alone",
+                                row.id, self.worker, extra=_context(row))
         finally:
-            left = [row.id for row in rows[done:]]
-            if left and outbox.release(self.engine, self.worker, left):
-                log.info("released %s claimed outbox rows not yet attempted", len(left))
+            try:
+                if attempted is not None:
+                    self._commit(kept, attempted, None)
+            finally:
+                kept.close()
+                left = [row.id for row in rows[done:]]
+                if left and outbox.release(self.engine, self.worker, left):
+                    log.info("released %s claimed outbox rows not yet attempted", len(left))
         return len(rows)
 
     def drain(self, limit: int = 20, max_batches: int = 50) -> int:
@@ -150,18 +184,30 @@ class Sender:
         return total
 
     def process(self, row: OutboxRow) -> None:
-        if not outbox.start_attempt(self.engine, row.id, self.worker, self.clock()):
-            log.warning("outbox %s is no longer claimed by %s; left alone", row.id, self.worker,
-                        extra=_context(row))
-            return
-        handler = self.handlers.get(row.kind)
+        """One claimed row on its own: its in-flight marker, the attempt, its outcome."""
+        kept = outbox.BatchConnections(self.engine)
         try:
-            outcome = handler(Delivery(self, row)) if handler else \
+            if not self._commit(kept, None, row):
+                log.warning("outbox %s is no longer claimed by %s; left alone",
+                            row.id, self.worker, extra=_context(row))
+                return
+            attempted = self._attempt(kept, row)
+            if attempted is not None:
+                self._commit(kept, attempted, None)
+        finally:
+            kept.close()
+
+    def _attempt(self, kept: BatchConnections, row: OutboxRow) -> Attempted | None:
+        """Run the row's handler; None when the call must not be made after all."""
+        handler = self.handlers.get(row.kind)
+        delivery = Delivery(self, row, kept)
+        try:
+            outcome = handler(delivery) if handler else \
                 Outcome("dead", f"unknown outbox kind {row.kind!r}")
         except StalledPastLease:
             log.warning("outbox %s was recovered while %s stalled; the call was not made",
                         row.id, self.worker, extra=_context(row))
-            return
+            return None
         except OutcomeUnknown as exc:
             outcome = self._unknown(row, exc)
         except NotAuthorised as exc:
@@ -175,7 +221,7 @@ class Sender:
         except Exception as exc:  # a bug or an outage: retried, then dead, never silent
             log.exception("outbox %s (%s) failed", row.id, row.kind, extra=_context(row))
             outcome = self._failed(row, True, f"{type(exc).__name__}: {exc}")
-        self._record(row, outcome)
+        return Attempted(row, outcome, delivery)
 
     def _failed(self, row: OutboxRow, transient: bool, error: str) -> Outcome:
         if transient and row.attempts < MAX_ATTEMPTS:
@@ -192,23 +238,69 @@ class Sender:
                                             detail=str(exc), row_id=row.id),
                        unconfirmed=True, summary=exc.reason)
 
-    def _record(self, row: OutboxRow, outcome: Outcome) -> None:
+    def _commit(self, kept: BatchConnections, attempted: Attempted | None,
+                start: OutboxRow | None) -> bool:
+        """In one commit: the outcome of ``attempted``, and ``start`` marked in
+        flight; whether ``start`` is this worker's to attempt.
+
+        Should the commit fail after the platform accepted a call, the delivered
+        marker is tried alone (a recovered row is then finished without a second
+        call) and the failure goes on up: the row stays started, so at worst it is
+        parked as may-have-arrived, never retried as if nothing had gone out."""
         now = self.clock()
+        try:
+            with database.write_lock(self.engine), kept.writing() as conn:
+                recorded = attempted is not None and self._record(conn, attempted, now)
+                started = start is not None and outbox.begin_attempt(
+                    conn, start.id, self.worker, now)
+        except BaseException:  # a fault in the commit, or the worker interrupted in it
+            if attempted is not None:
+                self._keep_delivered(attempted, now)
+            raise
+        if recorded and attempted is not None:
+            self._log(attempted)
+        return started
+
+    def _record(self, conn: Connection, attempted: Attempted, now: datetime) -> bool:
+        """The row's outcome (with its delivered marker, and what the acceptance
+        changes); False when the row was recovered meanwhile and is left to that."""
+        row, outcome, accepted = attempted.row, attempted.outcome, attempted.accepted
         retry_at = now + backoff(row.attempts, self.backoff_base) \
             if outcome.status == "pending" else None
-        with database.write_lock(self.engine), self.engine.begin() as conn:
-            if outbox.finish(conn, row.id, outcome.status, now, outcome.error, retry_at,
-                             outcome.recipient, worker=self.worker,
-                             in_doubt=outcome.unconfirmed):
-                self._follow_up(conn, outcome)
-                self._learn(conn, outcome, now)
-                if outcome.status == "dead":
-                    self._given_up(conn, row, outcome, now)
-            elif not self._sent_after_all(conn, row, outcome, now):
-                log.warning("outbox %s was recovered while %s stalled; its outcome (%s) "
-                            "is left to the recovery", row.id, self.worker, outcome.status,
-                            extra=_context(row))
-                return
+        for also in attempted.delivery.also if attempted.delivery else ():
+            also(conn)
+        if outbox.finish(conn, row.id, outcome.status, now, outcome.error, retry_at,
+                         outcome.recipient, worker=self.worker, in_doubt=outcome.unconfirmed,
+                         accepted=accepted):
+            self._follow_up(conn, outcome)
+            self._learn(conn, outcome, now)
+            if outcome.status == "dead":
+                self._given_up(conn, row, outcome, now)
+            return True
+        if accepted is not None:
+            outbox.delivered(conn, row.id, accepted, now)
+        if self._sent_after_all(conn, row, outcome, now):
+            return True
+        log.warning("outbox %s was recovered while %s stalled; its outcome (%s) "
+                    "is left to the recovery", row.id, self.worker, outcome.status,
+                    extra=_context(row))
+        return False
+
+    def _keep_delivered(self, attempted: Attempted, now: datetime) -> None:
+        accepted, delivery = attempted.accepted, attempted.delivery
+        if accepted is None or delivery is None:
+            return
+        try:
+            outbox.mark_delivered(self.engine, attempted.row.id, accepted, now,
+                                  _together(delivery.also))
+        except Exception as exc:
+            log.error("outbox %s: WeChat accepted the call and it could not be recorded "
+                      "(%s); the row will be parked as perhaps delivered",
+                      attempted.row.id, database.describe(exc), extra=_context(attempted.row))
+
+    @staticmethod
+    def _log(attempted: Attempted) -> None:
+        row, outcome = attempted.row, attempted.outcome
         level = logging.WARNING if outcome.status in ("dead", "refused") else logging.INFO
         log.log(level, "outbox %s %s -> %s %s", row.id, row.kind, outcome.status, outcome.error,
                 extra={**_context(row), "status": outcome.status})
@@ -255,6 +347,13 @@ class Sender:
         dead_end = self.dead_ends.get(row.kind)
         if dead_end is not None:
             dead_end(conn, row, outcome, now)
+
+
+def _together(steps: list[FollowUp]) -> FollowUp:
+    def run(conn: Connection) -> None:
+        for step in steps:
+            step(conn)
+    return run
 
 
 def _context(row: OutboxRow) -> dict[str, object]:

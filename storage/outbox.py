@@ -1,4 +1,30 @@
-"""The outbox: claim due rows, record delivery, finish, recover, inspect."""
+"""The outbox: claim due rows, record delivery, finish, recover, inspect.
+
+What a sender writes for a row, and why no less (``bot.sender`` drives it):
+
+- **The claim** takes a batch of due rows in one commit (``FOR UPDATE SKIP
+  LOCKED`` on PostgreSQL, so workers side by side never take the same row) and
+  stamps them with the worker and ``claimed_at``: the lease. A claimed row is
+  not an attempt; given back (``release``) or recovered, it is pending again.
+- **The in-flight marker** (``attempt_started_at``, ``begin_attempt``) is
+  written per row and is durable before the row's first platform call. It is
+  the one thing recovery needs to tell "may have been sent" from "never
+  touched": after a crash every started row without a delivered marker is
+  parked in doubt, every row never started goes back to pending. It cannot be
+  written for the whole batch at the claim: a worker dying on the third row
+  would leave the fourth to the last marked as started, and they would be
+  parked for a person although nothing of them went out. So one durable write
+  a call is the floor; the sender makes it the only one.
+- **The outcome** of a row (``finish``, with its delivered marker
+  ``delivered`` when the platform accepted a call, and what the acceptance
+  changes) is written in the same transaction as the next row's in-flight
+  marker: one commit a row, instead of three (marker, delivered marker,
+  outcome). A crash between a call and that commit leaves the row started,
+  not delivered: recovery parks it as may-have-arrived, never resends it
+  (unless its kind is ``SAFE_TO_RESEND``) — as a crash between the call and
+  the delivered marker's own commit did before, and that window is no longer.
+  Rows after it were never started and are sent by the next worker.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +34,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.sql import ColumnElement
 
+from storage.batch import BatchConnections as BatchConnections  # the sender's, by the seam
 from storage.db import write_lock
 from storage.models import OutboxMessage
 from storage.raw import Raw
@@ -88,16 +115,24 @@ def claim_due(engine: Engine, worker: str, now: datetime, limit: int = 20) -> li
 
 
 def start_attempt(engine: Engine, row_id: int, worker: str, now: datetime) -> bool:
-    """Mark, in its own commit, that this worker starts on a row it claimed; from
-    now on a crash leaves the row's outcome unknown. False if the row is no longer
-    this worker's (a slow batch outlived its lease and the row was recovered):
-    the worker must then leave it alone. Renews the lease for the attempt."""
+    """``begin_attempt`` in its own commit."""
     with write_lock(engine), engine.begin() as conn:
-        started = conn.execute(update(OUTBOX).where(
-            OUTBOX.c.id == row_id, OUTBOX.c.status == "sending",
-            OUTBOX.c.claimed_by == worker, OUTBOX.c.attempt_started_at.is_(None),
-        ).values(attempt_started_at=now, claimed_at=now)).rowcount
-    return bool(started)
+        return begin_attempt(conn, row_id, worker, now)
+
+
+_BEGIN = update(OUTBOX).where(
+    OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.status == "sending",
+    OUTBOX.c.claimed_by == bindparam("worker"), OUTBOX.c.attempt_started_at.is_(None),
+).values(attempt_started_at=bindparam("now"), claimed_at=bindparam("now"))
+
+
+def begin_attempt(conn: Connection, row_id: int, worker: str, now: datetime) -> bool:
+    """Mark, in the caller's transaction (committed before any call is made), that
+    this worker starts on a row it claimed; from then on a crash leaves the row's
+    outcome unknown. False if the row is no longer this worker's (a slow batch
+    outlived its lease and the row was recovered): the worker must then leave it
+    alone. Renews the lease for the attempt."""
+    return bool(conn.execute(_BEGIN, {"row_id": row_id, "worker": worker, "now": now}).rowcount)
 
 
 def release(engine: Engine, worker: str, row_ids: list[int]) -> int:
@@ -125,14 +160,21 @@ def _unclaimed() -> dict[str, Any]:
 
 def mark_delivered(engine: Engine, row_id: int, result: dict[str, Any], now: datetime,
                    also: Callable[[Connection], None] | None = None) -> None:
-    """The platform accepted the call: record it at once, in its own commit, with
-    `also` (what the acceptance itself changes, e.g. the window's send count), so
-    a crash right after cannot lose it."""
+    """The platform accepted the call: ``delivered`` and ``also`` (what the
+    acceptance itself changes, e.g. the window's send count) in their own commit.
+    The sender writes them with the row's outcome; this is for when that commit
+    failed."""
     with write_lock(engine), engine.begin() as conn:
-        conn.execute(update(OUTBOX).where(OUTBOX.c.id == row_id)
-                     .values(delivered_at=now, result=result))
+        delivered(conn, row_id, result, now)
         if also is not None:
             also(conn)
+
+
+def delivered(conn: Connection, row_id: int, result: dict[str, Any], now: datetime) -> None:
+    """The delivered marker: the platform accepted the row's call, with ``result``.
+    A row recovered with it is finished without a second call."""
+    conn.execute(update(OUTBOX).where(OUTBOX.c.id == row_id)
+                 .values(delivered_at=now, result=result))
 
 
 def still_attempting(engine: Engine, row_id: int, worker: str) -> bool:
@@ -140,21 +182,33 @@ def still_attempting(engine: Engine, row_id: int, worker: str) -> bool:
     so a worker that stalled past its lease (its row recovered meanwhile, perhaps
     re-driven by a person) does not make the call as well."""
     with engine.connect() as conn:
-        return conn.execute(select(OUTBOX.c.id).where(
-            OUTBOX.c.id == row_id, OUTBOX.c.status == "sending",
-            OUTBOX.c.claimed_by == worker)).first() is not None
+        return attempting(conn, row_id, worker)
+
+
+_ATTEMPTING = select(OUTBOX.c.id).where(
+    OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.status == "sending",
+    OUTBOX.c.claimed_by == bindparam("worker"))
+
+
+def attempting(conn: Connection, row_id: int, worker: str) -> bool:
+    """``still_attempting`` on the caller's connection."""
+    return conn.execute(_ATTEMPTING, {"row_id": row_id, "worker": worker}).first() is not None
 
 
 def finish(conn: Connection, row_id: int, status: str, now: datetime, error: str = "",
            next_attempt: datetime | None = None, recipient: str | None = None, *,
-           worker: str | None = None, in_doubt: bool = False) -> bool:
+           worker: str | None = None, in_doubt: bool = False,
+           accepted: dict[str, Any] | None = None) -> bool:
     """Record a row's outcome. With ``worker``, only while the row is still that
     worker's claim: False when it is not (it stalled past its lease and the row
     was recovered), and nothing is written. ``in_doubt`` (dead only): the
-    platform may have acted on it."""
+    platform may have acted on it. ``accepted``: the platform's answer to a call
+    it accepted, written as the delivered marker with the outcome."""
     dead = status == "dead"
     values: dict[str, Any] = {"status": status, "last_error": error[:2000],
                               "in_doubt": dead and in_doubt, "dead_at": now if dead else None}
+    if accepted is not None:
+        values["delivered_at"], values["result"] = now, accepted
     if status == "sent":
         values["sent_at"] = now
     if next_attempt is not None:

@@ -22,6 +22,12 @@ TOKENS = cast(Table, AccessToken.__table__)
 #: Refresh a little before WeChat's expiry, never in the last minutes.
 EARLY = timedelta(minutes=5)
 
+#: How long a process uses the token it read from the database before reading
+#: it again. Another process replaces the token only when it nears its expiry
+#: (the old one still works meanwhile) or when WeChat rejected it (then this
+#: process's call is rejected too, and ``refresh`` reads the new one at once).
+MEMO = timedelta(seconds=60)
+
 #: Fetches a token from WeChat: (token, seconds it lives); True forces a new one.
 Fetch = Callable[[bool], tuple[str, int]]
 
@@ -34,22 +40,33 @@ class DatabaseTokens:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.engine, self.app_id, self.fetch, self.clock = engine, app_id, fetch, clock
         self._lock_key = int.from_bytes(hashlib.sha1(app_id.encode()).digest()[:7], "big")
+        #: The token last read or stored, its expiry, and until when to use it
+        #: without reading the database (``MEMO``): the sender asks for every call.
+        self._memo: tuple[str, datetime, datetime] | None = None
 
     def get(self) -> str:
+        now, memo = self.clock(), self._memo
+        if memo is not None and now < memo[2] and memo[1] - EARLY > now:
+            return memo[0]
         with self.engine.connect() as conn:
             row = self._row(conn)
-        if row is not None and row[1] - EARLY > self.clock():
+        if row is not None and row[1] - EARLY > now:
+            self._memo = (str(row[0]), row[1], now + MEMO)
             return str(row[0])
         return self.refresh(None)
 
     def refresh(self, failed: str | None) -> str:
+        self._memo = None
         with self._locked() as conn:
             row = self._row(conn)
-            if row is not None and row[0] != failed and row[1] - EARLY > self.clock():
-                return str(row[0])  # another process refreshed while we waited
-            token, expires_in = self._fetch(failed)
-            self._store(conn, token, expires_in)
-            return token
+            now = self.clock()
+            if row is None or row[0] == failed or row[1] - EARLY <= now:
+                token, expires_in = self._fetch(failed)
+                self._store(conn, token, expires_in)
+                row = (token, now + timedelta(seconds=expires_in))
+            # else another process refreshed while we waited
+        self._memo = (str(row[0]), row[1], now + MEMO)
+        return str(row[0])
 
     def _fetch(self, failed: str | None) -> tuple[str, int]:
         token, expires_in = self.fetch(False)

@@ -272,31 +272,72 @@ def test_a_submission_whose_answer_was_lost_fails_the_publish_unconfirmed(
     assert len(desk.calls("freepublish/submit")) == 1
 
 
+LOST = OperationalError("UPDATE outbox", {}, Exception("server closed the connection"))
+
+
+def lose_the_record(monkeypatch: pytest.MonkeyPatch, marker_too: bool) -> None:
+    """The commit that records an accepted submission fails (the database went
+    away); with ``marker_too``, so does the delivered marker tried alone after it."""
+    finish = outbox.finish
+
+    def lost(conn: Any, row_id: int, status: str, now: datetime, *args: Any,
+             accepted: dict[str, Any] | None = None, **kwargs: Any) -> bool:
+        if accepted is not None and "publish_id" in accepted:
+            raise LOST
+        return finish(conn, row_id, status, now, *args, accepted=accepted, **kwargs)
+
+    def marker_lost(*_args: Any) -> None:
+        raise LOST
+
+    monkeypatch.setattr(outbox, "finish", lost)
+    if marker_too:
+        monkeypatch.setattr(outbox, "mark_delivered", marker_lost)
+
+
+def lease_runs_out(desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        conn.execute(update(OutboxMessage).values(
+            claimed_at=datetime.now(UTC) - timedelta(hours=1)))
+    desk.worker.recover()
+    desk.worker.send()
+
+
 def test_an_accepted_submission_whose_record_was_lost_is_not_made_twice(
         desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     """WeChat accepted freepublish/submit, then the database failed before that was
-    recorded: the row is retried as after an outage and finds the draft gone.
-    A new draft, submitted, would publish the article twice."""
+    recorded, delivered marker and all. The row stays started: once its lease runs
+    out it is parked as perhaps submitted, never retried (a new draft, submitted,
+    would publish the article twice), and the publish fails unconfirmed."""
     item_id = desk.team.approved()
-    record = outbox.mark_delivered
-
-    def lost(engine: Engine, row_id: int, result: dict[str, Any], *args: Any) -> None:
-        if "publish_id" not in result:
-            return record(engine, row_id, result, *args)
-        monkeypatch.undo()
-        raise OperationalError("UPDATE outbox", {}, Exception("server closed the connection"))
-
-    monkeypatch.setattr(outbox, "mark_delivered", lost)
+    lose_the_record(monkeypatch, marker_too=True)
     desk.publish(item_id)
-    desk.worker.send()
-    assert desk.outbox("submit_publish")[0][1] == "pending"
-    with desk.engine.begin() as conn:
-        conn.execute(update(OutboxMessage).values(next_attempt_at=datetime.now(UTC)))
-    desk.worker.send()
+    with pytest.raises(OperationalError):
+        desk.worker.send()
+    monkeypatch.undo()
+    assert desk.outbox("submit_publish")[0][1] == "sending"
+    lease_runs_out(desk)
     [(_id, status, error)] = desk.outbox("submit_publish")
-    assert status == "dead" and "可能已被微信接受" in error
+    assert (status, error) == ("dead", texts.phrase("outbox", "interrupted"))
     assert desk.item(item_id).state == State.PUBLISH_FAILED.value
-    assert "可能已被微信接受" in desk.last_audit(item_id)[2]
+    assert texts.phrase("publish_submit", "unconfirmed") in desk.last_audit(item_id)[2]
+    assert len(desk.calls("freepublish/submit")) == 1 and len(desk.calls("draft/add")) == 1
+
+
+def test_an_accepted_submission_whose_outcome_was_lost_is_finished_from_its_marker(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outcome's commit failed, the delivered marker alone went in: once the
+    lease runs out the row is finished as sent without a second submission, and
+    the publish goes on with its publish_id."""
+    item_id = desk.team.approved()
+    lose_the_record(monkeypatch, marker_too=False)
+    desk.publish(item_id)
+    with pytest.raises(OperationalError):
+        desk.worker.send()
+    monkeypatch.undo()
+    lease_runs_out(desk)
+    assert desk.outbox("submit_publish")[0][1] == "sent"
+    item = desk.item(item_id)
+    assert (item.state, bool(item.publish_id)) == (State.PUBLISHING.value, True)
     assert len(desk.calls("freepublish/submit")) == 1 and len(desk.calls("draft/add")) == 1
 
 

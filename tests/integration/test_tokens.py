@@ -6,12 +6,13 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 
 from bot.tokens import RedisTokens
-from storage.tokens import DatabaseTokens
+from storage.tokens import MEMO, DatabaseTokens
 
 REDIS_URL = os.environ.get("WXOPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -55,6 +56,23 @@ def test_a_rejected_token_is_replaced_once(engine: Engine) -> None:
     assert first.refresh(failed=stale) == "token-2"
     assert second.refresh(failed=stale) == "token-2"  # already replaced: no second force
     assert fetch.generation == 2
+
+
+def test_a_process_reads_the_database_token_at_most_once_a_minute(engine: Engine) -> None:
+    """The sender asks for the token at every call: it is kept in the process for
+    ``MEMO``. A token another process replaced meanwhile is read again at once
+    when WeChat rejects it (``refresh``), or when the minute is over."""
+    fetch, now = FakeStableToken(), [datetime(2026, 1, 5, 9, 0, tzinfo=UTC)]
+    first, other = (DatabaseTokens(engine, "wx_app", fetch, clock=lambda: now[0])
+                    for _ in range(2))
+    assert first.get() == "token-1"
+    assert other.refresh(failed="token-1") == "token-2"
+    assert first.get() == "token-1"  # kept
+    now[0] += MEMO + timedelta(seconds=1)
+    assert first.get() == "token-2"
+    assert other.refresh(failed="token-2") == "token-3"
+    assert first.refresh(failed="token-2") == "token-3" and first.get() == "token-3"
+    assert fetch.generation == 3
 
 
 @pytest.fixture

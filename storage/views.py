@@ -4,7 +4,7 @@ queries only; workflow.overview assembles what people are shown."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, literal, select
@@ -22,6 +22,7 @@ from storage.models import (
     TicketMessage,
 )
 from storage.repositories import item_from_row
+from storage.response_times import response_times
 from workflow.analytics import DETAIL_DAYS, Totals
 from workflow.figures import (
     ArticleReads,
@@ -29,6 +30,7 @@ from workflow.figures import (
     FollowerDay,
     Published,
     Response,
+    ResponseTimes,
     SourceTotals,
 )
 from workflow.model import ContentItem
@@ -128,6 +130,9 @@ class SqlFiguresView:
             t.first_response_at >= since, t.first_response_at < until)
             .order_by(t.first_response_at, t.id))
         return [Response(r.opened_at, r.first_response_at) for r in rows]
+
+    def response_times(self, since: datetime, until: datetime, tz: tzinfo) -> ResponseTimes:
+        return response_times(self.session, since, until, tz)
 
     def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
         c, m = ContentItemRow, ArticleMetric

@@ -23,7 +23,7 @@ from storage.models import (
 from storage.views import SqlFiguresView
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import NOW, Team, ask, make_team, open_ticket, say
-from workflow.figures import Complaints
+from workflow.figures import Complaints, ResponseTimes
 from workflow.stats import PeriodStats
 
 TODAY = date(2026, 11, 26)  # NOW in Shanghai
@@ -140,6 +140,28 @@ def test_the_suggestions_read_model(engine: Engine, team: Team, seeded: dict[str
     assert days == [(date(2026, 11, 10), 2), (date(2026, 11, 21), 3), (date(2026, 11, 25), 1)]
     assert waiting == [NOW - timedelta(hours=30)]
     assert complaints == [Complaints(seeded["a"], "甲", 2)]
+
+
+def test_first_answers_are_summed_up_as_python_sums_them(engine: Engine, team: Team) -> None:
+    """PostgreSQL takes the medians itself (storage/response_times.py): the same
+    counts and medians, overall and by the local hour opened, as Python's."""
+    ten, ten_pm = datetime(2026, 11, 20, 2, 5, tzinfo=UTC), datetime(2026, 11, 20, 14, 50,
+                                                                     tzinfo=UTC)
+    answers = [(ten, 10), (ten, 20), (ten, 30), (ten, 45),  # even: the two middles' mean
+               (ten_pm, 120), (ten_pm, 90), (ten_pm, -5),  # answered "before": 0 minutes
+               (ten - timedelta(days=40), 7)]  # answered before the range
+    for n, (opened, minutes) in enumerate(answers):
+        _ticket(engine, f"o_r{n}", "resolved", opened, timedelta(minutes=minutes))
+    since, until = NOW - timedelta(days=30), NOW
+    with Session(engine) as session:
+        view = SqlFiguresView(session)
+        found = view.response_times(since, until, ZoneInfo("Asia/Shanghai"))
+        python = ResponseTimes.of(view.first_responses(since, until), ZoneInfo("Asia/Shanghai"))
+        nothing = view.response_times(NOW, NOW + timedelta(days=1), ZoneInfo("Asia/Shanghai"))
+    assert found == python
+    assert (found.answered, found.median, dict(found.by_hour)) == (
+        7, 30.0, {10: (4, 25.0), 22: (3, 90.0)})
+    assert nothing == ResponseTimes(0, None, {})
 
 
 def test_the_cli_runs_the_same_use_case(engine_url: str, tmp_path: Path,

@@ -24,6 +24,7 @@ from storage.models import (
     ReplyTicket,
     TicketMessage,
 )
+from storage.titles import quoted_titles
 from workflow.recheck import (
     RECHECK_WORDS,
     Article,
@@ -36,7 +37,7 @@ from workflow.recheck import (
 )
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
-from workflow.suggestions import named_items, unique_titles
+from workflow.suggestions import named_items
 
 #: The interface whose daily answer gives every article's reads that day.
 READS = "getarticleread"
@@ -53,7 +54,7 @@ class SqlRecheckView:
 
     def published(self) -> Sequence[Article]:
         c = ContentItemRow
-        rows = self.session.execute(
+        rows = self.session.connection().execute(  # Core: thousands of rows, no ORM
             select(c.id, c.title, c.topic, c.author_id, c.published_at, c.expires_on)
             .where(c.state == State.PUBLISHED.value, c.published_at.is_not(None))
             .order_by(c.id))
@@ -64,7 +65,7 @@ class SqlRecheckView:
         if not item_ids:
             return {}
         a = AuditRow
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(a.item_id, a.event, a.command, a.comment, a.actor_id, a.actor_name, a.at)
             .where(among(self.session, a.item_id, item_ids),
                    a.event.in_([constant(e) for e in CHECK_EVENTS]))
@@ -106,9 +107,7 @@ class SqlRecheckView:
         found = list(rows)
         if not found:
             return []
-        item = ContentItemRow
-        titles = unique_titles([(r.id, r.title) for r in self.session.execute(
-            select(item.id, item.title).where(item.published_at.is_not(None)))])
+        titles = quoted_titles(self.session, (r.content for r in found))
         wanted = set(item_ids)
         return [Said(i, r.created_at, r.content, r.priority >= COMPLAINT_PRIORITY,
                      r.ticket_id, "message")
@@ -159,8 +158,9 @@ class SqlRecheckView:
         if not item_ids:
             return []
         k = RecheckSignalRow
-        rows = self.session.scalars(select(k).where(among(self.session, k.item_id, item_ids))
-                                    .order_by(k.signal_day, k.id))
+        rows = self.session.connection().execute(
+            select(k.item_id, k.kind, k.signal_day, k.detail)
+            .where(among(self.session, k.item_id, item_ids)).order_by(k.signal_day, k.id))
         return [(r.item_id, Signal(SignalKind(r.kind), r.signal_day, dict(r.detail or {})))
                 for r in rows]
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from storage import analytics, outbox, platform
+from storage.among import among
 from storage.models import (
     ArticleMetric,
     CommentTicketRow,
@@ -23,6 +24,7 @@ from storage.models import (
 )
 from storage.repositories import item_from_row
 from storage.response_times import response_times
+from storage.titles import quoted_titles
 from workflow.analytics import DETAIL_DAYS, Totals
 from workflow.figures import (
     ArticleReads,
@@ -36,7 +38,7 @@ from workflow.figures import (
 from workflow.model import ContentItem
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
-from workflow.suggestions import named_items, unique_titles
+from workflow.suggestions import named_items
 
 
 class SqlWorkView:
@@ -121,7 +123,7 @@ class SqlFiguresView:
         if not ids:
             return {}
         rows = self.session.execute(select(ContentItemRow.id, ContentItemRow.title)
-                                    .where(ContentItemRow.id.in_(ids)))
+                                    .where(among(self.session, ContentItemRow.id, ids)))
         return {r.id: r.title for r in rows}
 
     def first_responses(self, since: datetime, until: datetime) -> Sequence[Response]:
@@ -136,8 +138,9 @@ class SqlFiguresView:
 
     def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
         c, m = ContentItemRow, ArticleMetric
-        day7 = (select(m.item_id, func.max(m.total_reads).label("reads"))
-                .where(m.age == 7, m.item_id.is_not(None)).group_by(m.item_id).subquery())
+        published = select(c.id).where(c.published_at >= since, c.published_at < until)
+        day7 = (select(m.item_id, func.max(m.total_reads).label("reads"))  # of those only
+                .where(m.age == 7, m.item_id.in_(published)).group_by(m.item_id).subquery())
         rows = self.session.execute(
             select(c.id, c.title, c.topic, c.theme, c.published_at, day7.c.reads)
             .outerjoin(day7, day7.c.item_id == c.id)
@@ -180,9 +183,7 @@ class SqlFiguresView:
             texts.setdefault(r.ticket_id, []).append(r.content)
         if not texts:
             return []
-        item = ContentItemRow
-        titles = unique_titles([(r.id, r.title) for r in self.session.execute(
-            select(item.id, item.title).where(item.published_at.is_not(None)))])
+        titles = quoted_titles(self.session, (text for said in texts.values() for text in said))
         return [i for said in texts.values() for i in named_items(" ".join(said), titles)]
 
     def source_totals(self, first: date, last: date) -> Sequence[SourceTotals]:

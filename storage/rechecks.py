@@ -24,6 +24,7 @@ from storage.models import (
     ReplyTicket,
     TicketMessage,
 )
+from storage.plans import custom_plans
 from storage.titles import quoted_titles
 from workflow.recheck import (
     RECHECK_WORDS,
@@ -57,7 +58,7 @@ class SqlRecheckView:
         rows = self.session.connection().execute(  # Core: thousands of rows, no ORM
             select(c.id, c.title, c.topic, c.author_id, c.published_at, c.expires_on)
             .where(c.state == State.PUBLISHED.value, c.published_at.is_not(None))
-            .order_by(c.id))
+            .order_by(c.id)).all()
         return [Article(r.id, r.title, r.topic or "", r.author_id, r.published_at,
                         r.expires_on) for r in rows]
 
@@ -69,7 +70,7 @@ class SqlRecheckView:
             select(a.item_id, a.event, a.command, a.comment, a.actor_id, a.actor_name, a.at)
             .where(among(self.session, a.item_id, item_ids),
                    a.event.in_([constant(e) for e in CHECK_EVENTS]))
-            .order_by(a.id))
+            .order_by(a.id)).all()
         found: dict[int, LastCheck] = {}
         for r in rows:  # oldest first: the last one stays
             verdict = verdict_of(r.event, r.command or "")
@@ -81,6 +82,7 @@ class SqlRecheckView:
     def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
         if not item_ids or since is None:
             return []
+        custom_plans(self.session)  # an array of every published item, since long ago
         return sorted([*self._comments(item_ids, since), *self._messages(item_ids, since)],
                       key=lambda s: (s.at, s.ticket_id))
 
@@ -160,7 +162,7 @@ class SqlRecheckView:
         k = RecheckSignalRow
         rows = self.session.connection().execute(
             select(k.item_id, k.kind, k.signal_day, k.detail)
-            .where(among(self.session, k.item_id, item_ids)).order_by(k.signal_day, k.id))
+            .where(among(self.session, k.item_id, item_ids)).order_by(k.signal_day, k.id)).all()
         return [(r.item_id, Signal(SignalKind(r.kind), r.signal_day, dict(r.detail or {})))
                 for r in rows]
 

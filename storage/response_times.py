@@ -27,7 +27,7 @@ def response_times(session: Session, since: datetime, until: datetime,
         return _summed(session, since, until, zone)
     t = ReplyTicket
     rows = session.connection().execute(select(t.opened_at, t.first_response_at).where(
-        t.first_response_at >= since, t.first_response_at < until))
+        t.first_response_at >= since, t.first_response_at < until)).all()
     return ResponseTimes.of((Response(r.opened_at, r.first_response_at) for r in rows), tz)
 
 

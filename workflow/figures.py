@@ -37,8 +37,8 @@ class ResponseTimes:
     """First answers summed up: how many (``answered``), their median in minutes,
     and per local hour of the day the ticket was opened, how many and their
     median (``by_hour``: hour -> (count, median)). What 统计 and its
-    suggestions weigh; the database may sum them up (storage/views.py) or
-    ``of`` from the answers themselves, alike."""
+    suggestions weigh; the database may sum them up (storage/response_times.py)
+    or ``of`` from the answers themselves, alike."""
 
     answered: int = 0
     median: float | None = None

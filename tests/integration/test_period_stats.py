@@ -206,3 +206,19 @@ def test_a_complaint_message_naming_an_article_counts_for_it(
     with Session(engine) as session:
         found = SqlFiguresView(session).complaints(NOW - timedelta(days=90), NOW)
     assert found == [Complaints(seeded["a"], "甲", 2), Complaints(seeded["b"], "乙", 2)]
+
+
+def test_a_title_stored_with_blanks_is_named_stripped_and_a_shared_one_not(
+        engine: Engine, team: Team) -> None:
+    """Only the quoted titles are read (storage/titles.py), yet as before: a
+    title is matched stripped, and one two items share names neither."""
+    with Session(engine) as session:
+        ding = _item(session, team, "丁\u3000", date(2026, 11, 20))  # a full-width blank
+        _item(session, team, "戊", date(2026, 11, 20))
+        _item(session, team, " 戊", date(2026, 11, 21))
+        session.commit()
+    _complaint_message(engine, "o_b1", "《丁》有误")
+    _complaint_message(engine, "o_b2", "《戊》不对")
+    with Session(engine) as session:
+        found = SqlFiguresView(session).complaints(NOW - timedelta(days=90), NOW)
+    assert [(c.item_id, c.count) for c in found] == [(ding, 1)]

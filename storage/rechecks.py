@@ -24,6 +24,8 @@ from storage.models import (
     ReplyTicket,
     TicketMessage,
 )
+from storage.plans import custom_plans
+from storage.titles import quoted_titles
 from workflow.recheck import (
     RECHECK_WORDS,
     Article,
@@ -36,7 +38,7 @@ from workflow.recheck import (
 )
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
-from workflow.suggestions import named_items, unique_titles
+from workflow.suggestions import named_items
 
 #: The interface whose daily answer gives every article's reads that day.
 READS = "getarticleread"
@@ -53,10 +55,10 @@ class SqlRecheckView:
 
     def published(self) -> Sequence[Article]:
         c = ContentItemRow
-        rows = self.session.execute(
+        rows = self.session.connection().execute(  # Core: thousands of rows, no ORM
             select(c.id, c.title, c.topic, c.author_id, c.published_at, c.expires_on)
             .where(c.state == State.PUBLISHED.value, c.published_at.is_not(None))
-            .order_by(c.id))
+            .order_by(c.id)).all()
         return [Article(r.id, r.title, r.topic or "", r.author_id, r.published_at,
                         r.expires_on) for r in rows]
 
@@ -64,11 +66,11 @@ class SqlRecheckView:
         if not item_ids:
             return {}
         a = AuditRow
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(a.item_id, a.event, a.command, a.comment, a.actor_id, a.actor_name, a.at)
             .where(among(self.session, a.item_id, item_ids),
                    a.event.in_([constant(e) for e in CHECK_EVENTS]))
-            .order_by(a.id))
+            .order_by(a.id)).all()
         found: dict[int, LastCheck] = {}
         for r in rows:  # oldest first: the last one stays
             verdict = verdict_of(r.event, r.command or "")
@@ -80,6 +82,7 @@ class SqlRecheckView:
     def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
         if not item_ids or since is None:
             return []
+        custom_plans(self.session)  # an array of every published item, since long ago
         return sorted([*self._comments(item_ids, since), *self._messages(item_ids, since)],
                       key=lambda s: (s.at, s.ticket_id))
 
@@ -106,9 +109,7 @@ class SqlRecheckView:
         found = list(rows)
         if not found:
             return []
-        item = ContentItemRow
-        titles = unique_titles([(r.id, r.title) for r in self.session.execute(
-            select(item.id, item.title).where(item.published_at.is_not(None)))])
+        titles = quoted_titles(self.session, (r.content for r in found))
         wanted = set(item_ids)
         return [Said(i, r.created_at, r.content, r.priority >= COMPLAINT_PRIORITY,
                      r.ticket_id, "message")
@@ -159,8 +160,9 @@ class SqlRecheckView:
         if not item_ids:
             return []
         k = RecheckSignalRow
-        rows = self.session.scalars(select(k).where(among(self.session, k.item_id, item_ids))
-                                    .order_by(k.signal_day, k.id))
+        rows = self.session.connection().execute(
+            select(k.item_id, k.kind, k.signal_day, k.detail)
+            .where(among(self.session, k.item_id, item_ids)).order_by(k.signal_day, k.id)).all()
         return [(r.item_id, Signal(SignalKind(r.kind), r.signal_day, dict(r.detail or {})))
                 for r in rows]
 

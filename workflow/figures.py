@@ -3,9 +3,10 @@ the suggestions compute from. Plain data, no behaviour beyond a derived number."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,29 @@ class Response:
     @property
     def minutes(self) -> float:
         return max(0.0, (self.answered_at - self.opened_at).total_seconds() / 60)
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    """First answers summed up: how many (``answered``), their median in minutes,
+    and per local hour of the day the ticket was opened, how many and their
+    median (``by_hour``: hour -> (count, median)). What 统计 and its
+    suggestions weigh; the database may sum them up (storage/response_times.py)
+    or ``of`` from the answers themselves, alike."""
+
+    answered: int = 0
+    median: float | None = None
+    by_hour: Mapping[int, tuple[int, float]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, responses: Iterable[Response], tz: tzinfo) -> ResponseTimes:
+        every: list[float] = []
+        hours: dict[int, list[float]] = {}
+        for r in responses:
+            every.append(r.minutes)
+            hours.setdefault(r.opened_at.astimezone(tz).hour, []).append(r.minutes)
+        return cls(len(every), float(statistics.median(every)) if every else None,
+                   {h: (len(m), float(statistics.median(m))) for h, m in sorted(hours.items())})
 
 
 @dataclass(frozen=True)

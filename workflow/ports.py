@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
@@ -21,6 +21,7 @@ from workflow.figures import (
     FollowerDay,
     Published,
     Response,
+    ResponseTimes,
     SourceTotals,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
@@ -269,6 +270,11 @@ class FiguresView(Protocol):
 
     def first_responses(self, since: datetime, until: datetime) -> Sequence[Response]:
         """Tickets first answered from ``since`` until before ``until``."""
+        ...
+
+    def response_times(self, since: datetime, until: datetime, tz: tzinfo) -> ResponseTimes:
+        """Tickets first answered from ``since`` until before ``until``, summed up
+        as ``ResponseTimes.of`` sums them up (hours in ``tz``)."""
         ...
 
     def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:

@@ -6,13 +6,12 @@ read port ``ports.FiguresView``; chat and the CLI render the same ``PeriodStats`
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from workflow import suggestions
-from workflow.figures import ArticleReads, Response
+from workflow.figures import ArticleReads, ResponseTimes
 from workflow.model import ContentItem
 from workflow.ports import FiguresView, UnitOfWork
 from workflow.suggestions import Facts, Suggestion
@@ -101,10 +100,6 @@ def ranked(articles: Sequence[ArticleReads]) -> tuple[list[ArticleReads], list[A
     return best, list(reversed(rest[-SHOWN:]))
 
 
-def median_minutes(responses: Sequence[Response]) -> float | None:
-    return float(statistics.median(r.minutes for r in responses)) if responses else None
-
-
 def utc_span(period: Period, tz: tzinfo) -> tuple[datetime, datetime]:
     """The period's local days as a UTC [since, until) range."""
     since = datetime.combine(period.first, time(), tz).astimezone(UTC)
@@ -120,23 +115,22 @@ def period_stats(uow: UnitOfWork, period: Period, now: datetime, tz: tzinfo) -> 
         best, weakest = ranked(figures.article_reads(period.first, period.last))
         facts = facts_from(figures, period.last, now, tz) if period.with_suggestions else None
         answered = _answered(figures, facts, period, now, tz)
-        found = PeriodStats(period, base, best, weakest, len(answered),
-                            median_minutes(answered))
+        found = PeriodStats(period, base, best, weakest, answered.answered, answered.median)
         if facts is not None:
             found.suggestions.extend(suggestions.suggest(facts)[:TOP_SUGGESTIONS])
     return found
 
 
 def _answered(figures: FiguresView, facts: Facts | None, period: Period, now: datetime,
-              tz: tzinfo) -> list[Response]:
-    """The period's first answers: taken from the suggestions' window when it
-    holds the period (both end on the period's last day) rather than read
-    twice; at 100,000 tickets reading them is most of what 统计 costs."""
+              tz: tzinfo) -> ResponseTimes:
+    """The period's first answers, summed up (how many, their median): the
+    suggestions' window's when it is the period's (统计 with 90 days), else
+    the period's own."""
     since, until = utc_span(period, tz)
     until = min(until, now)
-    if facts is not None and utc_span(last_days(period.last, HISTORY_DAYS), tz)[0] <= since:
-        return [r for r in facts.responses if r.answered_at >= since]
-    return list(figures.first_responses(since, until))
+    if facts is not None and utc_span(last_days(period.last, HISTORY_DAYS), tz)[0] == since:
+        return facts.responses
+    return figures.response_times(since, until, tz)
 
 
 def facts_from(figures: FiguresView, last: date, now: datetime, tz: tzinfo) -> Facts:
@@ -146,6 +140,6 @@ def facts_from(figures: FiguresView, last: date, now: datetime, tz: tzinfo) -> F
     until = min(until, now)
     return Facts(list(figures.published_day7(since, until)),
                  list(figures.follower_days(window.first, window.last)),
-                 list(figures.first_responses(since, until)),
+                 figures.response_times(since, until, tz),
                  list(figures.waiting_since()), now, tz,
                  list(figures.complaints(since, until)))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from workflow.figures import Complaints, FollowerDay, Published, Response
+from workflow.figures import Complaints, FollowerDay, Published, ResponseTimes
 
 #: Articles with day-7 reads needed before any reads comparison: the median of
 #: fewer swings with a single article.
@@ -64,7 +64,7 @@ class Suggestion:
 class Facts:
     articles: Sequence[Published]
     follower_days: Sequence[FollowerDay]
-    responses: Sequence[Response]
+    responses: ResponseTimes  # first answers in the window (ResponseTimes.of)
     waiting: Sequence[datetime]  # open tickets: since when each waits for the team
     now: datetime
     tz: tzinfo
@@ -213,20 +213,17 @@ def unanswered(facts: Facts) -> list[Suggestion]:
 
 def slow_hours(facts: Facts) -> list[Suggestion]:
     """Hours of the day (when the ticket came in) answered much slower than usual."""
-    if len(facts.responses) < MIN_RESPONSES:
+    times = facts.responses
+    if times.answered < MIN_RESPONSES or times.median is None:
         return []
-    overall = _median([r.minutes for r in facts.responses])
-    by_hour: dict[int, list[float]] = {}
-    for r in facts.responses:
-        by_hour.setdefault(r.opened_at.astimezone(facts.tz).hour, []).append(r.minutes)
+    overall = times.median
     out = []
-    for hour, minutes in sorted(by_hour.items()):
-        median = _median(minutes)
-        if (len(minutes) >= MIN_PER_HOUR and median >= SLOW_MINUTES
+    for hour, (count, median) in sorted(times.by_hour.items()):
+        if (count >= MIN_PER_HOUR and median >= SLOW_MINUTES
                 and median >= SLOW_RATIO * overall):
             out.append(Suggestion("slow_hour", {"hour": hour, "median_minutes": round(median),
                                                 "overall_minutes": round(overall),
-                                                "tickets": len(minutes)}))
+                                                "tickets": count}))
     return out
 
 

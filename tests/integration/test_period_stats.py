@@ -23,7 +23,7 @@ from storage.models import (
 from storage.views import SqlFiguresView
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import NOW, Team, ask, make_team, open_ticket, say
-from workflow.figures import Complaints
+from workflow.figures import Complaints, ResponseTimes
 from workflow.stats import PeriodStats
 
 TODAY = date(2026, 11, 26)  # NOW in Shanghai
@@ -142,6 +142,28 @@ def test_the_suggestions_read_model(engine: Engine, team: Team, seeded: dict[str
     assert complaints == [Complaints(seeded["a"], "甲", 2)]
 
 
+def test_first_answers_are_summed_up_as_python_sums_them(engine: Engine, team: Team) -> None:
+    """PostgreSQL takes the medians itself (storage/response_times.py): the same
+    counts and medians, overall and by the local hour opened, as Python's."""
+    ten, ten_pm = datetime(2026, 11, 20, 2, 5, tzinfo=UTC), datetime(2026, 11, 20, 14, 50,
+                                                                     tzinfo=UTC)
+    answers = [(ten, 10), (ten, 20), (ten, 30), (ten, 45),  # even: the two middles' mean
+               (ten_pm, 120), (ten_pm, 90), (ten_pm, -5),  # answered "before": 0 minutes
+               (ten - timedelta(days=40), 7)]  # answered before the range
+    for n, (opened, minutes) in enumerate(answers):
+        _ticket(engine, f"o_r{n}", "resolved", opened, timedelta(minutes=minutes))
+    since, until = NOW - timedelta(days=30), NOW
+    with Session(engine) as session:
+        view = SqlFiguresView(session)
+        found = view.response_times(since, until, ZoneInfo("Asia/Shanghai"))
+        python = ResponseTimes.of(view.first_responses(since, until), ZoneInfo("Asia/Shanghai"))
+        nothing = view.response_times(NOW, NOW + timedelta(days=1), ZoneInfo("Asia/Shanghai"))
+    assert found == python
+    assert (found.answered, found.median, dict(found.by_hour)) == (
+        7, 30.0, {10: (4, 25.0), 22: (3, 90.0)})
+    assert nothing == ResponseTimes(0, None, {})
+
+
 def test_the_cli_runs_the_same_use_case(engine_url: str, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
@@ -184,3 +206,19 @@ def test_a_complaint_message_naming_an_article_counts_for_it(
     with Session(engine) as session:
         found = SqlFiguresView(session).complaints(NOW - timedelta(days=90), NOW)
     assert found == [Complaints(seeded["a"], "甲", 2), Complaints(seeded["b"], "乙", 2)]
+
+
+def test_a_title_stored_with_blanks_is_named_stripped_and_a_shared_one_not(
+        engine: Engine, team: Team) -> None:
+    """Only the quoted titles are read (storage/titles.py), yet as before: a
+    title is matched stripped, and one two items share names neither."""
+    with Session(engine) as session:
+        ding = _item(session, team, "丁\u3000", date(2026, 11, 20))  # a full-width blank
+        _item(session, team, "戊", date(2026, 11, 20))
+        _item(session, team, " 戊", date(2026, 11, 21))
+        session.commit()
+    _complaint_message(engine, "o_b1", "《丁》有误")
+    _complaint_message(engine, "o_b2", "《戊》不对")
+    with Session(engine) as session:
+        found = SqlFiguresView(session).complaints(NOW - timedelta(days=90), NOW)
+    assert [(c.item_id, c.count) for c in found] == [(ding, 1)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from types import TracebackType
 from typing import Any, Self
 
@@ -25,6 +25,7 @@ from workflow.figures import (
     FollowerDay,
     Published,
     Response,
+    ResponseTimes,
     SourceTotals,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
@@ -308,6 +309,9 @@ class FakeFigures:
 
     def first_responses(self, since: datetime, until: datetime) -> Sequence[Response]:
         return [r for r in self.period.responses if since <= r.answered_at < until]
+
+    def response_times(self, since: datetime, until: datetime, tz: tzinfo) -> ResponseTimes:
+        return ResponseTimes.of(self.first_responses(since, until), tz)
 
     def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
         return [a for a in self.period.published if since <= a.published_at < until]

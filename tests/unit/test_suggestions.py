@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflow import suggestions as rules
-from workflow.figures import Complaints, FollowerDay, Published, Response
+from workflow.figures import Complaints, FollowerDay, Published, Response, ResponseTimes
 from workflow.suggestions import Facts, Suggestion
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -50,7 +50,8 @@ RESPONSES = ([Response(local(date(2026, 11, 20), 10), local(date(2026, 11, 20), 
 WAITING = [NOW - timedelta(hours=30), NOW - timedelta(hours=25), NOW - timedelta(hours=2)]
 #: Complaint comments: two on item 3 (a re-check), one on item 5 (one reader's view).
 COMPLAINTS = [Complaints(5, "文章5", 1), Complaints(3, "文章3", 2)]
-FACTS = Facts(ARTICLES, FOLLOWERS, RESPONSES, WAITING, NOW, TZ, COMPLAINTS)
+FACTS = Facts(ARTICLES, FOLLOWERS, ResponseTimes.of(RESPONSES, TZ), WAITING, NOW, TZ,
+              COMPLAINTS)
 
 
 def codes(found: list[Suggestion]) -> list[str]:
@@ -138,15 +139,19 @@ def test_nothing_waits_a_day(waited: timedelta) -> None:
     assert rules.unanswered(replace(FACTS, waiting=[NOW - waited])) == []
 
 
+def answers(responses: list[Response]) -> ResponseTimes:
+    return ResponseTimes.of(responses, TZ)
+
+
 def test_slow_hours_need_enough_tickets_and_a_real_delay() -> None:
-    assert rules.slow_hours(replace(FACTS, responses=RESPONSES[1:])) == []  # 19 in all
+    assert rules.slow_hours(replace(FACTS, responses=answers(RESPONSES[1:]))) == []  # 19 in all
     more = [*RESPONSES, RESPONSES[0]]  # 21, still 5 slow: fires
-    assert len(rules.slow_hours(replace(FACTS, responses=more))) == 1
+    assert len(rules.slow_hours(replace(FACTS, responses=answers(more)))) == 1
     only_four = RESPONSES[:15] + RESPONSES[16:] + RESPONSES[:1]  # 4 at 22:00
-    assert rules.slow_hours(replace(FACTS, responses=only_four)) == []
+    assert rules.slow_hours(replace(FACTS, responses=answers(only_four))) == []
     quick = [Response(r.opened_at, r.opened_at + timedelta(minutes=30)) if r.minutes > 60
              else r for r in RESPONSES]  # 3 times the median, but half an hour
-    assert rules.slow_hours(replace(FACTS, responses=quick)) == []
+    assert rules.slow_hours(replace(FACTS, responses=answers(quick))) == []
 
 
 def test_an_even_spread_suggests_nothing_about_reads() -> None:

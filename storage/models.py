@@ -252,7 +252,7 @@ class ReplyTicket(Base):
         Index("ix_reply_tickets_queue", "priority", "waiting_since", "id",
               sqlite_where=text("status <> 'resolved'"),
               postgresql_where=text("status <> 'resolved'")),
-        # 统计's first answers, read from the index alone (migration 0032).
+        # 统计's first answers, read from the index alone (migration 0031).
         Index("ix_reply_tickets_answered", "first_response_at", "opened_at"),
         Index("ix_reply_tickets_priority_opened", "priority", "opened_at"),  # complaints
     )

@@ -1,7 +1,7 @@
 """统计's first answers read from the index alone
 
-Revision ID: 0032
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-07
 
 统计 sums up the first answers of the last 90 days (storage/response_times.py):
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0032"
-down_revision: str | Sequence[str] | None = "0029"
+revision: str = "0031"
+down_revision: str | Sequence[str] | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@ status, the verdict (the exit status), what a capability's table, learnt row
 and probe say together, and whether the configured kind fits the answers.
 
 A check is a stable ``code`` (``settings``, ``access_token``, ``server_url``,
-``aes_key``, ``database``, ``worker``, ``outbox``, ``capability.<name>``,
+``aes_key``, ``database``, ``worker``, ``outbox``, ``clock``, ``capability.<name>``,
 ``account_kind``; ``capabilities`` when none could be asked), a ``status``, a
 ``problem`` (what it found: the macro's case in templates/cli/doctor.j2 and the
 ``--json`` field scripts read) and JSON-ready ``data``.
@@ -132,3 +132,19 @@ def kind_check(kind: AccountKind, fitting: tuple[AccountKind, ...], answered: in
 def answered(answers: Mapping[Capability, Probed]) -> int:
     """How many capabilities the platform allowed or refused (not failed)."""
     return sum(1 for p in answers.values() if p.answer is not Answer.FAILED)
+
+
+#: Hosts on NTP agree within this (seconds); beyond it the log says so as well.
+CLOCK_AGREES = 1.0
+
+
+def clock_verdict(offset: float, max_skew: int) -> Check:
+    """``offset``: the database server's clock less this host's, in seconds. Off by
+    as much as ``WXOPS_MAX_CLOCK_SKEW`` (0: the check is off) one of them would
+    have pushes refused as stale if it were the web host's."""
+    data = {"offset_seconds": round(offset, 1), "max_skew": max_skew}
+    if abs(offset) < CLOCK_AGREES:
+        return Check("clock", Status.OK, "agrees", data)
+    if max_skew and abs(offset) >= max_skew:
+        return Check("clock", Status.FAIL, "far_off", data)
+    return Check("clock", Status.WARN, "off", data)

@@ -25,6 +25,7 @@ from bot.diagnosis import (
     Status,
     answered,
     capability_check,
+    clock_verdict,
     kind_check,
     skipped,
     transport_cause,
@@ -72,11 +73,12 @@ def _with_settings(app: App, url: str | None) -> list[Check]:
     return [token_line, server_url_check(settings, url), aes_key_check(settings), db_line,
             worker_check(app) if db_ok else skipped("worker", "no_database"),
             outbox_check(app) if db_ok else skipped("outbox", "no_database"),
+            clock_check(app) if db_ok else skipped("clock", "no_database"),
             *capability_checks(app, token, db_ok)]
 
 
 AFTER_SETTINGS = ("access_token", "server_url", "aes_key", "database", "worker", "outbox",
-                  "capabilities")
+                  "clock", "capabilities")
 
 
 def settings_check(load: Callable[[], Settings]) -> tuple[Settings | None, Check]:
@@ -198,6 +200,22 @@ def outbox_check(app: App) -> Check:
     if data["dead"]:
         return Check("outbox", Status.WARN, "dead_rows", {**data, "fix": "wxops outbox dead"})
     return Check("outbox", Status.OK, "flowing", data)
+
+
+def clock_check(app: App, local: Callable[[], datetime] = utcnow) -> Check:
+    """This host's clock against the database server's. The worker and the endpoint
+    correct for the difference (bot/clock.py), but the signature check compares
+    WeChat's timestamps with this host's own clock."""
+    try:
+        before = local()
+        server = app.database_now()
+        after = local()
+    except SQLAlchemyError as exc:
+        return Check("clock", Status.FAIL, "unreadable", {"detail": database.describe(exc)})
+    if server is None:
+        return Check("clock", Status.OK, "same_host")  # SQLite: this host's own clock
+    return clock_verdict((server - (before + (after - before) / 2)).total_seconds(),
+                         app.settings.max_clock_skew)
 
 
 def capability_checks(app: App, token: str | None, db_ok: bool) -> list[Check]:

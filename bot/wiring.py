@@ -9,6 +9,7 @@ to its storage implementation here, once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -114,6 +115,11 @@ class App:
         """UTC now by the database server's clock, which every host shares
         (bot/clock.py): the worker's leases and due times are read by it."""
         return DatabaseClock(lambda: server_now(self.engine), background=True)
+
+    def database_now(self) -> datetime | None:
+        """Now by the database server's clock, read at once (None on SQLite, whose
+        clock is this host's); its faults are raised (``wxops doctor``)."""
+        return server_now(self.engine)
 
     def kept_connections(self, wait: float | None = None) -> seams.KeptConnections:
         """Connections kept open between pushes, for the inbound endpoint."""

@@ -56,7 +56,7 @@ def test_a_healthy_installation_is_all_ticks_and_exit_0(stack: Stack) -> None:
     lines = ran.stdout.splitlines()
     assert ran.returncode == 0, ran.stdout + ran.stderr
     *found, summary = lines
-    assert len(found) == 7 + len(Capability) + 1  # the checks, each capability, the kind
+    assert len(found) == 8 + len(Capability) + 1  # the checks, each capability, the kind
     assert all(line.startswith("✓ ") for line in found), ran.stdout
     assert summary.startswith("全部通过")
     assert f"✓ 服务器地址：{stack.server}/wechat 用 Token 验证通过" in lines

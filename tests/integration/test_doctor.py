@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from bot import probe
 from bot.config import load_settings
+from bot.doctor import clock_check
 from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from bot.wiring import App
@@ -32,7 +33,8 @@ from tests.integration.conftest import AES_KEY, APP_ID, TOKEN
 from workflow.capabilities import UNVERIFIED_SUBSCRIPTION, VERIFIED_SERVICE, Capability
 
 SECRET = "doctor-secret"
-ORDER = ["settings", "access_token", "server_url", "aes_key", "database", "worker", "outbox"]
+ORDER = ["settings", "access_token", "server_url", "aes_key", "database", "worker", "outbox",
+         "clock"]
 
 
 def emulator(**config: Any) -> tuple[str, Any]:
@@ -275,3 +277,20 @@ def test_the_start_up_cross_check_never_stops_the_worker_when_wechat_is_away(
 
 def test_the_demo_without_an_account_probes_nothing(engine: Engine) -> None:
     assert probe.start_cross_check(App(load_settings({}), engine), make_gateway) is None
+
+
+@pytest.mark.parametrize(("ahead", "status", "problem"), [
+    (0, "ok", "agrees"), (90, "warn", "off"), (-400, "fail", "far_off")])
+def test_a_host_clock_off_from_the_database_servers_is_said(
+        engine: Engine, ahead: int, status: str, problem: str) -> None:
+    """This host's clock ``ahead`` seconds ahead of PostgreSQL's (the skew allowed:
+    300 s by default); SQLite's clock is this host's."""
+    url = engine.url.render_as_string(hide_password=False)
+    app = App(load_settings({"WXOPS_DATABASE_URL": url}))
+    check = clock_check(app, local=lambda: datetime.now(UTC) + timedelta(seconds=ahead))
+    app.engine.dispose()
+    if engine.dialect.name != "postgresql":
+        assert (check.status.value, check.problem) == ("ok", "same_host")
+        return
+    assert (check.status.value, check.problem) == (status, problem)
+    assert abs(check.data["offset_seconds"] + ahead) < 1

@@ -13,6 +13,7 @@ from bot.diagnosis import (
     Check,
     Status,
     capability_check,
+    clock_verdict,
     kind_check,
     skipped,
     transport_cause,
@@ -163,11 +164,28 @@ EVERY_CHECK = [
     skipped("outbox", "no_database"),
     Check("outbox", Status.WARN, "dead_rows", {"dead": 3, "pending": 0,
                                                "fix": "wxops outbox dead"}),
+    clock_verdict(0.3, 300),
+    clock_verdict(-92.4, 300),
+    clock_verdict(412.0, 300),
+    Check("clock", Status.OK, "same_host"),
     capability_check(CS, True, None, probed(CS, REFUSED, 48001)),
     capability_check(PUBLISH, False, None, None),
     capability_check(MENU, True, None, probed(MENU, ALLOWED)),
     kind_check(VERIFIED_SERVICE, (UNVERIFIED_SUBSCRIPTION,), 7),
 ]
+
+
+@pytest.mark.parametrize(("offset", "max_skew", "status", "problem"), [
+    (0.0, 300, Status.OK, "agrees"), (-0.9, 300, Status.OK, "agrees"),
+    (1.0, 300, Status.WARN, "off"), (-299.9, 300, Status.WARN, "off"),
+    (300.0, 300, Status.FAIL, "far_off"), (-3600.0, 300, Status.FAIL, "far_off"),
+    (3600.0, 0, Status.WARN, "off"),  # the skew check off: nothing is refused for it
+])
+def test_a_clock_a_second_off_is_worth_a_look_and_one_past_the_skew_fails(
+        offset: float, max_skew: int, status: Status, problem: str) -> None:
+    check = clock_verdict(offset, max_skew)
+    assert (check.status, check.problem) == (status, problem)
+    assert check.data["offset_seconds"] == round(offset, 1)
 
 
 def test_the_report_reads_in_chinese_within_80_columns() -> None:
@@ -183,4 +201,4 @@ def test_the_report_reads_in_chinese_within_80_columns() -> None:
     assert any(line.startswith("– 发布能力：此类账号没有") for line in lines)
     assert "✓ 自定义菜单：可用（菜单接口）" in lines
     assert "  → 设置 WXOPS_ACCOUNT_KIND=subscription WXOPS_ACCOUNT_VERIFIED=false" in lines
-    assert lines[-1].startswith("7 项未通过")
+    assert lines[-1].startswith("8 项未通过")

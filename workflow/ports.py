@@ -19,10 +19,12 @@ from workflow.figures import (
     ArticleReads,
     Complaints,
     FollowerDay,
+    PeriodTotals,
     Published,
     Response,
     ResponseTimes,
     SourceTotals,
+    Titled,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.old_content import OldContentView
@@ -237,23 +239,14 @@ class RecheckView(Protocol):
 class FiguresView(Protocol):
     """The numbers behind 统计 (workflow.stats) and its suggestions."""
 
-    def article_sums(self, first: date, last: date) -> tuple[int, int]:
-        """Reads and shares over the days from ``first`` to ``last``."""
+    def period_totals(self, first: date, last: date, since: datetime) -> PeriodTotals:
+        """The days ``first`` to ``last`` summed up (``since``: the first day's
+        start, for the subscribe events wxops recorded), the open tickets, and
+        whether any platform figures were ever pulled."""
         ...
 
-    def follower_sums(self, first: date, last: date) -> tuple[int, int, int]:
-        """Days of platform follower figures in the range, new and lost followers."""
-        ...
-
-    def subscribed_since(self, since: datetime) -> int:
-        """Followers whose subscribe event wxops recorded since ``since``."""
-        ...
-
-    def published_between(self, since: datetime, until: datetime) -> Sequence[ContentItem]:
-        ...
-
-    def analytics_pulled(self) -> bool:
-        """Any figures pulled from the platform at all yet."""
+    def published_between(self, since: datetime, until: datetime) -> Sequence[Titled]:
+        """Items published from ``since`` to ``until`` (both included), in order."""
         ...
 
     def item_totals(self, item_id: int) -> Sequence[Totals]:
@@ -275,6 +268,12 @@ class FiguresView(Protocol):
     def response_times(self, since: datetime, until: datetime, tz: tzinfo) -> ResponseTimes:
         """Tickets first answered from ``since`` until before ``until``, summed up
         as ``ResponseTimes.of`` sums them up (hours in ``tz``)."""
+        ...
+
+    def response_times_within(self, since: datetime, until: datetime, tz: tzinfo,
+                              inner: datetime) -> tuple[ResponseTimes, ResponseTimes]:
+        """``response_times(since, until, tz)``, and how many of those answers
+        came from ``inner`` on with their median (no hours), read together."""
         ...
 
     def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:

@@ -123,7 +123,8 @@ class SqlFiguresView:
         sums = (select(m.msgid, func.max(m.item_id).label("item_id"),
                        func.sum(m.reads).label("reads"), func.sum(m.shares).label("shares"))
                 .where(m.day >= first, m.day <= last).group_by(m.msgid).subquery())
-        rows = self._rows(select(sums, c.title).outerjoin(c, c.id == sums.c.item_id))
+        title = select(c.title).where(c.id == sums.c.item_id).scalar_subquery()  # by its key
+        rows = self._rows(select(sums, title.label("title")))
         return [ArticleReads(r.msgid, r.item_id, r.title or "",
                              int(r.reads or 0), int(r.shares or 0)) for r in rows]
 

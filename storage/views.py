@@ -7,11 +7,23 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Executable, Row, case, func, or_, select, true
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Row,
+    Text,
+    case,
+    cast,
+    func,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from storage import analytics, outbox, platform
-from storage.among import among
 from storage.models import (
     ArticleMetric,
     CommentTicketRow,
@@ -24,7 +36,7 @@ from storage.models import (
 )
 from storage.repositories import item_from_row
 from storage.response_times import response_times, response_times_within
-from storage.titles import quoted_titles
+from storage.titles import quoted_rows
 from workflow.analytics import DETAIL_DAYS, Totals
 from workflow.figures import (
     ArticleReads,
@@ -40,7 +52,7 @@ from workflow.figures import (
 from workflow.model import ContentItem
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
-from workflow.suggestions import named_items
+from workflow.suggestions import named_items, unique_titles
 
 
 class SqlWorkView:
@@ -128,13 +140,6 @@ class SqlFiguresView:
         return [ArticleReads(r.msgid, r.item_id, r.title or "",
                              int(r.reads or 0), int(r.shares or 0)) for r in rows]
 
-    def _titles(self, ids: Collection[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = self._rows(select(ContentItemRow.id, ContentItemRow.title)
-                                    .where(among(self.session, ContentItemRow.id, ids)))
-        return {r.id: r.title for r in rows}
-
     def first_responses(self, since: datetime, until: datetime) -> Sequence[Response]:
         t = ReplyTicket
         rows = self._rows(select(t.opened_at, t.first_response_at).where(
@@ -171,33 +176,38 @@ class SqlFiguresView:
                 for r in rows]
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
-        t, c = ReplyTicket, CommentTicketRow
-        rows = self._rows(
-            select(c.item_id, func.count().label("n")).join(t, t.id == c.ticket_id)
-            .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
-            .group_by(c.item_id))
-        counts = {r.item_id: int(r.n) for r in rows}
-        for item_id in self._named_in_messages(since, until):
-            counts[item_id] = counts.get(item_id, 0) + 1
-        titles = self._titles(counts)
-        return [Complaints(i, titles.get(i, ""), n) for i, n in sorted(counts.items())]
-
-    def _named_in_messages(self, since: datetime, until: datetime) -> list[int]:
-        """Items named (suggestions.named_items) in the messages of the message
-        tickets raised as complaints in the range: each item once a ticket."""
-        t, m, c = ReplyTicket, TicketMessage, CommentTicketRow
-        rows = self._rows(
-            select(m.ticket_id, m.content).join(t, t.id == m.ticket_id)
-            .outerjoin(c, c.ticket_id == t.id)
-            .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until,
-                   c.ticket_id.is_(None), m.direction == "in", m.content.contains("《")))
+        """The comments' counts (with their items' titles) and the messages
+        that may name an item, in one statement; then the titles quoted."""
+        t, c, m, item = ReplyTicket, CommentTicketRow, TicketMessage, ContentItemRow
+        raised = (t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
+        title = select(item.title).where(item.id == c.item_id).scalar_subquery()  # by its key
+        comments = (select(cast(null(), Integer).label("ticket_id"), c.item_id,
+                           func.count().label("n"), cast(null(), Text).label("content"),
+                           title.label("title"))
+                    .join(t, t.id == c.ticket_id).where(*raised).group_by(c.item_id))
+        # Items named (suggestions.named_items) in the messages of the message
+        # tickets raised as complaints in the range: each item once a ticket.
+        messages = (select(m.ticket_id, cast(null(), Integer), cast(null(), Integer),
+                           m.content, cast(null(), Text))
+                    .join(t, t.id == m.ticket_id).outerjoin(c, c.ticket_id == t.id)
+                    .where(*raised, c.ticket_id.is_(None), m.direction == "in",
+                           m.content.contains("《")))
+        counts: dict[int, int] = {}
+        titles: dict[int, str] = {}
         texts: dict[int, list[str]] = {}
-        for r in rows:
-            texts.setdefault(r.ticket_id, []).append(r.content)
-        if not texts:
-            return []
-        titles = quoted_titles(self.session, (text for said in texts.values() for text in said))
-        return [i for said in texts.values() for i in named_items(" ".join(said), titles)]
+        for r in self._rows(union_all(comments, messages)):
+            if r.ticket_id is None:
+                counts[r.item_id], titles[r.item_id] = int(r.n), r.title or ""
+            else:
+                texts.setdefault(r.ticket_id, []).append(r.content)
+        if texts:
+            quoted = quoted_rows(self.session, (text for said in texts.values() for text in said))
+            named = unique_titles(quoted)
+            titles.update((i, name) for i, name in quoted if i not in titles)
+            for said in texts.values():
+                for item_id in named_items(" ".join(said), named):
+                    counts[item_id] = counts.get(item_id, 0) + 1
+        return [Complaints(i, titles.get(i, ""), n) for i, n in sorted(counts.items())]
 
     def source_totals(self, first: date, last: date) -> Sequence[SourceTotals]:
         m = ArticleMetric

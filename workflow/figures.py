@@ -95,6 +95,21 @@ class SourceTotals:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """Open tickets waiting for the team: how many have waited since a given
+    moment or longer (``over``), and since when the longest waiting has."""
+
+    over: int = 0
+    oldest: datetime | None = None
+
+    @classmethod
+    def of(cls, since: Iterable[datetime], before: datetime) -> Waiting:
+        """From each open ticket's start of waiting; ``before``: the moment."""
+        every = list(since)
+        return cls(sum(1 for s in every if s <= before), min(every, default=None))
+
+
+@dataclass(frozen=True)
 class Titled:
     """A published item as 统计 lists it: its id and title."""
 

@@ -25,6 +25,7 @@ from workflow.figures import (
     ResponseTimes,
     SourceTotals,
     Titled,
+    Waiting,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.old_content import OldContentView
@@ -283,8 +284,9 @@ class FiguresView(Protocol):
     def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
         ...
 
-    def waiting_since(self) -> Sequence[datetime]:
-        """Open tickets: since when each has waited for the team."""
+    def waiting(self, before: datetime) -> Waiting:
+        """Open tickets: how many have waited for the team since ``before`` or
+        longer, and since when the longest waiting has."""
         ...
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:

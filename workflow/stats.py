@@ -144,5 +144,5 @@ def facts_and_answered(figures: FiguresView, period: Period, now: datetime,
         since, until, tz, max(since, utc_span(period, tz)[0]))
     return Facts(list(figures.published_day7(since, until)),
                  list(figures.follower_days(window.first, window.last)),
-                 responses, list(figures.waiting_since()), now, tz,
+                 responses, figures.waiting(suggestions.waited_long(now)), now, tz,
                  list(figures.complaints(since, until))), answered

@@ -29,6 +29,7 @@ from workflow.figures import (
     ResponseTimes,
     SourceTotals,
     Titled,
+    Waiting,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.old_content import Facts, Windows
@@ -318,8 +319,8 @@ class FakeFigures:
     def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
         return [d for d in self.period.followers if first <= d.day <= last]
 
-    def waiting_since(self) -> Sequence[datetime]:
-        return self.period.waiting
+    def waiting(self, before: datetime) -> Waiting:
+        return Waiting.of(self.period.waiting, before)
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
         return self.period.complaints

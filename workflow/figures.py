@@ -121,15 +121,13 @@ class Titled:
 class PeriodTotals:
     """A period's totals, read together (one statement on the server): the
     articles' reads and shares, the days of platform follower figures with
-    their new and lost followers, the subscribe events wxops recorded since the
-    period began (``subscribed``: read only when there are no follower days,
-    else 0), the open tickets, and whether any platform figures were ever pulled."""
+    their new and lost followers, the open tickets, and whether any platform
+    figures were ever pulled."""
 
     reads: int = 0
     shares: int = 0
     follower_days: int = 0
     new_followers: int = 0
     lost_followers: int = 0
-    subscribed: int = 0
     open_tickets: int = 0
     analytics_pulled: bool = False

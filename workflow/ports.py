@@ -240,10 +240,13 @@ class RecheckView(Protocol):
 class FiguresView(Protocol):
     """The numbers behind 统计 (workflow.stats) and its suggestions."""
 
-    def period_totals(self, first: date, last: date, since: datetime) -> PeriodTotals:
-        """The days ``first`` to ``last`` summed up (``since``: the first day's
-        start, for the subscribe events wxops recorded), the open tickets, and
+    def period_totals(self, first: date, last: date) -> PeriodTotals:
+        """The days ``first`` to ``last`` summed up, the open tickets, and
         whether any platform figures were ever pulled."""
+        ...
+
+    def subscribed_since(self, since: datetime) -> int:
+        """Followers whose subscribe event wxops recorded since ``since``."""
         ...
 
     def published_between(self, since: datetime, until: datetime) -> Sequence[Titled]:

@@ -65,11 +65,11 @@ def figures_between(uow: UnitOfWork, first: date, last: date, now: datetime,
     """Stats of the local days ``first``..``last`` (inside an open unit of work)."""
     since = datetime.combine(first, time(), tz).astimezone(UTC)
     figures = uow.figures
-    totals = figures.period_totals(first, last, since)
+    totals = figures.period_totals(first, last)
     new: int = totals.new_followers
     lost: int | None = totals.lost_followers
     if not totals.follower_days:  # no platform figures: the subscribe events wxops recorded
-        new, lost = totals.subscribed, None
+        new, lost = figures.subscribed_since(since), None
     return Stats(first, last, totals.reads, totals.shares, new, lost, totals.open_tickets,
                  list(figures.published_between(since, now)), totals.analytics_pulled)
 

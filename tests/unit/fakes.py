@@ -286,8 +286,11 @@ class FakeFigures:
         self.day7: list[int] = []
         self.period = FakePeriodFigures()
 
-    def period_totals(self, first: date, last: date, since: datetime) -> PeriodTotals:
+    def period_totals(self, first: date, last: date) -> PeriodTotals:
         return PeriodTotals()
+
+    def subscribed_since(self, since: datetime) -> int:
+        return 0
 
     def published_between(self, since: datetime, until: datetime) -> list[Titled]:
         return []

@@ -120,12 +120,9 @@ class Titled:
 @dataclass(frozen=True)
 class PeriodTotals:
     """A period's totals, read together (one statement on the server): the
-    articles' reads and shares, the days of platform follower figures with
-    their new and lost followers, the open tickets, and whether any platform
-    figures were ever pulled."""
+    days of platform follower figures with their new and lost followers, the
+    open tickets, and whether any platform figures were ever pulled."""
 
-    reads: int = 0
-    shares: int = 0
     follower_days: int = 0
     new_followers: int = 0
     lost_followers: int = 0

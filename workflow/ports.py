@@ -241,8 +241,8 @@ class FiguresView(Protocol):
     """The numbers behind 统计 (workflow.stats) and its suggestions."""
 
     def period_totals(self, first: date, last: date) -> PeriodTotals:
-        """The days ``first`` to ``last`` summed up, the open tickets, and
-        whether any platform figures were ever pulled."""
+        """The follower figures of the days ``first`` to ``last`` summed up,
+        the open tickets, and whether any platform figures were ever pulled."""
         ...
 
     def subscribed_since(self, since: datetime) -> int:

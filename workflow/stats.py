@@ -60,9 +60,10 @@ class Stats:
     analytics_pulled: bool  # any datacube rows at all yet
 
 
-def figures_between(uow: UnitOfWork, first: date, last: date, now: datetime,
-                    tz: tzinfo) -> Stats:
-    """Stats of the local days ``first``..``last`` (inside an open unit of work)."""
+def figures_between(uow: UnitOfWork, first: date, last: date, now: datetime, tz: tzinfo,
+                    articles: Sequence[ArticleReads]) -> Stats:
+    """Stats of the local days ``first``..``last`` (inside an open unit of work);
+    ``articles``: the days' reads and shares by article, summed here."""
     since = datetime.combine(first, time(), tz).astimezone(UTC)
     figures = uow.figures
     totals = figures.period_totals(first, last)
@@ -70,7 +71,8 @@ def figures_between(uow: UnitOfWork, first: date, last: date, now: datetime,
     lost: int | None = totals.lost_followers
     if not totals.follower_days:  # no platform figures: the subscribe events wxops recorded
         new, lost = figures.subscribed_since(since), None
-    return Stats(first, last, totals.reads, totals.shares, new, lost, totals.open_tickets,
+    reads, shares = sum(a.reads for a in articles), sum(a.shares for a in articles)
+    return Stats(first, last, reads, shares, new, lost, totals.open_tickets,
                  list(figures.published_between(since, now)), totals.analytics_pulled)
 
 
@@ -110,8 +112,9 @@ def period_stats(uow: UnitOfWork, period: Period, now: datetime, tz: tzinfo) -> 
     """统计 for ``period`` (local days of the account's zone)."""
     with uow:
         figures = uow.figures
-        base = figures_between(uow, period.first, period.last, now, tz)
-        best, weakest = ranked(figures.article_reads(period.first, period.last))
+        articles = figures.article_reads(period.first, period.last)
+        base = figures_between(uow, period.first, period.last, now, tz, articles)
+        best, weakest = ranked(articles)
         if period.with_suggestions:
             facts, answered = facts_and_answered(figures, period, now, tz)
         else:

@@ -483,9 +483,11 @@ class ArticleMetric(Base):
         # Each article's day 7 (查看's comparison, 统计's suggestions), newest first.
         Index("ix_article_metrics_age", "age", "published_on"),
         Index("ix_article_metrics_day", "day"),  # a period's figures
+        # An item's days by age: its totals, and its day 7 (统计's suggestions).
+        Index("ix_article_metrics_item_age", "item_id", "age"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"))
     msgid: Mapped[str] = mapped_column(String(64))  # WeChat's "msgid_index" article key
     day: Mapped[date] = mapped_column(Date)
     reads: Mapped[int] = mapped_column(Integer, default=0)

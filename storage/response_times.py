@@ -22,16 +22,29 @@ from workflow.figures import Response, ResponseTimes
 def response_times(session: Session, since: datetime, until: datetime,
                    tz: tzinfo) -> ResponseTimes:
     """Tickets first answered from ``since`` until before ``until``."""
+    return response_times_within(session, since, until, tz, None)[0]
+
+
+def response_times_within(session: Session, since: datetime, until: datetime, tz: tzinfo,
+                          inner: datetime | None) -> tuple[ResponseTimes, ResponseTimes]:
+    """Tickets first answered from ``since`` until before ``until``, and how
+    many of them from ``inner`` on with their median (统计 30天: the period
+    inside the suggestions' 90 days; none asked: none given), in one statement."""
     zone = getattr(tz, "key", None)  # an IANA zone PostgreSQL knows by name
     if session.get_bind().dialect.name == "postgresql" and isinstance(zone, str):
-        return _summed(session, since, until, zone)
+        return _summed(session, since, until, zone, inner)
     t = ReplyTicket
     rows = session.connection().execute(select(t.opened_at, t.first_response_at).where(
         t.first_response_at >= since, t.first_response_at < until)).all()
-    return ResponseTimes.of((Response(r.opened_at, r.first_response_at) for r in rows), tz)
+    answers = [Response(r.opened_at, r.first_response_at) for r in rows]
+    within = ResponseTimes()
+    if inner is not None:
+        within = ResponseTimes.of((a for a in answers if a.answered_at >= inner), tz)
+    return ResponseTimes.of(answers, tz), ResponseTimes(within.answered, within.median)
 
 
-def _summed(session: Session, since: datetime, until: datetime, zone: str) -> ResponseTimes:
+def _summed(session: Session, since: datetime, until: datetime, zone: str,
+            inner: datetime | None) -> tuple[ResponseTimes, ResponseTimes]:
     custom_plans(session)  # a range of unknown width, planned blind, reads it slower
     t = ReplyTicket
     # As Response.minutes: seconds over 60, never below 0. By date_part, in
@@ -43,16 +56,26 @@ def _summed(session: Session, since: datetime, until: datetime, zone: str) -> Re
     answers = select(
         cast(func.date_part("hour", func.timezone(zone, t.opened_at)), Integer).label("hour"),
         func.greatest(literal(0.0), seconds / 60).label("minutes"),
+        (t.first_response_at >= (inner or since)).label("inner"),
     ).where(t.first_response_at >= since, t.first_response_at < until).subquery()
+    median = func.percentile_cont(0.5).within_group(answers.c.minutes)
+    columns = [answers.c.hour, func.count().label("n"), median.label("median")]
+    if inner is not None:  # the inner range's, of the same rows (a sort more)
+        columns += [func.count().filter(answers.c.inner).label("inner_n"),
+                    median.filter(answers.c.inner).label("inner_median")]
     rows = session.connection().execute(
-        select(answers.c.hour, func.count().label("n"),
-               func.percentile_cont(0.5).within_group(answers.c.minutes).label("median"))
-        .group_by(func.rollup(answers.c.hour)))
+        select(*columns).group_by(func.rollup(answers.c.hour)))
     by_hour: dict[int, tuple[int, float]] = {}
-    overall = ResponseTimes()
+    overall = within = ResponseTimes()
     for r in rows:
         if r.hour is None:  # the rollup's row: every answer (none: no median)
-            overall = ResponseTimes(int(r.n), None if r.median is None else float(r.median))
+            overall = ResponseTimes(int(r.n), _float(r.median))
+            if inner is not None:
+                within = ResponseTimes(int(r.inner_n), _float(r.inner_median))
         else:
             by_hour[int(r.hour)] = (int(r.n), float(r.median))
-    return ResponseTimes(overall.answered, overall.median, dict(sorted(by_hour.items())))
+    return ResponseTimes(overall.answered, overall.median, dict(sorted(by_hour.items()))), within
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -26,9 +26,15 @@ def quoted_titles(session: Session, texts: Iterable[str]) -> dict[str, int]:
     (``suggestions.named_items``) and so is a title; the writes store titles
     stripped (``usecases._checked_title``), and a title that is not, with a
     blank at either end, is read too and stripped here as before."""
+    return unique_titles(quoted_rows(session, texts))
+
+
+def quoted_rows(session: Session, texts: Iterable[str]) -> list[tuple[int, str]]:
+    """The published items (id, title as stored) that ``quoted_titles`` looks
+    among: every item titled as one of the quotes, or with a blank at either end."""
     names = sorted({t.strip() for text in texts for t in TITLE_QUOTE.findall(text)} - {""})
     if not names:
-        return {}
+        return []
     item = ContentItemRow
     custom_plans(session)  # an array of titles: planned blind, every item is read
     if session.get_bind().dialect.name == "postgresql":  # one array, not a placeholder each
@@ -39,4 +45,4 @@ def quoted_titles(session: Session, texts: Iterable[str]) -> dict[str, int]:
     rows = session.connection().execute(select(item.id, item.title).where(
         item.published_at.is_not(None),
         or_(named, *[end.in_(list(BLANKS)) for end in ends]))).all()
-    return unique_titles([(r.id, r.title) for r in rows])
+    return [(r.id, r.title) for r in rows]

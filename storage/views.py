@@ -7,11 +7,22 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Executable, Row, func, literal, select
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Row,
+    Text,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from storage import analytics, outbox, platform
-from storage.among import among
 from storage.models import (
     ArticleMetric,
     CommentTicketRow,
@@ -23,22 +34,25 @@ from storage.models import (
     TicketMessage,
 )
 from storage.repositories import item_from_row
-from storage.response_times import response_times
-from storage.titles import quoted_titles
+from storage.response_times import response_times, response_times_within
+from storage.titles import quoted_rows
 from workflow.analytics import DETAIL_DAYS, Totals
 from workflow.figures import (
     ArticleReads,
     Complaints,
     FollowerDay,
+    PeriodTotals,
     Published,
     Response,
     ResponseTimes,
     SourceTotals,
+    Titled,
+    Waiting,
 )
 from workflow.model import ContentItem
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
-from workflow.suggestions import named_items
+from workflow.suggestions import named_items, unique_titles
 
 
 class SqlWorkView:
@@ -81,33 +95,33 @@ class SqlFiguresView:
         them; bench/scale.py)."""
         return self.session.connection().execute(statement).all()
 
-    def article_sums(self, first: date, last: date) -> tuple[int, int]:
-        row = self._rows(
-            select(func.coalesce(func.sum(ArticleMetric.reads), 0),
-                   func.coalesce(func.sum(ArticleMetric.shares), 0))
-            .where(ArticleMetric.day >= first, ArticleMetric.day <= last))[0]
-        return int(row[0]), int(row[1])
-
-    def follower_sums(self, first: date, last: date) -> tuple[int, int, int]:
-        row = self._rows(
-            select(func.count(), func.coalesce(func.sum(FollowerMetric.new_users), 0),
-                   func.coalesce(func.sum(FollowerMetric.cancel_users), 0))
-            .where(FollowerMetric.day >= first, FollowerMetric.day <= last))[0]
-        return int(row[0]), int(row[1]), int(row[2])
+    def period_totals(self, first: date, last: date) -> PeriodTotals:
+        """In one statement (统计 sent three or four; bench/scale.py). The
+        reads and shares are the period's articles' (``article_reads``) summed."""
+        m, f = ArticleMetric, FollowerMetric
+        followers = select(func.count().label("days"),
+                           func.coalesce(func.sum(f.new_users), 0).label("new"),
+                           func.coalesce(func.sum(f.cancel_users), 0).label("lost")) \
+            .where(f.day >= first, f.day <= last).subquery()
+        open_tickets = select(func.count()).select_from(ReplyTicket) \
+            .where(ReplyTicket.status == "open").scalar_subquery()
+        pulled = or_(*[select(literal(True)).select_from(t).limit(1).scalar_subquery().is_not(None)
+                       for t in (m, f)])  # a first row, not a count of every row
+        row = self._rows(select(
+            followers.c.days, followers.c.new, followers.c.lost, open_tickets, pulled,
+        ).select_from(followers))[0]
+        return PeriodTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]), bool(row[4]))
 
     def subscribed_since(self, since: datetime) -> int:
         return int(self.session.scalar(select(func.count()).select_from(Follower)
                                        .where(Follower.subscribed_at >= since)) or 0)
 
-    def published_between(self, since: datetime, until: datetime) -> Sequence[ContentItem]:
-        rows = self.session.scalars(select(ContentItemRow).where(
-            ContentItemRow.published_at >= since, ContentItemRow.published_at <= until)
-            .order_by(ContentItemRow.published_at))
-        return [item_from_row(row) for row in rows]
-
-    def analytics_pulled(self) -> bool:
-        return any(self.session.scalar(select(literal(True)).select_from(model).limit(1))
-                   for model in (ArticleMetric, FollowerMetric))  # not a count of every row
+    def published_between(self, since: datetime, until: datetime) -> Sequence[Titled]:
+        c = ContentItemRow
+        rows = self._rows(select(c.id, c.title)
+                          .where(c.published_at >= since, c.published_at <= until)
+                          .order_by(c.published_at))
+        return [Titled(r.id, r.title) for r in rows]
 
     def item_totals(self, item_id: int) -> Sequence[Totals]:
         return analytics.item_totals(self.session.connection(), item_id)
@@ -116,21 +130,14 @@ class SqlFiguresView:
         return analytics.recent_day7(self.session.connection(), except_item, limit)
 
     def article_reads(self, first: date, last: date) -> Sequence[ArticleReads]:
-        m = ArticleMetric
-        rows = self._rows(
-            select(m.msgid, func.max(m.item_id).label("item_id"),
-                   func.sum(m.reads).label("reads"), func.sum(m.shares).label("shares"))
-            .where(m.day >= first, m.day <= last).group_by(m.msgid))
-        titles = self._titles({r.item_id for r in rows if r.item_id is not None})
-        return [ArticleReads(r.msgid, r.item_id, titles.get(r.item_id, ""),
+        m, c = ArticleMetric, ContentItemRow
+        sums = (select(m.msgid, func.max(m.item_id).label("item_id"),
+                       func.sum(m.reads).label("reads"), func.sum(m.shares).label("shares"))
+                .where(m.day >= first, m.day <= last).group_by(m.msgid).subquery())
+        title = select(c.title).where(c.id == sums.c.item_id).scalar_subquery()  # by its key
+        rows = self._rows(select(sums, title.label("title")))
+        return [ArticleReads(r.msgid, r.item_id, r.title or "",
                              int(r.reads or 0), int(r.shares or 0)) for r in rows]
-
-    def _titles(self, ids: Collection[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = self._rows(select(ContentItemRow.id, ContentItemRow.title)
-                                    .where(among(self.session, ContentItemRow.id, ids)))
-        return {r.id: r.title for r in rows}
 
     def first_responses(self, since: datetime, until: datetime) -> Sequence[Response]:
         t = ReplyTicket
@@ -142,18 +149,21 @@ class SqlFiguresView:
     def response_times(self, since: datetime, until: datetime, tz: tzinfo) -> ResponseTimes:
         return response_times(self.session, since, until, tz)
 
+    def response_times_within(self, since: datetime, until: datetime, tz: tzinfo,
+                              inner: datetime) -> tuple[ResponseTimes, ResponseTimes]:
+        return response_times_within(self.session, since, until, tz, inner)
+
     def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
         c, m = ContentItemRow, ArticleMetric
-        published = select(c.id).where(c.published_at >= since, c.published_at < until)
-        day7 = (select(m.item_id, func.max(m.total_reads).label("reads"))  # of those only
-                .where(m.age == 7, m.item_id.in_(published)).group_by(m.item_id).subquery())
+        day7 = (select(func.max(m.total_reads))  # each item's own, by ix_article_metrics_item_age
+                .where(m.item_id == c.id, m.age == 7).scalar_subquery())
         rows = self._rows(
-            select(c.id, c.title, c.topic, c.theme, c.published_at, day7.c.reads)
-            .outerjoin(day7, day7.c.item_id == c.id)
+            select(c.id, c.title, c.topic, c.theme, c.published_at, day7)
             .where(c.published_at >= since, c.published_at < until)
             .order_by(c.published_at, c.id))
-        return [Published(r.id, r.title, r.topic or "", r.theme or "", r.published_at,
-                          None if r.reads is None else int(r.reads)) for r in rows]
+        return [Published(item_id, title, topic or "", theme or "", at,
+                          None if reads is None else int(reads))
+                for item_id, title, topic, theme, at, reads in rows]
 
     def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
         f = FollowerMetric
@@ -164,33 +174,38 @@ class SqlFiguresView:
                 for r in rows]
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
-        t, c = ReplyTicket, CommentTicketRow
-        rows = self._rows(
-            select(c.item_id, func.count().label("n")).join(t, t.id == c.ticket_id)
-            .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
-            .group_by(c.item_id))
-        counts = {r.item_id: int(r.n) for r in rows}
-        for item_id in self._named_in_messages(since, until):
-            counts[item_id] = counts.get(item_id, 0) + 1
-        titles = self._titles(counts)
-        return [Complaints(i, titles.get(i, ""), n) for i, n in sorted(counts.items())]
-
-    def _named_in_messages(self, since: datetime, until: datetime) -> list[int]:
-        """Items named (suggestions.named_items) in the messages of the message
-        tickets raised as complaints in the range: each item once a ticket."""
-        t, m, c = ReplyTicket, TicketMessage, CommentTicketRow
-        rows = self._rows(
-            select(m.ticket_id, m.content).join(t, t.id == m.ticket_id)
-            .outerjoin(c, c.ticket_id == t.id)
-            .where(t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until,
-                   c.ticket_id.is_(None), m.direction == "in", m.content.contains("《")))
+        """The comments' counts (with their items' titles) and the messages
+        that may name an item, in one statement; then the titles quoted."""
+        t, c, m, item = ReplyTicket, CommentTicketRow, TicketMessage, ContentItemRow
+        raised = (t.priority >= COMPLAINT_PRIORITY, t.opened_at >= since, t.opened_at < until)
+        title = select(item.title).where(item.id == c.item_id).scalar_subquery()  # by its key
+        comments = (select(cast(null(), Integer).label("ticket_id"), c.item_id,
+                           func.count().label("n"), cast(null(), Text).label("content"),
+                           title.label("title"))
+                    .join(t, t.id == c.ticket_id).where(*raised).group_by(c.item_id))
+        # Items named (suggestions.named_items) in the messages of the message
+        # tickets raised as complaints in the range: each item once a ticket.
+        messages = (select(m.ticket_id, cast(null(), Integer), cast(null(), Integer),
+                           m.content, cast(null(), Text))
+                    .join(t, t.id == m.ticket_id).outerjoin(c, c.ticket_id == t.id)
+                    .where(*raised, c.ticket_id.is_(None), m.direction == "in",
+                           m.content.contains("《")))
+        counts: dict[int, int] = {}
+        titles: dict[int, str] = {}
         texts: dict[int, list[str]] = {}
-        for r in rows:
-            texts.setdefault(r.ticket_id, []).append(r.content)
-        if not texts:
-            return []
-        titles = quoted_titles(self.session, (text for said in texts.values() for text in said))
-        return [i for said in texts.values() for i in named_items(" ".join(said), titles)]
+        for r in self._rows(union_all(comments, messages)):
+            if r.ticket_id is None:
+                counts[r.item_id], titles[r.item_id] = int(r.n), r.title or ""
+            else:
+                texts.setdefault(r.ticket_id, []).append(r.content)
+        if texts:
+            quoted = quoted_rows(self.session, (text for said in texts.values() for text in said))
+            named = unique_titles(quoted)
+            titles.update((i, name) for i, name in quoted if i not in titles)
+            for said in texts.values():
+                for item_id in named_items(" ".join(said), named):
+                    counts[item_id] = counts.get(item_id, 0) + 1
+        return [Complaints(i, titles.get(i, ""), n) for i, n in sorted(counts.items())]
 
     def source_totals(self, first: date, last: date) -> Sequence[SourceTotals]:
         m = ArticleMetric
@@ -200,11 +215,14 @@ class SqlFiguresView:
         return [SourceTotals(r.msgid, r.day, {str(k): int(v) for k, v in
                                               (r.read_sources or {}).items()}) for r in rows]
 
-    def waiting_since(self) -> Sequence[datetime]:
+    def waiting(self, before: datetime) -> Waiting:
+        """Counted here, not every open ticket's time read (1,500 at the
+        benchmark's size)."""
         t = ReplyTicket
-        rows = self._rows(select(t.waiting_since).where(
-            t.status == "open", t.waiting_since.is_not(None)))
-        return [r.waiting_since for r in rows if r.waiting_since is not None]
+        row = self._rows(select(func.count().filter(t.waiting_since <= before),
+                                func.min(t.waiting_since))
+                         .where(t.status == "open", t.waiting_since.is_not(None)))[0]
+        return Waiting(int(row[0]), row[1])
 
 
 class SqlHeldNotices:

@@ -92,3 +92,39 @@ class SourceTotals:
     msgid: str
     day: date
     sources: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Open tickets waiting for the team: how many have waited since a given
+    moment or longer (``over``), and since when the longest waiting has."""
+
+    over: int = 0
+    oldest: datetime | None = None
+
+    @classmethod
+    def of(cls, since: Iterable[datetime], before: datetime) -> Waiting:
+        """From each open ticket's start of waiting; ``before``: the moment."""
+        every = list(since)
+        return cls(sum(1 for s in every if s <= before), min(every, default=None))
+
+
+@dataclass(frozen=True)
+class Titled:
+    """A published item as 统计 lists it: its id and title."""
+
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    """A period's totals, read together (one statement on the server): the
+    days of platform follower figures with their new and lost followers, the
+    open tickets, and whether any platform figures were ever pulled."""
+
+    follower_days: int = 0
+    new_followers: int = 0
+    lost_followers: int = 0
+    open_tickets: int = 0
+    analytics_pulled: bool = False

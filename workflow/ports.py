@@ -19,10 +19,13 @@ from workflow.figures import (
     ArticleReads,
     Complaints,
     FollowerDay,
+    PeriodTotals,
     Published,
     Response,
     ResponseTimes,
     SourceTotals,
+    Titled,
+    Waiting,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.old_content import OldContentView
@@ -237,23 +240,17 @@ class RecheckView(Protocol):
 class FiguresView(Protocol):
     """The numbers behind 统计 (workflow.stats) and its suggestions."""
 
-    def article_sums(self, first: date, last: date) -> tuple[int, int]:
-        """Reads and shares over the days from ``first`` to ``last``."""
-        ...
-
-    def follower_sums(self, first: date, last: date) -> tuple[int, int, int]:
-        """Days of platform follower figures in the range, new and lost followers."""
+    def period_totals(self, first: date, last: date) -> PeriodTotals:
+        """The follower figures of the days ``first`` to ``last`` summed up,
+        the open tickets, and whether any platform figures were ever pulled."""
         ...
 
     def subscribed_since(self, since: datetime) -> int:
         """Followers whose subscribe event wxops recorded since ``since``."""
         ...
 
-    def published_between(self, since: datetime, until: datetime) -> Sequence[ContentItem]:
-        ...
-
-    def analytics_pulled(self) -> bool:
-        """Any figures pulled from the platform at all yet."""
+    def published_between(self, since: datetime, until: datetime) -> Sequence[Titled]:
+        """Items published from ``since`` to ``until`` (both included), in order."""
         ...
 
     def item_totals(self, item_id: int) -> Sequence[Totals]:
@@ -277,6 +274,12 @@ class FiguresView(Protocol):
         as ``ResponseTimes.of`` sums them up (hours in ``tz``)."""
         ...
 
+    def response_times_within(self, since: datetime, until: datetime, tz: tzinfo,
+                              inner: datetime) -> tuple[ResponseTimes, ResponseTimes]:
+        """``response_times(since, until, tz)``, and how many of those answers
+        came from ``inner`` on with their median (no hours), read together."""
+        ...
+
     def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
         """Items published in the range, with their day-7 reads where pulled."""
         ...
@@ -284,8 +287,9 @@ class FiguresView(Protocol):
     def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
         ...
 
-    def waiting_since(self) -> Sequence[datetime]:
-        """Open tickets: since when each has waited for the team."""
+    def waiting(self, before: datetime) -> Waiting:
+        """Open tickets: how many have waited for the team since ``before`` or
+        longer, and since when the longest waiting has."""
         ...
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:

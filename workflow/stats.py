@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from workflow import suggestions
-from workflow.figures import ArticleReads, ResponseTimes
-from workflow.model import ContentItem
+from workflow.figures import ArticleReads, ResponseTimes, Titled
 from workflow.ports import FiguresView, UnitOfWork
 from workflow.suggestions import Facts, Suggestion
 
@@ -57,22 +56,24 @@ class Stats:
     new_followers: int
     lost_followers: int | None  # None: no platform figures, counted from our own records
     open_tickets: int
-    published: list[ContentItem]
+    published: list[Titled]
     analytics_pulled: bool  # any datacube rows at all yet
 
 
-def figures_between(uow: UnitOfWork, first: date, last: date, now: datetime,
-                    tz: tzinfo) -> Stats:
-    """Stats of the local days ``first``..``last`` (inside an open unit of work)."""
+def figures_between(uow: UnitOfWork, first: date, last: date, now: datetime, tz: tzinfo,
+                    articles: Sequence[ArticleReads]) -> Stats:
+    """Stats of the local days ``first``..``last`` (inside an open unit of work);
+    ``articles``: the days' reads and shares by article, summed here."""
     since = datetime.combine(first, time(), tz).astimezone(UTC)
     figures = uow.figures
-    reads, shares = figures.article_sums(first, last)
-    pulled_days, new, cancelled = figures.follower_sums(first, last)
-    lost: int | None = cancelled
-    if not pulled_days:  # no platform figures: the subscribe events wxops recorded
+    totals = figures.period_totals(first, last)
+    new: int = totals.new_followers
+    lost: int | None = totals.lost_followers
+    if not totals.follower_days:  # no platform figures: the subscribe events wxops recorded
         new, lost = figures.subscribed_since(since), None
-    return Stats(first, last, reads, shares, new, lost, uow.work.open_tickets(),
-                 list(figures.published_between(since, now)), figures.analytics_pulled())
+    reads, shares = sum(a.reads for a in articles), sum(a.shares for a in articles)
+    return Stats(first, last, reads, shares, new, lost, totals.open_tickets,
+                 list(figures.published_between(since, now)), totals.analytics_pulled)
 
 
 @dataclass(frozen=True)
@@ -111,35 +112,40 @@ def period_stats(uow: UnitOfWork, period: Period, now: datetime, tz: tzinfo) -> 
     """统计 for ``period`` (local days of the account's zone)."""
     with uow:
         figures = uow.figures
-        base = figures_between(uow, period.first, period.last, now, tz)
-        best, weakest = ranked(figures.article_reads(period.first, period.last))
-        facts = facts_from(figures, period.last, now, tz) if period.with_suggestions else None
-        answered = _answered(figures, facts, period, now, tz)
+        articles = figures.article_reads(period.first, period.last)
+        base = figures_between(uow, period.first, period.last, now, tz, articles)
+        best, weakest = ranked(articles)
+        if period.with_suggestions:
+            facts, answered = facts_and_answered(figures, period, now, tz)
+        else:
+            facts, answered = None, figures.response_times(*_span_until(period, now, tz), tz)
         found = PeriodStats(period, base, best, weakest, answered.answered, answered.median)
         if facts is not None:
             found.suggestions.extend(suggestions.suggest(facts)[:TOP_SUGGESTIONS])
     return found
 
 
-def _answered(figures: FiguresView, facts: Facts | None, period: Period, now: datetime,
-              tz: tzinfo) -> ResponseTimes:
-    """The period's first answers, summed up (how many, their median): the
-    suggestions' window's when it is the period's (统计 with 90 days), else
-    the period's own."""
+def _span_until(period: Period, now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The period's UTC span, ending at ``now`` at the latest."""
     since, until = utc_span(period, tz)
-    until = min(until, now)
-    if facts is not None and utc_span(last_days(period.last, HISTORY_DAYS), tz)[0] == since:
-        return facts.responses
-    return figures.response_times(since, until, tz)
+    return since, min(until, now)
 
 
 def facts_from(figures: FiguresView, last: date, now: datetime, tz: tzinfo) -> Facts:
     """What the suggestions weigh: the ``HISTORY_DAYS`` local days up to ``last``."""
-    window = last_days(last, HISTORY_DAYS)
-    since, until = utc_span(window, tz)
-    until = min(until, now)
+    return facts_and_answered(figures, last_days(last, HISTORY_DAYS), now, tz)[0]
+
+
+def facts_and_answered(figures: FiguresView, period: Period, now: datetime,
+                       tz: tzinfo) -> tuple[Facts, ResponseTimes]:
+    """What the suggestions weigh: the ``HISTORY_DAYS`` local days up to the
+    period's last; and the period's own first answers summed up (how many,
+    their median), read with the window's (the period lies inside it)."""
+    window = last_days(period.last, HISTORY_DAYS)
+    since, until = _span_until(window, now, tz)
+    responses, answered = figures.response_times_within(
+        since, until, tz, max(since, utc_span(period, tz)[0]))
     return Facts(list(figures.published_day7(since, until)),
                  list(figures.follower_days(window.first, window.last)),
-                 figures.response_times(since, until, tz),
-                 list(figures.waiting_since()), now, tz,
-                 list(figures.complaints(since, until)))
+                 responses, figures.waiting(suggestions.waited_long(now)), now, tz,
+                 list(figures.complaints(since, until))), answered

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from workflow.figures import Complaints, FollowerDay, Published, ResponseTimes
+from workflow.figures import Complaints, FollowerDay, Published, ResponseTimes, Waiting
 
 #: Articles with day-7 reads needed before any reads comparison: the median of
 #: fewer swings with a single article.
@@ -65,7 +65,7 @@ class Facts:
     articles: Sequence[Published]
     follower_days: Sequence[FollowerDay]
     responses: ResponseTimes  # first answers in the window (ResponseTimes.of)
-    waiting: Sequence[datetime]  # open tickets: since when each waits for the team
+    waiting: Waiting  # open tickets waiting for the team, over ``waited_long(now)``
     now: datetime
     tz: tzinfo
     complaints: Sequence[Complaints] = ()
@@ -202,12 +202,17 @@ def follower_loss(facts: Facts) -> list[Suggestion]:
     return out
 
 
+def waited_long(now: datetime) -> datetime:
+    """Waiting since then or longer is waiting too long (``Facts.waiting``)."""
+    return now - timedelta(hours=UNANSWERED_HOURS)
+
+
 def unanswered(facts: Facts) -> list[Suggestion]:
-    hours = [(facts.now - since).total_seconds() / 3600 for since in facts.waiting]
-    over = [h for h in hours if h >= UNANSWERED_HOURS]
-    if not over:
+    waiting = facts.waiting
+    if not waiting.over or waiting.oldest is None:
         return []
-    return [Suggestion("unanswered", {"count": len(over), "oldest_hours": int(max(over)),
+    oldest = (facts.now - waiting.oldest).total_seconds() / 3600
+    return [Suggestion("unanswered", {"count": waiting.over, "oldest_hours": int(oldest),
                                       "hours": UNANSWERED_HOURS})]
 
 

@@ -23,7 +23,7 @@ from storage.models import (
 from storage.views import SqlFiguresView
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import NOW, Team, ask, make_team, open_ticket, say
-from workflow.figures import Complaints, ResponseTimes
+from workflow.figures import Complaints, ResponseTimes, Waiting
 from workflow.stats import PeriodStats
 
 TODAY = date(2026, 11, 26)  # NOW in Shanghai
@@ -133,12 +133,12 @@ def test_the_suggestions_read_model(engine: Engine, team: Team, seeded: dict[str
         view = SqlFiguresView(session)
         published = {p.item_id: (p.topic, p.day7) for p in view.published_day7(since, until)}
         days = [(d.day, d.lost) for d in view.follower_days(date(2026, 11, 1), TODAY)]
-        waiting = view.waiting_since()
+        waiting = view.waiting(NOW - timedelta(hours=24))
         complaints = view.complaints(since, until)
     assert published == {seeded["a"]: ("环保", 150), seeded["b"]: ("", None),
                          seeded["c"]: ("", None)}
     assert days == [(date(2026, 11, 10), 2), (date(2026, 11, 21), 3), (date(2026, 11, 25), 1)]
-    assert waiting == [NOW - timedelta(hours=30)]
+    assert waiting == Waiting(1, NOW - timedelta(hours=30))
     assert complaints == [Complaints(seeded["a"], "甲", 2)]
 
 

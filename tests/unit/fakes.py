@@ -23,10 +23,13 @@ from workflow.figures import (
     ArticleReads,
     Complaints,
     FollowerDay,
+    PeriodTotals,
     Published,
     Response,
     ResponseTimes,
     SourceTotals,
+    Titled,
+    Waiting,
 )
 from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.old_content import Facts, Windows
@@ -283,20 +286,14 @@ class FakeFigures:
         self.day7: list[int] = []
         self.period = FakePeriodFigures()
 
-    def article_sums(self, first: date, last: date) -> tuple[int, int]:
-        return 0, 0
-
-    def follower_sums(self, first: date, last: date) -> tuple[int, int, int]:
-        return 0, 0, 0
+    def period_totals(self, first: date, last: date) -> PeriodTotals:
+        return PeriodTotals()
 
     def subscribed_since(self, since: datetime) -> int:
         return 0
 
-    def published_between(self, since: datetime, until: datetime) -> list[ContentItem]:
+    def published_between(self, since: datetime, until: datetime) -> list[Titled]:
         return []
-
-    def analytics_pulled(self) -> bool:
-        return False
 
     def item_totals(self, item_id: int) -> Sequence[Totals]:
         return self.totals.get(item_id, [])
@@ -313,14 +310,20 @@ class FakeFigures:
     def response_times(self, since: datetime, until: datetime, tz: tzinfo) -> ResponseTimes:
         return ResponseTimes.of(self.first_responses(since, until), tz)
 
+    def response_times_within(self, since: datetime, until: datetime, tz: tzinfo,
+                              inner: datetime) -> tuple[ResponseTimes, ResponseTimes]:
+        within = ResponseTimes.of(self.first_responses(inner, until), tz)
+        return self.response_times(since, until, tz), ResponseTimes(within.answered,
+                                                                    within.median)
+
     def published_day7(self, since: datetime, until: datetime) -> Sequence[Published]:
         return [a for a in self.period.published if since <= a.published_at < until]
 
     def follower_days(self, first: date, last: date) -> Sequence[FollowerDay]:
         return [d for d in self.period.followers if first <= d.day <= last]
 
-    def waiting_since(self) -> Sequence[datetime]:
-        return self.period.waiting
+    def waiting(self, before: datetime) -> Waiting:
+        return Waiting.of(self.period.waiting, before)
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Complaints]:
         return self.period.complaints

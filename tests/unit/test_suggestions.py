@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflow import suggestions as rules
-from workflow.figures import Complaints, FollowerDay, Published, Response, ResponseTimes
+from workflow.figures import (
+    Complaints,
+    FollowerDay,
+    Published,
+    Response,
+    ResponseTimes,
+    Waiting,
+)
 from workflow.suggestions import Facts, Suggestion
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -50,7 +57,8 @@ RESPONSES = ([Response(local(date(2026, 11, 20), 10), local(date(2026, 11, 20), 
 WAITING = [NOW - timedelta(hours=30), NOW - timedelta(hours=25), NOW - timedelta(hours=2)]
 #: Complaint comments: two on item 3 (a re-check), one on item 5 (one reader's view).
 COMPLAINTS = [Complaints(5, "文章5", 1), Complaints(3, "文章3", 2)]
-FACTS = Facts(ARTICLES, FOLLOWERS, ResponseTimes.of(RESPONSES, TZ), WAITING, NOW, TZ,
+FACTS = Facts(ARTICLES, FOLLOWERS, ResponseTimes.of(RESPONSES, TZ),
+              Waiting.of(WAITING, rules.waited_long(NOW)), NOW, TZ,
               COMPLAINTS)
 
 
@@ -136,7 +144,8 @@ def test_follower_loss_needs_two_weeks_of_figures() -> None:
 
 @pytest.mark.parametrize("waited", [timedelta(hours=23, minutes=59), timedelta(0)])
 def test_nothing_waits_a_day(waited: timedelta) -> None:
-    assert rules.unanswered(replace(FACTS, waiting=[NOW - waited])) == []
+    waiting = Waiting.of([NOW - waited], rules.waited_long(NOW))
+    assert rules.unanswered(replace(FACTS, waiting=waiting)) == []
 
 
 def answers(responses: list[Response]) -> ResponseTimes:

@@ -23,7 +23,7 @@ from storage import outbox
 from tests.integration.queueing import staff_reply
 from tests.integration.test_outbox import NOW, FakeGateway, staff_member
 from tests.integration.test_outbox_batch import Died, replies_sent
-from tests.integration.test_outbox_doubt import INCIDENT, LEASE, rows, ticket_for
+from tests.integration.test_outbox_doubt import HTTP_502, INCIDENT, LEASE, rows, ticket_for, told
 
 PARALLEL = 4
 
@@ -167,6 +167,23 @@ def test_two_workers_with_lanes_on_the_same_rows_send_each_once(engine: Engine) 
     assert {r.claimed_by for r in sent} == {"a", "b"}  # both took part
     for n in range(16):
         assert texts_to(gateway, f"o_fan{n}") == [f"{n}.0", f"{n}.1"]
+
+
+def test_one_writers_replies_given_up_on_several_lanes_make_one_notice(engine: Engine) -> None:
+    """Twelve people's replies by one writer, each met by a 502 on its own lane:
+    every one is parked in doubt in its first attempt (the lanes' commits wait
+    for each other on the writer, never deadlock) and the writer has one notice."""
+    staff_member(engine)
+    interleaved(engine, people=12, each=1)
+    gateway = ThreadedGateway()
+    gateway.fail_with = [HTTP_502] * 12
+    with laned(engine, gateway) as sender:
+        assert sender.run_once(limit=12) == 12
+    assert {(r.status, r.in_doubt, r.attempts) for r in rows(engine, "cs_reply")} == {
+        ("dead", True, 1)}
+    notices = told(engine)
+    assert list(notices) == [1]  # one writer
+    assert [sorted(listed) for listed in notices[1]] == [[r.id for r in rows(engine, "cs_reply")]]
 
 
 def test_the_lanes_of_a_batch() -> None:

@@ -3,9 +3,13 @@
 Both send the same customer-service messages to the same emulator over real
 sockets; the baseline is a plain ``requests`` loop doing nothing but the call.
 The sender adds what makes sending safe: claiming, window checks, the
-delivery marker, recording the outcome and the follower's send count.
+delivery marker, recording the outcome and the follower's send count. The
+sender is wired as the worker wires it (``bot.worker.make_sender``): its lanes
+(``--parallel``, default ``WXOPS_OUTBOX_PARALLEL``'s) and their key; on SQLite
+it runs one lane whatever ``--parallel`` says.
 
     .venv/bin/python bench/outbox.py [--messages 2000] [--engines sqlite,postgresql]
+                                     [--parallel N]
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import requests  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench._common import database  # noqa: E402
+from bot import lanes  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.deliveries import handlers  # noqa: E402
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET  # noqa: E402
 from bot.gateway import Gateway  # noqa: E402
@@ -93,15 +99,17 @@ def prepare(url: str, people: list[str], count: int) -> None:
     engine.dispose()
 
 
-def measure_sender(base: str, url: str, count: int) -> float:
+def measure_sender(base: str, url: str, count: int, parallel: int) -> float:
     engine = make_engine(url)
     tokens = DatabaseTokens(engine, DEMO_APP_ID, lambda force: fetch_stable_token(
         base, DEMO_APP_ID, DEMO_APP_SECRET, force))
     gateway = Gateway(DEMO_APP_ID, DEMO_APP_SECRET, base, tokens)
-    sender = Sender(engine, gateway, handlers(), "bench")
+    sender = Sender(engine, gateway, handlers(), "bench", parallel=parallel,
+                    lane_of=lanes.lane_of)
     started = time.perf_counter()
     sent = sender.drain(limit=50, max_batches=10_000)
     elapsed = time.perf_counter() - started
+    sender.close()
     with engine.connect() as conn:
         done = conn.scalar(text("SELECT count(*) FROM outbox WHERE status = 'sent'"))
     engine.dispose()
@@ -113,6 +121,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--parallel", type=int,
+                        default=Settings.model_fields["outbox_parallel"].default)
     args = parser.parse_args()
     count = args.messages - args.messages % PER_PERSON
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +139,8 @@ def main() -> None:
                 open_windows(base, people)
                 url = database(engine_kind, Path(tmp), "outbox")
                 prepare(url, people, count)
-                results.append((engine_kind, base_rate, measure_sender(base, url, count)))
+                rate = measure_sender(base, url, count, args.parallel)
+                results.append((engine_kind, base_rate, rate))
             finally:
                 emulator.terminate()
                 emulator.wait(timeout=10)

@@ -103,6 +103,10 @@ class Settings(BaseModel):
                                           description="first retry delay; doubles each time")
     outbox_lease_seconds: int = Field(120, ge=5, le=86400,
                                       description="a claim older than this is a dead worker's")
+    outbox_parallel: int = Field(
+        4, ge=1, le=6,
+        description="lanes a worker drains an outbox batch on, side by side (PostgreSQL; "
+                    "one person's replies on one lane, in order)")
     outbox_incident_seconds: float = Field(
         60.0, ge=0, le=3600, allow_inf_nan=False,
         description="a notice about replies given up waits this long to gather the others "

@@ -145,9 +145,11 @@ def _reply_undelivered(conn: Connection, row: OutboxRow, reason: str, now: datet
     reply = SendReply.from_payload(row.payload)
     told = tickets.given_up(reply, row.id, reason, unconfirmed)
     platform.set_delivery(conn, reply.message_id, told.delivery)
+    # The writer's lock before the note: the note's foreign key share-locks the
+    # writer's row, and two lanes upgrading that to the lock would deadlock.
+    incidents.tell(conn, told.notice.staff_id, told.notice.entry(), now, incident)
     _note(conn, reply, now,
           texts.phrase("outbox", "reply_note", reason=reason, unconfirmed=unconfirmed))
-    incidents.tell(conn, told.notice.staff_id, told.notice.entry(), now, incident)
 
 
 def reply_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> None:
@@ -156,9 +158,10 @@ def reply_sent_after_all(conn: Connection, row: OutboxRow, now: datetime) -> Non
     below the warning, the notice not yet shown forgets it, and one already shown
     is corrected. (The message itself is marked sent by the reply's follow-up.)"""
     reply = SendReply.from_payload(row.payload)
+    told = incidents.take_back(conn, reply.staff_id, row.id, row.created_at,
+                               texts.phrase("outbox", "notice_cancelled"))  # locks first
     _note(conn, reply, now, texts.phrase("outbox", "reply_sent_note"))
-    if incidents.take_back(conn, reply.staff_id, row.id, row.created_at,
-                           texts.phrase("outbox", "notice_cancelled")):
+    if told:
         notice = tickets.sent_after_all(reply, row.id)
         outbox.add(conn, notice.kind, notice.payload(), notice.key, now)
 

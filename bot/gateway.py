@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -79,11 +80,22 @@ class Gateway:
     def __init__(self, app_id: str, secret: str, base: str, tokens: TokenSource,
                  timeout: float = 5.0,
                  capabilities: Callable[[], Capabilities] | None = None) -> None:
-        self.client = _Client(app_id, secret, base, timeout)
+        self._client_args = (app_id, secret, base, timeout)
+        #: One wechatpy client a thread (the sender's lanes call side by side): its
+        #: token slot and its HTTP session are not shared between threads.
+        self._local = threading.local()
         self.tokens = tokens
         #: What the account may call now, asked before each call in NEEDS (None:
         #: nothing asked, every call is made).
         self.capabilities = capabilities
+
+    @property
+    def client(self) -> _Client:
+        """This thread's wechatpy client."""
+        client: _Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = _Client(*self._client_args)
+        return client
 
     def _ask(self, capability: Capability, call: str) -> None:
         """NotCalled when the account may not use ``capability`` for ``call``."""
@@ -100,7 +112,7 @@ class Gateway:
             return self._attempt(self.tokens.refresh(failed=token), operation)
 
     def _attempt(self, token: str, operation: Callable[[], Any]) -> Json:
-        self.client.token_session.token = token
+        self.client.token_session.token = token  # this thread's client, the next call
         try:
             result = operation()
         except WeChatClientException as exc:

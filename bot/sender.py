@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from bot import lanes
 from bot.seams import BatchConnections, FollowUp, OutboxRow
 from bot.wechat_errors import NotAuthorised, OutcomeUnknown, WeChatError
 from bot.wiring import database, learnt_capabilities
@@ -130,8 +131,13 @@ class Sender:
                  worker: str = "", clock: Callable[[], datetime] | None = None,
                  backoff_base: timedelta = BACKOFF_BASE,
                  dead_ends: dict[str, DeadEnd] | None = None,
-                 sent_after_all: dict[str, SentAfterAll] | None = None) -> None:
+                 sent_after_all: dict[str, SentAfterAll] | None = None,
+                 parallel: int = 1, lane_of: Callable[[OutboxRow], str] | None = None) -> None:
         self.engine, self.gateway, self.handlers = engine, gateway, handlers
+        #: A batch drained side by side (``bot.lanes``): rows of one ``lane_of``
+        #: key on one lane, in order; by default every row on one lane.
+        self.lane_of: Callable[[OutboxRow], str] = lane_of or (lambda row: "")
+        self.lanes = lanes.Lanes(width(engine, parallel))
         self.backoff_base = backoff_base
         self.dead_ends = dead_ends or {}
         self.sent_after_all = sent_after_all or {}
@@ -145,34 +151,50 @@ class Sender:
         """Claim and process one batch; returns how many rows were claimed.
 
         One commit a row: the outcome of the row before (with its delivered
-        marker) and this row's in-flight marker (``storage.outbox``)."""
+        marker) and this row's in-flight marker (``storage.outbox``). The batch
+        is drained on lanes (``bot.lanes``): one person's rows on one lane, in
+        order; the lanes side by side, each with its own connections."""
         if self.stopping.is_set():
             return 0
         rows = outbox.claim_due(self.engine, self.worker, self.clock(), limit)
-        kept = outbox.BatchConnections(self.engine)  # the batch's reads and commits
-        done, attempted = 0, None
+        touched: set[int] = set()  # rows whose in-flight commit was made
         try:
-            for row in rows:
-                if self.stopping.is_set():
-                    break
-                previous, attempted = attempted, None
-                started = self._commit(kept, previous, row)
-                done += 1
-                if started:
-                    attempted = self._attempt(kept, row)
-                else:
-                    log.warning("outbox %s is no longer claimed by %s; left alone",
-                                row.id, self.worker, extra=_context(row))
+            self.lanes.run(lanes.grouped(rows, self.lane_of),
+                           lambda take: self._lane(take, touched))
+        finally:
+            left = [row.id for row in rows if row.id not in touched]
+            if left and outbox.release(self.engine, self.worker, left):
+                log.info("released %s claimed outbox rows not yet attempted", len(left))
+        return len(rows)
+
+    def _lane(self, take: Callable[[], list[OutboxRow] | None], touched: set[int]) -> None:
+        """One lane: the groups it takes, row after row, on its own connections."""
+        kept = outbox.BatchConnections(self.engine)  # the lane's reads and commits
+        attempted = None
+        try:
+            while not self.stopping.is_set() and (group := take()) is not None:
+                for row in group:
+                    if self.stopping.is_set():
+                        break
+                    previous, attempted = attempted, None
+                    started = self._commit(kept, previous, row)
+                    touched.add(row.id)
+                    if started:
+                        attempted = self._attempt(kept, row)
+                    else:
+                        log.warning("outbox %s is no longer claimed by %s; left alone",
+                                    row.id, self.worker, extra=_context(row))
         finally:
             try:
                 if attempted is not None:
                     self._commit(kept, attempted, None)
             finally:
                 kept.close()
-                left = [row.id for row in rows[done:]]
-                if left and outbox.release(self.engine, self.worker, left):
-                    log.info("released %s claimed outbox rows not yet attempted", len(left))
-        return len(rows)
+
+    def close(self) -> None:
+        """Stop the lanes' threads (the worker's end; idle threads also end with
+        the process)."""
+        self.lanes.close()
 
     def drain(self, limit: int = 20, max_batches: int = 50) -> int:
         total = 0
@@ -347,6 +369,12 @@ class Sender:
         dead_end = self.dead_ends.get(row.kind)
         if dead_end is not None:
             dead_end(conn, row, outcome, now)
+
+
+def width(engine: Engine, parallel: int) -> int:
+    """How many lanes a batch is drained on: ``parallel`` on PostgreSQL; one on
+    SQLite, whose commits all take the file's one write lock (``bot.lanes``)."""
+    return parallel if engine.dialect.name == "postgresql" else 1
 
 
 def _together(steps: list[FollowUp]) -> FollowUp:

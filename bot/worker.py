@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot import deliveries, draft_box, metrics, probe, sender
+from bot import deliveries, draft_box, lanes, metrics, probe, sender
 from bot.gateway import Gateway
 from bot.inbound_replay import Replayer
 from bot.job_faults import Outage, through_outages
@@ -85,7 +85,8 @@ def make_sender(app: App, worker: str = "") -> sender.Sender:
                                              capabilities), worker,
                          backoff_base=timedelta(seconds=s.outbox_backoff_seconds),
                          dead_ends=deliveries.dead_ends(incident),
-                         sent_after_all=deliveries.sent_after_all(), clock=app.clock)
+                         sent_after_all=deliveries.sent_after_all(), clock=app.clock,
+                         parallel=s.outbox_parallel, lane_of=lanes.lane_of)
 
 
 def _capabilities(app: App) -> Callable[[], Capabilities]:

@@ -227,6 +227,8 @@ def test_one_credential_without_the_other_is_refused(given: dict[str, str], miss
     ("WXOPS_MAX_CLOCK_SKEW", "-1", "greater_than_equal", {"ge": 0}),
     ("WXOPS_MAX_CLOCK_SKEW", "9" * 5000, "int_parsing_size", {}),
     ("WXOPS_OUTBOX_LEASE_SECONDS", "1", "greater_than_equal", {"ge": 5}),
+    ("WXOPS_OUTBOX_PARALLEL", "0", "greater_than_equal", {"ge": 1}),
+    ("WXOPS_OUTBOX_PARALLEL", "7", "less_than_equal", {"le": 6}),
     ("WXOPS_REPLY_SLA", "99999", "less_than_equal", {"le": 10080}),
     ("WXOPS_DRAFT_SYNC_MINUTES", "0", "greater_than", {"gt": 0}),
     ("WXOPS_DRAFT_SYNC_MINUTES", "1441", "less_than_equal", {"le": 1440}),

@@ -66,7 +66,8 @@ def test_a_worker_killed_mid_drain_sends_nothing_twice(stack: Stack) -> None:
     eventually(lambda: settled(of_kind(stack, "cs_reply")), seconds=40)
     rows = of_kind(stack, "cs_reply")
     sent_once_or_in_doubt(rows)
-    assert sum(r.status == "dead" for r in rows) <= 1  # at most the call in flight
+    # At most the calls in flight: one a lane (WXOPS_OUTBOX_PARALLEL, 4 by default).
+    assert sum(r.status == "dead" for r in rows) <= 4
     assert sorted(len(inbox_texts(stack, p)) for p in people) == [1] * len(people)
     assert calls_to(stack, SEND) == len(people)
 

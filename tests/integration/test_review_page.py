@@ -62,7 +62,7 @@ def _sent_back(engine: Engine, team: Team) -> int:
 def _notices(engine: Engine, template: str) -> list[dict[str, object]]:
     with engine.connect() as conn:
         rows = conn.execute(select(OutboxMessage.payload).where(
-            OutboxMessage.kind == "notify")).scalars().all()
+            OutboxMessage.kind == "notify").order_by(OutboxMessage.id)).scalars().all()
     return [p["context"] for p in rows if p["template"] == template]
 
 

@@ -32,6 +32,13 @@ AGREE = timedelta(milliseconds=50)
 NOTEWORTHY = timedelta(seconds=1)
 
 
+def offset_of(before: datetime, server: datetime, after: datetime) -> timedelta:
+    """The server's clock less this host's, from the server's time read between this
+    host's ``before`` and ``after`` (taken at the middle: the error is at most half
+    the round trip)."""
+    return server - (before + (after - before) / 2)
+
+
 class DatabaseClock:
     """UTC now by the database server's clock (``server_now`` answers it, or None
     when the database's clock is this host's, as for SQLite). Thread-safe: the
@@ -99,7 +106,7 @@ class DatabaseClock:
             if server is None:
                 self._next = math.inf
                 return
-            offset = server - (before + (after - before) / 2)
+            offset = offset_of(before, server, after)
             agree = abs(offset) <= AGREE + (after - before) / 2
             self._offset = timedelta(0) if agree else offset
             self._next = self._monotonic() + self._every

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import probe
 from bot.cli import as_run
+from bot.clock import offset_of
 from bot.config import ConfigError, Settings, check_aes_key, load_settings
 from bot.crypto import signature
 from bot.diagnosis import (
@@ -214,7 +215,7 @@ def clock_check(app: App, local: Callable[[], datetime] = utcnow) -> Check:
         return Check("clock", Status.FAIL, "unreadable", {"detail": database.describe(exc)})
     if server is None:
         return Check("clock", Status.OK, "same_host")  # SQLite: this host's own clock
-    return clock_verdict((server - (before + (after - before) / 2)).total_seconds(),
+    return clock_verdict(offset_of(before, server, after).total_seconds(),
                          app.settings.max_clock_skew)
 
 

@@ -10,7 +10,7 @@ import click
 from bot.cli_text import CliError, echo, helptext
 from bot.timefmt import utcnow
 from bot.wiring import App
-from workflow import evaluation as rules
+from workflow import quarters
 
 
 @click.command("evaluation")
@@ -25,7 +25,7 @@ def evaluation_command(app: App, given: str | None, out: Path | None) -> None:
     now = utcnow()
     today = now.astimezone(app.settings.tz).date()
     try:
-        quarter = rules.parse_quarter(given, today) if given else rules.last_ended(today)
+        quarter = quarters.parse_quarter(given, today) if given else quarters.last_ended(today)
     except ValueError as why:
         raise CliError("evaluation_quarter", why=str(why), given=given) from None
     try:

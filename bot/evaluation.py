@@ -26,8 +26,10 @@ from bot.reports import link_to, write
 from bot.wiring import App, database, joined_uow, survey_answers
 from bot.wiring import report_records as stored
 from workflow import evaluation as rules
-from workflow import survey_cases
-from workflow.evaluation import Evaluation, FollowerSurvey, Next, Quarter
+from workflow import quarters, survey_cases
+from workflow.evaluation import Evaluation
+from workflow.evaluation_records import FollowerSurvey, follower_survey
+from workflow.quarters import Next, Quarter
 from workflow.report import ReportKind, ReportPeriod
 from workflow.roles import Role
 
@@ -58,7 +60,7 @@ def follower_surveys(app: App, quarter: Quarter) -> Sequence[FollowerSurvey]:
     book = surveys.load(app.settings).book
     with app.engine.connect() as conn:
         found = survey_cases.period_results(survey_answers(conn), book, since, until)
-    return [rules.follower_survey(r) for r in found]
+    return [follower_survey(r) for r in found]
 
 
 def make(app: App, quarter: Quarter, now: datetime, out: Path | None = None,
@@ -79,13 +81,13 @@ def run_quarterly(app: App, now: datetime) -> Next:
     """One hourly round of the quarterly job (workflow.evaluation.quarterly_step):
     what it did."""
     today = now.astimezone(app.settings.tz).date()
-    quarter = rules.last_ended(today)
+    quarter = quarters.last_ended(today)
     with app.engine.connect() as conn:
         kept = stored.find(conn, period(quarter))
     with app.uow() as uow:
         asked_at = uow.evaluation.survey_asked(quarter.name)
         answers = uow.evaluation.survey_answers(quarter.name)
-    step = rules.quarterly_step(
+    step = quarters.quarterly_step(
         quarter, today, asked_at, all(a.complete for a in answers),
         kept is not None and kept.sent_at is not None, now,
         timedelta(days=app.settings.evaluation_survey_days))

@@ -17,12 +17,12 @@ from bot.report_page import paired_bars
 from workflow.evaluation import (
     ON_TIME_MINUTES,
     OTHER,
-    RATINGS,
     REASON_GROUPS,
     Evaluation,
     Measures,
     Stage,
 )
+from workflow.staff_survey import RATINGS
 
 
 @cache

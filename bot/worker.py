@@ -30,8 +30,8 @@ from workflow import link_liveness, recheck_cases, ticket_cases, usecases
 from workflow.capabilities import Capabilities, Capability, KeptCapabilities
 from workflow.draft_box import Verdict
 from workflow.errors import WorkflowError
-from workflow.evaluation import Next
 from workflow.model import Context
+from workflow.quarters import Next
 from workflow.roles import SYSTEM_ACTOR
 from workflow.states import Event
 

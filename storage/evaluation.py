@@ -20,7 +20,7 @@ from storage.models import (
     StaffSurveyAnswerRow,
     StaffSurveyRound,
 )
-from workflow.evaluation import DueDraft, StaffSuggestion, Step, SurveyAnswer, TicketTimes
+from workflow.evaluation_records import DueDraft, StaffSuggestion, Step, SurveyAnswer, TicketTimes
 from workflow.recheck_record import Trail
 from workflow.states import Event, State
 

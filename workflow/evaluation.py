@@ -2,7 +2,9 @@
 figure beside the previous quarter's. Pure: computed from the read port
 ``ports.EvaluationRecords`` (the audit log, the reply queue, staff messages,
 suggestions and the staff survey); bot/evaluation_page.py draws it and
-bot/evaluation.py keeps, serves and sends it like the weekly report.
+bot/evaluation.py keeps, serves and sends it like the weekly report. The
+quarters and the hourly job's decision are workflow/quarters.py; the records
+read, workflow/evaluation_records.py; the staff survey, workflow/staff_survey.py.
 
 Its figures, per quarter (local days of the account's zone):
 
@@ -31,26 +33,22 @@ Its figures, per quarter (local days of the account's zone):
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import Enum
 
-from workflow import stats
+from workflow.evaluation_records import DueDraft, FollowerSurvey, StaffSuggestion, Step, TicketTimes
 from workflow.ports import UnitOfWork
+from workflow.quarters import Quarter
 from workflow.recheck import DEFAULT_INTERVALS, RecheckDays
 from workflow.recheck_record import NOTHING_DUE, Timeliness, timeliness
+from workflow.staff_survey import StaffSurvey, staff_survey
 from workflow.states import Event, State
-from workflow.survey_results import SurveyResults
 
 #: A timed publish that reached 已发布 within this many minutes of its start is on time.
 ON_TIME_MINUTES = 30
-#: The staff survey is asked only this many days into the next quarter at most: a
-#: worker first started long after a quarter ended does not ask about it.
-ASK_WITHIN_DAYS = 31
-RATINGS = (1, 2, 3, 4, 5)
 #: Grouping of the reasons given for a send-back, by the first word found
 #: (else "other"). The page names each group (evaluation_labels.j2).
 REASON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -70,142 +68,6 @@ SUGGESTION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("writing", ("选题", "写作", "稿", "素材", "图片", "排版")),
 )
 OTHER = "other"
-
-
-# --- quarters ----------------------------------------------------------------------------
-
-@dataclass(frozen=True, order=True)
-class Quarter:
-    year: int
-    number: int  # 1–4
-
-    @property
-    def name(self) -> str:
-        return f"{self.year}Q{self.number}"
-
-    @property
-    def first(self) -> date:
-        return date(self.year, 3 * self.number - 2, 1)
-
-    @property
-    def last(self) -> date:
-        return self.next().first - timedelta(days=1)
-
-    def next(self) -> Quarter:
-        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year,
-                                                                            self.number + 1)
-
-    def previous(self) -> Quarter:
-        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year,
-                                                                            self.number - 1)
-
-    def span(self, tz: tzinfo) -> tuple[datetime, datetime]:
-        """Its local days as a UTC [since, until) range."""
-        return stats.utc_span(stats.Period(self.first, self.last), tz)
-
-
-def quarter_of(day: date) -> Quarter:
-    return Quarter(day.year, (day.month - 1) // 3 + 1)
-
-
-_QUARTER = re.compile(r"(\d{4})\s*[Qq](\d)")
-
-
-def parse_quarter(text: str, today: date) -> Quarter:
-    """``2026Q4`` (or ``2026q4``): a quarter that has begun by ``today``;
-    ValueError("malformed") or ValueError("future") otherwise."""
-    found = _QUARTER.fullmatch(text.strip())
-    if found is None or not 1 <= int(found.group(2)) <= 4 or int(found.group(1)) < 1:
-        raise ValueError("malformed")
-    quarter = Quarter(int(found.group(1)), int(found.group(2)))
-    if quarter.first > today:
-        raise ValueError("future")
-    return quarter
-
-
-def last_ended(today: date) -> Quarter:
-    """The quarter that ended most recently before ``today``."""
-    return quarter_of(today).previous()
-
-
-# --- what the records hold ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Step:
-    """One row of an item's audit trail."""
-
-    item_id: int
-    event: str
-    from_state: str
-    to_state: str
-    at: datetime
-    comment: str = ""
-    result: str = ""  # a schedule's time (ISO), where the row recorded it
-
-
-@dataclass(frozen=True)
-class TicketTimes:
-    opened_at: datetime
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-
-
-@dataclass(frozen=True)
-class DueDraft:
-    """An item with a due day, and when it was first submitted (None: not yet)."""
-
-    item_id: int
-    due_on: date
-    submitted_at: datetime | None
-
-
-@dataclass(frozen=True)
-class StaffSuggestion:
-    name: str
-    text: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class SurveyAnswer:
-    """One member's answers to the staff survey of a quarter ("" / None: not given)."""
-
-    staff_id: int
-    name: str
-    quarter: str
-    asked_at: datetime
-    slowed: str = ""
-    change: str = ""
-    rating: int | None = None
-    answered_at: datetime | None = None
-
-    @property
-    def answered(self) -> bool:
-        return bool(self.slowed or self.change or self.rating is not None)
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.slowed and self.change and self.rating is not None)
-
-
-@dataclass(frozen=True)
-class FollowerSurvey:
-    """A follower survey's results as the report shows them: its finished answer
-    sets of the quarter (workflow.survey_results). ``questions``: each question's
-    text, its choices with their counts (a 1–5 question: "1".."5"), and its
-    free-text answers."""
-
-    name: str
-    respondents: int
-    questions: tuple[tuple[str, tuple[tuple[str, int], ...], tuple[str, ...]], ...] = ()
-    title: str = ""
-
-
-def follower_survey(found: SurveyResults) -> FollowerSurvey:
-    """What the report shows of a survey's results."""
-    return FollowerSurvey(found.survey.name, found.finished,
-                          tuple((q.question.text, q.counts, q.texts) for q in found.questions),
-                          found.survey.title)
 
 
 # --- figures --------------------------------------------------------------------------
@@ -473,35 +335,6 @@ def published_items(steps: Sequence[Step], since: datetime, until: datetime) -> 
 
 
 @dataclass(frozen=True)
-class StaffSurvey:
-    asked: int
-    answers: list[SurveyAnswer]  # those who answered anything, by name
-
-    @property
-    def answered(self) -> int:
-        return len(self.answers)
-
-    @property
-    def ratings(self) -> list[tuple[int, int]]:
-        given = [a.rating for a in self.answers if a.rating is not None]
-        return [(r, given.count(r)) for r in RATINGS]
-
-    @property
-    def rated(self) -> int:
-        return sum(n for _, n in self.ratings)
-
-    @property
-    def mean(self) -> float | None:
-        given = [a.rating for a in self.answers if a.rating is not None]
-        return round(sum(given) / len(given), 2) if given else None
-
-
-def staff_survey(answers: Sequence[SurveyAnswer]) -> StaffSurvey:
-    return StaffSurvey(len(answers), sorted((a for a in answers if a.answered),
-                                            key=lambda a: (a.name, a.staff_id)))
-
-
-@dataclass(frozen=True)
 class Measures:
     """One quarter's figures."""
 
@@ -569,24 +402,3 @@ def make(uow: UnitOfWork, quarter: Quarter, now: datetime, tz: tzinfo,
     return Evaluation(quarter, now, measure(uow, quarter, now, tz, recheck_days),
                       measure(uow, quarter.previous(), now, tz, recheck_days),
                       now < quarter.span(tz)[1], list(follower_surveys))
-
-
-# --- the quarterly job -------------------------------------------------------------------
-
-class Next(Enum):
-    NOTHING = "nothing"
-    ASK = "ask"  # ask the staff survey's questions
-    MAKE = "make"  # make the evaluation and send its link
-
-
-def quarterly_step(quarter: Quarter, today: date, asked_at: datetime | None,
-                   all_answered: bool, sent: bool, now: datetime, wait: timedelta) -> Next:
-    """What the hourly job does about ``quarter`` (the one ended last): once it is
-    over, ask the survey (only within ``ASK_WITHIN_DAYS`` of its end), then make
-    and send the evaluation once everyone has answered or ``wait`` has passed."""
-    if sent or today <= quarter.last:
-        return Next.NOTHING
-    if asked_at is None:
-        late = today > quarter.last + timedelta(days=ASK_WITHIN_DAYS)
-        return Next.NOTHING if late else Next.ASK
-    return Next.MAKE if all_answered or now >= asked_at + wait else Next.NOTHING

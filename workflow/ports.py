@@ -42,7 +42,7 @@ from workflow.window import Interaction
 if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
     from workflow.archive import ArchiveRequest
     from workflow.asset_cases import Asset
-    from workflow.evaluation import (
+    from workflow.evaluation_records import (
         DueDraft,
         StaffSuggestion,
         Step,

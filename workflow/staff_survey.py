@@ -1,18 +1,19 @@
 """The staff survey of the quarterly evaluation: a member's answers, one
 question at a time (评估 …), and the question still open for them (我的). The
 rounds are asked by the quarterly job (bot/evaluation.py); the answers go into
-the evaluation (workflow/evaluation.py ``staff_survey``)."""
+the evaluation as ``staff_survey`` sums them here."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
 from workflow import staffing
 from workflow.errors import SurveyAnswerTooLong, SurveyDone, SurveyNotAsked, SurveyRating
-from workflow.evaluation import SurveyAnswer
+from workflow.evaluation_records import SurveyAnswer
 from workflow.model import ActionEntry, Context
 from workflow.ports import UnitOfWork
 from workflow.roles import Action, Actor
@@ -26,6 +27,7 @@ class Question(Enum):
 
 QUESTIONS = (Question.SLOWED, Question.CHANGE, Question.RATING)
 MAX_ANSWER = 1000
+RATINGS = (1, 2, 3, 4, 5)
 
 
 def next_question(answer: SurveyAnswer) -> Question | None:
@@ -104,3 +106,32 @@ def answer(uow: UnitOfWork, actor: Actor, text: str, ctx: Context) -> Answered:
                                      comment=text, command=ctx.command))
         uow.commit()
     return Answered(now, question, next_question(now))
+
+
+@dataclass(frozen=True)
+class StaffSurvey:
+    asked: int
+    answers: list[SurveyAnswer]  # those who answered anything, by name
+
+    @property
+    def answered(self) -> int:
+        return len(self.answers)
+
+    @property
+    def ratings(self) -> list[tuple[int, int]]:
+        given = [a.rating for a in self.answers if a.rating is not None]
+        return [(r, given.count(r)) for r in RATINGS]
+
+    @property
+    def rated(self) -> int:
+        return sum(n for _, n in self.ratings)
+
+    @property
+    def mean(self) -> float | None:
+        given = [a.rating for a in self.answers if a.rating is not None]
+        return round(sum(given) / len(given), 2) if given else None
+
+
+def staff_survey(answers: Sequence[SurveyAnswer]) -> StaffSurvey:
+    return StaffSurvey(len(answers), sorted((a for a in answers if a.answered),
+                                            key=lambda a: (a.name, a.staff_id)))

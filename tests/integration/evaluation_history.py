@@ -29,7 +29,7 @@ from storage.models import (
     StaffSurveyAnswerRow,
     StaffSurveyRound,
 )
-from workflow.evaluation import Quarter, quarter_of
+from workflow.quarters import Quarter, quarter_of
 from workflow.roles import Role
 
 TZ = ZoneInfo("Asia/Shanghai")

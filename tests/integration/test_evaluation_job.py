@@ -25,7 +25,7 @@ from storage import staff
 from storage.models import Follower, OutboxMessage, ReportRow, SurveyAnswerSetRow
 from tests.integration.clirun import Wxops
 from tests.integration.commanding import Team, ask, make_team, refusal
-from workflow.evaluation import Next, Quarter
+from workflow.quarters import Next, Quarter
 from workflow.roles import Role
 
 PUBLIC = "https://wx.example.org"

@@ -18,7 +18,7 @@ from workflow.comments import CommentTarget
 from workflow.confirming import Confirmation
 from workflow.draft_box import BoxDraft, SeenDraft
 from workflow.errors import StaleTicket, StaleVersion
-from workflow.evaluation import DueDraft, StaffSuggestion, Step, SurveyAnswer, TicketTimes
+from workflow.evaluation_records import DueDraft, StaffSuggestion, Step, SurveyAnswer, TicketTimes
 from workflow.figures import (
     ArticleReads,
     Complaints,

@@ -10,20 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.unit.fakes import FakeUnitOfWork
-from workflow import evaluation, staff_survey
+from workflow import evaluation, quarters, staff_survey
 from workflow.errors import SurveyDone, SurveyNotAsked, SurveyRating
-from workflow.evaluation import (
-    REASON_GROUPS,
-    SUGGESTION_GROUPS,
-    DueDraft,
-    Next,
-    Quarter,
-    Spread,
-    Stage,
-    Step,
-    SurveyAnswer,
-)
+from workflow.evaluation import REASON_GROUPS, SUGGESTION_GROUPS, Spread, Stage
+from workflow.evaluation_records import DueDraft, Step, SurveyAnswer
 from workflow.model import Context
+from workflow.quarters import Next, Quarter
 from workflow.report import ReportKind, ReportPeriod
 from workflow.roles import Actor, Role
 from workflow.staff_survey import Question
@@ -39,15 +31,15 @@ def test_a_quarter_knows_its_days_and_neighbours() -> None:
     assert (q4.next(), q4.previous()) == (Quarter(2027, 1), Quarter(2026, 3))
     assert Quarter(2026, 1).previous() == Quarter(2025, 4)
     assert Quarter(2026, 1).last == date(2026, 3, 31)
-    assert evaluation.quarter_of(date(2026, 6, 30)) == Quarter(2026, 2)
-    assert evaluation.last_ended(TODAY) == Quarter(2026, 3)
-    assert evaluation.last_ended(date(2027, 1, 1)) == Quarter(2026, 4)
+    assert quarters.quarter_of(date(2026, 6, 30)) == Quarter(2026, 2)
+    assert quarters.last_ended(TODAY) == Quarter(2026, 3)
+    assert quarters.last_ended(date(2027, 1, 1)) == Quarter(2026, 4)
     assert ReportPeriod(ReportKind.QUARTER, q4.first, q4.last).name == "2026Q4"
 
 
 @pytest.mark.parametrize("given", ["2026Q4", "2026q4", " 2026Q1 ", "2026 Q2"])
 def test_a_quarter_as_typed(given: str) -> None:
-    assert evaluation.parse_quarter(given, TODAY).name == f"2026Q{given.strip()[-1]}"
+    assert quarters.parse_quarter(given, TODAY).name == f"2026Q{given.strip()[-1]}"
 
 
 @pytest.mark.parametrize(("given", "why"), [
@@ -55,7 +47,7 @@ def test_a_quarter_as_typed(given: str) -> None:
     ("2026-10", "malformed"), ("", "malformed"), ("2027Q1", "future"), ("2099Q3", "future")])
 def test_a_quarter_refused(given: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
-        evaluation.parse_quarter(given, TODAY)
+        quarters.parse_quarter(given, TODAY)
 
 
 def test_the_90th_percentile_is_the_nearest_rank() -> None:
@@ -132,7 +124,7 @@ WAIT = timedelta(days=3)
 def test_the_quarterly_job_asks_waits_then_makes(today: date, asked: datetime | None,
                                                   all_answered: bool, sent: bool,
                                                   now: datetime, step: Next) -> None:
-    assert evaluation.quarterly_step(Q3, today, asked, all_answered, sent, now, WAIT) is step
+    assert quarters.quarterly_step(Q3, today, asked, all_answered, sent, now, WAIT) is step
 
 
 @pytest.mark.parametrize(("typed", "rating"), [
@@ -173,10 +165,10 @@ def test_the_survey_figures() -> None:
     answers = [SurveyAnswer(1, "甲", "2026Q3", ASKED, "慢", "", 4),
                SurveyAnswer(2, "乙", "2026Q3", ASKED, "", "", 5),
                SurveyAnswer(3, "丙", "2026Q3", ASKED)]
-    found = evaluation.staff_survey(answers)
+    found = staff_survey.staff_survey(answers)
     assert (found.asked, found.answered, found.rated, found.mean) == (3, 2, 2, 4.5)
     assert found.ratings == [(1, 0), (2, 0), (3, 0), (4, 1), (5, 1)]
-    assert evaluation.staff_survey([]).mean is None
+    assert staff_survey.staff_survey([]).mean is None
 
 
 def test_a_timed_publish_is_late_by_the_time_it_was_scheduled_for() -> None:

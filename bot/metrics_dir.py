@@ -14,6 +14,7 @@ of a worker does not make the totals drop).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
@@ -33,7 +34,16 @@ _made: list[Path] = []  # the directory this process made, to remove at exit
 
 
 def prepare() -> Path:
-    """The server's directory, empty, named in the environment."""
+    """The server's directory, empty, named in the environment; and the module
+    ``worker_exited`` calls, imported now. gunicorn runs ``child_exit`` inside
+    its SIGCHLD handler: imported there first, on a reload's four exits at once,
+    the next exit found it half made and the error stopped gunicorn."""
+    path = _directory()
+    importlib.import_module("prometheus_client.multiprocess")
+    return path
+
+
+def _directory() -> Path:
     if "prometheus_client" in sys.modules and not os.environ.get(MULTIPROC_ENV):
         log.warning("prometheus_client was imported before the metrics directory was set "
                     "up: this server's processes will each count for themselves")

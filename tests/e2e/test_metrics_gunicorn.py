@@ -123,3 +123,33 @@ def _every_line_is_json(log: Path) -> None:
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
     loggers = {r["logger"] for r in records}
     assert "gunicorn.error" in loggers  # gunicorn's own lines too
+
+
+@SQLITE_ONLY
+def test_reloads_keep_the_server_up(database_url: str, tmp_path: Path) -> None:
+    """`systemctl reload` / `docker compose kill -s HUP`: four workers exit at once
+    and each exit runs the metrics hook in gunicorn's signal handler. The hook's
+    module was once first imported there; a second exit arriving mid-import found
+    it half made, and the AttributeError took gunicorn down (found by the podman
+    drill of deploy/compose.yaml)."""
+    migrate_database(database_url)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:bot.gunicorn_conf",
+             "--bind", f"127.0.0.1:{port}", "--workers", "4", "bot.wsgi:app"],
+            env=process_env(database_url, TMPDIR=str(tmp_path)), cwd=tmp_path,
+            stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(url, server)
+        for _ in range(5):  # the race is lost about one reload in ten
+            server.send_signal(signal.SIGHUP)
+            time.sleep(1.5)  # the old workers exit within gunicorn's graceful timeout
+            assert server.poll() is None, log.read_text()[-2000:]
+            wait_healthy(url, server)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    assert "Traceback" not in log.read_text()

@@ -115,6 +115,17 @@ def test_the_env_files_name_only_settings_wxops_knows() -> None:
     assert not {f"WXOPS_{k.upper()}" for k in secrets} & set(env)
 
 
+def test_the_env_file_reads_the_same_to_systemd_compose_and_docker_run() -> None:
+    """`docker run --env-file` (and podman's) takes a value as written, quotes
+    and all; systemd's EnvironmentFile and compose's env_file drop surrounding
+    quotes, and compose ends an unquoted value at ` #`. Values without quotes,
+    comments or trailing blanks read the same to all three (found by running
+    the image with podman: a quoted WXOPS_OFFICE_HOURS was refused)."""
+    values = [line.split("=", 1)[1] for line in (DEPLOY / "wxops.env.example").read_text()
+              .splitlines() if line.startswith("WXOPS_")]
+    assert [v for v in values if v.startswith(("\"", "'")) or " #" in v or v != v.strip()] == []
+
+
 def test_wxops_admin_reads_the_env_file_as_systemd_does(tmp_path: Path) -> None:
     """deploy/wxops-admin exports the env file for wxops: the same values, quotes
     dropped, an `&` in a database URL left as it is."""

@@ -1,4 +1,5 @@
-"""``wxops backup --out DIR`` and ``wxops restore DIR`` (storage/backup.py)."""
+"""``wxops backup --out DIR`` and ``wxops restore DIR`` (storage/backup.py), and
+``wxops db copy --to URL`` (storage/db_copy.py): a database's data moved whole."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from bot.wiring import App
 from storage import migrate
 from storage.backup import Folders, restore, take
 from storage.backup_copies import BackupError
+from storage.db import make_engine
+from storage.db_copy import CopyError, copy_database
 
 
 @contextmanager
@@ -54,7 +57,35 @@ def restore_command(app: App, source: Path, force: bool) -> None:
          behind=manifest.revision != head)
 
 
+@click.command("copy")
+@click.option("--to", "to", required=True, metavar="URL", help=helptext("copy_to"))
+@click.pass_obj
+def copy_command(app: App, to: str) -> None:
+    """把全部数据复制到另一个空数据库，例如从 SQLite 到 PostgreSQL (copy the data)."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    try:
+        target = make_engine(to)
+    except (ArgumentError, ValueError) as exc:
+        raise CliError("copy_bad_url", detail=str(exc).splitlines()[0]) from None
+    try:
+        copied = copy_database(app.engine, target, utcnow())
+    except CopyError as exc:
+        raise CliError(exc.code, **exc.data) from None
+    except OperationalError as exc:
+        raise CliError("copy_unreachable", target=target.url.render_as_string(),
+                       detail=str(exc.orig).strip().splitlines()[0]) from None
+    finally:
+        target.dispose()
+    echo("db", "copied", target=target.url.render_as_string(), revision=copied.revision,
+         tables=len(copied.rows), rows=copied.total)
+
+
 def register(cli: click.Group) -> None:
     for command in (backup_command, restore_command):
         if command.name not in cli.commands:
             cli.add_command(command)
+    db = cli.commands["db"]
+    assert isinstance(db, click.Group)
+    if "copy" not in db.commands:
+        db.add_command(copy_command)

@@ -16,14 +16,14 @@ from bot.startup import SchemaState
 from handlers import texts
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
-RAISED = re.compile(r"\b(?:CliError|CliUsageError|CliBadParameter|ChatError|BackupError)"
+RAISED = re.compile(r"\b(?:CliError|CliUsageError|CliBadParameter|ChatError|BackupError|CopyError)"
                     r"\(\s*\"(\w+)\"")
 SAID = re.compile(r"\b(?:say|echo)\(\s*\"(\w+)\",\s*\"(\w+)\"")
 HELP = re.compile(r"\bhelptext\(\s*\"(\w+)\"\)")
 
 
-#: storage modules whose refusals `wxops` words (``BackupError``: bot/cli_backup.py).
-STORAGE_WORDED = ("backup.py", "backup_copies.py")
+#: storage modules whose refusals `wxops` words (``BackupError``, ``CopyError``: bot/cli_backup.py).
+STORAGE_WORDED = ("backup.py", "backup_copies.py", "db_copy.py")
 
 
 def sources() -> str:

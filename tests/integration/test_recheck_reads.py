@@ -117,6 +117,6 @@ def test_a_withdrawal_not_asked_by_recheck_is_no_last_check(engine: Engine) -> N
         checked = {a.item_id: last for a, last in uow.rechecks.checked()}
         expected = uow.rechecks.last_checks(ids)
     assert checked == {i: expected.get(i) for i in ids}
-    assert [checked[i] and (checked[i].verdict, checked[i].at) for i in ids] == [
+    assert [(c.verdict, c.at) if (c := checked[i]) else None for i in ids] == [
         (Verdict.OK, at(day + timedelta(days=10))),
         (Verdict.DELETE, at(day + timedelta(days=30))), None]

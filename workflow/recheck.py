@@ -287,11 +287,13 @@ def _due(article: Article, last: LastCheck | None, said: Sequence[Said],
          kept: Sequence[Signal], schedule: tuple[datetime, date, date], tz: tzinfo) -> Due:
     """``due_of`` once ``_planned_of`` gave the article's ``schedule``."""
     since, since_on, plan = schedule
-    signals = [s for s in (said_signal(x, x.at.astimezone(tz).date()) for x in said
-                           if x.at > since) if s is not None]
-    signals += [s for s in kept if s.on > since_on]
-    first = min(signals, key=lambda s: s.on, default=None)
-    pulled = first if first is not None and first.on < plan else None
+    pulled = None
+    if said or kept:  # most articles have neither: their date is the plan's
+        signals = [s for s in (said_signal(x, x.at.astimezone(tz).date()) for x in said
+                               if x.at > since) if s is not None]
+        signals += [s for s in kept if s.on > since_on]
+        first = min(signals, key=lambda s: s.on, default=None)
+        pulled = first if first is not None and first.on < plan else None
     return Due(article.item_id, article.title, article.topic, article.author_id,
                pulled.on if pulled else plan, plan, pulled, last)
 

@@ -25,7 +25,8 @@ nothing of re-checks (comment sync, the reply queue, an admin's edit of the
 expiry, a republication). A stored date would be a cache each of them must
 remember to refresh, and one forgotten refresh is a reminder silently lost.
 Reading it is a handful of queries over published items (bench/recheck.py), by
-the worker once an hour and on a person's 复查 / 我的. The one fact kept for it
+the worker once an hour and on a person's 复查 / 我的 (``due_today``: three
+reads at 2,700 published articles, bench/scale.py). The one fact kept for it
 is a reads spike (``recheck_signals``, migration 0026): a day's reads come from
 the platform once, inside that day's JSON answer, and rescanning every day
 since each article's last re-check on every 复查 would grow without bound; the

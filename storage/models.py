@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
 from storage.types import UTCDateTime
+from workflow.recheck import RECHECK_WORDS
 
 # Stable constraint names, so migrations can refer to them on every engine.
 NAMING = {
@@ -45,6 +46,9 @@ NAMING = {
 CHECKS = "event IN ('recheck_ok', 'flag_outdated', 'withdraw')"
 TITLED_LIKE = "%《%"
 TITLED = f"direction = 'in' AND content LIKE '{TITLED_LIKE}'"
+#: Such a message with a re-check word in it (workflow.recheck.RECHECK_WORDS:
+#: storage/rechecks.py states the same words; migration 0033).
+WORDED = TITLED + " AND (" + " OR ".join(f"content LIKE '%{w}%'" for w in RECHECK_WORDS) + ")"
 #: What ``str.strip()`` takes off (every character ``str.isspace()`` is true of).
 BLANKS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
           + "".join(chr(c) for c in range(0x2000, 0x200b)) + "\u2028\u2029\u202f\u205f\u3000")
@@ -309,7 +313,9 @@ class TicketMessage(Base):
     # Followers' messages naming an article in 《》, by time: what the re-checks
     # read (storage/rechecks.py TITLED), without reading every message.
     __table_args__ = (Index("ix_ticket_messages_titled", "created_at",
-                            sqlite_where=text(TITLED), postgresql_where=text(TITLED)),)
+                            sqlite_where=text(TITLED), postgresql_where=text(TITLED)),
+                      Index("ix_ticket_messages_worded", "created_at",
+                            sqlite_where=text(WORDED), postgresql_where=text(WORDED)))
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("reply_tickets.id", ondelete="CASCADE"), index=True)

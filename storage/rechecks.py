@@ -156,35 +156,37 @@ class SqlRecheckView:
         """The comments (``about`` their items) and the messages naming an item
         in 《》 from ``since`` that may be a signal, in one statement."""
         c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
-        comments = (select(c.item_id, m.ticket_id, t.priority, m.content, m.created_at)
+        comments = (select(c.item_id, m.id, m.ticket_id, t.priority, m.content, m.created_at)
                     .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
                     .where(about, m.direction == "in", m.created_at >= since,
                            _may_signal(t, m)))
-        # Followers' messages (not comments) naming an item in 《》: read through
-        # the index of such messages (migration 0029), not every message since.
-        # Each one's ticket is looked up by its key, and only when no word
-        # already makes it a signal: joined, PostgreSQL read every ticket
-        # (bench/scale.py: 100,000) to hash them for 5,000 messages.
+        # Followers' messages (not comments) naming an item in 《》 (the index of
+        # them, migration 0029): those with a re-check word, by the index of
+        # them (0033: the words not tested on every message again), and those
+        # of complaints. A ticket is looked up by its key: joined, PostgreSQL
+        # read every ticket (bench/scale.py: 100,000) to hash them.
         priority = select(t.priority).where(t.id == m.ticket_id).scalar_subquery()
-        messages = (select(cast(null(), Integer), m.ticket_id, priority, m.content,
-                           m.created_at)
-                    .where(~select(c.ticket_id).where(c.ticket_id == m.ticket_id).exists(),
-                           m.direction == constant("in"), m.created_at >= since,
-                           m.content.like(TITLED),
-                           or_(*_words(m), priority >= COMPLAINT_PRIORITY)))
+        named = (select(cast(null(), Integer), m.id, m.ticket_id, priority, m.content,
+                        m.created_at)
+                 .where(~select(c.ticket_id).where(c.ticket_id == m.ticket_id).exists(),
+                        m.direction == constant("in"), m.created_at >= since,
+                        m.content.like(TITLED)))
+        worded = named.where(or_(*[m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]))
+        complained = named.where(m.ticket_id.in_(
+            select(t.id).where(t.priority >= COMPLAINT_PRIORITY)))
         found: list[Said] = []
-        named: list[tuple[int, bool, str, datetime]] = []
-        for item_id, ticket_id, priority, content, at in \
-                self.session.connection().execute(union_all(comments, messages)).all():
+        quoting: dict[int, tuple[int, bool, str, datetime]] = {}  # by message: some are both
+        for item_id, message_id, ticket_id, priority, content, at in \
+                self.session.connection().execute(union_all(comments, worded, complained)).all():
             if item_id is not None:
                 found.append(Said(item_id, at, content or "", priority >= COMPLAINT_PRIORITY,
                                   ticket_id, "comment"))
             else:
-                named.append((ticket_id, priority >= COMPLAINT_PRIORITY, content, at))
-        if named:
-            titles = quoted_titles(self.session, (content for _, _, content, _ in named))
+                quoting[message_id] = (ticket_id, priority >= COMPLAINT_PRIORITY, content, at)
+        if quoting:
+            titles = quoted_titles(self.session, (content for _, _, content, _ in quoting.values()))
             found += [Said(i, at, content, complaint, ticket_id, "message")
-                      for ticket_id, complaint, content, at in named
+                      for ticket_id, complaint, content, at in quoting.values()
                       for i in named_items(content, titles) if wanted is None or i in wanted]
         return sorted(found, key=lambda s: (s.at, s.ticket_id))
 
@@ -268,12 +270,7 @@ def _published(c: type[ContentItemRow]) -> tuple[ColumnElement[bool], ...]:
 def _may_signal(t: type[ReplyTicket], m: type[TicketMessage]) -> ColumnElement[bool]:
     """What can be a signal (recheck.said_signal): a complaint, or words that say
     the article may be wrong. The rest (写得真好) is not read at all."""
-    return or_(t.priority >= COMPLAINT_PRIORITY, *_words(m))
-
-
-def _words(m: type[TicketMessage]) -> list[ColumnElement[bool]]:
-    """A re-check word in the message (recheck.recheck_word)."""
-    return [m.content.contains(w) for w in RECHECK_WORDS]
+    return or_(t.priority >= COMPLAINT_PRIORITY, *[m.content.contains(w) for w in RECHECK_WORDS])
 
 
 def _read_users(row: dict[str, Any]) -> int:

@@ -13,14 +13,22 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bench.scale_data import fill, local_today
-from storage.models import AuditRow, ContentItemRow, RecheckSignalRow, Staff
+from storage.models import (
+    AuditRow,
+    ContentItemRow,
+    RecheckSignalRow,
+    ReplyTicket,
+    Staff,
+    TicketMessage,
+)
 from storage.uow import SqlUnitOfWork
 from workflow import recheck
 from workflow.recheck import Due, RecheckDays, Verdict
+from workflow.reply_queue import COMPLAINT_PRIORITY
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAYS = RecheckDays(90, (("政策", 30),))
@@ -76,6 +84,26 @@ def test_the_reads_at_once_give_the_same_schedule(account: Engine) -> None:
     assert any(d.signal and d.signal.kind is not recheck.SignalKind.READS for d in expected)
     assert any(d.last is not None for d in due) and any(d.last is None for d in due)
     assert any(d.due_on > today and d.planned_on > today for d in expected)
+
+
+def test_what_was_said_is_read_once_as_by_ids(account: Engine) -> None:
+    """A message with a re-check word in a complaint's ticket is read by both
+    ways in (the words' index, the complaints'): it is said once."""
+    since = datetime.now(UTC) - timedelta(days=800)
+    m, t = TicketMessage, ReplyTicket
+    worded = or_(*[m.content.contains(w) for w in recheck.RECHECK_WORDS])
+    with account.begin() as conn:  # the tickets whose messages have a word made complaints
+        conn.execute(update(t).where(t.id.in_(select(m.ticket_id).where(
+            m.content.contains("《"), worded))).values(priority=COMPLAINT_PRIORITY))
+    with SqlUnitOfWork(account) as uow:
+        view = uow.rechecks
+        ids = {a.item_id for a in view.published()}
+        by_ids = view.said_about(ids, since)
+        at_once = [s for s in view.said_since(since) if s.item_id in ids]
+    assert at_once == by_ids
+    assert len({(s.ticket_id, s.at, s.item_id) for s in at_once}) == len(at_once)
+    assert any(s.complaint and recheck.recheck_word(s.text) for s in at_once)
+    assert any(s.source == "message" for s in at_once)
 
 
 def test_due_today_leaves_out_only_what_is_not_due(account: Engine) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     FromClause,
     Integer,
     Select,
@@ -154,30 +155,11 @@ class SqlRecheckView:
     def _said(self, about: ColumnElement[bool], since: datetime,
               wanted: set[int] | None) -> list[Said]:
         """The comments (``about`` their items) and the messages naming an item
-        in 《》 from ``since`` that may be a signal, in one statement."""
-        c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
-        comments = (select(c.item_id, m.id, m.ticket_id, t.priority, m.content, m.created_at)
-                    .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
-                    .where(about, m.direction == "in", m.created_at >= since,
-                           _may_signal(t, m)))
-        # Followers' messages (not comments) naming an item in 《》 (the index of
-        # them, migration 0029): those with a re-check word, by the index of
-        # them (0033: the words not tested on every message again), and those
-        # of complaints. A ticket is looked up by its key: joined, PostgreSQL
-        # read every ticket (bench/scale.py: 100,000) to hash them.
-        priority = select(t.priority).where(t.id == m.ticket_id).scalar_subquery()
-        named = (select(cast(null(), Integer), m.id, m.ticket_id, priority, m.content,
-                        m.created_at)
-                 .where(~select(c.ticket_id).where(c.ticket_id == m.ticket_id).exists(),
-                        m.direction == constant("in"), m.created_at >= since,
-                        m.content.like(TITLED)))
-        worded = named.where(or_(*[m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]))
-        complained = named.where(m.ticket_id.in_(
-            select(t.id).where(t.priority >= COMPLAINT_PRIORITY)))
+        in 《》 from ``since`` that may be a signal, read in one statement."""
         found: list[Said] = []
         quoting: dict[int, tuple[int, bool, str, datetime]] = {}  # by message: some are both
         for item_id, message_id, ticket_id, priority, content, at in \
-                self.session.connection().execute(union_all(comments, worded, complained)).all():
+                self.session.connection().execute(_said_since(about, since)).all():
             if item_id is not None:
                 found.append(Said(item_id, at, content or "", priority >= COMPLAINT_PRIORITY,
                                   ticket_id, "comment"))
@@ -260,6 +242,30 @@ class SqlRecheckView:
         except IntegrityError:
             return False
         return True
+
+
+def _said_since(about: ColumnElement[bool], since: datetime) -> CompoundSelect[Any]:
+    """(item or None, message, ticket, priority, text, when): the comments on
+    items ``about`` and the followers' messages (not comments) naming an item
+    in 《》 (the index of them, migration 0029) from ``since`` that may be a
+    signal. The messages come two ways: those with a re-check word by the
+    index of them (0033: the words are not tested on every message again),
+    those of complaints by the complaints' tickets; a message may come both
+    ways. A message's ticket is looked up by its key: joined, PostgreSQL
+    read every ticket (bench/scale.py: 100,000) to hash them."""
+    c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
+    comments = (select(c.item_id, m.id, m.ticket_id, t.priority, m.content, m.created_at)
+                .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
+                .where(about, m.direction == "in", m.created_at >= since, _may_signal(t, m)))
+    priority = select(t.priority).where(t.id == m.ticket_id).scalar_subquery()
+    named = (select(cast(null(), Integer), m.id, m.ticket_id, priority, m.content, m.created_at)
+             .where(~select(c.ticket_id).where(c.ticket_id == m.ticket_id).exists(),
+                    m.direction == constant("in"), m.created_at >= since,
+                    m.content.like(TITLED)))
+    worded = named.where(or_(*[m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]))
+    complained = named.where(m.ticket_id.in_(
+        select(t.id).where(t.priority >= COMPLAINT_PRIORITY)))
+    return union_all(comments, worded, complained)
 
 
 def _published(c: type[ContentItemRow]) -> tuple[ColumnElement[bool], ...]:

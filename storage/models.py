@@ -21,12 +21,16 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
+    literal_column,
     text,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from storage.types import UTCDateTime
+from workflow.recheck import RECHECK_WORDS
 
 # Stable constraint names, so migrations can refer to them on every engine.
 NAMING = {
@@ -42,6 +46,35 @@ NAMING = {
 CHECKS = "event IN ('recheck_ok', 'flag_outdated', 'withdraw')"
 TITLED_LIKE = "%《%"
 TITLED = f"direction = 'in' AND content LIKE '{TITLED_LIKE}'"
+#: Such a message with a re-check word in it (workflow.recheck.RECHECK_WORDS:
+#: storage/rechecks.py states the same words; migration 0033).
+WORDED = TITLED + " AND (" + " OR ".join(f"content LIKE '%{w}%'" for w in RECHECK_WORDS) + ")"
+#: What ``str.strip()`` takes off (every character ``str.isspace()`` is true of).
+BLANKS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+          + "".join(chr(c) for c in range(0x2000, 0x200b)) + "\u2028\u2029\u202f\u205f\u3000")
+#: The items whose titles followers can name (migration 0033's index of them).
+EVER_PUBLISHED = "published_at IS NOT NULL"
+
+
+class Stripped(FunctionElement[str]):
+    """A text as ``str.strip()`` leaves it (storage/titles.py): ``btrim`` on
+    PostgreSQL, which keeps that name when it shows the index (its ``trim(a,
+    b)`` it shows as ``TRIM(BOTH b FROM a)``), ``trim`` on SQLite. The blanks
+    are a literal: an index of the expression serves the query only so."""
+
+    name = "stripped"
+    type = String()
+    inherit_cache = True
+
+
+@compiles(Stripped)
+def _stripped(element: Stripped, compiler: Any, **kw: Any) -> str:
+    return f"trim({compiler.process(element.clauses, **kw)}, '{BLANKS}')"
+
+
+@compiles(Stripped, "postgresql")
+def _stripped_pg(element: Stripped, compiler: Any, **kw: Any) -> str:
+    return f"btrim({compiler.process(element.clauses, **kw)}, '{BLANKS}')"
 
 
 class Base(DeclarativeBase):
@@ -107,6 +140,10 @@ class ArticleMetaColumns:
 
 class ContentItemRow(ArticleMetaColumns, Base):
     __tablename__ = "content_items"
+    # The items a follower's 《title》 names, by title as stripped (storage/titles.py).
+    __table_args__ = (Index("ix_content_items_stripped_title", Stripped(literal_column("title")),
+                            sqlite_where=text(EVER_PUBLISHED),
+                            postgresql_where=text(EVER_PUBLISHED)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(128))
     topic: Mapped[str] = mapped_column(Text, default="")
@@ -276,7 +313,9 @@ class TicketMessage(Base):
     # Followers' messages naming an article in 《》, by time: what the re-checks
     # read (storage/rechecks.py TITLED), without reading every message.
     __table_args__ = (Index("ix_ticket_messages_titled", "created_at",
-                            sqlite_where=text(TITLED), postgresql_where=text(TITLED)),)
+                            sqlite_where=text(TITLED), postgresql_where=text(TITLED)),
+                      Index("ix_ticket_messages_worded", "created_at",
+                            sqlite_where=text(WORDED), postgresql_where=text(WORDED)))
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("reply_tickets.id", ondelete="CASCADE"), index=True)

@@ -7,7 +7,21 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    FromClause,
+    Integer,
+    Select,
+    cast,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,10 +71,51 @@ class SqlRecheckView:
         c = ContentItemRow
         rows = self.session.connection().execute(  # Core: thousands of rows, no ORM
             select(c.id, c.title, c.topic, c.author_id, c.published_at, c.expires_on)
-            .where(c.state == State.PUBLISHED.value, c.published_at.is_not(None))
-            .order_by(c.id)).all()
+            .where(*_published(c)).order_by(c.id)).all()
         return [Article(r.id, r.title, r.topic or "", r.author_id, r.published_at,
                         r.expires_on) for r in rows]
+
+    def checked(self) -> Sequence[tuple[Article, LastCheck | None]]:
+        """Every published item with its last re-check, in one read: the
+        item's last audit row of a re-check's events joined to it (by the
+        partial index of them), not every such row of every item read and
+        sifted (bench/scale.py). Where that row is no re-check (a withdrawal
+        not asked for by 复查, which ``verdict_of`` decides), the item's
+        earlier rows are read as ``last_checks`` reads them."""
+        found: list[tuple[Article, LastCheck | None]] = []
+        unsure: list[int] = []
+        for (item_id, title, topic, author_id, published_at, expires_on,
+             event, command, comment, actor_id, actor_name, at) in \
+                self.session.connection().execute(self._checked()).all():
+            verdict = verdict_of(event, command or "") if event is not None else None
+            if event is not None and verdict is None:
+                unsure.append(item_id)
+            last = LastCheck(at, verdict, actor_id, actor_name, comment or "") \
+                if verdict is not None else None
+            found.append((Article(item_id, title, topic or "", author_id, published_at,
+                                  expires_on), last))
+        if unsure:
+            earlier = self.last_checks(unsure)
+            found = [(a, earlier.get(a.item_id) if a.item_id in unsure else last)
+                     for a, last in found]
+        return found
+
+    def _checked(self) -> Select[Any]:
+        c, a = ContentItemRow, AuditRow
+        checks = a.event.in_([constant(e) for e in CHECK_EVENTS])
+        last: FromClause
+        if self.session.get_bind().dialect.name == "postgresql":  # one index probe an item
+            last = select(a.event, a.command, a.comment, a.actor_id, a.actor_name, a.at) \
+                .where(a.item_id == c.id, checks).order_by(a.id.desc()).limit(1).lateral()
+            on: ColumnElement[bool] = true()
+        else:  # no LATERAL: the same row found by its id
+            last = AuditRow.__table__.alias("last_check")
+            on = last.c.id == select(func.max(a.id)).where(a.item_id == c.id, checks) \
+                .scalar_subquery()
+        return select(c.id, c.title, c.topic, c.author_id, c.published_at, c.expires_on,
+                      last.c.event, last.c.command, last.c.comment, last.c.actor_id,
+                      last.c.actor_name, last.c.at) \
+            .select_from(c).outerjoin(last, on).where(*_published(c)).order_by(c.id)
 
     def last_checks(self, item_ids: Collection[int]) -> Mapping[int, LastCheck]:
         if not item_ids:
@@ -83,37 +138,39 @@ class SqlRecheckView:
         if not item_ids or since is None:
             return []
         custom_plans(self.session)  # an array of every published item, since long ago
-        return sorted([*self._comments(item_ids, since), *self._messages(item_ids, since)],
-                      key=lambda s: (s.at, s.ticket_id))
+        return self._said(among(self.session, CommentTicketRow.item_id, item_ids), since,
+                          set(item_ids))
 
-    def _comments(self, item_ids: Collection[int], since: datetime) -> list[Said]:
-        c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
-        rows = self.session.execute(
-            select(c.item_id, c.ticket_id, t.priority, m.content, m.created_at)
-            .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
-            .where(among(self.session, c.item_id, item_ids), m.direction == "in",
-                   m.created_at >= since, _may_signal(t, m)))
-        return [Said(r.item_id, r.created_at, r.content or "",
-                     r.priority >= COMPLAINT_PRIORITY, r.ticket_id, "comment") for r in rows]
-
-    def _messages(self, item_ids: Collection[int], since: datetime) -> list[Said]:
-        """Followers' messages (not comments) naming a published item in 《》: read
-        through the index of such messages (migration 0029), so not every
-        message since the oldest unanswered day."""
-        t, m, c = ReplyTicket, TicketMessage, CommentTicketRow
-        rows = self.session.execute(
-            select(m.ticket_id, m.content, m.created_at, t.priority)
-            .join(t, t.id == m.ticket_id).outerjoin(c, c.ticket_id == t.id)
-            .where(c.ticket_id.is_(None), m.direction == constant("in"),
-                   m.created_at >= since, m.content.like(TITLED), _may_signal(t, m)))
-        found = list(rows)
-        if not found:
+    def said_since(self, since: datetime | None) -> Sequence[Said]:
+        """``said_about`` every published item: the comments found by their
+        items' state, not by a list of every published id sent along
+        (bench/scale.py); the messages may name other items too."""
+        if since is None:
             return []
-        titles = quoted_titles(self.session, (r.content for r in found))
-        wanted = set(item_ids)
-        return [Said(i, r.created_at, r.content, r.priority >= COMPLAINT_PRIORITY,
-                     r.ticket_id, "message")
-                for r in found for i in named_items(r.content, titles) if i in wanted]
+        custom_plans(self.session)  # a date long ago
+        item = ContentItemRow
+        published = CommentTicketRow.item_id.in_(select(item.id).where(*_published(item)))
+        return self._said(published, since, None)
+
+    def _said(self, about: ColumnElement[bool], since: datetime,
+              wanted: set[int] | None) -> list[Said]:
+        """The comments (``about`` their items) and the messages naming an item
+        in 《》 from ``since`` that may be a signal, read in one statement."""
+        found: list[Said] = []
+        quoting: dict[int, tuple[int, bool, str, datetime]] = {}  # by message: some are both
+        for item_id, message_id, ticket_id, priority, content, at in \
+                self.session.connection().execute(_said_since(about, since)).all():
+            if item_id is not None:
+                found.append(Said(item_id, at, content or "", priority >= COMPLAINT_PRIORITY,
+                                  ticket_id, "comment"))
+            else:
+                quoting[message_id] = (ticket_id, priority >= COMPLAINT_PRIORITY, content, at)
+        if quoting:
+            titles = quoted_titles(self.session, (content for _, _, content, _ in quoting.values()))
+            found += [Said(i, at, content, complaint, ticket_id, "message")
+                      for ticket_id, complaint, content, at in quoting.values()
+                      for i in named_items(content, titles) if wanted is None or i in wanted]
+        return sorted(found, key=lambda s: (s.at, s.ticket_id))
 
     def daily_reads(self, first: date, last: date) -> Sequence[DayReads]:
         return self.reads_of(first, last, (State.PUBLISHED,))
@@ -159,12 +216,21 @@ class SqlRecheckView:
     def kept_signals(self, item_ids: Collection[int]) -> Sequence[tuple[int, Signal]]:
         if not item_ids:
             return []
+        return self._kept(among(self.session, RecheckSignalRow.item_id, item_ids))
+
+    def kept_signals_published(self) -> Sequence[tuple[int, Signal]]:
+        """``kept_signals`` of every published item, found by their state."""
+        item = ContentItemRow
+        return self._kept(RecheckSignalRow.item_id.in_(
+            select(item.id).where(*_published(item))))
+
+    def _kept(self, which: ColumnElement[bool]) -> list[tuple[int, Signal]]:
         k = RecheckSignalRow
         rows = self.session.connection().execute(
             select(k.item_id, k.kind, k.signal_day, k.detail)
-            .where(among(self.session, k.item_id, item_ids)).order_by(k.signal_day, k.id)).all()
-        return [(r.item_id, Signal(SignalKind(r.kind), r.signal_day, dict(r.detail or {})))
-                for r in rows]
+            .where(which).order_by(k.signal_day, k.id)).all()
+        return [(item_id, Signal(SignalKind(kind), day, dict(detail or {})))
+                for item_id, kind, day, detail in rows]
 
     def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
         stmt = insert(RecheckSignalRow).values(
@@ -176,6 +242,35 @@ class SqlRecheckView:
         except IntegrityError:
             return False
         return True
+
+
+def _said_since(about: ColumnElement[bool], since: datetime) -> CompoundSelect[Any]:
+    """(item or None, message, ticket, priority, text, when): the comments on
+    items ``about`` and the followers' messages (not comments) naming an item
+    in 《》 (the index of them, migration 0029) from ``since`` that may be a
+    signal. The messages come two ways: those with a re-check word by the
+    index of them (0033: the words are not tested on every message again),
+    those of complaints by the complaints' tickets; a message may come both
+    ways. A message's ticket is looked up by its key: joined, PostgreSQL
+    read every ticket (bench/scale.py: 100,000) to hash them."""
+    c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
+    comments = (select(c.item_id, m.id, m.ticket_id, t.priority, m.content, m.created_at)
+                .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
+                .where(about, m.direction == "in", m.created_at >= since, _may_signal(t, m)))
+    priority = select(t.priority).where(t.id == m.ticket_id).scalar_subquery()
+    named = (select(cast(null(), Integer), m.id, m.ticket_id, priority, m.content, m.created_at)
+             .where(~select(c.ticket_id).where(c.ticket_id == m.ticket_id).exists(),
+                    m.direction == constant("in"), m.created_at >= since,
+                    m.content.like(TITLED)))
+    worded = named.where(or_(*[m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]))
+    complained = named.where(m.ticket_id.in_(
+        select(t.id).where(t.priority >= COMPLAINT_PRIORITY)))
+    return union_all(comments, worded, complained)
+
+
+def _published(c: type[ContentItemRow]) -> tuple[ColumnElement[bool], ...]:
+    """The items re-checks are about."""
+    return c.state == State.PUBLISHED.value, c.published_at.is_not(None)
 
 
 def _may_signal(t: type[ReplyTicket], m: type[TicketMessage]) -> ColumnElement[bool]:

@@ -212,11 +212,19 @@ class RecheckView(Protocol):
         """Each item's last re-check in the audit trail (recheck.verdict_of)."""
         ...
 
+    def checked(self) -> Sequence[tuple[Article, LastCheck | None]]:
+        """``published`` with each item's ``last_checks``, read at once."""
+        ...
+
     def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
         """Comments on these items, and followers' messages naming one of them
         (suggestions.named_items), from ``since`` (None: nothing), oldest first:
         those that can be a signal (``recheck.said_signal``: a complaint, or a
         re-check word), which is all that any reader looks for."""
+        ...
+
+    def said_since(self, since: datetime | None) -> Sequence[Said]:
+        """``said_about`` every published item (and maybe about others)."""
         ...
 
     def daily_reads(self, first: date, last: date) -> Sequence[DayReads]:
@@ -230,6 +238,10 @@ class RecheckView(Protocol):
 
     def kept_signals(self, item_ids: Collection[int]) -> Sequence[tuple[int, Signal]]:
         """The signals kept for these items (``keep_signal``), oldest first."""
+        ...
+
+    def kept_signals_published(self) -> Sequence[tuple[int, Signal]]:
+        """``kept_signals`` of every published item."""
         ...
 
     def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:

@@ -25,7 +25,8 @@ nothing of re-checks (comment sync, the reply queue, an admin's edit of the
 expiry, a republication). A stored date would be a cache each of them must
 remember to refresh, and one forgotten refresh is a reminder silently lost.
 Reading it is a handful of queries over published items (bench/recheck.py), by
-the worker once an hour and on a person's 复查 / 我的. The one fact kept for it
+the worker once an hour and on a person's 复查 / 我的 (``due_today``: three
+reads at 2,700 published articles, bench/scale.py). The one fact kept for it
 is a reads spike (``recheck_signals``, migration 0026): a day's reads come from
 the platform once, inside that day's JSON answer, and rescanning every day
 since each article's last re-check on every 复查 would grow without bound; the
@@ -280,18 +281,34 @@ def due_of(article: Article, last: LastCheck | None, said: Sequence[Said],
            kept: Sequence[Signal], days: RecheckDays, tz: tzinfo) -> Due:
     """The item's next re-check (module docstring). ``kept``: the signals the
     worker spotted in the platform's data (``spot``), kept as they were found."""
+    return _due(article, last, said, kept, _planned_of(article, last, days, tz), tz)
+
+
+def _due(article: Article, last: LastCheck | None, said: Sequence[Said],
+         kept: Sequence[Signal], schedule: tuple[datetime, date, date], tz: tzinfo) -> Due:
+    """``due_of`` once ``_planned_of`` gave the article's ``schedule``."""
+    since, since_on, plan = schedule
+    pulled = None
+    if said or kept:  # most articles have neither: their date is the plan's
+        signals = [s for s in (said_signal(x, x.at.astimezone(tz).date()) for x in said
+                               if x.at > since) if s is not None]
+        signals += [s for s in kept if s.on > since_on]
+        first = min(signals, key=lambda s: s.on, default=None)
+        pulled = first if first is not None and first.on < plan else None
+    return Due(article.item_id, article.title, article.topic, article.author_id,
+               pulled.on if pulled else plan, plan, pulled, last)
+
+
+def _planned_of(article: Article, last: LastCheck | None, days: RecheckDays,
+                tz: tzinfo) -> tuple[datetime, date, date]:
+    """From when signals count (and its local day), and the date the schedule
+    alone gives (``planned``)."""
     published_on = article.published_at.astimezone(tz).date()
     since = _since(article, last)
     checked_on = since.astimezone(tz).date() if since != article.published_at else None
     plan = planned(published_on, article.expires_on, checked_on,
                    days.for_topic(article.topic))
-    signals = [s for s in (said_signal(x, x.at.astimezone(tz).date()) for x in said
-                           if x.at > since) if s is not None]
-    signals += [s for s in kept if s.on > since.astimezone(tz).date()]
-    first = min(signals, key=lambda s: s.on, default=None)
-    pulled = first if first is not None and first.on < plan else None
-    return Due(article.item_id, article.title, article.topic, article.author_id,
-               pulled.on if pulled else plan, plan, pulled, last)
+    return since, published_on if checked_on is None else checked_on, plan
 
 
 def verdict_of(event: str, command: str) -> Verdict | None:
@@ -309,20 +326,42 @@ def verdict_of(event: str, command: str) -> Verdict | None:
 def schedule(uow: UnitOfWork, days: RecheckDays, tz: tzinfo) -> list[Due]:
     """Every published item's next re-check and its last re-check, soonest first.
     The read function other views use (the old-content list, the evaluation)."""
+    checked, said, kept = _facts(uow)
+    found = [due_of(a, last, said.get(a.item_id, ()), kept.get(a.item_id, ()), days, tz)
+             for a, last in checked]
+    return sorted(found, key=lambda d: (d.due_on, d.item_id))
+
+
+def due_today(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, today: date) -> list[Due]:
+    """``due_now(schedule(...), today)``, what 复查, 我的 and the reminders list,
+    without making the ``Due`` of an article that cannot be due: one nothing
+    was said about and no signal kept for is due on its schedule's date
+    (signals only pull a date forward), so when that is after ``today`` it is
+    left out; every other article goes through ``due_of``."""
+    checked, said, kept = _facts(uow)
+    found = []
+    for a, last in checked:
+        about, signals = said.get(a.item_id, ()), kept.get(a.item_id, ())
+        planned_of = _planned_of(a, last, days, tz)
+        if about or signals or planned_of[2] <= today:
+            found.append(_due(a, last, about, signals, planned_of, tz))
+    return due_now(found, today)
+
+
+def _facts(uow: UnitOfWork) -> tuple[Sequence[tuple[Article, LastCheck | None]],
+                                     dict[int, list[Said]], dict[int, list[Signal]]]:
+    """Every published item with its last re-check, what was said about them
+    and the signals kept for them, by item."""
     with uow:
         view = uow.rechecks
-        articles = list(view.published())
-        ids = [a.item_id for a in articles]
-        lasts = view.last_checks(ids)
+        checked = view.checked()
         # Nothing before the oldest unanswered day can be a signal: not read.
-        since = min((_since(a, lasts.get(a.item_id)) for a in articles), default=None)
-        said = _by_item(view.said_about(ids, since))
+        since = min((_since(a, last) for a, last in checked), default=None)
+        said = _by_item(view.said_since(since))
         kept: dict[int, list[Signal]] = {}
-        for item_id, signal in view.kept_signals(ids):
+        for item_id, signal in view.kept_signals_published():
             kept.setdefault(item_id, []).append(signal)
-    found = [due_of(a, lasts.get(a.item_id), said.get(a.item_id, []),
-                    kept.get(a.item_id, []), days, tz) for a in articles]
-    return sorted(found, key=lambda d: (d.due_on, d.item_id))
+    return checked, said, kept
 
 
 def spotted(articles: Sequence[Article], lasts: Mapping[int, LastCheck],

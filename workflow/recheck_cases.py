@@ -36,7 +36,7 @@ def remind(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, now: datetime,
     if not recheck.reminding(local, hour):
         return []
     today = local.date()
-    due = recheck.due_now(recheck.schedule(uow, days, tz), today)
+    due = recheck.due_today(uow, days, tz, today)
     if not due:
         return []
     told = []

@@ -151,7 +151,7 @@ def rechecks_due(ctx: CommandContext, cmd: Command) -> Result:
     """复查 alone: every re-check due, most overdue first, with the signal that
     pulled it forward (workflow.recheck)."""
     today = ctx.local_now.date()
-    due = rechecks.due_now(rechecks.schedule(ctx.uow(), ctx.recheck_days, ctx.tz), today)
+    due = rechecks.due_today(ctx.uow(), ctx.recheck_days, ctx.tz, today)
     return say("rechecks", due=rechecks.Lines(due, today), limit=LIST_LIMIT)
 
 

@@ -130,7 +130,7 @@ def todo(ctx: CommandContext, cmd: Command) -> Result:
     found = overview.todo(ctx.uow(), ctx.actor, ctx.now)
     today = ctx.local_now.date()
     survey = staff_survey.open_question(ctx.uow(), ctx.actor, ctx.now)
-    due = recheck.due_now(recheck.schedule(ctx.uow(), ctx.recheck_days, ctx.tz), today)
+    due = recheck.due_today(ctx.uow(), ctx.recheck_days, ctx.tz, today)
     asked = recheck.asked_of(ctx.actor, due, today)
     return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
                survey=(survey[0], survey[1].value) if survey else None,

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, update
+from sqlalchemy import Engine, create_engine, insert, text, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -162,6 +162,23 @@ def test_first_answers_are_summed_up_as_python_sums_them(engine: Engine, team: T
     assert (found.answered, found.median, dict(found.by_hour)) == (
         7, 30.0, {10: (4, 25.0), 22: (3, 90.0)})
     assert nothing == ResponseTimes(0, None, {})
+
+
+def test_the_medians_leave_the_transactions_time_zone_as_it_was(engine: Engine,
+                                                                team: Team) -> None:
+    """PostgreSQL takes the local hours in the account's zone set for that one
+    statement (storage/response_times.py); the transaction's zone is put back."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the session's time zone is PostgreSQL's")
+    _ticket(engine, "o_z", "resolved", datetime(2026, 11, 20, 2, 5, tzinfo=UTC),
+            timedelta(minutes=10))
+    with Session(engine) as session:
+        before = session.scalar(text("SELECT current_setting('TimeZone')"))
+        found = SqlFiguresView(session).response_times(NOW - timedelta(days=30), NOW,
+                                                       ZoneInfo("America/New_York"))
+        after = session.scalar(text("SELECT current_setting('TimeZone')"))
+    assert dict(found.by_hour) == {21: (1, 10.0)}  # 21:05 the day before, in New York
+    assert after == before != "America/New_York"
 
 
 def test_the_cli_runs_the_same_use_case(engine_url: str, tmp_path: Path,

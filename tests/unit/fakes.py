@@ -257,8 +257,16 @@ class FakeRechecks:
                 found[e.item_id] = LastCheck(e.at, verdict, e.actor_id, e.actor_name, e.comment)
         return found
 
+    def checked(self) -> list[tuple[Article, LastCheck | None]]:
+        articles = self.published()
+        lasts = self.last_checks([a.item_id for a in articles])
+        return [(a, lasts.get(a.item_id)) for a in articles]
+
     def said_about(self, item_ids: Collection[int], since: datetime | None) -> list[Said]:
         return [s for s in self.said if s.item_id in item_ids and since and s.at >= since]
+
+    def said_since(self, since: datetime | None) -> list[Said]:
+        return self.said_about([a.item_id for a in self.published()], since)
 
     def daily_reads(self, first: date, last: date) -> list[DayReads]:
         return [r for r in self.reads if first <= r.day <= last]
@@ -268,6 +276,9 @@ class FakeRechecks:
 
     def kept_signals(self, item_ids: Collection[int]) -> list[tuple[int, Signal]]:
         return [(i, s) for i, s in self.kept if i in item_ids]
+
+    def kept_signals_published(self) -> list[tuple[int, Signal]]:
+        return self.kept_signals([a.item_id for a in self.published()])
 
     def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
         if any(i == item_id and (s.kind, s.on) == (signal.kind, signal.on)

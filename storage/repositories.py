@@ -223,7 +223,7 @@ class SqlOutbox:
         return self._supersede(f"notify:{item_id}:v%:{staff_id}", newer_key)
 
     def replace_reminders(self, staff_id: int, newer_key: str) -> int:
-        """Found by their keys (``recheck.reminder_key``: the day, then the person)."""
+        """Found by their keys (``recheck_cases.reminder_key``: the day, then the person)."""
         return self._supersede(f"recheck:%:{staff_id}", newer_key)
 
     def _supersede(self, keys: str, newer_key: str) -> int:

@@ -39,9 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar, overload
-
-from workflow.roles import Actor, Role
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # the port names this module's records
     from workflow.ports import UnitOfWork
@@ -394,61 +392,6 @@ def _by_item(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
     return out
 
 
-class Lines(Sequence[dict[str, Any]]):
-    """``Due.line`` of each of ``due``, made when read: a list shows its first
-    few of what may be thousands, and says how many there are in all."""
-
-    def __init__(self, due: Sequence[Due], today: date) -> None:
-        self.due, self.today = due, today
-
-    def __len__(self) -> int:
-        return len(self.due)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return [d.line(self.today) for d in self.due[index]]
-        return self.due[index].line(self.today)
-
-
 def due_now(found: Iterable[Due], today: date) -> list[Due]:
     """What is due today or overdue, most overdue first."""
     return sorted((d for d in found if d.is_due(today)), key=lambda d: (d.due_on, d.item_id))
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What one person is asked about: for an admin, the re-checks overdue by
-    ``ESCALATE_DAYS`` or more (``overdue``); and the others due that are theirs
-    (their own articles; every one for an analyst: ``mine``)."""
-
-    mine: tuple[Due, ...] = ()
-    overdue: tuple[Due, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.mine or self.overdue)
-
-
-def asked_of(actor: Actor, due: Sequence[Due], today: date) -> Asked:
-    """One person's share of ``due`` (what is due now): the daily reminder and
-    我的 say the same."""
-    analyst = Role.ANALYST in actor.roles
-    overdue = tuple(d for d in due if d.escalated(today)) if actor.is_admin else ()
-    mine = tuple(d for d in due if (analyst or d.author_id == actor.id) and d not in overdue)
-    return Asked(mine, overdue)
-
-
-def reminding(local_now: datetime, hour: int) -> bool:
-    """The daily reminders go from ``hour`` (the account's time) on; the job runs
-    hourly and each person's reminder is keyed by the day, so once a day."""
-    return local_now.hour >= hour
-
-
-def reminder_key(staff_id: int, today: date) -> str:
-    """The outbox key of a person's reminder of a day: a rerun, or a second worker,
-    finds it queued and sends nothing twice."""
-    return f"recheck:{today.isoformat()}:{staff_id}"

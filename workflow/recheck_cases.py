@@ -1,9 +1,9 @@
 """The daily re-check reminder (workflow/recheck.py decides what is due).
 
 Each person gets at most one notice a day listing everything due that is theirs
-(``recheck.asked_of``): the author their articles, each analyst every one, and
+(``asked_of``): the author their articles, each analyst every one, and
 each admin, in the same notice, the re-checks two weeks overdue or more. The
-notice's outbox key names the person and the day (``recheck.reminder_key``): a
+notice's outbox key names the person and the day (``reminder_key``): a
 rerun that day, or a second worker, queues nothing; the next day, if still due,
 it is sent again. It is a staff notice like any other: sent in the person's
 customer-service window, otherwise held and shown with their next passive reply;
@@ -14,7 +14,8 @@ the new one lists everything due then, and a person back after a week reads one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 
 from workflow import recheck
 from workflow.effects import NotifyStaff
@@ -33,7 +34,7 @@ def remind(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, now: datetime,
     """Queue today's reminders, from ``hour`` (the account's time) on. Returns who
     was told now (not who was told earlier today)."""
     local = now.astimezone(tz)
-    if not recheck.reminding(local, hour):
+    if not reminding(local, hour):
         return []
     today = local.date()
     due = recheck.due_today(uow, days, tz, today)
@@ -42,7 +43,7 @@ def remind(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, now: datetime,
     told = []
     with uow:
         for person in _people(uow, due):
-            asked = recheck.asked_of(person, due, today)
+            asked = asked_of(person, due, today)
             if asked.empty:
                 continue
             context = {"day": today.isoformat(), "limit": REMINDER_LINES,
@@ -50,7 +51,7 @@ def remind(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, now: datetime,
                        "overdue": [d.line(today) for d in asked.overdue],
                        "may_answer": may_answer(person)}
             notice = NotifyStaff(staff_id=person.id, template=TEMPLATE, context=context)
-            key = recheck.reminder_key(person.id, today)
+            key = reminder_key(person.id, today)
             if uow.outbox.add(notice.kind, notice.payload(), key, now):
                 uow.outbox.replace_reminders(person.id, key)  # yesterday's, still held
                 told.append(person.id)
@@ -96,3 +97,38 @@ def _people(uow: UnitOfWork, due: Sequence[Due]) -> list[Actor]:
         if author is not None:
             found[author.id] = author
     return [found[i] for i in sorted(found)]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What one person is asked about: for an admin, the re-checks overdue by
+    ``ESCALATE_DAYS`` or more (``overdue``); and the others due that are theirs
+    (their own articles; every one for an analyst: ``mine``)."""
+
+    mine: tuple[Due, ...] = ()
+    overdue: tuple[Due, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.mine or self.overdue)
+
+
+def asked_of(actor: Actor, due: Sequence[Due], today: date) -> Asked:
+    """One person's share of ``due`` (what is due now): the daily reminder and
+    我的 say the same."""
+    analyst = Role.ANALYST in actor.roles
+    overdue = tuple(d for d in due if d.escalated(today)) if actor.is_admin else ()
+    mine = tuple(d for d in due if (analyst or d.author_id == actor.id) and d not in overdue)
+    return Asked(mine, overdue)
+
+
+def reminding(local_now: datetime, hour: int) -> bool:
+    """The daily reminders go from ``hour`` (the account's time) on; the job runs
+    hourly and each person's reminder is keyed by the day, so once a day."""
+    return local_now.hour >= hour
+
+
+def reminder_key(staff_id: int, today: date) -> str:
+    """The outbox key of a person's reminder of a day: a rerun, or a second worker,
+    finds it queued and sends nothing twice."""
+    return f"recheck:{today.isoformat()}:{staff_id}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from typing import Any, overload
 
 from handlers import texts
 from handlers.commands.context import CommandContext, Handler, Result, say
@@ -32,6 +34,7 @@ from workflow.confirming import Confirmation
 from workflow.errors import ItemNotFound
 from workflow.machine import Decision
 from workflow.model import ContentItem
+from workflow.recheck import Due
 from workflow.states import WRITING_STATES, Event, State
 from workflow.text import opening, visible_length
 
@@ -152,7 +155,7 @@ def rechecks_due(ctx: CommandContext, cmd: Command) -> Result:
     pulled it forward (workflow.recheck)."""
     today = ctx.local_now.date()
     due = rechecks.due_today(ctx.uow(), ctx.recheck_days, ctx.tz, today)
-    return say("rechecks", due=rechecks.Lines(due, today), limit=LIST_LIMIT)
+    return say("rechecks", due=Lines(due, today), limit=LIST_LIMIT)
 
 
 def perform_item(ctx: CommandContext, asked: Confirmation) -> Result:
@@ -189,3 +192,23 @@ def preview(ctx: CommandContext, cmd: Command) -> Result:
     return say("preview", item=asked.item, phone=asked.phone,
                url=pages.url(link) if pages and link else None,
                expires=format_moment(link.expires_at.astimezone(ctx.tz)) if link else None)
+
+
+class Lines(Sequence[dict[str, Any]]):
+    """``Due.line`` of each of ``due``, made when read: a list shows its first
+    few of what may be thousands, and says how many there are in all."""
+
+    def __init__(self, due: Sequence[Due], today: date) -> None:
+        self.due, self.today = due, today
+
+    def __len__(self) -> int:
+        return len(self.due)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [d.line(self.today) for d in self.due[index]]
+        return self.due[index].line(self.today)

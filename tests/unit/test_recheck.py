@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflow import recheck
+from workflow import recheck, recheck_cases
 from workflow.recheck import (
     Article,
     DayReads,
@@ -228,17 +228,19 @@ def test_who_is_asked_about_what() -> None:
     mine = Due(1, "甲", "", 7, date(2026, 12, 19), date(2026, 12, 19))
     other = Due(2, "乙", "", 8, date(2026, 12, 1), date(2026, 12, 1))  # 19 days overdue
     due_list = [other, mine]
-    assert recheck.asked_of(Actor(7, "王芳", frozenset({Role.CREATOR})), due_list, today) == \
-        recheck.Asked((mine,), ())
-    analyst = recheck.asked_of(Actor(9, "周平", frozenset({Role.ANALYST})), due_list, today)
+    assert recheck_cases.asked_of(Actor(7, "王芳", frozenset({Role.CREATOR})), due_list, today) == \
+        recheck_cases.Asked((mine,), ())
+    analyst = recheck_cases.asked_of(Actor(9, "周平", frozenset({Role.ANALYST})), due_list, today)
     assert analyst.mine == (other, mine) and analyst.overdue == ()
-    admin = recheck.asked_of(Actor(1, "张敏", frozenset({Role.ADMIN})), due_list, today)
-    assert admin == recheck.Asked((), (other,))
-    assert recheck.asked_of(Actor(5, "李雷", frozenset({Role.REVIEWER})), due_list, today).empty
+    admin = recheck_cases.asked_of(Actor(1, "张敏", frozenset({Role.ADMIN})), due_list, today)
+    assert admin == recheck_cases.Asked((), (other,))
+    reviewer = Actor(5, "李雷", frozenset({Role.REVIEWER}))
+    assert recheck_cases.asked_of(reviewer, due_list, today).empty
 
 
 def test_reminders_go_from_the_hour_once_a_day_per_person() -> None:
-    assert not recheck.reminding(datetime(2026, 12, 7, 8, 59, tzinfo=TZ), 9)
-    assert recheck.reminding(datetime(2026, 12, 7, 9, 0, tzinfo=TZ), 9)
-    assert recheck.reminder_key(3, date(2026, 12, 7)) == "recheck:2026-12-07:3"
-    assert recheck.reminder_key(3, date(2026, 12, 8)) != recheck.reminder_key(3, date(2026, 12, 7))
+    assert not recheck_cases.reminding(datetime(2026, 12, 7, 8, 59, tzinfo=TZ), 9)
+    assert recheck_cases.reminding(datetime(2026, 12, 7, 9, 0, tzinfo=TZ), 9)
+    assert recheck_cases.reminder_key(3, date(2026, 12, 7)) == "recheck:2026-12-07:3"
+    key = recheck_cases.reminder_key
+    assert key(3, date(2026, 12, 8)) != key(3, date(2026, 12, 7))

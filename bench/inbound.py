@@ -15,6 +15,9 @@ median ratio with the lowest and highest. On PostgreSQL, ``--usual-path`` adds
 a row per mode with the one-statement push switched off (every push the usual
 transaction), and ``--no-flush`` one with ``synchronous_commit`` off: not
 acceptable, a bound that shows what waiting for the commit's WAL flush costs.
+``--floor`` adds, after each mode's row, the floor (``bench/floor_app.py``): the
+echo plus one durable INSERT of the push before answering, the least any
+implementation must do not to lose an acknowledged push on PostgreSQL.
 
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL row, the local server.
 """
@@ -33,13 +36,15 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select  # noqa: E402
+from sqlalchemy import create_engine, func, select, table  # noqa: E402
 
+from bench import floor_app  # noqa: E402
 from bench._common import CpuClock, database, settled  # noqa: E402
 from storage.models import InboundMessage  # noqa: E402
 from tests.harness import wechat as wx  # noqa: E402
@@ -127,16 +132,16 @@ def _pct(output: str, label: str) -> float:
     return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
 
 
-def stored_messages(url: str) -> int:
+def stored_messages(url: str, table: Any = InboundMessage) -> int:
     engine = create_engine(url)
     with engine.connect() as conn:
-        count = int(conn.scalar(select(func.count()).select_from(InboundMessage)) or 0)
+        count = int(conn.scalar(select(func.count()).select_from(table)) or 0)
     engine.dispose()
     return count
 
 
 def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.Namespace,
-            workdir: Path, salt: int) -> Result:
+            workdir: Path, salt: int, table: Any = InboundMessage) -> Result:
     requests_file, prepared = workdir / f"{name}.txt", pushes_to_prepare(args)
     if not requests_file.exists():  # the echo's are reused: it remembers nothing
         write_requests(requests_file, prepared, args.followers, mode, salt)
@@ -151,7 +156,7 @@ def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.
         sys.exit(f"{name}: wrk sent {result.requests} requests but only {prepared} "
                  "unique pushes were prepared; raise --requests")
     if "WXOPS_DATABASE_URL" in env:
-        result.stored = stored_messages(env["WXOPS_DATABASE_URL"])
+        result.stored = stored_messages(env["WXOPS_DATABASE_URL"], table)
     return result
 
 
@@ -176,6 +181,16 @@ def wxops_env(url: str, mode: str) -> dict[str, str]:
         env["WXOPS_ENCODING_AES_KEY"] = AES_KEY
     subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"],
                    env=env, check=True, capture_output=True, cwd=ROOT)
+    return env
+
+
+def floor_env(url: str, mode: str) -> dict[str, str]:
+    """The floor's: the database, WeRoBot's Token (and key, in safe mode), its table."""
+    env = {**os.environ, "WXOPS_DATABASE_URL": url, "WXOPS_TOKEN": TOKEN,
+           "PYTHONPATH": str(ROOT)}
+    if mode == "safe":
+        env |= {"WXOPS_ENCODING_AES_KEY": AES_KEY, "WXOPS_APP_ID": APP_ID}
+    floor_app.create_table(url)
     return env
 
 
@@ -228,19 +243,29 @@ VARIANTS = {
 }
 
 
-Target = tuple[str, str, str, str, dict[str, str]]
+class Target(NamedTuple):
+    name: str
+    app: str
+    engine: str
+    mode: str
+    extra: dict[str, str]
+    floor: bool = False  # bench/floor_app.py, not wxops
 
 
 def targets(args: argparse.Namespace) -> list[Target]:
-    """(name, app, engine, mode, extra environment) of each target, in order."""
+    """Each target, in the order they run."""
     chosen = [VARIANTS[v] for v in ("usual_path", "no_flush") if getattr(args, v)]
     found: list[Target] = []
     for engine in args.engines.split(","):
         for mode in ("plain", "safe"):
-            found.append((f"wxops {engine} ({mode})", "bot.wsgi:app", engine, mode, {}))
-            if engine == "postgresql":
-                found += [(f"wxops {engine} ({mode}, {label})", app, engine, mode, extra)
-                          for label, app, extra in chosen]
+            found.append(Target(f"wxops {engine} ({mode})", "bot.wsgi:app", engine, mode, {}))
+            if engine != "postgresql":
+                continue
+            found += [Target(f"wxops {engine} ({mode}, {label})", app, engine, mode, extra)
+                      for label, app, extra in chosen]
+            if args.floor:
+                found.append(Target(f"floor {engine} ({mode})", "bench.floor_app:app", engine,
+                                    mode, {}, floor=True))
     return found
 
 
@@ -248,10 +273,11 @@ def one_round(args: argparse.Namespace, workdir: Path) -> list[Result]:
     """Echo, then each target followed by the echo again; returns the runs in order."""
     env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     runs = [measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 1)]
-    for i, (name, app, engine, mode, extra) in enumerate(targets(args)):
-        url = database(engine, workdir / f"{engine}-{i}", f"inbound_{mode}_{i}")
-        target = measure(name, app, {**wxops_env(url, mode), **extra}, mode, args, workdir,
-                         10 + i)
+    for i, t in enumerate(targets(args)):
+        url = database(t.engine, workdir / f"{t.engine}-{i}", f"inbound_{t.mode}_{i}")
+        made = floor_env(url, t.mode) if t.floor else wxops_env(url, t.mode)
+        target = measure(t.name, t.app, {**made, **t.extra}, t.mode, args, workdir, 10 + i,
+                         table(floor_app.TABLE) if t.floor else InboundMessage)
         echo = measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 2)
         target.baseline_rps = (runs[-1].rps + echo.rps) / 2
         runs += [target, echo]
@@ -276,6 +302,9 @@ def main() -> None:
                         help="PostgreSQL: also each mode with the one-statement push off")
     parser.add_argument("--no-flush", action="store_true",
                         help="PostgreSQL: also each mode with synchronous_commit off (a bound)")
+    parser.add_argument("--floor", action="store_true",
+                        help="PostgreSQL: also each mode's floor, the echo plus one durable "
+                             "INSERT (bench/floor_app.py)")
     args = parser.parse_args()
     require_wrk()
     rounds = []

@@ -23,9 +23,8 @@ import psycopg
 import werobot
 from bottle import Bottle, HTTPResponse, request  # type: ignore[import-untyped]
 
-TABLE = "floor_pushes"
-CREATE = f"CREATE TABLE IF NOT EXISTS {TABLE} (msg_id bigint PRIMARY KEY, xml text NOT NULL)"
-INSERT = f"INSERT INTO {TABLE} (msg_id, xml) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+#: Into ``bench.inbound.FLOOR_TABLE``, which the benchmark creates.
+INSERT = "INSERT INTO floor_pushes (msg_id, xml) VALUES (%s, %s) ON CONFLICT DO NOTHING"
 
 robot = werobot.WeRoBot(token=os.environ.get("WXOPS_TOKEN", "wxopsBenchToken"),
                         encoding_aes_key=os.environ.get("WXOPS_ENCODING_AES_KEY"),
@@ -41,12 +40,6 @@ def echo(message: werobot.messages.messages.TextMessage) -> str:
 def libpq_url(url: str) -> str:
     """SQLAlchemy's ``postgresql+psycopg://`` as libpq takes it."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def create_table(url: str) -> None:
-    """Run by the benchmark before the server starts (two workers would race)."""
-    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        conn.execute(CREATE)
 
 
 class _Store:

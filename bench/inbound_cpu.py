@@ -95,7 +95,7 @@ def cpu_per_push(app: WsgiApp, pushes: list[tuple[str, bytes]], path: str,
         environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": query,
                    "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
                    "REMOTE_ADDR": "127.0.0.1", "SERVER_NAME": "bench", "SERVER_PORT": "80",
-                   "wsgi.url_scheme": "http"}
+                   "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr}
         statuses: list[str] = []
         reply = app(environ, lambda status, headers, *_: statuses.append(status))
         b"".join(reply)

@@ -276,10 +276,12 @@ class TicketMessage(Base):
     # Followers' messages naming an article in 《》, by time: what the re-checks
     # read (storage/rechecks.py TITLED), without reading every message.
     __table_args__ = (Index("ix_ticket_messages_titled", "created_at",
-                            sqlite_where=text(TITLED), postgresql_where=text(TITLED)),)
+                            sqlite_where=text(TITLED), postgresql_where=text(TITLED)),
+                      # A ticket's thread, and its last message (max(id)) in one
+                      # entry whatever the thread's length: every follow-up asks.
+                      Index("ix_ticket_messages_ticket_id_id", "ticket_id", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(
-        ForeignKey("reply_tickets.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("reply_tickets.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(8))  # in | out
     kind: Mapped[str] = mapped_column(String(16))  # text, image, voice, video, location, link
     content: Mapped[str] = mapped_column(Text, default="")

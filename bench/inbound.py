@@ -18,6 +18,9 @@ acceptable, a bound that shows what waiting for the commit's WAL flush costs.
 ``--floor`` adds, after each mode's row, the floor (``bench/floor_app.py``): the
 echo plus one durable INSERT of the push before answering, the least any
 implementation must do not to lose an acknowledged push on PostgreSQL.
+``--before DIR`` adds, after each mode's row, wxops as an earlier revision has
+it (``git archive REV | tar -x -C DIR``, with this tree's .venv linked in),
+each on a database migrated by its own code: before and after in one run.
 
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL row, the local server.
 """
@@ -93,10 +96,10 @@ def write_requests(path: Path, count: int, followers: int, mode: str, salt: int)
 
 
 def serve(app: str, port: int, env: dict[str, str], log: Path,
-          workers: int = WORKERS) -> subprocess.Popen[bytes]:
+          workers: int = WORKERS, root: Path = ROOT) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b",
            f"127.0.0.1:{port}", "--log-level", "warning", app]
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"),
+    process = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -143,12 +146,13 @@ def stored_messages(url: str, table: Any = InboundMessage) -> int:
 
 
 def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.Namespace,
-            workdir: Path, salt: int, table: Any = InboundMessage) -> Result:
+            workdir: Path, salt: int, table: Any = InboundMessage,
+            root: Path = ROOT) -> Result:
     requests_file, prepared = workdir / f"{name}.txt", pushes_to_prepare(args)
     if not requests_file.exists():  # the echo's are reused: it remembers nothing
         write_requests(requests_file, prepared, args.followers, mode, salt)
     port = 18000 + salt
-    process = serve(app, port, env, workdir / f"{name}.log", args.workers)
+    process = serve(app, port, env, workdir / f"{name}.log", args.workers, root)
     try:
         result = load(name, process.pid, port, requests_file, args)
     finally:
@@ -175,14 +179,15 @@ def load(name: str, server_pid: int, port: int, requests_file: Path,
     return result
 
 
-def wxops_env(url: str, mode: str) -> dict[str, str]:
+def wxops_env(url: str, mode: str, root: Path = ROOT) -> dict[str, str]:
+    """wxops's settings, its database migrated by the code in ``root``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
     env.update(WXOPS_DATABASE_URL=url, WXOPS_TOKEN=TOKEN, WXOPS_APP_ID=APP_ID,
-               WXOPS_APP_SECRET="bench", PYTHONPATH=str(ROOT))
+               WXOPS_APP_SECRET="bench", PYTHONPATH=str(root))
     if mode == "safe":
         env["WXOPS_ENCODING_AES_KEY"] = AES_KEY
     subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"],
-                   env=env, check=True, capture_output=True, cwd=ROOT)
+                   env=env, check=True, capture_output=True, cwd=root)
     return env
 
 
@@ -254,6 +259,7 @@ class Target(NamedTuple):
     mode: str
     extra: dict[str, str]
     floor: bool = False  # bench/floor_app.py, not wxops
+    root: Path = ROOT  # the code it runs (--before: an earlier revision's)
 
 
 def targets(args: argparse.Namespace) -> list[Target]:
@@ -267,6 +273,9 @@ def targets(args: argparse.Namespace) -> list[Target]:
                 continue
             found += [Target(f"wxops {engine} ({mode}, {label})", app, engine, mode, extra)
                       for label, app, extra in chosen]
+            if args.before:
+                found.append(Target(f"wxops {engine} ({mode}, before)", "bot.wsgi:app", engine,
+                                    mode, {}, root=Path(args.before).resolve()))
             if args.floor:
                 found.append(Target(f"floor {engine} ({mode})", "bench.floor_app:app", engine,
                                     mode, {}, floor=True))
@@ -279,9 +288,9 @@ def one_round(args: argparse.Namespace, workdir: Path) -> list[Result]:
     runs = [measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 1)]
     for i, t in enumerate(targets(args)):
         url = database(t.engine, workdir / f"{t.engine}-{i}", f"inbound_{t.mode}_{i}")
-        made = floor_env(url, t.mode) if t.floor else wxops_env(url, t.mode)
+        made = floor_env(url, t.mode) if t.floor else wxops_env(url, t.mode, t.root)
         target = measure(t.name, t.app, {**made, **t.extra}, t.mode, args, workdir, 10 + i,
-                         table("floor_pushes") if t.floor else InboundMessage)
+                         table("floor_pushes") if t.floor else InboundMessage, t.root)
         echo = measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 2)
         target.baseline_rps = (runs[-1].rps + echo.rps) / 2
         runs += [target, echo]
@@ -309,6 +318,8 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true",
                         help="PostgreSQL: also each mode's floor, the echo plus one durable "
                              "INSERT (bench/floor_app.py)")
+    parser.add_argument("--before", metavar="DIR",
+                        help="PostgreSQL: also each mode as the wxops code in DIR has it")
     args = parser.parse_args()
     require_wrk()
     rounds = []

@@ -53,7 +53,7 @@ class CpuClock:
     @classmethod
     def read(cls, master_pid: int) -> CpuClock | None:
         try:
-            processes = {pid: _process_cpu(pid) for pid in _server_pids(master_pid)}
+            processes = {pid: process_cpu(pid) for pid in _server_pids(master_pid)}
             fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
         except (OSError, ValueError):
             return None  # not Linux, or a worker came and went: no figure
@@ -73,7 +73,7 @@ def settled(master_pid: int, workers: int, timeout: float = 30.0) -> None:
     previous: dict[int, float] = {}
     while time.monotonic() < deadline:
         try:
-            current = {pid: _process_cpu(pid) for pid in _server_pids(master_pid)}
+            current = {pid: process_cpu(pid) for pid in _server_pids(master_pid)}
         except (OSError, ValueError):
             return
         if len(current) == workers + 1 and current == previous:
@@ -87,7 +87,7 @@ def _server_pids(master_pid: int) -> list[int]:
     return [master_pid, *map(int, children.split())]
 
 
-def _process_cpu(pid: int) -> float:
+def process_cpu(pid: int) -> float:
     """User + system seconds of one process (fields 14 and 15 of /proc/PID/stat)."""
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(stat[11]) + int(stat[12])) / _TICKS

@@ -15,6 +15,12 @@ median ratio with the lowest and highest. On PostgreSQL, ``--usual-path`` adds
 a row per mode with the one-statement push switched off (every push the usual
 transaction), and ``--no-flush`` one with ``synchronous_commit`` off: not
 acceptable, a bound that shows what waiting for the commit's WAL flush costs.
+``--floor`` adds, after each mode's row, the floor (``bench/floor_app.py``): the
+echo plus one durable INSERT of the push before answering, the least any
+implementation must do not to lose an acknowledged push on PostgreSQL.
+``--before DIR`` adds, after each mode's row, wxops as an earlier revision has
+it (``git archive REV | tar -x -C DIR``, with this tree's .venv linked in),
+each on a database migrated by its own code: before and after in one run.
 
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL row, the local server.
 """
@@ -33,12 +39,14 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select  # noqa: E402
+import psycopg  # noqa: E402
+from sqlalchemy import create_engine, func, select, table  # noqa: E402
 
 from bench._common import CpuClock, database, settled  # noqa: E402
 from storage.models import InboundMessage  # noqa: E402
@@ -48,6 +56,8 @@ from tests.harness.wechat import WeChatSigner  # noqa: E402
 TOKEN, APP_ID = "wxopsBenchToken", "wx5823bf96d3bd56c7"  # a Token WeChat accepts
 ECHO = "werobot echo (plain)"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+#: bench/floor_app.py's table (not imported: it reads its settings when imported).
+FLOOR_TABLE = "CREATE TABLE floor_pushes (msg_id bigint PRIMARY KEY, xml text NOT NULL)"
 WORKERS = 2  # gunicorn sync workers, for every target (--workers)
 PUSHES_PER_SECOND = 20_000  # prepared per second of --duration unless --requests says
 
@@ -86,10 +96,10 @@ def write_requests(path: Path, count: int, followers: int, mode: str, salt: int)
 
 
 def serve(app: str, port: int, env: dict[str, str], log: Path,
-          workers: int = WORKERS) -> subprocess.Popen[bytes]:
+          workers: int = WORKERS, root: Path = ROOT) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b",
            f"127.0.0.1:{port}", "--log-level", "warning", app]
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"),
+    process = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -127,21 +137,22 @@ def _pct(output: str, label: str) -> float:
     return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
 
 
-def stored_messages(url: str) -> int:
+def stored_messages(url: str, table: Any = InboundMessage) -> int:
     engine = create_engine(url)
     with engine.connect() as conn:
-        count = int(conn.scalar(select(func.count()).select_from(InboundMessage)) or 0)
+        count = int(conn.scalar(select(func.count()).select_from(table)) or 0)
     engine.dispose()
     return count
 
 
 def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.Namespace,
-            workdir: Path, salt: int) -> Result:
+            workdir: Path, salt: int, table: Any = InboundMessage,
+            root: Path = ROOT) -> Result:
     requests_file, prepared = workdir / f"{name}.txt", pushes_to_prepare(args)
     if not requests_file.exists():  # the echo's are reused: it remembers nothing
         write_requests(requests_file, prepared, args.followers, mode, salt)
     port = 18000 + salt
-    process = serve(app, port, env, workdir / f"{name}.log", args.workers)
+    process = serve(app, port, env, workdir / f"{name}.log", args.workers, root)
     try:
         result = load(name, process.pid, port, requests_file, args)
     finally:
@@ -151,7 +162,7 @@ def measure(name: str, app: str, env: dict[str, str], mode: str, args: argparse.
         sys.exit(f"{name}: wrk sent {result.requests} requests but only {prepared} "
                  "unique pushes were prepared; raise --requests")
     if "WXOPS_DATABASE_URL" in env:
-        result.stored = stored_messages(env["WXOPS_DATABASE_URL"])
+        result.stored = stored_messages(env["WXOPS_DATABASE_URL"], table)
     return result
 
 
@@ -168,14 +179,27 @@ def load(name: str, server_pid: int, port: int, requests_file: Path,
     return result
 
 
-def wxops_env(url: str, mode: str) -> dict[str, str]:
+def wxops_env(url: str, mode: str, root: Path = ROOT) -> dict[str, str]:
+    """wxops's settings, its database migrated by the code in ``root``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WXOPS_")}
     env.update(WXOPS_DATABASE_URL=url, WXOPS_TOKEN=TOKEN, WXOPS_APP_ID=APP_ID,
-               WXOPS_APP_SECRET="bench", PYTHONPATH=str(ROOT))
+               WXOPS_APP_SECRET="bench", PYTHONPATH=str(root))
     if mode == "safe":
         env["WXOPS_ENCODING_AES_KEY"] = AES_KEY
     subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"],
-                   env=env, check=True, capture_output=True, cwd=ROOT)
+                   env=env, check=True, capture_output=True, cwd=root)
+    return env
+
+
+def floor_env(url: str, mode: str) -> dict[str, str]:
+    """The floor's: the database, WeRoBot's Token (and key, in safe mode), its table."""
+    env = {**os.environ, "WXOPS_DATABASE_URL": url, "WXOPS_TOKEN": TOKEN,
+           "PYTHONPATH": str(ROOT)}
+    if mode == "safe":
+        env |= {"WXOPS_ENCODING_AES_KEY": AES_KEY, "WXOPS_APP_ID": APP_ID}
+    psycopg_url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(psycopg_url, autocommit=True) as conn:
+        conn.execute(FLOOR_TABLE)  # here: two workers would race to create it
     return env
 
 
@@ -228,19 +252,33 @@ VARIANTS = {
 }
 
 
-Target = tuple[str, str, str, str, dict[str, str]]
+class Target(NamedTuple):
+    name: str
+    app: str
+    engine: str
+    mode: str
+    extra: dict[str, str]
+    floor: bool = False  # bench/floor_app.py, not wxops
+    root: Path = ROOT  # the code it runs (--before: an earlier revision's)
 
 
 def targets(args: argparse.Namespace) -> list[Target]:
-    """(name, app, engine, mode, extra environment) of each target, in order."""
+    """Each target, in the order they run."""
     chosen = [VARIANTS[v] for v in ("usual_path", "no_flush") if getattr(args, v)]
     found: list[Target] = []
     for engine in args.engines.split(","):
         for mode in ("plain", "safe"):
-            found.append((f"wxops {engine} ({mode})", "bot.wsgi:app", engine, mode, {}))
-            if engine == "postgresql":
-                found += [(f"wxops {engine} ({mode}, {label})", app, engine, mode, extra)
-                          for label, app, extra in chosen]
+            found.append(Target(f"wxops {engine} ({mode})", "bot.wsgi:app", engine, mode, {}))
+            if engine != "postgresql":
+                continue
+            found += [Target(f"wxops {engine} ({mode}, {label})", app, engine, mode, extra)
+                      for label, app, extra in chosen]
+            if args.before:
+                found.append(Target(f"wxops {engine} ({mode}, before)", "bot.wsgi:app", engine,
+                                    mode, {}, root=Path(args.before).resolve()))
+            if args.floor:
+                found.append(Target(f"floor {engine} ({mode})", "bench.floor_app:app", engine,
+                                    mode, {}, floor=True))
     return found
 
 
@@ -248,10 +286,11 @@ def one_round(args: argparse.Namespace, workdir: Path) -> list[Result]:
     """Echo, then each target followed by the echo again; returns the runs in order."""
     env = {**os.environ, "WXOPS_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     runs = [measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 1)]
-    for i, (name, app, engine, mode, extra) in enumerate(targets(args)):
-        url = database(engine, workdir / f"{engine}-{i}", f"inbound_{mode}_{i}")
-        target = measure(name, app, {**wxops_env(url, mode), **extra}, mode, args, workdir,
-                         10 + i)
+    for i, t in enumerate(targets(args)):
+        url = database(t.engine, workdir / f"{t.engine}-{i}", f"inbound_{t.mode}_{i}")
+        made = floor_env(url, t.mode) if t.floor else wxops_env(url, t.mode, t.root)
+        target = measure(t.name, t.app, {**made, **t.extra}, t.mode, args, workdir, 10 + i,
+                         table("floor_pushes") if t.floor else InboundMessage, t.root)
         echo = measure(ECHO, "bench.echo_app:app", env, "plain", args, workdir, 2)
         target.baseline_rps = (runs[-1].rps + echo.rps) / 2
         runs += [target, echo]
@@ -276,6 +315,11 @@ def main() -> None:
                         help="PostgreSQL: also each mode with the one-statement push off")
     parser.add_argument("--no-flush", action="store_true",
                         help="PostgreSQL: also each mode with synchronous_commit off (a bound)")
+    parser.add_argument("--floor", action="store_true",
+                        help="PostgreSQL: also each mode's floor, the echo plus one durable "
+                             "INSERT (bench/floor_app.py)")
+    parser.add_argument("--before", metavar="DIR",
+                        help="PostgreSQL: also each mode as the wxops code in DIR has it")
     args = parser.parse_args()
     require_wrk()
     rounds = []

@@ -315,10 +315,12 @@ class TicketMessage(Base):
     __table_args__ = (Index("ix_ticket_messages_titled", "created_at",
                             sqlite_where=text(TITLED), postgresql_where=text(TITLED)),
                       Index("ix_ticket_messages_worded", "created_at",
-                            sqlite_where=text(WORDED), postgresql_where=text(WORDED)))
+                            sqlite_where=text(WORDED), postgresql_where=text(WORDED)),
+                      # A ticket's thread, and its last message (max(id)) in one
+                      # entry whatever the thread's length: every follow-up asks.
+                      Index("ix_ticket_messages_ticket_id_id", "ticket_id", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(
-        ForeignKey("reply_tickets.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("reply_tickets.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(8))  # in | out
     kind: Mapped[str] = mapped_column(String(16))  # text, image, voice, video, location, link
     content: Mapped[str] = mapped_column(Text, default="")

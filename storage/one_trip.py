@@ -20,16 +20,17 @@ from storage.inbound import Record, acknowledgement
 from storage.raw import Raw
 from workflow.follower_push import FollowerText, Nonce, OneTrip, PushStatus
 
+# Positional, in the function's order: psycopg converts and checks named
+# parameters on every call, and the statement takes 22.
 _PUSH = (
-    "SELECT * FROM wxops_push(CAST(:check AS boolean), CAST(:ts AS bigint),"
-    " CAST(:nonce AS text), CAST(:body_hash AS text), CAST(:dedupe_key AS text),"
-    " CAST(:from_openid AS text), CAST(:to_user AS text), CAST(:msg_type AS text),"
-    " CAST(:event AS text), CAST(:msg_id AS bigint), CAST(:create_time AS bigint),"
-    " CAST(:payload AS json), CAST(:authenticated AS boolean), CAST(:mode AS text),"
-    " CAST(:now AS timestamptz), CAST(:rule AS bigint), CAST(:reply AS text),"
-    " CAST(:kind AS text), CAST(:content AS text), CAST(:priority AS integer),"
-    " CAST(:quiet_since AS timestamptz), CAST(:open AS boolean))"
+    "SELECT * FROM wxops_push(%s::boolean, %s::bigint, %s::text, %s::text, %s::text,"
+    " %s::text, %s::text, %s::text, %s::text, %s::bigint, %s::bigint, %s::json,"
+    " %s::boolean, %s::text, %s::timestamptz, %s::bigint, %s::text, %s::text, %s::text,"
+    " %s::integer, %s::timestamptz, %s::boolean)"
 )
+#: ``Record.params``'s values that the statement takes, in its order.
+_RECORD = ("dedupe_key", "from_openid", "to_user", "msg_type", "event", "msg_id",
+           "create_time", "payload", "authenticated", "mode", "now")
 
 
 def available(conn: Connection) -> bool:
@@ -39,21 +40,18 @@ def available(conn: Connection) -> bool:
 def push(conn: Connection, record: Record, nonce: Nonce | None, text: FollowerText) -> OneTrip:
     """Run the push's one statement, outside any transaction of SQLAlchemy's."""
     raw = Raw.of(conn)
-    params = {**record.params, "check": nonce is not None,
-              "ts": nonce.timestamp if nonce else None,
-              "nonce": nonce.nonce[:64] if nonce else None,
-              "body_hash": nonce.body_hash if nonce else None,
-              "rule": text.rule_id, "reply": text.reply, "kind": "text",
-              "content": text.content, "priority": text.priority,
-              "quiet_since": text.quiet_since, "open": text.open}
+    row = record.params
+    values = (nonce is not None, nonce and nonce.timestamp, nonce and nonce.nonce[:64],
+              nonce and nonce.body_hash, *[row[k] for k in _RECORD], text.rule_id,
+              text.reply, "text", text.content, text.priority,
+              raw.adapt_one(text.quiet_since), text.open)
     driver: Any = raw.dbapi  # a psycopg connection
     driver.autocommit = True  # the statement is its own transaction
     try:
-        row = raw.one(_PUSH, params)
+        found = raw.positional(_PUSH, values)
     finally:
         if not driver.closed and not driver.broken:
             driver.autocommit = False
-    assert row is not None
-    return OneTrip(PushStatus(row[0]), None if row[1] is None else int(row[1]), row[2] or "",
-                   acknowledgement(row[3]), row[4])
-
+    assert found is not None
+    return OneTrip(PushStatus(found[0]), None if found[1] is None else int(found[1]),
+                   found[2] or "", acknowledgement(found[3]), found[4])

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine.interfaces import DBAPIModule
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 DriverError = DBAPIModule.Error  # the driver's base exception (sqlite3.Error, psycopg.Error)
 
@@ -74,15 +74,29 @@ class Raw:
         self._execute(sql, params, fetch=False)
         return int(self.cursor.rowcount)
 
+    def positional(self, sql: str, values: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """One row of a statement in the driver's own positional placeholders, its
+        values already adapted. psycopg prepares it on the server at its fifth use
+        (asked to prepare at once, it would spend a round trip on each new
+        combination of the values' types)."""
+        try:
+            row: tuple[Any, ...] | None = self.cursor.execute(sql, values).fetchone()
+            return row
+        except self.driver_error as exc:
+            raise self._error(sql, values, exc) from exc
+
     def _execute(self, sql: str, params: dict[str, Any], fetch: bool) -> list[tuple[Any, ...]]:
         try:
             self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
             return self.cursor.fetchall() if fetch else []  # rows are tuples with both drivers
         except self.driver_error as exc:
-            gone = self.dialect.is_disconnect(exc, self.dbapi, self.cursor)
-            raise DBAPIError.instance(sql, params, exc, self.driver_error,
-                                      connection_invalidated=gone,
-                                      dialect=self.dialect) from exc
+            raise self._error(sql, params, exc) from exc
+
+    def _error(self, sql: str, params: Any, exc: DriverError) -> StatementError:
+        """The driver's error as SQLAlchemy raises it, marked when the connection is gone."""
+        gone = self.dialect.is_disconnect(exc, self.dbapi, self.cursor)
+        return DBAPIError.instance(sql, params, exc, self.driver_error,
+                                   connection_invalidated=gone, dialect=self.dialect)
 
     def adapt(self, params: dict[str, Any]) -> dict[str, Any]:
         """Values as the driver takes them; adapted values pass through unchanged.
@@ -90,6 +104,9 @@ class Raw:
         Most values are plain and pass as they are; only datetimes and dicts change.
         """
         return {k: v if type(v) in _PLAIN else self._value(v) for k, v in params.items()}
+
+    def adapt_one(self, value: Any) -> Any:
+        return value if type(value) in _PLAIN else self._value(value)
 
     def _value(self, value: Any) -> Any:
         if isinstance(value, datetime):

@@ -37,6 +37,11 @@ def test_downgrade_and_upgrade_round_trip(empty_database_url: str) -> None:
     engine.dispose()
 
 
+# SQLite cannot reflect an expression index (ix_content_items_stripped_title), so
+# there it is left out of the comparison, as these two warnings say; PostgreSQL
+# compares it.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_models_and_migrations_agree(empty_database_url: str) -> None:
     """A model change without a migration fails here."""
     engine = make_engine(empty_database_url)

@@ -8,6 +8,13 @@ sender is wired as the worker wires it (``bot.worker.make_sender``): its lanes
 (``--parallel``, default ``WXOPS_OUTBOX_PARALLEL``'s) and their key; on SQLite
 it runs one lane whatever ``--parallel`` says.
 
+On PostgreSQL two more baselines, the floor of any sender that keeps a durable
+in-flight marker (``storage.outbox``): the bare loop with one durable commit
+before each call (a single-statement UPDATE of the message's row, plain
+psycopg in autocommit, ``synchronous_commit`` on), run once in one thread and
+once on as many threads as the sender has lanes, each thread its own
+connection and its own people.
+
     .venv/bin/python bench/outbox.py [--messages 2000] [--engines sqlite,postgresql]
                                      [--parallel N]
 """
@@ -19,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +89,59 @@ def baseline(base: str, people: list[str], count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+def floor(base: str, people: list[str], count: int, url: str, threads: int) -> float:
+    """The bare loop with one durable commit before each call: an UPDATE of the
+    message's own row in its own transaction (autocommit, one round trip, the
+    WAL flushed before it returns), the least a durable in-flight marker costs.
+    On ``threads`` threads, person ``i`` on thread ``i % threads``, each thread
+    with its own connection and HTTP session."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor")
+        conn.execute("CREATE TABLE bench_floor (id integer PRIMARY KEY, started_at timestamptz)")
+        conn.execute("INSERT INTO bench_floor (id) SELECT generate_series(0, %s)", (count,))
+    token = fetch_stable_token(base, DEMO_APP_ID, DEMO_APP_SECRET, False)[0]
+
+    def run(lane: int, ready: threading.Barrier) -> None:
+        session = requests.Session()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET synchronous_commit = on")
+            ready.wait()
+            for n in range(count):
+                if (n // PER_PERSON) % threads != lane:
+                    continue
+                conn.execute("UPDATE bench_floor SET started_at = now() WHERE id = %s", (n,))
+                body = {"touser": people[n // PER_PERSON], "msgtype": "text",
+                        "text": {"content": f"floor {n}"}}
+                assert session.post(f"{base}/cgi-bin/message/custom/send",
+                                    params={"access_token": token}, json=body, timeout=10
+                                    ).json()["errcode"] == 0
+
+    ready = threading.Barrier(threads + 1)
+    workers = [threading.Thread(target=run, args=(lane, ready)) for lane in range(threads)]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    started = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        marked = conn.execute("SELECT count(started_at) FROM bench_floor").fetchone()
+        conn.execute("DROP TABLE bench_floor")
+    assert marked == (count,), marked  # every call had its marker (a thread that failed did not)
+    return count / elapsed
+
+
+def fresh_windows(base: str, people: list[str]) -> None:
+    """The emulator forgets the sends so far and each person writes again: five
+    sends each are allowed once more."""
+    requests.post(f"{base}/_emulator/reset", json={}, timeout=10)
+    open_windows(base, people)
+
+
 def prepare(url: str, people: list[str], count: int) -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -135,18 +196,37 @@ def main() -> None:
                 people = [f"o_bench_{engine_kind}_{i:05d}" for i in range(count // PER_PERSON)]
                 open_windows(base, people)
                 base_rate = baseline(base, people, count)
-                requests.post(f"{base}/_emulator/reset", json={}, timeout=10)
-                open_windows(base, people)
                 url = database(engine_kind, Path(tmp), "outbox")
+                floors: tuple[float, ...] = ()
+                if engine_kind == "postgresql":
+                    floors = tuple(_floor(base, people, count, url, n)
+                                   for n in sorted({1, args.parallel}))
+                fresh_windows(base, people)
                 prepare(url, people, count)
                 rate = measure_sender(base, url, count, args.parallel)
-                results.append((engine_kind, base_rate, rate))
+                results.append((engine_kind, base_rate, floors, rate))
             finally:
                 emulator.terminate()
                 emulator.wait(timeout=10)
-    print(f"\n{'engine':<12}{'bare loop msg/s':>17}{'sender msg/s':>14}{'ratio':>8}")
-    for engine_kind, base_rate, rate in results:
-        print(f"{engine_kind:<12}{base_rate:>17.0f}{rate:>14.0f}{rate / base_rate:>8.2f}")
+    report(results, args.parallel)
+
+
+def _floor(base: str, people: list[str], count: int, url: str, threads: int) -> float:
+    fresh_windows(base, people)
+    return floor(base, people, count, url, threads)
+
+
+def report(results: list[tuple[str, float, tuple[float, ...], float]], parallel: int) -> None:
+    """Rates, and the sender's against the bare loop and against each floor."""
+    print(f"\n{'engine':<12}{'bare loop':>10}{'floor x1':>10}{f'floor x{parallel}':>10}"
+          f"{'sender':>8}{'/bare':>7}{'/floor x1':>10}{f'/floor x{parallel}':>11}   (msg/s)")
+    for engine_kind, base_rate, floors, rate in results:
+        shown = [*floors, floors[-1]] if len(floors) == 1 else list(floors)  # --parallel 1
+        rates = "".join(f"{f:>10.0f}" for f in shown) if shown else f"{'–':>10}{'–':>10}"
+        ratios = "".join(f"{rate / f:>10.2f}" for f in shown[:1]) + \
+            "".join(f"{rate / f:>11.2f}" for f in shown[1:]) if shown else f"{'–':>10}{'–':>11}"
+        print(f"{engine_kind:<12}{base_rate:>10.0f}{rates}{rate:>8.0f}"
+              f"{rate / base_rate:>7.2f}{ratios}")
 
 
 if __name__ == "__main__":

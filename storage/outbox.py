@@ -133,7 +133,14 @@ def begin_attempt(conn: Connection, row_id: int, worker: str, now: datetime) -> 
     outcome unknown. False if the row is no longer this worker's (a slow batch
     outlived its lease and the row was recovered): the worker must then leave it
     alone. Renews the lease for the attempt."""
-    return bool(Raw.of(conn).count(_BEGIN, {"row_id": row_id, "worker": worker, "now": now}))
+    return began(conn, row_id, worker, now)()
+
+
+def began(conn: Connection, row_id: int, worker: str, now: datetime) -> Callable[[], bool]:
+    """``begin_attempt``, answered once the transaction is committed (its
+    statement may be queued to go with the commit, ``Raw.queueing``)."""
+    changed = Raw.of(conn).counted(_BEGIN, {"row_id": row_id, "worker": worker, "now": now})
+    return lambda: bool(changed())
 
 
 def release(engine: Engine, worker: str, row_ids: list[int]) -> int:

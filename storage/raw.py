@@ -102,6 +102,11 @@ class Raw:
         self._queue = self.dbapi.pipeline()  # kept: the pipeline lasts as long as it
         self._pipeline = self._wrapped(self._queue.__enter__)
 
+    @property
+    def queued(self) -> bool:
+        """Whether statements are being queued now."""
+        return self._pipeline is not None
+
     def unqueued(self) -> None:
         """Out of pipeline mode, with every statement queued sent and answered."""
         queue, self._queue, self._pipeline = self._queue, None, None

@@ -60,19 +60,22 @@ class BatchConnections:
                 yield conn
         except BaseException:
             self._writer = None
-            conn.invalidate()  # its pipeline, if any, may be in any state: not for the pool
+            if conn.dialect.name == "postgresql":
+                conn.invalidate()  # its pipeline may be in any state: not for the pool
             conn.close()
             raise
 
     def close(self) -> None:
-        try:
-            if self._writer is not None:
-                Raw.of(self._writer).unqueued()
-        finally:
-            for conn in (self._reader, self._writer):
-                if conn is not None:
-                    conn.close()
-            self._reader = self._writer = None
+        reader, writer = self._reader, self._writer
+        self._reader = self._writer = None
+        if writer is not None:
+            try:
+                Raw.of(writer).unqueued()  # every commit was answered: nothing is pending
+            except Exception:  # the connection itself failed: not for the pool
+                writer.invalidate()
+        for conn in (reader, writer):
+            if conn is not None:
+                conn.close()
 
     def _connect_reader(self) -> Connection:
         conn = self.engine.connect()

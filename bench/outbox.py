@@ -8,6 +8,14 @@ sender is wired as the worker wires it (``bot.worker.make_sender``): its lanes
 (``--parallel``, default ``WXOPS_OUTBOX_PARALLEL``'s) and their key; on SQLite
 it runs one lane whatever ``--parallel`` says.
 
+The bare loop runs first and again last (others' load on a shared machine
+drifts within a run). On PostgreSQL two more baselines, the floor of any sender that keeps a durable
+in-flight marker (``storage.outbox``): the bare loop with one durable commit
+before each call (a single-statement UPDATE of the message's row, plain
+psycopg in autocommit, ``synchronous_commit`` on), run once in one thread and
+once on as many threads as the sender has lanes, each thread its own
+connection and its own people.
+
     .venv/bin/python bench/outbox.py [--messages 2000] [--engines sqlite,postgresql]
                                      [--parallel N]
 """
@@ -19,7 +27,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,16 +80,85 @@ def open_windows(base: str, people: list[str]) -> None:
                       timeout=10)
 
 
-def baseline(base: str, people: list[str], count: int) -> float:
+@dataclass(frozen=True)
+class Run:
+    """A measured run: messages a second, and the CPU this process (the loop or
+    the sender; not the emulator, not PostgreSQL) spent a message."""
+
+    rate: float
+    cpu_ms: float
+
+
+def measured(count: int, work: Callable[[], object]) -> Run:
+    started, cpu = time.perf_counter(), time.process_time()
+    work()
+    elapsed, spent = time.perf_counter() - started, time.process_time() - cpu
+    return Run(count / elapsed, 1000 * spent / count)
+
+
+def baseline(base: str, people: list[str], count: int) -> Run:
     token = fetch_stable_token(base, DEMO_APP_ID, DEMO_APP_SECRET, False)[0]
-    session, started = requests.Session(), time.perf_counter()
-    for n in range(count):
-        body = {"touser": people[n // PER_PERSON], "msgtype": "text",
-                "text": {"content": f"baseline {n}"}}
-        assert session.post(f"{base}/cgi-bin/message/custom/send",
-                            params={"access_token": token}, json=body, timeout=10
-                            ).json()["errcode"] == 0
-    return count / (time.perf_counter() - started)
+    session = requests.Session()
+
+    def loop() -> None:
+        for n in range(count):
+            body = {"touser": people[n // PER_PERSON], "msgtype": "text",
+                    "text": {"content": f"baseline {n}"}}
+            assert session.post(f"{base}/cgi-bin/message/custom/send",
+                                params={"access_token": token}, json=body, timeout=10
+                                ).json()["errcode"] == 0
+    return measured(count, loop)
+
+
+def floor(base: str, people: list[str], count: int, url: str, threads: int) -> Run:
+    """The bare loop with one durable commit before each call: an UPDATE of the
+    message's own row in its own transaction (autocommit, one round trip, the
+    WAL flushed before it returns), the least a durable in-flight marker costs.
+    On ``threads`` threads, person ``i`` on thread ``i % threads``, each thread
+    with its own connection and HTTP session."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor")
+        conn.execute("CREATE TABLE bench_floor (id integer PRIMARY KEY, started_at timestamptz)")
+        conn.execute("INSERT INTO bench_floor (id) SELECT generate_series(0, %s)", (count,))
+    token = fetch_stable_token(base, DEMO_APP_ID, DEMO_APP_SECRET, False)[0]
+
+    def lane(lane: int) -> None:
+        session = requests.Session()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET synchronous_commit = on")
+            for n in range(count):
+                if (n // PER_PERSON) % threads != lane:
+                    continue
+                conn.execute("UPDATE bench_floor SET started_at = now() WHERE id = %s", (n,))
+                body = {"touser": people[n // PER_PERSON], "msgtype": "text",
+                        "text": {"content": f"floor {n}"}}
+                assert session.post(f"{base}/cgi-bin/message/custom/send",
+                                    params={"access_token": token}, json=body, timeout=10
+                                    ).json()["errcode"] == 0
+
+    def lanes() -> None:
+        workers = [threading.Thread(target=lane, args=(n,)) for n in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    run = measured(count, lanes)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        marked = conn.execute("SELECT count(started_at) FROM bench_floor").fetchone()
+        conn.execute("DROP TABLE bench_floor")
+    assert marked == (count,), marked  # every call had its marker (a thread that failed did not)
+    return run
+
+
+def fresh_windows(base: str, people: list[str]) -> None:
+    """The emulator forgets the sends so far and each person writes again: five
+    sends each are allowed once more."""
+    requests.post(f"{base}/_emulator/reset", json={}, timeout=10)
+    open_windows(base, people)
 
 
 def prepare(url: str, people: list[str], count: int) -> None:
@@ -99,22 +179,21 @@ def prepare(url: str, people: list[str], count: int) -> None:
     engine.dispose()
 
 
-def measure_sender(base: str, url: str, count: int, parallel: int) -> float:
+def measure_sender(base: str, url: str, count: int, parallel: int) -> Run:
     engine = make_engine(url)
     tokens = DatabaseTokens(engine, DEMO_APP_ID, lambda force: fetch_stable_token(
         base, DEMO_APP_ID, DEMO_APP_SECRET, force))
     gateway = Gateway(DEMO_APP_ID, DEMO_APP_SECRET, base, tokens)
     sender = Sender(engine, gateway, handlers(), "bench", parallel=parallel,
                     lane_of=lanes.lane_of)
-    started = time.perf_counter()
-    sent = sender.drain(limit=50, max_batches=10_000)
-    elapsed = time.perf_counter() - started
+    sent: list[int] = []
+    run = measured(count, lambda: sent.append(sender.drain(limit=50, max_batches=10_000)))
     sender.close()
     with engine.connect() as conn:
         done = conn.scalar(text("SELECT count(*) FROM outbox WHERE status = 'sent'"))
     engine.dispose()
-    assert sent == count and done == count, (sent, done)
-    return count / elapsed
+    assert sent == [count] and done == count, (sent, done)
+    return run
 
 
 def main() -> None:
@@ -126,7 +205,7 @@ def main() -> None:
     args = parser.parse_args()
     count = args.messages - args.messages % PER_PERSON
     with tempfile.TemporaryDirectory() as tmp:
-        results = []
+        results: list[tuple[str, dict[str, Run]]] = []
         for offset, engine_kind in enumerate(args.engines.split(",")):
             port = 19100 + offset
             emulator = start_emulator(port)
@@ -134,19 +213,32 @@ def main() -> None:
             try:
                 people = [f"o_bench_{engine_kind}_{i:05d}" for i in range(count // PER_PERSON)]
                 open_windows(base, people)
-                base_rate = baseline(base, people, count)
-                requests.post(f"{base}/_emulator/reset", json={}, timeout=10)
-                open_windows(base, people)
+                runs = {"bare loop": baseline(base, people, count)}
                 url = database(engine_kind, Path(tmp), "outbox")
+                if engine_kind == "postgresql":
+                    for threads in sorted({1, args.parallel}):
+                        fresh_windows(base, people)
+                        runs[f"floor x{threads}"] = floor(base, people, count, url, threads)
+                fresh_windows(base, people)
                 prepare(url, people, count)
-                rate = measure_sender(base, url, count, args.parallel)
-                results.append((engine_kind, base_rate, rate))
+                runs["sender"] = measure_sender(base, url, count, args.parallel)
+                fresh_windows(base, people)  # again: the machine's load drifts during a run
+                runs["bare, again"] = baseline(base, people, count)
+                results.append((engine_kind, runs))
             finally:
                 emulator.terminate()
                 emulator.wait(timeout=10)
-    print(f"\n{'engine':<12}{'bare loop msg/s':>17}{'sender msg/s':>14}{'ratio':>8}")
-    for engine_kind, base_rate, rate in results:
-        print(f"{engine_kind:<12}{base_rate:>17.0f}{rate:>14.0f}{rate / base_rate:>8.2f}")
+    report(results)
+
+
+def report(results: list[tuple[str, dict[str, Run]]]) -> None:
+    """Each run's rate and CPU a message; the sender's rate against each other run's."""
+    for engine_kind, runs in results:
+        sender = runs["sender"]
+        print(f"\n{engine_kind}: {'msg/s':>8}{'CPU ms/msg':>12}{'sender / this':>15}")
+        for name, run in runs.items():
+            print(f"  {name:<12}{run.rate:>8.0f}{run.cpu_ms:>12.2f}"
+                  f"{sender.rate / run.rate:>15.2f}")
 
 
 if __name__ == "__main__":

@@ -266,6 +266,9 @@ class OutboxLog(Protocol):
     def begin_attempt(self, conn: Connection, row_id: int, worker: str,
                       now: datetime) -> bool: ...
 
+    def began(self, conn: Connection, row_id: int, worker: str,
+              now: datetime) -> Callable[[], bool]: ...
+
     def release(self, engine: Engine, worker: str, row_ids: list[int]) -> int: ...
 
     def mark_delivered(self, engine: Engine, row_id: int, result: dict[str, Any],

@@ -272,16 +272,15 @@ class Sender:
         now = self.clock()
         try:
             with database.write_lock(self.engine), kept.writing() as conn:
+                started = start and outbox.began(conn, start.id, self.worker, now)
                 recorded = attempted is not None and self._record(conn, attempted, now)
-                started = start is not None and outbox.begin_attempt(
-                    conn, start.id, self.worker, now)
         except BaseException:  # a fault in the commit, or the worker interrupted in it
             if attempted is not None:
                 self._keep_delivered(attempted, now)
             raise
         if recorded and attempted is not None:
             self._log(attempted)
-        return started
+        return bool(started and started())  # known once committed
 
     def _record(self, conn: Connection, attempted: Attempted, now: datetime) -> bool:
         """The row's outcome (with its delivered marker, and what the acceptance

@@ -8,6 +8,8 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from storage.raw import Raw
+
 T = TypeVar("T")
 
 
@@ -21,7 +23,14 @@ class BatchConnections:
     (BEGIN, the query, ROLLBACK). Elsewhere each read is its own transaction,
     as before. No transaction stays open between statements' uses (nor during a
     platform call). A connection that saw an error is dropped; the next use
-    takes a fresh one from the pool, which checks it."""
+    takes a fresh one from the pool, which checks it.
+
+    On PostgreSQL the commits' driver-level statements are queued
+    (``Raw.queueing``): those that need no answer go with the next that does,
+    or with the COMMIT, so a row's commit is three round trips (BEGIN; the
+    statements up to the outcome's; the rest with the COMMIT) instead of one a
+    statement. The write connection leaves pipeline mode before it goes back
+    to the pool."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -47,17 +56,26 @@ class BatchConnections:
         self._writer = conn
         try:
             with conn.begin():
+                Raw.of(conn).queueing(conn)
                 yield conn
         except BaseException:
             self._writer = None
+            if conn.dialect.name == "postgresql":
+                conn.invalidate()  # its pipeline may be in any state: not for the pool
             conn.close()
             raise
 
     def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        reader, writer = self._reader, self._writer
+        self._reader = self._writer = None
+        if writer is not None:
+            try:
+                Raw.of(writer).unqueued()  # every commit was answered: nothing is pending
+            except Exception:  # the connection itself failed: not for the pool
+                writer.invalidate()
+        for conn in (reader, writer):
             if conn is not None:
                 conn.close()
-        self._reader = self._writer = None
 
     def _connect_reader(self) -> Connection:
         conn = self.engine.connect()

@@ -7,11 +7,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from storage.models import Follower
-from storage.raw import Raw
+from storage.raw import Raw, as_utc
 from workflow.window import Counter, Interaction, Interactions
 
 # message: opens a fresh 48-hour customer-service window (5 sends);
@@ -95,19 +95,24 @@ _SENT_COLUMNS = {Counter.MESSAGE: Follower.message_window_sent,
                  Counter.EVENT: Follower.event_window_sent}
 
 
+# Read and written by the outbox sender for every reply (driver-level, as touch).
+_INTERACTIONS = ("SELECT subscribed, last_message_at, message_window_sent, last_event_at,"
+                 " event_window_sent FROM followers WHERE openid = :openid")
+_COUNT_SEND = {counter: f"UPDATE followers SET {column.key} = {column.key} + 1"
+               " WHERE openid = :openid" for counter, column in _SENT_COLUMNS.items()}
+
+
 def interactions(conn: Connection, openid: str) -> Interactions | None:
     """What ``workflow.window`` decides a person's customer-service window from;
     None when nobody has that openid."""
-    row = conn.execute(select(
-        Follower.subscribed, Follower.last_message_at, Follower.message_window_sent,
-        Follower.last_event_at, Follower.event_window_sent,
-    ).where(Follower.openid == openid)).first()
-    return None if row is None else Interactions(bool(row[0]), *row[1:])
+    row = Raw.of(conn).one(_INTERACTIONS, {"openid": openid})
+    if row is None:
+        return None
+    return Interactions(bool(row[0]), as_utc(row[1]), int(row[2]), as_utc(row[3]), int(row[4]))
 
 
 def count_send(conn: Connection, openid: str, counter: Counter) -> None:
-    column = _SENT_COLUMNS[counter]
-    conn.execute(update(Follower).where(Follower.openid == openid).values({column: column + 1}))
+    Raw.of(conn).run(_COUNT_SEND[counter], {"openid": openid})
 
 
 class SqlInteractions:

@@ -32,9 +32,10 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy.sql import ColumnElement
 
 from storage.batch import BatchConnections as BatchConnections  # the sender's, by the seam
@@ -120,10 +121,10 @@ def start_attempt(engine: Engine, row_id: int, worker: str, now: datetime) -> bo
         return begin_attempt(conn, row_id, worker, now)
 
 
-_BEGIN = update(OUTBOX).where(
-    OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.status == "sending",
-    OUTBOX.c.claimed_by == bindparam("worker"), OUTBOX.c.attempt_started_at.is_(None),
-).values(attempt_started_at=bindparam("now"), claimed_at=bindparam("now"))
+# The statements a sender makes for every row are driver-level (``storage.raw``):
+# SQLAlchemy's statement machinery cost the sender more CPU a row than the SQL.
+_BEGIN = ("UPDATE outbox SET attempt_started_at = :now, claimed_at = :now WHERE id = :row_id"
+          " AND status = 'sending' AND claimed_by = :worker AND attempt_started_at IS NULL")
 
 
 def begin_attempt(conn: Connection, row_id: int, worker: str, now: datetime) -> bool:
@@ -132,7 +133,14 @@ def begin_attempt(conn: Connection, row_id: int, worker: str, now: datetime) -> 
     outcome unknown. False if the row is no longer this worker's (a slow batch
     outlived its lease and the row was recovered): the worker must then leave it
     alone. Renews the lease for the attempt."""
-    return bool(conn.execute(_BEGIN, {"row_id": row_id, "worker": worker, "now": now}).rowcount)
+    return began(conn, row_id, worker, now)()
+
+
+def began(conn: Connection, row_id: int, worker: str, now: datetime) -> Callable[[], bool]:
+    """``begin_attempt``, answered once the transaction is committed (its
+    statement may be queued to go with the commit, ``Raw.queueing``)."""
+    changed = Raw.of(conn).counted(_BEGIN, {"row_id": row_id, "worker": worker, "now": now})
+    return lambda: bool(changed())
 
 
 def release(engine: Engine, worker: str, row_ids: list[int]) -> int:
@@ -185,14 +193,13 @@ def still_attempting(engine: Engine, row_id: int, worker: str) -> bool:
         return attempting(conn, row_id, worker)
 
 
-_ATTEMPTING = select(OUTBOX.c.id).where(
-    OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.status == "sending",
-    OUTBOX.c.claimed_by == bindparam("worker"))
+_ATTEMPTING = ("SELECT 1 FROM outbox"
+               " WHERE id = :row_id AND status = 'sending' AND claimed_by = :worker")
 
 
 def attempting(conn: Connection, row_id: int, worker: str) -> bool:
     """``still_attempting`` on the caller's connection."""
-    return conn.execute(_ATTEMPTING, {"row_id": row_id, "worker": worker}).first() is not None
+    return Raw.of(conn).one(_ATTEMPTING, {"row_id": row_id, "worker": worker}) is not None
 
 
 def finish(conn: Connection, row_id: int, status: str, now: datetime, error: str = "",
@@ -215,10 +222,16 @@ def finish(conn: Connection, row_id: int, status: str, now: datetime, error: str
         values["next_attempt_at"] = next_attempt
     if recipient is not None:
         values["recipient"] = recipient
-    stmt = update(OUTBOX).where(OUTBOX.c.id == row_id)
-    if worker is not None:
-        stmt = stmt.where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_by == worker)
-    return bool(conn.execute(stmt.values(**values)).rowcount)
+    sql = _finishing(tuple(values), worker is not None)
+    return bool(Raw.of(conn).count(sql, {**values, "row_id": row_id, "worker": worker}))
+
+
+@cache
+def _finishing(columns: tuple[str, ...], claimed: bool) -> str:
+    """``finish``'s UPDATE of these columns (a few sets of them are ever written)."""
+    sets = ", ".join(f"{column} = :{column}" for column in columns)
+    mine = " AND status = 'sending' AND claimed_by = :worker" if claimed else ""
+    return f"UPDATE outbox SET {sets} WHERE id = :row_id{mine}"
 
 
 def sent_after_all(conn: Connection, row_id: int, now: datetime, note: str) -> bool:

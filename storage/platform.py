@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from storage.models import ContentItemRow, PlatformAsset, Staff, TicketMessage
+from storage.models import ContentItemRow, PlatformAsset, Staff
+from storage.raw import Raw
 from workflow.states import State
 
 
@@ -55,9 +56,12 @@ def staff_openid(conn: Connection, staff_id: int) -> str | None:
                                                    Staff.active.is_(True))).scalar()
 
 
+_SET_DELIVERY = "UPDATE ticket_messages SET delivery = :delivery WHERE id = :id"
+
+
 def set_delivery(conn: Connection, message_id: int, delivery: str) -> None:
-    conn.execute(update(TicketMessage).where(TicketMessage.id == message_id)
-                 .values(delivery=delivery[:32]))
+    """A reply's delivery state (driver-level: the sender writes it for every reply)."""
+    Raw.of(conn).run(_SET_DELIVERY, {"delivery": delivery[:32], "id": message_id})
 
 
 def scheduled_due(conn: Connection, now: datetime) -> list[int]:

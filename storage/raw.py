@@ -21,12 +21,13 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 from sqlalchemy.engine.interfaces import DBAPIModule
 from sqlalchemy.exc import DBAPIError, StatementError
 
+T = TypeVar("T")
 DriverError = DBAPIModule.Error  # the driver's base exception (sqlite3.Error, psycopg.Error)
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
@@ -44,10 +45,14 @@ class Raw:
 
             self._json = Json
         self.dialect = conn.dialect
-        self.dbapi = conn.connection.driver_connection
-        assert self.dbapi is not None
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        self.dbapi: Any = dbapi
         self.cursor = self.dbapi.cursor()
         self.driver_error: type[DriverError] = conn.dialect.loaded_dbapi.Error
+        #: psycopg's pipeline, and its context, while statements are queued (``queueing``).
+        self._pipeline: Any = None
+        self._queue: Any = None
 
     @classmethod
     def of(cls, conn: Connection) -> Raw:
@@ -71,7 +76,7 @@ class Raw:
     def count(self, sql: str, params: dict[str, Any]) -> int:
         """Rows the statement changed: an insert that found its key taken changed
         none. Cheaper than ``RETURNING`` on SQLite, which buffers the rows."""
-        self._execute(sql, params, fetch=False)
+        self._execute(sql, params, fetch=False, sync=True)
         return int(self.cursor.rowcount)
 
     def positional(self, sql: str, values: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -83,16 +88,63 @@ class Raw:
             row: tuple[Any, ...] | None = self.cursor.execute(sql, values).fetchone()
             return row
         except self.driver_error as exc:
-            raise self._error(sql, values, exc) from exc
+            raise self._error(exc, sql, values) from exc
 
-    def _execute(self, sql: str, params: dict[str, Any], fetch: bool) -> list[tuple[Any, ...]]:
+    def counted(self, sql: str, params: dict[str, Any]) -> Callable[[], int]:
+        """``count`` answered later: while queueing, the rows changed are known once
+        the statements queued are sent (the commit sends them)."""
+        if self._pipeline is None:
+            changed = self.count(sql, params)
+            return lambda: changed
+        cursor = self.dbapi.cursor()  # its own: the shared cursor's answer is the last one
+        self._execute(sql, params, fetch=False, cursor=cursor)
+        return lambda: int(cursor.rowcount)
+
+    def queueing(self, conn: Connection) -> None:
+        """On PostgreSQL, from now on send the statements that need no answer
+        (``run``, ``counted``) with the next that does, or with the commit: one
+        round trip instead of one each (psycopg's pipeline mode). The pipeline
+        ends (``unqueued``) before any statement SQLAlchemy makes on ``conn``,
+        which does not expect one."""
+        if not self.postgres or self._pipeline is not None:
+            return
+        if not event.contains(conn, "before_cursor_execute", self._unqueue):
+            event.listen(conn, "before_cursor_execute", self._unqueue)
+        self._queue = self.dbapi.pipeline()  # kept: the pipeline lasts as long as it
+        self._pipeline = self._wrapped(self._queue.__enter__)
+
+    @property
+    def queued(self) -> bool:
+        """Whether statements are being queued now."""
+        return self._pipeline is not None
+
+    def unqueued(self) -> None:
+        """Out of pipeline mode, with every statement queued sent and answered."""
+        queue, self._queue, self._pipeline = self._queue, None, None
+        if queue is not None:
+            self._wrapped(lambda: queue.__exit__(None, None, None))
+
+    def _unqueue(self, *_event: Any) -> None:
+        self.unqueued()
+
+    def _execute(self, sql: str, params: dict[str, Any], fetch: bool, sync: bool = False,
+                 cursor: Any = None) -> list[tuple[Any, ...]]:
+        cursor = cursor or self.cursor
         try:
-            self.cursor.execute(_sql(sql, self.postgres), self.adapt(params))
-            return self.cursor.fetchall() if fetch else []  # rows are tuples with both drivers
+            cursor.execute(_sql(sql, self.postgres), self.adapt(params))
+            if sync and self._pipeline is not None:
+                self._pipeline.sync()
+            return cursor.fetchall() if fetch else []  # rows are tuples with both drivers
         except self.driver_error as exc:
-            raise self._error(sql, params, exc) from exc
+            raise self._error(exc, sql, params) from exc
 
-    def _error(self, sql: str, params: Any, exc: DriverError) -> StatementError:
+    def _wrapped(self, step: Callable[[], T]) -> T:
+        try:
+            return step()
+        except self.driver_error as exc:
+            raise self._error(exc, "(pipeline)", {}) from exc
+
+    def _error(self, exc: DriverError, sql: str, params: Any) -> StatementError:
         """The driver's error as SQLAlchemy raises it, marked when the connection is gone."""
         gone = self.dialect.is_disconnect(exc, self.dbapi, self.cursor)
         return DBAPIError.instance(sql, params, exc, self.driver_error,

@@ -11,9 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 from storage import outbox
+from storage.models import OutboxMessage
 from tests.integration.test_outbox import NOW, FakeGateway, staff_member
 from tests.integration.test_outbox_doubt import LEASE, replies, rows, sender
 
@@ -45,6 +46,28 @@ def test_a_batch_costs_one_commit_a_row(engine: Engine) -> None:
     # then the last row's outcome: not three commits a row.
     assert len(commits) == 6 + 2
     assert {(r.status, r.attempts) for r in rows(engine, "cs_reply")} == {("sent", 1)}
+
+
+def test_each_call_follows_the_commit_of_its_marker_and_the_outcome_before(
+        engine: Engine) -> None:
+    """However the commit's statements travel (queued on PostgreSQL), each call is
+    made only once its row's in-flight marker, and the row before's outcome, are
+    committed: another connection sees them when the call is made."""
+    staff_member(engine)
+    replies(engine, 4)
+    seen: list[tuple[int, int]] = []
+
+    def look(_calls: int) -> None:
+        with engine.connect() as conn:
+            states = conn.execute(select(OutboxMessage.status, OutboxMessage.attempt_started_at)
+                                  .where(OutboxMessage.kind == "cs_reply")).all()
+        seen.append((sum(s == "sending" and a is not None for s, a in states),
+                     sum(s == "sent" for s, _ in states)))
+
+    gateway = FakeGateway()
+    gateway.on_call = look
+    assert sender(engine, gateway).run_once(limit=4) == 4
+    assert seen == [(1, 0), (1, 1), (1, 2), (1, 3)]
 
 
 def test_two_workers_draining_the_same_rows_send_each_once(engine: Engine) -> None:

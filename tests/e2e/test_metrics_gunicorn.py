@@ -63,19 +63,25 @@ def pushes_by_process(directory: Path) -> dict[int, float]:
     return counts
 
 
-@SQLITE_ONLY
-def test_two_workers_counts_add_up(database_url: str, tmp_path: Path) -> None:
-    env = process_env(database_url, WXOPS_METRICS_TOKEN=SCRAPE_TOKEN,
-                      WXOPS_LOG_FORMAT="json", TMPDIR=str(tmp_path))
+def start_gunicorn(database_url: str, tmp_path: Path, workers: int, **settings: str
+                   ) -> tuple[str, Path, subprocess.Popen[bytes]]:
+    """The production web server on a migrated database: its URL, its log, its process."""
     migrate_database(database_url)
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:bot.gunicorn_conf",
-             "--bind", f"127.0.0.1:{port}", "--workers", "2", "bot.wsgi:app"],
-            env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "bot.wsgi:app"],
+            env=process_env(database_url, TMPDIR=str(tmp_path), **settings), cwd=tmp_path,
+            stdout=out, stderr=subprocess.STDOUT)
+    return f"http://127.0.0.1:{port}", log, server
+
+
+@SQLITE_ONLY
+def test_two_workers_counts_add_up(database_url: str, tmp_path: Path) -> None:
+    url, log, server = start_gunicorn(database_url, tmp_path, 2,
+                                      WXOPS_METRICS_TOKEN=SCRAPE_TOKEN, WXOPS_LOG_FORMAT="json")
     try:
         wait_healthy(url, server)
         [directory] = tmp_path.glob("wxops-metrics-*")
@@ -132,16 +138,7 @@ def test_reloads_keep_the_server_up(database_url: str, tmp_path: Path) -> None:
     module was once first imported there; a second exit arriving mid-import found
     it half made, and the AttributeError took gunicorn down (found by the podman
     drill of deploy/compose.yaml)."""
-    migrate_database(database_url)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:bot.gunicorn_conf",
-             "--bind", f"127.0.0.1:{port}", "--workers", "4", "bot.wsgi:app"],
-            env=process_env(database_url, TMPDIR=str(tmp_path)), cwd=tmp_path,
-            stdout=out, stderr=subprocess.STDOUT)
+    url, log, server = start_gunicorn(database_url, tmp_path, 4)
     try:
         wait_healthy(url, server)
         for _ in range(5):  # the race is lost about one reload in ten

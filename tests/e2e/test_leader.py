@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import make_engine
+from storage.leader import LeaderLock
 from tests.e2e.conftest import migrate_database, process_env
 
 WITHIN = 60.0  # seconds: the longest a loss may leave the account without a leader
@@ -36,9 +37,12 @@ GRACE = 0.5
 WORKER = ("import logging; logging.getLogger('wxops.worker').setLevel(logging.DEBUG); "
           "from bot.cli import main; main()")
 RUN = re.compile(r"^(\S+ \S+) DEBUG wxops\.worker (\w+) runs as the scheduler leader$", re.M)
+# The leader's lock only: a worker refreshing the access token holds another
+# advisory lock for a moment (storage/tokens.py), which is no leader.
 HOLDERS = text("""
     SELECT a.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
     WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+      AND l.classid::bigint = :key >> 32 AND l.objid::bigint = :key & 4294967295
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())""")
 
 
@@ -70,7 +74,8 @@ class Fleet:
     def holders(self) -> list[tuple[int, str]]:
         engine = make_engine(self.database_url)
         with engine.connect() as conn:
-            rows = [(int(pid), str(name)) for pid, name in conn.execute(HOLDERS)]
+            key = LeaderLock(engine).key
+            rows = [(int(pid), str(name)) for pid, name in conn.execute(HOLDERS, {"key": key})]
         engine.dispose()
         return rows
 

@@ -41,6 +41,7 @@ import requests
 from sqlalchemy import Engine, func, select, text
 
 from storage.db import make_engine
+from storage.leader import LeaderLock
 from storage.models import (
     AuditRow,
     Confirmation,
@@ -113,7 +114,8 @@ class Fleet:
     def holders(self) -> list[str]:
         engine = make_engine(self.database_url)
         with engine.connect() as conn:
-            names = [str(name) for _pid, name in conn.execute(HOLDERS)]
+            key = {"key": LeaderLock(engine).key}
+            names = [str(name) for _pid, name in conn.execute(HOLDERS, key)]
         engine.dispose()
         return names
 

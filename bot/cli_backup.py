@@ -69,12 +69,16 @@ def copy_command(app: App, to: str) -> None:
     except (ArgumentError, ValueError) as exc:
         raise CliError("copy_bad_url", detail=str(exc).splitlines()[0]) from None
     try:
+        try:  # a server target first (connecting to a SQLite file would make it);
+            # an unreachable source is then wxops' usual database error
+            if target.dialect.name != "sqlite":
+                target.connect().close()
+        except OperationalError as exc:
+            raise CliError("copy_unreachable", target=target.url.render_as_string(),
+                           detail=str(exc.orig).strip().splitlines()[0]) from None
         copied = copy_database(app.engine, target, utcnow())
     except CopyError as exc:
         raise CliError(exc.code, **exc.data) from None
-    except OperationalError as exc:
-        raise CliError("copy_unreachable", target=target.url.render_as_string(),
-                       detail=str(exc.orig).strip().splitlines()[0]) from None
     finally:
         target.dispose()
     echo("db", "copied", target=target.url.render_as_string(), revision=copied.revision,

@@ -233,7 +233,8 @@ def _followers(conn: Connection, count: int, start: datetime) -> list[int]:
 
 def _titles(conn: Connection) -> list[str]:
     return list(conn.execute(select(ContentItemRow.title)
-                             .where(ContentItemRow.published_at.is_not(None))).scalars())
+                             .where(ContentItemRow.published_at.is_not(None))
+                             .order_by(ContentItemRow.id)).scalars())
 
 
 def _tickets_and_messages(conn: Connection, rng: random.Random, people: list[int],

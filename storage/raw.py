@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any, TypeVar
@@ -110,6 +111,9 @@ class Raw:
             return
         if not event.contains(conn, "before_cursor_execute", self._unqueue):
             event.listen(conn, "before_cursor_execute", self._unqueue)
+        pool = conn.engine.pool
+        if not event.contains(pool, "invalidate", _abandon):
+            event.listen(pool, "invalidate", _abandon)
         self._queue = self.dbapi.pipeline()  # kept: the pipeline lasts as long as it
         self._pipeline = self._wrapped(self._queue.__enter__)
 
@@ -126,6 +130,17 @@ class Raw:
 
     def _unqueue(self, *_event: Any) -> None:
         self.unqueued()
+
+    def abandoned(self) -> None:
+        """Out of pipeline mode on a connection being dropped. What was queued
+        belongs to a transaction the connection's loss rolls back, so the error
+        of ending the pipeline on it is of no use; left to the garbage
+        collector, the pipeline would end later and log it, at worst at the
+        process's exit."""
+        queue, self._queue, self._pipeline = self._queue, None, None
+        if queue is not None:
+            with suppress(self.driver_error):
+                queue.__exit__(None, None, None)
 
     def _execute(self, sql: str, params: dict[str, Any], fetch: bool, sync: bool = False,
                  cursor: Any = None) -> list[tuple[Any, ...]]:
@@ -187,6 +202,13 @@ def _sqlite_datetime(value: datetime) -> str:
 
 
 @cache
+def _abandon(_dbapi: Any, record: Any, *_why: Any) -> None:
+    """The pool is about to close an invalidated connection: its pipeline goes first."""
+    raw = record.info.get("wxops_raw")
+    if isinstance(raw, Raw):
+        raw.abandoned()
+
+
 def _sql(sql: str, postgres: bool) -> str:
     """``:name`` placeholders as the driver wants them: named for sqlite3, pyformat
     for psycopg."""

@@ -5,9 +5,12 @@ before the next statement that needs an answer, including one SQLAlchemy makes."
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
 
 from storage import followers, outbox
 from storage.batch import BatchConnections
@@ -66,3 +69,29 @@ def test_a_marker_queued_is_answered_once_committed(engine: Engine) -> None:
         assert again() is False
     finally:
         kept.close()
+
+
+def test_a_connection_lost_while_queueing_is_dropped_quietly(
+        engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """The write connection's server end goes away mid-transaction: the error
+    reaches the caller, the next transaction gets a fresh connection, and the
+    dead pipeline is not left to log its end later (at the process's exit)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pipeline mode and a server to lose are PostgreSQL's")
+    with engine.begin() as conn:
+        followers.touch(conn, "o_fan", NOW, "message")
+    kept = BatchConnections(engine)
+    try:
+        with kept.writing() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError), kept.writing() as conn:
+            followers.count_send(conn, "o_fan", Counter.MESSAGE)
+        with kept.writing() as conn:
+            followers.count_send(conn, "o_fan", Counter.MESSAGE)
+    finally:
+        kept.close()
+    gc.collect()
+    assert sent_count(engine, "o_fan") == 1
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]

@@ -15,7 +15,7 @@ from bot import wechat_errors
 from handlers import texts
 from storage.db import make_engine
 from storage.models import OutboxMessage
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import SQLITE_ONLY, Stack
 from tests.integration.queueing import staff_reply
 
 
@@ -87,6 +87,10 @@ def test_a_follower_message_becomes_a_ticket_and_the_reply_arrives_once(stack: S
     assert [r.status for r in outbox_rows(stack)] == ["sent"]
 
 
+# The window's refusal and the backoff are the sender's, covered on both engines by
+# tests/integration/test_outbox.py (the 48 hours, the platform closing the window, the
+# backoff) and test_gateway.py (45009); here, the platform's part.
+@SQLITE_ONLY
 def test_a_reply_after_48_hours_is_refused_with_the_reason(stack: Stack) -> None:
     add_admin(stack)
     says(stack, "o_late", "有人吗")
@@ -103,6 +107,7 @@ def test_a_reply_after_48_hours_is_refused_with_the_reason(stack: Stack) -> None
     assert texts.phrase("outbox", "reply_note", reason=reason, unconfirmed=False) in shown
 
 
+@SQLITE_ONLY
 def test_a_45009_storm_is_retried_with_backoff_and_nothing_is_lost(stack: Stack) -> None:
     add_admin(stack)
     for n in range(3):

@@ -118,3 +118,24 @@ def test_what_would_lose_rows_is_refused_before_anything_is_written(
         assert (behind.code, behind.data["head"]) == ("copy_source_not_current",
                                                       migrate.head_revision(engine))
     assert not (tmp_path / "target.db").exists()
+
+
+@pytest.mark.parametrize("engine_url", ["sqlite"], indirect=True)
+def test_a_target_that_drops_rows_unseen_is_caught_by_the_count(
+        cli: Wxops, engine_url: str, other_url: str) -> None:
+    """A target that takes a row without keeping it (a trigger of someone's own)
+    gives no error: the rows counted after the copy tell, and nothing is kept."""
+    with engaged(other_url) as engine:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE FUNCTION wxops_test_drop() RETURNS trigger "
+                              "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$"))
+            conn.execute(text("CREATE TRIGGER wxops_test_drop BEFORE INSERT ON "
+                              "auto_reply_rules FOR EACH ROW EXECUTE FUNCTION wxops_test_drop()"))
+    refused = cli("db", "copy", "--to", other_url)
+    assert (refused.status, refused.code) == (1, "copy_count_differs")
+    assert (refused.data["table"], refused.data["found"]) == ("auto_reply_rules", 0)
+    assert refused.data["expected"] == len(rows(engine_url)["auto_reply_rules"])
+    with engaged(other_url) as engine, engine.connect() as conn:
+        assert all(conn.scalar(select(func.count()).select_from(t)) == 0
+                   for t in Base.metadata.sorted_tables)

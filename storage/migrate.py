@@ -7,6 +7,7 @@ alembic would add about a sixth to their start-up for the few that migrate.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"  # Alembic's default, which the migrations keep
+#: The PostgreSQL advisory lock an upgrade holds (storage/migrations/env.py): the
+#: first 7 bytes of SHA-1("wxops db upgrade"), apart from the leader's and the token's.
+UPGRADE_LOCK = int.from_bytes(hashlib.sha1(b"wxops db upgrade").digest()[:7], "big")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +185,36 @@ def test_0009_tells_which_dead_rows_may_have_arrived(empty_database_url: str) ->
         (True, claimed), (True, claimed), (False, claimed), (False, None)]
     migrate.downgrade(engine, "0008")
     engine.dispose()
+
+
+def test_two_hosts_upgrading_at_once_both_succeed(empty_database_url: str) -> None:
+    """Each web host's unit runs `wxops db upgrade` as it starts: two processes at
+    once on one empty database both end well, and the schema is migrated once.
+    (Processes, as hosts are: Alembic's context is one per process.)"""
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("SQLite's writers queue on its own lock; the advisory lock is PostgreSQL's")
+    env = {**os.environ, "WXOPS_DATABASE_URL": empty_database_url,
+           "WXOPS_TEST_AT": str(time.time() + 5)}
+    hosts = [subprocess.Popen([sys.executable, "-c", UPGRADE], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for _ in range(2)]
+    outputs = [host.communicate(timeout=120)[0] for host in hosts]
+    assert [host.returncode for host in hosts] == [0, 0], outputs
+    engine = make_engine(empty_database_url)
+    try:
+        assert migrate.current_revision(engine) == migrate.head_revision(engine)
+        assert set(inspect(engine).get_table_names()) >= TABLES
+    finally:
+        engine.dispose()
+
+
+#: `wxops db upgrade`'s work without the CLI's start-up, started as close together as
+#: two processes can be: each waits until the same wall-clock instant.
+UPGRADE = """
+import os, time
+from storage import migrate
+from storage.db import make_engine
+engine = make_engine(os.environ["WXOPS_DATABASE_URL"])
+time.sleep(max(0.0, float(os.environ["WXOPS_TEST_AT"]) - time.time()))
+migrate.upgrade(engine)
+"""

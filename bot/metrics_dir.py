@@ -9,17 +9,25 @@ prometheus_client is imported, makes a fresh one (or empties the one
 ``PROMETHEUS_MULTIPROC_DIR`` names) and sets the variable its workers inherit;
 ``worker_exited`` is gunicorn's ``child_exit``; ``remove`` its ``on_exit``.
 Counters of a worker that exited stay in the sums, as a counter must (a restart
-of a worker does not make the totals drop).
+of a worker does not make the totals drop): its files are added into one
+archive file of each type and removed, so the directory holds the live
+workers' files and the archive however often workers are replaced
+(``max_requests``, reloads). The scrape (``held``) and that compaction take the
+directory's lock in turn: a scrape never sees a worker counted twice or not at
+all, nor a file vanish under it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import logging
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +37,18 @@ log = logging.getLogger("wxops.metrics")
 
 PREFIX = "wxops-metrics-"
 OWNER = "owner.pid"
+LOCK = "scrape.lock"
+#: The file types whose values outlive their process (prometheus_client names
+#: each file ``TYPE_PID.db``); a live gauge's go with it (``mark_process_dead``).
+KEPT = ("counter", "histogram")
+ARCHIVE = "archive"
 
 _made: list[Path] = []  # the directory this process made, to remove at exit
+#: Exited workers whose counts are still to be archived, and whether this process
+#: is archiving now: gunicorn calls ``child_exit`` from its SIGCHLD handler, which
+#: runs again, nested, when another worker exits meanwhile (a reload's four at once).
+_exited: list[int] = []
+_archiving: list[bool] = []
 
 
 def prepare() -> Path:
@@ -39,7 +57,8 @@ def prepare() -> Path:
     its SIGCHLD handler: imported there first, on a reload's four exits at once,
     the next exit found it half made and the error stopped gunicorn."""
     path = _directory()
-    importlib.import_module("prometheus_client.multiprocess")
+    for module in ("prometheus_client.multiprocess", "prometheus_client.mmap_dict"):
+        importlib.import_module(module)
     return path
 
 
@@ -63,11 +82,62 @@ def _directory() -> Path:
 
 
 def worker_exited(server: Any, worker: Any) -> None:
-    """gunicorn's ``child_exit``: a worker's live gauges go with it (its counters stay)."""
+    """gunicorn's ``child_exit``: a worker's live gauges go with it, its counters
+    and histograms into the archive."""
     from prometheus_client import multiprocess
 
-    if os.environ.get(MULTIPROC_ENV):
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    _exited.append(worker.pid)
+    if _archiving:  # nested in the handler that is archiving: it takes this one too
+        return
+    _archiving.append(True)
+    try:
+        while _exited:
+            archive(Path(directory), _exited.pop())
+    finally:
+        _archiving.clear()
+
+
+@contextmanager
+def held(directory: Path) -> Iterator[None]:
+    """The directory's lock, for a scrape or a compaction."""
+    with (directory / LOCK).open("a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def archive(directory: Path, pid: int) -> None:
+    """The exited process's counts added into the archive of their type (written
+    aside, then put in place), and its own files removed."""
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    with held(directory):
+        for kind in KEPT:
+            gone = directory / f"{kind}_{pid}.db"
+            if not gone.exists():
+                continue
+            kept = directory / f"{kind}_{ARCHIVE}.db"
+            files = [str(f) for f in (kept, gone) if f.exists()]
+            merged = MultiProcessCollector.merge(files, accumulate=False)  # type: ignore[no-untyped-call]
+            fresh = directory / f"{kind}_{ARCHIVE}.db.new"  # not read by a scrape: not *.db
+            store = MmapedDict(str(fresh))  # type: ignore[no-untyped-call]
+            try:
+                for metric in merged:
+                    for sample in metric.samples:
+                        key = mmap_key(metric.name, sample.name, list(sample.labels),
+                                       list(sample.labels.values()), metric.documentation)
+                        store.write_value(key, sample.value, 0.0)  # type: ignore[no-untyped-call]
+            finally:
+                store.close()  # type: ignore[no-untyped-call]
+            fresh.replace(kept)
+            gone.unlink()
 
 
 def remove(server: Any = None) -> None:

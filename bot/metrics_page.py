@@ -19,9 +19,11 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from functools import cache
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -30,8 +32,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine
 
+from bot import metrics_dir
 from bot.config import Network, Settings, metrics_networks
-from bot.metrics import instruments, multiprocess
+from bot.metrics import MULTIPROC_ENV, instruments, multiprocess
 from bot.metrics_state import StateCollector
 
 log = logging.getLogger("wxops.metrics")
@@ -97,7 +100,17 @@ class MetricsPage:
         return [body]
 
     def render(self) -> bytes:
-        return generate_latest(counts()) + generate_latest(self.state)
+        return summed() + generate_latest(self.state)
+
+
+def summed() -> bytes:
+    """The counts in the exposition format, read under the metrics directory's lock
+    when they are summed from files (``bot.metrics_dir``)."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not multiprocess() or not directory:
+        return generate_latest(counts())
+    with metrics_dir.held(Path(directory)):
+        return generate_latest(counts())
 
 
 def counts() -> CollectorRegistry:

@@ -56,7 +56,7 @@ def scraped_pushes(url: str) -> float:
 
 def pushes_by_process(directory: Path) -> dict[int, float]:
     counts = {}
-    for path in directory.glob("counter_*.db"):
+    for path in directory.glob("counter_[0-9]*.db"):  # not the exited workers' archive
         merged = MultiProcessCollector.merge([str(path)])  # type: ignore[no-untyped-call]
         counts[int(path.stem.split("_")[1])] = sum(
             s.value for m in merged for s in m.samples if s.name == "wxops_pushes_total")
@@ -137,15 +137,22 @@ def test_reloads_keep_the_server_up(database_url: str, tmp_path: Path) -> None:
     and each exit runs the metrics hook in gunicorn's signal handler. The hook's
     module was once first imported there; a second exit arriving mid-import found
     it half made, and the AttributeError took gunicorn down (found by the podman
-    drill of deploy/compose.yaml)."""
-    url, log, server = start_gunicorn(database_url, tmp_path, 4)
+    drill of deploy/compose.yaml). The exited workers' counts stay in the sums,
+    and their files do not pile up: one archive a type beside the live workers'."""
+    url, log, server = start_gunicorn(database_url, tmp_path, 4,
+                                      WXOPS_METRICS_TOKEN=SCRAPE_TOKEN)
+    signer = WeChatSigner(TOKEN, APP_ID, AES_KEY)
     try:
         wait_healthy(url, server)
-        for _ in range(5):  # the race is lost about one reload in ten
+        [directory] = tmp_path.glob("wxops-metrics-*")
+        for reload in range(5):  # the race is lost about one reload in ten
+            assert push(url, signer, reload) == 200
             server.send_signal(signal.SIGHUP)
             time.sleep(1.5)  # the old workers exit within gunicorn's graceful timeout
             assert server.poll() is None, log.read_text()[-2000:]
             wait_healthy(url, server)
+        assert scraped_pushes(url) == 5
+        assert len(list(directory.glob("counter_*.db"))) <= 4 + 1
     finally:
         server.terminate()
         server.wait(timeout=15)

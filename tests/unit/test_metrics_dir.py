@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from bot import metrics_dir
 from bot.metrics import MULTIPROC_ENV
@@ -48,3 +49,54 @@ def test_a_named_directory_is_emptied_of_a_former_servers_counts(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     metrics_dir.remove()  # not made by wxops: left alone
     assert tmp_path.exists()
+
+
+COUNTING = """
+import sys
+from prometheus_client import Counter, Histogram
+pushes = Counter("wxops_test_pushes", "pushes", ["outcome"])
+seconds = Histogram("wxops_test_seconds", "seconds", buckets=(0.1, 1.0))
+for value in map(float, sys.argv[1:]):
+    pushes.labels("ok").inc()
+    seconds.observe(value)
+pushes.labels("refused").inc(2)
+"""
+
+
+def counted(directory: Path, *values: float) -> int:
+    """A process that counts into ``directory`` and exits: its pid."""
+    subprocess.run([sys.executable, "-c", COUNTING, *map(str, values)], check=True,
+                   env={**os.environ, MULTIPROC_ENV: str(directory)})
+    [pid] = {int(p.stem.split("_")[1]) for p in directory.glob("*_*.db")
+             if p.stem.split("_")[1].isdigit()}  # the archive's files are not a process's
+    return pid
+
+
+def sums(directory: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    merged = MultiProcessCollector.merge(  # type: ignore[no-untyped-call]
+        [str(p) for p in directory.glob("*.db")])
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for m in merged for s in m.samples}
+
+
+def test_an_exited_workers_counts_go_into_the_archive_and_its_files_go(tmp_path: Path) -> None:
+    """Workers replaced again and again (gunicorn's max_requests, reloads) leave
+    one archive file a type, not files a worker, and the sums do not move."""
+    expected: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for values in ((0.05, 0.5), (2.0,), (0.05, 0.05, 3.0)):
+        pid = counted(tmp_path, *values)
+        before = sums(tmp_path)
+        metrics_dir.archive(tmp_path, pid)
+        assert sums(tmp_path) == before  # a scrape before and after sees the same
+        expected = before
+        assert sorted(p.name for p in tmp_path.glob("*.db")) == [
+            "counter_archive.db", "histogram_archive.db"]
+    ok = (("outcome", "ok"),)
+    assert expected[("wxops_test_pushes_total", ok)] == 6
+    assert expected[("wxops_test_pushes_total", (("outcome", "refused"),))] == 6
+    assert expected[("wxops_test_seconds_count", ())] == 6
+    assert expected[("wxops_test_seconds_bucket", (("le", "0.1"),))] == 3
+    assert expected[("wxops_test_seconds_bucket", (("le", "1.0"),))] == 4
+    assert expected[("wxops_test_seconds_sum", ())] == pytest.approx(5.65)
+    metrics_dir.archive(tmp_path, 999_999_999)  # a process that counted nothing: no change
+    assert sums(tmp_path) == expected

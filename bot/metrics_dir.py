@@ -96,9 +96,20 @@ def worker_exited(server: Any, worker: Any) -> None:
     _archiving.append(True)
     try:
         while _exited:
-            archive(Path(directory), _exited.pop())
+            _archived(Path(directory), _exited.pop())
     finally:
         _archiving.clear()
+
+
+def _archived(directory: Path, pid: int) -> None:
+    """``archive``, never raising into gunicorn's signal handler (an error there
+    would stop the server): a process whose files could not be archived keeps
+    them, and the sums stay right."""
+    try:
+        archive(directory, pid)
+    except Exception:
+        log.exception("the counts of exited worker %s could not be archived; its files "
+                      "stay in %s", pid, directory)
 
 
 @contextmanager
@@ -115,7 +126,6 @@ def held(directory: Path) -> Iterator[None]:
 def archive(directory: Path, pid: int) -> None:
     """The exited process's counts added into the archive of their type (written
     aside, then put in place), and its own files removed."""
-    from prometheus_client.mmap_dict import MmapedDict, mmap_key
     from prometheus_client.multiprocess import MultiProcessCollector
 
     with held(directory):
@@ -127,17 +137,29 @@ def archive(directory: Path, pid: int) -> None:
             files = [str(f) for f in (kept, gone) if f.exists()]
             merged = MultiProcessCollector.merge(files, accumulate=False)  # type: ignore[no-untyped-call]
             fresh = directory / f"{kind}_{ARCHIVE}.db.new"  # not read by a scrape: not *.db
-            store = MmapedDict(str(fresh))  # type: ignore[no-untyped-call]
+            fresh.unlink(missing_ok=True)  # an opened file's values would be kept, not replaced
             try:
-                for metric in merged:
-                    for sample in metric.samples:
-                        key = mmap_key(metric.name, sample.name, list(sample.labels),
-                                       list(sample.labels.values()), metric.documentation)
-                        store.write_value(key, sample.value, 0.0)  # type: ignore[no-untyped-call]
-            finally:
-                store.close()  # type: ignore[no-untyped-call]
+                _write(fresh, merged)
+            except BaseException:
+                fresh.unlink(missing_ok=True)
+                raise
             fresh.replace(kept)
             gone.unlink()
+
+
+def _write(path: Path, metrics: Any) -> None:
+    """Merged metrics (not accumulated) into a new file of prometheus_client's format."""
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    store = MmapedDict(str(path))  # type: ignore[no-untyped-call]
+    try:
+        for metric in metrics:
+            for sample in metric.samples:
+                key = mmap_key(metric.name, sample.name, list(sample.labels),
+                               list(sample.labels.values()), metric.documentation)
+                store.write_value(key, sample.value, 0.0)  # type: ignore[no-untyped-call]
+    finally:
+        store.close()  # type: ignore[no-untyped-call]
 
 
 def remove(server: Any = None) -> None:

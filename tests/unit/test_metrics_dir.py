@@ -100,3 +100,23 @@ def test_an_exited_workers_counts_go_into_the_archive_and_its_files_go(tmp_path:
     assert expected[("wxops_test_seconds_sum", ())] == pytest.approx(5.65)
     metrics_dir.archive(tmp_path, 999_999_999)  # a process that counted nothing: no change
     assert sums(tmp_path) == expected
+
+
+def test_an_archive_that_fails_leaves_the_files_and_the_server_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """child_exit runs in gunicorn's signal handler: an error there would stop the
+    server. The worker's files stay, so the sums are still right."""
+    pid = counted(tmp_path, 0.5)
+    before = sums(tmp_path)
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+
+    def full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("prometheus_client.mmap_dict.MmapedDict.write_value", full)
+    metrics_dir.worker_exited(None, type("Worker", (), {"pid": pid})())
+    assert sums(tmp_path) == before
+    assert (tmp_path / f"counter_{pid}.db").exists()
+    assert not list(tmp_path.glob("*_archive.db*"))
+    assert any("could not be archived" in r.getMessage() for r in caplog.records)

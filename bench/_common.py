@@ -15,6 +15,11 @@ PG_ADMIN = os.environ.get("WXOPS_TEST_DATABASE_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def libpq_url(url: str) -> str:
+    """SQLAlchemy's ``postgresql+psycopg://`` URL as libpq (plain psycopg) takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def database(kind: str, workdir: Path, name: str) -> str:
     """A fresh database URL: a file under ``workdir``, or a new PostgreSQL database."""
     if kind == "sqlite":

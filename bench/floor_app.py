@@ -23,6 +23,8 @@ import psycopg
 import werobot
 from bottle import Bottle, HTTPResponse, request  # type: ignore[import-untyped]
 
+from bench._common import libpq_url
+
 #: Into ``bench.inbound.FLOOR_TABLE``, which the benchmark creates.
 INSERT = "INSERT INTO floor_pushes (msg_id, xml) VALUES (%s, %s) ON CONFLICT DO NOTHING"
 
@@ -35,11 +37,6 @@ robot.config["SESSION_STORAGE"] = False
 @robot.text  # type: ignore[untyped-decorator]
 def echo(message: werobot.messages.messages.TextMessage) -> str:
     return str(message.content)
-
-
-def libpq_url(url: str) -> str:
-    """SQLAlchemy's ``postgresql+psycopg://`` as libpq takes it."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 class _Store:

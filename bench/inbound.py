@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from sqlalchemy import create_engine, func, select, table  # noqa: E402
 
-from bench._common import CpuClock, database, settled  # noqa: E402
+from bench._common import CpuClock, database, libpq_url, settled  # noqa: E402
 from storage.models import InboundMessage  # noqa: E402
 from tests.harness import wechat as wx  # noqa: E402
 from tests.harness.wechat import WeChatSigner  # noqa: E402
@@ -197,8 +197,7 @@ def floor_env(url: str, mode: str) -> dict[str, str]:
            "PYTHONPATH": str(ROOT)}
     if mode == "safe":
         env |= {"WXOPS_ENCODING_AES_KEY": AES_KEY, "WXOPS_APP_ID": APP_ID}
-    psycopg_url = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(psycopg_url, autocommit=True) as conn:
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute(FLOOR_TABLE)  # here: two workers would race to create it
     return env
 

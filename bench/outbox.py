@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench._common import database  # noqa: E402
+from bench._common import database, libpq_url  # noqa: E402
 from bot import lanes  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.deliveries import handlers  # noqa: E402
@@ -118,7 +118,7 @@ def floor(base: str, people: list[str], count: int, url: str, threads: int) -> R
     with its own connection and HTTP session."""
     import psycopg
 
-    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    dsn = libpq_url(url)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_floor")
         conn.execute("CREATE TABLE bench_floor (id integer PRIMARY KEY, started_at timestamptz)")

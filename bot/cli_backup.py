@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy import Engine
 
 from bot.cli_text import CliError, echo, helptext
 from bot.timefmt import utcnow
@@ -62,20 +63,14 @@ def restore_command(app: App, source: Path, force: bool) -> None:
 @click.pass_obj
 def copy_command(app: App, to: str) -> None:
     """把全部数据复制到另一个空数据库，例如从 SQLite 到 PostgreSQL (copy the data)."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    from sqlalchemy.exc import ArgumentError
 
     try:
         target = make_engine(to)
     except (ArgumentError, ValueError) as exc:
         raise CliError("copy_bad_url", detail=str(exc).splitlines()[0]) from None
     try:
-        try:  # a server target first (connecting to a SQLite file would make it);
-            # an unreachable source is then wxops' usual database error
-            if target.dialect.name != "sqlite":
-                target.connect().close()
-        except OperationalError as exc:
-            raise CliError("copy_unreachable", target=target.url.render_as_string(),
-                           detail=str(exc.orig).strip().splitlines()[0]) from None
+        _reachable(target)  # first: an unreachable source is then wxops' usual error
         copied = copy_database(app.engine, target, utcnow())
     except CopyError as exc:
         raise CliError(exc.code, **exc.data) from None
@@ -83,6 +78,20 @@ def copy_command(app: App, to: str) -> None:
         target.dispose()
     echo("db", "copied", target=target.url.render_as_string(), revision=copied.revision,
          tables=len(copied.rows), rows=copied.total)
+
+
+def _reachable(target: Engine) -> None:
+    """A server target answers, or the copy stops saying so (a SQLite target is not
+    opened here: connecting would make its file before the copy's refusals)."""
+    from sqlalchemy.exc import OperationalError
+
+    if target.dialect.name == "sqlite":
+        return
+    try:
+        target.connect().close()
+    except OperationalError as exc:
+        raise CliError("copy_unreachable", target=target.url.render_as_string(),
+                       detail=str(exc.orig).strip().splitlines()[0]) from None
 
 
 def register(cli: click.Group) -> None:

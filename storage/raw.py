@@ -137,10 +137,8 @@ class Raw:
         of ending the pipeline on it is of no use; left to the garbage
         collector, the pipeline would end later and log it, at worst at the
         process's exit."""
-        queue, self._queue, self._pipeline = self._queue, None, None
-        if queue is not None:
-            with suppress(self.driver_error):
-                queue.__exit__(None, None, None)
+        with suppress(DBAPIError):
+            self.unqueued()
 
     def _execute(self, sql: str, params: dict[str, Any], fetch: bool, sync: bool = False,
                  cursor: Any = None) -> list[tuple[Any, ...]]:
@@ -201,7 +199,6 @@ def _sqlite_datetime(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-@cache
 def _abandon(_dbapi: Any, record: Any, *_why: Any) -> None:
     """The pool is about to close an invalidated connection: its pipeline goes first."""
     raw = record.info.get("wxops_raw")
@@ -209,6 +206,7 @@ def _abandon(_dbapi: Any, record: Any, *_why: Any) -> None:
         raw.abandoned()
 
 
+@cache
 def _sql(sql: str, postgres: bool) -> str:
     """``:name`` placeholders as the driver wants them: named for sqlite3, pyformat
     for psycopg."""

@@ -4,6 +4,7 @@ whole leaves the target as it was."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -139,3 +140,16 @@ def test_a_target_that_drops_rows_unseen_is_caught_by_the_count(
     with engaged(other_url) as engine, engine.connect() as conn:
         assert all(conn.scalar(select(func.count()).select_from(t)) == 0
                    for t in Base.metadata.sorted_tables)
+
+
+@pytest.mark.parametrize("engine_url", ["sqlite"], indirect=True)
+def test_a_server_that_does_not_answer_is_named_before_anything_is_read(
+        engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    cli = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
+    assert cli("db", "upgrade").status == 0
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    refused = cli("db", "copy", "--to", f"postgresql+psycopg://postgres@127.0.0.1:{port}/x")
+    assert (refused.status, refused.code) == (1, "copy_unreachable")

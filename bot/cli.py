@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import import_module
 from typing import Any
 
 import click
@@ -165,39 +166,56 @@ cli.add_command(staff)
 cli.add_command(item)
 
 
-def _commands() -> None:
-    # Later commands register here, in one place, so `wxops --help` lists them all.
-    from bot import (
-        chat,
-        cli_analytics,
-        cli_archive,
-        cli_assets,
-        cli_backup,
-        cli_capabilities,
-        cli_comments,
-        cli_doctor,
-        cli_drafts,
-        cli_emulator,
-        cli_evaluation,
-        cli_import,
-        cli_inbound,
-        cli_links,
-        cli_queue,
-        cli_reports,
-        cli_review,
-        cli_rules,
-        cli_run,
-        cli_surveys,
-        cli_words,
-        cli_worker,
-    )
+#: The modules (of ``bot``) that add each command defined outside this file, or a
+#: subcommand to one defined here (``item``, ``db``). A command line loads only its
+#: command's: a wxops process spends most of its start-up importing, and most
+#: commands need a few modules of the twenty (tests/unit/test_cli_modules.py
+#: checks this table against what each module registers).
+COMMAND_MODULES: Mapping[str, tuple[str, ...]] = {
+    "serve": ("cli_run",), "run": ("cli_run",),
+    "rules": ("cli_rules",),
+    "queue": ("cli_queue",), "texts": ("cli_queue",),
+    "worker": ("cli_worker",), "outbox": ("cli_worker",),
+    "inbound": ("cli_inbound",),
+    "emulator": ("cli_emulator",),
+    "capabilities": ("cli_capabilities",),
+    "doctor": ("cli_doctor",),
+    "links": ("cli_links",),
+    "words": ("cli_words",),
+    "item": ("cli_import", "cli_drafts", "cli_links"),
+    "drafts": ("cli_drafts",),
+    "assets": ("cli_assets",),
+    "analytics": ("cli_analytics",), "stats": ("cli_analytics",),
+    "comments": ("cli_comments",),
+    "report": ("cli_reports",),
+    "review": ("cli_review",),
+    "survey": ("cli_surveys",),
+    "evaluation": ("cli_evaluation",),
+    "archive": ("cli_archive",),
+    "backup": ("cli_backup",), "restore": ("cli_backup",), "db": ("cli_backup",),
+    "chat": ("chat",),
+}
+#: Every module above, in the order ``wxops --help`` has always registered them.
+ALL_MODULES = ("cli_run", "cli_rules", "cli_queue", "cli_worker", "cli_inbound", "cli_emulator",
+               "cli_capabilities", "cli_doctor", "cli_links", "cli_words", "cli_import",
+               "cli_drafts", "cli_assets", "cli_analytics", "cli_comments", "cli_reports",
+               "cli_review", "cli_surveys", "cli_evaluation", "cli_archive", "cli_backup",
+               "chat")
 
-    for module in (cli_run, cli_rules, cli_queue, cli_worker, cli_inbound, cli_emulator,
-                   cli_capabilities, cli_doctor, cli_links, cli_words, cli_import,
-                   cli_drafts, cli_assets, cli_analytics, cli_comments, cli_reports, cli_review,
-                   cli_surveys, cli_evaluation, cli_archive, cli_backup,
-                   chat):
-        module.register(cli)
+
+def _commands(argv: Sequence[str] | None = None) -> None:
+    """Register the commands a command line needs: its command's modules, or every
+    module when it does not start with a command this file or the table knows
+    (``--help``, nothing, or a misspelling click will suggest the right name for)."""
+    first = argv[0] if argv else ""
+    if first in COMMAND_MODULES:
+        wanted = COMMAND_MODULES[first]
+    elif first in cli.commands:
+        wanted = ()  # defined here, and gains nothing from elsewhere
+    else:
+        wanted = ALL_MODULES
+    for name in wanted:
+        import_module(f"bot.{name}").register(cli)
 
 
 @dataclass(frozen=True)
@@ -214,7 +232,7 @@ class Failure:
 def run(argv: list[str] | None = None) -> Failure | None:
     """Run the CLI: None when the command did its work, else how it failed (a
     known error; anything else propagates)."""
-    _commands()
+    _commands(sys.argv[1:] if argv is None else argv)
     try:
         status = cli.main(args=argv, prog_name="wxops", standalone_mode=False)
     except Exception as exc:  # only the known ones are turned into a Failure

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined
 
 from handlers import texts
 
@@ -99,3 +102,35 @@ def test_an_unknown_field_of_a_variable_is_named() -> None:
     with pytest.raises(ValueError) as refused:
         texts.check_template("ack_away", "{{ hours.nope }}")
     assert "nope（变量没有这一项）" in str(refused.value)
+
+
+def _catalogue(cache: BytecodeCache | None) -> Environment:
+    """The shipped templates as a process of its own meets them (nothing in memory)."""
+    return Environment(loader=PackageLoader("handlers", "templates"),
+                       undefined=StrictUndefined, bytecode_cache=cache)
+
+
+def _ack(environment: Environment) -> str:
+    return str(environment.get_template("ack.j2").render(ticket_id=7)).strip()
+
+
+def test_a_template_compiled_once_is_taken_from_the_cache_by_the_next_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = _ack(_catalogue(texts._KeptCode(str(tmp_path))))
+    later = _catalogue(texts._KeptCode(str(tmp_path)))
+    monkeypatch.setattr(later, "compile", lambda *args, **kwargs: pytest.fail("compiled"))
+    assert _ack(later) == expected
+
+
+def test_a_damaged_cache_file_costs_no_render(tmp_path: Path) -> None:
+    expected = _ack(_catalogue(texts._KeptCode(str(tmp_path))))
+    (kept,) = tmp_path.iterdir()
+    kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])  # the code cut short
+    assert _ack(_catalogue(texts._KeptCode(str(tmp_path)))) == expected
+
+
+def test_a_cache_that_cannot_be_written_costs_no_render(tmp_path: Path) -> None:
+    expected = _ack(_catalogue(None))
+    gone = tmp_path / "gone"  # as a full disk or a removed directory would
+    assert _ack(_catalogue(texts._KeptCode(str(gone)))) == expected
+    assert not gone.exists()

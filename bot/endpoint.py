@@ -215,10 +215,12 @@ class WeChatEndpoint:
     @staticmethod
     def _claim(conn: Connection, envelope: InboundEnvelope,
                push: PushRecord) -> PushClaim:
-        # An authenticated body is covered by msg_signature: a reused pair can
-        # only bring the same body back, which dedupe answers as a retry.
-        if not envelope.authenticated and not inbound.nonce_is_fresh(
-                conn, envelope.timestamp, envelope.nonce, envelope.body_hash):
+        # Every mode's pair is remembered, safe mode's too: msg_signature binds an
+        # encrypted body to its pair, but the same query without encrypt_type and
+        # msg_signature (as an access log shows it) still passes the plain-mode
+        # signature, with any body. A genuine retry brings the same body back.
+        if not inbound.nonce_is_fresh(conn, envelope.timestamp, envelope.nonce,
+                                      envelope.body_hash):
             raise ReplayedNonce("timestamp and nonce reused with a different body")
         return inbound.claim(conn, push)
 

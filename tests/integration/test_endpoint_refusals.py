@@ -103,7 +103,8 @@ def test_reused_nonce_with_another_body_is_403(account: Account) -> None:
 
 
 def test_in_safe_mode_msg_signature_guards_the_pair(account: Account) -> None:
-    """Safe mode keeps no guard row: msg_signature already binds the body to the pair."""
+    """msg_signature binds the encrypted body to the pair; the pair is remembered
+    all the same, for a plain-mode push that brings it back (below)."""
     query, body = account.client.signer.build(wx.text("原始消息", msg_id=1), "safe")
     assert account.client.request("POST", query, body).status == 200
     _, other = account.client.signer.build(wx.text("发布 12", msg_id=2), "safe",
@@ -113,7 +114,23 @@ def test_in_safe_mode_msg_signature_guards_the_pair(account: Account) -> None:
     assert again.status == 200 and "T1" in account.client.signer.decrypt_reply(again.text)
     assert stored(account.engine) == 1
     with account.engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(InboundNonce)) == 0
+        assert conn.scalar(select(func.count()).select_from(InboundNonce)) == 1
+
+
+@pytest.mark.parametrize("mode", ["safe", "compatible"])
+def test_an_encrypted_pushs_query_sent_again_in_plain_mode_is_403(
+        account: Account, mode: wx.Mode) -> None:
+    """Its signature covers only token, timestamp and nonce: without encrypt_type and
+    msg_signature (as an access log shows the query) it signs a plain push with any
+    body, which the replay guard must refuse as it does a plain push's."""
+    query, body = account.client.signer.build(wx.text("原始消息", msg_id=1), mode)
+    assert account.client.request("POST", query, body).status == 200
+    plain = {k: v for k, v in query.items() if k not in ("encrypt_type", "msg_signature")}
+    forged = wx.unsubscribe(sender="o_victim_openid").encode()
+    assert account.client.request("POST", plain, forged).status == 403
+    again = account.client.request("POST", query, body)  # WeChat's retry: still a retry
+    assert again.status == 200
+    assert stored(account.engine) == 1
 
 
 def _push_fields(**fields: object) -> str:

@@ -87,11 +87,12 @@ def test_a_new_ticket_and_an_event_walk_nothing(sqlite_engine: Engine) -> None:
     assert _full_walks(sqlite_engine, statements) == []
 
 
-@pytest.mark.parametrize(("mode", "statements"), [("plain", 4), ("safe", 3)])
+@pytest.mark.parametrize(("mode", "statements"), [("plain", 4), ("safe", 4)])
 def test_a_follower_writing_again_soon_takes_one_statement_for_the_ticket(
         sqlite_engine: Engine, mode: Mode, statements: int) -> None:
-    """The usual case: the replay guard (plain mode only), the dedupe claim, the
-    sender, and one statement that checks the ticket and logs the message."""
+    """The usual case: the replay guard (every mode: bot.endpoint's _claim), the
+    dedupe claim, the sender, and one statement that checks the ticket and logs
+    the message."""
     seen = _record_statements(sqlite_engine)
     account = make_account(sqlite_engine)
     account.client.push(wx.text("第一条", sender="o_asker", msg_id=1), mode)

@@ -350,7 +350,9 @@ _REASONS = {400: "Bad Request", 403: "Forbidden", 405: "Method Not Allowed",
 
 def _status(start_response: StartResponse, status: int) -> list[bytes]:
     body = f"{status} {_REASONS.get(status, 'Error')}\n".encode()
-    start_response(f"{status} {_REASONS.get(status, 'Error')}",
-                   [("Content-Type", "text/plain; charset=utf-8"),
-                    ("Content-Length", str(len(body)))])
+    headers = [("Content-Type", "text/plain; charset=utf-8"),
+               ("Content-Length", str(len(body)))]
+    if status == 405:  # RFC 9110 15.5.6: a 405 names the methods the resource takes
+        headers.append(("Allow", "GET, POST"))
+    start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
     return [body]

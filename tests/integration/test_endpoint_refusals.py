@@ -168,7 +168,9 @@ def test_an_over_long_openid_is_refused_and_not_recorded(account: Account) -> No
 
 def test_other_methods_and_paths(account: Account) -> None:
     query, body = account.client.signer.build(wx.text("x"))
-    assert account.client.request("PUT", query, body).status == 405
+    for method in ("PUT", "DELETE", "OPTIONS", "PATCH"):
+        refused = account.client.request(method, query, body)
+        assert (refused.status, refused.headers.get("Allow")) == (405, "GET, POST"), method
     assert account.client.request("POST", query, body, path="/other").status == 404
 
 

@@ -57,6 +57,12 @@ _TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
 _REQUIRED_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 # Safe-mode bodies carry only these; anything else means compatible mode.
 _SAFE_MODE_FIELDS = frozenset({"ToUserName", "Encrypt"})
+# The C0 controls XML 1.0 forbids (all but TAB, LF and CR). WeChat does not
+# escape them: a follower's text with one (U+001D, U+0002, U+0010 have been
+# seen) arrives raw inside its CDATA, in the clear text and in the ciphertext
+# (WeRoBot #420, easywechat #1419, silenceper/wechat #750). In UTF-8 these
+# bytes are only ever those characters, never part of another.
+_XML_FORBIDDEN_CONTROLS = bytes(c for c in range(0x20) if c not in b"\t\n\r")
 
 
 class BadSignature(ProtocolError):
@@ -135,18 +141,37 @@ def parse_xml(body: bytes) -> dict[str, object]:
     an element with children becomes a dict; a repeated tag becomes a list.
     Attributes are ignored: WeChat does not use them.
     """
-    parser = XMLParser(target=_NoDtdTreeBuilder())
     try:
-        parser.feed(body)
-        root = parser.close()
-    except _ForbiddenDtd as exc:
-        raise BadXml("forbidden XML construct: a document type declaration") from exc
-    except (ParseError, ValueError, LookupError) as exc:
-        raise BadXml("malformed XML") from exc
+        root = _parse_root(body)
+    except ParseError as exc:
+        # A control character WeChat left raw: parsed again without them (the
+        # follower cannot see them either), rather than refused, which would
+        # lose the message and show the follower the account as out of service.
+        # Only on a failed parse, so a well-formed push costs nothing more.
+        cleaned = body.translate(None, _XML_FORBIDDEN_CONTROLS)
+        if cleaned == body:
+            raise BadXml("malformed XML") from exc
+        try:
+            root = _parse_root(cleaned)
+        except ParseError as again:
+            raise BadXml("malformed XML") from again
     if root.tag != "xml":
         raise BadXml("root element must be <xml>")
     fields = _element_value(root, depth=0)
     return fields if isinstance(fields, dict) else {}
+
+
+def _parse_root(body: bytes) -> Element:
+    """The root element; `ParseError` for XML that is not well formed."""
+    parser = XMLParser(target=_NoDtdTreeBuilder())
+    try:
+        parser.feed(body)
+        root: Element = parser.close()
+    except _ForbiddenDtd as exc:
+        raise BadXml("forbidden XML construct: a document type declaration") from exc
+    except (ValueError, LookupError) as exc:
+        raise ParseError(str(exc)) from exc
+    return root
 
 
 def _element_value(element: Element, depth: int) -> object:

@@ -52,8 +52,8 @@ def mostly(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any]) -> st.S
 
 
 #: What a message field may hold: staff commands, numbers of every size, odd unicode,
-#: and now and then control characters (which XML itself cannot carry: the parser
-#: must refuse them).
+#: and now and then control characters (which XML itself cannot carry, but WeChat
+#: sends raw: the parser drops them, bot.protocol.parse_xml).
 WORDS = st.sampled_from(["帮助", "查看 1", "通过 1", "回 T1 好的", "发布 1", "确认 ABCDEF",
                          "绑定 K7M2QX8P", "选题 标题", "排期 1 明天 9:00", "统计 30天",
                          "规则 添加 关键词 回复", "成员 邀请 reviewer", "队列", "结 T1"])

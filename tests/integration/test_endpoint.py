@@ -204,6 +204,20 @@ def test_padded_cdata_as_in_wechats_own_samples_is_read_as_its_value(
     assert count(account.engine, ReplyTicket) == 0
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_control_character_wechat_leaves_raw_opens_the_ticket_all_the_same(
+        account: Account, mode: wx.Mode) -> None:
+    """WeChat puts a follower's U+001D (U+0002, U+0010...) raw inside the CDATA, in
+    the clear text and in the ciphertext, though XML 1.0 forbids it (WeRoBot #420):
+    a 400 would lose the message, WeChat showing the follower the account as out of
+    service after its three tries."""
+    reply = account.client.push(wx.text("退款\x1d还没到\x02"), mode)
+    assert reply.status == 200 and reply.text != "success"  # acknowledged: a ticket
+    with account.engine.connect() as conn:
+        assert conn.execute(select(TicketMessage.content)).scalar_one() == "退款还没到"
+        assert conn.execute(select(InboundMessage.error)).scalar_one() == ""
+
+
 def test_unsubscribe_closes_open_tickets(account: Account) -> None:
     account.client.push(wx.text("有问题"))
     assert account.client.push(wx.unsubscribe(create_time=wx.CREATE_TIME + 5)).text == "success"

@@ -294,6 +294,25 @@ def test_a_push_without_a_required_field_is_refused(
             open_(query, body, crypto)
 
 
+@pytest.mark.parametrize("mode", ["plain", "safe", "compatible"])
+def test_control_characters_wechat_leaves_raw_are_dropped_not_refused(
+    signer: WeChatSigner, crypto: MessageCrypto, mode: wechat.Mode
+) -> None:
+    """XML 1.0 forbids the C0 controls but TAB, LF and CR; WeChat leaves a follower's
+    raw inside the CDATA (WeRoBot #420, easywechat #1419): dropped, as the follower
+    could not see them, rather than the message refused and lost."""
+    xml = wechat.message_xml({**TEXT_FIELDS, "Content": "a\x1db\x02c\x10\x00d\te"})
+    query, body = build(signer, xml, mode)
+    assert open_(query, body, crypto).message["Content"] == "abcd\te"
+
+
+def test_dropping_control_characters_mends_nothing_else() -> None:
+    with pytest.raises(BadXml, match="malformed"):
+        parse_xml(b"<xml><Content>\x1d</Content>")  # still unclosed
+    with pytest.raises(BadXml, match="document type declaration"):
+        parse_xml(b'\x01<!DOCTYPE xml [<!ENTITY a "b">]><xml><Content>&a;</Content></xml>')
+
+
 @pytest.mark.parametrize("field", ["ToUserName", "FromUserName"])
 def test_an_over_long_openid_or_account_is_refused(signer: WeChatSigner, field: str) -> None:
     query, body = build(signer, wechat.message_xml({**TEXT_FIELDS, field: "o" * 65}))

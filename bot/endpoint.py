@@ -219,8 +219,11 @@ class WeChatEndpoint:
         # encrypted body to its pair, but the same query without encrypt_type and
         # msg_signature (as an access log shows it) still passes the plain-mode
         # signature, with any body. A genuine retry brings the same body back.
-        if not inbound.nonce_is_fresh(conn, envelope.timestamp, envelope.nonce,
-                                      envelope.body_hash):
+        # An authenticated push is never refused for its pair: msg_signature
+        # vouches for its body, whatever a plain push brought with the pair first.
+        fresh = inbound.nonce_is_fresh(conn, envelope.timestamp, envelope.nonce,
+                                       envelope.body_hash)
+        if not fresh and not envelope.authenticated:
             raise ReplayedNonce("timestamp and nonce reused with a different body")
         return inbound.claim(conn, push)
 

@@ -133,6 +133,19 @@ def test_an_encrypted_pushs_query_sent_again_in_plain_mode_is_403(
     assert stored(account.engine) == 1
 
 
+@pytest.mark.parametrize("mode", ["safe", "compatible"])
+def test_an_encrypted_push_is_not_refused_for_a_pair_a_plain_push_took_first(
+        account: Account, mode: wx.Mode) -> None:
+    """msg_signature vouches for an encrypted body: a forged plain push that got its
+    pair in first (a query seen before it arrived) must not cost WeChat's push."""
+    query, body = account.client.signer.build(wx.text("原始消息", msg_id=1), mode)
+    plain = {k: v for k, v in query.items() if k not in ("encrypt_type", "msg_signature")}
+    assert account.client.request("POST", plain, wx.unsubscribe().encode()).status == 200
+    genuine = account.client.request("POST", query, body)
+    assert genuine.status == 200 and "T1" in account.client.signer.decrypt_reply(genuine.text)
+    assert stored(account.engine) == 2
+
+
 def _push_fields(**fields: object) -> str:
     return wx.message_xml({"ToUserName": wx.ACCOUNT, "FromUserName": wx.FOLLOWER,
                            "CreateTime": 1_700_000_000, **fields})

@@ -63,6 +63,8 @@ _SAFE_MODE_FIELDS = frozenset({"ToUserName", "Encrypt"})
 # (WeRoBot #420, easywechat #1419, silenceper/wechat #750). In UTF-8 these
 # bytes are only ever those characters, never part of another.
 _XML_FORBIDDEN_CONTROLS = bytes(c for c in range(0x20) if c not in b"\t\n\r")
+# The two non-characters XML 1.0 forbids as well, U+FFFE and U+FFFF, in UTF-8.
+_XML_FORBIDDEN_NONCHARACTERS = re.compile(b"\xef\xbf[\xbe\xbf]")
 
 
 class BadSignature(ProtocolError):
@@ -148,7 +150,8 @@ def parse_xml(body: bytes) -> dict[str, object]:
         # follower cannot see them either), rather than refused, which would
         # lose the message and show the follower the account as out of service.
         # Only on a failed parse, so a well-formed push costs nothing more.
-        cleaned = body.translate(None, _XML_FORBIDDEN_CONTROLS)
+        cleaned = _XML_FORBIDDEN_NONCHARACTERS.sub(
+            b"", body.translate(None, _XML_FORBIDDEN_CONTROLS))
         if cleaned == body:
             raise BadXml("malformed XML") from exc
         try:

@@ -301,9 +301,10 @@ def test_control_characters_wechat_leaves_raw_are_dropped_not_refused(
     """XML 1.0 forbids the C0 controls but TAB, LF and CR; WeChat leaves a follower's
     raw inside the CDATA (WeRoBot #420, easywechat #1419): dropped, as the follower
     could not see them, rather than the message refused and lost."""
-    xml = wechat.message_xml({**TEXT_FIELDS, "Content": "a\x1db\x02c\x10\x00d\te"})
+    xml = wechat.message_xml({**TEXT_FIELDS,
+                              "Content": "a\x1db\x02c\x10\x00d\te\ufffef\uffff😀"})
     query, body = build(signer, xml, mode)
-    assert open_(query, body, crypto).message["Content"] == "abcd\te"
+    assert open_(query, body, crypto).message["Content"] == "abcd\tef😀"
 
 
 def test_dropping_control_characters_mends_nothing_else() -> None:

@@ -343,7 +343,8 @@ def _ok(start_response: StartResponse, body: bytes, content_type: str = "") -> l
     or the echostr, which is only ever text whatever it looks like)."""
     content_type = content_type or (_XML if body.lstrip().startswith(b"<") else _TEXT)
     start_response("200 OK", [("Content-Type", content_type),
-                              ("Content-Length", str(len(body)))])
+                              ("Content-Length", str(len(body))),
+                              ("X-Content-Type-Options", "nosniff")])  # text stays text
     return [body]
 
 

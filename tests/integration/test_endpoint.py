@@ -43,6 +43,7 @@ def test_verification_echoes_only_text_and_only_while_fresh(account: Account) ->
     echoed = account.client.request("GET", account.client.signer.verification_query(markup))
     assert (echoed.status, echoed.text) == (200, markup)
     assert echoed.headers["Content-Type"].startswith("text/plain")  # never run as a page
+    assert echoed.headers["X-Content-Type-Options"] == "nosniff"  # nor sniffed as one
     old = str(int(time.time()) - 3600)  # a verification URL captured an hour ago
     stale = account.client.signer.verification_query("echo", timestamp=old)
     assert account.client.request("GET", stale).status == 403

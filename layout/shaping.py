@@ -250,7 +250,7 @@ def _markers(listing: Element, depth: int) -> Iterator[str]:
     if listing.tag == "ul":
         return _bullets(BULLETS[depth % len(BULLETS)])
     start = (listing.get("start") or "1").strip()
-    return _numbers(int(start) if start.isdigit() else 1, depth)
+    return _numbers(int(start) if start.isdecimal() else 1, depth)
 
 
 def _bullets(bullet: str) -> Iterator[str]:

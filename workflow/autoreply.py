@@ -171,7 +171,7 @@ def parse_hours(text: str) -> tuple[time, time]:
 def parse_clock(text: str) -> time:
     """``9:00`` / ``09:30`` into a time of day."""
     hours, sep, minutes = unicodedata.normalize("NFKC", text).strip().partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (sep and hours.isdecimal() and minutes.isdecimal() and len(minutes) == 2):
         raise RuleRefused("clock_format", text=text.strip())
     if int(hours) > 23 or int(minutes) > 59:
         raise RuleRefused("clock_range", text=text.strip())

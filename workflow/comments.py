@@ -48,7 +48,7 @@ class ArticleRef:
 
 
 def _digits(values: Sequence[str] | None) -> int | None:
-    if not values or len(values) != 1 or not values[0].isdigit():
+    if not values or len(values) != 1 or not values[0].isdecimal():
         return None
     return int(values[0])
 
@@ -69,7 +69,7 @@ def from_url(url: str) -> ArticleRef | None:
 def from_msgid(msgid: str) -> ArticleRef | None:
     """The article a data interface's ``msgid`` (``<msg_data_id>_<1-based index>``) names."""
     mid, sep, idx = msgid.strip().partition("_")
-    if not sep or not mid.isdigit() or not idx.isdigit() or int(idx) < 1 or int(mid) == 0:
+    if not sep or not mid.isdecimal() or not idx.isdecimal() or int(idx) < 1 or int(mid) == 0:
         return None
     return ArticleRef(mid, int(idx) - 1)
 

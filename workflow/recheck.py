@@ -111,7 +111,7 @@ def parse_days(text: str) -> RecheckDays:
 
 
 def _days(text: str) -> int:
-    if not text.isdigit() or len(text) > len(str(MAX_DAYS)) or not 1 <= int(text) <= MAX_DAYS:
+    if not text.isdecimal() or len(text) > len(str(MAX_DAYS)) or not 1 <= int(text) <= MAX_DAYS:
         raise RecheckDaysError("not_days", text)
     return int(text)
 

@@ -162,7 +162,7 @@ def _single(question: Question, said: str) -> int | Misfit:
     by_text = [i for i, o in enumerate(question.options, start=1) if normalise(o) == said]
     if by_text:
         return by_text[0]
-    if said.isdigit() and 1 <= int(said) <= count:
+    if said.isdecimal() and 1 <= int(said) <= count:
         return int(said)
     return Misfit("single", {"options": count})
 
@@ -172,7 +172,7 @@ def _multiple(question: Question, said: str) -> tuple[int, ...] | Misfit:
     misfit = Misfit("multiple", {"options": count, "least": question.min_choices,
                                  "most": question.max_choices})
     parts = [p for p in _SEPARATORS.split(said) if p]
-    if not parts or not all(p.isdigit() and 1 <= int(p) <= count for p in parts):
+    if not parts or not all(p.isdecimal() and 1 <= int(p) <= count for p in parts):
         return misfit
     chosen = tuple(sorted({int(p) for p in parts}))
     if not question.min_choices <= len(chosen) <= question.max_choices:
@@ -182,7 +182,7 @@ def _multiple(question: Question, said: str) -> tuple[int, ...] | Misfit:
 
 def _rating(said: str) -> int | Misfit:
     digits = said.removesuffix("分").removesuffix("星").strip()
-    if digits.isdigit() and RATING_LOW <= int(digits) <= RATING_HIGH:
+    if digits.isdecimal() and RATING_LOW <= int(digits) <= RATING_HIGH:
         return int(digits)
     return Misfit("rating", {"low": RATING_LOW, "high": RATING_HIGH})
 

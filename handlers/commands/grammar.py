@@ -169,7 +169,7 @@ def _glued(token: str, word: str, spec: Spec) -> bool:
     if not rest:
         return False
     takes_code = bool(spec.args) and spec.args[0].kind == "code"
-    return rest[0].isdigit() or rest[0] in "tT#" or (
+    return rest[0].isdecimal() or rest[0] in "tT#" or (
         takes_code and rest.isascii() and rest.isalnum())
 
 
@@ -218,12 +218,12 @@ def parse_args(spec: Spec, typed: list[str], norm: list[str]) -> dict[str, Any]:
 def _convert(spec: Spec, arg: Arg, token: str) -> Any:
     if arg.kind in ("item", "int"):
         digits = token.lstrip("#")
-        if not digits.isdigit() or len(digits) > 9:
+        if not digits.isdecimal() or len(digits) > 9:
             raise refused("not_a", spec=spec, token=token, label=arg.label or ARG_LABELS[arg.kind])
         return int(digits)
     if arg.kind == "ticket":
         digits = token.upper().removeprefix("T")
-        if not digits.isdigit() or len(digits) > 9:
+        if not digits.isdecimal() or len(digits) > 9:
             raise refused("not_a_ticket", spec=spec, token=token)
         return int(digits)
     if arg.kind == "choice":

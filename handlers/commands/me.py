@@ -163,7 +163,7 @@ def parse_days(value: object) -> int:
     if value is None:
         return DEFAULT_DAYS
     text = str(value).lower().removesuffix("天").removesuffix("日").removesuffix("d").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_DAYS:
         raise refused("days_invalid", limit=MAX_DAYS)
     return int(text)
 

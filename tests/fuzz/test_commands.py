@@ -25,8 +25,8 @@ COMMAND_WORDS = sorted({w for spec in TABLE for form in (spec, *spec.forms) for 
 CHOICE_WORDS = sorted({w for spec in TABLE for arg in spec.args for w in arg.choices})
 ODD_NUMBERS = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
-    st.sampled_from(["0", "-1", "#1", "T1", "t1", "T", "１２", "²", "٣", "𝟙", "1e9", "1.5",
-                     "999999999", "1000000000", "2147483648", "9223372036854775808",
+    st.sampled_from(["0", "-1", "#1", "T1", "t1", "T", "１２", "²", "٣", "𝟙", "❶", "፩", "1e9",
+                     "1.5", "999999999", "1000000000", "2147483648", "9223372036854775808",
                      "99:99", "24:00", "2026-02-30", "2026-13-01", "明天", "下周一 9:00",
                      "30天", "本月", "0天", "-3天", "1000000天"]))
 #: Free text with control characters (NUL too) among letters, as nothing but a

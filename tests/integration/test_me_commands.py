@@ -193,7 +193,7 @@ def test_stats_sums_pulled_metrics(engine: Engine, team: Team) -> None:
 
 
 def test_stats_refuses_odd_periods(engine: Engine, team: Team) -> None:
-    for text in ("统计 91天", "统计 0天", "统计 一周"):
+    for text in ("统计 91天", "统计 0天", "统计 一周", "统计 ❼天"):  # ❼: isdigit, not int
         refused = refusal(engine, team.wang, text)
         assert isinstance(refused, CommandError), text
         assert (refused.code, refused.data) == ("days_invalid", {"limit": 90}), text

@@ -235,7 +235,7 @@ def test_parse_hours_and_articles() -> None:
     assert parse_article("标题|描述|https://e.org") == Article("标题", "描述", "https://e.org", "")
 
 
-@pytest.mark.parametrize("text", ["9-18", "09:00", "25:00-06:00", "09:00-18:5"])
+@pytest.mark.parametrize("text", ["9-18", "09:00", "25:00-06:00", "09:00-18:5", "❾:00-18:00"])
 def test_parse_hours_refuses_nonsense(text: str) -> None:
     with pytest.raises(InvalidInput):
         parse_hours(text)

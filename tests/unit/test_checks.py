@@ -301,6 +301,12 @@ def test_columns_count_colspans_and_unclosed_cells() -> None:
     assert only(result, Code.TABLE_TOO_MANY_COLUMNS) == {"columns": 5, "limit": 4}
 
 
+def test_a_colspan_that_is_no_number_counts_one() -> None:
+    """"²" and "❷" are digits to str.isdigit() but not to int(): one column each."""
+    result = Case('<table><tr><td colspan="²">a</td><td colspan="❷">b</td></tr></table>').run()
+    assert Code.TABLE_TOO_MANY_COLUMNS not in codes(result)
+
+
 def test_chinese_text_in_a_cell_breaks_anywhere() -> None:
     assert Code.TABLE_CELL_UNBROKEN not in codes(cells(2, text="很长的中文" * 10).run())
     unbroken = only(cells(1, text="编号 " + "9" * 25).run(), Code.TABLE_CELL_UNBROKEN)

@@ -71,6 +71,7 @@ def test_an_address_with_mid_and_idx_names_its_article(url: str, expected: Artic
     "https://mp.weixin.qq.com/s?mid=2650447891&idx=0",  # idx is 1-based
     "https://mp.weixin.qq.com/s?mid=abc&idx=1",
     "https://mp.weixin.qq.com/s?mid=0&idx=1",
+    "https://mp.weixin.qq.com/s?mid=²&idx=❶",  # digits to str.isdigit(), not to int()
     "https://mp.weixin.qq.com/s?mid=1&mid=2&idx=1",  # two answers: not guessed
     "https://example.com/s?mid=2650447891&idx=1",  # another host
     "https://mp.weixin.qq.com/mp/appmsg?mid=2650447891&idx=1",

@@ -62,6 +62,11 @@ def test_parses(text: str, name: str, args: dict[str, object]) -> None:
     ("通畅 12", "unknown_command", {"word": "通畅", "spec": "approve"}),
     ("schedul 3", "unknown_command", {"word": "schedul", "spec": "schedule"}),
     ("今天天气不错", "unknown_command", {"word": "今天天气不错", "spec": None}),
+    # Digits str.isdigit() takes but int() does not (NFKC keeps them): a hint, not a crash.
+    ("通过 ❶", "not_a", {"spec": "approve", "token": "❶", "label": "稿件编号"}),
+    ("通过 ፩", "not_a", {"spec": "approve", "token": "፩", "label": "稿件编号"}),
+    ("回 T⓵ 你好", "not_a_ticket", {"spec": "reply", "token": "T⓵"}),
+    ("通过❶", "unknown_command", {"word": "通过❶", "spec": "approve"}),
     # What no WeChat message carries, and PostgreSQL would not store (found by
     # tests/fuzz/test_commands.py): refused before any handler.
     ("回 T5 你\x00好", "control_characters", {"spec": None}),

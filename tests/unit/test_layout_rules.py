@@ -127,6 +127,12 @@ def test_an_ordered_list_counts_from_its_start() -> None:
     assert markers == ["3.", "4."]
 
 
+def test_an_ordered_list_whose_start_is_no_number_counts_from_one() -> None:
+    """"²" is a digit to str.isdigit() but not to int()."""
+    markers = re.findall(r"<span[^>]*>([^<]*)</span>", html_of('<ol start="²"><li>a</li></ol>\n'))
+    assert markers == ["1."]
+
+
 def test_a_loose_item_keeps_each_paragraph_in_a_section() -> None:
     html = without_styles(html_of("1. first\n\n   second\n"))
     assert "<li><section><span>1.</span>first</section><section>second</section></li>" in html

@@ -208,7 +208,7 @@ def test_the_setting_a_default_and_topic_pairs() -> None:
 @pytest.mark.parametrize(("text", "code"), [
     ("", "no_default"), ("政策=30", "no_default"), ("90, 政策", "not_a_pair"),
     ("90, =30", "not_a_pair"), ("0", "not_days"), ("90, 政策=3651", "not_days"),
-    ("ninety", "not_days"), ("9" * 5000, "not_days")])
+    ("ninety", "not_days"), ("❾⓪", "not_days"), ("9" * 5000, "not_days")])
 def test_a_bad_setting_is_refused_with_a_code(text: str, code: str) -> None:
     with pytest.raises(RecheckDaysError) as refused:
         recheck.parse_days(text)

@@ -214,6 +214,9 @@ def test_multiple_choice_is_read_in_the_ways_people_write_it(said: str) -> None:
     (1, "1,9", "multiple", {"options": 4, "least": 1, "most": 3}),
     (1, "13", "multiple", {"options": 4, "least": 1, "most": 3}),
     (2, "6", "rating", {"low": 1, "high": 5}),
+    (0, "❶", "single", {"options": 4}),  # a digit to str.isdigit(), not to int()
+    (1, "❶,❷", "multiple", {"options": 4, "least": 1, "most": 3}),
+    (2, "❹", "rating", {"low": 1, "high": 5}),
     (2, "很好", "rating", {"low": 1, "high": 5}),
     (3, "好", "text", {"least": 2, "most": 10, "length": 1}),
     (3, "这是一段超过十个字的很长的回答", "text", {"least": 2, "most": 10, "length": 15}),

@@ -158,7 +158,7 @@ class _Reader(HTMLParser):
 
 
 def _span(value: str) -> int:
-    return max(1, min(int(value), 1000)) if value.strip().isdigit() else 1
+    return max(1, min(int(value), 1000)) if value.strip().isdecimal() else 1
 
 
 def read(body: str, max_list_depth: int = 2) -> Document:

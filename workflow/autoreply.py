@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 
 MAX_PATTERN_CHARS = 200
 MAX_CLICK_KEY_BYTES = 128  # WeChat's limit for a menu button's key
-MAX_TEXT_REPLY_CHARS = 2000
+#: A text reply is one passive reply, which WeChat shows only up to 2047 bytes of
+#: UTF-8 (handlers.replies.TEXT_REPLY_BYTES keeps the same margin): longer, and the
+#: follower sees nothing but 该公众号暂时无法提供服务. About 660 Chinese characters.
+MAX_TEXT_REPLY_BYTES = 2000
 MAX_ARTICLES = 8  # a passive news reply carries at most 8 articles
 REGEX_TIMEOUT_SECONDS = 0.05  # one regex rule against one message
 REGEX_BUDGET_SECONDS = 0.2  # all regex rules against one message
@@ -137,8 +140,8 @@ def _validate_text_reply(reply_text: str, articles: Sequence[Article]) -> None:
         raise RuleRefused("text_and_news")
     if not reply_text.strip():
         raise RuleRefused("reply_empty")
-    if len(reply_text) > MAX_TEXT_REPLY_CHARS:
-        raise RuleRefused("reply_long", limit=MAX_TEXT_REPLY_CHARS)
+    if len(reply_text.encode()) > MAX_TEXT_REPLY_BYTES:
+        raise RuleRefused("reply_long", limit=MAX_TEXT_REPLY_BYTES)
 
 
 def _validate_news_reply(reply_text: str, articles: Sequence[Article]) -> None:

@@ -173,6 +173,17 @@ def _glued(token: str, word: str, spec: Spec) -> bool:
         takes_code and rest.isascii() and rest.isalnum())
 
 
+#: How much of a word typed a refusal repeats: the rest of a long one would push the
+#: reply past what one passive reply can carry (handlers.replies.TEXT_REPLY_BYTES),
+#: and WeChat would then show the sender nothing but an error.
+SHOWN_CHARS = 20
+
+
+def shown(text: str) -> str:
+    """``text`` as a refusal repeats it: its first ``SHOWN_CHARS`` characters."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
 #: Characters no WeChat message can carry (XML 1.0 forbids them) and PostgreSQL will
 #: not store (NUL): typed only by a script or a test, refused before any handler.
 _UNSENDABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -211,7 +222,7 @@ def parse_args(spec: Spec, typed: list[str], norm: list[str]) -> dict[str, Any]:
         token = typed[position] if arg.kind == "pattern" else norm[position]
         values[arg.name] = _convert(spec, arg, token)
     if len(norm) > len(spec.args):
-        raise refused("extra", spec=spec, text=" ".join(typed[len(spec.args):]))
+        raise refused("extra", spec=spec, text=shown(" ".join(typed[len(spec.args):])))
     return values
 
 
@@ -219,17 +230,18 @@ def _convert(spec: Spec, arg: Arg, token: str) -> Any:
     if arg.kind in ("item", "int"):
         digits = token.lstrip("#")
         if not digits.isdecimal() or len(digits) > 9:
-            raise refused("not_a", spec=spec, token=token, label=arg.label or ARG_LABELS[arg.kind])
+            raise refused("not_a", spec=spec, token=shown(token),
+                          label=arg.label or ARG_LABELS[arg.kind])
         return int(digits)
     if arg.kind == "ticket":
         digits = token.upper().removeprefix("T")
         if not digits.isdecimal() or len(digits) > 9:
-            raise refused("not_a_ticket", spec=spec, token=token)
+            raise refused("not_a_ticket", spec=spec, token=shown(token))
         return int(digits)
     if arg.kind == "choice":
         value = arg.choices.get(token) or arg.choices.get(token.lower())
         if value is None:
-            raise refused("not_a_choice", spec=spec, token=token, choices=arg.words(),
+            raise refused("not_a_choice", spec=spec, token=shown(token), choices=arg.words(),
                           meant=arg.meant(token))
         return value
     if arg.kind == "code":

@@ -276,12 +276,29 @@ def test_add_and_list_rules(engine: Engine, team: Team) -> None:
     assert needs_admin(engine, team.wang, "规则")
 
 
+@pytest.mark.parametrize("text", [
+    "分配 1 " + "长" * 3000, "成员 角色 2 " + "长" * 3000, "规则 测试 " + "长" * 3000,
+    "规则 添加 " + "长" * 200 + " " + "回" * 666,
+])
+def test_what_a_long_text_is_answered_fits_in_one_reply(engine: Engine, team: Team,
+                                                        text: str) -> None:
+    """A long word is repeated only in part: WeChat shows no reply over 2,047 bytes
+    (the sender would see only 该公众号暂时无法提供服务)."""
+    say(engine, team.admin, "选题 很长的输入")
+    assert len(say(engine, team.admin, text).encode()) <= TEXT_REPLY_BYTES
+
+
 def test_add_rule_refusals_and_shadowing(engine: Engine, team: Team) -> None:
     missing = refused(refusal(engine, team.admin, "规则 添加 地址"))
     assert (missing[0], missing[1]["label"]) == ("missing", "回复")
     too_long = refusal(engine, team.admin, "规则 添加 地址 " + "长" * 2001)
     assert isinstance(too_long, RuleRefused)
     assert (too_long.problem, too_long.limit) == ("reply_long", 2000)
+    # Counted in UTF-8 bytes, as WeChat does: 700 Chinese characters are 2,100, and
+    # a follower would see only 该公众号暂时无法提供服务.
+    over = refusal(engine, team.admin, "规则 添加 地址 " + "长" * 667)
+    assert isinstance(over, RuleRefused) and over.problem == "reply_long"
+    assert _added(engine, team.admin, "规则 添加 地点 " + "长" * 666)[3] == "长" * 666
     assert needs_admin(engine, team.li, "规则 添加 地址 幸福路")
     first = _rule(engine, "地", "请留言", MatchType.CONTAINS, priority=5)
     assert _added(engine, team.admin, "规则 添加 地址 幸福路 8 号")[4] == first

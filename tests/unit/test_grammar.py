@@ -96,6 +96,17 @@ def test_refusals_read_with_a_hint_and_the_usage(text: str, hint: str) -> None:
         assert "例如" in refused.value.message
 
 
+@pytest.mark.parametrize("text", ["通过 " + "长" * 3000, "回 T" + "9" * 3000 + " 你好",
+                                  "成员 邀请 " + "长" * 3000, "取消排期 12 " + "长" * 3000])
+def test_a_refusal_repeats_only_the_start_of_a_long_word(text: str) -> None:
+    """The whole of it would not fit in one passive reply: WeChat would show an error."""
+    with pytest.raises(CommandError) as refused:
+        parse(text, TABLE)
+    said = refused.value.data.get("token") or refused.value.data["text"]
+    assert len(said) == 21 and said.endswith("…")
+    assert len(refused.value.message.encode()) < 500
+
+
 def test_a_choice_refused_lists_the_choices_and_the_one_meant() -> None:
     from handlers.commands.table import TABLE as COMMANDS
     from workflow.states import STATE_LABELS

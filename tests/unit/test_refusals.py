@@ -69,3 +69,14 @@ def test_a_command_refusal_is_worded_when_shown() -> None:
     assert (refusal.code, refusal.data) == ("canned_body_invalid", {"limit": 600})
     assert refusals.say(refusal) == refusal.message == str(refusal) == \
         "快捷回复的内容不能为空，且不超过 600 字"
+
+
+def test_a_refusal_repeats_only_the_start_of_what_was_typed() -> None:
+    """Repeated whole, a long word would take the reply past what WeChat shows."""
+    from handlers import refusals
+    from workflow.errors import NotAnArticleLink, UnknownRole, WriterUnknown
+
+    assert "找不到成员“" + "长" * 19 + "…”" in refusals.say(WriterUnknown("长" * 3000))
+    assert "未知角色“" + "长" * 19 + "…”" in refusals.say(UnknownRole("长" * 3000))
+    link = refusals.say(NotAnArticleLink("https://example.org/" + "a" * 3000))
+    assert len(link) < 250 and "a…」" in link

@@ -7,6 +7,7 @@ The article's colours get dark-mode twins (``darkmode``)."""
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -32,6 +33,22 @@ STYLE_PROPERTIES = frozenset({
 })
 
 
+#: A style value the page keeps: words, numbers, colours and these functions. nh3
+#: keeps any value of an allowed property (``width: expression(...)``, and it
+#: resolves CSS escapes: ``ex\70 ression``), so a value with anything else (a
+#: backslash, a comment, ``url(``, ``expression(``) loses its declaration first.
+_STYLE_VALUE = re.compile(r"(?:[\w\s#%.,+-]|(?:rgba?|hsla?)\((?:[\w\s#%.,+-])*\))*", re.ASCII)
+
+
+def _keep_plain_styles(_element: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: a style without the declarations whose value is not plain."""
+    if attribute != "style":
+        return value
+    kept = [d for d in value.split(";")
+            if ":" in d and _STYLE_VALUE.fullmatch(d.partition(":")[2].strip())]
+    return ";".join(kept) or None
+
+
 def _attributes() -> dict[str, set[str]]:
     allowed = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
     allowed.setdefault("*", set()).add("style")
@@ -42,6 +59,7 @@ def safe_html(body: str) -> str:
     """The body as the draft box gets it (``article_html``), with nothing that runs:
     no script, no event handler, no javascript: address, only harmless styles."""
     return nh3.clean(article_html(body), tags=set(TAGS), attributes=_attributes(),
+                     attribute_filter=_keep_plain_styles,
                      url_schemes={"http", "https", "mailto"},
                      filter_style_properties=set(STYLE_PROPERTIES),
                      link_rel="noopener noreferrer nofollow")

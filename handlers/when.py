@@ -173,7 +173,10 @@ def parse_duration(text: str) -> timedelta:
     if not m or not (m["n"] or m["half"]):
         raise WhenError("duration_unclear", text=_quote(s))
     amount = (_number(m["n"]) if m["n"] else 0.0) + (0.5 if m["half"] else 0.0)
-    duration = amount * _unit(m["unit"])
+    try:
+        duration = amount * _unit(m["unit"])
+    except OverflowError:  # 99999999999999999999小时: beyond what a timedelta holds
+        raise WhenError("duration_range") from None
     if not _SHORTEST <= duration <= _LONGEST:
         raise WhenError("duration_range")
     return duration

@@ -28,7 +28,8 @@ ODD_NUMBERS = st.one_of(
     st.sampled_from(["0", "-1", "#1", "T1", "t1", "T", "１２", "²", "٣", "𝟙", "❶", "፩", "1e9",
                      "1.5", "999999999", "1000000000", "2147483648", "9223372036854775808",
                      "99:99", "24:00", "2026-02-30", "2026-13-01", "明天", "下周一 9:00",
-                     "30天", "本月", "0天", "-3天", "1000000天"]))
+                     "30天", "本月", "0天", "-3天", "1000000天",
+                     "99999999999999999999小时", "99999999999999999999天后"]))
 #: Free text with control characters (NUL too) among letters, as nothing but a
 #: test could type: the database must never be the one to refuse it.
 CONTROL = st.text(st.sampled_from("\x00\x01\x1b\x7f\u200b\ufeffa中"), min_size=1, max_size=4)

@@ -168,6 +168,7 @@ ERRORS = [  # text, the refusal's code, its data
     ("2026-12-01 09:00+08:00", "when_unclear", {"text": "2026-12-01 09:00+08:…"}),  # shortened
     ("明天下午3点后", "when_unclear", {"text": "明天下午3点后"}),
     ("31天后", "duration_range", {}),
+    ("99999999999999999999小时后", "duration_range", {}),
     ("周八 9:00", "when_unclear", {"text": "周八 9:00"}),
 ]
 
@@ -358,6 +359,8 @@ def test_parse_duration_reads(text: str, expected: timedelta) -> None:
     ("0.5分钟", "duration_range"),
     ("31天", "duration_range"),
     ("1000h", "duration_range"),
+    ("99999999999999999999小时", "duration_range"),  # more than a timedelta holds
+    ("1" + "0" * 400 + "天", "duration_range"),  # a float's infinity
 ])
 def test_parse_duration_refuses(text: str, code: str) -> None:
     with pytest.raises(WhenError) as caught:

@@ -43,6 +43,15 @@ def _is_bind(text: str) -> bool:
     # whole text is normalised.
     if not unicodedata.normalize("NFKC", text.lstrip()[:8]).lower().startswith(BIND_WORDS):
         return False
-    first = normalise(text).split(" ", 1)[0].lower()
-    return first in BIND_WORDS or any(first.startswith(w) and first[len(w):].isalnum()
-                                      for w in BIND_WORDS[:1])
+    # Only the command's shape: 绑定, 绑定 CODE or 绑定CODE, a code being ASCII letters and
+    # digits. A follower's 绑定手机号怎么操作 or 绑定 会员卡失败了 is a message for the queue.
+    words = normalise(text).lower().split(" ")
+    first, rest = words[0], words[1:]
+    if first in BIND_WORDS:
+        return not rest or (len(rest) == 1 and _code_like(rest[0]))
+    return not rest and any(first.startswith(w) and _code_like(first[len(w):])
+                            for w in BIND_WORDS[:1])
+
+
+def _code_like(word: str) -> bool:
+    return word.isascii() and word.isalnum()

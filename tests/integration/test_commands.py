@@ -607,7 +607,9 @@ def test_an_invite_code_typed_as_phones_type_it_still_binds(team: Team, typed: s
     assert _member(team, "o_newcomer") == ("李娜", Role.REVIEWER.value)
 
 
-@pytest.mark.parametrize("text", ["我想绑定手机号", "绑定手机号可以吗？", "binding help"])
+@pytest.mark.parametrize("text", ["我想绑定手机号", "绑定手机号可以吗？", "binding help",
+                                  "绑定手机号怎么操作", "绑定 会员卡失败了怎么办？",
+                                  "bind me please"])
 def test_a_follower_mentioning_binding_is_queued_not_answered_as_a_command(
         team: Team, text: str) -> None:
     assert "T1" in team.say("stranger", text)

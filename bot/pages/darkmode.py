@@ -19,6 +19,7 @@ import re
 DARK_PAGE = (0x19, 0x19, 0x19)
 DARK_BLOCK_MAX_LIGHTNESS = 0.2
 MIN_CONTRAST = 4.5
+_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
 _STYLE = re.compile(r'(\sstyle=")([^"]*)(")')
 _DECLARATION = re.compile(r"(?P<lead>^|;)(?P<space>\s*)(?P<prop>color|background-color|background)"
                           r"\s*:\s*(?P<value>[^;]+)", re.IGNORECASE)
@@ -29,8 +30,14 @@ RGB = tuple[int, int, int]
 
 
 def with_dark_colours(body: str) -> str:
-    """``body`` with every inline colour given its dark-mode twin."""
-    return _STYLE.sub(lambda m: m.group(1) + _style(m.group(2)) + m.group(3), body)
+    """``body`` (sanitised) with every inline colour given its dark-mode twin, in
+    its tags only: an article's words may say ``style="color:#000"`` too (one about
+    HTML), and the sanitiser escapes ``<`` and ``>`` everywhere but around a tag."""
+    return _TAG.sub(lambda tag: _STYLE.sub(_twinned, tag.group(0)), body)
+
+
+def _twinned(m: re.Match[str]) -> str:
+    return m.group(1) + _style(m.group(2)) + m.group(3)
 
 
 def _style(style: str) -> str:

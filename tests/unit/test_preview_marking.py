@@ -15,6 +15,7 @@ from bot.pages.darkmode import (
     with_dark_colours,
 )
 from bot.pages.marking import Quote, mark_quotes
+from bot.pages.preview import safe_html
 from layout.themes import THEMES, palette
 
 BODY = ('<section style="color: #333"><p title="a>b">今年走进<b>三所</b>山区小学 &amp; 更多。</p>'
@@ -50,6 +51,13 @@ def test_inline_colours_get_dark_twins() -> None:
     assert out == ('<p style="margin:0;color: #333333; color: light-dark(#333333, #cccccc);'
                    'background-color: #fbefe3; background-color: light-dark(#fbefe3, #382615)">'
                    'x</p><p style="color: inherit">y</p>')
+
+
+def test_an_article_that_writes_of_styles_keeps_its_words() -> None:
+    said = safe_html('<p>写 style="color:#000000" 就是黑字</p><p style="color:#000000">黑</p>')
+    out = with_dark_colours(said)
+    assert out.startswith('<p>写 style="color:#000000" 就是黑字</p>')
+    assert "light-dark(#000000" in out.split("</p>", 1)[1]
 
 
 @pytest.mark.parametrize("theme", THEMES)

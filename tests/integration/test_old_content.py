@@ -21,12 +21,15 @@ from storage.models import (
     ReplyTicket,
 )
 from tests.integration.clirun import Wxops
-from tests.integration.commanding import Team, ask, make_team, say
+from tests.integration.commanding import TZ, Team, ask, make_team, say
 from workflow.old_content import Reason
 from workflow.reply_queue import COMPLAINT_PRIORITY
 
 #: The CLI reads the real clock; the data is laid out around it.
 NOW = datetime.now(UTC).replace(microsecond=0)
+#: The account's day (the commands' zone, tests.integration.commanding.TZ): the figures
+#: are daily by local day, and from 16:00 UTC Shanghai is a day ahead of UTC.
+TODAY = NOW.astimezone(TZ).date()
 
 
 def ago(days: int) -> datetime:
@@ -45,7 +48,7 @@ def _published(session: Session, team: Team, title: str, days: int,
 
 def _reads(session: Session, item_id: int, msgid: str, days_ago: range, each: int) -> None:
     """An article's first days' figures (article_metrics: they map its msgid)."""
-    today = NOW.date()
+    today = TODAY
     for n in days_ago:
         session.add(ArticleMetric(msgid=msgid, item_id=item_id, day=today - timedelta(days=n),
                                   reads=each))
@@ -55,7 +58,7 @@ def _read_daily(session: Session, reads: dict[int, dict[str, int]]) -> None:
     """getarticleread's answers, days ago → each article's reads that day (every
     article read that day, old ones too)."""
     for n, day_reads in reads.items():
-        day = NOW.date() - timedelta(days=n)
+        day = TODAY - timedelta(days=n)
         session.add(AnalyticsDay(endpoint="getarticleread", day=day, status="complete",
                                  through=day, fetched_at=NOW,
                                  rows=[{"ref_date": day.isoformat(), "msgid": msgid,
@@ -94,7 +97,7 @@ def lay_out(engine: Engine, team: Team) -> dict[str, int]:
     with Session(engine) as session:
         ids = {"old": _published(session, team, "三年前的募捐说明", 1000),
                "event": _published(session, team, "冬令营报名", 60,
-                                   expires=NOW.date() - timedelta(days=20)),
+                                   expires=TODAY - timedelta(days=20)),
                "faded": _published(session, team, "助学问答", 200),
                "fresh": _published(session, team, "本周活动", 5)}
         gone = _published(session, team, "已撤回的文章", 300)

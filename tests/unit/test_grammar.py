@@ -62,6 +62,7 @@ def test_parses(text: str, name: str, args: dict[str, object]) -> None:
     ("通畅 12", "unknown_command", {"word": "通畅", "spec": "approve"}),
     ("schedul 3", "unknown_command", {"word": "schedul", "spec": "schedule"}),
     ("今天天气不错", "unknown_command", {"word": "今天天气不错", "spec": None}),
+    ("\u3000", "unknown_command", {"word": "", "spec": None}),  # a blank of full width alone
     # Digits str.isdigit() takes but int() does not (NFKC keeps them): a hint, not a crash.
     ("通过 ❶", "not_a", {"spec": "approve", "token": "❶", "label": "稿件编号"}),
     ("通过 ፩", "not_a", {"spec": "approve", "token": "፩", "label": "稿件编号"}),
@@ -86,6 +87,7 @@ def test_refusals_carry_a_code_and_what_went_wrong(text: str, code: str,
     ("成员 邀请 厨师", "“厨师”不是可选项"),
     ("通畅 12", "你是想用「通过」吗"),
     ("今天天气不错", "发送「帮助」"),
+    ("\u3000", "这条消息是空的"),
 ])
 def test_refusals_read_with_a_hint_and_the_usage(text: str, hint: str) -> None:
     """The catalogue's words (cmd/refused.j2), rendered when shown."""

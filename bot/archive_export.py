@@ -282,14 +282,20 @@ def _last_bag(out: Path, root: Path) -> None:
             return  # not a bag wxops wrote: the export starts from nothing
 
 
+class NoBag(FileNotFoundError):
+    """A zip that holds no bag (no ``bagit.txt``)."""
+
+
 def unpacked(path: Path, into: Path) -> Path:
-    """A bag's folder: ``path`` itself, or a .zip's bag unpacked into ``into``."""
+    """A bag's folder: ``path`` itself, or a .zip's bag unpacked into ``into``.
+    A file that is not a zip raises ``zipfile.BadZipFile``, a zip without a bag
+    ``NoBag``."""
     if path.is_dir():
         return path
     with zipfile.ZipFile(path) as zipped:
         zipped.extractall(into)
     found = next(into.rglob("bagit.txt"), None)
     if found is None:
-        raise FileNotFoundError("bagit.txt")
+        raise NoBag("bagit.txt")
     return found.parent
 

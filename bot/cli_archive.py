@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -114,7 +115,8 @@ def export(app: App, out: Path, offline: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def verify_command(path: Path) -> None:
     """校验归档的校验和 (check a bag)."""
-    problem = bag.verify(path)
+    with _not_a_zip(path):
+        problem = bag.verify(path)
     if problem is not None:
         raise CliError("archive_tampered", path=problem.path, why=problem.why)
     echo("archive", "verified", path=str(path))
@@ -125,18 +127,33 @@ def verify_command(path: Path) -> None:
 @click.pass_obj
 def import_command(app: App, path: Path) -> None:
     """把归档导入空数据库 (restore into an empty database)."""
-    from bot.archive_export import unpacked
+    from bot.archive_export import NoBag, unpacked
     from bot.archive_import import NotEmpty, Tampered, restore
 
     with tempfile.TemporaryDirectory(prefix="wxops-archive-") as work:
         try:
-            count = restore(app.engine, unpacked(path, Path(work)), utcnow())
+            with _not_a_zip(path):
+                root = unpacked(path, Path(work))
+        except NoBag:  # as a folder without one is said: its bagit.txt is missing
+            raise CliError("archive_tampered", path="bagit.txt", why="missing") from None
+        try:
+            count = restore(app.engine, root, utcnow())
         except Tampered as bad:
             raise CliError("archive_tampered", path=bad.problem.path,
                            why=bad.problem.why) from None
         except NotEmpty:
             raise CliError("archive_import_not_empty") from None
     echo("archive", "imported", count=count, path=str(path))
+
+
+@contextlib.contextmanager
+def _not_a_zip(path: Path) -> Iterator[None]:
+    """A file given as a bag that zipfile cannot read (not a zip, or a damaged one)
+    as one line, not a traceback."""
+    try:
+        yield
+    except zipfile.BadZipFile:
+        raise CliError("archive_not_a_bag", path=str(path)) from None
 
 
 def register(cli: click.Group) -> None:

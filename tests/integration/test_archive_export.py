@@ -261,3 +261,34 @@ def test_images_kept_in_wxops_go_out_and_come_back(desk: Desk, cli: Cli, tmp_pat
     again = tmp_path / "again"
     assert cli.on(second_url, "archive", "export", "--out", str(again), "--offline").status == 0
     assert (again / "manifest-sha256.txt").read_text() == (out / "manifest-sha256.txt").read_text()
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip\n", b"PK\x03\x04 cut short"])
+def test_a_file_that_is_not_a_zip_is_refused_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        content: bytes) -> None:
+    """`archive verify` and `archive import` of a file zipfile cannot open: one
+    line naming it (a traceback of zipfile.BadZipFile before)."""
+    given = tmp_path / "archive.zip"
+    given.write_bytes(content)
+    cli = Wxops(monkeypatch, capsys, tmp_path,
+                WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'wxops.db'}")
+    for command in ("verify", "import"):
+        ran = cli("archive", command, str(given))
+        assert (ran.status, ran.code, dict(ran.data)) == (
+            1, "archive_not_a_bag", {"path": str(given)}), command
+        assert ran.err.startswith(f"wxops: {given} 不是归档") and len(ran.err.splitlines()) == 1
+
+
+def test_a_zip_without_a_bag_is_refused_on_import_as_on_verify(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    given = tmp_path / "other.zip"
+    with zipfile.ZipFile(given, "w") as zipped:
+        zipped.writestr("notes.txt", "no bag here")
+    cli = Wxops(monkeypatch, capsys, tmp_path,
+                WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'wxops.db'}")
+    for command in ("verify", "import"):
+        ran = cli("archive", command, str(given))
+        assert (ran.status, ran.code, dict(ran.data)) == (
+            1, "archive_tampered", {"path": "bagit.txt", "why": "missing"}), command

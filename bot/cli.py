@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
@@ -21,9 +21,12 @@ from bot.cli_staff import staff
 from bot.cli_text import CliBadParameter, CliError, CliUsageError, echo, helptext, say
 from bot.cli_usage import classify, in_words
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
-from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, SchemaNotCurrent
+from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, DEFAULT_PORT, SchemaNotCurrent
 from bot.wechat_errors import WeChatError
 from bot.wiring import App
+
+if TYPE_CHECKING:
+    from bot.demo import DemoRun
 from handlers import refusals
 from handlers.commands.grammar import CommandError
 from storage import migrate
@@ -70,10 +73,17 @@ class BesideTheDemo(App):
         run = demo.running(given.database_url)
         if run is None:
             return given
-        overrides = {**demo.environment(run.emulator_url),
-                     **demo.public_url(run.host, run.port, given.public_url),
-                     **demo.example_surveys(given.surveys_dir)}
-        return load_settings({**os.environ, **overrides})
+        return load_settings({**os.environ, **demo_overrides(given, run)})
+
+
+def demo_overrides(given: Settings, run: DemoRun) -> dict[str, str]:
+    """The settings `wxops run` gives the processes of its demo on ``run``'s ports,
+    over the ``given`` ones (which hold no credentials)."""
+    from bot import demo  # its imports are the database's: only for the demo
+
+    return {**demo.environment(run.emulator_url),
+            **demo.public_url(run.host, run.port, given.public_url),
+            **demo.example_surveys(given.surveys_dir)}
 
 
 @cli.group()
@@ -137,7 +147,9 @@ def config_group() -> None:
 def config_check(app: App) -> None:
     """检查并打印生效的配置，密钥已遮蔽 (print effective settings, secrets masked)."""
     warn_about_environment()
-    settings, by_demo = as_run(app.settings)
+    # As given, not app.settings: beside a running demo those are the demo's
+    # already, which would read as a real account's, with nothing marked.
+    settings, by_demo = as_run(load_settings())
     for name, value in settings.masked().items():
         echo("config", "setting", name=name, value=value, by_demo=name in by_demo)
     echo("config", "valid", demo=bool(by_demo))
@@ -150,9 +162,9 @@ def as_run(settings: Settings) -> tuple[Settings, frozenset[str]]:
         return settings, frozenset()
     from bot import demo  # its imports are the database's: only for the demo
 
-    run = demo.running(settings.database_url)
-    overrides = demo.environment(run.emulator_url if run else
-                                 f"http://{DEFAULT_HOST}:{DEFAULT_EMULATOR_PORT}")
+    run = demo.running(settings.database_url) or demo.DemoRun(
+        DEFAULT_HOST, DEFAULT_PORT, DEFAULT_EMULATOR_PORT)
+    overrides = demo_overrides(settings, run)
     return load_settings({**os.environ, **overrides}), frozenset(overrides)
 
 

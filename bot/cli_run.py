@@ -17,6 +17,7 @@ from bot.ports import ensure_free
 from bot.startup import (
     DEFAULT_EMULATOR_PORT,
     DEFAULT_HOST,
+    DEFAULT_PORT,
     child_environment,
     require_current_schema,
 )
@@ -53,7 +54,7 @@ def _serve(app: App, host: str, port: int, workers: int) -> None:
 
 @click.command("serve")
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.pass_obj
 def serve(app: App, host: str, port: int, workers: int) -> None:
@@ -66,7 +67,7 @@ def serve(app: App, host: str, port: int, workers: int) -> None:
 
 @click.command("run")
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--emulator-port", default=DEFAULT_EMULATOR_PORT, show_default=True,
               type=click.IntRange(1, 65535), help=helptext("emulator_port"))
 @click.pass_obj

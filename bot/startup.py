@@ -18,10 +18,11 @@ from bot.config import PREFIX, is_known_variable
 from handlers import texts
 from storage import migrate
 
-#: `wxops serve` and `wxops run` listen on DEFAULT_HOST unless told otherwise, and
-#: `run` puts the demo's emulator on DEFAULT_EMULATOR_PORT: `wxops config check`
-#: shows the demo's settings with that URL.
+#: `wxops serve` and `wxops run` listen on DEFAULT_HOST:DEFAULT_PORT unless told
+#: otherwise, and `run` puts the demo's emulator on DEFAULT_EMULATOR_PORT: `wxops
+#: config check` shows the demo's settings with those addresses.
 DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
 DEFAULT_EMULATOR_PORT = 9090
 
 

@@ -240,6 +240,25 @@ def test_config_check_shows_the_values_the_demo_runs_with(here: Callable[..., Wx
     assert result.out.splitlines()[-1] == say("config", "valid", demo=True)
 
 
+def test_config_check_beside_a_running_demo_marks_what_it_runs_with(
+        here: Callable[..., Wxops]) -> None:
+    """`wxops run --port 8181 --emulator-port 9191` running on this database: the
+    demo's values on those ports, marked, and the demo named (it read as a real
+    account's settings, nothing marked, before)."""
+    from bot import demo
+
+    check = here()
+    demo.record_run("sqlite:///var/wxops.db", demo.DemoRun("127.0.0.1", 8181, 9191))
+    result = check("config", "check")
+    assert result.status == 0, result.err
+    values = shown(result.out)
+    marked = say("config", "setting", name="X", value="", by_demo=True).removeprefix("X=")
+    assert values["WXOPS_WECHAT_API_BASE"] == "http://127.0.0.1:9191" + marked
+    assert values["WXOPS_PUBLIC_URL"] == "http://127.0.0.1:8181" + marked
+    assert values["WXOPS_APP_ID"] == "wx0000000000demo" + marked
+    assert result.out.splitlines()[-1] == say("config", "valid", demo=True)
+
+
 def test_config_check_of_a_real_account_marks_nothing(here: Callable[..., Wxops]) -> None:
     result = here(**REAL)("config", "check")
     assert result.status == 0, result.err

@@ -21,7 +21,18 @@ _WHY: list[_Rule] = [
     (re.compile(r"'(?P<value>.*)' is not a valid integer(?: range)?\.?"), "not_an_integer"),
     (re.compile(r"'(?P<value>.*)' is not a valid float(?: range)?\.?"), "not_a_number"),
     (re.compile(r"(?:File|Path) '(?P<value>.*)' does not exist\.?"), "no_such_file"),
+    (re.compile(r"Directory '(?P<value>.*)' does not exist\.?"), "no_such_folder"),
+    (re.compile(r"(?:File|Directory|Path) '(?P<value>.*)' is a directory\.?"), "is_a_folder"),
+    (re.compile(r"(?:File|Directory|Path) '(?P<value>.*)' is a file\.?"), "is_a_file"),
+    (re.compile(r"(?:File|Directory|Path) '(?P<value>.*)' is not readable\.?"), "not_readable"),
+    (re.compile(r"(?:File|Directory|Path) '(?P<value>.*)' is not writable\.?"), "not_writable"),
+    # click.File's open failing: the OS's words after the name
     (re.compile(r"'(?P<value>.*)': No such file or directory"), "no_such_file"),
+    (re.compile(r"'(?P<value>.*)': Is a directory"), "is_a_folder"),
+    (re.compile(r"'(?P<value>.*)': Permission denied"), "not_readable"),
+    (re.compile(r"'(?P<value>.*)': (?P<reason>[^']+)"), "cannot_open"),
+    # click.DateTime
+    (re.compile(r"'(?P<value>.*)' does not match the formats? (?P<formats>.+?)\.?"), "not_a_date"),
 ]
 
 _USAGE: list[_Rule] = [

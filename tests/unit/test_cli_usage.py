@@ -3,6 +3,8 @@ templates/cli/usage.j2 and the parts of click's message as its data."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 
@@ -52,6 +54,43 @@ def test_a_choice_lists_what_may_be_chosen() -> None:
                                              "choices": "'sent', 'dead'"})
     assert in_words(code, data) == (
         "--status 的值无效：“x”不是可选的值，可选：sent、dead")
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["analytics", "backfill", "--since", "2026-13-40"],
+     "--since 的值无效：“2026-13-40”不是日期，应写成 yyyy-mm-dd，例如 2026-12-20"),
+    (["report", "--since", "2026-12-01", "--until", "下周"],
+     "--until 的值无效：“下周”不是日期，应写成 yyyy-mm-dd，例如 2026-12-20"),
+    (["item", "edit", "1", "--as", "x", "--body-file", "{tmp}"],
+     "--body-file 的值无效：“{tmp}”是文件夹，这里要的是文件"),
+    (["words", "import", "{tmp}"], "FILE 的值无效：“{tmp}”是文件夹，这里要的是文件"),
+    (["assets", "add", "{tmp}", "--name", "x"], "FILE 的值无效：“{tmp}”是文件夹，这里要的是文件"),
+    (["restore", "{tmp}/没有这个文件夹"], "SOURCE 的值无效：文件夹“{tmp}/没有这个文件夹”不存在"),
+])
+def test_bad_dates_and_paths_are_said_in_chinese(argv: list[str], said: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """click's words for a date and a path (a folder given for a file) were left in
+    English (“'2026-13-40' does not match the format '%Y-%m-%d'.”)."""
+    with pytest.raises(SystemExit) as exited:
+        main([arg.format(tmp=tmp_path) for arg in argv])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"wxops: {said.format(tmp=tmp_path)}（")
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("message", "said"), [  # what root cannot be shown by a test
+    ("Invalid value for 'FILE': '/x': Permission denied", "FILE 的值无效：没有权限读取“/x”"),
+    ("Invalid value for 'FILE': File '/x' is not readable.", "FILE 的值无效：没有权限读取“/x”"),
+    ("Invalid value for '--state': File '/x' is not writable.",
+     "--state 的值无效：没有权限写入“/x”"),
+    ("Invalid value for 'FILE': '/x': Input/output error",
+     "FILE 的值无效：打不开“/x”（Input/output error）"),
+    ("Invalid value for '--since': '1' does not match the formats '%Y-%m-%d', '%Y%m%d'.",
+     "--since 的值无效：“1”不是日期，应写成 yyyy-mm-dd 或 yyyymmdd，例如 2026-12-20"),
+])
+def test_files_that_cannot_be_opened_are_said_in_chinese(message: str, said: str) -> None:
+    assert in_words(*classify(message)) == said
 
 
 def test_a_message_without_a_translation_keeps_clicks_words() -> None:

@@ -115,7 +115,7 @@ def texts_list(app: App) -> None:
 
 
 @texts_group.command("set")
-@click.argument("key", type=click.Choice(sorted(texts.EDITABLE)))
+@click.argument("key", metavar="KEY", type=click.Choice(sorted(texts.EDITABLE)))
 @click.argument("body")
 @click.pass_obj
 def texts_set(app: App, key: str, body: str) -> None:
@@ -131,7 +131,7 @@ def texts_set(app: App, key: str, body: str) -> None:
 
 
 @texts_group.command("reset")
-@click.argument("key", type=click.Choice(sorted(texts.EDITABLE)))
+@click.argument("key", metavar="KEY", type=click.Choice(sorted(texts.EDITABLE)))
 @click.pass_obj
 def texts_reset(app: App, key: str) -> None:
     """恢复默认文字."""

@@ -38,6 +38,9 @@ def test_usage_errors_are_classified(argv: list[str], code: str, data: dict[str,
     (["item", "list", "--limit", "0"], "--limit 的值无效：0 不在允许的范围（1<=x<=1000）内"),
     (["item", "edit", "1", "--as", "x", "--body-file", "/没有这个文件"],
      "--body-file 的值无效：文件“/没有这个文件”不存在"),
+    # the argument is named as the usage line names it (not {ack|ack_away|…})
+    (["texts", "reset", "nokey"], "KEY 的值无效：“nokey”不是可选的值，"
+     "可选：ack、ack_away、ack_follow_up、ack_follow_up_away、welcome"),
 ])
 def test_usage_errors_are_said_in_chinese(argv: list[str], said: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ import click
 
 from bot import logs
 from bot.cli import warn_about_environment
-from bot.cli_text import CliBadParameter, CliError, echo, helptext, say
+from bot.cli_text import CliBadParameter, CliError, CliUsageError, echo, helptext, say
 from bot.cli_types import ROW_ID
 from bot.columns import pad
 from bot.deliveries import ask_first
@@ -157,7 +157,7 @@ def outbox_retry(app: App, row_id: int | None, dead_since: timedelta | None,
                  force: bool) -> None:
     """重新发送一条失败、无法送达或待转交的消息，或一段时间内失败的全部消息."""
     if (row_id is None) == (dead_since is None):
-        raise CliError("one_or_since")
+        raise CliUsageError("one_or_since")
     if dead_since is not None:
         _retry_dead_since(app, dead_since, force)
         return

@@ -189,8 +189,10 @@ def test_a_burst_of_dead_rows_is_retried_at_once_except_those_that_may_have_arri
         assert bad.status == 2 and len(bad.err.strip().splitlines()) == 1
         assert (bad.code, bad.data) == ("bad_duration", {"option": "--dead-since",
                                                          "text": wrong[1]})
-    for unclear in ([], ["1", "--dead-since", "10m"]):
-        assert wxops("outbox", "retry", *unclear).code == "one_or_since"
+    for unclear in ([], ["1", "--dead-since", "10m"]):  # a usage error, as `inbound replay`'s
+        said = wxops("outbox", "retry", *unclear)
+        assert (said.code, said.status) == ("one_or_since", 2)
+        assert said.err.strip().endswith("（用 `wxops outbox retry --help` 查看用法）")
     engine.dispose()
 
 

@@ -20,6 +20,7 @@ from defusedxml import ElementTree
 
 from bot import demo
 from bot.cli_text import CliError, CliUsageError, echo, helptext, say
+from bot.cli_types import MEMBER, row_id
 from bot.demo import DEMO_FOLLOWER
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST
 from bot.wiring import App
@@ -210,6 +211,8 @@ def resolve(app: App, who: str) -> str:
     member = staff_cases.find(app.uow(), who)
     if member and member.openid:
         return member.openid
+    if member is None and row_id(who) is not None:  # a number is a member's, never an openid
+        raise CliError("member_not_found", member=who)
     echo("chat", "as_follower", who=who, member=member is not None, err=True)
     return who
 
@@ -258,7 +261,7 @@ def watch_arrivals(chat: Chat, stop: threading.Event, echo: Callable[[str], None
 
 
 @click.command("chat")
-@click.option("--as", "who", required=True, help=helptext("chat_as"))
+@click.option("--as", "who", required=True, type=MEMBER, help=helptext("chat_as"))
 @click.option("--send", "one", default=None, help=helptext("send"))
 @click.option("--wait", default=0.0, type=click.FloatRange(0, 60), help=helptext("wait"))
 @click.option("--emulator", default=None, help=helptext("emulator"))

@@ -164,6 +164,12 @@ def test_a_misspelt_name_is_said_and_an_empty_message_refused(
     empty = wxops("chat", "--as", "follower", "--send", " ", "--emulator", emulator)
     assert empty.status == 2 and "微信不能发送空消息" in empty.err
     assert "Traceback" not in empty.err
+    # A number is a member's (README: Command line), never taken as a follower's openid.
+    unknown = wxops("chat", "--as", "999", "--send", "你好", "--emulator", emulator)
+    assert (unknown.status, unknown.code, dict(unknown.data)) == (
+        1, "member_not_found", {"member": "999"})
+    too_big = wxops("chat", "--as", "99999999999", "--send", "你好", "--emulator", emulator)
+    assert (too_big.status, too_big.code) == (2, "not_a_member")
 
 
 def test_a_message_the_platform_will_not_send_says_why(emulator: str) -> None:

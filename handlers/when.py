@@ -135,7 +135,13 @@ def parse_day(text: str, now: datetime) -> date:
     s = _normalise(text)
     if not s:
         raise WhenError("day_missing")
-    part, rest = _day_part(s, now)
+    try:
+        part, rest = _day_part(s, now)
+    except WhenError as bad:  # said with examples of a day, not of a day and a time
+        if bad.code != "no_such_day":
+            raise
+        raise WhenError("no_such_due_day", year=bad.data["year"], month=bad.data["month"],
+                        day=bad.data["day"]) from None
     if part is None:
         raise WhenError("day_unclear", text=_quote(s))
     if rest:

@@ -48,8 +48,8 @@ def test_a_month_and_day_gone_this_year_is_asked_not_moved() -> None:
     ("2026-11-25", "day_gone", {"day": date(2026, 11, 25), "today": date(2026, 11, 26)}),
     ("昨天", "day_unclear", {"text": "昨天"}),
     ("很快", "day_unclear", {"text": "很快"}),
-    ("2026-02-30", "no_such_day", {"year": 2026, "month": 2, "day": 30}),
-    ("13月1日", "no_such_day", {"year": 0, "month": 13, "day": 1}),
+    ("2026-02-30", "no_such_due_day", {"year": 2026, "month": 2, "day": 30}),
+    ("13月1日", "no_such_due_day", {"year": 0, "month": 13, "day": 1}),
 ])
 def test_parse_day_refuses(text: str, code: str, data: dict[str, object]) -> None:
     with pytest.raises(WhenError) as caught:
@@ -61,6 +61,14 @@ def test_a_day_gone_reads_as_before() -> None:
     with pytest.raises(WhenError) as caught:
         parse_day("2026-11-25", THU)
     assert str(caught.value) == "11月25日（周三） 已经过去了，请选择今天或以后的日期"
+
+
+def test_a_day_that_does_not_exist_is_said_with_examples_of_a_day() -> None:
+    """Not the scheduling example “12月1日 9:00”, which a due day refuses (day_with_clock)."""
+    with pytest.raises(WhenError) as caught:
+        parse_day("2026-13-40", THU)
+    assert str(caught.value) == (
+        "没有2026年13月40日这一天，可以这样写：周五、下周一、12月20日、2026-12-20")
 
 
 def test_a_naive_now_is_a_programming_error() -> None:

@@ -222,6 +222,9 @@ def test_topics_are_planned_given_and_dated_at_the_command_line(wxops: Wxops,
     for args, code in refused.items():
         assert one_line_failure(wxops(*args)).code == code, args
     assert stored(db, 1) == (2, None)
+    unknown = wxops("item", "assign", "1", "没有这个人", "--as", "张敏")
+    assert one_line_failure(unknown).code == "writer_unknown"
+    assert "wxops staff list" in unknown.err  # at the command line, not only 「成员」
 
 
 def stored(db: dict[str, str], item_id: int) -> tuple[int, date | None]:

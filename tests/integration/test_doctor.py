@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 
 from bot import probe
 from bot.config import load_settings
-from bot.doctor import clock_check
+from bot.doctor import clock_check, settings_check
 from bot.emulator.server import start_in_thread
 from bot.emulator.state import EmulatorConfig
 from bot.wiring import App
@@ -273,6 +274,22 @@ def test_the_start_up_cross_check_never_stops_the_worker_when_wechat_is_away(
     assert any("capability probe at start-up skipped" in r.getMessage()
                for r in caplog.records)
     assert app.learnt_capabilities().missing() == {}
+
+
+def test_beside_a_running_demo_its_server_is_the_one_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wxops run --port 8181 --emulator-port 9191` on this database: doctor checks
+    the emulator's account and the demo's server on those ports."""
+    from bot import demo
+
+    for name in [name for name in os.environ if name.startswith("WXOPS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    demo.record_run("sqlite:///var/wxops.db", demo.DemoRun("127.0.0.1", 8181, 9191))
+    settings, check = settings_check(load_settings)
+    assert settings is not None and check.data["demo"]
+    assert (settings.wechat_api_base, settings.public_url) == (
+        "http://127.0.0.1:9191", "http://127.0.0.1:8181")
 
 
 def test_the_demo_without_an_account_probes_nothing(engine: Engine) -> None:

@@ -39,9 +39,12 @@ def item_import(app: App, target: str, file: Path | None, as_: str, new: bool) -
     images, cover = Images(app.uow, upload, path.parent), Cover(app.uow, upload)
     try:
         rendered = render_file(path, images)
-    except (LayoutError, UnicodeDecodeError) as unreadable:
-        raise CliError("article_unreadable", file=path.name,
-                       reason=getattr(unreadable, "code", "encoding")) from None
+    except LayoutError as unreadable:
+        raise CliError("article_unreadable", file=path.name, reason=unreadable.code,
+                       about=unreadable.data) from None
+    except UnicodeDecodeError:
+        raise CliError("article_unreadable", file=path.name, reason="encoding",
+                       about={}) from None
     take_cover(rendered, images, cover)
     article = article_of(rendered, cover)
     # The account's capabilities: a cover it cannot upload is not missing (checks).

@@ -108,6 +108,23 @@ def test_the_front_matter_titles_and_marks_the_item(wxops: Wxops, tmp_path: Path
     assert usage.failure is not None and usage.failure.code == "import_usage"
 
 
+@pytest.mark.parametrize(("name", "data", "said"), [
+    ("a.docx", b"not a Word file", "打不开这个 Word 文件：只认 .docx"),
+    ("a.md", "---\ntitel: 冬衣\n---\n正文\n".encode(), "front matter 里没有 titel 这个键，可用："),
+    ("a.md", "---\nexpires: 下周\n---\n正文\n".encode(), "expires「下周」不是日期"),
+    ("a.md", "---\ntitle: 冬衣\n---\n正文\n".encode("utf-16"), "文件不是 UTF-8 编码"),
+])
+def test_a_file_that_cannot_be_laid_out_is_said_for_its_reason(
+        wxops: Wxops, tmp_path: Path, name: str, data: bytes, said: str) -> None:
+    """Each reason in its own words (a Word file was told to check its front
+    matter and its UTF-8 before), the code kept."""
+    (tmp_path / name).write_bytes(data)
+    ran = wxops("item", "import", "--new", name, "--as", "王芳")
+    assert ran.status == 1 and ran.code == "article_unreadable"
+    assert said in ran.err and len(ran.err.strip().splitlines()) == 1, ran.err
+    assert f"（{ran.data['reason']}）" in ran.err
+
+
 def test_the_reviewer_sees_what_the_article_says_of_itself(wxops: Wxops, tmp_path: Path,
                                                            engine_url: str,
                                                            uploads: FakeUpload) -> None:

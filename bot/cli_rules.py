@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 import click
 
-from bot.cli_text import CliError, echo, helptext, say
+from bot.cli_text import CliUsageError, echo, helptext, say
 from bot.cli_types import ROW_ID
 from bot.timefmt import utcnow
 from bot.wiring import App
@@ -101,7 +101,7 @@ def rules_disable(app: App, rule_id: int) -> None:
 def rules_test(app: App, text: str | None, click_key: str | None, at: str | None) -> None:
     """看一条消息会由哪条规则回复（不计入命中次数）(which rule would answer)."""
     if (text is None) == (click_key is None):
-        raise CliError("test_text_or_click")
+        raise CliUsageError("test_text_or_click")
     when = parse_clock(at) if at else _local_now(app)
     rule = rule_cases.test(app.uow(), when, text=text, click_key=click_key)
     echo("rules", "tested", when=when, rule=rule)
@@ -118,13 +118,13 @@ def register(cli: click.Group) -> None:
 def _one_pattern(**given: str | None) -> tuple[MatchType, str]:
     chosen = [(MatchType(name), value) for name, value in given.items() if value is not None]
     if len(chosen) != 1:
-        raise CliError("one_pattern")
+        raise CliUsageError("one_pattern")
     return chosen[0]
 
 
 def _reply(reply: str | None, articles: tuple[str, ...]) -> tuple[Article, ...]:
     if (reply is None) == (not articles):
-        raise CliError("reply_or_articles")
+        raise CliUsageError("reply_or_articles")
     return tuple(parse_article(a) for a in articles)
 
 

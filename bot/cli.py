@@ -24,13 +24,13 @@ from bot.config import ConfigError, Settings, load_settings, unknown_variables
 from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, DEFAULT_PORT, SchemaNotCurrent
 from bot.wechat_errors import WeChatError
 from bot.wiring import App
-
-if TYPE_CHECKING:
-    from bot.demo import DemoRun
 from handlers import refusals
 from handlers.commands.grammar import CommandError
 from storage import migrate
 from workflow.errors import WorkflowError
+
+if TYPE_CHECKING:
+    from bot.demo import DemoRun
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -44,7 +44,8 @@ def queue_list(app: App, include_resolved: bool, limit: int) -> None:
         echo("queue", "empty")
     for r in page.tickets:
         status = r.current_status(now)
-        echo("queue", "row", ticket=r, since=local(r.waiting_since, app.settings.tz),
+        since = local(r.waiting_since, app.settings.tz)  # "-": waiting on the follower
+        echo("queue", "row", ticket=r, since=pad(since, len("2026-01-01 00:00")),
              status=pad(STATUS_LABELS.get(status, status), 10),
              holder=pad(r.assignee or say("queue", "unclaimed"), 10))
     if page.snoozed and not include_resolved:

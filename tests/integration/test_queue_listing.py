@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
+from bot.columns import width
 from storage.db import make_engine
 from storage.models import AuditRow
 from tests.integration.clirun import Wxops
@@ -42,6 +43,9 @@ def test_chat_and_cli_list_the_same_tickets_in_the_same_order(engine_url: str,
     assert "另有 1 条暂缓" in cli.out  # the CLI's words (bot/cli_queue.py): it counts it too
     everything = wxops("queue", "list", "--all").out
     assert {int(n) for n in re.findall(r"^.T(\d+)", everything, re.M)} == set(ids)
+    # The columns line up, the answered ticket's "-" (waiting on nobody) included.
+    assert len({width(row[:row.index("留言")]) for row in everything.splitlines()
+                if "留言" in row}) == 1
 
 
 def test_a_cli_reply_and_a_chat_reply_leave_the_same_audit_row(engine_url: str,

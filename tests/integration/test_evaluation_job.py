@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from werkzeug.test import Client
+from werkzeug.test import Client, TestResponse
 
 from bot import evaluation
 from bot.config import load_settings
@@ -112,7 +113,7 @@ def test_the_survey_is_asked_answered_and_the_evaluation_sent_once(
     assert len(_notices(engine, "evaluation_ready")) == 2  # sent once
 
     # The link opens the page; the survey's answers are on it.
-    page = Client(create_app(app)).get(context["url"].removeprefix(PUBLIC))
+    page = _open(app, context["url"], NEW_YEAR + timedelta(days=3, hours=2))
     assert page.status_code == 200
     assert "终审等太久" in page.text and "图片难找" not in page.text
 
@@ -121,7 +122,7 @@ def test_the_survey_is_asked_answered_and_the_evaluation_sent_once(
     ask(engine, team.li, "评估 图片难找", NEW_YEAR + timedelta(days=4))
     again = evaluation.make(app, Q4, NEW_YEAR + timedelta(days=4))
     assert again.evaluation.current.survey.answered == 2
-    assert Client(create_app(app)).get(context["url"].removeprefix(PUBLIC)).text.count(
+    assert _open(app, context["url"], NEW_YEAR + timedelta(days=4, hours=1)).text.count(
         "图片难找") == 1
     with engine.connect() as conn:
         kept = [tuple(r) for r in conn.execute(select(ReportRow.kind, ReportRow.first_day))]
@@ -207,3 +208,11 @@ def test_the_follower_surveys_of_the_quarter_are_in_it(engine: Engine, tmp_path:
     html = made.path.read_text(encoding="utf-8")
     assert 'data-survey="reader"' in html and "希望更新更快" in html
     assert 'id="no-follower-surveys"' not in html
+
+
+def _open(app: App, url: str, at: datetime) -> TestResponse:
+    """The page as a browser gets it ``at`` (the pages read the host's clock): the
+    link, made at a fixed time, is opened within its days whatever the day the
+    suite runs."""
+    with time_machine.travel(at, tick=True):
+        return Client(create_app(app)).get(url.removeprefix(PUBLIC))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 from werkzeug.test import Client
@@ -97,9 +98,14 @@ def seeded(engine: Engine, team: Team) -> dict[str, int]:
     return {"old": old, "new": new}
 
 
-def _open(app: App, url: str) -> tuple[int, str, dict[str, str]]:
+def _open(app: App, url: str, at: datetime | None = MONDAY_10 + timedelta(hours=1),
+          ) -> tuple[int, str, dict[str, str]]:
+    """The page as a browser gets it ``at`` (the pages read the host's clock): a link
+    made at a fixed time is opened within its days, whatever the day the suite runs;
+    None: now, for a link made now."""
     assert url.startswith(PUBLIC)
-    got = Client(create_app(app)).get(url[len(PUBLIC):])
+    with time_machine.travel(at or datetime.now(UTC), tick=True):
+        got = Client(create_app(app)).get(url[len(PUBLIC):])
     return got.status_code, got.get_data(as_text=True), dict(got.headers)
 
 
@@ -149,7 +155,7 @@ def test_revoked_and_tampered_report_links_are_refused(app: App, engine: Engine,
     assert _open(app, made.url[:-2] + "xx")[0] == 404
     assert _open(app, made.url.replace("/report/", "/preview/"))[0] == 404
     with engine.begin() as conn:
-        conn.execute(update(PageLinkRow).values(revoked_at=datetime.now(UTC)))
+        conn.execute(update(PageLinkRow).values(revoked_at=MONDAY_10))
     assert _open(app, made.url)[0] == 410
 
 
@@ -234,7 +240,7 @@ def test_the_report_command_gives_a_new_link_to_the_newest_weekly_report(
     asked = commanding.ask(engine, team.li, "报告", now=datetime.now(UTC), pages=pages)
     assert asked.context["report"].id == weekly.id  # the weekly one, though made later
     url = asked.context["url"]
-    assert url != weekly.url and _open(app, url)[0] == 200
+    assert url != weekly.url and _open(app, url, None)[0] == 200
     kept = commanding.ask(engine, team.li, "报告")  # no web address: where the file is
     assert kept.context["url"] is None and kept.context["report"].path == str(weekly.path)
     assert str(weekly.path) in commanding.say(engine, team.li, "报告")

@@ -80,6 +80,14 @@ class Rule:
     articles: tuple[Article, ...]
     hits: int = 0
 
+    @property
+    def unshowable(self) -> bool:
+        """A text reply longer than one passive reply carries (a rule saved while
+        the limit counted characters): WeChat would show the follower its error
+        instead, so the rule answers nobody and the lists say why."""
+        return (self.reply_kind is ReplyKind.TEXT
+                and len(self.reply_text.encode()) > MAX_TEXT_REPLY_BYTES)
+
 
 @dataclass(frozen=True)
 class NewRule:
@@ -198,8 +206,8 @@ def match(rules: Iterable[Rule], *, text: str | None = None, click_key: str | No
     """
     budget = _RegexBudget(now)
     for rule in sorted(rules, key=lambda r: (-r.priority, r.id)):
-        if not rule.active or not in_window(rule, local_time):
-            continue
+        if not rule.active or rule.unshowable or not in_window(rule, local_time):
+            continue  # an unshowable reply: the message goes to the queue instead
         if rule.match_type is MatchType.CLICK:
             if click_key is not None and rule.pattern == click_key:
                 return rule

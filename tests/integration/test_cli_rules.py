@@ -6,13 +6,16 @@ made."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from bot.cli import run
 from bot.cli_text import say
+from storage.db import make_engine
+from storage.models import AutoReplyRule
 from tests.integration.clirun import Wxops
 from workflow.autoreply import Article, MatchType, ReplyKind, Rule
 
@@ -62,6 +65,22 @@ def test_rules_at_the_command_line(wxops: Wxops) -> None:
     removed = wxops("rules", "remove", "1")
     assert removed.status == 0 and removed.out == say("rules", "removed", rule=DONATE) + "\n"
     assert wxops("rules", "test", "我想捐款", "--at", "12:00").out == answered(time(12), None)
+
+
+def test_a_rule_saved_with_a_reply_wechat_would_not_show_is_marked_and_answers_nobody(
+        wxops: Wxops, engine_url: str) -> None:
+    """Saved while the limit counted characters (700 汉字: 2,100 bytes): the list
+    says why it is not used, and a message it would have answered goes to the queue."""
+    assert wxops("db", "upgrade").status == 0
+    engine = make_engine(engine_url)
+    with engine.begin() as conn:
+        conn.execute(insert(AutoReplyRule).values(
+            match_type="contains", pattern="活动", reply_type="text", reply_text="长" * 700,
+            created_at=datetime.now(UTC)))
+    engine.dispose()
+    (line,) = wxops("rules", "list").out.splitlines()
+    assert "2000 字节" in line
+    assert wxops("rules", "test", "活动安排", "--at", "12:00").out == answered(time(12), None)
 
 
 NEWS = Rule(1, MatchType.CLICK, "MENU_NEWS", 0, True, None, None, ReplyKind.NEWS, "", (

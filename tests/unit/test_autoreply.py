@@ -40,6 +40,19 @@ def answer(rules: list[Rule], text: str | None = None, click_key: str | None = N
     return found.id if found else None
 
 
+def test_a_text_reply_wechat_would_not_show_answers_nobody() -> None:
+    """Saved while the limit counted characters: 700 汉字 are 2,100 bytes, over what
+    one passive reply carries; the message goes to the queue, and a rule after it
+    that can be shown answers instead."""
+    too_long = rule(1, MatchType.CONTAINS, "活动", reply_text="长" * 700, priority=5)
+    assert too_long.unshowable and not rule(2, MatchType.CONTAINS, "活动").unshowable
+    assert answer([too_long], "活动安排") is None
+    assert answer([too_long, rule(2, MatchType.CONTAINS, "活动")], "活动安排") == 2
+    news = rule(3, MatchType.CONTAINS, "活动", reply_kind=ReplyKind.NEWS,
+                reply_text="长" * 700, articles=(ARTICLE,))
+    assert not news.unshowable
+
+
 # --- each match type ---------------------------------------------------------
 
 def test_exact_matches_the_whole_message_only() -> None:

@@ -34,13 +34,17 @@ class Todo:
     mine: list[ContentItem] = field(default_factory=list)
     to_schedule: list[ContentItem] = field(default_factory=list)
     failed: list[ContentItem] = field(default_factory=list)
+    #: Publishing by hand (workflow.publishing.by_hand): items 发布 (or their
+    #: time) moved to 发布中 that wait for an admin to publish them in the
+    #: backend and record the link with 已发布.
+    to_record: list[ContentItem] = field(default_factory=list)
     tickets: list[WaitingTicket] = field(default_factory=list)
     unclaimed: int = 0
 
     @property
     def empty(self) -> bool:
         return not (self.to_review or self.to_final or self.mine or self.to_schedule
-                    or self.failed or self.tickets or self.unclaimed)
+                    or self.failed or self.to_record or self.tickets or self.unclaimed)
 
     @property
     def mine_to_start(self) -> bool:
@@ -53,9 +57,11 @@ class Todo:
         return any(item.state is State.NEEDS_UPDATE for item in self.mine)
 
 
-def todo(uow: UnitOfWork, actor: Actor, now: datetime) -> Todo:
+def todo(uow: UnitOfWork, actor: Actor, now: datetime, by_hand: bool = False) -> Todo:
     """Items to review, write and schedule by the roles ``actor`` holds (waiting
-    longest first; a writer's soonest due first), and their tickets."""
+    longest first; a writer's soonest due first), and their tickets. ``by_hand``:
+    the account publishes by hand (workflow.publishing.by_hand), so an admin is
+    also shown what waits in 发布中 for its link (已发布)."""
     roles, found = actor.roles, Todo()
     with uow:
         work = uow.work
@@ -69,6 +75,8 @@ def todo(uow: UnitOfWork, actor: Actor, now: datetime) -> Todo:
         if Role.ADMIN in roles:
             found.to_schedule = list(work.items_in((State.APPROVED,)))
             found.failed = list(work.items_in((State.PUBLISH_FAILED,)))
+            if by_hand:
+                found.to_record = list(work.items_in((State.PUBLISHING,)))
         found.tickets = [WaitingTicket(t, summary, _minutes(since, now))
                          for t, summary, since in work.my_tickets(actor.id)]
         found.unclaimed = work.open_tickets(unclaimed=True)

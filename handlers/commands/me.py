@@ -23,7 +23,15 @@ from handlers.commands.team import ordered
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import format_moment
 from workflow import feedback as process_feedback
-from workflow import link_cases, overview, recheck, recheck_cases, staff_survey
+from workflow import (
+    link_cases,
+    overview,
+    publishing,
+    recheck,
+    recheck_cases,
+    staff_survey,
+    ticket_cases,
+)
 from workflow.roles import Role
 from workflow.stats import Period, last_days, period_stats, this_month
 
@@ -127,13 +135,15 @@ TODO_LIMIT = 5  # items shown per section; the count is always the full one
 
 
 def todo(ctx: CommandContext, cmd: Command) -> Result:
-    found = overview.todo(ctx.uow(), ctx.actor, ctx.now)
+    found = overview.todo(ctx.uow(), ctx.actor, ctx.now,
+                          by_hand=publishing.by_hand(ctx.capabilities))
     today = ctx.local_now.date()
     survey = staff_survey.open_question(ctx.uow(), ctx.actor, ctx.now)
     due = recheck.due_today(ctx.uow(), ctx.recheck_days, ctx.tz, today)
     asked = recheck_cases.asked_of(ctx.actor, due, today)
     return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
                survey=(survey[0], survey[1].value) if survey else None,
+               can_reply=ticket_cases.can_reply(ctx.capabilities),
                rechecks=[d.line(today) for d in asked.mine],
                overdue_rechecks=[d.line(today) for d in asked.overdue])
 

@@ -32,6 +32,7 @@ from tests.integration.commanding import (
     refusal,
     say,
 )
+from workflow.capabilities import UNVERIFIED_SUBSCRIPTION, Capabilities
 from workflow.model import ContentItem
 from workflow.overview import Todo
 from workflow.states import State
@@ -136,6 +137,16 @@ def test_todo_lists_my_tickets_and_the_unclaimed(engine: Engine, team: Team) -> 
     assert li.unclaimed == 1
     zhou = todo(engine, team.zhou)
     assert (zhou.tickets, zhou.unclaimed, zhou.empty) == ([], 1, False)
+
+
+def test_todo_says_where_to_answer_on_an_account_without_customer_service(
+        engine: Engine, team: Team) -> None:
+    open_ticket(engine, "o_fan1", team.li)
+    assert "回复「回 T编号 内容」" in say(engine, team.li, "我的")
+    shown = ask(engine, team.li, "我的",
+                capabilities=Capabilities(UNVERIFIED_SUBSCRIPTION)).render()
+    assert "回 T编号" not in shown
+    assert "公众号后台「消息管理」页回复" in shown and "「结 T编号 已在后台回复」" in shown
 
 
 # 统计

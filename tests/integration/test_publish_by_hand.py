@@ -91,6 +91,24 @@ def test_publish_tells_the_admins_to_publish_by_hand(engine: Engine, team: Team,
     assert _outbox(engine) == [("notify", "item_publish_by_hand", team.admin2)]
 
 
+def test_todo_shows_the_admins_what_waits_to_be_published_by_hand(
+        engine: Engine, team: Team) -> None:
+    """Once the notice is read, 我的 is what still says an item waits in the
+    backend for a person: it lists it with what to do, until 已发布."""
+    item_id = _item(engine, team, State.PUBLISHING)
+
+    answer = ask(engine, team.admin2, "我的", capabilities=SMALL)
+    found = answer.context["todo"]
+    assert [it.id for it in found.to_record] == [item_id] and not found.empty
+    shown = answer.render()
+    assert f"【待手动发布】1 篇\n{item_id}.《冬季助学》\n" in shown
+    assert "回复「已发布 编号 文章链接」" in shown
+    # Through the platform the worker publishes it: nothing for a person to do.
+    assert ask(engine, team.admin2, "我的").context["todo"].to_record == []
+    ask(engine, team.admin2, f"已发布 {item_id} {LINK}", capabilities=SMALL)
+    assert ask(engine, team.admin2, "我的", capabilities=SMALL).context["todo"].to_record == []
+
+
 def test_a_full_account_still_submits(engine: Engine, team: Team) -> None:
     item_id = _item(engine, team)
     _publish(engine, team, item_id, FULL)

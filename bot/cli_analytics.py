@@ -14,6 +14,7 @@ from bot.probe import yesterday
 from bot.timefmt import utcnow
 from bot.wiring import App
 from handlers.commands.context import Result
+from workflow.capabilities import Capability
 from workflow.stats import last_days, period_stats, this_month
 
 
@@ -24,6 +25,17 @@ def analytics_group() -> None:
 
 def _day(value: datetime) -> date:
     return value.date()
+
+
+def _skipped(app: App) -> bool:
+    """On an account without the data interfaces nothing is asked (the calls
+    would only meet 48001): say so, and where the figures are instead."""
+    capabilities = app.capabilities()
+    if capabilities.allows(Capability.DATACUBE):
+        return False
+    echo("analytics", "skipped", kind=capabilities.kind.name,
+         learnt=Capability.DATACUBE in capabilities.missing)
+    return True
 
 
 @analytics_group.command("backfill")
@@ -37,6 +49,8 @@ def backfill(app: App, since: datetime, until: datetime | None, pause: float) ->
     """补齐历史数据：按各接口的最大跨度分步，可中断后续跑 (fill history)."""
     from bot.worker import make_gateway
 
+    if _skipped(app):
+        return
     gateway = make_gateway(app)
     first, last = _day(since), _day(until) if until else yesterday(app)
     if first > last:
@@ -61,6 +75,8 @@ def pull(app: App) -> None:
     """立即拉取昨天的数据（定时任务每小时一次）(pull yesterday now)."""
     from bot.worker import make_gateway
 
+    if _skipped(app):
+        return
     day = yesterday(app)
     done = analytics.daily(app, make_gateway(app), day)
     echo("analytics", "pulled" if done.ready else "not_ready", pull=done, day=day)
@@ -77,8 +93,9 @@ def stats_command(app: App, days: str, month: bool) -> None:
     today = now.astimezone(tz).date()
     period = this_month(today) if month else last_days(today, int(days))
     found = period_stats(app.uow(), period, now, tz)
+    datacube = app.capabilities().allows(Capability.DATACUBE)
     click.echo(Result("me_stats", {"days": period.days, "stats": found.stats,
-                                   "report": found}).render())
+                                   "report": found, "datacube": datacube}).render())
 
 
 def register(cli: click.Group) -> None:

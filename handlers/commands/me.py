@@ -32,6 +32,7 @@ from workflow import (
     staff_survey,
     ticket_cases,
 )
+from workflow.capabilities import Capability
 from workflow.roles import Role
 from workflow.stats import Period, last_days, period_stats, this_month
 
@@ -157,7 +158,8 @@ MONTH_WORDS = ("本月", "这个月", "month")
 def stats(ctx: CommandContext, cmd: Command) -> Result:
     period = parse_period(cmd.args.get("days"), ctx.local_now.date())
     found = period_stats(ctx.uow(), period, ctx.now, ctx.tz)
-    return say("me_stats", days=period.days, stats=found.stats, report=found)
+    return say("me_stats", days=period.days, stats=found.stats, report=found,
+               datacube=ctx.capabilities.allows(Capability.DATACUBE))
 
 
 def parse_period(value: object, today: date) -> Period:

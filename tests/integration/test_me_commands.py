@@ -182,6 +182,11 @@ def test_stats_before_any_analytics_pull(engine: Engine, team: Team) -> None:
     reply = say(engine, team.wang, "统计")  # the wording, once
     assert reply.startswith("最近 7 天（11月20日–11月26日）：\n阅读、分享：还没有从微信拉取过数据")
     assert "wxops analytics backfill" in reply
+    # Without the data interfaces no pull will ever come: where the figures are.
+    small = ask(engine, team.wang, "统计",
+                capabilities=Capabilities(UNVERIFIED_SUBSCRIPTION)).render()
+    assert "阅读、分享：本公众号没有「数据统计」接口的权限" in small
+    assert "公众号后台「数据分析」" in small and "analytics backfill" not in small
 
 
 def test_stats_sums_pulled_metrics(engine: Engine, team: Team) -> None:

@@ -201,6 +201,29 @@ def test_the_hourly_pull_is_skipped_without_datacube(
         assert datacube_calls(small) == []  # the account has no datacube: not asked
 
 
+def test_backfill_pull_and_stats_without_datacube_say_where_the_figures_are(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's "skipped": nothing is asked, and the person reads why and
+    where the figures are instead, not a failed call with an English tail; 统计
+    does not send them to a backfill that can never bring anything."""
+    url = desk.engine.url.render_as_string(hide_password=False)
+    small = Wxops(monkeypatch, capsys, None, WXOPS_DATABASE_URL=url,
+                  WXOPS_WECHAT_API_BASE=desk.wechat, WXOPS_APP_ID=APP_ID,
+                  WXOPS_APP_SECRET="secret", WXOPS_TOKEN=TOKEN,
+                  WXOPS_ACCOUNT_KIND="subscription", WXOPS_ACCOUNT_VERIFIED="0")
+    requests.delete(f"{desk.wechat}/_emulator/calls", timeout=5)
+    for argv in (("analytics", "backfill", "--since", "2026-01-01"), ("analytics", "pull")):
+        ran = small(*argv)
+        assert (ran.status, ran.err) == (0, ""), argv
+        assert ran.out.startswith("跳过：本公众号（未认证的订阅号）没有「数据统计」接口的权限")
+        assert "公众号后台「数据分析」" in ran.out
+    assert datacube_calls(desk) == []
+    stats = small("stats", "--days", "30")
+    assert "公众号后台「数据分析」" in stats.out and "analytics backfill" not in stats.out
+    # An account with datacube is still told how to fill its figures.
+    assert "wxops analytics backfill" in cli(desk, monkeypatch, capsys)("stats").out
+
+
 def test_the_hourly_pull_is_the_leaders(desk: Desk) -> None:
     other = Jobs(desk.team.account.app, "second-worker")
     assert desk.worker.leader.try_acquire()  # the first worker leads

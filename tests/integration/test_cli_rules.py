@@ -107,6 +107,25 @@ def test_menu_click_news_reply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                        summary=say("rules", "news_summary", articles=NEWS.articles))
 
 
+def test_a_click_rule_on_an_account_without_menus_says_it_cannot_fire(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Kept (the account may get menus), but the admin reads that no follower
+    can click it now, and what to use instead; a keyword rule says nothing."""
+    wxops = Wxops(monkeypatch, capsys, tmp_path,
+                  WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}",
+                  WXOPS_ACCOUNT_KIND="subscription", WXOPS_ACCOUNT_VERIFIED="0")
+    assert wxops("db", "upgrade").status == 0
+    added = wxops("rules", "add", "--click", "CONTACT", "--reply", "电话 010-12345678")
+    assert added.status == 0, added.err
+    first, warning = added.out.splitlines()
+    assert first.startswith("已添加规则 1：")
+    assert warning.startswith("注意：本公众号（未认证的订阅号）没有「自定义菜单」接口")
+    assert "不会被触发" in warning and "规则 添加" in warning
+    keyword = wxops("rules", "add", "--exact", "地址", "--reply", "幸福路 8 号")
+    assert len(keyword.out.splitlines()) == 1
+
+
 def test_a_rule_and_its_reply_read_as_the_catalogue_words_them() -> None:
     assert say("rules", "added", rule=NIGHT) == (
         "已添加规则 2：包含「捐款」 优先级 9 时段 22:00-06:00")

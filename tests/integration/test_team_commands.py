@@ -37,6 +37,7 @@ from tests.integration.commanding import (
 )
 from workflow import staff_cases
 from workflow.autoreply import MatchType, NewRule
+from workflow.capabilities import UNVERIFIED_SUBSCRIPTION, Capabilities
 from workflow.errors import LastAdmin, MemberNotFound, RuleRefused, WorkflowError
 from workflow.model import Context
 from workflow.roles import CONSOLE_ACTOR, Role
@@ -334,6 +335,19 @@ def test_menu_rule_by_chat_answers_the_click_and_reports_shadowing(engine: Engin
         2, MatchType.CLICK, "CONTACT", "电话 010-12345678", first)
     missing = refused(refusal(engine, team.admin, "规则 菜单 CONTACT"))
     assert (missing[0], missing[1]["label"]) == ("missing", "回复")
+    assert "不会被触发" not in say(engine, team.admin, "规则 菜单 HOURS 9:00-17:00")
+
+
+def test_menu_rule_on_an_account_without_menus_says_no_one_can_click_it(
+        engine: Engine, team: Team) -> None:
+    small = Capabilities(UNVERIFIED_SUBSCRIPTION)
+    shown = ask(engine, team.admin, "规则 菜单 CONTACT 电话 010-12345678",
+                capabilities=small).render()
+    assert shown.startswith("已添加规则 1：粉丝点击 key 为“CONTACT”的菜单时")  # still kept
+    assert "注意：本公众号（未认证的订阅号）没有「自定义菜单」接口" in shown
+    assert "这条规则现在不会被触发" in shown
+    keyword = ask(engine, team.admin, "规则 添加 地址 幸福路 8 号", capabilities=small)
+    assert "不会被触发" not in keyword.render()
 
 
 def rules_in(engine: Engine) -> list[AutoReplyRule]:

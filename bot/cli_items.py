@@ -21,6 +21,7 @@ from handlers.commands.planning import NO_DUE
 from handlers.when import WhenError, WhenPassed, parse_day
 from workflow import analytics, review_view, revision_checks, staff_cases, usecases
 from workflow.approvals import Outlook
+from workflow.capabilities import Capability
 from workflow.diffing import RevisionDiff
 from workflow.errors import ItemNotFound
 from workflow.model import Context, ItemChanges
@@ -167,7 +168,7 @@ def item_show(app: App, item_id: int, full: bool) -> None:
     _echo_review(diff, checks, reasons)
     if numbers is not None:
         click.echo(texts.phrase("item_numbers", "lines", n=numbers))
-    _echo_body(it.id, it.body, full)
+    _echo_body(it.id, it.body, full, app.capabilities().allows(Capability.PREVIEW))
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> str | None:
@@ -202,7 +203,7 @@ def _echo_missing(outlook: Outlook | None) -> None:
              missing=texts.phrase("approvers", "missing", short=outlook.shortfall()))
 
 
-def _echo_body(item_id: int, body: str, full: bool) -> None:
+def _echo_body(item_id: int, body: str, full: bool, phone: bool = True) -> None:
     """What a reviewer needs to read the item: its length, then its opening or all of it."""
     length = visible_length(body)
     echo("items", "body_length", item_id=item_id, length=length)
@@ -211,7 +212,7 @@ def _echo_body(item_id: int, body: str, full: bool) -> None:
     if full:
         click.echo(plain_text(body))
         return
-    echo("items", "opening", item_id=item_id, opening=opening(body))
+    echo("items", "opening", item_id=item_id, opening=opening(body), phone=phone)
 
 
 @item.command("history")

@@ -30,6 +30,7 @@ from workflow import (
     usecases,
 )
 from workflow import recheck as rechecks
+from workflow.capabilities import Capability
 from workflow.confirming import Confirmation
 from workflow.errors import ItemNotFound
 from workflow.machine import Decision
@@ -64,7 +65,7 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
     return say("show", item=item, author=author.name if author else item.author_id,
                due=due_note(item, today), checks=checks, diff=diff, reasons=reasons,
                outlook=outlook, short=outlook.shortfall() if outlook else None,
-               numbers=numbers,
+               numbers=numbers, phone=ctx.capabilities.allows(Capability.PREVIEW),
                length=visible_length(item.body), opening=opening(item.body),
                first=sorted(policy.first_approvers(item, reviews)),
                final=sorted(policy.final_approvers(item, reviews)),
@@ -190,6 +191,7 @@ def preview(ctx: CommandContext, cmd: Command) -> Result:
                                openid=ctx.openid, lifetime=pages.lifetime if pages else None)
     link = asked.link
     return say("preview", item=asked.item, phone=asked.phone,
+               no_phone=not ctx.capabilities.allows(Capability.PREVIEW),
                url=pages.url(link) if pages and link else None,
                expires=format_moment(link.expires_at.astimezone(ctx.tz)) if link else None)
 

@@ -68,6 +68,12 @@ def test_a_session_at_the_command_line(engine_url: str, tmp_path: Path,
                   opening="第一段：义诊时间。 第二段 <报名> 请带身份证")
     assert opening in shown  # the opening in one line, and how to read it all
     assert "item show 1 --full" in shown and "预览 1" in shown
+    small = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url,
+                  WXOPS_ACCOUNT_KIND="subscription", WXOPS_ACCOUNT_VERIFIED="0")
+    small_shown = small("item", "show", "1").out  # no phone preview on this kind: the link
+    assert "「预览 1」得到预览网页的链接（本公众号不能发微信预览）" in small_shown
+    assert "发到手机" not in small_shown
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=engine_url)
     full = wxops("item", "show", "1", "--full").out
     assert "第一段：义诊时间。\n第二段 <报名>\n请带身份证" in full
     too_long = wxops("item", "edit", "1", "--as", "李雷", "--digest", "摘" * 129)

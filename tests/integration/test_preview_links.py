@@ -99,6 +99,11 @@ def test_an_account_without_previews_gets_the_link_only(engine: Engine, team: Te
     assert asked.context["phone"] is False and asked.context["url"].startswith(PUBLIC)
     assert _preview_rows(engine) == 0
     assert asked.context["url"] in asked.render() and "预览页" in asked.render()
+    assert "本公众号不能发微信预览" in asked.render()  # why no phone preview came
+    shown = commanding.ask(engine, team.li, f"查看 {item_id}", now=_now(),
+                           capabilities=SMALL).render()
+    assert f"发送「预览 {item_id}」得到预览网页的链接（本公众号不能发微信预览）" in shown
+    assert "发到你的微信" not in shown
 
 
 def test_without_previews_or_a_public_url_preview_is_refused_with_the_remedy(

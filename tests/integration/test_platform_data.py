@@ -19,6 +19,7 @@ from bot.emulator.clock import CHINA
 from bot.emulator.datacube_news import running_totals
 from bot.worker import Jobs, make_gateway
 from storage import analytics as store
+from storage import capabilities as learnt_capabilities
 from storage import tokens
 from storage.models import (
     AnalyticsDay,
@@ -37,7 +38,7 @@ from tests.integration.test_publish_cycle import desk as desk  # the fixture
 from tests.integration.test_publish_cycle import wechat as wechat  # the fixture
 from workflow import usecases
 from workflow.analytics import PULLED, SPANS
-from workflow.capabilities import UNVERIFIED_SUBSCRIPTION
+from workflow.capabilities import UNVERIFIED_SUBSCRIPTION, Capability
 from workflow.model import Context
 from workflow.states import State
 
@@ -212,6 +213,11 @@ def test_backfill_pull_and_stats_without_datacube_say_where_the_figures_are(
                   WXOPS_APP_SECRET="secret", WXOPS_TOKEN=TOKEN,
                   WXOPS_ACCOUNT_KIND="subscription", WXOPS_ACCOUNT_VERIFIED="0")
     requests.delete(f"{desk.wechat}/_emulator/calls", timeout=5)
+    # The worker's probe records the 48001 such an account meets: still the kind's
+    # lack, not a refusal a reset would mend.
+    with desk.engine.begin() as conn:
+        learnt_capabilities.learn(conn, Capability.DATACUBE, datetime.now(UTC), 48001,
+                                  "getusersummary")
     for argv in (("analytics", "backfill", "--since", "2026-01-01"), ("analytics", "pull")):
         ran = small(*argv)
         assert (ran.status, ran.err) == (0, ""), argv
@@ -220,8 +226,17 @@ def test_backfill_pull_and_stats_without_datacube_say_where_the_figures_are(
     assert datacube_calls(desk) == []
     stats = small("stats", "--days", "30")
     assert "公众号后台「数据分析」" in stats.out and "analytics backfill" not in stats.out
+    assert "capabilities reset" not in ran.out
+    # An account whose kind has datacube but that WeChat refused it: how to undo.
+    full = cli(desk, monkeypatch, capsys)
+    refused = full("analytics", "pull")
+    assert refused.status == 0
+    assert refused.out.startswith("跳过：微信曾拒绝「数据统计」接口（48001）")
+    assert "wxops capabilities reset datacube" in refused.out
+    with desk.engine.begin() as conn:
+        learnt_capabilities.forget(conn, Capability.DATACUBE)
     # An account with datacube is still told how to fill its figures.
-    assert "wxops analytics backfill" in cli(desk, monkeypatch, capsys)("stats").out
+    assert "wxops analytics backfill" in full("stats").out
 
 
 def test_the_hourly_pull_is_the_leaders(desk: Desk) -> None:

@@ -126,6 +126,8 @@ def _case(row: OutboxRow, tz: ZoneInfo) -> str:
         return phrase("outbox", "case_delivered", at=local(row.delivered_at, tz))
     if row.status == "dead" and row.in_doubt:
         return phrase("outbox", "case_in_doubt", kind=row.kind, row_id=row.id)
+    if row.status == "held":  # a retry would only hold it again
+        return phrase("outbox", "case_held")
     if row.status in outbox.RETRYABLE:
         return phrase("outbox", "case_not_delivered", row_id=row.id)
     return ""

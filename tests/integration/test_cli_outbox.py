@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 
 from bot.cli_queue import STATUS_LABELS as QUEUE_LABELS
 from bot.cli_text import say
@@ -155,6 +155,13 @@ def test_a_row_that_may_have_arrived_is_resent_only_by_force(
     assert texts.phrase("outbox", "case_in_doubt", kind="cs_reply", row_id=1) in shown
     assert texts.phrase("outbox", "case_not_delivered", row_id=2) in \
         wxops("outbox", "show", "2").out
+    with engine.begin() as conn:  # a notice waiting for the person's next message
+        outbox.add(conn, "notify", {"n": 3}, "k3", now)
+        conn.execute(update(OutboxMessage).where(OutboxMessage.id == 3).values(status="held"))
+    held = wxops("outbox", "show", "3").out
+    assert texts.phrase("outbox", "case_held") in held and "retry" not in held
+    with engine.begin() as conn:
+        conn.execute(delete(OutboxMessage).where(OutboxMessage.id == 3))
     listed = {line.split()[0]: line for line in
               wxops("outbox", "dead").out.splitlines()[1:]}
     assert IN_DOUBT_LABEL in listed["1"] and IN_DOUBT_LABEL not in listed["2"]

@@ -25,6 +25,7 @@ from tests.integration.commanding import (
     say,
 )
 from workflow.agenda import EntryKind
+from workflow.capabilities import FULL, UNVERIFIED_SUBSCRIPTION, Capabilities
 from workflow.roles import Actor, Role
 from workflow.states import State
 
@@ -72,6 +73,12 @@ def test_an_admins_topic_with_a_due_day_is_given_to_a_writer(engine: Engine, tea
                 if template == "item_assigned"]
     assert assigned == [(team.wang, "2026-12-20")]
     say(engine, team.wang, f"开始 {item}")
+    # On an account that cannot message her first, the admin is told when she will know.
+    for capabilities, pushed in ((Capabilities(UNVERIFIED_SUBSCRIPTION), False), (FULL, True)):
+        say(engine, team.admin, "选题 春季助学计划")
+        given = ask(engine, team.admin, f"分配 {_latest_item(engine)} 王芳",
+                    capabilities=capabilities)
+        assert (given.context["told"], given.context["pushed"]) == (True, pushed)
     assert _row(engine, item).state == State.DRAFTING.value
 
 

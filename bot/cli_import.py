@@ -14,6 +14,7 @@ from bot.timefmt import utcnow
 from bot.wiring import App
 from layout.errors import LayoutError
 from workflow import import_cases
+from workflow.capabilities import Capability
 from workflow.model import Context
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ def item_import(app: App, target: str, file: Path | None, as_: str, new: bool) -
                   capabilities=app.capabilities())
     decision = (import_cases.plan(app.uow(), actor_id, article, ctx) if item_id is None
                 else import_cases.write(app.uow(), actor_id, item_id, article, ctx))
-    echo("items", "imported", item=decision.item, images=images, cover=cover)
+    echo("items", "imported", item=decision.item, images=images, cover=cover,
+         drafts=ctx.capabilities.allows(Capability.MATERIALS))
 
 
 def _target(target: str, file: Path | None, new: bool) -> tuple[int | None, Path]:

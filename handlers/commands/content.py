@@ -101,7 +101,8 @@ def transition(event: Event, comment_arg: str | None = None) -> Handler:
     return handler
 
 
-def _moved(ctx: CommandContext, decision: Decision, event: Event, comment: str) -> Result:
+def _moved(ctx: CommandContext, decision: Decision, event: Event, comment: str,
+           still_online: str = "") -> Result:
     """The move, and who is missing when the team cannot give the approvals the
     item now needs: the person who acted learns it at once."""
     with ctx.uow() as uow:
@@ -110,7 +111,8 @@ def _moved(ctx: CommandContext, decision: Decision, event: Event, comment: str) 
     return say("moved", item=decision.item, before=decision.before.state, event=event,
                comment=comment, short=short, by_hand=publishing.by_hand(ctx.capabilities),
                delete_by_hand=publishing.deleted_by_hand(decision.before.article_id,
-                                                         ctx.capabilities))
+                                                         ctx.capabilities),
+               still_online=still_online)
 
 
 def schedule(ctx: CommandContext, cmd: Command) -> Result:
@@ -179,7 +181,11 @@ def record_published(ctx: CommandContext, cmd: Command) -> Result:
     flow = replace(ctx.workflow(), extra={"url": str(cmd.args["link"])})
     decision = usecases.act(ctx.uow(), ctx.actor.id, int(cmd.args["item"]),
                             Event.RECORD_PUBLISHED, flow)
-    return _moved(ctx, decision, Event.RECORD_PUBLISHED, "")
+    # A revision published again by hand is a new article: WeChat leaves the one
+    # it replaces online, and only the backend can take it down.
+    before, now = decision.before.url, decision.item.url
+    return _moved(ctx, decision, Event.RECORD_PUBLISHED, "",
+                  still_online=before if before and before != now else "")
 
 
 def preview(ctx: CommandContext, cmd: Command) -> Result:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from handlers.commands.context import Result
@@ -130,6 +130,19 @@ def test_the_recorded_link_publishes_the_item(engine: Engine, team: Team) -> Non
     # The rest works as for an article the platform published: a re-check.
     ask(engine, team.zhou, f"复查 {item_id} 正常", capabilities=SMALL)
     assert _row(engine, item_id)[0] == State.PUBLISHED.value
+
+
+def test_a_revision_recorded_again_says_the_old_article_is_still_online(
+        engine: Engine, team: Team) -> None:
+    item_id = _item(engine, team, State.PUBLISHING)
+    first = ask(engine, team.admin2, f"已发布 {item_id} {LINK}", capabilities=SMALL)
+    assert first.context["still_online"] == ""
+    with engine.begin() as conn:  # revised, approved and published by hand again
+        conn.execute(update(ContentItemRow).where(ContentItemRow.id == item_id)
+                     .values(state=State.PUBLISHING.value))
+    again = ask(engine, team.admin2, f"已发布 {item_id} {LINK}X", capabilities=SMALL)
+    assert again.context["still_online"] == LINK
+    assert _row(engine, item_id) == (State.PUBLISHED.value, LINK + "X")
 
 
 def test_the_english_alias_records_too(engine: Engine, team: Team) -> None:

@@ -30,6 +30,7 @@ COMMANDS: dict[str, list[str]] = {
     "wxops queue list": ["queue", "list"],
     "wxops staff list": ["staff", "list"],
     "wxops --help": ["--help"],
+    "wxops emulator --help": ["emulator", "--help"],
 }
 BASELINES = {"python (bare)": "pass", "python + import sqlalchemy": "import sqlalchemy.orm"}
 

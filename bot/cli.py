@@ -10,27 +10,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
-from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 
 from bot import logs
-from bot.cli_items import item
-from bot.cli_staff import staff
 from bot.cli_text import CliBadParameter, CliError, CliUsageError, echo, helptext, say
 from bot.cli_usage import classify, in_words
 from bot.config import ConfigError, Settings, load_settings, unknown_variables
-from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, DEFAULT_PORT, SchemaNotCurrent
 from bot.wechat_errors import WeChatError
-from bot.wiring import App
 from handlers import refusals
 from handlers.commands.grammar import CommandError
-from storage import migrate
 from workflow.errors import WorkflowError
 
 if TYPE_CHECKING:
     from bot.demo import DemoRun
+    from bot.wiring import App
+
+# Storage (SQLAlchemy's ORM, the models, the wiring) is imported by the commands
+# that use a database, not here: `wxops emulator` plays WeChat and needs only the
+# settings, and every process pays for what this module imports.
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 def cli(ctx: click.Context) -> None:
     """wxops: 公众号内容运营助手 (operations assistant for a WeChat Official Account)."""
     # Settings load on first use, so --help works with a broken config.
-    ctx.obj = App() if ctx.invoked_subcommand in PROCESSES else BesideTheDemo()
+    ctx.obj = _obj(ctx.invoked_subcommand)
     if ctx.invoked_subcommand not in PROCESSES and _json_logs():
         logs.configure("json", logging.WARNING)  # as Python's last resort, one object a line
 
@@ -55,25 +54,37 @@ def _json_logs() -> bool:
 #: Commands that are (or start) wxops' own processes: they take the settings as
 #: given (`wxops run` gives its children the demo's itself).
 PROCESSES = frozenset({"run", "serve", "worker", "emulator"})
+#: Commands that use no database: the settings alone.
+SETTINGS_ONLY = frozenset({"emulator"})
 
 
-class BesideTheDemo(App):
-    """A command typed in another terminal while `wxops run`'s demo runs on this
-    database (no credentials set): it talks to the demo's emulator and makes
-    page links to the demo's server, as the demo's own processes do. With
-    credentials, or no demo running, the settings are as given."""
+class HasSettings(Protocol):
+    """What a command that uses no database reads of the object it is given."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+class Configured:
+    """What a command that uses no database gets: the settings, read on first use."""
 
     @cached_property
     def settings(self) -> Settings:
-        given = load_settings()
-        if not given.demo:
-            return given
-        from bot import demo  # its imports are the database's: only for the demo
+        return load_settings()
 
-        run = demo.running(given.database_url)
-        if run is None:
-            return given
-        return load_settings({**os.environ, **demo_overrides(given, run)})
+
+def _obj(command: str | None) -> Configured | App:
+    """The object a command is given: the settings alone, or the process's App
+    (as given to wxops' own processes, else beside a running demo)."""
+    if command in SETTINGS_ONLY:
+        return Configured()
+    from bot.wiring import App
+
+    if command in PROCESSES:
+        return App()
+    from bot.cli_app import BesideTheDemo
+
+    return BesideTheDemo()
 
 
 def demo_overrides(given: Settings, run: DemoRun) -> dict[str, str]:
@@ -96,6 +107,8 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(app: App, revision: str) -> None:
     """把数据库升级到最新结构 (apply migrations)."""
+    from storage import migrate
+
     before = migrate.current_revision(app.engine)
     with revision_errors(revision):
         migrate.upgrade(app.engine, revision)
@@ -107,6 +120,8 @@ def db_upgrade(app: App, revision: str) -> None:
 @click.pass_obj
 def db_downgrade(app: App, revision: str) -> None:
     """回退到指定版本，例如 base (revert migrations)."""
+    from storage import migrate
+
     before = migrate.current_revision(app.engine)
     with revision_errors(revision):
         migrate.downgrade(app.engine, revision)
@@ -133,6 +148,8 @@ def revision_errors(revision: str) -> Iterator[None]:
 @click.pass_obj
 def db_current(app: App) -> None:
     """显示当前版本与最新版本 (show the schema revision)."""
+    from storage import migrate
+
     current, head = migrate.current_revision(app.engine), migrate.head_revision(app.engine)
     echo("db", "current", current=current, head=head)
 
@@ -161,6 +178,7 @@ def as_run(settings: Settings) -> tuple[Settings, frozenset[str]]:
     if not settings.demo:
         return settings, frozenset()
     from bot import demo  # its imports are the database's: only for the demo
+    from bot.startup import DEFAULT_EMULATOR_PORT, DEFAULT_HOST, DEFAULT_PORT
 
     run = demo.running(settings.database_url) or demo.DemoRun(
         DEFAULT_HOST, DEFAULT_PORT, DEFAULT_EMULATOR_PORT)
@@ -174,15 +192,11 @@ def warn_about_environment() -> None:
         echo("config", "warning", line=line, err=True)
 
 
-cli.add_command(staff)
-cli.add_command(item)
-
-
 #: The modules (of ``bot``) that add each command defined outside this file, or a
-#: subcommand to one defined here (``item``, ``db``). A command line loads only its
-#: command's: a wxops process spends most of its start-up importing, and most
-#: commands need a few modules of the twenty (tests/unit/test_cli_modules.py
-#: checks this table against what each module registers).
+#: subcommand to one (``item``, ``db``). A command line loads only its command's:
+#: a wxops process spends most of its start-up importing, and most commands need a
+#: few modules of the twenty-four (tests/unit/test_cli_modules.py checks this table
+#: against what each module registers).
 COMMAND_MODULES: Mapping[str, tuple[str, ...]] = {
     "serve": ("cli_run",), "run": ("cli_run",),
     "rules": ("cli_rules",),
@@ -194,7 +208,8 @@ COMMAND_MODULES: Mapping[str, tuple[str, ...]] = {
     "doctor": ("cli_doctor",),
     "links": ("cli_links",),
     "words": ("cli_words",),
-    "item": ("cli_import", "cli_drafts", "cli_links"),
+    "staff": ("cli_staff",),
+    "item": ("cli_items", "cli_import", "cli_drafts", "cli_links"),
     "drafts": ("cli_drafts",),
     "assets": ("cli_assets",),
     "analytics": ("cli_analytics",), "stats": ("cli_analytics",),
@@ -207,12 +222,12 @@ COMMAND_MODULES: Mapping[str, tuple[str, ...]] = {
     "backup": ("cli_backup",), "restore": ("cli_backup",), "db": ("cli_backup",),
     "chat": ("chat",),
 }
-#: Every module above, in the order ``wxops --help`` has always registered them.
-ALL_MODULES = ("cli_run", "cli_rules", "cli_queue", "cli_worker", "cli_inbound", "cli_emulator",
-               "cli_capabilities", "cli_doctor", "cli_links", "cli_words", "cli_import",
-               "cli_drafts", "cli_assets", "cli_analytics", "cli_comments", "cli_reports",
-               "cli_review", "cli_surveys", "cli_evaluation", "cli_archive", "cli_backup",
-               "chat")
+#: Every module above (``wxops --help`` lists their commands by name).
+ALL_MODULES = ("cli_staff", "cli_items", "cli_run", "cli_rules", "cli_queue", "cli_worker",
+               "cli_inbound", "cli_emulator", "cli_capabilities", "cli_doctor", "cli_links",
+               "cli_words", "cli_import", "cli_drafts", "cli_assets", "cli_analytics",
+               "cli_comments", "cli_reports", "cli_review", "cli_surveys", "cli_evaluation",
+               "cli_archive", "cli_backup", "chat")
 
 
 def _commands(argv: Sequence[str] | None = None) -> None:
@@ -292,6 +307,8 @@ def _domain_failure(exc: Exception) -> Failure | None:
     if isinstance(exc, ConfigError):
         data = {"setting": exc.setting, **exc.data}
         return Failure(exc.problem, data, 2, say("errors", "config", detail=str(exc)))
+    from bot.startup import SchemaNotCurrent  # the database's: imported by its commands
+
     if isinstance(exc, SchemaNotCurrent):
         state = exc.state
         return Failure(state.code, state.data, 1, state.refusal())
@@ -302,6 +319,8 @@ def _domain_failure(exc: Exception) -> Failure | None:
         data = {"errcode": exc.errcode, "errmsg": exc.errmsg}
         return Failure(exc.code, data, 1, say("errors", "wechat", reason=exc.reason,
                                                detail=exc.errmsg))
+    from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
+
     if isinstance(exc, OperationalError | ProgrammingError | DataError):  # DataError: a bad value
         code, detail = _database_error(exc)
         return Failure(code, {"detail": detail}, 1, say("errors", code, detail=detail))

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import click
 
+from bot.cli import Configured, HasSettings
 from bot.cli_text import CliBadParameter, echo, helptext
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET
 from bot.emulator.state import EmulatorConfig
 from bot.ports import ensure_free
-from bot.wiring import App
 from workflow.capabilities import AccountKind, AccountType
 
 
-def emulator_config(app: App, push_to: str | None, push_delay: float,
+def emulator_config(app: HasSettings, push_to: str | None, push_delay: float,
                     account_kind: str | None = None,
                     verified: bool | None = None,
                     ip_whitelist: tuple[str, ...] = ()) -> EmulatorConfig:
@@ -55,7 +55,7 @@ def emulator_config(app: App, push_to: str | None, push_delay: float,
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help=helptext("emulator_state"))
 @click.pass_obj
-def emulator(app: App, host: str, port: int, push_to: str | None, push_delay: float,
+def emulator(app: Configured, host: str, port: int, push_to: str | None, push_delay: float,
              account_kind: str | None, verified: bool | None, ip_whitelist: str,
              state_file: Path | None) -> None:
     """本地微信平台模拟器 (a local emulator of the WeChat platform)."""

@@ -233,3 +233,9 @@ def _staff_id(app: App, ref: str) -> int:
     if member is None:
         raise CliError("member_not_found", member=ref)
     return member.id
+
+
+def register(cli: click.Group) -> None:
+    """``item`` joins the CLI (other modules add subcommands to it); safe to call again."""
+    if "item" not in cli.commands:
+        cli.add_command(item)

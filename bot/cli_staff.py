@@ -85,3 +85,9 @@ def staff_invite(app: App, roles: tuple[str, ...], name: str | None, hours: int)
     expires = local(invite.expires_at, app.settings.tz)
     click.echo(invite.code)
     echo("staff", "invited", code=invite.code, expires=expires, err=True)
+
+
+def register(cli: click.Group) -> None:
+    """``staff`` joins the CLI; safe to call again."""
+    if "staff" not in cli.commands:
+        cli.add_command(staff)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import demo
-from bot.cli import BesideTheDemo
+from bot.cli_app import BesideTheDemo
 
 
 @pytest.fixture

@@ -47,8 +47,9 @@ def restore(engine: Engine, root: Path, now: datetime,
     with engine.connect() as conn:
         if not archive.is_empty(conn):
             raise NotEmpty()
-    folders = sorted((p for p in (root / "data" / "items").iterdir() if p.is_dir()),
-                     key=lambda p: int(p.name))
+    items = root / "data" / "items"  # absent from the export of an account with none
+    folders = sorted((p for p in items.iterdir() if p.is_dir()),
+                     key=lambda p: int(p.name)) if items.is_dir() else []
     for folder in folders:
         found = json.loads((folder / "meta.json").read_text("utf-8"))
         with (folder / "metrics.csv").open(encoding="utf-8", newline="") as stream:

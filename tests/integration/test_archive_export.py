@@ -292,3 +292,20 @@ def test_a_zip_without_a_bag_is_refused_on_import_as_on_verify(
         ran = cli("archive", command, str(given))
         assert (ran.status, ran.code, dict(ran.data)) == (
             1, "archive_tampered", {"path": "bagit.txt", "why": "missing"}), command
+
+
+def test_an_archive_without_items_imports_as_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The export of a database with nothing published has no data/items/: its
+    import brings back no item (a FileNotFoundError traceback before)."""
+    cli = Wxops(monkeypatch, capsys, tmp_path,
+                WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / 'wxops.db'}")
+    assert cli("db", "upgrade").status == 0
+    for out in (tmp_path / "archive", tmp_path / "archive.zip"):
+        assert cli("archive", "export", "--out", str(out), "--offline").status == 0
+        empty = Wxops(monkeypatch, capsys, tmp_path,
+                      WXOPS_DATABASE_URL=f"sqlite:///{tmp_path / (out.name + '.db')}")
+        assert empty("db", "upgrade").status == 0
+        ran = empty("archive", "import", str(out))
+        assert (ran.status, ran.err) == (0, ""), ran.err

@@ -343,6 +343,8 @@ def one_line(failed: Failure) -> str:
 def _database_error(exc: Exception) -> tuple[str, str]:
     """Which database error it is (a code of cli/errors.j2), and the driver's first line."""
     detail = _first_line(exc)
+    if "connection" in detail and 'database "' in detail and "does not exist" in detail:
+        return "database_missing", detail  # PostgreSQL: no such database on the server
     if "no such table" in detail or "does not exist" in detail:
         return "database_not_initialised", detail
     if "connect" in detail.lower() or "unable to open" in detail:

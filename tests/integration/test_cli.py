@@ -20,6 +20,7 @@ from bot.cli import Failure
 from bot.cli_text import say
 from handlers import texts
 from storage.models import ContentItemRow
+from tests.conftest import PgServer
 from tests.integration.clirun import Ran, Wxops
 from workflow.states import Event, State
 
@@ -171,6 +172,21 @@ def test_unreachable_database_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
                   WXOPS_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
     failure = one_line_failure(wxops("item", "list"))
     assert (failure.code, failure.status) == ("database_unreachable", 1)
+
+
+def test_a_postgresql_database_that_does_not_exist_says_to_create_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        pg_server: PgServer) -> None:
+    """Not "run wxops db upgrade", which cannot make a database (not even `db upgrade`
+    itself said otherwise before)."""
+    url = pg_server.admin.url.set(database="wxops_no_such_database").render_as_string(
+        hide_password=False)
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=url)
+    for args in (("db", "upgrade"), ("item", "list"), ("backup", "--out", "bk")):
+        ran = wxops(*args)
+        failure = one_line_failure(ran)
+        assert (failure.code, failure.status) == ("database_missing", 1), args
+        assert ran.err.startswith("wxops: 数据库不存在：") and "createdb" in ran.err
 
 
 def test_help_works_even_with_a_broken_config(tmp_path: Path) -> None:

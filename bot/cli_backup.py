@@ -51,7 +51,8 @@ def backup_command(app: App, out: Path) -> None:
 def restore_command(app: App, source: Path, force: bool) -> None:
     """从备份恢复到空数据库；先核对清单与校验和 (restore)."""
     with _refusals():
-        manifest = restore(app.settings.database_url, app.engine, _folders(app), source, force)
+        manifest = restore(app.settings.database_url, app.engine, _folders(app), source, force,
+                           utcnow())
     head = migrate.head_revision(app.engine)
     echo("backup", "restored", path=str(source), engine=manifest.engine,
          revision=manifest.revision or "base", head=head,

@@ -15,19 +15,22 @@ import json
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
-from storage import migrate
+from storage import heartbeats, migrate
 from storage.backup_copies import BackupError, EngineCopy, for_url, holds_data
 
 MANIFEST = "manifest.json"
 FORMAT = 1
 FILES = "files"
 CHUNK = 1 << 16
+#: A worker that beat this recently is taken to be running (it beats every 30 s),
+#: as by ``wxops db copy`` (storage/db_copy.py).
+RUNNING_WITHIN = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -75,14 +78,16 @@ def take(url: str, engine: Engine, folders: Folders, out: Path, now: datetime) -
 
 
 def restore(url: str, engine: Engine, folders: Folders, source: Path,
-            force: bool) -> Manifest:
+            force: bool, now: datetime) -> Manifest:
     """Restore the backup at ``source`` into the database at ``url`` and the
-    folders, after checking the backup whole and the database empty (or ``force``)."""
+    folders, after checking the backup whole, no worker running on the database
+    and the database empty (or ``force``)."""
     manifest = verified(source)
     copy = for_url(url)
     if copy.file_name not in manifest.files:  # of the other engine, or none at all
         raise BackupError("restore_wrong_engine", backup=manifest.engine, target=copy.name)
     _fits(manifest, copy, engine)
+    _no_worker(engine, now)  # even with --force: it would go on from its own state
     if not force and holds_data(engine):
         raise BackupError("restore_not_empty")
     engine.dispose()  # no connection of ours stays on what is about to be replaced
@@ -134,6 +139,18 @@ def _fits(manifest: Manifest, copy: EngineCopy, engine: Engine) -> None:
     head, known = migrate.known_revisions(engine)
     if manifest.revision is not None and manifest.revision not in known:
         raise BackupError("restore_newer_schema", revision=manifest.revision, head=head)
+
+
+def _no_worker(engine: Engine, now: datetime) -> None:
+    """A worker still running on the database would keep writing over the restore
+    (and send again what the backup has as not sent yet): stop it first."""
+    with engine.connect() as conn:
+        if heartbeats.TABLE.name not in inspect(conn).get_table_names():
+            return
+        beat = heartbeats.latest(conn)
+    if beat is not None and now - beat.beat_at < RUNNING_WITHIN:
+        raise BackupError("restore_worker_running", worker=beat.worker,
+                          seconds=max(0, int((now - beat.beat_at).total_seconds())))
 
 
 def _fresh_folder(out: Path) -> None:

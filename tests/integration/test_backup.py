@@ -11,11 +11,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, delete, inspect, select
 
+from bot.timefmt import utcnow
+from storage import heartbeats
 from storage.backup import sha256
 from storage.db import make_engine
 from storage.models import Base
@@ -115,6 +118,35 @@ def test_a_backup_tampered_with_or_not_for_this_database_is_refused(
     (backup / "manifest.json").unlink()
     assert source("restore", str(backup)).code == "backup_no_manifest"
     assert rows(target_url) == {}  # nothing was restored by any of them
+
+
+def test_a_restore_while_a_worker_runs_on_the_database_is_refused(
+        source: Wxops, engine_url: str, target_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """deploy/README.md says to stop the web and the worker before restoring: a
+    worker that beat in the last 90 s refuses the restore, --force or not (it
+    would go on writing over the restored rows and send again what the backup
+    has as unsent); one that stopped beating long ago does not."""
+    backup = tmp_path / "backup"
+    assert source("backup", "--out", str(backup)).status == 0
+    monkeypatch.setenv("WXOPS_DATABASE_URL", target_url)
+    assert source("db", "upgrade").status == 0
+    target = make_engine(target_url)
+    try:
+        with target.begin() as conn:
+            heartbeats.beat(conn, "web1:4242", utcnow() - timedelta(seconds=20), False)
+        for args in (("restore",), ("restore", "--force")):
+            refused = source(*args, str(backup))
+            assert (refused.status, refused.code) == (1, "restore_worker_running"), refused.err
+            assert refused.data["worker"] == "web1:4242" and len(refused.err.splitlines()) == 1
+        assert rows(target_url)["auto_reply_rules"] == []  # nothing restored
+        with target.begin() as conn:
+            conn.execute(delete(heartbeats.TABLE))
+            heartbeats.beat(conn, "web1:4242", utcnow() - timedelta(minutes=10), False)
+    finally:
+        target.dispose()
+    restored = source("restore", "--force", str(backup))
+    assert restored.status == 0, restored.err
 
 
 def test_a_restore_that_fails_halfway_leaves_the_database_as_it_was(

@@ -117,12 +117,18 @@ def db_upgrade(app: App, revision: str) -> None:
 
 @db.command("downgrade")
 @click.argument("revision")
+@click.option("--force", is_flag=True, help=helptext("downgrade_force"))
 @click.pass_obj
-def db_downgrade(app: App, revision: str) -> None:
+def db_downgrade(app: App, revision: str, force: bool) -> None:
     """回退到指定版本，例如 base (revert migrations)."""
     from storage import migrate
+    from storage.backup_copies import holds_data
 
     before = migrate.current_revision(app.engine)
+    # A downgrade drops what the later migrations made, with the rows in it:
+    # base drops every table. Said first, never done silently to a live database.
+    if not force and before is not None and holds_data(app.engine):
+        raise CliError("downgrade_holds_data", revision=revision)
     with revision_errors(revision):
         migrate.downgrade(app.engine, revision)
     _moved(before, migrate.current_revision(app.engine))

@@ -128,6 +128,22 @@ def test_db_upgrade_says_what_it_did(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert down.strip() == f"数据库已从版本 {head} 迁移到 base"
 
 
+def test_a_downgrade_of_a_database_holding_rows_needs_force(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`db downgrade base` dropped every table, rows and all, without a word."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=url)
+    assert wxops("db", "upgrade").status == 0
+    assert wxops("rules", "add", "--contains", "donate", "--reply", "thanks").status == 0
+    refused = wxops("db", "downgrade", "base")
+    assert (refused.status, refused.code) == (1, "downgrade_holds_data")
+    assert refused.err.startswith("wxops: 数据库里已有数据") and len(refused.err.splitlines()) == 1
+    assert wxops("rules", "list").out.count("donate") == 1  # untouched
+    assert wxops("db", "downgrade", "--force", "base").status == 0
+    assert wxops("db", "current").out.startswith("当前 (空库)")
+
+
 def test_0007_keeps_rows_in_flight_in_doubt(empty_database_url: str) -> None:
     """A row 'sending' under the old rule may have been in flight: after the upgrade
     recovery still parks it rather than resuming it as never attempted."""

@@ -95,8 +95,19 @@ def restore(url: str, engine: Engine, folders: Folders, source: Path,
     for name, folder in folders.by_name.items():
         kept = source / FILES / name
         if kept.is_dir():
-            shutil.copytree(kept, folder, dirs_exist_ok=True)
+            try:
+                shutil.copytree(kept, folder, dirs_exist_ok=True)
+            except OSError as exc:  # shutil.Error too: one per file that failed
+                raise BackupError("restore_files_failed", path=str(folder),
+                                  source=str(source), reason=_reason(exc)) from None
     return manifest
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        failed = exc.args[0]  # (src, dst, why) for each file
+        return f"{failed[0][2]}（共 {len(failed)} 个文件）" if failed else str(exc)
+    return f"{exc.strerror or exc}：{exc.filename}" if exc.filename else str(exc.strerror or exc)
 
 
 def verified(source: Path) -> Manifest:

@@ -149,6 +149,24 @@ def test_a_restore_while_a_worker_runs_on_the_database_is_refused(
     assert restored.status == 0, restored.err
 
 
+def test_files_that_cannot_be_put_back_are_said_in_one_line(
+        source: Wxops, target_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """WXOPS_REPORTS_DIR that cannot be written (here a file stands there): one
+    line saying the database is back and the files are not (a traceback before)."""
+    backup = tmp_path / "backup"
+    assert source("backup", "--out", str(backup)).status == 0
+    monkeypatch.setenv("WXOPS_DATABASE_URL", target_url)
+    blocker = tmp_path / "reports-here"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("WXOPS_REPORTS_DIR", str(blocker))
+    failed = source("restore", str(backup))
+    assert (failed.status, failed.code) == (1, "restore_files_failed"), failed.err
+    assert failed.data["path"] == str(blocker) and len(failed.err.splitlines()) == 1
+    assert failed.err.startswith("wxops: 数据库已恢复，但文件没能复制到")
+    assert rows(target_url)["auto_reply_rules"]
+
+
 def test_a_restore_that_fails_halfway_leaves_the_database_as_it_was(
         source: Wxops, engine_url: str, target_url: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from bot.cli_text import CliError, echo, helptext
 from bot.timefmt import utcnow
@@ -70,6 +70,10 @@ def copy_command(app: App, to: str) -> None:
         target = make_engine(to)
     except (ArgumentError, ValueError) as exc:
         raise CliError("copy_bad_url", detail=str(exc).splitlines()[0]) from None
+    except ImportError:  # postgresql:// (psycopg2), mysql://…: no driver for it here
+        named = make_url(to)
+        raise CliError("copy_no_driver", url=named.render_as_string(),
+                       driver=named.get_driver_name()) from None
     try:
         _reachable(target)  # first: an unreachable source is then wxops' usual error
         copied = copy_database(app.engine, target, utcnow())

@@ -180,6 +180,8 @@ class Settings(BaseModel):
             raise SettingProblem("database_url_invalid") from None
         if backend not in ("sqlite", "postgresql"):
             raise SettingProblem("database_backend", backend=backend)
+        if backend == "postgresql" and not driver_installed(value):  # postgresql:// is psycopg2
+            raise SettingProblem("database_driver", driver=make_url(value).get_driver_name())
         return value
 
     @field_validator("encoding_aes_key", "encoding_aes_key_previous")
@@ -480,3 +482,13 @@ def _utf8_text(path: str, raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise ConfigError(CONFIG, "config_not_utf8", path=path, line=line) from None
+
+
+def driver_installed(url: str) -> bool:
+    """Whether the DBAPI module a database URL names can be imported (wxops brings
+    psycopg 3: ``postgresql+psycopg://``; a bare ``postgresql://`` means psycopg2)."""
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except ImportError:
+        return False
+    return True

@@ -103,6 +103,9 @@ def test_what_would_lose_rows_is_refused_before_anything_is_written(
     same_file = f"sqlite:///{tmp_path / '.' / 'cli.db'}"
     assert cli("db", "copy", "--to", same_file).code == "copy_same_database"
     assert cli("db", "copy", "--to", "nosuchengine://x").code == "copy_bad_url"
+    no_driver = cli("db", "copy", "--to", "postgresql://wxops:secret@db/wxops")  # psycopg2
+    assert (no_driver.status, no_driver.code) == (1, "copy_no_driver"), no_driver.err
+    assert "secret" not in no_driver.err and "postgresql+psycopg://" in no_driver.err
 
     with engaged(engine_url) as engine:
         with engine.begin() as conn:  # a worker that beat a moment ago

@@ -37,6 +37,8 @@ def test_defaults_work_out_of_the_box() -> None:
     ("WXOPS_TIMEZONE", "../../etc/passwd", "timezone_unknown", {"name": "../../etc/passwd"}),
     ("WXOPS_DATABASE_URL", "not a url", "database_url_invalid", {}),
     ("WXOPS_DATABASE_URL", "mysql://root@localhost/x", "database_backend", {"backend": "mysql"}),
+    # wxops brings psycopg 3; a bare postgresql:// means psycopg2 (a traceback before)
+    ("WXOPS_DATABASE_URL", "postgresql://wxops@/wxops", "database_driver", {"driver": "psycopg2"}),
     ("WXOPS_WECHAT_API_BASE", "api.weixin.qq.com", "not_http", {}),
     ("WXOPS_REDIS_URL", "localhost:6379", "redis_url", {}),
     ("WXOPS_PUBLIC_URL", "wx.example.org", "public_url_invalid", {}),

@@ -98,16 +98,19 @@ def restore(url: str, engine: Engine, folders: Folders, source: Path,
             try:
                 shutil.copytree(kept, folder, dirs_exist_ok=True)
             except OSError as exc:  # shutil.Error too: one per file that failed
+                reason, files = _reason(exc)
                 raise BackupError("restore_files_failed", path=str(folder),
-                                  source=str(source), reason=_reason(exc)) from None
+                                  source=str(source), reason=reason, files=files) from None
     return manifest
 
 
-def _reason(exc: OSError) -> str:
+def _reason(exc: OSError) -> tuple[str, int]:
+    """What went wrong (the first file's, when several failed) and how many files."""
     if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
         failed = exc.args[0]  # (src, dst, why) for each file
-        return f"{failed[0][2]}（共 {len(failed)} 个文件）" if failed else str(exc)
-    return f"{exc.strerror or exc}：{exc.filename}" if exc.filename else str(exc.strerror or exc)
+        return (str(failed[0][2]), len(failed)) if failed else (str(exc), 1)
+    reason = str(exc.strerror or exc)
+    return (f"{reason}: {exc.filename}" if exc.filename else reason), 1
 
 
 def verified(source: Path) -> Manifest:

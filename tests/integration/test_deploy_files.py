@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -222,3 +225,21 @@ def test_the_systemd_units_verify(unit: str, tmp_path: Path) -> None:
     problems = [line for line in verified.stderr.splitlines()
                 if str(tmp_path) in line or "wxops" in line]
     assert verified.returncode == 0 and not problems, verified.stderr
+
+
+def test_the_backup_units_retention_removes_only_its_own_old_backups(tmp_path: Path) -> None:
+    """The unit's clean-up, run as written (systemd splits it as shlex does): the
+    timer's folders older than 14 days go; a recent one, and the backups a person
+    took before an upgrade or a move to PostgreSQL, stay whatever their age."""
+    unit = (DEPLOY / "wxops-backup.service").read_text()
+    (line,) = [line for line in unit.splitlines() if line.startswith("ExecStartPost=")]
+    command = [part.replace("/var/backups/wxops", str(tmp_path))
+               for part in shlex.split(line.removeprefix("ExecStartPost="))]
+    old, day_ago = time.time() - 15 * 86400, time.time() - 86400
+    for name, made in (("20261101T033000Z", old), ("20261206T033000Z", day_ago),
+                       ("before-upgrade-20261101", old), ("before-postgresql", old)):
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, (made, made))
+    subprocess.run(command, check=True, timeout=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "20261206T033000Z", "before-postgresql", "before-upgrade-20261101"]

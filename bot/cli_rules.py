@@ -21,7 +21,6 @@ from workflow.autoreply import (
     parse_clock,
     parse_hours,
 )
-from workflow.capabilities import Capability
 from workflow.model import Context
 from workflow.roles import CONSOLE_ACTOR
 
@@ -56,7 +55,7 @@ def rules_add(app: App, exact: str | None, contains: str | None, regex_: str | N
     rule, _ = rule_cases.add(app.uow(), CONSOLE_ACTOR, new, _context(), _local_now(app))
     echo("rules", "added", rule=rule)
     capabilities = app.capabilities()
-    if match_type is MatchType.CLICK and not capabilities.allows(Capability.MENU):
+    if rule_cases.unclickable(match_type, capabilities):
         echo("rules", "no_menu", kind=capabilities.kind.name)
 
 

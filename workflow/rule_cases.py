@@ -16,6 +16,7 @@ from workflow.autoreply import (
     match,
     validate_rule,
 )
+from workflow.capabilities import Capabilities, Capability
 from workflow.errors import RuleNotFound
 from workflow.model import ActionEntry, Context
 from workflow.ports import UnitOfWork
@@ -97,3 +98,9 @@ def _audit(uow: UnitOfWork, actor: Actor, rule: Rule, event: str, ctx: Context,
     uow.audit.record(ActionEntry(f"rule:{rule.id}", event, actor.id, actor.name, ctx.now,
                                  result=f"{rule.match_type.value} {rule.pattern}",
                                  comment=comment, command=ctx.command))
+
+
+def unclickable(match_type: MatchType, capabilities: Capabilities) -> bool:
+    """A menu-click rule on an account without menus: kept (the account may get
+    them), but no follower can click it now, which the person adding it is told."""
+    return match_type is MatchType.CLICK and not capabilities.allows(Capability.MENU)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from workflow import staffing
+from workflow.capabilities import Capabilities, Capability
 from workflow.errors import MemberChanged
 from workflow.model import ActionEntry, Context
 from workflow.ports import UnitOfWork
@@ -141,3 +142,9 @@ def remove(uow: UnitOfWork, actor: Actor, member_id: int, ctx: Context,
 def _admins(uow: UnitOfWork) -> Sequence[Member]:
     return [m for m in uow.staff.members() if Role.ADMIN in m.roles]
 
+
+def told_at_once(capabilities: Capabilities) -> bool:
+    """Whether a notice to a member goes at once (a customer-service or template
+    message) or waits for their next message to the account (bot/deliveries.py)."""
+    return any(capabilities.allows(c)
+               for c in (Capability.CUSTOMER_SERVICE, Capability.TEMPLATE_MESSAGE))

@@ -12,8 +12,7 @@ from handlers.commands.context import CommandContext, Result, say
 from handlers.commands.grammar import Command, refused
 from handlers.replies import TEXT_REPLY_BYTES
 from handlers.when import WhenPassed, format_day, parse_day
-from workflow import agenda, usecases
-from workflow.capabilities import Capability
+from workflow import agenda, staff_cases, usecases
 from workflow.ports import UnitOfWork
 from workflow.roles import Actor
 
@@ -47,12 +46,9 @@ def assign(ctx: CommandContext, cmd: Command) -> Result:
     decision = usecases.assign(ctx.uow(), ctx.actor.id, int(cmd.args["item"]),
                                str(cmd.args["member"]), ctx.workflow())
     writer = decision.item.author_id
-    # Without customer-service or template messages a notice waits for the
-    # person's next message to the account (bot/deliveries.py notify).
-    pushed = any(ctx.capabilities.allows(c)
-                 for c in (Capability.CUSTOMER_SERVICE, Capability.TEMPLATE_MESSAGE))
     return say("assigned", item=decision.item, writer=_name(ctx, writer),
-               told=writer != ctx.actor.id, pushed=pushed, due=_shown(decision.item.due_on, ctx))
+               told=writer != ctx.actor.id, pushed=staff_cases.told_at_once(ctx.capabilities),
+               due=_shown(decision.item.due_on, ctx))
 
 
 def _name(ctx: CommandContext, staff_id: int) -> str:

@@ -12,7 +12,6 @@ from handlers.commands.context import CommandContext, Handler, Result, say
 from handlers.commands.grammar import Command, refused
 from workflow import confirm_cases, rule_cases, staff_cases, staffing
 from workflow.autoreply import MatchType, NewRule, Rule
-from workflow.capabilities import Capability
 from workflow.confirming import Confirmation
 from workflow.errors import AlreadyMember, RuleNotFound
 from workflow.roles import STAFF_ROLES, Action, Role
@@ -91,10 +90,7 @@ def rule_adder(match_type: MatchType) -> Handler:
         new = NewRule(match_type, str(cmd.args["pattern"]), reply_text=str(cmd.args["reply"]))
         rule, shadowed_by = rule_cases.add(ctx.uow(), ctx.actor, new, ctx.workflow(),
                                            ctx.local_now.time())
-        # A click rule on an account without menus is kept (the account may get
-        # them), but the admin is told no follower can click it now.
-        no_menu = (match_type is MatchType.CLICK
-                   and not ctx.capabilities.allows(Capability.MENU))
+        no_menu = rule_cases.unclickable(match_type, ctx.capabilities)
         return say("team_rule_added", rule=rule, shadowed_by=shadowed_by,
                    no_menu=ctx.capabilities.kind.name if no_menu else "")
     return add_rule

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from workflow import rule_cases, staff_cases
+from workflow.autoreply import MatchType
 from workflow.capabilities import (
     ALL_KINDS,
     TABLE,
@@ -109,3 +111,20 @@ def test_a_capability_refused_with_48001_is_missing_from_then_on() -> None:
 def test_learning_never_grants_what_the_table_does_not() -> None:
     caps = learnt(UNVERIFIED_SUBSCRIPTION, {})
     assert not caps.allows(C.CUSTOMER_SERVICE)
+
+
+def test_a_staff_notice_goes_at_once_only_where_the_account_may_message_first() -> None:
+    """staff_cases.told_at_once: customer-service or template messages; without
+    both (or with both learnt missing) it waits for the member's next message."""
+    assert staff_cases.told_at_once(Capabilities(VERIFIED_SERVICE))
+    assert not staff_cases.told_at_once(Capabilities(UNVERIFIED_SUBSCRIPTION))
+    learnt_missing = {Capability.CUSTOMER_SERVICE: datetime(2026, 12, 1, tzinfo=UTC),
+                      Capability.TEMPLATE_MESSAGE: datetime(2026, 12, 1, tzinfo=UTC)}
+    assert not staff_cases.told_at_once(Capabilities(VERIFIED_SERVICE, learnt_missing))
+
+
+def test_a_click_rule_is_unclickable_only_on_an_account_without_menus() -> None:
+    small, full = Capabilities(UNVERIFIED_SUBSCRIPTION), Capabilities(VERIFIED_SERVICE)
+    assert rule_cases.unclickable(MatchType.CLICK, small)
+    assert not rule_cases.unclickable(MatchType.CLICK, full)
+    assert not rule_cases.unclickable(MatchType.CONTAINS, small)

@@ -15,11 +15,11 @@ import json
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 
 from storage import heartbeats, migrate
 from storage.backup_copies import BackupError, EngineCopy, for_url, holds_data
@@ -28,9 +28,6 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 FILES = "files"
 CHUNK = 1 << 16
-#: A worker that beat this recently is taken to be running (it beats every 30 s),
-#: as by ``wxops db copy`` (storage/db_copy.py).
-RUNNING_WITHIN = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -159,12 +156,9 @@ def _no_worker(engine: Engine, now: datetime) -> None:
     """A worker still running on the database would keep writing over the restore
     (and send again what the backup has as not sent yet): stop it first."""
     with engine.connect() as conn:
-        if heartbeats.TABLE.name not in inspect(conn).get_table_names():
-            return
-        beat = heartbeats.latest(conn)
-    if beat is not None and now - beat.beat_at < RUNNING_WITHIN:
-        raise BackupError("restore_worker_running", worker=beat.worker,
-                          seconds=max(0, int((now - beat.beat_at).total_seconds())))
+        worker = heartbeats.running(conn, now)
+    if worker is not None:
+        raise BackupError("restore_worker_running", worker=worker[0], seconds=worker[1])
 
 
 def _fresh_folder(out: Path) -> None:

@@ -13,7 +13,7 @@ past the copied ids, and every table's count is checked at the end.
 
 The services must be stopped first: a push accepted while the copy runs would
 stay behind in the old database. A worker's heartbeat newer than
-``RUNNING_WITHIN`` is taken for a worker still running and refused.
+``heartbeats.RUNNING_WITHIN`` is taken for a worker still running and refused.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, Table, func, inspect, select, text
@@ -32,8 +32,6 @@ from storage.backup_copies import holds_data
 from storage.db import sqlite_file
 from storage.models import Base
 
-#: A worker that beat this recently is taken to be running (it beats every 30 s).
-RUNNING_WITHIN = timedelta(seconds=90)
 CHUNK = 1000
 VERSION_TABLE = "alembic_version"
 
@@ -81,13 +79,12 @@ def _check_source(source: Engine, target: Engine, now: datetime) -> str:
         raise CopyError("copy_source_not_current", revision=revision or "base", head=head)
     with source.connect() as conn:
         present = set(inspect(conn).get_table_names()) - {VERSION_TABLE}
-        beat = heartbeats.latest(conn)
+        worker = heartbeats.running(conn, now)
     unknown = sorted(present - set(Base.metadata.tables))
     if unknown:  # a table this code does not know would be left behind
         raise CopyError("copy_unknown_tables", tables=", ".join(unknown))
-    if beat is not None and now - beat.beat_at < RUNNING_WITHIN:
-        raise CopyError("copy_worker_running", worker=beat.worker,
-                        seconds=max(0, int((now - beat.beat_at).total_seconds())))
+    if worker is not None:
+        raise CopyError("copy_worker_running", worker=worker[0], seconds=worker[1])
     return revision
 
 

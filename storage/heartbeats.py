@@ -10,13 +10,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
-from sqlalchemy import Connection, Table, delete, select, update
+from sqlalchemy import Connection, Table, delete, inspect, select, update
 
 from storage.models import WorkerHeartbeat
 
 TABLE = cast(Table, WorkerHeartbeat.__table__)
 #: Rows of workers that died without deleting theirs are dropped after this long.
 FORGET_AFTER = timedelta(days=1)
+#: A worker that beat this recently is taken to be running (it beats every 30 s):
+#: what `wxops db copy` and `wxops restore` refuse to go on beside.
+RUNNING_WITHIN = timedelta(seconds=90)
 
 
 class Beat(NamedTuple):
@@ -45,3 +48,14 @@ def latest(conn: Connection) -> Beat | None:
     """The newest heartbeat of any worker, or None when no worker ever beat."""
     row = conn.execute(select(TABLE).order_by(TABLE.c.beat_at.desc()).limit(1)).first()
     return Beat(row.worker, row.started_at, row.beat_at) if row else None
+
+
+def running(conn: Connection, now: datetime) -> tuple[str, int] | None:
+    """A worker that seems to run on this database (its name, and how many
+    seconds ago it beat), or None; None too on a database without the table."""
+    if TABLE.name not in inspect(conn).get_table_names():
+        return None
+    last = latest(conn)
+    if last is None or now - last.beat_at >= RUNNING_WITHIN:
+        return None
+    return last.worker, max(0, int((now - last.beat_at).total_seconds()))

@@ -45,7 +45,7 @@ from bot import lanes  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.deliveries import handlers  # noqa: E402
 from bot.emulator import DEMO_APP_ID, DEMO_APP_SECRET  # noqa: E402
-from bot.gateway import Gateway  # noqa: E402
+from bot.gateway import Gateway, settle  # noqa: E402
 from bot.sender import Sender  # noqa: E402
 from bot.tokens import fetch_stable_token  # noqa: E402
 from storage import followers, migrate, tickets  # noqa: E402
@@ -96,9 +96,14 @@ def measured(count: int, work: Callable[[], object]) -> Run:
     return Run(count / elapsed, 1000 * spent / count)
 
 
-def baseline(base: str, people: list[str], count: int) -> Run:
+def baseline(base: str, people: list[str], count: int, settled: bool = False) -> Run:
+    """The bare loop: a ``requests`` session as it comes, which reads the
+    environment (proxies, CA bundle, ``.netrc``) at every call; ``settled``, with
+    that read once beforehand, as the gateway's sessions do (``bot.gateway``)."""
     token = fetch_stable_token(base, DEMO_APP_ID, DEMO_APP_SECRET, False)[0]
     session = requests.Session()
+    if settled:
+        settle(session, base)
 
     def loop() -> None:
         for n in range(count):
@@ -214,6 +219,8 @@ def main() -> None:
                 people = [f"o_bench_{engine_kind}_{i:05d}" for i in range(count // PER_PERSON)]
                 open_windows(base, people)
                 runs = {"bare loop": baseline(base, people, count)}
+                fresh_windows(base, people)
+                runs["bare, env once"] = baseline(base, people, count, settled=True)
                 url = database(engine_kind, Path(tmp), "outbox")
                 if engine_kind == "postgresql":
                     for threads in sorted({1, args.parallel}):

@@ -71,9 +71,27 @@ class _Client(WeChatClient):  # type: ignore[misc]
                          auto_retry=False)
         self.API_BASE_URL = f"{base}/cgi-bin/"
         self.datacube.API_BASE_URL = f"{base}/datacube/"
+        settle(self._http, base)
 
     def fetch_access_token(self) -> None:
         raise InvalidAccessToken(40001, "token is managed by wxops")
+
+
+def settle(session: requests.Session, base: str) -> None:
+    """The environment's HTTP settings for ``base``, read once, not at every call.
+
+    A session that trusts the environment reads it again for each request: every
+    variable, twice, to find the proxies and whether ``NO_PROXY`` spares the host,
+    then the CA bundle's variables and the ``.netrc`` file. That was a quarter of
+    the sender's CPU a message (cProfile of ``bench/outbox.py``'s sender), and a
+    running process's environment cannot change. The same answer is kept here:
+    the proxies for ``base``'s host (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``,
+    ``NO_PROXY``) and ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``. Not kept: a
+    ``.netrc`` login, which WeChat's API, authenticated by its access token,
+    has no use for."""
+    found = session.merge_environment_settings(base, {}, None, None, None)
+    session.proxies, session.verify = found["proxies"], found["verify"]
+    session.trust_env = False
 
 
 class Gateway:

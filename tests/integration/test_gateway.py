@@ -230,8 +230,12 @@ class Proxy:
     """Something between wxops and WeChat answering every call with ``status``."""
 
     def __init__(self, status: int, body: bytes) -> None:
+        asked: list[str] = []  # the request lines' targets, as the proxy got them
+        self.asked = asked
+
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                asked.append(self.path)
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -271,6 +275,42 @@ def test_an_answer_not_from_wechat_leaves_the_outcome_unknown(
     assert unknown.value.extra["cause"] == ("http" if status != 200 else "not_json")
     if status != 200:
         assert f"HTTP {status}" in unknown.value.reason and "超时" not in unknown.value.reason
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.mark.parametrize("spared", [False, True])
+def test_calls_go_through_the_proxy_the_environment_names(
+        engine: Engine, emulator: str, monkeypatch: pytest.MonkeyPatch, spared: bool) -> None:
+    """A deployment behind a proxy names it in the environment: the gateway reads
+    it once, at its first call, and every call goes through it, unless NO_PROXY
+    spares WeChat's host."""
+    gw = gateway(engine, emulator)
+    gw.tokens.get()
+    follower_writes(emulator)
+    proxy = Proxy(200, b'{"errcode": 0, "errmsg": "ok"}')
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    if spared:
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    try:
+        proxied = Gateway(APP_ID, SECRET, emulator, gw.tokens)
+        proxied.send_text("o_fan", "一")
+        for name in PROXY_VARIABLES:  # read once: a later change does not count
+            monkeypatch.delenv(name, raising=False)
+        proxied.send_text("o_fan", "二")
+    finally:
+        proxy.close()
+    sent = [m for m in control(emulator, "inbox/o_fan") if m["kind"] == "custom"]
+    if spared:
+        assert proxy.asked == [] and len(sent) == 2
+    else:
+        assert len(proxy.asked) == 2 and sent == []
+        assert all(target.startswith(f"{emulator}/cgi-bin/message/custom/send?")
+                   for target in proxy.asked)
 
 
 @pytest.mark.parametrize("status", [503, 429])

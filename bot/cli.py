@@ -109,6 +109,7 @@ def db_upgrade(app: App, revision: str) -> None:
     """把数据库升级到最新结构 (apply migrations)."""
     from storage import migrate
 
+    app.creates_database = True
     before = migrate.current_revision(app.engine)
     with revision_errors(revision):
         migrate.upgrade(app.engine, revision)
@@ -348,7 +349,11 @@ def one_line(failed: Failure) -> str:
 
 def _database_error(exc: Exception) -> tuple[str, str]:
     """Which database error it is (a code of cli/errors.j2), and the driver's first line."""
+    from storage.db import NO_FILE  # a database's error: storage is loaded already
+
     detail = _first_line(exc)
+    if detail.startswith(NO_FILE):  # SQLite: no file at the URL's path
+        return "database_file_missing", detail.removeprefix(NO_FILE).strip()
     if "connection" in detail and 'database "' in detail and "does not exist" in detail:
         return "database_missing", detail  # PostgreSQL: no such database on the server
     if "no such table" in detail or "does not exist" in detail:

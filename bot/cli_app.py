@@ -15,7 +15,12 @@ class BesideTheDemo(App):
     """A command typed in another terminal while `wxops run`'s demo runs on this
     database (no credentials set): it talks to the demo's emulator and makes
     page links to the demo's server, as the demo's own processes do. With
-    credentials, or no demo running, the settings are as given."""
+    credentials, or no demo running, the settings are as given.
+
+    It makes no SQLite file that is not there, unless its command says so
+    (``App.creates_database``)."""
+
+    creates_database = False
 
     @cached_property
     def settings(self) -> Settings:

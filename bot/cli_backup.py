@@ -50,6 +50,7 @@ def backup_command(app: App, out: Path) -> None:
 @click.pass_obj
 def restore_command(app: App, source: Path, force: bool) -> None:
     """从备份恢复到空数据库；先核对清单与校验和 (restore)."""
+    app.creates_database = True  # restoring into a new file is what a restore may do
     with _refusals():
         manifest = restore(app.settings.database_url, app.engine, _folders(app), source, force,
                            utcnow())

@@ -60,6 +60,7 @@ def diagnose(load: Callable[[], Settings] = load_settings,
     if settings is None:
         return [check, *(skipped(code, "no_settings") for code in AFTER_SETTINGS)]
     app = App(settings)
+    app.creates_database = False  # a check, not a set-up: a missing file is reported
     try:
         return [check, *_with_settings(app, url)]
     finally:
@@ -161,13 +162,22 @@ def database_check(app: App) -> Check:
     try:
         state = SchemaCheck(app.engine).state()
     except SQLAlchemyError as exc:
-        return Check("database", Status.FAIL, "unreachable",
-                     {"detail": database.describe(exc)})
+        return _unreachable(app, exc)
     data = {"status": state.status, **state.data}
     if state.ok:
         return Check("database", Status.OK, "at_head", data)
     fix = "wxops db upgrade" if state.status != "unrecognised" else None
     return Check("database", Status.FAIL, state.status, {**data, "fix": fix})
+
+
+def _unreachable(app: App, exc: SQLAlchemyError) -> Check:
+    """Why the database cannot be used: no SQLite file at the URL's path, or the
+    driver's own words."""
+    path = database.sqlite_file(app.settings.database_url)
+    if path is not None and not path.exists():
+        return Check("database", Status.FAIL, "no_file",
+                     {"path": str(path), "fix": "wxops db upgrade"})
+    return Check("database", Status.FAIL, "unreachable", {"detail": database.describe(exc)})
 
 
 def _age(moment: datetime, now: datetime) -> int:

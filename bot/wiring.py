@@ -103,9 +103,14 @@ class App:
     def settings(self) -> Settings:
         return load_settings()
 
+    #: Whether the engine may make a SQLite file that is not there (``wxops db
+    #: upgrade``, ``wxops run`` and ``wxops restore`` do; a command typed beside
+    #: them does not: ``storage.db.make_engine``). Set before the engine is used.
+    creates_database = True
+
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        return make_engine(self.settings.database_url, create=self.creates_database)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)

@@ -213,6 +213,16 @@ def describe(error: BaseException) -> str:
     return f"{type(cause).__name__}: {first}"[:500]
 
 
+def _refuse_to_make(engine: Engine, database: Path) -> None:
+    """Connections to ``database`` fail while the file is not there (sqlite3 would
+    make an empty one)."""
+
+    @event.listens_for(engine, "do_connect")
+    def _there(*_args: Any) -> None:
+        if not database.exists():
+            raise sqlite3.OperationalError(f"{NO_FILE} {database}")
+
+
 def sqlite_file(url: str | URL) -> Path | None:
     """The file of a SQLite URL; None for another engine or an in-memory database."""
     parsed = make_url(url)
@@ -221,20 +231,33 @@ def sqlite_file(url: str | URL) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for its database: WAL and write locks on SQLite."""
+#: What a connection to a SQLite file that is not there fails with, where the
+#: engine may not make one (``make_engine(create=False)``).
+NO_FILE = "no database file at"
+
+
+def make_engine(url: str, create: bool = True, **kwargs: Any) -> Engine:
+    """An engine tuned for its database: WAL and write locks on SQLite.
+
+    On SQLite, ``create`` makes the file (and its folder) at the first
+    connection, as ``wxops db upgrade`` must; without it, a connection to a file
+    that is not there fails as the database's own errors do (an
+    ``OperationalError`` saying ``NO_FILE`` and the path), and nothing is made:
+    a mistyped ``WXOPS_DATABASE_URL`` leaves no empty database behind."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, sqlite_file(parsed), **kwargs)
+        return _sqlite_engine(url, sqlite_file(parsed), create, **kwargs)
     return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
 
 
-def _sqlite_engine(url: str, database: Path | None, **kwargs: Any) -> Engine:
-    if database is not None:
+def _sqlite_engine(url: str, database: Path | None, create: bool, **kwargs: Any) -> Engine:
+    if database is not None and create:
         database.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
     )
+    if database is not None and not create:
+        _refuse_to_make(engine, database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

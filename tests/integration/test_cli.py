@@ -174,6 +174,22 @@ def test_unreachable_database_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
     assert (failure.code, failure.status) == ("database_unreachable", 1)
 
 
+def test_a_sqlite_file_that_is_not_there_is_named_and_not_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped path leaves no empty database (nor folder) behind; `db upgrade`
+    still makes the file, and then the same commands work."""
+    file = tmp_path / "typo" / "wxops.db"
+    wxops = Wxops(monkeypatch, capsys, tmp_path, WXOPS_DATABASE_URL=f"sqlite:///{file}")
+    for args in (("item", "list"), ("db", "current"), ("staff", "list")):
+        failure = one_line_failure(wxops(*args))
+        assert (failure.code, failure.data, failure.status) == (
+            "database_file_missing", {"detail": str(file)}, 1), args
+    assert not (tmp_path / "typo").exists()
+    assert wxops("db", "upgrade").status == 0 and file.exists()
+    assert wxops("item", "list").status == 0
+
+
 def test_a_postgresql_database_that_does_not_exist_says_to_create_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         pg_server: PgServer) -> None:

@@ -76,6 +76,9 @@ def beat(database_url: str, at: datetime) -> None:
 def test_an_unmigrated_database_fails_with_db_upgrade_as_the_fix(
         engine_url: str, platform: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
+    blank = make_engine(engine_url)  # there (a SQLite file made), never migrated
+    blank.connect().close()
+    blank.dispose()
     wxops = Wxops(monkeypatch, capsys, tmp_path, **settings(engine_url, platform))
     ran, report = doctor(wxops)
     assert ran.status == 1 and report["exit_status"] == 1 and report["ok"] is False
@@ -87,6 +90,18 @@ def test_an_unmigrated_database_fails_with_db_upgrade_as_the_fix(
     assert checks["access_token"]["status"] == "ok"  # the platform is asked all the same
     text = wxops("doctor")
     assert text.status == 1 and "  → 运行 wxops db upgrade" in text.out.splitlines()
+
+
+def test_a_sqlite_file_that_is_not_there_is_named_and_not_made(
+        platform: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "typo" / "wxops.db"
+    wxops = Wxops(monkeypatch, capsys, tmp_path, **settings(f"sqlite:///{file}", platform))
+    ran, report = doctor(wxops)
+    database = by_code(report)["database"]
+    assert ran.status == 1 and (database["status"], database["problem"]) == ("fail", "no_file")
+    assert database["data"] == {"path": str(file), "fix": "wxops db upgrade"}
+    assert not (tmp_path / "typo").exists()
 
 
 def test_an_unreachable_platform_is_its_own_failure_naming_the_address(

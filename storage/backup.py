@@ -89,6 +89,8 @@ def restore(url: str, engine: Engine, folders: Folders, source: Path,
         raise BackupError("restore_not_empty")
     engine.dispose()  # no connection of ours stays on what is about to be replaced
     copy.load(source / copy.file_name)
+    with engine.begin() as conn:  # the backed-up workers' beats: none runs here
+        heartbeats.forget_all(conn)
     for name, folder in folders.by_name.items():
         kept = source / FILES / name
         if kept.is_dir():

@@ -44,6 +44,14 @@ def stopped(conn: Connection, worker: str) -> None:
     conn.execute(delete(TABLE).where(TABLE.c.worker == worker[:64]))
 
 
+def forget_all(conn: Connection) -> None:
+    """No worker runs on this database (a restore's: the heartbeats it brought
+    are of the workers of the database backed up); nothing on a database
+    without the table."""
+    if TABLE.name in inspect(conn).get_table_names():
+        conn.execute(delete(TABLE))
+
+
 def latest(conn: Connection) -> Beat | None:
     """The newest heartbeat of any worker, or None when no worker ever beat."""
     row = conn.execute(select(TABLE).order_by(TABLE.c.beat_at.desc()).limit(1)).first()

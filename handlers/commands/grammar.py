@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from workflow.model import MAX_ID
 from workflow.roles import Action, Role
 from workflow.states import Event
 
@@ -226,18 +227,26 @@ def parse_args(spec: Spec, typed: list[str], norm: list[str]) -> dict[str, Any]:
     return values
 
 
+def _number(digits: str) -> int | None:
+    """An id or count as typed: decimal digits, at most ``MAX_ID`` (what a row's id
+    can be, and what the CLI takes); None otherwise."""
+    if not digits.isdecimal() or len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+        return None
+    return int(digits)
+
+
 def _convert(spec: Spec, arg: Arg, token: str) -> Any:
     if arg.kind in ("item", "int"):
-        digits = token.lstrip("#")
-        if not digits.isdecimal() or len(digits) > 9:
+        number = _number(token.lstrip("#"))
+        if number is None:
             raise refused("not_a", spec=spec, token=shown(token),
                           label=arg.label or ARG_LABELS[arg.kind])
-        return int(digits)
+        return number
     if arg.kind == "ticket":
-        digits = token.upper().removeprefix("T")
-        if not digits.isdecimal() or len(digits) > 9:
+        number = _number(token.upper().removeprefix("T"))
+        if number is None:
             raise refused("not_a_ticket", spec=spec, token=shown(token))
-        return int(digits)
+        return number
     if arg.kind == "choice":
         value = arg.choices.get(token) or arg.choices.get(token.lower())
         if value is None:

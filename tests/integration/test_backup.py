@@ -149,6 +149,32 @@ def test_a_restore_while_a_worker_runs_on_the_database_is_refused(
     assert restored.status == 0, restored.err
 
 
+def test_a_backup_of_a_running_system_brings_no_running_worker(
+        source: Wxops, engine_url: str, target_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timer's backup is taken while the worker runs, with its last beat: once
+    restored, that beat made doctor, db copy and a second restore take a worker
+    of the old system for one running on this database."""
+    running = make_engine(engine_url)
+    try:
+        with running.begin() as conn:
+            heartbeats.beat(conn, "old-host:4242", utcnow(), True)
+    finally:
+        running.dispose()
+    backup = tmp_path / "backup"
+    assert source("backup", "--out", str(backup)).status == 0
+    monkeypatch.setenv("WXOPS_DATABASE_URL", target_url)
+    assert source("restore", str(backup)).status == 0
+    restored = make_engine(target_url)
+    try:
+        with restored.connect() as conn:
+            assert heartbeats.latest(conn) is None
+    finally:
+        restored.dispose()
+    again = source("restore", "--force", str(backup))
+    assert again.status == 0, again.err
+
+
 def test_files_that_cannot_be_put_back_are_said_in_one_line(
         source: Wxops, target_url: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

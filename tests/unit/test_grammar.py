@@ -45,6 +45,9 @@ TABLE = (
     ("回 t5 周六见", "reply", {"ticket": 5, "text": "周六见"}),
     ("确认 abc123", "confirm", {"code": "ABC123"}),
     ("确认abc123", "confirm", {"code": "ABC123"}),  # a code typed on like a number
+    # The largest id a row can have, as the CLI takes it (ten digits).
+    ("通过 2147483647", "approve", {"item": 2147483647, "note": ""}),
+    ("回 T2147483647 好的", "reply", {"ticket": 2147483647, "text": "好的"}),
 ])
 def test_parses(text: str, name: str, args: dict[str, object]) -> None:
     command = parse(text, TABLE)
@@ -68,6 +71,9 @@ def test_parses(text: str, name: str, args: dict[str, object]) -> None:
     ("通过 ፩", "not_a", {"spec": "approve", "token": "፩", "label": "稿件编号"}),
     ("回 T⓵ 你好", "not_a_ticket", {"spec": "reply", "token": "T⓵"}),
     ("通过❶", "unknown_command", {"word": "通过❶", "spec": "approve"}),
+    # One more than any row's id: no row, and no database, is asked.
+    ("通过 2147483648", "not_a", {"spec": "approve", "token": "2147483648", "label": "稿件编号"}),
+    ("回 T2147483648 好", "not_a_ticket", {"spec": "reply", "token": "T2147483648"}),
     # What no WeChat message carries, and PostgreSQL would not store (found by
     # tests/fuzz/test_commands.py): refused before any handler.
     ("回 T5 你\x00好", "control_characters", {"spec": None}),

@@ -9,8 +9,12 @@ sender is wired as the worker wires it (``bot.worker.make_sender``): its lanes
 it runs one lane whatever ``--parallel`` says.
 
 The bare loop runs first and again last (others' load on a shared machine
-drifts within a run). On PostgreSQL two more baselines, the floor of any sender that keeps a durable
-in-flight marker (``storage.outbox``): the bare loop with one durable commit
+drifts within a run), and once more with the environment's HTTP settings read
+once beforehand (``bare, env once``), as the gateway's sessions read them: a
+plain ``requests`` session reads every variable at every call.
+
+On PostgreSQL two more baselines, the floor of any sender that keeps a
+durable in-flight marker (``storage.outbox``): the bare loop with one durable commit
 before each call (a single-statement UPDATE of the message's row, plain
 psycopg in autocommit, ``synchronous_commit`` on), run once in one thread and
 once on as many threads as the sender has lanes, each thread its own

@@ -81,7 +81,9 @@ def _obj(command: str | None) -> Configured | App:
     from bot.wiring import App
 
     if command in PROCESSES:
-        return App()
+        app = App()
+        app.creates_database = command == "run"  # serve and worker need `db upgrade` first
+        return app
     from bot.cli_app import BesideTheDemo
 
     return BesideTheDemo()

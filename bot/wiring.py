@@ -104,8 +104,8 @@ class App:
         return load_settings()
 
     #: Whether the engine may make a SQLite file that is not there (``wxops db
-    #: upgrade``, ``wxops run`` and ``wxops restore`` do; a command typed beside
-    #: them does not: ``storage.db.make_engine``). Set before the engine is used.
+    #: upgrade``, ``wxops run`` and ``wxops restore`` do; the CLI's other
+    #: commands do not: ``storage.db.make_engine``). Set before the engine is used.
     creates_database = True
 
     @cached_property

@@ -82,9 +82,10 @@ def settle(session: requests.Session, base: str) -> None:
 
     A session that trusts the environment reads it again for each request: every
     variable, twice, to find the proxies and whether ``NO_PROXY`` spares the host,
-    then the CA bundle's variables and the ``.netrc`` file. That was a quarter of
-    the sender's CPU a message (cProfile of ``bench/outbox.py``'s sender), and a
-    running process's environment cannot change. The same answer is kept here:
+    then the CA bundle's variables and the ``.netrc`` file: 0.2 ms of CPU a call
+    (1.52 against 1.33 ms a customer-service send to the emulator, in one
+    process), and a running process's environment cannot change. The same
+    answer is kept here:
     the proxies for ``base``'s host (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``,
     ``NO_PROXY``) and ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``. Not kept: a
     ``.netrc`` login, which WeChat's API, authenticated by its access token,

@@ -181,9 +181,12 @@ class SqlAuditLog:
         row = self.session.scalars(stmt).first()
         return _audit_entry(row) if row else None
 
-    def history(self, item_id: int) -> Sequence[AuditEntry]:
-        stmt = select(AuditRow).where(AuditRow.item_id == item_id).order_by(AuditRow.id)
-        return [_audit_entry(r) for r in self.session.scalars(stmt)]
+    def history(self, item_id: int, last: int | None = None) -> Sequence[AuditEntry]:
+        stmt = select(AuditRow).where(AuditRow.item_id == item_id)
+        if last is None:
+            return [_audit_entry(r) for r in self.session.scalars(stmt.order_by(AuditRow.id))]
+        newest = stmt.order_by(AuditRow.id.desc()).limit(last)  # by ix_audit_log_item_id_id
+        return [_audit_entry(r) for r in self.session.scalars(newest)][::-1]
 
 
 def _audit_entry(row: AuditRow) -> AuditEntry:

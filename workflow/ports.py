@@ -100,7 +100,10 @@ class AuditLog(Protocol):
 
     def latest(self, item_id: int) -> AuditEntry | None: ...
 
-    def history(self, item_id: int) -> Sequence[AuditEntry]: ...
+    def history(self, item_id: int, last: int | None = None) -> Sequence[AuditEntry]:
+        """The item's trail, oldest first; with ``last``, only its last ``last``
+        entries (an item edited for years has hundreds)."""
+        ...
 
 
 class Outbox(Protocol):

@@ -40,6 +40,8 @@ from workflow.states import WRITING_STATES, Event, State
 from workflow.text import opening, visible_length
 
 LIST_LIMIT = 15
+#: The item's last trail entries 查看 shows (最近记录).
+HISTORY_SHOWN = 5
 
 
 def items(ctx: CommandContext, cmd: Command) -> Result:
@@ -54,7 +56,7 @@ def show(ctx: CommandContext, cmd: Command) -> Result:
     with ctx.uow() as uow:
         item = _item(uow.items.get(item_id), item_id)
         reviews = list(uow.reviews.for_item(item_id))
-        history = list(uow.audit.history(item_id))[-5:]
+        history = uow.audit.history(item_id, last=HISTORY_SHOWN)
         author = uow.staff.actor(item.author_id)
         outlook = usecases.outlook(uow, item, reviews)
         checks = revision_checks.brief(uow.checks.of(item.id, item.revision))

@@ -100,7 +100,10 @@ def test_reviews_audit_and_staff_directory(engine: Engine) -> None:
     with SqlUnitOfWork(engine) as uow:
         assert [r.comment for r in uow.reviews.for_item(item.id)] == ["好"]
         assert uow.audit.latest(item.id).event is Event.APPROVE  # type: ignore[union-attr]
-        assert len(uow.audit.history(item.id)) == 2
+        assert [e.event for e in uow.audit.history(item.id)] == [Event.SUBMIT, Event.APPROVE]
+        assert [e.event for e in uow.audit.history(item.id, last=1)] == [Event.APPROVE]
+        assert [e.event for e in uow.audit.history(item.id, last=5)] == [Event.SUBMIT,
+                                                                         Event.APPROVE]
         assert {a.name for a in uow.staff.with_role(Role.REVIEWER)} == {"reviewer", "boss"}
         assert uow.staff.actor(ids["boss"]).is_admin  # type: ignore[union-attr]
 

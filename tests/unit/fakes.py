@@ -112,8 +112,9 @@ class FakeAudit:
     def latest(self, item_id: int) -> AuditEntry | None:
         return next((e for e in reversed(self.rows) if e.item_id == item_id), None)
 
-    def history(self, item_id: int) -> list[AuditEntry]:
-        return [e for e in self.rows if e.item_id == item_id]
+    def history(self, item_id: int, last: int | None = None) -> list[AuditEntry]:
+        found = [e for e in self.rows if e.item_id == item_id]
+        return found[-last:] if last else found
 
 
 class FakeOutbox:

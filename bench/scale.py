@@ -28,7 +28,7 @@ from bench import _common, scale_ops  # noqa: E402
 from bench.scale_data import Filled, fill, local_today  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import make_engine  # noqa: E402
-from storage.models import AuditRow, InboundMessage  # noqa: E402
+from storage.models import InboundMessage  # noqa: E402
 
 TARGET_MS = 20.0
 
@@ -87,17 +87,8 @@ def _describe(filled: Filled, seconds: float) -> None:
           f"{filled.audit:,} audit rows")
 
 
-def _history_item(engine: Engine) -> int:
-    """The item with the longest audit trail: 查看 reads its history."""
-    with engine.connect() as conn:
-        return int(conn.scalar(select(AuditRow.item_id).where(AuditRow.item_id.is_not(None))
-                               .group_by(AuditRow.item_id).order_by(func.count().desc(),
-                                                                    AuditRow.item_id)
-                               .limit(1)) or 0)
-
-
 def _measure(engine: Engine, runs: int) -> dict[str, tuple[float, float]]:
-    ops = scale_ops.operations(engine, _history_item(engine))
+    ops = scale_ops.operations(engine, scale_ops.history_item(engine))
     return {name: _timed(op, runs) for name, op in ops.items()}
 
 
@@ -121,7 +112,7 @@ def _timed(op: scale_ops.Operation, runs: int) -> tuple[float, float]:
 
 def _explain(engine: Engine) -> None:
     """Each operation's statements, slowest first, with PostgreSQL's plan of the slowest."""
-    for name, op in scale_ops.operations(engine, _history_item(engine)).items():
+    for name, op in scale_ops.operations(engine, scale_ops.history_item(engine)).items():
         with scale_ops.recorded(engine) as seen:
             op()
         timings = []

@@ -1,6 +1,7 @@
 """One read of bench/scale.py timed for two checkouts side by side: each
 checkout (say the old code extracted by ``git archive REV | tar -x -C DIR``
-and this one) runs in its own process on the same filled database, and the
+and this one) runs in its own process on the same filled database (查看 shows
+the item with the longest trail, as bench/scale.py picks it), and the
 processes take turns, ten calls of the read and ten ``SELECT 1`` at a time,
 so a busy machine weighs on both alike. p50 and p95 in ms of each.
 
@@ -22,13 +23,13 @@ BLOCK = 10
 #: own checkout; told how many calls to time, it answers with their times.
 CHILD = r"""
 import json, sys, time
-root, url, name = sys.argv[1:4]
+root, url, name, item = sys.argv[1:5]
 sys.path.insert(0, root)
 from sqlalchemy import text
 from bench import scale_ops
 from storage.db import make_engine
 engine = make_engine(url)
-read = scale_ops.operations(engine, 1)[name]
+read = scale_ops.operations(engine, int(item))[name]
 def select_one():
     with engine.connect() as conn:
         conn.execute(text("SELECT 1")).scalar()
@@ -53,7 +54,9 @@ def main() -> None:
     parser.add_argument("read", help="one of bench/scale_ops.NAMES")
     parser.add_argument("checkouts", nargs=2)
     args = parser.parse_args()
-    procs = [subprocess.Popen([sys.executable, "-c", CHILD, root, args.database_url, args.read],
+    item = str(_history_item(args.database_url))  # the same for both: 查看's
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, root, args.database_url, args.read,
+                               item],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for root in args.checkouts]
     times: dict[str, tuple[list[float], list[float]]] = {r: ([], []) for r in args.checkouts}
@@ -71,6 +74,21 @@ def main() -> None:
         proc.wait()
     for root, (read, select_one) in times.items():
         print(f"{args.read} {root:<24} {_cuts(read)} | SELECT 1 {_cuts(select_one)}")
+
+
+def _history_item(url: str) -> int:
+    """The item 查看 shows, as bench/scale.py picks it (this checkout's code)."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench import scale_ops
+    from storage.db import make_engine
+
+    engine = make_engine(url, create=False)
+    try:
+        return scale_ops.history_item(engine)
+    finally:
+        engine.dispose()
 
 
 def _cuts(taken: list[float]) -> str:

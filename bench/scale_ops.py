@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 
 from handlers.commands import dispatch
 from handlers.commands.context import CommandContext
 from storage import platform
-from storage.models import Staff
+from storage.models import AuditRow, Staff
 from storage.repositories import parse_roles
 from storage.uow import JoinedUnitOfWork
 from workflow.roles import Actor
@@ -37,6 +37,15 @@ def admin(engine: Engine) -> tuple[Actor, str]:
         row = conn.execute(select(Staff).where(Staff.roles.contains("admin"))
                            .order_by(Staff.id).limit(1)).one()
     return Actor(row.id, row.name, parse_roles(row.roles)), str(row.openid)
+
+
+def history_item(engine: Engine) -> int:
+    """The item with the longest audit trail: 查看 reads its history."""
+    with engine.connect() as conn:
+        return int(conn.scalar(select(AuditRow.item_id).where(AuditRow.item_id.is_not(None))
+                               .group_by(AuditRow.item_id).order_by(func.count().desc(),
+                                                                    AuditRow.item_id)
+                               .limit(1)) or 0)
 
 
 def chat(engine: Engine, actor: Actor, openid: str, text: str) -> str:

@@ -85,11 +85,10 @@ def settle(session: requests.Session, base: str) -> None:
     then the CA bundle's variables and the ``.netrc`` file: 0.2 ms of CPU a call
     (1.52 against 1.33 ms a customer-service send to the emulator, in one
     process), and a running process's environment cannot change. The same
-    answer is kept here:
-    the proxies for ``base``'s host (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``,
-    ``NO_PROXY``) and ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``. Not kept: a
-    ``.netrc`` login, which WeChat's API, authenticated by its access token,
-    has no use for."""
+    answer is kept here: the proxies for ``base``'s host (``HTTPS_PROXY``,
+    ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) and ``REQUESTS_CA_BUNDLE`` /
+    ``CURL_CA_BUNDLE``. Not kept: a ``.netrc`` login, which WeChat's API,
+    authenticated by its access token, has no use for."""
     found = session.merge_environment_settings(base, {}, None, None, None)
     session.proxies, session.verify = found["proxies"], found["verify"]
     session.trust_env = False

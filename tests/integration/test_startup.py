@@ -22,7 +22,7 @@ from bot.startup import require_current_schema
 from bot.web import create_app
 from bot.wiring import App
 from storage import migrate
-from storage.db import make_engine
+from storage.db import make_engine, sqlite_file
 from tests.integration.clirun import Ran, Wxops
 from tests.integration.test_cli import WXOPS
 
@@ -147,6 +147,15 @@ def test_an_unsafe_or_half_configured_account_is_refused(tmp_path: Path, env: di
 def test_serve_and_worker_refuse_a_database_that_was_never_migrated(
         engine_url: str, tmp_path: Path, here: Callable[..., Wxops]) -> None:
     env = {"WXOPS_DATABASE_URL": engine_url}
+    file = sqlite_file(engine_url)
+    if file is not None:  # not there yet: named, and not made
+        result = run(["worker", "--once"], tmp_path, **env)
+        assert result.returncode == 1 and not file.exists()
+        assert one_line(result) == "wxops: " + say("errors", "database_file_missing",
+                                                   detail=str(file))
+    blank = make_engine(engine_url)  # there (a SQLite file made), never migrated
+    blank.connect().close()
+    blank.dispose()
     for args in (["serve", "--port", free_port()], ["worker"], ["worker", "--once"]):
         result = run(args, tmp_path, **env)
         assert result.returncode == 1, args

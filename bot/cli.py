@@ -351,11 +351,12 @@ def one_line(failed: Failure) -> str:
 
 def _database_error(exc: Exception) -> tuple[str, str]:
     """Which database error it is (a code of cli/errors.j2), and the driver's first line."""
-    from storage.db import NO_FILE  # a database's error: storage is loaded already
+    from storage.db import missing_file  # a database's error: storage is loaded already
 
+    path = missing_file(exc)
+    if path is not None:  # SQLite: no file at the URL's path
+        return "database_file_missing", path
     detail = _first_line(exc)
-    if detail.startswith(NO_FILE):  # SQLite: no file at the URL's path
-        return "database_file_missing", detail.removeprefix(NO_FILE).strip()
     if "connection" in detail and 'database "' in detail and "does not exist" in detail:
         return "database_missing", detail  # PostgreSQL: no such database on the server
     if "no such table" in detail or "does not exist" in detail:

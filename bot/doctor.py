@@ -162,7 +162,7 @@ def database_check(app: App) -> Check:
     try:
         state = SchemaCheck(app.engine).state()
     except SQLAlchemyError as exc:
-        return _unreachable(app, exc)
+        return _unreachable(exc)
     data = {"status": state.status, **state.data}
     if state.ok:
         return Check("database", Status.OK, "at_head", data)
@@ -170,13 +170,12 @@ def database_check(app: App) -> Check:
     return Check("database", Status.FAIL, state.status, {**data, "fix": fix})
 
 
-def _unreachable(app: App, exc: SQLAlchemyError) -> Check:
+def _unreachable(exc: SQLAlchemyError) -> Check:
     """Why the database cannot be used: no SQLite file at the URL's path, or the
     driver's own words."""
-    path = database.sqlite_file(app.settings.database_url)
-    if path is not None and not path.exists():
-        return Check("database", Status.FAIL, "no_file",
-                     {"path": str(path), "fix": "wxops db upgrade"})
+    path = database.missing_file(exc)
+    if path is not None:
+        return Check("database", Status.FAIL, "no_file", {"path": path, "fix": "wxops db upgrade"})
     return Check("database", Status.FAIL, "unreachable", {"detail": database.describe(exc)})
 
 

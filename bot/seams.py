@@ -54,6 +54,10 @@ class Database(Protocol):
 
     def sqlite_file(self, url: str | URL) -> Path | None: ...
 
+    def missing_file(self, error: BaseException) -> str | None:
+        """The SQLite file a connection found not there, or None."""
+        ...
+
 
 class KeptConnections(Protocol):
     """Connections the inbound endpoint keeps open between pushes (``storage.db``)."""

@@ -236,6 +236,13 @@ def sqlite_file(url: str | URL) -> Path | None:
 NO_FILE = "no database file at"
 
 
+def missing_file(error: BaseException) -> str | None:
+    """The path of the SQLite file a connection found not there (``NO_FILE``), or
+    None for any other error."""
+    first = str(getattr(error, "orig", error)).strip()
+    return first.removeprefix(NO_FILE).strip() if first.startswith(NO_FILE) else None
+
+
 def make_engine(url: str, create: bool = True, **kwargs: Any) -> Engine:
     """An engine tuned for its database: WAL and write locks on SQLite.
 

@@ -48,7 +48,7 @@ def forget_all(conn: Connection) -> None:
     """No worker runs on this database (a restore's: the heartbeats it brought
     are of the workers of the database backed up); nothing on a database
     without the table."""
-    if TABLE.name in inspect(conn).get_table_names():
+    if _present(conn):
         conn.execute(delete(TABLE))
 
 
@@ -61,9 +61,14 @@ def latest(conn: Connection) -> Beat | None:
 def running(conn: Connection, now: datetime) -> tuple[str, int] | None:
     """A worker that seems to run on this database (its name, and how many
     seconds ago it beat), or None; None too on a database without the table."""
-    if TABLE.name not in inspect(conn).get_table_names():
+    if not _present(conn):
         return None
     last = latest(conn)
     if last is None or now - last.beat_at >= RUNNING_WITHIN:
         return None
     return last.worker, max(0, int((now - last.beat_at).total_seconds()))
+
+
+def _present(conn: Connection) -> bool:
+    """Whether the database has the table (a backup's or a copy's may predate it)."""
+    return TABLE.name in inspect(conn).get_table_names()

@@ -203,7 +203,7 @@ def _echo_missing(outlook: Outlook | None) -> None:
              missing=texts.phrase("approvers", "missing", short=outlook.shortfall()))
 
 
-def _echo_body(item_id: int, body: str, full: bool, phone: bool = True) -> None:
+def _echo_body(item_id: int, body: str, full: bool, phone: bool) -> None:
     """What a reviewer needs to read the item: its length, then its opening or all of it."""
     length = visible_length(body)
     echo("items", "body_length", item_id=item_id, length=length)

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from storage import heartbeats, migrate
 from storage.backup_copies import holds_data
 from storage.db import sqlite_file
-from storage.models import Base
+from storage.models import DERIVED, Base
 
 CHUNK = 1000
 VERSION_TABLE = "alembic_version"
@@ -62,9 +62,11 @@ def copy_database(source: Engine, target: Engine, now: datetime,
     if holds_data(target):  # before migrating it: a refused target is left as it was
         raise CopyError("copy_target_holds_data", target=_shown(target))
     _migrate(target)
-    tables = Base.metadata.sorted_tables
+    tables = [t for t in Base.metadata.sorted_tables if t.name not in DERIVED]
     with _snapshot(source) as src, target.begin() as dst:
         rows = {table.name: _copy_table(src, dst, table, chunk) for table in tables}
+        for name in DERIVED:  # what the triggers marked while copying: all is computed again
+            dst.execute(Base.metadata.tables[name].delete())
         if dst.dialect.name == "postgresql":
             _move_sequences(dst, tables)
         _check_counts(dst, rows)

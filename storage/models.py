@@ -450,6 +450,62 @@ class RecheckSignalRow(Base):
     found_at: Mapped[datetime]
 
 
+class RecheckDateRow(Base):
+    """A published item's next re-check as ``workflow.recheck.due_of`` last
+    computed it (the whole ``Due``), kept until a trigger marks the item
+    (migration 0035, storage/rechecks.py)."""
+
+    __tablename__ = "recheck_dates"
+    __table_args__ = (Index("ix_recheck_dates_due_on", "due_on", "item_id"),)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    planned_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(Integer)
+    signal_kind: Mapped[str | None] = mapped_column(String(16))
+    signal_on: Mapped[date | None] = mapped_column(Date)
+    signal_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    last_at: Mapped[datetime | None]
+    last_verdict: Mapped[str | None] = mapped_column(String(16))
+    last_actor_id: Mapped[int | None] = mapped_column(Integer)
+    last_actor_name: Mapped[str | None] = mapped_column(String(64))
+    last_note: Mapped[str | None] = mapped_column(Text)
+
+
+class RecheckMarkRow(Base):
+    """An item whose re-check facts changed since its date was kept (written by
+    the triggers of migration 0035; claimed by 复查)."""
+
+    __tablename__ = "recheck_marks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer)
+
+
+class RecheckNoteRow(Base):
+    """A follower's message quoting a title in 《》 since the dates were kept:
+    复查 finds the items it names (written by the triggers of migration 0035)."""
+
+    __tablename__ = "recheck_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(Integer)
+
+
+class RecheckBasisRow(Base):
+    """What the kept dates were computed under (``workflow.recheck.basis_of``);
+    emptied by a trigger when a fact is changed in place (migration 0035)."""
+
+    __tablename__ = "recheck_basis"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    basis: Mapped[str] = mapped_column(Text)
+
+
+#: Tables computed from the others and kept in step by triggers: a copy of the
+#: database leaves them out, and its first 复查 computes them again.
+DERIVED = ("recheck_dates", "recheck_marks", "recheck_notes", "recheck_basis")
+
+
 class ReportRow(Base):
     """A report made (workflow/report.py): its page as served, where it was kept
     on disk, and when the weekly job sent its link (so it is sent once)."""

@@ -14,6 +14,8 @@ from sqlalchemy import (
     Integer,
     Select,
     cast,
+    delete,
+    false,
     func,
     insert,
     null,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +37,10 @@ from storage.models import (
     AuditRow,
     CommentTicketRow,
     ContentItemRow,
+    RecheckBasisRow,
+    RecheckDateRow,
+    RecheckMarkRow,
+    RecheckNoteRow,
     RecheckSignalRow,
     ReplyTicket,
     TicketMessage,
@@ -44,10 +51,12 @@ from workflow.recheck import (
     RECHECK_WORDS,
     Article,
     DayReads,
+    Due,
     LastCheck,
     Said,
     Signal,
     SignalKind,
+    Verdict,
     verdict_of,
 )
 from workflow.reply_queue import COMPLAINT_PRIORITY
@@ -61,6 +70,10 @@ READS = "getarticleread"
 TITLED = constant(TITLED_LIKE)
 #: The audit events that may record a re-check (recheck.verdict_of decides).
 CHECK_EVENTS = ("recheck_ok", "flag_outdated", "withdraw")
+#: Up to this many items, the messages naming them are looked for by their titles.
+FEW_TITLES = 50
+#: The one row of ``recheck_basis``.
+BASIS_ROW = 1
 
 
 class SqlRecheckView:
@@ -75,8 +88,10 @@ class SqlRecheckView:
         return [Article(r.id, r.title, r.topic or "", r.author_id, r.published_at,
                         r.expires_on) for r in rows]
 
-    def checked(self) -> Sequence[tuple[Article, LastCheck | None]]:
-        """Every published item with its last re-check, in one read: the
+    def checked(self, item_ids: Collection[int] | None = None
+                ) -> Sequence[tuple[Article, LastCheck | None]]:
+        """Every published item (of ``item_ids`` if given) with its last
+        re-check, in one read: the
         item's last audit row of a re-check's events joined to it (by the
         partial index of them), not every such row of every item read and
         sifted (bench/scale.py). Where that row is no re-check (a withdrawal
@@ -86,7 +101,7 @@ class SqlRecheckView:
         unsure: list[int] = []
         for (item_id, title, topic, author_id, published_at, expires_on,
              event, command, comment, actor_id, actor_name, at) in \
-                self.session.connection().execute(self._checked()).all():
+                self.session.connection().execute(self._checked(item_ids)).all():
             verdict = verdict_of(event, command or "") if event is not None else None
             if event is not None and verdict is None:
                 unsure.append(item_id)
@@ -100,8 +115,9 @@ class SqlRecheckView:
                      for a, last in found]
         return found
 
-    def _checked(self) -> Select[Any]:
+    def _checked(self, item_ids: Collection[int] | None) -> Select[Any]:
         c, a = ContentItemRow, AuditRow
+        which = () if item_ids is None else (among(self.session, c.id, item_ids),)
         checks = a.event.in_([constant(e) for e in CHECK_EVENTS])
         last: FromClause
         if self.session.get_bind().dialect.name == "postgresql":  # one index probe an item
@@ -115,7 +131,7 @@ class SqlRecheckView:
         return select(c.id, c.title, c.topic, c.author_id, c.published_at, c.expires_on,
                       last.c.event, last.c.command, last.c.comment, last.c.actor_id,
                       last.c.actor_name, last.c.at) \
-            .select_from(c).outerjoin(last, on).where(*_published(c)).order_by(c.id)
+            .select_from(c).outerjoin(last, on).where(*_published(c), *which).order_by(c.id)
 
     def last_checks(self, item_ids: Collection[int]) -> Mapping[int, LastCheck]:
         if not item_ids:
@@ -139,7 +155,20 @@ class SqlRecheckView:
             return []
         custom_plans(self.session)  # an array of every published item, since long ago
         return self._said(among(self.session, CommentTicketRow.item_id, item_ids), since,
-                          set(item_ids))
+                          set(item_ids), self._quoting(item_ids))
+
+    def _quoting(self, item_ids: Collection[int]) -> ColumnElement[bool]:
+        """Which followers' messages may name one of a few items: those with one
+        of their titles in them (``named_items`` then decides), not every message
+        quoting a title (复查 after a few writes: bench/scale.py). For many items,
+        every such message."""
+        if len(item_ids) > FEW_TITLES:
+            return true()
+        c = ContentItemRow
+        titles = {t.strip() for t in self.session.connection().execute(
+            select(c.title).where(among(self.session, c.id, item_ids))).scalars()} - {""}
+        m = TicketMessage
+        return or_(false(), *[m.content.contains(t, autoescape=True) for t in sorted(titles)])
 
     def said_since(self, since: datetime | None) -> Sequence[Said]:
         """``said_about`` every published item: the comments found by their
@@ -150,16 +179,16 @@ class SqlRecheckView:
         custom_plans(self.session)  # a date long ago
         item = ContentItemRow
         published = CommentTicketRow.item_id.in_(select(item.id).where(*_published(item)))
-        return self._said(published, since, None)
+        return self._said(published, since, None, true())
 
-    def _said(self, about: ColumnElement[bool], since: datetime,
-              wanted: set[int] | None) -> list[Said]:
+    def _said(self, about: ColumnElement[bool], since: datetime, wanted: set[int] | None,
+              quoting_one: ColumnElement[bool]) -> list[Said]:
         """The comments (``about`` their items) and the messages naming an item
         in 《》 from ``since`` that may be a signal, read in one statement."""
         found: list[Said] = []
         quoting: dict[int, tuple[int, bool, str, datetime]] = {}  # by message: some are both
         for item_id, message_id, ticket_id, priority, content, at in \
-                self.session.connection().execute(_said_since(about, since)).all():
+                self.session.connection().execute(_said_since(about, since, quoting_one)).all():
             if item_id is not None:
                 found.append(Said(item_id, at, content or "", priority >= COMPLAINT_PRIORITY,
                                   ticket_id, "comment"))
@@ -232,6 +261,63 @@ class SqlRecheckView:
         return [(item_id, Signal(SignalKind(kind), day, dict(detail or {})))
                 for item_id, kind, day, detail in rows]
 
+    def changed(self, basis: str) -> set[int] | None:
+        """Claim what the triggers of migration 0035 recorded since the dates
+        were kept: the items marked and the items the noted messages name. None
+        when the dates were kept under another ``basis`` (or none): every date
+        is to be computed. The basis row is locked first, so two callers take
+        turns; a mark written meanwhile is not claimed and stays for the next."""
+        b, k, n = RecheckBasisRow, RecheckMarkRow, RecheckNoteRow
+        kept = self.session.execute(
+            select(b.basis).where(b.id == BASIS_ROW).with_for_update()).scalar()
+        marked = set(self.session.execute(delete(k).returning(k.item_id)).scalars())
+        noted = set(self.session.execute(delete(n).returning(n.message_id)).scalars())
+        if kept != basis:
+            return None
+        return marked | self._named_by(noted)
+
+    def _named_by(self, message_ids: Collection[int]) -> set[int]:
+        """The published items these messages name in 《》."""
+        if not message_ids:
+            return set()
+        m = TicketMessage
+        texts = list(self.session.execute(
+            select(m.content).where(among(self.session, m.id, message_ids))).scalars())
+        titles = quoted_titles(self.session, texts)
+        return {i for content in texts for i in named_items(content, titles)}
+
+    def keep_dates(self, found: Sequence[Due], item_ids: Collection[int] | None,
+                   basis: str) -> None:
+        """Keep ``found`` as the dates of ``item_ids`` (those not in it are no
+        longer published), or, for None, as every date, computed under ``basis``."""
+        d, conn = RecheckDateRow, self.session.connection()  # Core: no ORM bookkeeping
+        if item_ids is None:
+            conn.execute(delete(d))
+        else:
+            conn.execute(delete(d).where(among(self.session, d.item_id, item_ids)))
+        if found:  # one executemany (the ORM would split it by which values are None)
+            conn.execute(insert(d), [_date_row(due) for due in found])
+        if item_ids is None:
+            dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" \
+                else sqlite
+            self.session.execute(dialect.insert(RecheckBasisRow).values(id=BASIS_ROW, basis=basis)
+                                 .on_conflict_do_update(index_elements=[RecheckBasisRow.id],
+                                                        set_={"basis": basis}))
+
+    def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
+        """The kept dates due on or before ``today``, most overdue first (the
+        first ``limit`` of them if given)."""
+        d = RecheckDateRow
+        rows = self.session.connection().execute(
+            select(*d.__table__.columns).where(d.due_on <= today)
+            .order_by(d.due_on, d.item_id).limit(limit)).all()
+        return [_due(row) for row in rows]
+
+    def kept_due_count(self, today: date) -> int:
+        d = RecheckDateRow
+        return int(self.session.connection().scalar(
+            select(func.count()).select_from(d).where(d.due_on <= today)) or 0)
+
     def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
         stmt = insert(RecheckSignalRow).values(
             item_id=item_id, kind=signal.kind.value, signal_day=signal.on,
@@ -244,7 +330,32 @@ class SqlRecheckView:
         return True
 
 
-def _said_since(about: ColumnElement[bool], since: datetime) -> CompoundSelect[Any]:
+def _date_row(due: Due) -> dict[str, Any]:
+    signal, last = due.signal, due.last
+    return {"item_id": due.item_id, "due_on": due.due_on, "planned_on": due.planned_on,
+            "title": due.title, "topic": due.topic, "author_id": due.author_id,
+            "signal_kind": signal.kind.value if signal else None,
+            "signal_on": signal.on if signal else None,
+            "signal_detail": dict(signal.detail) if signal else None,
+            "last_at": last.at if last else None,
+            "last_verdict": last.verdict.value if last else None,
+            "last_actor_id": last.actor_id if last else None,
+            "last_actor_name": last.actor_name if last else None,
+            "last_note": last.note if last else None}
+
+
+def _due(row: Any) -> Due:
+    signal = Signal(SignalKind(row.signal_kind), row.signal_on, row.signal_detail or {}) \
+        if row.signal_kind is not None else None
+    last = LastCheck(row.last_at, Verdict(row.last_verdict), row.last_actor_id,
+                     row.last_actor_name or "", row.last_note or "") \
+        if row.last_verdict is not None else None
+    return Due(row.item_id, row.title, row.topic, row.author_id, row.due_on, row.planned_on,
+               signal, last)
+
+
+def _said_since(about: ColumnElement[bool], since: datetime,
+                quoting_one: ColumnElement[bool]) -> CompoundSelect[Any]:
     """(item or None, message, ticket, priority, text, when): the comments on
     items ``about`` and the followers' messages (not comments) naming an item
     in 《》 (the index of them, migration 0029) from ``since`` that may be a
@@ -261,7 +372,7 @@ def _said_since(about: ColumnElement[bool], since: datetime) -> CompoundSelect[A
     named = (select(cast(null(), Integer), m.id, m.ticket_id, priority, m.content, m.created_at)
              .where(~select(c.ticket_id).where(c.ticket_id == m.ticket_id).exists(),
                     m.direction == constant("in"), m.created_at >= since,
-                    m.content.like(TITLED)))
+                    m.content.like(TITLED), quoting_one))
     worded = named.where(or_(*[m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]))
     complained = named.where(m.ticket_id.in_(
         select(t.id).where(t.priority >= COMPLAINT_PRIORITY)))

@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # these modules' use cases take a UnitOfWork in turn
         TicketTimes,
     )
     from workflow.link_liveness import LinkStatus, Watched
-    from workflow.recheck import Article, DayReads, LastCheck, Said, Signal
+    from workflow.recheck import Article, DayReads, Due, LastCheck, Said, Signal
 
 
 class ItemRepository(Protocol):
@@ -215,8 +215,10 @@ class RecheckView(Protocol):
         """Each item's last re-check in the audit trail (recheck.verdict_of)."""
         ...
 
-    def checked(self) -> Sequence[tuple[Article, LastCheck | None]]:
-        """``published`` with each item's ``last_checks``, read at once."""
+    def checked(self, item_ids: Collection[int] | None = None
+                ) -> Sequence[tuple[Article, LastCheck | None]]:
+        """``published`` (those of ``item_ids`` if given) with each item's
+        ``last_checks``, read at once."""
         ...
 
     def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
@@ -249,6 +251,27 @@ class RecheckView(Protocol):
 
     def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
         """Keep a signal the worker spotted; False if it was kept before."""
+        ...
+
+    def changed(self, basis: str) -> set[int] | None:
+        """The items whose facts changed since their dates were kept (claimed:
+        the next call gets only what changes after this one read them); None
+        when the dates were kept under another ``basis``, or never."""
+        ...
+
+    def keep_dates(self, found: Sequence[Due], item_ids: Collection[int] | None,
+                   basis: str) -> None:
+        """Keep ``found`` as the dates of ``item_ids`` (the others of them are no
+        longer published), or, for None, as every date, under ``basis``."""
+        ...
+
+    def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
+        """The kept dates due on or before ``today``, most overdue first (the
+        first ``limit`` of them if given)."""
+        ...
+
+    def kept_due_count(self, today: date) -> int:
+        """How many kept dates are due on or before ``today``."""
         ...
 
 

@@ -18,31 +18,42 @@ The rule, decided here once:
 - ``复查 N 正常`` (and 更新, and 删除) is a re-check: the next date counts from its day,
   and signals before it are answered.
 
-Why the date is computed on reading and not stored: every fact it depends on
-is kept already (the publication, the expiry, the topic, the audit trail's
-re-checks, comments and messages), and several arrive from places that know
-nothing of re-checks (comment sync, the reply queue, an admin's edit of the
-expiry, a republication). A stored date would be a cache each of them must
-remember to refresh, and one forgotten refresh is a reminder silently lost.
-Reading it is a handful of queries over published items (bench/recheck.py), by
-the worker once an hour and on a person's 复查 / 我的 (``due_today``: three
-reads at 2,700 published articles, bench/scale.py). The one fact kept for it
-is a reads spike (``recheck_signals``, migration 0026): a day's reads come from
-the platform once, inside that day's JSON answer, and rescanning every day
+How the dates are kept. Every fact a date depends on is kept already (the
+publication, the expiry, the topic, the audit trail's re-checks, comments and
+messages), and several arrive from places that know nothing of re-checks
+(comment sync, the reply queue, an admin's edit of the expiry, a
+republication). Computing every date on every 复查 cost 120-220 ms at 2,700
+published articles (bench/scale.py), so the dates are kept (``keep_dates``)
+and computed again only for the items whose facts changed; but a date kept
+as a cache that each writer must remember to refresh is a reminder silently
+lost the day one forgets. So nothing in the code marks an item: triggers in
+the database do (migration 0035: the item's own columns, its audit trail's
+re-checks, its comments and kept signals, a message quoting a title, a
+ticket's priority), whoever writes. 复查, 我的 and the reminders claim the
+marks (``changed``), compute those items by ``due_of`` and keep them, in one
+transaction, and read the kept dates; a fact changed in place, other
+intervals or another zone (``basis_of``) compute them all. ``schedule``
+still computes every date from the facts: the old-content list and the
+evaluation read it, and the tests check the two agree after every kind of
+write.
+
+A reads spike is a fact kept for re-checks alone (``recheck_signals``,
+migration 0026): a day's reads come from the platform once, inside that
+day's JSON answer, and rescanning every day
 since each article's last re-check on every 复查 would grow without bound; the
 worker looks at the last ``SPOT_DAYS`` each hour and keeps what it finds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # the port names this module's records
-    from workflow.ports import UnitOfWork
+    from workflow.ports import RecheckView, UnitOfWork
 
 #: Days between re-checks when the settings say nothing (``WXOPS_RECHECK_DAYS``).
 DEFAULT_DAYS = 90
@@ -68,6 +79,11 @@ SPOT_DAYS = 7
 ESCALATE_DAYS = 14
 #: Commands whose withdrawal is a re-check's answer (复查 N 删除 confirmed).
 RECHECK_COMMANDS = ("复查", "recheck")
+#: The rule's version, kept with the dates (``basis_of``): raise it with any
+#: change to what ``due_of`` makes of the same facts (the constants above,
+#: ``said_signal``, ``reply_queue.COMPLAINT_PRIORITY``), and every kept date is
+#: computed again on the next 复查.
+RULE = 1
 
 
 class RecheckDaysError(ValueError):
@@ -279,13 +295,7 @@ def due_of(article: Article, last: LastCheck | None, said: Sequence[Said],
            kept: Sequence[Signal], days: RecheckDays, tz: tzinfo) -> Due:
     """The item's next re-check (module docstring). ``kept``: the signals the
     worker spotted in the platform's data (``spot``), kept as they were found."""
-    return _due(article, last, said, kept, _planned_of(article, last, days, tz), tz)
-
-
-def _due(article: Article, last: LastCheck | None, said: Sequence[Said],
-         kept: Sequence[Signal], schedule: tuple[datetime, date, date], tz: tzinfo) -> Due:
-    """``due_of`` once ``_planned_of`` gave the article's ``schedule``."""
-    since, since_on, plan = schedule
+    since, since_on, plan = _planned_of(article, last, days, tz)
     pulled = None
     if said or kept:  # most articles have neither: their date is the plan's
         signals = [s for s in (said_signal(x, x.at.astimezone(tz).date()) for x in said
@@ -322,44 +332,70 @@ def verdict_of(event: str, command: str) -> Verdict | None:
 
 
 def schedule(uow: UnitOfWork, days: RecheckDays, tz: tzinfo) -> list[Due]:
-    """Every published item's next re-check and its last re-check, soonest first.
-    The read function other views use (the old-content list, the evaluation)."""
-    checked, said, kept = _facts(uow)
-    found = [due_of(a, last, said.get(a.item_id, ()), kept.get(a.item_id, ()), days, tz)
-             for a, last in checked]
+    """Every published item's next re-check and its last re-check, soonest first,
+    computed from the facts. The read function other views use (the
+    old-content list, the evaluation)."""
+    with uow:
+        found = _computed(uow.rechecks, None, days, tz)
     return sorted(found, key=lambda d: (d.due_on, d.item_id))
 
 
 def due_today(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, today: date) -> list[Due]:
     """``due_now(schedule(...), today)``, what 复查, 我的 and the reminders list,
-    without making the ``Due`` of an article that cannot be due: one nothing
-    was said about and no signal kept for is due on its schedule's date
-    (signals only pull a date forward), so when that is after ``today`` it is
-    left out; every other article goes through ``due_of``."""
-    checked, said, kept = _facts(uow)
-    found = []
-    for a, last in checked:
-        about, signals = said.get(a.item_id, ()), kept.get(a.item_id, ())
-        planned_of = _planned_of(a, last, days, tz)
-        if about or signals or planned_of[2] <= today:
-            found.append(_due(a, last, about, signals, planned_of, tz))
-    return due_now(found, today)
-
-
-def _facts(uow: UnitOfWork) -> tuple[Sequence[tuple[Article, LastCheck | None]],
-                                     dict[int, list[Said]], dict[int, list[Signal]]]:
-    """Every published item with its last re-check, what was said about them
-    and the signals kept for them, by item."""
+    from the dates kept: those of the items whose facts changed since (the
+    view's ``changed``) are computed again first, and kept, in the same
+    transaction; all of them when they were kept under another ``basis_of``."""
     with uow:
-        view = uow.rechecks
-        checked = view.checked()
-        # Nothing before the oldest unanswered day can be a signal: not read.
-        since = min((_since(a, last) for a, last in checked), default=None)
+        _refresh(uow.rechecks, days, tz)
+        due = uow.rechecks.kept_due(today)
+        uow.commit()
+    return due
+
+
+def due_first(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, today: date,
+              limit: int) -> tuple[int, list[Due]]:
+    """How many ``due_today`` lists, and the first ``limit`` of them (复查 shows
+    those and says how many more)."""
+    with uow:
+        _refresh(uow.rechecks, days, tz)
+        found = uow.rechecks.kept_due_count(today), uow.rechecks.kept_due(today, limit)
+        uow.commit()
+    return found
+
+
+def _refresh(view: RecheckView, days: RecheckDays, tz: tzinfo) -> None:
+    """The kept dates of the items whose facts changed computed again (every
+    date, when they were kept under another ``basis_of``)."""
+    basis = basis_of(days, tz)
+    changed = view.changed(basis)
+    if changed is None or changed:
+        view.keep_dates(_computed(view, changed, days, tz), changed, basis)
+
+
+def basis_of(days: RecheckDays, tz: tzinfo) -> str:
+    """What a kept date depends on besides the facts: the rule (``RULE``), the
+    intervals and the zone its days are counted in."""
+    topics = ",".join(f"{topic}={n}" for topic, n in days.topics)
+    return f"{RULE}|{days.default}|{topics}|{tz}"
+
+
+def _computed(view: RecheckView, item_ids: Collection[int] | None, days: RecheckDays,
+              tz: tzinfo) -> list[Due]:
+    """``due_of`` every published item (of ``item_ids`` if given), from the facts."""
+    checked = view.checked(item_ids)
+    # Nothing before the oldest unanswered day can be a signal: not read.
+    since = min((_since(a, last) for a, last in checked), default=None)
+    if item_ids is None:
         said = _by_item(view.said_since(since))
-        kept: dict[int, list[Signal]] = {}
-        for item_id, signal in view.kept_signals_published():
-            kept.setdefault(item_id, []).append(signal)
-    return checked, said, kept
+        signals = view.kept_signals_published()
+    else:
+        said = _by_item(view.said_about([a.item_id for a, _ in checked], since))
+        signals = view.kept_signals([a.item_id for a, _ in checked])
+    kept: dict[int, list[Signal]] = {}
+    for item_id, signal in signals:
+        kept.setdefault(item_id, []).append(signal)
+    return [due_of(a, last, said.get(a.item_id, ()), kept.get(a.item_id, ()), days, tz)
+            for a, last in checked]
 
 
 def spotted(articles: Sequence[Article], lasts: Mapping[int, LastCheck],

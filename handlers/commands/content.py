@@ -159,8 +159,8 @@ def rechecks_due(ctx: CommandContext, cmd: Command) -> Result:
     """复查 alone: every re-check due, most overdue first, with the signal that
     pulled it forward (workflow.recheck)."""
     today = ctx.local_now.date()
-    due = rechecks.due_today(ctx.uow(), ctx.recheck_days, ctx.tz, today)
-    return say("rechecks", due=Lines(due, today), limit=LIST_LIMIT)
+    total, first = rechecks.due_first(ctx.uow(), ctx.recheck_days, ctx.tz, today, LIST_LIMIT)
+    return say("rechecks", due=Lines(first, today, total), limit=LIST_LIMIT)
 
 
 def perform_item(ctx: CommandContext, asked: Confirmation) -> Result:
@@ -206,13 +206,15 @@ def preview(ctx: CommandContext, cmd: Command) -> Result:
 
 class Lines(Sequence[dict[str, Any]]):
     """``Due.line`` of each of ``due``, made when read: a list shows its first
-    few of what may be thousands, and says how many there are in all."""
+    few of what may be thousands, and says how many there are in all
+    (``total``, when ``due`` is only the first few)."""
 
-    def __init__(self, due: Sequence[Due], today: date) -> None:
+    def __init__(self, due: Sequence[Due], today: date, total: int | None = None) -> None:
         self.due, self.today = due, today
+        self.total = len(due) if total is None else total
 
     def __len__(self) -> int:
-        return len(self.due)
+        return self.total
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...

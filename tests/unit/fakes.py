@@ -35,7 +35,16 @@ from workflow.model import ActionEntry, AuditEntry, ContentItem, Review
 from workflow.old_content import Facts, Windows
 from workflow.pages import ArticleText, PageLink, ReportRef
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
-from workflow.recheck import Article, DayReads, LastCheck, Said, Signal, verdict_of
+from workflow.recheck import (
+    Article,
+    DayReads,
+    Due,
+    LastCheck,
+    Said,
+    Signal,
+    due_now,
+    verdict_of,
+)
 from workflow.recheck_record import Trail
 from workflow.reply_queue import TicketStatus, in_queue
 from workflow.roles import Actor, Role
@@ -244,6 +253,7 @@ class FakeRechecks:
         self.said: list[Said] = []
         self.reads: list[DayReads] = []
         self.kept: list[tuple[int, Signal]] = []
+        self.dates: list[Due] = []
 
     def published(self) -> list[Article]:
         return [Article(i.id, i.title, i.topic, i.author_id, i.published_at, i.meta.expires_on)
@@ -258,8 +268,9 @@ class FakeRechecks:
                 found[e.item_id] = LastCheck(e.at, verdict, e.actor_id, e.actor_name, e.comment)
         return found
 
-    def checked(self) -> list[tuple[Article, LastCheck | None]]:
-        articles = self.published()
+    def checked(self, item_ids: Collection[int] | None = None
+                ) -> list[tuple[Article, LastCheck | None]]:
+        articles = [a for a in self.published() if item_ids is None or a.item_id in item_ids]
         lasts = self.last_checks([a.item_id for a in articles])
         return [(a, lasts.get(a.item_id)) for a in articles]
 
@@ -287,6 +298,21 @@ class FakeRechecks:
             return False
         self.kept.append((item_id, signal))
         return True
+
+    def changed(self, basis: str) -> set[int] | None:
+        """Everything, every time: the fake has no triggers to say what changed
+        (the kept dates' marks are tested on the databases)."""
+        return None
+
+    def keep_dates(self, found: Sequence[Due], item_ids: Collection[int] | None,
+                   basis: str) -> None:
+        self.dates = list(found)
+
+    def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
+        return due_now(self.dates, today)[:limit]
+
+    def kept_due_count(self, today: date) -> int:
+        return len(due_now(self.dates, today))
 
 
 class FakeFigures:

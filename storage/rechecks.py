@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     true,
     union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -267,14 +268,28 @@ class SqlRecheckView:
         when the dates were kept under another ``basis`` (or none): every date
         is to be computed. The basis row is locked first, so two callers take
         turns; a mark written meanwhile is not claimed and stays for the next."""
-        b, k, n = RecheckBasisRow, RecheckMarkRow, RecheckNoteRow
-        kept = self.session.execute(
-            select(b.basis).where(b.id == BASIS_ROW).with_for_update()).scalar()
+        k, n = RecheckMarkRow, RecheckNoteRow
+        kept = self._basis()
         marked = set(self.session.execute(delete(k).returning(k.item_id)).scalars())
         noted = set(self.session.execute(delete(n).returning(n.message_id)).scalars())
         if kept != basis:
             return None
         return marked | self._named_by(noted)
+
+    def _basis(self) -> str | None:
+        """The kept dates' basis, its row locked; made (empty) if missing, so that
+        two first callers take turns as well."""
+        b = RecheckBasisRow
+        locked = select(b.basis).where(b.id == BASIS_ROW).with_for_update()
+        kept = self.session.execute(locked).scalar()
+        if kept is None:
+            self.session.execute(self._dialect().insert(b).values(id=BASIS_ROW, basis="")
+                                 .on_conflict_do_nothing())
+            kept = self.session.execute(locked).scalar()
+        return kept
+
+    def _dialect(self) -> Any:
+        return postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
 
     def _named_by(self, message_ids: Collection[int]) -> set[int]:
         """The published items these messages name in 《》."""
@@ -297,12 +312,9 @@ class SqlRecheckView:
             conn.execute(delete(d).where(among(self.session, d.item_id, item_ids)))
         if found:  # one executemany (the ORM would split it by which values are None)
             conn.execute(insert(d), [_date_row(due) for due in found])
-        if item_ids is None:
-            dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" \
-                else sqlite
-            self.session.execute(dialect.insert(RecheckBasisRow).values(id=BASIS_ROW, basis=basis)
-                                 .on_conflict_do_update(index_elements=[RecheckBasisRow.id],
-                                                        set_={"basis": basis}))
+        if item_ids is None:  # the row is there, locked: ``changed`` made it
+            conn.execute(update(RecheckBasisRow).where(RecheckBasisRow.id == BASIS_ROW)
+                         .values(basis=basis))
 
     def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
         """The kept dates due on or before ``today``, most overdue first (the

@@ -5,13 +5,20 @@ nothing marked computes nothing."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, delete, insert, update
 from sqlalchemy.orm import Session
 
-from storage.models import ContentItemRow, RecheckSignalRow, ReplyTicket, TicketMessage
+from storage.models import (
+    ContentItemRow,
+    RecheckMarkRow,
+    RecheckSignalRow,
+    ReplyTicket,
+    TicketMessage,
+)
 from storage.rechecks import SqlRecheckView
 from storage.uow import SqlUnitOfWork
 from tests.integration.commanding import Team, make_team, say
@@ -160,3 +167,29 @@ def test_marks_written_meanwhile_stay_for_the_next_call(engine: Engine, team: Te
                 found_at=NOW))
         claiming.commit()
     agrees(engine, {item})
+
+
+def test_two_first_callers_take_turns(engine: Engine, team: Team) -> None:
+    """Nothing kept yet: the first 复查 makes the basis row and locks it, and a
+    second one at the same moment waits for it instead of writing the same
+    dates alongside (a duplicate key)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers queue on its one lock: no second caller meanwhile")
+    published(engine, team.wang, "冬衣募集", date(2026, 9, 1))
+    with Session(engine) as session:  # as a copy leaves it: nothing marked, nothing kept
+        session.execute(delete(RecheckMarkRow))
+        session.commit()
+    basis = recheck.basis_of(DAYS, TZ)
+    second: list[list[Due]] = []
+    with Session(engine) as first:
+        view = SqlRecheckView(first)
+        assert view.changed(basis) is None
+        waiting = threading.Thread(target=lambda: second.append(kept(engine)))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # queued behind the first
+        view.keep_dates(recheck.schedule(SqlUnitOfWork(engine), DAYS, TZ), None, basis)
+        first.commit()
+    waiting.join(10)
+    assert second == [computed(engine)] and second[0] != []
+    assert marked(engine) == set()

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, delete, insert, update
 from sqlalchemy.orm import Session
 
+from storage import comments
 from storage.models import (
     ContentItemRow,
     RecheckMarkRow,
@@ -136,9 +137,12 @@ def test_a_fact_changed_in_place_computes_everything_again(engine: Engine,
         session.commit()
     agrees(engine, None)
     assert computed(engine)[0].item_id == item and computed(engine)[0].signal is None
-    with Session(engine) as session:
-        session.execute(update(ReplyTicket).values(summary="改了摘要"))  # no date reads it
-        session.commit()
+    comment = said(engine, "o_fan2", "写得真好", AT, item)
+    agrees(engine, {item})
+    with engine.begin() as conn:  # what wxops does change in place: no date reads it
+        conn.execute(update(ReplyTicket).values(summary="改了摘要"))
+        comments.set_status(conn, comment, "elected")
+        conn.execute(update(TicketMessage).values(delivery="sent"))
     assert marked(engine) == set()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from handlers import texts
-from handlers.commands.content import due_note
+from handlers.commands.content import Lines, due_note
 from handlers.commands.context import CommandContext, Result, say
 from handlers.commands.grammar import (
     ARG_LABELS,
@@ -145,8 +145,7 @@ def todo(ctx: CommandContext, cmd: Command) -> Result:
     return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
                survey=(survey[0], survey[1].value) if survey else None,
                can_reply=ticket_cases.can_reply(ctx.capabilities),
-               rechecks=[d.line(today) for d in asked.mine],
-               overdue_rechecks=[d.line(today) for d in asked.overdue])
+               rechecks=Lines(asked.mine, today), overdue_rechecks=Lines(asked.overdue, today))
 
 
 # --- 统计 ------------------------------------------------------------------------------

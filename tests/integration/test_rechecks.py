@@ -242,10 +242,10 @@ def test_me_lists_my_due_rechecks(engine: Engine, team: Team) -> None:
     assert [r["item_id"] for r in ask(engine, team.zhou, "我的", now=NOW)
             .context["rechecks"]] == [others, mine]
     admin = ask(engine, team.admin, "我的", now=NOW).context
-    assert admin["rechecks"] == [] and [r["item_id"] for r in admin["overdue_rechecks"]] == [
+    assert not admin["rechecks"] and [r["item_id"] for r in admin["overdue_rechecks"]] == [
         others]
     reviewer = ask(engine, team.li, "我的", now=NOW)
-    assert reviewer.context["rechecks"] == [] and reviewer.context["overdue_rechecks"] == []
+    assert not reviewer.context["rechecks"] and not reviewer.context["overdue_rechecks"]
     assert "待复查" in ask(engine, team.wang, "我的", now=NOW).render()
 
 

@@ -492,6 +492,16 @@ class RecheckNoteRow(Base):
     message_id: Mapped[int] = mapped_column(Integer)
 
 
+class RecheckQuoteRow(Base):
+    """A title a follower's message quotes in 《》, stripped: the messages that
+    may name an item, found by its title (kept by 复查 from the notes; every
+    quote again when every date is computed)."""
+
+    __tablename__ = "recheck_quotes"
+    title: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class RecheckBasisRow(Base):
     """What the kept dates were computed under (``workflow.recheck.basis_of``);
     emptied by a trigger when a fact is changed in place (migration 0035)."""
@@ -503,7 +513,8 @@ class RecheckBasisRow(Base):
 
 #: Tables computed from the others and kept in step by triggers: a copy of the
 #: database leaves them out, and its first 复查 computes them again.
-DERIVED = ("recheck_dates", "recheck_marks", "recheck_notes", "recheck_basis")
+DERIVED = ("recheck_dates", "recheck_marks", "recheck_notes", "recheck_quotes",
+           "recheck_basis")
 
 
 class ReportRow(Base):

@@ -42,6 +42,7 @@ from storage.models import (
     RecheckDateRow,
     RecheckMarkRow,
     RecheckNoteRow,
+    RecheckQuoteRow,
     RecheckSignalRow,
     ReplyTicket,
     TicketMessage,
@@ -62,7 +63,7 @@ from workflow.recheck import (
 )
 from workflow.reply_queue import COMPLAINT_PRIORITY
 from workflow.states import State
-from workflow.suggestions import named_items
+from workflow.suggestions import TITLE_QUOTE, named_items
 
 #: The interface whose daily answer gives every article's reads that day.
 READS = "getarticleread"
@@ -71,7 +72,7 @@ READS = "getarticleread"
 TITLED = constant(TITLED_LIKE)
 #: The audit events that may record a re-check (recheck.verdict_of decides).
 CHECK_EVENTS = ("recheck_ok", "flag_outdated", "withdraw")
-#: Up to this many items, the messages naming them are looked for by their titles.
+#: Up to this many items, the messages naming them are found by their titles.
 FEW_TITLES = 50
 #: The one row of ``recheck_basis``.
 BASIS_ROW = 1
@@ -80,6 +81,7 @@ BASIS_ROW = 1
 class SqlRecheckView:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.quotes_kept = False  # ``changed`` made ``recheck_quotes`` whole in this session
 
     def published(self) -> Sequence[Article]:
         c = ContentItemRow
@@ -159,17 +161,19 @@ class SqlRecheckView:
                           set(item_ids), self._quoting(item_ids))
 
     def _quoting(self, item_ids: Collection[int]) -> ColumnElement[bool]:
-        """Which followers' messages may name one of a few items: those with one
-        of their titles in them (``named_items`` then decides), not every message
-        quoting a title (复查 after a few writes: bench/scale.py). For many items,
-        every such message."""
-        if len(item_ids) > FEW_TITLES:
+        """Which followers' messages may name one of a few items, once
+        ``changed`` brought the quotes up to date: those quoting one of their
+        titles (``named_items`` then decides), by the kept quotes, not every
+        message quoting a title (复查 after a few writes: bench/scale.py).
+        Otherwise, or for many items, every such message."""
+        if not self.quotes_kept or len(item_ids) > FEW_TITLES:
             return true()
-        c = ContentItemRow
-        titles = {t.strip() for t in self.session.connection().execute(
-            select(c.title).where(among(self.session, c.id, item_ids))).scalars()} - {""}
-        m = TicketMessage
-        return or_(false(), *[m.content.contains(t, autoescape=True) for t in sorted(titles)])
+        c, q, conn = ContentItemRow, RecheckQuoteRow, self.session.connection()
+        titles = sorted({t.strip() for t in conn.execute(
+            select(c.title).where(among(self.session, c.id, item_ids))).scalars()} - {""})
+        quoting = set(conn.execute(select(q.message_id).where(q.title.in_(titles))).scalars())
+        # The ids as they are: a subquery was planned as a probe of every worded message.
+        return among(self.session, TicketMessage.id, quoting) if quoting else false()
 
     def said_since(self, since: datetime | None) -> Sequence[Said]:
         """``said_about`` every published item: the comments found by their
@@ -264,17 +268,26 @@ class SqlRecheckView:
 
     def changed(self, basis: str) -> set[int] | None:
         """Claim what the triggers of migration 0035 recorded since the dates
-        were kept: the items marked and the items the noted messages name. None
-        when the dates were kept under another ``basis`` (or none): every date
-        is to be computed. The basis row is locked first, so two callers take
-        turns; a mark written meanwhile is not claimed and stays for the next."""
+        were kept: the items marked and the items the noted messages name
+        (whose quotes are kept, ``recheck_quotes``). None when the dates were
+        kept under another ``basis`` (or none): every date is to be computed,
+        and every quote is read again. The basis row is locked first, so two
+        callers take turns; a mark written meanwhile is not claimed and stays
+        for the next. From here on in this transaction ``said_about`` finds
+        the messages that may name a few items by the quotes."""
         k, n = RecheckMarkRow, RecheckNoteRow
         kept = self._basis()
         marked = set(self.session.execute(delete(k).returning(k.item_id)).scalars())
         noted = set(self.session.execute(delete(n).returning(n.message_id)).scalars())
+        self.quotes_kept = True
         if kept != basis:
+            self.session.connection().execute(delete(RecheckQuoteRow))
+            self._keep_quotes(TicketMessage.content.like(TITLED))
             return None
-        return marked | self._named_by(noted)
+        if not noted:
+            return marked
+        return marked | self._named_by(self._keep_quotes(among(self.session, TicketMessage.id,
+                                                               noted)))
 
     def _basis(self) -> str | None:
         """The kept dates' basis, its row locked; made (empty) if missing, so that
@@ -291,13 +304,21 @@ class SqlRecheckView:
     def _dialect(self) -> Any:
         return postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
 
-    def _named_by(self, message_ids: Collection[int]) -> set[int]:
+    def _keep_quotes(self, which: ColumnElement[bool]) -> list[str]:
+        """Keep the quotes of the followers' messages ``which``; their texts."""
+        m, q = TicketMessage, RecheckQuoteRow
+        rows = self.session.connection().execute(
+            select(m.id, m.content).where(m.direction == constant("in"), which)).all()
+        quotes = sorted({(t.strip(), message_id) for message_id, content in rows
+                         for t in TITLE_QUOTE.findall(content or "") if t.strip()})
+        if quotes:
+            self.session.connection().execute(
+                self._dialect().insert(q).on_conflict_do_nothing(),
+                [{"title": title, "message_id": message_id} for title, message_id in quotes])
+        return [content or "" for _, content in rows]
+
+    def _named_by(self, texts: Sequence[str]) -> set[int]:
         """The published items these messages name in 《》."""
-        if not message_ids:
-            return set()
-        m = TicketMessage
-        texts = list(self.session.execute(
-            select(m.content).where(among(self.session, m.id, message_ids))).scalars())
         titles = quoted_titles(self.session, texts)
         return {i for content in texts for i in named_items(content, titles)}
 

@@ -20,7 +20,9 @@ one forgotten refresh is a reminder silently lost):
   title, before or after: a title two items share names neither
   (``suggestions.named_items``).
 - ``recheck_notes``: a follower's message quoting a title in 《》 (or one on a
-  ticket whose priority changed), which 复查 matches to the items it names.
+  ticket whose priority changed), which 复查 matches to the items it names,
+  and keeps its quotes in ``recheck_quotes`` (title, message): the messages
+  that may name an item, found by its title when the item is computed again.
 - ``recheck_basis``: what the kept dates were computed under (the rule's
   version, the intervals, the zone). A fact updated or deleted in place
   (which wxops itself does not do: a restore, a person's SQL) empties it, and
@@ -197,6 +199,12 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
         )
     op.create_table(
+        "recheck_quotes",
+        sa.Column("title", sa.String(length=64), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("title", "message_id", name=op.f("pk_recheck_quotes")),
+    )
+    op.create_table(
         "recheck_basis",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("basis", sa.Text(), nullable=False),
@@ -224,5 +232,6 @@ def downgrade() -> None:
                    for verb in ("delete", "update")]]
         for name in names:
             op.execute(f"DROP TRIGGER {name}")
-    for name in ("recheck_basis", "recheck_notes", "recheck_marks", "recheck_dates"):
+    for name in ("recheck_basis", "recheck_quotes", "recheck_notes", "recheck_marks",
+                 "recheck_dates"):
         op.drop_table(name)

@@ -72,8 +72,9 @@ READS = "getarticleread"
 TITLED = constant(TITLED_LIKE)
 #: The audit events that may record a re-check (recheck.verdict_of decides).
 CHECK_EVENTS = ("recheck_ok", "flag_outdated", "withdraw")
-#: Up to this many items, the messages naming them are found by their titles.
-FEW_TITLES = 50
+#: Up to this many items, the messages naming them are found by their titles
+#: (``recheck_quotes``); more, and reading every quoting message costs no more.
+FEW_TITLES = 500
 #: The one row of ``recheck_basis``.
 BASIS_ROW = 1
 

@@ -82,7 +82,9 @@ BASIS_ROW = 1
 class SqlRecheckView:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.quotes_kept = False  # ``changed`` made ``recheck_quotes`` whole in this session
+        # ``changed`` made ``recheck_quotes`` whole in this transaction (a view is
+        # made for each unit of work, storage/uow.py, and 复查 commits at the end).
+        self.quotes_kept = False
 
     def published(self) -> Sequence[Article]:
         c = ContentItemRow

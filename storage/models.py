@@ -797,7 +797,9 @@ class CommentTicketRow(Base):
     __table_args__ = (UniqueConstraint("msg_data_id", "article_index", "user_comment_id"),)
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("reply_tickets.id", ondelete="CASCADE"), primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    # Indexed (0035): a few items' comments are found by their item (复查).
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"),
+                                         index=True)
     msg_data_id: Mapped[str] = mapped_column(String(32))
     article_index: Mapped[int] = mapped_column(Integer)  # 0-based
     user_comment_id: Mapped[int] = mapped_column(BigInteger)

@@ -28,6 +28,9 @@ one forgotten refresh is a reminder silently lost):
   (which wxops itself does not do: a restore, a person's SQL) empties it, and
   everything is computed again.
 
+The comments on a few items are found by their item
+(``ix_comment_tickets_item_id``): SQLite read every message to find them.
+
 Marks and notes are rows of their own (no unique key): a mark written while
 复查 claims the others (``DELETE … RETURNING``) is not one of those it
 deletes, and stays for the next.
@@ -210,6 +213,7 @@ def upgrade() -> None:
         sa.Column("basis", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recheck_basis")),
     )
+    op.create_index(op.f("ix_comment_tickets_item_id"), "comment_tickets", ["item_id"])
     for statement in POSTGRES if op.get_bind().dialect.name == "postgresql" else SQLITE:
         op.execute(statement)
 
@@ -232,6 +236,7 @@ def downgrade() -> None:
                    for verb in ("delete", "update")]]
         for name in names:
             op.execute(f"DROP TRIGGER {name}")
+    op.drop_index(op.f("ix_comment_tickets_item_id"), table_name="comment_tickets")
     for name in ("recheck_basis", "recheck_quotes", "recheck_notes", "recheck_marks",
                  "recheck_dates"):
         op.drop_table(name)

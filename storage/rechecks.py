@@ -163,14 +163,14 @@ class SqlRecheckView:
         return self._said(among(self.session, CommentTicketRow.item_id, item_ids), since,
                           set(item_ids), self._quoting(item_ids))
 
-    def _quoting(self, item_ids: Collection[int]) -> ColumnElement[bool]:
+    def _quoting(self, item_ids: Collection[int]) -> ColumnElement[bool] | None:
         """Which followers' messages may name one of a few items, once
         ``changed`` brought the quotes up to date: those quoting one of their
         titles (``named_items`` then decides), by the kept quotes, not every
         message quoting a title (复查 after a few writes: bench/scale.py).
-        Otherwise, or for many items, every such message."""
+        Otherwise, or for many items, every such message (None)."""
         if not self.quotes_kept or len(item_ids) > FEW_TITLES:
-            return true()
+            return None
         c, q, conn = ContentItemRow, RecheckQuoteRow, self.session.connection()
         titles = sorted({t.strip() for t in conn.execute(
             select(c.title).where(among(self.session, c.id, item_ids))).scalars()} - {""})
@@ -187,16 +187,16 @@ class SqlRecheckView:
         custom_plans(self.session)  # a date long ago
         item = ContentItemRow
         published = CommentTicketRow.item_id.in_(select(item.id).where(*_published(item)))
-        return self._said(published, since, None, true())
+        return self._said(published, since, None, None)
 
     def _said(self, about: ColumnElement[bool], since: datetime, wanted: set[int] | None,
-              quoting_one: ColumnElement[bool]) -> list[Said]:
+              by_quotes: ColumnElement[bool] | None) -> list[Said]:
         """The comments (``about`` their items) and the messages naming an item
         in 《》 from ``since`` that may be a signal, read in one statement."""
         found: list[Said] = []
         quoting: dict[int, tuple[int, bool, str, datetime]] = {}  # by message: some are both
         for item_id, message_id, ticket_id, priority, content, at in \
-                self.session.connection().execute(_said_since(about, since, quoting_one)).all():
+                self.session.connection().execute(_said_since(about, since, by_quotes)).all():
             if item_id is not None:
                 found.append(Said(item_id, at, content or "", priority >= COMPLAINT_PRIORITY,
                                   ticket_id, "comment"))
@@ -391,7 +391,7 @@ def _due(row: Any) -> Due:
 
 
 def _said_since(about: ColumnElement[bool], since: datetime,
-                quoting_one: ColumnElement[bool]) -> CompoundSelect[Any]:
+                by_quotes: ColumnElement[bool] | None) -> CompoundSelect[Any]:
     """(item or None, message, ticket, priority, text, when): the comments on
     items ``about`` and the followers' messages (not comments) naming an item
     in 《》 (the index of them, migration 0029) from ``since`` that may be a
@@ -399,7 +399,10 @@ def _said_since(about: ColumnElement[bool], since: datetime,
     index of them (0033: the words are not tested on every message again),
     those of complaints by the complaints' tickets; a message may come both
     ways. A message's ticket is looked up by its key: joined, PostgreSQL
-    read every ticket (bench/scale.py: 100,000) to hash them."""
+    read every ticket (bench/scale.py: 100,000) to hash them. ``by_quotes``:
+    only the messages it names (by their ids, from the kept quotes), each
+    tested as it is read; driven by the complaints' tickets instead, SQLite
+    probed each of thousands for them."""
     c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
     comments = (select(c.item_id, m.id, m.ticket_id, t.priority, m.content, m.created_at)
                 .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
@@ -408,8 +411,12 @@ def _said_since(about: ColumnElement[bool], since: datetime,
     named = (select(cast(null(), Integer), m.id, m.ticket_id, priority, m.content, m.created_at)
              .where(~select(c.ticket_id).where(c.ticket_id == m.ticket_id).exists(),
                     m.direction == constant("in"), m.created_at >= since,
-                    m.content.like(TITLED), quoting_one))
-    worded = named.where(or_(*[m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]))
+                    m.content.like(TITLED)))
+    words = [m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]
+    if by_quotes is not None:  # a few messages by their ids, each tested as it is read
+        return union_all(comments, named.where(by_quotes, or_(*words,
+                                                            priority >= COMPLAINT_PRIORITY)))
+    worded = named.where(or_(*words))
     complained = named.where(m.ticket_id.in_(
         select(t.id).where(t.priority >= COMPLAINT_PRIORITY)))
     return union_all(comments, worded, complained)

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import LearntCapability
+from storage.upsert import conflict_insert
 from workflow.capabilities import Capability, LearntMissing
 
 TABLE = cast(Table, LearntCapability.__table__)
@@ -27,8 +27,8 @@ def learn(conn: Connection, capability: Capability, at: datetime, errcode: int |
     caller's transaction."""
     values = {"capability": capability.value, "missing_since": at, "errcode": errcode,
               "call": call[:64]}
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(TABLE).values(**values).on_conflict_do_nothing())
+    conn.execute(conflict_insert(conn.dialect.name, TABLE).values(**values)
+                 .on_conflict_do_nothing())
 
 
 def missing(conn: Connection) -> dict[Capability, LearntMissing]:

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.literal import constant
@@ -23,6 +22,7 @@ from storage.models import (
     TicketMessage,
     TicketNote,
 )
+from storage.upsert import conflict_insert
 from workflow.queue_view import MessageLine, NoteLine, QueueLine, QueuePage, SavedReply
 from workflow.reply_queue import TicketStatus
 
@@ -133,10 +133,9 @@ class SqlCannedReplies:
 
     def save(self, code: str, body: str, staff_id: int, now: datetime) -> bool:
         existed = self.body(code) is not None
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        dialect = postgresql if postgres else sqlite
         values = {"body": body, "updated_by": staff_id, "updated_at": now}
-        stmt = dialect.insert(CannedReply).values(shortcut=code, **values)
+        stmt = conflict_insert(self.session.get_bind().dialect.name, CannedReply).values(
+            shortcut=code, **values)
         self.session.execute(stmt.on_conflict_do_update(index_elements=[CannedReply.shortcut],
                                                         set_=values))
         return not existed

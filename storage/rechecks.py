@@ -25,7 +25,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,6 +48,7 @@ from storage.models import (
 )
 from storage.plans import custom_plans
 from storage.titles import quoted_titles
+from storage.upsert import conflict_insert
 from workflow.recheck import (
     RECHECK_WORDS,
     Article,
@@ -299,13 +299,10 @@ class SqlRecheckView:
         locked = select(b.basis).where(b.id == BASIS_ROW).with_for_update()
         kept = self.session.execute(locked).scalar()
         if kept is None:
-            self.session.execute(self._dialect().insert(b).values(id=BASIS_ROW, basis="")
-                                 .on_conflict_do_nothing())
+            made = conflict_insert(self.session.get_bind().dialect.name, b)
+            self.session.execute(made.values(id=BASIS_ROW, basis="").on_conflict_do_nothing())
             kept = self.session.execute(locked).scalar()
         return kept
-
-    def _dialect(self) -> Any:
-        return postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
 
     def _keep_quotes(self, which: ColumnElement[bool]) -> list[str]:
         """Keep the quotes of the followers' messages ``which``; their texts."""
@@ -316,7 +313,8 @@ class SqlRecheckView:
                          for t in TITLE_QUOTE.findall(content or "") if t.strip()})
         if quotes:
             self.session.connection().execute(
-                self._dialect().insert(q).on_conflict_do_nothing(),
+                conflict_insert(self.session.get_bind().dialect.name, q)
+                .on_conflict_do_nothing(),
                 [{"title": title, "message_id": message_id} for title, message_id in quotes])
         return [content or "" for _, content in rows]
 

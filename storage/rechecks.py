@@ -82,9 +82,6 @@ BASIS_ROW = 1
 class SqlRecheckView:
     def __init__(self, session: Session) -> None:
         self.session = session
-        # ``changed`` made ``recheck_quotes`` whole in this transaction (a view is
-        # made for each unit of work, storage/uow.py, and 复查 commits at the end).
-        self.quotes_kept = False
 
     def published(self) -> Sequence[Article]:
         c = ContentItemRow
@@ -156,21 +153,20 @@ class SqlRecheckView:
                                              r.comment or "")
         return found
 
-    def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
+    def said_about(self, item_ids: Collection[int], since: datetime | None,
+                   quoted: bool = False) -> Sequence[Said]:
         if not item_ids or since is None:
             return []
         custom_plans(self.session)  # an array of every published item, since long ago
+        by_quotes = self._quoting(item_ids) if quoted and len(item_ids) <= FEW_TITLES else None
         return self._said(among(self.session, CommentTicketRow.item_id, item_ids), since,
-                          set(item_ids), self._quoting(item_ids))
+                          set(item_ids), by_quotes)
 
-    def _quoting(self, item_ids: Collection[int]) -> ColumnElement[bool] | None:
-        """Which followers' messages may name one of a few items, once
-        ``changed`` brought the quotes up to date: those quoting one of their
-        titles (``named_items`` then decides), by the kept quotes, not every
-        message quoting a title (复查 after a few writes: bench/scale.py).
-        Otherwise, or for many items, every such message (None)."""
-        if not self.quotes_kept or len(item_ids) > FEW_TITLES:
-            return None
+    def _quoting(self, item_ids: Collection[int]) -> ColumnElement[bool]:
+        """Which followers' messages may name one of a few items, the kept
+        quotes being up to date: those quoting one of their titles
+        (``named_items`` then decides), not every message quoting a title
+        (复查 after a few writes: bench/scale.py)."""
         c, q, conn = ContentItemRow, RecheckQuoteRow, self.session.connection()
         titles = sorted({t.strip() for t in conn.execute(
             select(c.title).where(among(self.session, c.id, item_ids))).scalars()} - {""})
@@ -276,13 +272,12 @@ class SqlRecheckView:
         kept under another ``basis`` (or none): every date is to be computed,
         and every quote is read again. The basis row is locked first, so two
         callers take turns; a mark written meanwhile is not claimed and stays
-        for the next. From here on in this transaction ``said_about`` finds
-        the messages that may name a few items by the quotes."""
+        for the next. From here on in this unit of work, ``said_about(...,
+        quoted=True)`` may find the messages naming a few items by the quotes."""
         k, n = RecheckMarkRow, RecheckNoteRow
         kept = self._basis()
         marked = set(self.session.execute(delete(k).returning(k.item_id)).scalars())
         noted = set(self.session.execute(delete(n).returning(n.message_id)).scalars())
-        self.quotes_kept = True
         if kept != basis:
             self.session.connection().execute(delete(RecheckQuoteRow))
             self._keep_quotes(TicketMessage.content.like(TITLED))

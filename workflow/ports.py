@@ -221,11 +221,14 @@ class RecheckView(Protocol):
         ``last_checks``, read at once."""
         ...
 
-    def said_about(self, item_ids: Collection[int], since: datetime | None) -> Sequence[Said]:
+    def said_about(self, item_ids: Collection[int], since: datetime | None,
+                   quoted: bool = False) -> Sequence[Said]:
         """Comments on these items, and followers' messages naming one of them
         (suggestions.named_items), from ``since`` (None: nothing), oldest first:
         those that can be a signal (``recheck.said_signal``: a complaint, or a
-        re-check word), which is all that any reader looks for."""
+        re-check word), which is all that any reader looks for. ``quoted``:
+        ``changed`` has brought the kept quotes up to date in this unit of
+        work, and the messages may be found by them."""
         ...
 
     def said_since(self, since: datetime | None) -> Sequence[Said]:

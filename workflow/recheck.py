@@ -389,7 +389,8 @@ def _computed(view: RecheckView, item_ids: Collection[int] | None, days: Recheck
         said = _by_item(view.said_since(since))
         signals = view.kept_signals_published()
     else:
-        said = _by_item(view.said_about([a.item_id for a, _ in checked], since))
+        said = _by_item(view.said_about([a.item_id for a, _ in checked], since,
+                                        quoted=True))  # ``changed`` ran first
         signals = view.kept_signals([a.item_id for a, _ in checked])
     kept: dict[int, list[Signal]] = {}
     for item_id, signal in signals:

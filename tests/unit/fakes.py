@@ -274,7 +274,8 @@ class FakeRechecks:
         lasts = self.last_checks([a.item_id for a in articles])
         return [(a, lasts.get(a.item_id)) for a in articles]
 
-    def said_about(self, item_ids: Collection[int], since: datetime | None) -> list[Said]:
+    def said_about(self, item_ids: Collection[int], since: datetime | None,
+                   quoted: bool = False) -> list[Said]:
         return [s for s in self.said if s.item_id in item_ids and since and s.at >= since]
 
     def said_since(self, since: datetime | None) -> list[Said]:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Delete,
     FromClause,
     Integer,
     Select,
+    bindparam,
     cast,
     delete,
-    false,
     func,
     insert,
     null,
@@ -28,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.among import among
+from storage.among import among, among_given
 from storage.literal import constant
 from storage.models import (
     TITLED_LIKE,
@@ -44,10 +46,12 @@ from storage.models import (
     RecheckQuoteRow,
     RecheckSignalRow,
     ReplyTicket,
+    Stripped,
     TicketMessage,
 )
 from storage.plans import custom_plans
 from storage.titles import quoted_titles
+from storage.types import UTCDateTime
 from storage.upsert import conflict_insert
 from workflow.recheck import (
     RECHECK_WORDS,
@@ -59,6 +63,7 @@ from workflow.recheck import (
     Signal,
     SignalKind,
     Verdict,
+    recheck_word,
     verdict_of,
 )
 from workflow.reply_queue import COMPLAINT_PRIORITY
@@ -102,9 +107,11 @@ class SqlRecheckView:
         earlier rows are read as ``last_checks`` reads them."""
         found: list[tuple[Article, LastCheck | None]] = []
         unsure: list[int] = []
+        conn = self.session.connection()
+        given = {} if item_ids is None else {"ids": list(item_ids)}
         for (item_id, title, topic, author_id, published_at, expires_on,
              event, command, comment, actor_id, actor_name, at) in \
-                self.session.connection().execute(self._checked(item_ids)).all():
+                conn.execute(_checked(conn.dialect.name, item_ids is not None), given).all():
             verdict = verdict_of(event, command or "") if event is not None else None
             if event is not None and verdict is None:
                 unsure.append(item_id)
@@ -117,24 +124,6 @@ class SqlRecheckView:
             found = [(a, earlier.get(a.item_id) if a.item_id in unsure else last)
                      for a, last in found]
         return found
-
-    def _checked(self, item_ids: Collection[int] | None) -> Select[Any]:
-        c, a = ContentItemRow, AuditRow
-        which = () if item_ids is None else (among(self.session, c.id, item_ids),)
-        checks = a.event.in_([constant(e) for e in CHECK_EVENTS])
-        last: FromClause
-        if self.session.get_bind().dialect.name == "postgresql":  # one index probe an item
-            last = select(a.event, a.command, a.comment, a.actor_id, a.actor_name, a.at) \
-                .where(a.item_id == c.id, checks).order_by(a.id.desc()).limit(1).lateral()
-            on: ColumnElement[bool] = true()
-        else:  # no LATERAL: the same row found by its id
-            last = AuditRow.__table__.alias("last_check")
-            on = last.c.id == select(func.max(a.id)).where(a.item_id == c.id, checks) \
-                .scalar_subquery()
-        return select(c.id, c.title, c.topic, c.author_id, c.published_at, c.expires_on,
-                      last.c.event, last.c.command, last.c.comment, last.c.actor_id,
-                      last.c.actor_name, last.c.at) \
-            .select_from(c).outerjoin(last, on).where(*_published(c), *which).order_by(c.id)
 
     def last_checks(self, item_ids: Collection[int]) -> Mapping[int, LastCheck]:
         if not item_ids:
@@ -158,21 +147,21 @@ class SqlRecheckView:
         if not item_ids or since is None:
             return []
         custom_plans(self.session)  # an array of every published item, since long ago
-        by_quotes = self._quoting(item_ids) if quoted and len(item_ids) <= FEW_TITLES else None
-        return self._said(among(self.session, CommentTicketRow.item_id, item_ids), since,
-                          set(item_ids), by_quotes)
+        given: dict[str, Any] = {"items": list(item_ids), "since": since}
+        which: Saying = "items"
+        if quoted and len(item_ids) <= FEW_TITLES:
+            which, given["messages"] = "quoted", self._quoting(item_ids)
+        return self._said(which, given, set(item_ids))
 
-    def _quoting(self, item_ids: Collection[int]) -> ColumnElement[bool]:
+    def _quoting(self, item_ids: Collection[int]) -> list[int]:
         """Which followers' messages may name one of a few items, the kept
         quotes being up to date: those quoting one of their titles
         (``named_items`` then decides), not every message quoting a title
-        (复查 after a few writes: bench/scale.py)."""
-        c, q, conn = ContentItemRow, RecheckQuoteRow, self.session.connection()
-        titles = sorted({t.strip() for t in conn.execute(
-            select(c.title).where(among(self.session, c.id, item_ids))).scalars()} - {""})
-        quoting = set(conn.execute(select(q.message_id).where(q.title.in_(titles))).scalars())
-        # The ids as they are: a subquery was planned as a probe of every worded message.
-        return among(self.session, TicketMessage.id, quoting) if quoting else false()
+        (复查 after a few writes: bench/scale.py). The ids as they are go to
+        the next statement: a subquery was planned as a probe of every worded
+        message."""
+        conn = self.session.connection()
+        return list(conn.execute(_quoting(conn.dialect.name), {"ids": list(item_ids)}).scalars())
 
     def said_since(self, since: datetime | None) -> Sequence[Said]:
         """``said_about`` every published item: the comments found by their
@@ -181,22 +170,21 @@ class SqlRecheckView:
         if since is None:
             return []
         custom_plans(self.session)  # a date long ago
-        item = ContentItemRow
-        published = CommentTicketRow.item_id.in_(select(item.id).where(*_published(item)))
-        return self._said(published, since, None, None)
+        return self._said("published", {"since": since}, None)
 
-    def _said(self, about: ColumnElement[bool], since: datetime, wanted: set[int] | None,
-              by_quotes: ColumnElement[bool] | None) -> list[Said]:
-        """The comments (``about`` their items) and the messages naming an item
-        in 《》 from ``since`` that may be a signal, read in one statement."""
+    def _said(self, which: Saying, given: dict[str, Any], wanted: set[int] | None) -> list[Said]:
+        """The comments and the messages naming an item in 《》 that may be a
+        signal (``_said_since``), read in one statement; the messages found by
+        the kept quotes are sifted here, as the statement sifts the others."""
         found: list[Said] = []
         quoting: dict[int, tuple[int, bool, str, datetime]] = {}  # by message: some are both
+        conn = self.session.connection()
         for item_id, message_id, ticket_id, priority, content, at in \
-                self.session.connection().execute(_said_since(about, since, by_quotes)).all():
+                conn.execute(_said_since(conn.dialect.name, which), given).all():
             if item_id is not None:
                 found.append(Said(item_id, at, content or "", priority >= COMPLAINT_PRIORITY,
                                   ticket_id, "comment"))
-            else:
+            elif priority >= COMPLAINT_PRIORITY or recheck_word(content or ""):
                 quoting[message_id] = (ticket_id, priority >= COMPLAINT_PRIORITY, content, at)
         if quoting:
             titles = quoted_titles(self.session, (content for _, _, content, _ in quoting.values()))
@@ -249,19 +237,15 @@ class SqlRecheckView:
     def kept_signals(self, item_ids: Collection[int]) -> Sequence[tuple[int, Signal]]:
         if not item_ids:
             return []
-        return self._kept(among(self.session, RecheckSignalRow.item_id, item_ids))
+        return self._kept(True, {"ids": list(item_ids)})
 
     def kept_signals_published(self) -> Sequence[tuple[int, Signal]]:
         """``kept_signals`` of every published item, found by their state."""
-        item = ContentItemRow
-        return self._kept(RecheckSignalRow.item_id.in_(
-            select(item.id).where(*_published(item))))
+        return self._kept(False, {})
 
-    def _kept(self, which: ColumnElement[bool]) -> list[tuple[int, Signal]]:
-        k = RecheckSignalRow
-        rows = self.session.connection().execute(
-            select(k.item_id, k.kind, k.signal_day, k.detail)
-            .where(which).order_by(k.signal_day, k.id)).all()
+    def _kept(self, given: bool, ids: dict[str, Any]) -> list[tuple[int, Signal]]:
+        conn = self.session.connection()
+        rows = conn.execute(_kept_signals(conn.dialect.name, given), ids).all()
         return [(item_id, Signal(SignalKind(kind), day, dict(detail or {})))
                 for item_id, kind, day, detail in rows]
 
@@ -274,12 +258,11 @@ class SqlRecheckView:
         callers take turns; a mark written meanwhile is not claimed and stays
         for the next. From here on in this unit of work, ``said_about(...,
         quoted=True)`` may find the messages naming a few items by the quotes."""
-        k, n = RecheckMarkRow, RecheckNoteRow
-        kept = self._basis()
-        marked = set(self.session.execute(delete(k).returning(k.item_id)).scalars())
-        noted = set(self.session.execute(delete(n).returning(n.message_id)).scalars())
+        kept, conn = self._basis(), self.session.connection()
+        marked = set(conn.execute(_CLAIM_MARKS).scalars())
+        noted = set(conn.execute(_CLAIM_NOTES).scalars())
         if kept != basis:
-            self.session.connection().execute(delete(RecheckQuoteRow))
+            conn.execute(delete(RecheckQuoteRow))
             self._keep_quotes(TicketMessage.content.like(TITLED))
             return None
         if not noted:
@@ -290,13 +273,12 @@ class SqlRecheckView:
     def _basis(self) -> str | None:
         """The kept dates' basis, its row locked; made (empty) if missing, so that
         two first callers take turns as well."""
-        b = RecheckBasisRow
-        locked = select(b.basis).where(b.id == BASIS_ROW).with_for_update()
-        kept = self.session.execute(locked).scalar()
+        conn = self.session.connection()
+        kept = conn.scalar(_LOCKED_BASIS)
         if kept is None:
-            made = conflict_insert(self.session.get_bind().dialect.name, b)
-            self.session.execute(made.values(id=BASIS_ROW, basis="").on_conflict_do_nothing())
-            kept = self.session.execute(locked).scalar()
+            made = conflict_insert(conn.dialect.name, RecheckBasisRow)
+            conn.execute(made.values(id=BASIS_ROW, basis="").on_conflict_do_nothing())
+            kept = conn.scalar(_LOCKED_BASIS)
         return kept
 
     def _keep_quotes(self, which: ColumnElement[bool]) -> list[str]:
@@ -326,7 +308,7 @@ class SqlRecheckView:
         if item_ids is None:
             conn.execute(delete(d))
         else:
-            conn.execute(delete(d).where(among(self.session, d.item_id, item_ids)))
+            conn.execute(_forget_dates(conn.dialect.name), {"ids": list(item_ids)})
         if found:  # one executemany (the ORM would split it by which values are None)
             conn.execute(insert(d), [_date_row(due) for due in found])
         if item_ids is None:  # the row is there, locked: ``changed`` made it
@@ -342,10 +324,13 @@ class SqlRecheckView:
             .order_by(d.due_on, d.item_id).limit(limit)).all()
         return [_due(row) for row in rows]
 
-    def kept_due_count(self, today: date) -> int:
-        d = RecheckDateRow
-        return int(self.session.connection().scalar(
-            select(func.count()).select_from(d).where(d.due_on <= today)) or 0)
+    def kept_due_first(self, today: date, limit: int) -> tuple[int, list[Due]]:
+        """How many kept dates are due on or before ``today``, and the first
+        ``limit`` (at least one) of them, in one read."""
+        assert limit > 0, "the count comes with the rows"
+        rows = self.session.connection().execute(
+            _KEPT_DUE_FIRST, {"today": today, "limit": limit}).all()
+        return (int(rows[0].due_count) if rows else 0), [_due(row) for row in rows]
 
     def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
         stmt = insert(RecheckSignalRow).values(
@@ -383,20 +368,30 @@ def _due(row: Any) -> Due:
                signal, last)
 
 
-def _said_since(about: ColumnElement[bool], since: datetime,
-                by_quotes: ColumnElement[bool] | None) -> CompoundSelect[Any]:
+#: Whose comments ``_said_since`` reads: the items given as ``items``; those
+#: and, of the messages, only those given as ``messages``; every published item.
+Saying = Literal["items", "quoted", "published"]
+
+
+@cache
+def _said_since(dialect: str, which: Saying) -> CompoundSelect[Any]:
     """(item or None, message, ticket, priority, text, when): the comments on
-    items ``about`` and the followers' messages (not comments) naming an item
-    in 《》 (the index of them, migration 0029) from ``since`` that may be a
-    signal. The messages come two ways: those with a re-check word by the
+    items (``which``) and the followers' messages (not comments) naming an
+    item in 《》 (the index of them, migration 0029) from ``since`` (given when
+    it runs, as the items and messages are; the statement is built once) that
+    may be a signal. The messages come two ways: those with a re-check word by the
     index of them (0033: the words are not tested on every message again),
     those of complaints by the complaints' tickets; a message may come both
     ways. A message's ticket is looked up by its key: joined, PostgreSQL
-    read every ticket (bench/scale.py: 100,000) to hash them. ``by_quotes``:
-    only the messages it names (by their ids, from the kept quotes), each
-    tested as it is read; driven by the complaints' tickets instead, SQLite
+    read every ticket (bench/scale.py: 100,000) to hash them. "quoted": only
+    the messages given (by their ids, from the kept quotes), each tested as
+    it is read; driven by the complaints' tickets instead, SQLite
     probed each of thousands for them."""
     c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
+    since = bindparam("since", type_=UTCDateTime())
+    about = among_given(dialect, c.item_id, "items") if which != "published" else \
+        c.item_id.in_(select(ContentItemRow.id).where(*_published(ContentItemRow)))
+    by_quotes = among_given(dialect, m.id, "messages") if which == "quoted" else None
     comments = (select(c.item_id, m.id, m.ticket_id, t.priority, m.content, m.created_at)
                 .join(t, t.id == c.ticket_id).join(m, m.ticket_id == c.ticket_id)
                 .where(about, m.direction == "in", m.created_at >= since, _may_signal(t, m)))
@@ -406,13 +401,74 @@ def _said_since(about: ColumnElement[bool], since: datetime,
                     m.direction == constant("in"), m.created_at >= since,
                     m.content.like(TITLED)))
     words = [m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]
-    if by_quotes is not None:  # a few messages by their ids, each tested as it is read
-        return union_all(comments, named.where(by_quotes, or_(*words,
-                                                            priority >= COMPLAINT_PRIORITY)))
+    if by_quotes is not None:  # a few messages by their ids: ``_said`` keeps those that
+        # may be a signal (the words here cost PostgreSQL 6 ms of planning: the
+        # partial indexes' conditions are tested against them)
+        return union_all(comments, named.where(by_quotes))
     worded = named.where(or_(*words))
     complained = named.where(m.ticket_id.in_(
         select(t.id).where(t.priority >= COMPLAINT_PRIORITY)))
     return union_all(comments, worded, complained)
+
+
+@cache
+def _checked(dialect: str, given: bool) -> Select[Any]:
+    """``checked``'s statement, built once: of the items given as ``ids`` if
+    ``given``, else of every published item."""
+    c, a = ContentItemRow, AuditRow
+    which = (among_given(dialect, c.id, "ids"),) if given else ()
+    checks = a.event.in_([constant(e) for e in CHECK_EVENTS])
+    last: FromClause
+    if dialect == "postgresql":  # one index probe an item
+        last = select(a.event, a.command, a.comment, a.actor_id, a.actor_name, a.at) \
+            .where(a.item_id == c.id, checks).order_by(a.id.desc()).limit(1).lateral()
+        on: ColumnElement[bool] = true()
+    else:  # no LATERAL: the same row found by its id
+        last = AuditRow.__table__.alias("last_check")
+        on = last.c.id == select(func.max(a.id)).where(a.item_id == c.id, checks) \
+            .scalar_subquery()
+    return select(c.id, c.title, c.topic, c.author_id, c.published_at, c.expires_on,
+                  last.c.event, last.c.command, last.c.comment, last.c.actor_id,
+                  last.c.actor_name, last.c.at) \
+        .select_from(c).outerjoin(last, on).where(*_published(c), *which).order_by(c.id)
+
+
+@cache
+def _forget_dates(dialect: str) -> Delete:
+    """The kept dates of the items given as ``ids`` deleted."""
+    return delete(RecheckDateRow).where(among_given(dialect, RecheckDateRow.item_id, "ids"))
+
+
+_DATES = RecheckDateRow.__table__
+#: ``kept_due_first``'s: how many are due (counted before the limit) with each row.
+_KEPT_DUE_FIRST = select(*_DATES.columns, func.count().over().label("due_count")) \
+    .where(_DATES.c.due_on <= bindparam("today")) \
+    .order_by(_DATES.c.due_on, _DATES.c.item_id).limit(bindparam("limit"))
+#: ``changed``'s statements, built once.
+_CLAIM_MARKS = delete(RecheckMarkRow).returning(RecheckMarkRow.item_id)
+_CLAIM_NOTES = delete(RecheckNoteRow).returning(RecheckNoteRow.message_id)
+_LOCKED_BASIS = select(RecheckBasisRow.basis).where(RecheckBasisRow.id == BASIS_ROW) \
+    .with_for_update()
+
+
+@cache
+def _kept_signals(dialect: str, given: bool) -> Select[Any]:
+    """The kept signals of the items given as ``ids`` if ``given``, else of
+    every published item (found by their state), oldest first."""
+    k, item = RecheckSignalRow, ContentItemRow
+    which = among_given(dialect, k.item_id, "ids") if given else \
+        k.item_id.in_(select(item.id).where(*_published(item)))
+    return select(k.item_id, k.kind, k.signal_day, k.detail).where(which) \
+        .order_by(k.signal_day, k.id)
+
+
+@cache
+def _quoting(dialect: str) -> Select[Any]:
+    """The followers' messages quoting the (stripped) title of an item given as
+    ``ids``, by the kept quotes."""
+    c, q = ContentItemRow, RecheckQuoteRow
+    titles = select(Stripped(c.title)).where(among_given(dialect, c.id, "ids"))
+    return select(q.message_id).where(q.title.in_(titles))
 
 
 def _published(c: type[ContentItemRow]) -> tuple[ColumnElement[bool], ...]:

@@ -5,11 +5,13 @@ of them, read for each 统计 and 复查, cost more than the rest of the read)."
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Text, any_, literal, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Select, Text, select
 from sqlalchemy.orm import Session
 
+from storage.among import among_given
 from storage.models import ContentItemRow, Stripped
 from storage.plans import custom_plans
 from workflow.suggestions import TITLE_QUOTE, unique_titles
@@ -32,13 +34,17 @@ def quoted_rows(session: Session, texts: Iterable[str]) -> list[tuple[int, str]]
     names = sorted({t.strip() for text in texts for t in TITLE_QUOTE.findall(text)} - {""})
     if not names:
         return []
+    custom_plans(session)  # an array of titles: planned blind, every item is read
+    conn = session.connection()
+    rows = conn.execute(_quoted(conn.dialect.name), {"names": names}).all()
+    return [(item_id, title) for item_id, title in rows]
+
+
+@cache
+def _quoted(dialect: str) -> Select[Any]:
+    """``quoted_rows``' statement, built once: the quotes given as ``names``
+    (on PostgreSQL one array, not a placeholder each)."""
     item = ContentItemRow
     stripped = Stripped(item.title)  # as the index has it
-    custom_plans(session)  # an array of titles: planned blind, every item is read
-    if session.get_bind().dialect.name == "postgresql":  # one array, not a placeholder each
-        named = stripped == any_(literal(names, type_=postgresql.ARRAY(Text)))
-    else:
-        named = stripped.in_(names)
-    rows = session.connection().execute(select(item.id, item.title).where(
-        item.published_at.is_not(None), named)).all()
-    return [(item_id, title) for item_id, title in rows]
+    return select(item.id, item.title).where(
+        item.published_at.is_not(None), among_given(dialect, stripped, "names", Text()))

@@ -273,8 +273,9 @@ class RecheckView(Protocol):
         first ``limit`` of them if given)."""
         ...
 
-    def kept_due_count(self, today: date) -> int:
-        """How many kept dates are due on or before ``today``."""
+    def kept_due_first(self, today: date, limit: int) -> tuple[int, list[Due]]:
+        """How many kept dates are due on or before ``today``, and the first
+        ``limit`` of them (``kept_due``'s), read at once."""
         ...
 
 

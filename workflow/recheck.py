@@ -358,7 +358,7 @@ def due_first(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, today: date,
     those and says how many more)."""
     with uow:
         _refresh(uow.rechecks, days, tz)
-        found = uow.rechecks.kept_due_count(today), uow.rechecks.kept_due(today, limit)
+        found = uow.rechecks.kept_due_first(today, limit)
         uow.commit()
     return found
 

@@ -54,10 +54,14 @@ def marked(engine: Engine, days: RecheckDays = DAYS) -> set[int] | None:
 
 def agrees(engine: Engine, marks: set[int] | None) -> None:
     """The marks are ``marks``, and 复查 from the kept dates says what computing
-    them all says, for today and for a day when every article is due."""
+    them all says, for today and for a day when every article is due (also
+    as 复查 reads it: how many, and the first few)."""
     assert marked(engine) == marks
     for today in (TODAY, LATER):
-        assert kept(engine, today=today) == computed(engine, today=today)
+        expected = computed(engine, today=today)
+        assert kept(engine, today=today) == expected
+        assert recheck.due_first(SqlUnitOfWork(engine), DAYS, TZ, today, 2) \
+            == (len(expected), expected[:2])
     assert marked(engine) == set()
 
 

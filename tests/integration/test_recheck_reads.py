@@ -20,6 +20,7 @@ from bench.scale_data import fill, local_today
 from storage.models import (
     AuditRow,
     ContentItemRow,
+    RecheckQuoteRow,
     RecheckSignalRow,
     ReplyTicket,
     Staff,
@@ -104,6 +105,32 @@ def test_what_was_said_is_read_once_as_by_ids(account: Engine) -> None:
     assert len({(s.ticket_id, s.at, s.item_id) for s in at_once}) == len(at_once)
     assert any(s.complaint and recheck.recheck_word(s.text) for s in at_once)
     assert any(s.source == "message" for s in at_once)
+
+
+def test_the_kept_quotes_find_what_the_reads_by_ids_find(account: Engine) -> None:
+    """复查 after a few writes finds the messages naming a few items by the
+    quotes kept (``said_about(..., quoted=True)``): what it finds is what the
+    read without them finds, and so only what may be a signal, though some of
+    those messages have no re-check word and are in no complaint's ticket."""
+    since = datetime.now(UTC) - timedelta(days=800)
+    m, t, q = TicketMessage, ReplyTicket, RecheckQuoteRow
+    with SqlUnitOfWork(account) as uow:
+        view = uow.rechecks
+        assert view.changed("a basis the dates were never kept under") is None  # quotes kept
+        session = uow.session
+        quoted = session.scalars(select(ContentItemRow.id).where(
+            ContentItemRow.state == "published",
+            ContentItemRow.title.in_(select(q.title)))).all()
+        ids = sorted(quoted)[:20]
+        by_quotes = view.said_about(ids, since, quoted=True)
+        by_ids = view.said_about(ids, since)
+        worded = or_(*[m.content.contains(w) for w in recheck.RECHECK_WORDS])
+        plain = session.scalar(select(func.count()).select_from(m).join(t, t.id == m.ticket_id)
+                               .where(m.id.in_(select(q.message_id)), ~worded,
+                                      t.priority < COMPLAINT_PRIORITY))
+    assert len(ids) == 20 and plain
+    assert by_quotes == by_ids
+    assert any(s.source == "message" for s in by_quotes)
 
 
 def test_due_today_leaves_out_only_what_is_not_due(account: Engine) -> None:

@@ -312,8 +312,9 @@ class FakeRechecks:
     def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
         return due_now(self.dates, today)[:limit]
 
-    def kept_due_count(self, today: date) -> int:
-        return len(due_now(self.dates, today))
+    def kept_due_first(self, today: date, limit: int) -> tuple[int, list[Due]]:
+        due = due_now(self.dates, today)
+        return len(due), due[:limit]
 
 
 class FakeFigures:

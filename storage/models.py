@@ -289,6 +289,10 @@ class ReplyTicket(Base):
         Index("ix_reply_tickets_queue", "priority", "waiting_since", "id",
               sqlite_where=text("status <> 'resolved'"),
               postgresql_where=text("status <> 'resolved'")),
+        # 队列's counts of the waiting and the snoozed, from the index alone (0036).
+        Index("ix_reply_tickets_unresolved", "status", "snoozed_until",
+              sqlite_where=text("status <> 'resolved'"),
+              postgresql_where=text("status <> 'resolved'")),
         # 统计's first answers, read from the index alone (migration 0031).
         Index("ix_reply_tickets_answered", "first_response_at", "opened_at"),
         Index("ix_reply_tickets_priority_opened", "priority", "opened_at"),  # complaints

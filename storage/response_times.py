@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal, select, text
+from sqlalchemy import Integer, Select, bindparam, cast, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import ReplyTicket
 from storage.plans import custom_plans
+from storage.types import UTCDateTime
 from workflow.figures import Response, ResponseTimes
 
 
@@ -48,26 +51,9 @@ def response_times_within(session: Session, since: datetime, until: datetime, tz
 def _summed(session: Session, since: datetime, until: datetime, zone: str,
             inner: datetime | None) -> tuple[ResponseTimes, ResponseTimes]:
     custom_plans(session)  # a range of unknown width, planned blind, reads it slower
-    t = ReplyTicket
-    # As Response.minutes: seconds over 60, never below 0. By date_part, in
-    # doubles (extract's numeric took half the statement's time); the same
-    # double as Python's but, past a day, perhaps in the last bit (PostgreSQL
-    # adds the days' seconds to the rest's), which no whole minute shown or
-    # weighed (suggestions.SLOW_MINUTES) can tell.
-    seconds = func.date_part("epoch", t.first_response_at - t.opened_at)
-    answers = select(  # the local hour: in the session's zone, set below
-        cast(func.date_part("hour", t.opened_at), Integer).label("hour"),
-        func.greatest(literal(0.0), seconds / 60).label("minutes"),
-        (t.first_response_at >= (inner or since)).label("inner"),
-    ).where(t.first_response_at >= since, t.first_response_at < until).subquery()
-    median = func.percentile_cont(0.5).within_group(answers.c.minutes)
-    columns = [answers.c.hour, func.count().label("n"), median.label("median")]
-    if inner is not None:  # the inner range's, of the same rows (a sort more)
-        columns += [func.count().filter(answers.c.inner).label("inner_n"),
-                    median.filter(answers.c.inner).label("inner_median")]
+    given = {"since": since, "until": until, "inner": inner or since}
     with _in_zone(session, zone):
-        rows = session.connection().execute(
-            select(*columns).group_by(func.rollup(answers.c.hour))).all()
+        rows = session.connection().execute(_medians(inner is not None), given).all()
     by_hour: dict[int, tuple[int, float]] = {}
     overall = within = ResponseTimes()
     for r in rows:
@@ -78,6 +64,33 @@ def _summed(session: Session, since: datetime, until: datetime, zone: str,
         else:
             by_hour[int(r.hour)] = (int(r.n), float(r.median))
     return ResponseTimes(overall.answered, overall.median, dict(sorted(by_hour.items()))), within
+
+
+@cache
+def _medians(inner: bool) -> Select[Any]:
+    """``_summed``'s statement, built once (its values given when it runs):
+    by the local hour (the session's zone, set around it) and over all (the
+    rollup's row); with ``inner``, the same of the answers from ``inner`` on."""
+    t = ReplyTicket
+    # As Response.minutes: seconds over 60, never below 0. By date_part, in
+    # doubles (extract's numeric took half the statement's time); the same
+    # double as Python's but, past a day, perhaps in the last bit (PostgreSQL
+    # adds the days' seconds to the rest's), which no whole minute shown or
+    # weighed (suggestions.SLOW_MINUTES) can tell.
+    seconds = func.date_part("epoch", t.first_response_at - t.opened_at)
+    since = bindparam("since", type_=UTCDateTime())
+    answers = select(  # the local hour: in the session's zone, set by the caller
+        cast(func.date_part("hour", t.opened_at), Integer).label("hour"),
+        func.greatest(literal(0.0), seconds / 60).label("minutes"),
+        (t.first_response_at >= bindparam("inner", type_=UTCDateTime())).label("inner"),
+    ).where(t.first_response_at >= since,
+            t.first_response_at < bindparam("until", type_=UTCDateTime())).subquery()
+    median = func.percentile_cont(0.5).within_group(answers.c.minutes)
+    columns = [answers.c.hour, func.count().label("n"), median.label("median")]
+    if inner:  # the inner range's, of the same rows (a sort more)
+        columns += [func.count().filter(answers.c.inner).label("inner_n"),
+                    median.filter(answers.c.inner).label("inner_median")]
+    return select(*columns).group_by(func.rollup(answers.c.hour))
 
 
 @contextmanager

@@ -37,7 +37,7 @@ def test_chat_and_cli_list_the_same_tickets_in_the_same_order(engine_url: str,
 
     assert cli.status == 0, cli.err
     listed = [row["t"].id for row in chat.context["rows"]]
-    assert (chat.template, chat.context["snoozed"]) == ("queue", 1)
+    assert (chat.template, chat.context["total"], chat.context["snoozed"]) == ("queue", 4, 1)
     assert listed == [int(n) for n in re.findall(r"^.T(\d+)", cli.out, re.M)]
     assert listed == [ids[3], ids[1], ids[5], ids[2]]  # complaint, longest waiting, answered
     assert "另有 1 条暂缓" in cli.out  # the CLI's words (bot/cli_queue.py): it counts it too

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Date,
     Delete,
     FromClause,
     Integer,
@@ -324,12 +325,15 @@ class SqlRecheckView:
             .order_by(d.due_on, d.item_id).limit(limit)).all()
         return [_due(row) for row in rows]
 
-    def kept_due_first(self, today: date, limit: int) -> tuple[int, list[Due]]:
-        """How many kept dates are due on or before ``today``, and the first
-        ``limit`` (at least one) of them, in one read."""
+    def kept_due_first(self, today: date, limit: int, after: date | None = None,
+                       author_id: int | None = None) -> tuple[int, list[Due]]:
+        """How many kept dates are due on or before ``today`` (after ``after``,
+        of ``author_id``'s items), and the first ``limit`` (at least one) of
+        them, in one read."""
         assert limit > 0, "the count comes with the rows"
+        given = {"today": today, "limit": limit, "after": after, "author_id": author_id}
         rows = self.session.connection().execute(
-            _KEPT_DUE_FIRST, {"today": today, "limit": limit}).all()
+            _kept_due_first(after is not None, author_id is not None), given).all()
         return (int(rows[0].due_count) if rows else 0), [_due(row) for row in rows]
 
     def keep_signal(self, item_id: int, signal: Signal, now: datetime) -> bool:
@@ -439,11 +443,18 @@ def _forget_dates(dialect: str) -> Delete:
     return delete(RecheckDateRow).where(among_given(dialect, RecheckDateRow.item_id, "ids"))
 
 
-_DATES = RecheckDateRow.__table__
-#: ``kept_due_first``'s: how many are due (counted before the limit) with each row.
-_KEPT_DUE_FIRST = select(*_DATES.columns, func.count().over().label("due_count")) \
-    .where(_DATES.c.due_on <= bindparam("today")) \
-    .order_by(_DATES.c.due_on, _DATES.c.item_id).limit(bindparam("limit"))
+@cache
+def _kept_due_first(after: bool, author: bool) -> Select[Any]:
+    """``kept_due_first``'s: how many are due (counted before the limit) with
+    each row; after the day given as ``after``, of the author ``author_id``."""
+    d = RecheckDateRow
+    which = [d.due_on <= bindparam("today", type_=Date())]
+    if after:
+        which.append(d.due_on > bindparam("after", type_=Date()))
+    if author:
+        which.append(d.author_id == bindparam("author_id", type_=Integer()))
+    return select(*d.__table__.columns, func.count().over().label("due_count")) \
+        .where(*which).order_by(d.due_on, d.item_id).limit(bindparam("limit"))
 #: ``changed``'s statements, built once.
 _CLAIM_MARKS = delete(RecheckMarkRow).returning(RecheckMarkRow.item_id)
 _CLAIM_NOTES = delete(RecheckNoteRow).returning(RecheckNoteRow.message_id)

@@ -273,9 +273,11 @@ class RecheckView(Protocol):
         first ``limit`` of them if given)."""
         ...
 
-    def kept_due_first(self, today: date, limit: int) -> tuple[int, list[Due]]:
-        """How many kept dates are due on or before ``today``, and the first
-        ``limit`` of them (``kept_due``'s), read at once."""
+    def kept_due_first(self, today: date, limit: int, after: date | None = None,
+                       author_id: int | None = None) -> tuple[int, list[Due]]:
+        """How many kept dates are due on or before ``today`` (and after the day
+        ``after``, if given; of ``author_id``'s items, if given), and the first
+        ``limit`` of them in ``kept_due``'s order, read at once."""
         ...
 
 

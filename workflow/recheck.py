@@ -346,7 +346,7 @@ def due_today(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, today: date) -> li
     view's ``changed``) are computed again first, and kept, in the same
     transaction; all of them when they were kept under another ``basis_of``."""
     with uow:
-        _refresh(uow.rechecks, days, tz)
+        refresh(uow.rechecks, days, tz)
         due = uow.rechecks.kept_due(today)
         uow.commit()
     return due
@@ -357,13 +357,13 @@ def due_first(uow: UnitOfWork, days: RecheckDays, tz: tzinfo, today: date,
     """How many ``due_today`` lists, and the first ``limit`` of them (复查 shows
     those and says how many more)."""
     with uow:
-        _refresh(uow.rechecks, days, tz)
+        refresh(uow.rechecks, days, tz)
         found = uow.rechecks.kept_due_first(today, limit)
         uow.commit()
     return found
 
 
-def _refresh(view: RecheckView, days: RecheckDays, tz: tzinfo) -> None:
+def refresh(view: RecheckView, days: RecheckDays, tz: tzinfo) -> None:
     """The kept dates of the items whose facts changed computed again (every
     date, when they were kept under another ``basis_of``)."""
     basis = basis_of(days, tz)

@@ -27,7 +27,6 @@ from workflow import (
     link_cases,
     overview,
     publishing,
-    recheck,
     recheck_cases,
     staff_survey,
     ticket_cases,
@@ -140,12 +139,13 @@ def todo(ctx: CommandContext, cmd: Command) -> Result:
                           by_hand=publishing.by_hand(ctx.capabilities))
     today = ctx.local_now.date()
     survey = staff_survey.open_question(ctx.uow(), ctx.actor, ctx.now)
-    due = recheck.due_today(ctx.uow(), ctx.recheck_days, ctx.tz, today)
-    asked = recheck_cases.asked_of(ctx.actor, due, today)
+    mine, overdue = recheck_cases.asked_first(ctx.uow(), ctx.recheck_days, ctx.tz, today,
+                                              ctx.actor, TODO_LIMIT)
     return say("me_todo", todo=found, limit=TODO_LIMIT, due=lambda it: due_note(it, today),
                survey=(survey[0], survey[1].value) if survey else None,
                can_reply=ticket_cases.can_reply(ctx.capabilities),
-               rechecks=Lines(asked.mine, today), overdue_rechecks=Lines(asked.overdue, today))
+               rechecks=Lines(mine.first, today, mine.total),
+               overdue_rechecks=Lines(overdue.first, today, overdue.total))
 
 
 # --- 统计 ------------------------------------------------------------------------------

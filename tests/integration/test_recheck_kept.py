@@ -24,8 +24,9 @@ from storage.rechecks import SqlRecheckView
 from storage.uow import SqlUnitOfWork
 from tests.integration.commanding import Team, make_team, say
 from tests.integration.test_rechecks import DAYS, NOW, TODAY, TZ, published, said
-from workflow import recheck
+from workflow import recheck, recheck_cases
 from workflow.recheck import Due, RecheckDays, SignalKind
+from workflow.roles import Actor, Role
 
 AT = datetime(2026, 12, 3, 4, 0, tzinfo=UTC)
 LATER = TODAY + timedelta(days=120)  # every article here is due by then
@@ -201,3 +202,31 @@ def test_two_first_callers_take_turns(engine: Engine, team: Team) -> None:
     waiting.join(10)
     assert second == [computed(engine)] and second[0] != []
     assert marked(engine) == set()
+
+
+def test_mine_reads_each_persons_share_as_asked_of_sifts_it(engine: Engine,
+                                                            team: Team) -> None:
+    """我的 reads one person's share of what is due from the kept dates
+    (``asked_first``): how many, and the first few, as ``asked_of`` sifts the
+    whole list: an admin's two weeks overdue and the rest of theirs apart, the
+    author's own, every one for an analyst, none for a reviewer."""
+    dates = [(team.wang, date(2026, 6, 1)), (team.wang, date(2026, 8, 20)),  # due 99, 19 days ago
+             (team.admin, date(2026, 6, 5)), (team.admin, date(2026, 9, 1)),  # 95, 7
+             (team.admin, date(2026, 8, 25)),  # due 14 days ago: two weeks overdue, just
+             (team.wang, date(2026, 9, 5))]  # 3
+    for n, (author, on) in enumerate(dates):
+        published(engine, author, f"文章{n}", on)
+    due = recheck.due_today(SqlUnitOfWork(engine), DAYS, TZ, TODAY)
+    actors = [Actor(team.admin, "admin", frozenset({Role.ADMIN})),
+              Actor(team.wang, "creator", frozenset({Role.CREATOR})),
+              Actor(team.zhou, "analyst", frozenset({Role.ANALYST})),
+              Actor(team.li, "reviewer", frozenset({Role.REVIEWER}))]
+    shares = {}
+    for actor in actors:
+        asked = recheck_cases.asked_of(actor, due, TODAY)
+        expected = tuple(recheck_cases.Share(len(s), s[:2]) for s in (asked.mine, asked.overdue))
+        shares[actor.name] = recheck_cases.asked_first(SqlUnitOfWork(engine), DAYS, TZ, TODAY,
+                                                       actor, 2)
+        assert shares[actor.name] == expected, actor.name
+    assert {name: tuple(s.total for s in found) for name, found in shares.items()} == {
+        "admin": (1, 4), "creator": (3, 0), "analyst": (6, 0), "reviewer": (0, 0)}

@@ -312,8 +312,10 @@ class FakeRechecks:
     def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
         return due_now(self.dates, today)[:limit]
 
-    def kept_due_first(self, today: date, limit: int) -> tuple[int, list[Due]]:
-        due = due_now(self.dates, today)
+    def kept_due_first(self, today: date, limit: int, after: date | None = None,
+                       author_id: int | None = None) -> tuple[int, list[Due]]:
+        due = [d for d in due_now(self.dates, today) if (after is None or d.due_on > after)
+               and (author_id is None or d.author_id == author_id)]
         return len(due), due[:limit]
 
 

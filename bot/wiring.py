@@ -34,6 +34,7 @@ from storage import (
     outbox,
     platform,
     reports,
+    upkeep,
 )
 from storage import metrics as _operations_state
 from storage.capabilities import SqlLearntCapabilities
@@ -75,6 +76,8 @@ archive_records = archive
 report_records = reports
 #: What a scrape of /metrics reads of the database (``operations_state.read``).
 operations_state = _operations_state
+#: The worker's hourly upkeep of the database (SQLite's planner statistics).
+database_upkeep = upkeep
 #: Each running worker's heartbeat (the worker writes it, ``wxops doctor`` reads it).
 worker_heartbeats: seams.Heartbeats = heartbeats
 #: A unit of work inside a transaction the caller owns (a push, a sent row).

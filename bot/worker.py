@@ -23,7 +23,7 @@ from bot.job_faults import Outage, through_outages
 from bot.timefmt import utcnow
 from bot.tokens import RedisTokens, TokenSource, fetch_stable_token
 from bot.wechat_errors import WeChatError
-from bot.wiring import App, database, platform_records, worker_heartbeats
+from bot.wiring import App, database, database_upkeep, platform_records, worker_heartbeats
 from bot.wiring import inbound_log as inbound
 from handlers import texts
 from workflow import link_liveness, recheck_cases, ticket_cases, usecases
@@ -117,6 +117,7 @@ class Jobs:
         self.leader = app.leader_lock(holder=self.sender.worker)
         self.replayer = Replayer(app)
         self.skipping: set[str] = set()  # jobs skipped for a capability, logged once
+        self.statistics_at: datetime | None = None  # when this worker last gathered them
 
     def _able(self, job: str) -> bool:
         """Whether the account may make the calls ``job`` makes (JOB_NEEDS)."""
@@ -348,6 +349,16 @@ class Jobs:
         with database.write_lock(self.app.engine), self.app.engine.begin() as conn:
             inbound.prune_nonces(conn, int(self.clock().timestamp()) - retention)
 
+    def gather_statistics(self) -> None:
+        """SQLite's planner statistics (storage/upkeep.py), once a day; run hourly,
+        it does nothing most hours, and nothing on PostgreSQL."""
+        now = self.clock()
+        if self.statistics_at is not None and now - self.statistics_at < database_upkeep.EVERY:
+            return
+        if self._leading("gather_statistics"):
+            database_upkeep.gather_statistics(self.app.engine)
+            self.statistics_at = now
+
 
 def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
     jobs = Jobs(app, worker)
@@ -367,6 +378,8 @@ def run(app: App, worker: str = "", poll_seconds: float = 1.0) -> None:
                       max_instances=1, coalesce=True)
     scheduler.add_job(said(jobs.poll_publishing), "interval", seconds=60, id="poll", coalesce=True)
     scheduler.add_job(said(jobs.prune), "interval", hours=1, id="prune", coalesce=True)
+    scheduler.add_job(said(jobs.gather_statistics), "interval", hours=1, id="statistics",
+                      max_instances=1, coalesce=True)
     scheduler.add_job(said(jobs.sync_drafts), "interval",
                       seconds=app.settings.draft_sync_minutes * 60, id="drafts",
                       max_instances=1, coalesce=True)

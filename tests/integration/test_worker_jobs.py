@@ -8,9 +8,12 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from pytest import MonkeyPatch
 from sqlalchemy import Engine, select, update
 
+from bench import scale_ops
+from bench.scale_data import fill, local_today
 from bot import worker as worker_module
 from bot.config import load_settings
 from bot.wiring import App
@@ -191,3 +194,30 @@ def written(uow: SqlUnitOfWork, author: int, item_id: int, ctx: Context) -> obje
     """The author puts text into the item, as ``wxops item edit --body-file`` does."""
     return usecases.edit(uow, author, item_id, ItemChanges(body="<p>义诊来了八十位居民。</p>"),
                          ctx)
+
+
+def test_the_worker_gives_sqlite_the_statistics_to_read_the_queue_by_its_index(
+        engine: Engine) -> None:
+    """Without statistics SQLite found every unresolved ticket by its status and
+    sorted them all for 队列's page; once the worker has gathered them (its
+    hourly job does it once a day), it reads the queue's own index in its order
+    (storage/upkeep.py)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum gathers its own statistics")
+    fill(engine, local_today(), items=200, published=100, tickets=2000, messages=8000,
+         followers=1000)
+    assert "ix_reply_tickets_queue" not in _queue_plan(engine)
+    worker = jobs(engine)
+    worker.gather_statistics()
+    worker.leader.release()
+    assert _queue_plan(engine).startswith("SCAN reply_tickets USING INDEX ix_reply_tickets_queue")
+
+
+def _queue_plan(engine: Engine) -> str:
+    """How SQLite reads 队列's page: the first step of its plan."""
+    with scale_ops.recorded(engine) as seen:
+        scale_ops.operations(engine, 0)["队列"]()
+    statement, values = next((s, v) for s, v in seen if s.lstrip().startswith("SELECT reply"))
+    with engine.connect() as conn:
+        steps = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, values).all()
+    return str(steps[0][3])

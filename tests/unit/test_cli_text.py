@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,6 +15,7 @@ from bot.cli_text import CliError, CliUsageError, say
 from bot.cli_types import ROW_ID, TICKET
 from bot.startup import SchemaState
 from handlers import texts
+from workflow.states import State
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 RAISED = re.compile(r"\b(?:CliError|CliUsageError|CliBadParameter|ChatError|BackupError|CopyError)"
@@ -72,3 +74,19 @@ def test_a_failure_is_its_code_and_data_worded_once() -> None:
 ])
 def test_the_migration_commands_words(key: str, data: dict[str, object], words: str) -> None:
     assert say("db", key, **data) == words
+
+
+def test_an_import_without_a_cover_says_where_its_cover_will_come_from() -> None:
+    """The draft box gives an article that names no cover the account's default
+    one; an account without the draft box sets it in WeChat's own backend, so
+    the import must not promise the default (rendered: the words are the point)."""
+    item = SimpleNamespace(id=3, title="义诊回顾", revision=1, state=State.DRAFTING,
+                           sensitive=False)
+    images = SimpleNamespace(uploaded=0, reused=0, kept=[], unreadable=[])
+    cover = SimpleNamespace(outcome="none", file="")
+    said = {drafts: say("items", "imported", item=item, images=images, cover=cover,
+                        drafts=drafts).splitlines() for drafts in (True, False)}
+    covers = {drafts: next(line for line in lines if line.startswith("封面："))
+              for drafts, lines in said.items()}
+    assert covers == {True: "封面：文章没有指定，推送草稿时用公众号的默认封面",
+                      False: "封面：文章没有指定，在微信后台发表时设置"}

@@ -162,7 +162,8 @@ class SqlRecheckView:
         the next statement: a subquery was planned as a probe of every worded
         message."""
         conn = self.session.connection()
-        return list(conn.execute(_quoting(conn.dialect.name), {"ids": list(item_ids)}).scalars())
+        ids = {"ids": list(item_ids)}
+        return list(conn.execute(_quoting_messages(conn.dialect.name), ids).scalars())
 
     def said_since(self, since: datetime | None) -> Sequence[Said]:
         """``said_about`` every published item: the comments found by their
@@ -238,15 +239,17 @@ class SqlRecheckView:
     def kept_signals(self, item_ids: Collection[int]) -> Sequence[tuple[int, Signal]]:
         if not item_ids:
             return []
-        return self._kept(True, {"ids": list(item_ids)})
+        return self._kept(item_ids)
 
     def kept_signals_published(self) -> Sequence[tuple[int, Signal]]:
         """``kept_signals`` of every published item, found by their state."""
-        return self._kept(False, {})
+        return self._kept(None)
 
-    def _kept(self, given: bool, ids: dict[str, Any]) -> list[tuple[int, Signal]]:
+    def _kept(self, item_ids: Collection[int] | None) -> list[tuple[int, Signal]]:
+        """The kept signals of ``item_ids``, or of every published item."""
         conn = self.session.connection()
-        rows = conn.execute(_kept_signals(conn.dialect.name, given), ids).all()
+        given = {} if item_ids is None else {"ids": list(item_ids)}
+        rows = conn.execute(_kept_signals(conn.dialect.name, item_ids is not None), given).all()
         return [(item_id, Signal(SignalKind(kind), day, dict(detail or {})))
                 for item_id, kind, day, detail in rows]
 
@@ -316,13 +319,12 @@ class SqlRecheckView:
             conn.execute(update(RecheckBasisRow).where(RecheckBasisRow.id == BASIS_ROW)
                          .values(basis=basis))
 
-    def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
-        """The kept dates due on or before ``today``, most overdue first (the
-        first ``limit`` of them if given)."""
+    def kept_due(self, today: date) -> list[Due]:
+        """The kept dates due on or before ``today``, most overdue first."""
         d = RecheckDateRow
         rows = self.session.connection().execute(
             select(*d.__table__.columns).where(d.due_on <= today)
-            .order_by(d.due_on, d.item_id).limit(limit)).all()
+            .order_by(d.due_on, d.item_id)).all()
         return [_due(row) for row in rows]
 
     def kept_due_first(self, today: date, limit: int, after: date | None = None,
@@ -372,8 +374,10 @@ def _due(row: Any) -> Due:
                signal, last)
 
 
-#: Whose comments ``_said_since`` reads: the items given as ``items``; those
-#: and, of the messages, only those given as ``messages``; every published item.
+#: What ``_said_since`` reads: "items", the comments on the items given as
+#: ``items`` and every message naming an item; "quoted", those comments and
+#: only the messages given as ``messages``; "published", as "items" for every
+#: published item.
 Saying = Literal["items", "quoted", "published"]
 
 
@@ -388,9 +392,10 @@ def _said_since(dialect: str, which: Saying) -> CompoundSelect[Any]:
     those of complaints by the complaints' tickets; a message may come both
     ways. A message's ticket is looked up by its key: joined, PostgreSQL
     read every ticket (bench/scale.py: 100,000) to hash them. "quoted": only
-    the messages given (by their ids, from the kept quotes), each tested as
-    it is read; driven by the complaints' tickets instead, SQLite
-    probed each of thousands for them."""
+    the messages given (by their ids, from the kept quotes), whether they may
+    be a signal left to ``_said`` (driven by the complaints' tickets instead,
+    SQLite probed each of thousands for them; with the words, PostgreSQL
+    spent 6 ms planning the branch)."""
     c, t, m = CommentTicketRow, ReplyTicket, TicketMessage
     since = bindparam("since", type_=UTCDateTime())
     about = among_given(dialect, c.item_id, "items") if which != "published" else \
@@ -405,9 +410,7 @@ def _said_since(dialect: str, which: Saying) -> CompoundSelect[Any]:
                     m.direction == constant("in"), m.created_at >= since,
                     m.content.like(TITLED)))
     words = [m.content.like(constant(f"%{w}%")) for w in RECHECK_WORDS]
-    if by_quotes is not None:  # a few messages by their ids: ``_said`` keeps those that
-        # may be a signal (the words here cost PostgreSQL 6 ms of planning: the
-        # partial indexes' conditions are tested against them)
+    if by_quotes is not None:  # a few messages by their ids, sifted by ``_said``
         return union_all(comments, named.where(by_quotes))
     worded = named.where(or_(*words))
     complained = named.where(m.ticket_id.in_(
@@ -455,6 +458,8 @@ def _kept_due_first(after: bool, author: bool) -> Select[Any]:
         which.append(d.author_id == bindparam("author_id", type_=Integer()))
     return select(*d.__table__.columns, func.count().over().label("due_count")) \
         .where(*which).order_by(d.due_on, d.item_id).limit(bindparam("limit"))
+
+
 #: ``changed``'s statements, built once.
 _CLAIM_MARKS = delete(RecheckMarkRow).returning(RecheckMarkRow.item_id)
 _CLAIM_NOTES = delete(RecheckNoteRow).returning(RecheckNoteRow.message_id)
@@ -474,7 +479,7 @@ def _kept_signals(dialect: str, given: bool) -> Select[Any]:
 
 
 @cache
-def _quoting(dialect: str) -> Select[Any]:
+def _quoting_messages(dialect: str) -> Select[Any]:
     """The followers' messages quoting the (stripped) title of an item given as
     ``ids``, by the kept quotes."""
     c, q = ContentItemRow, RecheckQuoteRow

@@ -268,9 +268,8 @@ class RecheckView(Protocol):
         longer published), or, for None, as every date, under ``basis``."""
         ...
 
-    def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
-        """The kept dates due on or before ``today``, most overdue first (the
-        first ``limit`` of them if given)."""
+    def kept_due(self, today: date) -> list[Due]:
+        """The kept dates due on or before ``today``, most overdue first."""
         ...
 
     def kept_due_first(self, today: date, limit: int, after: date | None = None,

@@ -210,7 +210,7 @@ def test_the_worker_gives_sqlite_the_statistics_to_read_the_queue_by_its_index(
     worker = jobs(engine)
     worker.gather_statistics()
     worker.leader.release()
-    assert _queue_plan(engine).startswith("SCAN reply_tickets USING INDEX ix_reply_tickets_queue")
+    assert "USING INDEX ix_reply_tickets_queue" in _queue_plan(engine)  # SCAN [TABLE] …
 
 
 def _queue_plan(engine: Engine) -> str:

@@ -309,8 +309,8 @@ class FakeRechecks:
                    basis: str) -> None:
         self.dates = list(found)
 
-    def kept_due(self, today: date, limit: int | None = None) -> list[Due]:
-        return due_now(self.dates, today)[:limit]
+    def kept_due(self, today: date) -> list[Due]:
+        return due_now(self.dates, today)
 
     def kept_due_first(self, today: date, limit: int, after: date | None = None,
                        author_id: int | None = None) -> tuple[int, list[Due]]:
